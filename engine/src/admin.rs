@@ -1,0 +1,297 @@
+//! Administration: tenants, clients, users and key rotation. Every change is an event
+//! with actor `admin`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::random_token;
+use crate::engine::Engine;
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{ClientId, Email, TenantId, UserId};
+use crate::keys;
+use crate::model::{Client, Hash32, KeyStatus, SigningAlg, Tenant, User};
+use crate::password::check_policy;
+use crate::shard::store_err;
+use crate::store::StoreError;
+
+/// A new client.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NewClient {
+    /// Wanted id; random if absent.
+    pub client_id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Exact redirect URIs (at least one).
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client has no secret (SPAs, mobile apps).
+    #[serde(default)]
+    pub public: bool,
+    /// Skip the consent page.
+    #[serde(default)]
+    pub first_party: bool,
+}
+
+/// A created client; the secret is shown this once and stored only as a hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct CreatedClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`, for confidential clients.
+    pub client_secret: Option<String>,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+}
+
+/// A key rotation's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct RotatedKeys {
+    /// The key that signs from now on.
+    pub active_kid: String,
+    /// The key published now that will sign after the next rotation.
+    pub next_kid: String,
+    /// The key that stopped signing; published until its tokens expire.
+    pub retired_kid: Option<String>,
+}
+
+/// Checks a redirect URI: absolute, no fragment; `https`, or `http` on a loopback host,
+/// or a private-use scheme for native apps (RFC 8252 §7.1).
+pub fn check_redirect_uri(uri: &str) -> EngineResult<()> {
+    let bad = |why: &str| Err(EngineError::Invalid(format!("redirect URI {uri:?} {why}")));
+    let Ok(u) = url::Url::parse(uri) else {
+        return bad("is not an absolute URI");
+    };
+    if u.fragment().is_some() {
+        return bad("must not have a fragment");
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" => match u.host_str() {
+            Some("localhost" | "127.0.0.1" | "[::1]") => Ok(()),
+            _ => bad("must use https (http is allowed only for loopback)"),
+        },
+        s if s.contains('.') => Ok(()),
+        _ => bad("must use https, loopback http, or a reverse-domain private scheme"),
+    }
+}
+
+impl Engine {
+    /// Creates a tenant with an active and a next signing key.
+    pub async fn create_tenant(&self, id: &str, display_name: &str, alg: SigningAlg) -> EngineResult<Tenant> {
+        let id = TenantId::parse(id)?;
+        let now = self.now();
+        let mut tenant = Tenant::new(id.clone(), display_name.to_owned(), now);
+        tenant.signing_alg = alg;
+        let active = keys::generate(&id, alg, KeyStatus::Active, now, &self.0.master)?;
+        let next = keys::generate(&id, alg, KeyStatus::Next, now, &self.0.master)?;
+        // Keys first: a tenant that exists always has keys.
+        self.0.store.put_keys(&[active, next]).await.map_err(store_err)?;
+        self.0.store.create_tenant(&tenant).await.map_err(|e| match e {
+            StoreError::Conflict => EngineError::Conflict("tenant"),
+            e => store_err(e),
+        })?;
+        let mut ev = self.event(&id, "admin.tenant_created", true);
+        ev.actor = Some("admin".into());
+        self.record_now(ev).await?;
+        Ok(tenant)
+    }
+
+    /// All tenants.
+    pub async fn list_tenants(&self) -> EngineResult<Vec<Tenant>> {
+        self.0.store.list_tenants().await.map_err(store_err)
+    }
+
+    /// Creates a client. A confidential client's secret is 256 random bits, returned once.
+    pub async fn create_client(&self, tenant: &TenantId, new: NewClient) -> EngineResult<CreatedClient> {
+        self.tenant(tenant).await?;
+        let id = match &new.client_id {
+            Some(id) => ClientId::parse(id)?,
+            None => ClientId::generate(),
+        };
+        if new.name.trim().is_empty() || new.name.len() > 200 {
+            return Err(EngineError::Invalid("client name must be 1-200 characters".into()));
+        }
+        if new.redirect_uris.is_empty() {
+            return Err(EngineError::Invalid("a client needs at least one redirect URI".into()));
+        }
+        for u in new.redirect_uris.iter().chain(&new.post_logout_redirect_uris) {
+            check_redirect_uri(u)?;
+        }
+        let secret = (!new.public).then(random_token::<32>);
+        self.create_client_with_secret(tenant, id, new, secret).await
+    }
+
+    pub(crate) async fn create_client_with_secret(
+        &self,
+        tenant: &TenantId,
+        id: ClientId,
+        new: NewClient,
+        secret: Option<String>,
+    ) -> EngineResult<CreatedClient> {
+        let client = Client {
+            tenant: tenant.clone(),
+            id: id.clone(),
+            name: new.name.trim().to_owned(),
+            secret_hash: secret.as_ref().map(|s| Hash32::of(s.as_bytes())),
+            redirect_uris: new.redirect_uris.clone(),
+            post_logout_redirect_uris: new.post_logout_redirect_uris,
+            first_party: new.first_party,
+            created_at: self.now(),
+        };
+        self.0.store.create_client(&client).await.map_err(|e| match e {
+            StoreError::Conflict => EngineError::Conflict("client"),
+            e => store_err(e),
+        })?;
+        let mut ev = self.event(tenant, "admin.client_created", true);
+        ev.actor = Some("admin".into());
+        ev.client = Some(id.to_string());
+        self.record_now(ev).await?;
+        Ok(CreatedClient {
+            client_id: id.to_string(),
+            client_secret: secret,
+            redirect_uris: new.redirect_uris,
+        })
+    }
+
+    /// The tenant's clients (secrets are never returned).
+    pub async fn list_clients(&self, tenant: &TenantId) -> EngineResult<Vec<Client>> {
+        self.tenant(tenant).await?;
+        self.0.store.list_clients(tenant).await.map_err(store_err)
+    }
+
+    /// Creates a user with a password.
+    pub async fn create_user(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        name: Option<String>,
+        email_verified: bool,
+    ) -> EngineResult<User> {
+        self.tenant(tenant).await?;
+        let email = Email::parse(email)?;
+        check_policy(password)?;
+        let hash = self.0.passwords.hash(password).await?;
+        let user = User {
+            tenant: tenant.clone(),
+            id: UserId::generate(),
+            email,
+            email_verified,
+            name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            password_hash: Some(hash),
+            created_at: self.now(),
+        };
+        self.0.store.create_user(&user).await.map_err(|e| match e {
+            StoreError::Conflict => EngineError::Conflict("user"),
+            e => store_err(e),
+        })?;
+        Ok(user)
+    }
+
+    /// Rotates the tenant's keys: next becomes active, active is retired (still published
+    /// until its tokens expire), and a new next key is published.
+    pub async fn rotate_keys(&self, tenant: &TenantId) -> EngineResult<RotatedKeys> {
+        let t = self.tenant(tenant).await?;
+        let now = self.now();
+        let mut keys = self.0.store.list_keys(tenant).await.map_err(store_err)?;
+        let mut changed = Vec::new();
+        let mut retired_kid = None;
+        for k in keys.iter_mut().filter(|k| k.status == KeyStatus::Active) {
+            k.status = KeyStatus::Retired;
+            k.retired_at = Some(now);
+            retired_kid = Some(k.kid.to_string());
+            changed.push(k.clone());
+        }
+        let active = match keys.iter_mut().find(|k| k.status == KeyStatus::Next) {
+            Some(k) => {
+                k.status = KeyStatus::Active;
+                k.clone()
+            }
+            None => keys::generate(tenant, t.signing_alg, KeyStatus::Active, now, &self.0.master)?,
+        };
+        let next = keys::generate(tenant, t.signing_alg, KeyStatus::Next, now, &self.0.master)?;
+        changed.push(active.clone());
+        changed.push(next.clone());
+        self.0.store.put_keys(&changed).await.map_err(store_err)?;
+        self.reload_keyring(tenant).await?;
+        let mut ev = self.event(tenant, "admin.keys_rotated", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!("active={}", active.kid));
+        self.record_now(ev).await?;
+        Ok(RotatedKeys {
+            active_kid: active.kid.to_string(),
+            next_kid: next.kid.to_string(),
+            retired_kid,
+        })
+    }
+
+    /// The newest audit events of a tenant.
+    pub async fn recent_events(&self, tenant: &TenantId, limit: usize) -> EngineResult<Vec<crate::model::Event>> {
+        self.tenant(tenant).await?;
+        self.0.store.recent_events(tenant, limit.min(1000)).await.map_err(store_err)
+    }
+}
+
+/// What the demo set-up created (development mode only).
+#[derive(Clone, Debug)]
+pub struct Demo {
+    /// Issuer URL.
+    pub issuer: String,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret (derived from the master key, so it is the same at every start).
+    pub client_secret: String,
+    /// Redirect URI.
+    pub redirect_uri: String,
+    /// Demo user's email.
+    pub username: String,
+    /// Demo user's password (derived from the master key).
+    pub password: String,
+}
+
+impl Engine {
+    /// Ensures the demo tenant, client and user exist. Their secrets are derived from the
+    /// master key, so nothing secret is stored in the clear and each start prints the same.
+    pub async fn ensure_demo(&self) -> EngineResult<Demo> {
+        let tenant = TenantId::parse("demo")?;
+        let derive = |label: &str| crate::crypto::b64(&self.0.master.derive(label)[..18]);
+        let client_secret = derive("tollgate demo client secret");
+        let password = derive("tollgate demo user password");
+        let redirect_uri = format!("{}/demo/callback", self.0.config.public_url);
+        match self.create_tenant("demo", "Demo", SigningAlg::RS256).await {
+            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let client = NewClient {
+            client_id: Some("demo-app".into()),
+            name: "Demo app".into(),
+            redirect_uris: vec![redirect_uri.clone()],
+            post_logout_redirect_uris: vec![format!("{}/demo/signed-out", self.0.config.public_url)],
+            public: false,
+            first_party: false,
+        };
+        match self
+            .create_client_with_secret(&tenant, ClientId::parse("demo-app")?, client, Some(client_secret.clone()))
+            .await
+        {
+            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        match self
+            .create_user(&tenant, "demo@example.com", &password, Some("Demo User".into()), true)
+            .await
+        {
+            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(Demo {
+            issuer: self.issuer(&tenant),
+            client_id: "demo-app".into(),
+            client_secret,
+            redirect_uri,
+            username: "demo@example.com".into(),
+            password,
+        })
+    }
+}

@@ -1,0 +1,34 @@
+//! Tollgate's engine: the identity domain, with no HTTP in it.
+//!
+//! - [`engine`]: the [`Engine`] handle, its configuration, metrics and audit helpers.
+//! - [`authorize`]: validating authorization requests, sign-in/consent steps, codes.
+//! - [`login`]: password sign-in, sign-up and SSO sessions.
+//! - [`grants`]: the token endpoint (authorization code + PKCE, rotating refresh tokens).
+//! - [`tokens`]: userinfo, revocation, introspection, logout.
+//! - [`admin`]: tenants, clients, users, key rotation, the demo set-up.
+//! - [`discovery`]: discovery and JWKS documents, rendered once.
+//! - [`shard`]: the per-tenant actors that own sessions and refresh chains.
+//! - [`keys`]: signing keys, sealed at rest; JWT signing and verification.
+//! - [`password`]: argon2id on a bounded pool.
+//! - [`store`]: the storage traits, the embedded backend and the conformance suite.
+//! - [`model`], [`ids`], [`crypto`], [`clock`], [`error`]: the vocabulary.
+
+pub mod admin;
+pub mod authorize;
+pub mod clock;
+pub mod crypto;
+pub mod discovery;
+pub mod engine;
+pub mod error;
+pub mod grants;
+pub mod ids;
+pub mod keys;
+pub mod login;
+pub mod model;
+pub mod password;
+pub mod shard;
+pub mod store;
+pub mod tokens;
+
+pub use engine::{Engine, EngineConfig, EngineMetrics, RequestMeta};
+pub use error::{EngineError, EngineResult, OAuthError, OAuthErrorCode};

@@ -1,0 +1,138 @@
+//! Password sign-in, sign-up and SSO sessions.
+//!
+//! Failures are uniform: an unknown email and a wrong password give the same error after
+//! the same work (a verification against a dummy hash), so the answer does not reveal
+//! whether an account exists.
+
+use crate::crypto::random_token;
+use crate::engine::{Engine, RequestMeta};
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{Email, TenantId};
+use crate::model::{AuthContext, Hash32, Session, User};
+use crate::password::check_policy;
+use crate::shard::{EndSession, GetSession, PutSession, store_err};
+
+/// A new session: the cookie value goes to the browser and nowhere else.
+#[derive(Debug)]
+pub struct NewSession {
+    /// The record.
+    pub session: Session,
+    /// The cookie value (256 random bits); only its hash is stored.
+    pub cookie: String,
+}
+
+impl Engine {
+    /// Signs a user in with email and password.
+    pub async fn password_login(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<NewSession> {
+        self.tenant(tenant).await?;
+        let user = match Email::parse(email) {
+            Ok(e) => self.0.store.find_user_by_email(tenant, &e).await.map_err(store_err)?,
+            Err(_) => None,
+        };
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let ok = self.0.passwords.verify(password, hash).await?;
+        let mut ev = self.event(tenant, "login.password", ok);
+        ev.ip = meta.ip.clone();
+        match (ok, user) {
+            (true, Some(user)) => {
+                self.0.metrics.logins.with_label_values(&["success"]).inc();
+                ev.actor = Some(user.id.to_string());
+                ev.subject = ev.actor.clone();
+                self.record(ev);
+                self.start_session(tenant, &user, vec!["pwd".into()]).await
+            }
+            (_, user) => {
+                self.0.metrics.logins.with_label_values(&["failure"]).inc();
+                // The subject is recorded when known (for the user's own security log),
+                // never the attempted email.
+                ev.subject = user.map(|u| u.id.to_string());
+                self.record(ev);
+                Err(EngineError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Creates an account and signs it in. If the email is taken, the password is checked
+    /// as a sign-in would be, so the answer is the same as for any failed sign-in.
+    pub async fn sign_up(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        name: Option<String>,
+        meta: &RequestMeta,
+    ) -> EngineResult<NewSession> {
+        let parsed = Email::parse(email)?;
+        check_policy(password)?;
+        if self.0.store.find_user_by_email(tenant, &parsed).await.map_err(store_err)?.is_some() {
+            return self.password_login(tenant, email, password, meta).await;
+        }
+        let user = match self.create_user(tenant, email, password, name, false).await {
+            Ok(u) => u,
+            // Lost a race with another sign-up of the same email.
+            Err(EngineError::Conflict(_)) => return self.password_login(tenant, email, password, meta).await,
+            Err(e) => return Err(e),
+        };
+        let mut ev = self.event(tenant, "user.signed_up", true);
+        ev.actor = Some(user.id.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        self.record(ev);
+        self.start_session(tenant, &user, vec!["pwd".into()]).await
+    }
+
+    async fn start_session(&self, tenant: &TenantId, user: &User, amr: Vec<String>) -> EngineResult<NewSession> {
+        let t = self.tenant(tenant).await?;
+        let cookie = random_token::<32>();
+        let now = self.now();
+        let session = Session {
+            tenant: tenant.clone(),
+            key: Hash32::of(cookie.as_bytes()),
+            user_id: user.id.clone(),
+            auth: AuthContext { auth_time: now, amr },
+            sid: random_token::<16>(),
+            created_at: now,
+            expires_at: now + t.session_ttl,
+        };
+        let shard = self.0.shards.shard_for(tenant, &session.key);
+        self.0.shards.ask(shard, PutSession(session.clone())).await?;
+        Ok(NewSession { session, cookie })
+    }
+
+    /// The live session behind a cookie value, if any.
+    pub async fn session(&self, tenant: &TenantId, cookie: &str) -> EngineResult<Option<Session>> {
+        if cookie.len() != 43 {
+            return Ok(None);
+        }
+        let key = Hash32::of(cookie.as_bytes());
+        let shard = self.0.shards.shard_for(tenant, &key);
+        let s = self.0.shards.ask(shard, GetSession { tenant: tenant.clone(), key }).await?;
+        Ok(s.filter(|s| s.expires_at > self.now() && &s.tenant == tenant))
+    }
+
+    /// Ends the session behind a cookie value.
+    pub async fn end_session(&self, tenant: &TenantId, cookie: &str, meta: &RequestMeta) -> EngineResult<Option<Session>> {
+        let key = Hash32::of(cookie.as_bytes());
+        let shard = self.0.shards.shard_for(tenant, &key);
+        let ended = self.0.shards.ask(shard, EndSession { tenant: tenant.clone(), key }).await?;
+        if let Some(s) = &ended {
+            let mut ev = self.event(tenant, "logout", true);
+            ev.actor = Some(s.user_id.to_string());
+            ev.subject = ev.actor.clone();
+            ev.ip = meta.ip.clone();
+            self.record(ev);
+        }
+        Ok(ended)
+    }
+
+    /// Reads a user.
+    pub async fn user(&self, tenant: &TenantId, id: &crate::ids::UserId) -> EngineResult<Option<User>> {
+        self.0.store.get_user(tenant, id).await.map_err(store_err)
+    }
+}

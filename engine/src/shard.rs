@@ -1,0 +1,419 @@
+//! Per-tenant shard actors: the single writer, on this node, of the sessions and refresh
+//! chains hashed to them.
+//!
+//! A shard handles one message at a time *including* its durable write (an atomic
+//! response), so two uses of one refresh token are ordered: exactly one rotates, and a
+//! reuse-revocation can never overtake the rotation before it. Throughput comes from
+//! many shards per tenant, spread over the arbiters, all feeding one group commit: a
+//! batch holds up to one write per shard.
+
+use actix::prelude::*;
+use dashmap::DashMap;
+use moka::sync::Cache;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::clock::UnixTime;
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{ChainId, ClientId, TenantId};
+use crate::model::{Chain, Hash32, RevokeReason, Session};
+use crate::store::{Rotation, Store, StoreError};
+
+/// Maps a store failure to the engine's words.
+pub(crate) fn store_err(e: StoreError) -> EngineError {
+    match e {
+        StoreError::Conflict => EngineError::Conflict("record"),
+        StoreError::Overloaded => EngineError::Overloaded { retry_after_secs: 1 },
+        StoreError::Unavailable(m) => EngineError::Unavailable(m),
+        StoreError::Corrupt(m) => EngineError::Internal(m),
+    }
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// Rotated: the chain's new state (its `current_hash` is the new token's).
+    Rotated(Chain),
+    /// An earlier token was presented: the chain is now revoked.
+    ReuseDetected(Chain),
+    /// Not a live token of this chain (unknown, expired, revoked, other client).
+    Invalid(&'static str),
+}
+
+/// Sizes of a shard's caches.
+#[derive(Clone, Debug)]
+pub struct ShardConfig {
+    /// Shards per tenant.
+    pub shards_per_tenant: usize,
+    /// Most chains cached per shard.
+    pub chains_per_shard: u64,
+    /// Most sessions cached per shard.
+    pub sessions_per_shard: u64,
+    /// Messages per shard waiting or in progress before new ones answer `Overloaded`.
+    pub mailbox: usize,
+}
+
+impl Default for ShardConfig {
+    fn default() -> Self {
+        Self {
+            shards_per_tenant: 32,
+            chains_per_shard: 100_000,
+            sessions_per_shard: 100_000,
+            mailbox: 1_024,
+        }
+    }
+}
+
+/// One shard of one tenant.
+pub struct TenantShard {
+    store: Arc<dyn Store>,
+    chains: Cache<ChainId, Chain>,
+    sessions: Cache<Hash32, Session>,
+}
+
+impl Actor for TenantShard {
+    type Context = Context<Self>;
+}
+
+/// Present a refresh token of `chain`.
+#[derive(Message)]
+#[rtype(result = "EngineResult<RefreshOutcome>")]
+pub struct Rotate {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Chain named by the token.
+    pub chain: ChainId,
+    /// Hash of the presented token.
+    pub presented: Hash32,
+    /// Hash of the token to issue if it rotates.
+    pub new_hash: Hash32,
+    /// The authenticated client.
+    pub client: ClientId,
+    /// Now.
+    pub now: UnixTime,
+}
+
+/// Start a chain.
+#[derive(Message)]
+#[rtype(result = "EngineResult<()>")]
+pub struct CreateChain(pub Chain);
+
+/// Revoke a chain.
+#[derive(Message)]
+#[rtype(result = "EngineResult<Option<Chain>>")]
+pub struct RevokeChain {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Chain.
+    pub chain: ChainId,
+    /// Why.
+    pub reason: RevokeReason,
+}
+
+/// Read a chain (for introspection and revocation checks).
+#[derive(Message)]
+#[rtype(result = "EngineResult<Option<Chain>>")]
+pub struct GetChain {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Chain.
+    pub chain: ChainId,
+}
+
+/// Create a session.
+#[derive(Message)]
+#[rtype(result = "EngineResult<()>")]
+pub struct PutSession(pub Session);
+
+/// Read a session.
+#[derive(Message)]
+#[rtype(result = "EngineResult<Option<Session>>")]
+pub struct GetSession {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Hash of the cookie.
+    pub key: Hash32,
+}
+
+/// End a session.
+#[derive(Message)]
+#[rtype(result = "EngineResult<Option<Session>>")]
+pub struct EndSession {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Hash of the cookie.
+    pub key: Hash32,
+}
+
+impl Handler<Rotate> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<RefreshOutcome>>;
+
+    fn handle(&mut self, m: Rotate, _ctx: &mut Self::Context) -> Self::Result {
+        let store = self.store.clone();
+        let cached = self.chains.get(&m.chain);
+        let fut = async move {
+            let chain = match cached {
+                Some(c) => Some(c),
+                None => store.get_chain(&m.tenant, &m.chain).await.map_err(store_err)?,
+            };
+            let Some(chain) = chain else {
+                return Ok((None, RefreshOutcome::Invalid("unknown refresh token")));
+            };
+            if chain.client_id != m.client {
+                return Ok((Some(chain), RefreshOutcome::Invalid("refresh token was issued to another client")));
+            }
+            if chain.revoked.is_some() {
+                return Ok((Some(chain), RefreshOutcome::Invalid("refresh token was revoked")));
+            }
+            if chain.expires_at <= m.now {
+                return Ok((Some(chain), RefreshOutcome::Invalid("refresh token expired")));
+            }
+            if crate::crypto::ct_eq(&chain.current_hash.0, &m.presented.0) {
+                let rotated = store
+                    .rotate_chain(&m.tenant, &m.chain, chain.generation, m.new_hash, m.now)
+                    .await
+                    .map_err(store_err)?;
+                return match rotated {
+                    Rotation::Rotated(c) => Ok((Some(c.clone()), RefreshOutcome::Rotated(c))),
+                    Rotation::Missing => Ok((None, RefreshOutcome::Invalid("unknown refresh token"))),
+                    // Another node rotated it first: our "current" token is an old one now.
+                    Rotation::Stale(c) if c.revoked.is_none() => revoke_for_reuse(&*store, &m).await,
+                    Rotation::Stale(c) => Ok((Some(c), RefreshOutcome::Invalid("refresh token was revoked"))),
+                };
+            }
+            // Not the current token: an earlier token of this chain means the chain leaked.
+            match store.token_generation(&m.tenant, &m.chain, &m.presented).await.map_err(store_err)? {
+                Some(_) => revoke_for_reuse(&*store, &m).await,
+                None => Ok((Some(chain), RefreshOutcome::Invalid("unknown refresh token"))),
+            }
+        };
+        AtomicResponse::new(Box::pin(fut.into_actor(self).map(
+            move |res: EngineResult<(Option<Chain>, RefreshOutcome)>, act, _ctx| match res {
+                Ok((state, outcome)) => {
+                    if let Some(c) = state {
+                        act.chains.insert(c.id.clone(), c);
+                    }
+                    Ok(outcome)
+                }
+                Err(e) => {
+                    // The write may or may not have landed: forget what we knew.
+                    act.chains.invalidate_all();
+                    Err(e)
+                }
+            },
+        )))
+    }
+}
+
+async fn revoke_for_reuse(store: &dyn Store, m: &Rotate) -> EngineResult<(Option<Chain>, RefreshOutcome)> {
+    match store
+        .revoke_chain(&m.tenant, &m.chain, RevokeReason::Reuse)
+        .await
+        .map_err(store_err)?
+    {
+        Some(c) => Ok((Some(c.clone()), RefreshOutcome::ReuseDetected(c))),
+        None => Ok((None, RefreshOutcome::Invalid("unknown refresh token"))),
+    }
+}
+
+impl Handler<CreateChain> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<()>>;
+
+    fn handle(&mut self, m: CreateChain, _ctx: &mut Self::Context) -> Self::Result {
+        let store = self.store.clone();
+        let chain = m.0;
+        let c2 = chain.clone();
+        AtomicResponse::new(Box::pin(
+            async move { store.create_chain(&c2).await.map_err(store_err) }
+                .into_actor(self)
+                .map(move |res, act, _| {
+                    if res.is_ok() {
+                        act.chains.insert(chain.id.clone(), chain);
+                    }
+                    res
+                }),
+        ))
+    }
+}
+
+impl Handler<RevokeChain> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<Option<Chain>>>;
+
+    fn handle(&mut self, m: RevokeChain, _ctx: &mut Self::Context) -> Self::Result {
+        let store = self.store.clone();
+        AtomicResponse::new(Box::pin(
+            async move { store.revoke_chain(&m.tenant, &m.chain, m.reason).await.map_err(store_err) }
+                .into_actor(self)
+                .map(|res, act, _| {
+                    if let Ok(Some(c)) = &res {
+                        act.chains.insert(c.id.clone(), c.clone());
+                    }
+                    res
+                }),
+        ))
+    }
+}
+
+impl Handler<GetChain> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<Option<Chain>>>;
+
+    fn handle(&mut self, m: GetChain, _ctx: &mut Self::Context) -> Self::Result {
+        if let Some(c) = self.chains.get(&m.chain) {
+            return AtomicResponse::new(Box::pin(actix::fut::ready(Ok(Some(c)))));
+        }
+        let store = self.store.clone();
+        AtomicResponse::new(Box::pin(
+            async move { store.get_chain(&m.tenant, &m.chain).await.map_err(store_err) }
+                .into_actor(self)
+                .map(|res, act, _| {
+                    if let Ok(Some(c)) = &res {
+                        act.chains.insert(c.id.clone(), c.clone());
+                    }
+                    res
+                }),
+        ))
+    }
+}
+
+impl Handler<PutSession> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<()>>;
+
+    fn handle(&mut self, m: PutSession, _ctx: &mut Self::Context) -> Self::Result {
+        let store = self.store.clone();
+        let s = m.0;
+        let s2 = s.clone();
+        AtomicResponse::new(Box::pin(
+            async move { store.put_session(&s2).await.map_err(store_err) }
+                .into_actor(self)
+                .map(move |res, act, _| {
+                    if res.is_ok() {
+                        act.sessions.insert(s.key, s);
+                    }
+                    res
+                }),
+        ))
+    }
+}
+
+impl Handler<GetSession> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<Option<Session>>>;
+
+    fn handle(&mut self, m: GetSession, _ctx: &mut Self::Context) -> Self::Result {
+        if let Some(s) = self.sessions.get(&m.key) {
+            return AtomicResponse::new(Box::pin(actix::fut::ready(Ok(Some(s)))));
+        }
+        let store = self.store.clone();
+        AtomicResponse::new(Box::pin(
+            async move { store.get_session(&m.tenant, &m.key).await.map_err(store_err) }
+                .into_actor(self)
+                .map(|res, act, _| {
+                    if let Ok(Some(s)) = &res {
+                        act.sessions.insert(s.key, s.clone());
+                    }
+                    res
+                }),
+        ))
+    }
+}
+
+impl Handler<EndSession> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<Option<Session>>>;
+
+    fn handle(&mut self, m: EndSession, _ctx: &mut Self::Context) -> Self::Result {
+        self.sessions.invalidate(&m.key);
+        let store = self.store.clone();
+        AtomicResponse::new(Box::pin(
+            async move { store.delete_session(&m.tenant, &m.key).await.map_err(store_err) }.into_actor(self),
+        ))
+    }
+}
+
+/// A running shard and the number of messages sent to it and not yet answered.
+#[derive(Clone)]
+pub struct ShardHandle {
+    addr: Addr<TenantShard>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+/// Finds or starts the shard that owns a key.
+#[derive(Clone)]
+pub struct ShardRegistry {
+    store: Arc<dyn Store>,
+    config: ShardConfig,
+    arbiters: Arc<Vec<ArbiterHandle>>,
+    shards: Arc<DashMap<(TenantId, usize), ShardHandle>>,
+}
+
+impl ShardRegistry {
+    /// Starts `arbiters` threads for the shards. Must run inside an actix System.
+    pub fn start(store: Arc<dyn Store>, config: ShardConfig, arbiters: usize) -> Self {
+        let arbiters = (0..arbiters.max(1)).map(|_| Arbiter::new().handle()).collect();
+        Self {
+            store,
+            config,
+            arbiters: Arc::new(arbiters),
+            shards: Arc::new(DashMap::new()),
+        }
+    }
+
+    /// The shard of `tenant` that owns `key`.
+    pub fn shard_for<K: Hash>(&self, tenant: &TenantId, key: &K) -> ShardHandle {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        let idx = (h.finish() as usize) % self.config.shards_per_tenant.max(1);
+        let slot = (tenant.clone(), idx);
+        if let Some(s) = self.shards.get(&slot)
+            && s.addr.connected()
+        {
+            return s.clone();
+        }
+        let mut entry = self.shards.entry(slot).or_insert_with(|| self.spawn(idx));
+        if !entry.addr.connected() {
+            *entry = self.spawn(idx);
+        }
+        entry.clone()
+    }
+
+    fn spawn(&self, idx: usize) -> ShardHandle {
+        let arbiter = &self.arbiters[idx % self.arbiters.len()];
+        let store = self.store.clone();
+        let c = self.config.clone();
+        let addr = TenantShard::start_in_arbiter(arbiter, move |_| TenantShard {
+            store,
+            chains: Cache::new(c.chains_per_shard),
+            sessions: Cache::new(c.sessions_per_shard),
+        });
+        ShardHandle {
+            addr,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Sends `msg` to a shard and waits for the answer. actix's `send` would queue past
+    /// the mailbox's capacity, so the bound is kept here: a full shard is `Overloaded`.
+    pub async fn ask<M, R>(&self, shard: ShardHandle, msg: M) -> EngineResult<R>
+    where
+        M: Message<Result = EngineResult<R>> + Send + 'static,
+        R: Send + 'static,
+        TenantShard: Handler<M>,
+    {
+        if shard.in_flight.fetch_add(1, Ordering::AcqRel) >= self.config.mailbox {
+            shard.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(EngineError::Overloaded { retry_after_secs: 1 });
+        }
+        let res = shard.addr.send(msg).await;
+        shard.in_flight.fetch_sub(1, Ordering::AcqRel);
+        res.map_err(|_| EngineError::Internal("shard stopped".into()))?
+    }
+
+    /// Shards running now.
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Messages waiting in or being handled by all shards.
+    pub fn queued(&self) -> usize {
+        self.shards.iter().map(|s| s.in_flight.load(Ordering::Relaxed)).sum()
+    }
+}

@@ -1,0 +1,329 @@
+//! The behaviour every [`Store`] backend must show. Backends call [`run`] from their
+//! tests (the embedded store always; ScyllaDB when a node is named). Each check uses
+//! fresh random tenants, so runs can share a database.
+
+use super::*;
+use crate::crypto::random_token;
+use crate::model::{AuthContext, SigningAlg, KeyStatus};
+
+fn tenant() -> TenantId {
+    TenantId::parse(&format!("t{}", random_token::<6>().to_lowercase().replace(['_', '-'], "x"))).unwrap()
+}
+
+fn auth() -> AuthContext {
+    AuthContext {
+        auth_time: 1_000,
+        amr: vec!["pwd".into()],
+    }
+}
+
+fn user(t: &TenantId, email: &str) -> User {
+    User {
+        tenant: t.clone(),
+        id: UserId::generate(),
+        email: Email::parse(email).unwrap(),
+        email_verified: false,
+        name: None,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        created_at: 1_000,
+    }
+}
+
+fn chain(t: &TenantId, first: Hash32) -> Chain {
+    Chain {
+        tenant: t.clone(),
+        id: ChainId::generate(),
+        client_id: ClientId::parse("app").unwrap(),
+        user_id: UserId::generate(),
+        scope: "openid offline_access".into(),
+        auth: auth(),
+        sid: None,
+        generation: 0,
+        current_hash: first,
+        created_at: 1_000,
+        rotated_at: 1_000,
+        expires_at: 100_000,
+        revoked: None,
+    }
+}
+
+/// Runs every check against `store`. Panics (with the check's name) on the first failure.
+pub async fn run<S: Store + Clone>(store: S) {
+    tenants_are_unique(&store).await;
+    clients_are_scoped_by_tenant(&store).await;
+    user_emails_are_unique_per_tenant(&store).await;
+    sessions_round_trip(&store).await;
+    codes_are_taken_once(&store).await;
+    chains_rotate_only_from_the_expected_generation(&store).await;
+    concurrent_rotations_have_one_winner(&store).await;
+    revocation_is_final(&store).await;
+    keys_and_consent_round_trip(&store).await;
+    denied_tokens_are_remembered(&store).await;
+    events_come_back_newest_first(&store).await;
+    expired_rows_are_swept(&store).await;
+}
+
+async fn tenants_are_unique<S: Store>(s: &S) {
+    let t = Tenant::new(tenant(), "Acme".into(), 1_000);
+    s.create_tenant(&t).await.unwrap();
+    assert_eq!(s.create_tenant(&t).await, Err(StoreError::Conflict), "tenant created twice");
+    assert_eq!(s.get_tenant(&t.id).await.unwrap(), Some(t.clone()));
+    assert!(s.list_tenants().await.unwrap().contains(&t));
+}
+
+async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    let c = Client {
+        tenant: a.clone(),
+        id: ClientId::parse("web").unwrap(),
+        name: "Web".into(),
+        secret_hash: Some(Hash32::of(b"secret")),
+        redirect_uris: vec!["https://app.example/cb".into()],
+        post_logout_redirect_uris: vec![],
+        first_party: false,
+        created_at: 1_000,
+    };
+    s.create_client(&c).await.unwrap();
+    assert_eq!(s.create_client(&c).await, Err(StoreError::Conflict));
+    assert_eq!(s.get_client(&a, &c.id).await.unwrap(), Some(c.clone()));
+    assert_eq!(s.get_client(&b, &c.id).await.unwrap(), None, "client visible in another tenant");
+    assert_eq!(s.list_clients(&a).await.unwrap(), vec![c.clone()]);
+    assert!(s.list_clients(&b).await.unwrap().is_empty());
+    // Same id in another tenant is a different client.
+    s.create_client(&Client { tenant: b.clone(), ..c }).await.unwrap();
+}
+
+async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    let u = user(&a, "Alice@Example.com");
+    s.create_user(&u).await.unwrap();
+    let dup = user(&a, "alice@example.com");
+    assert_eq!(s.create_user(&dup).await, Err(StoreError::Conflict), "email reused in tenant");
+    let found = s.find_user_by_email(&a, &Email::parse("ALICE@example.com").unwrap()).await.unwrap();
+    assert_eq!(found.map(|f| f.id), Some(u.id.clone()));
+    assert!(s.find_user_by_email(&b, &u.email).await.unwrap().is_none(), "user visible in another tenant");
+    assert!(s.get_user(&b, &u.id).await.unwrap().is_none());
+    s.create_user(&user(&b, "alice@example.com")).await.unwrap();
+
+    // Racing sign-ups with one email: exactly one account.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            let u = user(&a, "race@example.com");
+            tokio::spawn(async move { s.create_user(&u).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap().is_ok() {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1, "concurrent sign-ups with one email");
+}
+
+async fn sessions_round_trip<S: Store>(s: &S) {
+    let t = tenant();
+    let sess = Session {
+        tenant: t.clone(),
+        key: Hash32::of(b"cookie"),
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: "sid1".into(),
+        created_at: 1_000,
+        expires_at: 2_000,
+    };
+    s.put_session(&sess).await.unwrap();
+    assert_eq!(s.get_session(&t, &sess.key).await.unwrap(), Some(sess.clone()));
+    assert_eq!(s.get_session(&tenant(), &sess.key).await.unwrap(), None);
+    assert_eq!(s.delete_session(&t, &sess.key).await.unwrap(), Some(sess.clone()));
+    assert_eq!(s.get_session(&t, &sess.key).await.unwrap(), None);
+    assert_eq!(s.delete_session(&t, &sess.key).await.unwrap(), None);
+}
+
+async fn codes_are_taken_once<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let code = AuthCode {
+        tenant: t.clone(),
+        key: Hash32::of(b"code"),
+        client_id: ClientId::parse("app").unwrap(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: "x".into(),
+        scope: "openid".into(),
+        nonce: None,
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: None,
+        expires_at: 2_000,
+    };
+    s.put_code(&code).await.unwrap();
+    assert_eq!(s.take_code(&tenant(), &code.key).await.unwrap(), None, "code taken from another tenant");
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            let (t, k) = (t.clone(), code.key);
+            tokio::spawn(async move { s.take_code(&t, &k).await.unwrap() })
+        })
+        .collect();
+    let mut got = 0;
+    for task in tasks {
+        if let Some(c) = task.await.unwrap() {
+            assert_eq!(c, code);
+            got += 1;
+        }
+    }
+    assert_eq!(got, 1, "a code was taken more than once");
+}
+
+async fn chains_rotate_only_from_the_expected_generation<S: Store>(s: &S) {
+    let t = tenant();
+    let h0 = Hash32::of(b"t0");
+    let c = chain(&t, h0);
+    s.create_chain(&c).await.unwrap();
+    assert_eq!(s.create_chain(&c).await, Err(StoreError::Conflict));
+    let h1 = Hash32::of(b"t1");
+    let Rotation::Rotated(r) = s.rotate_chain(&t, &c.id, 0, h1, 1_500).await.unwrap() else {
+        panic!("first rotation refused");
+    };
+    assert_eq!((r.generation, r.current_hash, r.rotated_at), (1, h1, 1_500));
+    let Rotation::Stale(st) = s.rotate_chain(&t, &c.id, 0, Hash32::of(b"x"), 1_600).await.unwrap() else {
+        panic!("rotation from a stale generation accepted");
+    };
+    assert_eq!(st.generation, 1);
+    assert_eq!(s.token_generation(&t, &c.id, &h0).await.unwrap(), Some(0));
+    assert_eq!(s.token_generation(&t, &c.id, &h1).await.unwrap(), Some(1));
+    assert_eq!(s.token_generation(&t, &c.id, &Hash32::of(b"x")).await.unwrap(), None);
+    assert_eq!(
+        s.rotate_chain(&tenant(), &c.id, 1, Hash32::of(b"y"), 1_600).await.unwrap(),
+        Rotation::Missing,
+        "chain rotated through another tenant"
+    );
+    assert_eq!(s.get_chain(&t, &c.id).await.unwrap(), Some(r));
+}
+
+async fn concurrent_rotations_have_one_winner<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let c = chain(&t, Hash32::of(b"start"));
+    s.create_chain(&c).await.unwrap();
+    let tasks: Vec<_> = (0..16u8)
+        .map(|i| {
+            let (s, t, id) = (s.clone(), t.clone(), c.id.clone());
+            tokio::spawn(async move { s.rotate_chain(&t, &id, 0, Hash32::of(&[i]), 2_000).await.unwrap() })
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        if matches!(task.await.unwrap(), Rotation::Rotated(_)) {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "concurrent rotations from one generation");
+}
+
+async fn revocation_is_final<S: Store>(s: &S) {
+    let t = tenant();
+    let c = chain(&t, Hash32::of(b"r0"));
+    s.create_chain(&c).await.unwrap();
+    let r = s.revoke_chain(&t, &c.id, RevokeReason::Reuse).await.unwrap().unwrap();
+    assert_eq!(r.revoked, Some(RevokeReason::Reuse));
+    // A second revocation keeps the first reason.
+    let r2 = s.revoke_chain(&t, &c.id, RevokeReason::Revoked).await.unwrap().unwrap();
+    assert_eq!(r2.revoked, Some(RevokeReason::Reuse));
+    assert!(matches!(
+        s.rotate_chain(&t, &c.id, 0, Hash32::of(b"r1"), 2_000).await.unwrap(),
+        Rotation::Stale(_)
+    ));
+    assert_eq!(s.revoke_chain(&t, &ChainId::generate(), RevokeReason::Revoked).await.unwrap(), None);
+}
+
+async fn keys_and_consent_round_trip<S: Store>(s: &S) {
+    let t = tenant();
+    let k = |kid: &str, status| StoredKey {
+        tenant: t.clone(),
+        kid: crate::ids::KeyId::new(kid.into()),
+        alg: SigningAlg::RS256,
+        status,
+        created_at: 1_000,
+        retired_at: None,
+        public_jwk: serde_json::json!({"kty": "RSA", "kid": kid}),
+        sealed_private: "c2VhbGVk".into(),
+    };
+    s.put_keys(&[k("a", KeyStatus::Active), k("b", KeyStatus::Next)]).await.unwrap();
+    s.put_keys(&[k("a", KeyStatus::Retired)]).await.unwrap();
+    let mut keys = s.list_keys(&t).await.unwrap();
+    keys.sort_by(|x, y| x.kid.cmp(&y.kid));
+    assert_eq!(keys.iter().map(|k| k.status).collect::<Vec<_>>(), vec![KeyStatus::Retired, KeyStatus::Next]);
+    assert!(s.list_keys(&tenant()).await.unwrap().is_empty());
+
+    let consent = Consent {
+        tenant: t.clone(),
+        user_id: UserId::generate(),
+        client_id: ClientId::parse("app").unwrap(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        granted_at: 1_000,
+    };
+    s.put_consent(&consent).await.unwrap();
+    assert_eq!(s.get_consent(&t, &consent.user_id, &consent.client_id).await.unwrap(), Some(consent.clone()));
+    assert_eq!(s.get_consent(&tenant(), &consent.user_id, &consent.client_id).await.unwrap(), None);
+}
+
+async fn denied_tokens_are_remembered<S: Store>(s: &S) {
+    let t = tenant();
+    s.deny_token(&t, "jti-1", 5_000).await.unwrap();
+    assert!(s.is_token_denied(&t, "jti-1").await.unwrap());
+    assert!(!s.is_token_denied(&t, "jti-2").await.unwrap());
+    assert!(!s.is_token_denied(&tenant(), "jti-1").await.unwrap());
+}
+
+async fn events_come_back_newest_first<S: Store>(s: &S) {
+    let t = tenant();
+    let ev = |at_ms: u64, kind: &str| Event {
+        tenant: t.clone(),
+        id: random_token::<8>(),
+        at_ms,
+        kind: kind.into(),
+        actor: None,
+        subject: None,
+        client: None,
+        ip: None,
+        result: "success".into(),
+        detail: None,
+    };
+    s.append_events(&[ev(1, "a"), ev(3, "c")]).await.unwrap();
+    s.append_events(&[ev(2, "b")]).await.unwrap();
+    let kinds: Vec<_> = s.recent_events(&t, 10).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, ["c", "b", "a"]);
+    assert_eq!(s.recent_events(&t, 1).await.unwrap().len(), 1);
+    assert!(s.recent_events(&tenant(), 10).await.unwrap().is_empty());
+}
+
+async fn expired_rows_are_swept<S: Store>(s: &S) {
+    let t = tenant();
+    let code = AuthCode {
+        tenant: t.clone(),
+        key: Hash32::of(b"old-code"),
+        client_id: ClientId::parse("app").unwrap(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: "x".into(),
+        scope: "openid".into(),
+        nonce: None,
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: None,
+        expires_at: 10,
+    };
+    s.put_code(&code).await.unwrap();
+    let live = Session {
+        tenant: t.clone(),
+        key: Hash32::of(b"live"),
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: "s".into(),
+        created_at: 1,
+        expires_at: u64::MAX / 2,
+    };
+    s.put_session(&live).await.unwrap();
+    assert!(s.sweep_expired(11).await.unwrap() >= 1);
+    assert_eq!(s.take_code(&t, &code.key).await.unwrap(), None, "expired code survived the sweep");
+    assert!(s.get_session(&t, &live.key).await.unwrap().is_some(), "sweep removed a live row");
+}

@@ -1,0 +1,657 @@
+//! The embedded store: a fjall (LSM) database in a data directory.
+//!
+//! Reads go straight to fjall from any thread. Every write is a job sent to one writer
+//! thread, which takes all jobs waiting, runs each against the state as the batch so far
+//! leaves it (so conditional writes such as "take this code" or "rotate if still at
+//! generation n" are atomic), commits them as one batch with one fsync, and only then
+//! answers each caller. Many rotations share one fsync: that is the group commit.
+//!
+//! Keys are `tenant \0 rest`, so every tenant's rows are one contiguous range. Rows that
+//! expire also get an entry in the `expiry` keyspace (`expires_at ‖ keyspace ‖ key`) that
+//! the sweeper walks in time order.
+
+use async_trait::async_trait;
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+use super::*;
+
+/// The keyspaces, by a small number used in the expiry index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+enum Ks {
+    Tenants = 0,
+    Clients = 1,
+    Users = 2,
+    Emails = 3,
+    Sessions = 4,
+    Codes = 5,
+    Chains = 6,
+    Tokens = 7,
+    Keys = 8,
+    Consents = 9,
+    Denied = 10,
+    Events = 11,
+    Expiry = 12,
+}
+
+const ALL_KS: [(Ks, &str); 13] = [
+    (Ks::Tenants, "tenants"),
+    (Ks::Clients, "clients"),
+    (Ks::Users, "users"),
+    (Ks::Emails, "emails"),
+    (Ks::Sessions, "sessions"),
+    (Ks::Codes, "codes"),
+    (Ks::Chains, "chains"),
+    (Ks::Tokens, "tokens"),
+    (Ks::Keys, "keys"),
+    (Ks::Consents, "consents"),
+    (Ks::Denied, "denied"),
+    (Ks::Events, "events"),
+    (Ks::Expiry, "expiry"),
+];
+
+/// Tuning of the writer.
+#[derive(Clone, Debug)]
+pub struct EmbeddedOptions {
+    /// Jobs that may wait for the writer before callers are told `Overloaded`.
+    pub queue_capacity: usize,
+    /// Most jobs in one batch.
+    pub max_batch: usize,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 65_536,
+            max_batch: 4_096,
+        }
+    }
+}
+
+/// Batch statistics, for metrics.
+pub trait BatchObserver: Send + Sync + 'static {
+    /// One batch committed: how many jobs, and how long the commit (with fsync) took.
+    fn batch_committed(&self, jobs: usize, seconds: f64);
+}
+
+struct Inner {
+    db: Database,
+    ks: Vec<Keyspace>,
+}
+
+impl Inner {
+    fn ks(&self, k: Ks) -> &Keyspace {
+        &self.ks[k as usize]
+    }
+}
+
+/// A handle to the embedded store; cheap to clone. The writer thread stops when the
+/// last handle is dropped.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    inner: Arc<Inner>,
+    jobs: crossbeam_channel::Sender<Job>,
+    queue_capacity: usize,
+}
+
+type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
+type Job = Box<dyn FnOnce(&mut Txn<'_>) -> (bool, Completion) + Send>;
+
+/// A write job's view: reads see what earlier jobs of the same batch wrote.
+pub(crate) struct Txn<'a> {
+    inner: &'a Inner,
+    overlay: &'a HashMap<(Ks, Vec<u8>), Option<Vec<u8>>>,
+    staged: Vec<(Ks, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Txn<'_> {
+    fn get(&self, ks: Ks, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        if let Some((_, _, v)) = self.staged.iter().rev().find(|(k, kk, _)| *k == ks && kk == key) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.overlay.get(&(ks, key.to_vec())) {
+            return Ok(v.clone());
+        }
+        Ok(self.inner.ks(ks).get(key).map_err(io)?.map(|v| v.to_vec()))
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, ks: Ks, key: &[u8]) -> StoreResult<Option<T>> {
+        self.get(ks, key)?.map(|v| decode(&v)).transpose()
+    }
+
+    fn put(&mut self, ks: Ks, key: Vec<u8>, value: Vec<u8>) {
+        self.staged.push((ks, key, Some(value)));
+    }
+
+    fn put_json<T: Serialize>(&mut self, ks: Ks, key: Vec<u8>, value: &T) {
+        self.put(ks, key, encode(value));
+    }
+
+    /// Writes a row and indexes its expiry for the sweeper.
+    fn put_expiring<T: Serialize>(&mut self, ks: Ks, key: Vec<u8>, value: &T, expires_at: UnixTime) {
+        self.put(Ks::Expiry, expiry_key(expires_at, ks, &key), Vec::new());
+        self.put_json(ks, key, value);
+    }
+
+    fn delete(&mut self, ks: Ks, key: Vec<u8>) {
+        self.staged.push((ks, key, None));
+    }
+}
+
+fn io(e: fjall::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("records serialise")
+}
+
+fn decode<T: DeserializeOwned>(v: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// `tenant \0 part \0 part …`. Tenant ids cannot contain NUL, so prefixes never collide.
+fn key(tenant: &TenantId, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(64);
+    k.extend_from_slice(tenant.as_str().as_bytes());
+    for p in parts {
+        k.push(0);
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+fn tenant_prefix(tenant: &TenantId) -> Vec<u8> {
+    let mut k = tenant.as_str().as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn expiry_key(at: UnixTime, ks: Ks, k: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(9 + k.len());
+    out.extend_from_slice(&at.to_be_bytes());
+    out.push(ks as u8);
+    out.extend_from_slice(k);
+    out
+}
+
+fn ks_from_u8(b: u8) -> Option<Ks> {
+    ALL_KS.iter().map(|(k, _)| *k).find(|k| *k as u8 == b)
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store in `dir`, recovering from the journal after a crash.
+    pub fn open(dir: &Path, options: EmbeddedOptions, observer: Option<Arc<dyn BatchObserver>>) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let db = Database::builder(dir.join("fjall"))
+            // We persist explicitly once per batch; fjall's own timer would only add fsyncs.
+            .manual_journal_persist(true)
+            .open()
+            .map_err(io)?;
+        let ks = ALL_KS
+            .iter()
+            .map(|(_, name)| db.keyspace(name, KeyspaceCreateOptions::default))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
+        let inner = Arc::new(Inner { db, ks });
+        let (tx, rx) = crossbeam_channel::bounded::<Job>(options.queue_capacity);
+        let writer_inner = inner.clone();
+        let max_batch = options.max_batch;
+        std::thread::Builder::new()
+            .name("tollgate-store-writer".into())
+            .spawn(move || writer_loop(writer_inner, rx, max_batch, observer))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            inner,
+            jobs: tx,
+            queue_capacity: options.queue_capacity,
+        })
+    }
+
+    /// Jobs waiting for the writer now.
+    pub fn queue_depth(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// The writer queue's bound.
+    pub fn queue_capacity(&self) -> usize {
+        self.queue_capacity
+    }
+
+    /// Runs `f` on the writer thread; resolves once its writes are durable.
+    async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Txn<'_>) -> StoreResult<R> + Send + 'static,
+    ) -> StoreResult<R> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |txn| {
+            let result = f(txn);
+            let ok = result.is_ok();
+            let done: Completion = Box::new(move |commit| {
+                let _ = tx.send(commit.and(result));
+            });
+            (ok, done)
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(crossbeam_channel::TrySendError::Full(_)) => return Err(StoreError::Overloaded),
+            Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
+                return Err(StoreError::Unavailable("store writer stopped".into()));
+            }
+        }
+        rx.await
+            .map_err(|_| StoreError::Unavailable("store writer stopped".into()))?
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, ks: Ks, k: &[u8]) -> StoreResult<Option<T>> {
+        self.inner.ks(ks).get(k).map_err(io)?.map(|v| decode(&v)).transpose()
+    }
+
+    fn scan_json<T: DeserializeOwned>(&self, ks: Ks, prefix: &[u8]) -> StoreResult<Vec<T>> {
+        let mut out = Vec::new();
+        for kv in self.inner.ks(ks).prefix(prefix) {
+            let (_, v) = kv.into_inner().map_err(io)?;
+            out.push(decode(&v)?);
+        }
+        Ok(out)
+    }
+}
+
+fn writer_loop(
+    inner: Arc<Inner>,
+    rx: crossbeam_channel::Receiver<Job>,
+    max_batch: usize,
+    observer: Option<Arc<dyn BatchObserver>>,
+) {
+    let mut overlay = HashMap::new();
+    while let Ok(first) = rx.recv() {
+        let started = Instant::now();
+        let mut jobs = vec![first];
+        while jobs.len() < max_batch {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        overlay.clear();
+        let mut batch = inner.db.batch().durability(Some(PersistMode::SyncData));
+        let mut completions = Vec::with_capacity(jobs.len());
+        let n = jobs.len();
+        for job in jobs {
+            let mut txn = Txn {
+                inner: &inner,
+                overlay: &overlay,
+                staged: Vec::new(),
+            };
+            // A panicking job must not take the writer (and every later write) with it.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut txn)));
+            let staged = std::mem::take(&mut txn.staged);
+            match outcome {
+                Ok((ok, done)) => {
+                    if ok {
+                        for (ks, k, v) in staged {
+                            match &v {
+                                Some(val) => batch.insert(inner.ks(ks), k.clone(), val.clone()),
+                                None => batch.remove(inner.ks(ks), k.clone()),
+                            }
+                            overlay.insert((ks, k), v);
+                        }
+                    }
+                    completions.push(done);
+                }
+                Err(_) => tracing::error!("a store write job panicked; its writes were dropped"),
+            }
+        }
+        let result = batch.commit().map_err(io);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "store batch commit failed");
+        }
+        if let Some(o) = &observer {
+            o.batch_committed(n, started.elapsed().as_secs_f64());
+        }
+        for done in completions {
+            done(result.clone());
+        }
+    }
+}
+
+#[async_trait]
+impl TenantStore for EmbeddedStore {
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let t = tenant.clone();
+        self.write(move |tx| {
+            let k = t.id.as_str().as_bytes().to_vec();
+            if tx.get(Ks::Tenants, &k)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            tx.put_json(Ks::Tenants, k, &t);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        self.get_json(Ks::Tenants, id.as_str().as_bytes())
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        self.scan_json(Ks::Tenants, b"")
+    }
+}
+
+#[async_trait]
+impl ClientStore for EmbeddedStore {
+    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+        let c = client.clone();
+        self.write(move |tx| {
+            let k = key(&c.tenant, &[c.id.as_str().as_bytes()]);
+            if tx.get(Ks::Clients, &k)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            tx.put_json(Ks::Clients, k, &c);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<Option<Client>> {
+        self.get_json(Ks::Clients, &key(tenant, &[id.as_str().as_bytes()]))
+    }
+
+    async fn list_clients(&self, tenant: &TenantId) -> StoreResult<Vec<Client>> {
+        self.scan_json(Ks::Clients, &tenant_prefix(tenant))
+    }
+}
+
+#[async_trait]
+impl UserStore for EmbeddedStore {
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let u = user.clone();
+        self.write(move |tx| {
+            let ek = key(&u.tenant, &[u.email.as_str().as_bytes()]);
+            let uk = key(&u.tenant, &[u.id.as_str().as_bytes()]);
+            if tx.get(Ks::Emails, &ek)?.is_some() || tx.get(Ks::Users, &uk)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            tx.put(Ks::Emails, ek, u.id.as_str().as_bytes().to_vec());
+            tx.put_json(Ks::Users, uk, &u);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
+        self.get_json(Ks::Users, &key(tenant, &[id.as_str().as_bytes()]))
+    }
+
+    async fn find_user_by_email(&self, tenant: &TenantId, email: &Email) -> StoreResult<Option<User>> {
+        let id = self
+            .inner
+            .ks(Ks::Emails)
+            .get(key(tenant, &[email.as_str().as_bytes()]))
+            .map_err(io)?;
+        match id {
+            Some(id) => {
+                let id = String::from_utf8(id.to_vec()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                self.get_user(tenant, &UserId::from_stored(id)).await
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for EmbeddedStore {
+    async fn put_session(&self, session: &Session) -> StoreResult<()> {
+        let s = session.clone();
+        self.write(move |tx| {
+            tx.put_expiring(Ks::Sessions, key(&s.tenant, &[&s.key.0]), &s, s.expires_at);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_session(&self, tenant: &TenantId, k: &Hash32) -> StoreResult<Option<Session>> {
+        self.get_json(Ks::Sessions, &key(tenant, &[&k.0]))
+    }
+
+    async fn delete_session(&self, tenant: &TenantId, k: &Hash32) -> StoreResult<Option<Session>> {
+        let k = key(tenant, &[&k.0]);
+        self.write(move |tx| {
+            let old: Option<Session> = tx.get_json(Ks::Sessions, &k)?;
+            if old.is_some() {
+                tx.delete(Ks::Sessions, k);
+            }
+            Ok(old)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl CodeStore for EmbeddedStore {
+    async fn put_code(&self, code: &AuthCode) -> StoreResult<()> {
+        let c = code.clone();
+        self.write(move |tx| {
+            tx.put_expiring(Ks::Codes, key(&c.tenant, &[&c.key.0]), &c, c.expires_at);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_code(&self, tenant: &TenantId, k: &Hash32) -> StoreResult<Option<AuthCode>> {
+        let k = key(tenant, &[&k.0]);
+        self.write(move |tx| {
+            let code: Option<AuthCode> = tx.get_json(Ks::Codes, &k)?;
+            if code.is_some() {
+                tx.delete(Ks::Codes, k);
+            }
+            Ok(code)
+        })
+        .await
+    }
+}
+
+fn token_key(tenant: &TenantId, chain: &ChainId, hash: &Hash32) -> Vec<u8> {
+    key(tenant, &[chain.as_str().as_bytes(), &hash.0])
+}
+
+#[async_trait]
+impl ChainStore for EmbeddedStore {
+    async fn create_chain(&self, chain: &Chain) -> StoreResult<()> {
+        let c = chain.clone();
+        self.write(move |tx| {
+            let k = key(&c.tenant, &[c.id.as_str().as_bytes()]);
+            if tx.get(Ks::Chains, &k)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            let tk = token_key(&c.tenant, &c.id, &c.current_hash);
+            tx.put_expiring(Ks::Tokens, tk, &c.generation, c.expires_at);
+            tx.put_expiring(Ks::Chains, k, &c, c.expires_at);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_chain(&self, tenant: &TenantId, id: &ChainId) -> StoreResult<Option<Chain>> {
+        self.get_json(Ks::Chains, &key(tenant, &[id.as_str().as_bytes()]))
+    }
+
+    async fn token_generation(&self, tenant: &TenantId, chain: &ChainId, hash: &Hash32) -> StoreResult<Option<u64>> {
+        self.get_json(Ks::Tokens, &token_key(tenant, chain, hash))
+    }
+
+    async fn rotate_chain(
+        &self,
+        tenant: &TenantId,
+        id: &ChainId,
+        expected_generation: u64,
+        new_hash: Hash32,
+        now: UnixTime,
+    ) -> StoreResult<Rotation> {
+        let k = key(tenant, &[id.as_str().as_bytes()]);
+        self.write(move |tx| {
+            let Some(mut chain) = tx.get_json::<Chain>(Ks::Chains, &k)? else {
+                return Ok(Rotation::Missing);
+            };
+            if chain.generation != expected_generation || chain.revoked.is_some() {
+                return Ok(Rotation::Stale(chain));
+            }
+            chain.generation += 1;
+            chain.current_hash = new_hash;
+            chain.rotated_at = now;
+            let tk = token_key(&chain.tenant, &chain.id, &new_hash);
+            // The chain's expiry index entry already exists (expires_at is unchanged).
+            tx.put_expiring(Ks::Tokens, tk, &chain.generation, chain.expires_at);
+            tx.put_json(Ks::Chains, k, &chain);
+            Ok(Rotation::Rotated(chain))
+        })
+        .await
+    }
+
+    async fn revoke_chain(&self, tenant: &TenantId, id: &ChainId, reason: RevokeReason) -> StoreResult<Option<Chain>> {
+        let k = key(tenant, &[id.as_str().as_bytes()]);
+        self.write(move |tx| {
+            let Some(mut chain) = tx.get_json::<Chain>(Ks::Chains, &k)? else {
+                return Ok(None);
+            };
+            if chain.revoked.is_none() {
+                chain.revoked = Some(reason);
+                tx.put_json(Ks::Chains, k, &chain);
+            }
+            Ok(Some(chain))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl KeyStore for EmbeddedStore {
+    async fn put_keys(&self, keys: &[StoredKey]) -> StoreResult<()> {
+        let keys = keys.to_vec();
+        self.write(move |tx| {
+            for k in keys {
+                tx.put_json(Ks::Keys, key(&k.tenant, &[k.kid.as_str().as_bytes()]), &k);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_keys(&self, tenant: &TenantId) -> StoreResult<Vec<StoredKey>> {
+        self.scan_json(Ks::Keys, &tenant_prefix(tenant))
+    }
+}
+
+#[async_trait]
+impl ConsentStore for EmbeddedStore {
+    async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
+        let c = consent.clone();
+        self.write(move |tx| {
+            let k = key(&c.tenant, &[c.user_id.as_str().as_bytes(), c.client_id.as_str().as_bytes()]);
+            tx.put_json(Ks::Consents, k, &c);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId) -> StoreResult<Option<Consent>> {
+        self.get_json(
+            Ks::Consents,
+            &key(tenant, &[user.as_str().as_bytes(), client.as_str().as_bytes()]),
+        )
+    }
+}
+
+#[async_trait]
+impl DenyListStore for EmbeddedStore {
+    async fn deny_token(&self, tenant: &TenantId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
+        let k = key(tenant, &[jti.as_bytes()]);
+        self.write(move |tx| {
+            tx.put_expiring(Ks::Denied, k, &expires_at, expires_at);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn is_token_denied(&self, tenant: &TenantId, jti: &str) -> StoreResult<bool> {
+        Ok(self
+            .inner
+            .ks(Ks::Denied)
+            .contains_key(key(tenant, &[jti.as_bytes()]))
+            .map_err(io)?)
+    }
+}
+
+#[async_trait]
+impl EventStore for EmbeddedStore {
+    async fn append_events(&self, events: &[Event]) -> StoreResult<()> {
+        let events = events.to_vec();
+        self.write(move |tx| {
+            for e in events {
+                let k = key(&e.tenant, &[&e.at_ms.to_be_bytes(), e.id.as_bytes()]);
+                tx.put_json(Ks::Events, k, &e);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn recent_events(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Event>> {
+        let mut out = Vec::new();
+        for kv in self.inner.ks(Ks::Events).prefix(tenant_prefix(tenant)).rev().take(limit) {
+            let (_, v) = kv.into_inner().map_err(io)?;
+            out.push(decode(&v)?);
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn sweep_expired(&self, now: UnixTime) -> StoreResult<u64> {
+        // Collect a bounded slice of due entries, then delete them in one write job. Rows
+        // are re-checked inside the job: a chain's index entry may be older than the row.
+        let due: Vec<Vec<u8>> = self
+            .inner
+            .ks(Ks::Expiry)
+            .range(..now.to_be_bytes().to_vec())
+            .take(10_000)
+            .map(|kv| kv.key().map(|k| k.to_vec()))
+            .collect::<Result<_, _>>()
+            .map_err(io)?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |tx| {
+            let mut n = 0;
+            for ek in due {
+                tx.delete(Ks::Expiry, ek.clone());
+                let (Some(ks), rest) = (ks_from_u8(ek[8]), &ek[9..]) else {
+                    continue;
+                };
+                if tx.get(ks, rest)?.is_some() {
+                    tx.delete(ks, rest.to_vec());
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        if self.jobs.len() >= self.queue_capacity {
+            return Err(StoreError::Overloaded);
+        }
+        self.inner.ks(Ks::Tenants).first_key_value();
+        Ok(())
+    }
+}

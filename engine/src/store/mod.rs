@@ -1,0 +1,184 @@
+//! Storage: one small trait per concern, combined into [`Store`]. Every call takes the
+//! tenant, and every backend keys its data by tenant first, so isolation is a property of
+//! the key, not of a filter applied afterwards.
+//!
+//! - [`embedded`]: the default, a group-committed fjall database in a data directory.
+//! - [`conformance`]: the behaviour every backend must show, as a test suite.
+
+pub mod conformance;
+pub mod embedded;
+
+use async_trait::async_trait;
+
+use crate::clock::UnixTime;
+use crate::ids::{ChainId, ClientId, Email, TenantId, UserId};
+use crate::model::{AuthCode, Chain, Client, Consent, Event, Hash32, RevokeReason, Session, StoredKey, Tenant, User};
+
+/// What a backend can fail with.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StoreError {
+    /// A uniqueness or existence condition did not hold.
+    #[error("conflict")]
+    Conflict,
+    /// The backend is overloaded (its write queue is full).
+    #[error("overloaded")]
+    Overloaded,
+    /// The backend cannot be reached or failed to write; nothing was acknowledged.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record could not be read back.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The outcome of a conditional rotation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// The chain moved to the next generation; here is its new state.
+    Rotated(Chain),
+    /// The chain was not at the expected generation, or is revoked: here is what it is.
+    Stale(Chain),
+    /// No such chain.
+    Missing,
+}
+
+/// Tenants.
+#[async_trait]
+pub trait TenantStore {
+    /// Creates a tenant; `Conflict` if the id is taken.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    /// Reads a tenant.
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    /// All tenants.
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+}
+
+/// OAuth clients.
+#[async_trait]
+pub trait ClientStore {
+    /// Creates a client; `Conflict` if the id is taken in this tenant.
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    /// Reads a client.
+    async fn get_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<Option<Client>>;
+    /// The tenant's clients.
+    async fn list_clients(&self, tenant: &TenantId) -> StoreResult<Vec<Client>>;
+}
+
+/// Users, with a unique login id (email) per tenant.
+#[async_trait]
+pub trait UserStore {
+    /// Creates a user; `Conflict` if the email is taken in this tenant. Atomic: two
+    /// concurrent sign-ups with one email give one user.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// Reads a user by id.
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
+    /// Finds a user by login id, without scanning.
+    async fn find_user_by_email(&self, tenant: &TenantId, email: &Email) -> StoreResult<Option<User>>;
+}
+
+/// SSO sessions.
+#[async_trait]
+pub trait SessionStore {
+    /// Writes a session (durable on return).
+    async fn put_session(&self, session: &Session) -> StoreResult<()>;
+    /// Reads a session by the hash of its cookie; expired ones may still be returned
+    /// until swept, so callers check `expires_at`.
+    async fn get_session(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Session>>;
+    /// Ends a session; returns it if it existed.
+    async fn delete_session(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Session>>;
+}
+
+/// Authorization codes.
+#[async_trait]
+pub trait CodeStore {
+    /// Writes a code (durable on return).
+    async fn put_code(&self, code: &AuthCode) -> StoreResult<()>;
+    /// Removes and returns a code, atomically: of two concurrent takes, one gets it.
+    async fn take_code(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<AuthCode>>;
+}
+
+/// Refresh-token chains.
+#[async_trait]
+pub trait ChainStore {
+    /// Creates a chain with its first token (generation 0).
+    async fn create_chain(&self, chain: &Chain) -> StoreResult<()>;
+    /// Reads a chain.
+    async fn get_chain(&self, tenant: &TenantId, id: &ChainId) -> StoreResult<Option<Chain>>;
+    /// The generation a token hash had in this chain, if it was ever one of its tokens.
+    async fn token_generation(&self, tenant: &TenantId, chain: &ChainId, hash: &Hash32) -> StoreResult<Option<u64>>;
+    /// Moves the chain from `expected_generation` to the next, with `new_hash` as its
+    /// token, if and only if it is still at that generation and not revoked. The old
+    /// token stays recorded so that presenting it again is recognised as reuse.
+    async fn rotate_chain(
+        &self,
+        tenant: &TenantId,
+        id: &ChainId,
+        expected_generation: u64,
+        new_hash: Hash32,
+        now: UnixTime,
+    ) -> StoreResult<Rotation>;
+    /// Revokes a chain for good; returns its new state (or `None` if missing).
+    async fn revoke_chain(&self, tenant: &TenantId, id: &ChainId, reason: RevokeReason) -> StoreResult<Option<Chain>>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait KeyStore {
+    /// Writes several keys atomically (a rotation changes two or three at once).
+    async fn put_keys(&self, keys: &[StoredKey]) -> StoreResult<()>;
+    /// The tenant's keys.
+    async fn list_keys(&self, tenant: &TenantId) -> StoreResult<Vec<StoredKey>>;
+}
+
+/// Consent grants.
+#[async_trait]
+pub trait ConsentStore {
+    /// Records (replaces) what a user granted a client.
+    async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
+    /// Reads it.
+    async fn get_consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId) -> StoreResult<Option<Consent>>;
+}
+
+/// Revoked access tokens (by `jti`), kept until they would have expired anyway.
+#[async_trait]
+pub trait DenyListStore {
+    /// Denies a token id until `expires_at`.
+    async fn deny_token(&self, tenant: &TenantId, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
+    /// Whether a token id is denied.
+    async fn is_token_denied(&self, tenant: &TenantId, jti: &str) -> StoreResult<bool>;
+}
+
+/// The audit trail: append and read, never update.
+#[async_trait]
+pub trait EventStore {
+    /// Appends events (durable on return).
+    async fn append_events(&self, events: &[Event]) -> StoreResult<()>;
+    /// The newest `limit` events of a tenant, newest first.
+    async fn recent_events(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Event>>;
+}
+
+/// Everything the engine needs from storage.
+#[async_trait]
+pub trait Store:
+    TenantStore
+    + ClientStore
+    + UserStore
+    + SessionStore
+    + CodeStore
+    + ChainStore
+    + KeyStore
+    + ConsentStore
+    + DenyListStore
+    + EventStore
+    + Send
+    + Sync
+    + 'static
+{
+    /// Deletes rows whose expiry has passed; returns how many.
+    async fn sweep_expired(&self, now: UnixTime) -> StoreResult<u64>;
+    /// Whether the backend can serve requests (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+}
