@@ -1,0 +1,273 @@
+//! Configuration: defaults < TOML file < `TOLLGATE_*` environment (`__` nests) < flags.
+//! Secrets may come from files (`master_key_file`, `admin_token_file`).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tollgate_engine::crypto::MasterKey;
+use tollgate_engine::password::PasswordConfig;
+
+/// Development (safe defaults, demo data, generated secrets) or production (refuses
+/// anything unsafe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Local use.
+    #[default]
+    Development,
+    /// Real users.
+    Production,
+}
+
+/// Everything `tollgate serve` reads.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Development or production.
+    pub mode: Mode,
+    /// Address to listen on.
+    pub listen: String,
+    /// Public base URL (issuers are `{public_url}/{tenant}`); defaults to `http://{listen}`.
+    pub public_url: Option<String>,
+    /// Data directory of the embedded store.
+    pub data_dir: PathBuf,
+    /// 32-byte master key (base64 or hex) that seals private keys.
+    pub master_key: Option<String>,
+    /// File holding the master key.
+    pub master_key_file: Option<PathBuf>,
+    /// Bearer token of the admin API.
+    pub admin_token: Option<String>,
+    /// File holding the admin token.
+    pub admin_token_file: Option<PathBuf>,
+    /// Create the demo tenant, client and user (development only; default on there).
+    pub demo: Option<bool>,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Log filter (`RUST_LOG` syntax).
+    pub log: String,
+    /// Shards per tenant.
+    pub shards_per_tenant: usize,
+    /// Argon2id parameters and pool.
+    pub passwords: PasswordConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Development,
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            data_dir: PathBuf::from("tollgate-data"),
+            master_key: None,
+            master_key_file: None,
+            admin_token: None,
+            admin_token_file: None,
+            demo: None,
+            workers: 0,
+            log: "info".into(),
+            shards_per_tenant: 32,
+            passwords: PasswordConfig::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("mode", &self.mode)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("master_key", &self.master_key.as_ref().map(|_| "<hidden>"))
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<hidden>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Top-level keys, to warn about misspelt `TOLLGATE_*` variables.
+const KNOWN: &[&str] = &[
+    "mode", "listen", "public_url", "data_dir", "master_key", "master_key_file", "admin_token",
+    "admin_token_file", "demo", "workers", "log", "shards_per_tenant", "passwords",
+];
+/// Variables read by other parts (tests, the admin CLI), not by `serve`.
+const OTHER_VARS: &[&str] = &["test_scylla", "url", "user_password"];
+
+/// Flags that override everything else.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers. `file` is optional; a named file that does not exist is an error.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            anyhow::ensure!(f.exists(), "configuration file {} does not exist", f.display());
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("TOLLGATE_").split("__"));
+        let mut c: Config = fig.extract().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        if let Some(l) = &overrides.listen {
+            c.listen = l.clone();
+        }
+        if let Some(d) = &overrides.data_dir {
+            c.data_dir = d.clone();
+        }
+        if let Some(u) = &overrides.public_url {
+            c.public_url = Some(u.clone());
+        }
+        for (k, _) in std::env::vars() {
+            if let Some(rest) = k.strip_prefix("TOLLGATE_") {
+                let top = rest.split("__").next().unwrap_or("").to_lowercase();
+                if !KNOWN.contains(&top.as_str()) && !OTHER_VARS.contains(&top.as_str()) {
+                    eprintln!("warning: unknown configuration variable {k} is ignored");
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// The public URL, without a trailing slash.
+    pub fn public_url(&self, bound: Option<std::net::SocketAddr>) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", bound.map(|a| a.to_string()).unwrap_or_else(|| self.listen.clone())),
+        }
+    }
+
+    /// Whether to create the demo data.
+    pub fn demo_enabled(&self) -> bool {
+        self.demo.unwrap_or(self.mode == Mode::Development)
+    }
+
+    /// Refuses unsafe production settings, with every problem in one message.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.mode != Mode::Production {
+            return Ok(());
+        }
+        let mut problems = Vec::new();
+        match &self.public_url {
+            Some(u) if u.starts_with("https://") => {}
+            Some(_) => problems.push("public_url must use https in production (issuers and cookies depend on it)"),
+            None => problems.push("public_url must be set in production (https://…)"),
+        }
+        if self.master_key.is_none() && self.master_key_file.is_none() {
+            problems.push("master_key (or master_key_file) must be set in production: it seals the signing keys");
+        }
+        let token_ok = self.admin_token.as_ref().is_some_and(|t| t.len() >= 32) || self.admin_token_file.is_some();
+        if !token_ok {
+            problems.push("admin_token (or admin_token_file) of at least 32 characters must be set in production");
+        }
+        if self.demo == Some(true) {
+            problems.push("demo must be off in production (it creates a user with a known password)");
+        }
+        anyhow::ensure!(
+            problems.is_empty(),
+            "refusing to start in production mode:\n  - {}",
+            problems.join("\n  - ")
+        );
+        Ok(())
+    }
+
+    /// The master key: configured, from its file, or (development only) generated once and
+    /// kept in the data directory.
+    pub fn master_key(&self) -> anyhow::Result<MasterKey> {
+        let text = self.secret(&self.master_key, &self.master_key_file, "master.key", MasterKey::generate_encoded)?;
+        MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// The admin token, likewise.
+    pub fn admin_token(&self) -> anyhow::Result<String> {
+        self.secret(&self.admin_token, &self.admin_token_file, "admin.token", || {
+            tollgate_engine::crypto::random_token::<32>()
+        })
+    }
+
+    fn secret(
+        &self,
+        value: &Option<String>,
+        file: &Option<PathBuf>,
+        dev_name: &str,
+        generate: impl FnOnce() -> String,
+    ) -> anyhow::Result<String> {
+        if let Some(v) = value {
+            return Ok(v.trim().to_owned());
+        }
+        if let Some(f) = file {
+            return std::fs::read_to_string(f)
+                .map(|s| s.trim().to_owned())
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()));
+        }
+        anyhow::ensure!(self.mode == Mode::Development, "{dev_name} is not configured");
+        let path = self.data_dir.join(dev_name);
+        if let Ok(s) = std::fs::read_to_string(&path) {
+            return Ok(s.trim().to_owned());
+        }
+        std::fs::create_dir_all(&self.data_dir)?;
+        let v = generate();
+        write_private(&path, &v)?;
+        eprintln!("development mode: generated {} (keep it; production needs it configured)", path.display());
+        Ok(v)
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_refuses_unsafe_settings_with_every_reason() {
+        let c = Config {
+            mode: Mode::Production,
+            public_url: Some("http://id.example".into()),
+            demo: Some(true),
+            ..Config::default()
+        };
+        let msg = c.check().unwrap_err().to_string();
+        for needle in ["https", "master_key", "admin_token", "demo"] {
+            assert!(msg.contains(needle), "{needle} missing from: {msg}");
+        }
+        let ok = Config {
+            mode: Mode::Production,
+            public_url: Some("https://id.example".into()),
+            master_key: Some(MasterKey::generate_encoded()),
+            admin_token: Some("x".repeat(40)),
+            ..Config::default()
+        };
+        ok.check().unwrap();
+        assert!(!ok.demo_enabled());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let c = Config {
+            master_key: Some("super-secret".into()),
+            admin_token: Some("admin-secret".into()),
+            ..Config::default()
+        };
+        let d = format!("{c:?}");
+        assert!(!d.contains("super-secret") && !d.contains("admin-secret"));
+    }
+}

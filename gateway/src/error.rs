@@ -1,0 +1,135 @@
+//! The one mapping from engine errors to HTTP. OAuth endpoints answer RFC 6749 §5.2 JSON;
+//! pages answer HTML. The internal cause of a failure is logged, never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+use tollgate_engine::{EngineError, OAuthErrorCode as C};
+
+/// An error answered as OAuth JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ApiError(pub EngineError);
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        Self(e)
+    }
+}
+
+impl ApiError {
+    /// An `invalid_request` error with a description.
+    pub fn invalid_request(desc: impl Into<String>) -> Self {
+        Self(EngineError::oauth(C::InvalidRequest, desc.into()))
+    }
+}
+
+/// Status, wire code, description and retry hint of an engine error: exhaustive, so a
+/// new error kind cannot be forgotten here.
+pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u32>) {
+    match e {
+        EngineError::OAuth(o) => {
+            let status = match o.code {
+                C::InvalidClient | C::InvalidToken => StatusCode::UNAUTHORIZED,
+                C::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                C::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                C::InvalidRequest
+                | C::InvalidGrant
+                | C::UnauthorizedClient
+                | C::UnsupportedGrantType
+                | C::InvalidScope
+                | C::AccessDenied
+                | C::UnsupportedResponseType
+                | C::LoginRequired
+                | C::ConsentRequired
+                | C::UnsupportedTokenType => StatusCode::BAD_REQUEST,
+            };
+            (status, o.code.as_str(), o.description.to_string(), None)
+        }
+        EngineError::InvalidCredentials => (
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "invalid credentials".into(),
+            None,
+        ),
+        EngineError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
+        EngineError::Conflict(what) => (StatusCode::CONFLICT, "conflict", format!("{what} already exists"), None),
+        EngineError::Invalid(msg) => (StatusCode::BAD_REQUEST, "invalid_request", msg.clone(), None),
+        EngineError::Overloaded { retry_after_secs } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the server is busy; retry shortly".into(),
+            Some(*retry_after_secs),
+        ),
+        EngineError::Unavailable(cause) => {
+            tracing::error!(%cause, "storage unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the server cannot reach its storage; retry shortly".into(),
+                Some(2),
+            )
+        }
+        EngineError::Internal(cause) => {
+            tracing::error!(%cause, "internal error");
+            (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error".into(), None)
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        classify(&self.0).0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, desc, retry) = classify(&self.0);
+        let mut r = HttpResponse::build(status);
+        r.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(s) = retry {
+            r.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        match code {
+            "invalid_client" => {
+                r.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tollgate\"")));
+            }
+            "invalid_token" => {
+                let v = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", desc.replace('"', "'"));
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    r.insert_header((header::WWW_AUTHENTICATE, v));
+                }
+            }
+            _ => {}
+        }
+        r.json(json!({"error": code, "error_description": desc}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    async fn body(e: EngineError) -> (StatusCode, serde_json::Value) {
+        let r = ApiError(e).error_response();
+        let s = r.status();
+        (s, serde_json::from_slice(&to_bytes(r.into_body()).await.unwrap()).unwrap())
+    }
+
+    #[actix_web::test]
+    async fn golden_oauth_error_json() {
+        let (s, b) = body(EngineError::oauth(C::InvalidGrant, "code reused")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(b, json!({"error": "invalid_grant", "error_description": "code reused"}));
+        let (s, b) = body(EngineError::oauth(C::InvalidClient, "client authentication failed")).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(b["error"], "invalid_client");
+        let (s, b) = body(EngineError::Internal("secret db path /x".into())).await;
+        assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(b, json!({"error": "server_error", "error_description": "internal error"}));
+        let r = ApiError(EngineError::Overloaded { retry_after_secs: 1 }).error_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers().get("retry-after").unwrap(), "1");
+    }
+}

@@ -1,0 +1,21 @@
+//! Tollgate's gateway: actix-web handlers over the engine, and the `tollgate` command.
+//!
+//! - [`server`]: shared state, routes, start-up.
+//! - [`oidc`]: discovery, JWKS, authorize, token, userinfo, revoke, introspect.
+//! - [`hosted`]: sign-in, sign-up, consent, account and logout pages.
+//! - [`admin`]: the admin API.
+//! - [`demo`]: the built-in demo relying party (development mode).
+//! - [`metrics`]: Prometheus metrics and `/metrics`.
+//! - [`config`]: layered configuration.
+//! - [`error`], [`http`], [`pages`]: error mapping, request helpers, HTML.
+
+pub mod admin;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod hosted;
+pub mod http;
+pub mod metrics;
+pub mod oidc;
+pub mod pages;
+pub mod server;

@@ -1,0 +1,285 @@
+//! `tollgate`: run the server, or administer one over its admin API.
+
+use clap::{Args, Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+use tollgate_gateway::config::{Config, Mode, Overrides};
+
+#[derive(Parser)]
+#[command(name = "tollgate", version, about = "Tollgate: customer identity (OpenID Connect) server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (embedded store; development defaults unless configured otherwise).
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, env = "TOLLGATE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on (overrides TOLLGATE_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Data directory (overrides TOLLGATE_DATA_DIR).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Public base URL (overrides TOLLGATE_PUBLIC_URL).
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Administer a running server through its admin API.
+    Admin(AdminArgs),
+    /// Print a new random master key.
+    GenMasterKey,
+}
+
+#[derive(Args)]
+struct AdminArgs {
+    /// Base URL of the server.
+    #[arg(long, env = "TOLLGATE_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Admin token; in development it is read from DATA_DIR/admin.token when not given.
+    #[arg(long, env = "TOLLGATE_ADMIN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Data directory to read a development admin token from.
+    #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = "tollgate-data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Tenants.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Signing keys.
+    #[command(subcommand)]
+    Key(KeyCmd),
+}
+
+#[derive(Subcommand)]
+enum TenantCmd {
+    /// Create a tenant (its own issuer, keys, clients and users).
+    Create {
+        /// Id: lower-case letters, digits and '-'.
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// RS256 (default), ES256 or EdDSA.
+        #[arg(long)]
+        alg: Option<String>,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum ClientCmd {
+    /// Register a client; a confidential client's secret is printed once.
+    Create {
+        /// Tenant.
+        tenant: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Exact redirect URI (repeatable).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Exact post-logout redirect URI (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (no secret; PKCE only).
+        #[arg(long)]
+        public: bool,
+        /// Skip the consent page for this client.
+        #[arg(long)]
+        first_party: bool,
+        /// Wanted client id (random otherwise).
+        #[arg(long)]
+        client_id: Option<String>,
+    },
+    /// List a tenant's clients.
+    List {
+        /// Tenant.
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user. The password is read from TOLLGATE_USER_PASSWORD or standard input.
+    Create {
+        /// Tenant.
+        tenant: String,
+        /// Email (the login id).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Mark the email as verified.
+        #[arg(long)]
+        email_verified: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Rotate: the published next key starts signing; a new next key is published.
+    Rotate {
+        /// Tenant.
+        tenant: String,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+            public_url,
+        } => serve(config, Overrides { listen, data_dir, public_url }),
+        Command::Admin(a) => admin(a),
+        Command::GenMasterKey => {
+            println!("{}", tollgate_engine::crypto::MasterKey::generate_encoded());
+            Ok(())
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn serve(file: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
+    let config = Config::load(file.as_deref(), &overrides)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    actix_web::rt::System::new().block_on(async move {
+        let running = tollgate_gateway::server::start(config.clone()).await?;
+        println!("LISTEN={}", running.addr);
+        println!("Tollgate is listening on http://{} ({:?} mode)", running.addr, config.mode);
+        if let (Some(d), Mode::Development) = (&running.demo, config.mode) {
+            println!();
+            println!("Demo: open {}/demo in a browser and sign in with the user below.", running.engine.config().public_url);
+            println!("ISSUER={}", d.issuer);
+            println!("CLIENT_ID={}", d.client_id);
+            println!("CLIENT_SECRET={}", d.client_secret);
+            println!("REDIRECT_URI={}", d.redirect_uri);
+            println!("USERNAME={}", d.username);
+            println!("PASSWORD={}", d.password);
+            println!("Admin API token is in {}/admin.token", config.data_dir.display());
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        running.done.await??;
+        Ok(())
+    })
+}
+
+fn admin(a: AdminArgs) -> anyhow::Result<()> {
+    let token = match a.token {
+        Some(t) => t,
+        None => std::fs::read_to_string(a.data_dir.join("admin.token"))
+            .map(|s| s.trim().to_owned())
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "no admin token: pass --token or TOLLGATE_ADMIN_TOKEN (development servers keep one in {}/admin.token)",
+                    a.data_dir.display()
+                )
+            })?,
+    };
+    let base = a.url.trim_end_matches('/').to_owned();
+    let (method, path, body) = match a.command {
+        AdminCommand::Tenant(TenantCmd::Create { id, name, alg }) => (
+            "POST",
+            "/admin/v1/tenants".to_owned(),
+            Some(serde_json::json!({"id": id, "display_name": name, "signing_alg": alg})),
+        ),
+        AdminCommand::Tenant(TenantCmd::List) => ("GET", "/admin/v1/tenants".to_owned(), None),
+        AdminCommand::Client(ClientCmd::Create {
+            tenant,
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            first_party,
+            client_id,
+        }) => (
+            "POST",
+            format!("/admin/v1/tenants/{tenant}/clients"),
+            Some(serde_json::json!({
+                "name": name, "redirect_uris": redirect_uris,
+                "post_logout_redirect_uris": post_logout_redirect_uris,
+                "public": public, "first_party": first_party, "client_id": client_id,
+            })),
+        ),
+        AdminCommand::Client(ClientCmd::List { tenant }) => ("GET", format!("/admin/v1/tenants/{tenant}/clients"), None),
+        AdminCommand::User(UserCmd::Create {
+            tenant,
+            email,
+            name,
+            email_verified,
+        }) => {
+            let password = match std::env::var("TOLLGATE_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut s = String::new();
+                    std::io::stdin().read_to_string(&mut s)?;
+                    s.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            (
+                "POST",
+                format!("/admin/v1/tenants/{tenant}/users"),
+                Some(serde_json::json!({"email": email, "password": password, "name": name, "email_verified": email_verified})),
+            )
+        }
+        AdminCommand::Key(KeyCmd::Rotate { tenant }) => ("POST", format!("/admin/v1/tenants/{tenant}/keys/rotate"), None),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let client = reqwest::Client::new();
+        let url = format!("{base}{path}");
+        let mut req = match method {
+            "POST" => client.post(&url),
+            _ => client.get(&url),
+        }
+        .bearer_auth(&token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.map_err(|e| anyhow::anyhow!("cannot reach {base}: {e}"))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let pretty = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok());
+        if status.is_success() {
+            println!("{}", pretty.unwrap_or(text));
+            Ok(())
+        } else {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            anyhow::bail!(
+                "{} ({}): {}",
+                v["error"].as_str().unwrap_or("request failed"),
+                status.as_u16(),
+                v["error_description"].as_str().unwrap_or(&text)
+            )
+        }
+    })
+}

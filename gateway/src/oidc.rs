@@ -1,0 +1,187 @@
+//! OAuth 2.1 / OIDC endpoints. Each handler parses, calls one engine function, renders.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use std::collections::HashMap;
+use tollgate_engine::authorize::{AuthorizeError, NextStep};
+use tollgate_engine::discovery::Rendered;
+use tollgate_engine::grants::TokenRequest;
+use tollgate_engine::ids::TenantId;
+use tollgate_engine::{EngineError, OAuthErrorCode as C};
+
+use crate::error::ApiError;
+use crate::http::{self, SESSION_COOKIE, client_credentials, read_form};
+use crate::pages;
+use crate::server::AppState;
+
+/// Parses the `{tenant}` path segment; an impossible id is simply unknown.
+pub fn tenant_id(raw: &str) -> Result<TenantId, EngineError> {
+    TenantId::parse(raw).map_err(|_| EngineError::NotFound("tenant"))
+}
+
+fn rendered(req: &HttpRequest, doc: &Rendered, max_age: u32) -> HttpResponse {
+    let not_modified = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == doc.etag));
+    let mut r = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    r.insert_header((header::ETAG, doc.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, format!("public, max-age={max_age}")))
+        .insert_header(("Access-Control-Allow-Origin", "*"));
+    if not_modified {
+        r.finish()
+    } else {
+        r.content_type("application/json").body(web::Bytes::copy_from_slice(&doc.body))
+    }
+}
+
+/// `GET /{tenant}/.well-known/openid-configuration`
+pub async fn discovery(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let t = tenant_id(&path)?;
+    let doc = st.engine.discovery(&t).await?;
+    Ok(rendered(&req, &doc, 3600))
+}
+
+/// `GET /{tenant}/jwks.json`
+pub async fn jwks(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let t = tenant_id(&path)?;
+    let doc = st.engine.jwks(&t).await?;
+    Ok(rendered(&req, &doc, 300))
+}
+
+/// Query or form parameters of `/authorize`, in order, duplicates kept (the engine refuses them).
+fn authorize_params(req: &HttpRequest, body: &[u8]) -> Option<Vec<(String, String)>> {
+    let raw: &[u8] = if req.method() == actix_web::http::Method::POST {
+        body
+    } else {
+        req.query_string().as_bytes()
+    };
+    serde_urlencoded::from_bytes(raw).ok()
+}
+
+/// `GET|POST /{tenant}/authorize`
+pub async fn authorize(req: HttpRequest, path: web::Path<String>, body: web::Bytes, st: web::Data<AppState>) -> HttpResponse {
+    let t = match tenant_id(&path) {
+        Ok(t) => t,
+        Err(e) => return pages::engine_error_page(&e),
+    };
+    let Some(params) = authorize_params(&req, &body) else {
+        return pages::error_page(StatusCode::BAD_REQUEST, "The authorization request is malformed.");
+    };
+    let result = async {
+        let areq = st.engine.validate_authorize(&t, &params).await?;
+        let session = match req.cookie(SESSION_COOKIE) {
+            Some(c) => st.engine.session(&t, c.value()).await?,
+            None => None,
+        };
+        let step = st.engine.next_step(&t, &areq, session.as_ref(), false, false, &http::meta(&req)).await?;
+        Ok::<_, AuthorizeError>((areq, step))
+    }
+    .await;
+    match result {
+        Ok((areq, step)) => continue_to(&st, &t, &areq, step),
+        Err(e) => authorize_error(&st, &t, e),
+    }
+}
+
+/// Sends the browser to the next step of an authorization.
+pub fn continue_to(st: &AppState, t: &TenantId, areq: &tollgate_engine::authorize::AuthRequest, step: NextStep) -> HttpResponse {
+    let location = match step {
+        NextStep::Login => format!("/{t}/login?tx={}", st.engine.seal_request(t, areq)),
+        NextStep::Consent { .. } => format!("/{t}/consent?tx={}", st.engine.seal_request(t, areq)),
+        NextStep::Redirect(url) => url,
+    };
+    see_other(&location)
+}
+
+/// A 303 redirect.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// Renders an authorization failure: a page when the client cannot be trusted with a
+/// redirect, an error redirect otherwise.
+pub fn authorize_error(st: &AppState, t: &TenantId, e: AuthorizeError) -> HttpResponse {
+    match &e {
+        AuthorizeError::Page(msg) => pages::error_page(StatusCode::BAD_REQUEST, msg),
+        AuthorizeError::Redirect { .. } => {
+            see_other(&e.redirect_url(&st.engine.issuer(t)).expect("redirect errors have a URL"))
+        }
+        AuthorizeError::Engine(err) => pages::engine_error_page(err),
+    }
+}
+
+fn no_store_json(v: &impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(v)
+}
+
+fn take(form: &mut HashMap<String, String>, k: &str) -> Option<String> {
+    form.remove(k).filter(|v| !v.is_empty())
+}
+
+/// `POST /{tenant}/token`
+pub async fn token(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let t = tenant_id(&path)?;
+    let mut form = read_form(&req, payload).await?;
+    let creds = client_credentials(&req, &form)?;
+    let treq = TokenRequest {
+        grant_type: take(&mut form, "grant_type"),
+        code: take(&mut form, "code"),
+        redirect_uri: take(&mut form, "redirect_uri"),
+        code_verifier: take(&mut form, "code_verifier"),
+        refresh_token: take(&mut form, "refresh_token"),
+        scope: take(&mut form, "scope"),
+    };
+    let resp = st.engine.token(&t, &creds, treq, &http::meta(&req)).await?;
+    Ok(no_store_json(&resp))
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|s| s.trim().to_owned())
+}
+
+/// `GET|POST /{tenant}/userinfo`
+pub async fn userinfo(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let t = tenant_id(&path)?;
+    let token = bearer(&req).ok_or_else(|| ApiError(EngineError::oauth(C::InvalidToken, "a Bearer access token is required")))?;
+    let claims = st.engine.userinfo(&t, &token).await?;
+    Ok(no_store_json(&claims))
+}
+
+/// `POST /{tenant}/revoke` (RFC 7009)
+pub async fn revoke(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let t = tenant_id(&path)?;
+    let form = read_form(&req, payload).await?;
+    let creds = client_credentials(&req, &form)?;
+    let token = form.get("token").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid_request("token is required"))?;
+    st.engine
+        .revoke(&t, &creds, token, form.get("token_type_hint").map(String::as_str), &http::meta(&req))
+        .await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).finish())
+}
+
+/// `POST /{tenant}/introspect` (RFC 7662)
+pub async fn introspect(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let t = tenant_id(&path)?;
+    let form = read_form(&req, payload).await?;
+    let creds = client_credentials(&req, &form)?;
+    let token = form.get("token").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid_request("token is required"))?;
+    let answer = st.engine.introspect(&t, &creds, token).await?;
+    Ok(no_store_json(&answer))
+}

@@ -1,0 +1,204 @@
+//! Hosted pages: plain HTML forms that work without JavaScript. Every value is escaped;
+//! pages cannot be framed and are never cached.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use tollgate_engine::EngineError;
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;color:#1d2330}\
+main{max-width:380px;margin:8vh auto;background:#fff;padding:32px;border-radius:10px;box-shadow:0 2px 10px #0001}\
+h1{font-size:1.4em;margin:0 0 20px}label{display:block;margin:14px 0 4px;font-weight:600}\
+input[type=email],input[type=password],input[type=text]{width:100%;box-sizing:border-box;padding:10px;border:1px solid #c5c9d3;border-radius:6px;font-size:1em}\
+button{margin-top:20px;width:100%;padding:11px;border:0;border-radius:6px;background:#2d5bd7;color:#fff;font-size:1em;cursor:pointer}\
+button.secondary{background:#e6e8ee;color:#1d2330}.error{background:#fdecea;color:#8a1c12;padding:10px;border-radius:6px}\
+.muted{color:#5b6270;font-size:.9em}ul{padding-left:20px}code{word-break:break-all}";
+
+/// Wraps a body in the page layout.
+pub fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title>\
+<style>{STYLE}</style></head><body><main>{body}</main></body></html>",
+        esc(title)
+    );
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .body(html)
+}
+
+/// An error page with a message safe to show.
+pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
+    page(
+        status,
+        "Something went wrong",
+        &format!("<h1>Something went wrong</h1><p class=\"error\">{}</p>", esc(message)),
+    )
+}
+
+/// The page for an engine error.
+pub fn engine_error_page(e: &EngineError) -> HttpResponse {
+    let (status, _code, desc, retry) = crate::error::classify(e);
+    let msg = match e {
+        EngineError::NotFound(_) => "This sign-in address does not exist.".to_owned(),
+        EngineError::Overloaded { .. } | EngineError::Unavailable(_) => {
+            "We are very busy right now. Please try again in a moment.".to_owned()
+        }
+        EngineError::Internal(_) => "An unexpected error occurred. Please try again.".to_owned(),
+        EngineError::OAuth(_)
+        | EngineError::InvalidCredentials
+        | EngineError::Conflict(_)
+        | EngineError::Invalid(_) => desc,
+    };
+    let mut r = error_page(status, &msg);
+    if let Some(s) = retry
+        && let Ok(v) = header::HeaderValue::from_str(&s.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+fn hidden(name: &str, value: &str) -> String {
+    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(name), esc(value))
+}
+
+fn error_block(error: Option<&str>) -> String {
+    error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
+        .unwrap_or_default()
+}
+
+/// The sign-in form.
+pub fn login(tenant: &str, tenant_name: &str, tx: Option<&str>, csrf: &str, email: &str, error: Option<&str>) -> String {
+    let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
+    let signup = match tx {
+        Some(t) => format!("/{tenant}/signup?tx={}", esc(t)),
+        None => format!("/{tenant}/signup"),
+    };
+    format!(
+        "<h1>Sign in to {name}</h1>{err}\
+<form method=\"post\" action=\"/{tenant}/login\">{tx_field}{csrf_field}\
+<label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required autofocus>\
+<label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
+<button type=\"submit\">Sign in</button></form>\
+<p class=\"muted\">New here? <a href=\"{signup}\">Create an account</a></p>",
+        name = esc(tenant_name),
+        err = error_block(error),
+        csrf_field = hidden("csrf", csrf),
+        email = esc(email),
+    )
+}
+
+/// The sign-up form.
+pub fn signup(tenant: &str, tenant_name: &str, tx: Option<&str>, csrf: &str, email: &str, error: Option<&str>) -> String {
+    let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
+    let login = match tx {
+        Some(t) => format!("/{tenant}/login?tx={}", esc(t)),
+        None => format!("/{tenant}/login"),
+    };
+    format!(
+        "<h1>Create your {name} account</h1>{err}\
+<form method=\"post\" action=\"/{tenant}/signup\">{tx_field}{csrf_field}\
+<label for=\"name\">Name <span class=\"muted\">(optional)</span></label><input id=\"name\" type=\"text\" name=\"name\" autocomplete=\"name\">\
+<label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required>\
+<label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"new-password\" minlength=\"8\" required>\
+<p class=\"muted\">At least 8 characters.</p>\
+<button type=\"submit\">Create account</button></form>\
+<p class=\"muted\">Already have an account? <a href=\"{login}\">Sign in</a></p>",
+        name = esc(tenant_name),
+        err = error_block(error),
+        csrf_field = hidden("csrf", csrf),
+        email = esc(email),
+    )
+}
+
+fn describe_scope(s: &str) -> &'static str {
+    match s {
+        "openid" => "Know who you are (your account id)",
+        "profile" => "See your name",
+        "email" => "See your email address",
+        "offline_access" => "Stay signed in and act for you while you are away",
+        _ => "Other access",
+    }
+}
+
+/// The consent page.
+pub fn consent(tenant: &str, client_name: &str, scopes: &[String], tx: &str, csrf: &str) -> String {
+    let items: String = scopes.iter().map(|s| format!("<li>{}</li>", esc(describe_scope(s)))).collect();
+    format!(
+        "<h1>{client} wants access to your account</h1><p>It will be able to:</p><ul>{items}</ul>\
+<form method=\"post\" action=\"/{tenant}/consent\">{tx}{csrf}\
+<button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
+<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>",
+        client = esc(client_name),
+        tx = hidden("tx", tx),
+        csrf = hidden("csrf", csrf),
+    )
+}
+
+/// Asks before signing out when the request could not prove it came from the user's app.
+pub fn logout_confirm(tenant: &str, params: &[(&str, &str)], csrf: &str) -> String {
+    let fields: String = params.iter().map(|(k, v)| hidden(k, v)).collect();
+    format!(
+        "<h1>Sign out?</h1><p>Do you want to sign out of {t}?</p>\
+<form method=\"post\" action=\"/{t}/logout\">{fields}{csrf}<input type=\"hidden\" name=\"confirm\" value=\"yes\">\
+<button type=\"submit\">Sign out</button></form>",
+        t = esc(tenant),
+        csrf = hidden("csrf", csrf),
+    )
+}
+
+/// After sign-out without a redirect.
+pub fn signed_out() -> String {
+    "<h1>You are signed out</h1><p>You can close this window.</p>".into()
+}
+
+/// The minimal account page.
+pub fn account(tenant: &str, email: &str, name: Option<&str>, csrf: &str) -> String {
+    format!(
+        "<h1>Your account</h1><p>Signed in as <strong>{email}</strong>{name}</p>\
+<form method=\"post\" action=\"/{t}/logout\">{csrf}<input type=\"hidden\" name=\"confirm\" value=\"yes\">\
+<button type=\"submit\" class=\"secondary\">Sign out</button></form>",
+        email = esc(email),
+        name = name.map(|n| format!(" ({})", esc(n))).unwrap_or_default(),
+        t = esc(tenant),
+        csrf = hidden("csrf", csrf),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_that_could_break_out() {
+        assert_eq!(esc("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;");
+        let html = login("acme", "<script>", Some("\"><script>"), "c", "\"x", Some("<b>"));
+        assert!(!html.contains("<script>") && !html.contains("<b>"));
+    }
+}

@@ -1,0 +1,169 @@
+//! Wiring: the shared state, the routes (one `configure` for `main` and the tests), and
+//! starting the server.
+
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
+use prometheus::Registry;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tollgate_engine::admin::Demo;
+use tollgate_engine::clock::SystemClock;
+use tollgate_engine::store::embedded::{EmbeddedOptions, EmbeddedStore};
+use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
+
+use crate::config::Config;
+use crate::http::Csrf;
+use crate::metrics::HttpMetrics;
+use crate::{admin, demo, hosted, metrics, oidc};
+
+/// What every handler shares.
+pub struct AppState {
+    /// The engine.
+    pub engine: Engine,
+    /// CSRF token maker.
+    pub csrf: Csrf,
+    /// Whether cookies get `Secure` (the issuer is https).
+    pub secure_cookies: bool,
+    /// The admin API's bearer token.
+    pub admin_token: String,
+    /// All metrics.
+    pub registry: Registry,
+    /// HTTP metrics.
+    pub http_metrics: HttpMetrics,
+    /// The demo set-up, in development mode.
+    pub demo: Option<Demo>,
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().body("ok")
+}
+
+async fn readyz(st: web::Data<AppState>) -> HttpResponse {
+    match st.engine.ready().await {
+        Ok(()) => HttpResponse::Ok().body("ready"),
+        Err(_) => HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "1")).body("not ready"),
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .json(serde_json::json!({"error": "not_found", "error_description": "no such endpoint"}))
+}
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(admin::json_config())
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics::metrics))
+        .service(
+            web::scope("/admin/v1")
+                .route("/tenants", web::post().to(admin::create_tenant))
+                .route("/tenants", web::get().to(admin::list_tenants))
+                .route("/tenants/{tenant}/clients", web::post().to(admin::create_client))
+                .route("/tenants/{tenant}/clients", web::get().to(admin::list_clients))
+                .route("/tenants/{tenant}/users", web::post().to(admin::create_user))
+                .route("/tenants/{tenant}/keys/rotate", web::post().to(admin::rotate_keys))
+                .route("/tenants/{tenant}/events", web::get().to(admin::events)),
+        )
+        .route("/demo", web::get().to(demo::start))
+        .route("/demo/callback", web::get().to(demo::callback))
+        .route("/demo/signed-out", web::get().to(demo::signed_out))
+        .service(
+            web::scope("/{tenant}")
+                .route("/.well-known/openid-configuration", web::get().to(oidc::discovery))
+                .route("/jwks.json", web::get().to(oidc::jwks))
+                .route("/authorize", web::get().to(oidc::authorize))
+                .route("/authorize", web::post().to(oidc::authorize))
+                .route("/token", web::post().to(oidc::token))
+                .route("/userinfo", web::get().to(oidc::userinfo))
+                .route("/userinfo", web::post().to(oidc::userinfo))
+                .route("/revoke", web::post().to(oidc::revoke))
+                .route("/introspect", web::post().to(oidc::introspect))
+                .route("/logout", web::get().to(hosted::logout))
+                .route("/logout", web::post().to(hosted::logout))
+                .route("/login", web::get().to(hosted::login_page))
+                .route("/login", web::post().to(hosted::login_submit))
+                .route("/signup", web::get().to(hosted::signup_page))
+                .route("/signup", web::post().to(hosted::signup_submit))
+                .route("/consent", web::get().to(hosted::consent_page))
+                .route("/consent", web::post().to(hosted::consent_submit))
+                .route("/account", web::get().to(hosted::account)),
+        )
+        .default_service(web::to(not_found));
+}
+
+/// A running server.
+pub struct Running {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// Stops the server.
+    pub handle: actix_web::dev::ServerHandle,
+    /// The engine behind it.
+    pub engine: Engine,
+    /// The demo set-up, if enabled.
+    pub demo: Option<Demo>,
+    /// The admin token.
+    pub admin_token: String,
+    /// Resolves when the server stops.
+    pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Opens the store, starts the engine and the HTTP server. Call inside an actix System.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    config.check()?;
+    let master = config.master_key()?;
+    let admin_token = config.admin_token()?;
+    let listener = std::net::TcpListener::bind(&config.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url(Some(addr));
+    let registry = Registry::new();
+    let engine_metrics = EngineMetrics::register(&registry);
+    let store = EmbeddedStore::open(&config.data_dir, EmbeddedOptions::default(), Some(Arc::new(engine_metrics.clone())))
+        .map_err(|e| anyhow::anyhow!("cannot open the data directory {}: {e}", config.data_dir.display()))?;
+    let mut ec = EngineConfig::new(&public_url);
+    ec.passwords = config.passwords.clone();
+    ec.shards.shards_per_tenant = config.shards_per_tenant.max(1);
+    let engine = Engine::start(Arc::new(store), Arc::new(SystemClock), master.clone(), ec, engine_metrics)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    engine.spawn_sweeper(std::time::Duration::from_secs(30));
+    let demo = if config.demo_enabled() {
+        Some(engine.ensure_demo().await.map_err(|e| anyhow::anyhow!("demo set-up failed: {e}"))?)
+    } else {
+        None
+    };
+    let state = web::Data::new(AppState {
+        engine: engine.clone(),
+        csrf: Csrf::new(master.derive("tollgate csrf v1")),
+        secure_cookies: public_url.starts_with("https://"),
+        admin_token: admin_token.clone(),
+        http_metrics: HttpMetrics::register(&registry),
+        registry,
+        demo: demo.clone(),
+    });
+    let workers = if config.workers == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        config.workers
+    };
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(middleware::from_fn(metrics::record))
+            .configure(configure)
+    })
+    .workers(workers)
+    .backlog(4096)
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let done = tokio::spawn(server);
+    Ok(Running {
+        addr,
+        handle,
+        engine,
+        demo,
+        admin_token,
+        done,
+    })
+}
