@@ -50,6 +50,10 @@ pub struct Config {
     pub shards_per_tenant: usize,
     /// Argon2id parameters and pool.
     pub passwords: PasswordConfig,
+    /// PEM certificate chain, to terminate TLS here rather than at a proxy.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key for `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -68,6 +72,8 @@ impl Default for Config {
             log: "info".into(),
             shards_per_tenant: 32,
             passwords: PasswordConfig::default(),
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
@@ -88,7 +94,7 @@ impl std::fmt::Debug for Config {
 /// Top-level keys, to warn about misspelt `TOLLGATE_*` variables.
 const KNOWN: &[&str] = &[
     "mode", "listen", "public_url", "data_dir", "master_key", "master_key_file", "admin_token",
-    "admin_token_file", "demo", "workers", "log", "shards_per_tenant", "passwords",
+    "admin_token_file", "demo", "workers", "log", "shards_per_tenant", "passwords", "tls_cert_file", "tls_key_file",
 ];
 /// Variables read by other parts (tests, the admin CLI), not by `serve`.
 const OTHER_VARS: &[&str] = &["test_scylla", "url", "user_password"];
@@ -138,7 +144,11 @@ impl Config {
     pub fn public_url(&self, bound: Option<std::net::SocketAddr>) -> String {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_owned(),
-            None => format!("http://{}", bound.map(|a| a.to_string()).unwrap_or_else(|| self.listen.clone())),
+            None => format!(
+                "{}://{}",
+                if self.tls_cert_file.is_some() { "https" } else { "http" },
+                bound.map(|a| a.to_string()).unwrap_or_else(|| self.listen.clone())
+            ),
         }
     }
 
@@ -149,6 +159,10 @@ impl Config {
 
     /// Refuses unsafe production settings, with every problem in one message.
     pub fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.tls_cert_file.is_some() == self.tls_key_file.is_some(),
+            "tls_cert_file and tls_key_file must be set together"
+        );
         if self.mode != Mode::Production {
             return Ok(());
         }
@@ -188,6 +202,28 @@ impl Config {
         self.secret(&self.admin_token, &self.admin_token_file, "admin.token", || {
             tollgate_engine::crypto::random_token::<32>()
         })
+    }
+
+    /// The rustls server configuration, when TLS is terminated here.
+    pub fn tls(&self) -> anyhow::Result<Option<rustls::ServerConfig>> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let (Some(cert), Some(key)) = (&self.tls_cert_file, &self.tls_key_file) else {
+            return Ok(None);
+        };
+        let certs = CertificateDer::pem_file_iter(cert)
+            .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| anyhow::anyhow!("cannot read certificates from {}: {e}", cert.display()))?;
+        anyhow::ensure!(!certs.is_empty(), "{} holds no certificate", cert.display());
+        let key = PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| anyhow::anyhow!("cannot read the private key from {}: {e}", key.display()))?;
+        // rustls has two crypto providers in this tree; choose one before building.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| anyhow::anyhow!("TLS certificate and key do not fit together: {e}"))?;
+        Ok(Some(config))
     }
 
     fn secret(

@@ -111,6 +111,7 @@ pub struct Running {
 /// Opens the store, starts the engine and the HTTP server. Call inside an actix System.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     config.check()?;
+    let tls = config.tls()?;
     let master = config.master_key()?;
     let admin_token = config.admin_token()?;
     let listener = std::net::TcpListener::bind(&config.listen)
@@ -153,8 +154,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .configure(configure)
     })
     .workers(workers)
-    .backlog(4096)
-    .listen(listener)?
+    .backlog(4096);
+    let server = match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls)?,
+        None => server.listen(listener)?,
+    }
     .run();
     let handle = server.handle();
     let done = tokio::spawn(server);

@@ -1,0 +1,305 @@
+//! Test harness: a real server in-process on port 0 with its own data directory, admin
+//! helpers over HTTP, and a cookie-keeping client that fills in the hosted forms.
+#![allow(dead_code)]
+
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use serde_json::{Value, json};
+use tollgate_gateway::config::{Config, Mode};
+use tollgate_gateway::server::{Running, start};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestServer {
+    pub base: String,
+    /// PEM of the server's self-signed certificate, when it serves https.
+    pub tls_ca: Option<String>,
+    pub admin_token: String,
+    pub running: Running,
+    pub dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+pub fn config(dir: &std::path::Path) -> Config {
+    Config {
+        mode: Mode::Development,
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        demo: Some(false),
+        workers: 2,
+        log: "warn".into(),
+        ..Config::default()
+    }
+}
+
+/// An HTTP client that trusts the test certificate, if any.
+pub fn client_builder(ca: Option<&str>) -> reqwest::ClientBuilder {
+    let mut b = reqwest::Client::builder();
+    if let Some(pem) = ca {
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
+    }
+    b
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// Serves https with a fresh self-signed certificate for 127.0.0.1.
+    pub async fn start_tls() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config(dir.path());
+        let mut ca = None;
+        if tls {
+            let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+            let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+            std::fs::write(&cert, ck.cert.pem()).unwrap();
+            std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+            cfg.tls_cert_file = Some(cert);
+            cfg.tls_key_file = Some(key);
+            ca = Some(ck.cert.pem());
+        }
+        let running = start(cfg).await.expect("server starts");
+        let scheme = if tls { "https" } else { "http" };
+        Self {
+            base: format!("{scheme}://{}", running.addr),
+            tls_ca: ca.clone(),
+            admin_token: running.admin_token.clone(),
+            running,
+            dir,
+            http: client_builder(ca.as_deref()).build().unwrap(),
+        }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::with_ca(&self.base, self.tls_ca.as_deref())
+    }
+
+    pub async fn admin(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/admin/v1{path}", self.base))
+            .bearer_auth(&self.admin_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "admin {path} failed: {status} {v}");
+        v
+    }
+
+    /// A tenant with one user, and a client of the given kind.
+    pub async fn tenant(&self, id: &str, public: bool, first_party: bool) -> TestTenant {
+        self.admin("/tenants", json!({"id": id, "display_name": format!("Tenant {id}")})).await;
+        let c = self
+            .admin(
+                &format!("/tenants/{id}/clients"),
+                json!({
+                    "name": "Test app",
+                    "redirect_uris": ["http://127.0.0.1:9/cb"],
+                    "post_logout_redirect_uris": ["http://127.0.0.1:9/bye"],
+                    "public": public,
+                    "first_party": first_party,
+                }),
+            )
+            .await;
+        let email = format!("user@{id}.example");
+        self.admin(
+            &format!("/tenants/{id}/users"),
+            json!({"email": email, "password": PASSWORD, "name": "Ada Lovelace", "email_verified": true}),
+        )
+        .await;
+        TestTenant {
+            issuer: format!("{}/{id}", self.base),
+            id: id.into(),
+            client_id: c["client_id"].as_str().unwrap().into(),
+            client_secret: c["client_secret"].as_str().map(str::to_owned),
+            redirect_uri: "http://127.0.0.1:9/cb".into(),
+            email,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TestTenant {
+    pub id: String,
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub redirect_uri: String,
+    pub email: String,
+}
+
+/// A browser stand-in: keeps cookies, never follows redirects on its own.
+pub struct Browser {
+    pub http: reqwest::Client,
+    base: String,
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].replace("&amp;", "&"))
+}
+
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url).ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        Self::with_ca(base, None)
+    }
+
+    pub fn with_ca(base: &str, ca: Option<&str>) -> Self {
+        Self {
+            http: client_builder(ca)
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.into(),
+        }
+    }
+
+    fn absolute(&self, location: &str) -> String {
+        if location.starts_with('/') {
+            format!("{}{location}", self.base)
+        } else {
+            location.into()
+        }
+    }
+
+    /// GETs and returns (status, Location if any, body).
+    pub async fn get(&self, url: &str) -> (u16, Option<String>, String) {
+        let r = self.http.get(url).send().await.unwrap();
+        let loc = r.headers().get(LOCATION).map(|v| self.absolute(v.to_str().unwrap()));
+        (r.status().as_u16(), loc, r.text().await.unwrap())
+    }
+
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
+        let r = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let loc = r.headers().get(LOCATION).map(|v| self.absolute(v.to_str().unwrap()));
+        (r.status().as_u16(), loc, r.text().await.unwrap())
+    }
+
+    /// Follows an authorization through sign-in and, if asked, consent; returns the final
+    /// redirect to the client (with `code` or `error`).
+    pub async fn authorize(&self, url: &str, email: &str, password: &str) -> String {
+        let (status, mut loc, _) = self.get(url).await;
+        assert_eq!(status, 303, "authorize did not redirect");
+        for _ in 0..4 {
+            let next = loc.clone().expect("a redirect");
+            if next.contains("/login?") {
+                let (_, _, page) = self.get(&next).await;
+                let tx = hidden(&page, "tx").expect("tx field");
+                let csrf = hidden(&page, "csrf").expect("csrf field");
+                let (s, l, body) = self
+                    .post_form(
+                        &format!("{}/login", next.split("/login?").next().unwrap()),
+                        &[("email", email), ("password", password), ("tx", &tx), ("csrf", &csrf)],
+                    )
+                    .await;
+                assert_eq!(s, 303, "sign-in failed: {body}");
+                loc = l;
+            } else if next.contains("/consent?") {
+                let (_, _, page) = self.get(&next).await;
+                let tx = hidden(&page, "tx").expect("tx field");
+                let csrf = hidden(&page, "csrf").expect("csrf field");
+                let (s, l, _) = self
+                    .post_form(
+                        &format!("{}/consent", next.split("/consent?").next().unwrap()),
+                        &[("decision", "allow"), ("tx", &tx), ("csrf", &csrf)],
+                    )
+                    .await;
+                assert_eq!(s, 303);
+                loc = l;
+            } else {
+                return next;
+            }
+        }
+        panic!("too many steps");
+    }
+}
+
+/// A PKCE pair (RFC 7636): verifier and S256 challenge.
+pub fn pkce() -> (String, String) {
+    let v = tollgate_engine::crypto::random_token::<32>();
+    let c = tollgate_engine::crypto::pkce_s256(&v);
+    (v, c)
+}
+
+/// An authorization URL for a test tenant.
+pub fn authorize_url(t: &TestTenant, scope: &str, challenge: &str, extra: &[(&str, &str)]) -> String {
+    let mut u = url::Url::parse(&format!("{}/authorize", t.issuer)).unwrap();
+    {
+        let mut q = u.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", &t.client_id)
+            .append_pair("redirect_uri", &t.redirect_uri)
+            .append_pair("scope", scope)
+            .append_pair("state", "st-123")
+            .append_pair("code_challenge", challenge)
+            .append_pair("code_challenge_method", "S256");
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+    }
+    u.to_string()
+}
+
+/// POSTs a token request with client_secret_post (or none for public clients).
+pub async fn token(t: &TestTenant, params: &[(&str, &str)]) -> (u16, Value) {
+    token_with(&reqwest::Client::new(), t, params).await
+}
+
+pub async fn token_with(http: &reqwest::Client, t: &TestTenant, params: &[(&str, &str)]) -> (u16, Value) {
+    let mut form: Vec<(&str, &str)> = params.to_vec();
+    form.push(("client_id", &t.client_id));
+    if let Some(s) = &t.client_secret {
+        form.push(("client_secret", s));
+    }
+    let r = http
+        .post(format!("{}/token", t.issuer))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&form).unwrap())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Signs in and redeems a code; returns the token response.
+pub async fn login_tokens(b: &Browser, t: &TestTenant, scope: &str) -> Value {
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(t, scope, &challenge, &[("prompt", "consent")]);
+    let back = b.authorize(&url, &t.email, PASSWORD).await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    let (s, v) = token(
+        t,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    v
+}
