@@ -217,8 +217,7 @@ impl Config {
         anyhow::ensure!(!certs.is_empty(), "{} holds no certificate", cert.display());
         let key = PrivateKeyDer::from_pem_file(key)
             .map_err(|e| anyhow::anyhow!("cannot read the private key from {}: {e}", key.display()))?;
-        // rustls has two crypto providers in this tree; choose one before building.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        crate::install_crypto_provider();
         let config = rustls::ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(certs, key)

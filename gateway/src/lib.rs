@@ -19,3 +19,9 @@ pub mod metrics;
 pub mod oidc;
 pub mod pages;
 pub mod server;
+
+/// Chooses rustls's process-wide crypto provider. Both ring and aws-lc-rs are in the
+/// dependency tree, and rustls refuses to guess; calling this twice is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}

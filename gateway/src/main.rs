@@ -143,6 +143,7 @@ enum KeyCmd {
 }
 
 fn main() {
+    tollgate_gateway::install_crypto_provider();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve {
