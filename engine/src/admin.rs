@@ -78,7 +78,12 @@ pub fn check_redirect_uri(uri: &str) -> EngineResult<()> {
 
 impl Engine {
     /// Creates a tenant with an active and a next signing key.
-    pub async fn create_tenant(&self, id: &str, display_name: &str, alg: SigningAlg) -> EngineResult<Tenant> {
+    pub async fn create_tenant(
+        &self,
+        id: &str,
+        display_name: &str,
+        alg: SigningAlg,
+    ) -> EngineResult<Tenant> {
         let id = TenantId::parse(id)?;
         let now = self.now();
         let mut tenant = Tenant::new(id.clone(), display_name.to_owned(), now);
@@ -86,11 +91,19 @@ impl Engine {
         let active = keys::generate(&id, alg, KeyStatus::Active, now, &self.0.master)?;
         let next = keys::generate(&id, alg, KeyStatus::Next, now, &self.0.master)?;
         // Keys first: a tenant that exists always has keys.
-        self.0.store.put_keys(&[active, next]).await.map_err(store_err)?;
-        self.0.store.create_tenant(&tenant).await.map_err(|e| match e {
-            StoreError::Conflict => EngineError::Conflict("tenant"),
-            e => store_err(e),
-        })?;
+        self.0
+            .store
+            .put_keys(&[active, next])
+            .await
+            .map_err(store_err)?;
+        self.0
+            .store
+            .create_tenant(&tenant)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => EngineError::Conflict("tenant"),
+                e => store_err(e),
+            })?;
         let mut ev = self.event(&id, "admin.tenant_created", true);
         ev.actor = Some("admin".into());
         self.record_now(ev).await?;
@@ -103,23 +116,36 @@ impl Engine {
     }
 
     /// Creates a client. A confidential client's secret is 256 random bits, returned once.
-    pub async fn create_client(&self, tenant: &TenantId, new: NewClient) -> EngineResult<CreatedClient> {
+    pub async fn create_client(
+        &self,
+        tenant: &TenantId,
+        new: NewClient,
+    ) -> EngineResult<CreatedClient> {
         self.tenant(tenant).await?;
         let id = match &new.client_id {
             Some(id) => ClientId::parse(id)?,
             None => ClientId::generate(),
         };
         if new.name.trim().is_empty() || new.name.len() > 200 {
-            return Err(EngineError::Invalid("client name must be 1-200 characters".into()));
+            return Err(EngineError::Invalid(
+                "client name must be 1-200 characters".into(),
+            ));
         }
         if new.redirect_uris.is_empty() {
-            return Err(EngineError::Invalid("a client needs at least one redirect URI".into()));
+            return Err(EngineError::Invalid(
+                "a client needs at least one redirect URI".into(),
+            ));
         }
-        for u in new.redirect_uris.iter().chain(&new.post_logout_redirect_uris) {
+        for u in new
+            .redirect_uris
+            .iter()
+            .chain(&new.post_logout_redirect_uris)
+        {
             check_redirect_uri(u)?;
         }
         let secret = (!new.public).then(random_token::<32>);
-        self.create_client_with_secret(tenant, id, new, secret).await
+        self.create_client_with_secret(tenant, id, new, secret)
+            .await
     }
 
     pub(crate) async fn create_client_with_secret(
@@ -139,10 +165,14 @@ impl Engine {
             first_party: new.first_party,
             created_at: self.now(),
         };
-        self.0.store.create_client(&client).await.map_err(|e| match e {
-            StoreError::Conflict => EngineError::Conflict("client"),
-            e => store_err(e),
-        })?;
+        self.0
+            .store
+            .create_client(&client)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => EngineError::Conflict("client"),
+                e => store_err(e),
+            })?;
         let mut ev = self.event(tenant, "admin.client_created", true);
         ev.actor = Some("admin".into());
         ev.client = Some(id.to_string());
@@ -208,7 +238,13 @@ impl Engine {
                 k.status = KeyStatus::Active;
                 k.clone()
             }
-            None => keys::generate(tenant, t.signing_alg, KeyStatus::Active, now, &self.0.master)?,
+            None => keys::generate(
+                tenant,
+                t.signing_alg,
+                KeyStatus::Active,
+                now,
+                &self.0.master,
+            )?,
         };
         let next = keys::generate(tenant, t.signing_alg, KeyStatus::Next, now, &self.0.master)?;
         changed.push(active.clone());
@@ -227,9 +263,17 @@ impl Engine {
     }
 
     /// The newest audit events of a tenant.
-    pub async fn recent_events(&self, tenant: &TenantId, limit: usize) -> EngineResult<Vec<crate::model::Event>> {
+    pub async fn recent_events(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> EngineResult<Vec<crate::model::Event>> {
         self.tenant(tenant).await?;
-        self.0.store.recent_events(tenant, limit.min(1000)).await.map_err(store_err)
+        self.0
+            .store
+            .recent_events(tenant, limit.min(1000))
+            .await
+            .map_err(store_err)
     }
 }
 
@@ -267,19 +311,33 @@ impl Engine {
             client_id: Some("demo-app".into()),
             name: "Demo app".into(),
             redirect_uris: vec![redirect_uri.clone()],
-            post_logout_redirect_uris: vec![format!("{}/demo/signed-out", self.0.config.public_url)],
+            post_logout_redirect_uris: vec![format!(
+                "{}/demo/signed-out",
+                self.0.config.public_url
+            )],
             public: false,
             first_party: false,
         };
         match self
-            .create_client_with_secret(&tenant, ClientId::parse("demo-app")?, client, Some(client_secret.clone()))
+            .create_client_with_secret(
+                &tenant,
+                ClientId::parse("demo-app")?,
+                client,
+                Some(client_secret.clone()),
+            )
             .await
         {
             Ok(_) | Err(EngineError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
         match self
-            .create_user(&tenant, "demo@example.com", &password, Some("Demo User".into()), true)
+            .create_user(
+                &tenant,
+                "demo@example.com",
+                &password,
+                Some("Demo User".into()),
+                true,
+            )
             .await
         {
             Ok(_) | Err(EngineError::Conflict(_)) => {}

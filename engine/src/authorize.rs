@@ -85,7 +85,9 @@ pub enum NextStep {
 }
 
 fn is_pkce_value(s: &str) -> bool {
-    (43..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    (43..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 /// Appends query parameters to a redirect URI, keeping any query it has.
@@ -113,7 +115,10 @@ impl AuthorizeError {
                 state,
                 error,
             } => {
-                let mut p = vec![("error", error.code.as_str()), ("error_description", &*error.description)];
+                let mut p = vec![
+                    ("error", error.code.as_str()),
+                    ("error_description", &*error.description),
+                ];
                 if let Some(s) = state {
                     p.push(("state", s));
                 }
@@ -143,13 +148,13 @@ impl Engine {
         let get = |k: &str| map.get(k).copied().filter(|v| !v.is_empty());
 
         // Until the client and redirect URI are known good, errors go to a page.
-        let client_id = get("client_id").ok_or_else(|| AuthorizeError::Page("The request has no client_id.".into()))?;
+        let client_id = get("client_id")
+            .ok_or_else(|| AuthorizeError::Page("The request has no client_id.".into()))?;
         let client_id = ClientId::parse(client_id)
             .map_err(|_| AuthorizeError::Page("The client_id is not valid.".into()))?;
-        let client = self
-            .client(tenant, &client_id)
-            .await?
-            .ok_or_else(|| AuthorizeError::Page("The application (client_id) is not known.".into()))?;
+        let client = self.client(tenant, &client_id).await?.ok_or_else(|| {
+            AuthorizeError::Page("The application (client_id) is not known.".into())
+        })?;
         let redirect_uri = get("redirect_uri")
             .ok_or_else(|| AuthorizeError::Page("The request has no redirect_uri.".into()))?;
         if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
@@ -157,8 +162,11 @@ impl Engine {
                 "The redirect_uri does not match any registered for this application.".into(),
             ));
         }
-        if duplicate.as_deref() == Some("client_id") || duplicate.as_deref() == Some("redirect_uri") {
-            return Err(AuthorizeError::Page("client_id and redirect_uri may each appear once.".into()));
+        if duplicate.as_deref() == Some("client_id") || duplicate.as_deref() == Some("redirect_uri")
+        {
+            return Err(AuthorizeError::Page(
+                "client_id and redirect_uri may each appear once.".into(),
+            ));
         }
         let state = get("state").map(str::to_owned);
         let fail = |code, desc: String| AuthorizeError::Redirect {
@@ -167,37 +175,70 @@ impl Engine {
             error: OAuthError::new(code, desc),
         };
         if let Some(d) = duplicate {
-            return Err(fail(C::InvalidRequest, format!("parameter {d} appears more than once")));
+            return Err(fail(
+                C::InvalidRequest,
+                format!("parameter {d} appears more than once"),
+            ));
         }
         if let Some((k, _)) = map.iter().find(|(_, v)| v.len() > MAX_PARAM_LEN) {
-            return Err(fail(C::InvalidRequest, format!("parameter {k} is too long")));
+            return Err(fail(
+                C::InvalidRequest,
+                format!("parameter {k} is too long"),
+            ));
         }
         for unsupported in ["request", "request_uri"] {
             if get(unsupported).is_some() {
-                return Err(fail(C::InvalidRequest, format!("{unsupported} is not supported")));
+                return Err(fail(
+                    C::InvalidRequest,
+                    format!("{unsupported} is not supported"),
+                ));
             }
         }
         match get("response_type") {
             Some("code") => {}
             None => return Err(fail(C::InvalidRequest, "response_type is required".into())),
-            Some(_) => return Err(fail(C::UnsupportedResponseType, "only response_type=code is supported".into())),
+            Some(_) => {
+                return Err(fail(
+                    C::UnsupportedResponseType,
+                    "only response_type=code is supported".into(),
+                ));
+            }
         }
         if let Some(mode) = get("response_mode")
             && mode != "query"
         {
-            return Err(fail(C::InvalidRequest, "only response_mode=query is supported".into()));
+            return Err(fail(
+                C::InvalidRequest,
+                "only response_mode=query is supported".into(),
+            ));
         }
-        let code_challenge = get("code_challenge")
-            .ok_or_else(|| fail(C::InvalidRequest, "code_challenge is required (PKCE with S256)".into()))?;
+        let code_challenge = get("code_challenge").ok_or_else(|| {
+            fail(
+                C::InvalidRequest,
+                "code_challenge is required (PKCE with S256)".into(),
+            )
+        })?;
         match get("code_challenge_method") {
             Some("S256") => {}
-            _ => return Err(fail(C::InvalidRequest, "code_challenge_method must be S256".into())),
+            _ => {
+                return Err(fail(
+                    C::InvalidRequest,
+                    "code_challenge_method must be S256".into(),
+                ));
+            }
         }
         if code_challenge.len() != 43 || !is_pkce_value(code_challenge) {
-            return Err(fail(C::InvalidRequest, "code_challenge must be a base64url SHA-256 (43 characters)".into()));
+            return Err(fail(
+                C::InvalidRequest,
+                "code_challenge must be a base64url SHA-256 (43 characters)".into(),
+            ));
         }
         let mut scopes: Vec<String> = Vec::new();
-        for s in get("scope").unwrap_or("").split(' ').filter(|s| !s.is_empty()) {
+        for s in get("scope")
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+        {
             if !crate::discovery::SCOPES.contains(&s) {
                 return Err(fail(C::InvalidScope, format!("unknown scope {s:?}")));
             }
@@ -206,19 +247,38 @@ impl Engine {
             }
         }
         if scopes.is_empty() {
-            return Err(fail(C::InvalidScope, "scope is required (for example \"openid\")".into()));
+            return Err(fail(
+                C::InvalidScope,
+                "scope is required (for example \"openid\")".into(),
+            ));
         }
-        let prompt: Vec<String> = get("prompt").unwrap_or("").split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let prompt: Vec<String> = get("prompt")
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
         for p in &prompt {
             if !["none", "login", "consent", "select_account"].contains(&p.as_str()) {
-                return Err(fail(C::InvalidRequest, format!("unknown prompt value {p:?}")));
+                return Err(fail(
+                    C::InvalidRequest,
+                    format!("unknown prompt value {p:?}"),
+                ));
             }
         }
         if prompt.len() > 1 && prompt.iter().any(|p| p == "none") {
-            return Err(fail(C::InvalidRequest, "prompt=none cannot be combined with other values".into()));
+            return Err(fail(
+                C::InvalidRequest,
+                "prompt=none cannot be combined with other values".into(),
+            ));
         }
         let max_age = match get("max_age") {
-            Some(v) => Some(v.parse::<u64>().map_err(|_| fail(C::InvalidRequest, "max_age must be a number of seconds".into()))?),
+            Some(v) => Some(v.parse::<u64>().map_err(|_| {
+                fail(
+                    C::InvalidRequest,
+                    "max_age must be a number of seconds".into(),
+                )
+            })?),
             None => None,
         };
         Ok(AuthRequest {
@@ -236,7 +296,11 @@ impl Engine {
     }
 
     fn tx_key(&self) -> crate::crypto::MasterKey {
-        crate::crypto::MasterKey::from_bytes(self.0.master.derive("tollgate authorization transaction v1"))
+        crate::crypto::MasterKey::from_bytes(
+            self.0
+                .master
+                .derive("tollgate authorization transaction v1"),
+        )
     }
 
     /// Seals a request for the sign-in and consent pages.
@@ -274,23 +338,30 @@ impl Engine {
         let now = self.now();
         let Some(session) = session else {
             return if prompt("none") {
-                Err(redirect_error(C::LoginRequired, "the user is not signed in"))
+                Err(redirect_error(
+                    C::LoginRequired,
+                    "the user is not signed in",
+                ))
             } else {
                 Ok(NextStep::Login)
             };
         };
-        let too_old = req.max_age.is_some_and(|m| now.saturating_sub(session.auth.auth_time) > m);
+        let too_old = req
+            .max_age
+            .is_some_and(|m| now.saturating_sub(session.auth.auth_time) > m);
         if !fresh_login && (prompt("login") || prompt("select_account") || too_old) {
             return if prompt("none") {
-                Err(redirect_error(C::LoginRequired, "the session is older than max_age"))
+                Err(redirect_error(
+                    C::LoginRequired,
+                    "the session is older than max_age",
+                ))
             } else {
                 Ok(NextStep::Login)
             };
         }
-        let client = self
-            .client(tenant, &req.client_id)
-            .await?
-            .ok_or_else(|| AuthorizeError::Page("The application is no longer registered.".into()))?;
+        let client = self.client(tenant, &req.client_id).await?.ok_or_else(|| {
+            AuthorizeError::Page("The application is no longer registered.".into())
+        })?;
         let granted = self
             .0
             .store
@@ -303,7 +374,10 @@ impl Engine {
                 .is_some_and(|g| req.scopes.iter().all(|s| g.scopes.contains(s)));
         if !consented && (prompt("consent") || !covered) {
             return if prompt("none") {
-                Err(redirect_error(C::ConsentRequired, "the user has not approved this application"))
+                Err(redirect_error(
+                    C::ConsentRequired,
+                    "the user has not approved this application",
+                ))
             } else {
                 Ok(NextStep::Consent {
                     client_name: client.name.clone(),
@@ -319,7 +393,11 @@ impl Engine {
                 scopes: req.scopes.clone(),
                 granted_at: now,
             };
-            self.0.store.put_consent(&consent).await.map_err(store_err)?;
+            self.0
+                .store
+                .put_consent(&consent)
+                .await
+                .map_err(store_err)?;
             let mut ev = self.event(tenant, "consent.granted", true);
             ev.actor = Some(session.user_id.to_string());
             ev.subject = ev.actor.clone();
@@ -379,6 +457,7 @@ impl Engine {
 
     /// Checks a PKCE verifier against a challenge (RFC 7636 §4.6), in constant time.
     pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
-        is_pkce_value(verifier) && crypto::ct_eq(crypto::pkce_s256(verifier).as_bytes(), challenge.as_bytes())
+        is_pkce_value(verifier)
+            && crypto::ct_eq(crypto::pkce_s256(verifier).as_bytes(), challenge.as_bytes())
     }
 }

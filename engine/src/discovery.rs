@@ -54,9 +54,14 @@ impl Engine {
             "request_uri_parameter_supported": false,
         });
         let mut doc = doc;
-        doc.as_object_mut().expect("object").remove("registration_endpoint");
+        doc.as_object_mut()
+            .expect("object")
+            .remove("registration_endpoint");
         let body: Vec<u8> = serde_json::to_vec(&doc).expect("json");
-        let etag = format!("\"{}\"", &crate::crypto::b64(&crate::crypto::sha256(&body))[..22]);
+        let etag = format!(
+            "\"{}\"",
+            &crate::crypto::b64(&crate::crypto::sha256(&body))[..22]
+        );
         let r = Arc::new(Rendered {
             body: Arc::from(body),
             etag,

@@ -77,7 +77,10 @@ impl EngineMetrics {
     pub fn register(registry: &Registry) -> Self {
         let m = Self {
             tokens_issued: IntCounterVec::new(
-                Opts::new("tollgate_tokens_issued_total", "Token responses issued, by grant type"),
+                Opts::new(
+                    "tollgate_tokens_issued_total",
+                    "Token responses issued, by grant type",
+                ),
                 &["grant"],
             )
             .expect("metric"),
@@ -86,10 +89,16 @@ impl EngineMetrics {
                 "Refresh tokens presented again after rotation (chain revoked)",
             )
             .expect("metric"),
-            logins: IntCounterVec::new(Opts::new("tollgate_logins_total", "Password sign-ins by result"), &["result"])
-                .expect("metric"),
-            password_queue: IntGauge::new("tollgate_password_queue_depth", "Password hashing jobs waiting")
-                .expect("metric"),
+            logins: IntCounterVec::new(
+                Opts::new("tollgate_logins_total", "Password sign-ins by result"),
+                &["result"],
+            )
+            .expect("metric"),
+            password_queue: IntGauge::new(
+                "tollgate_password_queue_depth",
+                "Password hashing jobs waiting",
+            )
+            .expect("metric"),
             password_rejected: IntCounter::new(
                 "tollgate_password_rejected_total",
                 "Password jobs refused because the hashing queue was full",
@@ -97,12 +106,17 @@ impl EngineMetrics {
             .expect("metric"),
             store_batch_jobs: Histogram::with_opts(
                 HistogramOpts::new("tollgate_store_batch_jobs", "Write jobs per group commit")
-                    .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0]),
+                    .buckets(vec![
+                        1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0,
+                    ]),
             )
             .expect("metric"),
             store_batch_seconds: Histogram::with_opts(
-                HistogramOpts::new("tollgate_store_batch_seconds", "Group commit latency, with fsync")
-                    .buckets(prometheus::exponential_buckets(0.0001, 2.0, 14).expect("buckets")),
+                HistogramOpts::new(
+                    "tollgate_store_batch_seconds",
+                    "Group commit latency, with fsync",
+                )
+                .buckets(prometheus::exponential_buckets(0.0001, 2.0, 14).expect("buckets")),
             )
             .expect("metric"),
         };
@@ -158,7 +172,9 @@ impl Engine {
     ) -> EngineResult<Self> {
         let passwords = PasswordPool::start(&config.passwords)?;
         let arbiters = if config.arbiters == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
         } else {
             config.arbiters
         };
@@ -221,12 +237,22 @@ impl Engine {
     }
 
     /// Reads a client (cached).
-    pub async fn client(&self, tenant: &TenantId, id: &ClientId) -> EngineResult<Option<Arc<Client>>> {
+    pub async fn client(
+        &self,
+        tenant: &TenantId,
+        id: &ClientId,
+    ) -> EngineResult<Option<Arc<Client>>> {
         let k = (tenant.clone(), id.clone());
         if let Some(c) = self.0.clients.get(&k) {
             return Ok(Some(c));
         }
-        match self.0.store.get_client(tenant, id).await.map_err(store_err)? {
+        match self
+            .0
+            .store
+            .get_client(tenant, id)
+            .await
+            .map_err(store_err)?
+        {
             Some(c) => {
                 let c = Arc::new(c);
                 self.0.clients.insert(k, c.clone());
@@ -266,7 +292,11 @@ impl Engine {
 
     /// Appends an audit event and waits until it is durable.
     pub async fn record_now(&self, event: Event) -> EngineResult<()> {
-        self.0.store.append_events(&[event]).await.map_err(store_err)
+        self.0
+            .store
+            .append_events(&[event])
+            .await
+            .map_err(store_err)
     }
 
     /// Builds an event stamped now.
@@ -292,7 +322,10 @@ impl Engine {
 
     /// Refreshes the gauges that are read rather than counted.
     pub fn update_gauges(&self) {
-        self.0.metrics.password_queue.set(self.0.passwords.queue_depth() as i64);
+        self.0
+            .metrics
+            .password_queue
+            .set(self.0.passwords.queue_depth() as i64);
         let rejected = self.0.passwords.rejected_total();
         let seen = self.0.metrics.password_rejected.get();
         if rejected > seen {

@@ -89,11 +89,17 @@ impl std::fmt::Debug for TokenResponse {
 /// lookup; the 256-bit secret is what makes it unguessable. Only the hash is stored.
 pub(crate) fn parse_refresh_token(token: &str) -> Option<(ChainId, Hash32)> {
     let (chain, secret) = token.split_once('.')?;
-    let b64url = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let b64url = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
     if chain.len() != 22 || secret.len() != 43 || !b64url(chain) || !b64url(secret) {
         return None;
     }
-    Some((ChainId::from_stored(chain.to_owned()), Hash32::of(token.as_bytes())))
+    Some((
+        ChainId::from_stored(chain.to_owned()),
+        Hash32::of(token.as_bytes()),
+    ))
 }
 
 fn new_refresh_token(chain: &ChainId) -> (String, Hash32) {
@@ -109,12 +115,18 @@ fn invalid_grant(desc: &'static str) -> EngineError {
 impl Engine {
     /// Authenticates a client (RFC 6749 §2.3). Confidential clients must present their
     /// secret; public clients must not have one. Every failure is `invalid_client`.
-    pub async fn authenticate_client(&self, tenant: &TenantId, creds: &ClientCredentials) -> EngineResult<Arc<Client>> {
+    pub async fn authenticate_client(
+        &self,
+        tenant: &TenantId,
+        creds: &ClientCredentials,
+    ) -> EngineResult<Arc<Client>> {
         let fail = || EngineError::oauth(C::InvalidClient, "client authentication failed");
         let id = ClientId::parse(&creds.client_id).map_err(|_| fail())?;
         let client = self.client(tenant, &id).await?.ok_or_else(fail)?;
         match (&client.secret_hash, &creds.secret) {
-            (Some(hash), Some(secret)) if ct_eq(&Hash32::of(secret.as_bytes()).0, &hash.0) => Ok(client),
+            (Some(hash), Some(secret)) if ct_eq(&Hash32::of(secret.as_bytes()).0, &hash.0) => {
+                Ok(client)
+            }
             (None, None) => Ok(client),
             _ => Err(fail()),
         }
@@ -156,7 +168,9 @@ impl Engine {
         let missing = |p: &str| EngineError::oauth(C::InvalidRequest, format!("{p} is required"));
         let code = req.code.ok_or_else(|| missing("code"))?;
         let redirect_uri = req.redirect_uri.ok_or_else(|| missing("redirect_uri"))?;
-        let verifier = req.code_verifier.ok_or_else(|| missing("code_verifier (PKCE)"))?;
+        let verifier = req
+            .code_verifier
+            .ok_or_else(|| missing("code_verifier (PKCE)"))?;
         if code.len() > 128 {
             return Err(invalid_grant("invalid authorization code"));
         }
@@ -211,7 +225,7 @@ impl Engine {
                 created_at: now,
                 rotated_at: now,
                 expires_at: now + t.refresh_token_ttl,
-            revoked: None,
+                revoked: None,
             };
             let shard = self.0.shards.shard_for(tenant, &chain_id);
             self.0.shards.ask(shard, CreateChain(chain)).await?;
@@ -220,11 +234,24 @@ impl Engine {
             None
         };
         let resp = self
-            .mint(tenant, client, &record.user_id, &record.scope, &record.auth, record.sid.as_deref(), record.nonce.as_deref(), refresh)
+            .mint(
+                tenant,
+                client,
+                &record.user_id,
+                &record.scope,
+                &record.auth,
+                record.sid.as_deref(),
+                record.nonce.as_deref(),
+                refresh,
+            )
             .await?;
         ev.result = "success".into();
         self.record(ev);
-        self.0.metrics.tokens_issued.with_label_values(&["authorization_code"]).inc();
+        self.0
+            .metrics
+            .tokens_issued
+            .with_label_values(&["authorization_code"])
+            .inc();
         Ok(resp)
     }
 
@@ -238,7 +265,8 @@ impl Engine {
         let token = req
             .refresh_token
             .ok_or_else(|| EngineError::oauth(C::InvalidRequest, "refresh_token is required"))?;
-        let (chain_id, presented) = parse_refresh_token(&token).ok_or_else(|| invalid_grant("invalid refresh token"))?;
+        let (chain_id, presented) =
+            parse_refresh_token(&token).ok_or_else(|| invalid_grant("invalid refresh token"))?;
         let (new_token, new_hash) = new_refresh_token(&chain_id);
         let shard = self.0.shards.shard_for(tenant, &chain_id);
         let outcome = self
@@ -266,29 +294,56 @@ impl Engine {
                 ev.ip = meta.ip.clone();
                 ev.detail = Some("chain revoked".into());
                 self.record_now(ev).await?;
-                return Err(invalid_grant("refresh token was already used; the session was revoked"));
+                return Err(invalid_grant(
+                    "refresh token was already used; the session was revoked",
+                ));
             }
             RefreshOutcome::Invalid(why) => return Err(invalid_grant(why)),
         };
         let granted: Vec<&str> = chain.scope.split(' ').collect();
-        let scope = match req.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let scope = match req
+            .scope
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(asked) => {
-                if !asked.split(' ').filter(|s| !s.is_empty()).all(|s| granted.contains(&s)) {
-                    return Err(EngineError::oauth(C::InvalidScope, "scope exceeds what was granted"));
+                if !asked
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .all(|s| granted.contains(&s))
+                {
+                    return Err(EngineError::oauth(
+                        C::InvalidScope,
+                        "scope exceeds what was granted",
+                    ));
                 }
                 asked.to_owned()
             }
             None => chain.scope.clone(),
         };
         let resp = self
-            .mint(tenant, client, &chain.user_id, &scope, &chain.auth, chain.sid.as_deref(), None, Some(new_token))
+            .mint(
+                tenant,
+                client,
+                &chain.user_id,
+                &scope,
+                &chain.auth,
+                chain.sid.as_deref(),
+                None,
+                Some(new_token),
+            )
             .await?;
         let mut ev = self.event(tenant, "token.refresh", true);
         ev.subject = Some(chain.user_id.to_string());
         ev.client = Some(client.id.to_string());
         ev.ip = meta.ip.clone();
         self.record(ev);
-        self.0.metrics.tokens_issued.with_label_values(&["refresh_token"]).inc();
+        self.0
+            .metrics
+            .tokens_issued
+            .with_label_values(&["refresh_token"])
+            .inc();
         Ok(resp)
     }
 
@@ -341,7 +396,10 @@ impl Engine {
             }
             // at_hash (OIDC Core §3.1.3.6) with the hash of the JWS algorithm: SHA-256 for
             // RS256 and ES256. EdDSA has no agreed hash, so it is left out there.
-            if matches!(ring.active.alg(), crate::model::SigningAlg::RS256 | crate::model::SigningAlg::ES256) {
+            if matches!(
+                ring.active.alg(),
+                crate::model::SigningAlg::RS256 | crate::model::SigningAlg::ES256
+            ) {
                 let h = crate::crypto::sha256(access_token.as_bytes());
                 claims["at_hash"] = crate::crypto::b64(&h[..16]).into();
             }
@@ -369,7 +427,13 @@ mod tests {
         let chain = ChainId::generate();
         let (token, hash) = new_refresh_token(&chain);
         assert_eq!(parse_refresh_token(&token), Some((chain, hash)));
-        for bad in ["", "abc", "a.b", &format!("{token}x"), &token.replace('.', "")] {
+        for bad in [
+            "",
+            "abc",
+            "a.b",
+            &format!("{token}x"),
+            &token.replace('.', ""),
+        ] {
             assert!(parse_refresh_token(bad).is_none(), "{bad:?} parsed");
         }
     }

@@ -64,7 +64,8 @@ impl TenantId {
         let ok = !s.is_empty()
             && s.len() <= 63
             && s.as_bytes()[0].is_ascii_alphanumeric()
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -80,7 +81,8 @@ impl ClientId {
     pub fn parse(s: &str) -> Result<Self, EngineError> {
         let ok = !s.is_empty()
             && s.len() <= 128
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -193,7 +195,14 @@ mod tests {
         let e = Email::parse("  Alice@Example.COM ").unwrap();
         assert_eq!(e.as_str(), "alice@example.com");
         assert_eq!(format!("{e:?}"), "Email(<hidden>@example.com)");
-        for bad in ["alice", "@example.com", "a@b", "a b@c.d", "a@b@c.d", "a@.com"] {
+        for bad in [
+            "alice",
+            "@example.com",
+            "a@b",
+            "a b@c.d",
+            "a@b@c.d",
+            "a@.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -9,7 +9,8 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
+    RsaKeyPair,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Serialize;
@@ -39,7 +40,12 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigningKey({}, {}, <hidden>)", self.kid, self.alg.as_str())
+        write!(
+            f,
+            "SigningKey({}, {}, <hidden>)",
+            self.kid,
+            self.alg.as_str()
+        )
     }
 }
 
@@ -71,7 +77,8 @@ fn public_jwk(alg: SigningAlg, pkcs8: &[u8]) -> EngineResult<Value> {
             })
         }
         SigningAlg::ES256 => {
-            let kp = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8).map_err(|e| bad(&e))?;
+            let kp = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+                .map_err(|e| bad(&e))?;
             let p = kp.public_key().as_ref();
             json!({"kty": "EC", "crv": "P-256", "x": b64(&p[1..33]), "y": b64(&p[33..65])})
         }
@@ -135,9 +142,9 @@ impl SigningKey {
         let bad = |_| EngineError::Internal("stored private key does not parse".into());
         let signer = match stored.alg {
             SigningAlg::RS256 => Signer::Rsa(RsaKeyPair::from_pkcs8(&pkcs8).map_err(bad)?),
-            SigningAlg::ES256 => {
-                Signer::Ec(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8).map_err(bad)?)
-            }
+            SigningAlg::ES256 => Signer::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8).map_err(bad)?,
+            ),
             SigningAlg::EdDSA => Signer::Ed(Ed25519KeyPair::from_pkcs8(&pkcs8).map_err(bad)?),
         };
         Ok(Self {
@@ -163,7 +170,9 @@ impl SigningKey {
         let header = json!({"alg": self.alg.as_str(), "kid": self.kid.as_str(), "typ": typ});
         let mut out = b64(header.to_string().as_bytes());
         out.push('.');
-        out.push_str(&b64(&serde_json::to_vec(claims).map_err(|e| EngineError::Internal(e.to_string()))?));
+        out.push_str(&b64(
+            &serde_json::to_vec(claims).map_err(|e| EngineError::Internal(e.to_string()))?
+        ));
         let sig = match &self.signer {
             Signer::Rsa(kp) => {
                 let mut sig = vec![0u8; kp.public_modulus_len()];
@@ -210,12 +219,19 @@ pub mod bytes_like {
 impl KeyRing {
     /// Builds the ring from the stored keys: the active key signs; next, active and
     /// recently retired keys are published.
-    pub fn build(tenant: &Tenant, keys: &[StoredKey], master: &MasterKey, now: UnixTime) -> EngineResult<Self> {
+    pub fn build(
+        tenant: &Tenant,
+        keys: &[StoredKey],
+        master: &MasterKey,
+        now: UnixTime,
+    ) -> EngineResult<Self> {
         let active = keys
             .iter()
             .filter(|k| k.status == KeyStatus::Active)
             .max_by_key(|k| k.created_at)
-            .ok_or_else(|| EngineError::Internal(format!("tenant {} has no active key", tenant.id)))?;
+            .ok_or_else(|| {
+                EngineError::Internal(format!("tenant {} has no active key", tenant.id))
+            })?;
         let active = SigningKey::unseal(active, master)?;
         let mut published: Vec<&StoredKey> = keys
             .iter()
@@ -236,15 +252,22 @@ impl KeyRing {
             let j = &k.public_jwk;
             let s = |name: &str| j[name].as_str().unwrap_or_default().to_owned();
             let (alg, key) = match k.alg {
-                SigningAlg::RS256 => (Algorithm::RS256, DecodingKey::from_rsa_components(&s("n"), &s("e"))),
-                SigningAlg::ES256 => (Algorithm::ES256, DecodingKey::from_ec_components(&s("x"), &s("y"))),
+                SigningAlg::RS256 => (
+                    Algorithm::RS256,
+                    DecodingKey::from_rsa_components(&s("n"), &s("e")),
+                ),
+                SigningAlg::ES256 => (
+                    Algorithm::ES256,
+                    DecodingKey::from_ec_components(&s("x"), &s("y")),
+                ),
                 SigningAlg::EdDSA => (Algorithm::EdDSA, DecodingKey::from_ed_components(&s("x"))),
             };
             let key = key.map_err(|e| EngineError::Internal(format!("bad public key: {e}")))?;
             verify.insert(k.kid.as_str().to_owned(), VerifyKey { alg, key });
         }
         let doc = json!({"keys": published.iter().map(|k| &k.public_jwk).collect::<Vec<_>>()});
-        let jwks: Vec<u8> = serde_json::to_vec(&doc).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let jwks: Vec<u8> =
+            serde_json::to_vec(&doc).map_err(|e| EngineError::Internal(e.to_string()))?;
         let jwks_etag = format!("\"{}\"", &b64(&sha256(&jwks))[..22]);
         Ok(Self {
             active,
@@ -285,7 +308,10 @@ mod tests {
             "alg": "RS256",
             "kid": "2011-04-29"
         });
-        assert_eq!(jwk_thumbprint(&jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            jwk_thumbprint(&jwk),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 
     #[test]
@@ -295,16 +321,27 @@ mod tests {
         for alg in [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA] {
             tenant.signing_alg = alg;
             let key = generate(&tenant.id, alg, KeyStatus::Active, 1_000, &master).unwrap();
-            assert!(key.public_jwk.get("d").is_none(), "private member in the public JWK");
+            assert!(
+                key.public_jwk.get("d").is_none(),
+                "private member in the public JWK"
+            );
             let ring = KeyRing::build(&tenant, &[key], &master, 1_000).unwrap();
             let jwt = ring
                 .active
-                .sign_jwt("JWT", &json!({"iss": "https://id.example/acme", "sub": "u1"}))
+                .sign_jwt(
+                    "JWT",
+                    &json!({"iss": "https://id.example/acme", "sub": "u1"}),
+                )
                 .unwrap();
-            let (claims, typ) = ring.verify(&jwt, "https://id.example/acme").expect("verifies");
+            let (claims, typ) = ring
+                .verify(&jwt, "https://id.example/acme")
+                .expect("verifies");
             assert_eq!(claims["sub"], "u1");
             assert_eq!(typ.as_deref(), Some("JWT"));
-            assert!(ring.verify(&jwt, "https://other.example/acme").is_none(), "wrong issuer accepted");
+            assert!(
+                ring.verify(&jwt, "https://other.example/acme").is_none(),
+                "wrong issuer accepted"
+            );
             let mut tampered = jwt.clone();
             tampered.insert(jwt.find('.').unwrap() + 2, 'A');
             assert!(ring.verify(&tampered, "https://id.example/acme").is_none());
@@ -314,7 +351,14 @@ mod tests {
     #[test]
     fn a_key_sealed_for_one_tenant_does_not_open_for_another() {
         let master = MasterKey::from_bytes([3; 32]);
-        let mut key = generate(&TenantId::parse("a").unwrap(), SigningAlg::EdDSA, KeyStatus::Active, 1, &master).unwrap();
+        let mut key = generate(
+            &TenantId::parse("a").unwrap(),
+            SigningAlg::EdDSA,
+            KeyStatus::Active,
+            1,
+            &master,
+        )
+        .unwrap();
         key.tenant = TenantId::parse("b").unwrap();
         assert!(SigningKey::unseal(&key, &master).is_err());
     }

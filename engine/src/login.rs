@@ -32,7 +32,12 @@ impl Engine {
     ) -> EngineResult<NewSession> {
         self.tenant(tenant).await?;
         let user = match Email::parse(email) {
-            Ok(e) => self.0.store.find_user_by_email(tenant, &e).await.map_err(store_err)?,
+            Ok(e) => self
+                .0
+                .store
+                .find_user_by_email(tenant, &e)
+                .await
+                .map_err(store_err)?,
             Err(_) => None,
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -70,13 +75,22 @@ impl Engine {
     ) -> EngineResult<NewSession> {
         let parsed = Email::parse(email)?;
         check_policy(password)?;
-        if self.0.store.find_user_by_email(tenant, &parsed).await.map_err(store_err)?.is_some() {
+        if self
+            .0
+            .store
+            .find_user_by_email(tenant, &parsed)
+            .await
+            .map_err(store_err)?
+            .is_some()
+        {
             return self.password_login(tenant, email, password, meta).await;
         }
         let user = match self.create_user(tenant, email, password, name, false).await {
             Ok(u) => u,
             // Lost a race with another sign-up of the same email.
-            Err(EngineError::Conflict(_)) => return self.password_login(tenant, email, password, meta).await,
+            Err(EngineError::Conflict(_)) => {
+                return self.password_login(tenant, email, password, meta).await;
+            }
             Err(e) => return Err(e),
         };
         let mut ev = self.event(tenant, "user.signed_up", true);
@@ -87,7 +101,12 @@ impl Engine {
         self.start_session(tenant, &user, vec!["pwd".into()]).await
     }
 
-    async fn start_session(&self, tenant: &TenantId, user: &User, amr: Vec<String>) -> EngineResult<NewSession> {
+    async fn start_session(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        amr: Vec<String>,
+    ) -> EngineResult<NewSession> {
         let t = self.tenant(tenant).await?;
         let cookie = random_token::<32>();
         let now = self.now();
@@ -95,13 +114,19 @@ impl Engine {
             tenant: tenant.clone(),
             key: Hash32::of(cookie.as_bytes()),
             user_id: user.id.clone(),
-            auth: AuthContext { auth_time: now, amr },
+            auth: AuthContext {
+                auth_time: now,
+                amr,
+            },
             sid: random_token::<16>(),
             created_at: now,
             expires_at: now + t.session_ttl,
         };
         let shard = self.0.shards.shard_for(tenant, &session.key);
-        self.0.shards.ask(shard, PutSession(session.clone())).await?;
+        self.0
+            .shards
+            .ask(shard, PutSession(session.clone()))
+            .await?;
         Ok(NewSession { session, cookie })
     }
 
@@ -112,15 +137,40 @@ impl Engine {
         }
         let key = Hash32::of(cookie.as_bytes());
         let shard = self.0.shards.shard_for(tenant, &key);
-        let s = self.0.shards.ask(shard, GetSession { tenant: tenant.clone(), key }).await?;
+        let s = self
+            .0
+            .shards
+            .ask(
+                shard,
+                GetSession {
+                    tenant: tenant.clone(),
+                    key,
+                },
+            )
+            .await?;
         Ok(s.filter(|s| s.expires_at > self.now() && &s.tenant == tenant))
     }
 
     /// Ends the session behind a cookie value.
-    pub async fn end_session(&self, tenant: &TenantId, cookie: &str, meta: &RequestMeta) -> EngineResult<Option<Session>> {
+    pub async fn end_session(
+        &self,
+        tenant: &TenantId,
+        cookie: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<Option<Session>> {
         let key = Hash32::of(cookie.as_bytes());
         let shard = self.0.shards.shard_for(tenant, &key);
-        let ended = self.0.shards.ask(shard, EndSession { tenant: tenant.clone(), key }).await?;
+        let ended = self
+            .0
+            .shards
+            .ask(
+                shard,
+                EndSession {
+                    tenant: tenant.clone(),
+                    key,
+                },
+            )
+            .await?;
         if let Some(s) = &ended {
             let mut ev = self.event(tenant, "logout", true);
             ev.actor = Some(s.user_id.to_string());
@@ -132,7 +182,11 @@ impl Engine {
     }
 
     /// Reads a user.
-    pub async fn user(&self, tenant: &TenantId, id: &crate::ids::UserId) -> EngineResult<Option<User>> {
+    pub async fn user(
+        &self,
+        tenant: &TenantId,
+        id: &crate::ids::UserId,
+    ) -> EngineResult<Option<User>> {
         self.0.store.get_user(tenant, id).await.map_err(store_err)
     }
 }

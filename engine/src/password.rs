@@ -77,8 +77,13 @@ pub struct PasswordPool {
 impl PasswordPool {
     /// Starts the pool.
     pub fn start(config: &PasswordConfig) -> EngineResult<Self> {
-        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
-            .map_err(|e| EngineError::Invalid(format!("bad argon2 parameters: {e}")))?;
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            None,
+        )
+        .map_err(|e| EngineError::Invalid(format!("bad argon2 parameters: {e}")))?;
         let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         // Unknown users are verified against this hash, so a miss costs what a hit costs
         // and timing does not reveal whether an account exists.
@@ -87,7 +92,9 @@ impl PasswordPool {
             .map_err(|e| EngineError::Internal(e.to_string()))?
             .to_string();
         let threads = if config.threads == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
         } else {
             config.threads
         };
@@ -112,9 +119,9 @@ impl PasswordPool {
                                 let h = hash.as_deref().unwrap_or(&dummy);
                                 let ok = match PasswordHash::new(h) {
                                     // Argon2 reads its parameters from the stored hash.
-                                    Ok(parsed) => {
-                                        Argon2::default().verify_password(pw.as_bytes(), &parsed).is_ok()
-                                    }
+                                    Ok(parsed) => Argon2::default()
+                                        .verify_password(pw.as_bytes(), &parsed)
+                                        .is_ok(),
                                     Err(_) => false,
                                 };
                                 let _ = reply.send(ok && hash.is_some());
@@ -135,7 +142,9 @@ impl PasswordPool {
         self.tx.try_send(job).map_err(|e| match e {
             crossbeam_channel::TrySendError::Full(_) => {
                 self.rejected.fetch_add(1, Ordering::Relaxed);
-                EngineError::Overloaded { retry_after_secs: 1 }
+                EngineError::Overloaded {
+                    retry_after_secs: 1,
+                }
             }
             crossbeam_channel::TrySendError::Disconnected(_) => {
                 EngineError::Internal("hashing pool stopped".into())
@@ -147,7 +156,8 @@ impl PasswordPool {
     pub async fn hash(&self, password: &str) -> EngineResult<String> {
         let (tx, rx) = oneshot::channel();
         self.submit(Job::Hash(password.to_owned(), tx))?;
-        rx.await.map_err(|_| EngineError::Internal("hashing pool stopped".into()))?
+        rx.await
+            .map_err(|_| EngineError::Internal("hashing pool stopped".into()))?
     }
 
     /// Verifies a password; `None` (no such user) costs the same and returns false.
@@ -157,7 +167,8 @@ impl PasswordPool {
         }
         let (tx, rx) = oneshot::channel();
         self.submit(Job::Verify(password.to_owned(), hash, tx))?;
-        rx.await.map_err(|_| EngineError::Internal("hashing pool stopped".into()))
+        rx.await
+            .map_err(|_| EngineError::Internal("hashing pool stopped".into()))
     }
 
     /// Jobs waiting now.
@@ -214,7 +225,11 @@ mod tests {
         for t in tasks {
             results.push(t.await.unwrap());
         }
-        assert!(results.iter().any(|r| matches!(r, Err(EngineError::Overloaded { .. }))));
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(EngineError::Overloaded { .. })))
+        );
         assert!(results.iter().any(|r| r.is_ok()));
         assert!(pool.rejected_total() > 0);
     }

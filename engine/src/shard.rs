@@ -24,7 +24,9 @@ use crate::store::{Rotation, Store, StoreError};
 pub(crate) fn store_err(e: StoreError) -> EngineError {
     match e {
         StoreError::Conflict => EngineError::Conflict("record"),
-        StoreError::Overloaded => EngineError::Overloaded { retry_after_secs: 1 },
+        StoreError::Overloaded => EngineError::Overloaded {
+            retry_after_secs: 1,
+        },
         StoreError::Unavailable(m) => EngineError::Unavailable(m),
         StoreError::Corrupt(m) => EngineError::Internal(m),
     }
@@ -155,19 +157,31 @@ impl Handler<Rotate> for TenantShard {
         let fut = async move {
             let chain = match cached {
                 Some(c) => Some(c),
-                None => store.get_chain(&m.tenant, &m.chain).await.map_err(store_err)?,
+                None => store
+                    .get_chain(&m.tenant, &m.chain)
+                    .await
+                    .map_err(store_err)?,
             };
             let Some(chain) = chain else {
                 return Ok((None, RefreshOutcome::Invalid("unknown refresh token")));
             };
             if chain.client_id != m.client {
-                return Ok((Some(chain), RefreshOutcome::Invalid("refresh token was issued to another client")));
+                return Ok((
+                    Some(chain),
+                    RefreshOutcome::Invalid("refresh token was issued to another client"),
+                ));
             }
             if chain.revoked.is_some() {
-                return Ok((Some(chain), RefreshOutcome::Invalid("refresh token was revoked")));
+                return Ok((
+                    Some(chain),
+                    RefreshOutcome::Invalid("refresh token was revoked"),
+                ));
             }
             if chain.expires_at <= m.now {
-                return Ok((Some(chain), RefreshOutcome::Invalid("refresh token expired")));
+                return Ok((
+                    Some(chain),
+                    RefreshOutcome::Invalid("refresh token expired"),
+                ));
             }
             if crate::crypto::ct_eq(&chain.current_hash.0, &m.presented.0) {
                 let rotated = store
@@ -176,16 +190,30 @@ impl Handler<Rotate> for TenantShard {
                     .map_err(store_err)?;
                 return match rotated {
                     Rotation::Rotated(c) => Ok((Some(c.clone()), RefreshOutcome::Rotated(c))),
-                    Rotation::Missing => Ok((None, RefreshOutcome::Invalid("unknown refresh token"))),
+                    Rotation::Missing => {
+                        Ok((None, RefreshOutcome::Invalid("unknown refresh token")))
+                    }
                     // Another node rotated it first: our "current" token is an old one now.
-                    Rotation::Stale(c) if c.revoked.is_none() => revoke_for_reuse(&*store, &m).await,
-                    Rotation::Stale(c) => Ok((Some(c), RefreshOutcome::Invalid("refresh token was revoked"))),
+                    Rotation::Stale(c) if c.revoked.is_none() => {
+                        revoke_for_reuse(&*store, &m).await
+                    }
+                    Rotation::Stale(c) => Ok((
+                        Some(c),
+                        RefreshOutcome::Invalid("refresh token was revoked"),
+                    )),
                 };
             }
             // Not the current token: an earlier token of this chain means the chain leaked.
-            match store.token_generation(&m.tenant, &m.chain, &m.presented).await.map_err(store_err)? {
+            match store
+                .token_generation(&m.tenant, &m.chain, &m.presented)
+                .await
+                .map_err(store_err)?
+            {
                 Some(_) => revoke_for_reuse(&*store, &m).await,
-                None => Ok((Some(chain), RefreshOutcome::Invalid("unknown refresh token"))),
+                None => Ok((
+                    Some(chain),
+                    RefreshOutcome::Invalid("unknown refresh token"),
+                )),
             }
         };
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(
@@ -206,7 +234,10 @@ impl Handler<Rotate> for TenantShard {
     }
 }
 
-async fn revoke_for_reuse(store: &dyn Store, m: &Rotate) -> EngineResult<(Option<Chain>, RefreshOutcome)> {
+async fn revoke_for_reuse(
+    store: &dyn Store,
+    m: &Rotate,
+) -> EngineResult<(Option<Chain>, RefreshOutcome)> {
     match store
         .revoke_chain(&m.tenant, &m.chain, RevokeReason::Reuse)
         .await
@@ -243,14 +274,19 @@ impl Handler<RevokeChain> for TenantShard {
     fn handle(&mut self, m: RevokeChain, _ctx: &mut Self::Context) -> Self::Result {
         let store = self.store.clone();
         AtomicResponse::new(Box::pin(
-            async move { store.revoke_chain(&m.tenant, &m.chain, m.reason).await.map_err(store_err) }
-                .into_actor(self)
-                .map(|res, act, _| {
-                    if let Ok(Some(c)) = &res {
-                        act.chains.insert(c.id.clone(), c.clone());
-                    }
-                    res
-                }),
+            async move {
+                store
+                    .revoke_chain(&m.tenant, &m.chain, m.reason)
+                    .await
+                    .map_err(store_err)
+            }
+            .into_actor(self)
+            .map(|res, act, _| {
+                if let Ok(Some(c)) = &res {
+                    act.chains.insert(c.id.clone(), c.clone());
+                }
+                res
+            }),
         ))
     }
 }
@@ -264,14 +300,19 @@ impl Handler<GetChain> for TenantShard {
         }
         let store = self.store.clone();
         AtomicResponse::new(Box::pin(
-            async move { store.get_chain(&m.tenant, &m.chain).await.map_err(store_err) }
-                .into_actor(self)
-                .map(|res, act, _| {
-                    if let Ok(Some(c)) = &res {
-                        act.chains.insert(c.id.clone(), c.clone());
-                    }
-                    res
-                }),
+            async move {
+                store
+                    .get_chain(&m.tenant, &m.chain)
+                    .await
+                    .map_err(store_err)
+            }
+            .into_actor(self)
+            .map(|res, act, _| {
+                if let Ok(Some(c)) = &res {
+                    act.chains.insert(c.id.clone(), c.clone());
+                }
+                res
+            }),
         ))
     }
 }
@@ -305,14 +346,19 @@ impl Handler<GetSession> for TenantShard {
         }
         let store = self.store.clone();
         AtomicResponse::new(Box::pin(
-            async move { store.get_session(&m.tenant, &m.key).await.map_err(store_err) }
-                .into_actor(self)
-                .map(|res, act, _| {
-                    if let Ok(Some(s)) = &res {
-                        act.sessions.insert(s.key, s.clone());
-                    }
-                    res
-                }),
+            async move {
+                store
+                    .get_session(&m.tenant, &m.key)
+                    .await
+                    .map_err(store_err)
+            }
+            .into_actor(self)
+            .map(|res, act, _| {
+                if let Ok(Some(s)) = &res {
+                    act.sessions.insert(s.key, s.clone());
+                }
+                res
+            }),
         ))
     }
 }
@@ -324,7 +370,13 @@ impl Handler<EndSession> for TenantShard {
         self.sessions.invalidate(&m.key);
         let store = self.store.clone();
         AtomicResponse::new(Box::pin(
-            async move { store.delete_session(&m.tenant, &m.key).await.map_err(store_err) }.into_actor(self),
+            async move {
+                store
+                    .delete_session(&m.tenant, &m.key)
+                    .await
+                    .map_err(store_err)
+            }
+            .into_actor(self),
         ))
     }
 }
@@ -348,7 +400,9 @@ pub struct ShardRegistry {
 impl ShardRegistry {
     /// Starts `arbiters` threads for the shards. Must run inside an actix System.
     pub fn start(store: Arc<dyn Store>, config: ShardConfig, arbiters: usize) -> Self {
-        let arbiters = (0..arbiters.max(1)).map(|_| Arbiter::new().handle()).collect();
+        let arbiters = (0..arbiters.max(1))
+            .map(|_| Arbiter::new().handle())
+            .collect();
         Self {
             store,
             config,
@@ -400,7 +454,9 @@ impl ShardRegistry {
     {
         if shard.in_flight.fetch_add(1, Ordering::AcqRel) >= self.config.mailbox {
             shard.in_flight.fetch_sub(1, Ordering::AcqRel);
-            return Err(EngineError::Overloaded { retry_after_secs: 1 });
+            return Err(EngineError::Overloaded {
+                retry_after_secs: 1,
+            });
         }
         let res = shard.addr.send(msg).await;
         shard.in_flight.fetch_sub(1, Ordering::AcqRel);
@@ -414,6 +470,9 @@ impl ShardRegistry {
 
     /// Messages waiting in or being handled by all shards.
     pub fn queued(&self) -> usize {
-        self.shards.iter().map(|s| s.in_flight.load(Ordering::Relaxed)).sum()
+        self.shards
+            .iter()
+            .map(|s| s.in_flight.load(Ordering::Relaxed))
+            .sum()
     }
 }

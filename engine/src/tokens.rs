@@ -22,7 +22,10 @@ pub struct AccessClaims {
 }
 
 fn invalid_token() -> EngineError {
-    EngineError::oauth(C::InvalidToken, "the access token is invalid, expired or revoked")
+    EngineError::oauth(
+        C::InvalidToken,
+        "the access token is invalid, expired or revoked",
+    )
 }
 
 /// Where to send the browser after logout.
@@ -38,12 +41,18 @@ pub struct LogoutPlan {
 impl Engine {
     /// Verifies an access token: signature by a published key, `typ` at+jwt, this issuer,
     /// not expired, not revoked.
-    pub async fn verify_access_token(&self, tenant: &TenantId, token: &str) -> EngineResult<AccessClaims> {
+    pub async fn verify_access_token(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> EngineResult<AccessClaims> {
         if token.len() > 8192 {
             return Err(invalid_token());
         }
         let ring = self.keyring(tenant).await?;
-        let (claims, typ) = ring.verify(token, &self.issuer(tenant)).ok_or_else(invalid_token)?;
+        let (claims, typ) = ring
+            .verify(token, &self.issuer(tenant))
+            .ok_or_else(invalid_token)?;
         if typ.as_deref() != Some("at+jwt") {
             return Err(invalid_token());
         }
@@ -51,21 +60,42 @@ impl Engine {
             return Err(invalid_token());
         }
         let jti = claims["jti"].as_str().ok_or_else(invalid_token)?;
-        if self.0.store.is_token_denied(tenant, jti).await.map_err(store_err)? {
+        if self
+            .0
+            .store
+            .is_token_denied(tenant, jti)
+            .await
+            .map_err(store_err)?
+        {
             return Err(invalid_token());
         }
         let sub = UserId::from_stored(claims["sub"].as_str().ok_or_else(invalid_token)?.to_owned());
-        let scopes = claims["scope"].as_str().unwrap_or("").split(' ').map(str::to_owned).collect();
-        Ok(AccessClaims { claims, sub, scopes })
+        let scopes = claims["scope"]
+            .as_str()
+            .unwrap_or("")
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        Ok(AccessClaims {
+            claims,
+            sub,
+            scopes,
+        })
     }
 
     /// The UserInfo response for a valid access token.
     pub async fn userinfo(&self, tenant: &TenantId, token: &str) -> EngineResult<Value> {
         let at = self.verify_access_token(tenant, token).await?;
         if !at.scopes.iter().any(|s| s == "openid") {
-            return Err(EngineError::oauth(C::InvalidToken, "the access token was not granted the openid scope"));
+            return Err(EngineError::oauth(
+                C::InvalidToken,
+                "the access token was not granted the openid scope",
+            ));
         }
-        let user = self.user(tenant, &at.sub).await?.ok_or_else(invalid_token)?;
+        let user = self
+            .user(tenant, &at.sub)
+            .await?
+            .ok_or_else(invalid_token)?;
         let mut out = json!({"sub": user.id});
         if at.scopes.iter().any(|s| s == "email") {
             out["email"] = json!(user.email.as_str());
@@ -92,14 +122,25 @@ impl Engine {
         let client = self.authenticate_client(tenant, creds).await?;
         match hint {
             None | Some("refresh_token") | Some("access_token") => {}
-            Some(_) => return Err(EngineError::oauth(C::UnsupportedTokenType, "token_type_hint is not supported")),
+            Some(_) => {
+                return Err(EngineError::oauth(
+                    C::UnsupportedTokenType,
+                    "token_type_hint is not supported",
+                ));
+            }
         }
         if let Some((chain_id, hash)) = parse_refresh_token(token) {
             let shard = self.0.shards.shard_for(tenant, &chain_id);
             let chain = self
                 .0
                 .shards
-                .ask(shard.clone(), GetChain { tenant: tenant.clone(), chain: chain_id.clone() })
+                .ask(
+                    shard.clone(),
+                    GetChain {
+                        tenant: tenant.clone(),
+                        chain: chain_id.clone(),
+                    },
+                )
                 .await?;
             let Some(chain) = chain else { return Ok(()) };
             let ours = chain.client_id == client.id
@@ -113,7 +154,14 @@ impl Engine {
             if ours {
                 self.0
                     .shards
-                    .ask(shard, RevokeChain { tenant: tenant.clone(), chain: chain_id, reason: RevokeReason::Revoked })
+                    .ask(
+                        shard,
+                        RevokeChain {
+                            tenant: tenant.clone(),
+                            chain: chain_id,
+                            reason: RevokeReason::Revoked,
+                        },
+                    )
                     .await?;
                 let mut ev = self.event(tenant, "token.revoked", true);
                 ev.subject = Some(chain.user_id.to_string());
@@ -130,7 +178,11 @@ impl Engine {
         {
             let jti = at.claims["jti"].as_str().unwrap_or_default();
             let exp = at.claims["exp"].as_u64().unwrap_or(0);
-            self.0.store.deny_token(tenant, jti, exp).await.map_err(store_err)?;
+            self.0
+                .store
+                .deny_token(tenant, jti, exp)
+                .await
+                .map_err(store_err)?;
             let mut ev = self.event(tenant, "token.revoked", true);
             ev.subject = Some(at.sub.to_string());
             ev.client = Some(client.id.to_string());
@@ -143,15 +195,33 @@ impl Engine {
 
     /// RFC 7662 introspection, for confidential clients (resource servers). Refresh tokens
     /// are described only to the client they were issued to.
-    pub async fn introspect(&self, tenant: &TenantId, creds: &ClientCredentials, token: &str) -> EngineResult<Value> {
+    pub async fn introspect(
+        &self,
+        tenant: &TenantId,
+        creds: &ClientCredentials,
+        token: &str,
+    ) -> EngineResult<Value> {
         let client = self.authenticate_client(tenant, creds).await?;
         if !client.is_confidential() {
-            return Err(EngineError::oauth(C::InvalidClient, "introspection requires a confidential client"));
+            return Err(EngineError::oauth(
+                C::InvalidClient,
+                "introspection requires a confidential client",
+            ));
         }
         let inactive = json!({"active": false});
         if let Some((chain_id, hash)) = parse_refresh_token(token) {
             let shard = self.0.shards.shard_for(tenant, &chain_id);
-            let chain = self.0.shards.ask(shard, GetChain { tenant: tenant.clone(), chain: chain_id }).await?;
+            let chain = self
+                .0
+                .shards
+                .ask(
+                    shard,
+                    GetChain {
+                        tenant: tenant.clone(),
+                        chain: chain_id,
+                    },
+                )
+                .await?;
             return Ok(match chain {
                 Some(c)
                     if c.client_id == client.id
@@ -215,7 +285,9 @@ impl Engine {
                 .verify(hint, &self.issuer(tenant))
                 .ok_or_else(|| bad("id_token_hint is not an ID token issued here"))?;
             hint_sub = claims["sub"].as_str().map(|s| s.to_owned());
-            let aud = claims["aud"].as_str().ok_or_else(|| bad("id_token_hint has no audience"))?;
+            let aud = claims["aud"]
+                .as_str()
+                .ok_or_else(|| bad("id_token_hint has no audience"))?;
             if client_id.is_some_and(|c| c != aud) {
                 return Err(bad("client_id does not match the id_token_hint"));
             }
@@ -226,9 +298,13 @@ impl Engine {
         }
         let redirect = match post_logout_redirect_uri {
             Some(uri) => {
-                let c = client.as_ref().ok_or_else(|| bad("post_logout_redirect_uri needs id_token_hint or client_id"))?;
+                let c = client.as_ref().ok_or_else(|| {
+                    bad("post_logout_redirect_uri needs id_token_hint or client_id")
+                })?;
                 if !c.post_logout_redirect_uris.iter().any(|u| u == uri) {
-                    return Err(bad("post_logout_redirect_uri is not registered for this client"));
+                    return Err(bad(
+                        "post_logout_redirect_uri is not registered for this client",
+                    ));
                 }
                 let mut p = Vec::new();
                 if let Some(s) = state {
@@ -244,6 +320,9 @@ impl Engine {
             (_, None) => true,
             _ => false,
         };
-        Ok(LogoutPlan { redirect, confirmed_by_hint })
+        Ok(LogoutPlan {
+            redirect,
+            confirmed_by_hint,
+        })
     }
 }

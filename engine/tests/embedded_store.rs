@@ -42,7 +42,12 @@ impl BatchObserver for Counter {
 async fn concurrent_writes_share_commits() {
     let dir = tempfile::tempdir().unwrap();
     let counter = Arc::new(Counter(AtomicUsize::new(0), AtomicUsize::new(0)));
-    let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default(), Some(counter.clone())).unwrap();
+    let store = EmbeddedStore::open(
+        dir.path(),
+        EmbeddedOptions::default(),
+        Some(counter.clone()),
+    )
+    .unwrap();
     let t = TenantId::parse("acme").unwrap();
     let tasks: Vec<_> = (0..400)
         .map(|i: u32| {
@@ -55,7 +60,10 @@ async fn concurrent_writes_share_commits() {
                     client_id: ClientId::parse("app").unwrap(),
                     user_id: UserId::generate(),
                     scope: "openid".into(),
-                    auth: AuthContext { auth_time: 1, amr: vec![] },
+                    auth: AuthContext {
+                        auth_time: 1,
+                        amr: vec![],
+                    },
                     sid: None,
                     generation: 0,
                     current_hash: Hash32::of(&i.to_be_bytes()),
@@ -71,8 +79,14 @@ async fn concurrent_writes_share_commits() {
     for t in tasks {
         t.await.unwrap();
     }
-    let (batches, jobs) = (counter.0.load(Ordering::SeqCst), counter.1.load(Ordering::SeqCst));
+    let (batches, jobs) = (
+        counter.0.load(Ordering::SeqCst),
+        counter.1.load(Ordering::SeqCst),
+    );
     assert_eq!(jobs, 400);
     // Not a timing assertion: 400 writers in flight at once cannot need 400 fsyncs.
-    assert!(batches < 400, "no write shared a commit ({batches} batches)");
+    assert!(
+        batches < 400,
+        "no write shared a commit ({batches} batches)"
+    );
 }

@@ -43,11 +43,17 @@ pub struct NewTenant {
 }
 
 /// `POST /admin/v1/tenants`
-pub async fn create_tenant(req: HttpRequest, body: web::Json<NewTenant>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn create_tenant(
+    req: HttpRequest,
+    body: web::Json<NewTenant>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     authorize(&req, &st)?;
     let alg = match body.signing_alg.as_deref() {
         None => SigningAlg::RS256,
-        Some(a) => SigningAlg::parse(a).ok_or_else(|| ApiError::invalid_request("signing_alg must be RS256, ES256 or EdDSA"))?,
+        Some(a) => SigningAlg::parse(a).ok_or_else(|| {
+            ApiError::invalid_request("signing_alg must be RS256, ES256 or EdDSA")
+        })?,
     };
     let name = body.display_name.clone().unwrap_or_else(|| body.id.clone());
     let t = st.engine.create_tenant(&body.id, &name, alg).await?;
@@ -60,7 +66,10 @@ pub async fn create_tenant(req: HttpRequest, body: web::Json<NewTenant>, st: web
 }
 
 /// `GET /admin/v1/tenants`
-pub async fn list_tenants(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_tenants(
+    req: HttpRequest,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     authorize(&req, &st)?;
     let ts = st.engine.list_tenants().await?;
     let out: Vec<_> = ts
@@ -80,11 +89,17 @@ pub async fn create_client(
     authorize(&req, &st)?;
     let t = tenant_id(&path)?;
     let c = st.engine.create_client(&t, body.into_inner()).await?;
-    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(c))
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(c))
 }
 
 /// `GET /admin/v1/tenants/{tenant}/clients`
-pub async fn list_clients(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_clients(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     authorize(&req, &st)?;
     let t = tenant_id(&path)?;
     let cs = st.engine.list_clients(&t).await?;
@@ -124,7 +139,10 @@ pub async fn create_user(
     authorize(&req, &st)?;
     let t = tenant_id(&path)?;
     let b = body.into_inner();
-    let u = st.engine.create_user(&t, &b.email, &b.password, b.name, b.email_verified).await?;
+    let u = st
+        .engine
+        .create_user(&t, &b.email, &b.password, b.name, b.email_verified)
+        .await?;
     let mut ev = st.engine.event(&t, "admin.user_created", true);
     ev.actor = Some("admin".into());
     ev.subject = Some(u.id.to_string());
@@ -133,7 +151,11 @@ pub async fn create_user(
 }
 
 /// `POST /admin/v1/tenants/{tenant}/keys/rotate`
-pub async fn rotate_keys(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn rotate_keys(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     authorize(&req, &st)?;
     let t = tenant_id(&path)?;
     Ok(HttpResponse::Ok().json(st.engine.rotate_keys(&t).await?))
@@ -161,5 +183,7 @@ pub async fn events(
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(64 * 1024)
-        .error_handler(|err, _req| ApiError::invalid_request(format!("invalid JSON body: {err}")).into())
+        .error_handler(|err, _req| {
+            ApiError::invalid_request(format!("invalid JSON body: {err}")).into()
+        })
 }

@@ -86,15 +86,31 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("data_dir", &self.data_dir)
             .field("master_key", &self.master_key.as_ref().map(|_| "<hidden>"))
-            .field("admin_token", &self.admin_token.as_ref().map(|_| "<hidden>"))
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<hidden>"),
+            )
             .finish_non_exhaustive()
     }
 }
 
 /// Top-level keys, to warn about misspelt `TOLLGATE_*` variables.
 const KNOWN: &[&str] = &[
-    "mode", "listen", "public_url", "data_dir", "master_key", "master_key_file", "admin_token",
-    "admin_token_file", "demo", "workers", "log", "shards_per_tenant", "passwords", "tls_cert_file", "tls_key_file",
+    "mode",
+    "listen",
+    "public_url",
+    "data_dir",
+    "master_key",
+    "master_key_file",
+    "admin_token",
+    "admin_token_file",
+    "demo",
+    "workers",
+    "log",
+    "shards_per_tenant",
+    "passwords",
+    "tls_cert_file",
+    "tls_key_file",
 ];
 /// Variables read by other parts (tests, the admin CLI), not by `serve`.
 const OTHER_VARS: &[&str] = &["test_scylla", "url", "user_password"];
@@ -115,11 +131,17 @@ impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {
-            anyhow::ensure!(f.exists(), "configuration file {} does not exist", f.display());
+            anyhow::ensure!(
+                f.exists(),
+                "configuration file {} does not exist",
+                f.display()
+            );
             fig = fig.merge(Toml::file(f));
         }
         fig = fig.merge(Env::prefixed("TOLLGATE_").split("__"));
-        let mut c: Config = fig.extract().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let mut c: Config = fig
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         if let Some(l) = &overrides.listen {
             c.listen = l.clone();
         }
@@ -146,8 +168,14 @@ impl Config {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!(
                 "{}://{}",
-                if self.tls_cert_file.is_some() { "https" } else { "http" },
-                bound.map(|a| a.to_string()).unwrap_or_else(|| self.listen.clone())
+                if self.tls_cert_file.is_some() {
+                    "https"
+                } else {
+                    "http"
+                },
+                bound
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| self.listen.clone())
             ),
         }
     }
@@ -169,18 +197,21 @@ impl Config {
         let mut problems = Vec::new();
         match &self.public_url {
             Some(u) if u.starts_with("https://") => {}
-            Some(_) => problems.push("public_url must use https in production (issuers and cookies depend on it)"),
+            Some(_) => problems
+                .push("public_url must use https in production (issuers and cookies depend on it)"),
             None => problems.push("public_url must be set in production (https://…)"),
         }
         if self.master_key.is_none() && self.master_key_file.is_none() {
             problems.push("master_key (or master_key_file) must be set in production: it seals the signing keys");
         }
-        let token_ok = self.admin_token.as_ref().is_some_and(|t| t.len() >= 32) || self.admin_token_file.is_some();
+        let token_ok = self.admin_token.as_ref().is_some_and(|t| t.len() >= 32)
+            || self.admin_token_file.is_some();
         if !token_ok {
             problems.push("admin_token (or admin_token_file) of at least 32 characters must be set in production");
         }
         if self.demo == Some(true) {
-            problems.push("demo must be off in production (it creates a user with a known password)");
+            problems
+                .push("demo must be off in production (it creates a user with a known password)");
         }
         anyhow::ensure!(
             problems.is_empty(),
@@ -193,15 +224,23 @@ impl Config {
     /// The master key: configured, from its file, or (development only) generated once and
     /// kept in the data directory.
     pub fn master_key(&self) -> anyhow::Result<MasterKey> {
-        let text = self.secret(&self.master_key, &self.master_key_file, "master.key", MasterKey::generate_encoded)?;
+        let text = self.secret(
+            &self.master_key,
+            &self.master_key_file,
+            "master.key",
+            MasterKey::generate_encoded,
+        )?;
         MasterKey::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     /// The admin token, likewise.
     pub fn admin_token(&self) -> anyhow::Result<String> {
-        self.secret(&self.admin_token, &self.admin_token_file, "admin.token", || {
-            tollgate_engine::crypto::random_token::<32>()
-        })
+        self.secret(
+            &self.admin_token,
+            &self.admin_token_file,
+            "admin.token",
+            tollgate_engine::crypto::random_token::<32>,
+        )
     }
 
     /// The rustls server configuration, when TLS is terminated here.
@@ -213,10 +252,13 @@ impl Config {
         };
         let certs = CertificateDer::pem_file_iter(cert)
             .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| anyhow::anyhow!("cannot read certificates from {}: {e}", cert.display()))?;
+            .map_err(|e| {
+                anyhow::anyhow!("cannot read certificates from {}: {e}", cert.display())
+            })?;
         anyhow::ensure!(!certs.is_empty(), "{} holds no certificate", cert.display());
-        let key = PrivateKeyDer::from_pem_file(key)
-            .map_err(|e| anyhow::anyhow!("cannot read the private key from {}: {e}", key.display()))?;
+        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+            anyhow::anyhow!("cannot read the private key from {}: {e}", key.display())
+        })?;
         crate::install_crypto_provider();
         let config = rustls::ServerConfig::builder()
             .with_no_client_auth()
@@ -240,7 +282,10 @@ impl Config {
                 .map(|s| s.trim().to_owned())
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()));
         }
-        anyhow::ensure!(self.mode == Mode::Development, "{dev_name} is not configured");
+        anyhow::ensure!(
+            self.mode == Mode::Development,
+            "{dev_name} is not configured"
+        );
         let path = self.data_dir.join(dev_name);
         if let Ok(s) = std::fs::read_to_string(&path) {
             return Ok(s.trim().to_owned());
@@ -248,7 +293,10 @@ impl Config {
         std::fs::create_dir_all(&self.data_dir)?;
         let v = generate();
         write_private(&path, &v)?;
-        eprintln!("development mode: generated {} (keep it; production needs it configured)", path.display());
+        eprintln!(
+            "development mode: generated {} (keep it; production needs it configured)",
+            path.display()
+        );
         Ok(v)
     }
 }
@@ -262,7 +310,9 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
     f.write_all(contents.as_bytes())?;
     f.sync_all()?;
     Ok(())

@@ -55,26 +55,43 @@ pub struct Callback {
 }
 
 fn claims(jwt: &str) -> String {
-    let payload = jwt.split('.').nth(1).and_then(b64_decode).unwrap_or_default();
+    let payload = jwt
+        .split('.')
+        .nth(1)
+        .and_then(b64_decode)
+        .unwrap_or_default();
     serde_json::from_slice::<serde_json::Value>(&payload)
         .and_then(|v| serde_json::to_string_pretty(&v))
         .unwrap_or_default()
 }
 
 /// `GET /demo/callback`: checks state, redeems the code, shows what came back.
-pub async fn callback(req: HttpRequest, q: web::Query<Callback>, st: web::Data<AppState>) -> HttpResponse {
+pub async fn callback(
+    req: HttpRequest,
+    q: web::Query<Callback>,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let Some(demo) = &st.demo else {
         return pages::error_page(StatusCode::NOT_FOUND, "The demo is not enabled.");
     };
     if let Some(e) = &q.error {
-        return pages::error_page(StatusCode::BAD_REQUEST, &format!("{e}: {}", q.error_description.as_deref().unwrap_or("")));
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("{e}: {}", q.error_description.as_deref().unwrap_or("")),
+        );
     }
-    let cookie = req.cookie(COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let cookie = req
+        .cookie(COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
     let Some((state, verifier)) = cookie.split_once('.') else {
         return pages::error_page(StatusCode::BAD_REQUEST, "Start the demo again at /demo.");
     };
     if q.state.as_deref() != Some(state) {
-        return pages::error_page(StatusCode::BAD_REQUEST, "The state does not match: start the demo again at /demo.");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "The state does not match: start the demo again at /demo.",
+        );
     }
     let tenant = TenantId::parse("demo").expect("valid id");
     let creds = ClientCredentials {
@@ -97,7 +114,10 @@ pub async fn callback(req: HttpRequest, q: web::Query<Callback>, st: web::Data<A
                 &format!("{}/logout", demo.issuer),
                 &[
                     ("id_token_hint", t.id_token.as_deref().unwrap_or("")),
-                    ("post_logout_redirect_uri", &format!("{}/demo/signed-out", st.engine.config().public_url)),
+                    (
+                        "post_logout_redirect_uri",
+                        &format!("{}/demo/signed-out", st.engine.config().public_url),
+                    ),
                 ],
             );
             pages::page(
@@ -108,7 +128,11 @@ pub async fn callback(req: HttpRequest, q: web::Query<Callback>, st: web::Data<A
 <p class=\"muted\">Scope: {}. A refresh token was {}issued.</p><p><a href=\"{}\">Sign out</a></p>",
                     esc(&id),
                     esc(&t.scope),
-                    if t.refresh_token.is_some() { "" } else { "not " },
+                    if t.refresh_token.is_some() {
+                        ""
+                    } else {
+                        "not "
+                    },
                     esc(&logout)
                 ),
             )
@@ -119,5 +143,9 @@ pub async fn callback(req: HttpRequest, q: web::Query<Callback>, st: web::Data<A
 
 /// `GET /demo/signed-out`
 pub async fn signed_out() -> HttpResponse {
-    pages::page(StatusCode::OK, "Signed out", "<h1>You are signed out</h1><p><a href=\"/demo\">Sign in again</a></p>")
+    pages::page(
+        StatusCode::OK,
+        "Signed out",
+        "<h1>You are signed out</h1><p><a href=\"/demo\">Sign in again</a></p>",
+    )
 }

@@ -53,9 +53,24 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
             "invalid credentials".into(),
             None,
         ),
-        EngineError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
-        EngineError::Conflict(what) => (StatusCode::CONFLICT, "conflict", format!("{what} already exists"), None),
-        EngineError::Invalid(msg) => (StatusCode::BAD_REQUEST, "invalid_request", msg.clone(), None),
+        EngineError::NotFound(what) => (
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+            None,
+        ),
+        EngineError::Conflict(what) => (
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("{what} already exists"),
+            None,
+        ),
+        EngineError::Invalid(msg) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            msg.clone(),
+            None,
+        ),
         EngineError::Overloaded { retry_after_secs } => (
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",
@@ -73,7 +88,12 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
         }
         EngineError::Internal(cause) => {
             tracing::error!(%cause, "internal error");
-            (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error".into(), None)
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "internal error".into(),
+                None,
+            )
         }
     }
 }
@@ -92,10 +112,16 @@ impl ResponseError for ApiError {
         }
         match code {
             "invalid_client" => {
-                r.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tollgate\"")));
+                r.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"tollgate\""),
+                ));
             }
             "invalid_token" => {
-                let v = format!("Bearer error=\"invalid_token\", error_description=\"{}\"", desc.replace('"', "'"));
+                let v = format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                    desc.replace('"', "'")
+                );
                 if let Ok(v) = HeaderValue::from_str(&v) {
                     r.insert_header((header::WWW_AUTHENTICATE, v));
                 }
@@ -114,21 +140,37 @@ mod tests {
     async fn body(e: EngineError) -> (StatusCode, serde_json::Value) {
         let r = ApiError(e).error_response();
         let s = r.status();
-        (s, serde_json::from_slice(&to_bytes(r.into_body()).await.unwrap()).unwrap())
+        (
+            s,
+            serde_json::from_slice(&to_bytes(r.into_body()).await.unwrap()).unwrap(),
+        )
     }
 
     #[actix_web::test]
     async fn golden_oauth_error_json() {
         let (s, b) = body(EngineError::oauth(C::InvalidGrant, "code reused")).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
-        assert_eq!(b, json!({"error": "invalid_grant", "error_description": "code reused"}));
-        let (s, b) = body(EngineError::oauth(C::InvalidClient, "client authentication failed")).await;
+        assert_eq!(
+            b,
+            json!({"error": "invalid_grant", "error_description": "code reused"})
+        );
+        let (s, b) = body(EngineError::oauth(
+            C::InvalidClient,
+            "client authentication failed",
+        ))
+        .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         assert_eq!(b["error"], "invalid_client");
         let (s, b) = body(EngineError::Internal("secret db path /x".into())).await;
         assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(b, json!({"error": "server_error", "error_description": "internal error"}));
-        let r = ApiError(EngineError::Overloaded { retry_after_secs: 1 }).error_response();
+        assert_eq!(
+            b,
+            json!({"error": "server_error", "error_description": "internal error"})
+        );
+        let r = ApiError(EngineError::Overloaded {
+            retry_after_secs: 1,
+        })
+        .error_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers().get("retry-after").unwrap(), "1");
     }

@@ -15,7 +15,8 @@ use crate::pages;
 use crate::server::AppState;
 
 const BAD_LOGIN: &str = "Incorrect email or password.";
-const BAD_SIGNUP: &str = "We could not create an account with those details. If you already have one, sign in instead.";
+const BAD_SIGNUP: &str =
+    "We could not create an account with those details. If you already have one, sign in instead.";
 const STALE_FORM: &str = "This form expired. Please try again.";
 
 /// The CSRF cookie value for this browser, making one if it has none.
@@ -39,13 +40,21 @@ fn form_page(
     let token = st.csrf.token(&cookie);
     let mut r = pages::page(status, title, &body(&token));
     if fresh {
-        let _ = r.add_cookie(&tenant_cookie(CSRF_COOKIE, cookie, t.as_str(), st.secure_cookies));
+        let _ = r.add_cookie(&tenant_cookie(
+            CSRF_COOKIE,
+            cookie,
+            t.as_str(),
+            st.secure_cookies,
+        ));
     }
     r
 }
 
 fn csrf_ok(st: &AppState, req: &HttpRequest, form: &HashMap<String, String>) -> bool {
-    st.csrf.check(req.cookie(CSRF_COOKIE).as_ref().map(|c| c.value()), form.get("csrf").map(String::as_str))
+    st.csrf.check(
+        req.cookie(CSRF_COOKIE).as_ref().map(|c| c.value()),
+        form.get("csrf").map(String::as_str),
+    )
 }
 
 fn open_tx(st: &AppState, t: &TenantId, tx: Option<&String>) -> Option<AuthRequest> {
@@ -58,7 +67,12 @@ pub struct TxQuery {
 }
 
 /// `GET /{tenant}/login`
-pub async fn login_page(req: HttpRequest, path: web::Path<String>, q: web::Query<TxQuery>, st: web::Data<AppState>) -> HttpResponse {
+pub async fn login_page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<TxQuery>,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
@@ -69,16 +83,34 @@ pub async fn login_page(req: HttpRequest, path: web::Path<String>, q: web::Query
     };
     let areq = open_tx(&st, &t, q.tx.as_ref());
     if q.tx.is_some() && areq.is_none() {
-        return pages::error_page(StatusCode::BAD_REQUEST, "This sign-in link expired. Go back to the application and try again.");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link expired. Go back to the application and try again.",
+        );
     }
-    let hint = areq.as_ref().and_then(|a| a.login_hint.clone()).unwrap_or_default();
+    let hint = areq
+        .as_ref()
+        .and_then(|a| a.login_hint.clone())
+        .unwrap_or_default();
     form_page(&st, &req, &t, StatusCode::OK, "Sign in", |csrf| {
-        pages::login(t.as_str(), &tenant.display_name, q.tx.as_deref(), csrf, &hint, None)
+        pages::login(
+            t.as_str(),
+            &tenant.display_name,
+            q.tx.as_deref(),
+            csrf,
+            &hint,
+            None,
+        )
     })
 }
 
 /// `GET /{tenant}/signup`
-pub async fn signup_page(req: HttpRequest, path: web::Path<String>, q: web::Query<TxQuery>, st: web::Data<AppState>) -> HttpResponse {
+pub async fn signup_page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<TxQuery>,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
@@ -88,23 +120,44 @@ pub async fn signup_page(req: HttpRequest, path: web::Path<String>, q: web::Quer
         Err(e) => return pages::engine_error_page(&e),
     };
     if q.tx.is_some() && open_tx(&st, &t, q.tx.as_ref()).is_none() {
-        return pages::error_page(StatusCode::BAD_REQUEST, "This sign-up link expired. Go back to the application and try again.");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-up link expired. Go back to the application and try again.",
+        );
     }
     form_page(&st, &req, &t, StatusCode::OK, "Create account", |csrf| {
-        pages::signup(t.as_str(), &tenant.display_name, q.tx.as_deref(), csrf, "", None)
+        pages::signup(
+            t.as_str(),
+            &tenant.display_name,
+            q.tx.as_deref(),
+            csrf,
+            "",
+            None,
+        )
     })
 }
 
 /// After a sign-in or sign-up: set the session cookie and continue the authorization.
-async fn signed_in(st: &AppState, req: &HttpRequest, t: &TenantId, ns: NewSession, tx: Option<&String>) -> HttpResponse {
+async fn signed_in(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    ns: NewSession,
+    tx: Option<&String>,
+) -> HttpResponse {
     let cookie = tenant_cookie(SESSION_COOKIE, ns.cookie, t.as_str(), st.secure_cookies);
     let mut r = match open_tx(st, t, tx) {
         Some(mut areq) => {
-            match st.engine.next_step(t, &areq, Some(&ns.session), true, false, &http::meta(req)).await {
+            match st
+                .engine
+                .next_step(t, &areq, Some(&ns.session), true, false, &http::meta(req))
+                .await
+            {
                 Ok(step) => {
                     // The user has just signed in: prompt=login and max_age are satisfied
                     // for the rest of this request.
-                    areq.prompt.retain(|p| p != "login" && p != "select_account");
+                    areq.prompt
+                        .retain(|p| p != "login" && p != "select_account");
                     areq.max_age = None;
                     continue_to(st, t, &areq, step)
                 }
@@ -118,7 +171,12 @@ async fn signed_in(st: &AppState, req: &HttpRequest, t: &TenantId, ns: NewSessio
 }
 
 /// `POST /{tenant}/login`
-pub async fn login_submit(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
+pub async fn login_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
@@ -135,17 +193,31 @@ pub async fn login_submit(req: HttpRequest, path: web::Path<String>, payload: we
     let email = form.get("email").map(String::as_str).unwrap_or("");
     let again = |status, msg: &str| {
         form_page(&st, &req, &t, status, "Sign in", |csrf| {
-            pages::login(t.as_str(), &tenant.display_name, tx.map(String::as_str), csrf, email, Some(msg))
+            pages::login(
+                t.as_str(),
+                &tenant.display_name,
+                tx.map(String::as_str),
+                csrf,
+                email,
+                Some(msg),
+            )
         })
     };
     if !csrf_ok(&st, &req, &form) {
         return again(StatusCode::FORBIDDEN, STALE_FORM);
     }
     if tx.is_some() && open_tx(&st, &t, tx).is_none() {
-        return pages::error_page(StatusCode::BAD_REQUEST, "This sign-in link expired. Go back to the application and try again.");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in link expired. Go back to the application and try again.",
+        );
     }
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    match st.engine.password_login(&t, email, password, &http::meta(&req)).await {
+    match st
+        .engine
+        .password_login(&t, email, password, &http::meta(&req))
+        .await
+    {
         Ok(ns) => signed_in(&st, &req, &t, ns, tx).await,
         Err(EngineError::InvalidCredentials) => again(StatusCode::UNAUTHORIZED, BAD_LOGIN),
         Err(e) => pages::engine_error_page(&e),
@@ -153,7 +225,12 @@ pub async fn login_submit(req: HttpRequest, path: web::Path<String>, payload: we
 }
 
 /// `POST /{tenant}/signup`
-pub async fn signup_submit(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
+pub async fn signup_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
@@ -170,15 +247,29 @@ pub async fn signup_submit(req: HttpRequest, path: web::Path<String>, payload: w
     let email = form.get("email").map(String::as_str).unwrap_or("");
     let again = |status, msg: &str| {
         form_page(&st, &req, &t, status, "Create account", |csrf| {
-            pages::signup(t.as_str(), &tenant.display_name, tx.map(String::as_str), csrf, email, Some(msg))
+            pages::signup(
+                t.as_str(),
+                &tenant.display_name,
+                tx.map(String::as_str),
+                csrf,
+                email,
+                Some(msg),
+            )
         })
     };
     if !csrf_ok(&st, &req, &form) {
         return again(StatusCode::FORBIDDEN, STALE_FORM);
     }
     let password = form.get("password").map(String::as_str).unwrap_or("");
-    let name = form.get("name").cloned().filter(|n| !n.trim().is_empty() && n.len() <= 200);
-    match st.engine.sign_up(&t, email, password, name, &http::meta(&req)).await {
+    let name = form
+        .get("name")
+        .cloned()
+        .filter(|n| !n.trim().is_empty() && n.len() <= 200);
+    match st
+        .engine
+        .sign_up(&t, email, password, name, &http::meta(&req))
+        .await
+    {
         Ok(ns) => signed_in(&st, &req, &t, ns, tx).await,
         Err(EngineError::InvalidCredentials) => again(StatusCode::BAD_REQUEST, BAD_SIGNUP),
         Err(EngineError::Invalid(msg)) => again(StatusCode::BAD_REQUEST, &msg),
@@ -187,17 +278,30 @@ pub async fn signup_submit(req: HttpRequest, path: web::Path<String>, payload: w
 }
 
 /// `GET /{tenant}/consent`
-pub async fn consent_page(req: HttpRequest, path: web::Path<String>, q: web::Query<TxQuery>, st: web::Data<AppState>) -> HttpResponse {
+pub async fn consent_page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<TxQuery>,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
     };
     let Some(areq) = open_tx(&st, &t, q.tx.as_ref()) else {
-        return pages::error_page(StatusCode::BAD_REQUEST, "This link expired. Go back to the application and try again.");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "This link expired. Go back to the application and try again.",
+        );
     };
     let client = match st.engine.client(&t, &areq.client_id).await {
         Ok(Some(c)) => c,
-        Ok(None) => return pages::error_page(StatusCode::BAD_REQUEST, "The application is no longer registered."),
+        Ok(None) => {
+            return pages::error_page(
+                StatusCode::BAD_REQUEST,
+                "The application is no longer registered.",
+            );
+        }
         Err(e) => return pages::engine_error_page(&e),
     };
     let tx = q.tx.clone().unwrap_or_default();
@@ -207,7 +311,12 @@ pub async fn consent_page(req: HttpRequest, path: web::Path<String>, q: web::Que
 }
 
 /// `POST /{tenant}/consent`
-pub async fn consent_submit(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> HttpResponse {
+pub async fn consent_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
@@ -220,7 +329,10 @@ pub async fn consent_submit(req: HttpRequest, path: web::Path<String>, payload: 
         return pages::error_page(StatusCode::FORBIDDEN, STALE_FORM);
     }
     let Some(mut areq) = open_tx(&st, &t, form.get("tx")) else {
-        return pages::error_page(StatusCode::BAD_REQUEST, "This link expired. Go back to the application and try again.");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "This link expired. Go back to the application and try again.",
+        );
     };
     if form.get("decision").map(String::as_str) != Some("allow") {
         return see_other(&st.engine.consent_denied(&t, &areq));
@@ -234,14 +346,22 @@ pub async fn consent_submit(req: HttpRequest, path: web::Path<String>, payload: 
         Err(e) => return pages::engine_error_page(&e),
     };
     areq.prompt.retain(|p| p != "consent");
-    match st.engine.next_step(&t, &areq, session.as_ref(), false, true, &http::meta(&req)).await {
+    match st
+        .engine
+        .next_step(&t, &areq, session.as_ref(), false, true, &http::meta(&req))
+        .await
+    {
         Ok(step) => continue_to(&st, &t, &areq, step),
         Err(e) => authorize_error(&st, &t, e),
     }
 }
 
 /// `GET /{tenant}/account`
-pub async fn account(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> HttpResponse {
+pub async fn account(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
@@ -265,13 +385,22 @@ pub async fn account(req: HttpRequest, path: web::Path<String>, st: web::Data<Ap
 }
 
 /// `GET|POST /{tenant}/logout` (OIDC RP-Initiated Logout 1.0)
-pub async fn logout(req: HttpRequest, path: web::Path<String>, body: web::Bytes, st: web::Data<AppState>) -> HttpResponse {
+pub async fn logout(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
     };
     let is_post = req.method() == actix_web::http::Method::POST;
-    let raw: &[u8] = if is_post { &body } else { req.query_string().as_bytes() };
+    let raw: &[u8] = if is_post {
+        &body
+    } else {
+        req.query_string().as_bytes()
+    };
     if raw.len() > http::MAX_FORM_BYTES {
         return pages::error_page(StatusCode::BAD_REQUEST, "The logout request is too large.");
     }
@@ -300,13 +429,21 @@ pub async fn logout(req: HttpRequest, path: web::Path<String>, body: web::Bytes,
         Ok(p) => p,
         Err(e) => return pages::engine_error_page(&e),
     };
-    let confirmed = plan.confirmed_by_hint || (is_post && get("confirm") == Some("yes") && csrf_ok(&st, &req, &params));
+    let confirmed = plan.confirmed_by_hint
+        || (is_post && get("confirm") == Some("yes") && csrf_ok(&st, &req, &params));
     if !confirmed {
-        let keep: Vec<(&str, &str)> = ["id_token_hint", "client_id", "post_logout_redirect_uri", "state"]
-            .into_iter()
-            .filter_map(|k| get(k).map(|v| (k, v)))
-            .collect();
-        return form_page(&st, &req, &t, StatusCode::OK, "Sign out", |csrf| pages::logout_confirm(t.as_str(), &keep, csrf));
+        let keep: Vec<(&str, &str)> = [
+            "id_token_hint",
+            "client_id",
+            "post_logout_redirect_uri",
+            "state",
+        ]
+        .into_iter()
+        .filter_map(|k| get(k).map(|v| (k, v)))
+        .collect();
+        return form_page(&st, &req, &t, StatusCode::OK, "Sign out", |csrf| {
+            pages::logout_confirm(t.as_str(), &keep, csrf)
+        });
     }
     if let Some(c) = &cookie
         && let Err(e) = st.engine.end_session(&t, c, &http::meta(&req)).await

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use tollgate_gateway::config::{Config, Mode, Overrides};
 
 #[derive(Parser)]
-#[command(name = "tollgate", version, about = "Tollgate: customer identity (OpenID Connect) server")]
+#[command(
+    name = "tollgate",
+    version,
+    about = "Tollgate: customer identity (OpenID Connect) server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -151,7 +155,14 @@ fn main() {
             listen,
             data_dir,
             public_url,
-        } => serve(config, Overrides { listen, data_dir, public_url }),
+        } => serve(
+            config,
+            Overrides {
+                listen,
+                data_dir,
+                public_url,
+            },
+        ),
         Command::Admin(a) => admin(a),
         Command::GenMasterKey => {
             println!("{}", tollgate_engine::crypto::MasterKey::generate_encoded());
@@ -167,23 +178,34 @@ fn main() {
 fn serve(file: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
     let config = Config::load(file.as_deref(), &overrides)?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     actix_web::rt::System::new().block_on(async move {
         let running = tollgate_gateway::server::start(config.clone()).await?;
         println!("LISTEN={}", running.addr);
-        println!("Tollgate is listening on http://{} ({:?} mode)", running.addr, config.mode);
+        println!(
+            "Tollgate is listening on http://{} ({:?} mode)",
+            running.addr, config.mode
+        );
         if let (Some(d), Mode::Development) = (&running.demo, config.mode) {
             println!();
-            println!("Demo: open {}/demo in a browser and sign in with the user below.", running.engine.config().public_url);
+            println!(
+                "Demo: open {}/demo in a browser and sign in with the user below.",
+                running.engine.config().public_url
+            );
             println!("ISSUER={}", d.issuer);
             println!("CLIENT_ID={}", d.client_id);
             println!("CLIENT_SECRET={}", d.client_secret);
             println!("REDIRECT_URI={}", d.redirect_uri);
             println!("USERNAME={}", d.username);
             println!("PASSWORD={}", d.password);
-            println!("Admin API token is in {}/admin.token", config.data_dir.display());
+            println!(
+                "Admin API token is in {}/admin.token",
+                config.data_dir.display()
+            );
         }
         use std::io::Write;
         let _ = std::io::stdout().flush();
@@ -229,7 +251,9 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 "public": public, "first_party": first_party, "client_id": client_id,
             })),
         ),
-        AdminCommand::Client(ClientCmd::List { tenant }) => ("GET", format!("/admin/v1/tenants/{tenant}/clients"), None),
+        AdminCommand::Client(ClientCmd::List { tenant }) => {
+            ("GET", format!("/admin/v1/tenants/{tenant}/clients"), None)
+        }
         AdminCommand::User(UserCmd::Create {
             tenant,
             email,
@@ -247,12 +271,20 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             (
                 "POST",
                 format!("/admin/v1/tenants/{tenant}/users"),
-                Some(serde_json::json!({"email": email, "password": password, "name": name, "email_verified": email_verified})),
+                Some(
+                    serde_json::json!({"email": email, "password": password, "name": name, "email_verified": email_verified}),
+                ),
             )
         }
-        AdminCommand::Key(KeyCmd::Rotate { tenant }) => ("POST", format!("/admin/v1/tenants/{tenant}/keys/rotate"), None),
+        AdminCommand::Key(KeyCmd::Rotate { tenant }) => (
+            "POST",
+            format!("/admin/v1/tenants/{tenant}/keys/rotate"),
+            None,
+        ),
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let client = reqwest::Client::new();
         let url = format!("{base}{path}");
@@ -264,7 +296,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.map_err(|e| anyhow::anyhow!("cannot reach {base}: {e}"))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot reach {base}: {e}"))?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         let pretty = serde_json::from_str::<serde_json::Value>(&text)

@@ -36,19 +36,28 @@ fn rendered(req: &HttpRequest, doc: &Rendered, max_age: u32) -> HttpResponse {
     if not_modified {
         r.finish()
     } else {
-        r.content_type("application/json").body(web::Bytes::copy_from_slice(&doc.body))
+        r.content_type("application/json")
+            .body(web::Bytes::copy_from_slice(&doc.body))
     }
 }
 
 /// `GET /{tenant}/.well-known/openid-configuration`
-pub async fn discovery(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn discovery(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let t = tenant_id(&path)?;
     let doc = st.engine.discovery(&t).await?;
     Ok(rendered(&req, &doc, 3600))
 }
 
 /// `GET /{tenant}/jwks.json`
-pub async fn jwks(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn jwks(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let t = tenant_id(&path)?;
     let doc = st.engine.jwks(&t).await?;
     Ok(rendered(&req, &doc, 300))
@@ -65,13 +74,21 @@ fn authorize_params(req: &HttpRequest, body: &[u8]) -> Option<Vec<(String, Strin
 }
 
 /// `GET|POST /{tenant}/authorize`
-pub async fn authorize(req: HttpRequest, path: web::Path<String>, body: web::Bytes, st: web::Data<AppState>) -> HttpResponse {
+pub async fn authorize(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    st: web::Data<AppState>,
+) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
         Err(e) => return pages::engine_error_page(&e),
     };
     let Some(params) = authorize_params(&req, &body) else {
-        return pages::error_page(StatusCode::BAD_REQUEST, "The authorization request is malformed.");
+        return pages::error_page(
+            StatusCode::BAD_REQUEST,
+            "The authorization request is malformed.",
+        );
     };
     let result = async {
         let areq = st.engine.validate_authorize(&t, &params).await?;
@@ -79,7 +96,10 @@ pub async fn authorize(req: HttpRequest, path: web::Path<String>, body: web::Byt
             Some(c) => st.engine.session(&t, c.value()).await?,
             None => None,
         };
-        let step = st.engine.next_step(&t, &areq, session.as_ref(), false, false, &http::meta(&req)).await?;
+        let step = st
+            .engine
+            .next_step(&t, &areq, session.as_ref(), false, false, &http::meta(&req))
+            .await?;
         Ok::<_, AuthorizeError>((areq, step))
     }
     .await;
@@ -90,7 +110,12 @@ pub async fn authorize(req: HttpRequest, path: web::Path<String>, body: web::Byt
 }
 
 /// Sends the browser to the next step of an authorization.
-pub fn continue_to(st: &AppState, t: &TenantId, areq: &tollgate_engine::authorize::AuthRequest, step: NextStep) -> HttpResponse {
+pub fn continue_to(
+    st: &AppState,
+    t: &TenantId,
+    areq: &tollgate_engine::authorize::AuthRequest,
+    step: NextStep,
+) -> HttpResponse {
     let location = match step {
         NextStep::Login => format!("/{t}/login?tx={}", st.engine.seal_request(t, areq)),
         NextStep::Consent { .. } => format!("/{t}/consent?tx={}", st.engine.seal_request(t, areq)),
@@ -112,9 +137,10 @@ pub fn see_other(location: &str) -> HttpResponse {
 pub fn authorize_error(st: &AppState, t: &TenantId, e: AuthorizeError) -> HttpResponse {
     match &e {
         AuthorizeError::Page(msg) => pages::error_page(StatusCode::BAD_REQUEST, msg),
-        AuthorizeError::Redirect { .. } => {
-            see_other(&e.redirect_url(&st.engine.issuer(t)).expect("redirect errors have a URL"))
-        }
+        AuthorizeError::Redirect { .. } => see_other(
+            &e.redirect_url(&st.engine.issuer(t))
+                .expect("redirect errors have a URL"),
+        ),
         AuthorizeError::Engine(err) => pages::engine_error_page(err),
     }
 }
@@ -131,7 +157,12 @@ fn take(form: &mut HashMap<String, String>, k: &str) -> Option<String> {
 }
 
 /// `POST /{tenant}/token`
-pub async fn token(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn token(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let t = tenant_id(&path)?;
     let mut form = read_form(&req, payload).await?;
     let creds = client_credentials(&req, &form)?;
@@ -157,31 +188,64 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// `GET|POST /{tenant}/userinfo`
-pub async fn userinfo(req: HttpRequest, path: web::Path<String>, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn userinfo(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let t = tenant_id(&path)?;
-    let token = bearer(&req).ok_or_else(|| ApiError(EngineError::oauth(C::InvalidToken, "a Bearer access token is required")))?;
+    let token = bearer(&req).ok_or_else(|| {
+        ApiError(EngineError::oauth(
+            C::InvalidToken,
+            "a Bearer access token is required",
+        ))
+    })?;
     let claims = st.engine.userinfo(&t, &token).await?;
     Ok(no_store_json(&claims))
 }
 
 /// `POST /{tenant}/revoke` (RFC 7009)
-pub async fn revoke(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let t = tenant_id(&path)?;
     let form = read_form(&req, payload).await?;
     let creds = client_credentials(&req, &form)?;
-    let token = form.get("token").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid_request("token is required"))?;
+    let token = form
+        .get("token")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::invalid_request("token is required"))?;
     st.engine
-        .revoke(&t, &creds, token, form.get("token_type_hint").map(String::as_str), &http::meta(&req))
+        .revoke(
+            &t,
+            &creds,
+            token,
+            form.get("token_type_hint").map(String::as_str),
+            &http::meta(&req),
+        )
         .await?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).finish())
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
 }
 
 /// `POST /{tenant}/introspect` (RFC 7662)
-pub async fn introspect(req: HttpRequest, path: web::Path<String>, payload: web::Payload, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn introspect(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let t = tenant_id(&path)?;
     let form = read_form(&req, payload).await?;
     let creds = client_credentials(&req, &form)?;
-    let token = form.get("token").filter(|v| !v.is_empty()).ok_or_else(|| ApiError::invalid_request("token is required"))?;
+    let token = form
+        .get("token")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::invalid_request("token is required"))?;
     let answer = st.engine.introspect(&t, &creds, token).await?;
     Ok(no_store_json(&answer))
 }

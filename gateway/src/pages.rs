@@ -56,7 +56,10 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
     page(
         status,
         "Something went wrong",
-        &format!("<h1>Something went wrong</h1><p class=\"error\">{}</p>", esc(message)),
+        &format!(
+            "<h1>Something went wrong</h1><p class=\"error\">{}</p>",
+            esc(message)
+        ),
     )
 }
 
@@ -84,7 +87,11 @@ pub fn engine_error_page(e: &EngineError) -> HttpResponse {
 }
 
 fn hidden(name: &str, value: &str) -> String {
-    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(name), esc(value))
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        esc(name),
+        esc(value)
+    )
 }
 
 fn error_block(error: Option<&str>) -> String {
@@ -94,7 +101,14 @@ fn error_block(error: Option<&str>) -> String {
 }
 
 /// The sign-in form.
-pub fn login(tenant: &str, tenant_name: &str, tx: Option<&str>, csrf: &str, email: &str, error: Option<&str>) -> String {
+pub fn login(
+    tenant: &str,
+    tenant_name: &str,
+    tx: Option<&str>,
+    csrf: &str,
+    email: &str,
+    error: Option<&str>,
+) -> String {
     let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
     let signup = match tx {
         Some(t) => format!("/{tenant}/signup?tx={}", esc(t)),
@@ -115,7 +129,14 @@ pub fn login(tenant: &str, tenant_name: &str, tx: Option<&str>, csrf: &str, emai
 }
 
 /// The sign-up form.
-pub fn signup(tenant: &str, tenant_name: &str, tx: Option<&str>, csrf: &str, email: &str, error: Option<&str>) -> String {
+pub fn signup(
+    tenant: &str,
+    tenant_name: &str,
+    tx: Option<&str>,
+    csrf: &str,
+    email: &str,
+    error: Option<&str>,
+) -> String {
     let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
     let login = match tx {
         Some(t) => format!("/{tenant}/login?tx={}", esc(t)),
@@ -149,7 +170,10 @@ fn describe_scope(s: &str) -> &'static str {
 
 /// The consent page.
 pub fn consent(tenant: &str, client_name: &str, scopes: &[String], tx: &str, csrf: &str) -> String {
-    let items: String = scopes.iter().map(|s| format!("<li>{}</li>", esc(describe_scope(s)))).collect();
+    let items: String = scopes
+        .iter()
+        .map(|s| format!("<li>{}</li>", esc(describe_scope(s))))
+        .collect();
     format!(
         "<h1>{client} wants access to your account</h1><p>It will be able to:</p><ul>{items}</ul>\
 <form method=\"post\" action=\"/{tenant}/consent\">{tx}{csrf}\
@@ -197,8 +221,18 @@ mod tests {
 
     #[test]
     fn escapes_everything_that_could_break_out() {
-        assert_eq!(esc("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;");
-        let html = login("acme", "<script>", Some("\"><script>"), "c", "\"x", Some("<b>"));
+        assert_eq!(
+            esc("<a href=\"x\">'&"),
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;"
+        );
+        let html = login(
+            "acme",
+            "<script>",
+            Some("\"><script>"),
+            "c",
+            "\"x",
+            Some("<b>"),
+        );
         assert!(!html.contains("<script>") && !html.contains("<b>"));
     }
 }

@@ -40,7 +40,9 @@ async fn healthz() -> HttpResponse {
 async fn readyz(st: web::Data<AppState>) -> HttpResponse {
     match st.engine.ready().await {
         Ok(()) => HttpResponse::Ok().body("ready"),
-        Err(_) => HttpResponse::ServiceUnavailable().insert_header(("Retry-After", "1")).body("not ready"),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "1"))
+            .body("not ready"),
     }
 }
 
@@ -59,10 +61,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/admin/v1")
                 .route("/tenants", web::post().to(admin::create_tenant))
                 .route("/tenants", web::get().to(admin::list_tenants))
-                .route("/tenants/{tenant}/clients", web::post().to(admin::create_client))
-                .route("/tenants/{tenant}/clients", web::get().to(admin::list_clients))
-                .route("/tenants/{tenant}/users", web::post().to(admin::create_user))
-                .route("/tenants/{tenant}/keys/rotate", web::post().to(admin::rotate_keys))
+                .route(
+                    "/tenants/{tenant}/clients",
+                    web::post().to(admin::create_client),
+                )
+                .route(
+                    "/tenants/{tenant}/clients",
+                    web::get().to(admin::list_clients),
+                )
+                .route(
+                    "/tenants/{tenant}/users",
+                    web::post().to(admin::create_user),
+                )
+                .route(
+                    "/tenants/{tenant}/keys/rotate",
+                    web::post().to(admin::rotate_keys),
+                )
                 .route("/tenants/{tenant}/events", web::get().to(admin::events)),
         )
         .route("/demo", web::get().to(demo::start))
@@ -70,7 +84,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/demo/signed-out", web::get().to(demo::signed_out))
         .service(
             web::scope("/{tenant}")
-                .route("/.well-known/openid-configuration", web::get().to(oidc::discovery))
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(oidc::discovery),
+                )
                 .route("/jwks.json", web::get().to(oidc::jwks))
                 .route("/authorize", web::get().to(oidc::authorize))
                 .route("/authorize", web::post().to(oidc::authorize))
@@ -120,16 +137,36 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let public_url = config.public_url(Some(addr));
     let registry = Registry::new();
     let engine_metrics = EngineMetrics::register(&registry);
-    let store = EmbeddedStore::open(&config.data_dir, EmbeddedOptions::default(), Some(Arc::new(engine_metrics.clone())))
-        .map_err(|e| anyhow::anyhow!("cannot open the data directory {}: {e}", config.data_dir.display()))?;
+    let store = EmbeddedStore::open(
+        &config.data_dir,
+        EmbeddedOptions::default(),
+        Some(Arc::new(engine_metrics.clone())),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
     let mut ec = EngineConfig::new(&public_url);
     ec.passwords = config.passwords.clone();
     ec.shards.shards_per_tenant = config.shards_per_tenant.max(1);
-    let engine = Engine::start(Arc::new(store), Arc::new(SystemClock), master.clone(), ec, engine_metrics)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let engine = Engine::start(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        master.clone(),
+        ec,
+        engine_metrics,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     engine.spawn_sweeper(std::time::Duration::from_secs(30));
     let demo = if config.demo_enabled() {
-        Some(engine.ensure_demo().await.map_err(|e| anyhow::anyhow!("demo set-up failed: {e}"))?)
+        Some(
+            engine
+                .ensure_demo()
+                .await
+                .map_err(|e| anyhow::anyhow!("demo set-up failed: {e}"))?,
+        )
     } else {
         None
     };
@@ -143,7 +180,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         demo: demo.clone(),
     });
     let workers = if config.workers == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         config.workers
     };

@@ -12,8 +12,8 @@ use common::{PASSWORD, TestServer};
 use fantoccini::{ClientBuilder, Locator};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, RedirectUrl, Scope,
-    TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    RedirectUrl, Scope, TokenResponse,
 };
 use serde_json::json;
 use std::io::{Read, Write};
@@ -52,7 +52,11 @@ impl Drop for Driver {
 
 fn start_chromedriver() -> Option<(Driver, u16)> {
     let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(&bin)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -76,17 +80,26 @@ async fn chromium_signs_in_through_the_hosted_form() {
         eprintln!("SKIPPED: browser test (TOLLGATE_SKIP_BROWSER=1)");
         return;
     }
-    let (_driver, driver_port) =
-        start_chromedriver().expect("chromedriver is needed (apt-get install chromium chromium-driver, or run ops/test.sh)");
+    let (_driver, driver_port) = start_chromedriver().expect(
+        "chromedriver is needed (apt-get install chromium chromium-driver, or run ops/test.sh)",
+    );
     let server = TestServer::start().await;
     let cb_port = callback_server();
     let redirect_uri = format!("http://127.0.0.1:{cb_port}/callback");
-    server.admin("/tenants", json!({"id": "shop", "display_name": "Shop"})).await;
+    server
+        .admin("/tenants", json!({"id": "shop", "display_name": "Shop"}))
+        .await;
     let c = server
-        .admin("/tenants/shop/clients", json!({"name": "Shop web", "redirect_uris": [redirect_uri], "first_party": true}))
+        .admin(
+            "/tenants/shop/clients",
+            json!({"name": "Shop web", "redirect_uris": [redirect_uri], "first_party": true}),
+        )
         .await;
     server
-        .admin("/tenants/shop/users", json!({"email": "buyer@shop.example", "password": PASSWORD}))
+        .admin(
+            "/tenants/shop/users",
+            json!({"email": "buyer@shop.example", "password": PASSWORD}),
+        )
         .await;
 
     // The relying party builds the request.
@@ -95,16 +108,24 @@ async fn chromium_signs_in_through_the_hosted_form() {
         .build()
         .unwrap();
     let issuer = format!("{}/shop", server.base);
-    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer).unwrap(), &http).await.unwrap();
+    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer).unwrap(), &http)
+        .await
+        .unwrap();
     let rp = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(c["client_id"].as_str().unwrap().into()),
-        Some(ClientSecret::new(c["client_secret"].as_str().unwrap().into())),
+        Some(ClientSecret::new(
+            c["client_secret"].as_str().unwrap().into(),
+        )),
     )
     .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state, nonce) = rp
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("email".into()))
         .set_pkce_challenge(challenge)
         .url();
@@ -131,11 +152,23 @@ async fn chromium_signs_in_through_the_hosted_form() {
         .expect("chromium starts under chromedriver");
     let outcome = async {
         browser.goto(url.as_str()).await?;
-        let email = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("input[type=email]")).await?;
+        let email = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("input[type=email]"))
+            .await?;
         assert_eq!(email.attr("name").await?.as_deref(), Some("email"));
         email.send_keys("buyer@shop.example").await?;
-        browser.find(Locator::Css("input[type=password]")).await?.send_keys(PASSWORD).await?;
-        browser.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        browser
+            .find(Locator::Css("input[type=password]"))
+            .await?
+            .send_keys(PASSWORD)
+            .await?;
+        browser
+            .find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let now = browser.current_url().await?;
@@ -148,8 +181,14 @@ async fn chromium_signs_in_through_the_hosted_form() {
     .await;
     let _ = browser.close().await;
     let landed = outcome.expect("browser session");
-    assert!(landed.starts_with(&redirect_uri), "the browser ended at {landed}");
-    assert_eq!(common::query_param(&landed, "state").as_deref(), Some(state.secret().as_str()));
+    assert!(
+        landed.starts_with(&redirect_uri),
+        "the browser ended at {landed}"
+    );
+    assert_eq!(
+        common::query_param(&landed, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
     let code = common::query_param(&landed, "code").expect("code in the redirect");
 
     // And the code redeems for a valid ID token.
@@ -160,5 +199,9 @@ async fn chromium_signs_in_through_the_hosted_form() {
         .request_async(&http)
         .await
         .expect("code exchange");
-    tokens.id_token().unwrap().claims(&rp.id_token_verifier(), &nonce).expect("valid ID token");
+    tokens
+        .id_token()
+        .unwrap()
+        .claims(&rp.id_token_verifier(), &nonce)
+        .expect("valid ID token");
 }

@@ -4,43 +4,10 @@
 
 mod common;
 
-use common::{Browser, PASSWORD, authorize_url, pkce, query_param, token_with};
+use common::{Browser, PASSWORD, authorize_url, pkce, query_param, spawn_binary, token_with};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-fn spawn(dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("TOLLGATE_DEMO", "false")
-        .env("TOLLGATE_LOG", "warn")
-        .env("TOLLGATE_WORKERS", "2")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the tollgate binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("server printed its address").unwrap();
-        if let Some(a) = line.strip_prefix("LISTEN=") {
-            break a.to_owned();
-        }
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Server {
-        child,
-        base: format!("http://{addr}"),
-    }
-}
 
 #[derive(Clone, Default)]
 struct ChainState {
@@ -53,14 +20,20 @@ struct ChainState {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = spawn(dir.path());
+    let mut server = spawn_binary(dir.path(), &[]);
     let admin_token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
     let http = reqwest::Client::new();
     let admin = |path: &str, body: Value| {
         let (http, base, tok) = (http.clone(), server.base.clone(), admin_token.clone());
         let path = path.to_owned();
         async move {
-            let r = http.post(format!("{base}/admin/v1{path}")).bearer_auth(tok).json(&body).send().await.unwrap();
+            let r = http
+                .post(format!("{base}/admin/v1{path}"))
+                .bearer_auth(tok)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             assert!(r.status().is_success());
             r.json::<Value>().await.unwrap()
         }
@@ -71,7 +44,11 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
         json!({"name": "App", "redirect_uris": ["http://127.0.0.1:9/cb"], "first_party": true}),
     )
     .await;
-    admin("/tenants/crash/users", json!({"email": "u@crash.example", "password": PASSWORD})).await;
+    admin(
+        "/tenants/crash/users",
+        json!({"email": "u@crash.example", "password": PASSWORD}),
+    )
+    .await;
     let mut t = common::TestTenant {
         id: "crash".into(),
         issuer: format!("{}/crash", server.base),
@@ -97,7 +74,12 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
         let (s, v) = token_with(
             &http,
             &t,
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &t.redirect_uri), ("code_verifier", &verifier)],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", &t.redirect_uri),
+                ("code_verifier", &verifier),
+            ],
         )
         .await;
         assert_eq!(s, 200, "{v}");
@@ -115,8 +97,14 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let workers: Vec<_> = (0..8)
         .map(|_| {
-            let (state, next, rotations, stop, http, t) =
-                (state.clone(), next.clone(), rotations.clone(), stop.clone(), http.clone(), t.clone());
+            let (state, next, rotations, stop, http, t) = (
+                state.clone(),
+                next.clone(),
+                rotations.clone(),
+                stop.clone(),
+                http.clone(),
+                t.clone(),
+            );
             tokio::spawn(async move {
                 let deadline = Instant::now() + Duration::from_secs(30);
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
@@ -129,7 +117,13 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
                         s[i].in_flight = true;
                         s[i].latest.clone()
                     };
-                    match token_with(&http, &t, &[("grant_type", "refresh_token"), ("refresh_token", &token)]).await {
+                    match token_with(
+                        &http,
+                        &t,
+                        &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+                    )
+                    .await
+                    {
                         (200, v) => {
                             let mut s = state.lock().unwrap();
                             s[i].latest = v["refresh_token"].as_str().unwrap().into();
@@ -144,7 +138,9 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
         })
         .collect();
     let started = Instant::now();
-    while rotations.load(std::sync::atomic::Ordering::SeqCst) < 300 && started.elapsed() < Duration::from_secs(20) {
+    while rotations.load(std::sync::atomic::Ordering::SeqCst) < 300
+        && started.elapsed() < Duration::from_secs(20)
+    {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     server.child.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
@@ -157,16 +153,39 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
     assert!(before >= 50, "the storm barely ran ({before} rotations)");
 
     // Restart on the same data directory.
-    let server = spawn(dir.path());
+    let server = spawn_binary(dir.path(), &[]);
     t.issuer = format!("{}/crash", server.base);
     let snapshot = state.lock().unwrap().clone();
     let idle: Vec<&ChainState> = snapshot.iter().filter(|c| !c.in_flight).collect();
     assert!(idle.len() >= CHAINS - 8);
     for c in idle {
-        let (s, v) = token_with(&http, &t, &[("grant_type", "refresh_token"), ("refresh_token", &c.latest)]).await;
-        assert_eq!(s, 200, "an acknowledged refresh token was lost in the crash: {v}");
-        let (s, v) = token_with(&http, &t, &[("grant_type", "refresh_token"), ("refresh_token", &c.latest)]).await;
-        assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")), "a token rotated twice");
+        let (s, v) = token_with(
+            &http,
+            &t,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &c.latest),
+            ],
+        )
+        .await;
+        assert_eq!(
+            s, 200,
+            "an acknowledged refresh token was lost in the crash: {v}"
+        );
+        let (s, v) = token_with(
+            &http,
+            &t,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &c.latest),
+            ],
+        )
+        .await;
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "a token rotated twice"
+        );
     }
     let mut child = server.child;
     let _ = child.kill();

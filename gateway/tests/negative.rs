@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{Browser, PASSWORD, TestServer, authorize_url, hidden, login_tokens, pkce, query_param, token};
+use common::{
+    Browser, PASSWORD, TestServer, authorize_url, hidden, login_tokens, pkce, query_param, token,
+};
 use serde_json::Value;
 
 fn error_of(url: &str) -> Option<String> {
@@ -32,20 +34,34 @@ async fn authorization_requests_are_checked_before_anyone_signs_in() {
     assert_eq!(error_of(&loc).as_deref(), Some("invalid_request"));
     assert_eq!(query_param(&loc, "state").as_deref(), Some("st-123"));
 
-    let plain = authorize_url(&t, "openid", &challenge, &[]).replace("code_challenge_method=S256", "code_challenge_method=plain");
+    let plain = authorize_url(&t, "openid", &challenge, &[])
+        .replace("code_challenge_method=S256", "code_challenge_method=plain");
     let (_, loc, _) = b.get(&plain).await;
     assert_eq!(error_of(&loc.unwrap()).as_deref(), Some("invalid_request"));
     let (_, loc, _) = b.get(&authorize_url(&t, "openid", "short", &[])).await;
     assert_eq!(error_of(&loc.unwrap()).as_deref(), Some("invalid_request"));
 
     // Other response types and unknown scopes.
-    let implicit = authorize_url(&t, "openid", &challenge, &[]).replace("response_type=code", "response_type=token");
+    let implicit = authorize_url(&t, "openid", &challenge, &[])
+        .replace("response_type=code", "response_type=token");
     let (_, loc, _) = b.get(&implicit).await;
-    assert_eq!(error_of(&loc.unwrap()).as_deref(), Some("unsupported_response_type"));
-    let (_, loc, _) = b.get(&authorize_url(&t, "openid admin", &challenge, &[])).await;
+    assert_eq!(
+        error_of(&loc.unwrap()).as_deref(),
+        Some("unsupported_response_type")
+    );
+    let (_, loc, _) = b
+        .get(&authorize_url(&t, "openid admin", &challenge, &[]))
+        .await;
     assert_eq!(error_of(&loc.unwrap()).as_deref(), Some("invalid_scope"));
     // A repeated parameter.
-    let (_, loc, _) = b.get(&authorize_url(&t, "openid", &challenge, &[("state", "again")])).await;
+    let (_, loc, _) = b
+        .get(&authorize_url(
+            &t,
+            "openid",
+            &challenge,
+            &[("state", "again")],
+        ))
+        .await;
     assert_eq!(error_of(&loc.unwrap()).as_deref(), Some("invalid_request"));
 
     // Unknown client or a redirect URI that is not registered exactly: a page, no redirect.
@@ -53,10 +69,15 @@ async fn authorization_requests_are_checked_before_anyone_signs_in() {
     let (s, loc, body) = b.get(&unknown).await;
     assert_eq!((s, loc), (400, None));
     assert!(body.contains("not known"));
-    for bad in ["http://127.0.0.1:9/cb/", "http://127.0.0.1:9/cb?x=1", "http://evil.example/cb"] {
-        let u = authorize_url(&t, "openid", &challenge, &[])
-            .replace(&url::form_urlencoded::byte_serialize(t.redirect_uri.as_bytes()).collect::<String>(),
-                     &url::form_urlencoded::byte_serialize(bad.as_bytes()).collect::<String>());
+    for bad in [
+        "http://127.0.0.1:9/cb/",
+        "http://127.0.0.1:9/cb?x=1",
+        "http://evil.example/cb",
+    ] {
+        let u = authorize_url(&t, "openid", &challenge, &[]).replace(
+            &url::form_urlencoded::byte_serialize(t.redirect_uri.as_bytes()).collect::<String>(),
+            &url::form_urlencoded::byte_serialize(bad.as_bytes()).collect::<String>(),
+        );
         let (s, loc, _) = b.get(&u).await;
         assert_eq!((s, loc), (400, None), "redirect_uri {bad} was accepted");
     }
@@ -66,13 +87,21 @@ async fn authorization_requests_are_checked_before_anyone_signs_in() {
     let (s, _, _) = b.get(&cross).await;
     assert_eq!(s, 400);
     // An unknown tenant.
-    let (s, _, _) = b.get(&authorize_url(&t, "openid", &challenge, &[]).replace("/acme/", "/nope/")).await;
+    let (s, _, _) = b
+        .get(&authorize_url(&t, "openid", &challenge, &[]).replace("/acme/", "/nope/"))
+        .await;
     assert_eq!(s, 404);
 }
 
 async fn code_for(b: &Browser, t: &common::TestTenant, scope: &str) -> (String, String) {
     let (verifier, challenge) = pkce();
-    let back = b.authorize(&authorize_url(t, scope, &challenge, &[("prompt", "consent")]), &t.email, PASSWORD).await;
+    let back = b
+        .authorize(
+            &authorize_url(t, scope, &challenge, &[("prompt", "consent")]),
+            &t.email,
+            PASSWORD,
+        )
+        .await;
     (query_param(&back, "code").expect("code"), verifier)
 }
 
@@ -84,45 +113,115 @@ async fn codes_are_single_use_and_bound_to_verifier_client_and_redirect() {
 
     // Wrong verifier: refused, and the code is gone afterwards.
     let (code, verifier) = code_for(&b, &t, "openid").await;
-    let (s, v) = token(&t, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &t.redirect_uri), ("code_verifier", &pkce().0)]).await;
+    let (s, v) = token(
+        &t,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", &pkce().0),
+        ],
+    )
+    .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
-    let (s, _) = token(&t, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &t.redirect_uri), ("code_verifier", &verifier)]).await;
+    let (s, _) = token(
+        &t,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
     assert_eq!(s, 400, "a code survived a failed redemption");
 
     // Reuse: the second redemption fails.
     let (code, verifier) = code_for(&b, &t, "openid").await;
-    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", t.redirect_uri.as_str()), ("code_verifier", verifier.as_str())];
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", t.redirect_uri.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
     assert_eq!(token(&t, &form).await.0, 200);
     let (s, v) = token(&t, &form).await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
 
     // Redirect URI mismatch and a missing verifier.
     let (code, verifier) = code_for(&b, &t, "openid").await;
-    let (s, v) = token(&t, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://127.0.0.1:9/other"), ("code_verifier", &verifier)]).await;
+    let (s, v) = token(
+        &t,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:9/other"),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
     let (code, _) = code_for(&b, &t, "openid").await;
-    let (s, v) = token(&t, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &t.redirect_uri)]).await;
+    let (s, v) = token(
+        &t,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+        ],
+    )
+    .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_request")));
 
     // Bad client secret, unknown client: 401 invalid_client with a challenge.
     let (code, verifier) = code_for(&b, &t, "openid").await;
     let mut bad = t.clone();
     bad.client_secret = Some("wrong".into());
-    let (s, v) = token(&bad, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &t.redirect_uri), ("code_verifier", &verifier)]).await;
+    let (s, v) = token(
+        &bad,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
     assert_eq!((s, v["error"].as_str()), (401, Some("invalid_client")));
     bad.client_id = "nobody".into();
-    assert_eq!(token(&bad, &[("grant_type", "refresh_token"), ("refresh_token", "x")]).await.0, 401);
+    assert_eq!(
+        token(
+            &bad,
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")]
+        )
+        .await
+        .0,
+        401
+    );
     // A confidential client without its secret is not a public client.
     let mut none = t.clone();
     none.client_secret = None;
-    assert_eq!(token(&none, &[("grant_type", "refresh_token"), ("refresh_token", "x")]).await.0, 401);
+    assert_eq!(
+        token(
+            &none,
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")]
+        )
+        .await
+        .0,
+        401
+    );
 
     // client_secret_basic works too.
     let (code, verifier) = code_for(&b, &t, "openid").await;
     let r = reqwest::Client::new()
         .post(format!("{}/token", t.issuer))
         .basic_auth(&t.client_id, t.client_secret.as_ref())
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &t.redirect_uri), ("code_verifier", &verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", &verifier),
+        ])
         .send()
         .await
         .unwrap();
@@ -137,12 +236,29 @@ async fn public_clients_use_pkce_alone() {
     assert!(t.client_secret.is_none());
     let b = Browser::new(&server.base);
     let tokens = login_tokens(&b, &t, "openid offline_access").await;
-    assert!(tokens["refresh_token"].is_string(), "first-party public client with offline_access");
+    assert!(
+        tokens["refresh_token"].is_string(),
+        "first-party public client with offline_access"
+    );
     let mut with_secret = t.clone();
     with_secret.client_secret = Some("anything".into());
-    let (s, _) = token(&with_secret, &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())]).await;
+    let (s, _) = token(
+        &with_secret,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(s, 401, "a public client presented a secret");
-    let (s, v) = token(&t, &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())]).await;
+    let (s, v) = token(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
 }
 
@@ -153,14 +269,26 @@ async fn refresh_reuse_revokes_the_whole_chain() {
     let b = Browser::new(&server.base);
     let first = login_tokens(&b, &t, "openid offline_access").await;
     let rt0 = first["refresh_token"].as_str().unwrap().to_owned();
-    let (s, second) = token(&t, &[("grant_type", "refresh_token"), ("refresh_token", &rt0)]).await;
+    let (s, second) = token(
+        &t,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt0)],
+    )
+    .await;
     assert_eq!(s, 200);
     let rt1 = second["refresh_token"].as_str().unwrap().to_owned();
     // Presenting the old token again is reuse...
-    let (s, v) = token(&t, &[("grant_type", "refresh_token"), ("refresh_token", &rt0)]).await;
+    let (s, v) = token(
+        &t,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt0)],
+    )
+    .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
     // ...and the newest token of the chain is dead too.
-    let (s, v) = token(&t, &[("grant_type", "refresh_token"), ("refresh_token", &rt1)]).await;
+    let (s, v) = token(
+        &t,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
+    )
+    .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
     // The event is in the audit trail.
     let events: Value = reqwest::Client::new()
@@ -172,16 +300,46 @@ async fn refresh_reuse_revokes_the_whole_chain() {
         .json()
         .await
         .unwrap();
-    assert!(events.as_array().unwrap().iter().any(|e| e["kind"] == "refresh.reuse_detected"));
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "refresh.reuse_detected")
+    );
     // A forged token naming the chain does not revoke anything: it is just invalid.
     let other = login_tokens(&b, &t, "openid offline_access").await;
     let real = other["refresh_token"].as_str().unwrap();
     let forged = format!("{}.{}", real.split('.').next().unwrap(), "A".repeat(43));
-    assert_eq!(token(&t, &[("grant_type", "refresh_token"), ("refresh_token", &forged)]).await.0, 400);
-    assert_eq!(token(&t, &[("grant_type", "refresh_token"), ("refresh_token", real)]).await.0, 200);
+    assert_eq!(
+        token(
+            &t,
+            &[("grant_type", "refresh_token"), ("refresh_token", &forged)]
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        token(
+            &t,
+            &[("grant_type", "refresh_token"), ("refresh_token", real)]
+        )
+        .await
+        .0,
+        200
+    );
     // Scope may narrow on refresh, never widen.
     let narrow = login_tokens(&b, &t, "openid offline_access").await;
-    let (s, v) = token(&t, &[("grant_type", "refresh_token"), ("refresh_token", narrow["refresh_token"].as_str().unwrap()), ("scope", "openid email")]).await;
+    let (s, v) = token(
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", narrow["refresh_token"].as_str().unwrap()),
+            ("scope", "openid email"),
+        ],
+    )
+    .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_scope")));
 }
 
@@ -197,7 +355,12 @@ async fn fifty_concurrent_uses_of_one_refresh_token_have_one_winner() {
         .map(|_| {
             let (t, rt, http) = (t.clone(), rt.clone(), http.clone());
             actix_web::rt::spawn(async move {
-                common::token_with(&http, &t, &[("grant_type", "refresh_token"), ("refresh_token", &rt)]).await
+                common::token_with(
+                    &http,
+                    &t,
+                    &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+                )
+                .await
             })
         })
         .collect();
@@ -213,7 +376,12 @@ async fn fifty_concurrent_uses_of_one_refresh_token_have_one_winner() {
     assert_eq!(ok, 1, "exactly one concurrent use may win");
 }
 
-async fn raw_token(server: &TestServer, t: &common::TestTenant, content_type: &str, body: String) -> (u16, Value) {
+async fn raw_token(
+    server: &TestServer,
+    t: &common::TestTenant,
+    content_type: &str,
+    body: String,
+) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{}/token", t.issuer))
         .header("content-type", content_type)
@@ -230,46 +398,122 @@ async fn malformed_and_oversized_requests_get_oauth_errors() {
     let server = TestServer::start().await;
     let t = server.tenant("acme", false, false).await;
     let form = "application/x-www-form-urlencoded";
-    let creds = format!("client_id={}&client_secret={}", t.client_id, t.client_secret.as_ref().unwrap());
+    let creds = format!(
+        "client_id={}&client_secret={}",
+        t.client_id,
+        t.client_secret.as_ref().unwrap()
+    );
     let cases: Vec<(&str, String, &str)> = vec![
-        ("application/json", "{\"grant_type\":\"refresh_token\"}".into(), "invalid_request"),
-        (form, format!("{creds}&grant_type=refresh_token&grant_type=refresh_token"), "invalid_request"),
-        (form, format!("{creds}&grant_type=password&username=a&password=b"), "unsupported_grant_type"),
-        (form, format!("{creds}&grant_type=implicit"), "unsupported_grant_type"),
+        (
+            "application/json",
+            "{\"grant_type\":\"refresh_token\"}".into(),
+            "invalid_request",
+        ),
+        (
+            form,
+            format!("{creds}&grant_type=refresh_token&grant_type=refresh_token"),
+            "invalid_request",
+        ),
+        (
+            form,
+            format!("{creds}&grant_type=password&username=a&password=b"),
+            "unsupported_grant_type",
+        ),
+        (
+            form,
+            format!("{creds}&grant_type=implicit"),
+            "unsupported_grant_type",
+        ),
         (form, creds.clone(), "invalid_request"),
-        (form, format!("{creds}&grant_type=refresh_token"), "invalid_request"),
-        (form, format!("{creds}&grant_type=refresh_token&refresh_token=%FF%FE"), "invalid_grant"),
-        (form, format!("{creds}&grant_type=refresh_token&refresh_token={}", "x".repeat(5000)), "invalid_grant"),
-        (form, format!("{creds}&grant_type=authorization_code&code={}&redirect_uri=x&code_verifier=y", "c".repeat(3000)), "invalid_grant"),
-        (form, format!("{creds}&grant_type=refresh_token&pad={}", "p".repeat(20_000)), "invalid_request"),
+        (
+            form,
+            format!("{creds}&grant_type=refresh_token"),
+            "invalid_request",
+        ),
+        (
+            form,
+            format!("{creds}&grant_type=refresh_token&refresh_token=%FF%FE"),
+            "invalid_grant",
+        ),
+        (
+            form,
+            format!(
+                "{creds}&grant_type=refresh_token&refresh_token={}",
+                "x".repeat(5000)
+            ),
+            "invalid_grant",
+        ),
+        (
+            form,
+            format!(
+                "{creds}&grant_type=authorization_code&code={}&redirect_uri=x&code_verifier=y",
+                "c".repeat(3000)
+            ),
+            "invalid_grant",
+        ),
+        (
+            form,
+            format!(
+                "{creds}&grant_type=refresh_token&pad={}",
+                "p".repeat(20_000)
+            ),
+            "invalid_request",
+        ),
         (form, "%%%".into(), "invalid_client"),
         (form, String::new(), "invalid_client"),
     ];
     for (ct, body, want) in cases {
         let (s, v) = raw_token(&server, &t, ct, body.clone()).await;
-        assert!(s == 400 || s == 401, "{s} for {}", &body[..body.len().min(80)]);
-        assert_eq!(v["error"].as_str(), Some(want), "for {}: {v}", &body[..body.len().min(80)]);
+        assert!(
+            s == 400 || s == 401,
+            "{s} for {}",
+            &body[..body.len().min(80)]
+        );
+        assert_eq!(
+            v["error"].as_str(),
+            Some(want),
+            "for {}: {v}",
+            &body[..body.len().min(80)]
+        );
         assert!(v["error_description"].is_string());
     }
     // A huge body is refused without reading it all.
     let (s, v) = raw_token(&server, &t, form, "a=".to_owned() + &"b".repeat(2_000_000)).await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_request")));
     // Userinfo without or with a bad token: 401 with a Bearer challenge.
-    let r = reqwest::Client::new().get(format!("{}/userinfo", t.issuer)).bearer_auth("not.a.jwt").send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer error=\"invalid_token\""));
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer error=\"invalid_token\"")
+    );
     // Revocation needs a token; unknown tokens are fine (RFC 7009 §2.2).
     let (s, _) = common::token_with(&reqwest::Client::new(), &t, &[]).await;
     assert_eq!(s, 400);
     let r = reqwest::Client::new()
         .post(format!("{}/revoke", t.issuer))
-        .form(&[("token", "garbage"), ("client_id", &t.client_id), ("client_secret", t.client_secret.as_ref().unwrap())])
+        .form(&[
+            ("token", "garbage"),
+            ("client_id", &t.client_id),
+            ("client_secret", t.client_secret.as_ref().unwrap()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     // The admin API wants its token.
-    let r = reqwest::Client::new().get(format!("{}/admin/v1/tenants", server.base)).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{}/admin/v1/tenants", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let r = reqwest::Client::new()
         .post(format!("{}/admin/v1/tenants", server.base))
@@ -281,9 +525,19 @@ async fn malformed_and_oversized_requests_get_oauth_errors() {
         .unwrap();
     assert_eq!(r.status(), 400);
     // Metrics saw no 5xx at all.
-    let metrics = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("tollgate_http_requests_total"));
-    assert!(!metrics.lines().any(|l| l.starts_with("tollgate_http_requests_total") && l.contains("status=\"5")), "a 5xx was served");
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("tollgate_http_requests_total") && l.contains("status=\"5")),
+        "a 5xx was served"
+    );
 }
 
 #[actix_web::test]
@@ -296,24 +550,73 @@ async fn sign_in_failures_do_not_reveal_whether_an_account_exists() {
     let (_, _, page) = b.get(&loc.unwrap()).await;
     let (tx, csrf) = (hidden(&page, "tx").unwrap(), hidden(&page, "csrf").unwrap());
     let login = format!("{}/login", t.issuer);
-    let (s1, _, wrong_pw) = b.post_form(&login, &[("email", &t.email), ("password", "wrong password"), ("tx", &tx), ("csrf", &csrf)]).await;
-    let (s2, _, no_user) = b.post_form(&login, &[("email", "ghost@acme.example"), ("password", "wrong password"), ("tx", &tx), ("csrf", &csrf)]).await;
+    let (s1, _, wrong_pw) = b
+        .post_form(
+            &login,
+            &[
+                ("email", &t.email),
+                ("password", "wrong password"),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    let (s2, _, no_user) = b
+        .post_form(
+            &login,
+            &[
+                ("email", "ghost@acme.example"),
+                ("password", "wrong password"),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(s1, s2);
-    let msg = |p: &str| p.split("role=\"alert\">").nth(1).and_then(|r| r.split('<').next()).map(str::to_owned);
+    let msg = |p: &str| {
+        p.split("role=\"alert\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .map(str::to_owned)
+    };
     assert_eq!(msg(&wrong_pw), msg(&no_user));
     assert!(msg(&wrong_pw).is_some());
     // Sign-up with a taken email and the wrong password gives a generic answer too.
     let (_, _, page) = b.get(&format!("{}/signup", t.issuer)).await;
     let csrf = hidden(&page, "csrf").unwrap();
-    let (s, _, body) = b.post_form(&format!("{}/signup", t.issuer), &[("email", &t.email), ("password", "another password"), ("csrf", &csrf)]).await;
+    let (s, _, body) = b
+        .post_form(
+            &format!("{}/signup", t.issuer),
+            &[
+                ("email", &t.email),
+                ("password", "another password"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(body.contains("could not create an account"));
     // A form without its CSRF token is refused.
-    let (s, _, _) = b.post_form(&login, &[("email", &t.email), ("password", PASSWORD), ("tx", &tx)]).await;
+    let (s, _, _) = b
+        .post_form(
+            &login,
+            &[("email", &t.email), ("password", PASSWORD), ("tx", &tx)],
+        )
+        .await;
     assert_eq!(s, 403);
     // From another browser (no CSRF cookie), a stolen token does not help.
     let other = Browser::new(&server.base);
-    let (s, _, _) = other.post_form(&login, &[("email", &t.email), ("password", PASSWORD), ("tx", &tx), ("csrf", &csrf)]).await;
+    let (s, _, _) = other
+        .post_form(
+            &login,
+            &[
+                ("email", &t.email),
+                ("password", PASSWORD),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(s, 403);
 }
 
@@ -323,28 +626,67 @@ async fn sign_up_then_consent_then_deny() {
     let t = server.tenant("acme", false, false).await;
     let b = Browser::new(&server.base);
     let (_, challenge) = pkce();
-    let (_, loc, _) = b.get(&authorize_url(&t, "openid email", &challenge, &[])).await;
+    let (_, loc, _) = b
+        .get(&authorize_url(&t, "openid email", &challenge, &[]))
+        .await;
     let login_url = loc.unwrap();
     let tx = query_param(&login_url, "tx").unwrap();
     let (_, _, page) = b.get(&format!("{}/signup?tx={tx}", t.issuer)).await;
     let csrf = hidden(&page, "csrf").unwrap();
     // Too short a password is explained.
-    let (s, _, body) = b.post_form(&format!("{}/signup", t.issuer), &[("email", "new@acme.example"), ("password", "short"), ("tx", &tx), ("csrf", &csrf)]).await;
+    let (s, _, body) = b
+        .post_form(
+            &format!("{}/signup", t.issuer),
+            &[
+                ("email", "new@acme.example"),
+                ("password", "short"),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(body.contains("at least 8"));
-    let (s, loc, _) = b.post_form(&format!("{}/signup", t.issuer), &[("email", "New@Acme.example"), ("password", "a long new password"), ("name", "New"), ("tx", &tx), ("csrf", &csrf)]).await;
+    let (s, loc, _) = b
+        .post_form(
+            &format!("{}/signup", t.issuer),
+            &[
+                ("email", "New@Acme.example"),
+                ("password", "a long new password"),
+                ("name", "New"),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(s, 303);
     let consent = loc.unwrap();
-    assert!(consent.contains("/consent?"), "a third-party client asks for consent: {consent}");
+    assert!(
+        consent.contains("/consent?"),
+        "a third-party client asks for consent: {consent}"
+    );
     let (_, _, page) = b.get(&consent).await;
     assert!(page.contains("Test app"));
     let (s, loc, _) = b
-        .post_form(&format!("{}/consent", t.issuer), &[("decision", "deny"), ("tx", &hidden(&page, "tx").unwrap()), ("csrf", &hidden(&page, "csrf").unwrap())])
+        .post_form(
+            &format!("{}/consent", t.issuer),
+            &[
+                ("decision", "deny"),
+                ("tx", &hidden(&page, "tx").unwrap()),
+                ("csrf", &hidden(&page, "csrf").unwrap()),
+            ],
+        )
         .await;
     assert_eq!(s, 303);
     assert_eq!(error_of(&loc.unwrap()).as_deref(), Some("access_denied"));
     // The new account can sign in (email is case-insensitive).
     let (_, challenge) = pkce();
-    let back = b.authorize(&authorize_url(&t, "openid", &challenge, &[("prompt", "login")]), "new@acme.example", "a long new password").await;
+    let back = b
+        .authorize(
+            &authorize_url(&t, "openid", &challenge, &[("prompt", "login")]),
+            "new@acme.example",
+            "a long new password",
+        )
+        .await;
     assert!(query_param(&back, "code").is_some(), "{back}");
 }

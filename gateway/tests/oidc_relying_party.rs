@@ -8,12 +8,13 @@ mod common;
 use common::{Browser, PASSWORD, TestServer, query_param};
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreRevocableToken, CoreUserInfoClaims,
+    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreRevocableToken,
+    CoreUserInfoClaims,
 };
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl, IssuerUrl, LogoutRequest, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PostLogoutRedirectUrl, RedirectUrl, RevocationUrl, Scope,
-    TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl, IssuerUrl, LogoutRequest,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PostLogoutRedirectUrl, RedirectUrl,
+    RevocationUrl, Scope, TokenResponse,
 };
 
 #[actix_web::test]
@@ -21,7 +22,9 @@ async fn openidconnect_relying_party_completes_every_step() {
     // Over https: the relying-party library refuses plain-http revocation endpoints.
     let server = TestServer::start_tls().await;
     let t = server.tenant("acme", false, false).await;
-    let ca = openidconnect::reqwest::Certificate::from_pem(server.tls_ca.as_ref().unwrap().as_bytes()).unwrap();
+    let ca =
+        openidconnect::reqwest::Certificate::from_pem(server.tls_ca.as_ref().unwrap().as_bytes())
+            .unwrap();
     let http = openidconnect::reqwest::ClientBuilder::new()
         .add_root_certificate(ca)
         .redirect(openidconnect::reqwest::redirect::Policy::none())
@@ -29,9 +32,10 @@ async fn openidconnect_relying_party_completes_every_step() {
         .unwrap();
 
     // Discovery.
-    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(t.issuer.clone()).unwrap(), &http)
-        .await
-        .expect("discovery");
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(t.issuer.clone()).unwrap(), &http)
+            .await
+            .expect("discovery");
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(t.client_id.clone()),
@@ -43,7 +47,11 @@ async fn openidconnect_relying_party_completes_every_step() {
     // Authorization code + PKCE through the hosted sign-in and consent pages.
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, state, nonce) = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("offline_access".into()))
@@ -51,10 +59,18 @@ async fn openidconnect_relying_party_completes_every_step() {
         .set_pkce_challenge(challenge)
         .url();
     let browser = server.browser();
-    let back = browser.authorize(auth_url.as_str(), &t.email, PASSWORD).await;
+    let back = browser
+        .authorize(auth_url.as_str(), &t.email, PASSWORD)
+        .await;
     assert!(back.starts_with(&t.redirect_uri), "redirected to {back}");
-    assert_eq!(query_param(&back, "state").as_deref(), Some(state.secret().as_str()));
-    assert_eq!(query_param(&back, "iss").as_deref(), Some(t.issuer.as_str()));
+    assert_eq!(
+        query_param(&back, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
+    assert_eq!(
+        query_param(&back, "iss").as_deref(),
+        Some(t.issuer.as_str())
+    );
     let code = query_param(&back, "code").expect("code");
 
     // Token exchange and ID token validation against the JWKS.
@@ -66,14 +82,22 @@ async fn openidconnect_relying_party_completes_every_step() {
         .await
         .expect("code exchange");
     let id_token = tokens.id_token().expect("id token").clone();
-    let claims = id_token.claims(&client.id_token_verifier(), &nonce).expect("valid ID token");
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("valid ID token");
     assert_eq!(claims.issuer().as_str(), t.issuer);
     assert!(claims.auth_time().is_some());
-    let refresh = tokens.refresh_token().expect("offline_access granted a refresh token").clone();
+    let refresh = tokens
+        .refresh_token()
+        .expect("offline_access granted a refresh token")
+        .clone();
 
     // Userinfo.
     let info: CoreUserInfoClaims = client
-        .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
+        .user_info(
+            tokens.access_token().clone(),
+            Some(claims.subject().clone()),
+        )
         .unwrap()
         .request_async(&http)
         .await
@@ -82,14 +106,24 @@ async fn openidconnect_relying_party_completes_every_step() {
     assert_eq!(info.email_verified(), Some(true));
 
     // Refresh rotates: a new refresh token each time, the new one works.
-    let r1 = client.exchange_refresh_token(&refresh).unwrap().request_async(&http).await.expect("refresh");
+    let r1 = client
+        .exchange_refresh_token(&refresh)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("refresh");
     let refresh2 = r1.refresh_token().expect("rotated").clone();
     assert_ne!(refresh2.secret(), refresh.secret());
     let r1_id = r1.id_token().expect("id token on refresh");
     r1_id
         .claims(&client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
         .expect("refreshed ID token is valid");
-    let r2 = client.exchange_refresh_token(&refresh2).unwrap().request_async(&http).await.expect("second refresh");
+    let r2 = client
+        .exchange_refresh_token(&refresh2)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("second refresh");
     let refresh3 = r2.refresh_token().unwrap().clone();
 
     // Revocation: the chain is dead afterwards.
@@ -99,15 +133,25 @@ async fn openidconnect_relying_party_completes_every_step() {
         .request_async(&http)
         .await
         .expect("revocation");
-    assert!(client.exchange_refresh_token(&refresh3).unwrap().request_async(&http).await.is_err());
+    assert!(
+        client
+            .exchange_refresh_token(&refresh3)
+            .unwrap()
+            .request_async(&http)
+            .await
+            .is_err()
+    );
 
     // RP-initiated logout with id_token_hint: back to the registered URI with state, and
     // the SSO session is gone (prompt=none now answers login_required).
-    let logout_url = LogoutRequest::from(EndSessionUrl::new(format!("{}/logout", t.issuer)).unwrap())
-        .set_id_token_hint(&id_token)
-        .set_post_logout_redirect_uri(PostLogoutRedirectUrl::new("http://127.0.0.1:9/bye".into()).unwrap())
-        .set_state(CsrfToken::new("bye-state".into()))
-        .http_get_url();
+    let logout_url =
+        LogoutRequest::from(EndSessionUrl::new(format!("{}/logout", t.issuer)).unwrap())
+            .set_id_token_hint(&id_token)
+            .set_post_logout_redirect_uri(
+                PostLogoutRedirectUrl::new("http://127.0.0.1:9/bye".into()).unwrap(),
+            )
+            .set_state(CsrfToken::new("bye-state".into()))
+            .http_get_url();
     let (status, loc, _) = browser.get(logout_url.as_str()).await;
     assert_eq!(status, 303);
     let loc = loc.unwrap();
@@ -116,7 +160,10 @@ async fn openidconnect_relying_party_completes_every_step() {
     let (_, challenge) = common::pkce();
     let again = common::authorize_url(&t, "openid", &challenge, &[("prompt", "none")]);
     let (_, loc, _) = browser.get(&again).await;
-    assert_eq!(query_param(&loc.unwrap(), "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        query_param(&loc.unwrap(), "error").as_deref(),
+        Some("login_required")
+    );
 }
 
 #[actix_web::test]
@@ -124,13 +171,20 @@ async fn discovery_and_jwks_are_cacheable_and_public_only() {
     let server = TestServer::start().await;
     let t = server.tenant("keys", false, false).await;
     let http = reqwest::Client::new();
-    let r = http.get(format!("{}/jwks.json", t.issuer)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/jwks.json", t.issuer))
+        .send()
+        .await
+        .unwrap();
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
     let jwks: serde_json::Value = r.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2, "active and next key are published");
     for k in keys {
-        assert!(k.get("d").is_none() && k.get("p").is_none(), "private member published");
+        assert!(
+            k.get("d").is_none() && k.get("p").is_none(),
+            "private member published"
+        );
     }
     let r = http
         .get(format!("{}/jwks.json", t.issuer))
@@ -141,17 +195,39 @@ async fn discovery_and_jwks_are_cacheable_and_public_only() {
     assert_eq!(r.status(), 304);
 
     // Rotation: the next key signs, a new next key appears, the old one stays published.
-    let rot = server.admin("/tenants/keys/keys/rotate", serde_json::json!({})).await;
-    let jwks2: serde_json::Value = http.get(format!("{}/jwks.json", t.issuer)).send().await.unwrap().json().await.unwrap();
-    let kids: Vec<&str> = jwks2["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    let rot = server
+        .admin("/tenants/keys/keys/rotate", serde_json::json!({}))
+        .await;
+    let jwks2: serde_json::Value = http
+        .get(format!("{}/jwks.json", t.issuer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks2["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
     assert_eq!(kids.len(), 3);
     assert!(kids.contains(&rot["active_kid"].as_str().unwrap()));
     assert!(kids.contains(&rot["retired_kid"].as_str().unwrap()));
-    assert_eq!(rot["active_kid"], keys[1]["kid"], "the published next key became active");
+    assert_eq!(
+        rot["active_kid"], keys[1]["kid"],
+        "the published next key became active"
+    );
     // Tokens are signed by the new active key.
     let b = Browser::new(&server.base);
     let tokens = common::login_tokens(&b, &t, "openid").await;
-    let header = tokens["id_token"].as_str().unwrap().split('.').next().unwrap();
+    let header = tokens["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap();
     let header: serde_json::Value =
         serde_json::from_slice(&tollgate_engine::crypto::b64_decode(header).unwrap()).unwrap();
     assert_eq!(header["kid"], rot["active_kid"]);

@@ -4,10 +4,14 @@
 
 use super::*;
 use crate::crypto::random_token;
-use crate::model::{AuthContext, SigningAlg, KeyStatus};
+use crate::model::{AuthContext, KeyStatus, SigningAlg};
 
 fn tenant() -> TenantId {
-    TenantId::parse(&format!("t{}", random_token::<6>().to_lowercase().replace(['_', '-'], "x"))).unwrap()
+    TenantId::parse(&format!(
+        "t{}",
+        random_token::<6>().to_lowercase().replace(['_', '-'], "x")
+    ))
+    .unwrap()
 }
 
 fn auth() -> AuthContext {
@@ -66,7 +70,11 @@ pub async fn run<S: Store + Clone>(store: S) {
 async fn tenants_are_unique<S: Store>(s: &S) {
     let t = Tenant::new(tenant(), "Acme".into(), 1_000);
     s.create_tenant(&t).await.unwrap();
-    assert_eq!(s.create_tenant(&t).await, Err(StoreError::Conflict), "tenant created twice");
+    assert_eq!(
+        s.create_tenant(&t).await,
+        Err(StoreError::Conflict),
+        "tenant created twice"
+    );
     assert_eq!(s.get_tenant(&t.id).await.unwrap(), Some(t.clone()));
     assert!(s.list_tenants().await.unwrap().contains(&t));
 }
@@ -86,11 +94,20 @@ async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {
     s.create_client(&c).await.unwrap();
     assert_eq!(s.create_client(&c).await, Err(StoreError::Conflict));
     assert_eq!(s.get_client(&a, &c.id).await.unwrap(), Some(c.clone()));
-    assert_eq!(s.get_client(&b, &c.id).await.unwrap(), None, "client visible in another tenant");
+    assert_eq!(
+        s.get_client(&b, &c.id).await.unwrap(),
+        None,
+        "client visible in another tenant"
+    );
     assert_eq!(s.list_clients(&a).await.unwrap(), vec![c.clone()]);
     assert!(s.list_clients(&b).await.unwrap().is_empty());
     // Same id in another tenant is a different client.
-    s.create_client(&Client { tenant: b.clone(), ..c }).await.unwrap();
+    s.create_client(&Client {
+        tenant: b.clone(),
+        ..c
+    })
+    .await
+    .unwrap();
 }
 
 async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
@@ -98,10 +115,20 @@ async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
     let u = user(&a, "Alice@Example.com");
     s.create_user(&u).await.unwrap();
     let dup = user(&a, "alice@example.com");
-    assert_eq!(s.create_user(&dup).await, Err(StoreError::Conflict), "email reused in tenant");
-    let found = s.find_user_by_email(&a, &Email::parse("ALICE@example.com").unwrap()).await.unwrap();
+    assert_eq!(
+        s.create_user(&dup).await,
+        Err(StoreError::Conflict),
+        "email reused in tenant"
+    );
+    let found = s
+        .find_user_by_email(&a, &Email::parse("ALICE@example.com").unwrap())
+        .await
+        .unwrap();
     assert_eq!(found.map(|f| f.id), Some(u.id.clone()));
-    assert!(s.find_user_by_email(&b, &u.email).await.unwrap().is_none(), "user visible in another tenant");
+    assert!(
+        s.find_user_by_email(&b, &u.email).await.unwrap().is_none(),
+        "user visible in another tenant"
+    );
     assert!(s.get_user(&b, &u.id).await.unwrap().is_none());
     s.create_user(&user(&b, "alice@example.com")).await.unwrap();
 
@@ -134,9 +161,15 @@ async fn sessions_round_trip<S: Store>(s: &S) {
         expires_at: 2_000,
     };
     s.put_session(&sess).await.unwrap();
-    assert_eq!(s.get_session(&t, &sess.key).await.unwrap(), Some(sess.clone()));
+    assert_eq!(
+        s.get_session(&t, &sess.key).await.unwrap(),
+        Some(sess.clone())
+    );
     assert_eq!(s.get_session(&tenant(), &sess.key).await.unwrap(), None);
-    assert_eq!(s.delete_session(&t, &sess.key).await.unwrap(), Some(sess.clone()));
+    assert_eq!(
+        s.delete_session(&t, &sess.key).await.unwrap(),
+        Some(sess.clone())
+    );
     assert_eq!(s.get_session(&t, &sess.key).await.unwrap(), None);
     assert_eq!(s.delete_session(&t, &sess.key).await.unwrap(), None);
 }
@@ -157,7 +190,11 @@ async fn codes_are_taken_once<S: Store + Clone>(s: &S) {
         expires_at: 2_000,
     };
     s.put_code(&code).await.unwrap();
-    assert_eq!(s.take_code(&tenant(), &code.key).await.unwrap(), None, "code taken from another tenant");
+    assert_eq!(
+        s.take_code(&tenant(), &code.key).await.unwrap(),
+        None,
+        "code taken from another tenant"
+    );
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let s = s.clone();
@@ -186,15 +223,26 @@ async fn chains_rotate_only_from_the_expected_generation<S: Store>(s: &S) {
         panic!("first rotation refused");
     };
     assert_eq!((r.generation, r.current_hash, r.rotated_at), (1, h1, 1_500));
-    let Rotation::Stale(st) = s.rotate_chain(&t, &c.id, 0, Hash32::of(b"x"), 1_600).await.unwrap() else {
+    let Rotation::Stale(st) = s
+        .rotate_chain(&t, &c.id, 0, Hash32::of(b"x"), 1_600)
+        .await
+        .unwrap()
+    else {
         panic!("rotation from a stale generation accepted");
     };
     assert_eq!(st.generation, 1);
     assert_eq!(s.token_generation(&t, &c.id, &h0).await.unwrap(), Some(0));
     assert_eq!(s.token_generation(&t, &c.id, &h1).await.unwrap(), Some(1));
-    assert_eq!(s.token_generation(&t, &c.id, &Hash32::of(b"x")).await.unwrap(), None);
     assert_eq!(
-        s.rotate_chain(&tenant(), &c.id, 1, Hash32::of(b"y"), 1_600).await.unwrap(),
+        s.token_generation(&t, &c.id, &Hash32::of(b"x"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.rotate_chain(&tenant(), &c.id, 1, Hash32::of(b"y"), 1_600)
+            .await
+            .unwrap(),
         Rotation::Missing,
         "chain rotated through another tenant"
     );
@@ -208,7 +256,11 @@ async fn concurrent_rotations_have_one_winner<S: Store + Clone>(s: &S) {
     let tasks: Vec<_> = (0..16u8)
         .map(|i| {
             let (s, t, id) = (s.clone(), t.clone(), c.id.clone());
-            tokio::spawn(async move { s.rotate_chain(&t, &id, 0, Hash32::of(&[i]), 2_000).await.unwrap() })
+            tokio::spawn(async move {
+                s.rotate_chain(&t, &id, 0, Hash32::of(&[i]), 2_000)
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut winners = 0;
@@ -224,16 +276,31 @@ async fn revocation_is_final<S: Store>(s: &S) {
     let t = tenant();
     let c = chain(&t, Hash32::of(b"r0"));
     s.create_chain(&c).await.unwrap();
-    let r = s.revoke_chain(&t, &c.id, RevokeReason::Reuse).await.unwrap().unwrap();
+    let r = s
+        .revoke_chain(&t, &c.id, RevokeReason::Reuse)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.revoked, Some(RevokeReason::Reuse));
     // A second revocation keeps the first reason.
-    let r2 = s.revoke_chain(&t, &c.id, RevokeReason::Revoked).await.unwrap().unwrap();
+    let r2 = s
+        .revoke_chain(&t, &c.id, RevokeReason::Revoked)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r2.revoked, Some(RevokeReason::Reuse));
     assert!(matches!(
-        s.rotate_chain(&t, &c.id, 0, Hash32::of(b"r1"), 2_000).await.unwrap(),
+        s.rotate_chain(&t, &c.id, 0, Hash32::of(b"r1"), 2_000)
+            .await
+            .unwrap(),
         Rotation::Stale(_)
     ));
-    assert_eq!(s.revoke_chain(&t, &ChainId::generate(), RevokeReason::Revoked).await.unwrap(), None);
+    assert_eq!(
+        s.revoke_chain(&t, &ChainId::generate(), RevokeReason::Revoked)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn keys_and_consent_round_trip<S: Store>(s: &S) {
@@ -248,11 +315,16 @@ async fn keys_and_consent_round_trip<S: Store>(s: &S) {
         public_jwk: serde_json::json!({"kty": "RSA", "kid": kid}),
         sealed_private: "c2VhbGVk".into(),
     };
-    s.put_keys(&[k("a", KeyStatus::Active), k("b", KeyStatus::Next)]).await.unwrap();
+    s.put_keys(&[k("a", KeyStatus::Active), k("b", KeyStatus::Next)])
+        .await
+        .unwrap();
     s.put_keys(&[k("a", KeyStatus::Retired)]).await.unwrap();
     let mut keys = s.list_keys(&t).await.unwrap();
     keys.sort_by(|x, y| x.kid.cmp(&y.kid));
-    assert_eq!(keys.iter().map(|k| k.status).collect::<Vec<_>>(), vec![KeyStatus::Retired, KeyStatus::Next]);
+    assert_eq!(
+        keys.iter().map(|k| k.status).collect::<Vec<_>>(),
+        vec![KeyStatus::Retired, KeyStatus::Next]
+    );
     assert!(s.list_keys(&tenant()).await.unwrap().is_empty());
 
     let consent = Consent {
@@ -263,8 +335,18 @@ async fn keys_and_consent_round_trip<S: Store>(s: &S) {
         granted_at: 1_000,
     };
     s.put_consent(&consent).await.unwrap();
-    assert_eq!(s.get_consent(&t, &consent.user_id, &consent.client_id).await.unwrap(), Some(consent.clone()));
-    assert_eq!(s.get_consent(&tenant(), &consent.user_id, &consent.client_id).await.unwrap(), None);
+    assert_eq!(
+        s.get_consent(&t, &consent.user_id, &consent.client_id)
+            .await
+            .unwrap(),
+        Some(consent.clone())
+    );
+    assert_eq!(
+        s.get_consent(&tenant(), &consent.user_id, &consent.client_id)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn denied_tokens_are_remembered<S: Store>(s: &S) {
@@ -291,7 +373,13 @@ async fn events_come_back_newest_first<S: Store>(s: &S) {
     };
     s.append_events(&[ev(1, "a"), ev(3, "c")]).await.unwrap();
     s.append_events(&[ev(2, "b")]).await.unwrap();
-    let kinds: Vec<_> = s.recent_events(&t, 10).await.unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = s
+        .recent_events(&t, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, ["c", "b", "a"]);
     assert_eq!(s.recent_events(&t, 1).await.unwrap().len(), 1);
     assert!(s.recent_events(&tenant(), 10).await.unwrap().is_empty());
@@ -324,6 +412,13 @@ async fn expired_rows_are_swept<S: Store>(s: &S) {
     };
     s.put_session(&live).await.unwrap();
     assert!(s.sweep_expired(11).await.unwrap() >= 1);
-    assert_eq!(s.take_code(&t, &code.key).await.unwrap(), None, "expired code survived the sweep");
-    assert!(s.get_session(&t, &live.key).await.unwrap().is_some(), "sweep removed a live row");
+    assert_eq!(
+        s.take_code(&t, &code.key).await.unwrap(),
+        None,
+        "expired code survived the sweep"
+    );
+    assert!(
+        s.get_session(&t, &live.key).await.unwrap().is_some(),
+        "sweep removed a live row"
+    );
 }

@@ -113,7 +113,12 @@ pub(crate) struct Txn<'a> {
 
 impl Txn<'_> {
     fn get(&self, ks: Ks, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
-        if let Some((_, _, v)) = self.staged.iter().rev().find(|(k, kk, _)| *k == ks && kk == key) {
+        if let Some((_, _, v)) = self
+            .staged
+            .iter()
+            .rev()
+            .find(|(k, kk, _)| *k == ks && kk == key)
+        {
             return Ok(v.clone());
         }
         if let Some(v) = self.overlay.get(&(ks, key.to_vec())) {
@@ -135,7 +140,13 @@ impl Txn<'_> {
     }
 
     /// Writes a row and indexes its expiry for the sweeper.
-    fn put_expiring<T: Serialize>(&mut self, ks: Ks, key: Vec<u8>, value: &T, expires_at: UnixTime) {
+    fn put_expiring<T: Serialize>(
+        &mut self,
+        ks: Ks,
+        key: Vec<u8>,
+        value: &T,
+        expires_at: UnixTime,
+    ) {
         self.put(Ks::Expiry, expiry_key(expires_at, ks, &key), Vec::new());
         self.put_json(ks, key, value);
     }
@@ -188,7 +199,11 @@ fn ks_from_u8(b: u8) -> Option<Ks> {
 
 impl EmbeddedStore {
     /// Opens (or creates) the store in `dir`, recovering from the journal after a crash.
-    pub fn open(dir: &Path, options: EmbeddedOptions, observer: Option<Arc<dyn BatchObserver>>) -> StoreResult<Self> {
+    pub fn open(
+        dir: &Path,
+        options: EmbeddedOptions,
+        observer: Option<Arc<dyn BatchObserver>>,
+    ) -> StoreResult<Self> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let db = Database::builder(dir.join("fjall"))
             // We persist explicitly once per batch; fjall's own timer would only add fsyncs.
@@ -251,7 +266,12 @@ impl EmbeddedStore {
     }
 
     fn get_json<T: DeserializeOwned>(&self, ks: Ks, k: &[u8]) -> StoreResult<Option<T>> {
-        self.inner.ks(ks).get(k).map_err(io)?.map(|v| decode(&v)).transpose()
+        self.inner
+            .ks(ks)
+            .get(k)
+            .map_err(io)?
+            .map(|v| decode(&v))
+            .transpose()
     }
 
     fn scan_json<T: DeserializeOwned>(&self, ks: Ks, prefix: &[u8]) -> StoreResult<Vec<T>> {
@@ -391,7 +411,11 @@ impl UserStore for EmbeddedStore {
         self.get_json(Ks::Users, &key(tenant, &[id.as_str().as_bytes()]))
     }
 
-    async fn find_user_by_email(&self, tenant: &TenantId, email: &Email) -> StoreResult<Option<User>> {
+    async fn find_user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+    ) -> StoreResult<Option<User>> {
         let id = self
             .inner
             .ks(Ks::Emails)
@@ -399,7 +423,8 @@ impl UserStore for EmbeddedStore {
             .map_err(io)?;
         match id {
             Some(id) => {
-                let id = String::from_utf8(id.to_vec()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let id = String::from_utf8(id.to_vec())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 self.get_user(tenant, &UserId::from_stored(id)).await
             }
             None => Ok(None),
@@ -484,7 +509,12 @@ impl ChainStore for EmbeddedStore {
         self.get_json(Ks::Chains, &key(tenant, &[id.as_str().as_bytes()]))
     }
 
-    async fn token_generation(&self, tenant: &TenantId, chain: &ChainId, hash: &Hash32) -> StoreResult<Option<u64>> {
+    async fn token_generation(
+        &self,
+        tenant: &TenantId,
+        chain: &ChainId,
+        hash: &Hash32,
+    ) -> StoreResult<Option<u64>> {
         self.get_json(Ks::Tokens, &token_key(tenant, chain, hash))
     }
 
@@ -516,7 +546,12 @@ impl ChainStore for EmbeddedStore {
         .await
     }
 
-    async fn revoke_chain(&self, tenant: &TenantId, id: &ChainId, reason: RevokeReason) -> StoreResult<Option<Chain>> {
+    async fn revoke_chain(
+        &self,
+        tenant: &TenantId,
+        id: &ChainId,
+        reason: RevokeReason,
+    ) -> StoreResult<Option<Chain>> {
         let k = key(tenant, &[id.as_str().as_bytes()]);
         self.write(move |tx| {
             let Some(mut chain) = tx.get_json::<Chain>(Ks::Chains, &k)? else {
@@ -555,24 +590,43 @@ impl ConsentStore for EmbeddedStore {
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
         let c = consent.clone();
         self.write(move |tx| {
-            let k = key(&c.tenant, &[c.user_id.as_str().as_bytes(), c.client_id.as_str().as_bytes()]);
+            let k = key(
+                &c.tenant,
+                &[
+                    c.user_id.as_str().as_bytes(),
+                    c.client_id.as_str().as_bytes(),
+                ],
+            );
             tx.put_json(Ks::Consents, k, &c);
             Ok(())
         })
         .await
     }
 
-    async fn get_consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId) -> StoreResult<Option<Consent>> {
+    async fn get_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+    ) -> StoreResult<Option<Consent>> {
         self.get_json(
             Ks::Consents,
-            &key(tenant, &[user.as_str().as_bytes(), client.as_str().as_bytes()]),
+            &key(
+                tenant,
+                &[user.as_str().as_bytes(), client.as_str().as_bytes()],
+            ),
         )
     }
 }
 
 #[async_trait]
 impl DenyListStore for EmbeddedStore {
-    async fn deny_token(&self, tenant: &TenantId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
+    async fn deny_token(
+        &self,
+        tenant: &TenantId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
         let k = key(tenant, &[jti.as_bytes()]);
         self.write(move |tx| {
             tx.put_expiring(Ks::Denied, k, &expires_at, expires_at);
@@ -606,7 +660,13 @@ impl EventStore for EmbeddedStore {
 
     async fn recent_events(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Event>> {
         let mut out = Vec::new();
-        for kv in self.inner.ks(Ks::Events).prefix(tenant_prefix(tenant)).rev().take(limit) {
+        for kv in self
+            .inner
+            .ks(Ks::Events)
+            .prefix(tenant_prefix(tenant))
+            .rev()
+            .take(limit)
+        {
             let (_, v) = kv.into_inner().map_err(io)?;
             out.push(decode(&v)?);
         }

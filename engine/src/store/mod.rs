@@ -12,7 +12,9 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::ids::{ChainId, ClientId, Email, TenantId, UserId};
-use crate::model::{AuthCode, Chain, Client, Consent, Event, Hash32, RevokeReason, Session, StoredKey, Tenant, User};
+use crate::model::{
+    AuthCode, Chain, Client, Consent, Event, Hash32, RevokeReason, Session, StoredKey, Tenant, User,
+};
 
 /// What a backend can fail with.
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
@@ -76,7 +78,11 @@ pub trait UserStore {
     /// Reads a user by id.
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
     /// Finds a user by login id, without scanning.
-    async fn find_user_by_email(&self, tenant: &TenantId, email: &Email) -> StoreResult<Option<User>>;
+    async fn find_user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+    ) -> StoreResult<Option<User>>;
 }
 
 /// SSO sessions.
@@ -88,7 +94,8 @@ pub trait SessionStore {
     /// until swept, so callers check `expires_at`.
     async fn get_session(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Session>>;
     /// Ends a session; returns it if it existed.
-    async fn delete_session(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, tenant: &TenantId, key: &Hash32)
+    -> StoreResult<Option<Session>>;
 }
 
 /// Authorization codes.
@@ -108,7 +115,12 @@ pub trait ChainStore {
     /// Reads a chain.
     async fn get_chain(&self, tenant: &TenantId, id: &ChainId) -> StoreResult<Option<Chain>>;
     /// The generation a token hash had in this chain, if it was ever one of its tokens.
-    async fn token_generation(&self, tenant: &TenantId, chain: &ChainId, hash: &Hash32) -> StoreResult<Option<u64>>;
+    async fn token_generation(
+        &self,
+        tenant: &TenantId,
+        chain: &ChainId,
+        hash: &Hash32,
+    ) -> StoreResult<Option<u64>>;
     /// Moves the chain from `expected_generation` to the next, with `new_hash` as its
     /// token, if and only if it is still at that generation and not revoked. The old
     /// token stays recorded so that presenting it again is recognised as reuse.
@@ -121,7 +133,12 @@ pub trait ChainStore {
         now: UnixTime,
     ) -> StoreResult<Rotation>;
     /// Revokes a chain for good; returns its new state (or `None` if missing).
-    async fn revoke_chain(&self, tenant: &TenantId, id: &ChainId, reason: RevokeReason) -> StoreResult<Option<Chain>>;
+    async fn revoke_chain(
+        &self,
+        tenant: &TenantId,
+        id: &ChainId,
+        reason: RevokeReason,
+    ) -> StoreResult<Option<Chain>>;
 }
 
 /// Signing keys.
@@ -139,14 +156,24 @@ pub trait ConsentStore {
     /// Records (replaces) what a user granted a client.
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
     /// Reads it.
-    async fn get_consent(&self, tenant: &TenantId, user: &UserId, client: &ClientId) -> StoreResult<Option<Consent>>;
+    async fn get_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+    ) -> StoreResult<Option<Consent>>;
 }
 
 /// Revoked access tokens (by `jti`), kept until they would have expired anyway.
 #[async_trait]
 pub trait DenyListStore {
     /// Denies a token id until `expires_at`.
-    async fn deny_token(&self, tenant: &TenantId, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
+    async fn deny_token(
+        &self,
+        tenant: &TenantId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
     /// Whether a token id is denied.
     async fn is_token_denied(&self, tenant: &TenantId, jti: &str) -> StoreResult<bool>;
 }

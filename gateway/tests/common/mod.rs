@@ -96,7 +96,11 @@ impl TestServer {
 
     /// A tenant with one user, and a client of the given kind.
     pub async fn tenant(&self, id: &str, public: bool, first_party: bool) -> TestTenant {
-        self.admin("/tenants", json!({"id": id, "display_name": format!("Tenant {id}")})).await;
+        self.admin(
+            "/tenants",
+            json!({"id": id, "display_name": format!("Tenant {id}")}),
+        )
+        .await;
         let c = self
             .admin(
                 &format!("/tenants/{id}/clients"),
@@ -151,7 +155,11 @@ pub fn hidden(html: &str, name: &str) -> Option<String> {
 }
 
 pub fn query_param(url: &str, name: &str) -> Option<String> {
-    url::Url::parse(url).ok()?.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 impl Browser {
@@ -181,11 +189,18 @@ impl Browser {
     /// GETs and returns (status, Location if any, body).
     pub async fn get(&self, url: &str) -> (u16, Option<String>, String) {
         let r = self.http.get(url).send().await.unwrap();
-        let loc = r.headers().get(LOCATION).map(|v| self.absolute(v.to_str().unwrap()));
+        let loc = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| self.absolute(v.to_str().unwrap()));
         (r.status().as_u16(), loc, r.text().await.unwrap())
     }
 
-    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, Option<String>, String) {
         let r = self
             .http
             .post(url)
@@ -194,7 +209,10 @@ impl Browser {
             .send()
             .await
             .unwrap();
-        let loc = r.headers().get(LOCATION).map(|v| self.absolute(v.to_str().unwrap()));
+        let loc = r
+            .headers()
+            .get(LOCATION)
+            .map(|v| self.absolute(v.to_str().unwrap()));
         (r.status().as_u16(), loc, r.text().await.unwrap())
     }
 
@@ -212,7 +230,12 @@ impl Browser {
                 let (s, l, body) = self
                     .post_form(
                         &format!("{}/login", next.split("/login?").next().unwrap()),
-                        &[("email", email), ("password", password), ("tx", &tx), ("csrf", &csrf)],
+                        &[
+                            ("email", email),
+                            ("password", password),
+                            ("tx", &tx),
+                            ("csrf", &csrf),
+                        ],
                     )
                     .await;
                 assert_eq!(s, 303, "sign-in failed: {body}");
@@ -245,7 +268,12 @@ pub fn pkce() -> (String, String) {
 }
 
 /// An authorization URL for a test tenant.
-pub fn authorize_url(t: &TestTenant, scope: &str, challenge: &str, extra: &[(&str, &str)]) -> String {
+pub fn authorize_url(
+    t: &TestTenant,
+    scope: &str,
+    challenge: &str,
+    extra: &[(&str, &str)],
+) -> String {
     let mut u = url::Url::parse(&format!("{}/authorize", t.issuer)).unwrap();
     {
         let mut q = u.query_pairs_mut();
@@ -268,7 +296,11 @@ pub async fn token(t: &TestTenant, params: &[(&str, &str)]) -> (u16, Value) {
     token_with(&reqwest::Client::new(), t, params).await
 }
 
-pub async fn token_with(http: &reqwest::Client, t: &TestTenant, params: &[(&str, &str)]) -> (u16, Value) {
+pub async fn token_with(
+    http: &reqwest::Client,
+    t: &TestTenant,
+    params: &[(&str, &str)],
+) -> (u16, Value) {
     let mut form: Vec<(&str, &str)> = params.to_vec();
     form.push(("client_id", &t.client_id));
     if let Some(s) = &t.client_secret {
@@ -305,4 +337,55 @@ pub async fn login_tokens(b: &Browser, t: &TestTenant, scope: &str) -> Value {
     .await;
     assert_eq!(s, 200, "{v}");
     v
+}
+
+/// The `tollgate` binary running as a child process.
+pub struct BinaryServer {
+    pub child: std::process::Child,
+    pub base: String,
+    /// Every line it printed before `LISTEN=` and up to the demo block's end.
+    pub printed: Vec<String>,
+}
+
+/// Starts `tollgate serve` on port 0 in `dir` (demo off unless `env` turns it on) and
+/// waits for its `LISTEN=` line.
+pub fn spawn_binary(dir: &std::path::Path, env: &[(&str, &str)]) -> BinaryServer {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("TOLLGATE_DEMO", "false")
+        .env("TOLLGATE_LOG", "warn")
+        .env("TOLLGATE_WORKERS", "2")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the tollgate binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let mut addr = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(a) = line.strip_prefix("LISTEN=") {
+            addr = Some(a.to_owned());
+        }
+        let done = addr.is_some()
+            && (line.starts_with("Admin API token")
+                || !env
+                    .iter()
+                    .any(|(k, v)| *k == "TOLLGATE_DEMO" && *v == "true"));
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    BinaryServer {
+        child,
+        base: format!("http://{}", addr.expect("server printed LISTEN=")),
+        printed,
+    }
 }

@@ -1,0 +1,230 @@
+//! The `tollgate` command through its public interface: `serve` with no configuration
+//! (demo tenant, client and user, printed as NAME=value lines a script can read), the
+//! `admin` subcommands, and refusal of unsafe production settings.
+
+mod common;
+
+use common::{Browser, spawn_binary};
+use std::collections::HashMap;
+use std::process::Command;
+
+fn tollgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    cmd.args(args).env_remove("TOLLGATE_ADMIN_TOKEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_prints_a_demo_a_script_can_sign_in_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = spawn_binary(dir.path(), &[("TOLLGATE_DEMO", "true")]);
+    let vars: HashMap<String, String> = server
+        .printed
+        .iter()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    for k in [
+        "ISSUER",
+        "CLIENT_ID",
+        "CLIENT_SECRET",
+        "REDIRECT_URI",
+        "USERNAME",
+        "PASSWORD",
+    ] {
+        assert!(
+            vars.contains_key(k),
+            "{k}= missing from {:?}",
+            server.printed
+        );
+    }
+    let t = common::TestTenant {
+        id: "demo".into(),
+        issuer: vars["ISSUER"].clone(),
+        client_id: vars["CLIENT_ID"].clone(),
+        client_secret: Some(vars["CLIENT_SECRET"].clone()),
+        redirect_uri: vars["REDIRECT_URI"].clone(),
+        email: vars["USERNAME"].clone(),
+    };
+    let b = Browser::new(&server.base);
+    let (verifier, challenge) = common::pkce();
+    let back = b
+        .authorize(
+            &common::authorize_url(&t, "openid email", &challenge, &[]),
+            &t.email,
+            &vars["PASSWORD"],
+        )
+        .await;
+    let code = common::query_param(&back, "code").expect("code");
+    let (s, v) = common::token(
+        &t,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    // The built-in demo app completes the same flow by itself and shows the claims.
+    let (s, loc, _) = b.get(&format!("{}/demo", server.base)).await;
+    assert_eq!(s, 303);
+    let back = b.get(&loc.unwrap()).await.1.unwrap(); // consent page (prompt=consent)
+    assert!(back.contains("/consent?"), "{back}");
+    let (_, _, page) = b.get(&back).await;
+    let (s, loc, _) = b
+        .post_form(
+            &format!("{}/consent", t.issuer),
+            &[
+                ("decision", "allow"),
+                ("tx", &common::hidden(&page, "tx").unwrap()),
+                ("csrf", &common::hidden(&page, "csrf").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (s, _, page) = b.get(&loc.unwrap()).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("ID token claims") && page.contains(&t.issuer),
+        "{page}"
+    );
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    // A second start on the same directory prints the same credentials (nothing stored in the clear).
+    let mut again = spawn_binary(dir.path(), &[("TOLLGATE_DEMO", "true")]);
+    assert!(
+        again
+            .printed
+            .iter()
+            .any(|l| l == &format!("PASSWORD={}", vars["PASSWORD"]))
+    );
+    let _ = again.child.kill();
+    let _ = again.child.wait();
+}
+
+#[test]
+fn admin_subcommands_manage_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = spawn_binary(dir.path(), &[]);
+    let data = dir.path().to_str().unwrap();
+    let base = ["admin", "--url", &server.base, "--data-dir", data];
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        tollgate(&args, env)
+    };
+    let (ok, out, err) = run(
+        &[
+            "tenant", "create", "acme", "--name", "Acme Inc", "--alg", "ES256",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("\"signing_alg\": \"ES256\""), "{out}");
+    let (ok, out, err) = run(
+        &[
+            "client",
+            "create",
+            "acme",
+            "--name",
+            "Web",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--client-id",
+            "web",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("\"client_secret\""));
+    let (ok, _, err) = run(
+        &["user", "create", "acme", "--email", "a@acme.example"],
+        &[("TOLLGATE_USER_PASSWORD", "long enough password")],
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&["key", "rotate", "acme"], &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("active_kid"));
+    let (ok, out, _) = run(&["tenant", "list"], &[]);
+    assert!(ok && out.contains("\"acme\""));
+
+    // Bad input: a clear message and a failing exit code.
+    let (ok, _, err) = run(&["tenant", "create", "Bad Name"], &[]);
+    assert!(!ok);
+    assert!(err.contains("tenant id must be"), "{err}");
+    let (ok, _, err) = run(
+        &[
+            "client",
+            "create",
+            "acme",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "http://evil.example/cb",
+        ],
+        &[],
+    );
+    assert!(!ok);
+    assert!(err.contains("must use https"), "{err}");
+    let (ok, _, err) = run(
+        &["user", "create", "acme", "--email", "b@acme.example"],
+        &[("TOLLGATE_USER_PASSWORD", "short")],
+    );
+    assert!(!ok && err.contains("at least 8"), "{err}");
+    let (ok, _, err) = run(&["tenant", "create", "acme"], &[]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = tollgate(
+        &[
+            "admin",
+            "--url",
+            &server.base,
+            "--token",
+            "wrong",
+            "tenant",
+            "list",
+        ],
+        &[],
+    );
+    assert!(!ok && err.contains("401"), "{err}");
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let (ok, _, err) = run(&["tenant", "list"], &[]);
+    assert!(!ok && err.contains("cannot reach"), "{err}");
+}
+
+#[test]
+fn production_mode_refuses_unsafe_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (ok, _, err) = tollgate(
+        &["serve", "--listen", "127.0.0.1:0", "--data-dir", data],
+        &[
+            ("TOLLGATE_MODE", "production"),
+            ("TOLLGATE_PUBLIC_URL", "http://id.example"),
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("refusing to start in production mode"),
+        "{err}"
+    );
+    assert!(
+        err.contains("https") && err.contains("master_key") && err.contains("admin_token"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("master.key").exists(),
+        "production generated a key"
+    );
+    let (ok, _, err) = tollgate(&["serve", "--config", "/nonexistent/tollgate.toml"], &[]);
+    assert!(!ok && err.contains("does not exist"), "{err}");
+}
