@@ -154,6 +154,7 @@ impl Handler<Rotate> for TenantShard {
     fn handle(&mut self, m: Rotate, _ctx: &mut Self::Context) -> Self::Result {
         let store = self.store.clone();
         let cached = self.chains.get(&m.chain);
+        let chain_id = m.chain.clone();
         let fut = async move {
             let chain = match cached {
                 Some(c) => Some(c),
@@ -225,8 +226,8 @@ impl Handler<Rotate> for TenantShard {
                     Ok(outcome)
                 }
                 Err(e) => {
-                    // The write may or may not have landed: forget what we knew.
-                    act.chains.invalidate_all();
+                    // The write may or may not have landed: forget what we knew of this chain.
+                    act.chains.invalidate(&chain_id);
                     Err(e)
                 }
             },

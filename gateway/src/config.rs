@@ -112,8 +112,16 @@ const KNOWN: &[&str] = &[
     "tls_cert_file",
     "tls_key_file",
 ];
-/// Variables read by other parts (tests, the admin CLI), not by `serve`.
-const OTHER_VARS: &[&str] = &["test_scylla", "url", "user_password"];
+/// Variables read by other parts (the CLI, tests, the load generator), not by `serve`.
+const OTHER_VARS: &[&str] = &[
+    "config",
+    "url",
+    "user_password",
+    "test_scylla",
+    "skip_browser",
+    "base_url",
+    "tenant",
+];
 
 /// Flags that override everything else.
 #[derive(Clone, Debug, Default)]

@@ -4,20 +4,25 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tollgate_engine::EngineError;
 use tollgate_engine::authorize::AuthRequest;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::login::NewSession;
+use tollgate_engine::model::{Session, Tenant};
 
 use crate::http::{self, CSRF_COOKIE, SESSION_COOKIE, read_form, removal, tenant_cookie};
 use crate::oidc::{authorize_error, continue_to, see_other, tenant_id};
-use crate::pages;
+use crate::pages::{self, PageError};
 use crate::server::AppState;
 
 const BAD_LOGIN: &str = "Incorrect email or password.";
 const BAD_SIGNUP: &str =
     "We could not create an account with those details. If you already have one, sign in instead.";
 const STALE_FORM: &str = "This form expired. Please try again.";
+const STALE_LINK: &str = "This link expired. Go back to the application and try again.";
+
+type PageResult = Result<HttpResponse, PageError>;
 
 /// The CSRF cookie value for this browser, making one if it has none.
 fn csrf_cookie(req: &HttpRequest) -> (String, bool) {
@@ -57,8 +62,40 @@ fn csrf_ok(st: &AppState, req: &HttpRequest, form: &HashMap<String, String>) -> 
     )
 }
 
-fn open_tx(st: &AppState, t: &TenantId, tx: Option<&String>) -> Option<AuthRequest> {
-    tx.and_then(|tx| st.engine.open_request(t, tx))
+/// The sealed authorization request named by `tx`: `None` without one, an error page if
+/// it is present but expired or tampered with.
+fn open_tx(
+    st: &AppState,
+    t: &TenantId,
+    tx: Option<&String>,
+) -> Result<Option<AuthRequest>, PageError> {
+    match tx {
+        None => Ok(None),
+        Some(tx) => st
+            .engine
+            .open_request(t, tx)
+            .map(Some)
+            .ok_or_else(|| PageError::bad_request(STALE_LINK)),
+    }
+}
+
+/// The tenant named in the path.
+async fn tenant(st: &AppState, path: &str) -> Result<(TenantId, Arc<Tenant>), PageError> {
+    let t = tenant_id(path)?;
+    let tenant = st.engine.tenant(&t).await?;
+    Ok((t, tenant))
+}
+
+/// The session behind this browser's cookie, if any.
+async fn current_session(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+) -> Result<Option<Session>, PageError> {
+    match req.cookie(SESSION_COOKIE) {
+        Some(c) => Ok(st.engine.session(t, c.value()).await?),
+        None => Ok(None),
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -72,36 +109,27 @@ pub async fn login_page(
     path: web::Path<String>,
     q: web::Query<TxQuery>,
     st: web::Data<AppState>,
-) -> HttpResponse {
-    let t = match tenant_id(&path) {
-        Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let tenant = match st.engine.tenant(&t).await {
-        Ok(x) => x,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let areq = open_tx(&st, &t, q.tx.as_ref());
-    if q.tx.is_some() && areq.is_none() {
-        return pages::error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in link expired. Go back to the application and try again.",
-        );
-    }
-    let hint = areq
-        .as_ref()
-        .and_then(|a| a.login_hint.clone())
-        .unwrap_or_default();
-    form_page(&st, &req, &t, StatusCode::OK, "Sign in", |csrf| {
-        pages::login(
-            t.as_str(),
-            &tenant.display_name,
-            q.tx.as_deref(),
-            csrf,
-            &hint,
-            None,
-        )
-    })
+) -> PageResult {
+    let (t, tenant) = tenant(&st, &path).await?;
+    let areq = open_tx(&st, &t, q.tx.as_ref())?;
+    let hint = areq.and_then(|a| a.login_hint).unwrap_or_default();
+    Ok(form_page(
+        &st,
+        &req,
+        &t,
+        StatusCode::OK,
+        "Sign in",
+        |csrf| {
+            pages::login(
+                t.as_str(),
+                &tenant.display_name,
+                q.tx.as_deref(),
+                csrf,
+                &hint,
+                None,
+            )
+        },
+    ))
 }
 
 /// `GET /{tenant}/signup`
@@ -110,31 +138,26 @@ pub async fn signup_page(
     path: web::Path<String>,
     q: web::Query<TxQuery>,
     st: web::Data<AppState>,
-) -> HttpResponse {
-    let t = match tenant_id(&path) {
-        Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let tenant = match st.engine.tenant(&t).await {
-        Ok(x) => x,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    if q.tx.is_some() && open_tx(&st, &t, q.tx.as_ref()).is_none() {
-        return pages::error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-up link expired. Go back to the application and try again.",
-        );
-    }
-    form_page(&st, &req, &t, StatusCode::OK, "Create account", |csrf| {
-        pages::signup(
-            t.as_str(),
-            &tenant.display_name,
-            q.tx.as_deref(),
-            csrf,
-            "",
-            None,
-        )
-    })
+) -> PageResult {
+    let (t, tenant) = tenant(&st, &path).await?;
+    open_tx(&st, &t, q.tx.as_ref())?;
+    Ok(form_page(
+        &st,
+        &req,
+        &t,
+        StatusCode::OK,
+        "Create account",
+        |csrf| {
+            pages::signup(
+                t.as_str(),
+                &tenant.display_name,
+                q.tx.as_deref(),
+                csrf,
+                "",
+                None,
+            )
+        },
+    ))
 }
 
 /// After a sign-in or sign-up: set the session cookie and continue the authorization.
@@ -143,31 +166,70 @@ async fn signed_in(
     req: &HttpRequest,
     t: &TenantId,
     ns: NewSession,
-    tx: Option<&String>,
+    areq: Option<AuthRequest>,
 ) -> HttpResponse {
     let cookie = tenant_cookie(SESSION_COOKIE, ns.cookie, t.as_str(), st.secure_cookies);
-    let mut r = match open_tx(st, t, tx) {
-        Some(mut areq) => {
-            match st
-                .engine
-                .next_step(t, &areq, Some(&ns.session), true, false, &http::meta(req))
-                .await
-            {
-                Ok(step) => {
-                    // The user has just signed in: prompt=login and max_age are satisfied
-                    // for the rest of this request.
-                    areq.prompt
-                        .retain(|p| p != "login" && p != "select_account");
-                    areq.max_age = None;
-                    continue_to(st, t, &areq, step)
-                }
-                Err(e) => authorize_error(st, t, e),
+    let mut r = match areq {
+        Some(mut areq) => match st
+            .engine
+            .next_step(t, &areq, Some(&ns.session), true, false, &http::meta(req))
+            .await
+        {
+            Ok(step) => {
+                // The user has just signed in: prompt=login and max_age are satisfied
+                // for the rest of this request.
+                areq.prompt
+                    .retain(|p| p != "login" && p != "select_account");
+                areq.max_age = None;
+                continue_to(st, t, &areq, step)
             }
-        }
+            Err(e) => authorize_error(st, t, e),
+        },
         None => see_other(&format!("/{t}/account")),
     };
     let _ = r.add_cookie(&cookie);
     r
+}
+
+/// What the sign-in and sign-up forms share: the tenant, the checked form and its request.
+struct SubmittedForm {
+    t: TenantId,
+    tenant: Arc<Tenant>,
+    form: HashMap<String, String>,
+    areq: Option<AuthRequest>,
+    csrf_ok: bool,
+}
+
+impl SubmittedForm {
+    async fn read(
+        req: &HttpRequest,
+        path: &str,
+        payload: web::Payload,
+        st: &AppState,
+    ) -> Result<Self, PageError> {
+        let (t, tenant) = tenant(st, path).await?;
+        let form = read_form(req, payload).await?;
+        let areq = open_tx(st, &t, form.get("tx").filter(|v| !v.is_empty()))?;
+        let csrf_ok = csrf_ok(st, req, &form);
+        Ok(Self {
+            t,
+            tenant,
+            form,
+            areq,
+            csrf_ok,
+        })
+    }
+
+    fn get(&self, k: &str) -> &str {
+        self.form.get(k).map(String::as_str).unwrap_or("")
+    }
+
+    fn tx(&self) -> Option<&str> {
+        self.form
+            .get("tx")
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
 }
 
 /// `POST /{tenant}/login`
@@ -176,51 +238,31 @@ pub async fn login_submit(
     path: web::Path<String>,
     payload: web::Payload,
     st: web::Data<AppState>,
-) -> HttpResponse {
-    let t = match tenant_id(&path) {
-        Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let tenant = match st.engine.tenant(&t).await {
-        Ok(x) => x,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let form = match read_form(&req, payload).await {
-        Ok(f) => f,
-        Err(e) => return pages::error_page(StatusCode::BAD_REQUEST, &e.0.to_string()),
-    };
-    let tx = form.get("tx").filter(|v| !v.is_empty());
-    let email = form.get("email").map(String::as_str).unwrap_or("");
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let again = |status, msg: &str| {
-        form_page(&st, &req, &t, status, "Sign in", |csrf| {
+        form_page(&st, &req, &f.t, status, "Sign in", |csrf| {
             pages::login(
-                t.as_str(),
-                &tenant.display_name,
-                tx.map(String::as_str),
+                f.t.as_str(),
+                &f.tenant.display_name,
+                f.tx(),
                 csrf,
-                email,
+                f.get("email"),
                 Some(msg),
             )
         })
     };
-    if !csrf_ok(&st, &req, &form) {
-        return again(StatusCode::FORBIDDEN, STALE_FORM);
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
     }
-    if tx.is_some() && open_tx(&st, &t, tx).is_none() {
-        return pages::error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in link expired. Go back to the application and try again.",
-        );
-    }
-    let password = form.get("password").map(String::as_str).unwrap_or("");
     match st
         .engine
-        .password_login(&t, email, password, &http::meta(&req))
+        .password_login(&f.t, f.get("email"), f.get("password"), &http::meta(&req))
         .await
     {
-        Ok(ns) => signed_in(&st, &req, &t, ns, tx).await,
-        Err(EngineError::InvalidCredentials) => again(StatusCode::UNAUTHORIZED, BAD_LOGIN),
-        Err(e) => pages::engine_error_page(&e),
+        Ok(ns) => Ok(signed_in(&st, &req, &f.t, ns, f.areq.clone()).await),
+        Err(EngineError::InvalidCredentials) => Ok(again(StatusCode::UNAUTHORIZED, BAD_LOGIN)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -230,50 +272,39 @@ pub async fn signup_submit(
     path: web::Path<String>,
     payload: web::Payload,
     st: web::Data<AppState>,
-) -> HttpResponse {
-    let t = match tenant_id(&path) {
-        Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let tenant = match st.engine.tenant(&t).await {
-        Ok(x) => x,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let form = match read_form(&req, payload).await {
-        Ok(f) => f,
-        Err(e) => return pages::error_page(StatusCode::BAD_REQUEST, &e.0.to_string()),
-    };
-    let tx = form.get("tx").filter(|v| !v.is_empty());
-    let email = form.get("email").map(String::as_str).unwrap_or("");
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let again = |status, msg: &str| {
-        form_page(&st, &req, &t, status, "Create account", |csrf| {
+        form_page(&st, &req, &f.t, status, "Create account", |csrf| {
             pages::signup(
-                t.as_str(),
-                &tenant.display_name,
-                tx.map(String::as_str),
+                f.t.as_str(),
+                &f.tenant.display_name,
+                f.tx(),
                 csrf,
-                email,
+                f.get("email"),
                 Some(msg),
             )
         })
     };
-    if !csrf_ok(&st, &req, &form) {
-        return again(StatusCode::FORBIDDEN, STALE_FORM);
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
     }
-    let password = form.get("password").map(String::as_str).unwrap_or("");
-    let name = form
-        .get("name")
-        .cloned()
-        .filter(|n| !n.trim().is_empty() && n.len() <= 200);
+    let name = Some(f.get("name").trim().to_owned()).filter(|n| !n.is_empty() && n.len() <= 200);
     match st
         .engine
-        .sign_up(&t, email, password, name, &http::meta(&req))
+        .sign_up(
+            &f.t,
+            f.get("email"),
+            f.get("password"),
+            name,
+            &http::meta(&req),
+        )
         .await
     {
-        Ok(ns) => signed_in(&st, &req, &t, ns, tx).await,
-        Err(EngineError::InvalidCredentials) => again(StatusCode::BAD_REQUEST, BAD_SIGNUP),
-        Err(EngineError::Invalid(msg)) => again(StatusCode::BAD_REQUEST, &msg),
-        Err(e) => pages::engine_error_page(&e),
+        Ok(ns) => Ok(signed_in(&st, &req, &f.t, ns, f.areq.clone()).await),
+        Err(EngineError::InvalidCredentials) => Ok(again(StatusCode::BAD_REQUEST, BAD_SIGNUP)),
+        Err(EngineError::Invalid(msg)) => Ok(again(StatusCode::BAD_REQUEST, &msg)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -283,31 +314,24 @@ pub async fn consent_page(
     path: web::Path<String>,
     q: web::Query<TxQuery>,
     st: web::Data<AppState>,
-) -> HttpResponse {
-    let t = match tenant_id(&path) {
-        Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let Some(areq) = open_tx(&st, &t, q.tx.as_ref()) else {
-        return pages::error_page(
-            StatusCode::BAD_REQUEST,
-            "This link expired. Go back to the application and try again.",
-        );
-    };
-    let client = match st.engine.client(&t, &areq.client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            return pages::error_page(
-                StatusCode::BAD_REQUEST,
-                "The application is no longer registered.",
-            );
-        }
-        Err(e) => return pages::engine_error_page(&e),
-    };
+) -> PageResult {
+    let t = tenant_id(&path)?;
+    let areq =
+        open_tx(&st, &t, q.tx.as_ref())?.ok_or_else(|| PageError::bad_request(STALE_LINK))?;
+    let client = st
+        .engine
+        .client(&t, &areq.client_id)
+        .await?
+        .ok_or_else(|| PageError::bad_request("The application is no longer registered."))?;
     let tx = q.tx.clone().unwrap_or_default();
-    form_page(&st, &req, &t, StatusCode::OK, "Allow access", |csrf| {
-        pages::consent(t.as_str(), &client.name, &areq.scopes, &tx, csrf)
-    })
+    Ok(form_page(
+        &st,
+        &req,
+        &t,
+        StatusCode::OK,
+        "Allow access",
+        |csrf| pages::consent(t.as_str(), &client.name, &areq.scopes, &tx, csrf),
+    ))
 }
 
 /// `POST /{tenant}/consent`
@@ -316,44 +340,37 @@ pub async fn consent_submit(
     path: web::Path<String>,
     payload: web::Payload,
     st: web::Data<AppState>,
-) -> HttpResponse {
-    let t = match tenant_id(&path) {
-        Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    let form = match read_form(&req, payload).await {
-        Ok(f) => f,
-        Err(e) => return pages::error_page(StatusCode::BAD_REQUEST, &e.0.to_string()),
-    };
-    if !csrf_ok(&st, &req, &form) {
-        return pages::error_page(StatusCode::FORBIDDEN, STALE_FORM);
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
     }
-    let Some(mut areq) = open_tx(&st, &t, form.get("tx")) else {
-        return pages::error_page(
-            StatusCode::BAD_REQUEST,
-            "This link expired. Go back to the application and try again.",
-        );
-    };
-    if form.get("decision").map(String::as_str) != Some("allow") {
-        return see_other(&st.engine.consent_denied(&t, &areq));
+    let mut areq = f
+        .areq
+        .clone()
+        .ok_or_else(|| PageError::bad_request(STALE_LINK))?;
+    if f.get("decision") != "allow" {
+        return Ok(see_other(&st.engine.consent_denied(&f.t, &areq)));
     }
-    let session = match req.cookie(SESSION_COOKIE) {
-        Some(c) => st.engine.session(&t, c.value()).await,
-        None => Ok(None),
-    };
-    let session = match session {
-        Ok(s) => s,
-        Err(e) => return pages::engine_error_page(&e),
-    };
+    let session = current_session(&st, &req, &f.t).await?;
     areq.prompt.retain(|p| p != "consent");
-    match st
-        .engine
-        .next_step(&t, &areq, session.as_ref(), false, true, &http::meta(&req))
-        .await
-    {
-        Ok(step) => continue_to(&st, &t, &areq, step),
-        Err(e) => authorize_error(&st, &t, e),
-    }
+    Ok(
+        match st
+            .engine
+            .next_step(
+                &f.t,
+                &areq,
+                session.as_ref(),
+                false,
+                true,
+                &http::meta(&req),
+            )
+            .await
+        {
+            Ok(step) => continue_to(&st, &f.t, &areq, step),
+            Err(e) => authorize_error(&st, &f.t, e),
+        },
+    )
 }
 
 /// `GET /{tenant}/account`
@@ -361,27 +378,23 @@ pub async fn account(
     req: HttpRequest,
     path: web::Path<String>,
     st: web::Data<AppState>,
-) -> HttpResponse {
-    let t = match tenant_id(&path) {
-        Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
+) -> PageResult {
+    let t = tenant_id(&path)?;
+    let user = match current_session(&st, &req, &t).await? {
+        Some(s) => st.engine.user(&t, &s.user_id).await?,
+        None => None,
     };
-    let session = match req.cookie(SESSION_COOKIE) {
-        Some(c) => st.engine.session(&t, c.value()).await,
-        None => Ok(None),
+    let Some(u) = user else {
+        return Ok(see_other(&format!("/{t}/login")));
     };
-    let user = match session {
-        Ok(Some(s)) => st.engine.user(&t, &s.user_id).await,
-        Ok(None) => return see_other(&format!("/{t}/login")),
-        Err(e) => return pages::engine_error_page(&e),
-    };
-    match user {
-        Ok(Some(u)) => form_page(&st, &req, &t, StatusCode::OK, "Your account", |csrf| {
-            pages::account(t.as_str(), u.email.as_str(), u.name.as_deref(), csrf)
-        }),
-        Ok(None) => see_other(&format!("/{t}/login")),
-        Err(e) => pages::engine_error_page(&e),
-    }
+    Ok(form_page(
+        &st,
+        &req,
+        &t,
+        StatusCode::OK,
+        "Your account",
+        |csrf| pages::account(t.as_str(), u.email.as_str(), u.name.as_deref(), csrf),
+    ))
 }
 
 /// `GET|POST /{tenant}/logout` (OIDC RP-Initiated Logout 1.0)
@@ -390,11 +403,8 @@ pub async fn logout(
     path: web::Path<String>,
     body: web::Bytes,
     st: web::Data<AppState>,
-) -> HttpResponse {
-    let t = match tenant_id(&path) {
-        Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
-    };
+) -> PageResult {
+    let t = tenant_id(&path)?;
     let is_post = req.method() == actix_web::http::Method::POST;
     let raw: &[u8] = if is_post {
         &body
@@ -402,19 +412,13 @@ pub async fn logout(
         req.query_string().as_bytes()
     };
     if raw.len() > http::MAX_FORM_BYTES {
-        return pages::error_page(StatusCode::BAD_REQUEST, "The logout request is too large.");
+        return Err(PageError::bad_request("The logout request is too large."));
     }
-    let params = match http::parse_unique(raw) {
-        Ok(p) => p,
-        Err(e) => return pages::error_page(StatusCode::BAD_REQUEST, &e.0.to_string()),
-    };
+    let params = http::parse_unique(raw)?;
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
-    let session = match &cookie {
-        Some(c) => st.engine.session(&t, c).await.unwrap_or(None),
-        None => None,
-    };
-    let plan = match st
+    let session = current_session(&st, &req, &t).await?;
+    let plan = st
         .engine
         .plan_logout(
             &t,
@@ -424,11 +428,7 @@ pub async fn logout(
             get("state"),
             session.as_ref().map(|s| &s.user_id),
         )
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return pages::engine_error_page(&e),
-    };
+        .await?;
     let confirmed = plan.confirmed_by_hint
         || (is_post && get("confirm") == Some("yes") && csrf_ok(&st, &req, &params));
     if !confirmed {
@@ -441,19 +441,22 @@ pub async fn logout(
         .into_iter()
         .filter_map(|k| get(k).map(|v| (k, v)))
         .collect();
-        return form_page(&st, &req, &t, StatusCode::OK, "Sign out", |csrf| {
-            pages::logout_confirm(t.as_str(), &keep, csrf)
-        });
+        return Ok(form_page(
+            &st,
+            &req,
+            &t,
+            StatusCode::OK,
+            "Sign out",
+            |csrf| pages::logout_confirm(t.as_str(), &keep, csrf),
+        ));
     }
-    if let Some(c) = &cookie
-        && let Err(e) = st.engine.end_session(&t, c, &http::meta(&req)).await
-    {
-        return pages::engine_error_page(&e);
+    if let Some(c) = &cookie {
+        st.engine.end_session(&t, c, &http::meta(&req)).await?;
     }
     let mut r = match plan.redirect {
         Some(url) => see_other(&url),
         None => pages::page(StatusCode::OK, "Signed out", &pages::signed_out()),
     };
     let _ = r.add_cookie(&removal(SESSION_COOKIE, t.as_str(), st.secure_cookies));
-    r
+    Ok(r)
 }

@@ -204,6 +204,28 @@ pub async fn userinfo(
     Ok(no_store_json(&claims))
 }
 
+/// A client-authenticated form with a `token` (revocation and introspection).
+async fn token_form(
+    req: &HttpRequest,
+    path: &str,
+    payload: web::Payload,
+) -> Result<
+    (
+        TenantId,
+        HashMap<String, String>,
+        tollgate_engine::grants::ClientCredentials,
+    ),
+    ApiError,
+> {
+    let t = tenant_id(path)?;
+    let form = read_form(req, payload).await?;
+    let creds = client_credentials(req, &form)?;
+    if form.get("token").is_none_or(|v| v.is_empty()) {
+        return Err(ApiError::invalid_request("token is required"));
+    }
+    Ok((t, form, creds))
+}
+
 /// `POST /{tenant}/revoke` (RFC 7009)
 pub async fn revoke(
     req: HttpRequest,
@@ -211,18 +233,12 @@ pub async fn revoke(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let t = tenant_id(&path)?;
-    let form = read_form(&req, payload).await?;
-    let creds = client_credentials(&req, &form)?;
-    let token = form
-        .get("token")
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::invalid_request("token is required"))?;
+    let (t, form, creds) = token_form(&req, &path, payload).await?;
     st.engine
         .revoke(
             &t,
             &creds,
-            token,
+            &form["token"],
             form.get("token_type_hint").map(String::as_str),
             &http::meta(&req),
         )
@@ -239,13 +255,7 @@ pub async fn introspect(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let t = tenant_id(&path)?;
-    let form = read_form(&req, payload).await?;
-    let creds = client_credentials(&req, &form)?;
-    let token = form
-        .get("token")
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::invalid_request("token is required"))?;
-    let answer = st.engine.introspect(&t, &creds, token).await?;
+    let (t, form, creds) = token_form(&req, &path, payload).await?;
+    let answer = st.engine.introspect(&t, &creds, &form["token"]).await?;
     Ok(no_store_json(&answer))
 }

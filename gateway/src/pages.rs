@@ -63,6 +63,59 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
     )
 }
 
+/// An error answered as an HTML page: handlers of hosted pages return it with `?`.
+#[derive(Debug)]
+pub enum PageError {
+    /// An engine failure, shown through [`engine_error_page`].
+    Engine(EngineError),
+    /// A message safe to show, with its status.
+    Message(StatusCode, String),
+}
+
+impl PageError {
+    /// A 400 page with `msg`.
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        Self::Message(StatusCode::BAD_REQUEST, msg.into())
+    }
+}
+
+impl From<EngineError> for PageError {
+    fn from(e: EngineError) -> Self {
+        Self::Engine(e)
+    }
+}
+
+impl From<crate::error::ApiError> for PageError {
+    fn from(e: crate::error::ApiError) -> Self {
+        Self::Engine(e.0)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Engine(e) => write!(f, "{e}"),
+            Self::Message(_, m) => f.write_str(m),
+        }
+    }
+}
+
+impl actix_web::ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Engine(e) => crate::error::classify(e).0,
+            Self::Message(s, _) => *s,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Engine(e) => engine_error_page(e),
+            Self::Message(s, m) => error_page(*s, m),
+        }
+    }
+}
+
 /// The page for an engine error.
 pub fn engine_error_page(e: &EngineError) -> HttpResponse {
     let (status, _code, desc, retry) = crate::error::classify(e);

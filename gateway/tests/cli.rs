@@ -64,16 +64,7 @@ async fn serve_prints_a_demo_a_script_can_sign_in_with() {
         )
         .await;
     let code = common::query_param(&back, "code").expect("code");
-    let (s, v) = common::token(
-        &t,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &t.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (s, v) = common::redeem(&reqwest::Client::new(), &t, &code, &verifier).await;
     assert_eq!(s, 200, "{v}");
     // The built-in demo app completes the same flow by itself and shows the claims.
     let (s, loc, _) = b.get(&format!("{}/demo", server.base)).await;

@@ -71,17 +71,7 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
             b.get(&url).await.1.unwrap()
         };
         let code = query_param(&back, "code").expect("code");
-        let (s, v) = token_with(
-            &http,
-            &t,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", &t.redirect_uri),
-                ("code_verifier", &verifier),
-            ],
-        )
-        .await;
+        let (s, v) = common::redeem(&http, &t, &code, &verifier).await;
         assert_eq!(s, 200, "{v}");
         chains.push(ChainState {
             latest: v["refresh_token"].as_str().unwrap().into(),

@@ -124,16 +124,7 @@ async fn codes_are_single_use_and_bound_to_verifier_client_and_redirect() {
     )
     .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
-    let (s, _) = token(
-        &t,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &t.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (s, _) = common::redeem(&reqwest::Client::new(), &t, &code, &verifier).await;
     assert_eq!(s, 400, "a code survived a failed redemption");
 
     // Reuse: the second redemption fails.

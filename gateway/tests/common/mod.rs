@@ -319,22 +319,33 @@ pub async fn token_with(
     }
 }
 
+/// Redeems an authorization code with its PKCE verifier.
+pub async fn redeem(
+    http: &reqwest::Client,
+    t: &TestTenant,
+    code: &str,
+    verifier: &str,
+) -> (u16, Value) {
+    token_with(
+        http,
+        t,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &t.redirect_uri),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
 /// Signs in and redeems a code; returns the token response.
 pub async fn login_tokens(b: &Browser, t: &TestTenant, scope: &str) -> Value {
     let (verifier, challenge) = pkce();
     let url = authorize_url(t, scope, &challenge, &[("prompt", "consent")]);
     let back = b.authorize(&url, &t.email, PASSWORD).await;
     let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
-    let (s, v) = token(
-        t,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &t.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (s, v) = redeem(&reqwest::Client::new(), t, &code, &verifier).await;
     assert_eq!(s, 200, "{v}");
     v
 }
