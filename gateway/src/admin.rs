@@ -150,6 +150,24 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(json!({"id": u.id, "email": u.email.as_str()})))
 }
 
+/// Body of `POST /admin/v1/tenants/{tenant}/users/import`.
+#[derive(Deserialize)]
+pub struct Import {
+    users: Vec<tollgate_engine::admin::ImportUser>,
+}
+
+/// `POST /admin/v1/tenants/{tenant}/users/import`: up to 10,000 users with argon2id hashes.
+pub async fn import_users(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Import>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let t = tenant_id(&path)?;
+    Ok(HttpResponse::Ok().json(st.engine.import_users(&t, body.into_inner().users).await?))
+}
+
 /// `POST /admin/v1/tenants/{tenant}/keys/rotate`
 pub async fn rotate_keys(
     req: HttpRequest,
@@ -181,8 +199,13 @@ pub async fn events(
 
 /// JSON bodies that do not parse answer `invalid_request` with the reason.
 pub fn json_config() -> web::JsonConfig {
+    json_config_limited(64 * 1024)
+}
+
+/// The same with another size limit (imports carry thousands of users).
+pub fn json_config_limited(limit: usize) -> web::JsonConfig {
     web::JsonConfig::default()
-        .limit(64 * 1024)
+        .limit(limit)
         .error_handler(|err, _req| {
             ApiError::invalid_request(format!("invalid JSON body: {err}")).into()
         })

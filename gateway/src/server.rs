@@ -73,6 +73,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/tenants/{tenant}/users",
                     web::post().to(admin::create_user),
                 )
+                .service(
+                    web::resource("/tenants/{tenant}/users/import")
+                        .app_data(admin::json_config_limited(8 * 1024 * 1024))
+                        .route(web::post().to(admin::import_users)),
+                )
                 .route(
                     "/tenants/{tenant}/keys/rotate",
                     web::post().to(admin::rotate_keys),

@@ -681,3 +681,73 @@ async fn sign_up_then_consent_then_deny() {
         .await;
     assert!(query_param(&back, "code").is_some(), "{back}");
 }
+
+#[actix_web::test]
+async fn imported_users_sign_in_with_their_existing_hash() {
+    let server = TestServer::start().await;
+    let t = server.tenant("acme", false, true).await;
+    // A hash made elsewhere (here: by the engine's own hasher), as another IdP exports it.
+    let hash = server
+        .running
+        .engine
+        .create_user(
+            &tollgate_engine::ids::TenantId::parse("acme").unwrap(),
+            "hash-source@acme.example",
+            "imported password 1",
+            None,
+            false,
+        )
+        .await
+        .unwrap()
+        .password_hash
+        .unwrap();
+    let users: Vec<Value> = (0..500)
+        .map(
+            |i| serde_json::json!({"email": format!("imp{i}@acme.example"), "password_hash": hash}),
+        )
+        .chain([serde_json::json!({"email": t.email, "password_hash": hash})])
+        .collect();
+    let report = server
+        .admin(
+            "/tenants/acme/users/import",
+            serde_json::json!({"users": users}),
+        )
+        .await;
+    assert_eq!(report, serde_json::json!({"created": 500, "existing": 1}));
+    let b = Browser::new(&server.base);
+    let (_, challenge) = pkce();
+    let back = b
+        .authorize(
+            &authorize_url(&t, "openid", &challenge, &[]),
+            "imp499@acme.example",
+            "imported password 1",
+        )
+        .await;
+    assert!(query_param(&back, "code").is_some(), "{back}");
+    // One bad entry rejects the whole request, naming it.
+    let r = reqwest::Client::new()
+        .post(format!("{}/admin/v1/tenants/acme/users/import", server.base))
+        .bearer_auth(&server.admin_token)
+        .json(&serde_json::json!({"users": [
+            {"email": "ok@acme.example", "password_hash": hash},
+            {"email": "bad@acme.example", "password_hash": "$2b$12$bcrypthashbcrypthashbcrypthashbcrypthashbcrypthash12"},
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error_description"].as_str().unwrap().contains("user 1"),
+        "{v}"
+    );
+    let (s, _, _) = b
+        .get(&authorize_url(
+            &t,
+            "openid",
+            &pkce().1,
+            &[("login_hint", "ok@acme.example")],
+        ))
+        .await;
+    assert_eq!(s, 303);
+}

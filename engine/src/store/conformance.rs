@@ -147,6 +147,24 @@ async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
         }
     }
     assert_eq!(ok, 1, "concurrent sign-ups with one email");
+
+    // Imports report each user; duplicates inside one import and against existing users
+    // are refused, the rest are created.
+    let batch = vec![
+        user(&a, "i1@example.com"),
+        user(&a, "alice@example.com"),
+        user(&a, "i1@example.com"),
+        user(&a, "i2@example.com"),
+    ];
+    assert_eq!(
+        s.create_users(&batch).await.unwrap(),
+        vec![true, false, false, true]
+    );
+    let found = s
+        .find_user_by_email(&a, &Email::parse("i2@example.com").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(found.map(|u| u.id), Some(batch[3].id.clone()));
 }
 
 async fn sessions_round_trip<S: Store>(s: &S) {

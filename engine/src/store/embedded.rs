@@ -407,6 +407,28 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
+    async fn create_users(&self, users: &[User]) -> StoreResult<Vec<bool>> {
+        let users = users.to_vec();
+        self.write(move |tx| {
+            let mut created = Vec::with_capacity(users.len());
+            for u in users {
+                let ek = key(&u.tenant, &[u.email.as_str().as_bytes()]);
+                let uk = key(&u.tenant, &[u.id.as_str().as_bytes()]);
+                // Reads see this job's own earlier writes, so duplicates within one
+                // import are caught too.
+                if tx.get(Ks::Emails, &ek)?.is_some() || tx.get(Ks::Users, &uk)?.is_some() {
+                    created.push(false);
+                    continue;
+                }
+                tx.put(Ks::Emails, ek, u.id.as_str().as_bytes().to_vec());
+                tx.put_json(Ks::Users, uk, &u);
+                created.push(true);
+            }
+            Ok(created)
+        })
+        .await
+    }
+
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
         self.get_json(Ks::Users, &key(tenant, &[id.as_str().as_bytes()]))
     }

@@ -75,6 +75,20 @@ pub trait UserStore {
     /// Creates a user; `Conflict` if the email is taken in this tenant. Atomic: two
     /// concurrent sign-ups with one email give one user.
     async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// Creates many users at once (imports); returns, per user in order, whether it was
+    /// created (`false`: its email or id was taken). Backends batch this; the default
+    /// creates them one by one.
+    async fn create_users(&self, users: &[User]) -> StoreResult<Vec<bool>> {
+        let mut out = Vec::with_capacity(users.len());
+        for u in users {
+            out.push(match self.create_user(u).await {
+                Ok(()) => true,
+                Err(StoreError::Conflict) => false,
+                Err(e) => return Err(e),
+            });
+        }
+        Ok(out)
+    }
     /// Reads a user by id.
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
     /// Finds a user by login id, without scanning.
