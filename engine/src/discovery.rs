@@ -9,8 +9,8 @@ use crate::ids::TenantId;
 
 /// A pre-rendered document with its validator.
 pub struct Rendered {
-    /// Body.
-    pub body: Arc<[u8]>,
+    /// Body (cheap to clone: served without copying).
+    pub body: bytes::Bytes,
     /// Strong ETag.
     pub etag: String,
 }
@@ -63,7 +63,7 @@ impl Engine {
             &crate::crypto::b64(&crate::crypto::sha256(&body))[..22]
         );
         let r = Arc::new(Rendered {
-            body: Arc::from(body),
+            body: bytes::Bytes::from(body),
             etag,
         });
         self.0.discovery.insert(tenant.clone(), r.clone());

@@ -70,6 +70,14 @@ pub struct EngineMetrics {
     pub store_batch_jobs: Histogram,
     /// Seconds per store batch commit (with fsync).
     pub store_batch_seconds: Histogram,
+    /// Shard cache lookups by cache (`chain`, `session`) and result (`hit`, `miss`).
+    pub cache: IntCounterVec,
+    /// Messages waiting in or being handled by shards.
+    pub shard_queue: IntGauge,
+    /// Write jobs waiting for the store's writer.
+    pub store_queue: IntGauge,
+    /// Requests refused because a bounded queue was full, by queue (`shard`, `store`).
+    pub overloaded: IntCounterVec,
 }
 
 impl EngineMetrics {
@@ -119,6 +127,32 @@ impl EngineMetrics {
                 .buckets(prometheus::exponential_buckets(0.0001, 2.0, 14).expect("buckets")),
             )
             .expect("metric"),
+            cache: IntCounterVec::new(
+                Opts::new(
+                    "tollgate_cache_lookups_total",
+                    "Shard cache lookups by cache and result",
+                ),
+                &["cache", "result"],
+            )
+            .expect("metric"),
+            shard_queue: IntGauge::new(
+                "tollgate_shard_queue_depth",
+                "Messages queued or in progress in shard actors",
+            )
+            .expect("metric"),
+            store_queue: IntGauge::new(
+                "tollgate_store_queue_depth",
+                "Write jobs waiting for the store writer",
+            )
+            .expect("metric"),
+            overloaded: IntCounterVec::new(
+                Opts::new(
+                    "tollgate_overloaded_total",
+                    "Requests refused because a bounded queue was full",
+                ),
+                &["queue"],
+            )
+            .expect("metric"),
         };
         for c in [
             Box::new(m.tokens_issued.clone()) as Box<dyn prometheus::core::Collector>,
@@ -128,6 +162,10 @@ impl EngineMetrics {
             Box::new(m.password_rejected.clone()),
             Box::new(m.store_batch_jobs.clone()),
             Box::new(m.store_batch_seconds.clone()),
+            Box::new(m.cache.clone()),
+            Box::new(m.shard_queue.clone()),
+            Box::new(m.store_queue.clone()),
+            Box::new(m.overloaded.clone()),
         ] {
             // A second engine in one process (tests) registers into its own registry.
             let _ = registry.register(c);
@@ -140,6 +178,10 @@ impl crate::store::embedded::BatchObserver for EngineMetrics {
     fn batch_committed(&self, jobs: usize, seconds: f64) {
         self.store_batch_jobs.observe(jobs as f64);
         self.store_batch_seconds.observe(seconds);
+    }
+
+    fn rejected(&self) {
+        self.overloaded.with_label_values(&["store"]).inc();
     }
 }
 
@@ -178,7 +220,12 @@ impl Engine {
         } else {
             config.arbiters
         };
-        let shards = ShardRegistry::start(store.clone(), config.shards.clone(), arbiters);
+        let shards = ShardRegistry::start(
+            store.clone(),
+            config.shards.clone(),
+            arbiters,
+            metrics.clone(),
+        );
         Ok(Self(Arc::new(Inner {
             store,
             clock,

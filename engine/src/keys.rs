@@ -16,7 +16,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use crate::clock::UnixTime;
 use crate::crypto::{MasterKey, b64, b64_decode, sha256};
@@ -205,15 +204,9 @@ pub struct KeyRing {
     pub active: SigningKey,
     verify: HashMap<String, VerifyKey>,
     /// The JWKS document.
-    pub jwks: bytes_like::Bytes,
+    pub jwks: bytes::Bytes,
     /// Strong ETag of `jwks`.
     pub jwks_etag: String,
-}
-
-/// A tiny owned byte buffer shared without copying.
-pub mod bytes_like {
-    /// Shared immutable bytes.
-    pub type Bytes = std::sync::Arc<[u8]>;
 }
 
 impl KeyRing {
@@ -272,7 +265,7 @@ impl KeyRing {
         Ok(Self {
             active,
             verify,
-            jwks: Arc::from(jwks),
+            jwks: bytes::Bytes::from(jwks),
             jwks_etag,
         })
     }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::clock::UnixTime;
+use crate::engine::EngineMetrics;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{ChainId, ClientId, TenantId};
 use crate::model::{Chain, Hash32, RevokeReason, Session};
@@ -72,6 +73,20 @@ pub struct TenantShard {
     store: Arc<dyn Store>,
     chains: Cache<ChainId, Chain>,
     sessions: Cache<Hash32, Session>,
+    metrics: EngineMetrics,
+}
+
+impl TenantShard {
+    fn cached<K, V>(&self, cache: &Cache<K, V>, name: &str, key: &K) -> Option<V>
+    where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+    {
+        let v = cache.get(key);
+        let result = if v.is_some() { "hit" } else { "miss" };
+        self.metrics.cache.with_label_values(&[name, result]).inc();
+        v
+    }
 }
 
 impl Actor for TenantShard {
@@ -153,7 +168,7 @@ impl Handler<Rotate> for TenantShard {
 
     fn handle(&mut self, m: Rotate, _ctx: &mut Self::Context) -> Self::Result {
         let store = self.store.clone();
-        let cached = self.chains.get(&m.chain);
+        let cached = self.cached(&self.chains, "chain", &m.chain);
         let chain_id = m.chain.clone();
         let fut = async move {
             let chain = match cached {
@@ -296,7 +311,7 @@ impl Handler<GetChain> for TenantShard {
     type Result = AtomicResponse<Self, EngineResult<Option<Chain>>>;
 
     fn handle(&mut self, m: GetChain, _ctx: &mut Self::Context) -> Self::Result {
-        if let Some(c) = self.chains.get(&m.chain) {
+        if let Some(c) = self.cached(&self.chains, "chain", &m.chain) {
             return AtomicResponse::new(Box::pin(actix::fut::ready(Ok(Some(c)))));
         }
         let store = self.store.clone();
@@ -342,7 +357,7 @@ impl Handler<GetSession> for TenantShard {
     type Result = AtomicResponse<Self, EngineResult<Option<Session>>>;
 
     fn handle(&mut self, m: GetSession, _ctx: &mut Self::Context) -> Self::Result {
-        if let Some(s) = self.sessions.get(&m.key) {
+        if let Some(s) = self.cached(&self.sessions, "session", &m.key) {
             return AtomicResponse::new(Box::pin(actix::fut::ready(Ok(Some(s)))));
         }
         let store = self.store.clone();
@@ -382,6 +397,12 @@ impl Handler<EndSession> for TenantShard {
     }
 }
 
+/// The chain cache of one shard, configured as the shards configure it (exposed so the
+/// memory bench measures the real thing).
+pub fn chain_cache(capacity: u64) -> Cache<ChainId, Chain> {
+    Cache::new(capacity)
+}
+
 /// A running shard and the number of messages sent to it and not yet answered.
 #[derive(Clone)]
 pub struct ShardHandle {
@@ -394,19 +415,26 @@ pub struct ShardHandle {
 pub struct ShardRegistry {
     store: Arc<dyn Store>,
     config: ShardConfig,
+    metrics: EngineMetrics,
     arbiters: Arc<Vec<ArbiterHandle>>,
     shards: Arc<DashMap<(TenantId, usize), ShardHandle>>,
 }
 
 impl ShardRegistry {
     /// Starts `arbiters` threads for the shards. Must run inside an actix System.
-    pub fn start(store: Arc<dyn Store>, config: ShardConfig, arbiters: usize) -> Self {
+    pub fn start(
+        store: Arc<dyn Store>,
+        config: ShardConfig,
+        arbiters: usize,
+        metrics: EngineMetrics,
+    ) -> Self {
         let arbiters = (0..arbiters.max(1))
             .map(|_| Arbiter::new().handle())
             .collect();
         Self {
             store,
             config,
+            metrics,
             arbiters: Arc::new(arbiters),
             shards: Arc::new(DashMap::new()),
         }
@@ -434,10 +462,12 @@ impl ShardRegistry {
         let arbiter = &self.arbiters[idx % self.arbiters.len()];
         let store = self.store.clone();
         let c = self.config.clone();
+        let metrics = self.metrics.clone();
         let addr = TenantShard::start_in_arbiter(arbiter, move |_| TenantShard {
             store,
-            chains: Cache::new(c.chains_per_shard),
+            chains: chain_cache(c.chains_per_shard),
             sessions: Cache::new(c.sessions_per_shard),
+            metrics,
         });
         ShardHandle {
             addr,
@@ -455,6 +485,7 @@ impl ShardRegistry {
     {
         if shard.in_flight.fetch_add(1, Ordering::AcqRel) >= self.config.mailbox {
             shard.in_flight.fetch_sub(1, Ordering::AcqRel);
+            self.metrics.overloaded.with_label_values(&["shard"]).inc();
             return Err(EngineError::Overloaded {
                 retry_after_secs: 1,
             });

@@ -751,3 +751,146 @@ async fn imported_users_sign_in_with_their_existing_hash() {
         .await;
     assert_eq!(s, 303);
 }
+
+#[actix_web::test]
+async fn a_full_hashing_queue_answers_503_with_retry_after_at_once() {
+    // One hashing thread and a queue of one: most of 24 simultaneous sign-ins cannot be
+    // admitted, and must be told so immediately rather than wait.
+    let server = TestServer::start_configured(false, |c| {
+        c.passwords.threads = 1;
+        c.passwords.queue = 1;
+    })
+    .await;
+    let t = server.tenant("acme", false, true).await;
+    let mut forms = Vec::new();
+    for _ in 0..24 {
+        let b = Browser::new(&server.base);
+        let (_, loc, _) = b.get(&authorize_url(&t, "openid", &pkce().1, &[])).await;
+        let (_, _, page) = b.get(&loc.unwrap()).await;
+        forms.push((
+            b,
+            hidden(&page, "tx").unwrap(),
+            hidden(&page, "csrf").unwrap(),
+        ));
+    }
+    let login = format!("{}/login", t.issuer);
+    let tasks: Vec<_> = forms
+        .into_iter()
+        .map(|(b, tx, csrf)| {
+            let (login, email) = (login.clone(), t.email.clone());
+            actix_web::rt::spawn(async move {
+                let started = std::time::Instant::now();
+                let r = b
+                    .http
+                    .post(&login)
+                    .form(&[
+                        ("email", email.as_str()),
+                        ("password", PASSWORD),
+                        ("tx", &tx),
+                        ("csrf", &csrf),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                (
+                    r.status().as_u16(),
+                    r.headers().get("retry-after").is_some(),
+                    started.elapsed(),
+                )
+            })
+        })
+        .collect();
+    let (mut ok, mut busy) = (0, 0);
+    for task in tasks {
+        let (status, retry_after, took) = task.await.unwrap();
+        match status {
+            303 => ok += 1,
+            503 => {
+                assert!(retry_after, "503 without Retry-After");
+                assert!(
+                    took < std::time::Duration::from_secs(2),
+                    "a refusal waited {took:?}"
+                );
+                busy += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(ok >= 1 && busy >= 1, "admitted {ok}, refused {busy}");
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rejected: f64 = metrics
+        .lines()
+        .find(|l| l.starts_with("tollgate_password_rejected_total "))
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert_eq!(rejected as usize, busy);
+}
+
+#[actix_web::test]
+async fn metrics_count_grants_reuse_and_cache_lookups() {
+    let server = TestServer::start().await;
+    let t = server.tenant("acme", false, false).await;
+    let b = Browser::new(&server.base);
+    let first = login_tokens(&b, &t, "openid offline_access").await;
+    let rt0 = first["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        token(
+            &t,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt0)]
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        token(
+            &t,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt0)]
+        )
+        .await
+        .0,
+        400
+    );
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |prefix: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{prefix} missing"))
+    };
+    assert_eq!(
+        value("tollgate_tokens_issued_total{grant=\"authorization_code\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("tollgate_tokens_issued_total{grant=\"refresh_token\"}"),
+        1.0
+    );
+    assert_eq!(value("tollgate_refresh_reuse_detected_total"), 1.0);
+    assert_eq!(value("tollgate_logins_total{result=\"success\"}"), 1.0);
+    assert!(value("tollgate_cache_lookups_total{cache=\"chain\",result=\"hit\"}") >= 2.0);
+    assert!(value("tollgate_store_batch_jobs_count") >= 1.0);
+    for gauge in [
+        "tollgate_shard_queue_depth",
+        "tollgate_store_queue_depth",
+        "tollgate_password_queue_depth",
+    ] {
+        assert_eq!(value(gauge), 0.0, "{gauge} is not idle");
+    }
+    assert!(
+        metrics.contains("tollgate_http_request_duration_seconds_bucket{route=\"/{tenant}/token\"")
+    );
+}

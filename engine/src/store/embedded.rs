@@ -79,6 +79,8 @@ impl Default for EmbeddedOptions {
 pub trait BatchObserver: Send + Sync + 'static {
     /// One batch committed: how many jobs, and how long the commit (with fsync) took.
     fn batch_committed(&self, jobs: usize, seconds: f64);
+    /// A write was refused because the writer's queue was full.
+    fn rejected(&self) {}
 }
 
 struct Inner {
@@ -99,6 +101,7 @@ pub struct EmbeddedStore {
     inner: Arc<Inner>,
     jobs: crossbeam_channel::Sender<Job>,
     queue_capacity: usize,
+    observer: Option<Arc<dyn BatchObserver>>,
 }
 
 type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
@@ -219,14 +222,16 @@ impl EmbeddedStore {
         let (tx, rx) = crossbeam_channel::bounded::<Job>(options.queue_capacity);
         let writer_inner = inner.clone();
         let max_batch = options.max_batch;
+        let writer_observer = observer.clone();
         std::thread::Builder::new()
             .name("tollgate-store-writer".into())
-            .spawn(move || writer_loop(writer_inner, rx, max_batch, observer))
+            .spawn(move || writer_loop(writer_inner, rx, max_batch, writer_observer))
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             inner,
             jobs: tx,
             queue_capacity: options.queue_capacity,
+            observer,
         })
     }
 
@@ -256,7 +261,12 @@ impl EmbeddedStore {
         });
         match self.jobs.try_send(job) {
             Ok(()) => {}
-            Err(crossbeam_channel::TrySendError::Full(_)) => return Err(StoreError::Overloaded),
+            Err(crossbeam_channel::TrySendError::Full(_)) => {
+                if let Some(o) = &self.observer {
+                    o.rejected();
+                }
+                return Err(StoreError::Overloaded);
+            }
             Err(crossbeam_channel::TrySendError::Disconnected(_)) => {
                 return Err(StoreError::Unavailable("store writer stopped".into()));
             }
@@ -735,5 +745,9 @@ impl Store for EmbeddedStore {
         }
         self.inner.ks(Ks::Tenants).first_key_value();
         Ok(())
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.jobs.len()
     }
 }

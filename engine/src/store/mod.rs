@@ -222,4 +222,8 @@ pub trait Store:
     async fn sweep_expired(&self, now: UnixTime) -> StoreResult<u64>;
     /// Whether the backend can serve requests (readiness).
     async fn ping(&self) -> StoreResult<()>;
+    /// Writes waiting in the backend's own queue, if it has one (for metrics).
+    fn queue_depth(&self) -> usize {
+        0
+    }
 }

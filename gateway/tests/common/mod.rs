@@ -51,8 +51,14 @@ impl TestServer {
     }
 
     async fn start_with(tls: bool) -> Self {
+        Self::start_configured(tls, |_| {}).await
+    }
+
+    /// Starts with a configuration adjusted by `adjust`.
+    pub async fn start_configured(tls: bool, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = config(dir.path());
+        adjust(&mut cfg);
         let mut ca = None;
         if tls {
             let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
