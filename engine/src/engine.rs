@@ -170,6 +170,22 @@ impl EngineMetrics {
             // A second engine in one process (tests) registers into its own registry.
             let _ = registry.register(c);
         }
+        // Export every known series from the start, so dashboards and alerts see zeros
+        // rather than nothing before the first event.
+        for grant in ["authorization_code", "refresh_token"] {
+            m.tokens_issued.with_label_values(&[grant]);
+        }
+        for result in ["success", "failure"] {
+            m.logins.with_label_values(&[result]);
+        }
+        for cache in ["chain", "session"] {
+            for result in ["hit", "miss"] {
+                m.cache.with_label_values(&[cache, result]);
+            }
+        }
+        for queue in ["shard", "store"] {
+            m.overloaded.with_label_values(&[queue]);
+        }
         m
     }
 }
