@@ -25,7 +25,9 @@ pub struct PasswordConfig {
     pub parallelism: u32,
     /// Hashing threads; 0 means one per core.
     pub threads: usize,
-    /// Jobs that may wait before new ones are refused.
+    /// Jobs that may wait before new ones are refused; 0 means twice the threads. A job
+    /// admitted behind a full queue waits about `queue / threads` hash times, so this
+    /// bounds the latency of admitted sign-ins under a spike.
     pub queue: usize,
 }
 
@@ -36,7 +38,7 @@ impl Default for PasswordConfig {
             iterations: Params::DEFAULT_T_COST,
             parallelism: Params::DEFAULT_P_COST,
             threads: 0,
-            queue: 256,
+            queue: 0,
         }
     }
 }
@@ -98,7 +100,8 @@ impl PasswordPool {
         } else {
             config.threads
         };
-        let (tx, rx) = crossbeam_channel::bounded::<Job>(config.queue.max(1));
+        let queue = if config.queue == 0 { threads * 2 } else { config.queue };
+        let (tx, rx) = crossbeam_channel::bounded::<Job>(queue);
         for i in 0..threads {
             let rx = rx.clone();
             let hasher = hasher.clone();
@@ -133,7 +136,7 @@ impl PasswordPool {
         }
         Ok(Self {
             tx,
-            capacity: config.queue.max(1),
+            capacity: queue,
             rejected: Arc::new(AtomicU64::new(0)),
         })
     }
