@@ -21,42 +21,55 @@ struct Series {
 }
 
 /// Render the timeline as a standalone SVG document.
-/// `asked_rate` is drawn as a dashed reference line on the throughput panel.
-pub fn render(timeline: &[SecondStats], title: &str, asked_rate: f64) -> String {
+/// `asked_rate`, for constant-rate runs, is drawn as a dashed reference line
+/// on the throughput panel; without it the requests scheduled per second
+/// are drawn instead (e.g. the steps of a spike).
+pub fn render(timeline: &[SecondStats], title: &str, asked_rate: Option<f64>) -> String {
     // Plot each bucket at its midpoint; the x axis spans whole seconds.
     let xs = timeline.iter().map(|s| s.second as f64 + 0.5);
-    let throughput = vec![
+    let per_second = |f: fn(&SecondStats) -> u64| -> Vec<(f64, Option<f64>)> {
+        xs.clone()
+            .zip(timeline.iter().map(|s| Some(f(s) as f64)))
+            .collect()
+    };
+    let mut throughput = vec![
         Series {
             name: "finished/s",
             color: "#1f77b4",
-            points: xs
-                .clone()
-                .zip(timeline.iter().map(|s| Some(s.completed as f64)))
-                .collect(),
+            points: per_second(|s| s.completed),
         },
         Series {
             name: "2xx/s",
             color: "#2ca02c",
-            points: xs
-                .clone()
-                .zip(timeline.iter().map(|s| Some(s.successes as f64)))
-                .collect(),
+            points: per_second(|s| s.successes),
+        },
+        Series {
+            name: "503+429/s",
+            color: "#ff7f0e",
+            points: per_second(|s| s.overloaded),
         },
     ];
+    if asked_rate.is_none() {
+        throughput.push(Series {
+            name: "scheduled/s",
+            color: "#888888",
+            points: per_second(|s| s.scheduled),
+        });
+    }
     let ms = |us: Option<u64>| us.map(|v| v as f64 / 1000.0);
     let latency = vec![
         Series {
-            name: "p50",
+            name: "2xx p50",
             color: "#1f77b4",
             points: xs
                 .clone()
-                .zip(timeline.iter().map(|s| ms(s.p50_us)))
+                .zip(timeline.iter().map(|s| ms(s.ok_p50_us)))
                 .collect(),
         },
         Series {
-            name: "p99",
+            name: "2xx p99",
             color: "#d62728",
-            points: xs.zip(timeline.iter().map(|s| ms(s.p99_us))).collect(),
+            points: xs.zip(timeline.iter().map(|s| ms(s.ok_p99_us))).collect(),
         },
     ];
     let seconds = timeline.len().max(1) as f64;
@@ -78,7 +91,7 @@ pub fn render(timeline: &[SecondStats], title: &str, asked_rate: f64) -> String 
         &mut out,
         top,
         &throughput,
-        Some(("asked", asked_rate)),
+        asked_rate.map(|r| ("asked", r)),
         seconds,
     );
     let bottom = (30.0 + PANEL_HEIGHT, "latency (from scheduled time)", "ms");
@@ -240,13 +253,17 @@ mod tests {
     fn second(second: u64, completed: u64, p50: Option<u64>, p99: Option<u64>) -> SecondStats {
         SecondStats {
             second,
+            scheduled: completed,
             completed,
             successes: completed,
-            non_2xx: Default::default(),
+            overloaded: 0,
+            other_statuses: Default::default(),
             errors: ErrorCounts::default(),
             dropped: 0,
             p50_us: p50,
             p99_us: p99,
+            ok_p50_us: p50,
+            ok_p99_us: p99,
         }
     }
 
@@ -258,11 +275,11 @@ mod tests {
             second(2, 0, None, None),
             second(3, 80, Some(900), Some(4_000)),
         ];
-        let svg = render(&timeline, "jwks <demo> & co", 100.0);
+        let svg = render(&timeline, "jwks <demo> & co", Some(100.0));
         assert!(svg.starts_with("<svg "));
         assert!(svg.trim_end().ends_with("</svg>"));
-        // Two throughput lines, and p50/p99 each split in two by the gap.
-        assert_eq!(svg.matches("<polyline").count(), 2 + 2 * 2);
+        // Three throughput lines, and p50/p99 each split in two by the gap.
+        assert_eq!(svg.matches("<polyline").count(), 3 + 2 * 2);
         assert!(svg.contains("time (s)"));
         assert!(svg.contains("requests / s"));
         assert!(svg.contains("asked 100"));
@@ -270,6 +287,11 @@ mod tests {
         assert!(!svg.contains("NaN") && !svg.contains("inf"));
         // Every element opened is closed or self-closed.
         assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+
+        // Without a constant asked rate, the schedule itself is drawn.
+        let svg = render(&timeline, "spike", None);
+        assert!(svg.contains("scheduled/s") && !svg.contains("asked"));
+        assert_eq!(svg.matches("<polyline").count(), 4 + 2 * 2);
     }
 
     #[test]
@@ -282,7 +304,7 @@ mod tests {
 
     #[test]
     fn empty_timeline_is_still_a_document() {
-        let svg = render(&[], "nothing", 10.0);
+        let svg = render(&[], "nothing", Some(10.0));
         assert!(svg.starts_with("<svg ") && svg.contains("</svg>"));
         assert!(!svg.contains("NaN"));
         assert_eq!(svg.matches("<polyline").count(), 0);
