@@ -100,7 +100,11 @@ impl PasswordPool {
         } else {
             config.threads
         };
-        let queue = if config.queue == 0 { threads * 2 } else { config.queue };
+        let queue = if config.queue == 0 {
+            threads * 2
+        } else {
+            config.queue
+        };
         let (tx, rx) = crossbeam_channel::bounded::<Job>(queue);
         for i in 0..threads {
             let rx = rx.clone();
