@@ -90,3 +90,58 @@ async fn concurrent_writes_share_commits() {
         "no write shared a commit ({batches} batches)"
     );
 }
+
+fn event(t: &TenantId, kind: &str) -> tollgate_engine::model::Event {
+    tollgate_engine::model::Event {
+        tenant: t.clone(),
+        id: tollgate_engine::crypto::random_token::<8>(),
+        at_ms: 1,
+        kind: kind.into(),
+        actor: None,
+        subject: None,
+        client: None,
+        ip: None,
+        result: "success".into(),
+        detail: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueued_events_ride_with_the_next_commit_or_land_on_their_own() {
+    use tollgate_engine::store::{EventStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let counter = Arc::new(Counter(AtomicUsize::new(0), AtomicUsize::new(0)));
+    let store = EmbeddedStore::open(
+        dir.path(),
+        EmbeddedOptions::default(),
+        Some(counter.clone()),
+    )
+    .unwrap();
+    let t = TenantId::parse("acme").unwrap();
+
+    // With a write right behind it, the event shares that write's commit.
+    store.enqueue_event(event(&t, "rides")).unwrap();
+    store
+        .create_tenant(&Tenant::new(t.clone(), "Acme".into(), 1))
+        .await
+        .unwrap();
+    let kinds: Vec<_> = store
+        .recent_events(&t, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["rides"], "the event was not in the tenant's commit");
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "the event took a commit of its own"
+    );
+
+    // Alone, it is committed after the linger.
+    store.enqueue_event(event(&t, "alone")).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(store.recent_events(&t, 10).await.unwrap().len(), 2);
+    assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+}

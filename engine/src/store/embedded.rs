@@ -6,6 +6,9 @@
 //! generation n" are atomic), commits them as one batch with one fsync, and only then
 //! answers each caller. Many rotations share one fsync: that is the group commit.
 //!
+//! Audit events handed over with `enqueue_event` do not get a commit of their own: they
+//! ride in the next batch, and wait at most `EVENT_LINGER` for one.
+//!
 //! Keys are `tenant \0 rest`, so every tenant's rows are one contiguous range. Rows that
 //! expire also get an entry in the `expiry` keyspace (`expires_at ‖ keyspace ‖ key`) that
 //! the sweeper walks in time order.
@@ -17,7 +20,7 @@ use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::*;
@@ -100,6 +103,7 @@ impl Inner {
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
     jobs: crossbeam_channel::Sender<Job>,
+    events: crossbeam_channel::Sender<Event>,
     queue_capacity: usize,
     observer: Option<Arc<dyn BatchObserver>>,
 }
@@ -220,16 +224,18 @@ impl EmbeddedStore {
             .map_err(io)?;
         let inner = Arc::new(Inner { db, ks });
         let (tx, rx) = crossbeam_channel::bounded::<Job>(options.queue_capacity);
+        let (events_tx, events_rx) = crossbeam_channel::bounded::<Event>(options.queue_capacity);
         let writer_inner = inner.clone();
         let max_batch = options.max_batch;
         let writer_observer = observer.clone();
         std::thread::Builder::new()
             .name("tollgate-store-writer".into())
-            .spawn(move || writer_loop(writer_inner, rx, max_batch, writer_observer))
+            .spawn(move || writer_loop(writer_inner, rx, events_rx, max_batch, writer_observer))
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             inner,
             jobs: tx,
+            events: events_tx,
             queue_capacity: options.queue_capacity,
             observer,
         })
@@ -294,21 +300,54 @@ impl EmbeddedStore {
     }
 }
 
+/// How long audit events wait for a state change to share its commit.
+const EVENT_LINGER: Duration = Duration::from_millis(50);
+
+fn event_key(e: &Event) -> Vec<u8> {
+    key(&e.tenant, &[&e.at_ms.to_be_bytes(), e.id.as_bytes()])
+}
+
 fn writer_loop(
     inner: Arc<Inner>,
     rx: crossbeam_channel::Receiver<Job>,
+    events_rx: crossbeam_channel::Receiver<Event>,
     max_batch: usize,
     observer: Option<Arc<dyn BatchObserver>>,
 ) {
     let mut overlay = HashMap::new();
-    while let Ok(first) = rx.recv() {
+    let mut pending: Vec<Event> = Vec::new();
+    let mut open = true;
+    while open {
         let started = Instant::now();
-        let mut jobs = vec![first];
+        let mut jobs = Vec::new();
+        if pending.is_empty() {
+            crossbeam_channel::select! {
+                recv(rx) -> j => match j {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => open = false,
+                },
+                recv(events_rx) -> e => match e {
+                    Ok(e) => pending.push(e),
+                    Err(_) => open = false,
+                },
+            }
+        }
+        if open && jobs.is_empty() && !pending.is_empty() {
+            match rx.recv_timeout(EVENT_LINGER) {
+                Ok(j) => jobs.push(j),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => open = false,
+            }
+        }
         while jobs.len() < max_batch {
             match rx.try_recv() {
                 Ok(j) => jobs.push(j),
                 Err(_) => break,
             }
+        }
+        pending.extend(events_rx.try_iter());
+        if jobs.is_empty() && pending.is_empty() {
+            continue;
         }
         overlay.clear();
         let mut batch = inner.db.batch().durability(Some(PersistMode::SyncData));
@@ -339,9 +378,13 @@ fn writer_loop(
                 Err(_) => tracing::error!("a store write job panicked; its writes were dropped"),
             }
         }
+        let events = pending.len();
+        for e in pending.drain(..) {
+            batch.insert(inner.ks(Ks::Events), event_key(&e), encode(&e));
+        }
         let result = batch.commit().map_err(io);
         if let Err(e) = &result {
-            tracing::error!(error = %e, "store batch commit failed");
+            tracing::error!(error = %e, events, "store batch commit failed");
         }
         if let Some(o) = &observer {
             o.batch_committed(n, started.elapsed().as_secs_f64());
@@ -682,8 +725,7 @@ impl EventStore for EmbeddedStore {
         let events = events.to_vec();
         self.write(move |tx| {
             for e in events {
-                let k = key(&e.tenant, &[&e.at_ms.to_be_bytes(), e.id.as_bytes()]);
-                tx.put_json(Ks::Events, k, &e);
+                tx.put_json(Ks::Events, event_key(&e), &e);
             }
             Ok(())
         })
@@ -749,5 +791,9 @@ impl Store for EmbeddedStore {
 
     fn queue_depth(&self) -> usize {
         self.jobs.len()
+    }
+
+    fn enqueue_event(&self, event: Event) -> Result<(), Event> {
+        self.events.try_send(event).map_err(|e| e.into_inner())
     }
 }

@@ -222,6 +222,13 @@ pub trait Store:
     async fn sweep_expired(&self, now: UnixTime) -> StoreResult<u64>;
     /// Whether the backend can serve requests (readiness).
     async fn ping(&self) -> StoreResult<()>;
+    /// Hands an event to the backend to append with its next write, without waiting for
+    /// it to be durable (audit events off the hot path). Gives the event back when the
+    /// backend cannot take it this way now; the caller then appends it itself.
+    fn enqueue_event(&self, event: Event) -> Result<(), Event> {
+        Err(event)
+    }
+
     /// Writes waiting in the backend's own queue, if it has one (for metrics).
     fn queue_depth(&self) -> usize {
         0
