@@ -346,7 +346,7 @@ impl Engine {
     /// next group commit (at most ~50 ms later on the embedded store). Used on hot paths;
     /// security events (reuse, revocation, admin actions) use `record_now`.
     pub fn record(&self, event: Event) {
-        let Err(event) = self.0.store.enqueue_event(event) else {
+        let Err(event) = self.0.store.enqueue_event(Box::new(event)) else {
             return;
         };
         let store = self.0.store.clone();

@@ -120,7 +120,7 @@ async fn enqueued_events_ride_with_the_next_commit_or_land_on_their_own() {
     let t = TenantId::parse("acme").unwrap();
 
     // With a write right behind it, the event shares that write's commit.
-    store.enqueue_event(event(&t, "rides")).unwrap();
+    store.enqueue_event(Box::new(event(&t, "rides"))).unwrap();
     store
         .create_tenant(&Tenant::new(t.clone(), "Acme".into(), 1))
         .await
@@ -140,7 +140,7 @@ async fn enqueued_events_ride_with_the_next_commit_or_land_on_their_own() {
     );
 
     // Alone, it is committed after the linger.
-    store.enqueue_event(event(&t, "alone")).unwrap();
+    store.enqueue_event(Box::new(event(&t, "alone"))).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(store.recent_events(&t, 10).await.unwrap().len(), 2);
     assert_eq!(counter.0.load(Ordering::SeqCst), 2);

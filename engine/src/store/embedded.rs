@@ -103,7 +103,7 @@ impl Inner {
 pub struct EmbeddedStore {
     inner: Arc<Inner>,
     jobs: crossbeam_channel::Sender<Job>,
-    events: crossbeam_channel::Sender<Event>,
+    events: crossbeam_channel::Sender<Box<Event>>,
     queue_capacity: usize,
     observer: Option<Arc<dyn BatchObserver>>,
 }
@@ -224,7 +224,8 @@ impl EmbeddedStore {
             .map_err(io)?;
         let inner = Arc::new(Inner { db, ks });
         let (tx, rx) = crossbeam_channel::bounded::<Job>(options.queue_capacity);
-        let (events_tx, events_rx) = crossbeam_channel::bounded::<Event>(options.queue_capacity);
+        let (events_tx, events_rx) =
+            crossbeam_channel::bounded::<Box<Event>>(options.queue_capacity);
         let writer_inner = inner.clone();
         let max_batch = options.max_batch;
         let writer_observer = observer.clone();
@@ -310,12 +311,12 @@ fn event_key(e: &Event) -> Vec<u8> {
 fn writer_loop(
     inner: Arc<Inner>,
     rx: crossbeam_channel::Receiver<Job>,
-    events_rx: crossbeam_channel::Receiver<Event>,
+    events_rx: crossbeam_channel::Receiver<Box<Event>>,
     max_batch: usize,
     observer: Option<Arc<dyn BatchObserver>>,
 ) {
     let mut overlay = HashMap::new();
-    let mut pending: Vec<Event> = Vec::new();
+    let mut pending: Vec<Box<Event>> = Vec::new();
     let mut open = true;
     while open {
         let started = Instant::now();
@@ -380,7 +381,7 @@ fn writer_loop(
         }
         let events = pending.len();
         for e in pending.drain(..) {
-            batch.insert(inner.ks(Ks::Events), event_key(&e), encode(&e));
+            batch.insert(inner.ks(Ks::Events), event_key(&e), encode(&*e));
         }
         let result = batch.commit().map_err(io);
         if let Err(e) = &result {
@@ -793,7 +794,7 @@ impl Store for EmbeddedStore {
         self.jobs.len()
     }
 
-    fn enqueue_event(&self, event: Event) -> Result<(), Event> {
+    fn enqueue_event(&self, event: Box<Event>) -> Result<(), Box<Event>> {
         self.events.try_send(event).map_err(|e| e.into_inner())
     }
 }

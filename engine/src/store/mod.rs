@@ -225,7 +225,7 @@ pub trait Store:
     /// Hands an event to the backend to append with its next write, without waiting for
     /// it to be durable (audit events off the hot path). Gives the event back when the
     /// backend cannot take it this way now; the caller then appends it itself.
-    fn enqueue_event(&self, event: Event) -> Result<(), Event> {
+    fn enqueue_event(&self, event: Box<Event>) -> Result<(), Box<Event>> {
         Err(event)
     }
 
