@@ -111,12 +111,12 @@ async fn enqueued_events_ride_with_the_next_commit_or_land_on_their_own() {
     use tollgate_engine::store::{EventStore, Store};
     let dir = tempfile::tempdir().unwrap();
     let counter = Arc::new(Counter(AtomicUsize::new(0), AtomicUsize::new(0)));
-    let store = EmbeddedStore::open(
-        dir.path(),
-        EmbeddedOptions::default(),
-        Some(counter.clone()),
-    )
-    .unwrap();
+    // A long linger, so the write below surely comes while the event waits.
+    let options = EmbeddedOptions {
+        event_linger: std::time::Duration::from_secs(10),
+        ..EmbeddedOptions::default()
+    };
+    let store = EmbeddedStore::open(dir.path(), options, Some(counter.clone())).unwrap();
     let t = TenantId::parse("acme").unwrap();
 
     // With a write right behind it, the event shares that write's commit.
@@ -139,9 +139,16 @@ async fn enqueued_events_ride_with_the_next_commit_or_land_on_their_own() {
         "the event took a commit of its own"
     );
 
-    // Alone, it is committed after the linger.
+    // Alone, it is committed once the (default, 50 ms) linger has passed.
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default(), None).unwrap();
     store.enqueue_event(Box::new(event(&t, "alone"))).unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(store.recent_events(&t, 10).await.unwrap().len(), 2);
-    assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.recent_events(&t, 10).await.unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a lone event was never committed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -7,7 +7,7 @@
 //! answers each caller. Many rotations share one fsync: that is the group commit.
 //!
 //! Audit events handed over with `enqueue_event` do not get a commit of their own: they
-//! ride in the next batch, and wait at most `EVENT_LINGER` for one.
+//! ride in the next batch, and wait at most `EmbeddedOptions::event_linger` for one.
 //!
 //! Keys are `tenant \0 rest`, so every tenant's rows are one contiguous range. Rows that
 //! expire also get an entry in the `expiry` keyspace (`expires_at ‖ keyspace ‖ key`) that
@@ -67,6 +67,8 @@ pub struct EmbeddedOptions {
     pub queue_capacity: usize,
     /// Most jobs in one batch.
     pub max_batch: usize,
+    /// How long audit events wait for a state change to share its commit.
+    pub event_linger: Duration,
 }
 
 impl Default for EmbeddedOptions {
@@ -74,6 +76,7 @@ impl Default for EmbeddedOptions {
         Self {
             queue_capacity: 65_536,
             max_batch: 4_096,
+            event_linger: Duration::from_millis(50),
         }
     }
 }
@@ -227,11 +230,20 @@ impl EmbeddedStore {
         let (events_tx, events_rx) =
             crossbeam_channel::bounded::<Box<Event>>(options.queue_capacity);
         let writer_inner = inner.clone();
-        let max_batch = options.max_batch;
+        let (max_batch, linger) = (options.max_batch, options.event_linger);
         let writer_observer = observer.clone();
         std::thread::Builder::new()
             .name("tollgate-store-writer".into())
-            .spawn(move || writer_loop(writer_inner, rx, events_rx, max_batch, writer_observer))
+            .spawn(move || {
+                writer_loop(
+                    writer_inner,
+                    rx,
+                    events_rx,
+                    max_batch,
+                    linger,
+                    writer_observer,
+                )
+            })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             inner,
@@ -301,9 +313,6 @@ impl EmbeddedStore {
     }
 }
 
-/// How long audit events wait for a state change to share its commit.
-const EVENT_LINGER: Duration = Duration::from_millis(50);
-
 fn event_key(e: &Event) -> Vec<u8> {
     key(&e.tenant, &[&e.at_ms.to_be_bytes(), e.id.as_bytes()])
 }
@@ -313,6 +322,7 @@ fn writer_loop(
     rx: crossbeam_channel::Receiver<Job>,
     events_rx: crossbeam_channel::Receiver<Box<Event>>,
     max_batch: usize,
+    linger: Duration,
     observer: Option<Arc<dyn BatchObserver>>,
 ) {
     let mut overlay = HashMap::new();
@@ -334,7 +344,7 @@ fn writer_loop(
             }
         }
         if open && jobs.is_empty() && !pending.is_empty() {
-            match rx.recv_timeout(EVENT_LINGER) {
+            match rx.recv_timeout(linger) {
                 Ok(j) => jobs.push(j),
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => open = false,
