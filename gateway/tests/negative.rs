@@ -4,7 +4,8 @@
 mod common;
 
 use common::{
-    Browser, PASSWORD, TestServer, authorize_url, hidden, login_tokens, pkce, query_param, token,
+    Browser, PASSWORD, TestServer, authorize_url, hidden, login_tokens, pkce, query_param, refresh,
+    token,
 };
 use serde_json::Value;
 
@@ -180,27 +181,11 @@ async fn codes_are_single_use_and_bound_to_verifier_client_and_redirect() {
     .await;
     assert_eq!((s, v["error"].as_str()), (401, Some("invalid_client")));
     bad.client_id = "nobody".into();
-    assert_eq!(
-        token(
-            &bad,
-            &[("grant_type", "refresh_token"), ("refresh_token", "x")]
-        )
-        .await
-        .0,
-        401
-    );
+    assert_eq!(refresh(&bad, "x").await.0, 401);
     // A confidential client without its secret is not a public client.
     let mut none = t.clone();
     none.client_secret = None;
-    assert_eq!(
-        token(
-            &none,
-            &[("grant_type", "refresh_token"), ("refresh_token", "x")]
-        )
-        .await
-        .0,
-        401
-    );
+    assert_eq!(refresh(&none, "x").await.0, 401);
 
     // client_secret_basic works too.
     let (code, verifier) = code_for(&b, &t, "openid").await;
@@ -260,26 +245,14 @@ async fn refresh_reuse_revokes_the_whole_chain() {
     let b = Browser::new(&server.base);
     let first = login_tokens(&b, &t, "openid offline_access").await;
     let rt0 = first["refresh_token"].as_str().unwrap().to_owned();
-    let (s, second) = token(
-        &t,
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt0)],
-    )
-    .await;
+    let (s, second) = refresh(&t, &rt0).await;
     assert_eq!(s, 200);
     let rt1 = second["refresh_token"].as_str().unwrap().to_owned();
     // Presenting the old token again is reuse...
-    let (s, v) = token(
-        &t,
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt0)],
-    )
-    .await;
+    let (s, v) = refresh(&t, &rt0).await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
     // ...and the newest token of the chain is dead too.
-    let (s, v) = token(
-        &t,
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
-    )
-    .await;
+    let (s, v) = refresh(&t, &rt1).await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
     // The event is in the audit trail.
     let events: Value = reqwest::Client::new()
@@ -302,24 +275,8 @@ async fn refresh_reuse_revokes_the_whole_chain() {
     let other = login_tokens(&b, &t, "openid offline_access").await;
     let real = other["refresh_token"].as_str().unwrap();
     let forged = format!("{}.{}", real.split('.').next().unwrap(), "A".repeat(43));
-    assert_eq!(
-        token(
-            &t,
-            &[("grant_type", "refresh_token"), ("refresh_token", &forged)]
-        )
-        .await
-        .0,
-        400
-    );
-    assert_eq!(
-        token(
-            &t,
-            &[("grant_type", "refresh_token"), ("refresh_token", real)]
-        )
-        .await
-        .0,
-        200
-    );
+    assert_eq!(refresh(&t, &forged).await.0, 400);
+    assert_eq!(refresh(&t, real).await.0, 200);
     // Scope may narrow on refresh, never widen.
     let narrow = login_tokens(&b, &t, "openid offline_access").await;
     let (s, v) = token(
@@ -839,24 +796,8 @@ async fn metrics_count_grants_reuse_and_cache_lookups() {
     let b = Browser::new(&server.base);
     let first = login_tokens(&b, &t, "openid offline_access").await;
     let rt0 = first["refresh_token"].as_str().unwrap();
-    assert_eq!(
-        token(
-            &t,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt0)]
-        )
-        .await
-        .0,
-        200
-    );
-    assert_eq!(
-        token(
-            &t,
-            &[("grant_type", "refresh_token"), ("refresh_token", rt0)]
-        )
-        .await
-        .0,
-        400
-    );
+    assert_eq!(refresh(&t, rt0).await.0, 200);
+    assert_eq!(refresh(&t, rt0).await.0, 400);
     let metrics = reqwest::get(format!("{}/metrics", server.base))
         .await
         .unwrap()

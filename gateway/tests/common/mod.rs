@@ -325,6 +325,18 @@ pub async fn token_with(
     }
 }
 
+/// Presents a refresh token.
+pub async fn refresh(t: &TestTenant, refresh_token: &str) -> (u16, Value) {
+    token(
+        t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
 /// Redeems an authorization code with its PKCE verifier.
 pub async fn redeem(
     http: &reqwest::Client,
