@@ -472,6 +472,19 @@ async fn malformed_and_oversized_requests_get_oauth_errors() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    // Liveness and readiness.
+    for (path, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let r = reqwest::get(format!("{}{path}", server.base))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.text().await.unwrap(), body);
+    }
+    // Unknown paths are a JSON 404, not a page or a panic.
+    let r = reqwest::get(format!("{}/no/such/thing/here", server.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
     // Metrics saw no 5xx at all.
     let metrics = reqwest::get(format!("{}/metrics", server.base))
         .await
