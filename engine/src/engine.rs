@@ -30,6 +30,8 @@ pub struct EngineConfig {
     pub arbiters: usize,
     /// Password hashing.
     pub passwords: PasswordConfig,
+    /// Failed sign-in limits.
+    pub throttle: crate::throttle::ThrottleConfig,
 }
 
 impl EngineConfig {
@@ -42,6 +44,7 @@ impl EngineConfig {
             shards: ShardConfig::default(),
             arbiters: 0,
             passwords: PasswordConfig::default(),
+            throttle: crate::throttle::ThrottleConfig::default(),
         }
     }
 }
@@ -175,7 +178,7 @@ impl EngineMetrics {
         for grant in ["authorization_code", "refresh_token"] {
             m.tokens_issued.with_label_values(&[grant]);
         }
-        for result in ["success", "failure"] {
+        for result in ["success", "failure", "throttled"] {
             m.logins.with_label_values(&[result]);
         }
         for cache in ["chain", "session"] {
@@ -209,6 +212,7 @@ pub(crate) struct Inner {
     pub(crate) shards: ShardRegistry,
     pub(crate) config: EngineConfig,
     pub(crate) metrics: EngineMetrics,
+    pub(crate) throttle: crate::throttle::LoginThrottle,
     tenants: Cache<TenantId, Arc<Tenant>>,
     clients: Cache<(TenantId, ClientId), Arc<Client>>,
     keyrings: DashMap<TenantId, Arc<KeyRing>>,
@@ -229,6 +233,7 @@ impl Engine {
         metrics: EngineMetrics,
     ) -> EngineResult<Self> {
         let passwords = PasswordPool::start(&config.passwords)?;
+        let throttle = crate::throttle::LoginThrottle::new(config.throttle.clone());
         let arbiters = if config.arbiters == 0 {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -249,6 +254,7 @@ impl Engine {
             passwords,
             shards,
             config,
+            throttle,
             metrics,
             tenants: Cache::new(100_000),
             clients: Cache::new(100_000),

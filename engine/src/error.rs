@@ -107,6 +107,12 @@ pub enum EngineError {
         /// Suggested `Retry-After`.
         retry_after_secs: u32,
     },
+    /// Too many failed attempts: try again after the given number of seconds (429).
+    #[error("too many attempts")]
+    RateLimited {
+        /// Suggested `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// The store could not be reached or did not answer in time; nothing was changed
     /// that the caller was told about.
     #[error("storage unavailable: {0}")]

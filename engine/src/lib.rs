@@ -10,6 +10,7 @@
 //! - [`shard`]: the per-tenant actors that own sessions and refresh chains.
 //! - [`keys`]: signing keys, sealed at rest; JWT signing and verification.
 //! - [`password`]: argon2id on a bounded pool.
+//! - [`throttle`]: failed sign-ins per account and address, and the 429 past the limit.
 //! - [`store`]: the storage traits, the embedded backend and the conformance suite.
 //! - [`model`], [`ids`], [`crypto`], [`clock`], [`error`]: the vocabulary.
 
@@ -28,6 +29,7 @@ pub mod model;
 pub mod password;
 pub mod shard;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 
 pub use engine::{Engine, EngineConfig, EngineMetrics, RequestMeta};

@@ -31,6 +31,20 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<NewSession> {
         self.tenant(tenant).await?;
+        // Keyed by what was typed (normalised), so unknown accounts throttle alike.
+        let account = email.trim().to_lowercase();
+        let ip = meta.ip.as_deref();
+        if let Some(retry_after_secs) = self.0.throttle.check(tenant, &account, ip) {
+            self.0
+                .metrics
+                .logins
+                .with_label_values(&["throttled"])
+                .inc();
+            let mut ev = self.event(tenant, "login.throttled", false);
+            ev.ip = meta.ip.clone();
+            self.record(ev);
+            return Err(EngineError::RateLimited { retry_after_secs });
+        }
         let user = match Email::parse(email) {
             Ok(e) => self
                 .0
@@ -46,6 +60,7 @@ impl Engine {
         ev.ip = meta.ip.clone();
         match (ok, user) {
             (true, Some(user)) => {
+                self.0.throttle.succeeded(tenant, &account);
                 self.0.metrics.logins.with_label_values(&["success"]).inc();
                 ev.actor = Some(user.id.to_string());
                 ev.subject = ev.actor.clone();
@@ -53,6 +68,7 @@ impl Engine {
                 self.start_session(tenant, &user, vec!["pwd".into()]).await
             }
             (_, user) => {
+                self.0.throttle.failed(tenant, &account, ip);
                 self.0.metrics.logins.with_label_values(&["failure"]).inc();
                 // The subject is recorded when known (for the user's own security log),
                 // never the attempted email.

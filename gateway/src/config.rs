@@ -50,6 +50,8 @@ pub struct Config {
     pub shards_per_tenant: usize,
     /// Argon2id parameters and pool.
     pub passwords: PasswordConfig,
+    /// Failed sign-ins allowed per account and per address in a window.
+    pub login_throttle: tollgate_engine::throttle::ThrottleConfig,
     /// PEM certificate chain, to terminate TLS here rather than at a proxy.
     pub tls_cert_file: Option<PathBuf>,
     /// PEM private key for `tls_cert_file`.
@@ -72,6 +74,7 @@ impl Default for Config {
             log: "info".into(),
             shards_per_tenant: 32,
             passwords: PasswordConfig::default(),
+            login_throttle: Default::default(),
             tls_cert_file: None,
             tls_key_file: None,
         }
@@ -109,6 +112,7 @@ const KNOWN: &[&str] = &[
     "log",
     "shards_per_tenant",
     "passwords",
+    "login_throttle",
     "tls_cert_file",
     "tls_key_file",
 ];

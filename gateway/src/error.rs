@@ -77,6 +77,12 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
             "the server is busy; retry shortly".into(),
             Some(*retry_after_secs),
         ),
+        EngineError::RateLimited { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "too many failed attempts; retry later".into(),
+            Some((*retry_after_secs).min(u32::MAX as u64) as u32),
+        ),
         EngineError::Unavailable(cause) => {
             tracing::error!(%cause, "storage unavailable");
             (

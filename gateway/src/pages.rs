@@ -125,6 +125,10 @@ pub fn engine_error_page(e: &EngineError) -> HttpResponse {
             "We are very busy right now. Please try again in a moment.".to_owned()
         }
         EngineError::Internal(_) => "An unexpected error occurred. Please try again.".to_owned(),
+        EngineError::RateLimited { retry_after_secs } => format!(
+            "Too many failed sign-in attempts. Try again in about {} minute(s).",
+            retry_after_secs.div_ceil(60)
+        ),
         EngineError::OAuth(_)
         | EngineError::InvalidCredentials
         | EngineError::Conflict(_)

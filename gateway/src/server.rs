@@ -155,6 +155,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })?;
     let mut ec = EngineConfig::new(&public_url);
     ec.passwords = config.passwords.clone();
+    ec.throttle = config.login_throttle.clone();
     ec.shards.shards_per_tenant = config.shards_per_tenant.max(1);
     let engine = Engine::start(
         Arc::new(store),

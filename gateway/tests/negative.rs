@@ -848,3 +848,64 @@ async fn metrics_count_grants_reuse_and_cache_lookups() {
         metrics.contains("tollgate_http_request_duration_seconds_bucket{route=\"/{tenant}/token\"")
     );
 }
+
+#[actix_web::test]
+async fn repeated_failed_sign_ins_are_throttled_alike_for_known_and_unknown_accounts() {
+    let server = TestServer::start().await;
+    let t = server.tenant("acme", false, true).await;
+    let b = Browser::new(&server.base);
+    let (_, loc, _) = b.get(&authorize_url(&t, "openid", &pkce().1, &[])).await;
+    let (_, _, page) = b.get(&loc.unwrap()).await;
+    let (tx, csrf) = (hidden(&page, "tx").unwrap(), hidden(&page, "csrf").unwrap());
+    let login = format!("{}/login", t.issuer);
+    let attempt = |email: String, password: &'static str| {
+        let (b, login, tx, csrf) = (&b, login.clone(), tx.clone(), csrf.clone());
+        async move {
+            let r = b
+                .http
+                .post(&login)
+                .form(&[
+                    ("email", email.as_str()),
+                    ("password", password),
+                    ("tx", &tx),
+                    ("csrf", &csrf),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.headers().get("retry-after").is_some(),
+            )
+        }
+    };
+    for who in [t.email.clone(), "ghost@acme.example".to_owned()] {
+        for _ in 0..10 {
+            assert_eq!(attempt(who.clone(), "wrong password").await.0, 401);
+        }
+        // Now even the right password is refused, with a time to come back.
+        assert_eq!(
+            attempt(who.clone(), PASSWORD).await,
+            (429, true),
+            "{who} not throttled"
+        );
+    }
+    // Another account from the same address still signs in.
+    server
+        .admin(
+            "/tenants/acme/users",
+            serde_json::json!({"email": "other@acme.example", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(attempt("other@acme.example".into(), PASSWORD).await.0, 303);
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tollgate_logins_total{result=\"throttled\"} 2"),
+        "throttled sign-ins not counted"
+    );
+}
