@@ -229,7 +229,7 @@ impl Engine {
             };
             let shard = self.0.shards.shard_for(tenant, &chain_id);
             self.0.shards.ask(shard, CreateChain(chain)).await?;
-            Some(token)
+            Some((chain_id, token))
         } else {
             None
         };
@@ -331,7 +331,7 @@ impl Engine {
                 &chain.auth,
                 chain.sid.as_deref(),
                 None,
-                Some(new_token),
+                Some((chain.id.clone(), new_token)),
             )
             .await?;
         let mut ev = self.event(tenant, "token.refresh", true);
@@ -359,7 +359,7 @@ impl Engine {
         auth: &AuthContext,
         sid: Option<&str>,
         nonce: Option<&str>,
-        refresh_token: Option<String>,
+        refresh: Option<(ChainId, String)>,
     ) -> EngineResult<TokenResponse> {
         let t = self.tenant(tenant).await?;
         let ring = self.keyring(tenant).await?;
@@ -377,6 +377,12 @@ impl Engine {
             "auth_time": auth.auth_time,
             "sid": sid,
         });
+        let mut access = access;
+        if let Some((chain, _)) = &refresh {
+            // The chain behind this token: revoking the chain (or detecting its reuse)
+            // revokes this access token too, at userinfo and introspection (RFC 7009 §2.1).
+            access["cid"] = chain.as_str().into();
+        }
         let access_token = ring.active.sign_jwt("at+jwt", &access)?;
         let id_token = if scope.split(' ').any(|s| s == "openid") {
             let mut claims = serde_json::json!({
@@ -413,7 +419,7 @@ impl Engine {
             expires_in: t.access_token_ttl,
             scope: scope.to_owned(),
             id_token,
-            refresh_token,
+            refresh_token: refresh.map(|(_, token)| token),
         })
     }
 }

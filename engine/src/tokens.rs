@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::engine::{Engine, RequestMeta};
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::grants::{ClientCredentials, parse_refresh_token};
-use crate::ids::{ClientId, TenantId, UserId};
+use crate::ids::{ChainId, ClientId, TenantId, UserId};
 use crate::model::{Client, RevokeReason};
 use crate::shard::{GetChain, RevokeChain, store_err};
 
@@ -68,6 +68,24 @@ impl Engine {
             .map_err(store_err)?
         {
             return Err(invalid_token());
+        }
+        if let Some(cid) = claims["cid"].as_str() {
+            let chain_id = ChainId::from_stored(cid.to_owned());
+            let shard = self.0.shards.shard_for(tenant, &chain_id);
+            let chain = self
+                .0
+                .shards
+                .ask(
+                    shard,
+                    GetChain {
+                        tenant: tenant.clone(),
+                        chain: chain_id,
+                    },
+                )
+                .await?;
+            if chain.is_none_or(|c| c.revoked.is_some()) {
+                return Err(invalid_token());
+            }
         }
         let sub = UserId::from_stored(claims["sub"].as_str().ok_or_else(invalid_token)?.to_owned());
         let scopes = claims["scope"]

@@ -248,9 +248,30 @@ async fn refresh_reuse_revokes_the_whole_chain() {
     let (s, second) = refresh(&t, &rt0).await;
     assert_eq!(s, 200);
     let rt1 = second["refresh_token"].as_str().unwrap().to_owned();
+    let at1 = second["access_token"].as_str().unwrap().to_owned();
+    let userinfo = |at: String| {
+        let url = format!("{}/userinfo", t.issuer);
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(at)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(userinfo(at1.clone()).await, 200);
     // Presenting the old token again is reuse...
     let (s, v) = refresh(&t, &rt0).await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+    // ...the chain's access tokens stop working at once...
+    assert_eq!(
+        userinfo(at1).await,
+        401,
+        "an access token of a revoked chain still works"
+    );
     // ...and the newest token of the chain is dead too.
     let (s, v) = refresh(&t, &rt1).await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));

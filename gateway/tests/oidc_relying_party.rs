@@ -133,6 +133,16 @@ async fn openidconnect_relying_party_completes_every_step() {
         .request_async(&http)
         .await
         .expect("revocation");
+    // RFC 7009 §2.1: the access tokens of the revoked chain are revoked with it.
+    let userinfo_after: Result<CoreUserInfoClaims, _> = client
+        .user_info(r2.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert!(
+        userinfo_after.is_err(),
+        "an access token of a revoked chain still works"
+    );
     assert!(
         client
             .exchange_refresh_token(&refresh3)
