@@ -77,6 +77,8 @@ pub struct EngineMetrics {
     pub cache: IntCounterVec,
     /// Messages waiting in or being handled by shards.
     pub shard_queue: IntGauge,
+    /// Shard actors running now.
+    pub shards_running: IntGauge,
     /// Write jobs waiting for the store's writer.
     pub store_queue: IntGauge,
     /// Requests refused because a bounded queue was full, by queue (`shard`, `store`).
@@ -143,6 +145,8 @@ impl EngineMetrics {
                 "Messages queued or in progress in shard actors",
             )
             .expect("metric"),
+            shards_running: IntGauge::new("tollgate_shards_running", "Shard actors running now")
+                .expect("metric"),
             store_queue: IntGauge::new(
                 "tollgate_store_queue_depth",
                 "Write jobs waiting for the store writer",
@@ -168,6 +172,7 @@ impl EngineMetrics {
             Box::new(m.cache.clone()),
             Box::new(m.shard_queue.clone()),
             Box::new(m.store_queue.clone()),
+            Box::new(m.shards_running.clone()),
             Box::new(m.overloaded.clone()),
         ] {
             // A second engine in one process (tests) registers into its own registry.
@@ -399,6 +404,10 @@ impl Engine {
             .metrics
             .password_queue
             .set(self.0.passwords.queue_depth() as i64);
+        let m = &self.0.metrics;
+        m.shard_queue.set(self.0.shards.queued() as i64);
+        m.shards_running.set(self.0.shards.shard_count() as i64);
+        m.store_queue.set(self.0.store.queue_depth() as i64);
         let rejected = self.0.passwords.rejected_total();
         let seen = self.0.metrics.password_rejected.get();
         if rejected > seen {
@@ -409,6 +418,27 @@ impl Engine {
     /// Whether the engine can serve (readiness): the store answers.
     pub async fn ready(&self) -> EngineResult<()> {
         self.0.store.ping().await.map_err(store_err)
+    }
+
+    /// Starts the task that stops idle shards, until the engine is dropped.
+    pub fn spawn_shard_reaper(&self) {
+        let weak = Arc::downgrade(&self.0);
+        let every = self.0.shards.idle_check_interval();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let n = inner.shards.retire_idle();
+                inner
+                    .metrics
+                    .shards_running
+                    .set(inner.shards.shard_count() as i64);
+                if n > 0 {
+                    tracing::debug!(shards = n, "stopped idle shards");
+                }
+            }
+        });
     }
 
     /// Starts the sweeper: deletes expired rows every `every` seconds until the engine

@@ -12,7 +12,7 @@ use dashmap::DashMap;
 use moka::sync::Cache;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::clock::UnixTime;
 use crate::engine::EngineMetrics;
@@ -55,6 +55,8 @@ pub struct ShardConfig {
     pub sessions_per_shard: u64,
     /// Messages per shard waiting or in progress before new ones answer `Overloaded`.
     pub mailbox: usize,
+    /// A shard unused this long is stopped (its state is in the store).
+    pub idle: std::time::Duration,
 }
 
 impl Default for ShardConfig {
@@ -64,6 +66,7 @@ impl Default for ShardConfig {
             chains_per_shard: 100_000,
             sessions_per_shard: 100_000,
             mailbox: 1_024,
+            idle: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -408,6 +411,8 @@ pub fn chain_cache(capacity: u64) -> Cache<ChainId, Chain> {
 pub struct ShardHandle {
     addr: Addr<TenantShard>,
     in_flight: Arc<AtomicUsize>,
+    /// When it was last asked something, in milliseconds since the registry started.
+    last_used: Arc<AtomicU64>,
 }
 
 /// Finds or starts the shard that owns a key.
@@ -418,6 +423,7 @@ pub struct ShardRegistry {
     metrics: EngineMetrics,
     arbiters: Arc<Vec<ArbiterHandle>>,
     shards: Arc<DashMap<(TenantId, usize), ShardHandle>>,
+    started: std::time::Instant,
 }
 
 impl ShardRegistry {
@@ -437,6 +443,7 @@ impl ShardRegistry {
             metrics,
             arbiters: Arc::new(arbiters),
             shards: Arc::new(DashMap::new()),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -472,6 +479,7 @@ impl ShardRegistry {
         ShardHandle {
             addr,
             in_flight: Arc::new(AtomicUsize::new(0)),
+            last_used: Arc::new(AtomicU64::new(self.millis())),
         }
     }
 
@@ -483,6 +491,7 @@ impl ShardRegistry {
         R: Send + 'static,
         TenantShard: Handler<M>,
     {
+        shard.last_used.store(self.millis(), Ordering::Relaxed);
         if shard.in_flight.fetch_add(1, Ordering::AcqRel) >= self.config.mailbox {
             shard.in_flight.fetch_sub(1, Ordering::AcqRel);
             self.metrics.overloaded.with_label_values(&["shard"]).inc();
@@ -498,6 +507,32 @@ impl ShardRegistry {
     /// Shards running now.
     pub fn shard_count(&self) -> usize {
         self.shards.len()
+    }
+
+    fn millis(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Forgets shards that have been idle for `config.idle` with nothing in flight. A
+    /// forgotten shard stops once the last address to it is gone and its mailbox is empty;
+    /// the next request for its keys starts a fresh one, which reloads from the store.
+    pub fn retire_idle(&self) -> usize {
+        let now = self.millis();
+        let idle = self.config.idle.as_millis() as u64;
+        let before = self.shards.len();
+        self.shards.retain(|_, h| {
+            h.in_flight.load(Ordering::Acquire) > 0
+                || now.saturating_sub(h.last_used.load(Ordering::Relaxed)) < idle
+        });
+        before - self.shards.len()
+    }
+
+    /// How often to look for idle shards.
+    pub fn idle_check_interval(&self) -> std::time::Duration {
+        (self.config.idle / 2).clamp(
+            std::time::Duration::from_millis(100),
+            std::time::Duration::from_secs(60),
+        )
     }
 
     /// Messages waiting in or being handled by all shards.

@@ -48,6 +48,8 @@ pub struct Config {
     pub log: String,
     /// Shards per tenant.
     pub shards_per_tenant: usize,
+    /// Seconds a shard may stay unused before it is stopped (its state is in the store).
+    pub shard_idle_secs: u64,
     /// Argon2id parameters and pool.
     pub passwords: PasswordConfig,
     /// Failed sign-ins allowed per account and per address in a window.
@@ -73,6 +75,7 @@ impl Default for Config {
             workers: 0,
             log: "info".into(),
             shards_per_tenant: 32,
+            shard_idle_secs: 300,
             passwords: PasswordConfig::default(),
             login_throttle: Default::default(),
             tls_cert_file: None,
@@ -111,6 +114,7 @@ const KNOWN: &[&str] = &[
     "workers",
     "log",
     "shards_per_tenant",
+    "shard_idle_secs",
     "passwords",
     "login_throttle",
     "tls_cert_file",

@@ -37,7 +37,7 @@ fn rendered(req: &HttpRequest, doc: &Rendered, max_age: u32) -> HttpResponse {
         r.finish()
     } else {
         r.content_type("application/json")
-            .body(web::Bytes::copy_from_slice(&doc.body))
+            .body(doc.body.clone())
     }
 }
 

@@ -157,6 +157,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     ec.passwords = config.passwords.clone();
     ec.throttle = config.login_throttle.clone();
     ec.shards.shards_per_tenant = config.shards_per_tenant.max(1);
+    ec.shards.idle = std::time::Duration::from_secs(config.shard_idle_secs.max(1));
     let engine = Engine::start(
         Arc::new(store),
         Arc::new(SystemClock),
@@ -166,6 +167,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     engine.spawn_sweeper(std::time::Duration::from_secs(30));
+    engine.spawn_shard_reaper();
     let demo = if config.demo_enabled() {
         Some(
             engine

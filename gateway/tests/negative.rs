@@ -930,3 +930,45 @@ async fn repeated_failed_sign_ins_are_throttled_alike_for_known_and_unknown_acco
         "throttled sign-ins not counted"
     );
 }
+
+#[actix_web::test]
+async fn idle_shards_stop_and_their_state_survives_in_the_store() {
+    let server = TestServer::start_configured(false, |c| c.shard_idle_secs = 1).await;
+    let t = server.tenant("acme", false, false).await;
+    let b = Browser::new(&server.base);
+    let tokens = login_tokens(&b, &t, "openid offline_access").await;
+    let running = || async {
+        let m = reqwest::get(format!("{}/metrics", server.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        m.lines()
+            .find(|l| l.starts_with("tollgate_shards_running "))
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap()
+    };
+    assert!(running().await >= 1.0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while running().await > 0.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "idle shards were never stopped"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // A fresh shard reloads the chain from the store: rotation and reuse detection still work.
+    let rt0 = tokens["refresh_token"].as_str().unwrap();
+    let (s, v) = refresh(&t, rt0).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        refresh(&t, rt0).await.0,
+        400,
+        "reuse went unnoticed after the shard restarted"
+    );
+    // And the SSO session still stands: a new authorization needs no password.
+    let (_, loc, _) = b.get(&authorize_url(&t, "openid", &pkce().1, &[])).await;
+    assert!(query_param(&loc.unwrap(), "code").is_some());
+}
