@@ -36,8 +36,7 @@ fn rendered(req: &HttpRequest, doc: &Rendered, max_age: u32) -> HttpResponse {
     if not_modified {
         r.finish()
     } else {
-        r.content_type("application/json")
-            .body(doc.body.clone())
+        r.content_type("application/json").body(doc.body.clone())
     }
 }
 
