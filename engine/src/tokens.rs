@@ -39,6 +39,25 @@ pub struct LogoutPlan {
 }
 
 impl Engine {
+    /// A chain, through the shard that owns it (its cache first).
+    pub(crate) async fn chain(
+        &self,
+        tenant: &TenantId,
+        id: &ChainId,
+    ) -> EngineResult<Option<crate::model::Chain>> {
+        let shard = self.0.shards.shard_for(tenant, id);
+        self.0
+            .shards
+            .ask(
+                shard,
+                GetChain {
+                    tenant: tenant.clone(),
+                    chain: id.clone(),
+                },
+            )
+            .await
+    }
+
     /// Verifies an access token: signature by a published key, `typ` at+jwt, this issuer,
     /// not expired, not revoked.
     pub async fn verify_access_token(
@@ -71,18 +90,7 @@ impl Engine {
         }
         if let Some(cid) = claims["cid"].as_str() {
             let chain_id = ChainId::from_stored(cid.to_owned());
-            let shard = self.0.shards.shard_for(tenant, &chain_id);
-            let chain = self
-                .0
-                .shards
-                .ask(
-                    shard,
-                    GetChain {
-                        tenant: tenant.clone(),
-                        chain: chain_id,
-                    },
-                )
-                .await?;
+            let chain = self.chain(tenant, &chain_id).await?;
             if chain.is_none_or(|c| c.revoked.is_some()) {
                 return Err(invalid_token());
             }
@@ -149,17 +157,7 @@ impl Engine {
         }
         if let Some((chain_id, hash)) = parse_refresh_token(token) {
             let shard = self.0.shards.shard_for(tenant, &chain_id);
-            let chain = self
-                .0
-                .shards
-                .ask(
-                    shard.clone(),
-                    GetChain {
-                        tenant: tenant.clone(),
-                        chain: chain_id.clone(),
-                    },
-                )
-                .await?;
+            let chain = self.chain(tenant, &chain_id).await?;
             let Some(chain) = chain else { return Ok(()) };
             let ours = chain.client_id == client.id
                 && self
@@ -228,18 +226,7 @@ impl Engine {
         }
         let inactive = json!({"active": false});
         if let Some((chain_id, hash)) = parse_refresh_token(token) {
-            let shard = self.0.shards.shard_for(tenant, &chain_id);
-            let chain = self
-                .0
-                .shards
-                .ask(
-                    shard,
-                    GetChain {
-                        tenant: tenant.clone(),
-                        chain: chain_id,
-                    },
-                )
-                .await?;
+            let chain = self.chain(tenant, &chain_id).await?;
             return Ok(match chain {
                 Some(c)
                     if c.client_id == client.id

@@ -771,23 +771,9 @@ async fn a_full_hashing_queue_answers_503_with_retry_after_at_once() {
             let (login, email) = (login.clone(), t.email.clone());
             actix_web::rt::spawn(async move {
                 let started = std::time::Instant::now();
-                let r = b
-                    .http
-                    .post(&login)
-                    .form(&[
-                        ("email", email.as_str()),
-                        ("password", PASSWORD),
-                        ("tx", &tx),
-                        ("csrf", &csrf),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-                (
-                    r.status().as_u16(),
-                    r.headers().get("retry-after").is_some(),
-                    started.elapsed(),
-                )
+                let (status, retry_after) =
+                    b.sign_in_post(&login, &email, PASSWORD, &tx, &csrf).await;
+                (status, retry_after, started.elapsed())
             })
         })
         .collect();
@@ -808,18 +794,7 @@ async fn a_full_hashing_queue_answers_503_with_retry_after_at_once() {
         }
     }
     assert!(ok >= 1 && busy >= 1, "admitted {ok}, refused {busy}");
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let rejected: f64 = metrics
-        .lines()
-        .find(|l| l.starts_with("tollgate_password_rejected_total "))
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap();
+    let rejected = common::metric(&server.base, "tollgate_password_rejected_total").await;
     assert_eq!(rejected as usize, busy);
 }
 
@@ -881,24 +856,7 @@ async fn repeated_failed_sign_ins_are_throttled_alike_for_known_and_unknown_acco
     let login = format!("{}/login", t.issuer);
     let attempt = |email: String, password: &'static str| {
         let (b, login, tx, csrf) = (&b, login.clone(), tx.clone(), csrf.clone());
-        async move {
-            let r = b
-                .http
-                .post(&login)
-                .form(&[
-                    ("email", email.as_str()),
-                    ("password", password),
-                    ("tx", &tx),
-                    ("csrf", &csrf),
-                ])
-                .send()
-                .await
-                .unwrap();
-            (
-                r.status().as_u16(),
-                r.headers().get("retry-after").is_some(),
-            )
-        }
+        async move { b.sign_in_post(&login, &email, password, &tx, &csrf).await }
     };
     for who in [t.email.clone(), "ghost@acme.example".to_owned()] {
         for _ in 0..10 {
@@ -937,19 +895,7 @@ async fn idle_shards_stop_and_their_state_survives_in_the_store() {
     let t = server.tenant("acme", false, false).await;
     let b = Browser::new(&server.base);
     let tokens = login_tokens(&b, &t, "openid offline_access").await;
-    let running = || async {
-        let m = reqwest::get(format!("{}/metrics", server.base))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        m.lines()
-            .find(|l| l.starts_with("tollgate_shards_running "))
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap()
-    };
+    let running = || common::metric(&server.base, "tollgate_shards_running");
     assert!(running().await >= 1.0);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
     while running().await > 0.0 {

@@ -222,6 +222,34 @@ impl Browser {
         (r.status().as_u16(), loc, r.text().await.unwrap())
     }
 
+    /// Submits the sign-in form of a pending authorization; returns status and whether
+    /// `Retry-After` was set.
+    pub async fn sign_in_post(
+        &self,
+        login: &str,
+        email: &str,
+        password: &str,
+        tx: &str,
+        csrf: &str,
+    ) -> (u16, bool) {
+        let r = self
+            .http
+            .post(login)
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("tx", tx),
+                ("csrf", csrf),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.headers().get("retry-after").is_some(),
+        )
+    }
+
     /// Follows an authorization through sign-in and, if asked, consent; returns the final
     /// redirect to the client (with `code` or `error`).
     pub async fn authorize(&self, url: &str, email: &str, password: &str) -> String {
@@ -417,4 +445,23 @@ pub fn spawn_binary(dir: &std::path::Path, env: &[(&str, &str)]) -> BinaryServer
         base: format!("http://{}", addr.expect("server printed LISTEN=")),
         printed,
     }
+}
+
+/// The value of one series in the server's `/metrics`, e.g. `tollgate_shards_running` or
+/// `tollgate_logins_total{result="success"}`.
+pub async fn metric(base: &str, series: &str) -> f64 {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| {
+            l.strip_prefix(series)
+                .is_some_and(|rest| rest.starts_with(' '))
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{series} missing from /metrics"))
 }
