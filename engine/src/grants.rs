@@ -8,8 +8,8 @@ use crate::crypto::{ct_eq, random_token};
 use crate::engine::{Engine, RequestMeta};
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::ids::{ChainId, ClientId, TenantId};
-use crate::model::{AuthContext, Chain, Client, Hash32};
-use crate::shard::{CreateChain, RefreshOutcome, Rotate, store_err};
+use crate::model::{AuthCode, AuthContext, Chain, Client, Hash32};
+use crate::shard::{RefreshOutcome, Rotate, store_err};
 
 /// How the client authenticated at the endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,11 +174,60 @@ impl Engine {
         if code.len() > 128 {
             return Err(invalid_grant("invalid authorization code"));
         }
+        let t = self.tenant(tenant).await?;
+        let now = self.now();
+        // Everything a code must match, checked where it is taken (so that its chain is
+        // created in the same write) and again below to say what failed.
+        let check = {
+            let (client_id, redirect_uri, verifier) =
+                (client.id.clone(), redirect_uri.clone(), verifier.clone());
+            move |record: &AuthCode| -> Result<(), &'static str> {
+                if record.expires_at <= now {
+                    Err("authorization code is invalid, expired or already used")
+                } else if record.client_id != client_id {
+                    Err("authorization code was issued to another client")
+                } else if record.redirect_uri != redirect_uri {
+                    Err("redirect_uri does not match the authorization request")
+                } else if !Self::pkce_matches(&verifier, &record.code_challenge) {
+                    Err("code_verifier does not match the code_challenge")
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        let chain_id = ChainId::generate();
+        let (refresh_token, hash) = new_refresh_token(&chain_id);
+        let chain_for: crate::store::ChainFor = {
+            let (check, tenant, client_id, ttl) = (
+                check.clone(),
+                tenant.clone(),
+                client.id.clone(),
+                t.refresh_token_ttl,
+            );
+            Box::new(move |record: &AuthCode| {
+                let wanted = record.scope.split(' ').any(|s| s == "offline_access");
+                (wanted && check(record).is_ok()).then(|| Chain {
+                    tenant,
+                    id: chain_id,
+                    client_id,
+                    user_id: record.user_id.clone(),
+                    scope: record.scope.clone(),
+                    auth: record.auth.clone(),
+                    sid: record.sid.clone(),
+                    generation: 0,
+                    current_hash: hash,
+                    created_at: now,
+                    rotated_at: now,
+                    expires_at: now + ttl,
+                    revoked: None,
+                })
+            })
+        };
         // Taking the code is atomic: a code is redeemed at most once, whatever follows.
-        let record = self
+        let redeemed = self
             .0
             .store
-            .take_code(tenant, &Hash32::of(code.as_bytes()))
+            .redeem_code(tenant, &Hash32::of(code.as_bytes()), chain_for)
             .await
             .map_err(store_err)?;
         let mut ev = self.event(tenant, "token.authorization_code", false);
@@ -190,49 +239,15 @@ impl Engine {
             self.record(ev);
             Err(invalid_grant(why))
         };
-        let Some(record) = record else {
+        let Some((record, chain)) = redeemed else {
             return failure(ev, "authorization code is invalid, expired or already used");
         };
         ev.subject = Some(record.user_id.to_string());
-        if record.expires_at <= self.now() {
-            return failure(ev, "authorization code is invalid, expired or already used");
+        if let Err(why) = check(&record) {
+            return failure(ev, why);
         }
-        if record.client_id != client.id {
-            return failure(ev, "authorization code was issued to another client");
-        }
-        if record.redirect_uri != redirect_uri {
-            return failure(ev, "redirect_uri does not match the authorization request");
-        }
-        if !Self::pkce_matches(&verifier, &record.code_challenge) {
-            return failure(ev, "code_verifier does not match the code_challenge");
-        }
-        let scopes: Vec<&str> = record.scope.split(' ').collect();
-        let refresh = if scopes.contains(&"offline_access") {
-            let t = self.tenant(tenant).await?;
-            let chain_id = ChainId::generate();
-            let (token, hash) = new_refresh_token(&chain_id);
-            let now = self.now();
-            let chain = Chain {
-                tenant: tenant.clone(),
-                id: chain_id.clone(),
-                client_id: client.id.clone(),
-                user_id: record.user_id.clone(),
-                scope: record.scope.clone(),
-                auth: record.auth.clone(),
-                sid: record.sid.clone(),
-                generation: 0,
-                current_hash: hash,
-                created_at: now,
-                rotated_at: now,
-                expires_at: now + t.refresh_token_ttl,
-                revoked: None,
-            };
-            let shard = self.0.shards.shard_for(tenant, &chain_id);
-            self.0.shards.ask(shard, CreateChain(chain)).await?;
-            Some((chain_id, token))
-        } else {
-            None
-        };
+        // The shard loads the chain from the store on its first rotation.
+        let refresh = chain.map(|c| (c.id, refresh_token));
         let resp = self
             .mint(
                 tenant,

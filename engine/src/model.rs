@@ -100,6 +100,27 @@ pub struct Tenant {
     pub session_ttl: u64,
     /// When it was created.
     pub created_at: UnixTime,
+    /// Residency region: where this organisation's data is stored. A node serves only
+    /// the regions it is configured for; records written before regions existed are in
+    /// [`DEFAULT_REGION`].
+    #[serde(default = "default_region")]
+    pub region: String,
+}
+
+/// The region of a deployment that names none.
+pub const DEFAULT_REGION: &str = "default";
+
+fn default_region() -> String {
+    DEFAULT_REGION.to_owned()
+}
+
+/// Whether `s` can name a region: it becomes part of a keyspace name, so lowercase
+/// letters, digits and `_`, starting with a letter, at most 32 characters.
+pub fn valid_region(s: &str) -> bool {
+    s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 impl Tenant {
@@ -115,6 +136,7 @@ impl Tenant {
             refresh_token_ttl: 30 * 24 * 3600,
             session_ttl: 12 * 3600,
             created_at: now,
+            region: default_region(),
         }
     }
 

@@ -428,6 +428,20 @@ impl TenantStore for EmbeddedStore {
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         self.scan_json(Ks::Tenants, b"")
     }
+
+    async fn move_tenant(&self, id: &TenantId, region: &str) -> StoreResult<Option<Tenant>> {
+        // One data directory holds every region it is given: only the record changes.
+        let (k, region) = (id.as_str().as_bytes().to_vec(), region.to_owned());
+        self.write(move |tx| {
+            let Some(mut t) = tx.get_json::<Tenant>(Ks::Tenants, &k)? else {
+                return Ok(None);
+            };
+            t.region = region;
+            tx.put_json(Ks::Tenants, k, &t);
+            Ok(Some(t))
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -565,6 +579,34 @@ impl CodeStore for EmbeddedStore {
                 tx.delete(Ks::Codes, k);
             }
             Ok(code)
+        })
+        .await
+    }
+
+    async fn redeem_code(
+        &self,
+        tenant: &TenantId,
+        k: &Hash32,
+        chain_for: super::ChainFor,
+    ) -> StoreResult<Option<(AuthCode, Option<Chain>)>> {
+        let k = key(tenant, &[&k.0]);
+        // One job on the writer thread: the code's removal and its chain commit together.
+        self.write(move |tx| {
+            let Some(code) = tx.get_json::<AuthCode>(Ks::Codes, &k)? else {
+                return Ok(None);
+            };
+            tx.delete(Ks::Codes, k);
+            let chain = chain_for(&code);
+            if let Some(c) = &chain {
+                let ck = key(&c.tenant, &[c.id.as_str().as_bytes()]);
+                if tx.get(Ks::Chains, &ck)?.is_some() {
+                    return Err(StoreError::Conflict);
+                }
+                let tk = token_key(&c.tenant, &c.id, &c.current_hash);
+                tx.put_expiring(Ks::Tokens, tk, &c.generation, c.expires_at);
+                tx.put_expiring(Ks::Chains, ck, c, c.expires_at);
+            }
+            Ok(Some((code, chain)))
         })
         .await
     }

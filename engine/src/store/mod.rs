@@ -16,6 +16,18 @@ use crate::model::{
     AuthCode, Chain, Client, Consent, Event, Hash32, RevokeReason, Session, StoredKey, Tenant, User,
 };
 
+/// Where a residency region's data lives. The embedded store keeps every region it is
+/// configured for in its one directory; ScyllaDB gives each region a keyspace replicated
+/// only in that region's datacenters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RegionConfig {
+    /// ScyllaDB: datacenter name to replication factor. Only these datacenters hold a copy.
+    pub datacenters: std::collections::BTreeMap<String, u32>,
+    /// ScyllaDB: the keyspace; defaults to `{global keyspace}_{region}`.
+    pub keyspace: Option<String>,
+}
+
 /// What a backend can fail with.
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {
@@ -56,6 +68,10 @@ pub trait TenantStore {
     async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
     /// All tenants.
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+    /// Moves a tenant to another residency region: where a backend keeps regions apart
+    /// (ScyllaDB keyspaces), its data is copied there and removed from the old region
+    /// before the tenant record says so. Returns the updated tenant, `None` if missing.
+    async fn move_tenant(&self, id: &TenantId, region: &str) -> StoreResult<Option<Tenant>>;
 }
 
 /// OAuth clients.
@@ -114,12 +130,34 @@ pub trait SessionStore {
 
 /// Authorization codes.
 #[async_trait]
-pub trait CodeStore {
+pub trait CodeStore: ChainStore {
     /// Writes a code (durable on return).
     async fn put_code(&self, code: &AuthCode) -> StoreResult<()>;
     /// Removes and returns a code, atomically: of two concurrent takes, one gets it.
     async fn take_code(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<AuthCode>>;
+    /// Takes a code and creates the refresh chain that `chain_for` builds from it (if
+    /// any), so that a code is never consumed while its chain is lost. Backends that can
+    /// make both one durable write do; the default takes, then creates.
+    async fn redeem_code(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+        chain_for: ChainFor,
+    ) -> StoreResult<Option<(AuthCode, Option<Chain>)>> {
+        let Some(code) = self.take_code(tenant, key).await? else {
+            return Ok(None);
+        };
+        let chain = chain_for(&code);
+        if let Some(c) = &chain {
+            self.create_chain(c).await?;
+        }
+        Ok(Some((code, chain)))
+    }
 }
+
+/// Builds the refresh chain a redeemed code starts (`None`: the code gets no chain, for
+/// example because its PKCE verifier is wrong; it is consumed all the same).
+pub type ChainFor = Box<dyn FnOnce(&AuthCode) -> Option<Chain> + Send>;
 
 /// Refresh-token chains.
 #[async_trait]
