@@ -9,7 +9,7 @@ use crate::engine::{Engine, RequestMeta};
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::ids::{ChainId, ClientId, TenantId};
 use crate::model::{AuthCode, AuthContext, Chain, Client, Hash32};
-use crate::shard::{RefreshOutcome, Rotate, store_err};
+use crate::shard::{CacheChain, RefreshOutcome, Rotate, store_err};
 
 /// How the client authenticated at the endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,8 +246,13 @@ impl Engine {
         if let Err(why) = check(&record) {
             return failure(ev, why);
         }
-        // The shard loads the chain from the store on its first rotation.
-        let refresh = chain.map(|c| (c.id, refresh_token));
+        let refresh = chain.map(|c| {
+            // Its first rotation will find it cached; if the shard is busy, it loads it.
+            let shard = self.0.shards.shard_for(tenant, &c.id);
+            let id = c.id.clone();
+            self.0.shards.tell(shard, CacheChain(c));
+            (id, refresh_token)
+        });
         let resp = self
             .mint(
                 tenant,

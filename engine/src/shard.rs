@@ -114,10 +114,10 @@ pub struct Rotate {
     pub now: UnixTime,
 }
 
-/// Start a chain.
+/// Warm the cache with a chain the store already holds (one just created with its code).
 #[derive(Message)]
-#[rtype(result = "EngineResult<()>")]
-pub struct CreateChain(pub Chain);
+#[rtype(result = "()")]
+pub struct CacheChain(pub Chain);
 
 /// Revoke a chain.
 #[derive(Message)]
@@ -267,23 +267,11 @@ async fn revoke_for_reuse(
     }
 }
 
-impl Handler<CreateChain> for TenantShard {
-    type Result = AtomicResponse<Self, EngineResult<()>>;
+impl Handler<CacheChain> for TenantShard {
+    type Result = ();
 
-    fn handle(&mut self, m: CreateChain, _ctx: &mut Self::Context) -> Self::Result {
-        let store = self.store.clone();
-        let chain = m.0;
-        let c2 = chain.clone();
-        AtomicResponse::new(Box::pin(
-            async move { store.create_chain(&c2).await.map_err(store_err) }
-                .into_actor(self)
-                .map(move |res, act, _| {
-                    if res.is_ok() {
-                        act.chains.insert(chain.id.clone(), chain);
-                    }
-                    res
-                }),
-        ))
+    fn handle(&mut self, m: CacheChain, _ctx: &mut Self::Context) {
+        self.chains.insert(m.0.id.clone(), m.0);
     }
 }
 
@@ -502,6 +490,17 @@ impl ShardRegistry {
         let res = shard.addr.send(msg).await;
         shard.in_flight.fetch_sub(1, Ordering::AcqRel);
         res.map_err(|_| EngineError::Internal("shard stopped".into()))?
+    }
+
+    /// Sends `msg` without waiting, only if the shard's mailbox has room: for work that
+    /// may be dropped under load (cache warming).
+    pub fn tell<M>(&self, shard: ShardHandle, msg: M)
+    where
+        M: Message<Result = ()> + Send + 'static,
+        TenantShard: Handler<M>,
+    {
+        shard.last_used.store(self.millis(), Ordering::Relaxed);
+        let _ = shard.addr.try_send(msg);
     }
 
     /// Shards running now.

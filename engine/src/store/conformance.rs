@@ -58,6 +58,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     user_emails_are_unique_per_tenant(&store).await;
     sessions_round_trip(&store).await;
     codes_are_taken_once(&store).await;
+    codes_redeem_with_their_chain(&store).await;
     chains_rotate_only_from_the_expected_generation(&store).await;
     concurrent_rotations_have_one_winner(&store).await;
     revocation_is_final(&store).await;
@@ -228,6 +229,59 @@ async fn codes_are_taken_once<S: Store + Clone>(s: &S) {
         }
     }
     assert_eq!(got, 1, "a code was taken more than once");
+}
+
+async fn codes_redeem_with_their_chain<S: Store>(s: &S) {
+    let t = tenant();
+    let code = |key: &[u8]| AuthCode {
+        tenant: t.clone(),
+        key: Hash32::of(key),
+        client_id: ClientId::parse("app").unwrap(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: "x".into(),
+        scope: "openid offline_access".into(),
+        nonce: None,
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: None,
+        expires_at: 2_000,
+    };
+    let (with, without) = (code(b"with chain"), code(b"without chain"));
+    s.put_code(&with).await.unwrap();
+    s.put_code(&without).await.unwrap();
+    let c = chain(&t, Hash32::of(b"first"));
+    let made = c.clone();
+    let (got, created) = s
+        .redeem_code(&t, &with.key, Box::new(move |_| Some(made)))
+        .await
+        .unwrap()
+        .expect("code not redeemed");
+    assert_eq!((got, created.as_ref()), (with.clone(), Some(&c)));
+    assert_eq!(s.get_chain(&t, &c.id).await.unwrap(), Some(c.clone()));
+    assert_eq!(
+        s.token_generation(&t, &c.id, &c.current_hash)
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    let again = chain(&t, Hash32::of(b"second"));
+    let again_id = again.id.clone();
+    assert!(
+        s.redeem_code(&t, &with.key, Box::new(move |_| Some(again)))
+            .await
+            .unwrap()
+            .is_none(),
+        "a code was redeemed twice"
+    );
+    assert_eq!(s.get_chain(&t, &again_id).await.unwrap(), None);
+    // A code that gets no chain (a wrong verifier) is consumed all the same.
+    let (got, created) = s
+        .redeem_code(&t, &without.key, Box::new(|_| None))
+        .await
+        .unwrap()
+        .expect("code not redeemed");
+    assert_eq!((got, created), (without.clone(), None));
+    assert_eq!(s.take_code(&t, &without.key).await.unwrap(), None);
 }
 
 async fn chains_rotate_only_from_the_expected_generation<S: Store>(s: &S) {
