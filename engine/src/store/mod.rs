@@ -7,6 +7,7 @@
 
 pub mod conformance;
 pub mod embedded;
+pub mod scylla;
 
 use async_trait::async_trait;
 

@@ -1,0 +1,2314 @@
+//! The ScyllaDB store: every region a keyspace, every statement prepared once.
+//!
+//! A residency region is a keyspace replicated only in that region's datacenters; the
+//! global keyspace holds the migration ledger and the tenant directory (tenant -> region),
+//! nothing personal. Each tenant-scoped call looks the tenant's region up (cached for a
+//! few seconds) and runs against that region's prepared statements, with an execution
+//! profile that routes token-aware to a datacenter of the region.
+//!
+//! Conditions that two nodes can race on are lightweight transactions: tenant, client and
+//! email creation (`IF NOT EXISTS`), code redemption (`IF taken_by = null`) and refresh
+//! rotation (a single-partition conditional batch, `IF generation = ? AND revoked = null`).
+//! When a lightweight transaction times out its outcome is unknown, so the store reads the
+//! row back at serial consistency, which settles any round still in flight, and answers
+//! from that. Rows that expire carry native TTLs, so [`Store::sweep_expired`] has nothing
+//! to do. `schema/README.md` maps every method to its table and CQL.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::scylla::client::execution_profile::{ExecutionProfile, ExecutionProfileHandle};
+use ::scylla::client::session::Session as CqlSession;
+use ::scylla::client::session_builder::SessionBuilder;
+use ::scylla::deserialize::row::DeserializeRow;
+use ::scylla::errors::NextRowError;
+use ::scylla::policies::load_balancing::DefaultPolicy;
+use ::scylla::response::query_result::QueryResult;
+use ::scylla::serialize::batch::BatchValues;
+use ::scylla::serialize::row::SerializeRow;
+use ::scylla::statement::batch::{Batch, BatchType};
+use ::scylla::statement::prepared::PreparedStatement;
+use ::scylla::statement::unprepared::Statement;
+use ::scylla::statement::{Consistency, SerialConsistency};
+use ::scylla::value::{CqlTimestamp, CqlValue, Row};
+use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub use super::RegionConfig;
+use super::*;
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::{random_token, sha256};
+use crate::model::DEFAULT_REGION;
+
+/// How Tollgate reaches its ScyllaDB cluster (`[store.scylla]`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScyllaConfig {
+    /// Contact points, `host:port`; the driver discovers the rest of the cluster.
+    pub nodes: Vec<String>,
+    /// The datacenter this node runs in: token-aware routing prefers its replicas.
+    pub local_dc: Option<String>,
+    /// Consistency of reads and writes: one, two, three, quorum, all, local_quorum,
+    /// each_quorum or local_one.
+    pub consistency: String,
+    /// Consistency of the Paxos rounds of lightweight transactions in region keyspaces:
+    /// local_serial, or serial when one region spans several datacenters that all write.
+    pub serial_consistency: String,
+    /// The global keyspace (migration ledger and tenant directory).
+    pub keyspace: String,
+    /// Datacenter -> replication factor of the global keyspace.
+    pub global_replication: BTreeMap<String, u32>,
+    /// Client-side limit on each request, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// User name, if the cluster authenticates.
+    pub username: Option<String>,
+    /// Password (prefer `password_file`). Never serialised, never in `Debug`.
+    #[serde(skip_serializing)]
+    pub password: Option<String>,
+    /// File holding the password (trailing newline ignored); used when `password` is unset.
+    pub password_file: Option<PathBuf>,
+    /// The residency regions this deployment serves (filled from the top-level `[regions]`).
+    pub regions: BTreeMap<String, RegionConfig>,
+}
+
+impl Default for ScyllaConfig {
+    fn default() -> Self {
+        Self {
+            nodes: vec!["127.0.0.1:9042".into()],
+            local_dc: None,
+            consistency: "local_quorum".into(),
+            serial_consistency: "local_serial".into(),
+            keyspace: "tollgate".into(),
+            global_replication: BTreeMap::from([("datacenter1".into(), 1)]),
+            request_timeout_ms: 2_000,
+            username: None,
+            password: None,
+            password_file: None,
+            regions: BTreeMap::from([(
+                DEFAULT_REGION.into(),
+                RegionConfig {
+                    datacenters: BTreeMap::from([("datacenter1".into(), 1)]),
+                    keyspace: None,
+                },
+            )]),
+        }
+    }
+}
+
+impl fmt::Debug for ScyllaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScyllaConfig")
+            .field("nodes", &self.nodes)
+            .field("local_dc", &self.local_dc)
+            .field("consistency", &self.consistency)
+            .field("serial_consistency", &self.serial_consistency)
+            .field("keyspace", &self.keyspace)
+            .field("global_replication", &self.global_replication)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("password_file", &self.password_file)
+            .field("regions", &self.regions)
+            .finish()
+    }
+}
+
+/// The message `connect` fails with when `tollgate migrate` has not been run.
+const SCHEMA_OUTDATED: &str = "schema is missing or older than this binary: run `tollgate migrate`";
+
+/// Buckets of the users, chain_index and denied partitions (see schema/0002_region.cql).
+/// Changing it needs a migration that rewrites those tables.
+const BUCKETS: i32 = 64;
+
+/// Attempts of a lightweight transaction whose outcome a serial read showed was not decided.
+const LWT_ATTEMPTS: usize = 3;
+
+/// Rows written at once while a tenant moves.
+const MOVE_CONCURRENCY: usize = 32;
+
+/// How long a node trusts its cached copy of a tenant's region.
+const DIRECTORY_TTL: Duration = Duration::from_secs(10);
+
+/// ScyllaDB refuses TTLs above 20 years.
+const MAX_TTL: i64 = 630_720_000;
+/// ScyllaDB still stores expiry times as 32-bit seconds (scylladb/scylladb#15116): stay
+/// below 2038-01-19.
+const MAX_EXPIRY: i64 = 2_147_483_000;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Global,
+    Region,
+}
+
+struct Migration {
+    version: i32,
+    name: &'static str,
+    scope: Scope,
+    cql: &'static str,
+}
+
+/// Every migration this binary knows, in order. A migration is named `NNNN_<scope>…` where
+/// scope is `global` (the global keyspace) or `region` (every region keyspace).
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_global",
+        scope: Scope::Global,
+        cql: include_str!("../../../schema/0001_global.cql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_region",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0002_region.cql"),
+    },
+];
+
+impl Migration {
+    fn checksum(&self) -> String {
+        sha256(self.cql.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The statements, with `{keyspace}` and `{replication}` filled in.
+    fn statements(&self, keyspace: &str, replication: &str) -> Vec<String> {
+        split_cql(self.cql)
+            .into_iter()
+            .map(|s| {
+                s.replace("{keyspace}", keyspace)
+                    .replace("{replication}", replication)
+            })
+            .collect()
+    }
+}
+
+/// Splits a CQL script on `;`, dropping `--` comments (outside string literals).
+fn split_cql(script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut in_str = false;
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_str = !in_str;
+                cur.push(c);
+            }
+            '-' if !in_str && chars.peek() == Some(&'-') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        cur.push('\n');
+                        break;
+                    }
+                }
+            }
+            ';' if !in_str => {
+                let s = cur.trim();
+                if !s.is_empty() {
+                    out.push(s.to_owned());
+                }
+                cur.clear();
+            }
+            _ => cur.push(c),
+        }
+    }
+    let s = cur.trim();
+    if !s.is_empty() {
+        out.push(s.to_owned());
+    }
+    out
+}
+
+/// What a configuration resolves to: checked names and the keyspaces to serve.
+struct Plan {
+    global: String,
+    global_replication: String,
+    regions: Vec<RegionPlan>,
+    consistency: Consistency,
+    serial: SerialConsistency,
+    timeout: Duration,
+}
+
+struct RegionPlan {
+    name: String,
+    keyspace: String,
+    replication: String,
+    /// Where this region's statements are coordinated: `local_dc` if the region has
+    /// replicas there, else the region's first datacenter. LOCAL_* consistency levels
+    /// count replicas in the coordinator's datacenter, which must hold the region's data.
+    prefer_dc: Option<String>,
+}
+
+fn valid_keyspace(s: &str) -> bool {
+    s.len() <= 48
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn replication(what: &str, dcs: &BTreeMap<String, u32>) -> StoreResult<String> {
+    if dcs.is_empty() {
+        return Err(StoreError::Unavailable(format!(
+            "{what} names no datacenters"
+        )));
+    }
+    let mut s = String::from("{'class': 'NetworkTopologyStrategy'");
+    for (dc, rf) in dcs {
+        s.push_str(&format!(", '{}': {rf}", dc.replace('\'', "''")));
+    }
+    s.push('}');
+    Ok(s)
+}
+
+fn parse_consistency(s: &str) -> StoreResult<Consistency> {
+    Ok(match s.to_ascii_lowercase().as_str() {
+        "one" => Consistency::One,
+        "two" => Consistency::Two,
+        "three" => Consistency::Three,
+        "quorum" => Consistency::Quorum,
+        "all" => Consistency::All,
+        "local_quorum" => Consistency::LocalQuorum,
+        "each_quorum" => Consistency::EachQuorum,
+        "local_one" => Consistency::LocalOne,
+        _ => {
+            return Err(StoreError::Unavailable(format!(
+                "store.scylla.consistency `{s}` is not one of one, two, three, quorum, all, local_quorum, each_quorum, local_one"
+            )));
+        }
+    })
+}
+
+fn parse_serial(s: &str) -> StoreResult<SerialConsistency> {
+    match s.to_ascii_lowercase().as_str() {
+        "serial" => Ok(SerialConsistency::Serial),
+        "local_serial" => Ok(SerialConsistency::LocalSerial),
+        _ => Err(StoreError::Unavailable(format!(
+            "store.scylla.serial_consistency `{s}` is not serial or local_serial"
+        ))),
+    }
+}
+
+/// A read that takes part in Paxos, for the given serial consistency.
+fn serial_read(s: SerialConsistency) -> Consistency {
+    match s {
+        SerialConsistency::Serial => Consistency::Serial,
+        SerialConsistency::LocalSerial => Consistency::LocalSerial,
+    }
+}
+
+impl Plan {
+    fn new(cfg: &ScyllaConfig) -> StoreResult<Self> {
+        if !valid_keyspace(&cfg.keyspace) {
+            return Err(StoreError::Unavailable(format!(
+                "store.scylla.keyspace `{}` must be 1-48 characters of a-z, 0-9 and _, starting with a letter",
+                cfg.keyspace
+            )));
+        }
+        if cfg.nodes.is_empty() {
+            return Err(StoreError::Unavailable(
+                "store.scylla.nodes names no node".into(),
+            ));
+        }
+        let mut regions = Vec::new();
+        for (name, rc) in &cfg.regions {
+            let keyspace = rc
+                .keyspace
+                .clone()
+                .unwrap_or_else(|| format!("{}_{name}", cfg.keyspace));
+            if !valid_keyspace(&keyspace) || keyspace == cfg.keyspace {
+                return Err(StoreError::Unavailable(format!(
+                    "region `{name}`: keyspace `{keyspace}` must be 1-48 characters of a-z, 0-9 and _, starting with a letter, and differ from the global keyspace"
+                )));
+            }
+            let prefer_dc = match &cfg.local_dc {
+                Some(dc) if rc.datacenters.contains_key(dc) => Some(dc.clone()),
+                _ => rc.datacenters.keys().next().cloned(),
+            };
+            regions.push(RegionPlan {
+                name: name.clone(),
+                replication: replication(&format!("region `{name}`"), &rc.datacenters)?,
+                keyspace,
+                prefer_dc,
+            });
+        }
+        let mut seen = HashSet::new();
+        if let Some(r) = regions.iter().find(|r| !seen.insert(r.keyspace.clone())) {
+            return Err(StoreError::Unavailable(format!(
+                "two regions share the keyspace `{}`",
+                r.keyspace
+            )));
+        }
+        Ok(Self {
+            global: cfg.keyspace.clone(),
+            global_replication: replication(
+                "store.scylla.global_replication",
+                &cfg.global_replication,
+            )?,
+            regions,
+            consistency: parse_consistency(&cfg.consistency)?,
+            serial: parse_serial(&cfg.serial_consistency)?,
+            timeout: Duration::from_millis(cfg.request_timeout_ms.max(1)),
+        })
+    }
+
+    /// The keyspaces and the scope of migrations each one gets, global first.
+    fn targets(&self) -> Vec<(&str, &str, Scope)> {
+        let mut t = vec![(
+            self.global.as_str(),
+            self.global_replication.as_str(),
+            Scope::Global,
+        )];
+        for r in &self.regions {
+            t.push((r.keyspace.as_str(), r.replication.as_str(), Scope::Region));
+        }
+        t
+    }
+
+    fn profile(
+        &self,
+        prefer_dc: Option<&str>,
+        serial: SerialConsistency,
+    ) -> ExecutionProfileHandle {
+        let mut lb = DefaultPolicy::builder().token_aware(true);
+        if let Some(dc) = prefer_dc {
+            lb = lb.prefer_datacenter(dc.to_owned());
+        }
+        ExecutionProfile::builder()
+            .consistency(self.consistency)
+            .serial_consistency(Some(serial))
+            .request_timeout(Some(self.timeout))
+            .load_balancing_policy(lb.build())
+            .build()
+            .into_handle()
+    }
+}
+
+fn credentials(cfg: &ScyllaConfig) -> StoreResult<Option<(String, String)>> {
+    let Some(user) = &cfg.username else {
+        return Ok(None);
+    };
+    let password = match (&cfg.password, &cfg.password_file) {
+        (Some(p), _) => p.clone(),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot read store.scylla.password_file {}: {e}",
+                    file.display()
+                ))
+            })?
+            .trim_end_matches(['\r', '\n'])
+            .to_owned(),
+        (None, None) => {
+            return Err(StoreError::Unavailable(
+                "store.scylla.username is set without password or password_file".into(),
+            ));
+        }
+    };
+    Ok(Some((user.clone(), password)))
+}
+
+async fn open_session(cfg: &ScyllaConfig, plan: &Plan) -> StoreResult<CqlSession> {
+    let mut b = SessionBuilder::new()
+        .known_nodes(&cfg.nodes)
+        .connection_timeout(plan.timeout.max(Duration::from_secs(5)))
+        // The default profile serves the global keyspace and migrations; directory writes
+        // are linearizable across every datacenter holding it.
+        .default_execution_profile_handle(
+            plan.profile(cfg.local_dc.as_deref(), SerialConsistency::Serial),
+        );
+    if let Some(dc) = &cfg.local_dc {
+        b = b.prefer_datacenter(dc.clone());
+    }
+    if let Some((user, password)) = credentials(cfg)? {
+        b = b.user(user, password);
+    }
+    b.build().await.map_err(|e| {
+        StoreError::Unavailable(short(format!(
+            "cannot connect to ScyllaDB at {}: {e}",
+            cfg.nodes.join(", ")
+        )))
+    })
+}
+
+fn short(mut s: String) -> String {
+    if s.len() > 300 {
+        let mut end = 300;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
+/// A request the cluster did not answer (timeout, unavailable replicas, lost connection).
+fn unavailable(e: impl fmt::Display) -> StoreError {
+    StoreError::Unavailable(short(format!("scylla: {e}")))
+}
+
+fn corrupt(e: impl fmt::Display) -> StoreError {
+    StoreError::Corrupt(short(e.to_string()))
+}
+
+fn next_row_error(e: NextRowError) -> StoreError {
+    match e {
+        NextRowError::RowDeserializationError(e) => corrupt(e),
+        e => unavailable(e),
+    }
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("records serialise")
+}
+
+fn decode<T: DeserializeOwned>(v: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(v).map_err(corrupt)
+}
+
+fn int(x: u64) -> i64 {
+    i64::try_from(x).unwrap_or(i64::MAX)
+}
+
+fn uint(x: i64) -> StoreResult<u64> {
+    u64::try_from(x).map_err(corrupt)
+}
+
+fn hash32(b: &[u8]) -> StoreResult<Hash32> {
+    Ok(Hash32(b.try_into().map_err(|_| {
+        StoreError::Corrupt("hash is not 32 bytes".into())
+    })?))
+}
+
+/// Seconds from now (wall clock: ScyllaDB expires rows by its own clock) until
+/// `expires_at`, capped to what ScyllaDB accepts; `None` if that moment has passed.
+fn ttl_until(expires_at: UnixTime) -> Option<i32> {
+    let now = int(SystemClock.now());
+    let end = int(expires_at)
+        .min(MAX_EXPIRY)
+        .min(now.saturating_add(MAX_TTL));
+    let ttl = end - now;
+    (ttl > 0).then(|| i32::try_from(ttl).unwrap_or(i32::MAX))
+}
+
+/// The bucket of a user id or jti (a stable hash: it is part of the primary key).
+fn bucket(s: &str) -> i32 {
+    i32::from(sha256(s.as_bytes())[0]) % BUCKETS
+}
+
+/// The UTC day of an event: the partition of the audit trail it lands in.
+fn day(at_ms: u64) -> i32 {
+    i32::try_from(at_ms / 86_400_000).unwrap_or(i32::MAX)
+}
+
+fn reason_str(r: RevokeReason) -> &'static str {
+    match r {
+        RevokeReason::Reuse => "reuse",
+        RevokeReason::Revoked => "revoked",
+        RevokeReason::Logout => "logout",
+    }
+}
+
+fn parse_reason(s: &str) -> StoreResult<RevokeReason> {
+    match s {
+        "reuse" => Ok(RevokeReason::Reuse),
+        "revoked" => Ok(RevokeReason::Revoked),
+        "logout" => Ok(RevokeReason::Logout),
+        _ => Err(StoreError::Corrupt(format!("unknown revoke reason `{s}`"))),
+    }
+}
+
+/// Whether a lightweight transaction applied: the `[applied]` column, always first.
+fn applied(r: QueryResult) -> StoreResult<bool> {
+    let rows = r.into_rows_result().map_err(corrupt)?;
+    let row = rows.maybe_first_row::<Row>().map_err(corrupt)?;
+    match row.as_ref().and_then(|r| r.columns.first()) {
+        Some(Some(CqlValue::Boolean(b))) => Ok(*b),
+        _ => Err(StoreError::Corrupt(
+            "conditional statement answered without [applied]".into(),
+        )),
+    }
+}
+
+/// How a statement may be retried and read.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A plain read: idempotent.
+    Read,
+    /// An upsert or delete without condition: idempotent.
+    Write,
+    /// A lightweight transaction: never retried blindly.
+    Lwt,
+    /// A read at serial consistency: sees (and settles) Paxos rounds in flight.
+    SerialRead,
+}
+
+struct Preparer<'a> {
+    session: &'a CqlSession,
+    profile: ExecutionProfileHandle,
+    serial_read: Consistency,
+}
+
+impl Preparer<'_> {
+    async fn prep(&self, cql: String, kind: Kind) -> StoreResult<PreparedStatement> {
+        let mut p = self.session.prepare(cql).await.map_err(|e| {
+            StoreError::Unavailable(short(format!("preparing a statement failed: {e}")))
+        })?;
+        p.set_execution_profile_handle(Some(self.profile.clone()));
+        match kind {
+            Kind::Read | Kind::Write => p.set_is_idempotent(true),
+            Kind::Lwt => {}
+            Kind::SerialRead => {
+                p.set_consistency(self.serial_read);
+                p.set_is_idempotent(true);
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// Statements on the global keyspace.
+struct GlobalStatements {
+    ping: PreparedStatement,
+    tenant_insert: PreparedStatement,
+    tenant_get: PreparedStatement,
+    tenant_get_serial: PreparedStatement,
+    tenant_region: PreparedStatement,
+    tenant_list: PreparedStatement,
+    tenant_move: PreparedStatement,
+}
+
+impl GlobalStatements {
+    async fn prepare(p: &Preparer<'_>, g: &str) -> StoreResult<Self> {
+        use Kind::*;
+        Ok(Self {
+            ping: p
+                .prep(
+                    format!("SELECT version FROM {g}.schema_migrations WHERE keyspace = ? LIMIT 1"),
+                    Read,
+                )
+                .await?,
+            tenant_insert: p
+                .prep(
+                    format!("INSERT INTO {g}.tenants (tenant, region, record) VALUES (?, ?, ?) IF NOT EXISTS"),
+                    Lwt,
+                )
+                .await?,
+            tenant_get: p
+                .prep(format!("SELECT record FROM {g}.tenants WHERE tenant = ?"), Read)
+                .await?,
+            tenant_get_serial: p
+                .prep(
+                    format!("SELECT region, record FROM {g}.tenants WHERE tenant = ?"),
+                    SerialRead,
+                )
+                .await?,
+            tenant_region: p
+                .prep(format!("SELECT region FROM {g}.tenants WHERE tenant = ?"), Read)
+                .await?,
+            tenant_list: p
+                .prep(format!("SELECT record FROM {g}.tenants"), Read)
+                .await?,
+            tenant_move: p
+                .prep(
+                    format!("UPDATE {g}.tenants SET region = ?, record = ? WHERE tenant = ? IF region = ?"),
+                    Lwt,
+                )
+                .await?,
+        })
+    }
+}
+
+/// Statements on one region keyspace.
+struct RegionStatements {
+    client_insert: PreparedStatement,
+    client_put: PreparedStatement,
+    client_get: PreparedStatement,
+    client_list: PreparedStatement,
+    clients_delete: PreparedStatement,
+    user_insert: PreparedStatement,
+    user_put: PreparedStatement,
+    user_get: PreparedStatement,
+    user_remove: PreparedStatement,
+    user_list: PreparedStatement,
+    users_delete: PreparedStatement,
+    email_claim: PreparedStatement,
+    email_put: PreparedStatement,
+    email_get: PreparedStatement,
+    email_get_serial: PreparedStatement,
+    email_delete: PreparedStatement,
+    session_put: PreparedStatement,
+    session_get: PreparedStatement,
+    session_delete: PreparedStatement,
+    code_put: PreparedStatement,
+    code_get: PreparedStatement,
+    code_get_serial: PreparedStatement,
+    code_take: PreparedStatement,
+    chain_get: PreparedStatement,
+    chain_get_serial: PreparedStatement,
+    chain_all: PreparedStatement,
+    chain_token_get: PreparedStatement,
+    chain_revoke: PreparedStatement,
+    chain_put: PreparedStatement,
+    chain_token_put: PreparedStatement,
+    chain_delete: PreparedStatement,
+    chain_index_put: PreparedStatement,
+    chain_index_list: PreparedStatement,
+    chain_index_delete: PreparedStatement,
+    key_put: PreparedStatement,
+    key_list: PreparedStatement,
+    keys_delete: PreparedStatement,
+    consent_put: PreparedStatement,
+    consent_get: PreparedStatement,
+    consent_list: PreparedStatement,
+    consents_delete: PreparedStatement,
+    deny_put: PreparedStatement,
+    deny_get: PreparedStatement,
+    deny_list: PreparedStatement,
+    deny_delete: PreparedStatement,
+    event_put: PreparedStatement,
+    event_day_put: PreparedStatement,
+    event_days: PreparedStatement,
+    events_of_day: PreparedStatement,
+    events_all_of_day: PreparedStatement,
+    events_delete: PreparedStatement,
+    event_days_delete: PreparedStatement,
+    /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.
+    chain_create: Batch,
+    /// `[UPDATE the state IF generation = ? AND revoked = null, the new token]`: one partition.
+    chain_rotate: Batch,
+}
+
+impl RegionStatements {
+    async fn prepare(p: &Preparer<'_>, k: &str) -> StoreResult<Self> {
+        use Kind::*;
+        let chain_create_state = p
+            .prep(
+                format!(
+                    "INSERT INTO {k}.chains (tenant, chain_id, generation, current_hash, rotated_at, expires_at, record) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?"
+                ),
+                Lwt,
+            )
+            .await?;
+        let chain_token_put = p
+            .prep(
+                format!(
+                    "INSERT INTO {k}.chains (tenant, chain_id, token_hash, token_generation) \
+                     VALUES (?, ?, ?, ?) USING TTL ?"
+                ),
+                Write,
+            )
+            .await?;
+        let chain_rotate_state = p
+            .prep(
+                format!(
+                    "UPDATE {k}.chains USING TTL ? SET generation = ?, current_hash = ?, rotated_at = ? \
+                     WHERE tenant = ? AND chain_id = ? IF generation = ? AND revoked = null"
+                ),
+                Lwt,
+            )
+            .await?;
+        let batch = |first: &PreparedStatement| {
+            // A logged batch on one partition runs as an unlogged one; conditional batches
+            // must stay in one partition, and these do.
+            let mut b = Batch::new(BatchType::Logged);
+            b.append_statement(first.clone());
+            b.append_statement(chain_token_put.clone());
+            b.set_execution_profile_handle(Some(p.profile.clone()));
+            b
+        };
+        let chain_create = batch(&chain_create_state);
+        let chain_rotate = batch(&chain_rotate_state);
+        let chain_cols = "generation, current_hash, rotated_at, expires_at, revoked, record";
+        Ok(Self {
+            client_insert: p
+                .prep(
+                    format!("INSERT INTO {k}.clients (tenant, client_id, record) VALUES (?, ?, ?) IF NOT EXISTS"),
+                    Lwt,
+                )
+                .await?,
+            client_put: p
+                .prep(
+                    format!("INSERT INTO {k}.clients (tenant, client_id, record) VALUES (?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            client_get: p
+                .prep(
+                    format!("SELECT record FROM {k}.clients WHERE tenant = ? AND client_id = ?"),
+                    Read,
+                )
+                .await?,
+            client_list: p
+                .prep(
+                    format!("SELECT client_id, record FROM {k}.clients WHERE tenant = ?"),
+                    Read,
+                )
+                .await?,
+            clients_delete: p
+                .prep(format!("DELETE FROM {k}.clients WHERE tenant = ?"), Write)
+                .await?,
+            user_insert: p
+                .prep(
+                    format!("INSERT INTO {k}.users (tenant, bucket, user_id, record) VALUES (?, ?, ?, ?) IF NOT EXISTS"),
+                    Lwt,
+                )
+                .await?,
+            user_put: p
+                .prep(
+                    format!("INSERT INTO {k}.users (tenant, bucket, user_id, record) VALUES (?, ?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            user_get: p
+                .prep(
+                    format!("SELECT record FROM {k}.users WHERE tenant = ? AND bucket = ? AND user_id = ?"),
+                    Read,
+                )
+                .await?,
+            user_remove: p
+                .prep(
+                    format!("DELETE FROM {k}.users WHERE tenant = ? AND bucket = ? AND user_id = ? IF EXISTS"),
+                    Lwt,
+                )
+                .await?,
+            user_list: p
+                .prep(
+                    format!("SELECT user_id, record FROM {k}.users WHERE tenant = ? AND bucket = ?"),
+                    Read,
+                )
+                .await?,
+            users_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.users WHERE tenant = ? AND bucket = ?"),
+                    Write,
+                )
+                .await?,
+            email_claim: p
+                .prep(
+                    format!("INSERT INTO {k}.user_emails (tenant, email, user_id) VALUES (?, ?, ?) IF NOT EXISTS"),
+                    Lwt,
+                )
+                .await?,
+            email_put: p
+                .prep(
+                    format!("INSERT INTO {k}.user_emails (tenant, email, user_id) VALUES (?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            email_get: p
+                .prep(
+                    format!("SELECT user_id FROM {k}.user_emails WHERE tenant = ? AND email = ?"),
+                    Read,
+                )
+                .await?,
+            email_get_serial: p
+                .prep(
+                    format!("SELECT user_id FROM {k}.user_emails WHERE tenant = ? AND email = ?"),
+                    SerialRead,
+                )
+                .await?,
+            email_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.user_emails WHERE tenant = ? AND email = ?"),
+                    Write,
+                )
+                .await?,
+            session_put: p
+                .prep(
+                    format!("INSERT INTO {k}.sessions (tenant, key, record) VALUES (?, ?, ?) USING TTL ?"),
+                    Write,
+                )
+                .await?,
+            session_get: p
+                .prep(
+                    format!("SELECT record FROM {k}.sessions WHERE tenant = ? AND key = ?"),
+                    Read,
+                )
+                .await?,
+            session_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.sessions WHERE tenant = ? AND key = ?"),
+                    Write,
+                )
+                .await?,
+            code_put: p
+                .prep(
+                    format!("INSERT INTO {k}.codes (tenant, key, record) VALUES (?, ?, ?) USING TTL ?"),
+                    Write,
+                )
+                .await?,
+            code_get: p
+                .prep(
+                    format!("SELECT record, taken_by FROM {k}.codes WHERE tenant = ? AND key = ?"),
+                    Read,
+                )
+                .await?,
+            code_get_serial: p
+                .prep(
+                    format!("SELECT record, taken_by FROM {k}.codes WHERE tenant = ? AND key = ?"),
+                    SerialRead,
+                )
+                .await?,
+            code_take: p
+                .prep(
+                    format!(
+                        "UPDATE {k}.codes USING TTL ? SET taken_by = ? WHERE tenant = ? AND key = ? \
+                         IF taken_by = null AND record = ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            chain_get: p
+                .prep(
+                    format!("SELECT {chain_cols} FROM {k}.chains WHERE tenant = ? AND chain_id = ? LIMIT 1"),
+                    Read,
+                )
+                .await?,
+            chain_get_serial: p
+                .prep(
+                    format!("SELECT {chain_cols} FROM {k}.chains WHERE tenant = ? AND chain_id = ? LIMIT 1"),
+                    SerialRead,
+                )
+                .await?,
+            chain_all: p
+                .prep(
+                    format!("SELECT token_hash, token_generation, {chain_cols} FROM {k}.chains WHERE tenant = ? AND chain_id = ?"),
+                    Read,
+                )
+                .await?,
+            chain_token_get: p
+                .prep(
+                    format!("SELECT token_generation FROM {k}.chains WHERE tenant = ? AND chain_id = ? AND token_hash = ?"),
+                    Read,
+                )
+                .await?,
+            chain_revoke: p
+                .prep(
+                    format!(
+                        "UPDATE {k}.chains USING TTL ? SET revoked = ? WHERE tenant = ? AND chain_id = ? \
+                         IF revoked = null AND expires_at = ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            chain_put: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.chains (tenant, chain_id, generation, current_hash, rotated_at, expires_at, revoked, record) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
+                    ),
+                    Write,
+                )
+                .await?,
+            chain_token_put,
+            chain_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.chains WHERE tenant = ? AND chain_id = ?"),
+                    Write,
+                )
+                .await?,
+            chain_index_put: p
+                .prep(
+                    format!("INSERT INTO {k}.chain_index (tenant, bucket, chain_id) VALUES (?, ?, ?) USING TTL ?"),
+                    Write,
+                )
+                .await?,
+            chain_index_list: p
+                .prep(
+                    format!("SELECT chain_id FROM {k}.chain_index WHERE tenant = ? AND bucket = ?"),
+                    Read,
+                )
+                .await?,
+            chain_index_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.chain_index WHERE tenant = ? AND bucket = ?"),
+                    Write,
+                )
+                .await?,
+            key_put: p
+                .prep(
+                    format!("INSERT INTO {k}.keys (tenant, kid, record) VALUES (?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            key_list: p
+                .prep(
+                    format!("SELECT kid, record FROM {k}.keys WHERE tenant = ?"),
+                    Read,
+                )
+                .await?,
+            keys_delete: p
+                .prep(format!("DELETE FROM {k}.keys WHERE tenant = ?"), Write)
+                .await?,
+            consent_put: p
+                .prep(
+                    format!("INSERT INTO {k}.consents (tenant, user_id, client_id, record) VALUES (?, ?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            consent_get: p
+                .prep(
+                    format!("SELECT record FROM {k}.consents WHERE tenant = ? AND user_id = ? AND client_id = ?"),
+                    Read,
+                )
+                .await?,
+            consent_list: p
+                .prep(
+                    format!("SELECT client_id, record FROM {k}.consents WHERE tenant = ? AND user_id = ?"),
+                    Read,
+                )
+                .await?,
+            consents_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.consents WHERE tenant = ? AND user_id = ?"),
+                    Write,
+                )
+                .await?,
+            deny_put: p
+                .prep(
+                    format!("INSERT INTO {k}.denied (tenant, bucket, jti, expires_at) VALUES (?, ?, ?, ?) USING TTL ?"),
+                    Write,
+                )
+                .await?,
+            deny_get: p
+                .prep(
+                    format!("SELECT expires_at FROM {k}.denied WHERE tenant = ? AND bucket = ? AND jti = ?"),
+                    Read,
+                )
+                .await?,
+            deny_list: p
+                .prep(
+                    format!("SELECT jti, expires_at FROM {k}.denied WHERE tenant = ? AND bucket = ?"),
+                    Read,
+                )
+                .await?,
+            deny_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.denied WHERE tenant = ? AND bucket = ?"),
+                    Write,
+                )
+                .await?,
+            event_put: p
+                .prep(
+                    format!("INSERT INTO {k}.events (tenant, day, at, id, record) VALUES (?, ?, ?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            event_day_put: p
+                .prep(
+                    format!("INSERT INTO {k}.event_days (tenant, day) VALUES (?, ?)"),
+                    Write,
+                )
+                .await?,
+            event_days: p
+                .prep(
+                    format!("SELECT day FROM {k}.event_days WHERE tenant = ?"),
+                    Read,
+                )
+                .await?,
+            events_of_day: p
+                .prep(
+                    format!("SELECT record FROM {k}.events WHERE tenant = ? AND day = ? LIMIT ?"),
+                    Read,
+                )
+                .await?,
+            events_all_of_day: p
+                .prep(
+                    format!("SELECT at, id, record FROM {k}.events WHERE tenant = ? AND day = ?"),
+                    Read,
+                )
+                .await?,
+            events_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.events WHERE tenant = ? AND day = ?"),
+                    Write,
+                )
+                .await?,
+            event_days_delete: p
+                .prep(format!("DELETE FROM {k}.event_days WHERE tenant = ?"), Write)
+                .await?,
+            chain_create,
+            chain_rotate,
+        })
+    }
+}
+
+/// A region this node serves: its keyspace and statements.
+struct Region {
+    name: String,
+    keyspace: String,
+    st: RegionStatements,
+}
+
+struct Inner {
+    session: CqlSession,
+    global_keyspace: String,
+    global: GlobalStatements,
+    regions: HashMap<String, Arc<Region>>,
+    /// tenant -> region. Entries live a few seconds: after a move, other nodes follow
+    /// within [`DIRECTORY_TTL`].
+    directory: moka::sync::Cache<TenantId, String>,
+}
+
+/// A handle to the ScyllaDB store; cheap to clone (one shared session inside).
+#[derive(Clone)]
+pub struct ScyllaStore {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for ScyllaStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut regions: Vec<_> = self
+            .inner
+            .regions
+            .values()
+            .map(|r| (r.name.as_str(), r.keyspace.as_str()))
+            .collect();
+        regions.sort();
+        f.debug_struct("ScyllaStore")
+            .field("keyspace", &self.inner.global_keyspace)
+            .field("regions", &regions)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The chain's state columns, as `chain_get` selects them.
+type ChainRow = (
+    Option<i64>,
+    Option<Vec<u8>>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<Vec<u8>>,
+);
+
+/// A row of `chain_all`: one token, with the chain's (static) state repeated.
+type ChainTokenRow = (
+    Vec<u8>,
+    Option<i64>,
+    Option<i64>,
+    Option<Vec<u8>>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<Vec<u8>>,
+);
+
+/// The chain a row of its state describes: the immutable record, with the columns
+/// that rotations and revocations change laid over it.
+fn chain_from_row(row: ChainRow) -> StoreResult<Option<Chain>> {
+    let (generation, hash, rotated_at, _expires_at, revoked, record) = row;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let mut c: Chain = decode(&record)?;
+    if let Some(g) = generation {
+        c.generation = uint(g)?;
+    }
+    if let Some(h) = hash {
+        c.current_hash = hash32(&h)?;
+    }
+    if let Some(r) = rotated_at {
+        c.rotated_at = uint(r)?;
+    }
+    c.revoked = revoked.as_deref().map(parse_reason).transpose()?;
+    Ok(Some(c))
+}
+
+impl ScyllaStore {
+    /// Connects to the cluster, checks that `tollgate migrate` has brought every keyspace
+    /// to this binary's schema, and prepares every statement once per region keyspace.
+    pub async fn connect(cfg: &ScyllaConfig) -> StoreResult<ScyllaStore> {
+        let plan = Plan::new(cfg)?;
+        let session = open_session(cfg, &plan).await?;
+        check_schema(&session, &plan).await?;
+        let serial_read_consistency = serial_read(plan.serial);
+        let global = GlobalStatements::prepare(
+            &Preparer {
+                session: &session,
+                profile: plan.profile(cfg.local_dc.as_deref(), SerialConsistency::Serial),
+                serial_read: Consistency::Serial,
+            },
+            &plan.global,
+        )
+        .await?;
+        let mut regions = HashMap::new();
+        for r in &plan.regions {
+            let p = Preparer {
+                session: &session,
+                profile: plan.profile(r.prefer_dc.as_deref(), plan.serial),
+                serial_read: serial_read_consistency,
+            };
+            let st = RegionStatements::prepare(&p, &r.keyspace).await?;
+            regions.insert(
+                r.name.clone(),
+                Arc::new(Region {
+                    name: r.name.clone(),
+                    keyspace: r.keyspace.clone(),
+                    st,
+                }),
+            );
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                session,
+                global_keyspace: plan.global.clone(),
+                global,
+                regions,
+                directory: moka::sync::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(DIRECTORY_TTL)
+                    .build(),
+            }),
+        })
+    }
+
+    fn session(&self) -> &CqlSession {
+        &self.inner.session
+    }
+
+    /// A region this node serves, by name.
+    fn region(&self, name: &str) -> StoreResult<&Arc<Region>> {
+        self.inner.regions.get(name).ok_or_else(|| {
+            StoreError::Unavailable(format!(
+                "region `{name}` is not served here: it has no keyspace in this node's configuration"
+            ))
+        })
+    }
+
+    /// The region holding a tenant's data. A tenant missing from the directory is in the
+    /// default region (where data written before regions existed lives); the engine
+    /// refuses unknown tenants before it gets here.
+    async fn region_of(&self, tenant: &TenantId) -> StoreResult<Arc<Region>> {
+        let name = match self.inner.directory.get(tenant) {
+            Some(name) => name,
+            None => {
+                let row: Option<(Option<String>,)> = self
+                    .one(&self.inner.global.tenant_region, (tenant.as_str(),))
+                    .await?;
+                match row.and_then(|(r,)| r) {
+                    Some(name) => {
+                        self.inner.directory.insert(tenant.clone(), name.clone());
+                        name
+                    }
+                    None => DEFAULT_REGION.to_owned(),
+                }
+            }
+        };
+        self.region(&name).cloned().map_err(|_| {
+            StoreError::Unavailable(format!(
+                "tenant {tenant} is in region `{name}`, which this node does not serve"
+            ))
+        })
+    }
+
+    async fn exec(
+        &self,
+        st: &PreparedStatement,
+        values: impl SerializeRow,
+    ) -> StoreResult<QueryResult> {
+        self.session()
+            .execute_unpaged(st, values)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn write(&self, st: &PreparedStatement, values: impl SerializeRow) -> StoreResult<()> {
+        self.exec(st, values).await.map(drop)
+    }
+
+    /// Runs a lightweight transaction; whether it applied.
+    async fn lwt(&self, st: &PreparedStatement, values: impl SerializeRow) -> StoreResult<bool> {
+        applied(self.exec(st, values).await?)
+    }
+
+    async fn lwt_batch(&self, batch: &Batch, values: impl BatchValues) -> StoreResult<bool> {
+        applied(
+            self.session()
+                .batch(batch, values)
+                .await
+                .map_err(unavailable)?,
+        )
+    }
+
+    /// The first row of a single-partition read.
+    async fn one<R>(
+        &self,
+        st: &PreparedStatement,
+        values: impl SerializeRow,
+    ) -> StoreResult<Option<R>>
+    where
+        R: for<'f, 'm> DeserializeRow<'f, 'm>,
+    {
+        let rows = self
+            .exec(st, values)
+            .await?
+            .into_rows_result()
+            .map_err(corrupt)?;
+        rows.maybe_first_row::<R>().map_err(corrupt)
+    }
+
+    /// Every row, page by page.
+    async fn all<R>(&self, st: &PreparedStatement, values: impl SerializeRow) -> StoreResult<Vec<R>>
+    where
+        R: for<'f, 'm> DeserializeRow<'f, 'm>,
+    {
+        let pager = self
+            .session()
+            .execute_iter(st.clone(), values)
+            .await
+            .map_err(unavailable)?;
+        pager
+            .rows_stream::<R>()
+            .map_err(corrupt)?
+            .map_err(next_row_error)
+            .try_collect()
+            .await
+    }
+
+    /// Runs `f` on every row, page by page, a few rows at a time (tenant moves).
+    async fn each<R, F, Fut>(
+        &self,
+        st: &PreparedStatement,
+        values: impl SerializeRow,
+        f: F,
+    ) -> StoreResult<()>
+    where
+        R: for<'f, 'm> DeserializeRow<'f, 'm>,
+        F: FnMut(R) -> Fut,
+        Fut: Future<Output = StoreResult<()>>,
+    {
+        let pager = self
+            .session()
+            .execute_iter(st.clone(), values)
+            .await
+            .map_err(unavailable)?;
+        pager
+            .rows_stream::<R>()
+            .map_err(corrupt)?
+            .map_err(next_row_error)
+            .try_for_each_concurrent(MOVE_CONCURRENCY, f)
+            .await
+    }
+
+    /// One user of an import: whether it was created.
+    async fn import_user(&self, user: &User, fresh: bool) -> StoreResult<bool> {
+        if !fresh {
+            return Ok(false);
+        }
+        match self.create_user(user).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn read_chain(
+        &self,
+        region: &Region,
+        tenant: &TenantId,
+        id: &ChainId,
+        serial: bool,
+    ) -> StoreResult<Option<Chain>> {
+        let st = if serial {
+            &region.st.chain_get_serial
+        } else {
+            &region.st.chain_get
+        };
+        match self
+            .one::<ChainRow>(st, (tenant.as_str(), id.as_str()))
+            .await?
+        {
+            Some(row) => chain_from_row(row),
+            None => Ok(None),
+        }
+    }
+
+    /// Copies a tenant's long-lived data from one region keyspace to another. Upserts
+    /// only, so an interrupted copy can simply run again.
+    async fn copy_tenant(&self, from: &Region, to: &Region, tenant: &TenantId) -> StoreResult<()> {
+        let t = tenant.as_str();
+        let (f, n) = (&from.st, &to.st);
+        self.each(&f.client_list, (t,), |(id, rec): (String, Vec<u8>)| async move {
+            self.write(&n.client_put, (t, id, rec)).await
+        })
+        .await?;
+        self.each(&f.key_list, (t,), |(kid, rec): (String, Vec<u8>)| async move {
+            self.write(&n.key_put, (t, kid, rec)).await
+        })
+        .await?;
+        for b in 0..BUCKETS {
+            self.each(
+                &f.user_list,
+                (t, b),
+                |(id, rec): (String, Vec<u8>)| async move {
+                    let user: User = decode(&rec)?;
+                    let owner: Option<(Option<String>,)> =
+                        self.one(&f.email_get, (t, user.email.as_str())).await?;
+                    // A user row whose email claim is not its own lost a sign-up race (or its
+                    // claim never landed): it is invisible, and stays behind.
+                    if owner.and_then(|(o,)| o).as_deref() != Some(id.as_str()) {
+                        return Ok(());
+                    }
+                    self.write(&n.user_put, (t, b, id.as_str(), &rec)).await?;
+                    self.write(&n.email_put, (t, user.email.as_str(), id.as_str()))
+                        .await?;
+                    let id = id.as_str();
+                    self.each(
+                        &f.consent_list,
+                        (t, id),
+                        |(client, rec): (String, Vec<u8>)| async move {
+                            self.write(&n.consent_put, (t, id, client, rec)).await
+                        },
+                    )
+                    .await
+                },
+            )
+            .await?;
+            self.each(&f.chain_index_list, (t, b), |(id,): (String,)| async move {
+                self.copy_chain(from, to, tenant, b, &id).await
+            })
+            .await?;
+            self.each(
+                &f.deny_list,
+                (t, b),
+                |(jti, exp): (String, i64)| async move {
+                    match ttl_until(uint(exp)?) {
+                        Some(ttl) => self.write(&n.deny_put, (t, b, jti, exp, ttl)).await,
+                        None => Ok(()),
+                    }
+                },
+            )
+            .await?;
+        }
+        self.each(&f.event_days, (t,), |(d,): (i32,)| async move {
+            self.write(&n.event_day_put, (t, d)).await?;
+            self.each(
+                &f.events_all_of_day,
+                (t, d),
+                |(at, id, rec): (i64, String, Vec<u8>)| async move {
+                    self.write(&n.event_put, (t, d, at, id, rec)).await
+                },
+            )
+            .await
+        })
+        .await
+    }
+
+    async fn copy_chain(
+        &self,
+        from: &Region,
+        to: &Region,
+        tenant: &TenantId,
+        b: i32,
+        id: &str,
+    ) -> StoreResult<()> {
+        let t = tenant.as_str();
+        let rows: Vec<ChainTokenRow> = self.all(&from.st.chain_all, (t, id)).await?;
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let (_, _, generation, hash, rotated_at, expires_at, revoked, record) = first.clone();
+        let (Some(expires_at), Some(record)) = (expires_at, record) else {
+            return Ok(());
+        };
+        let Some(ttl) = ttl_until(uint(expires_at)?) else {
+            return Ok(());
+        };
+        let n = &to.st;
+        self.write(&n.chain_index_put, (t, b, id, ttl)).await?;
+        self.write(
+            &n.chain_put,
+            (
+                t, id, generation, hash, rotated_at, expires_at, revoked, record, ttl,
+            ),
+        )
+        .await?;
+        for (token, token_generation, ..) in rows {
+            self.write(&n.chain_token_put, (t, id, token, token_generation, ttl))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a tenant's data from a region keyspace (all but sessions and codes, which
+    /// cannot be listed by tenant and expire by themselves).
+    async fn purge_tenant(&self, from: &Region, tenant: &TenantId) -> StoreResult<()> {
+        let t = tenant.as_str();
+        let f = &from.st;
+        self.write(&f.clients_delete, (t,)).await?;
+        self.write(&f.keys_delete, (t,)).await?;
+        for b in 0..BUCKETS {
+            self.each(
+                &f.user_list,
+                (t, b),
+                |(id, rec): (String, Vec<u8>)| async move {
+                    let user: User = decode(&rec)?;
+                    self.write(&f.email_delete, (t, user.email.as_str()))
+                        .await?;
+                    self.write(&f.consents_delete, (t, id)).await
+                },
+            )
+            .await?;
+            self.write(&f.users_delete, (t, b)).await?;
+            self.each(&f.chain_index_list, (t, b), |(id,): (String,)| async move {
+                self.write(&f.chain_delete, (t, id)).await
+            })
+            .await?;
+            self.write(&f.chain_index_delete, (t, b)).await?;
+            self.write(&f.deny_delete, (t, b)).await?;
+        }
+        self.each(&f.event_days, (t,), |(d,): (i32,)| async move {
+            self.write(&f.events_delete, (t, d)).await
+        })
+        .await?;
+        self.write(&f.event_days_delete, (t,)).await
+    }
+}
+
+/// Whether a table exists (the migration ledger, before the first migration).
+async fn table_exists(session: &CqlSession, keyspace: &str, table: &str) -> StoreResult<bool> {
+    let r = session
+        .query_unpaged(
+            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
+            (keyspace, table),
+        )
+        .await
+        .map_err(unavailable)?
+        .into_rows_result()
+        .map_err(corrupt)?;
+    Ok(r.rows_num() > 0)
+}
+
+/// version -> checksum of the migrations recorded for a keyspace.
+async fn recorded(
+    session: &CqlSession,
+    plan: &Plan,
+    keyspace: &str,
+) -> StoreResult<HashMap<i32, String>> {
+    if !table_exists(session, &plan.global, "schema_migrations").await? {
+        return Ok(HashMap::new());
+    }
+    let r = session
+        .query_unpaged(
+            format!(
+                "SELECT version, checksum FROM {}.schema_migrations WHERE keyspace = ?",
+                plan.global
+            ),
+            (keyspace,),
+        )
+        .await
+        .map_err(unavailable)?
+        .into_rows_result()
+        .map_err(corrupt)?;
+    let rows = r.rows::<(i32, Option<String>)>().map_err(corrupt)?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (v, sum) = row.map_err(corrupt)?;
+        out.insert(v, sum.unwrap_or_default());
+    }
+    Ok(out)
+}
+
+async fn check_schema(session: &CqlSession, plan: &Plan) -> StoreResult<()> {
+    for (keyspace, _, scope) in plan.targets() {
+        let done = recorded(session, plan, keyspace).await?;
+        if let Some(m) = MIGRATIONS
+            .iter()
+            .find(|m| m.scope == scope && !done.contains_key(&m.version))
+        {
+            tracing::error!(
+                keyspace,
+                migration = m.name,
+                "ScyllaDB schema is behind this binary"
+            );
+            return Err(StoreError::Unavailable(SCHEMA_OUTDATED.into()));
+        }
+    }
+    Ok(())
+}
+
+/// Applies the migrations in `schema/` that are not yet recorded: the global ones to the
+/// global keyspace, the region ones to every configured region's keyspace. Statements are
+/// idempotent (`IF NOT EXISTS`), each migration is recorded with its checksum once all its
+/// statements succeeded and the cluster agrees on the schema, and a migration whose text
+/// changed after it was applied is an error. Returns `keyspace/migration` for each one
+/// applied (empty: the schema is up to date).
+pub async fn migrate(cfg: &ScyllaConfig) -> StoreResult<Vec<String>> {
+    let plan = Plan::new(cfg)?;
+    let session = open_session(cfg, &plan).await?;
+    let mut applied_now = Vec::new();
+    for (keyspace, replication, scope) in plan.targets() {
+        let done = recorded(&session, &plan, keyspace).await?;
+        for m in MIGRATIONS.iter().filter(|m| m.scope == scope) {
+            let checksum = m.checksum();
+            if let Some(recorded_sum) = done.get(&m.version) {
+                if *recorded_sum != checksum {
+                    return Err(StoreError::Unavailable(format!(
+                        "migration {} was changed after it was applied to {keyspace}: add a new migration instead",
+                        m.name
+                    )));
+                }
+                continue;
+            }
+            for cql in m.statements(keyspace, replication) {
+                let mut st = Statement::new(cql);
+                // DDL waits for the cluster's schema changes, far longer than a request.
+                st.set_request_timeout(Some(Duration::from_secs(120)));
+                session.query_unpaged(st, ()).await.map_err(|e| {
+                    StoreError::Unavailable(short(format!(
+                        "migration {} on {keyspace} failed: {e}",
+                        m.name
+                    )))
+                })?;
+            }
+            session.await_schema_agreement().await.map_err(|e| {
+                StoreError::Unavailable(short(format!(
+                    "the cluster did not agree on the schema after {}: {e}",
+                    m.name
+                )))
+            })?;
+            session
+                .query_unpaged(
+                    format!(
+                        "INSERT INTO {}.schema_migrations (keyspace, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)",
+                        plan.global
+                    ),
+                    (
+                        keyspace,
+                        m.version,
+                        m.name,
+                        checksum.as_str(),
+                        CqlTimestamp(int(SystemClock.now_millis())),
+                    ),
+                )
+                .await
+                .map_err(unavailable)?;
+            tracing::info!(keyspace, migration = m.name, "applied migration");
+            applied_now.push(format!("{keyspace}/{}", m.name));
+        }
+    }
+    Ok(applied_now)
+}
+
+#[async_trait]
+impl TenantStore for ScyllaStore {
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let g = &self.inner.global;
+        let values = (tenant.id.as_str(), tenant.region.as_str(), encode(tenant));
+        if !self.lwt(&g.tenant_insert, values).await? {
+            return Err(StoreError::Conflict);
+        }
+        self.inner
+            .directory
+            .insert(tenant.id.clone(), tenant.region.clone());
+        Ok(())
+    }
+
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(&self.inner.global.tenant_get, (id.as_str(),))
+            .await?;
+        let Some(record) = row.and_then(|(r,)| r) else {
+            return Ok(None);
+        };
+        let t: Tenant = decode(&record)?;
+        self.inner.directory.insert(t.id.clone(), t.region.clone());
+        Ok(Some(t))
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let rows: Vec<(Option<Vec<u8>>,)> = self.all(&self.inner.global.tenant_list, ()).await?;
+        rows.into_iter()
+            .filter_map(|(r,)| r)
+            .map(|r| decode(&r))
+            .collect()
+    }
+
+    /// Copies the tenant's clients, keys, users (with their email claims and consents),
+    /// refresh chains (with every token row), denied tokens and audit events to the new
+    /// region's keyspace, then points the directory there, then deletes them from the old
+    /// keyspace. Sessions and codes are not moved (they cannot be listed by tenant and
+    /// are short-lived): the tenant's users are signed out, and those rows expire in the
+    /// old region by TTL. Writes that other nodes make to the old region while the move
+    /// runs, or until their directory cache expires, are lost: move tenants when idle.
+    /// Moving a tenant to the region it is in deletes what an interrupted move left in
+    /// the other regions.
+    async fn move_tenant(&self, id: &TenantId, region: &str) -> StoreResult<Option<Tenant>> {
+        let g = &self.inner.global;
+        let row: Option<(Option<String>, Option<Vec<u8>>)> =
+            self.one(&g.tenant_get_serial, (id.as_str(),)).await?;
+        let Some((current, Some(record))) = row else {
+            return Ok(None);
+        };
+        let mut tenant: Tenant = decode(&record)?;
+        let current = current.unwrap_or_else(|| tenant.region.clone());
+        let to = self.region(region)?.clone();
+        if current == region {
+            for other in self.inner.regions.values().filter(|r| r.name != region) {
+                self.purge_tenant(other, id).await?;
+            }
+            self.inner.directory.insert(id.clone(), current);
+            return Ok(Some(tenant));
+        }
+        let from = self.region(&current)?.clone();
+        tracing::info!(tenant = %id, from = %current, to = %region, "moving tenant: copying its data");
+        self.copy_tenant(&from, &to, id).await?;
+        tenant.region = region.to_owned();
+        let values = (region, encode(&tenant), id.as_str(), current.as_str());
+        if !self.lwt(&g.tenant_move, values).await? {
+            // Another move or a deletion came first; what was copied stays unreferenced.
+            return Err(StoreError::Conflict);
+        }
+        self.inner.directory.insert(id.clone(), region.to_owned());
+        tracing::info!(tenant = %id, from = %current, to = %region, "tenant moved: deleting its data from the old region");
+        self.purge_tenant(&from, id).await.map_err(|e| {
+            StoreError::Unavailable(format!(
+                "tenant {id} moved to `{region}`, but deleting its data from `{current}` failed ({e}); moving it to `{region}` again finishes the deletion"
+            ))
+        })?;
+        Ok(Some(tenant))
+    }
+}
+
+#[async_trait]
+impl ClientStore for ScyllaStore {
+    async fn create_client(&self, client: &Client) -> StoreResult<()> {
+        let r = self.region_of(&client.tenant).await?;
+        let values = (client.tenant.as_str(), client.id.as_str(), encode(client));
+        if self.lwt(&r.st.client_insert, values).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    async fn get_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<Option<Client>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(&r.st.client_get, (tenant.as_str(), id.as_str()))
+            .await?;
+        row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
+    }
+
+    async fn list_clients(&self, tenant: &TenantId) -> StoreResult<Vec<Client>> {
+        let r = self.region_of(tenant).await?;
+        let rows: Vec<(String, Option<Vec<u8>>)> =
+            self.all(&r.st.client_list, (tenant.as_str(),)).await?;
+        rows.into_iter()
+            .filter_map(|(_, r)| r)
+            .map(|r| decode(&r))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl UserStore for ScyllaStore {
+    /// Inserts the user row (`IF NOT EXISTS` on the id), then claims the email
+    /// (`IF NOT EXISTS`); a lost claim removes the user row again. A user row without
+    /// its claim is unreachable, so a crash between the two leaves nothing visible.
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let r = self.region_of(&user.tenant).await?;
+        let (t, id, email) = (user.tenant.as_str(), user.id.as_str(), user.email.as_str());
+        let b = bucket(id);
+        if !self
+            .lwt(&r.st.user_insert, (t, b, id, encode(user)))
+            .await?
+        {
+            return Err(StoreError::Conflict);
+        }
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            match self.lwt(&r.st.email_claim, (t, email, id)).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => break,
+                Err(e) => {
+                    // Unknown outcome: a serial read settles the round and tells.
+                    let owner: Option<(Option<String>,)> =
+                        match self.one(&r.st.email_get_serial, (t, email)).await {
+                            Ok(o) => o,
+                            Err(_) => {
+                                last_error = Some(e);
+                                break;
+                            }
+                        };
+                    match owner.and_then(|(o,)| o) {
+                        Some(o) if o == id => return Ok(()),
+                        Some(_) => break,
+                        None => last_error = Some(e),
+                    }
+                }
+            }
+        }
+        if let Err(e) = self.lwt(&r.st.user_remove, (t, b, id)).await {
+            tracing::warn!(error = %e, "could not remove the user row of a failed sign-up; it is unreachable");
+        }
+        Err(last_error.unwrap_or(StoreError::Conflict))
+    }
+
+    async fn create_users(&self, users: &[User]) -> StoreResult<Vec<bool>> {
+        // Within one import the first of two users with one email (or id) wins, as if
+        // they were created in order; the rest run concurrently.
+        let (mut emails, mut ids) = (HashSet::new(), HashSet::new());
+        let fresh: Vec<bool> = users
+            .iter()
+            .map(|u| {
+                let e = emails.insert((u.tenant.clone(), u.email.clone()));
+                let i = ids.insert((u.tenant.clone(), u.id.clone()));
+                e && i
+            })
+            .collect();
+        let imports: Vec<_> = users
+            .iter()
+            .zip(fresh)
+            .map(|(u, fresh)| self.import_user(u, fresh))
+            .collect();
+        futures::stream::iter(imports)
+            .buffered(16)
+            .try_collect()
+            .await
+    }
+
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(
+                &r.st.user_get,
+                (tenant.as_str(), bucket(id.as_str()), id.as_str()),
+            )
+            .await?;
+        row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
+    }
+
+    async fn find_user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+    ) -> StoreResult<Option<User>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<String>,)> = self
+            .one(&r.st.email_get, (tenant.as_str(), email.as_str()))
+            .await?;
+        match row.and_then(|(id,)| id) {
+            Some(id) => self.get_user(tenant, &UserId::from_stored(id)).await,
+            None => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for ScyllaStore {
+    async fn put_session(&self, session: &Session) -> StoreResult<()> {
+        // Already expired: nothing to keep (a sweep would remove it at once).
+        let Some(ttl) = ttl_until(session.expires_at) else {
+            return Ok(());
+        };
+        let r = self.region_of(&session.tenant).await?;
+        let values = (
+            session.tenant.as_str(),
+            &session.key.0[..],
+            encode(session),
+            ttl,
+        );
+        self.write(&r.st.session_put, values).await
+    }
+
+    async fn get_session(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Session>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(&r.st.session_get, (tenant.as_str(), &key.0[..]))
+            .await?;
+        row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
+    }
+
+    async fn delete_session(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+    ) -> StoreResult<Option<Session>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(&r.st.session_get, (tenant.as_str(), &key.0[..]))
+            .await?;
+        let Some(record) = row.and_then(|(r,)| r) else {
+            return Ok(None);
+        };
+        self.write(&r.st.session_delete, (tenant.as_str(), &key.0[..]))
+            .await?;
+        decode(&record).map(Some)
+    }
+}
+
+#[async_trait]
+impl CodeStore for ScyllaStore {
+    async fn put_code(&self, code: &AuthCode) -> StoreResult<()> {
+        let Some(ttl) = ttl_until(code.expires_at) else {
+            return Ok(());
+        };
+        let r = self.region_of(&code.tenant).await?;
+        let values = (code.tenant.as_str(), &code.key.0[..], encode(code), ttl);
+        self.write(&r.st.code_put, values).await
+    }
+
+    /// Marks the code taken with a random taker id (`IF taken_by = null`) rather than
+    /// deleting it: after a timeout, a serial read tells whether this caller took it.
+    /// A taken code stays, unusable, until its TTL ends.
+    async fn take_code(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<AuthCode>> {
+        let r = self.region_of(tenant).await?;
+        let (t, k) = (tenant.as_str(), &key.0[..]);
+        let row: Option<(Option<Vec<u8>>, Option<String>)> =
+            self.one(&r.st.code_get, (t, k)).await?;
+        let Some((Some(record), None)) = row else {
+            return Ok(None);
+        };
+        let code: AuthCode = decode(&record)?;
+        let me = random_token::<12>();
+        let ttl = ttl_until(code.expires_at).unwrap_or(1);
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            match self
+                .lwt(&r.st.code_take, (ttl, me.as_str(), t, k, &record))
+                .await
+            {
+                Ok(taken) => return Ok(taken.then_some(code)),
+                Err(e) => {
+                    let row: Option<(Option<Vec<u8>>, Option<String>)> =
+                        match self.one(&r.st.code_get_serial, (t, k)).await {
+                            Ok(row) => row,
+                            Err(_) => return Err(e),
+                        };
+                    match row {
+                        Some((Some(_), Some(taker))) if taker == me => return Ok(Some(code)),
+                        Some((Some(_), None)) => last_error = Some(e),
+                        _ => return Ok(None),
+                    }
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("code redemption did not complete")))
+    }
+}
+
+#[async_trait]
+impl ChainStore for ScyllaStore {
+    async fn create_chain(&self, chain: &Chain) -> StoreResult<()> {
+        let Some(ttl) = ttl_until(chain.expires_at) else {
+            return Ok(());
+        };
+        let r = self.region_of(&chain.tenant).await?;
+        let (t, id) = (chain.tenant.as_str(), chain.id.as_str());
+        // The index first: an entry without its chain is harmless, a chain a move cannot
+        // find is not.
+        self.write(&r.st.chain_index_put, (t, bucket(id), id, ttl))
+            .await?;
+        let hash = &chain.current_hash.0[..];
+        let generation = int(chain.generation);
+        let values = (
+            (
+                t,
+                id,
+                generation,
+                hash,
+                int(chain.rotated_at),
+                int(chain.expires_at),
+                encode(chain),
+                ttl,
+            ),
+            (t, id, hash, generation, ttl),
+        );
+        if self.lwt_batch(&r.st.chain_create, values).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    async fn get_chain(&self, tenant: &TenantId, id: &ChainId) -> StoreResult<Option<Chain>> {
+        let r = self.region_of(tenant).await?;
+        self.read_chain(&r, tenant, id, false).await
+    }
+
+    async fn token_generation(
+        &self,
+        tenant: &TenantId,
+        chain: &ChainId,
+        hash: &Hash32,
+    ) -> StoreResult<Option<u64>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<i64>,)> = self
+            .one(
+                &r.st.chain_token_get,
+                (tenant.as_str(), chain.as_str(), &hash.0[..]),
+            )
+            .await?;
+        row.and_then(|(g,)| g).map(uint).transpose()
+    }
+
+    /// A plain read first answers Missing and Stale without Paxos (generations only grow,
+    /// and revocation is final); otherwise the conditional batch decides. When it does
+    /// not apply or its outcome is unknown, a serial read says what the chain is now.
+    async fn rotate_chain(
+        &self,
+        tenant: &TenantId,
+        id: &ChainId,
+        expected_generation: u64,
+        new_hash: Hash32,
+        now: UnixTime,
+    ) -> StoreResult<Rotation> {
+        let r = self.region_of(tenant).await?;
+        let Some(chain) = self.read_chain(&r, tenant, id, false).await? else {
+            return Ok(Rotation::Missing);
+        };
+        if chain.generation != expected_generation || chain.revoked.is_some() {
+            return Ok(Rotation::Stale(chain));
+        }
+        let next = expected_generation + 1;
+        let ttl = ttl_until(chain.expires_at).unwrap_or(1);
+        let (t, cid, h) = (tenant.as_str(), id.as_str(), &new_hash.0[..]);
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            let values = (
+                (
+                    ttl,
+                    int(next),
+                    h,
+                    int(now),
+                    t,
+                    cid,
+                    int(expected_generation),
+                ),
+                (t, cid, h, int(next), ttl),
+            );
+            let outcome = self.lwt_batch(&r.st.chain_rotate, values).await;
+            if let Ok(true) = outcome {
+                return Ok(Rotation::Rotated(Chain {
+                    generation: next,
+                    current_hash: new_hash,
+                    rotated_at: now,
+                    ..chain
+                }));
+            }
+            let state = match self.read_chain(&r, tenant, id, true).await {
+                Ok(s) => s,
+                Err(e) => return Err(outcome.err().unwrap_or(e)),
+            };
+            match state {
+                None => return Ok(Rotation::Missing),
+                // This caller's rotation landed although its answer was lost.
+                Some(s) if s.generation == next && s.current_hash == new_hash => {
+                    return Ok(Rotation::Rotated(s));
+                }
+                Some(s) if s.generation != expected_generation || s.revoked.is_some() => {
+                    return Ok(Rotation::Stale(s));
+                }
+                Some(_) => last_error = outcome.err(),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("refresh rotation did not complete")))
+    }
+
+    async fn revoke_chain(
+        &self,
+        tenant: &TenantId,
+        id: &ChainId,
+        reason: RevokeReason,
+    ) -> StoreResult<Option<Chain>> {
+        let r = self.region_of(tenant).await?;
+        let Some(chain) = self.read_chain(&r, tenant, id, false).await? else {
+            return Ok(None);
+        };
+        if chain.revoked.is_some() {
+            return Ok(Some(chain));
+        }
+        let ttl = ttl_until(chain.expires_at).unwrap_or(1);
+        let (t, cid) = (tenant.as_str(), id.as_str());
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            // `expires_at = ?` never changes: it only makes sure the chain still exists.
+            let values = (ttl, reason_str(reason), t, cid, int(chain.expires_at));
+            let outcome = self.lwt(&r.st.chain_revoke, values).await;
+            let serial = !matches!(outcome, Ok(true));
+            let state = match self.read_chain(&r, tenant, id, serial).await {
+                Ok(s) => s,
+                Err(e) => return Err(outcome.err().unwrap_or(e)),
+            };
+            match state {
+                None if outcome == Ok(true) => {
+                    return Ok(Some(Chain {
+                        revoked: Some(reason),
+                        ..chain
+                    }));
+                }
+                None => return Ok(None),
+                Some(s) if s.revoked.is_some() => return Ok(Some(s)),
+                Some(_) => last_error = outcome.err(),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("revocation did not complete")))
+    }
+}
+
+#[async_trait]
+impl KeyStore for ScyllaStore {
+    /// One batch on the tenant's key-ring partition: applied atomically.
+    async fn put_keys(&self, keys: &[StoredKey]) -> StoreResult<()> {
+        let mut by_tenant: BTreeMap<&TenantId, Vec<&StoredKey>> = BTreeMap::new();
+        for k in keys {
+            by_tenant.entry(&k.tenant).or_default().push(k);
+        }
+        for (tenant, keys) in by_tenant {
+            let r = self.region_of(tenant).await?;
+            let mut batch = Batch::new(BatchType::Unlogged);
+            for _ in &keys {
+                batch.append_statement(r.st.key_put.clone());
+            }
+            if let Some(p) = r.st.key_put.get_execution_profile_handle() {
+                batch.set_execution_profile_handle(Some(p.clone()));
+            }
+            batch.set_is_idempotent(true);
+            let values: Vec<(&str, &str, Vec<u8>)> = keys
+                .iter()
+                .map(|k| (tenant.as_str(), k.kid.as_str(), encode(*k)))
+                .collect();
+            self.session()
+                .batch(&batch, values)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    async fn list_keys(&self, tenant: &TenantId) -> StoreResult<Vec<StoredKey>> {
+        let r = self.region_of(tenant).await?;
+        let rows: Vec<(String, Option<Vec<u8>>)> =
+            self.all(&r.st.key_list, (tenant.as_str(),)).await?;
+        rows.into_iter()
+            .filter_map(|(_, r)| r)
+            .map(|r| decode(&r))
+            .collect()
+    }
+}
+
+#[async_trait]
+impl ConsentStore for ScyllaStore {
+    async fn put_consent(&self, consent: &Consent) -> StoreResult<()> {
+        let r = self.region_of(&consent.tenant).await?;
+        let values = (
+            consent.tenant.as_str(),
+            consent.user_id.as_str(),
+            consent.client_id.as_str(),
+            encode(consent),
+        );
+        self.write(&r.st.consent_put, values).await
+    }
+
+    async fn get_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+    ) -> StoreResult<Option<Consent>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(
+                &r.st.consent_get,
+                (tenant.as_str(), user.as_str(), client.as_str()),
+            )
+            .await?;
+        row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
+    }
+}
+
+#[async_trait]
+impl DenyListStore for ScyllaStore {
+    async fn deny_token(
+        &self,
+        tenant: &TenantId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        let Some(ttl) = ttl_until(expires_at) else {
+            return Ok(());
+        };
+        let r = self.region_of(tenant).await?;
+        let values = (tenant.as_str(), bucket(jti), jti, int(expires_at), ttl);
+        self.write(&r.st.deny_put, values).await
+    }
+
+    async fn is_token_denied(&self, tenant: &TenantId, jti: &str) -> StoreResult<bool> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<i64>,)> = self
+            .one(&r.st.deny_get, (tenant.as_str(), bucket(jti), jti))
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+#[async_trait]
+impl EventStore for ScyllaStore {
+    async fn append_events(&self, events: &[Event]) -> StoreResult<()> {
+        let mut regions: HashMap<&TenantId, Arc<Region>> = HashMap::new();
+        let mut days = BTreeSet::new();
+        for e in events {
+            if !regions.contains_key(&e.tenant) {
+                regions.insert(&e.tenant, self.region_of(&e.tenant).await?);
+            }
+            days.insert((&e.tenant, day(e.at_ms)));
+        }
+        // The day index first: an event on an unindexed day would never be read back.
+        futures::future::try_join_all(days.into_iter().map(|(t, d)| {
+            let r = &regions[t];
+            self.write(&r.st.event_day_put, (t.as_str(), d))
+        }))
+        .await?;
+        futures::future::try_join_all(events.iter().map(|e| {
+            let r = &regions[&e.tenant];
+            let values = (
+                e.tenant.as_str(),
+                day(e.at_ms),
+                int(e.at_ms),
+                e.id.as_str(),
+                encode(e),
+            );
+            self.write(&r.st.event_put, values)
+        }))
+        .await?;
+        Ok(())
+    }
+
+    async fn recent_events(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Event>> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let r = self.region_of(tenant).await?;
+        let t = tenant.as_str();
+        let mut days = self
+            .session()
+            .execute_iter(r.st.event_days.clone(), (t,))
+            .await
+            .map_err(unavailable)?
+            .rows_stream::<(i32,)>()
+            .map_err(corrupt)?;
+        while let Some(row) = days.next().await {
+            let (d,) = row.map_err(next_row_error)?;
+            let remaining = i32::try_from(limit - out.len()).unwrap_or(i32::MAX);
+            let rows: Vec<(Option<Vec<u8>>,)> =
+                self.all(&r.st.events_of_day, (t, d, remaining)).await?;
+            for (rec,) in rows {
+                if let Some(rec) = rec {
+                    out.push(decode(&rec)?);
+                }
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Store for ScyllaStore {
+    /// Expiring rows carry native TTLs: ScyllaDB drops them itself.
+    async fn sweep_expired(&self, _now: UnixTime) -> StoreResult<u64> {
+        Ok(0)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.exec(
+            &self.inner.global.ping,
+            (self.inner.global_keyspace.as_str(),),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_split_into_statements_without_comments() {
+        for m in MIGRATIONS {
+            let statements = m.statements("ks", "{'class': 'NetworkTopologyStrategy', 'dc1': 3}");
+            assert!(!statements.is_empty(), "{} is empty", m.name);
+            for s in &statements {
+                assert!(!s.contains("--"), "comment left in {}: {s}", m.name);
+                assert!(!s.contains("{keyspace}") && !s.contains("{replication}"));
+                assert!(!s.contains("ALLOW FILTERING") && !s.contains("INDEX"));
+                assert!(s.starts_with("CREATE "), "{}: {s}", m.name);
+            }
+            assert!(
+                statements[0].contains("tablets = {'enabled': false}"),
+                "{}: keyspaces with lightweight transactions need tablets off",
+                m.name
+            );
+        }
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
+        assert!(
+            MIGRATIONS
+                .iter()
+                .all(|m| m.name.starts_with(&format!("{:04}_", m.version)))
+        );
+    }
+
+    #[test]
+    fn names_and_replication_are_checked() {
+        let mut cfg = ScyllaConfig::default();
+        let plan = Plan::new(&cfg).unwrap();
+        assert_eq!(plan.regions[0].keyspace, "tollgate_default");
+        assert_eq!(
+            plan.global_replication,
+            "{'class': 'NetworkTopologyStrategy', 'datacenter1': 1}"
+        );
+        cfg.keyspace = "x; DROP".into();
+        assert!(Plan::new(&cfg).is_err());
+        let mut cfg = ScyllaConfig::default();
+        cfg.regions
+            .get_mut(DEFAULT_REGION)
+            .unwrap()
+            .datacenters
+            .clear();
+        assert!(Plan::new(&cfg).is_err());
+        let cfg = ScyllaConfig {
+            consistency: "most".into(),
+            ..ScyllaConfig::default()
+        };
+        assert!(Plan::new(&cfg).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let cfg = ScyllaConfig {
+            password: Some("hunter2".into()),
+            ..ScyllaConfig::default()
+        };
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        assert!(!serde_json::to_string(&cfg).unwrap().contains("hunter2"));
+    }
+
+    #[test]
+    fn ttls_follow_the_wall_clock_and_stay_within_limits() {
+        let now = SystemClock.now();
+        assert_eq!(ttl_until(now.saturating_sub(10)), None);
+        let ttl = ttl_until(now + 60).unwrap();
+        assert!((59..=60).contains(&ttl));
+        let far = ttl_until(u64::MAX / 2).unwrap();
+        assert!(i64::from(far) <= MAX_TTL && int(now) + i64::from(far) <= MAX_EXPIRY);
+        assert!((0..BUCKETS).contains(&bucket("some-user")));
+    }
+}
