@@ -77,17 +77,32 @@ pub fn check_redirect_uri(uri: &str) -> EngineResult<()> {
 }
 
 impl Engine {
-    /// Creates a tenant with an active and a next signing key.
+    /// Creates a tenant with an active and a next signing key, in this node's first
+    /// residency region.
     pub async fn create_tenant(
         &self,
         id: &str,
         display_name: &str,
         alg: SigningAlg,
     ) -> EngineResult<Tenant> {
+        let region = self.0.config.regions.first().cloned().unwrap_or_default();
+        self.create_tenant_in(id, display_name, alg, &region).await
+    }
+
+    /// Creates a tenant whose data is kept in `region` (one this node serves).
+    pub async fn create_tenant_in(
+        &self,
+        id: &str,
+        display_name: &str,
+        alg: SigningAlg,
+        region: &str,
+    ) -> EngineResult<Tenant> {
         let id = TenantId::parse(id)?;
+        self.check_region(region)?;
         let now = self.now();
         let mut tenant = Tenant::new(id.clone(), display_name.to_owned(), now);
         tenant.signing_alg = alg;
+        tenant.region = region.to_owned();
         let active = keys::generate(&id, alg, KeyStatus::Active, now, &self.0.master)?;
         let next = keys::generate(&id, alg, KeyStatus::Next, now, &self.0.master)?;
         // Keys first: a tenant that exists always has keys.
@@ -108,6 +123,41 @@ impl Engine {
         ev.actor = Some("admin".into());
         self.record_now(ev).await?;
         Ok(tenant)
+    }
+
+    fn check_region(&self, region: &str) -> EngineResult<()> {
+        if !crate::model::valid_region(region) {
+            return Err(EngineError::Invalid(format!(
+                "region {region:?} must be lowercase letters, digits and _, starting with a letter"
+            )));
+        }
+        if !self.0.config.regions.iter().any(|r| r == region) {
+            return Err(EngineError::Invalid(format!(
+                "region {region} is not configured on this deployment (configured: {})",
+                self.0.config.regions.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Moves a tenant's data to another residency region: an explicit operation, recorded
+    /// in the audit trail with where it moved from and to.
+    pub async fn move_tenant(&self, id: &TenantId, region: &str) -> EngineResult<Tenant> {
+        self.check_region(region)?;
+        let before = self.tenant_anywhere(id).await?;
+        let moved = self
+            .0
+            .store
+            .move_tenant(id, region)
+            .await
+            .map_err(store_err)?
+            .ok_or(EngineError::NotFound("tenant"))?;
+        self.forget_tenant(id);
+        let mut ev = self.event(id, "admin.tenant_moved", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!("from {} to {}", before.region, moved.region));
+        self.record_now(ev).await?;
+        Ok(moved)
     }
 
     /// All tenants.

@@ -32,6 +32,8 @@ pub struct EngineConfig {
     pub passwords: PasswordConfig,
     /// Failed sign-in limits.
     pub throttle: crate::throttle::ThrottleConfig,
+    /// Residency regions this node serves; a tenant in any other is refused.
+    pub regions: Vec<String>,
 }
 
 impl EngineConfig {
@@ -45,6 +47,7 @@ impl EngineConfig {
             arbiters: 0,
             passwords: PasswordConfig::default(),
             throttle: crate::throttle::ThrottleConfig::default(),
+            regions: vec![crate::model::DEFAULT_REGION.to_owned()],
         }
     }
 }
@@ -252,6 +255,15 @@ impl Engine {
             arbiters,
             metrics.clone(),
         );
+        // With other nodes on the same store, a tenant moved or changed elsewhere is seen
+        // here within ten seconds (as long as the ScyllaDB store's own tenant directory).
+        let tenants = match config.shards.shared {
+            true => Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(10))
+                .build(),
+            false => Cache::new(100_000),
+        };
         Ok(Self(Arc::new(Inner {
             store,
             clock,
@@ -261,7 +273,7 @@ impl Engine {
             config,
             throttle,
             metrics,
-            tenants: Cache::new(100_000),
+            tenants,
             clients: Cache::new(100_000),
             keyrings: DashMap::new(),
             discovery: DashMap::new(),
@@ -295,6 +307,20 @@ impl Engine {
 
     /// Reads a tenant (cached; misses are not cached, so a new tenant is seen at once).
     pub async fn tenant(&self, id: &TenantId) -> EngineResult<Arc<Tenant>> {
+        let t = self.tenant_anywhere(id).await?;
+        if !self.0.config.regions.contains(&t.region) {
+            return Err(EngineError::WrongRegion(t.region.clone()));
+        }
+        Ok(t)
+    }
+
+    /// Drops a tenant from this node's cache (after it changed).
+    pub(crate) fn forget_tenant(&self, id: &TenantId) {
+        self.0.tenants.invalidate(id);
+    }
+
+    /// Reads a tenant whatever its region (administration only).
+    pub(crate) async fn tenant_anywhere(&self, id: &TenantId) -> EngineResult<Arc<Tenant>> {
         if let Some(t) = self.0.tenants.get(id) {
             return Ok(t);
         }

@@ -117,6 +117,9 @@ pub enum EngineError {
     /// that the caller was told about.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The tenant's data lives in a residency region this node does not serve (421).
+    #[error("tenant is served in region {0}, not here")]
+    WrongRegion(String),
     /// A bug or corrupt data. The text is for logs, never for the caller.
     #[error("internal error: {0}")]
     Internal(String),

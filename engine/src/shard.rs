@@ -57,6 +57,10 @@ pub struct ShardConfig {
     pub mailbox: usize,
     /// A shard unused this long is stopped (its state is in the store).
     pub idle: std::time::Duration,
+    /// Other nodes write the same store: a cached chain or session may be stale, so
+    /// lookups that decide whether something is still valid read the store. Rotation
+    /// checks the store either way (its write is conditional).
+    pub shared: bool,
 }
 
 impl Default for ShardConfig {
@@ -67,6 +71,7 @@ impl Default for ShardConfig {
             sessions_per_shard: 100_000,
             mailbox: 1_024,
             idle: std::time::Duration::from_secs(300),
+            shared: false,
         }
     }
 }
@@ -77,6 +82,7 @@ pub struct TenantShard {
     chains: Cache<ChainId, Chain>,
     sessions: Cache<Hash32, Session>,
     metrics: EngineMetrics,
+    shared: bool,
 }
 
 impl TenantShard {
@@ -174,64 +180,75 @@ impl Handler<Rotate> for TenantShard {
         let cached = self.cached(&self.chains, "chain", &m.chain);
         let chain_id = m.chain.clone();
         let fut = async move {
-            let chain = match cached {
-                Some(c) => Some(c),
-                None => store
+            // A cached chain may be stale when other nodes share the store: it is only
+            // trusted to say "revoked", never to call a token reuse.
+            let mut fresh = cached.is_none();
+            let mut candidate = cached;
+            if fresh {
+                candidate = store
                     .get_chain(&m.tenant, &m.chain)
                     .await
-                    .map_err(store_err)?,
-            };
-            let Some(chain) = chain else {
-                return Ok((None, RefreshOutcome::Invalid("unknown refresh token")));
-            };
-            if chain.client_id != m.client {
-                return Ok((
-                    Some(chain),
-                    RefreshOutcome::Invalid("refresh token was issued to another client"),
-                ));
+                    .map_err(store_err)?;
             }
-            if chain.revoked.is_some() {
-                return Ok((
-                    Some(chain),
-                    RefreshOutcome::Invalid("refresh token was revoked"),
-                ));
-            }
-            if chain.expires_at <= m.now {
-                return Ok((
-                    Some(chain),
-                    RefreshOutcome::Invalid("refresh token expired"),
-                ));
-            }
-            if crate::crypto::ct_eq(&chain.current_hash.0, &m.presented.0) {
-                let rotated = store
-                    .rotate_chain(&m.tenant, &m.chain, chain.generation, m.new_hash, m.now)
+            let chain = loop {
+                let Some(chain) = candidate.take() else {
+                    return Ok((None, RefreshOutcome::Invalid("unknown refresh token")));
+                };
+                if chain.client_id != m.client {
+                    return Ok((
+                        Some(chain),
+                        RefreshOutcome::Invalid("refresh token was issued to another client"),
+                    ));
+                }
+                if chain.revoked.is_some() {
+                    return Ok((
+                        Some(chain),
+                        RefreshOutcome::Invalid("refresh token was revoked"),
+                    ));
+                }
+                if chain.expires_at <= m.now {
+                    return Ok((
+                        Some(chain),
+                        RefreshOutcome::Invalid("refresh token expired"),
+                    ));
+                }
+                if crate::crypto::ct_eq(&chain.current_hash.0, &m.presented.0) {
+                    break chain;
+                }
+                if fresh {
+                    // Not the current token: an earlier token of this chain means the
+                    // chain leaked.
+                    return match store
+                        .token_generation(&m.tenant, &m.chain, &m.presented)
+                        .await
+                        .map_err(store_err)?
+                    {
+                        Some(_) => revoke_for_reuse(&*store, &m).await,
+                        None => Ok((
+                            Some(chain),
+                            RefreshOutcome::Invalid("unknown refresh token"),
+                        )),
+                    };
+                }
+                // Another node may have rotated it since we cached it: ask the store.
+                candidate = store
+                    .get_chain(&m.tenant, &m.chain)
                     .await
                     .map_err(store_err)?;
-                return match rotated {
-                    Rotation::Rotated(c) => Ok((Some(c.clone()), RefreshOutcome::Rotated(c))),
-                    Rotation::Missing => {
-                        Ok((None, RefreshOutcome::Invalid("unknown refresh token")))
-                    }
-                    // Another node rotated it first: our "current" token is an old one now.
-                    Rotation::Stale(c) if c.revoked.is_none() => {
-                        revoke_for_reuse(&*store, &m).await
-                    }
-                    Rotation::Stale(c) => Ok((
-                        Some(c),
-                        RefreshOutcome::Invalid("refresh token was revoked"),
-                    )),
-                };
-            }
-            // Not the current token: an earlier token of this chain means the chain leaked.
-            match store
-                .token_generation(&m.tenant, &m.chain, &m.presented)
+                fresh = true;
+            };
+            let rotated = store
+                .rotate_chain(&m.tenant, &m.chain, chain.generation, m.new_hash, m.now)
                 .await
-                .map_err(store_err)?
-            {
-                Some(_) => revoke_for_reuse(&*store, &m).await,
-                None => Ok((
-                    Some(chain),
-                    RefreshOutcome::Invalid("unknown refresh token"),
+                .map_err(store_err)?;
+            match rotated {
+                Rotation::Rotated(c) => Ok((Some(c.clone()), RefreshOutcome::Rotated(c))),
+                Rotation::Missing => Ok((None, RefreshOutcome::Invalid("unknown refresh token"))),
+                // Another node rotated it first from this same token: it was used twice.
+                Rotation::Stale(c) if c.revoked.is_none() => revoke_for_reuse(&*store, &m).await,
+                Rotation::Stale(c) => Ok((
+                    Some(c),
+                    RefreshOutcome::Invalid("refresh token was revoked"),
                 )),
             }
         };
@@ -302,7 +319,10 @@ impl Handler<GetChain> for TenantShard {
     type Result = AtomicResponse<Self, EngineResult<Option<Chain>>>;
 
     fn handle(&mut self, m: GetChain, _ctx: &mut Self::Context) -> Self::Result {
-        if let Some(c) = self.cached(&self.chains, "chain", &m.chain) {
+        // Shared store: another node may have revoked it since it was cached.
+        if !self.shared
+            && let Some(c) = self.cached(&self.chains, "chain", &m.chain)
+        {
             return AtomicResponse::new(Box::pin(actix::fut::ready(Ok(Some(c)))));
         }
         let store = self.store.clone();
@@ -348,7 +368,10 @@ impl Handler<GetSession> for TenantShard {
     type Result = AtomicResponse<Self, EngineResult<Option<Session>>>;
 
     fn handle(&mut self, m: GetSession, _ctx: &mut Self::Context) -> Self::Result {
-        if let Some(s) = self.cached(&self.sessions, "session", &m.key) {
+        // Shared store: another node may have ended it since it was cached.
+        if !self.shared
+            && let Some(s) = self.cached(&self.sessions, "session", &m.key)
+        {
             return AtomicResponse::new(Box::pin(actix::fut::ready(Ok(Some(s)))));
         }
         let store = self.store.clone();
@@ -463,6 +486,7 @@ impl ShardRegistry {
             chains: chain_cache(c.chains_per_shard),
             sessions: Cache::new(c.sessions_per_shard),
             metrics,
+            shared: c.shared,
         });
         ShardHandle {
             addr,
