@@ -40,6 +40,13 @@ pub struct NewTenant {
     id: String,
     display_name: Option<String>,
     signing_alg: Option<String>,
+    region: Option<String>,
+}
+
+/// Body of `POST /admin/v1/tenants/{tenant}/move`.
+#[derive(Deserialize)]
+pub struct MoveTenant {
+    region: String,
 }
 
 /// `POST /admin/v1/tenants`
@@ -56,13 +63,31 @@ pub async fn create_tenant(
         })?,
     };
     let name = body.display_name.clone().unwrap_or_else(|| body.id.clone());
-    let t = st.engine.create_tenant(&body.id, &name, alg).await?;
+    let t = match &body.region {
+        Some(r) => st.engine.create_tenant_in(&body.id, &name, alg, r).await?,
+        None => st.engine.create_tenant(&body.id, &name, alg).await?,
+    };
     Ok(HttpResponse::Created().json(json!({
         "id": t.id,
         "display_name": t.display_name,
         "signing_alg": t.signing_alg.as_str(),
+        "region": t.region,
         "issuer": st.engine.issuer(&t.id),
     })))
+}
+
+/// `POST /admin/v1/tenants/{tenant}/move`: moves the tenant's data to another residency
+/// region (recorded in its audit trail).
+pub async fn move_tenant(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<MoveTenant>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let t = tenant_id(&path)?;
+    let moved = st.engine.move_tenant(&t, &body.region).await?;
+    Ok(HttpResponse::Ok().json(json!({"id": moved.id, "region": moved.region})))
 }
 
 /// `GET /admin/v1/tenants`
@@ -74,7 +99,14 @@ pub async fn list_tenants(
     let ts = st.engine.list_tenants().await?;
     let out: Vec<_> = ts
         .iter()
-        .map(|t| json!({"id": t.id, "display_name": t.display_name, "issuer": st.engine.issuer(&t.id)}))
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "display_name": t.display_name,
+                "region": t.region,
+                "issuer": st.engine.issuer(&t.id),
+            })
+        })
         .collect();
     Ok(HttpResponse::Ok().json(out))
 }

@@ -4,9 +4,12 @@
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tollgate_engine::crypto::MasterKey;
 use tollgate_engine::password::PasswordConfig;
+use tollgate_engine::store::RegionConfig;
+use tollgate_engine::store::scylla::ScyllaConfig;
 
 /// Development (safe defaults, demo data, generated secrets) or production (refuses
 /// anything unsafe).
@@ -58,6 +61,32 @@ pub struct Config {
     pub tls_cert_file: Option<PathBuf>,
     /// PEM private key for `tls_cert_file`.
     pub tls_key_file: Option<PathBuf>,
+    /// Where data is kept: the embedded store (default) or a ScyllaDB cluster.
+    pub store: StoreConfig,
+    /// Residency regions this deployment serves, by name. Empty means one region named
+    /// `default`. Tenants in a region not listed here are refused.
+    pub regions: BTreeMap<String, RegionConfig>,
+}
+
+/// The storage backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// A database in `data_dir` (one node).
+    #[default]
+    Embedded,
+    /// A ScyllaDB cluster shared by every gateway node.
+    Scylla,
+}
+
+/// `[store]`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoreConfig {
+    /// Which backend.
+    pub backend: Backend,
+    /// `[store.scylla]`, used when `backend = "scylla"`.
+    pub scylla: ScyllaConfig,
 }
 
 impl Default for Config {
@@ -80,6 +109,8 @@ impl Default for Config {
             login_throttle: Default::default(),
             tls_cert_file: None,
             tls_key_file: None,
+            store: StoreConfig::default(),
+            regions: BTreeMap::new(),
         }
     }
 }
@@ -119,6 +150,8 @@ const KNOWN: &[&str] = &[
     "login_throttle",
     "tls_cert_file",
     "tls_key_file",
+    "store",
+    "regions",
 ];
 /// Variables read by other parts (the CLI, tests, the load generator), not by `serve`.
 const OTHER_VARS: &[&str] = &[
@@ -196,6 +229,30 @@ impl Config {
         }
     }
 
+    /// The regions served, `default` when none is configured.
+    pub fn regions(&self) -> BTreeMap<String, RegionConfig> {
+        if self.regions.is_empty() {
+            let mut r = BTreeMap::new();
+            r.insert(
+                tollgate_engine::model::DEFAULT_REGION.to_owned(),
+                ScyllaConfig::default()
+                    .regions
+                    .into_values()
+                    .next()
+                    .unwrap_or_default(),
+            );
+            return r;
+        }
+        self.regions.clone()
+    }
+
+    /// The ScyllaDB settings with the served regions filled in.
+    pub fn scylla(&self) -> ScyllaConfig {
+        let mut c = self.store.scylla.clone();
+        c.regions = self.regions();
+        c
+    }
+
     /// Whether to create the demo data.
     pub fn demo_enabled(&self) -> bool {
         self.demo.unwrap_or(self.mode == Mode::Development)
@@ -207,6 +264,18 @@ impl Config {
             self.tls_cert_file.is_some() == self.tls_key_file.is_some(),
             "tls_cert_file and tls_key_file must be set together"
         );
+        for name in self.regions.keys() {
+            anyhow::ensure!(
+                tollgate_engine::model::valid_region(name),
+                "region {name:?}: names are lowercase letters, digits and _, starting with a letter (at most 32)"
+            );
+        }
+        if self.store.backend == Backend::Scylla {
+            anyhow::ensure!(
+                !self.store.scylla.nodes.is_empty(),
+                "store.scylla.nodes must name at least one ScyllaDB node (host:port)"
+            );
+        }
         if self.mode != Mode::Production {
             return Ok(());
         }

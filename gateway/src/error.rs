@@ -92,6 +92,14 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
                 Some(2),
             )
         }
+        EngineError::WrongRegion(region) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            "invalid_request",
+            format!(
+                "this organisation's data is kept in region {region}, which this deployment does not serve"
+            ),
+            None,
+        ),
         EngineError::Internal(cause) => {
             tracing::error!(%cause, "internal error");
             (

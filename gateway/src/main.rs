@@ -33,6 +33,13 @@ enum Command {
         #[arg(long)]
         public_url: Option<String>,
     },
+    /// Create or upgrade the ScyllaDB schema (the global keyspace and one keyspace per
+    /// configured region). Safe to run again: applied migrations are skipped.
+    Migrate {
+        /// TOML configuration file (its [store.scylla] and [regions] are used).
+        #[arg(long, env = "TOLLGATE_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Administer a running server through its admin API.
     Admin(AdminArgs),
     /// Print a new random master key.
@@ -82,9 +89,20 @@ enum TenantCmd {
         /// RS256 (default), ES256 or EdDSA.
         #[arg(long)]
         alg: Option<String>,
+        /// Residency region (one the server is configured for; default: its first).
+        #[arg(long)]
+        region: Option<String>,
     },
     /// List tenants.
     List,
+    /// Move a tenant's data to another residency region (recorded in its audit trail).
+    Move {
+        /// Tenant id.
+        id: String,
+        /// Target region.
+        #[arg(long)]
+        region: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -163,6 +181,7 @@ fn main() {
                 public_url,
             },
         ),
+        Command::Migrate { config } => migrate(config),
         Command::Admin(a) => admin(a),
         Command::GenMasterKey => {
             println!("{}", tollgate_engine::crypto::MasterKey::generate_encoded());
@@ -214,6 +233,29 @@ fn serve(file: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
     })
 }
 
+fn migrate(file: Option<PathBuf>) -> anyhow::Result<()> {
+    use tollgate_gateway::config::Backend;
+    let config = Config::load(file.as_deref(), &Overrides::default())?;
+    config.check()?;
+    anyhow::ensure!(
+        config.store.backend == Backend::Scylla,
+        "migrate applies the ScyllaDB schema, but store.backend is \"embedded\" (the embedded store needs no migration); set [store] backend = \"scylla\""
+    );
+    let scylla = config.scylla();
+    actix_web::rt::System::new().block_on(async move {
+        let applied = tollgate_engine::store::scylla::migrate(&scylla)
+            .await
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        if applied.is_empty() {
+            println!("schema is up to date");
+        }
+        for name in applied {
+            println!("applied {name}");
+        }
+        Ok(())
+    })
+}
+
 fn admin(a: AdminArgs) -> anyhow::Result<()> {
     let token = match a.token {
         Some(t) => t,
@@ -228,10 +270,22 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
     };
     let base = a.url.trim_end_matches('/').to_owned();
     let (method, path, body) = match a.command {
-        AdminCommand::Tenant(TenantCmd::Create { id, name, alg }) => (
+        AdminCommand::Tenant(TenantCmd::Create {
+            id,
+            name,
+            alg,
+            region,
+        }) => (
             "POST",
             "/admin/v1/tenants".to_owned(),
-            Some(serde_json::json!({"id": id, "display_name": name, "signing_alg": alg})),
+            Some(
+                serde_json::json!({"id": id, "display_name": name, "signing_alg": alg, "region": region}),
+            ),
+        ),
+        AdminCommand::Tenant(TenantCmd::Move { id, region }) => (
+            "POST",
+            format!("/admin/v1/tenants/{id}/move"),
+            Some(serde_json::json!({ "region": region })),
         ),
         AdminCommand::Tenant(TenantCmd::List) => ("GET", "/admin/v1/tenants".to_owned(), None),
         AdminCommand::Client(ClientCmd::Create {

@@ -132,7 +132,8 @@ pub fn engine_error_page(e: &EngineError) -> HttpResponse {
         EngineError::OAuth(_)
         | EngineError::InvalidCredentials
         | EngineError::Conflict(_)
-        | EngineError::Invalid(_) => desc,
+        | EngineError::Invalid(_)
+        | EngineError::WrongRegion(_) => desc,
     };
     let mut r = error_page(status, &msg);
     if let Some(s) = retry

@@ -7,10 +7,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tollgate_engine::admin::Demo;
 use tollgate_engine::clock::SystemClock;
+use tollgate_engine::store::Store;
 use tollgate_engine::store::embedded::{EmbeddedOptions, EmbeddedStore};
+use tollgate_engine::store::scylla::ScyllaStore;
 use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 
-use crate::config::Config;
+use crate::config::{Backend, Config};
 use crate::http::Csrf;
 use crate::metrics::HttpMetrics;
 use crate::{admin, demo, hosted, metrics, oidc};
@@ -82,7 +84,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/tenants/{tenant}/keys/rotate",
                     web::post().to(admin::rotate_keys),
                 )
-                .route("/tenants/{tenant}/events", web::get().to(admin::events)),
+                .route("/tenants/{tenant}/events", web::get().to(admin::events))
+                .route("/tenants/{tenant}/move", web::post().to(admin::move_tenant)),
         )
         .route("/demo", web::get().to(demo::start))
         .route("/demo/callback", web::get().to(demo::callback))
@@ -142,24 +145,36 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let public_url = config.public_url(Some(addr));
     let registry = Registry::new();
     let engine_metrics = EngineMetrics::register(&registry);
-    let store = EmbeddedStore::open(
-        &config.data_dir,
-        EmbeddedOptions::default(),
-        Some(Arc::new(engine_metrics.clone())),
-    )
-    .map_err(|e| {
-        anyhow::anyhow!(
-            "cannot open the data directory {}: {e}",
-            config.data_dir.display()
-        )
-    })?;
+    let store: Arc<dyn Store> = match config.store.backend {
+        Backend::Embedded => Arc::new(
+            EmbeddedStore::open(
+                &config.data_dir,
+                EmbeddedOptions::default(),
+                Some(Arc::new(engine_metrics.clone())),
+            )
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot open the data directory {}: {e}",
+                    config.data_dir.display()
+                )
+            })?,
+        ),
+        Backend::Scylla => Arc::new(
+            ScyllaStore::connect(&config.scylla())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot use the ScyllaDB store: {e}"))?,
+        ),
+    };
     let mut ec = EngineConfig::new(&public_url);
     ec.passwords = config.passwords.clone();
     ec.throttle = config.login_throttle.clone();
     ec.shards.shards_per_tenant = config.shards_per_tenant.max(1);
     ec.shards.idle = std::time::Duration::from_secs(config.shard_idle_secs.max(1));
+    // Other gateways write the same cluster: caches may be stale, the store decides.
+    ec.shards.shared = config.store.backend == Backend::Scylla;
+    ec.regions = config.regions().into_keys().collect();
     let engine = Engine::start(
-        Arc::new(store),
+        store,
         Arc::new(SystemClock),
         master.clone(),
         ec,
