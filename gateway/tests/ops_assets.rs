@@ -47,7 +47,11 @@ async fn dashboard_and_runbook_name_only_exported_metrics() {
         .filter_map(|l| l.split(' ').nth(2).map(str::to_owned))
         .collect();
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    for file in ["ops/grafana/tollgate-dashboard.json", "ops/RUNBOOK.md"] {
+    for file in [
+        "ops/grafana/tollgate-dashboard.json",
+        "ops/RUNBOOK.md",
+        "ops/compose/alerts.yml",
+    ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         let named = metric_names(&text);
         assert!(!named.is_empty(), "{file} names no metric");
@@ -58,4 +62,30 @@ async fn dashboard_and_runbook_name_only_exported_metrics() {
             );
         }
     }
+}
+
+/// Every file under ops/ is one the runbook tells an operator about (generated secrets,
+/// which are never committed, excepted).
+#[test]
+fn the_runbook_references_every_file_under_ops() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let runbook = std::fs::read_to_string(root.join("ops/RUNBOOK.md")).unwrap();
+    let mut stack = vec![root.join("ops")];
+    let mut seen = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().to_str().unwrap().to_owned();
+            if rel.contains("/secrets") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if rel != "ops/RUNBOOK.md" {
+                seen += 1;
+                assert!(runbook.contains(&rel), "ops/RUNBOOK.md never mentions {rel}");
+            }
+        }
+    }
+    assert!(seen >= 20, "only {seen} files under ops/");
 }
