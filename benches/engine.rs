@@ -133,6 +133,8 @@ async fn engine_with_chains(
         .password_login(&t, "u@bench.example", "bench password 1", &meta)
         .await
         .unwrap()
+        .session()
+        .unwrap()
         .session;
     let creds = ClientCredentials {
         client_id: "web".into(),

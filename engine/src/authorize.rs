@@ -40,8 +40,30 @@ pub struct AuthRequest {
     pub max_age: Option<u64>,
     /// `login_hint`, pre-filled on the sign-in form.
     pub login_hint: Option<String>,
+    /// `acr_values` this server knows, in request order (others are ignored: OIDC makes
+    /// them voluntary).
+    #[serde(default)]
+    pub acr_values: Vec<String>,
     /// When this sealed request stops being accepted.
     pub expires_at: UnixTime,
+}
+
+impl AuthRequest {
+    /// Whether a session authenticated by `amr` meets the requested `acr_values`: one of
+    /// them is the session's level, or a weaker one.
+    pub fn satisfied_by(&self, amr: &[String]) -> bool {
+        let have = crate::mfa::acr_for(amr);
+        self.acr_values.is_empty()
+            || self
+                .acr_values
+                .iter()
+                .any(|v| v == have || v == crate::mfa::ACR_ONE_FACTOR)
+    }
+
+    /// Whether the client asked for two factors.
+    pub fn wants_two_factors(&self) -> bool {
+        !self.satisfied_by(&["pwd".to_owned()])
+    }
 }
 
 /// Why an authorization request failed.
@@ -73,6 +95,8 @@ impl From<EngineError> for AuthorizeError {
 pub enum NextStep {
     /// Sign in (no session, `prompt=login`, or `max_age` passed).
     Login,
+    /// The session lacks the second factor the client asked for (`acr_values`): step up.
+    StepUp,
     /// Approve the client's access.
     Consent {
         /// Client's display name.
@@ -291,6 +315,12 @@ impl Engine {
             prompt,
             max_age,
             login_hint: get("login_hint").map(str::to_owned),
+            acr_values: get("acr_values")
+                .unwrap_or("")
+                .split(' ')
+                .filter(|v| crate::mfa::ACR_VALUES.contains(v))
+                .map(str::to_owned)
+                .collect(),
             expires_at: self.now() + self.0.config.login_ttl,
         })
     }
@@ -357,6 +387,16 @@ impl Engine {
                 ))
             } else {
                 Ok(NextStep::Login)
+            };
+        }
+        if !req.satisfied_by(&session.auth.amr) {
+            return if prompt("none") {
+                Err(redirect_error(
+                    C::InteractionRequired,
+                    "the client asked for a second factor this session lacks",
+                ))
+            } else {
+                Ok(NextStep::StepUp)
             };
         }
         let client = self.client(tenant, &req.client_id).await?.ok_or_else(|| {

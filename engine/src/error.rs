@@ -30,6 +30,8 @@ pub enum OAuthErrorCode {
     LoginRequired,
     /// OIDC Core §3.1.2.6: `prompt=none` and consent is needed.
     ConsentRequired,
+    /// The user must interact (a step-up), which `prompt=none` forbids (OIDC Core §3.1.2.6).
+    InteractionRequired,
     /// RFC 6750 §3.1: the access token is invalid, expired or revoked.
     InvalidToken,
     /// RFC 7009 §2.2.1: the token type cannot be revoked here.
@@ -52,6 +54,7 @@ impl OAuthErrorCode {
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
             Self::InvalidToken => "invalid_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
         }

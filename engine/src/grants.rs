@@ -413,6 +413,7 @@ impl Engine {
                 "iat": now,
                 "auth_time": auth.auth_time,
                 "amr": auth.amr,
+                "acr": crate::mfa::acr_for(&auth.amr),
             });
             if let Some(n) = nonce {
                 claims["nonce"] = n.into();

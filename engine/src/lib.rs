@@ -3,6 +3,7 @@
 //! - [`engine`]: the [`Engine`] handle, its configuration, metrics and audit helpers.
 //! - [`authorize`]: validating authorization requests, sign-in/consent steps, codes.
 //! - [`login`]: password sign-in, sign-up and SSO sessions.
+//! - [`mfa`]: second factors (TOTP, recovery codes), the MFA policy and step-up.
 //! - [`grants`]: the token endpoint (authorization code + PKCE, rotating refresh tokens).
 //! - [`tokens`]: userinfo, revocation, introspection, logout.
 //! - [`admin`]: tenants, clients, users, key rotation, the demo set-up.
@@ -25,6 +26,7 @@ pub mod grants;
 pub mod ids;
 pub mod keys;
 pub mod login;
+pub mod mfa;
 pub mod model;
 pub mod password;
 pub mod shard;

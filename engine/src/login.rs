@@ -8,6 +8,7 @@ use crate::crypto::random_token;
 use crate::engine::{Engine, RequestMeta};
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId};
+use crate::mfa::SignInStep;
 use crate::model::{AuthContext, Hash32, Session, User};
 use crate::password::check_policy;
 use crate::shard::{EndSession, GetSession, PutSession, store_err};
@@ -29,7 +30,7 @@ impl Engine {
         email: &str,
         password: &str,
         meta: &RequestMeta,
-    ) -> EngineResult<NewSession> {
+    ) -> EngineResult<SignInStep> {
         self.tenant(tenant).await?;
         // Keyed by what was typed (normalised), so unknown accounts throttle alike.
         let account = email.trim().to_lowercase();
@@ -65,7 +66,8 @@ impl Engine {
                 ev.actor = Some(user.id.to_string());
                 ev.subject = ev.actor.clone();
                 self.record(ev);
-                self.start_session(tenant, &user, vec!["pwd".into()]).await
+                self.after_first_factor(tenant, &user, vec!["pwd".into()], false)
+                    .await
             }
             (_, user) => {
                 self.0.throttle.failed(tenant, &account, ip);
@@ -88,7 +90,7 @@ impl Engine {
         password: &str,
         name: Option<String>,
         meta: &RequestMeta,
-    ) -> EngineResult<NewSession> {
+    ) -> EngineResult<SignInStep> {
         let parsed = Email::parse(email)?;
         check_policy(password)?;
         if self
@@ -114,10 +116,12 @@ impl Engine {
         ev.subject = ev.actor.clone();
         ev.ip = meta.ip.clone();
         self.record(ev);
-        self.start_session(tenant, &user, vec!["pwd".into()]).await
+        self.after_first_factor(tenant, &user, vec!["pwd".into()], false)
+            .await
     }
 
-    async fn start_session(
+    /// Starts an SSO session for a user who has proven who they are (`amr` says how).
+    pub async fn start_session(
         &self,
         tenant: &TenantId,
         user: &User,
@@ -151,7 +155,17 @@ impl Engine {
         if cookie.len() != 43 {
             return Ok(None);
         }
-        let key = Hash32::of(cookie.as_bytes());
+        self.session_by_key(tenant, &Hash32::of(cookie.as_bytes()))
+            .await
+    }
+
+    /// The live session with this key (the hash of its cookie), if any.
+    pub(crate) async fn session_by_key(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+    ) -> EngineResult<Option<Session>> {
+        let key = *key;
         let shard = self.0.shards.shard_for(tenant, &key);
         let s = self
             .0

@@ -105,6 +105,144 @@ pub struct Tenant {
     /// [`DEFAULT_REGION`].
     #[serde(default = "default_region")]
     pub region: String,
+    /// Who must use a second factor, and which factors are allowed.
+    #[serde(default)]
+    pub mfa: MfaPolicy,
+}
+
+/// Whether a second factor is asked for at sign-in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaMode {
+    /// Never (relying parties can still ask for it with `acr_values`).
+    #[default]
+    Off,
+    /// Users who enrolled a factor use it at every sign-in.
+    Optional,
+    /// Every user needs a second factor; those without one enrol at sign-in.
+    Required,
+}
+
+/// A tenant's multi-factor policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MfaPolicy {
+    /// Off, optional or required.
+    pub mode: MfaMode,
+    /// Factors users may enrol and use as a second factor.
+    pub factors: Vec<FactorKind>,
+}
+
+impl Default for MfaPolicy {
+    fn default() -> Self {
+        Self {
+            mode: MfaMode::Off,
+            factors: vec![
+                FactorKind::Totp,
+                FactorKind::Passkey,
+                FactorKind::Email,
+                FactorKind::Phone,
+                FactorKind::RecoveryCodes,
+            ],
+        }
+    }
+}
+
+/// A way to prove who one is, besides the password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactorKind {
+    /// RFC 6238 authenticator app.
+    Totp,
+    /// WebAuthn credential.
+    Passkey,
+    /// One-time code sent to the account's verified email address.
+    Email,
+    /// One-time code sent by SMS or WhatsApp to a verified phone number.
+    Phone,
+    /// Single-use recovery codes.
+    RecoveryCodes,
+}
+
+impl FactorKind {
+    /// Its name in configuration and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Passkey => "passkey",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::RecoveryCodes => "recovery_codes",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Totp,
+            Self::Passkey,
+            Self::Email,
+            Self::Phone,
+            Self::RecoveryCodes,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// Its RFC 8176 `amr` value.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Self::Totp | Self::Email | Self::RecoveryCodes => "otp",
+            Self::Passkey => "hwk",
+            Self::Phone => "sms",
+        }
+    }
+}
+
+/// An enrolled factor of a user. Secrets in `data` are sealed or hashed, never plain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Factor {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Whose.
+    pub user_id: UserId,
+    /// Random id.
+    pub id: String,
+    /// What it is.
+    pub kind: FactorKind,
+    /// The user's name for it ("Work laptop").
+    pub label: String,
+    /// For lookups without the user (a passkey's credential id, base64url): unique per
+    /// tenant.
+    pub lookup: Option<String>,
+    /// Kind-specific state (sealed TOTP secret and last step; passkey; hashed codes).
+    pub data: serde_json::Value,
+    /// Bumped by every update, for conditional writes.
+    pub version: u64,
+    /// Enrolled.
+    pub created_at: UnixTime,
+    /// Last used to sign in.
+    pub last_used_at: Option<UnixTime>,
+}
+
+/// A short-lived, single-use secret exchange in progress: a one-time code sent by email
+/// or SMS, a pending second-factor sign-in, a WebAuthn ceremony, a magic link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// Owner.
+    pub tenant: TenantId,
+    /// SHA-256 of the handle the browser holds.
+    pub key: Hash32,
+    /// What it is for (`mfa`, `email_code`, `webauthn_register`, ...).
+    pub purpose: String,
+    /// Who it concerns, when known.
+    pub user_id: Option<UserId>,
+    /// Purpose-specific state (hashes, sealed data, ceremony state).
+    pub data: serde_json::Value,
+    /// Wrong answers still allowed; at zero the challenge is dead.
+    pub tries_left: u32,
+    /// Dead after this.
+    pub expires_at: UnixTime,
 }
 
 /// The region of a deployment that names none.
@@ -137,6 +275,7 @@ impl Tenant {
             session_ttl: 12 * 3600,
             created_at: now,
             region: default_region(),
+            mfa: MfaPolicy::default(),
         }
     }
 

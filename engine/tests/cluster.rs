@@ -84,6 +84,8 @@ async fn sign_in(e: &Engine, t: &TenantId, creds: &ClientCredentials) -> (String
     let login = e
         .password_login(t, "u@cluster.example", "cluster password 1", &meta)
         .await
+        .unwrap()
+        .session()
         .unwrap();
     let verifier = random_token::<32>();
     let params: Vec<(String, String)> = [

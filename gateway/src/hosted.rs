@@ -25,7 +25,7 @@ const STALE_LINK: &str = "This link expired. Go back to the application and try 
 type PageResult = Result<HttpResponse, PageError>;
 
 /// The CSRF cookie value for this browser, making one if it has none.
-fn csrf_cookie(req: &HttpRequest) -> (String, bool) {
+pub(crate) fn csrf_cookie(req: &HttpRequest) -> (String, bool) {
     match req.cookie(CSRF_COOKIE) {
         Some(c) if c.value().len() == 43 => (c.value().to_owned(), false),
         _ => (tollgate_engine::crypto::random_token::<32>(), true),
@@ -33,7 +33,7 @@ fn csrf_cookie(req: &HttpRequest) -> (String, bool) {
 }
 
 /// Renders a form page, setting the CSRF cookie when it is new.
-fn form_page(
+pub(crate) fn form_page(
     st: &AppState,
     req: &HttpRequest,
     t: &TenantId,
@@ -55,7 +55,7 @@ fn form_page(
     r
 }
 
-fn csrf_ok(st: &AppState, req: &HttpRequest, form: &HashMap<String, String>) -> bool {
+pub(crate) fn csrf_ok(st: &AppState, req: &HttpRequest, form: &HashMap<String, String>) -> bool {
     st.csrf.check(
         req.cookie(CSRF_COOKIE).as_ref().map(|c| c.value()),
         form.get("csrf").map(String::as_str),
@@ -64,7 +64,7 @@ fn csrf_ok(st: &AppState, req: &HttpRequest, form: &HashMap<String, String>) -> 
 
 /// The sealed authorization request named by `tx`: `None` without one, an error page if
 /// it is present but expired or tampered with.
-fn open_tx(
+pub(crate) fn open_tx(
     st: &AppState,
     t: &TenantId,
     tx: Option<&String>,
@@ -80,14 +80,17 @@ fn open_tx(
 }
 
 /// The tenant named in the path.
-async fn tenant(st: &AppState, path: &str) -> Result<(TenantId, Arc<Tenant>), PageError> {
+pub(crate) async fn tenant(
+    st: &AppState,
+    path: &str,
+) -> Result<(TenantId, Arc<Tenant>), PageError> {
     let t = tenant_id(path)?;
     let tenant = st.engine.tenant(&t).await?;
     Ok((t, tenant))
 }
 
 /// The session behind this browser's cookie, if any.
-async fn current_session(
+pub(crate) async fn current_session(
     st: &AppState,
     req: &HttpRequest,
     t: &TenantId,
@@ -100,7 +103,7 @@ async fn current_session(
 
 #[derive(serde::Deserialize)]
 pub struct TxQuery {
-    tx: Option<String>,
+    pub(crate) tx: Option<String>,
 }
 
 /// `GET /{tenant}/login`
@@ -161,7 +164,7 @@ pub async fn signup_page(
 }
 
 /// After a sign-in or sign-up: set the session cookie and continue the authorization.
-async fn signed_in(
+pub(crate) async fn signed_in(
     st: &AppState,
     req: &HttpRequest,
     t: &TenantId,
@@ -192,16 +195,16 @@ async fn signed_in(
 }
 
 /// What the sign-in and sign-up forms share: the tenant, the checked form and its request.
-struct SubmittedForm {
-    t: TenantId,
-    tenant: Arc<Tenant>,
-    form: HashMap<String, String>,
-    areq: Option<AuthRequest>,
-    csrf_ok: bool,
+pub(crate) struct SubmittedForm {
+    pub(crate) t: TenantId,
+    pub(crate) tenant: Arc<Tenant>,
+    pub(crate) form: HashMap<String, String>,
+    pub(crate) areq: Option<AuthRequest>,
+    pub(crate) csrf_ok: bool,
 }
 
 impl SubmittedForm {
-    async fn read(
+    pub(crate) async fn read(
         req: &HttpRequest,
         path: &str,
         payload: web::Payload,
@@ -220,11 +223,11 @@ impl SubmittedForm {
         })
     }
 
-    fn get(&self, k: &str) -> &str {
+    pub(crate) fn get(&self, k: &str) -> &str {
         self.form.get(k).map(String::as_str).unwrap_or("")
     }
 
-    fn tx(&self) -> Option<&str> {
+    pub(crate) fn tx(&self) -> Option<&str> {
         self.form
             .get("tx")
             .map(String::as_str)
@@ -260,7 +263,7 @@ pub async fn login_submit(
         .password_login(&f.t, f.get("email"), f.get("password"), &http::meta(&req))
         .await
     {
-        Ok(ns) => Ok(signed_in(&st, &req, &f.t, ns, f.areq.clone()).await),
+        Ok(step) => crate::mfa::after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
         Err(EngineError::InvalidCredentials) => Ok(again(StatusCode::UNAUTHORIZED, BAD_LOGIN)),
         Err(e) => Err(e.into()),
     }
@@ -301,7 +304,7 @@ pub async fn signup_submit(
         )
         .await
     {
-        Ok(ns) => Ok(signed_in(&st, &req, &f.t, ns, f.areq.clone()).await),
+        Ok(step) => crate::mfa::after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
         Err(EngineError::InvalidCredentials) => Ok(again(StatusCode::BAD_REQUEST, BAD_SIGNUP)),
         Err(EngineError::Invalid(msg)) => Ok(again(StatusCode::BAD_REQUEST, &msg)),
         Err(e) => Err(e.into()),
@@ -387,13 +390,23 @@ pub async fn account(
     let Some(u) = user else {
         return Ok(see_other(&format!("/{t}/login")));
     };
+    let factor_rows = crate::mfa::factor_rows(&st, &t, &u.id).await?;
     Ok(form_page(
         &st,
         &req,
         &t,
         StatusCode::OK,
         "Your account",
-        |csrf| pages::account(t.as_str(), u.email.as_str(), u.name.as_deref(), csrf),
+        |csrf| {
+            let sections = pages::account_factors(t.as_str(), &factor_rows, csrf);
+            pages::account(
+                t.as_str(),
+                u.email.as_str(),
+                u.name.as_deref(),
+                csrf,
+                &sections,
+            )
+        },
     ))
 }
 

@@ -16,6 +16,7 @@ pub mod error;
 pub mod hosted;
 pub mod http;
 pub mod metrics;
+pub mod mfa;
 pub mod oidc;
 pub mod pages;
 pub mod server;

@@ -118,6 +118,7 @@ pub fn continue_to(
     let location = match step {
         NextStep::Login => format!("/{t}/login?tx={}", st.engine.seal_request(t, areq)),
         NextStep::Consent { .. } => format!("/{t}/consent?tx={}", st.engine.seal_request(t, areq)),
+        NextStep::StepUp => format!("/{t}/stepup?tx={}", st.engine.seal_request(t, areq)),
         NextStep::Redirect(url) => url,
     };
     see_other(&location)

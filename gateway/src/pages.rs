@@ -261,14 +261,158 @@ pub fn signed_out() -> String {
 }
 
 /// The minimal account page.
-pub fn account(tenant: &str, email: &str, name: Option<&str>, csrf: &str) -> String {
+pub fn account(
+    tenant: &str,
+    email: &str,
+    name: Option<&str>,
+    csrf: &str,
+    sections: &str,
+) -> String {
     format!(
-        "<h1>Your account</h1><p>Signed in as <strong>{email}</strong>{name}</p>\
+        "<h1>Your account</h1><p>Signed in as <strong>{email}</strong>{name}</p>{sections}\
 <form method=\"post\" action=\"/{t}/logout\">{csrf}<input type=\"hidden\" name=\"confirm\" value=\"yes\">\
 <button type=\"submit\" class=\"secondary\">Sign out</button></form>",
         email = esc(email),
         name = name.map(|n| format!(" ({})", esc(n))).unwrap_or_default(),
         t = esc(tenant),
+        csrf = hidden("csrf", csrf),
+    )
+}
+
+/// The user's enrolled factors on the account page (metadata only).
+pub struct FactorRow {
+    /// Id, for removal.
+    pub id: String,
+    /// What kind.
+    pub kind: &'static str,
+    /// The user's label.
+    pub label: String,
+    /// Extra, e.g. "7 codes left".
+    pub note: String,
+}
+
+fn factor_name(kind: &str) -> &'static str {
+    match kind {
+        "totp" => "Authenticator app",
+        "passkey" => "Passkey",
+        "email" => "Code by email",
+        "phone" => "Code by text message",
+        "recovery_codes" => "Recovery code",
+        _ => "Second factor",
+    }
+}
+
+/// The second-factor step of a sign-in (or of a step-up): a code from one of `kinds`.
+pub fn second_factor(
+    tenant: &str,
+    handle: &str,
+    tx: Option<&str>,
+    kinds: &[&str],
+    csrf: &str,
+    error: Option<&str>,
+) -> String {
+    let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
+    let mut forms = String::new();
+    for kind in kinds {
+        let (label, input) = match *kind {
+            "totp" => (
+                "The 6-digit code from your authenticator app",
+                "<input id=\"code-totp\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9 ]{6,7}\" required autofocus>",
+            ),
+            "recovery_codes" => (
+                "One of your recovery codes",
+                "<input id=\"code-recovery_codes\" name=\"code\" autocomplete=\"off\" required>",
+            ),
+            _ => continue,
+        };
+        forms.push_str(&format!(
+            "<form method=\"post\" action=\"/{t}/login/factor\">{tx_field}{csrf}{handle}{method}\
+<label for=\"code-{kind}\">{label}</label>{input}<button type=\"submit\">Verify</button></form>",
+            t = esc(tenant),
+            csrf = hidden("csrf", csrf),
+            handle = hidden("handle", handle),
+            method = hidden("method", kind),
+            label = esc(label),
+        ));
+    }
+    format!(
+        "<h1>Confirm it is you</h1><p>Your account is protected with a second step. Use one of these:</p>{err}{forms}",
+        err = error_block(error),
+    )
+}
+
+/// Enrolling an authenticator app: the QR code (rendered here), the secret for typing in,
+/// and a field for the first code. `action` receives it with `handle` (a pending sign-in,
+/// when enrolling during sign-in) and `enrol`.
+#[allow(clippy::too_many_arguments)]
+pub fn enrol_totp(
+    action: &str,
+    qr_svg: &str,
+    secret: &str,
+    enrol: &str,
+    handle: Option<&str>,
+    tx: Option<&str>,
+    csrf: &str,
+    error: Option<&str>,
+) -> String {
+    // The SVG comes from the QR encoder here, not from input: it holds no user text.
+    format!(
+        "<h1>Set up an authenticator app</h1>{err}<p>Scan this code with your authenticator app.</p>\
+<div class=\"qr\">{qr_svg}</div><p>Or enter this key by hand: <code id=\"totp-secret\">{secret}</code></p>\
+<form method=\"post\" action=\"{action}\">{csrf}{enrol}{handle}{tx}\
+<label for=\"label\">Name it <span class=\"muted\">(optional)</span></label><input id=\"label\" name=\"label\" maxlength=\"60\">\
+<label for=\"code\">Then type the 6-digit code it shows</label><input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required>\
+<button type=\"submit\">Turn on</button></form>",
+        err = error_block(error),
+        secret = esc(secret),
+        action = esc(action),
+        csrf = hidden("csrf", csrf),
+        enrol = hidden("enrol", enrol),
+        handle = handle.map(|h| hidden("handle", h)).unwrap_or_default(),
+        tx = tx.map(|t| hidden("tx", t)).unwrap_or_default(),
+    )
+}
+
+/// Recovery codes, shown once.
+pub fn recovery_codes(codes: &[String], continue_url: &str) -> String {
+    let items: String = codes
+        .iter()
+        .map(|c| format!("<li><code>{}</code></li>", esc(c)))
+        .collect();
+    format!(
+        "<h1>Save your recovery codes</h1><p>Each code signs you in once if you lose your second factor. \
+Keep them somewhere safe: they are not shown again.</p><ul class=\"codes\">{items}</ul>\
+<p><a class=\"button\" href=\"{url}\">Continue</a></p>",
+        url = esc(continue_url),
+    )
+}
+
+/// The account page's two-step verification section.
+pub fn account_factors(tenant: &str, factors: &[FactorRow], csrf: &str) -> String {
+    let t = esc(tenant);
+    let rows: String = factors
+        .iter()
+        .map(|f| {
+            format!(
+                "<li><strong>{name}</strong> {label} <span class=\"muted\">{note}</span>\
+<form method=\"post\" action=\"/{t}/account/factors/remove\" class=\"inline\">{csrf}{id}\
+<button type=\"submit\" class=\"secondary\">Remove</button></form></li>",
+                name = factor_name(f.kind),
+                label = esc(&f.label),
+                note = esc(&f.note),
+                csrf = hidden("csrf", csrf),
+                id = hidden("id", &f.id),
+            )
+        })
+        .collect();
+    let list = if factors.is_empty() {
+        "<p class=\"muted\">No second factor yet.</p>".to_owned()
+    } else {
+        format!("<ul class=\"factors\">{rows}</ul>")
+    };
+    format!(
+        "<h2>Two-step verification</h2>{list}<p><a href=\"/{t}/account/totp\">Add an authenticator app</a></p>\
+<form method=\"post\" action=\"/{t}/account/recovery-codes\">{csrf}<button type=\"submit\" class=\"secondary\">New recovery codes</button></form>",
         csrf = hidden("csrf", csrf),
     )
 }

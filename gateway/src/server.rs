@@ -15,7 +15,7 @@ use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use crate::config::{Backend, Config};
 use crate::http::Csrf;
 use crate::metrics::HttpMetrics;
-use crate::{admin, demo, hosted, metrics, oidc};
+use crate::{admin, demo, hosted, metrics, mfa, oidc};
 
 /// What every handler shares.
 pub struct AppState {
@@ -112,7 +112,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/signup", web::post().to(hosted::signup_submit))
                 .route("/consent", web::get().to(hosted::consent_page))
                 .route("/consent", web::post().to(hosted::consent_submit))
-                .route("/account", web::get().to(hosted::account)),
+                .route("/account", web::get().to(hosted::account))
+                .route("/login/factor", web::post().to(mfa::factor_submit))
+                .route("/login/enrol", web::post().to(mfa::enrol_submit))
+                .route("/stepup", web::get().to(mfa::step_up))
+                .route("/continue", web::get().to(mfa::continue_authorization))
+                .route("/account/totp", web::get().to(mfa::account_totp))
+                .route("/account/totp", web::post().to(mfa::account_totp_submit))
+                .route(
+                    "/account/factors/remove",
+                    web::post().to(mfa::remove_factor),
+                )
+                .route(
+                    "/account/recovery-codes",
+                    web::post().to(mfa::new_recovery_codes),
+                ),
         )
         .default_service(web::to(not_found));
 }

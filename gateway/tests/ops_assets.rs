@@ -75,7 +75,12 @@ fn the_runbook_references_every_file_under_ops() {
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_str().unwrap().to_owned();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned();
             if rel.contains("/secrets") {
                 continue;
             }
@@ -83,7 +88,10 @@ fn the_runbook_references_every_file_under_ops() {
                 stack.push(path);
             } else if rel != "ops/RUNBOOK.md" {
                 seen += 1;
-                assert!(runbook.contains(&rel), "ops/RUNBOOK.md never mentions {rel}");
+                assert!(
+                    runbook.contains(&rel),
+                    "ops/RUNBOOK.md never mentions {rel}"
+                );
             }
         }
     }

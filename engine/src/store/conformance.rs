@@ -74,7 +74,120 @@ pub async fn run<S: Store + Clone>(store: S) {
     keys_and_consent_round_trip(&store).await;
     denied_tokens_are_remembered(&store).await;
     events_come_back_newest_first(&store).await;
+    factors_are_per_user_and_update_conditionally(&store).await;
+    challenges_spend_tries_and_are_taken_once(&store).await;
     expired_rows_are_swept(&store).await;
+}
+
+async fn factors_are_per_user_and_update_conditionally<S: Store + Clone>(s: &S) {
+    use crate::model::{Factor, FactorKind};
+    let t = tenant();
+    let (alice, bob) = (UserId::generate(), UserId::generate());
+    let factor = |user: &UserId, id: &str, lookup: Option<&str>, at: u64| Factor {
+        tenant: t.clone(),
+        user_id: user.clone(),
+        id: id.into(),
+        kind: FactorKind::Passkey,
+        label: format!("key {id}"),
+        lookup: lookup.map(str::to_owned),
+        data: serde_json::json!({"n": 0}),
+        version: 0,
+        created_at: at,
+        last_used_at: None,
+    };
+    let a1 = factor(&alice, "f1", Some("cred-1"), 10);
+    let a2 = factor(&alice, "f2", None, 20);
+    s.create_factor(&a2).await.unwrap();
+    s.create_factor(&a1).await.unwrap();
+    assert_eq!(s.create_factor(&a1).await, Err(StoreError::Conflict));
+    // A lookup key is unique in the tenant, whoever owns it.
+    assert_eq!(
+        s.create_factor(&factor(&bob, "f9", Some("cred-1"), 30))
+            .await,
+        Err(StoreError::Conflict)
+    );
+    s.create_factor(&factor(&bob, "f3", Some("cred-3"), 30))
+        .await
+        .unwrap();
+    let ids: Vec<String> = s
+        .list_factors(&t, &alice)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(ids, ["f1", "f2"], "alice's factors, oldest first");
+    assert!(s.list_factors(&tenant(), &alice).await.unwrap().is_empty());
+    assert_eq!(s.find_factor(&t, "cred-1").await.unwrap(), Some(a1.clone()));
+    assert_eq!(s.find_factor(&tenant(), "cred-1").await.unwrap(), None);
+    // Conditional updates: of two writers from version 0, one wins.
+    let mut next = a1.clone();
+    next.version = 1;
+    next.data = serde_json::json!({"n": 1});
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (s, next) = (s.clone(), next.clone());
+            tokio::spawn(async move { s.update_factor(&next, 0).await.unwrap() })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        wins += usize::from(task.await.unwrap());
+    }
+    assert_eq!(wins, 1, "a conditional factor update won more than once");
+    assert_eq!(
+        s.get_factor(&t, &alice, "f1").await.unwrap(),
+        Some(next.clone())
+    );
+    assert_eq!(s.delete_factor(&t, &alice, "f1").await.unwrap(), Some(next));
+    assert_eq!(s.find_factor(&t, "cred-1").await.unwrap(), None);
+    assert_eq!(s.get_factor(&t, &alice, "f1").await.unwrap(), None);
+    assert!(
+        !s.update_factor(&a1, 1).await.unwrap(),
+        "a deleted factor updated"
+    );
+    // Its credential id is free again.
+    s.create_factor(&factor(&bob, "f4", Some("cred-1"), 40))
+        .await
+        .unwrap();
+}
+
+async fn challenges_spend_tries_and_are_taken_once<S: Store + Clone>(s: &S) {
+    use crate::model::Challenge;
+    let t = tenant();
+    let c = Challenge {
+        tenant: t.clone(),
+        key: Hash32::of(b"handle"),
+        purpose: "email_code".into(),
+        user_id: Some(UserId::generate()),
+        data: serde_json::json!({"code_hash": "x"}),
+        tries_left: 5,
+        expires_at: now() + 600,
+    };
+    s.put_challenge(&c).await.unwrap();
+    assert_eq!(s.put_challenge(&c).await, Err(StoreError::Conflict));
+    assert_eq!(s.get_challenge(&t, &c.key).await.unwrap(), Some(c.clone()));
+    assert_eq!(s.get_challenge(&tenant(), &c.key).await.unwrap(), None);
+    // Twenty guesses at once: exactly five are allowed to be checked.
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (s, t, k) = (s.clone(), t.clone(), c.key);
+            tokio::spawn(async move { s.spend_try(&t, &k).await.unwrap() })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for task in tasks {
+        if let Some(before) = task.await.unwrap() {
+            seen.push(before.tries_left);
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, [1, 2, 3, 4, 5], "tries were not spent one at a time");
+    assert_eq!(s.spend_try(&t, &c.key).await.unwrap(), None);
+    let taken = s.take_challenge(&t, &c.key).await.unwrap().unwrap();
+    assert_eq!(taken.tries_left, 0);
+    assert_eq!(s.take_challenge(&t, &c.key).await.unwrap(), None);
+    assert_eq!(s.get_challenge(&t, &c.key).await.unwrap(), None);
 }
 
 async fn tenants_are_unique<S: Store>(s: &S) {

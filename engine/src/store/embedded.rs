@@ -42,9 +42,12 @@ enum Ks {
     Denied = 10,
     Events = 11,
     Expiry = 12,
+    Factors = 13,
+    FactorLookup = 14,
+    Challenges = 15,
 }
 
-const ALL_KS: [(Ks, &str); 13] = [
+const ALL_KS: [(Ks, &str); 16] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -58,6 +61,9 @@ const ALL_KS: [(Ks, &str); 13] = [
     (Ks::Denied, "denied"),
     (Ks::Events, "events"),
     (Ks::Expiry, "expiry"),
+    (Ks::Factors, "factors"),
+    (Ks::FactorLookup, "factor_lookup"),
+    (Ks::Challenges, "challenges"),
 ];
 
 /// Tuning of the writer.
@@ -848,5 +854,145 @@ impl Store for EmbeddedStore {
 
     fn enqueue_event(&self, event: Box<Event>) -> Result<(), Box<Event>> {
         self.events.try_send(event).map_err(|e| e.into_inner())
+    }
+}
+
+fn factor_key(tenant: &TenantId, user: &UserId, id: &str) -> Vec<u8> {
+    key(tenant, &[user.as_str().as_bytes(), id.as_bytes()])
+}
+
+#[async_trait]
+impl FactorStore for EmbeddedStore {
+    async fn create_factor(&self, factor: &Factor) -> StoreResult<()> {
+        let f = factor.clone();
+        self.write(move |tx| {
+            let k = factor_key(&f.tenant, &f.user_id, &f.id);
+            if tx.get(Ks::Factors, &k)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            if let Some(l) = &f.lookup {
+                let lk = key(&f.tenant, &[l.as_bytes()]);
+                if tx.get(Ks::FactorLookup, &lk)?.is_some() {
+                    return Err(StoreError::Conflict);
+                }
+                tx.put(Ks::FactorLookup, lk, k.clone());
+            }
+            tx.put_json(Ks::Factors, k, &f);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_factors(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Factor>> {
+        let mut all: Vec<Factor> =
+            self.scan_json(Ks::Factors, &key(tenant, &[user.as_str().as_bytes(), b""]))?;
+        all.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(all)
+    }
+
+    async fn get_factor(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Factor>> {
+        self.get_json(Ks::Factors, &factor_key(tenant, user, id))
+    }
+
+    async fn find_factor(&self, tenant: &TenantId, lookup: &str) -> StoreResult<Option<Factor>> {
+        let lk = key(tenant, &[lookup.as_bytes()]);
+        let Some(fk) = self.inner.ks(Ks::FactorLookup).get(&lk).map_err(io)? else {
+            return Ok(None);
+        };
+        self.get_json(Ks::Factors, &fk)
+    }
+
+    async fn update_factor(&self, factor: &Factor, expected_version: u64) -> StoreResult<bool> {
+        let f = factor.clone();
+        self.write(move |tx| {
+            let k = factor_key(&f.tenant, &f.user_id, &f.id);
+            match tx.get_json::<Factor>(Ks::Factors, &k)? {
+                Some(cur) if cur.version == expected_version && cur.lookup == f.lookup => {
+                    tx.put_json(Ks::Factors, k, &f);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await
+    }
+
+    async fn delete_factor(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Factor>> {
+        let k = factor_key(tenant, user, id);
+        self.write(move |tx| {
+            let Some(f) = tx.get_json::<Factor>(Ks::Factors, &k)? else {
+                return Ok(None);
+            };
+            if let Some(l) = &f.lookup {
+                tx.delete(Ks::FactorLookup, key(&f.tenant, &[l.as_bytes()]));
+            }
+            tx.delete(Ks::Factors, k);
+            Ok(Some(f))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ChallengeStore for EmbeddedStore {
+    async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()> {
+        let c = challenge.clone();
+        self.write(move |tx| {
+            let k = key(&c.tenant, &[&c.key.0]);
+            if tx.get(Ks::Challenges, &k)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            tx.put_expiring(Ks::Challenges, k, &c, c.expires_at);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_challenge(&self, tenant: &TenantId, k: &Hash32) -> StoreResult<Option<Challenge>> {
+        self.get_json(Ks::Challenges, &key(tenant, &[&k.0]))
+    }
+
+    async fn take_challenge(
+        &self,
+        tenant: &TenantId,
+        k: &Hash32,
+    ) -> StoreResult<Option<Challenge>> {
+        let k = key(tenant, &[&k.0]);
+        self.write(move |tx| {
+            let c: Option<Challenge> = tx.get_json(Ks::Challenges, &k)?;
+            if c.is_some() {
+                tx.delete(Ks::Challenges, k);
+            }
+            Ok(c)
+        })
+        .await
+    }
+
+    async fn spend_try(&self, tenant: &TenantId, k: &Hash32) -> StoreResult<Option<Challenge>> {
+        let k = key(tenant, &[&k.0]);
+        self.write(move |tx| {
+            let Some(c) = tx.get_json::<Challenge>(Ks::Challenges, &k)? else {
+                return Ok(None);
+            };
+            if c.tries_left == 0 {
+                return Ok(None);
+            }
+            let mut spent = c.clone();
+            spent.tries_left -= 1;
+            // The expiry index entry already exists (expires_at is unchanged).
+            tx.put_json(Ks::Challenges, k, &spent);
+            Ok(Some(c))
+        })
+        .await
     }
 }

@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::ids::{ChainId, ClientId, Email, TenantId, UserId};
 use crate::model::{
-    AuthCode, Chain, Client, Consent, Event, Hash32, RevokeReason, Session, StoredKey, Tenant, User,
+    AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, RevokeReason, Session,
+    StoredKey, Tenant, User,
 };
 
 /// Where a residency region's data lives. The embedded store keeps every region it is
@@ -240,6 +241,59 @@ pub trait EventStore {
     async fn recent_events(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Event>>;
 }
 
+/// Users' enrolled second factors.
+#[async_trait]
+pub trait FactorStore {
+    /// Creates a factor; `Conflict` if its id, or its `lookup` key, is taken in the tenant.
+    async fn create_factor(&self, factor: &Factor) -> StoreResult<()>;
+    /// A user's factors, oldest first.
+    async fn list_factors(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Factor>>;
+    /// One factor of a user.
+    async fn get_factor(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Factor>>;
+    /// The factor with this `lookup` key (a passkey by credential id).
+    async fn find_factor(&self, tenant: &TenantId, lookup: &str) -> StoreResult<Option<Factor>>;
+    /// Replaces a factor if, and only if, it is still at `expected_version`; the stored
+    /// copy gets `factor.version`. `false` when it moved on or is gone (a TOTP step or a
+    /// recovery code used twice at once is accepted once).
+    async fn update_factor(&self, factor: &Factor, expected_version: u64) -> StoreResult<bool>;
+    /// Removes a factor (and its lookup key); returns it.
+    async fn delete_factor(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Factor>>;
+}
+
+/// Short-lived single-use challenges: one-time codes, pending sign-ins, ceremonies.
+#[async_trait]
+pub trait ChallengeStore {
+    /// Writes a challenge (durable on return); `Conflict` if its key exists.
+    async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
+    /// Reads one; expired ones may still be returned until swept, so callers check.
+    async fn get_challenge(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+    ) -> StoreResult<Option<Challenge>>;
+    /// Removes and returns one, atomically: of two concurrent takes, one gets it.
+    async fn take_challenge(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+    ) -> StoreResult<Option<Challenge>>;
+    /// Spends one try, atomically: returns the challenge as it was if it had a try left
+    /// (its stored `tries_left` is now one less), `None` if it is missing or out of tries.
+    /// A guess is checked only after its try is spent, so no more than the allowed number
+    /// of guesses is ever checked, however many arrive at once.
+    async fn spend_try(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Challenge>>;
+}
+
 /// Everything the engine needs from storage.
 #[async_trait]
 pub trait Store:
@@ -253,6 +307,8 @@ pub trait Store:
     + ConsentStore
     + DenyListStore
     + EventStore
+    + FactorStore
+    + ChallengeStore
     + Send
     + Sync
     + 'static

@@ -129,6 +129,10 @@ const BUCKETS: i32 = 64;
 /// Attempts of a lightweight transaction whose outcome a serial read showed was not decided.
 const LWT_ATTEMPTS: usize = 3;
 
+/// Age (seconds) after which a lookup claim that points to no factor is known to be left
+/// behind by a crash rather than a creation in flight, and may be taken over.
+const ORPHAN_CLAIM_AGE: u64 = 600;
+
 /// Rows written at once while a tenant moves.
 const MOVE_CONCURRENCY: usize = 32;
 
@@ -154,8 +158,9 @@ struct Migration {
     cql: &'static str,
 }
 
-/// Every migration this binary knows, in order. A migration is named `NNNN_<scope>…` where
-/// scope is `global` (the global keyspace) or `region` (every region keyspace).
+/// Every migration this binary knows, in order. A migration is named `NNNN_<what>` after
+/// its file; its scope (the first line of the file says it too) is `Global` (the global
+/// keyspace) or `Region` (every region keyspace).
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -168,6 +173,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "0002_region",
         scope: Scope::Region,
         cql: include_str!("../../../schema/0002_region.cql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_factors",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0003_factors.cql"),
     },
 ];
 
@@ -539,6 +550,36 @@ fn applied(r: QueryResult) -> StoreResult<bool> {
     }
 }
 
+/// The answer of a lightweight transaction: whether it applied, and the named columns of
+/// the row as it was. ScyllaDB sends the old row whether or not the statement applied;
+/// Cassandra sends the condition's columns when it did not. A column the answer lacks, or
+/// a row that does not exist, reads as `None`.
+fn lwt_answer<const N: usize>(
+    r: QueryResult,
+    names: [&str; N],
+) -> StoreResult<(bool, [Option<CqlValue>; N])> {
+    let rows = r.into_rows_result().map_err(corrupt)?;
+    let row = rows.maybe_first_row::<Row>().map_err(corrupt)?;
+    let columns = row.map(|r| r.columns).unwrap_or_default();
+    let Some(Some(CqlValue::Boolean(applied))) = columns.first() else {
+        return Err(StoreError::Corrupt(
+            "conditional statement answered without [applied]".into(),
+        ));
+    };
+    let specs = rows.column_specs();
+    let values = names.map(|n| {
+        specs
+            .get_by_name(n)
+            .and_then(|(i, _)| columns.get(i).cloned().flatten())
+    });
+    Ok((*applied, values))
+}
+
+/// A count as an `int` column holds it.
+fn int32(x: u32) -> i32 {
+    i32::try_from(x).unwrap_or(i32::MAX)
+}
+
 /// How a statement may be retried and read.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -682,6 +723,31 @@ struct RegionStatements {
     events_all_of_day: PreparedStatement,
     events_delete: PreparedStatement,
     event_days_delete: PreparedStatement,
+    factor_insert: PreparedStatement,
+    factor_put: PreparedStatement,
+    factor_get: PreparedStatement,
+    factor_get_serial: PreparedStatement,
+    factor_list: PreparedStatement,
+    /// `IF version = ? AND lookup = ?`, for factors with a lookup key.
+    factor_update: PreparedStatement,
+    /// `IF version = ? AND lookup = null`, for factors without one.
+    factor_update_unkeyed: PreparedStatement,
+    factor_remove: PreparedStatement,
+    factors_delete: PreparedStatement,
+    lookup_claim: PreparedStatement,
+    lookup_put: PreparedStatement,
+    lookup_get: PreparedStatement,
+    lookup_get_serial: PreparedStatement,
+    /// `IF claim = ?`: a creation gives back its own claim.
+    lookup_release: PreparedStatement,
+    /// `IF user_id = ? AND id = ?`: a deletion removes its factor's claim.
+    lookup_remove: PreparedStatement,
+    lookup_delete: PreparedStatement,
+    challenge_insert: PreparedStatement,
+    challenge_get: PreparedStatement,
+    challenge_get_serial: PreparedStatement,
+    challenge_spend: PreparedStatement,
+    challenge_take: PreparedStatement,
     /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.
     chain_create: Batch,
     /// `[UPDATE the state IF generation = ? AND revoked = null, the new token]`: one partition.
@@ -730,6 +796,15 @@ impl RegionStatements {
         let chain_create = batch(&chain_create_state);
         let chain_rotate = batch(&chain_rotate_state);
         let chain_cols = "generation, current_hash, rotated_at, expires_at, revoked, record";
+        let factor_cols = "lookup, version, written_by, record";
+        let lookup_cols = "user_id, id, claim, claimed_at";
+        let challenge_cols = "record, tries_left, taken_by, spent_by";
+        let factor_update = |condition: &str| {
+            format!(
+                "UPDATE {k}.factors SET version = ?, written_by = ?, record = ? \
+                 WHERE tenant = ? AND user_id = ? AND id = ? IF version = ? AND {condition}"
+            )
+        };
         Ok(Self {
             client_insert: p
                 .prep(
@@ -1038,6 +1113,144 @@ impl RegionStatements {
             event_days_delete: p
                 .prep(format!("DELETE FROM {k}.event_days WHERE tenant = ?"), Write)
                 .await?,
+            factor_insert: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.factors (tenant, user_id, id, lookup, version, written_by, record) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            factor_put: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.factors (tenant, user_id, id, lookup, version, written_by, record) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    Write,
+                )
+                .await?,
+            factor_get: p
+                .prep(
+                    format!("SELECT {factor_cols} FROM {k}.factors WHERE tenant = ? AND user_id = ? AND id = ?"),
+                    Read,
+                )
+                .await?,
+            factor_get_serial: p
+                .prep(
+                    format!("SELECT {factor_cols} FROM {k}.factors WHERE tenant = ? AND user_id = ? AND id = ?"),
+                    SerialRead,
+                )
+                .await?,
+            factor_list: p
+                .prep(
+                    format!("SELECT id, {factor_cols} FROM {k}.factors WHERE tenant = ? AND user_id = ?"),
+                    Read,
+                )
+                .await?,
+            factor_update: p.prep(factor_update("lookup = ?"), Lwt).await?,
+            factor_update_unkeyed: p.prep(factor_update("lookup = null"), Lwt).await?,
+            factor_remove: p
+                .prep(
+                    format!("DELETE FROM {k}.factors WHERE tenant = ? AND user_id = ? AND id = ? IF version = ?"),
+                    Lwt,
+                )
+                .await?,
+            factors_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.factors WHERE tenant = ? AND user_id = ?"),
+                    Write,
+                )
+                .await?,
+            lookup_claim: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.factor_lookup (tenant, lookup, {lookup_cols}) \
+                         VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            lookup_put: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.factor_lookup (tenant, lookup, {lookup_cols}) VALUES (?, ?, ?, ?, ?, ?)"
+                    ),
+                    Write,
+                )
+                .await?,
+            lookup_get: p
+                .prep(
+                    format!("SELECT {lookup_cols} FROM {k}.factor_lookup WHERE tenant = ? AND lookup = ?"),
+                    Read,
+                )
+                .await?,
+            lookup_get_serial: p
+                .prep(
+                    format!("SELECT {lookup_cols} FROM {k}.factor_lookup WHERE tenant = ? AND lookup = ?"),
+                    SerialRead,
+                )
+                .await?,
+            lookup_release: p
+                .prep(
+                    format!("DELETE FROM {k}.factor_lookup WHERE tenant = ? AND lookup = ? IF claim = ?"),
+                    Lwt,
+                )
+                .await?,
+            lookup_remove: p
+                .prep(
+                    format!(
+                        "DELETE FROM {k}.factor_lookup WHERE tenant = ? AND lookup = ? IF user_id = ? AND id = ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            lookup_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.factor_lookup WHERE tenant = ? AND lookup = ?"),
+                    Write,
+                )
+                .await?,
+            challenge_insert: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.challenges (tenant, key, record, tries_left) VALUES (?, ?, ?, ?) \
+                         IF NOT EXISTS USING TTL ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            challenge_get: p
+                .prep(
+                    format!("SELECT {challenge_cols} FROM {k}.challenges WHERE tenant = ? AND key = ?"),
+                    Read,
+                )
+                .await?,
+            challenge_get_serial: p
+                .prep(
+                    format!("SELECT {challenge_cols} FROM {k}.challenges WHERE tenant = ? AND key = ?"),
+                    SerialRead,
+                )
+                .await?,
+            challenge_spend: p
+                .prep(
+                    format!(
+                        "UPDATE {k}.challenges USING TTL ? SET tries_left = ?, spent_by = spent_by + ? \
+                         WHERE tenant = ? AND key = ? IF taken_by = null AND tries_left = ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            challenge_take: p
+                .prep(
+                    format!(
+                        "UPDATE {k}.challenges USING TTL ? SET taken_by = ? \
+                         WHERE tenant = ? AND key = ? IF taken_by = null AND tries_left = ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
             chain_create,
             chain_rotate,
         })
@@ -1104,6 +1317,82 @@ type ChainTokenRow = (
     Option<String>,
     Option<Vec<u8>>,
 );
+
+/// A factor's row, as `factor_get` selects it: lookup, version, written_by, record.
+type FactorRow = (Option<String>, Option<i64>, Option<String>, Option<Vec<u8>>);
+
+/// A row of `factor_list`: the factor's id, then a [`FactorRow`].
+type FactorListRow = (
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<Vec<u8>>,
+);
+
+/// A lookup claim, as `lookup_get` selects it: user_id, id, claim, claimed_at.
+type LookupRow = (Option<String>, Option<String>, Option<String>, Option<i64>);
+
+/// A challenge's row, as `challenge_get` selects it: record, tries_left, taken_by, spent_by.
+type ChallengeRow = (
+    Option<Vec<u8>>,
+    Option<i32>,
+    Option<String>,
+    Option<Vec<String>>,
+);
+
+/// A stored factor with the columns its conditions use.
+struct StoredFactor {
+    factor: Factor,
+    lookup: Option<String>,
+    version: i64,
+    /// The random id of the call that wrote it last.
+    written_by: Option<String>,
+}
+
+fn factor_from_row(row: FactorRow) -> StoreResult<Option<StoredFactor>> {
+    let (lookup, version, written_by, record) = row;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let factor: Factor = decode(&record)?;
+    Ok(Some(StoredFactor {
+        version: version.unwrap_or_else(|| int(factor.version)),
+        factor,
+        lookup,
+        written_by,
+    }))
+}
+
+/// A stored challenge: the record with its live `tries_left`, and who took or spent it.
+struct StoredChallenge {
+    challenge: Challenge,
+    taken_by: Option<String>,
+    spent_by: Vec<String>,
+}
+
+impl StoredChallenge {
+    /// Still usable: not taken, and with a try left.
+    fn open(&self) -> bool {
+        self.taken_by.is_none() && self.challenge.tries_left > 0
+    }
+}
+
+fn challenge_from_row(row: ChallengeRow) -> StoreResult<Option<StoredChallenge>> {
+    let (record, tries_left, taken_by, spent_by) = row;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let mut challenge: Challenge = decode(&record)?;
+    if let Some(n) = tries_left {
+        challenge.tries_left = u32::try_from(n).map_err(corrupt)?;
+    }
+    Ok(Some(StoredChallenge {
+        challenge,
+        taken_by,
+        spent_by: spent_by.unwrap_or_default(),
+    }))
+}
 
 /// The chain a row of its state describes: the immutable record, with the columns
 /// that rotations and revocations change laid over it.
@@ -1335,6 +1624,163 @@ impl ScyllaStore {
         }
     }
 
+    async fn read_factor(
+        &self,
+        region: &Region,
+        tenant: &str,
+        user: &str,
+        id: &str,
+        serial: bool,
+    ) -> StoreResult<Option<StoredFactor>> {
+        let st = if serial {
+            &region.st.factor_get_serial
+        } else {
+            &region.st.factor_get
+        };
+        match self.one::<FactorRow>(st, (tenant, user, id)).await? {
+            Some(row) => factor_from_row(row),
+            None => Ok(None),
+        }
+    }
+
+    async fn read_challenge(
+        &self,
+        region: &Region,
+        tenant: &str,
+        key: &[u8],
+        serial: bool,
+    ) -> StoreResult<Option<StoredChallenge>> {
+        let st = if serial {
+            &region.st.challenge_get_serial
+        } else {
+            &region.st.challenge_get
+        };
+        match self.one::<ChallengeRow>(st, (tenant, key)).await? {
+            Some(row) => challenge_from_row(row),
+            None => Ok(None),
+        }
+    }
+
+    /// Claims a factor's lookup key for it (`INSERT ... IF NOT EXISTS`), with the random
+    /// claim id `me`; `Conflict` if another factor holds it. A claim left behind by a
+    /// crash (old, pointing to no factor that has this key) is taken over once.
+    async fn claim_lookup(
+        &self,
+        region: &Region,
+        factor: &Factor,
+        lookup: &str,
+        me: &str,
+    ) -> StoreResult<()> {
+        let (t, u, id) = (
+            factor.tenant.as_str(),
+            factor.user_id.as_str(),
+            factor.id.as_str(),
+        );
+        let mut took_over = false;
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            let values = (t, lookup, u, id, me, int(SystemClock.now()));
+            let error = match self.lwt(&region.st.lookup_claim, values).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => None,
+                Err(e) => Some(e),
+            };
+            // Not applied, or unknown: a serial read settles any round in flight and tells
+            // who holds the key.
+            let holder: Option<LookupRow> =
+                match self.one(&region.st.lookup_get_serial, (t, lookup)).await {
+                    Ok(h) => h,
+                    Err(read_error) => return Err(error.unwrap_or(read_error)),
+                };
+            let Some((Some(hu), Some(hid), Some(claim), claimed_at)) = holder else {
+                // Free (released meanwhile, or this caller's claim did not land): again.
+                last_error = error;
+                continue;
+            };
+            if claim == me {
+                return Ok(());
+            }
+            let old = claimed_at.is_some_and(|at| {
+                at.saturating_add(int(ORPHAN_CLAIM_AGE)) < int(SystemClock.now())
+            });
+            if took_over || !old {
+                return Err(StoreError::Conflict);
+            }
+            let owner = self.read_factor(region, t, &hu, &hid, false).await?;
+            if owner.is_some_and(|f| f.lookup.as_deref() == Some(lookup)) {
+                return Err(StoreError::Conflict);
+            }
+            tracing::warn!(
+                tenant = t,
+                "taking over a factor lookup claim left behind by a crash"
+            );
+            took_over = true;
+            // Conditional on its claim id: a claim renewed meanwhile stays.
+            self.lwt(&region.st.lookup_release, (t, lookup, claim.as_str()))
+                .await?;
+        }
+        Err(last_error.unwrap_or(StoreError::Conflict))
+    }
+
+    /// Inserts a factor row (`IF NOT EXISTS`) written by `me`; `Conflict` if its id is taken.
+    async fn insert_factor(&self, region: &Region, factor: &Factor, me: &str) -> StoreResult<()> {
+        let (t, u, id) = (
+            factor.tenant.as_str(),
+            factor.user_id.as_str(),
+            factor.id.as_str(),
+        );
+        let record = encode(factor);
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            let values = (
+                t,
+                u,
+                id,
+                factor.lookup.as_deref(),
+                int(factor.version),
+                me,
+                &record,
+            );
+            match self.lwt(&region.st.factor_insert, values).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(StoreError::Conflict),
+                Err(e) => match self.read_factor(region, t, u, id, true).await {
+                    Ok(None) => last_error = Some(e),
+                    Ok(Some(s)) if s.written_by.as_deref() == Some(me) => return Ok(()),
+                    Ok(Some(_)) => return Err(StoreError::Conflict),
+                    Err(_) => return Err(e),
+                },
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("factor creation did not complete")))
+    }
+
+    /// Removes the lookup claim of a deleted factor (`IF user_id = ? AND id = ?`: a claim
+    /// that is another factor's stays). A claim that cannot be removed points to no
+    /// factor: `find_factor` ignores it, and a later claim takes it over when it is old.
+    async fn remove_lookup(&self, region: &Region, factor: &Factor) {
+        let Some(lookup) = &factor.lookup else {
+            return;
+        };
+        let values = (
+            factor.tenant.as_str(),
+            lookup.as_str(),
+            factor.user_id.as_str(),
+            factor.id.as_str(),
+        );
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            // Idempotent: running it again after an unknown outcome is harmless.
+            match self.lwt(&region.st.lookup_remove, values).await {
+                Ok(_) => return,
+                Err(e) => last_error = Some(e),
+            }
+        }
+        if let Some(e) = last_error {
+            tracing::warn!(error = %e, "could not remove the lookup key of a deleted factor; it is taken over when old");
+        }
+    }
+
     /// Copies a tenant's long-lived data from one region keyspace to another. Upserts
     /// only, so an interrupted copy can simply run again.
     async fn copy_tenant(&self, from: &Region, to: &Region, tenant: &TenantId) -> StoreResult<()> {
@@ -1372,6 +1818,10 @@ impl ScyllaStore {
                             self.write(&n.consent_put, (t, id, client, rec)).await
                         },
                     )
+                    .await?;
+                    self.each(&f.factor_list, (t, id), |row: FactorListRow| async move {
+                        self.copy_factor(from, to, t, id, row).await
+                    })
                     .await
                 },
             )
@@ -1442,8 +1892,45 @@ impl ScyllaStore {
         Ok(())
     }
 
-    /// Deletes a tenant's data from a region keyspace (all but sessions and codes, which
-    /// cannot be listed by tenant and expire by themselves).
+    /// Copies one factor of a user, and its lookup claim if the claim is its own.
+    async fn copy_factor(
+        &self,
+        from: &Region,
+        to: &Region,
+        t: &str,
+        user: &str,
+        row: FactorListRow,
+    ) -> StoreResult<()> {
+        let (id, lookup, version, written_by, record) = row;
+        let Some(record) = record else {
+            return Ok(());
+        };
+        let values = (
+            t,
+            user,
+            id.as_str(),
+            lookup.as_deref(),
+            version,
+            written_by,
+            record,
+        );
+        self.write(&to.st.factor_put, values).await?;
+        let Some(lookup) = lookup else {
+            return Ok(());
+        };
+        let claim: Option<LookupRow> = self.one(&from.st.lookup_get, (t, lookup.as_str())).await?;
+        if let Some((Some(cu), Some(cid), claim, claimed_at)) = claim
+            && cu == user
+            && cid == id
+        {
+            let values = (t, lookup.as_str(), cu, cid, claim, claimed_at);
+            self.write(&to.st.lookup_put, values).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a tenant's data from a region keyspace (all but sessions, codes and
+    /// challenges, which cannot be listed by tenant and expire by themselves).
     async fn purge_tenant(&self, from: &Region, tenant: &TenantId) -> StoreResult<()> {
         let t = tenant.as_str();
         let f = &from.st;
@@ -1457,7 +1944,19 @@ impl ScyllaStore {
                     let user: User = decode(&rec)?;
                     self.write(&f.email_delete, (t, user.email.as_str()))
                         .await?;
-                    self.write(&f.consents_delete, (t, id)).await
+                    self.write(&f.consents_delete, (t, id.as_str())).await?;
+                    self.each(
+                        &f.factor_list,
+                        (t, id.as_str()),
+                        |(_, lookup, ..): FactorListRow| async move {
+                            match lookup {
+                                Some(l) => self.write(&f.lookup_delete, (t, l)).await,
+                                None => Ok(()),
+                            }
+                        },
+                    )
+                    .await?;
+                    self.write(&f.factors_delete, (t, id)).await
                 },
             )
             .await?;
@@ -2217,6 +2716,307 @@ impl EventStore for ScyllaStore {
         }
         out.truncate(limit);
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl FactorStore for ScyllaStore {
+    /// Claims the lookup key first (`INSERT INTO factor_lookup ... IF NOT EXISTS`), then
+    /// inserts the factor (`IF NOT EXISTS`); a factor that loses gives its claim back
+    /// (`DELETE ... IF claim = ?`). A claim without its factor is invisible: `find_factor`
+    /// checks that the factor it points to has this key.
+    async fn create_factor(&self, factor: &Factor) -> StoreResult<()> {
+        let r = self.region_of(&factor.tenant).await?;
+        let me = random_token::<12>();
+        if let Some(lookup) = &factor.lookup {
+            self.claim_lookup(&r, factor, lookup, &me).await?;
+        }
+        let created = self.insert_factor(&r, factor, &me).await;
+        // Only a known loss releases the claim: after an unknown outcome the factor may
+        // exist, and an unneeded claim is taken over once old.
+        if let (Err(StoreError::Conflict), Some(lookup)) = (&created, &factor.lookup) {
+            let values = (factor.tenant.as_str(), lookup.as_str(), me.as_str());
+            if let Err(e) = self.lwt(&r.st.lookup_release, values).await {
+                tracing::warn!(error = %e, "could not release the lookup key of a factor that was not created; it is taken over when old");
+            }
+        }
+        created
+    }
+
+    async fn list_factors(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Factor>> {
+        let r = self.region_of(tenant).await?;
+        let rows: Vec<FactorListRow> = self
+            .all(&r.st.factor_list, (tenant.as_str(), user.as_str()))
+            .await?;
+        let mut factors = rows
+            .into_iter()
+            .filter_map(|(_, _, _, _, record)| record)
+            .map(|r| decode::<Factor>(&r))
+            .collect::<StoreResult<Vec<_>>>()?;
+        factors.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(factors)
+    }
+
+    async fn get_factor(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Factor>> {
+        let r = self.region_of(tenant).await?;
+        let f = self
+            .read_factor(&r, tenant.as_str(), user.as_str(), id, false)
+            .await?;
+        Ok(f.map(|f| f.factor))
+    }
+
+    async fn find_factor(&self, tenant: &TenantId, lookup: &str) -> StoreResult<Option<Factor>> {
+        let r = self.region_of(tenant).await?;
+        let t = tenant.as_str();
+        let claim: Option<LookupRow> = self.one(&r.st.lookup_get, (t, lookup)).await?;
+        let Some((Some(user), Some(id), ..)) = claim else {
+            return Ok(None);
+        };
+        let f = self.read_factor(&r, t, &user, &id, false).await?;
+        // A claim left by a failed creation or deletion may point elsewhere.
+        Ok(f.filter(|f| f.lookup.as_deref() == Some(lookup))
+            .map(|f| f.factor))
+    }
+
+    /// `UPDATE ... SET version = ?, written_by = <random>, record = ? IF version = ? AND
+    /// lookup = ?` (or `lookup = null`): the lookup key cannot change, and a missing row
+    /// never matches. After a timeout a serial read tells whether this caller wrote it.
+    async fn update_factor(&self, factor: &Factor, expected_version: u64) -> StoreResult<bool> {
+        let r = self.region_of(&factor.tenant).await?;
+        let (t, u, id) = (
+            factor.tenant.as_str(),
+            factor.user_id.as_str(),
+            factor.id.as_str(),
+        );
+        let me = random_token::<12>();
+        let record = encode(factor);
+        let (version, expected) = (int(factor.version), int(expected_version));
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            let set = (version, me.as_str(), &record, t, u, id, expected);
+            let outcome = match &factor.lookup {
+                Some(l) => {
+                    let (a, b, c, d, e, f, g) = set;
+                    let values = (a, b, c, d, e, f, g, l.as_str());
+                    self.lwt(&r.st.factor_update, values).await
+                }
+                None => self.lwt(&r.st.factor_update_unkeyed, set).await,
+            };
+            let e = match outcome {
+                Ok(applied) => return Ok(applied),
+                Err(e) => e,
+            };
+            match self.read_factor(&r, t, u, id, true).await {
+                Ok(Some(s)) if s.written_by.as_deref() == Some(me.as_str()) => return Ok(true),
+                Ok(Some(s)) if s.version == expected && s.lookup == factor.lookup => {
+                    last_error = Some(e);
+                }
+                Ok(_) => return Ok(false),
+                Err(_) => return Err(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("factor update did not complete")))
+    }
+
+    /// `DELETE ... IF version = ?` with the version read first (a concurrent update makes
+    /// it read again), then the lookup claim (`DELETE ... IF user_id = ? AND id = ?`).
+    async fn delete_factor(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Factor>> {
+        let r = self.region_of(tenant).await?;
+        let (t, u) = (tenant.as_str(), user.as_str());
+        let mut current = self.read_factor(&r, t, u, id, false).await?;
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            let Some(f) = current else {
+                return Ok(None);
+            };
+            let outcome = self.lwt(&r.st.factor_remove, (t, u, id, f.version)).await;
+            if let Ok(true) = outcome {
+                self.remove_lookup(&r, &f.factor).await;
+                return Ok(Some(f.factor));
+            }
+            current = match self.read_factor(&r, t, u, id, true).await {
+                // Gone after an unknown outcome: deleted, by this call or a concurrent one.
+                Ok(None) if outcome.is_err() => {
+                    self.remove_lookup(&r, &f.factor).await;
+                    return Ok(Some(f.factor));
+                }
+                Ok(c) => c,
+                Err(e) => return Err(outcome.err().unwrap_or(e)),
+            };
+            last_error = outcome.err();
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("factor deletion did not complete")))
+    }
+}
+
+#[async_trait]
+impl ChallengeStore for ScyllaStore {
+    /// `INSERT ... IF NOT EXISTS USING TTL ?`; an already expired challenge is not written.
+    /// A taken challenge keeps its key until its TTL ends (keys are hashes of random
+    /// handles, never reused).
+    async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()> {
+        let Some(ttl) = ttl_until(challenge.expires_at) else {
+            return Ok(());
+        };
+        let r = self.region_of(&challenge.tenant).await?;
+        let (t, k) = (challenge.tenant.as_str(), &challenge.key.0[..]);
+        let record = encode(challenge);
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            let values = (t, k, &record, int32(challenge.tries_left), ttl);
+            match self.lwt(&r.st.challenge_insert, values).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(StoreError::Conflict),
+                Err(e) => {
+                    let row: Option<ChallengeRow> =
+                        match self.one(&r.st.challenge_get_serial, (t, k)).await {
+                            Ok(row) => row,
+                            Err(_) => return Err(e),
+                        };
+                    match row {
+                        Some((Some(stored), ..)) if stored == record => return Ok(()),
+                        Some(_) => return Err(StoreError::Conflict),
+                        None => last_error = Some(e),
+                    }
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("challenge creation did not complete")))
+    }
+
+    async fn get_challenge(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+    ) -> StoreResult<Option<Challenge>> {
+        let r = self.region_of(tenant).await?;
+        let c = self
+            .read_challenge(&r, tenant.as_str(), &key.0, false)
+            .await?;
+        Ok(c.filter(|c| c.taken_by.is_none()).map(|c| c.challenge))
+    }
+
+    /// Marks the challenge taken with a random taker id, `IF taken_by = null AND
+    /// tries_left = ?` (the count proves the row exists and is the one returned); a
+    /// concurrent spent try makes it go again from the count the answer carries. After a
+    /// timeout a serial read tells whether this caller took it. A taken challenge stays,
+    /// unusable, until its TTL ends.
+    async fn take_challenge(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+    ) -> StoreResult<Option<Challenge>> {
+        let r = self.region_of(tenant).await?;
+        let (t, k) = (tenant.as_str(), &key.0[..]);
+        let Some(mut state) = self.read_challenge(&r, t, k, false).await? else {
+            return Ok(None);
+        };
+        let me = random_token::<12>();
+        let ttl = ttl_until(state.challenge.expires_at).unwrap_or(1);
+        let (mut stalled, mut last_error) = (0, None);
+        // Every lost round either ends the loop or shows a lower count, so it ends.
+        while stalled < LWT_ATTEMPTS {
+            if state.taken_by.is_some() {
+                return Ok(None);
+            }
+            let left = int32(state.challenge.tries_left);
+            let values = (ttl, me.as_str(), t, k, left);
+            let answer = self
+                .exec(&r.st.challenge_take, values)
+                .await
+                .and_then(|a| lwt_answer(a, ["tries_left", "taken_by"]));
+            match answer {
+                Ok((true, _)) => return Ok(Some(state.challenge)),
+                Ok((false, [Some(CqlValue::Int(now_left)), None])) => {
+                    if now_left >= left {
+                        stalled += 1;
+                    }
+                    state.challenge.tries_left = u32::try_from(now_left).map_err(corrupt)?;
+                }
+                // Taken by another caller, or gone.
+                Ok((false, _)) => return Ok(None),
+                Err(e) => {
+                    let now = match self.read_challenge(&r, t, k, true).await {
+                        Ok(now) => now,
+                        Err(_) => return Err(e),
+                    };
+                    match now {
+                        Some(s) if s.taken_by.as_deref() == Some(me.as_str()) => {
+                            return Ok(Some(state.challenge));
+                        }
+                        Some(s) => state = s,
+                        None => return Ok(None),
+                    }
+                    stalled += 1;
+                    last_error = Some(e);
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("taking the challenge did not complete")))
+    }
+
+    /// `UPDATE ... SET tries_left = <n - 1>, spent_by = spent_by + {<random>} IF taken_by =
+    /// null AND tries_left = <n>`. Of racing callers one wins each round; the others go
+    /// again from the count the answer carries, so each try is spent exactly once. After a
+    /// timeout a serial read tells (by `spent_by`) whether this caller spent one.
+    async fn spend_try(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Challenge>> {
+        let r = self.region_of(tenant).await?;
+        let (t, k) = (tenant.as_str(), &key.0[..]);
+        let Some(mut state) = self.read_challenge(&r, t, k, false).await? else {
+            return Ok(None);
+        };
+        let me = random_token::<12>();
+        let ttl = ttl_until(state.challenge.expires_at).unwrap_or(1);
+        let (mut stalled, mut last_error) = (0, None);
+        // Every lost round either ends the loop or shows a lower count, so it ends.
+        while stalled < LWT_ATTEMPTS {
+            if !state.open() {
+                return Ok(None);
+            }
+            let left = int32(state.challenge.tries_left);
+            let values = (ttl, left - 1, vec![me.as_str()], t, k, left);
+            let answer = self
+                .exec(&r.st.challenge_spend, values)
+                .await
+                .and_then(|a| lwt_answer(a, ["tries_left", "taken_by"]));
+            match answer {
+                Ok((true, _)) => return Ok(Some(state.challenge)),
+                Ok((false, [Some(CqlValue::Int(now_left)), None])) => {
+                    if now_left >= left {
+                        stalled += 1;
+                    }
+                    state.challenge.tries_left = u32::try_from(now_left).map_err(corrupt)?;
+                }
+                // Taken, or gone.
+                Ok((false, _)) => return Ok(None),
+                Err(e) => {
+                    let now = match self.read_challenge(&r, t, k, true).await {
+                        Ok(now) => now,
+                        Err(_) => return Err(e),
+                    };
+                    match now {
+                        Some(s) if s.spent_by.iter().any(|s| *s == me) => {
+                            return Ok(Some(state.challenge));
+                        }
+                        Some(s) => state = s,
+                        None => return Ok(None),
+                    }
+                    stalled += 1;
+                    last_error = Some(e);
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("spending a try did not complete")))
     }
 }
 
