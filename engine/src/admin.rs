@@ -160,6 +160,47 @@ impl Engine {
         Ok(moved)
     }
 
+    /// Sets a tenant's multi-factor policy.
+    pub async fn set_mfa_policy(
+        &self,
+        id: &TenantId,
+        policy: crate::model::MfaPolicy,
+    ) -> EngineResult<Tenant> {
+        use crate::model::{FactorKind, MfaMode};
+        if policy.mode == MfaMode::Required
+            && !policy
+                .factors
+                .iter()
+                .any(|k| matches!(k, FactorKind::Totp | FactorKind::Passkey))
+        {
+            return Err(EngineError::Invalid(
+                "a required second factor needs totp or passkey among the allowed factors (users enrol one of them at sign-in)".into(),
+            ));
+        }
+        let mut t = (*self.tenant(id).await?).clone();
+        t.mfa = policy;
+        if !self.0.store.update_tenant(&t).await.map_err(store_err)? {
+            return Err(EngineError::Invalid(
+                "the tenant changed meanwhile (was it moved?); try again".into(),
+            ));
+        }
+        self.forget_tenant(id);
+        let mut ev = self.event(id, "admin.mfa_policy", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!(
+            "{:?}: {}",
+            t.mfa.mode,
+            t.mfa
+                .factors
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+        self.record_now(ev).await?;
+        Ok(t)
+    }
+
     /// All tenants.
     pub async fn list_tenants(&self) -> EngineResult<Vec<Tenant>> {
         self.0.store.list_tenants().await.map_err(store_err)

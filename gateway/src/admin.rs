@@ -76,6 +76,19 @@ pub async fn create_tenant(
     })))
 }
 
+/// `PUT /admin/v1/tenants/{tenant}/mfa`: `{"mode": "off|optional|required", "factors": [...]}`.
+pub async fn set_mfa_policy(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<tollgate_engine::model::MfaPolicy>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let t = tenant_id(&path)?;
+    let updated = st.engine.set_mfa_policy(&t, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"id": updated.id, "mfa": updated.mfa})))
+}
+
 /// `POST /admin/v1/tenants/{tenant}/move`: moves the tenant's data to another residency
 /// region (recorded in its audit trail).
 pub async fn move_tenant(

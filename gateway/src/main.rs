@@ -95,6 +95,17 @@ enum TenantCmd {
     },
     /// List tenants.
     List,
+    /// Set the tenant's multi-factor policy.
+    Mfa {
+        /// Tenant id.
+        id: String,
+        /// off, optional (users with a factor use it) or required (everyone enrols one).
+        #[arg(long)]
+        mode: String,
+        /// Allowed factors, comma-separated: totp,passkey,email,phone,recovery_codes.
+        #[arg(long, default_value = "totp,passkey,email,phone,recovery_codes")]
+        factors: String,
+    },
     /// Move a tenant's data to another residency region (recorded in its audit trail).
     Move {
         /// Tenant id.
@@ -282,6 +293,14 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 serde_json::json!({"id": id, "display_name": name, "signing_alg": alg, "region": region}),
             ),
         ),
+        AdminCommand::Tenant(TenantCmd::Mfa { id, mode, factors }) => (
+            "PUT",
+            format!("/admin/v1/tenants/{id}/mfa"),
+            Some(serde_json::json!({
+                "mode": mode,
+                "factors": factors.split(',').map(str::trim).filter(|f| !f.is_empty()).collect::<Vec<_>>(),
+            })),
+        ),
         AdminCommand::Tenant(TenantCmd::Move { id, region }) => (
             "POST",
             format!("/admin/v1/tenants/{id}/move"),
@@ -344,6 +363,7 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         let url = format!("{base}{path}");
         let mut req = match method {
             "POST" => client.post(&url),
+            "PUT" => client.put(&url),
             _ => client.get(&url),
         }
         .bearer_auth(&token);

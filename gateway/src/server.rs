@@ -85,7 +85,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::rotate_keys),
                 )
                 .route("/tenants/{tenant}/events", web::get().to(admin::events))
-                .route("/tenants/{tenant}/move", web::post().to(admin::move_tenant)),
+                .route("/tenants/{tenant}/move", web::post().to(admin::move_tenant))
+                .route(
+                    "/tenants/{tenant}/mfa",
+                    web::put().to(admin::set_mfa_policy),
+                ),
         )
         .route("/demo", web::get().to(demo::start))
         .route("/demo/callback", web::get().to(demo::callback))

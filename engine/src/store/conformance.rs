@@ -200,6 +200,19 @@ async fn tenants_are_unique<S: Store>(s: &S) {
     );
     assert_eq!(s.get_tenant(&t.id).await.unwrap(), Some(t.clone()));
     assert!(s.list_tenants().await.unwrap().contains(&t));
+    let mut changed = t.clone();
+    changed.mfa.mode = crate::model::MfaMode::Required;
+    assert!(s.update_tenant(&changed).await.unwrap());
+    assert_eq!(s.get_tenant(&t.id).await.unwrap(), Some(changed.clone()));
+    let mut elsewhere = changed.clone();
+    elsewhere.region = "elsewhere".into();
+    assert!(
+        !s.update_tenant(&elsewhere).await.unwrap(),
+        "an update moved a tenant"
+    );
+    let missing = Tenant::new(tenant(), "Nobody".into(), 1_000);
+    assert!(!s.update_tenant(&missing).await.unwrap());
+    assert_eq!(s.get_tenant(&missing.id).await.unwrap(), None);
 }
 
 async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {
@@ -235,8 +248,22 @@ async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {
 
 async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
     let (a, b) = (tenant(), tenant());
-    let u = user(&a, "Alice@Example.com");
+    let mut u = user(&a, "Alice@Example.com");
     s.create_user(&u).await.unwrap();
+    u.email_verified = true;
+    assert!(s.update_user(&u).await.unwrap());
+    assert_eq!(s.get_user(&a, &u.id).await.unwrap(), Some(u.clone()));
+    let mut renamed = u.clone();
+    renamed.email = Email::parse("other@example.com").unwrap();
+    assert!(
+        !s.update_user(&renamed).await.unwrap(),
+        "an update changed the login id"
+    );
+    assert!(
+        !s.update_user(&user(&a, "nobody@example.com"))
+            .await
+            .unwrap()
+    );
     let dup = user(&a, "alice@example.com");
     assert_eq!(
         s.create_user(&dup).await,

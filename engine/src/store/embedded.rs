@@ -435,6 +435,21 @@ impl TenantStore for EmbeddedStore {
         self.scan_json(Ks::Tenants, b"")
     }
 
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<bool> {
+        let t = tenant.clone();
+        self.write(move |tx| {
+            let k = t.id.as_str().as_bytes().to_vec();
+            match tx.get_json::<Tenant>(Ks::Tenants, &k)? {
+                Some(cur) if cur.region == t.region => {
+                    tx.put_json(Ks::Tenants, k, &t);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await
+    }
+
     async fn move_tenant(&self, id: &TenantId, region: &str) -> StoreResult<Option<Tenant>> {
         // One data directory holds every region it is given: only the record changes.
         let (k, region) = (id.as_str().as_bytes().to_vec(), region.to_owned());
@@ -509,6 +524,21 @@ impl UserStore for EmbeddedStore {
                 created.push(true);
             }
             Ok(created)
+        })
+        .await
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<bool> {
+        let u = user.clone();
+        self.write(move |tx| {
+            let k = key(&u.tenant, &[u.id.as_str().as_bytes()]);
+            match tx.get_json::<User>(Ks::Users, &k)? {
+                Some(cur) if cur.email == u.email => {
+                    tx.put_json(Ks::Users, k, &u);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
         })
         .await
     }

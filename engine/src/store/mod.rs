@@ -70,6 +70,9 @@ pub trait TenantStore {
     async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
     /// All tenants.
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+    /// Replaces a tenant's settings; `false` if it does not exist or its region differs
+    /// (regions change only through [`TenantStore::move_tenant`]).
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<bool>;
     /// Moves a tenant to another residency region: where a backend keeps regions apart
     /// (ScyllaDB keyspaces), its data is copied there and removed from the old region
     /// before the tenant record says so. Returns the updated tenant, `None` if missing.
@@ -107,6 +110,9 @@ pub trait UserStore {
         }
         Ok(out)
     }
+    /// Replaces a user's record; `false` if it does not exist or its email differs (the
+    /// login id is not changed this way).
+    async fn update_user(&self, user: &User) -> StoreResult<bool>;
     /// Reads a user by id.
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
     /// Finds a user by login id, without scanning.

@@ -6,9 +6,11 @@
 //! few seconds) and runs against that region's prepared statements, with an execution
 //! profile that routes token-aware to a datacenter of the region.
 //!
-//! Conditions that two nodes can race on are lightweight transactions: tenant, client and
-//! email creation (`IF NOT EXISTS`), code redemption (`IF taken_by = null`) and refresh
-//! rotation (a single-partition conditional batch, `IF generation = ? AND revoked = null`).
+//! Conditions that two nodes can race on are lightweight transactions: tenant, client,
+//! email, factor, lookup-key and challenge creation (`IF NOT EXISTS`), code and challenge
+//! redemption (`IF taken_by = null`), factor updates (`IF version = ?`), spent challenge
+//! tries (`IF tries_left = ?`) and refresh rotation (a single-partition conditional batch,
+//! `IF generation = ? AND revoked = null`).
 //! When a lightweight transaction times out its outcome is unknown, so the store reads the
 //! row back at serial consistency, which settles any round still in flight, and answers
 //! from that. Rows that expire carry native TTLs, so [`Store::sweep_expired`] has nothing
@@ -2127,6 +2129,14 @@ impl TenantStore for ScyllaStore {
         Ok(Some(t))
     }
 
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<bool> {
+        // Conditional on the region, so a concurrent move is never undone.
+        let g = &self.inner.global;
+        let r = tenant.region.as_str();
+        let values = (r, encode(tenant), tenant.id.as_str(), r);
+        self.lwt(&g.tenant_move, values).await
+    }
+
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         let rows: Vec<(Option<Vec<u8>>,)> = self.all(&self.inner.global.tenant_list, ()).await?;
         rows.into_iter()
@@ -2135,12 +2145,13 @@ impl TenantStore for ScyllaStore {
             .collect()
     }
 
-    /// Copies the tenant's clients, keys, users (with their email claims and consents),
-    /// refresh chains (with every token row), denied tokens and audit events to the new
-    /// region's keyspace, then points the directory there, then deletes them from the old
-    /// keyspace. Sessions and codes are not moved (they cannot be listed by tenant and
-    /// are short-lived): the tenant's users are signed out, and those rows expire in the
-    /// old region by TTL. Writes that other nodes make to the old region while the move
+    /// Copies the tenant's clients, keys, users (with their email claims, consents and
+    /// second factors with their lookup claims), refresh chains (with every token row),
+    /// denied tokens and audit events to the new region's keyspace, then points the
+    /// directory there, then deletes them from the old keyspace. Sessions, codes and
+    /// challenges are not moved (they cannot be listed by tenant and are short-lived): the
+    /// tenant's users are signed out, sign-ins and one-time codes in flight fail, and those
+    /// rows expire in the old region by TTL. Writes that other nodes make to the old region while the move
     /// runs, or until their directory cache expires, are lost: move tenants when idle.
     /// Moving a tenant to the region it is in deletes what an interrupted move left in
     /// the other regions.
@@ -2254,6 +2265,18 @@ impl UserStore for ScyllaStore {
             tracing::warn!(error = %e, "could not remove the user row of a failed sign-up; it is unreachable");
         }
         Err(last_error.unwrap_or(StoreError::Conflict))
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<bool> {
+        match self.get_user(&user.tenant, &user.id).await? {
+            Some(cur) if cur.email == user.email => {}
+            _ => return Ok(false),
+        }
+        let r = self.region_of(&user.tenant).await?;
+        let (t, id) = (user.tenant.as_str(), user.id.as_str());
+        self.write(&r.st.user_put, (t, bucket(id), id, encode(user)))
+            .await?;
+        Ok(true)
     }
 
     async fn create_users(&self, users: &[User]) -> StoreResult<Vec<bool>> {
@@ -3005,7 +3028,7 @@ impl ChallengeStore for ScyllaStore {
                         Err(_) => return Err(e),
                     };
                     match now {
-                        Some(s) if s.spent_by.iter().any(|s| *s == me) => {
+                        Some(s) if s.spent_by.contains(&me) => {
                             return Ok(Some(state.challenge));
                         }
                         Some(s) => state = s,
