@@ -378,7 +378,8 @@ impl Engine {
         };
         let too_old = req
             .max_age
-            .is_some_and(|m| now.saturating_sub(session.auth.auth_time) > m);
+            // At max_age seconds the authentication is too old: max_age=0 always asks.
+            .is_some_and(|m| now.saturating_sub(session.auth.auth_time) >= m);
         if !fresh_login && (prompt("login") || prompt("select_account") || too_old) {
             return if prompt("none") {
                 Err(redirect_error(

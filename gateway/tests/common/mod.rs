@@ -16,7 +16,7 @@ pub struct TestServer {
     pub admin_token: String,
     pub running: Running,
     pub dir: tempfile::TempDir,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
 }
 
 pub fn config(dir: &std::path::Path) -> Config {
