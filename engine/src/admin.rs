@@ -353,6 +353,21 @@ impl Engine {
         })
     }
 
+    /// A tenant's audit events matching `q`, newest first (at most 1,000 per call).
+    pub async fn query_events(
+        &self,
+        tenant: &TenantId,
+        mut q: crate::store::EventQuery,
+    ) -> EngineResult<Vec<crate::model::Event>> {
+        self.tenant(tenant).await?;
+        q.limit = q.limit.clamp(1, 1000);
+        self.0
+            .store
+            .query_events(tenant, &q)
+            .await
+            .map_err(store_err)
+    }
+
     /// The newest audit events of a tenant.
     pub async fn recent_events(
         &self,

@@ -224,13 +224,71 @@ pub async fn rotate_keys(
     Ok(HttpResponse::Ok().json(st.engine.rotate_keys(&t).await?))
 }
 
-/// Query of the events listing.
+/// Query of the events listing: `user`, `kind` (exact, or a prefix ending in `.`),
+/// `since` and `until` (RFC 3339 or milliseconds since the epoch), `before` (the cursor
+/// of the next page), `limit` (at most 1,000).
 #[derive(Deserialize)]
 pub struct EventsQuery {
     limit: Option<usize>,
+    user: Option<String>,
+    kind: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<String>,
 }
 
-/// `GET /admin/v1/tenants/{tenant}/events`
+fn time_ms(name: &str, v: &str) -> Result<u64, ApiError> {
+    if let Ok(ms) = v.parse::<u64>() {
+        return Ok(ms);
+    }
+    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+        .ok_or_else(|| {
+            ApiError::invalid_request(format!(
+                "{name} must be RFC 3339 (2026-11-22T09:00:00Z) or milliseconds since the epoch"
+            ))
+        })
+}
+
+impl EventsQuery {
+    fn to_query(
+        &self,
+        default_limit: usize,
+    ) -> Result<tollgate_engine::store::EventQuery, ApiError> {
+        let before = match &self.before {
+            None => None,
+            Some(c) => {
+                let (at, id) = c
+                    .split_once('-')
+                    .and_then(|(at, id)| Some((at.parse::<u64>().ok()?, id.to_owned())))
+                    .ok_or_else(|| {
+                        ApiError::invalid_request("before is not a cursor this server gave")
+                    })?;
+                Some((at, id))
+            }
+        };
+        Ok(tollgate_engine::store::EventQuery {
+            user: self.user.clone().filter(|u| !u.is_empty()),
+            kind: self.kind.clone().filter(|k| !k.is_empty()),
+            since_ms: self
+                .since
+                .as_deref()
+                .map(|v| time_ms("since", v))
+                .transpose()?,
+            until_ms: self
+                .until
+                .as_deref()
+                .map(|v| time_ms("until", v))
+                .transpose()?,
+            before,
+            limit: self.limit.unwrap_or(default_limit),
+        })
+    }
+}
+
+/// `GET /admin/v1/tenants/{tenant}/events`: newest first, one page; the next page's URL
+/// is in the `Link` header (`rel="next"`).
 pub async fn events(
     req: HttpRequest,
     path: web::Path<String>,
@@ -239,7 +297,74 @@ pub async fn events(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &st)?;
     let t = tenant_id(&path)?;
-    Ok(HttpResponse::Ok().json(st.engine.recent_events(&t, q.limit.unwrap_or(100)).await?))
+    let query = q.to_query(100)?;
+    let limit = query.limit.clamp(1, 1000);
+    let page = st.engine.query_events(&t, query).await?;
+    let mut r = HttpResponse::Ok();
+    r.insert_header((header::CACHE_CONTROL, "no-store"));
+    if page.len() == limit
+        && let Some(last) = page.last()
+    {
+        let mut next = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("user", &q.user),
+            ("kind", &q.kind),
+            ("since", &q.since),
+            ("until", &q.until),
+        ] {
+            if let Some(v) = v {
+                next.append_pair(k, v);
+            }
+        }
+        next.append_pair("before", &format!("{}-{}", last.at_ms, last.id));
+        next.append_pair("limit", &limit.to_string());
+        r.insert_header((
+            header::LINK,
+            format!(
+                "</admin/v1/tenants/{t}/events?{}>; rel=\"next\"",
+                next.finish()
+            ),
+        ));
+    }
+    Ok(r.json(page))
+}
+
+/// `GET /admin/v1/tenants/{tenant}/events/export`: every matching event as JSON Lines,
+/// newest first, read page by page (at most `limit`, default 100,000).
+pub async fn export_events(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<EventsQuery>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let t = tenant_id(&path)?;
+    let mut query = q.to_query(100_000)?;
+    let mut left = query.limit.min(1_000_000);
+    let mut out = Vec::new();
+    while left > 0 {
+        query.limit = left.min(1000);
+        let page = st.engine.query_events(&t, query.clone()).await?;
+        let n = page.len();
+        for e in &page {
+            serde_json::to_writer(&mut out, e)
+                .map_err(|e| ApiError(EngineError::Internal(e.to_string())))?;
+            out.push(b'\n');
+        }
+        left -= n;
+        match page.last() {
+            Some(last) if n == query.limit => query.before = Some((last.at_ms, last.id.clone())),
+            _ => break,
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/x-ndjson"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{t}-events.jsonl\""),
+        ))
+        .body(out))
 }
 
 /// JSON bodies that do not parse answer `invalid_request` with the reason.

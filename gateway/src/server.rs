@@ -85,6 +85,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::rotate_keys),
                 )
                 .route("/tenants/{tenant}/events", web::get().to(admin::events))
+                .route(
+                    "/tenants/{tenant}/events/export",
+                    web::get().to(admin::export_events),
+                )
                 .route("/tenants/{tenant}/move", web::post().to(admin::move_tenant))
                 .route(
                     "/tenants/{tenant}/mfa",

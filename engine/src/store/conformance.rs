@@ -604,6 +604,69 @@ async fn events_come_back_newest_first<S: Store>(s: &S) {
     assert_eq!(kinds, ["c", "b", "a"]);
     assert_eq!(s.recent_events(&t, 1).await.unwrap().len(), 1);
     assert!(s.recent_events(&tenant(), 10).await.unwrap().is_empty());
+
+    // Queries: by user (actor or subject), kind (exact or prefix), time, pages.
+    let by = |at_ms: u64, kind: &str, actor: Option<&str>, subject: Option<&str>| {
+        let mut e = ev(at_ms, kind);
+        e.actor = actor.map(str::to_owned);
+        e.subject = subject.map(str::to_owned);
+        e
+    };
+    s.append_events(&[
+        by(10, "login.password", Some("u1"), Some("u1")),
+        by(11, "mfa.verify", Some("u1"), Some("u1")),
+        by(12, "admin.client_created", Some("admin"), None),
+        by(13, "mfa.enrolled", Some("u2"), Some("u2")),
+        by(14, "admin.user_created", Some("admin"), Some("u1")),
+    ])
+    .await
+    .unwrap();
+    let q = |user: Option<&str>, kind: Option<&str>, since: Option<u64>, until: Option<u64>| {
+        EventQuery {
+            user: user.map(str::to_owned),
+            kind: kind.map(str::to_owned),
+            since_ms: since,
+            until_ms: until,
+            before: None,
+            limit: 100,
+        }
+    };
+    let t = &t;
+    let run = |q: EventQuery| async move {
+        s.query_events(t, &q)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.at_ms)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(q(Some("u1"), None, None, None)).await, [14, 11, 10]);
+    assert_eq!(run(q(Some("admin"), None, None, None)).await, [14, 12]);
+    assert_eq!(run(q(None, Some("mfa."), None, None)).await, [13, 11]);
+    assert_eq!(run(q(None, Some("mfa.verify"), None, None)).await, [11]);
+    assert_eq!(run(q(Some("u1"), Some("mfa."), None, None)).await, [11]);
+    assert_eq!(run(q(None, None, Some(11), Some(14))).await, [13, 12, 11]);
+    assert!(run(q(Some("nobody"), None, None, None)).await.is_empty());
+    // Pages of two, continued from the last event of each.
+    let mut page_q = q(None, None, Some(10), None);
+    page_q.limit = 2;
+    let mut seen = Vec::new();
+    loop {
+        let page = s.query_events(t, &page_q).await.unwrap();
+        seen.extend(page.iter().map(|e| e.at_ms));
+        match page.last() {
+            Some(last) if page.len() == 2 => page_q.before = Some((last.at_ms, last.id.clone())),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, [14, 13, 12, 11, 10]);
+    assert!(
+        s.query_events(&tenant(), &q(Some("u1"), None, None, None))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another tenant's events"
+    );
 }
 
 /// Whatever removes expired rows (the backend's sweep, or its native TTLs), an expired

@@ -45,9 +45,10 @@ enum Ks {
     Factors = 13,
     FactorLookup = 14,
     Challenges = 15,
+    EventsByUser = 16,
 }
 
-const ALL_KS: [(Ks, &str); 16] = [
+const ALL_KS: [(Ks, &str); 17] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -64,6 +65,7 @@ const ALL_KS: [(Ks, &str); 16] = [
     (Ks::Factors, "factors"),
     (Ks::FactorLookup, "factor_lookup"),
     (Ks::Challenges, "challenges"),
+    (Ks::EventsByUser, "events_by_user"),
 ];
 
 /// Tuning of the writer.
@@ -323,6 +325,26 @@ fn event_key(e: &Event) -> Vec<u8> {
     key(&e.tenant, &[&e.at_ms.to_be_bytes(), e.id.as_bytes()])
 }
 
+/// Index entries that find an event by its actor and by its subject.
+fn event_user_keys(e: &Event) -> Vec<Vec<u8>> {
+    let mut users: Vec<&str> = e
+        .actor
+        .iter()
+        .chain(e.subject.iter())
+        .map(String::as_str)
+        .collect();
+    users.dedup();
+    users
+        .into_iter()
+        .map(|u| {
+            key(
+                &e.tenant,
+                &[u.as_bytes(), &e.at_ms.to_be_bytes(), e.id.as_bytes()],
+            )
+        })
+        .collect()
+}
+
 fn writer_loop(
     inner: Arc<Inner>,
     rx: crossbeam_channel::Receiver<Job>,
@@ -397,6 +419,9 @@ fn writer_loop(
         }
         let events = pending.len();
         for e in pending.drain(..) {
+            for ik in event_user_keys(&e) {
+                batch.insert(inner.ks(Ks::EventsByUser), ik, event_key(&e));
+            }
             batch.insert(inner.ks(Ks::Events), event_key(&e), encode(&*e));
         }
         let result = batch.commit().map_err(io);
@@ -814,6 +839,9 @@ impl EventStore for EmbeddedStore {
         let events = events.to_vec();
         self.write(move |tx| {
             for e in events {
+                for ik in event_user_keys(&e) {
+                    tx.put(Ks::EventsByUser, ik, event_key(&e));
+                }
                 tx.put_json(Ks::Events, event_key(&e), &e);
             }
             Ok(())
@@ -832,6 +860,45 @@ impl EventStore for EmbeddedStore {
         {
             let (_, v) = kv.into_inner().map_err(io)?;
             out.push(decode(&v)?);
+        }
+        Ok(out)
+    }
+
+    async fn query_events(&self, tenant: &TenantId, q: &EventQuery) -> StoreResult<Vec<Event>> {
+        // Keys end in `at (big-endian) \0 id`, so a time window is a key range under the
+        // prefix: the tenant's, or the user's in the index.
+        let (ks, mut prefix) = match &q.user {
+            Some(u) => (Ks::EventsByUser, key(tenant, &[u.as_bytes()])),
+            None => (Ks::Events, tenant.as_str().as_bytes().to_vec()),
+        };
+        prefix.push(0);
+        let mut lo = prefix.clone();
+        lo.extend_from_slice(&q.since_ms.unwrap_or(0).to_be_bytes());
+        let mut hi = prefix.clone();
+        hi.extend_from_slice(&q.until_ms.unwrap_or(u64::MAX).to_be_bytes());
+        if let Some((at, id)) = &q.before {
+            let mut cursor = prefix.clone();
+            cursor.extend_from_slice(&at.to_be_bytes());
+            cursor.push(0);
+            cursor.extend_from_slice(id.as_bytes());
+            hi = hi.min(cursor);
+        }
+        let mut out = Vec::new();
+        for kv in self.inner.ks(ks).range(lo..hi).rev() {
+            if out.len() >= q.limit {
+                break;
+            }
+            let (_, v) = kv.into_inner().map_err(io)?;
+            let e: Event = match ks {
+                Ks::EventsByUser => match self.get_json(Ks::Events, &v)? {
+                    Some(e) => e,
+                    None => continue,
+                },
+                _ => decode(&v)?,
+            };
+            if q.matches(&e) && q.in_window(&e) {
+                out.push(e);
+            }
         }
         Ok(out)
     }

@@ -245,6 +245,54 @@ pub trait EventStore {
     async fn append_events(&self, events: &[Event]) -> StoreResult<()>;
     /// The newest `limit` events of a tenant, newest first.
     async fn recent_events(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Event>>;
+    /// The tenant's events matching `q`, newest first, at most `q.limit`.
+    async fn query_events(&self, tenant: &TenantId, q: &EventQuery) -> StoreResult<Vec<Event>>;
+}
+
+/// Which events to return (all conditions hold). Pages continue with `before` set to the
+/// last event returned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Events whose actor or subject is this (a user id, or `admin`).
+    pub user: Option<String>,
+    /// Events of this kind (`login.password`), or of kinds starting with it when it ends
+    /// with `.` (`mfa.`).
+    pub kind: Option<String>,
+    /// At or after this time (ms since the epoch).
+    pub since_ms: Option<u64>,
+    /// Before this time (ms since the epoch).
+    pub until_ms: Option<u64>,
+    /// Strictly older than this event (`at_ms`, `id`): the cursor of the next page.
+    pub before: Option<(u64, String)>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl EventQuery {
+    /// Whether `e` matches the conditions that are not about time.
+    pub fn matches(&self, e: &Event) -> bool {
+        let user_ok = self.user.as_ref().is_none_or(|u| {
+            e.actor.as_deref() == Some(u.as_str()) || e.subject.as_deref() == Some(u.as_str())
+        });
+        let kind_ok = self.kind.as_ref().is_none_or(|k| {
+            if k.ends_with('.') {
+                e.kind.starts_with(k.as_str())
+            } else {
+                &e.kind == k
+            }
+        });
+        user_ok && kind_ok
+    }
+
+    /// Whether `e` lies inside the time window and before the cursor.
+    pub fn in_window(&self, e: &Event) -> bool {
+        self.since_ms.is_none_or(|s| e.at_ms >= s)
+            && self.until_ms.is_none_or(|u| e.at_ms < u)
+            && self
+                .before
+                .as_ref()
+                .is_none_or(|(at, id)| (e.at_ms, e.id.as_str()) < (*at, id.as_str()))
+    }
 }
 
 /// Users' enrolled second factors.

@@ -2740,6 +2740,60 @@ impl EventStore for ScyllaStore {
         out.truncate(limit);
         Ok(out)
     }
+
+    /// Walks the tenant's days newest first (`event_days`), streaming each day's events
+    /// in pages and filtering them here. Queries by user scan the days of the window too:
+    /// an admin query, not a hot path; narrow it with `since_ms`.
+    async fn query_events(&self, tenant: &TenantId, q: &EventQuery) -> StoreResult<Vec<Event>> {
+        let mut out = Vec::new();
+        if q.limit == 0 {
+            return Ok(out);
+        }
+        let r = self.region_of(tenant).await?;
+        let t = tenant.as_str();
+        let newest = q
+            .until_ms
+            .into_iter()
+            .chain(q.before.as_ref().map(|(at, _)| at + 1))
+            .min()
+            .map(day);
+        let oldest = q.since_ms.map(day);
+        let mut days = self
+            .session()
+            .execute_iter(r.st.event_days.clone(), (t,))
+            .await
+            .map_err(unavailable)?
+            .rows_stream::<(i32,)>()
+            .map_err(corrupt)?;
+        while let Some(row) = days.next().await {
+            let (d,) = row.map_err(next_row_error)?;
+            if newest.is_some_and(|n| d > n) {
+                continue;
+            }
+            if oldest.is_some_and(|o| d < o) {
+                break;
+            }
+            let mut rows = self
+                .session()
+                .execute_iter(r.st.events_of_day.clone(), (t, d, i32::MAX))
+                .await
+                .map_err(unavailable)?
+                .rows_stream::<(Option<Vec<u8>>,)>()
+                .map_err(corrupt)?;
+            while let Some(row) = rows.next().await {
+                let (rec,) = row.map_err(next_row_error)?;
+                let Some(rec) = rec else { continue };
+                let e: Event = decode(&rec)?;
+                if q.matches(&e) && q.in_window(&e) {
+                    out.push(e);
+                    if out.len() >= q.limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[async_trait]
