@@ -357,7 +357,13 @@ impl Engine {
             .store
             .spend_try(tenant, &Hash32::of(handle.as_bytes()))
             .await
-            .map_err(store_err)?
+            .map_err(store_err)?;
+        self.live_pending(c)
+    }
+
+    /// The user and state of a pending sign-in challenge, if it is one and still alive.
+    fn live_pending(&self, c: Option<Challenge>) -> EngineResult<(UserId, PendingData)> {
+        let c = c
             .filter(|c| c.purpose == "mfa" && c.expires_at > self.now())
             .ok_or_else(expired)?;
         let data: PendingData =
@@ -407,12 +413,14 @@ impl Engine {
             .store
             .take_challenge(tenant, &Hash32::of(handle.as_bytes()))
             .await
-            .map_err(store_err)?
-            .filter(|c| c.purpose == "mfa" && c.expires_at > self.now())
-            .ok_or_else(expired)?;
-        let data: PendingData =
-            serde_json::from_value(c.data).map_err(|e| EngineError::Internal(e.to_string()))?;
-        let user_id = c.user_id.ok_or_else(expired)?;
+            .map_err(store_err)?;
+        let (user_id, data) = self.live_pending(c)?;
+        // Only a factor this sign-in offered (the policy allows, the user has) completes it.
+        if !data.factors.contains(&kind) {
+            return Err(EngineError::Invalid(
+                "That way of signing in is not allowed here.".into(),
+            ));
+        }
         let mut amr = data.amr;
         for a in [kind.amr(), "mfa"] {
             if !amr.iter().any(|x| x == a) {

@@ -342,6 +342,25 @@ async fn account_user(
     })
 }
 
+/// A submitted account-page form with its signed-in user, CSRF checked; or the redirect
+/// to sign in.
+async fn account_form(
+    req: &HttpRequest,
+    path: &str,
+    payload: web::Payload,
+    st: &AppState,
+) -> Result<Result<(SubmittedForm, UserId), HttpResponse>, PageError> {
+    let f = SubmittedForm::read(req, path, payload, st).await?;
+    let user = match account_user(st, req, &f.t).await? {
+        Ok(u) => u,
+        Err(r) => return Ok(Err(r)),
+    };
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+    }
+    Ok(Ok((f, user)))
+}
+
 /// `GET /{tenant}/account/totp`
 pub async fn account_totp(
     req: HttpRequest,
@@ -374,14 +393,10 @@ pub async fn account_totp_submit(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let user = match account_user(&st, &req, &f.t).await? {
-        Ok(u) => u,
+    let (f, user) = match account_form(&req, &path, payload, &st).await? {
+        Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
-    }
     match st
         .engine
         .confirm_totp_enrolment(
@@ -412,14 +427,10 @@ pub async fn remove_factor(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let user = match account_user(&st, &req, &f.t).await? {
-        Ok(u) => u,
+    let (f, user) = match account_form(&req, &path, payload, &st).await? {
+        Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
-    }
     match st
         .engine
         .remove_factor(&f.t, &user, f.get("id"), &http::meta(&req))
@@ -437,14 +448,10 @@ pub async fn new_recovery_codes(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let user = match account_user(&st, &req, &f.t).await? {
-        Ok(u) => u,
+    let (f, user) = match account_form(&req, &path, payload, &st).await? {
+        Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
-    }
     let codes = st
         .engine
         .new_recovery_codes(&f.t, &user, &http::meta(&req))

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Browser, TestServer, login_tokens, spawn_binary};
+use common::{Browser, TestServer, login_tokens, spawn_binary, tollgate};
 use serde_json::Value;
 
 async fn get(server: &TestServer, path_and_query: &str) -> (u16, Option<String>, String) {
@@ -149,17 +149,9 @@ fn the_cli_exports_events_as_json_lines() {
     let mut server = spawn_binary(dir.path(), &[]);
     let data = dir.path().to_str().unwrap();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(["admin", "--url", &server.base, "--data-dir", data])
-            .args(args)
-            .env_remove("TOLLGATE_ADMIN_TOKEN")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let mut all = vec!["admin", "--url", &server.base, "--data-dir", data];
+        all.extend_from_slice(args);
+        tollgate(&all, &[])
     };
     let (ok, _, err) = run(&["tenant", "create", "acme"]);
     assert!(ok, "{err}");

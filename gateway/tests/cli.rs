@@ -4,23 +4,8 @@
 
 mod common;
 
-use common::{Browser, spawn_binary};
+use common::{Browser, spawn_binary, tollgate};
 use std::collections::HashMap;
-use std::process::Command;
-
-fn tollgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tollgate"));
-    cmd.args(args).env_remove("TOLLGATE_ADMIN_TOKEN");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_prints_a_demo_a_script_can_sign_in_with() {

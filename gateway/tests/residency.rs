@@ -5,24 +5,7 @@
 
 mod common;
 
-use common::spawn_binary;
-use std::process::Command;
-
-fn tollgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tollgate"));
-    cmd.args(args)
-        .env_remove("TOLLGATE_ADMIN_TOKEN")
-        .env_remove("TOLLGATE_CONFIG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{spawn_binary, tollgate};
 
 fn write_config(dir: &std::path::Path, name: &str, text: &str) -> String {
     let path = dir.join(name);

@@ -465,3 +465,22 @@ pub async fn metric(base: &str, series: &str) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{series} missing from /metrics"))
 }
+
+/// Runs the `tollgate` binary (no admin token or configuration from the environment);
+/// returns whether it succeeded, its stdout and its stderr.
+#[allow(dead_code)]
+pub fn tollgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    cmd.args(args)
+        .env_remove("TOLLGATE_ADMIN_TOKEN")
+        .env_remove("TOLLGATE_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
