@@ -381,6 +381,13 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<Completed> {
         let (user, data) = self.spend_pending_try(tenant, handle).await?;
+        // Each pending sign-in allows five guesses, but whoever has the password can start
+        // many: failures also count per account, like failed passwords.
+        let account = format!("mfa:{user}");
+        let ip = meta.ip.as_deref();
+        if let Some(retry_after_secs) = self.0.throttle.check(tenant, &account, ip) {
+            return Err(EngineError::RateLimited { retry_after_secs });
+        }
         let ok = data.factors.contains(&kind)
             && match kind {
                 FactorKind::Totp => self.check_totp(tenant, &user, code).await?,
@@ -394,8 +401,10 @@ impl Engine {
         ev.detail = Some(kind.as_str().into());
         self.record_now(ev).await?;
         if !ok {
+            self.0.throttle.failed(tenant, &account, ip);
             return Err(bad_code());
         }
+        self.0.throttle.succeeded(tenant, &account);
         self.complete_pending(tenant, handle, kind, meta).await
     }
 

@@ -225,6 +225,35 @@ async fn an_authenticator_app_guards_sign_in_and_refuses_replays() {
         "{body}"
     );
 
+    // Failures also count per account across sign-ins (8 so far): at 10, even the
+    // right code is refused for the rest of the window, so fresh sign-ins (each with
+    // five tries) cannot be used to guess on and on.
+    let b5 = Browser::new(&server.base);
+    let (_, _, mut page, _) = password_step(&b5, &t, &[]).await;
+    for _ in 0..2 {
+        let (s, _, p) = submit_code(&b5, &t, &page, "totp", "000000").await;
+        assert_eq!(s, 401);
+        page = p;
+    }
+    let r = b5
+        .http
+        .post(format!("{}/login/factor", t.issuer))
+        .form(&[
+            ("handle", hidden(&page, "handle").unwrap()),
+            ("csrf", hidden(&page, "csrf").unwrap()),
+            ("method", "totp".into()),
+            ("code", app.generate(now() + 30).to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        429,
+        "second-factor guessing is not throttled per account"
+    );
+    assert!(r.headers().get("retry-after").is_some());
+
     // The audit trail has the enrolment, the failures and the successes.
     let events: Value = server
         .http
