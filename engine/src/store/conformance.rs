@@ -340,6 +340,69 @@ async fn sessions_round_trip<S: Store>(s: &S) {
     );
     assert_eq!(s.get_session(&t, &sess.key).await.unwrap(), None);
     assert_eq!(s.delete_session(&t, &sess.key).await.unwrap(), None);
+
+    // A user's sessions, chains and consents are listed by user, and only theirs.
+    let (me, other) = (sess.user_id.clone(), UserId::generate());
+    let mine: Vec<Session> = [b"one".as_slice(), b"two"]
+        .iter()
+        .map(|k| Session {
+            key: Hash32::of(k),
+            ..sess.clone()
+        })
+        .collect();
+    for m in &mine {
+        s.put_session(m).await.unwrap();
+    }
+    s.put_session(&Session {
+        key: Hash32::of(b"theirs"),
+        user_id: other.clone(),
+        ..sess.clone()
+    })
+    .await
+    .unwrap();
+    let mut listed = s.list_sessions(&t, &me).await.unwrap();
+    listed.sort_by_key(|x| x.key.0);
+    let mut want = mine.clone();
+    want.sort_by_key(|x| x.key.0);
+    assert_eq!(listed, want);
+    s.delete_session(&t, &mine[0].key).await.unwrap();
+    assert_eq!(s.list_sessions(&t, &me).await.unwrap().len(), 1);
+    assert!(s.list_sessions(&tenant(), &me).await.unwrap().is_empty());
+
+    let mut c = chain(&t, Hash32::of(b"listed"));
+    c.user_id = me.clone();
+    s.create_chain(&c).await.unwrap();
+    let mut theirs = chain(&t, Hash32::of(b"not mine"));
+    theirs.user_id = other.clone();
+    s.create_chain(&theirs).await.unwrap();
+    s.revoke_chain(&t, &c.id, RevokeReason::Revoked)
+        .await
+        .unwrap();
+    let chains = s.list_chains(&t, &me).await.unwrap();
+    assert_eq!(chains.len(), 1);
+    assert_eq!((&chains[0].id, chains[0].revoked.is_some()), (&c.id, true));
+
+    for client in ["app-a", "app-b"] {
+        s.put_consent(&Consent {
+            tenant: t.clone(),
+            user_id: me.clone(),
+            client_id: ClientId::parse(client).unwrap(),
+            scopes: vec!["openid".into()],
+            granted_at: 1_000,
+        })
+        .await
+        .unwrap();
+    }
+    let mut clients: Vec<String> = s
+        .list_consents(&t, &me)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.client_id.to_string())
+        .collect();
+    clients.sort();
+    assert_eq!(clients, ["app-a", "app-b"]);
+    assert!(s.list_consents(&t, &other).await.unwrap().is_empty());
 }
 
 async fn codes_are_taken_once<S: Store + Clone>(s: &S) {

@@ -46,9 +46,11 @@ enum Ks {
     FactorLookup = 14,
     Challenges = 15,
     EventsByUser = 16,
+    SessionsByUser = 17,
+    ChainsByUser = 18,
 }
 
-const ALL_KS: [(Ks, &str); 17] = [
+const ALL_KS: [(Ks, &str); 19] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -66,6 +68,8 @@ const ALL_KS: [(Ks, &str); 17] = [
     (Ks::FactorLookup, "factor_lookup"),
     (Ks::Challenges, "challenges"),
     (Ks::EventsByUser, "events_by_user"),
+    (Ks::SessionsByUser, "sessions_by_user"),
+    (Ks::ChainsByUser, "chains_by_user"),
 ];
 
 /// Tuning of the writer.
@@ -598,6 +602,8 @@ impl SessionStore for EmbeddedStore {
     async fn put_session(&self, session: &Session) -> StoreResult<()> {
         let s = session.clone();
         self.write(move |tx| {
+            let by_user = key(&s.tenant, &[s.user_id.as_str().as_bytes(), &s.key.0]);
+            tx.put_expiring(Ks::SessionsByUser, by_user, &s.key, s.expires_at);
             tx.put_expiring(Ks::Sessions, key(&s.tenant, &[&s.key.0]), &s, s.expires_at);
             Ok(())
         })
@@ -612,12 +618,30 @@ impl SessionStore for EmbeddedStore {
         let k = key(tenant, &[&k.0]);
         self.write(move |tx| {
             let old: Option<Session> = tx.get_json(Ks::Sessions, &k)?;
-            if old.is_some() {
+            if let Some(s) = &old {
+                tx.delete(
+                    Ks::SessionsByUser,
+                    key(&s.tenant, &[s.user_id.as_str().as_bytes(), &s.key.0]),
+                );
                 tx.delete(Ks::Sessions, k);
             }
             Ok(old)
         })
         .await
+    }
+
+    async fn list_sessions(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Session>> {
+        let keys: Vec<Hash32> = self.scan_json(
+            Ks::SessionsByUser,
+            &key(tenant, &[user.as_str().as_bytes(), b""]),
+        )?;
+        let mut out = Vec::new();
+        for k in keys {
+            if let Some(s) = self.get_json::<Session>(Ks::Sessions, &key(tenant, &[&k.0]))? {
+                out.push(s);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -665,12 +689,20 @@ impl CodeStore for EmbeddedStore {
                 }
                 let tk = token_key(&c.tenant, &c.id, &c.current_hash);
                 tx.put_expiring(Ks::Tokens, tk, &c.generation, c.expires_at);
+                tx.put_expiring(Ks::ChainsByUser, chain_user_key(c), &c.id, c.expires_at);
                 tx.put_expiring(Ks::Chains, ck, c, c.expires_at);
             }
             Ok(Some((code, chain)))
         })
         .await
     }
+}
+
+fn chain_user_key(c: &Chain) -> Vec<u8> {
+    key(
+        &c.tenant,
+        &[c.user_id.as_str().as_bytes(), c.id.as_str().as_bytes()],
+    )
 }
 
 fn token_key(tenant: &TenantId, chain: &ChainId, hash: &Hash32) -> Vec<u8> {
@@ -688,6 +720,7 @@ impl ChainStore for EmbeddedStore {
             }
             let tk = token_key(&c.tenant, &c.id, &c.current_hash);
             tx.put_expiring(Ks::Tokens, tk, &c.generation, c.expires_at);
+            tx.put_expiring(Ks::ChainsByUser, chain_user_key(&c), &c.id, c.expires_at);
             tx.put_expiring(Ks::Chains, k, &c, c.expires_at);
             Ok(())
         })
@@ -696,6 +729,22 @@ impl ChainStore for EmbeddedStore {
 
     async fn get_chain(&self, tenant: &TenantId, id: &ChainId) -> StoreResult<Option<Chain>> {
         self.get_json(Ks::Chains, &key(tenant, &[id.as_str().as_bytes()]))
+    }
+
+    async fn list_chains(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Chain>> {
+        let ids: Vec<ChainId> = self.scan_json(
+            Ks::ChainsByUser,
+            &key(tenant, &[user.as_str().as_bytes(), b""]),
+        )?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(c) =
+                self.get_json::<Chain>(Ks::Chains, &key(tenant, &[id.as_str().as_bytes()]))?
+            {
+                out.push(c);
+            }
+        }
+        Ok(out)
     }
 
     async fn token_generation(
@@ -790,6 +839,10 @@ impl ConsentStore for EmbeddedStore {
             Ok(())
         })
         .await
+    }
+
+    async fn list_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>> {
+        self.scan_json(Ks::Consents, &key(tenant, &[user.as_str().as_bytes(), b""]))
     }
 
     async fn get_consent(

@@ -134,6 +134,8 @@ pub trait SessionStore {
     /// Ends a session; returns it if it existed.
     async fn delete_session(&self, tenant: &TenantId, key: &Hash32)
     -> StoreResult<Option<Session>>;
+    /// A user's sessions (expired ones may be included until swept).
+    async fn list_sessions(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Session>>;
 }
 
 /// Authorization codes.
@@ -174,6 +176,8 @@ pub trait ChainStore {
     async fn create_chain(&self, chain: &Chain) -> StoreResult<()>;
     /// Reads a chain.
     async fn get_chain(&self, tenant: &TenantId, id: &ChainId) -> StoreResult<Option<Chain>>;
+    /// A user's refresh chains, revoked ones included (expired ones until swept).
+    async fn list_chains(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Chain>>;
     /// The generation a token hash had in this chain, if it was ever one of its tokens.
     async fn token_generation(
         &self,
@@ -215,6 +219,8 @@ pub trait KeyStore {
 pub trait ConsentStore {
     /// Records (replaces) what a user granted a client.
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
+    /// Everything a user granted, one record per client.
+    async fn list_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>>;
     /// Reads it.
     async fn get_consent(
         &self,

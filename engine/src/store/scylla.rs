@@ -182,6 +182,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0003_factors.cql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_user_index",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0004_user_index.cql"),
+    },
 ];
 
 impl Migration {
@@ -692,6 +698,11 @@ struct RegionStatements {
     session_put: PreparedStatement,
     session_get: PreparedStatement,
     session_delete: PreparedStatement,
+    session_user_put: PreparedStatement,
+    session_user_list: PreparedStatement,
+    session_user_delete: PreparedStatement,
+    chain_user_put: PreparedStatement,
+    chain_user_list: PreparedStatement,
     code_put: PreparedStatement,
     code_get: PreparedStatement,
     code_get_serial: PreparedStatement,
@@ -917,6 +928,36 @@ impl RegionStatements {
                 .prep(
                     format!("DELETE FROM {k}.sessions WHERE tenant = ? AND key = ?"),
                     Write,
+                )
+                .await?,
+            session_user_put: p
+                .prep(
+                    format!("INSERT INTO {k}.sessions_by_user (tenant, user_id, key) VALUES (?, ?, ?) USING TTL ?"),
+                    Write,
+                )
+                .await?,
+            session_user_list: p
+                .prep(
+                    format!("SELECT key FROM {k}.sessions_by_user WHERE tenant = ? AND user_id = ?"),
+                    Read,
+                )
+                .await?,
+            session_user_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.sessions_by_user WHERE tenant = ? AND user_id = ? AND key = ?"),
+                    Write,
+                )
+                .await?,
+            chain_user_put: p
+                .prep(
+                    format!("INSERT INTO {k}.chains_by_user (tenant, user_id, chain_id) VALUES (?, ?, ?) USING TTL ?"),
+                    Write,
+                )
+                .await?,
+            chain_user_list: p
+                .prep(
+                    format!("SELECT chain_id FROM {k}.chains_by_user WHERE tenant = ? AND user_id = ?"),
+                    Read,
                 )
                 .await?,
             code_put: p
@@ -1880,6 +1921,9 @@ impl ScyllaStore {
         };
         let n = &to.st;
         self.write(&n.chain_index_put, (t, b, id, ttl)).await?;
+        let chain: Chain = decode(&record)?;
+        self.write(&n.chain_user_put, (t, chain.user_id.as_str(), id, ttl))
+            .await?;
         self.write(
             &n.chain_put,
             (
@@ -2337,13 +2381,28 @@ impl SessionStore for ScyllaStore {
             return Ok(());
         };
         let r = self.region_of(&session.tenant).await?;
-        let values = (
-            session.tenant.as_str(),
-            &session.key.0[..],
-            encode(session),
-            ttl,
-        );
+        let (t, u) = (session.tenant.as_str(), session.user_id.as_str());
+        self.write(&r.st.session_user_put, (t, u, &session.key.0[..], ttl))
+            .await?;
+        let values = (t, &session.key.0[..], encode(session), ttl);
         self.write(&r.st.session_put, values).await
+    }
+
+    async fn list_sessions(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Session>> {
+        let r = self.region_of(tenant).await?;
+        let keys: Vec<(Vec<u8>,)> = self
+            .all(&r.st.session_user_list, (tenant.as_str(), user.as_str()))
+            .await?;
+        let mut out = Vec::new();
+        for (k,) in keys {
+            let row: Option<(Option<Vec<u8>>,)> = self
+                .one(&r.st.session_get, (tenant.as_str(), &k[..]))
+                .await?;
+            if let Some(rec) = row.and_then(|(r,)| r) {
+                out.push(decode(&rec)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn get_session(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Session>> {
@@ -2366,9 +2425,12 @@ impl SessionStore for ScyllaStore {
         let Some(record) = row.and_then(|(r,)| r) else {
             return Ok(None);
         };
+        let session: Session = decode(&record)?;
         self.write(&r.st.session_delete, (tenant.as_str(), &key.0[..]))
             .await?;
-        decode(&record).map(Some)
+        let index = (tenant.as_str(), session.user_id.as_str(), &key.0[..]);
+        self.write(&r.st.session_user_delete, index).await?;
+        Ok(Some(session))
     }
 }
 
@@ -2434,6 +2496,8 @@ impl ChainStore for ScyllaStore {
         // find is not.
         self.write(&r.st.chain_index_put, (t, bucket(id), id, ttl))
             .await?;
+        self.write(&r.st.chain_user_put, (t, chain.user_id.as_str(), id, ttl))
+            .await?;
         let hash = &chain.current_hash.0[..];
         let generation = int(chain.generation);
         let values = (
@@ -2459,6 +2523,21 @@ impl ChainStore for ScyllaStore {
     async fn get_chain(&self, tenant: &TenantId, id: &ChainId) -> StoreResult<Option<Chain>> {
         let r = self.region_of(tenant).await?;
         self.read_chain(&r, tenant, id, false).await
+    }
+
+    async fn list_chains(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Chain>> {
+        let r = self.region_of(tenant).await?;
+        let ids: Vec<(String,)> = self
+            .all(&r.st.chain_user_list, (tenant.as_str(), user.as_str()))
+            .await?;
+        let mut out = Vec::new();
+        for (id,) in ids {
+            let id = ChainId::from_stored(id);
+            if let Some(c) = self.read_chain(&r, tenant, &id, false).await? {
+                out.push(c);
+            }
+        }
+        Ok(out)
     }
 
     async fn token_generation(
@@ -2633,6 +2712,14 @@ impl ConsentStore for ScyllaStore {
             encode(consent),
         );
         self.write(&r.st.consent_put, values).await
+    }
+
+    async fn list_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>> {
+        let r = self.region_of(tenant).await?;
+        let rows: Vec<(String, Vec<u8>)> = self
+            .all(&r.st.consent_list, (tenant.as_str(), user.as_str()))
+            .await?;
+        rows.iter().map(|(_, rec)| decode(rec)).collect()
     }
 
     async fn get_consent(
