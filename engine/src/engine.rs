@@ -34,10 +34,12 @@ pub struct EngineConfig {
     pub throttle: crate::throttle::ThrottleConfig,
     /// Residency regions this node serves; a tenant in any other is refused.
     pub regions: Vec<String>,
+    /// Passkeys' relying-party id and origin; `None` turns passkeys off.
+    pub webauthn: Option<crate::passkeys::WebauthnConfig>,
 }
 
 impl EngineConfig {
-    /// Defaults for `public_url`.
+    /// Defaults for `public_url` (passkeys bound to its host, when it is a domain).
     pub fn new(public_url: &str) -> Self {
         Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -48,6 +50,7 @@ impl EngineConfig {
             passwords: PasswordConfig::default(),
             throttle: crate::throttle::ThrottleConfig::default(),
             regions: vec![crate::model::DEFAULT_REGION.to_owned()],
+            webauthn: crate::passkeys::WebauthnConfig::from_public_url(public_url),
         }
     }
 }

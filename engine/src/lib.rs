@@ -4,6 +4,7 @@
 //! - [`authorize`]: validating authorization requests, sign-in/consent steps, codes.
 //! - [`login`]: password sign-in, sign-up and SSO sessions.
 //! - [`mfa`]: second factors (TOTP, recovery codes), the MFA policy and step-up.
+//! - [`passkeys`]: WebAuthn registration, passkey sign-in and passkeys as a second factor.
 //! - [`grants`]: the token endpoint (authorization code + PKCE, rotating refresh tokens).
 //! - [`tokens`]: userinfo, revocation, introspection, logout.
 //! - [`admin`]: tenants, clients, users, key rotation, the demo set-up.
@@ -28,6 +29,7 @@ pub mod keys;
 pub mod login;
 pub mod mfa;
 pub mod model;
+pub mod passkeys;
 pub mod password;
 pub mod shard;
 pub mod store;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tollgate_engine::crypto::MasterKey;
+use tollgate_engine::passkeys::WebauthnConfig;
 use tollgate_engine::password::PasswordConfig;
 use tollgate_engine::store::RegionConfig;
 use tollgate_engine::store::scylla::ScyllaConfig;
@@ -66,6 +67,20 @@ pub struct Config {
     /// Residency regions this deployment serves, by name. Empty means one region named
     /// `default`. Tenants in a region not listed here are refused.
     pub regions: BTreeMap<String, RegionConfig>,
+    /// `[webauthn]`: where passkeys are bound.
+    pub webauthn: WebauthnSettings,
+}
+
+/// `[webauthn]`. Both default from `public_url`: its host and its origin. Passkeys are
+/// off when neither is set and the public host is an IP address.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebauthnSettings {
+    /// Relying-party id: the public host or a parent domain. Passkeys are bound to it for
+    /// good: changing it later orphans every registered passkey.
+    pub rp_id: Option<String>,
+    /// The origin the hosted pages are shown on (`https://id.example.com`).
+    pub origin: Option<String>,
 }
 
 /// The storage backend.
@@ -111,6 +126,7 @@ impl Default for Config {
             tls_key_file: None,
             store: StoreConfig::default(),
             regions: BTreeMap::new(),
+            webauthn: WebauthnSettings::default(),
         }
     }
 }
@@ -152,6 +168,7 @@ const KNOWN: &[&str] = &[
     "tls_key_file",
     "store",
     "regions",
+    "webauthn",
 ];
 /// Variables read by other parts (the CLI, tests, the load generator), not by `serve`.
 const OTHER_VARS: &[&str] = &[
@@ -253,6 +270,23 @@ impl Config {
         c
     }
 
+    /// Passkeys' relying-party id and origin: `[webauthn]`, each defaulting from the
+    /// public URL; `None` (passkeys off) when nothing names a domain.
+    pub fn webauthn(&self, public_url: &str) -> Option<WebauthnConfig> {
+        let derived = WebauthnConfig::from_public_url(public_url);
+        let origin = self
+            .webauthn
+            .origin
+            .as_ref()
+            .map(|o| o.trim_end_matches('/').to_owned())
+            .or_else(|| derived.as_ref().map(|d| d.origin.clone()))?;
+        let rp_id = match &self.webauthn.rp_id {
+            Some(r) => r.clone(),
+            None => WebauthnConfig::from_public_url(&origin)?.rp_id,
+        };
+        Some(WebauthnConfig { rp_id, origin })
+    }
+
     /// Whether to create the demo data.
     pub fn demo_enabled(&self) -> bool {
         self.demo.unwrap_or(self.mode == Mode::Development)
@@ -268,6 +302,14 @@ impl Config {
             anyhow::ensure!(
                 tollgate_engine::model::valid_region(name),
                 "region {name:?}: names are lowercase letters, digits and _, starting with a letter (at most 32)"
+            );
+        }
+        if let Some(w) = self.webauthn(&self.public_url(None)) {
+            w.check().map_err(|e| anyhow::anyhow!("[webauthn]: {e}"))?;
+        } else {
+            anyhow::ensure!(
+                self.webauthn.rp_id.is_none() && self.webauthn.origin.is_none(),
+                "[webauthn] needs a domain name: webauthn.origin (or public_url) must name a host, not an IP address"
             );
         }
         if self.store.backend == Backend::Scylla {
@@ -428,6 +470,55 @@ mod tests {
         };
         ok.check().unwrap();
         assert!(!ok.demo_enabled());
+    }
+
+    #[test]
+    fn webauthn_defaults_from_the_public_url_and_can_be_set() {
+        let c = Config {
+            public_url: Some("https://id.example.com/".into()),
+            ..Config::default()
+        };
+        let w = c.webauthn("https://id.example.com").unwrap();
+        assert_eq!(
+            (w.rp_id.as_str(), w.origin.as_str()),
+            ("id.example.com", "https://id.example.com")
+        );
+        c.check().unwrap();
+        // An IP address has no passkeys unless configured.
+        assert!(
+            Config::default()
+                .webauthn("http://127.0.0.1:8080")
+                .is_none()
+        );
+        Config::default().check().unwrap();
+        let set = Config {
+            webauthn: WebauthnSettings {
+                rp_id: Some("example.com".into()),
+                origin: Some("https://login.example.com".into()),
+            },
+            ..Config::default()
+        };
+        let w = set.webauthn("http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            (w.rp_id.as_str(), w.origin.as_str()),
+            ("example.com", "https://login.example.com")
+        );
+        set.check().unwrap();
+        for (rp_id, origin) in [
+            (Some("other.com"), Some("https://login.example.com")),
+            (Some("example.com"), None),
+            (None, Some("http://10.0.0.1:8080")),
+        ] {
+            let bad = Config {
+                webauthn: WebauthnSettings {
+                    rp_id: rp_id.map(Into::into),
+                    origin: origin.map(Into::into),
+                },
+                ..Config::default()
+            };
+            let msg = bad.check().unwrap_err().to_string();
+            assert!(msg.contains("webauthn"), "{msg}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use tollgate_engine::EngineError;
 use tollgate_engine::authorize::AuthRequest;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::login::NewSession;
+use tollgate_engine::mfa::SignInStep;
 use tollgate_engine::model::{Session, Tenant};
 
 use crate::http::{self, CSRF_COOKIE, SESSION_COOKIE, read_form, removal, tenant_cookie};
@@ -130,6 +131,7 @@ pub async fn login_page(
                 csrf,
                 &hint,
                 None,
+                st.engine.passkeys_allowed(&tenant),
             )
         },
     ))
@@ -252,6 +254,7 @@ pub async fn login_submit(
                 csrf,
                 f.get("email"),
                 Some(msg),
+                st.engine.passkeys_allowed(&f.tenant),
             )
         })
     };
@@ -304,6 +307,10 @@ pub async fn signup_submit(
         )
         .await
     {
+        // Signed in: offer a passkey before going on, where passkeys can be used.
+        Ok(SignInStep::Done(ns)) if crate::passkeys::offer_after_sign_up(&st, &f.tenant) => Ok(
+            crate::passkeys::offer_redirect(&st, &f.t, ns, f.areq.as_ref()),
+        ),
         Ok(step) => crate::mfa::after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
         Err(EngineError::InvalidCredentials) => Ok(again(StatusCode::BAD_REQUEST, BAD_SIGNUP)),
         Err(EngineError::Invalid(msg)) => Ok(again(StatusCode::BAD_REQUEST, &msg)),
@@ -391,6 +398,7 @@ pub async fn account(
         return Ok(see_other(&format!("/{t}/login")));
     };
     let factor_rows = crate::mfa::factor_rows(&st, &t, &u.id).await?;
+    let passkeys = crate::passkeys::AccountPasskeys::load(&st, &t, &u.id).await?;
     Ok(form_page(
         &st,
         &req,
@@ -398,7 +406,8 @@ pub async fn account(
         StatusCode::OK,
         "Your account",
         |csrf| {
-            let sections = pages::account_factors(t.as_str(), &factor_rows, csrf);
+            let sections = passkeys.render(t.as_str(), csrf)
+                + &pages::account_factors(t.as_str(), &factor_rows, csrf);
             pages::account(
                 t.as_str(),
                 u.email.as_str(),

@@ -3,6 +3,7 @@
 //! - [`server`]: shared state, routes, start-up.
 //! - [`oidc`]: discovery, JWKS, authorize, token, userinfo, revoke, introspect.
 //! - [`hosted`]: sign-in, sign-up, consent, account and logout pages.
+//! - [`passkeys`]: passkey ceremonies (JSON endpoints and their script) and pages.
 //! - [`admin`]: the admin API.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`metrics`]: Prometheus metrics and `/metrics`.
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod mfa;
 pub mod oidc;
 pub mod pages;
+pub mod passkeys;
 pub mod server;
 
 /// Chooses rustls's process-wide crypto provider. Both ring and aws-lc-rs are in the

@@ -31,7 +31,7 @@ fn sealed(st: &AppState, t: &TenantId, areq: Option<&AuthRequest>) -> Option<Str
 }
 
 /// Where to go once signed in: the authorization in progress, or the account page.
-fn continue_url(st: &AppState, t: &TenantId, areq: Option<AuthRequest>) -> String {
+pub(crate) fn continue_url(st: &AppState, t: &TenantId, areq: Option<AuthRequest>) -> String {
     match areq {
         Some(mut a) => {
             // The user has just authenticated: prompt=login and max_age are met.
@@ -112,12 +112,27 @@ pub(crate) async fn after_first_factor(
                 .pending(t, &p.handle)
                 .await?
                 .ok_or_else(|| PageError::bad_request(STALE_FORM))?;
-            if !p.factors.contains(&FactorKind::Totp) {
+            let passkey =
+                p.factors.contains(&FactorKind::Passkey) && st.engine.passkeys_available();
+            let totp = match p.factors.contains(&FactorKind::Totp) {
+                true => Some(st.engine.start_totp_enrolment(t, &info.user_id).await?),
+                false => None,
+            };
+            if passkey {
+                return Ok(crate::passkeys::enrol_page(
+                    st,
+                    req,
+                    t,
+                    &p.handle,
+                    tx.as_deref(),
+                    totp.as_ref(),
+                ));
+            }
+            let Some(e) = totp else {
                 return Err(PageError::bad_request(
                     "This organisation requires a passkey as a second step. Add one from a device that supports passkeys.",
                 ));
-            }
-            let e = st.engine.start_totp_enrolment(t, &info.user_id).await?;
+            };
             Ok(enrol_page(
                 st,
                 req,
@@ -474,6 +489,8 @@ pub(crate) async fn factor_rows(
         .factors(t, user)
         .await?
         .into_iter()
+        // Passkeys have their own section (they also sign in alone).
+        .filter(|f| f.kind != FactorKind::Passkey)
         .map(|f| {
             let note = match f.kind {
                 FactorKind::RecoveryCodes => format!(

@@ -1,5 +1,6 @@
-//! Hosted pages: plain HTML forms that work without JavaScript. Every value is escaped;
-//! pages cannot be framed and are never cached.
+//! Hosted pages: plain HTML forms that work without JavaScript (passkeys, which need it,
+//! load one script from this origin). Every value is escaped; pages cannot be framed and
+//! are never cached.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -46,7 +47,7 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
         .insert_header(("Referrer-Policy", "no-referrer"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .body(html)
 }
@@ -158,7 +159,8 @@ fn error_block(error: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// The sign-in form.
+/// The sign-in form; with `passkeys`, also a passkey button and passkeys in the email
+/// field's autofill.
 pub fn login(
     tenant: &str,
     tenant_name: &str,
@@ -166,6 +168,7 @@ pub fn login(
     csrf: &str,
     email: &str,
     error: Option<&str>,
+    passkeys: bool,
 ) -> String {
     let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
     let signup = match tx {
@@ -175,14 +178,24 @@ pub fn login(
     format!(
         "<h1>Sign in to {name}</h1>{err}\
 <form method=\"post\" action=\"/{tenant}/login\">{tx_field}{csrf_field}\
-<label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required autofocus>\
+<label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"{autocomplete}\" required autofocus>\
 <label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-<button type=\"submit\">Sign in</button></form>\
+<button type=\"submit\">Sign in</button></form>{passkey}\
 <p class=\"muted\">New here? <a href=\"{signup}\">Create an account</a></p>",
         name = esc(tenant_name),
         err = error_block(error),
         csrf_field = hidden("csrf", csrf),
         email = esc(email),
+        autocomplete = if passkeys {
+            "username webauthn"
+        } else {
+            "username"
+        },
+        passkey = if passkeys {
+            crate::passkeys::login_block(tenant, csrf, tx)
+        } else {
+            String::new()
+        },
     )
 }
 
@@ -314,6 +327,10 @@ pub fn second_factor(
     let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
     let mut forms = String::new();
     for kind in kinds {
+        if *kind == "passkey" {
+            forms.push_str(&crate::passkeys::factor_block(tenant, csrf, handle, tx));
+            continue;
+        }
         let (label, input) = match *kind {
             "totp" => (
                 "The 6-digit code from your authenticator app",
@@ -434,6 +451,7 @@ mod tests {
             "c",
             "\"x",
             Some("<b>"),
+            true,
         );
         assert!(!html.contains("<script>") && !html.contains("<b>"));
     }

@@ -15,7 +15,7 @@ use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use crate::config::{Backend, Config};
 use crate::http::Csrf;
 use crate::metrics::HttpMetrics;
-use crate::{admin, demo, hosted, metrics, mfa, oidc};
+use crate::{admin, demo, hosted, metrics, mfa, oidc, passkeys};
 
 /// What every handler shares.
 pub struct AppState {
@@ -95,6 +95,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::put().to(admin::set_mfa_policy),
                 ),
         )
+        .route("/assets/passkeys.js", web::get().to(passkeys::script))
         .route("/demo", web::get().to(demo::start))
         .route("/demo/callback", web::get().to(demo::callback))
         .route("/demo/signed-out", web::get().to(demo::signed_out))
@@ -134,7 +135,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/account/recovery-codes",
                     web::post().to(mfa::new_recovery_codes),
-                ),
+                )
+                .route(
+                    "/passkeys/register/start",
+                    web::post().to(passkeys::register_start),
+                )
+                .route(
+                    "/passkeys/register/finish",
+                    web::post().to(passkeys::register_finish),
+                )
+                .route(
+                    "/passkeys/login/start",
+                    web::post().to(passkeys::login_start),
+                )
+                .route(
+                    "/passkeys/login/finish",
+                    web::post().to(passkeys::login_finish),
+                )
+                .route(
+                    "/passkeys/factor/start",
+                    web::post().to(passkeys::factor_start),
+                )
+                .route(
+                    "/passkeys/factor/finish",
+                    web::post().to(passkeys::factor_finish),
+                )
+                .route("/passkeys/offer", web::get().to(passkeys::offer))
+                .route("/account/passkeys/rename", web::post().to(passkeys::rename)),
         )
         .default_service(web::to(not_found));
 }
@@ -195,6 +222,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // Other gateways write the same cluster: caches may be stale, the store decides.
     ec.shards.shared = config.store.backend == Backend::Scylla;
     ec.regions = config.regions().into_keys().collect();
+    ec.webauthn = config.webauthn(&public_url);
     let engine = Engine::start(
         store,
         Arc::new(SystemClock),

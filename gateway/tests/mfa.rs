@@ -6,19 +6,12 @@
 
 mod common;
 
-use base64::Engine as _;
-use common::{Browser, PASSWORD, TestServer, TestTenant, authorize_url, hidden, pkce, redeem};
+use common::{
+    Browser, PASSWORD, TestServer, TestTenant, authorize_url, hidden, jwt_claims, pkce, redeem,
+};
 use serde_json::{Value, json};
 
 const LOA2: &str = "urn:tollgate:loa:2";
-
-fn claims(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
-}
 
 fn now() -> u64 {
     std::time::SystemTime::now()
@@ -100,7 +93,7 @@ async fn id_claims(t: &TestTenant, back: &str, verifier: &str) -> Value {
     let code = common::query_param(back, "code").unwrap_or_else(|| panic!("no code: {back}"));
     let (s, v) = redeem(&reqwest::Client::new(), t, &code, verifier).await;
     assert_eq!(s, 200, "{v}");
-    claims(v["id_token"].as_str().unwrap())
+    jwt_claims(v["id_token"].as_str().unwrap())
 }
 
 /// Signs in with the password only (on a fresh browser) and enrols an authenticator app

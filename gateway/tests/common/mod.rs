@@ -484,3 +484,26 @@ pub fn tollgate(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A server whose public URL is `http://localhost:PORT` (WebAuthn needs a domain, and
+/// browsers treat http://localhost as a secure context). It listens on 127.0.0.1; the
+/// port is reserved first, so a rare collision with another process is possible.
+pub async fn start_localhost() -> TestServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    TestServer::start_configured(false, |c| {
+        c.listen = format!("127.0.0.1:{port}");
+        c.public_url = Some(format!("http://localhost:{port}"));
+    })
+    .await
+}
+
+/// The claims of a JWT, unverified (the tests that use this check only what it says).
+pub fn jwt_claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&tollgate_engine::crypto::b64_decode(payload).expect("base64url"))
+        .expect("JSON claims")
+}

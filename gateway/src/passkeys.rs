@@ -1,0 +1,601 @@
+//! Passkeys on the hosted pages: the JSON endpoints the ceremonies call from
+//! `/assets/passkeys.js`, the page after sign-up that offers a passkey, renaming, and
+//! the HTML blocks the sign-in, second-factor, enrolment and account pages embed.
+//!
+//! The JSON endpoints are CSRF-protected like the forms: the page's CSRF token travels in
+//! the `X-CSRF-Token` header and is checked against the CSRF cookie. Errors are JSON
+//! (`error`, `error_description`), never a panic: bodies are size-limited and parsed
+//! leniently, and webauthn-rs verifies what is inside.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use tollgate_engine::authorize::AuthRequest;
+use tollgate_engine::ids::{TenantId, UserId};
+use tollgate_engine::login::NewSession;
+use tollgate_engine::mfa::Completed;
+use tollgate_engine::model::{FactorKind, Tenant};
+use tollgate_engine::passkeys::Ceremony;
+
+use crate::error::ApiError;
+use crate::hosted::{SubmittedForm, TxQuery, current_session, form_page, open_tx, tenant};
+use crate::http::{self, CSRF_COOKIE, SESSION_COOKIE, tenant_cookie};
+use crate::mfa::continue_url;
+use crate::oidc::see_other;
+use crate::pages::{self, PageError, esc};
+use crate::server::AppState;
+
+/// The ceremonies' script, served from the gateway so that pages allow only
+/// `script-src 'self'`.
+const SCRIPT: &str = include_str!("../assets/passkeys.js");
+
+/// Largest JSON body accepted (an attestation with its certificate chain fits easily).
+const MAX_JSON_BYTES: usize = 64 * 1024;
+
+/// The header that carries the page's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+type JsonResult = Result<HttpResponse, ApiError>;
+
+/// `GET /assets/passkeys.js`
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(SCRIPT)
+}
+
+fn json_error(status: StatusCode, code: &str, description: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({"error": code, "error_description": description}))
+}
+
+fn json_ok(v: Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(v)
+}
+
+fn ceremony(c: Ceremony) -> HttpResponse {
+    json_ok(json!({"handle": c.handle, "options": c.options}))
+}
+
+/// A JSON request from a hosted page: tenant, body, and the browser's CSRF cookie
+/// (which also binds a passkey sign-in to this browser).
+struct JsonRequest {
+    t: TenantId,
+    body: Value,
+    browser: String,
+}
+
+impl JsonRequest {
+    /// Reads and checks the request; `Err` is the JSON answer to send instead.
+    async fn read(
+        req: &HttpRequest,
+        path: &str,
+        mut payload: web::Payload,
+        st: &AppState,
+    ) -> Result<Result<Self, Box<HttpResponse>>, ApiError> {
+        let t = crate::oidc::tenant_id(path)?;
+        st.engine.tenant(&t).await?;
+        let bad = |msg: &str| {
+            Ok(Err(Box::new(json_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                msg,
+            ))))
+        };
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"));
+        if !is_json {
+            return bad("the body must be application/json");
+        }
+        let mut raw = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let Ok(chunk) = chunk else {
+                return bad("the request body could not be read");
+            };
+            if raw.len() + chunk.len() > MAX_JSON_BYTES {
+                return bad("the request body is too large");
+            }
+            raw.extend_from_slice(&chunk);
+        }
+        let body: Value = match serde_json::from_slice(&raw) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => return bad("the body must be a JSON object"),
+        };
+        let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
+        let token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if !st.csrf.check(cookie.as_deref(), token) {
+            return Ok(Err(Box::new(json_error(
+                StatusCode::FORBIDDEN,
+                "invalid_request",
+                "This page expired. Reload it and try again.",
+            ))));
+        }
+        Ok(Ok(Self {
+            t,
+            body,
+            browser: cookie.unwrap_or_default(),
+        }))
+    }
+
+    fn str(&self, k: &str) -> &str {
+        self.body.get(k).and_then(Value::as_str).unwrap_or("")
+    }
+
+    fn credential(&self) -> &Value {
+        self.body.get("credential").unwrap_or(&Value::Null)
+    }
+
+    /// The authorization this sign-in continues (`tx`), if any.
+    fn areq(&self, st: &AppState) -> Result<Option<AuthRequest>, Box<HttpResponse>> {
+        match self.str("tx") {
+            "" => Ok(None),
+            tx => st
+                .engine
+                .open_request(&self.t, tx)
+                .map(Some)
+                .ok_or_else(|| {
+                    Box::new(json_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_request",
+                        "This link expired. Go back to the application and try again.",
+                    ))
+                }),
+        }
+    }
+}
+
+/// Unwraps a checked request or answers with its error.
+macro_rules! checked {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(response) => return Ok(*response),
+        }
+    };
+}
+
+fn not_signed_in() -> HttpResponse {
+    json_error(
+        StatusCode::UNAUTHORIZED,
+        "login_required",
+        "You are not signed in. Sign in and try again.",
+    )
+}
+
+/// Where the browser goes next, with the session cookie when one was made.
+fn go(st: &AppState, t: &TenantId, new: Option<NewSession>, next: String) -> HttpResponse {
+    let mut r = json_ok(json!({ "redirect": next }));
+    if let Some(ns) = new {
+        let _ = r.add_cookie(&tenant_cookie(
+            SESSION_COOKIE,
+            ns.cookie,
+            t.as_str(),
+            st.secure_cookies,
+        ));
+    }
+    r
+}
+
+fn completed(
+    st: &AppState,
+    t: &TenantId,
+    done: Completed,
+    areq: Option<AuthRequest>,
+) -> HttpResponse {
+    let next = continue_url(st, t, areq);
+    match done {
+        Completed::Session(ns) => go(st, t, Some(ns), next),
+        Completed::SteppedUp(_) => go(st, t, None, next),
+    }
+}
+
+/// `POST /{tenant}/passkeys/register/start`: `{}` for the signed-in user, or
+/// `{"pending": …}` to enrol during a sign-in that requires a second factor.
+pub async fn register_start(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> JsonResult {
+    let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
+    let c = match r.str("pending") {
+        "" => {
+            let Some(session) = session(&st, &req, &r.t).await? else {
+                return Ok(not_signed_in());
+            };
+            st.engine.start_passkey_registration(&r.t, &session).await?
+        }
+        pending => st.engine.start_passkey_enrolment(&r.t, pending).await?,
+    };
+    Ok(ceremony(c))
+}
+
+/// `POST /{tenant}/passkeys/register/finish`: `{"handle", "credential", "label"?,
+/// "pending"?, "tx"?}`.
+pub async fn register_finish(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> JsonResult {
+    let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
+    let areq = checked!(r.areq(&st));
+    let meta = http::meta(&req);
+    let (handle, label) = (r.str("handle"), r.str("label"));
+    match r.str("pending") {
+        "" => {
+            let Some(session) = session(&st, &req, &r.t).await? else {
+                return Ok(not_signed_in());
+            };
+            st.engine
+                .finish_passkey_registration(&r.t, handle, &session, r.credential(), label, &meta)
+                .await?;
+            Ok(go(&st, &r.t, None, continue_url(&st, &r.t, areq)))
+        }
+        pending => {
+            let done = st
+                .engine
+                .finish_passkey_enrolment(&r.t, handle, pending, r.credential(), label, &meta)
+                .await?;
+            Ok(completed(&st, &r.t, done, areq))
+        }
+    }
+}
+
+/// `POST /{tenant}/passkeys/login/start`: a sign-in with a discoverable passkey.
+pub async fn login_start(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> JsonResult {
+    let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
+    Ok(ceremony(
+        st.engine.start_passkey_login(&r.t, &r.browser).await?,
+    ))
+}
+
+/// `POST /{tenant}/passkeys/login/finish`: `{"handle", "credential", "tx"?}`; signs in
+/// and continues the authorization like a password sign-in.
+pub async fn login_finish(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> JsonResult {
+    let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
+    let areq = checked!(r.areq(&st));
+    let ns = st
+        .engine
+        .finish_passkey_login(
+            &r.t,
+            r.str("handle"),
+            &r.browser,
+            r.credential(),
+            &http::meta(&req),
+        )
+        .await?;
+    Ok(go(&st, &r.t, Some(ns), continue_url(&st, &r.t, areq)))
+}
+
+/// `POST /{tenant}/passkeys/factor/start`: `{"pending"}`, a passkey as the second factor.
+pub async fn factor_start(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> JsonResult {
+    let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
+    Ok(ceremony(
+        st.engine
+            .start_passkey_factor(&r.t, r.str("pending"))
+            .await?,
+    ))
+}
+
+/// `POST /{tenant}/passkeys/factor/finish`: `{"handle", "pending", "credential", "tx"?}`.
+pub async fn factor_finish(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> JsonResult {
+    let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
+    let areq = checked!(r.areq(&st));
+    let done = st
+        .engine
+        .finish_passkey_factor(
+            &r.t,
+            r.str("handle"),
+            r.str("pending"),
+            r.credential(),
+            &http::meta(&req),
+        )
+        .await?;
+    Ok(completed(&st, &r.t, done, areq))
+}
+
+async fn session(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+) -> Result<Option<tollgate_engine::model::Session>, ApiError> {
+    match req.cookie(SESSION_COOKIE) {
+        Some(c) => Ok(st.engine.session(t, c.value()).await?),
+        None => Ok(None),
+    }
+}
+
+/// Whether to offer a passkey right after sign-up.
+pub(crate) fn offer_after_sign_up(st: &AppState, tenant: &Tenant) -> bool {
+    st.engine.passkeys_allowed(tenant)
+}
+
+/// After sign-up: set the session cookie and go to the passkey offer.
+pub(crate) fn offer_redirect(
+    st: &AppState,
+    t: &TenantId,
+    ns: NewSession,
+    areq: Option<&AuthRequest>,
+) -> HttpResponse {
+    let location = match areq {
+        Some(a) => format!("/{t}/passkeys/offer?tx={}", st.engine.seal_request(t, a)),
+        None => format!("/{t}/passkeys/offer"),
+    };
+    let mut r = see_other(&location);
+    let _ = r.add_cookie(&tenant_cookie(
+        SESSION_COOKIE,
+        ns.cookie,
+        t.as_str(),
+        st.secure_cookies,
+    ));
+    r
+}
+
+/// `GET /{tenant}/passkeys/offer?tx=…`: after sign-up, "add a passkey?", then on.
+pub async fn offer(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<TxQuery>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let (t, tenant) = tenant(&st, &path).await?;
+    let areq = open_tx(&st, &t, q.tx.as_ref())?;
+    let Some(s) = current_session(&st, &req, &t).await? else {
+        return Ok(see_other(&format!("/{t}/login")));
+    };
+    let next = continue_url(&st, &t, areq.clone());
+    let has_one = st
+        .engine
+        .factors(&t, &s.user_id)
+        .await?
+        .iter()
+        .any(|f| f.kind == FactorKind::Passkey);
+    if has_one || !st.engine.passkeys_allowed(&tenant) {
+        return Ok(see_other(&next));
+    }
+    let tx = areq.map(|a| st.engine.seal_request(&t, &a));
+    Ok(form_page(
+        &st,
+        &req,
+        &t,
+        StatusCode::OK,
+        "Add a passkey",
+        |csrf| {
+            format!(
+                "<h1>Sign in faster next time</h1>\
+<p>A passkey lets you sign in with your fingerprint, face or screen lock instead of a password. \
+It stays on your device and cannot be phished.</p>{block}\
+<p><a id=\"passkey-skip\" href=\"{next}\">Not now</a></p>",
+                block = register_block(t.as_str(), csrf, None, tx.as_deref(), "Add a passkey"),
+                next = esc(&next),
+            )
+        },
+    ))
+}
+
+/// `POST /{tenant}/account/passkeys/rename`: `id`, `label`.
+pub async fn rename(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let Some(s) = current_session(&st, &req, &f.t).await? else {
+        return Ok(see_other(&format!("/{}/login", f.t)));
+    };
+    if !f.csrf_ok {
+        return Err(PageError::Message(
+            StatusCode::FORBIDDEN,
+            "This form expired. Please try again.".into(),
+        ));
+    }
+    match st
+        .engine
+        .rename_passkey(
+            &f.t,
+            &s.user_id,
+            f.get("id"),
+            f.get("label"),
+            &http::meta(&req),
+        )
+        .await
+    {
+        Ok(()) | Err(tollgate_engine::EngineError::NotFound(_)) => {
+            Ok(see_other(&format!("/{}/account", f.t)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The account page's passkeys: a list to rename and remove, and a button to add one.
+pub(crate) struct AccountPasskeys {
+    rows: Vec<(String, String)>,
+    can_add: bool,
+}
+
+impl AccountPasskeys {
+    pub(crate) async fn load(
+        st: &AppState,
+        t: &TenantId,
+        user: &UserId,
+    ) -> Result<Self, PageError> {
+        let tenant = st.engine.tenant(t).await?;
+        let rows = st
+            .engine
+            .factors(t, user)
+            .await?
+            .into_iter()
+            .filter(|f| f.kind == FactorKind::Passkey)
+            .map(|f| (f.id, f.label))
+            .collect::<Vec<_>>();
+        Ok(Self {
+            can_add: st.engine.passkeys_allowed(&tenant),
+            rows,
+        })
+    }
+
+    pub(crate) fn render(&self, tenant: &str, csrf: &str) -> String {
+        if self.rows.is_empty() && !self.can_add {
+            return String::new();
+        }
+        let t = esc(tenant);
+        let csrf_field = format!(
+            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+            esc(csrf)
+        );
+        let rows: String = self
+            .rows
+            .iter()
+            .map(|(id, label)| {
+                let id_field = format!("<input type=\"hidden\" name=\"id\" value=\"{}\">", esc(id));
+                format!(
+                    "<li class=\"passkey-row\"><strong>{label}</strong>\
+<form method=\"post\" action=\"/{t}/account/passkeys/rename\">{csrf_field}{id_field}\
+<label>New name <input type=\"text\" name=\"label\" maxlength=\"60\" value=\"{label}\" required></label>\
+<button type=\"submit\" class=\"secondary\">Rename</button></form>\
+<form method=\"post\" action=\"/{t}/account/factors/remove\">{csrf_field}{id_field}\
+<button type=\"submit\" class=\"secondary\">Remove</button></form></li>",
+                    label = esc(label),
+                )
+            })
+            .collect();
+        let list = if self.rows.is_empty() {
+            "<p class=\"muted\">No passkey yet.</p>".to_owned()
+        } else {
+            format!("<ul class=\"passkeys\">{rows}</ul>")
+        };
+        let add = if self.can_add {
+            register_block(tenant, csrf, None, None, "Add a passkey")
+        } else {
+            String::new()
+        };
+        format!("<h2>Passkeys</h2>{list}{add}")
+    }
+}
+
+const SCRIPT_TAG: &str = "<script src=\"/assets/passkeys.js\" defer></script>";
+
+fn data(name: &str, value: &str) -> String {
+    format!(" data-{name}=\"{}\"", esc(value))
+}
+
+/// A "register a passkey" block: for the signed-in user, or (with `pending`) to enrol
+/// during sign-in. Hidden until the script finds WebAuthn in the browser.
+pub(crate) fn register_block(
+    tenant: &str,
+    csrf: &str,
+    pending: Option<&str>,
+    tx: Option<&str>,
+    button: &str,
+) -> String {
+    format!(
+        "<div class=\"passkey\" data-passkey=\"register\" hidden{start}{finish}{csrf}{pending}{tx}>\
+<label for=\"passkey-label\">Name it <span class=\"muted\">(optional)</span></label>\
+<input id=\"passkey-label\" type=\"text\" maxlength=\"60\" placeholder=\"This device\">\
+<button type=\"button\" id=\"passkey-register\">{button}</button>\
+<p class=\"error\" role=\"alert\" data-status hidden></p></div>{SCRIPT_TAG}",
+        start = data("start", &format!("/{tenant}/passkeys/register/start")),
+        finish = data("finish", &format!("/{tenant}/passkeys/register/finish")),
+        csrf = data("csrf", csrf),
+        pending = pending.map(|p| data("pending", p)).unwrap_or_default(),
+        tx = tx.map(|t| data("tx", t)).unwrap_or_default(),
+        button = esc(button),
+    )
+}
+
+/// The sign-in page's "Sign in with a passkey" button (the email field also offers
+/// passkeys through the browser's autofill: conditional mediation).
+pub fn login_block(tenant: &str, csrf: &str, tx: Option<&str>) -> String {
+    format!(
+        "<div class=\"passkey\" data-passkey=\"login\" hidden{start}{finish}{csrf}{tx}>\
+<button type=\"button\" id=\"passkey-login\" class=\"secondary\">Sign in with a passkey</button>\
+<p class=\"error\" role=\"alert\" data-status hidden></p></div>{SCRIPT_TAG}",
+        start = data("start", &format!("/{tenant}/passkeys/login/start")),
+        finish = data("finish", &format!("/{tenant}/passkeys/login/finish")),
+        csrf = data("csrf", csrf),
+        tx = tx.map(|t| data("tx", t)).unwrap_or_default(),
+    )
+}
+
+/// The second-factor page's passkey option.
+pub fn factor_block(tenant: &str, csrf: &str, pending: &str, tx: Option<&str>) -> String {
+    format!(
+        "<div class=\"passkey\" data-passkey=\"factor\" hidden{start}{finish}{csrf}{pending}{tx}>\
+<p>Use the passkey on this device or a security key.</p>\
+<button type=\"button\" id=\"passkey-factor\">Use a passkey</button>\
+<p class=\"error\" role=\"alert\" data-status hidden></p></div>{SCRIPT_TAG}",
+        start = data("start", &format!("/{tenant}/passkeys/factor/start")),
+        finish = data("finish", &format!("/{tenant}/passkeys/factor/finish")),
+        csrf = data("csrf", csrf),
+        pending = data("pending", pending),
+        tx = tx.map(|t| data("tx", t)).unwrap_or_default(),
+    )
+}
+
+/// The page of a sign-in that must enrol a second factor and may enrol a passkey: the
+/// passkey first and, when the policy also allows it, the authenticator app below.
+pub(crate) fn enrol_page(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    pending: &str,
+    tx: Option<&str>,
+    totp: Option<&tollgate_engine::mfa::TotpEnrolment>,
+) -> HttpResponse {
+    form_page(st, req, t, StatusCode::OK, "Add a second step", |csrf| {
+        let app = totp
+            .map(|e| {
+                format!(
+                    "<h2>Or use an authenticator app</h2>{}",
+                    pages::enrol_totp(
+                        &format!("/{t}/login/enrol"),
+                        &e.qr_svg,
+                        &e.secret_base32,
+                        &e.handle,
+                        Some(pending),
+                        tx,
+                        csrf,
+                        None,
+                    )
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "<h1>Add a second step</h1><p>This organisation requires a second step when you sign in. \
+Add a passkey: your fingerprint, face or screen lock will confirm it is you.</p>{block}{app}",
+            block = register_block(t.as_str(), csrf, Some(pending), tx, "Add a passkey"),
+        )
+    })
+}

@@ -1,0 +1,477 @@
+//! A real browser (headless Chromium through chromedriver) with Chromium's virtual
+//! authenticator (the W3C WebAuthn WebDriver extension: CTAP2, internal transport,
+//! resident keys, user verification): sign in with the password, add a passkey on the
+//! account page by clicking, sign out, then sign in to a relying party with the passkey
+//! alone from the sign-in page, and reach its redirect with a code that redeems for an
+//! ID token whose `amr` says `hwk`.
+//!
+//! The server's public URL is `http://localhost:PORT`: WebAuthn needs a domain, and
+//! Chromium treats http://localhost as a secure context. Needs `chromium` and
+//! `chromedriver` (ops/test.sh installs them); TOLLGATE_SKIP_BROWSER=1 skips, saying so.
+
+mod common;
+
+use common::{PASSWORD, jwt_claims, start_localhost};
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
+    RedirectUrl, Scope, TokenResponse,
+};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How the browser flow failed: a WebDriver error, or a page that never got where it
+/// should (with what it showed instead).
+#[derive(Debug)]
+#[allow(dead_code)] // Read through Debug when the test fails.
+enum Failed {
+    Cmd(fantoccini::error::CmdError),
+    Timeout(String),
+}
+
+impl From<fantoccini::error::CmdError> for Failed {
+    fn from(e: fantoccini::error::CmdError) -> Self {
+        Self::Cmd(e)
+    }
+}
+
+type Flow<T> = Result<T, Failed>;
+
+/// The relying party's callback: answers a small page to whatever arrives (bounded).
+fn callback_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(20) {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let body = "<h1>Back at the app</h1>";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_chromedriver() -> Option<(Driver, u16)> {
+    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let driver = Driver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some((driver, port));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+/// A command of the WebAuthn WebDriver extension (W3C WebAuthn §11), which fantoccini
+/// does not wrap: `path` is under `/session/{id}/webauthn/`.
+#[derive(Debug)]
+struct WebAuthnCommand {
+    method: reqwest::Method,
+    path: String,
+    body: Option<Value>,
+}
+
+impl WebDriverCompatibleCommand for WebAuthnCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (reqwest::Method, Option<String>) {
+        (
+            self.method.clone(),
+            self.body.as_ref().map(Value::to_string),
+        )
+    }
+}
+
+async fn webauthn(
+    browser: &Client,
+    method: reqwest::Method,
+    path: String,
+    body: Option<Value>,
+) -> Flow<Value> {
+    let v = browser
+        .issue_cmd(WebAuthnCommand { method, path, body })
+        .await?;
+    // Some drivers answer the whole `{"value": …}` envelope.
+    Ok(match v {
+        Value::Object(mut m) if m.contains_key("value") => m.remove("value").unwrap_or_default(),
+        v => v,
+    })
+}
+
+/// Waits until `done` holds for the page (its URL and source), at most `secs` seconds.
+async fn wait_for(
+    browser: &Client,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&str, &str) -> bool,
+) -> Flow<()> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let url = browser.current_url().await?.to_string();
+        let source = browser.source().await?;
+        if done(&url, &source) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(Failed::Timeout(format!(
+                "waiting for {what}; at {url}:\n{source}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Clicks an element once the passkey script has shown it.
+async fn click_visible(browser: &Client, css: &str) -> Flow<()> {
+    let el = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !el.is_displayed().await? {
+        if Instant::now() > deadline {
+            return Err(Failed::Timeout(format!("{css} to become visible")));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(el.click().await?)
+}
+
+/// Signs in with the password on the sign-in page the browser is on.
+async fn password_form(browser: &Client) -> Flow<()> {
+    let email = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("input[type=email]"))
+        .await?;
+    assert_eq!(
+        email.attr("autocomplete").await?.as_deref(),
+        Some("username webauthn"),
+        "the email field offers passkeys (conditional UI)"
+    );
+    email.send_keys("buyer@shop.example").await?;
+    browser
+        .find(Locator::Css("input[type=password]"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    browser
+        .find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Signs out from the account page.
+async fn sign_out(browser: &Client, origin: &str) -> Flow<()> {
+    browser.goto(&format!("{origin}/shop/account")).await?;
+    click_visible(browser, "form[action='/shop/logout'] button").await?;
+    wait_for(browser, 10, "the signed-out page", |_, s| {
+        s.contains("You are signed out")
+    })
+    .await
+}
+
+#[actix_web::test]
+async fn chromium_adds_a_passkey_and_signs_in_with_it_alone() {
+    if std::env::var("TOLLGATE_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!("SKIPPED: browser passkey test (TOLLGATE_SKIP_BROWSER=1)");
+        return;
+    }
+    let (_driver, driver_port) = start_chromedriver().expect(
+        "chromedriver is needed (apt-get install chromium chromium-driver, or run ops/test.sh)",
+    );
+    let server = start_localhost().await;
+    let origin = server.running.engine.config().public_url.clone();
+    let cb_port = callback_server();
+    let redirect_uri = format!("http://127.0.0.1:{cb_port}/callback");
+    server
+        .admin("/tenants", json!({"id": "shop", "display_name": "Shop"}))
+        .await;
+    let c = server
+        .admin(
+            "/tenants/shop/clients",
+            json!({"name": "Shop web", "redirect_uris": [redirect_uri], "first_party": true}),
+        )
+        .await;
+    server
+        .admin(
+            "/tenants/shop/users",
+            json!({"email": "buyer@shop.example", "password": PASSWORD}),
+        )
+        .await;
+
+    // The relying party, through discovery at http://localhost:PORT/shop.
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let metadata = CoreProviderMetadata::discover_async(
+        IssuerUrl::new(format!("{origin}/shop")).unwrap(),
+        &http,
+    )
+    .await
+    .unwrap();
+    let rp = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(c["client_id"].as_str().unwrap().into()),
+        Some(ClientSecret::new(
+            c["client_secret"].as_str().unwrap().into(),
+        )),
+    )
+    .set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).unwrap());
+    let authorize = || {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = rp
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        (url, state, nonce, verifier)
+    };
+    let first = authorize();
+    let second = authorize();
+    let third = authorize();
+
+    let profile = tempfile::tempdir().unwrap();
+    let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chrome,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }
+    });
+    tollgate_gateway::install_crypto_provider();
+    let browser = ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("chromium starts under chromedriver");
+
+    let flow = async {
+        // A platform authenticator that holds discoverable credentials and verifies the
+        // user (as a fingerprint reader would), approving every request.
+        let auth = webauthn(
+            &browser,
+            reqwest::Method::POST,
+            "authenticator".into(),
+            Some(json!({
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserVerified": true,
+            })),
+        )
+        .await?;
+        let auth = auth.as_str().expect("an authenticator id").to_owned();
+        let credentials = format!("authenticator/{auth}/credentials");
+
+        // Sign in with the password; the account page follows.
+        browser.goto(&format!("{origin}/shop/login")).await?;
+        password_form(&browser).await?;
+        wait_for(&browser, 15, "the account page", |u, _| {
+            u.ends_with("/shop/account")
+        })
+        .await?;
+
+        // Add a passkey by clicking.
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#passkey-label"))
+            .await?
+            .send_keys("Chromium")
+            .await?;
+        click_visible(&browser, "#passkey-register").await?;
+        wait_for(
+            &browser,
+            20,
+            "the new passkey on the account page",
+            |_, s| s.contains("<strong>Chromium</strong>"),
+        )
+        .await?;
+        let creds = webauthn(&browser, reqwest::Method::GET, credentials.clone(), None).await?;
+        let creds = creds.as_array().cloned().unwrap_or_default();
+        assert_eq!(creds.len(), 1, "{creds:?}");
+        assert_eq!(
+            creds[0]["isResidentCredential"], true,
+            "a discoverable passkey"
+        );
+        sign_out(&browser, &origin).await?;
+
+        // The relying party sends the browser to sign in, and the passkey alone does it:
+        // Chromium's virtual authenticator answers the email field's autofill request
+        // (conditional mediation) by itself, as a person choosing it would.
+        browser.goto(first.0.as_str()).await?;
+        wait_for(
+            &browser,
+            20,
+            "the passkey sign-in through autofill",
+            |u, _| u.starts_with(&redirect_uri),
+        )
+        .await?;
+        let landed_first = browser.current_url().await?.to_string();
+
+        // Again with the "Sign in with a passkey" button: the authenticator forgets the
+        // passkey while the page loads (so that the autofill request finds none) and gets
+        // it back before the click, which cancels the autofill request for its own.
+        let saved = webauthn(&browser, reqwest::Method::GET, credentials.clone(), None).await?;
+        let saved = saved[0].clone();
+        let forget = || webauthn(&browser, reqwest::Method::DELETE, credentials.clone(), None);
+        let restore = || {
+            webauthn(
+                &browser,
+                reqwest::Method::POST,
+                format!("authenticator/{auth}/credential"),
+                Some(saved.clone()),
+            )
+        };
+        sign_out(&browser, &origin).await?;
+        forget().await?;
+        browser.goto(third.0.as_str()).await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("div[data-passkey=login]:not([hidden])"))
+            .await?;
+        restore().await?;
+        click_visible(&browser, "#passkey-login").await?;
+        wait_for(
+            &browser,
+            20,
+            "the passkey sign-in through the button",
+            |u, _| u.starts_with(&redirect_uri),
+        )
+        .await?;
+        let landed_third = browser.current_url().await?.to_string();
+
+        // As a second factor: the tenant now asks those who have one for it. The
+        // authenticator forgets the passkey while the password is typed (so that the
+        // autofill cannot sign in first) and gets it back for the second step. Its
+        // signature counter comes back with it.
+        let r = reqwest::Client::new()
+            .put(format!("{}/admin/v1/tenants/shop/mfa", server.base))
+            .bearer_auth(&server.admin_token)
+            .json(&json!({"mode": "optional", "factors": ["totp", "passkey", "recovery_codes"]}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        let saved = webauthn(&browser, reqwest::Method::GET, credentials.clone(), None).await?;
+        let saved = saved[0].clone();
+        sign_out(&browser, &origin).await?;
+        webauthn(&browser, reqwest::Method::DELETE, credentials.clone(), None).await?;
+        browser.goto(second.0.as_str()).await?;
+        password_form(&browser).await?;
+        wait_for(&browser, 15, "the second-factor page", |_, s| {
+            s.contains("Use a passkey")
+        })
+        .await?;
+        webauthn(
+            &browser,
+            reqwest::Method::POST,
+            format!("authenticator/{auth}/credential"),
+            Some(saved),
+        )
+        .await?;
+        click_visible(&browser, "#passkey-factor").await?;
+        wait_for(&browser, 20, "the relying party's redirect", |u, _| {
+            u.starts_with(&redirect_uri)
+        })
+        .await?;
+        let landed_second = browser.current_url().await?.to_string();
+        let _ = webauthn(
+            &browser,
+            reqwest::Method::DELETE,
+            format!("authenticator/{auth}"),
+            None,
+        )
+        .await;
+        Ok::<_, Failed>((landed_first, landed_second, landed_third))
+    };
+    let outcome = tokio::time::timeout(Duration::from_secs(120), flow).await;
+    let _ = browser.close().await;
+    let (landed_first, landed_second, landed_third) = outcome
+        .expect("the browser flow finishes within two minutes")
+        .expect("browser flow");
+    for ((landed, (_, state, nonce, verifier)), amr) in [
+        ((landed_first, first), json!(["hwk", "mfa"])),
+        ((landed_second, second), json!(["pwd", "hwk", "mfa"])),
+        ((landed_third, third), json!(["hwk", "mfa"])),
+    ] {
+        assert_eq!(
+            common::query_param(&landed, "state").as_deref(),
+            Some(state.secret().as_str())
+        );
+        let code = common::query_param(&landed, "code").expect("code in the redirect");
+        let tokens = rp
+            .exchange_code(AuthorizationCode::new(code))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .expect("code exchange");
+        let id_token = tokens.id_token().unwrap();
+        id_token
+            .claims(&rp.id_token_verifier(), &nonce)
+            .expect("valid ID token");
+        let claims = jwt_claims(&id_token.to_string());
+        assert_eq!(claims["amr"], amr, "{claims}");
+        assert_eq!(claims["acr"], "urn:tollgate:loa:2");
+    }
+}
