@@ -12,6 +12,7 @@
 //! - [`shard`]: the per-tenant actors that own sessions and refresh chains.
 //! - [`keys`]: signing keys, sealed at rest; JWT signing and verification.
 //! - [`password`]: argon2id on a bounded pool.
+//! - [`privacy`]: data-subject export.
 //! - [`throttle`]: failed sign-ins per account and address, and the 429 past the limit.
 //! - [`store`]: the storage traits, the embedded backend and the conformance suite.
 //! - [`model`], [`ids`], [`crypto`], [`clock`], [`error`]: the vocabulary.
@@ -31,6 +32,7 @@ pub mod mfa;
 pub mod model;
 pub mod passkeys;
 pub mod password;
+pub mod privacy;
 pub mod shard;
 pub mod store;
 pub mod throttle;

@@ -195,6 +195,26 @@ pub async fn create_user(
     Ok(HttpResponse::Created().json(json!({"id": u.id, "email": u.email.as_str()})))
 }
 
+/// `GET /admin/v1/tenants/{tenant}/users/{user}/export`: the data-subject export, for an
+/// admin acting on a user's request.
+pub async fn export_user(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let (t, user) = path.into_inner();
+    let t = tenant_id(&t)?;
+    let user = tollgate_engine::ids::UserId::from_stored(user);
+    let doc = st
+        .engine
+        .export_user(&t, &user, "admin", &crate::http::meta(&req))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(doc))
+}
+
 /// Body of `POST /admin/v1/tenants/{tenant}/users/import`.
 #[derive(Deserialize)]
 pub struct Import {

@@ -419,6 +419,30 @@ pub async fn account(
     ))
 }
 
+/// `GET /{tenant}/account/export`: "download my data", as a JSON file.
+pub async fn account_export(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let t = tenant_id(&path)?;
+    let Some(session) = current_session(&st, &req, &t).await? else {
+        return Ok(see_other(&format!("/{t}/login")));
+    };
+    let user = session.user_id.to_string();
+    let doc = st
+        .engine
+        .export_user(&t, &session.user_id, &user, &http::meta(&req))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{t}-my-data.json\""),
+        ))
+        .json(doc))
+}
+
 /// `GET|POST /{tenant}/logout` (OIDC RP-Initiated Logout 1.0)
 pub async fn logout(
     req: HttpRequest,

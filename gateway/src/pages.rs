@@ -283,6 +283,8 @@ pub fn account(
 ) -> String {
     format!(
         "<h1>Your account</h1><p>Signed in as <strong>{email}</strong>{name}</p>{sections}\
+<h2>Your data</h2><p><a href=\"/{t}/account/export\" download>Download my data</a> \
+<span class=\"muted\">(JSON: profile, sessions, apps, consents, second factors, activity)</span></p>\
 <form method=\"post\" action=\"/{t}/logout\">{csrf}<input type=\"hidden\" name=\"confirm\" value=\"yes\">\
 <button type=\"submit\" class=\"secondary\">Sign out</button></form>",
         email = esc(email),

@@ -93,6 +93,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/tenants/{tenant}/mfa",
                     web::put().to(admin::set_mfa_policy),
+                )
+                .route(
+                    "/tenants/{tenant}/users/{user}/export",
+                    web::get().to(admin::export_user),
                 ),
         )
         .route("/assets/passkeys.js", web::get().to(passkeys::script))
@@ -122,6 +126,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/consent", web::get().to(hosted::consent_page))
                 .route("/consent", web::post().to(hosted::consent_submit))
                 .route("/account", web::get().to(hosted::account))
+                .route("/account/export", web::get().to(hosted::account_export))
                 .route("/login/factor", web::post().to(mfa::factor_submit))
                 .route("/login/enrol", web::post().to(mfa::enrol_submit))
                 .route("/stepup", web::get().to(mfa::step_up))

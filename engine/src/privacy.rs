@@ -1,0 +1,128 @@
+//! Data-subject rights: everything Tollgate holds about a user, in one document (GDPR
+//! Art. 15 and 20, DPDP Act s. 11). Secrets never leave: no password hash, no TOTP secret,
+//! no recovery code hashes, no passkey key material, no token hashes.
+
+use serde_json::{Value, json};
+
+use crate::engine::Engine;
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{TenantId, UserId};
+use crate::model::FactorKind;
+use crate::shard::store_err;
+use crate::store::EventQuery;
+
+/// Most events an export carries (newest first); older ones are named by a count.
+const EXPORT_EVENTS: usize = 10_000;
+
+impl Engine {
+    /// The user's data as one JSON document: profile, identifiers, sessions, refresh
+    /// chains (the apps signed in), consents, second factors (metadata only) and events.
+    pub async fn export_user(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        actor: &str,
+        meta: &crate::engine::RequestMeta,
+    ) -> EngineResult<Value> {
+        let t = self.tenant(tenant).await?;
+        let store = &self.0.store;
+        let u = store
+            .get_user(tenant, user)
+            .await
+            .map_err(store_err)?
+            .ok_or(EngineError::NotFound("user"))?;
+        let now = self.now();
+        let sessions: Vec<Value> = store
+            .list_sessions(tenant, user)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .filter(|s| s.expires_at > now)
+            .map(|s| {
+                json!({
+                    "sid": s.sid,
+                    "signed_in_at": s.auth.auth_time,
+                    "methods": s.auth.amr,
+                    "created_at": s.created_at,
+                    "expires_at": s.expires_at,
+                })
+            })
+            .collect();
+        let chains: Vec<Value> = store
+            .list_chains(tenant, user)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(|c| {
+                json!({
+                    "client_id": c.client_id,
+                    "scope": c.scope,
+                    "created_at": c.created_at,
+                    "last_used_at": c.rotated_at,
+                    "expires_at": c.expires_at,
+                    "revoked": c.revoked.map(|r| format!("{r:?}").to_lowercase()),
+                })
+            })
+            .collect();
+        let consents: Vec<Value> = store
+            .list_consents(tenant, user)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(|c| json!({"client_id": c.client_id, "scopes": c.scopes, "granted_at": c.granted_at}))
+            .collect();
+        let factors: Vec<Value> = store
+            .list_factors(tenant, user)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(|f| {
+                // A phone number is the user's own data; other lookups (credential ids)
+                // are key material identifiers and stay out.
+                let phone = (f.kind == FactorKind::Phone).then_some(f.lookup);
+                json!({
+                    "kind": f.kind.as_str(),
+                    "label": f.label,
+                    "phone": phone.flatten(),
+                    "created_at": f.created_at,
+                    "last_used_at": f.last_used_at,
+                })
+            })
+            .collect();
+        let events = store
+            .query_events(
+                tenant,
+                &EventQuery {
+                    user: Some(user.to_string()),
+                    limit: EXPORT_EVENTS,
+                    ..EventQuery::default()
+                },
+            )
+            .await
+            .map_err(store_err)?;
+        let mut ev = self.event(tenant, "user.exported", true);
+        ev.actor = Some(actor.to_owned());
+        ev.subject = Some(user.to_string());
+        ev.ip = meta.ip.clone();
+        self.record_now(ev).await?;
+        Ok(json!({
+            "format": "tollgate.user-export.v1",
+            "exported_at": now,
+            "organisation": {"id": t.id, "name": t.display_name, "data_region": t.region},
+            "profile": {
+                "id": u.id,
+                "email": u.email.as_str(),
+                "email_verified": u.email_verified,
+                "name": u.name,
+                "created_at": u.created_at,
+                "has_password": u.password_hash.is_some(),
+            },
+            "sessions": sessions,
+            "apps": chains,
+            "consents": consents,
+            "second_factors": factors,
+            "events": events,
+            "events_truncated": events.len() == EXPORT_EVENTS,
+        }))
+    }
+}

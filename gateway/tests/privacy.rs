@@ -1,0 +1,116 @@
+//! Data-subject export through the account page ("download my data") and the admin API:
+//! one JSON document with the profile, sessions, apps, consents, second factors and the
+//! user's events, and no secret of any kind.
+
+mod common;
+
+use common::{Browser, TestServer, login_tokens};
+use serde_json::Value;
+
+#[actix_web::test]
+async fn users_and_admins_export_a_users_data_without_secrets() {
+    let server = TestServer::start().await;
+    // A third-party client, so the consent is recorded.
+    let t = server.tenant("acme", false, false).await;
+    let b = Browser::new(&server.base);
+    let tokens = login_tokens(&b, &t, "openid offline_access").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    let r = b
+        .http
+        .get(format!("{}/account/export", t.issuer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let text = r.text().await.unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["format"], "tollgate.user-export.v1");
+    assert_eq!(doc["profile"]["email"], t.email.as_str());
+    assert_eq!(doc["organisation"]["data_region"], "default");
+    assert_eq!(doc["sessions"].as_array().unwrap().len(), 1);
+    let apps = doc["apps"].as_array().unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0]["client_id"], t.client_id.as_str());
+    assert_eq!(doc["consents"][0]["client_id"], t.client_id.as_str());
+    let kinds: Vec<&str> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"login.password"), "{kinds:?}");
+    assert!(kinds.contains(&"consent.granted"), "{kinds:?}");
+    // Nothing secret: no password hash, no token or its parts, no session cookie.
+    let cookie = b
+        .http
+        .get(format!("{}/account", t.issuer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cookie.status(), 200);
+    for secret in [
+        "$argon2",
+        "password_hash",
+        refresh.as_str(),
+        refresh.split('.').nth(1).unwrap(),
+        tokens["access_token"].as_str().unwrap(),
+    ] {
+        assert!(!text.contains(secret), "the export contains {secret:?}");
+    }
+
+    // The admin export of the same user, and the event it leaves.
+    let user = doc["profile"]["id"].as_str().unwrap();
+    let admin_get = |path: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .get(format!("{}{path}", server.base))
+                .bearer_auth(&server.admin_token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = admin_get(format!("/admin/v1/tenants/acme/users/{user}/export")).await;
+    assert_eq!(r.status(), 200);
+    let by_admin: Value = r.json().await.unwrap();
+    assert_eq!(by_admin["profile"], doc["profile"]);
+    let r = admin_get("/admin/v1/tenants/acme/users/nobody/export".into()).await;
+    assert_eq!(r.status(), 404);
+    let r = reqwest::get(format!(
+        "{}/admin/v1/tenants/acme/users/{user}/export",
+        server.base
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 401);
+    let events: Value = admin_get(format!(
+        "/admin/v1/tenants/acme/events?user={user}&kind=user.exported"
+    ))
+    .await
+    .json()
+    .await
+    .unwrap();
+    let actors: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(actors, ["admin", user], "who exported, newest first");
+
+    // Signed out, there is nothing to download.
+    let (s, loc, _) = Browser::new(&server.base)
+        .get(&format!("{}/account/export", t.issuer))
+        .await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap().ends_with("/acme/login"));
+}
