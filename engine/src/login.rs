@@ -188,7 +188,55 @@ impl Engine {
         cookie: &str,
         meta: &RequestMeta,
     ) -> EngineResult<Option<Session>> {
-        let key = Hash32::of(cookie.as_bytes());
+        self.end_session_by_key(tenant, Hash32::of(cookie.as_bytes()), meta)
+            .await
+    }
+
+    /// A user's live sessions ("signed in on these devices").
+    pub async fn user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &crate::ids::UserId,
+    ) -> EngineResult<Vec<Session>> {
+        let now = self.now();
+        let mut all: Vec<Session> = self
+            .0
+            .store
+            .list_sessions(tenant, user)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .filter(|s| s.expires_at > now)
+            .collect();
+        all.sort_by_key(|s| std::cmp::Reverse(s.auth.auth_time));
+        Ok(all)
+    }
+
+    /// Signs a user out of their sessions with these `sid`s (their own choice on the
+    /// account page); returns how many ended. Other users' sessions are never touched.
+    pub async fn end_user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &crate::ids::UserId,
+        sids: &[String],
+        meta: &RequestMeta,
+    ) -> EngineResult<usize> {
+        let mut n = 0;
+        for s in self.user_sessions(tenant, user).await? {
+            if sids.contains(&s.sid) {
+                self.end_session_by_key(tenant, s.key, meta).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn end_session_by_key(
+        &self,
+        tenant: &TenantId,
+        key: Hash32,
+        meta: &RequestMeta,
+    ) -> EngineResult<Option<Session>> {
         let shard = self.0.shards.shard_for(tenant, &key);
         let ended = self
             .0

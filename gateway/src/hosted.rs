@@ -390,14 +390,36 @@ pub async fn account(
     st: web::Data<AppState>,
 ) -> PageResult {
     let t = tenant_id(&path)?;
-    let user = match current_session(&st, &req, &t).await? {
+    let session = current_session(&st, &req, &t).await?;
+    let user = match &session {
         Some(s) => st.engine.user(&t, &s.user_id).await?,
         None => None,
     };
-    let Some(u) = user else {
+    let (Some(u), Some(session)) = (user, session) else {
         return Ok(see_other(&format!("/{t}/login")));
     };
     let factor_rows = crate::mfa::factor_rows(&st, &t, &u.id).await?;
+    let current = Some(session.sid.clone());
+    let session_rows: Vec<pages::SessionRow> = st
+        .engine
+        .user_sessions(&t, &u.id)
+        .await?
+        .into_iter()
+        .map(|s| pages::SessionRow {
+            current: Some(&s.sid) == current.as_ref(),
+            signed_in: time::OffsetDateTime::from_unix_timestamp(s.auth.auth_time as i64)
+                .ok()
+                .and_then(|d| {
+                    d.format(time::macros::format_description!(
+                        "[year]-[month]-[day] [hour]:[minute]"
+                    ))
+                    .ok()
+                })
+                .unwrap_or_default(),
+            methods: s.auth.amr.join(", "),
+            sid: s.sid,
+        })
+        .collect();
     let passkeys = crate::passkeys::AccountPasskeys::load(&st, &t, &u.id).await?;
     Ok(form_page(
         &st,
@@ -406,7 +428,8 @@ pub async fn account(
         StatusCode::OK,
         "Your account",
         |csrf| {
-            let sections = passkeys.render(t.as_str(), csrf)
+            let sections = pages::account_sessions(t.as_str(), &session_rows, csrf)
+                + &passkeys.render(t.as_str(), csrf)
                 + &pages::account_factors(t.as_str(), &factor_rows, csrf);
             pages::account(
                 t.as_str(),
@@ -417,6 +440,38 @@ pub async fn account(
             )
         },
     ))
+}
+
+/// `POST /{tenant}/account/sessions/end`: signs out one of the user's other sessions
+/// (`sid`), or all the others (`others=yes`).
+pub async fn end_sessions(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let Some(session) = current_session(&st, &req, &f.t).await? else {
+        return Ok(see_other(&format!("/{}/login", f.t)));
+    };
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+    }
+    let sids: Vec<String> = if f.get("others") == "yes" {
+        st.engine
+            .user_sessions(&f.t, &session.user_id)
+            .await?
+            .into_iter()
+            .map(|s| s.sid)
+            .filter(|sid| *sid != session.sid)
+            .collect()
+    } else {
+        vec![f.get("sid").to_owned()]
+    };
+    st.engine
+        .end_user_sessions(&f.t, &session.user_id, &sids, &http::meta(&req))
+        .await?;
+    Ok(see_other(&format!("/{}/account", f.t)))
 }
 
 /// `GET /{tenant}/account/export`: "download my data", as a JSON file.

@@ -294,6 +294,54 @@ pub fn account(
     )
 }
 
+/// One of the user's sessions on the account page.
+pub struct SessionRow {
+    /// Public session id.
+    pub sid: String,
+    /// When it signed in (UTC, readable).
+    pub signed_in: String,
+    /// How (`amr`).
+    pub methods: String,
+    /// The session of this browser.
+    pub current: bool,
+}
+
+/// The account page's list of sessions, with "sign out" for each other one.
+pub fn account_sessions(tenant: &str, rows: &[SessionRow], csrf: &str) -> String {
+    let t = esc(tenant);
+    let items: String = rows
+        .iter()
+        .map(|r| {
+            let action = if r.current {
+                "<span class=\"muted\">this browser</span>".to_owned()
+            } else {
+                format!(
+                    "<form method=\"post\" action=\"/{t}/account/sessions/end\" class=\"inline\">{csrf}{sid}\
+<button type=\"submit\" class=\"secondary\">Sign out</button></form>",
+                    csrf = hidden("csrf", csrf),
+                    sid = hidden("sid", &r.sid),
+                )
+            };
+            format!(
+                "<li class=\"session\">Signed in {at} UTC <span class=\"muted\">({methods})</span> {action}</li>",
+                at = esc(&r.signed_in),
+                methods = esc(&r.methods),
+            )
+        })
+        .collect();
+    let others = if rows.iter().any(|r| !r.current) {
+        format!(
+            "<form method=\"post\" action=\"/{t}/account/sessions/end\">{csrf}{all}\
+<button type=\"submit\" class=\"secondary\">Sign out all other sessions</button></form>",
+            csrf = hidden("csrf", csrf),
+            all = hidden("others", "yes"),
+        )
+    } else {
+        String::new()
+    };
+    format!("<h2>Where you are signed in</h2><ul class=\"sessions\">{items}</ul>{others}")
+}
+
 /// The user's enrolled factors on the account page (metadata only).
 pub struct FactorRow {
     /// Id, for removal.

@@ -127,6 +127,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/consent", web::post().to(hosted::consent_submit))
                 .route("/account", web::get().to(hosted::account))
                 .route("/account/export", web::get().to(hosted::account_export))
+                .route(
+                    "/account/sessions/end",
+                    web::post().to(hosted::end_sessions),
+                )
                 .route("/login/factor", web::post().to(mfa::factor_submit))
                 .route("/login/enrol", web::post().to(mfa::enrol_submit))
                 .route("/stepup", web::get().to(mfa::step_up))

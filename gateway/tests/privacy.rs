@@ -114,3 +114,78 @@ async fn users_and_admins_export_a_users_data_without_secrets() {
     assert_eq!(s, 303);
     assert!(loc.unwrap().ends_with("/acme/login"));
 }
+
+async fn signed_in(b: &Browser, account: &str) -> bool {
+    b.get(account).await.0 == 200
+}
+
+#[actix_web::test]
+async fn users_see_their_sessions_and_sign_out_the_others() {
+    let server = TestServer::start().await;
+    let t = server.tenant("acme", false, true).await;
+    let browsers: Vec<Browser> = (0..3).map(|_| Browser::new(&server.base)).collect();
+    for b in &browsers {
+        login_tokens(b, &t, "openid").await;
+    }
+    let account = format!("{}/account", t.issuer);
+    let (s, _, page) = browsers[0].get(&account).await;
+    assert_eq!(s, 200);
+    assert_eq!(page.matches("<li class=\"session\">").count(), 3, "{page}");
+    assert_eq!(page.matches("this browser").count(), 1);
+    let sids: Vec<String> = page
+        .split("name=\"sid\" value=\"")
+        .skip(1)
+        .map(|r| r.split('"').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(sids.len(), 2, "a sign-out button for each other session");
+    let csrf = common::hidden(&page, "csrf").unwrap();
+    let end = format!("{}/account/sessions/end", t.issuer);
+
+    // Without the CSRF token, nothing ends.
+    let (s, _, _) = browsers[0].post_form(&end, &[("sid", &sids[0])]).await;
+    assert_eq!(s, 403);
+    // Another user's browser cannot end this user's sessions.
+    let other = server.tenant("other", false, true).await;
+    let stranger = Browser::new(&server.base);
+    login_tokens(&stranger, &other, "openid").await;
+    let (_, _, their_page) = stranger.get(&format!("{}/account", other.issuer)).await;
+    let their_csrf = common::hidden(&their_page, "csrf").unwrap();
+    let (s, _, _) = stranger
+        .post_form(
+            &format!("{}/account/sessions/end", t.issuer),
+            &[("sid", &sids[0]), ("csrf", &their_csrf)],
+        )
+        .await;
+    assert_ne!(s, 200);
+
+    let mut alive = Vec::new();
+    for b in &browsers {
+        alive.push(signed_in(b, &account).await);
+    }
+    assert_eq!(alive, [true, true, true]);
+
+    // One other session, by its sid: exactly one browser is signed out.
+    let (s, _, _) = browsers[0]
+        .post_form(&end, &[("sid", &sids[0]), ("csrf", &csrf)])
+        .await;
+    assert_eq!(s, 303);
+    let mut alive = Vec::new();
+    for b in &browsers {
+        alive.push(signed_in(b, &account).await);
+    }
+    assert!(alive[0]);
+    assert_eq!(alive.iter().filter(|a| **a).count(), 2, "{alive:?}");
+
+    // All the others: only this browser stays.
+    let (s, _, _) = browsers[0]
+        .post_form(&end, &[("others", "yes"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(s, 303);
+    let mut alive = Vec::new();
+    for b in &browsers {
+        alive.push(signed_in(b, &account).await);
+    }
+    assert_eq!(alive, [true, false, false]);
+    let (_, _, page) = browsers[0].get(&account).await;
+    assert_eq!(page.matches("<li class=\"session\">").count(), 1);
+}
