@@ -126,3 +126,91 @@ impl Engine {
         }))
     }
 }
+
+/// An app (OAuth client) the user gave access to.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ConnectedApp {
+    /// Client id.
+    pub client_id: crate::ids::ClientId,
+    /// Its display name.
+    pub name: String,
+    /// What the user granted (empty for first-party apps, which need no consent).
+    pub scopes: Vec<String>,
+    /// Refresh chains (signed-in instances) it holds now.
+    pub active_sign_ins: usize,
+}
+
+impl Engine {
+    /// The apps a user consented to or that hold a live refresh chain of theirs.
+    pub async fn connected_apps(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> EngineResult<Vec<ConnectedApp>> {
+        let store = &self.0.store;
+        let now = self.now();
+        let mut apps: std::collections::BTreeMap<String, (Vec<String>, usize)> = Default::default();
+        for c in store.list_consents(tenant, user).await.map_err(store_err)? {
+            apps.entry(c.client_id.to_string()).or_default().0 = c.scopes;
+        }
+        for c in store.list_chains(tenant, user).await.map_err(store_err)? {
+            if c.revoked.is_none() && c.expires_at > now {
+                apps.entry(c.client_id.to_string()).or_default().1 += 1;
+            }
+        }
+        let mut out = Vec::new();
+        for (id, (scopes, active)) in apps {
+            let client_id = crate::ids::ClientId::parse(&id)?;
+            let name = match self.client(tenant, &client_id).await? {
+                Some(c) => c.name.clone(),
+                None => id.clone(),
+            };
+            out.push(ConnectedApp {
+                client_id,
+                name,
+                scopes,
+                active_sign_ins: active,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Removes an app's access: withdraws the consent (it asks again next time) and
+    /// revokes every refresh chain it holds for the user, with the access tokens bound to
+    /// them.
+    pub async fn disconnect_app(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &crate::ids::ClientId,
+        meta: &crate::engine::RequestMeta,
+    ) -> EngineResult<()> {
+        let store = &self.0.store;
+        store
+            .delete_consent(tenant, user, client)
+            .await
+            .map_err(store_err)?;
+        for c in store.list_chains(tenant, user).await.map_err(store_err)? {
+            if &c.client_id == client && c.revoked.is_none() {
+                let shard = self.0.shards.shard_for(tenant, &c.id);
+                self.0
+                    .shards
+                    .ask(
+                        shard,
+                        crate::shard::RevokeChain {
+                            tenant: tenant.clone(),
+                            chain: c.id.clone(),
+                            reason: crate::model::RevokeReason::Revoked,
+                        },
+                    )
+                    .await?;
+            }
+        }
+        let mut ev = self.event(tenant, "consent.withdrawn", true);
+        ev.actor = Some(user.to_string());
+        ev.subject = ev.actor.clone();
+        ev.client = Some(client.to_string());
+        ev.ip = meta.ip.clone();
+        self.record_now(ev).await
+    }
+}

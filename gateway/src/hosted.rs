@@ -399,6 +399,7 @@ pub async fn account(
         return Ok(see_other(&format!("/{t}/login")));
     };
     let factor_rows = crate::mfa::factor_rows(&st, &t, &u.id).await?;
+    let apps = st.engine.connected_apps(&t, &u.id).await?;
     let current = Some(session.sid.clone());
     let session_rows: Vec<pages::SessionRow> = st
         .engine
@@ -429,6 +430,7 @@ pub async fn account(
         "Your account",
         |csrf| {
             let sections = pages::account_sessions(t.as_str(), &session_rows, csrf)
+                + &pages::account_apps(t.as_str(), &apps, csrf)
                 + &passkeys.render(t.as_str(), csrf)
                 + &pages::account_factors(t.as_str(), &factor_rows, csrf);
             pages::account(
@@ -470,6 +472,28 @@ pub async fn end_sessions(
     };
     st.engine
         .end_user_sessions(&f.t, &session.user_id, &sids, &http::meta(&req))
+        .await?;
+    Ok(see_other(&format!("/{}/account", f.t)))
+}
+
+/// `POST /{tenant}/account/apps/remove`: withdraws an app's access (`client_id`).
+pub async fn remove_app(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let Some(session) = current_session(&st, &req, &f.t).await? else {
+        return Ok(see_other(&format!("/{}/login", f.t)));
+    };
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+    }
+    let client = tollgate_engine::ids::ClientId::parse(f.get("client_id"))
+        .map_err(|_| PageError::bad_request("That app is not known."))?;
+    st.engine
+        .disconnect_app(&f.t, &session.user_id, &client, &http::meta(&req))
         .await?;
     Ok(see_other(&format!("/{}/account", f.t)))
 }

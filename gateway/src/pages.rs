@@ -294,6 +294,38 @@ pub fn account(
     )
 }
 
+/// The account page's connected apps, each with "remove access".
+pub fn account_apps(
+    tenant: &str,
+    apps: &[tollgate_engine::privacy::ConnectedApp],
+    csrf: &str,
+) -> String {
+    if apps.is_empty() {
+        return String::new();
+    }
+    let t = esc(tenant);
+    let items: String = apps
+        .iter()
+        .map(|a| {
+            format!(
+                "<li class=\"app\"><strong>{name}</strong> <span class=\"muted\">{scopes}{active}</span>\
+<form method=\"post\" action=\"/{t}/account/apps/remove\" class=\"inline\">{csrf}{id}\
+<button type=\"submit\" class=\"secondary\">Remove access</button></form></li>",
+                name = esc(&a.name),
+                scopes = esc(&a.scopes.join(" ")),
+                active = if a.active_sign_ins > 0 {
+                    format!(" · signed in {}×", a.active_sign_ins)
+                } else {
+                    String::new()
+                },
+                csrf = hidden("csrf", csrf),
+                id = hidden("client_id", a.client_id.as_str()),
+            )
+        })
+        .collect();
+    format!("<h2>Apps with access</h2><ul class=\"apps\">{items}</ul>")
+}
+
 /// One of the user's sessions on the account page.
 pub struct SessionRow {
     /// Public session id.

@@ -127,6 +127,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/consent", web::post().to(hosted::consent_submit))
                 .route("/account", web::get().to(hosted::account))
                 .route("/account/export", web::get().to(hosted::account_export))
+                .route("/account/apps/remove", web::post().to(hosted::remove_app))
                 .route(
                     "/account/sessions/end",
                     web::post().to(hosted::end_sessions),

@@ -189,3 +189,48 @@ async fn users_see_their_sessions_and_sign_out_the_others() {
     let (_, _, page) = browsers[0].get(&account).await;
     assert_eq!(page.matches("<li class=\"session\">").count(), 1);
 }
+
+#[actix_web::test]
+async fn removing_an_apps_access_withdraws_consent_and_kills_its_tokens() {
+    let server = TestServer::start().await;
+    // Third-party: it needs consent.
+    let t = server.tenant("acme", false, false).await;
+    let b = Browser::new(&server.base);
+    let tokens = login_tokens(&b, &t, "openid offline_access").await;
+    let account = format!("{}/account", t.issuer);
+    let (_, _, page) = b.get(&account).await;
+    assert!(
+        page.contains("Apps with access") && page.contains("Test app"),
+        "{page}"
+    );
+    assert!(page.contains("signed in 1×"));
+    let app = page.split("<li class=\"app\">").nth(1).unwrap();
+    let (s, _, _) = b
+        .post_form(
+            &format!("{}/account/apps/remove", t.issuer),
+            &[
+                ("client_id", &common::hidden(app, "client_id").unwrap()),
+                ("csrf", &common::hidden(app, "csrf").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, _, page) = b.get(&account).await;
+    assert!(!page.contains("Apps with access"), "{page}");
+    // Its refresh token is dead, and so is the access token bound to it.
+    let (s, v) = common::refresh(&t, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(s, 400, "{v}");
+    let r = reqwest::Client::new()
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // The next authorization asks for consent again.
+    let (_, challenge) = common::pkce();
+    let (_, loc, _) = b
+        .get(&common::authorize_url(&t, "openid", &challenge, &[]))
+        .await;
+    assert!(loc.unwrap().contains("/consent?"));
+}

@@ -403,6 +403,11 @@ async fn sessions_round_trip<S: Store>(s: &S) {
     clients.sort();
     assert_eq!(clients, ["app-a", "app-b"]);
     assert!(s.list_consents(&t, &other).await.unwrap().is_empty());
+    let a = ClientId::parse("app-a").unwrap();
+    assert!(s.delete_consent(&t, &me, &a).await.unwrap().is_some());
+    assert_eq!(s.get_consent(&t, &me, &a).await.unwrap(), None);
+    assert_eq!(s.delete_consent(&t, &me, &a).await.unwrap(), None);
+    assert_eq!(s.list_consents(&t, &me).await.unwrap().len(), 1);
 }
 
 async fn codes_are_taken_once<S: Store + Clone>(s: &S) {

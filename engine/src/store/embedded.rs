@@ -841,6 +841,26 @@ impl ConsentStore for EmbeddedStore {
         .await
     }
 
+    async fn delete_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+    ) -> StoreResult<Option<Consent>> {
+        let k = key(
+            tenant,
+            &[user.as_str().as_bytes(), client.as_str().as_bytes()],
+        );
+        self.write(move |tx| {
+            let old: Option<Consent> = tx.get_json(Ks::Consents, &k)?;
+            if old.is_some() {
+                tx.delete(Ks::Consents, k);
+            }
+            Ok(old)
+        })
+        .await
+    }
+
     async fn list_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>> {
         self.scan_json(Ks::Consents, &key(tenant, &[user.as_str().as_bytes(), b""]))
     }

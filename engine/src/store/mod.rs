@@ -221,6 +221,13 @@ pub trait ConsentStore {
     async fn put_consent(&self, consent: &Consent) -> StoreResult<()>;
     /// Everything a user granted, one record per client.
     async fn list_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>>;
+    /// Withdraws what a user granted a client; returns it if there was a grant.
+    async fn delete_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+    ) -> StoreResult<Option<Consent>>;
     /// Reads it.
     async fn get_consent(
         &self,

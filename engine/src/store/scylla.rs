@@ -723,6 +723,7 @@ struct RegionStatements {
     keys_delete: PreparedStatement,
     consent_put: PreparedStatement,
     consent_get: PreparedStatement,
+    consent_delete: PreparedStatement,
     consent_list: PreparedStatement,
     consents_delete: PreparedStatement,
     deny_put: PreparedStatement,
@@ -1079,6 +1080,12 @@ impl RegionStatements {
                 .prep(
                     format!("SELECT record FROM {k}.consents WHERE tenant = ? AND user_id = ? AND client_id = ?"),
                     Read,
+                )
+                .await?,
+            consent_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.consents WHERE tenant = ? AND user_id = ? AND client_id = ?"),
+                    Write,
                 )
                 .await?,
             consent_list: p
@@ -2712,6 +2719,21 @@ impl ConsentStore for ScyllaStore {
             encode(consent),
         );
         self.write(&r.st.consent_put, values).await
+    }
+
+    async fn delete_consent(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: &ClientId,
+    ) -> StoreResult<Option<Consent>> {
+        let old = self.get_consent(tenant, user, client).await?;
+        if old.is_some() {
+            let r = self.region_of(tenant).await?;
+            let values = (tenant.as_str(), user.as_str(), client.as_str());
+            self.write(&r.st.consent_delete, values).await?;
+        }
+        Ok(old)
     }
 
     async fn list_consents(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Consent>> {
