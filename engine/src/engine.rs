@@ -34,6 +34,8 @@ pub struct EngineConfig {
     pub throttle: crate::throttle::ThrottleConfig,
     /// Residency regions this node serves; a tenant in any other is refused.
     pub regions: Vec<String>,
+    /// One-time codes and links by email and phone.
+    pub otp: crate::otp::OtpConfig,
 }
 
 impl EngineConfig {
@@ -48,6 +50,7 @@ impl EngineConfig {
             passwords: PasswordConfig::default(),
             throttle: crate::throttle::ThrottleConfig::default(),
             regions: vec![crate::model::DEFAULT_REGION.to_owned()],
+            otp: crate::otp::OtpConfig::default(),
         }
     }
 }
@@ -221,6 +224,7 @@ pub(crate) struct Inner {
     pub(crate) config: EngineConfig,
     pub(crate) metrics: EngineMetrics,
     pub(crate) throttle: crate::throttle::LoginThrottle,
+    pub(crate) otp: crate::otp::OtpState,
     tenants: Cache<TenantId, Arc<Tenant>>,
     clients: Cache<(TenantId, ClientId), Arc<Client>>,
     keyrings: DashMap<TenantId, Arc<KeyRing>>,
@@ -264,7 +268,9 @@ impl Engine {
                 .build(),
             false => Cache::new(100_000),
         };
+        let otp = crate::otp::OtpState::new(&config.otp, &master);
         Ok(Self(Arc::new(Inner {
+            otp,
             store,
             clock,
             master,
