@@ -66,6 +66,12 @@ pub struct Config {
     /// Residency regions this deployment serves, by name. Empty means one region named
     /// `default`. Tenants in a region not listed here are refused.
     pub regions: BTreeMap<String, RegionConfig>,
+    /// `[mail]`: how emails (codes, links) leave.
+    pub mail: crate::mail::MailConfig,
+    /// `[sms]`: the SMS and WhatsApp provider.
+    pub sms: crate::sms::SmsConfig,
+    /// `[otp]`: code lifetime, default phone region, send limits.
+    pub otp: tollgate_engine::otp::OtpConfig,
 }
 
 /// The storage backend.
@@ -111,6 +117,9 @@ impl Default for Config {
             tls_key_file: None,
             store: StoreConfig::default(),
             regions: BTreeMap::new(),
+            mail: Default::default(),
+            sms: Default::default(),
+            otp: Default::default(),
         }
     }
 }
@@ -152,6 +161,9 @@ const KNOWN: &[&str] = &[
     "tls_key_file",
     "store",
     "regions",
+    "mail",
+    "sms",
+    "otp",
 ];
 /// Variables read by other parts (the CLI, tests, the load generator), not by `serve`.
 const OTHER_VARS: &[&str] = &[
@@ -270,6 +282,7 @@ impl Config {
                 "region {name:?}: names are lowercase letters, digits and _, starting with a letter (at most 32)"
             );
         }
+        self.mail.check()?;
         if self.store.backend == Backend::Scylla {
             anyhow::ensure!(
                 !self.store.scylla.nodes.is_empty(),

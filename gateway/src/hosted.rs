@@ -398,7 +398,8 @@ pub async fn account(
         StatusCode::OK,
         "Your account",
         |csrf| {
-            let sections = pages::account_factors(t.as_str(), &factor_rows, csrf);
+            let sections = pages::account_factors(t.as_str(), &factor_rows, csrf)
+                + &crate::otp_pages::account_contact(t.as_str(), u.email_verified, csrf);
             pages::account(
                 t.as_str(),
                 u.email.as_str(),

@@ -15,7 +15,7 @@ use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use crate::config::{Backend, Config};
 use crate::http::Csrf;
 use crate::metrics::HttpMetrics;
-use crate::{admin, demo, hosted, metrics, mfa, oidc};
+use crate::{admin, demo, email, hosted, metrics, mfa, oidc, phone};
 
 /// What every handler shares.
 pub struct AppState {
@@ -130,7 +130,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/account/recovery-codes",
                     web::post().to(mfa::new_recovery_codes),
-                ),
+                )
+                .configure(email::routes)
+                .configure(phone::routes),
         )
         .default_service(web::to(not_found));
 }
@@ -191,6 +193,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // Other gateways write the same cluster: caches may be stale, the store decides.
     ec.shards.shared = config.store.backend == Backend::Scylla;
     ec.regions = config.regions().into_keys().collect();
+    ec.otp = config.otp.clone();
     let engine = Engine::start(
         store,
         Arc::new(SystemClock),
@@ -199,6 +202,11 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         engine_metrics,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The send queue runs on this runtime, with the senders built here.
+    engine.set_delivery(
+        config.mail.build(&config.data_dir)?,
+        config.sms.build(&config.data_dir)?,
+    );
     engine.spawn_sweeper(std::time::Duration::from_secs(30));
     engine.spawn_shard_reaper();
     let demo = if config.demo_enabled() {
