@@ -612,6 +612,7 @@ impl Engine {
     }
 
     /// An audit event about a code: masked recipient and flow, never the code.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn otp_event(
         &self,
         tenant: &TenantId,

@@ -315,7 +315,7 @@ pub async fn factor_send(
             };
             Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, |status, msg| pages::error_page(status, msg)),
+        Err(e) => start_failed(e, pages::error_page),
     }
 }
 
@@ -631,6 +631,6 @@ pub async fn account_send(
             );
             Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, |status, msg| pages::error_page(status, msg)),
+        Err(e) => start_failed(e, pages::error_page),
     }
 }

@@ -177,6 +177,7 @@ pub fn phone_form(
 
 /// The page a link opens: one button that uses it (mail scanners follow links; only a
 /// person presses the button). `new_password` asks for the new password too.
+#[allow(clippy::too_many_arguments)]
 pub fn link_confirm(
     action: &str,
     title: &str,
