@@ -444,6 +444,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops/tollgate.example.toml");
+        let c = Config::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!(c.otp.ttl_secs, 600);
+        assert_eq!(c.otp.phone_limits.recipient.max, 5);
+        assert_eq!(c.mail.mode, crate::mail::MailMode::Outbox);
+        c.mail.check().unwrap();
+    }
+
+    #[test]
     fn secrets_stay_out_of_debug() {
         let c = Config {
             master_key: Some("super-secret".into()),

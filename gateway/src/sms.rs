@@ -407,6 +407,41 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_toml_shape_loads() {
+        use figment::providers::{Format, Toml};
+        let c: SmsConfig = figment::Figment::new()
+            .merge(Toml::string(
+                r#"
+mode = "http"
+[sms]
+url = "https://sms.provider.example/v1/send"
+format = "form"
+message = "{{code}} is your OTP. - ACMEID"
+headers = { Authorization = { env = "SMS_TEST_TOKEN_VARIABLE", prefix = "Bearer " }, X-Api = "plain" }
+body = { to = "{{recipient_digits}}", text = "{{message}}", pe_id = "1201159100000000001" }
+[whatsapp]
+url = "https://graph.example/messages"
+body = { to = "{{recipient_digits}}", template = { name = "otp", components = [{ type = "body" }] } }
+"#,
+            ))
+            .extract()
+            .unwrap();
+        assert_eq!(c.mode, SmsMode::Http);
+        let sms = c.sms.unwrap();
+        assert_eq!(sms.format, BodyFormat::Form);
+        assert_eq!(sms.body["pe_id"], "1201159100000000001");
+        assert!(matches!(sms.headers["X-Api"], HeaderValue::Plain(_)));
+        assert!(matches!(
+            &sms.headers["Authorization"],
+            HeaderValue::Secret { env: Some(_), .. }
+        ));
+        let wa = c.whatsapp.unwrap();
+        assert_eq!(wa.method, "POST");
+        assert_eq!(wa.body["template"]["components"][0]["type"], "body");
+        assert!(ReadyChannel::new("whatsapp", &wa).is_ok());
+    }
+
+    #[test]
     fn bad_channels_are_refused_at_start() {
         let mut c = HttpChannel {
             url: "ftp://x".into(),
