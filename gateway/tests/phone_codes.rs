@@ -485,3 +485,49 @@ async fn numbers_that_cannot_take_a_code_are_refused_before_any_send() {
     provider.expect_none(Duration::from_millis(500)).await;
     provider.stop().await;
 }
+
+#[actix_web::test]
+async fn a_provider_that_cannot_be_reached_is_an_audited_failure() {
+    let provider = Provider::start().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let srv = server(&provider, secrets.path()).await;
+    provider.stop().await;
+    let t = srv.tenant("down", false, true).await;
+    let b = srv.browser();
+    let (verifier, challenge) = pkce();
+    let back = b
+        .authorize(
+            &authorize_url(&t, "openid", &challenge, &[]),
+            &t.email,
+            PASSWORD,
+        )
+        .await;
+    let _ = claims_of(&t, &back, &verifier).await;
+    let (_, _, page) = b.get(&format!("{}/account/phone", t.issuer)).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let (s, _, _) = b
+        .post_form(
+            &format!("{}/account/phone", t.issuer),
+            &[
+                ("phone", "+91 98765 43210"),
+                ("channel", "sms"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "sending happens after the answer");
+    let mut failed = None;
+    for _ in 0..100 {
+        failed = events(&srv, "down")
+            .await
+            .into_iter()
+            .find(|e| e["kind"] == "otp.send_failed");
+        if failed.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failed = failed.expect("an otp.send_failed event");
+    assert_eq!(failed["result"], "failure");
+    assert_eq!(failed["detail"], "phone_enrol +91********10 sms");
+}
