@@ -311,6 +311,13 @@ impl Config {
             problems
                 .push("demo must be off in production (it creates a user with a known password)");
         }
+        let local = ["localhost", "127.0.0.1", "::1"].contains(&self.mail.host.as_str());
+        if self.mail.mode == crate::mail::MailMode::Smtp
+            && self.mail.tls == crate::mail::SmtpTls::None
+            && !local
+        {
+            problems.push("mail.tls = \"none\" would send codes and links in clear text to a remote server: use starttls or tls");
+        }
         anyhow::ensure!(
             problems.is_empty(),
             "refusing to start in production mode:\n  - {}",
@@ -432,6 +439,19 @@ mod tests {
         for needle in ["https", "master_key", "admin_token", "demo"] {
             assert!(msg.contains(needle), "{needle} missing from: {msg}");
         }
+        let mut clear = Config {
+            mode: Mode::Production,
+            public_url: Some("https://id.example".into()),
+            master_key: Some(MasterKey::generate_encoded()),
+            admin_token: Some("x".repeat(40)),
+            ..Config::default()
+        };
+        clear.mail.mode = crate::mail::MailMode::Smtp;
+        clear.mail.host = "smtp.example.com".into();
+        clear.mail.tls = crate::mail::SmtpTls::None;
+        assert!(clear.check().unwrap_err().to_string().contains("mail.tls"));
+        clear.mail.tls = crate::mail::SmtpTls::Starttls;
+        clear.check().unwrap();
         let ok = Config {
             mode: Mode::Production,
             public_url: Some("https://id.example".into()),

@@ -202,6 +202,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         engine_metrics,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if config.mode == crate::config::Mode::Production
+        && (config.mail.mode == crate::mail::MailMode::Outbox
+            || config.sms.mode == crate::sms::SmsMode::Outbox)
+    {
+        tracing::warn!(
+            "mail.mode or sms.mode is \"outbox\": codes are written to files under the data directory, not sent"
+        );
+    }
     // The send queue runs on this runtime, with the senders built here.
     engine.set_delivery(
         config.mail.build(&config.data_dir)?,
