@@ -690,3 +690,56 @@ async fn an_emailed_code_completes_the_second_factor() {
     assert_eq!(s, 401);
     assert!(page.contains("Too many attempts"), "{page}");
 }
+
+#[actix_web::test]
+async fn the_development_outbox_holds_each_mail_as_an_eml_file() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("outbox", false, true).await;
+    let b = srv.browser();
+    let (_, tx, csrf, verifier) = begin(&b, &t).await;
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/login/email", t.issuer),
+            &[("email", &t.email), ("tx", &tx), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let handle = hidden(&page, "handle").unwrap();
+    let dir = srv.dir.path().join("outbox");
+    let mut found = None;
+    for _ in 0..100 {
+        if let Some(e) = std::fs::read_dir(&dir)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+        {
+            found = Some(e.path());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let path = found.expect("an .eml file in data_dir/outbox");
+    assert_eq!(path.extension().unwrap(), "eml");
+    let mail = otp_support::Delivered {
+        from: String::new(),
+        to: vec![],
+        data: std::fs::read_to_string(&path).unwrap(),
+    };
+    assert_eq!(mail.header("To").as_deref(), Some(t.email.as_str()));
+    let (s, loc, _) = b
+        .post_form(
+            &format!("{}/login/email/code", t.issuer),
+            &[
+                ("handle", &handle),
+                ("code", &mail.code()),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(
+        amr(&id_claims(&t, &loc.unwrap(), &verifier).await),
+        vec!["otp"]
+    );
+}
