@@ -251,7 +251,10 @@ ignore this email: nothing changes without the code.\n"
         meta: &RequestMeta,
     ) -> EngineResult<SignInStep> {
         let r = match handle_key(handle) {
-            Ok(key) => self.check_code(tenant, &key, Flow::EmailSignIn, code).await,
+            Ok(key) => {
+                self.check_code(tenant, &key, Flow::EmailSignIn, code, meta)
+                    .await
+            }
             Err(e) => Err(e),
         };
         self.finish_email_sign_in(tenant, r, meta).await
@@ -337,7 +340,7 @@ ignore this email: nothing changes without the code.\n"
         // A password the policy refuses costs no try.
         check_policy(new_password)?;
         let r = match handle_key(handle) {
-            Ok(key) => self.check_code(tenant, &key, Flow::Reset, code).await,
+            Ok(key) => self.check_code(tenant, &key, Flow::Reset, code, meta).await,
             Err(e) => Err(e),
         };
         self.finish_reset(tenant, r, new_password, meta).await
@@ -407,7 +410,7 @@ ignore this email: nothing changes without the code.\n"
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let r = self
-            .check_code(tenant, &verify_key(user), Flow::VerifyEmail, code)
+            .check_code(tenant, &verify_key(user), Flow::VerifyEmail, code, meta)
             .await?;
         self.finish_verification(tenant, r, meta).await
     }
@@ -521,9 +524,10 @@ ignore this email: nothing changes without the code.\n"
         user: &UserId,
         kind: FactorKind,
         code: &str,
+        meta: &RequestMeta,
     ) -> EngineResult<bool> {
         match self
-            .check_code(tenant, &factor_key(handle), Flow::Factor, code)
+            .check_code(tenant, &factor_key(handle), Flow::Factor, code, meta)
             .await
         {
             Ok(r) => Ok(r.user_id.as_ref() == Some(user) && r.data.factor == Some(kind)),

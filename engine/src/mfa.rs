@@ -417,7 +417,7 @@ impl Engine {
                 FactorKind::Totp => self.check_totp(tenant, &user, code).await?,
                 FactorKind::RecoveryCodes => self.use_recovery_code(tenant, &user, code).await?,
                 FactorKind::Email | FactorKind::Phone => {
-                    self.check_factor_code(tenant, handle, &user, kind, code)
+                    self.check_factor_code(tenant, handle, &user, kind, code, meta)
                         .await?
                 }
                 FactorKind::Passkey => false,

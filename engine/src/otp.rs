@@ -490,33 +490,51 @@ impl Engine {
         key: &Hash32,
         flow: Flow,
         code: &str,
+        meta: &RequestMeta,
     ) -> EngineResult<Redeemed> {
         let now = self.now();
-        let c = self
+        let rejected = |user: Option<&UserId>, why: &str| {
+            let mut ev = self.event(tenant, "otp.rejected", false);
+            ev.actor = user.map(|u| u.to_string());
+            ev.subject = ev.actor.clone();
+            ev.ip = meta.ip.clone();
+            ev.detail = Some(format!("{} {why}", flow.as_str()));
+            self.record(ev);
+        };
+        let Some(c) = self
             .0
             .store
             .spend_try(tenant, key)
             .await
             .map_err(store_err)?
             .filter(|c| c.purpose == flow.purpose() && c.expires_at > now)
-            .ok_or_else(dead_code)?;
+        else {
+            rejected(None, "expired or used up");
+            return Err(dead_code());
+        };
         let data: CodeData =
             serde_json::from_value(c.data).map_err(|e| EngineError::Internal(e.to_string()))?;
         let code = normalise_code(code);
         let expected = self.code_mac(tenant, key, flow, &code);
         if code.len() != 6 || !crypto::ct_eq(expected.as_bytes(), data.mac.as_bytes()) {
-            return Err(if c.tries_left <= 1 {
-                dead_code()
-            } else {
-                wrong_code()
-            });
+            let last = c.tries_left <= 1;
+            rejected(
+                c.user_id.as_ref(),
+                if last { "wrong, now dead" } else { "wrong" },
+            );
+            return Err(if last { dead_code() } else { wrong_code() });
         }
-        self.0
+        if self
+            .0
             .store
             .take_challenge(tenant, key)
             .await
             .map_err(store_err)?
-            .ok_or_else(dead_code)?;
+            .is_none()
+        {
+            rejected(c.user_id.as_ref(), "used concurrently");
+            return Err(dead_code());
+        }
         Ok(Redeemed {
             user_id: c.user_id,
             data,

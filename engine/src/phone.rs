@@ -225,7 +225,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let r = self
-            .check_code(tenant, &handle_key(handle)?, Flow::PhoneEnrol, code)
+            .check_code(tenant, &handle_key(handle)?, Flow::PhoneEnrol, code, meta)
             .await?;
         let (Some(number), true) = (r.data.phone, r.user_id.as_ref() == Some(user)) else {
             return Err(dead());
@@ -352,7 +352,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<SignInStep> {
         let r = self
-            .check_code(tenant, &handle_key(handle)?, Flow::PhoneSignIn, code)
+            .check_code(tenant, &handle_key(handle)?, Flow::PhoneSignIn, code, meta)
             .await;
         let user = match r {
             Ok(r) => match r.user_id {

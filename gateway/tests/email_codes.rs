@@ -272,6 +272,32 @@ async fn wrong_codes_count_and_five_kill_the_code() {
     assert!(page.contains("expired or was already used"));
     let (s, _, _) = post(code).await;
     assert_eq!(s, 400, "the right code after five wrong ones must not work");
+    // Each refusal is in the audit trail.
+    let mut details: Vec<String> = Vec::new();
+    for _ in 0..50 {
+        details = events(&srv, "tries")
+            .await
+            .iter()
+            .filter(|e| e["kind"] == "otp.rejected")
+            .map(|e| e["detail"].as_str().unwrap().to_owned())
+            .collect();
+        if details.len() == 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    details.sort();
+    assert_eq!(
+        details,
+        [
+            "email_sign_in expired or used up",
+            "email_sign_in wrong",
+            "email_sign_in wrong",
+            "email_sign_in wrong",
+            "email_sign_in wrong",
+            "email_sign_in wrong, now dead",
+        ]
+    );
 }
 
 #[actix_web::test]

@@ -356,6 +356,7 @@ async fn phone_enrolment_second_factor_and_sign_in() {
     let kinds: Vec<&str> = evs.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     for k in [
         "otp.sent",
+        "otp.rejected",
         "mfa.enrolled",
         "mfa.removed",
         "login.phone_code",
