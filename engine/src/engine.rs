@@ -36,6 +36,8 @@ pub struct EngineConfig {
     pub regions: Vec<String>,
     /// Passkeys' relying-party id and origin; `None` turns passkeys off.
     pub webauthn: Option<crate::passkeys::WebauthnConfig>,
+    /// One-time codes and links by email and phone.
+    pub otp: crate::otp::OtpConfig,
 }
 
 impl EngineConfig {
@@ -51,6 +53,7 @@ impl EngineConfig {
             throttle: crate::throttle::ThrottleConfig::default(),
             regions: vec![crate::model::DEFAULT_REGION.to_owned()],
             webauthn: crate::passkeys::WebauthnConfig::from_public_url(public_url),
+            otp: crate::otp::OtpConfig::default(),
         }
     }
 }
@@ -224,6 +227,7 @@ pub(crate) struct Inner {
     pub(crate) config: EngineConfig,
     pub(crate) metrics: EngineMetrics,
     pub(crate) throttle: crate::throttle::LoginThrottle,
+    pub(crate) otp: crate::otp::OtpState,
     tenants: Cache<TenantId, Arc<Tenant>>,
     clients: Cache<(TenantId, ClientId), Arc<Client>>,
     keyrings: DashMap<TenantId, Arc<KeyRing>>,
@@ -267,7 +271,9 @@ impl Engine {
                 .build(),
             false => Cache::new(100_000),
         };
+        let otp = crate::otp::OtpState::new(&config.otp, &master);
         Ok(Self(Arc::new(Inner {
+            otp,
             store,
             clock,
             master,

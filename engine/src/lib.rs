@@ -11,6 +11,10 @@
 //! - [`discovery`]: discovery and JWKS documents, rendered once.
 //! - [`shard`]: the per-tenant actors that own sessions and refresh chains.
 //! - [`keys`]: signing keys, sealed at rest; JWT signing and verification.
+//! - [`otp`]: one-time codes and links (hashed, single use, limited tries and sends).
+//! - [`email_codes`]: passwordless sign-in, magic links, address proof, password reset.
+//! - [`phone`]: E.164 numbers; phone enrolment, second factor and sign-in by code.
+//! - [`delivery`]: the mail and SMS/WhatsApp sender traits and the send queue.
 //! - [`password`]: argon2id on a bounded pool.
 //! - [`privacy`]: data-subject export.
 //! - [`throttle`]: failed sign-ins per account and address, and the 429 past the limit.
@@ -21,7 +25,9 @@ pub mod admin;
 pub mod authorize;
 pub mod clock;
 pub mod crypto;
+pub mod delivery;
 pub mod discovery;
+pub mod email_codes;
 pub mod engine;
 pub mod error;
 pub mod grants;
@@ -30,8 +36,10 @@ pub mod keys;
 pub mod login;
 pub mod mfa;
 pub mod model;
+pub mod otp;
 pub mod passkeys;
 pub mod password;
+pub mod phone;
 pub mod privacy;
 pub mod shard;
 pub mod store;

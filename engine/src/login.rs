@@ -116,6 +116,11 @@ impl Engine {
         ev.subject = ev.actor.clone();
         ev.ip = meta.ip.clone();
         self.record(ev);
+        // The address is not proven yet: mail it a code and link. Signing up does not
+        // wait for that, nor fail with it (the account page can send another).
+        if let Err(e) = self.send_email_verification(tenant, &user.id, meta).await {
+            tracing::warn!(error = %e, "verification mail not queued");
+        }
         self.after_first_factor(tenant, &user, vec!["pwd".into()], false)
             .await
     }

@@ -157,6 +157,27 @@ fn normalise_recovery(code: &str) -> String {
     }
 }
 
+/// A verified address can receive a second-factor code without being enrolled as a
+/// factor, when the policy allows email codes: it is offered whenever a second factor
+/// is asked for, but is never by itself the reason one is asked for.
+fn with_email_codes(
+    t: &crate::model::Tenant,
+    user: &User,
+    mut usable: Vec<FactorKind>,
+    used: Option<FactorKind>,
+) -> Vec<FactorKind> {
+    let email = FactorKind::Email;
+    if user.email_verified
+        && t.mfa.factors.contains(&email)
+        && used != Some(email)
+        && !usable.contains(&email)
+    {
+        usable.push(email);
+        usable.sort();
+    }
+    usable
+}
+
 impl Engine {
     fn totp_key(&self) -> MasterKey {
         MasterKey::from_bytes(self.0.master.derive("tollgate totp secrets v1"))
@@ -197,8 +218,23 @@ impl Engine {
         amr: Vec<String>,
         want_two: bool,
     ) -> EngineResult<SignInStep> {
+        self.after_first_factor_by(tenant, user, amr, want_two, None)
+            .await
+    }
+
+    /// [`Self::after_first_factor`] when the first factor was itself one of the factor
+    /// kinds (an emailed or texted code): that kind cannot also be the second.
+    pub async fn after_first_factor_by(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        amr: Vec<String>,
+        want_two: bool,
+        used: Option<FactorKind>,
+    ) -> EngineResult<SignInStep> {
         let t = self.tenant(tenant).await?;
-        let usable = self.usable_factors(tenant, user).await?;
+        let mut usable = self.usable_factors(tenant, user).await?;
+        usable.retain(|k| Some(*k) != used);
         let needed = want_two
             || match t.mfa.mode {
                 MfaMode::Off => false,
@@ -211,6 +247,7 @@ impl Engine {
                 .await
                 .map(SignInStep::Done);
         }
+        let usable = with_email_codes(&t, user, usable, used);
         // Recovery codes alone cannot be a user's only second factor to enrol.
         let enrol = usable.iter().all(|k| *k == FactorKind::RecoveryCodes);
         let factors = if enrol {
@@ -276,8 +313,8 @@ impl Engine {
             .await
             .map_err(store_err)?
             .ok_or(EngineError::NotFound("user"))?;
-        let usable = self.usable_factors(tenant, &user).await?;
         let t = self.tenant(tenant).await?;
+        let usable = with_email_codes(&t, &user, self.usable_factors(tenant, &user).await?, None);
         let enrol = usable.iter().all(|k| *k == FactorKind::RecoveryCodes);
         let factors: Vec<FactorKind> = if enrol {
             t.mfa
@@ -392,7 +429,11 @@ impl Engine {
             && match kind {
                 FactorKind::Totp => self.check_totp(tenant, &user, code).await?,
                 FactorKind::RecoveryCodes => self.use_recovery_code(tenant, &user, code).await?,
-                _ => false,
+                FactorKind::Email | FactorKind::Phone => {
+                    self.check_factor_code(tenant, handle, &user, kind, code, meta)
+                        .await?
+                }
+                FactorKind::Passkey => false,
             };
         let mut ev = self.event(tenant, "mfa.verify", ok);
         ev.actor = Some(user.to_string());

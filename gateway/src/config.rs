@@ -69,6 +69,12 @@ pub struct Config {
     pub regions: BTreeMap<String, RegionConfig>,
     /// `[webauthn]`: where passkeys are bound.
     pub webauthn: WebauthnSettings,
+    /// `[mail]`: how emails (codes, links) leave.
+    pub mail: crate::mail::MailConfig,
+    /// `[sms]`: the SMS and WhatsApp provider.
+    pub sms: crate::sms::SmsConfig,
+    /// `[otp]`: code lifetime, default phone region, send limits.
+    pub otp: tollgate_engine::otp::OtpConfig,
 }
 
 /// `[webauthn]`. Both default from `public_url`: its host and its origin. Passkeys are
@@ -127,6 +133,9 @@ impl Default for Config {
             store: StoreConfig::default(),
             regions: BTreeMap::new(),
             webauthn: WebauthnSettings::default(),
+            mail: Default::default(),
+            sms: Default::default(),
+            otp: Default::default(),
         }
     }
 }
@@ -169,6 +178,9 @@ const KNOWN: &[&str] = &[
     "store",
     "regions",
     "webauthn",
+    "mail",
+    "sms",
+    "otp",
 ];
 /// Variables read by other parts (the CLI, tests, the load generator), not by `serve`.
 const OTHER_VARS: &[&str] = &[
@@ -312,6 +324,7 @@ impl Config {
                 "[webauthn] needs a domain name: webauthn.origin (or public_url) must name a host, not an IP address"
             );
         }
+        self.mail.check()?;
         if self.store.backend == Backend::Scylla {
             anyhow::ensure!(
                 !self.store.scylla.nodes.is_empty(),
@@ -339,6 +352,13 @@ impl Config {
         if self.demo == Some(true) {
             problems
                 .push("demo must be off in production (it creates a user with a known password)");
+        }
+        let local = ["localhost", "127.0.0.1", "::1"].contains(&self.mail.host.as_str());
+        if self.mail.mode == crate::mail::MailMode::Smtp
+            && self.mail.tls == crate::mail::SmtpTls::None
+            && !local
+        {
+            problems.push("mail.tls = \"none\" would send codes and links in clear text to a remote server: use starttls or tls");
         }
         anyhow::ensure!(
             problems.is_empty(),
@@ -461,6 +481,19 @@ mod tests {
         for needle in ["https", "master_key", "admin_token", "demo"] {
             assert!(msg.contains(needle), "{needle} missing from: {msg}");
         }
+        let mut clear = Config {
+            mode: Mode::Production,
+            public_url: Some("https://id.example".into()),
+            master_key: Some(MasterKey::generate_encoded()),
+            admin_token: Some("x".repeat(40)),
+            ..Config::default()
+        };
+        clear.mail.mode = crate::mail::MailMode::Smtp;
+        clear.mail.host = "smtp.example.com".into();
+        clear.mail.tls = crate::mail::SmtpTls::None;
+        assert!(clear.check().unwrap_err().to_string().contains("mail.tls"));
+        clear.mail.tls = crate::mail::SmtpTls::Starttls;
+        clear.check().unwrap();
         let ok = Config {
             mode: Mode::Production,
             public_url: Some("https://id.example".into()),
@@ -519,6 +552,16 @@ mod tests {
             let msg = bad.check().unwrap_err().to_string();
             assert!(msg.contains("webauthn"), "{msg}");
         }
+    }
+
+    #[test]
+    fn the_example_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops/tollgate.example.toml");
+        let c = Config::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!(c.otp.ttl_secs, 600);
+        assert_eq!(c.otp.phone_limits.recipient.max, 5);
+        assert_eq!(c.mail.mode, crate::mail::MailMode::Outbox);
+        c.mail.check().unwrap();
     }
 
     #[test]

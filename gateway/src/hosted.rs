@@ -432,7 +432,8 @@ pub async fn account(
             let sections = pages::account_sessions(t.as_str(), &session_rows, csrf)
                 + &pages::account_apps(t.as_str(), &apps, csrf)
                 + &passkeys.render(t.as_str(), csrf)
-                + &pages::account_factors(t.as_str(), &factor_rows, csrf);
+                + &pages::account_factors(t.as_str(), &factor_rows, csrf)
+                + &crate::otp_pages::account_contact(t.as_str(), u.email_verified, csrf);
             pages::account(
                 t.as_str(),
                 u.email.as_str(),

@@ -145,7 +145,7 @@ pub fn engine_error_page(e: &EngineError) -> HttpResponse {
     r
 }
 
-fn hidden(name: &str, value: &str) -> String {
+pub(crate) fn hidden(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
         esc(name),
@@ -153,7 +153,7 @@ fn hidden(name: &str, value: &str) -> String {
     )
 }
 
-fn error_block(error: Option<&str>) -> String {
+pub(crate) fn error_block(error: Option<&str>) -> String {
     error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
         .unwrap_or_default()
@@ -180,8 +180,9 @@ pub fn login(
 <form method=\"post\" action=\"/{tenant}/login\">{tx_field}{csrf_field}\
 <label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"{autocomplete}\" required autofocus>\
 <label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-<button type=\"submit\">Sign in</button></form>{passkey}\
+<button type=\"submit\">Sign in</button>{passwordless}</form>{passkey}\
 <p class=\"muted\">New here? <a href=\"{signup}\">Create an account</a></p>",
+        passwordless = crate::otp_pages::login_options(tenant, tx),
         name = esc(tenant_name),
         err = error_block(error),
         csrf_field = hidden("csrf", csrf),
@@ -422,6 +423,12 @@ pub fn second_factor(
                 "One of your recovery codes",
                 "<input id=\"code-recovery_codes\" name=\"code\" autocomplete=\"off\" required>",
             ),
+            "email" | "phone" => {
+                forms.push_str(&crate::otp_pages::send_factor_code(
+                    tenant, handle, tx, kind, csrf,
+                ));
+                crate::otp_pages::factor_code_input(kind)
+            }
             _ => continue,
         };
         forms.push_str(&format!(

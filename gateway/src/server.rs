@@ -15,7 +15,7 @@ use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use crate::config::{Backend, Config};
 use crate::http::Csrf;
 use crate::metrics::HttpMetrics;
-use crate::{admin, demo, hosted, metrics, mfa, oidc, passkeys};
+use crate::{admin, demo, email, hosted, metrics, mfa, oidc, passkeys, phone};
 
 /// What every handler shares.
 pub struct AppState {
@@ -171,7 +171,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(passkeys::factor_finish),
                 )
                 .route("/passkeys/offer", web::get().to(passkeys::offer))
-                .route("/account/passkeys/rename", web::post().to(passkeys::rename)),
+                .route("/account/passkeys/rename", web::post().to(passkeys::rename))
+                .configure(email::routes)
+                .configure(phone::routes),
         )
         .default_service(web::to(not_found));
 }
@@ -233,6 +235,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     ec.shards.shared = config.store.backend == Backend::Scylla;
     ec.regions = config.regions().into_keys().collect();
     ec.webauthn = config.webauthn(&public_url);
+    ec.otp = config.otp.clone();
     let engine = Engine::start(
         store,
         Arc::new(SystemClock),
@@ -241,6 +244,19 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         engine_metrics,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if config.mode == crate::config::Mode::Production
+        && (config.mail.mode == crate::mail::MailMode::Outbox
+            || config.sms.mode == crate::sms::SmsMode::Outbox)
+    {
+        tracing::warn!(
+            "mail.mode or sms.mode is \"outbox\": codes are written to files under the data directory, not sent"
+        );
+    }
+    // The send queue runs on this runtime, with the senders built here.
+    engine.set_delivery(
+        config.mail.build(&config.data_dir)?,
+        config.sms.build(&config.data_dir)?,
+    );
     engine.spawn_sweeper(std::time::Duration::from_secs(30));
     engine.spawn_shard_reaper();
     let demo = if config.demo_enabled() {

@@ -164,21 +164,31 @@ async fn wait_for(
     }
 }
 
-/// Clicks an element once the passkey script has shown it.
+/// Clicks an element once the passkey script has shown it. The element is looked up
+/// afresh on each try: a page that re-renders (or a script that replaces it) leaves a
+/// stale reference behind, which is retried rather than failed on.
 async fn click_visible(browser: &Client, css: &str) -> Flow<()> {
-    let el = browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !el.is_displayed().await? {
-        if Instant::now() > deadline {
-            return Err(Failed::Timeout(format!("{css} to become visible")));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let attempt = async {
+            let el = browser.find(Locator::Css(css)).await?;
+            if el.is_displayed().await? {
+                el.click().await?;
+                Ok::<bool, fantoccini::error::CmdError>(true)
+            } else {
+                Ok(false)
+            }
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        .await;
+        match attempt {
+            Ok(true) => return Ok(()),
+            Ok(false) | Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(false) => return Err(Failed::Timeout(format!("{css} to become visible"))),
+            Err(e) => return Err(e.into()),
+        }
     }
-    Ok(el.click().await?)
 }
 
 /// Signs in with the password on the sign-in page the browser is on.
@@ -390,7 +400,30 @@ async fn chromium_adds_a_passkey_and_signs_in_with_it_alone() {
             .for_element(Locator::Css("div[data-passkey=login]:not([hidden])"))
             .await?;
         restore().await?;
-        click_visible(&browser, "#passkey-login").await?;
+        // Chromium may hand the restored passkey to the still-pending autofill request
+        // before the click lands (the page then leaves for the relying party): that is a
+        // passkey sign-in too, so either way the browser must arrive there.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if browser
+                .current_url()
+                .await?
+                .as_str()
+                .starts_with(&redirect_uri)
+            {
+                break;
+            }
+            if let Ok(el) = browser.find(Locator::Css("#passkey-login")).await
+                && el.is_displayed().await.unwrap_or(false)
+                && el.click().await.is_ok()
+            {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(Failed::Timeout("the passkey button".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         wait_for(
             &browser,
             20,

@@ -299,7 +299,14 @@ async fn a_required_policy_enrols_at_sign_in_and_removing_a_factor_works() {
         s, 400,
         "a required policy with nothing to enrol was accepted"
     );
-    let (s, _) = set_policy(&server, "acme", json!({"mode": "required"})).await;
+    // Without email codes among the factors (a verified address would otherwise do as
+    // the second factor), a user with nothing enrolled must enrol at sign-in.
+    let (s, _) = set_policy(
+        &server,
+        "acme",
+        json!({"mode": "required", "factors": ["totp", "passkey", "recovery_codes"]}),
+    )
+    .await;
     assert_eq!(s, 200);
 
     let b = Browser::new(&server.base);

@@ -1,0 +1,428 @@
+//! Phone numbers and the flows that send codes to them: adding a number to an account
+//! (which makes it a `Phone` factor whose `lookup` is the E.164 number), a code as a
+//! second factor, and signing in by a code.
+//!
+//! Numbers are parsed with libphonenumber's metadata (the `phonenumber` crate) and kept
+//! in E.164. Only numbers that can be mobile are accepted: premium-rate, shared-cost and
+//! other service numbers are how toll fraud makes money from one-time-code forms.
+
+use serde_json::json;
+use std::fmt;
+
+use crate::crypto::random_token;
+use crate::delivery::{Channel, TextMessage};
+use crate::email_codes::{CodeSent, handle_key};
+use crate::engine::{Engine, RequestMeta};
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{TenantId, UserId};
+use crate::mfa::SignInStep;
+use crate::model::{Factor, FactorKind, Hash32, Tenant};
+use crate::otp::{CodeData, Flow};
+use crate::shard::store_err;
+use crate::store::StoreError;
+
+/// A phone number in E.164 (`+` and up to 15 digits). `Debug` shows it masked.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber(String);
+
+fn invalid(msg: &str) -> EngineError {
+    EngineError::Invalid(msg.to_owned())
+}
+
+impl PhoneNumber {
+    /// Parses a number as typed. Without a leading `+country code`, `default_region`
+    /// (an ISO 3166 code such as `IN`) says where it is from; with none, such numbers are
+    /// refused. The number must be valid and able to receive texts (mobile).
+    pub fn parse(input: &str, default_region: Option<&str>) -> EngineResult<Self> {
+        use phonenumber::Type;
+        let s = input.trim();
+        if s.is_empty() || s.len() > 32 {
+            return Err(invalid("Enter a phone number."));
+        }
+        // Letters would be read as keypad digits ("1-800-FLOWERS"): not a number anyone
+        // types for a code.
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -.()/+".contains(c))
+            || s[1..].contains('+')
+        {
+            return Err(invalid(
+                "A phone number has only digits, spaces, dashes, brackets and a leading +.",
+            ));
+        }
+        let region = if s.starts_with('+') {
+            None
+        } else {
+            match default_region {
+                Some(r) => Some(
+                    r.trim()
+                        .to_ascii_uppercase()
+                        .parse::<phonenumber::country::Id>()
+                        .map_err(|_| EngineError::Internal(format!("unknown region {r}")))?,
+                ),
+                None => {
+                    return Err(invalid(
+                        "Include the country code, starting with + (for example +44 7911 123456).",
+                    ));
+                }
+            }
+        };
+        let n = phonenumber::parse(region, s)
+            .map_err(|_| invalid("That is not a valid phone number."))?;
+        if n.extension().is_some() || !phonenumber::is_valid(&n) {
+            return Err(invalid("That is not a valid phone number."));
+        }
+        match n.number_type(&phonenumber::metadata::DATABASE) {
+            Type::Mobile | Type::FixedLineOrMobile => {}
+            _ => {
+                return Err(invalid(
+                    "Codes can only be sent to mobile numbers. Enter a mobile number.",
+                ));
+            }
+        }
+        let e164 = n.format().mode(phonenumber::Mode::E164).to_string();
+        if !e164.starts_with('+') || e164.len() > 16 {
+            return Err(invalid("That is not a valid phone number."));
+        }
+        Ok(Self(e164))
+    }
+
+    /// Wraps a number read back from the store (already E.164).
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+
+    /// `+` and digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Digits only (some providers want `919876543210`).
+    pub fn digits(&self) -> &str {
+        &self.0[1..]
+    }
+
+    /// For events, logs and labels: the first two digits and the last two, `+91******10`.
+    pub fn masked(&self) -> String {
+        let d = self.digits();
+        if d.len() <= 4 {
+            return "+****".into();
+        }
+        format!(
+            "+{}{}{}",
+            &d[..2],
+            "*".repeat(d.len() - 4),
+            &d[d.len() - 2..]
+        )
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", self.masked())
+    }
+}
+
+fn dead() -> EngineError {
+    EngineError::Invalid(
+        "This code or link has expired or was already used. Ask for a new one.".into(),
+    )
+}
+
+impl Engine {
+    /// Parses a number with the configured default region.
+    pub fn parse_phone(&self, input: &str) -> EngineResult<PhoneNumber> {
+        PhoneNumber::parse(input, self.0.otp.config.default_region.as_deref())
+    }
+
+    /// Queues a code for a phone.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_phone_code(
+        &self,
+        t: &Tenant,
+        to: &PhoneNumber,
+        channel: Channel,
+        code: String,
+        user: Option<&UserId>,
+        flow: Flow,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let minutes = self.otp_minutes();
+        let text = format!(
+            "{code} is your {} verification code. It expires in {minutes} minutes. Do not share it.",
+            t.display_name
+        );
+        let mut ev = self.otp_event(&t.id, "otp.sent", true, user, flow, &to.masked(), meta);
+        if let Some(d) = ev.detail.as_mut() {
+            d.push(' ');
+            d.push_str(channel.as_str());
+        }
+        self.queue_text(
+            TextMessage {
+                to: to.clone(),
+                channel,
+                code,
+                text,
+                tenant: t.id.clone(),
+                tenant_name: t.display_name.clone(),
+                minutes,
+            },
+            ev,
+        )
+    }
+
+    /// Starts adding a phone number to an account: sends it a code.
+    pub async fn phone_enrol_start(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        number: &str,
+        channel: Channel,
+        meta: &RequestMeta,
+    ) -> EngineResult<CodeSent> {
+        let t = self.tenant(tenant).await?;
+        if !t.mfa.factors.contains(&FactorKind::Phone) {
+            return Err(invalid("This organisation does not use phone numbers."));
+        }
+        let phone = self.parse_phone(number)?;
+        self.limit_send(tenant, true, phone.as_str(), Flow::PhoneEnrol, meta)?;
+        let handle = random_token::<32>();
+        let code = self
+            .put_code(
+                tenant,
+                Hash32::of(handle.as_bytes()),
+                Flow::PhoneEnrol,
+                Some(user),
+                CodeData {
+                    phone: Some(phone.as_str().to_owned()),
+                    channel: Some(channel),
+                    ..CodeData::default()
+                },
+            )
+            .await?;
+        self.send_phone_code(
+            &t,
+            &phone,
+            channel,
+            code,
+            Some(user),
+            Flow::PhoneEnrol,
+            meta,
+        )?;
+        Ok(CodeSent {
+            handle,
+            masked: phone.masked(),
+        })
+    }
+
+    /// Confirms a number with the code sent to it: it becomes a `Phone` factor.
+    pub async fn phone_enrol_confirm(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        handle: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let r = self
+            .check_code(tenant, &handle_key(handle)?, Flow::PhoneEnrol, code, meta)
+            .await?;
+        let (Some(number), true) = (r.data.phone, r.user_id.as_ref() == Some(user)) else {
+            return Err(dead());
+        };
+        let phone = PhoneNumber::from_stored(number);
+        let factor = Factor {
+            tenant: tenant.clone(),
+            user_id: user.clone(),
+            id: random_token::<12>(),
+            kind: FactorKind::Phone,
+            label: phone.masked(),
+            lookup: Some(phone.as_str().to_owned()),
+            data: json!({ "channel": r.data.channel.unwrap_or_default() }),
+            version: 0,
+            created_at: self.now(),
+            last_used_at: None,
+        };
+        match self.0.store.create_factor(&factor).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                let mine = self
+                    .0
+                    .store
+                    .find_factor(tenant, phone.as_str())
+                    .await
+                    .map_err(store_err)?
+                    .is_some_and(|f| &f.user_id == user);
+                return if mine {
+                    Ok(())
+                } else {
+                    Err(invalid(
+                        "This number cannot be added to your account. Contact support if it is yours.",
+                    ))
+                };
+            }
+            Err(e) => return Err(store_err(e)),
+        }
+        self.factor_event(tenant, user, "mfa.enrolled", FactorKind::Phone, meta)
+            .await
+    }
+
+    /// The user's phone factor (the first enrolled), as number and channel.
+    pub(crate) async fn user_phone(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> EngineResult<Option<(PhoneNumber, Channel)>> {
+        Ok(self
+            .0
+            .store
+            .list_factors(tenant, user)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .find(|f| f.kind == FactorKind::Phone)
+            .and_then(|f| {
+                let channel = serde_json::from_value(f.data["channel"].clone()).unwrap_or_default();
+                f.lookup.map(|n| (PhoneNumber::from_stored(n), channel))
+            }))
+    }
+
+    /// Starts signing in by a phone code. The answer is the same whether or not an
+    /// account has the number (the same records are written; the message is only sent
+    /// when one does), and the number counts against the limits either way.
+    pub async fn phone_sign_in_start(
+        &self,
+        tenant: &TenantId,
+        number: &str,
+        channel: Channel,
+        tx: Option<String>,
+        meta: &RequestMeta,
+    ) -> EngineResult<CodeSent> {
+        let t = self.tenant(tenant).await?;
+        let phone = self.parse_phone(number)?;
+        self.limit_send(tenant, true, phone.as_str(), Flow::PhoneSignIn, meta)?;
+        let user = self
+            .0
+            .store
+            .find_factor(tenant, phone.as_str())
+            .await
+            .map_err(store_err)?
+            .filter(|f| f.kind == FactorKind::Phone)
+            .map(|f| f.user_id);
+        let handle = random_token::<32>();
+        let code = self
+            .put_code(
+                tenant,
+                Hash32::of(handle.as_bytes()),
+                Flow::PhoneSignIn,
+                user.as_ref(),
+                CodeData {
+                    tx,
+                    channel: Some(channel),
+                    ..CodeData::default()
+                },
+            )
+            .await?;
+        match &user {
+            Some(u) => {
+                self.send_phone_code(&t, &phone, channel, code, Some(u), Flow::PhoneSignIn, meta)?
+            }
+            None => self.record(self.otp_event(
+                tenant,
+                "otp.no_account",
+                false,
+                None,
+                Flow::PhoneSignIn,
+                &phone.masked(),
+                meta,
+            )),
+        }
+        Ok(CodeSent {
+            handle,
+            masked: phone.masked(),
+        })
+    }
+
+    /// Finishes a phone sign-in with its code.
+    pub async fn phone_sign_in_code(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<SignInStep> {
+        let r = self
+            .check_code(tenant, &handle_key(handle)?, Flow::PhoneSignIn, code, meta)
+            .await;
+        let user = match r {
+            Ok(r) => match r.user_id {
+                Some(u) => self.user(tenant, &u).await?,
+                None => None,
+            },
+            Err(e) => {
+                self.sign_in_event(tenant, "login.phone_code", None, meta);
+                return Err(e);
+            }
+        };
+        let Some(user) = user else {
+            self.sign_in_event(tenant, "login.phone_code", None, meta);
+            return Err(dead());
+        };
+        self.sign_in_event(tenant, "login.phone_code", Some(&user.id), meta);
+        self.after_first_factor_by(
+            tenant,
+            &user,
+            vec![FactorKind::Phone.amr().into()],
+            false,
+            Some(FactorKind::Phone),
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_normalise_to_e164() {
+        let ok = |s: &str, region: Option<&str>| PhoneNumber::parse(s, region).unwrap().0;
+        assert_eq!(ok("+91 98765 43210", None), "+919876543210");
+        assert_eq!(ok("+91-98765-43210", None), "+919876543210");
+        assert_eq!(ok("098765 43210", Some("IN")), "+919876543210");
+        assert_eq!(ok("98765 43210", Some("in")), "+919876543210");
+        assert_eq!(ok("(201) 555-0123", Some("US")), "+12015550123");
+        assert_eq!(ok("+1 201.555.0123", Some("IN")), "+12015550123");
+        assert_eq!(ok("+44 7911 123456", None), "+447911123456");
+        assert_eq!(ok("07911 123456", Some("GB")), "+447911123456");
+    }
+
+    #[test]
+    fn numbers_that_cannot_take_a_code_are_refused() {
+        for (s, region) in [
+            ("98765 43210", None),           // no country code, no default region
+            ("", Some("IN")),                // empty
+            ("+91 98765", None),             // too short
+            ("+91 98765 43210 12345", None), // too long
+            ("+1-800-FLOWERS", None),        // letters
+            ("+1 900 555 0123", None),       // US premium rate
+            ("+44 20 7946 0018", None),      // UK fixed line
+            ("+44 909 879 0000", None),      // UK premium rate
+            ("+91 98765 +43210", None),      // a second +
+            ("+1 201 555 0123 ext. 9", None),
+        ] {
+            assert!(
+                PhoneNumber::parse(s, region).is_err(),
+                "{s:?} with {region:?} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_are_masked() {
+        let n = PhoneNumber::parse("+91 98765 43210", None).unwrap();
+        assert_eq!(n.masked(), "+91********10");
+        assert_eq!(n.digits(), "919876543210");
+        assert_eq!(format!("{n:?}"), "PhoneNumber(+91********10)");
+    }
+}

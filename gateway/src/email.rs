@@ -1,0 +1,637 @@
+//! Pages of the email flows: "Email me a code" and its magic link, "Forgot password?",
+//! proving the address (account page and mailed link), and sending an email or phone
+//! code for a pending second factor. Each handler reads the form, calls one engine
+//! function and renders; the answers to "send me a code" never say whether an account
+//! has the address.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use tollgate_engine::EngineError;
+use tollgate_engine::ids::{TenantId, UserId};
+use tollgate_engine::model::FactorKind;
+use tollgate_engine::otp::{Flow, is_dead};
+
+use crate::hosted::{SubmittedForm, TxQuery, current_session, form_page, open_tx, tenant};
+use crate::otp_pages::{self, CodeForm};
+use crate::pages::{self, PageError};
+use crate::server::AppState;
+use crate::{http, mfa, oidc};
+
+type PageResult = Result<HttpResponse, PageError>;
+
+pub(crate) const STALE_FORM: &str = "This form expired. Please try again.";
+const DEAD_LINK: &str =
+    "This link has expired or was already used. Ask for a new one from the sign-in page.";
+
+/// Registers the routes (inside the `/{tenant}` scope).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login/email", web::post().to(email_start))
+        .route("/login/email/code", web::post().to(email_code))
+        .route("/login/link", web::get().to(link_page))
+        .route("/login/link", web::post().to(link_submit))
+        .route("/login/factor/send", web::post().to(factor_send))
+        .route("/password/forgot", web::get().to(forgot_page))
+        .route("/password/forgot", web::post().to(forgot_submit))
+        .route("/password/reset", web::get().to(reset_page))
+        .route("/password/reset", web::post().to(reset_submit))
+        .route("/verify", web::get().to(verify_page))
+        .route("/verify", web::post().to(verify_submit))
+        .route("/account/email/verify", web::post().to(account_verify))
+        .route("/account/email/send", web::post().to(account_send));
+}
+
+/// 429 with `Retry-After`: too many codes asked for.
+pub(crate) fn too_many(secs: u64) -> HttpResponse {
+    let mut r = pages::error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!(
+            "Too many codes were asked for. Try again in about {} minute(s).",
+            secs.div_ceil(60)
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// A start ("send me a code") that failed: the form again, 429, or the error page.
+pub(crate) fn start_failed(
+    e: EngineError,
+    again: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> PageResult {
+    match e {
+        EngineError::Invalid(msg) => Ok(again(StatusCode::BAD_REQUEST, &msg)),
+        EngineError::RateLimited { retry_after_secs } => Ok(too_many(retry_after_secs)),
+        e => Err(e.into()),
+    }
+}
+
+/// A code that did not work: the form again while it can be retried, otherwise a page
+/// that says to start over.
+pub(crate) fn code_failed(
+    e: EngineError,
+    again: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> PageResult {
+    let dead = is_dead(&e);
+    match e {
+        EngineError::Invalid(msg) if dead => Err(PageError::bad_request(msg)),
+        EngineError::Invalid(msg) => Ok(again(StatusCode::UNAUTHORIZED, &msg)),
+        e => Err(e.into()),
+    }
+}
+
+/// Renders a code form.
+pub(crate) fn code_page(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    status: StatusCode,
+    form: &CodeForm<'_>,
+    error: Option<&str>,
+) -> HttpResponse {
+    form_page(st, req, t, status, form.title, |csrf| {
+        otp_pages::code_form(form, csrf, error)
+    })
+}
+
+/// The signed-in user, or a redirect to sign in.
+pub(crate) async fn signed_in_user(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+) -> Result<Result<UserId, HttpResponse>, PageError> {
+    Ok(match current_session(st, req, t).await? {
+        Some(s) => Ok(s.user_id),
+        None => Err(oidc::see_other(&format!("/{t}/login"))),
+    })
+}
+
+#[derive(serde::Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+fn sign_in_code_form<'a>(
+    t: &TenantId,
+    intro: String,
+    handle: &'a str,
+    tx: Option<&'a str>,
+) -> CodeForm<'a> {
+    CodeForm {
+        action: format!("/{t}/login/email/code"),
+        title: "Check your email",
+        intro,
+        handle: Some(handle),
+        method: None,
+        tx,
+        new_password: false,
+        button: "Sign in",
+    }
+}
+
+/// `POST /{tenant}/login/email`: "Email me a code" on the sign-in page.
+pub async fn email_start(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let again = |status, msg: &str| {
+        form_page(&st, &req, &f.t, status, "Sign in", |csrf| {
+            pages::login(
+                f.t.as_str(),
+                &f.tenant.display_name,
+                f.tx(),
+                csrf,
+                f.get("email"),
+                Some(msg),
+                st.engine.passkeys_allowed(&f.tenant),
+            )
+        })
+    };
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+    }
+    match st
+        .engine
+        .email_sign_in_start(
+            &f.t,
+            f.get("email"),
+            f.tx().map(str::to_owned),
+            &http::meta(&req),
+        )
+        .await
+    {
+        Ok(sent) => {
+            let form = sign_in_code_form(
+                &f.t,
+                otp_pages::sent_if_exists(&sent.masked, true),
+                &sent.handle,
+                f.tx(),
+            );
+            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+        }
+        Err(e) => start_failed(e, again),
+    }
+}
+
+/// `POST /{tenant}/login/email/code`
+pub async fn email_code(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let form = sign_in_code_form(
+        &f.t,
+        "Enter the 6-digit code we emailed you.".into(),
+        f.get("handle"),
+        f.tx(),
+    );
+    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+    }
+    match st
+        .engine
+        .email_sign_in_code(&f.t, f.get("handle"), f.get("code"), &http::meta(&req))
+        .await
+    {
+        Ok(step) => mfa::after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
+        Err(e) => code_failed(e, again),
+    }
+}
+
+async fn link_page_for(
+    req: &HttpRequest,
+    path: &str,
+    token: Option<&String>,
+    st: &AppState,
+    flow: Flow,
+    render: impl FnOnce(&TenantId, &str, &str) -> String,
+    title: &str,
+) -> PageResult {
+    let (t, _) = tenant(st, path).await?;
+    let token = token.map(String::as_str).unwrap_or("");
+    match st.engine.link_info(&t, token).await? {
+        Some(info) if info.flow == flow => {
+            Ok(form_page(st, req, &t, StatusCode::OK, title, |csrf| {
+                render(&t, token, csrf)
+            }))
+        }
+        _ => Err(PageError::bad_request(DEAD_LINK)),
+    }
+}
+
+/// `GET /{tenant}/login/link?token=…`: the magic link; one press signs in.
+pub async fn link_page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<TokenQuery>,
+    st: web::Data<AppState>,
+) -> PageResult {
+    link_page_for(
+        &req,
+        &path,
+        q.token.as_ref(),
+        &st,
+        Flow::EmailSignIn,
+        |t, token, csrf| {
+            otp_pages::link_confirm(
+                &format!("/{t}/login/link"),
+                "Sign in",
+                "Continue to sign in with the link we emailed you.",
+                token,
+                csrf,
+                "Sign in",
+                false,
+                None,
+            )
+        },
+        "Sign in",
+    )
+    .await
+}
+
+/// `POST /{tenant}/login/link`
+pub async fn link_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+    }
+    match st
+        .engine
+        .email_sign_in_link(&f.t, f.get("token"), &http::meta(&req))
+        .await
+    {
+        Ok((step, tx)) => {
+            let areq = tx.and_then(|tx| st.engine.open_request(&f.t, &tx));
+            mfa::after_first_factor(&st, &req, &f.t, step, areq).await
+        }
+        Err(EngineError::Invalid(_)) => Err(PageError::bad_request(DEAD_LINK)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /{tenant}/login/factor/send`: an email or phone code for the pending sign-in.
+pub async fn factor_send(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+    }
+    let kind = match f.get("method") {
+        "phone" => FactorKind::Phone,
+        _ => FactorKind::Email,
+    };
+    let handle = f.get("handle");
+    match st
+        .engine
+        .send_factor_code(&f.t, handle, kind, &http::meta(&req))
+        .await
+    {
+        Ok(sent) => {
+            let form = CodeForm {
+                action: format!("/{}/login/factor", f.t),
+                title: "Confirm it is you",
+                intro: otp_pages::sent_to(&sent.masked),
+                handle: Some(handle),
+                method: Some(kind.as_str()),
+                tx: f.tx(),
+                new_password: false,
+                button: "Verify",
+            };
+            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+        }
+        Err(e) => start_failed(e, pages::error_page),
+    }
+}
+
+/// `GET /{tenant}/password/forgot`
+pub async fn forgot_page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<TxQuery>,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let (t, _) = tenant(&st, &path).await?;
+    open_tx(&st, &t, q.tx.as_ref())?;
+    Ok(form_page(
+        &st,
+        &req,
+        &t,
+        StatusCode::OK,
+        "Reset your password",
+        |csrf| {
+            otp_pages::email_form(
+                &format!("/{t}/password/forgot"),
+                "Reset your password",
+                "Enter your account's email address. We will send it a code and a link to choose a new password.",
+                q.tx.as_deref(),
+                csrf,
+                "",
+                None,
+            )
+        },
+    ))
+}
+
+fn reset_code_form<'a>(
+    t: &TenantId,
+    intro: String,
+    handle: &'a str,
+    tx: Option<&'a str>,
+) -> CodeForm<'a> {
+    CodeForm {
+        action: format!("/{t}/password/reset"),
+        title: "Choose a new password",
+        intro,
+        handle: Some(handle),
+        method: None,
+        tx,
+        new_password: true,
+        button: "Set password and sign in",
+    }
+}
+
+/// `POST /{tenant}/password/forgot`
+pub async fn forgot_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let again = |status, msg: &str| {
+        form_page(&st, &req, &f.t, status, "Reset your password", |csrf| {
+            otp_pages::email_form(
+                &format!("/{}/password/forgot", f.t),
+                "Reset your password",
+                "Enter your account's email address.",
+                f.tx(),
+                csrf,
+                f.get("email"),
+                Some(msg),
+            )
+        })
+    };
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+    }
+    match st
+        .engine
+        .password_reset_start(
+            &f.t,
+            f.get("email"),
+            f.tx().map(str::to_owned),
+            &http::meta(&req),
+        )
+        .await
+    {
+        Ok(sent) => {
+            let form = reset_code_form(
+                &f.t,
+                otp_pages::sent_if_exists(&sent.masked, true),
+                &sent.handle,
+                f.tx(),
+            );
+            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+        }
+        Err(e) => start_failed(e, again),
+    }
+}
+
+fn reset_link_form(t: &TenantId, token: &str, csrf: &str, error: Option<&str>) -> String {
+    otp_pages::link_confirm(
+        &format!("/{t}/password/reset"),
+        "Choose a new password",
+        "Choose the new password for your account.",
+        token,
+        csrf,
+        "Set password and sign in",
+        true,
+        error,
+    )
+}
+
+/// `GET /{tenant}/password/reset?token=…`: the mailed link.
+pub async fn reset_page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<TokenQuery>,
+    st: web::Data<AppState>,
+) -> PageResult {
+    link_page_for(
+        &req,
+        &path,
+        q.token.as_ref(),
+        &st,
+        Flow::Reset,
+        |t, token, csrf| reset_link_form(t, token, csrf, None),
+        "Choose a new password",
+    )
+    .await
+}
+
+/// `POST /{tenant}/password/reset`: with the mailed code (and the handle), or the link's
+/// token; sets the password and signs in.
+pub async fn reset_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let meta = http::meta(&req);
+    let token = f.get("token");
+    if !token.is_empty() {
+        let again = |status, msg: &str| {
+            form_page(&st, &req, &f.t, status, "Choose a new password", |csrf| {
+                reset_link_form(&f.t, token, csrf, Some(msg))
+            })
+        };
+        if !f.csrf_ok {
+            return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        }
+        return match st
+            .engine
+            .password_reset_link(&f.t, token, f.get("password"), &meta)
+            .await
+        {
+            Ok((step, tx)) => {
+                let areq = tx.and_then(|tx| st.engine.open_request(&f.t, &tx));
+                mfa::after_first_factor(&st, &req, &f.t, step, areq).await
+            }
+            Err(e) => code_failed(e, again),
+        };
+    }
+    let form = reset_code_form(
+        &f.t,
+        "Enter the 6-digit code we emailed you and your new password.".into(),
+        f.get("handle"),
+        f.tx(),
+    );
+    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+    }
+    match st
+        .engine
+        .password_reset_code(
+            &f.t,
+            f.get("handle"),
+            f.get("code"),
+            f.get("password"),
+            &meta,
+        )
+        .await
+    {
+        Ok(step) => mfa::after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
+        Err(e) => code_failed(e, again),
+    }
+}
+
+/// `GET /{tenant}/verify?token=…`: the link in the sign-up mail.
+pub async fn verify_page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<TokenQuery>,
+    st: web::Data<AppState>,
+) -> PageResult {
+    link_page_for(
+        &req,
+        &path,
+        q.token.as_ref(),
+        &st,
+        Flow::VerifyEmail,
+        |t, token, csrf| {
+            otp_pages::link_confirm(
+                &format!("/{t}/verify"),
+                "Confirm your email address",
+                "Press the button to confirm that this email address is yours.",
+                token,
+                csrf,
+                "Confirm",
+                false,
+                None,
+            )
+        },
+        "Confirm your email address",
+    )
+    .await
+}
+
+/// `POST /{tenant}/verify`
+pub async fn verify_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+    }
+    match st
+        .engine
+        .verify_email_link(&f.t, f.get("token"), &http::meta(&req))
+        .await
+    {
+        Ok(()) => Ok(pages::page(
+            StatusCode::OK,
+            "Email address confirmed",
+            &otp_pages::notice(
+                "Email address confirmed",
+                "Thank you: your email address is confirmed.",
+                &format!("/{}/account", f.t),
+                "Go to your account",
+            ),
+        )),
+        Err(EngineError::Invalid(_)) => Err(PageError::bad_request(DEAD_LINK)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn verify_code_form<'a>(t: &TenantId, intro: String) -> CodeForm<'a> {
+    CodeForm {
+        action: format!("/{t}/account/email/verify"),
+        title: "Verify your email address",
+        intro,
+        handle: None,
+        method: None,
+        tx: None,
+        new_password: false,
+        button: "Verify",
+    }
+}
+
+/// `POST /{tenant}/account/email/verify`: the code from the sign-up mail.
+pub async fn account_verify(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let user = match signed_in_user(&st, &req, &f.t).await? {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let form = verify_code_form(&f.t, "Enter the 6-digit code we emailed you.".into());
+    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+    }
+    match st
+        .engine
+        .verify_email_code(&f.t, &user, f.get("code"), &http::meta(&req))
+        .await
+    {
+        Ok(()) => Ok(oidc::see_other(&format!("/{}/account", f.t))),
+        Err(e) => code_failed(e, again),
+    }
+}
+
+/// `POST /{tenant}/account/email/send`: a new code for the address.
+pub async fn account_send(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let user = match signed_in_user(&st, &req, &f.t).await? {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+    }
+    match st
+        .engine
+        .send_email_verification(&f.t, &user, &http::meta(&req))
+        .await
+    {
+        Ok(()) => {
+            let form = verify_code_form(
+                &f.t,
+                "We sent a new 6-digit code to your email address. Enter it here.".into(),
+            );
+            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+        }
+        Err(e) => start_failed(e, pages::error_page),
+    }
+}

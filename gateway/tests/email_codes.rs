@@ -1,0 +1,771 @@
+//! Email one-time codes and magic links, end to end: the server sends real mail over SMTP
+//! to a receiver started here on loopback, and each test follows the code or link it
+//! finds in the delivered message.
+
+mod common;
+mod otp_support;
+
+use common::*;
+use otp_support::{SmtpSink, jwt_claims};
+use serde_json::json;
+use std::time::Duration;
+use tollgate_gateway::config::Config;
+use tollgate_gateway::mail::{MailMode, SmtpTls};
+
+async fn server(sink: &SmtpSink, adjust: impl FnOnce(&mut Config)) -> TestServer {
+    let port = sink.addr.port();
+    TestServer::start_configured(false, |c| {
+        c.mail.mode = MailMode::Smtp;
+        c.mail.host = "127.0.0.1".into();
+        c.mail.port = Some(port);
+        c.mail.tls = SmtpTls::None;
+        c.mail.from = "Tollgate Test <no-reply@tollgate.test>".into();
+        adjust(c);
+    })
+    .await
+}
+
+/// Starts an authorization in `b`: returns the login page, its tx and CSRF token, and
+/// the PKCE verifier.
+async fn begin(b: &Browser, t: &TestTenant) -> (String, String, String, String) {
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(t, "openid email", &challenge, &[]);
+    let (s, loc, _) = b.get(&url).await;
+    assert_eq!(s, 303);
+    let login = loc.expect("redirect to the sign-in page");
+    assert!(login.contains("/login?tx="), "{login}");
+    let (s, _, page) = b.get(&login).await;
+    assert_eq!(s, 200);
+    let tx = hidden(&page, "tx").unwrap();
+    let csrf = hidden(&page, "csrf").unwrap();
+    (page, tx, csrf, verifier)
+}
+
+/// Redeems the code in a redirect to the client; returns the ID token's claims.
+async fn id_claims(t: &TestTenant, redirect: &str, verifier: &str) -> serde_json::Value {
+    assert!(
+        redirect.starts_with(&t.redirect_uri),
+        "not back at the client: {redirect}"
+    );
+    assert_eq!(query_param(redirect, "state").as_deref(), Some("st-123"));
+    let code = query_param(redirect, "code").expect("an authorization code");
+    let (s, v) = redeem(&reqwest::Client::new(), t, &code, verifier).await;
+    assert_eq!(s, 200, "{v}");
+    jwt_claims(v["id_token"].as_str().unwrap())
+}
+
+async fn events(srv: &TestServer, tenant: &str) -> Vec<serde_json::Value> {
+    let r = reqwest::Client::new()
+        .get(format!(
+            "{}/admin/v1/tenants/{tenant}/events?limit=500",
+            srv.base
+        ))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
+}
+
+fn amr(claims: &serde_json::Value) -> Vec<String> {
+    claims["amr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn passwordless_sign_in_by_code_and_by_magic_link() {
+    let mut sink = SmtpSink::start().await;
+    let srv = server(&sink, |_| {}).await;
+    let t = srv.tenant("mailin", false, true).await;
+
+    // By code, from the sign-in page's "Email me a code".
+    let b = srv.browser();
+    let (page, tx, csrf, verifier) = begin(&b, &t).await;
+    assert!(page.contains("/mailin/login/email") && page.contains("Forgot password?"));
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/login/email", t.issuer),
+            &[
+                ("email", &t.email),
+                ("tx", &tx),
+                ("csrf", &csrf),
+                ("password", ""),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("If an account exists for"), "{page}");
+    let handle = hidden(&page, "handle").unwrap();
+    let mail = sink.next().await;
+    assert_eq!(mail.to, vec![t.email.clone()]);
+    assert_eq!(mail.from, "no-reply@tollgate.test");
+    assert!(mail.header("Subject").unwrap().contains("sign-in code"));
+    let code = mail.code();
+    let link = mail.link();
+    assert!(
+        link.starts_with(&format!("{}/login/link?token=", t.issuer)),
+        "{link}"
+    );
+
+    let post_code = |code: String| {
+        let (b, handle, tx, csrf, issuer) = (
+            &b,
+            handle.clone(),
+            tx.clone(),
+            csrf.clone(),
+            t.issuer.clone(),
+        );
+        async move {
+            b.post_form(
+                &format!("{issuer}/login/email/code"),
+                &[
+                    ("handle", &handle),
+                    ("code", &code),
+                    ("tx", &tx),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await
+        }
+    };
+    let (s, loc, _) = post_code(code.clone()).await;
+    assert_eq!(s, 303);
+    let claims = id_claims(&t, &loc.unwrap(), &verifier).await;
+    assert_eq!(amr(&claims), vec!["otp"]);
+    assert_eq!(claims["acr"], "urn:tollgate:loa:1");
+
+    // The code worked once; its link went with it.
+    let (s, _, page) = post_code(code).await;
+    assert_eq!(s, 400);
+    assert!(page.contains("expired or was already used"), "{page}");
+    let (s, _, _) = srv.browser().get(&link).await;
+    assert_eq!(s, 400, "the link of a used code still works");
+
+    // By the link, opened in another browser (as from a mail app): it continues the
+    // authorization that asked for it.
+    let a = srv.browser();
+    let (_, tx, csrf, verifier) = begin(&a, &t).await;
+    let (s, _, page) = a
+        .post_form(
+            &format!("{}/login/email", t.issuer),
+            &[
+                ("email", &t.email.to_uppercase()),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let handle = hidden(&page, "handle").unwrap();
+    let mail = sink.next().await;
+    let link = mail.link();
+    let other = srv.browser();
+    let (s, _, page) = other.get(&link).await;
+    assert_eq!(s, 200, "a GET must not use the link: {page}");
+    let token = hidden(&page, "token").unwrap();
+    let csrf2 = hidden(&page, "csrf").unwrap();
+    let (s, loc, body) = other
+        .post_form(
+            &format!("{}/login/link", t.issuer),
+            &[("token", &token), ("csrf", &csrf2)],
+        )
+        .await;
+    assert_eq!(s, 303, "{body}");
+    let claims = id_claims(&t, &loc.unwrap(), &verifier).await;
+    assert_eq!(amr(&claims), vec!["otp"]);
+    // Reused link: refused, by GET and by POST; the mail's code died with it.
+    let (s, _, _) = other.get(&link).await;
+    assert_eq!(s, 400);
+    let (s, _, page) = other
+        .post_form(
+            &format!("{}/login/link", t.issuer),
+            &[("token", &token), ("csrf", &csrf2)],
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert!(page.contains("expired or was already used"));
+    let (s, _, _) = a
+        .post_form(
+            &format!("{}/login/email/code", t.issuer),
+            &[("handle", &handle), ("code", &mail.code()), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 400);
+
+    // An address without an account gets the same answer, and no mail.
+    let (s, _, page) = a
+        .post_form(
+            &format!("{}/login/email", t.issuer),
+            &[("email", "nobody@mailin.example"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("If an account exists for"));
+    assert!(hidden(&page, "handle").is_some());
+    sink.expect_none(Duration::from_secs(1)).await;
+
+    // The audit trail saw the sends and sign-ins, with masked addresses and no codes.
+    let evs = events(&srv, "mailin").await;
+    let kinds: Vec<&str> = evs.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for k in ["otp.sent", "login.email_code", "otp.no_account"] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    let all = serde_json::to_string(&evs).unwrap();
+    assert!(!all.contains(&t.email) && !all.contains("nobody@"), "{all}");
+    assert!(all.contains("u***@m***.example"), "{all}");
+    let details: Vec<&str> = evs.iter().filter_map(|e| e["detail"].as_str()).collect();
+    assert!(
+        !details.iter().any(|d| d.contains(&mail.code())),
+        "a code leaked into the audit trail: {details:?}"
+    );
+}
+
+#[actix_web::test]
+async fn wrong_codes_count_and_five_kill_the_code() {
+    let mut sink = SmtpSink::start().await;
+    let srv = server(&sink, |_| {}).await;
+    let t = srv.tenant("tries", false, true).await;
+    let b = srv.browser();
+    let (_, tx, csrf, _) = begin(&b, &t).await;
+    let (_, _, page) = b
+        .post_form(
+            &format!("{}/login/email", t.issuer),
+            &[("email", &t.email), ("tx", &tx), ("csrf", &csrf)],
+        )
+        .await;
+    let handle = hidden(&page, "handle").unwrap();
+    let code = sink.next().await.code();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let post = |c: String| {
+        let (b, handle, tx, csrf, issuer) = (
+            &b,
+            handle.clone(),
+            tx.clone(),
+            csrf.clone(),
+            t.issuer.clone(),
+        );
+        async move {
+            b.post_form(
+                &format!("{issuer}/login/email/code"),
+                &[
+                    ("handle", &handle),
+                    ("code", &c),
+                    ("tx", &tx),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await
+        }
+    };
+    for i in 1..=4 {
+        let (s, _, page) = post(wrong.clone()).await;
+        assert_eq!(s, 401, "wrong code {i}");
+        assert!(page.contains("That code is not right"), "{page}");
+        assert!(hidden(&page, "handle").is_some(), "the form is shown again");
+    }
+    let (s, _, page) = post(wrong).await;
+    assert_eq!(s, 400, "the fifth wrong code ends it");
+    assert!(page.contains("expired or was already used"));
+    let (s, _, _) = post(code).await;
+    assert_eq!(s, 400, "the right code after five wrong ones must not work");
+    // Each refusal is in the audit trail.
+    let mut details: Vec<String> = Vec::new();
+    for _ in 0..50 {
+        details = events(&srv, "tries")
+            .await
+            .iter()
+            .filter(|e| e["kind"] == "otp.rejected")
+            .map(|e| e["detail"].as_str().unwrap().to_owned())
+            .collect();
+        if details.len() == 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    details.sort();
+    assert_eq!(
+        details,
+        [
+            "email_sign_in expired or used up",
+            "email_sign_in wrong",
+            "email_sign_in wrong",
+            "email_sign_in wrong",
+            "email_sign_in wrong",
+            "email_sign_in wrong, now dead",
+        ]
+    );
+}
+
+#[actix_web::test]
+async fn an_expired_code_is_refused() {
+    let mut sink = SmtpSink::start().await;
+    let srv = server(&sink, |c| c.otp.ttl_secs = 1).await;
+    let t = srv.tenant("expiry", false, true).await;
+    let b = srv.browser();
+    let (_, tx, csrf, _) = begin(&b, &t).await;
+    let (_, _, page) = b
+        .post_form(
+            &format!("{}/login/email", t.issuer),
+            &[("email", &t.email), ("tx", &tx), ("csrf", &csrf)],
+        )
+        .await;
+    let handle = hidden(&page, "handle").unwrap();
+    let mail = sink.next().await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/login/email/code", t.issuer),
+            &[
+                ("handle", &handle),
+                ("code", &mail.code()),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert!(page.contains("expired or was already used"), "{page}");
+    let (s, _, _) = b.get(&mail.link()).await;
+    assert_eq!(s, 400, "an expired link must not open");
+}
+
+#[actix_web::test]
+async fn sign_up_mails_a_code_and_a_link_that_verify_the_address() {
+    let mut sink = SmtpSink::start().await;
+    let srv = server(&sink, |_| {}).await;
+    let t = srv.tenant("verify", false, true).await;
+    let signup = |b: &Browser, email: &'static str| {
+        let issuer = t.issuer.clone();
+        let b = b.http.clone();
+        async move {
+            let browser_page = b.get(format!("{issuer}/signup")).send().await.unwrap();
+            let page = browser_page.text().await.unwrap();
+            let csrf = hidden(&page, "csrf").unwrap();
+            let r = b
+                .post(format!("{issuer}/signup"))
+                .form(&[("email", email), ("password", PASSWORD), ("csrf", &csrf)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 303);
+        }
+    };
+    let account = |b: &Browser| {
+        let url = format!("{}/account", t.issuer);
+        let b = b.http.clone();
+        async move { b.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+
+    // By code, on the account page.
+    let b = srv.browser();
+    signup(&b, "new@verify.example").await;
+    let mail = sink.next().await;
+    assert_eq!(mail.to, vec!["new@verify.example"]);
+    assert!(
+        mail.header("Subject")
+            .unwrap()
+            .contains("Confirm your email")
+    );
+    let page = account(&b).await;
+    assert!(page.contains("not verified"), "{page}");
+    let csrf = hidden(&page, "csrf").unwrap();
+    let verify = format!("{}/account/email/verify", t.issuer);
+    let wrong = format!(
+        "{:06}",
+        (mail.code().parse::<u32>().unwrap() + 7) % 1_000_000
+    );
+    let (s, _, page) = b
+        .post_form(&verify, &[("code", &wrong), ("csrf", &csrf)])
+        .await;
+    assert_eq!(s, 401);
+    assert!(page.contains("not right"));
+    let (s, loc, _) = b
+        .post_form(&verify, &[("code", &mail.code()), ("csrf", &csrf)])
+        .await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap().ends_with("/verify/account"));
+    let page = account(&b).await;
+    assert!(page.contains("<strong>verified</strong>"), "{page}");
+    let (s, _, _) = b
+        .post_form(&verify, &[("code", &mail.code()), ("csrf", &csrf)])
+        .await;
+    assert_eq!(s, 400, "a used code must not work again");
+
+    // By the link, in a browser without a session.
+    let c = srv.browser();
+    signup(&c, "other@verify.example").await;
+    let mail = sink.next().await;
+    assert_eq!(mail.to, vec!["other@verify.example"]);
+    let link = mail.link();
+    assert!(link.starts_with(&format!("{}/verify?token=", t.issuer)));
+    let fresh = srv.browser();
+    let (s, _, page) = fresh.get(&link).await;
+    assert_eq!(s, 200);
+    let token = hidden(&page, "token").unwrap();
+    let csrf = hidden(&page, "csrf").unwrap();
+    let form = [("token", token.as_str()), ("csrf", csrf.as_str())];
+    let (s, _, page) = fresh
+        .post_form(&format!("{}/verify", t.issuer), &form)
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("confirmed"));
+    assert!(account(&c).await.contains("<strong>verified</strong>"));
+    let (s, _, _) = fresh
+        .post_form(&format!("{}/verify", t.issuer), &form)
+        .await;
+    assert_eq!(s, 400, "a used link must not work again");
+    let kinds: Vec<String> = events(&srv, "verify")
+        .await
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "email.verified").count(), 2);
+}
+
+#[actix_web::test]
+async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
+    let mut sink = SmtpSink::start().await;
+    let srv = server(&sink, |_| {}).await;
+    let t = srv.tenant("reset", false, true).await;
+    let b = srv.browser();
+    let (s, _, page) = b.get(&format!("{}/password/forgot", t.issuer)).await;
+    assert_eq!(s, 200);
+    let csrf = hidden(&page, "csrf").unwrap();
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/password/forgot", t.issuer),
+            &[("email", &t.email), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("If an account exists for"));
+    let handle = hidden(&page, "handle").unwrap();
+    let mail = sink.next().await;
+    assert!(mail.header("Subject").unwrap().contains("Reset your"));
+    let reset = format!("{}/password/reset", t.issuer);
+    // A password the policy refuses costs no try and changes nothing.
+    let (s, _, page) = b
+        .post_form(
+            &reset,
+            &[
+                ("handle", &handle),
+                ("code", &mail.code()),
+                ("password", "short"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 401);
+    assert!(page.contains("at least 8"), "{page}");
+    let new_pw = "a brand new passphrase";
+    let (s, loc, _) = b
+        .post_form(
+            &reset,
+            &[
+                ("handle", &handle),
+                ("code", &mail.code()),
+                ("password", new_pw),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303, "the reset signs in");
+    assert!(loc.unwrap().ends_with("/reset/account"));
+    let (s, _, page) = b.get(&format!("{}/account", t.issuer)).await;
+    assert_eq!(s, 200);
+    assert!(page.contains(&t.email));
+    // The old password no longer works; the new one does.
+    let c = srv.browser();
+    let (_, tx, csrf2, _) = begin(&c, &t).await;
+    let login = format!("{}/login", t.issuer);
+    assert_eq!(
+        c.sign_in_post(&login, &t.email, PASSWORD, &tx, &csrf2)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        c.sign_in_post(&login, &t.email, new_pw, &tx, &csrf2)
+            .await
+            .0,
+        303
+    );
+    // Reused code.
+    let (s, _, _) = b
+        .post_form(
+            &reset,
+            &[
+                ("handle", &handle),
+                ("code", &mail.code()),
+                ("password", "yet another one"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 400);
+
+    // By link, continuing an authorization.
+    let d = srv.browser();
+    let (_, tx, csrf, verifier) = begin(&d, &t).await;
+    let (s, _, page) = d
+        .get(&format!("{}/password/forgot?tx={tx}", t.issuer))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(hidden(&page, "tx").as_deref(), Some(tx.as_str()));
+    let (s, _, _) = d
+        .post_form(
+            &format!("{}/password/forgot", t.issuer),
+            &[("email", &t.email), ("tx", &tx), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let link = sink.next().await.link();
+    assert!(link.starts_with(&format!("{reset}?token=")), "{link}");
+    let (s, _, page) = d.get(&link).await;
+    assert_eq!(s, 200);
+    let token = hidden(&page, "token").unwrap();
+    let newest = "the third password here";
+    let (s, loc, body) = d
+        .post_form(
+            &reset,
+            &[("token", &token), ("password", newest), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 303, "{body}");
+    let claims = id_claims(&t, &loc.unwrap(), &verifier).await;
+    assert_eq!(amr(&claims), vec!["otp"]);
+    let (s, _, _) = d
+        .post_form(
+            &reset,
+            &[
+                ("token", &token),
+                ("password", "and a fourth one"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 400, "a used reset link must not work again");
+    let e = srv.browser();
+    let (_, tx, csrf, _) = begin(&e, &t).await;
+    assert_eq!(
+        e.sign_in_post(&login, &t.email, newest, &tx, &csrf).await.0,
+        303
+    );
+
+    // Unknown address: the same answer, no mail.
+    let (s, _, page) = e
+        .post_form(
+            &format!("{}/password/forgot", t.issuer),
+            &[("email", "ghost@reset.example"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("If an account exists for"));
+    sink.expect_none(Duration::from_secs(1)).await;
+    let kinds: Vec<String> = events(&srv, "reset")
+        .await
+        .iter()
+        .filter(|e| e["result"] == "success")
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "password.reset").count(), 2);
+}
+
+#[actix_web::test]
+async fn an_emailed_code_completes_the_second_factor() {
+    let mut sink = SmtpSink::start().await;
+    let srv = server(&sink, |_| {}).await;
+    let t = srv.tenant("second", false, true).await;
+    let r = reqwest::Client::new()
+        .put(format!("{}/admin/v1/tenants/second/mfa", srv.base))
+        .bearer_auth(&srv.admin_token)
+        .json(&json!({"mode": "required", "factors": ["totp", "email"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+
+    let b = srv.browser();
+    let (_, tx, csrf, verifier) = begin(&b, &t).await;
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/login", t.issuer),
+            &[
+                ("email", &t.email),
+                ("password", PASSWORD),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "a second factor is asked for");
+    assert!(
+        page.contains("/second/login/factor/send") && page.contains("Email me a code"),
+        "{page}"
+    );
+    let handle = hidden(&page, "handle").unwrap();
+    let send = [
+        ("handle", handle.as_str()),
+        ("method", "email"),
+        ("tx", tx.as_str()),
+        ("csrf", csrf.as_str()),
+    ];
+    let (s, _, page) = b
+        .post_form(&format!("{}/login/factor/send", t.issuer), &send)
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("u***@s***.example"), "{page}");
+    let mail = sink.next().await;
+    assert_eq!(mail.to, vec![t.email.clone()]);
+    assert!(
+        mail.header("Subject")
+            .unwrap()
+            .contains("verification code")
+    );
+    let factor = format!("{}/login/factor", t.issuer);
+    let submit = |code: String| {
+        let (b, handle, tx, csrf, factor) =
+            (&b, handle.clone(), tx.clone(), csrf.clone(), factor.clone());
+        async move {
+            b.post_form(
+                &factor,
+                &[
+                    ("handle", &handle),
+                    ("method", "email"),
+                    ("code", &code),
+                    ("tx", &tx),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await
+        }
+    };
+    let wrong = format!(
+        "{:06}",
+        (mail.code().parse::<u32>().unwrap() + 3) % 1_000_000
+    );
+    let (s, _, _) = submit(wrong).await;
+    assert_eq!(s, 401);
+    let (s, loc, body) = submit(mail.code()).await;
+    assert_eq!(s, 303, "{body}");
+    let claims = id_claims(&t, &loc.unwrap(), &verifier).await;
+    let amr = amr(&claims);
+    for a in ["pwd", "otp", "mfa"] {
+        assert!(amr.contains(&a.to_owned()), "{a} missing from {amr:?}");
+    }
+    assert_eq!(claims["acr"], "urn:tollgate:loa:2");
+
+    // Five wrong codes end the pending sign-in: the right one is refused afterwards.
+    let c = srv.browser();
+    let (_, tx, csrf, _) = begin(&c, &t).await;
+    let (_, _, page) = c
+        .post_form(
+            &format!("{}/login", t.issuer),
+            &[
+                ("email", &t.email),
+                ("password", PASSWORD),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    let handle = hidden(&page, "handle").unwrap();
+    let send = [
+        ("handle", handle.as_str()),
+        ("method", "email"),
+        ("tx", tx.as_str()),
+        ("csrf", csrf.as_str()),
+    ];
+    let (s, _, _) = c
+        .post_form(&format!("{}/login/factor/send", t.issuer), &send)
+        .await;
+    assert_eq!(s, 200);
+    let code = sink.next().await.code();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 5) % 1_000_000);
+    for _ in 0..5 {
+        let (s, _, _) = c
+            .post_form(
+                &factor,
+                &[
+                    ("handle", &handle),
+                    ("method", "email"),
+                    ("code", &wrong),
+                    ("tx", &tx),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(s, 401);
+    }
+    let (s, _, page) = c
+        .post_form(
+            &factor,
+            &[
+                ("handle", &handle),
+                ("method", "email"),
+                ("code", &code),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 401);
+    assert!(page.contains("Too many attempts"), "{page}");
+}
+
+#[actix_web::test]
+async fn the_development_outbox_holds_each_mail_as_an_eml_file() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("outbox", false, true).await;
+    let b = srv.browser();
+    let (_, tx, csrf, verifier) = begin(&b, &t).await;
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/login/email", t.issuer),
+            &[("email", &t.email), ("tx", &tx), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let handle = hidden(&page, "handle").unwrap();
+    let dir = srv.dir.path().join("outbox");
+    let mut found = None;
+    for _ in 0..100 {
+        if let Some(e) = std::fs::read_dir(&dir)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+        {
+            found = Some(e.path());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let path = found.expect("an .eml file in data_dir/outbox");
+    assert_eq!(path.extension().unwrap(), "eml");
+    let mail = otp_support::Delivered {
+        from: String::new(),
+        to: vec![],
+        data: std::fs::read_to_string(&path).unwrap(),
+    };
+    assert_eq!(mail.header("To").as_deref(), Some(t.email.as_str()));
+    let (s, loc, _) = b
+        .post_form(
+            &format!("{}/login/email/code", t.issuer),
+            &[
+                ("handle", &handle),
+                ("code", &mail.code()),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    assert_eq!(
+        amr(&id_claims(&t, &loc.unwrap(), &verifier).await),
+        vec!["otp"]
+    );
+}
