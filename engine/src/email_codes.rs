@@ -312,6 +312,8 @@ ignore this email: nothing changes without the code.\n"
         if !self.0.store.update_user(&user).await.map_err(store_err)? {
             return Err(dead());
         }
+        // Whoever was signed in with the old password (or a stolen session) is out.
+        self.sign_out_everywhere(tenant, &user.id, meta).await?;
         let mut ev = self.event(tenant, "password.reset", true);
         ev.actor = Some(user.id.to_string());
         ev.subject = ev.actor.clone();

@@ -214,3 +214,48 @@ impl Engine {
         self.record_now(ev).await
     }
 }
+
+impl Engine {
+    /// Ends every session of a user and revokes every refresh chain (and the access tokens
+    /// bound to them): after a password reset, and when an account is deleted. Returns
+    /// how many sessions and chains were ended.
+    pub async fn sign_out_everywhere(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        meta: &crate::engine::RequestMeta,
+    ) -> EngineResult<(usize, usize)> {
+        let sids: Vec<String> = self
+            .user_sessions(tenant, user)
+            .await?
+            .into_iter()
+            .map(|s| s.sid)
+            .collect();
+        let sessions = self.end_user_sessions(tenant, user, &sids, meta).await?;
+        let mut chains = 0;
+        for c in self
+            .0
+            .store
+            .list_chains(tenant, user)
+            .await
+            .map_err(store_err)?
+        {
+            if c.revoked.is_none() {
+                let shard = self.0.shards.shard_for(tenant, &c.id);
+                self.0
+                    .shards
+                    .ask(
+                        shard,
+                        crate::shard::RevokeChain {
+                            tenant: tenant.clone(),
+                            chain: c.id.clone(),
+                            reason: crate::model::RevokeReason::Logout,
+                        },
+                    )
+                    .await?;
+                chains += 1;
+            }
+        }
+        Ok((sessions, chains))
+    }
+}

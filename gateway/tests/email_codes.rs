@@ -431,6 +431,9 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
     let mut sink = SmtpSink::start().await;
     let srv = server(&sink, |_| {}).await;
     let t = srv.tenant("reset", false, true).await;
+    // Signed in elsewhere with the old password, with a refresh token: a reset ends both.
+    let elsewhere = srv.browser();
+    let old_tokens = login_tokens(&elsewhere, &t, "openid offline_access").await;
     let b = srv.browser();
     let (s, _, page) = b.get(&format!("{}/password/forgot", t.issuer)).await;
     assert_eq!(s, 200);
@@ -475,6 +478,10 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
         .await;
     assert_eq!(s, 303, "the reset signs in");
     assert!(loc.unwrap().ends_with("/reset/account"));
+    let (s, _, _) = elsewhere.get(&format!("{}/account", t.issuer)).await;
+    assert_eq!(s, 303, "a session from before the reset survived it");
+    let (s, _) = refresh(&t, old_tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(s, 400, "a refresh token from before the reset survived it");
     let (s, _, page) = b.get(&format!("{}/account", t.issuer)).await;
     assert_eq!(s, 200);
     assert!(page.contains(&t.email));
