@@ -190,22 +190,13 @@ impl Engine {
             .delete_consent(tenant, user, client)
             .await
             .map_err(store_err)?;
-        for c in store.list_chains(tenant, user).await.map_err(store_err)? {
-            if &c.client_id == client && c.revoked.is_none() {
-                let shard = self.0.shards.shard_for(tenant, &c.id);
-                self.0
-                    .shards
-                    .ask(
-                        shard,
-                        crate::shard::RevokeChain {
-                            tenant: tenant.clone(),
-                            chain: c.id.clone(),
-                            reason: crate::model::RevokeReason::Revoked,
-                        },
-                    )
-                    .await?;
-            }
-        }
+        self.revoke_user_chains(
+            tenant,
+            user,
+            Some(client),
+            crate::model::RevokeReason::Revoked,
+        )
+        .await?;
         let mut ev = self.event(tenant, "consent.withdrawn", true);
         ev.actor = Some(user.to_string());
         ev.subject = ev.actor.clone();
@@ -232,7 +223,22 @@ impl Engine {
             .map(|s| s.sid)
             .collect();
         let sessions = self.end_user_sessions(tenant, user, &sids, meta).await?;
-        let mut chains = 0;
+        let chains = self
+            .revoke_user_chains(tenant, user, None, crate::model::RevokeReason::Logout)
+            .await?;
+        Ok((sessions, chains))
+    }
+
+    /// Revokes a user's live refresh chains (only one client's, if given) through their
+    /// shards, so cached copies learn it; returns how many.
+    async fn revoke_user_chains(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        client: Option<&crate::ids::ClientId>,
+        reason: crate::model::RevokeReason,
+    ) -> EngineResult<usize> {
+        let mut n = 0;
         for c in self
             .0
             .store
@@ -240,22 +246,17 @@ impl Engine {
             .await
             .map_err(store_err)?
         {
-            if c.revoked.is_none() {
+            if c.revoked.is_none() && client.is_none_or(|id| *id == c.client_id) {
                 let shard = self.0.shards.shard_for(tenant, &c.id);
-                self.0
-                    .shards
-                    .ask(
-                        shard,
-                        crate::shard::RevokeChain {
-                            tenant: tenant.clone(),
-                            chain: c.id.clone(),
-                            reason: crate::model::RevokeReason::Logout,
-                        },
-                    )
-                    .await?;
-                chains += 1;
+                let revoke = crate::shard::RevokeChain {
+                    tenant: tenant.clone(),
+                    chain: c.id.clone(),
+                    reason,
+                };
+                self.0.shards.ask(shard, revoke).await?;
+                n += 1;
             }
         }
-        Ok((sessions, chains))
+        Ok(n)
     }
 }

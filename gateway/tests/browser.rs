@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::chrome::{callback_server, start_chromedriver};
 use common::{PASSWORD, TestServer};
 use fantoccini::{ClientBuilder, Locator};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
@@ -16,63 +17,7 @@ use openidconnect::{
     RedirectUrl, Scope, TokenResponse,
 };
 use serde_json::json;
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The relying party's callback: answers a small page to whatever arrives (bounded).
-fn callback_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(20) {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 8192];
-            let _ = s.read(&mut buf);
-            let body = "<h1>Back at the app</h1>";
-            let _ = write!(
-                s,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_chromedriver() -> Option<(Driver, u16)> {
-    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(&bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let driver = Driver(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((driver, port));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
 
 #[actix_web::test]
 async fn chromium_signs_in_through_the_hosted_form() {

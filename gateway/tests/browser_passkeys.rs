@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::chrome::{callback_server, start_chromedriver};
 use common::{PASSWORD, jwt_claims, start_localhost};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -20,9 +21,6 @@ use openidconnect::{
     RedirectUrl, Scope, TokenResponse,
 };
 use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How the browser flow failed: a WebDriver error, or a page that never got where it
@@ -41,59 +39,6 @@ impl From<fantoccini::error::CmdError> for Failed {
 }
 
 type Flow<T> = Result<T, Failed>;
-
-/// The relying party's callback: answers a small page to whatever arrives (bounded).
-fn callback_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(20) {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 8192];
-            let _ = s.read(&mut buf);
-            let body = "<h1>Back at the app</h1>";
-            let _ = write!(
-                s,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_chromedriver() -> Option<(Driver, u16)> {
-    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(&bin)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let driver = Driver(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((driver, port));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    None
-}
 
 /// A command of the WebAuthn WebDriver extension (W3C WebAuthn §11), which fantoccini
 /// does not wrap: `path` is under `/session/{id}/webauthn/`.

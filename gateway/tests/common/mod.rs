@@ -2,6 +2,8 @@
 //! helpers over HTTP, and a cookie-keeping client that fills in the hosted forms.
 #![allow(dead_code)]
 
+pub mod chrome;
+
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
 use tollgate_gateway::config::{Config, Mode};
