@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::chrome::{callback_server, start_chromedriver};
+use common::chrome::{callback_server, shop, start_chromedriver};
 use common::{PASSWORD, TestServer};
 use fantoccini::{ClientBuilder, Locator};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
@@ -31,21 +31,7 @@ async fn chromium_signs_in_through_the_hosted_form() {
     let server = TestServer::start().await;
     let cb_port = callback_server();
     let redirect_uri = format!("http://127.0.0.1:{cb_port}/callback");
-    server
-        .admin("/tenants", json!({"id": "shop", "display_name": "Shop"}))
-        .await;
-    let c = server
-        .admin(
-            "/tenants/shop/clients",
-            json!({"name": "Shop web", "redirect_uris": [redirect_uri], "first_party": true}),
-        )
-        .await;
-    server
-        .admin(
-            "/tenants/shop/users",
-            json!({"email": "buyer@shop.example", "password": PASSWORD}),
-        )
-        .await;
+    let c = shop(&server, &redirect_uri).await;
 
     // The relying party builds the request.
     let http = openidconnect::reqwest::ClientBuilder::new()

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::chrome::{callback_server, start_chromedriver};
+use common::chrome::{callback_server, shop, start_chromedriver};
 use common::{PASSWORD, jwt_claims, start_localhost};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -185,21 +185,7 @@ async fn chromium_adds_a_passkey_and_signs_in_with_it_alone() {
     let origin = server.running.engine.config().public_url.clone();
     let cb_port = callback_server();
     let redirect_uri = format!("http://127.0.0.1:{cb_port}/callback");
-    server
-        .admin("/tenants", json!({"id": "shop", "display_name": "Shop"}))
-        .await;
-    let c = server
-        .admin(
-            "/tenants/shop/clients",
-            json!({"name": "Shop web", "redirect_uris": [redirect_uri], "first_party": true}),
-        )
-        .await;
-    server
-        .admin(
-            "/tenants/shop/users",
-            json!({"email": "buyer@shop.example", "password": PASSWORD}),
-        )
-        .await;
+    let c = shop(&server, &redirect_uri).await;
 
     // The relying party, through discovery at http://localhost:PORT/shop.
     let http = openidconnect::reqwest::ClientBuilder::new()

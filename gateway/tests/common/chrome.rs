@@ -59,3 +59,25 @@ pub fn start_chromedriver() -> Option<(Driver, u16)> {
     }
     None
 }
+
+/// The browser tests' tenant `shop`: a first-party client redirecting to `redirect_uri`
+/// and the user `buyer@shop.example`. Returns the created client.
+pub async fn shop(server: &super::TestServer, redirect_uri: &str) -> serde_json::Value {
+    use serde_json::json;
+    server
+        .admin("/tenants", json!({"id": "shop", "display_name": "Shop"}))
+        .await;
+    let c = server
+        .admin(
+            "/tenants/shop/clients",
+            json!({"name": "Shop web", "redirect_uris": [redirect_uri], "first_party": true}),
+        )
+        .await;
+    server
+        .admin(
+            "/tenants/shop/users",
+            json!({"email": "buyer@shop.example", "password": super::PASSWORD}),
+        )
+        .await;
+    c
+}
