@@ -302,6 +302,8 @@ impl Engine {
             name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
             password_hash: Some(hash),
             created_at: self.now(),
+            profile: Default::default(),
+            deleted_at: None,
         };
         self.0.store.create_user(&user).await.map_err(|e| match e {
             StoreError::Conflict => EngineError::Conflict("user"),
@@ -525,6 +527,8 @@ impl Engine {
                     .filter(|n| !n.is_empty()),
                 password_hash: Some(u.password_hash),
                 created_at: now,
+                profile: Default::default(),
+                deleted_at: None,
             });
         }
         let created = self

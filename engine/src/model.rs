@@ -328,10 +328,16 @@ pub struct User {
     pub email_verified: bool,
     /// Display name, if given.
     pub name: Option<String>,
+    /// Further profile fields the tenant asks for (`given_name`, `locale`, ...).
+    #[serde(default)]
+    pub profile: std::collections::BTreeMap<String, String>,
     /// Argon2id PHC string.
     pub password_hash: Option<String>,
     /// When it was created.
     pub created_at: UnixTime,
+    /// When the account was deleted; a deleted user is kept (unreadable) until purged.
+    #[serde(default)]
+    pub deleted_at: Option<UnixTime>,
 }
 
 impl fmt::Debug for User {

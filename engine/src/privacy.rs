@@ -26,10 +26,9 @@ impl Engine {
     ) -> EngineResult<Value> {
         let t = self.tenant(tenant).await?;
         let store = &self.0.store;
-        let u = store
-            .get_user(tenant, user)
-            .await
-            .map_err(store_err)?
+        let u = self
+            .user(tenant, user)
+            .await?
             .ok_or(EngineError::NotFound("user"))?;
         let now = self.now();
         let sessions: Vec<Value> = store
@@ -258,5 +257,48 @@ impl Engine {
             }
         }
         Ok(n)
+    }
+}
+
+impl Engine {
+    /// Deletes an account (GDPR Art. 17, DPDP Act s. 12): every session and refresh chain
+    /// is revoked first, so tokens die at once even if a later step fails; second factors
+    /// and consents go; the user is kept soft-deleted, without a password, until the purge
+    /// job removes the row; and a tombstone event says who deleted it.
+    pub async fn delete_user(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        actor: &str,
+        meta: &crate::engine::RequestMeta,
+    ) -> EngineResult<()> {
+        let mut u = self
+            .user(tenant, user)
+            .await?
+            .ok_or(EngineError::NotFound("user"))?;
+        let (sessions, chains) = self.sign_out_everywhere(tenant, user, meta).await?;
+        let store = &self.0.store;
+        for f in store.list_factors(tenant, user).await.map_err(store_err)? {
+            store
+                .delete_factor(tenant, user, &f.id)
+                .await
+                .map_err(store_err)?;
+        }
+        for c in store.list_consents(tenant, user).await.map_err(store_err)? {
+            store
+                .delete_consent(tenant, user, &c.client_id)
+                .await
+                .map_err(store_err)?;
+        }
+        u.deleted_at = Some(self.now());
+        u.password_hash = None;
+        if !self.save_user(&u).await? {
+            return Err(EngineError::NotFound("user"));
+        }
+        let mut ev = self.event(tenant, "user.deleted", true);
+        ev.actor = Some(actor.to_owned());
+        ev.subject = Some(user.to_string());
+        ev.detail = Some(format!("sessions={sessions} chains={chains}"));
+        self.record_now(ev).await
     }
 }

@@ -170,6 +170,8 @@ fn user(t: &TenantId, email: &str) -> User {
         name: Some("Ada".into()),
         password_hash: None,
         created_at: 1_000,
+        profile: Default::default(),
+        deleted_at: None,
     }
 }
 

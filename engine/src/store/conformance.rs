@@ -39,6 +39,8 @@ fn user(t: &TenantId, email: &str) -> User {
         name: None,
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
         created_at: 1_000,
+        profile: Default::default(),
+        deleted_at: None,
     }
 }
 
