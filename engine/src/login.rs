@@ -258,8 +258,10 @@ impl Engine {
         tenant: &TenantId,
         id: &crate::ids::UserId,
     ) -> EngineResult<Option<User>> {
-        let u = self.0.store.get_user(tenant, id).await.map_err(store_err)?;
-        Ok(u.filter(|u| u.deleted_at.is_none()))
+        match self.0.store.get_user(tenant, id).await.map_err(store_err)? {
+            Some(rec) => self.open_user(rec).await,
+            None => Ok(None),
+        }
     }
 
     /// Finds a user by login id; a deleted one is gone.
@@ -268,17 +270,25 @@ impl Engine {
         tenant: &TenantId,
         email: &Email,
     ) -> EngineResult<Option<User>> {
-        let u = self
+        let key = self.email_key(tenant, email);
+        match self
             .0
             .store
-            .find_user_by_email(tenant, email)
+            .find_user_by_email(tenant, &key)
             .await
-            .map_err(store_err)?;
-        Ok(u.filter(|u| u.deleted_at.is_none()))
+            .map_err(store_err)?
+        {
+            Some(rec) => self.open_user(rec).await,
+            None => Ok(None),
+        }
     }
 
     /// Saves changes to a user's record (not its login id); `false` if the user is gone.
     pub async fn save_user(&self, user: &User) -> EngineResult<bool> {
-        self.0.store.update_user(user).await.map_err(store_err)
+        let Some(key) = self.data_key(&user.tenant, &user.id).await? else {
+            return Ok(false);
+        };
+        let rec = self.seal_user(user, &key);
+        self.0.store.update_user(&rec).await.map_err(store_err)
     }
 }

@@ -88,7 +88,7 @@ impl Engine {
                 })
             })
             .collect();
-        let events = store
+        let mut events = store
             .query_events(
                 tenant,
                 &EventQuery {
@@ -99,6 +99,7 @@ impl Engine {
             )
             .await
             .map_err(store_err)?;
+        self.open_events(&mut events).await?;
         let mut ev = self.event(tenant, "user.exported", true);
         ev.actor = Some(actor.to_owned());
         ev.subject = Some(user.to_string());
@@ -290,15 +291,82 @@ impl Engine {
                 .await
                 .map_err(store_err)?;
         }
+        // Destroying the data key is the erasure: the record's personal fields and every
+        // event's sealed details, in the store and in its backups, cannot be opened again.
+        // The record is sealed once more under a key nobody keeps, so it holds nothing
+        // readable even before the purge removes it.
+        let old_email_key = self.email_key(tenant, &u.email);
         u.deleted_at = Some(self.now());
         u.password_hash = None;
-        if !self.save_user(&u).await? {
+        u.email_verified = false;
+        let (throwaway, _) = self.new_data_key(tenant, user);
+        let rec = self.seal_user(&u, &throwaway);
+        if !self
+            .0
+            .store
+            .soft_delete_user(&rec, &old_email_key)
+            .await
+            .map_err(store_err)?
+        {
             return Err(EngineError::NotFound("user"));
         }
+        self.shred(tenant, user).await?;
         let mut ev = self.event(tenant, "user.deleted", true);
         ev.actor = Some(actor.to_owned());
         ev.subject = Some(user.to_string());
         ev.detail = Some(format!("sessions={sessions} chains={chains}"));
         self.record_now(ev).await
+    }
+}
+
+/// Deleted users purged per store call.
+const PURGE_BATCH: usize = 500;
+
+impl Engine {
+    /// Removes the rows of users deleted longer ago than `purge_after_secs`, in every
+    /// tenant this node serves; returns how many. Each purge is an event. Safe to run on
+    /// several nodes at once: a row is removed once, and the data key is destroyed again
+    /// first in case a deletion stopped half-way.
+    pub async fn purge_deleted_users(&self) -> EngineResult<usize> {
+        let before = self
+            .now()
+            .saturating_sub(self.0.config.purge_after_secs)
+            .saturating_add(1);
+        let mut purged = 0;
+        for t in self.0.store.list_tenants().await.map_err(store_err)? {
+            if !self.0.config.regions.contains(&t.region) {
+                continue;
+            }
+            loop {
+                let ids = self
+                    .0
+                    .store
+                    .deleted_users(&t.id, before, PURGE_BATCH)
+                    .await
+                    .map_err(store_err)?;
+                let (n, done) = (ids.len(), purged);
+                for id in ids {
+                    self.shred(&t.id, &id).await?;
+                    if self
+                        .0
+                        .store
+                        .purge_user(&t.id, &id)
+                        .await
+                        .map_err(store_err)?
+                    {
+                        purged += 1;
+                        let mut ev = self.event(&t.id, "user.purged", true);
+                        ev.actor = Some("system".into());
+                        ev.subject = Some(id.to_string());
+                        self.record_now(ev).await?;
+                    }
+                }
+                // A full batch of which nothing could be purged would come back forever.
+                if n < PURGE_BATCH || purged == done {
+                    break;
+                }
+            }
+        }
+        Ok(purged)
     }
 }
