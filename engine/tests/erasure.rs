@@ -11,7 +11,7 @@ use tollgate_engine::crypto::{MasterKey, random_token};
 use tollgate_engine::ids::{Email, TenantId};
 use tollgate_engine::model::SigningAlg;
 use tollgate_engine::store::embedded::{EmbeddedOptions, EmbeddedStore};
-use tollgate_engine::store::{EventQuery, EventStore, Store, UserKeyStore, UserStore};
+use tollgate_engine::store::{EventQuery, Store};
 use tollgate_engine::{Engine, EngineConfig, EngineMetrics, RequestMeta};
 
 const IP: &str = "203.0.113.7";
