@@ -70,24 +70,22 @@ impl Engine {
             .into_iter()
             .map(|c| json!({"client_id": c.client_id, "scopes": c.scopes, "granted_at": c.granted_at}))
             .collect();
-        let factors: Vec<Value> = store
-            .list_factors(tenant, user)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(|f| {
-                // A phone number is the user's own data; other lookups (credential ids)
-                // are key material identifiers and stay out.
-                let phone = (f.kind == FactorKind::Phone).then_some(f.lookup);
-                json!({
-                    "kind": f.kind.as_str(),
-                    "label": f.label,
-                    "phone": phone.flatten(),
-                    "created_at": f.created_at,
-                    "last_used_at": f.last_used_at,
-                })
-            })
-            .collect();
+        let mut factors: Vec<Value> = Vec::new();
+        for f in store.list_factors(tenant, user).await.map_err(store_err)? {
+            // A phone number is the user's own data; lookups (credential ids, blind
+            // indexes) are not, and stay out.
+            let phone = match f.kind {
+                FactorKind::Phone => self.factor_phone(&f).await?,
+                _ => None,
+            };
+            factors.push(json!({
+                "kind": f.kind.as_str(),
+                "label": f.label,
+                "phone": phone,
+                "created_at": f.created_at,
+                "last_used_at": f.last_used_at,
+            }));
+        }
         let mut events = store
             .query_events(
                 tenant,

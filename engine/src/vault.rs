@@ -95,10 +95,40 @@ impl Engine {
 
     /// The blind index of a login email in a tenant.
     pub(crate) fn email_key(&self, tenant: &TenantId, email: &Email) -> String {
+        self.blind_index(tenant, email.as_str())
+    }
+
+    /// A blind index: hex HMAC-SHA-256 of `value` under a per-tenant key, so equal values
+    /// are found without storing them, and the same value differs between tenants.
+    pub(crate) fn blind_index(&self, tenant: &TenantId, value: &str) -> String {
         let tenant_key = ring::hmac::sign(&self.vault().index, tenant.as_str().as_bytes());
         let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, tenant_key.as_ref());
-        let tag = ring::hmac::sign(&k, email.as_str().as_bytes());
+        let tag = ring::hmac::sign(&k, value.as_bytes());
         tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Seals one personal value of a user (a phone number) under its data key.
+    pub(crate) fn seal_personal(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        key: &MasterKey,
+        value: &str,
+    ) -> String {
+        b64(&key.seal(&record_aad(tenant, user), value.as_bytes()))
+    }
+
+    /// Opens what `seal_personal` sealed.
+    pub(crate) fn open_personal(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        key: &MasterKey,
+        sealed: &str,
+    ) -> EngineResult<String> {
+        let raw = b64_decode(sealed).ok_or_else(|| corrupt("sealed value"))?;
+        let plain = key.open(&record_aad(tenant, user), &raw)?;
+        String::from_utf8(plain).map_err(|_| corrupt("sealed value"))
     }
 
     /// A user's data key, or `None` once destroyed.
