@@ -88,6 +88,19 @@ impl Engine {
                 })
             })
             .collect();
+        let purposes: Vec<Value> = self
+            .purpose_grants(tenant, user)
+            .await?
+            .into_iter()
+            .map(|g| {
+                json!({
+                    "purpose": g.purpose,
+                    "notice_version": g.version,
+                    "granted": g.granted,
+                    "at": g.at,
+                })
+            })
+            .collect();
         let events = store
             .query_events(
                 tenant,
@@ -115,10 +128,12 @@ impl Engine {
                 "name": u.name,
                 "created_at": u.created_at,
                 "has_password": u.password_hash.is_some(),
+                "fields": u.profile,
             },
             "sessions": sessions,
             "apps": chains,
             "consents": consents,
+            "purposes": purposes,
             "second_factors": factors,
             "events": events,
             "events_truncated": events.len() == EXPORT_EVENTS,

@@ -48,9 +48,11 @@ enum Ks {
     EventsByUser = 16,
     SessionsByUser = 17,
     ChainsByUser = 18,
+    PrivacySettings = 19,
+    PurposeGrants = 20,
 }
 
-const ALL_KS: [(Ks, &str); 19] = [
+const ALL_KS: [(Ks, &str); 21] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -70,6 +72,8 @@ const ALL_KS: [(Ks, &str); 19] = [
     (Ks::EventsByUser, "events_by_user"),
     (Ks::SessionsByUser, "sessions_by_user"),
     (Ks::ChainsByUser, "chains_by_user"),
+    (Ks::PrivacySettings, "privacy_settings"),
+    (Ks::PurposeGrants, "purpose_grants"),
 ];
 
 /// Tuning of the writer.
@@ -574,6 +578,33 @@ impl UserStore for EmbeddedStore {
 
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
         self.get_json(Ks::Users, &key(tenant, &[id.as_str().as_bytes()]))
+    }
+
+    async fn change_user_email(&self, user: &User, old: &Email) -> StoreResult<bool> {
+        let (u, old) = (user.clone(), old.clone());
+        // One job: the claim of the new email, the release of the old one and the record
+        // commit together or not at all.
+        self.write(move |tx| {
+            let uk = key(&u.tenant, &[u.id.as_str().as_bytes()]);
+            match tx.get_json::<User>(Ks::Users, &uk)? {
+                Some(cur) if cur.email == old => {}
+                _ => return Ok(false),
+            }
+            let new_k = key(&u.tenant, &[u.email.as_str().as_bytes()]);
+            match tx.get(Ks::Emails, &new_k)? {
+                Some(owner) if owner != u.id.as_str().as_bytes() => {
+                    return Err(StoreError::Conflict);
+                }
+                _ => {}
+            }
+            if old != u.email {
+                tx.delete(Ks::Emails, key(&u.tenant, &[old.as_str().as_bytes()]));
+            }
+            tx.put(Ks::Emails, new_k, u.id.as_str().as_bytes().to_vec());
+            tx.put_json(Ks::Users, uk, &u);
+            Ok(true)
+        })
+        .await
     }
 
     async fn find_user_by_email(
@@ -1164,5 +1195,52 @@ impl ChallengeStore for EmbeddedStore {
             Ok(Some(c))
         })
         .await
+    }
+}
+
+#[async_trait]
+impl PurposeStore for EmbeddedStore {
+    async fn put_privacy_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &PrivacySettings,
+    ) -> StoreResult<()> {
+        let (k, v) = (tenant.as_str().as_bytes().to_vec(), settings.clone());
+        self.write(move |tx| {
+            tx.put_json(Ks::PrivacySettings, k, &v);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_privacy_settings(
+        &self,
+        tenant: &TenantId,
+    ) -> StoreResult<Option<PrivacySettings>> {
+        self.get_json(Ks::PrivacySettings, tenant.as_str().as_bytes())
+    }
+
+    async fn put_purpose_grant(&self, grant: &PurposeGrant) -> StoreResult<()> {
+        let g = grant.clone();
+        self.write(move |tx| {
+            let k = key(
+                &g.tenant,
+                &[g.user_id.as_str().as_bytes(), g.purpose.as_bytes()],
+            );
+            tx.put_json(Ks::PurposeGrants, k, &g);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_purpose_grants(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<PurposeGrant>> {
+        self.scan_json(
+            Ks::PurposeGrants,
+            &key(tenant, &[user.as_str().as_bytes(), b""]),
+        )
     }
 }

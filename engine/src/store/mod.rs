@@ -13,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::ids::{ChainId, ClientId, Email, TenantId, UserId};
+use crate::purposes::{PrivacySettings, PurposeGrant};
 use crate::model::{
     AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, RevokeReason, Session,
     StoredKey, Tenant, User,
@@ -121,6 +122,34 @@ pub trait UserStore {
         tenant: &TenantId,
         email: &Email,
     ) -> StoreResult<Option<User>>;
+    /// Changes a user's login id from `old` to `user.email` and writes the record:
+    /// `Conflict` if another user has the new email, `false` if the user does not exist
+    /// or its email is no longer `old`. The new id is claimed before the old one is given
+    /// up, so no two users ever hold one email.
+    async fn change_user_email(&self, user: &User, old: &Email) -> StoreResult<bool>;
+}
+
+/// A tenant's consent purposes and profiling rules (one small record), and users'
+/// answers per purpose.
+#[async_trait]
+pub trait PurposeStore {
+    /// Replaces the tenant's privacy settings.
+    async fn put_privacy_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &PrivacySettings,
+    ) -> StoreResult<()>;
+    /// Reads them (`None` if never set).
+    async fn get_privacy_settings(&self, tenant: &TenantId)
+    -> StoreResult<Option<PrivacySettings>>;
+    /// Records (replaces) a user's answer for one purpose.
+    async fn put_purpose_grant(&self, grant: &PurposeGrant) -> StoreResult<()>;
+    /// A user's answers, one per purpose.
+    async fn list_purpose_grants(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<PurposeGrant>>;
 }
 
 /// SSO sessions.
@@ -376,6 +405,7 @@ pub trait Store:
     + EventStore
     + FactorStore
     + ChallengeStore
+    + PurposeStore
     + Send
     + Sync
     + 'static
