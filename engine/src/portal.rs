@@ -21,8 +21,6 @@ use crate::store::StoreError;
 /// What a user types to delete an account that has no password.
 pub const DELETE_WORD: &str = "DELETE";
 
-const EMAIL_TAKEN: &str = "This address cannot be used for your account. If it is yours and belongs to another account, sign in to that one.";
-
 fn wrong_password() -> EngineError {
     EngineError::Invalid("Your current password is not correct.".into())
 }
@@ -151,7 +149,8 @@ If you did not do this, reset your password from the sign-in page or contact sup
     }
 
     /// Finishes an email change with the code mailed to the new address: it becomes the
-    /// login id, proven.
+    /// login id, proven. `Conflict("user")` if another account has it (only whoever reads
+    /// that mailbox gets this far).
     pub async fn change_email_confirm(
         &self,
         tenant: &TenantId,
@@ -169,10 +168,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
             ));
         };
         let new = Email::parse(&addr)?;
-        match self.switch_email(tenant, user, &new, true, meta).await {
-            Err(EngineError::Conflict(_)) => Err(EngineError::Invalid(EMAIL_TAKEN.into())),
-            r => r,
-        }
+        self.switch_email(tenant, user, &new, true, meta).await
     }
 
     /// Finishes a phone change: the new number (proven by its code) is added, then the
