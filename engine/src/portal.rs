@@ -133,15 +133,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
                 data,
             )
             .await?;
-        self.send_code_mail(
-            &t,
-            &new,
-            Some(user),
-            Flow::ChangeEmail,
-            &code,
-            None,
-            meta,
-        )?;
+        self.send_code_mail(&t, &new, Some(user), Flow::ChangeEmail, &code, None, meta)?;
         Ok(CodeSent {
             handle,
             masked: new.as_str().to_owned(),
@@ -169,6 +161,18 @@ If you did not do this, reset your password from the sign-in page or contact sup
         };
         let new = Email::parse(&addr)?;
         self.switch_email(tenant, user, &new, true, meta).await
+    }
+
+    /// The user's mobile number, masked (the first phone factor's label), if any.
+    pub async fn masked_phone(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> EngineResult<Option<String>> {
+        Ok(self
+            .user_phone(tenant, user)
+            .await?
+            .map(|(phone, _)| phone.masked()))
     }
 
     /// Finishes a phone change: the new number (proven by its code) is added, then the

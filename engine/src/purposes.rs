@@ -106,7 +106,10 @@ impl PrivacySettings {
                 )));
             }
             if !seen.insert(p.id.as_str()) {
-                return Err(EngineError::Invalid(format!("purpose {} is listed twice", p.id)));
+                return Err(EngineError::Invalid(format!(
+                    "purpose {} is listed twice",
+                    p.id
+                )));
             }
             if p.description.trim().is_empty() || p.description.len() > 2000 {
                 return Err(EngineError::Invalid(format!(

@@ -99,8 +99,12 @@ pub async fn set_purposes(
 ) -> Result<HttpResponse, ApiError> {
     authorize(&req, &st)?;
     let t = tenant_id(&path)?;
-    let s = st.engine.set_purposes(&t, body.into_inner().purposes).await?;
-    Ok(HttpResponse::Ok().json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+    let s = st
+        .engine
+        .set_purposes(&t, body.into_inner().purposes)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
 }
 
 /// `PUT /admin/v1/tenants/{tenant}/profile-fields`: `{"profile_fields": [{"field",
@@ -117,7 +121,8 @@ pub async fn set_profile_fields(
         .engine
         .set_profile_rules(&t, body.into_inner().profile_fields)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
 }
 
 /// `GET /admin/v1/tenants/{tenant}/purposes` (and `/profile-fields`): both lists.
@@ -130,7 +135,8 @@ pub async fn get_privacy_settings(
     let t = tenant_id(&path)?;
     st.engine.tenant(&t).await?;
     let s = st.engine.privacy_settings(&t).await?;
-    Ok(HttpResponse::Ok().json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
 }
 
 /// Body of `PUT …/purposes`.

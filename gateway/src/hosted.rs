@@ -179,24 +179,24 @@ pub(crate) async fn signed_in(
     let ask = crate::portal::after_sign_in(st, req, t, &ns.session, areq.as_ref()).await;
     let mut r = match (ask, areq) {
         (Ok(Some(url)), _) => see_other(&url),
-        (Err(e), _) => actix_web::ResponseError::error_response(&e),
+        (Err(e), _) => pages::engine_error_page(&e),
         (Ok(None), areq) => match areq {
-        Some(mut areq) => match st
-            .engine
-            .next_step(t, &areq, Some(&ns.session), true, false, &http::meta(req))
-            .await
-        {
-            Ok(step) => {
-                // The user has just signed in: prompt=login and max_age are satisfied
-                // for the rest of this request.
-                areq.prompt
-                    .retain(|p| p != "login" && p != "select_account");
-                areq.max_age = None;
-                continue_to(st, t, &areq, step)
-            }
-            Err(e) => authorize_error(st, t, e),
-        },
-        None => see_other(&format!("/{t}/account")),
+            Some(mut areq) => match st
+                .engine
+                .next_step(t, &areq, Some(&ns.session), true, false, &http::meta(req))
+                .await
+            {
+                Ok(step) => {
+                    // The user has just signed in: prompt=login and max_age are satisfied
+                    // for the rest of this request.
+                    areq.prompt
+                        .retain(|p| p != "login" && p != "select_account");
+                    areq.max_age = None;
+                    continue_to(st, t, &areq, step)
+                }
+                Err(e) => authorize_error(st, t, e),
+            },
+            None => see_other(&format!("/{t}/account")),
         },
     };
     let _ = r.add_cookie(&cookie);

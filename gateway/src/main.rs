@@ -388,7 +388,11 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 Some(list) => {
                     let list: serde_json::Value = serde_json::from_str(&list)
                         .map_err(|e| anyhow::anyhow!("--set is not a JSON list: {e}"))?;
-                    ("PUT", path, Some(serde_json::json!({ "profile_fields": list })))
+                    (
+                        "PUT",
+                        path,
+                        Some(serde_json::json!({ "profile_fields": list })),
+                    )
                 }
             }
         }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use tollgate_engine::EngineError;
 use tollgate_engine::authorize::AuthRequest;
 use tollgate_engine::ids::{TenantId, UserId};
-use tollgate_engine::model::{FactorKind, Session, User};
+use tollgate_engine::model::{Session, User};
 use tollgate_engine::portal::DELETE_WORD;
 use tollgate_engine::profiling::{PROFILE_FIELDS, ProfileRule, field_label};
 use tollgate_engine::purposes::{Purpose, PurposeStatus};
@@ -106,15 +106,7 @@ impl AccountPortal {
     pub(crate) async fn load(st: &AppState, t: &TenantId, user: &User) -> Result<Self, PageError> {
         let settings = st.engine.privacy_settings(t).await?;
         let purposes = st.engine.purpose_statuses(t, &user.id).await?;
-        let phone = st
-            .engine
-            .store()
-            .list_factors(t, &user.id)
-            .await
-            .map_err(|e| EngineError::Unavailable(e.to_string()))?
-            .into_iter()
-            .find(|f| f.kind == FactorKind::Phone)
-            .map(|f| f.label);
+        let phone = st.engine.masked_phone(t, &user.id).await?;
         Ok(Self {
             fields: profile_fields(&settings.profile_fields, user),
             user: user.clone(),
@@ -253,10 +245,13 @@ fn purposes_section(tenant: &str, purposes: &[PurposeStatus], csrf: &str) -> Str
             )
         })
         .collect();
-    format!("<section id=\"purposes\"><h2>Your privacy choices</h2><ul class=\"purposes\">{items}</ul></section>")
+    format!(
+        "<section id=\"purposes\"><h2>Your privacy choices</h2><ul class=\"purposes\">{items}</ul></section>"
+    )
 }
 
 /// A one-form page with an error, for a failed account action.
+#[allow(clippy::too_many_arguments)]
 fn form_again(
     st: &AppState,
     req: &HttpRequest,
@@ -442,7 +437,14 @@ pub async fn email_confirm(
             StatusCode::CONFLICT,
             "Change your sign-in email",
             "/account/email/change",
-            &input("new-email", "new_email", "New email address", "", "email", "required"),
+            &input(
+                "new-email",
+                "new_email",
+                "New email address",
+                "",
+                "email",
+                "required",
+            ),
             "Change email",
             EMAIL_TAKEN,
         )),
@@ -453,7 +455,8 @@ pub async fn email_confirm(
 const EMAIL_TAKEN: &str = "This address cannot be used for your account. If it is yours and belongs to another account, sign in to that one.";
 
 const PHONE_TITLE: &str = "Change your mobile number";
-const PHONE_INTRO: &str = "We will send a code to the new number; it replaces the old one once you enter it.";
+const PHONE_INTRO: &str =
+    "We will send a code to the new number; it replaces the old one once you enter it.";
 
 /// `GET /{tenant}/account/phone/change`
 pub async fn phone_page(
@@ -465,17 +468,24 @@ pub async fn phone_page(
     if current_session(&st, &req, &t).await?.is_none() {
         return Ok(see_other(&format!("/{t}/login")));
     }
-    Ok(form_page(&st, &req, &t, StatusCode::OK, PHONE_TITLE, |csrf| {
-        otp_pages::phone_form(
-            &format!("/{t}/account/phone/change"),
-            PHONE_TITLE,
-            PHONE_INTRO,
-            None,
-            csrf,
-            "",
-            None,
-        )
-    }))
+    Ok(form_page(
+        &st,
+        &req,
+        &t,
+        StatusCode::OK,
+        PHONE_TITLE,
+        |csrf| {
+            otp_pages::phone_form(
+                &format!("/{t}/account/phone/change"),
+                PHONE_TITLE,
+                PHONE_INTRO,
+                None,
+                csrf,
+                "",
+                None,
+            )
+        },
+    ))
 }
 
 fn phone_code_form<'a>(t: &TenantId, intro: String, handle: &'a str) -> CodeForm<'a> {
@@ -515,8 +525,7 @@ pub async fn phone_start(
             )
         })
     };
-    let channel =
-        tollgate_engine::delivery::Channel::parse(f.get("channel")).unwrap_or_default();
+    let channel = tollgate_engine::delivery::Channel::parse(f.get("channel")).unwrap_or_default();
     match st
         .engine
         .phone_enrol_start(
@@ -810,7 +819,7 @@ async fn what_to_ask(
     user: &UserId,
     since_ms: u64,
     areq: Option<&AuthRequest>,
-) -> Result<Ask, PageError> {
+) -> Result<Ask, EngineError> {
     let purposes = st.engine.purposes_to_ask(t, user).await?;
     let scopes = areq.map(|a| a.scopes.clone()).unwrap_or_default();
     let fields = st
@@ -828,7 +837,7 @@ pub(crate) async fn after_sign_in(
     t: &TenantId,
     session: &Session,
     areq: Option<&AuthRequest>,
-) -> Result<Option<String>, PageError> {
+) -> Result<Option<String>, EngineError> {
     let ask = what_to_ask(
         st,
         req,
@@ -846,10 +855,7 @@ pub(crate) async fn after_sign_in(
             let mut a = a.clone();
             a.prompt.retain(|p| p != "login" && p != "select_account");
             a.max_age = None;
-            format!(
-                "/{t}/account/complete?tx={}",
-                st.engine.seal_request(t, &a)
-            )
+            format!("/{t}/account/complete?tx={}", st.engine.seal_request(t, &a))
         }
         None => format!("/{t}/account/complete"),
     }))
@@ -944,9 +950,14 @@ pub async fn complete_page(
     if ask.purposes.is_empty() && ask.fields.is_empty() {
         return Ok(see_other(&crate::mfa::continue_url(&st, &t, areq)));
     }
-    Ok(form_page(&st, &req, &t, StatusCode::OK, "One more step", |csrf| {
-        complete_body(&t, &ask, q.tx.as_deref(), csrf, None)
-    }))
+    Ok(form_page(
+        &st,
+        &req,
+        &t,
+        StatusCode::OK,
+        "One more step",
+        |csrf| complete_body(&t, &ask, q.tx.as_deref(), csrf, None),
+    ))
 }
 
 /// `POST /{tenant}/account/complete`

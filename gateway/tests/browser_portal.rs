@@ -69,7 +69,9 @@ async fn sign_in(browser: &Client, origin: &str) -> Flow<()> {
         .send_keys(PASSWORD)
         .await?;
     browser
-        .find(Locator::Css("form[action='/shop/login'] button[type=submit]"))
+        .find(Locator::Css(
+            "form[action='/shop/login'] button[type=submit]",
+        ))
         .await?
         .click()
         .await?;
@@ -167,7 +169,10 @@ async fn portal_flow(browser: &Client, origin: &str) -> Flow<Seen> {
     })
     .await?;
     browser.goto(&format!("{origin}/shop/account")).await?;
-    wait_for(browser, 10, "the sign-in page", |u, _| u.contains("/shop/login")).await?;
+    wait_for(browser, 10, "the sign-in page", |u, _| {
+        u.contains("/shop/login")
+    })
+    .await?;
     Ok(Seen {
         export,
         export_href,
@@ -175,8 +180,7 @@ async fn portal_flow(browser: &Client, origin: &str) -> Flow<Seen> {
 }
 
 #[actix_web::test]
-async fn chromium_edits_the_profile_signs_out_a_session_downloads_data_and_deletes_the_account()
-{
+async fn chromium_edits_the_profile_signs_out_a_session_downloads_data_and_deletes_the_account() {
     if std::env::var("TOLLGATE_SKIP_BROWSER").as_deref() == Ok("1") {
         eprintln!("SKIPPED: browser test (TOLLGATE_SKIP_BROWSER=1)");
         return;
@@ -192,7 +196,10 @@ async fn chromium_edits_the_profile_signs_out_a_session_downloads_data_and_delet
     // page offers the field.
     let r = server
         .http
-        .put(format!("{}/admin/v1/tenants/shop/profile-fields", server.base))
+        .put(format!(
+            "{}/admin/v1/tenants/shop/profile-fields",
+            server.base
+        ))
         .bearer_auth(&server.admin_token)
         .json(&json!({"profile_fields": [{"field": "given_name", "after_sign_ins": 50}]}))
         .send()

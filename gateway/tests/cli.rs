@@ -156,9 +156,18 @@ fn admin_subcommands_manage_a_running_server() {
     );
     assert!(ok, "{err}");
     let (ok, out, _) = run(&["tenant", "purposes", "acme"], &[]);
-    assert!(ok && out.contains("Terms of service") && out.contains("given_name"), "{out}");
+    assert!(
+        ok && out.contains("Terms of service") && out.contains("given_name"),
+        "{out}"
+    );
     let (ok, _, err) = run(
-        &["tenant", "profile-fields", "acme", "--set", r#"[{"field":"shoe_size"}]"#],
+        &[
+            "tenant",
+            "profile-fields",
+            "acme",
+            "--set",
+            r#"[{"field":"shoe_size"}]"#,
+        ],
         &[],
     );
     assert!(!ok && err.contains("unknown profile field"), "{err}");

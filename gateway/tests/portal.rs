@@ -94,7 +94,12 @@ async fn profile_email_and_password_change_from_the_account_page() {
     let b = srv.browser();
     assert_eq!(sign_in(&b, &t, &t.email, PASSWORD).await.0, 303);
     let (page, csrf) = account(&b, &t).await;
-    for section in ["id=\"profile\"", "id=\"sign-in-email\"", "id=\"password\"", "id=\"delete\""] {
+    for section in [
+        "id=\"profile\"",
+        "id=\"sign-in-email\"",
+        "id=\"password\"",
+        "id=\"delete\"",
+    ] {
         assert!(page.contains(section), "no {section}");
     }
 
@@ -102,7 +107,11 @@ async fn profile_email_and_password_change_from_the_account_page() {
     let (s, loc, _) = b
         .post_form(
             &format!("{}/account/profile", t.issuer),
-            &[("name", "Ada King"), ("field.given_name", "Ada"), ("csrf", &csrf)],
+            &[
+                ("name", "Ada King"),
+                ("field.given_name", "Ada"),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert_eq!(s, 303);
@@ -134,7 +143,12 @@ async fn profile_email_and_password_change_from_the_account_page() {
         .await;
     assert_eq!(s, 403);
     let uid = my_id(&b, &t).await;
-    let ev = events(&srv, "portal", &format!("user={uid}&kind=user.profile_updated")).await;
+    let ev = events(
+        &srv,
+        "portal",
+        &format!("user={uid}&kind=user.profile_updated"),
+    )
+    .await;
     assert_eq!(ev.len(), 1, "{ev:?}");
     assert_eq!(ev[0]["detail"], "name,given_name");
     let doc: Value = b
@@ -185,7 +199,11 @@ async fn profile_email_and_password_change_from_the_account_page() {
     let mail = sink.next().await;
     assert_eq!(mail.header("To").as_deref(), Some("ada.new@portal.example"));
     // A wrong code first: the form again.
-    let wrong = if mail.code() == "000000" { "111111" } else { "000000" };
+    let wrong = if mail.code() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     let (s, _, _) = b
         .post_form(
             &format!("{}/account/email/change/confirm", t.issuer),
@@ -209,10 +227,17 @@ async fn profile_email_and_password_change_from_the_account_page() {
     let other = srv.browser();
     assert_eq!(sign_in(&other, &t, &t.email, PASSWORD).await.0, 401);
     assert_eq!(
-        sign_in(&other, &t, "ada.new@portal.example", PASSWORD).await.0,
+        sign_in(&other, &t, "ada.new@portal.example", PASSWORD)
+            .await
+            .0,
         303
     );
-    let ev = events(&srv, "portal", &format!("user={uid}&kind=user.email_changed")).await;
+    let ev = events(
+        &srv,
+        "portal",
+        &format!("user={uid}&kind=user.email_changed"),
+    )
+    .await;
     assert_eq!(ev.len(), 1);
     for e in events(&srv, "portal", &format!("user={uid}")).await {
         let text = e.to_string();
@@ -268,13 +293,20 @@ async fn profile_email_and_password_change_from_the_account_page() {
     assert!(loc.unwrap().contains("/login"));
     account(&b, &t).await;
     assert_eq!(
-        sign_in(&other, &t, "ada.new@portal.example", PASSWORD).await.0,
+        sign_in(&other, &t, "ada.new@portal.example", PASSWORD)
+            .await
+            .0,
         401
     );
     assert_eq!(
-        sign_in(&other, &t, "ada.new@portal.example", "a brand new passphrase")
-            .await
-            .0,
+        sign_in(
+            &other,
+            &t,
+            "ada.new@portal.example",
+            "a brand new passphrase"
+        )
+        .await
+        .0,
         303
     );
 }
@@ -395,7 +427,10 @@ async fn required_purposes_are_asked_at_sign_in_and_optional_ones_on_the_account
     let (s, _, page) = b.get(&step).await;
     assert_eq!(s, 200);
     assert!(page.contains("The terms of service"));
-    assert!(!page.contains("Product news"), "optional purposes are not asked");
+    assert!(
+        !page.contains("Product news"),
+        "optional purposes are not asked"
+    );
     let tx = hidden(&page, "tx").unwrap();
     // Not ticked: asked again.
     let (s, _, _) = b
@@ -600,7 +635,11 @@ async fn profile_fields_are_asked_after_n_sign_ins_and_by_scope() {
     let (s, loc, _) = b
         .post_form(
             &format!("{}/account/complete", t.issuer),
-            &[("csrf", &csrf), ("tx", &tx), ("field.company", "Analytical Engines")],
+            &[
+                ("csrf", &csrf),
+                ("tx", &tx),
+                ("field.company", "Analytical Engines"),
+            ],
         )
         .await;
     assert_eq!(s, 303);

@@ -219,7 +219,11 @@ async fn user_emails_change_atomically<S: Store + Clone>(s: &S) {
     moved.email = Email::parse("ada.new@x.example").unwrap();
     moved.email_verified = true;
     assert_eq!(s.change_user_email(&moved, &old).await, Ok(true));
-    let found = s.find_user_by_email(&t, &moved.email).await.unwrap().unwrap();
+    let found = s
+        .find_user_by_email(&t, &moved.email)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, ada.id);
     assert!(found.email_verified);
     assert!(s.find_user_by_email(&t, &old).await.unwrap().is_none());

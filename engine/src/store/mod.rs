@@ -13,11 +13,11 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::ids::{ChainId, ClientId, Email, TenantId, UserId};
-use crate::purposes::{PrivacySettings, PurposeGrant};
 use crate::model::{
     AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, RevokeReason, Session,
     StoredKey, Tenant, User,
 };
+use crate::purposes::{PrivacySettings, PurposeGrant};
 
 /// Where a residency region's data lives. The embedded store keeps every region it is
 /// configured for in its one directory; ScyllaDB gives each region a keyspace replicated

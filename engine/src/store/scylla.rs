@@ -2442,20 +2442,21 @@ impl UserStore for ScyllaStore {
             let mut claimed = false;
             let mut last_error = None;
             for _ in 0..LWT_ATTEMPTS {
-                let owner: Option<(Option<String>,)> = match self.lwt(&r.st.email_claim, (t, email, id)).await {
-                    Ok(true) => {
-                        claimed = true;
-                        break;
-                    }
-                    Ok(false) => self.one(&r.st.email_get_serial, (t, email)).await?,
-                    Err(e) => match self.one(&r.st.email_get_serial, (t, email)).await {
-                        Ok(o) => {
-                            last_error = Some(e);
-                            o
+                let owner: Option<(Option<String>,)> =
+                    match self.lwt(&r.st.email_claim, (t, email, id)).await {
+                        Ok(true) => {
+                            claimed = true;
+                            break;
                         }
-                        Err(_) => return Err(e),
-                    },
-                };
+                        Ok(false) => self.one(&r.st.email_get_serial, (t, email)).await?,
+                        Err(e) => match self.one(&r.st.email_get_serial, (t, email)).await {
+                            Ok(o) => {
+                                last_error = Some(e);
+                                o
+                            }
+                            Err(_) => return Err(e),
+                        },
+                    };
                 match owner.and_then(|(o,)| o) {
                     // Ours: an earlier attempt of this change landed.
                     Some(o) if o == id => {
