@@ -117,7 +117,7 @@ pub fn check_value(field: &str, value: &str) -> EngineResult<String> {
                 .flatten()
         };
         let ok = parts.len() == 3
-            && num(parts[0], 4).is_some_and(|y| y >= 1850)
+            && num(parts[0], 4).is_some()
             && num(parts[1], 2).is_some_and(|m| (1..=12).contains(&m))
             && num(parts[2], 2).is_some_and(|d| (1..=31).contains(&d));
         if !ok {
@@ -279,5 +279,52 @@ impl Engine {
         ev.ip = meta.ip.clone();
         ev.detail = Some(changed.join(","));
         self.record_now(ev).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(field: &str, after: Option<u32>, scope: Option<&str>) -> ProfileRule {
+        ProfileRule {
+            field: field.into(),
+            required: false,
+            after_sign_ins: after,
+            scope: scope.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn rules_name_known_fields_once_and_say_when() {
+        assert!(
+            check_rules(&[
+                rule("given_name", Some(2), None),
+                rule("company", None, Some("profile"))
+            ])
+            .is_ok()
+        );
+        assert!(check_rules(&[rule("shoe_size", Some(1), None)]).is_err());
+        assert!(check_rules(&[rule("locale", None, None)]).is_err());
+        assert!(check_rules(&[rule("locale", Some(0), None)]).is_err());
+        assert!(check_rules(&[rule("locale", None, Some("a b"))]).is_err());
+        assert!(
+            check_rules(&[rule("locale", Some(1), None), rule("locale", Some(2), None)]).is_err()
+        );
+    }
+
+    #[test]
+    fn values_are_trimmed_bounded_and_dates_checked() {
+        assert_eq!(check_value("given_name", "  Ada ").unwrap(), "Ada");
+        assert!(check_value("given_name", &"x".repeat(MAX_FIELD_LEN + 1)).is_err());
+        assert!(check_value("given_name", "a\u{0}b").is_err());
+        assert_eq!(
+            check_value("birthdate", "1815-12-10").unwrap(),
+            "1815-12-10"
+        );
+        for bad in ["1815-13-10", "10/12/1815", "1815-1-10", "ninety"] {
+            assert!(check_value("birthdate", bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_value("birthdate", "").unwrap(), "");
     }
 }

@@ -295,3 +295,62 @@ impl Engine {
             .map_err(store_err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn purpose(id: &str, version: u32) -> Purpose {
+        Purpose {
+            id: id.into(),
+            description: "Why".into(),
+            version,
+            required: false,
+        }
+    }
+
+    #[test]
+    fn purposes_have_valid_unique_ids_descriptions_and_versions() {
+        let ok = PrivacySettings {
+            purposes: vec![purpose("terms", 1), purpose("marketing-email_2", 3)],
+            profile_fields: vec![],
+        };
+        assert!(ok.check().is_ok());
+        for bad in [
+            vec![purpose("Terms", 1)],
+            vec![purpose("", 1)],
+            vec![purpose("terms", 0)],
+            vec![purpose("terms", 1), purpose("terms", 2)],
+            vec![Purpose {
+                description: " ".into(),
+                ..purpose("terms", 1)
+            }],
+        ] {
+            let s = PrivacySettings {
+                purposes: bad.clone(),
+                profile_fields: vec![],
+            };
+            assert!(s.check().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_grant_counts_only_at_the_current_version() {
+        let grant = |version, granted| PurposeGrant {
+            tenant: TenantId::parse("t").unwrap(),
+            user_id: UserId::generate(),
+            purpose: "terms".into(),
+            version,
+            granted,
+            at: 1,
+        };
+        let status = |g| PurposeStatus {
+            purpose: purpose("terms", 2),
+            grant: g,
+        };
+        assert!(status(Some(grant(2, true))).granted_now());
+        assert!(!status(Some(grant(1, true))).granted_now());
+        assert!(!status(Some(grant(2, false))).granted_now());
+        assert!(!status(None).granted_now());
+    }
+}

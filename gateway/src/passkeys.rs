@@ -388,7 +388,11 @@ pub async fn offer(
     let Some(s) = current_session(&st, &req, &t).await? else {
         return Ok(see_other(&format!("/{t}/login")));
     };
-    let next = continue_url(&st, &t, areq.clone());
+    // After sign-up: required consent purposes and profile fields come next, if any.
+    let next = match crate::portal::after_sign_in(&st, &req, &t, &s, areq.as_ref()).await? {
+        Some(url) => url,
+        None => continue_url(&st, &t, areq.clone()),
+    };
     let has_one = st
         .engine
         .factors(&t, &s.user_id)

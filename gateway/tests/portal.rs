@@ -552,6 +552,25 @@ async fn required_purposes_are_asked_at_sign_in_and_optional_ones_on_the_account
         grants,
         vec![("news".into(), 1, false), ("terms".into(), 2, true)]
     );
+
+    // Signing up: asked at once, before the account page opens.
+    let e = srv.browser();
+    let (_, _, page) = e.get(&format!("{}/signup", t.issuer)).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let (s, loc, body) = e
+        .post_form(
+            &format!("{}/signup", t.issuer),
+            &[
+                ("email", "new@consent.example"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303, "{body}");
+    assert!(loc.unwrap().ends_with("/consent/account/complete"));
+    let (_, _, page) = e.get(&format!("{}/account/complete", t.issuer)).await;
+    assert!(page.contains("The terms of service") && page.contains("value=\"2\""));
 }
 
 #[actix_web::test]
@@ -656,4 +675,112 @@ async fn profile_fields_are_asked_after_n_sign_ins_and_by_scope() {
         .await
         .unwrap();
     assert_eq!(doc["profile"]["fields"]["company"], "Analytical Engines");
+}
+
+/// The code texted to `to`, from the development SMS outbox (a JSON file per message).
+async fn texted_code(srv: &TestServer, to: &str) -> String {
+    let dir = srv.dir.path().join("outbox");
+    for _ in 0..100 {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            let mut files: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+            files.sort();
+            for f in files.iter().rev() {
+                let Ok(doc) = serde_json::from_slice::<Value>(&std::fs::read(f).unwrap()) else {
+                    continue;
+                };
+                if doc["to"] == to {
+                    std::fs::remove_file(f).unwrap();
+                    let text = doc["text"].as_str().unwrap();
+                    return otp_support::six_digits(text).expect("a code in the message");
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no message to {to} in the outbox");
+}
+
+#[actix_web::test]
+async fn a_new_mobile_number_is_proven_then_replaces_the_old_one() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("phones", false, true).await;
+    let b = srv.browser();
+    assert_eq!(sign_in(&b, &t, &t.email, PASSWORD).await.0, 303);
+    let (page, csrf) = account(&b, &t).await;
+    assert!(!page.contains("Change number"));
+    // The first number, through the existing enrolment.
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/account/phone", t.issuer),
+            &[("phone", "+919876543210"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    let handle = hidden(&page, "handle").unwrap();
+    let code = texted_code(&srv, "+919876543210").await;
+    let (s, _, _) = b
+        .post_form(
+            &format!("{}/account/phone/confirm", t.issuer),
+            &[("handle", &handle), ("code", &code), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (page, _) = account(&b, &t).await;
+    assert!(page.contains("Change number") && page.contains("+91********10"));
+
+    // The change: a code to the new number; a wrong one changes nothing.
+    let (s, _, page) = b.get(&format!("{}/account/phone/change", t.issuer)).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("Change your mobile number"));
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/account/phone/change", t.issuer),
+            &[("phone", "+919876543299"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    let handle = hidden(&page, "handle").unwrap();
+    let code = texted_code(&srv, "+919876543299").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (s, _, _) = b
+        .post_form(
+            &format!("{}/account/phone/change/confirm", t.issuer),
+            &[("handle", &handle), ("code", wrong), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 401);
+    let (page, _) = account(&b, &t).await;
+    assert!(page.contains("+91********10"));
+    let (s, _, _) = b
+        .post_form(
+            &format!("{}/account/phone/change/confirm", t.issuer),
+            &[("handle", &handle), ("code", &code), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let doc: Value = b
+        .http
+        .get(format!("{}/account/export", t.issuer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let phones: Vec<&str> = doc["second_factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "phone")
+        .map(|f| f["phone"].as_str().unwrap())
+        .collect();
+    assert_eq!(phones, vec!["+919876543299"]);
+    let uid = my_id(&b, &t).await;
+    let ev = events(
+        &srv,
+        "phones",
+        &format!("user={uid}&kind=user.phone_changed"),
+    )
+    .await;
+    assert_eq!(ev.len(), 1);
 }
