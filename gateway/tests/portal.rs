@@ -250,8 +250,21 @@ async fn profile_email_and_password_change_from_the_account_page() {
     let mut t2 = t.clone();
     t2.email = "ada.new@portal.example".into();
     let app = srv.browser();
-    let tokens = login_tokens(&app, &t2, "openid offline_access").await;
+    let tokens = login_tokens(&app, &t2, "openid profile offline_access").await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    // The profile field is a `profile` claim at userinfo.
+    let info: Value = srv
+        .http
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["given_name"], "Ada");
+    assert_eq!(info["name"], "Ada King");
     let (s, _, body) = b
         .post_form(
             &format!("{}/account/password", t.issuer),
