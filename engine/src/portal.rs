@@ -99,12 +99,15 @@ If you did not do this, reset your password from the sign-in page or contact sup
         Ok(())
     }
 
-    /// Starts changing the login email: mails a code to the new address.
+    /// Starts changing the login email: mails a code to the new address. An account with
+    /// a password must give it (a stolen session alone cannot move the account to
+    /// another mailbox, and from there reset the password).
     pub async fn change_email_start(
         &self,
         tenant: &TenantId,
         user: &UserId,
         new_email: &str,
+        current_password: &str,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
@@ -113,6 +116,15 @@ If you did not do this, reset your password from the sign-in page or contact sup
             .user(tenant, user)
             .await?
             .ok_or(EngineError::NotFound("user"))?;
+        if u.password_hash.is_some()
+            && !self
+                .0
+                .passwords
+                .verify(current_password, u.password_hash.clone())
+                .await?
+        {
+            return Err(wrong_password());
+        }
         if u.email == new {
             return Err(EngineError::Invalid(
                 "That is already your sign-in address.".into(),

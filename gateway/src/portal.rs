@@ -151,7 +151,7 @@ impl AccountPortal {
 <button type=\"submit\">Save profile</button></form></section>\
 <section id=\"sign-in-email\"><h2>Sign-in email</h2><p>You sign in with <strong>{email}</strong>.</p>\
 <form method=\"post\" action=\"/{t}/account/email/change\">{c}\
-{new_email}<button type=\"submit\" class=\"secondary\">Change email</button></form>{phone}</section>\
+{new_email}{email_pw}<button type=\"submit\" class=\"secondary\">Change email</button></form>{phone}</section>\
 <section id=\"password\"><h2>Password</h2><form method=\"post\" action=\"/{t}/account/password\">{c}{pw}\
 <button type=\"submit\" class=\"secondary\">Change password</button></form>\
 <p class=\"muted\">Changing it signs you out everywhere else.</p></section>{purposes}",
@@ -164,6 +164,7 @@ impl AccountPortal {
                 "email",
                 "autocomplete=\"email\" required"
             ),
+            email_pw = email_password(u.password_hash.is_some()),
             pw = password_fields(u.password_hash.is_some()),
             purposes = purposes_section(tenant, &self.purposes, csrf),
         )
@@ -176,6 +177,22 @@ impl AccountPortal {
 <p><a href=\"/{}/account/delete\">Delete my account</a></p></section>",
             esc(tenant)
         )
+    }
+}
+
+/// The current password, asked before an email change (for accounts that have one).
+fn email_password(has_password: bool) -> String {
+    if has_password {
+        input(
+            "email-current-password",
+            "current_password",
+            "Your password",
+            "",
+            "password",
+            "autocomplete=\"current-password\" required",
+        )
+    } else {
+        String::new()
     }
 }
 
@@ -356,7 +373,20 @@ pub async fn email_start(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    let has_password = st
+        .engine
+        .user(&f.t, &session.user_id)
+        .await?
+        .is_some_and(|u| u.password_hash.is_some());
     let again = |status, msg: &str| {
+        let fields = input(
+            "new-email",
+            "new_email",
+            "New email address",
+            f.get("new_email"),
+            "email",
+            "required",
+        ) + &email_password(has_password);
         form_again(
             &st,
             &req,
@@ -364,14 +394,7 @@ pub async fn email_start(
             status,
             "Change your sign-in email",
             "/account/email/change",
-            &input(
-                "new-email",
-                "new_email",
-                "New email address",
-                f.get("new_email"),
-                "email",
-                "required",
-            ),
+            &fields,
             "Change email",
             msg,
         )
@@ -382,6 +405,7 @@ pub async fn email_start(
             &f.t,
             &session.user_id,
             f.get("new_email"),
+            f.get("current_password"),
             &http::meta(&req),
         )
         .await
@@ -430,24 +454,32 @@ pub async fn email_confirm(
         .await
     {
         Ok(()) => Ok(see_other(&format!("/{}/account#sign-in-email", f.t))),
-        Err(EngineError::Conflict(_)) => Ok(form_again(
-            &st,
-            &req,
-            &f.t,
-            StatusCode::CONFLICT,
-            "Change your sign-in email",
-            "/account/email/change",
-            &input(
+        Err(EngineError::Conflict(_)) => {
+            let has_password = st
+                .engine
+                .user(&f.t, &session.user_id)
+                .await?
+                .is_some_and(|u| u.password_hash.is_some());
+            let fields = input(
                 "new-email",
                 "new_email",
                 "New email address",
                 "",
                 "email",
                 "required",
-            ),
-            "Change email",
-            EMAIL_TAKEN,
-        )),
+            ) + &email_password(has_password);
+            Ok(form_again(
+                &st,
+                &req,
+                &f.t,
+                StatusCode::CONFLICT,
+                "Change your sign-in email",
+                "/account/email/change",
+                &fields,
+                "Change email",
+                EMAIL_TAKEN,
+            ))
+        }
         Err(e) => code_failed(e, again),
     }
 }

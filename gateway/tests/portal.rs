@@ -169,10 +169,27 @@ async fn profile_email_and_password_change_from_the_account_page() {
         json!({"email": "taken@portal.example", "password": PASSWORD}),
     )
     .await;
+    // The current password is asked first.
     let (s, _, page) = b
         .post_form(
             &format!("{}/account/email/change", t.issuer),
-            &[("new_email", "taken@portal.example"), ("csrf", &csrf)],
+            &[
+                ("new_email", "taken@portal.example"),
+                ("current_password", "not it"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 400, "{page}");
+    assert!(page.contains("not correct"), "{page}");
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/account/email/change", t.issuer),
+            &[
+                ("new_email", "taken@portal.example"),
+                ("current_password", PASSWORD),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert_eq!(s, 200, "{page}");
@@ -191,7 +208,11 @@ async fn profile_email_and_password_change_from_the_account_page() {
     let (s, _, page) = b
         .post_form(
             &format!("{}/account/email/change", t.issuer),
-            &[("new_email", "Ada.New@Portal.example"), ("csrf", &csrf)],
+            &[
+                ("new_email", "Ada.New@Portal.example"),
+                ("current_password", PASSWORD),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert_eq!(s, 200);
