@@ -818,3 +818,35 @@ async fn a_new_mobile_number_is_proven_then_replaces_the_old_one() {
     .await;
     assert_eq!(ev.len(), 1);
 }
+
+#[actix_web::test]
+async fn password_checks_on_the_account_page_count_against_the_sign_in_throttle() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("guess", false, true).await;
+    let b = srv.browser();
+    assert_eq!(sign_in(&b, &t, &t.email, PASSWORD).await.0, 303);
+    let (_, csrf) = account(&b, &t).await;
+    let mut statuses = Vec::new();
+    for i in 0..11 {
+        let guess = format!("guess number {i}");
+        let r = b
+            .http
+            .post(format!("{}/account/password", t.issuer))
+            .form(&[
+                ("current_password", guess.as_str()),
+                ("new_password", "a brand new passphrase"),
+                ("csrf", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push((r.status().as_u16(), r.headers().contains_key("retry-after")));
+    }
+    assert!(
+        statuses[..10].iter().all(|s| *s == (400, false)),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[10], (429, true));
+    // The sign-in page is throttled for this account too.
+    assert_eq!(sign_in(&srv.browser(), &t, &t.email, PASSWORD).await.0, 429);
+}
