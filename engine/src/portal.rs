@@ -200,7 +200,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
         self.switch_email(tenant, user, &new, true, meta).await
     }
 
-    /// The user's mobile number, masked (the first phone factor's label), if any.
+    /// The user's mobile number (of the first phone factor), masked, if any.
     pub async fn masked_phone(
         &self,
         tenant: &TenantId,
@@ -261,8 +261,8 @@ If you did not do this, reset your password from the sign-in page or contact sup
         self.record_now(ev).await
     }
 
-    /// Changes the password: the current one is required, the new one must pass the
-    /// policy. Every session but `keep_sid` (this browser's) ends and every refresh chain
+    /// Changes the password: the current one is required (an account without one, such
+    /// as a passwordless one, sets its first), the new one must pass the policy. Every session but `keep_sid` (this browser's) ends and every refresh chain
     /// is revoked, so a thief holding the old password or a token is out.
     pub async fn change_password(
         &self,
