@@ -148,50 +148,58 @@ impl Engine {
             .await
     }
 
-    /// The profile fields to ask this user for now: rules that apply (the sign-in count
-    /// reached, or one of `scopes` requested) for fields the user has not filled in,
-    /// leaving out optional fields in `skipped`. `before_ms` bounds the sign-ins counted
-    /// (those before the current one).
+    /// The profile fields to ask this user for now: rules that apply (one of `scopes`
+    /// requested, or, at a sign-in, the sign-in count reached) for fields the user has not
+    /// filled in, leaving out optional fields in `skipped`. `sign_in_before_ms` is set at a
+    /// sign-in and bounds the sign-ins counted (those before this one); `None` (a client
+    /// reusing a session) applies scope rules only, and reads nothing unless one matches.
     pub async fn profile_fields_to_ask(
         &self,
         tenant: &TenantId,
         user: &UserId,
         scopes: &[String],
         skipped: &[String],
-        before_ms: u64,
+        sign_in_before_ms: Option<u64>,
     ) -> EngineResult<Vec<ProfileRule>> {
         let s = self.privacy_settings(tenant).await?;
-        if s.profile_fields.is_empty() {
+        let by_scope = |r: &ProfileRule| r.scope.as_ref().is_some_and(|sc| scopes.contains(sc));
+        let candidates: Vec<&ProfileRule> = s
+            .profile_fields
+            .iter()
+            .filter(|r| by_scope(r) || (sign_in_before_ms.is_some() && r.after_sign_ins.is_some()))
+            .filter(|r| r.required || !skipped.contains(&r.field))
+            .collect();
+        if candidates.is_empty() {
             return Ok(Vec::new());
         }
         let Some(u) = self.user(tenant, user).await? else {
             return Ok(Vec::new());
         };
-        let missing: Vec<&ProfileRule> = s
-            .profile_fields
-            .iter()
+        let missing: Vec<&ProfileRule> = candidates
+            .into_iter()
             .filter(|r| u.profile.get(&r.field).is_none_or(|v| v.is_empty()))
-            .filter(|r| r.required || !skipped.contains(&r.field))
             .collect();
         // Count earlier sign-ins only if a missing field depends on it, and only as far
         // as the largest threshold.
         let need = missing
             .iter()
+            .filter(|r| !by_scope(r))
             .filter_map(|r| r.after_sign_ins)
             .max()
             .unwrap_or(0);
-        let earlier = if need > 1 {
-            self.count_sign_ins(tenant, user, before_ms, need as usize)
-                .await?
-        } else {
-            0
+        let earlier = match sign_in_before_ms {
+            Some(before_ms) if need > 1 => {
+                self.count_sign_ins(tenant, user, before_ms, need as usize - 1)
+                    .await?
+            }
+            _ => 0,
         };
         Ok(missing
             .into_iter()
             .filter(|r| {
-                let by_count = r.after_sign_ins.is_some_and(|n| earlier + 1 >= n as usize);
-                let by_scope = r.scope.as_ref().is_some_and(|sc| scopes.contains(sc));
-                by_count || by_scope
+                let by_count = sign_in_before_ms.is_some()
+                    && r.after_sign_ins.is_some_and(|n| earlier + 1 >= n as usize);
+                by_count || by_scope(r)
             })
             .cloned()
             .collect())

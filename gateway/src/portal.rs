@@ -849,14 +849,14 @@ async fn what_to_ask(
     req: &HttpRequest,
     t: &TenantId,
     user: &UserId,
-    since_ms: u64,
+    sign_in_before_ms: Option<u64>,
     areq: Option<&AuthRequest>,
 ) -> Result<Ask, EngineError> {
     let purposes = st.engine.purposes_to_ask(t, user).await?;
     let scopes = areq.map(|a| a.scopes.clone()).unwrap_or_default();
     let fields = st
         .engine
-        .profile_fields_to_ask(t, user, &scopes, &skipped(req), since_ms)
+        .profile_fields_to_ask(t, user, &scopes, &skipped(req), sign_in_before_ms)
         .await?;
     Ok(Ask { purposes, fields })
 }
@@ -875,7 +875,7 @@ pub(crate) async fn after_sign_in(
         req,
         t,
         &session.user_id,
-        session.created_at * 1000,
+        Some(session.created_at * 1000),
         areq,
     )
     .await?;
@@ -891,6 +891,30 @@ pub(crate) async fn after_sign_in(
         }
         None => format!("/{t}/account/complete"),
     }))
+}
+
+/// Before an authorization is answered from an existing session (no sign-in): the step
+/// that asks for required purposes not granted at their current version, and for profile
+/// fields whose scope the client requests; `None` when nothing applies, or when the
+/// request cannot show a page (`prompt=none`) or will sign in anyway (`prompt=login`).
+pub(crate) async fn before_session_reuse(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    session: &Session,
+    areq: &AuthRequest,
+) -> Result<Option<String>, EngineError> {
+    if areq.prompt.iter().any(|p| p == "none" || p == "login") {
+        return Ok(None);
+    }
+    let ask = what_to_ask(st, req, t, &session.user_id, None, Some(areq)).await?;
+    if ask.purposes.is_empty() && ask.fields.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "/{t}/account/complete?tx={}",
+        st.engine.seal_request(t, areq)
+    )))
 }
 
 fn complete_body(
@@ -975,7 +999,7 @@ pub async fn complete_page(
         &req,
         &t,
         &session.user_id,
-        session.created_at * 1000,
+        Some(session.created_at * 1000),
         areq.as_ref(),
     )
     .await?;
@@ -1010,7 +1034,7 @@ pub async fn complete_submit(
         &req,
         &f.t,
         user,
-        session.created_at * 1000,
+        Some(session.created_at * 1000),
         f.areq.as_ref(),
     )
     .await?;

@@ -492,6 +492,11 @@ async fn required_purposes_are_asked_at_sign_in_and_optional_ones_on_the_account
     let (s, loc) = sign_in(&c, &t, &t.email, PASSWORD).await;
     assert_eq!((s, loc.ends_with("/consent/account")), (303, true), "{loc}");
     admin_put(&srv, "/tenants/consent/purposes", purposes(2)).await;
+    // A session from before the new version: the next authorization asks first.
+    let (_, challenge) = pkce();
+    let (s, loc, _) = c.get(&authorize_url(&t, "openid", &challenge, &[])).await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap().contains("/consent/account/complete?tx="));
     let d = srv.browser();
     let (_, loc) = sign_in(&d, &t, &t.email, PASSWORD).await;
     assert!(loc.ends_with("/account/complete"), "{loc}");
@@ -654,7 +659,29 @@ async fn profile_fields_are_asked_after_n_sign_ins_and_by_scope() {
     let (_, loc) = sign_in(&b, &t, &t.email, PASSWORD).await;
     assert!(loc.ends_with("/prog/account"), "{loc}");
 
-    // A client asking for `profile`: the required field is asked, and cannot be skipped.
+    // Already signed in, a client asking for `profile` gets the step first; with
+    // prompt=none (no page can be shown) it gets its code.
+    let (_, challenge) = pkce();
+    let (s, loc, _) = b
+        .get(&authorize_url(&t, "openid profile", &challenge, &[]))
+        .await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap().contains("/prog/account/complete?tx="));
+    let (_, loc, _) = b
+        .get(&authorize_url(
+            &t,
+            "openid profile",
+            &challenge,
+            &[("prompt", "none")],
+        ))
+        .await;
+    assert!(query_param(&loc.unwrap(), "code").is_some());
+    // Without the scope, nothing is asked.
+    let (_, loc, _) = b.get(&authorize_url(&t, "openid", &challenge, &[])).await;
+    assert!(query_param(&loc.unwrap(), "code").is_some());
+
+    // Signing in for a client asking for `profile`: the required field is asked, and
+    // cannot be skipped.
     let (verifier, challenge) = pkce();
     let url = authorize_url(&t, "openid profile", &challenge, &[("prompt", "login")]);
     let (_, loc, _) = b.get(&url).await;
