@@ -72,6 +72,11 @@ impl Engine {
                 format!("Your code to confirm this address for {name} is"),
                 "Or open this link to confirm it",
             ),
+            Flow::ChangeEmail => (
+                format!("Confirm your new email address for {name}"),
+                format!("Your code to make this your {name} sign-in address is"),
+                "",
+            ),
             Flow::Factor | Flow::PhoneSignIn | Flow::PhoneEnrol => (
                 format!("Your {name} verification code"),
                 format!("Your {name} verification code is"),
@@ -91,7 +96,7 @@ ignore this email: nothing changes without the code.\n"
 
     /// Queues a code mail (with a link when `link_path` is given).
     #[allow(clippy::too_many_arguments)]
-    fn send_code_mail(
+    pub(crate) fn send_code_mail(
         &self,
         t: &Tenant,
         to: &Email,

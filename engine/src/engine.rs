@@ -237,6 +237,8 @@ pub(crate) struct Inner {
     clients: Cache<(TenantId, ClientId), Arc<Client>>,
     keyrings: DashMap<TenantId, Arc<KeyRing>>,
     pub(crate) discovery: DashMap<TenantId, Arc<crate::discovery::Rendered>>,
+    /// Tenants' consent purposes and profiling rules, read at every sign-in.
+    pub(crate) privacy: Cache<TenantId, Arc<crate::purposes::PrivacySettings>>,
 }
 
 /// The identity engine. Start it inside an actix System.
@@ -292,6 +294,12 @@ impl Engine {
             clients: Cache::new(100_000),
             keyrings: DashMap::new(),
             discovery: DashMap::new(),
+            // Short-lived, as tenants are with several nodes: a change made on another
+            // node is seen here within ten seconds.
+            privacy: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(10))
+                .build(),
         })))
     }
 

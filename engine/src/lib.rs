@@ -17,6 +17,9 @@
 //! - [`delivery`]: the mail and SMS/WhatsApp sender traits and the send queue.
 //! - [`password`]: argon2id on a bounded pool.
 //! - [`privacy`]: data-subject export.
+//! - [`purposes`]: consent purposes per tenant and users' grants.
+//! - [`profiling`]: progressive profiling (further profile fields at later sign-ins).
+//! - [`portal`]: account portal changes: email, phone, password, deleting the account.
 //! - [`throttle`]: failed sign-ins per account and address, and the 429 past the limit.
 //! - [`store`]: the storage traits, the embedded backend and the conformance suite.
 //! - [`model`], [`ids`], [`crypto`], [`clock`], [`error`]: the vocabulary.
@@ -40,7 +43,10 @@ pub mod otp;
 pub mod passkeys;
 pub mod password;
 pub mod phone;
+pub mod portal;
 pub mod privacy;
+pub mod profiling;
+pub mod purposes;
 pub mod shard;
 pub mod store;
 pub mod throttle;

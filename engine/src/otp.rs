@@ -243,6 +243,8 @@ pub enum Flow {
     PhoneSignIn,
     /// Adding a phone number to an account.
     PhoneEnrol,
+    /// Proving a new address before it becomes the login id (account portal).
+    ChangeEmail,
 }
 
 impl Flow {
@@ -255,6 +257,7 @@ impl Flow {
             Self::Factor => "otp_factor",
             Self::PhoneSignIn => "otp_phone_sign_in",
             Self::PhoneEnrol => "otp_phone_enrol",
+            Self::ChangeEmail => "otp_change_email",
         }
     }
 
@@ -285,6 +288,9 @@ pub(crate) struct CodeData {
     /// A second factor's kind.
     #[serde(default)]
     pub factor: Option<FactorKind>,
+    /// A new email address being proven (normalised).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A code or link that worked: whose, and what it carried.

@@ -86,6 +86,19 @@ impl Engine {
                 "last_used_at": f.last_used_at,
             }));
         }
+        let purposes: Vec<Value> = self
+            .purpose_grants(tenant, user)
+            .await?
+            .into_iter()
+            .map(|g| {
+                json!({
+                    "purpose": g.purpose,
+                    "notice_version": g.version,
+                    "granted": g.granted,
+                    "at": g.at,
+                })
+            })
+            .collect();
         let mut events = store
             .query_events(
                 tenant,
@@ -114,10 +127,12 @@ impl Engine {
                 "name": u.name,
                 "created_at": u.created_at,
                 "has_password": u.password_hash.is_some(),
+                "fields": u.profile,
             },
             "sessions": sessions,
             "apps": chains,
             "consents": consents,
+            "purposes": purposes,
             "second_factors": factors,
             "events": events,
             "events_truncated": events.len() == EXPORT_EVENTS,
@@ -283,6 +298,10 @@ impl Engine {
                 .await
                 .map_err(store_err)?;
         }
+        store
+            .delete_purpose_grants(tenant, user)
+            .await
+            .map_err(store_err)?;
         for c in store.list_consents(tenant, user).await.map_err(store_err)? {
             store
                 .delete_consent(tenant, user, &c.client_id)

@@ -127,10 +127,24 @@ impl Engine {
             out["email"] = json!(user.email.as_str());
             out["email_verified"] = json!(user.email_verified);
         }
-        if at.scopes.iter().any(|s| s == "profile")
-            && let Some(n) = &user.name
-        {
-            out["name"] = json!(n);
+        if at.scopes.iter().any(|s| s == "profile") {
+            if let Some(n) = &user.name {
+                out["name"] = json!(n);
+            }
+            // The standard claims of the `profile` scope (OIDC Core §5.4) that the user
+            // gave, e.g. through progressive profiling.
+            for claim in [
+                "given_name",
+                "family_name",
+                "nickname",
+                "locale",
+                "zoneinfo",
+                "birthdate",
+            ] {
+                if let Some(v) = user.profile.get(claim) {
+                    out[claim] = json!(v);
+                }
+            }
         }
         Ok(out)
     }

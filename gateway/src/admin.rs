@@ -89,6 +89,70 @@ pub async fn set_mfa_policy(
     Ok(HttpResponse::Ok().json(json!({"id": updated.id, "mfa": updated.mfa})))
 }
 
+/// `PUT /admin/v1/tenants/{tenant}/purposes`: `{"purposes": [{"id", "description",
+/// "version", "required"}]}` replaces the tenant's consent purposes.
+pub async fn set_purposes(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<PurposesBody>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let t = tenant_id(&path)?;
+    let s = st
+        .engine
+        .set_purposes(&t, body.into_inner().purposes)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+}
+
+/// `PUT /admin/v1/tenants/{tenant}/profile-fields`: `{"profile_fields": [{"field",
+/// "required", "after_sign_ins", "scope"}]}` replaces the progressive-profiling rules.
+pub async fn set_profile_fields(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<ProfileFieldsBody>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let t = tenant_id(&path)?;
+    let s = st
+        .engine
+        .set_profile_rules(&t, body.into_inner().profile_fields)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+}
+
+/// `GET /admin/v1/tenants/{tenant}/purposes` (and `/profile-fields`): both lists.
+pub async fn get_privacy_settings(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let t = tenant_id(&path)?;
+    st.engine.tenant(&t).await?;
+    let s = st.engine.privacy_settings(&t).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+}
+
+/// Body of `PUT …/purposes`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurposesBody {
+    purposes: Vec<tollgate_engine::purposes::Purpose>,
+}
+
+/// Body of `PUT …/profile-fields`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFieldsBody {
+    profile_fields: Vec<tollgate_engine::profiling::ProfileRule>,
+}
+
 /// `POST /admin/v1/tenants/{tenant}/move`: moves the tenant's data to another residency
 /// region (recorded in its audit trail).
 pub async fn move_tenant(

@@ -174,23 +174,30 @@ pub(crate) async fn signed_in(
     areq: Option<AuthRequest>,
 ) -> HttpResponse {
     let cookie = tenant_cookie(SESSION_COOKIE, ns.cookie, t.as_str(), st.secure_cookies);
-    let mut r = match areq {
-        Some(mut areq) => match st
-            .engine
-            .next_step(t, &areq, Some(&ns.session), true, false, &http::meta(req))
-            .await
-        {
-            Ok(step) => {
-                // The user has just signed in: prompt=login and max_age are satisfied
-                // for the rest of this request.
-                areq.prompt
-                    .retain(|p| p != "login" && p != "select_account");
-                areq.max_age = None;
-                continue_to(st, t, &areq, step)
-            }
-            Err(e) => authorize_error(st, t, e),
+    // Required consent purposes and progressive profiling come before the authorization
+    // goes on (or the account page opens).
+    let ask = crate::portal::after_sign_in(st, req, t, &ns.session, areq.as_ref()).await;
+    let mut r = match (ask, areq) {
+        (Ok(Some(url)), _) => see_other(&url),
+        (Err(e), _) => pages::engine_error_page(&e),
+        (Ok(None), areq) => match areq {
+            Some(mut areq) => match st
+                .engine
+                .next_step(t, &areq, Some(&ns.session), true, false, &http::meta(req))
+                .await
+            {
+                Ok(step) => {
+                    // The user has just signed in: prompt=login and max_age are satisfied
+                    // for the rest of this request.
+                    areq.prompt
+                        .retain(|p| p != "login" && p != "select_account");
+                    areq.max_age = None;
+                    continue_to(st, t, &areq, step)
+                }
+                Err(e) => authorize_error(st, t, e),
+            },
+            None => see_other(&format!("/{t}/account")),
         },
-        None => see_other(&format!("/{t}/account")),
     };
     let _ = r.add_cookie(&cookie);
     r
@@ -422,6 +429,7 @@ pub async fn account(
         })
         .collect();
     let passkeys = crate::passkeys::AccountPasskeys::load(&st, &t, &u.id).await?;
+    let portal = crate::portal::AccountPortal::load(&st, &t, &u).await?;
     Ok(form_page(
         &st,
         &req,
@@ -429,11 +437,13 @@ pub async fn account(
         StatusCode::OK,
         "Your account",
         |csrf| {
-            let sections = pages::account_sessions(t.as_str(), &session_rows, csrf)
+            let sections = portal.render_top(t.as_str(), csrf)
+                + &pages::account_sessions(t.as_str(), &session_rows, csrf)
                 + &pages::account_apps(t.as_str(), &apps, csrf)
                 + &passkeys.render(t.as_str(), csrf)
                 + &pages::account_factors(t.as_str(), &factor_rows, csrf)
                 + &crate::otp_pages::account_contact(t.as_str(), u.email_verified, csrf);
+            let sections = sections + &crate::portal::AccountPortal::render_bottom(t.as_str());
             pages::account(
                 t.as_str(),
                 u.email.as_str(),

@@ -6,6 +6,8 @@
 //! - [`passkeys`]: passkey ceremonies (JSON endpoints and their script) and pages.
 //! - [`email`], [`phone`]: sign-in, reset and verification by emailed or texted codes
 //!   and links; [`otp_pages`] renders them; [`mail`] and [`sms`] send them.
+//! - [`portal`]: account self-service (profile, email, phone, password, privacy
+//!   choices, deletion) and the consent/profile step after sign-in.
 //! - [`admin`]: the admin API.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`metrics`]: Prometheus metrics and `/metrics`.
@@ -27,6 +29,7 @@ pub mod otp_pages;
 pub mod pages;
 pub mod passkeys;
 pub mod phone;
+pub mod portal;
 pub mod server;
 pub mod sms;
 

@@ -129,6 +129,24 @@ enum TenantCmd {
         #[arg(long, default_value = "totp,passkey,email,phone,recovery_codes")]
         factors: String,
     },
+    /// Show or replace the tenant's consent purposes.
+    Purposes {
+        /// Tenant id.
+        id: String,
+        /// Replace them with this JSON list:
+        /// '[{"id":"terms","description":"…","version":1,"required":true}]'.
+        #[arg(long)]
+        set: Option<String>,
+    },
+    /// Show or replace the tenant's progressive-profiling rules.
+    ProfileFields {
+        /// Tenant id.
+        id: String,
+        /// Replace them with this JSON list:
+        /// '[{"field":"given_name","required":false,"after_sign_ins":2,"scope":null}]'.
+        #[arg(long)]
+        set: Option<String>,
+    },
     /// Move a tenant's data to another residency region (recorded in its audit trail).
     Move {
         /// Tenant id.
@@ -367,6 +385,32 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 format!("/admin/v1/tenants/{tenant}/{what}?{}", q.finish()),
                 None,
             )
+        }
+        AdminCommand::Tenant(TenantCmd::Purposes { id, set }) => {
+            let path = format!("/admin/v1/tenants/{id}/purposes");
+            match set {
+                None => ("GET", path, None),
+                Some(list) => {
+                    let list: serde_json::Value = serde_json::from_str(&list)
+                        .map_err(|e| anyhow::anyhow!("--set is not a JSON list: {e}"))?;
+                    ("PUT", path, Some(serde_json::json!({ "purposes": list })))
+                }
+            }
+        }
+        AdminCommand::Tenant(TenantCmd::ProfileFields { id, set }) => {
+            let path = format!("/admin/v1/tenants/{id}/profile-fields");
+            match set {
+                None => ("GET", path, None),
+                Some(list) => {
+                    let list: serde_json::Value = serde_json::from_str(&list)
+                        .map_err(|e| anyhow::anyhow!("--set is not a JSON list: {e}"))?;
+                    (
+                        "PUT",
+                        path,
+                        Some(serde_json::json!({ "profile_fields": list })),
+                    )
+                }
+            }
         }
         AdminCommand::Tenant(TenantCmd::Move { id, region }) => (
             "POST",

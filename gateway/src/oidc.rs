@@ -95,6 +95,12 @@ pub async fn authorize(
             Some(c) => st.engine.session(&t, c.value()).await?,
             None => None,
         };
+        // Signed in already: required purposes and scope-driven profile fields first.
+        if let Some(s) = &session
+            && let Some(url) = crate::portal::before_session_reuse(&st, &req, &t, s, &areq).await?
+        {
+            return Ok::<_, AuthorizeError>((areq, NextStep::Redirect(url)));
+        }
         let step = st
             .engine
             .next_step(&t, &areq, session.as_ref(), false, false, &http::meta(&req))

@@ -186,16 +186,24 @@ fn go(st: &AppState, t: &TenantId, new: Option<NewSession>, next: String) -> Htt
     r
 }
 
-fn completed(
+async fn completed(
     st: &AppState,
+    req: &HttpRequest,
     t: &TenantId,
     done: Completed,
     areq: Option<AuthRequest>,
-) -> HttpResponse {
-    let next = continue_url(st, t, areq);
+) -> JsonResult {
     match done {
-        Completed::Session(ns) => go(st, t, Some(ns), next),
-        Completed::SteppedUp(_) => go(st, t, None, next),
+        Completed::Session(ns) => {
+            // Required consent purposes and profile fields first, as after any sign-in.
+            let next =
+                match crate::portal::after_sign_in(st, req, t, &ns.session, areq.as_ref()).await? {
+                    Some(url) => url,
+                    None => continue_url(st, t, areq),
+                };
+            Ok(go(st, t, Some(ns), next))
+        }
+        Completed::SteppedUp(_) => Ok(go(st, t, None, continue_url(st, t, areq))),
     }
 }
 
@@ -247,7 +255,7 @@ pub async fn register_finish(
                 .engine
                 .finish_passkey_enrolment(&r.t, handle, pending, r.credential(), label, &meta)
                 .await?;
-            Ok(completed(&st, &r.t, done, areq))
+            completed(&st, &req, &r.t, done, areq).await
         }
     }
 }
@@ -285,7 +293,13 @@ pub async fn login_finish(
             &http::meta(&req),
         )
         .await?;
-    Ok(go(&st, &r.t, Some(ns), continue_url(&st, &r.t, areq)))
+    // Required consent purposes and profile fields first, as after any sign-in.
+    let next =
+        match crate::portal::after_sign_in(&st, &req, &r.t, &ns.session, areq.as_ref()).await? {
+            Some(url) => url,
+            None => continue_url(&st, &r.t, areq),
+        };
+    Ok(go(&st, &r.t, Some(ns), next))
 }
 
 /// `POST /{tenant}/passkeys/factor/start`: `{"pending"}`, a passkey as the second factor.
@@ -322,7 +336,7 @@ pub async fn factor_finish(
             &http::meta(&req),
         )
         .await?;
-    Ok(completed(&st, &r.t, done, areq))
+    completed(&st, &req, &r.t, done, areq).await
 }
 
 async fn session(
@@ -374,7 +388,11 @@ pub async fn offer(
     let Some(s) = current_session(&st, &req, &t).await? else {
         return Ok(see_other(&format!("/{t}/login")));
     };
-    let next = continue_url(&st, &t, areq.clone());
+    // After sign-up: required consent purposes and profile fields come next, if any.
+    let next = match crate::portal::after_sign_in(&st, &req, &t, &s, areq.as_ref()).await? {
+        Some(url) => url,
+        None => continue_url(&st, &t, areq.clone()),
+    };
     let has_one = st
         .engine
         .factors(&t, &s.user_id)

@@ -15,7 +15,7 @@ use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use crate::config::{Backend, Config};
 use crate::http::Csrf;
 use crate::metrics::HttpMetrics;
-use crate::{admin, demo, email, hosted, metrics, mfa, oidc, passkeys, phone};
+use crate::{admin, demo, email, hosted, metrics, mfa, oidc, passkeys, phone, portal};
 
 /// What every handler shares.
 pub struct AppState {
@@ -93,6 +93,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/tenants/{tenant}/mfa",
                     web::put().to(admin::set_mfa_policy),
+                )
+                .route(
+                    "/tenants/{tenant}/purposes",
+                    web::put().to(admin::set_purposes),
+                )
+                .route(
+                    "/tenants/{tenant}/purposes",
+                    web::get().to(admin::get_privacy_settings),
+                )
+                .route(
+                    "/tenants/{tenant}/profile-fields",
+                    web::put().to(admin::set_profile_fields),
+                )
+                .route(
+                    "/tenants/{tenant}/profile-fields",
+                    web::get().to(admin::get_privacy_settings),
                 )
                 .route(
                     "/tenants/{tenant}/users/{user}/export",
@@ -178,7 +194,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/passkeys/offer", web::get().to(passkeys::offer))
                 .route("/account/passkeys/rename", web::post().to(passkeys::rename))
                 .configure(email::routes)
-                .configure(phone::routes),
+                .configure(phone::routes)
+                .configure(portal::routes),
         )
         .default_service(web::to(not_found));
 }

@@ -132,6 +132,45 @@ fn admin_subcommands_manage_a_running_server() {
     assert!(out.contains("active_kid"));
     let (ok, out, _) = run(&["tenant", "list"], &[]);
     assert!(ok && out.contains("\"acme\""));
+    let (ok, out, err) = run(
+        &[
+            "tenant",
+            "purposes",
+            "acme",
+            "--set",
+            r#"[{"id":"terms","description":"Terms of service","version":1,"required":true}]"#,
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("\"terms\""), "{out}");
+    let (ok, _, err) = run(
+        &[
+            "tenant",
+            "profile-fields",
+            "acme",
+            "--set",
+            r#"[{"field":"given_name","after_sign_ins":3}]"#,
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    let (ok, out, _) = run(&["tenant", "purposes", "acme"], &[]);
+    assert!(
+        ok && out.contains("Terms of service") && out.contains("given_name"),
+        "{out}"
+    );
+    let (ok, _, err) = run(
+        &[
+            "tenant",
+            "profile-fields",
+            "acme",
+            "--set",
+            r#"[{"field":"shoe_size"}]"#,
+        ],
+        &[],
+    );
+    assert!(!ok && err.contains("unknown profile field"), "{err}");
 
     // Bad input: a clear message and a failing exit code.
     let (ok, _, err) = run(&["tenant", "create", "Bad Name"], &[]);

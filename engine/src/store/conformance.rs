@@ -81,6 +81,8 @@ pub async fn run<S: Store + Clone>(store: S) {
     events_come_back_newest_first(&store).await;
     factors_are_per_user_and_update_conditionally(&store).await;
     challenges_spend_tries_and_are_taken_once(&store).await;
+    user_emails_change_atomically(&store).await;
+    purposes_and_grants_round_trip(&store).await;
     expired_rows_are_swept(&store).await;
 }
 
@@ -193,6 +195,137 @@ async fn challenges_spend_tries_and_are_taken_once<S: Store + Clone>(s: &S) {
     assert_eq!(taken.tries_left, 0);
     assert_eq!(s.take_challenge(&t, &c.key).await.unwrap(), None);
     assert_eq!(s.get_challenge(&t, &c.key).await.unwrap(), None);
+}
+
+async fn user_emails_change_atomically<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let ada = user(&t, "ada@x.example");
+    let bob = user(&t, "bob@x.example");
+    s.create_user(&ada).await.unwrap();
+    s.create_user(&bob).await.unwrap();
+    let old = ada.email_key.clone();
+
+    // Taken by another user: refused, nothing changes.
+    let mut taken = ada.clone();
+    taken.email_key = bob.email_key.clone();
+    assert_eq!(
+        s.change_user_email(&taken, &old).await,
+        Err(StoreError::Conflict)
+    );
+    let by_bob = s
+        .find_user_by_email(&t, &bob.email_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_bob.id, bob.id);
+    assert_eq!(
+        s.get_user(&t, &ada.id).await.unwrap().unwrap().email_key,
+        old
+    );
+
+    // A free address: the new one finds the user, the old one nobody, and the old one
+    // can be taken by someone else.
+    let mut moved = ada.clone();
+    moved.email_key = "ada.new@x.example".into();
+    moved.email_verified = true;
+    assert_eq!(s.change_user_email(&moved, &old).await, Ok(true));
+    let found = s
+        .find_user_by_email(&t, &moved.email_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, ada.id);
+    assert!(found.email_verified);
+    assert!(s.find_user_by_email(&t, &old).await.unwrap().is_none());
+    s.create_user(&user(&t, "ada@x.example")).await.unwrap();
+
+    // A stale `old` (the email changed meanwhile) or a missing user: false.
+    assert_eq!(s.change_user_email(&moved, &old).await, Ok(false));
+    let ghost = user(&t, "ghost@x.example");
+    assert_eq!(
+        s.change_user_email(&ghost, &ghost.email_key).await,
+        Ok(false)
+    );
+
+    // Two users racing for one free address: exactly one gets it.
+    let target = "wanted@x.example".to_owned();
+    let (mut a, mut b) = (moved.clone(), bob.clone());
+    a.email_key = target.clone();
+    b.email_key = target.clone();
+    let (s1, s2) = (s.clone(), s.clone());
+    let (old_a, old_b) = (moved.email_key.clone(), bob.email_key.clone());
+    let (ra, rb) = tokio::join!(
+        async move { s1.change_user_email(&a, &old_a).await },
+        async move { s2.change_user_email(&b, &old_b).await }
+    );
+    let wins = [&ra, &rb].iter().filter(|r| ***r == Ok(true)).count();
+    let conflicts = [&ra, &rb]
+        .iter()
+        .filter(|r| ***r == Err(StoreError::Conflict))
+        .count();
+    assert_eq!((wins, conflicts), (1, 1), "{ra:?} {rb:?}");
+    let owner = s.find_user_by_email(&t, &target).await.unwrap().unwrap();
+    assert!(owner.id == ada.id || owner.id == bob.id);
+}
+
+async fn purposes_and_grants_round_trip<S: Store>(s: &S) {
+    use crate::purposes::{PrivacySettings, Purpose, PurposeGrant};
+    let (t, other) = (tenant(), tenant());
+    assert_eq!(s.get_privacy_settings(&t).await.unwrap(), None);
+    let settings = PrivacySettings {
+        purposes: vec![Purpose {
+            id: "terms".into(),
+            description: "The terms of service".into(),
+            version: 2,
+            required: true,
+        }],
+        profile_fields: vec![crate::profiling::ProfileRule {
+            field: "given_name".into(),
+            required: false,
+            after_sign_ins: Some(2),
+            scope: None,
+        }],
+    };
+    s.put_privacy_settings(&t, &settings).await.unwrap();
+    assert_eq!(s.get_privacy_settings(&t).await.unwrap(), Some(settings));
+    assert_eq!(s.get_privacy_settings(&other).await.unwrap(), None);
+
+    let u = UserId::generate();
+    let mut g = PurposeGrant {
+        tenant: t.clone(),
+        user_id: u.clone(),
+        purpose: "terms".into(),
+        version: 1,
+        granted: true,
+        at: 1_000,
+    };
+    s.put_purpose_grant(&g).await.unwrap();
+    g.version = 2;
+    s.put_purpose_grant(&g).await.unwrap();
+    let mut m = g.clone();
+    m.purpose = "marketing".into();
+    m.granted = false;
+    s.put_purpose_grant(&m).await.unwrap();
+    let mut all = s.list_purpose_grants(&t, &u).await.unwrap();
+    all.sort_by(|a, b| a.purpose.cmp(&b.purpose));
+    assert_eq!(all, vec![m, g.clone()]);
+    assert!(
+        s.list_purpose_grants(&t, &UserId::generate())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.list_purpose_grants(&other, &u).await.unwrap().is_empty());
+    // Account deletion removes one user's answers, and only theirs.
+    let mut v = g.clone();
+    v.user_id = UserId::generate();
+    s.put_purpose_grant(&v).await.unwrap();
+    s.delete_purpose_grants(&t, &u).await.unwrap();
+    assert!(s.list_purpose_grants(&t, &u).await.unwrap().is_empty());
+    assert_eq!(
+        s.list_purpose_grants(&t, &v.user_id).await.unwrap(),
+        vec![v]
+    );
 }
 
 async fn tenants_are_unique<S: Store>(s: &S) {

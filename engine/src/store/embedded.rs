@@ -50,9 +50,11 @@ enum Ks {
     ChainsByUser = 18,
     UserKeys = 19,
     Deletions = 20,
+    PrivacySettings = 21,
+    PurposeGrants = 22,
 }
 
-const ALL_KS: [(Ks, &str); 21] = [
+const ALL_KS: [(Ks, &str); 23] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -74,6 +76,8 @@ const ALL_KS: [(Ks, &str); 21] = [
     (Ks::ChainsByUser, "chains_by_user"),
     (Ks::UserKeys, "user_keys"),
     (Ks::Deletions, "deletions"),
+    (Ks::PrivacySettings, "privacy_settings"),
+    (Ks::PurposeGrants, "purpose_grants"),
 ];
 
 /// Tuning of the writer.
@@ -578,6 +582,33 @@ impl UserStore for EmbeddedStore {
 
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<UserRecord>> {
         self.get_json(Ks::Users, &key(tenant, &[id.as_str().as_bytes()]))
+    }
+
+    async fn change_user_email(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool> {
+        let (u, old) = (user.clone(), old_email_key.to_owned());
+        // One job: the claim of the new email, the release of the old one and the record
+        // commit together or not at all.
+        self.write(move |tx| {
+            let uk = key(&u.tenant, &[u.id.as_str().as_bytes()]);
+            match tx.get_json::<UserRecord>(Ks::Users, &uk)? {
+                Some(cur) if cur.email_key == old && cur.deleted_at.is_none() => {}
+                _ => return Ok(false),
+            }
+            let new_k = key(&u.tenant, &[u.email_key.as_bytes()]);
+            match tx.get(Ks::Emails, &new_k)? {
+                Some(owner) if owner != u.id.as_str().as_bytes() => {
+                    return Err(StoreError::Conflict);
+                }
+                _ => {}
+            }
+            if old != u.email_key {
+                tx.delete(Ks::Emails, key(&u.tenant, &[old.as_bytes()]));
+            }
+            tx.put(Ks::Emails, new_k, u.id.as_str().as_bytes().to_vec());
+            tx.put_json(Ks::Users, uk, &u);
+            Ok(true)
+        })
+        .await
     }
 
     async fn find_user_by_email(
@@ -1280,6 +1311,68 @@ impl ChallengeStore for EmbeddedStore {
             // The expiry index entry already exists (expires_at is unchanged).
             tx.put_json(Ks::Challenges, k, &spent);
             Ok(Some(c))
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl PurposeStore for EmbeddedStore {
+    async fn put_privacy_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &PrivacySettings,
+    ) -> StoreResult<()> {
+        let (k, v) = (tenant.as_str().as_bytes().to_vec(), settings.clone());
+        self.write(move |tx| {
+            tx.put_json(Ks::PrivacySettings, k, &v);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_privacy_settings(
+        &self,
+        tenant: &TenantId,
+    ) -> StoreResult<Option<PrivacySettings>> {
+        self.get_json(Ks::PrivacySettings, tenant.as_str().as_bytes())
+    }
+
+    async fn put_purpose_grant(&self, grant: &PurposeGrant) -> StoreResult<()> {
+        let g = grant.clone();
+        self.write(move |tx| {
+            let k = key(
+                &g.tenant,
+                &[g.user_id.as_str().as_bytes(), g.purpose.as_bytes()],
+            );
+            tx.put_json(Ks::PurposeGrants, k, &g);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_purpose_grants(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<PurposeGrant>> {
+        self.scan_json(
+            Ks::PurposeGrants,
+            &key(tenant, &[user.as_str().as_bytes(), b""]),
+        )
+    }
+
+    async fn delete_purpose_grants(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()> {
+        let prefix = key(tenant, &[user.as_str().as_bytes(), b""]);
+        let mut keys = Vec::new();
+        for kv in self.inner.ks(Ks::PurposeGrants).prefix(&prefix) {
+            keys.push(kv.key().map_err(io)?.to_vec());
+        }
+        self.write(move |tx| {
+            for k in keys {
+                tx.delete(Ks::PurposeGrants, k);
+            }
+            Ok(())
         })
         .await
     }

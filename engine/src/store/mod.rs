@@ -17,6 +17,7 @@ use crate::model::{
     AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, RevokeReason, Session,
     StoredKey, Tenant, UserRecord,
 };
+use crate::purposes::{PrivacySettings, PurposeGrant};
 
 /// Where a residency region's data lives. The embedded store keeps every region it is
 /// configured for in its one directory; ScyllaDB gives each region a keyspace replicated
@@ -135,6 +136,11 @@ pub trait UserStore {
     /// Removes a deleted user's row for good (the purge job); `false` if it is not a
     /// deleted user.
     async fn purge_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<bool>;
+    /// Changes a user's login id from `old_email_key` to `user.email_key` and writes the
+    /// record: `Conflict` if another user has the new email, `false` if the user does not
+    /// exist, is deleted, or its email key is no longer `old_email_key`. The new id is
+    /// claimed before the old one is given up, so no two users ever hold one email.
+    async fn change_user_email(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool>;
 }
 
 /// Each user's data key, wrapped under a key derived from the master key. Kept apart
@@ -153,6 +159,31 @@ pub trait UserKeyStore {
     async fn get_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Option<Vec<u8>>>;
     /// Destroys it (crypto-shredding); idempotent.
     async fn destroy_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
+}
+
+/// A tenant's consent purposes and profiling rules (one small record), and users'
+/// answers per purpose.
+#[async_trait]
+pub trait PurposeStore {
+    /// Replaces the tenant's privacy settings.
+    async fn put_privacy_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &PrivacySettings,
+    ) -> StoreResult<()>;
+    /// Reads them (`None` if never set).
+    async fn get_privacy_settings(&self, tenant: &TenantId)
+    -> StoreResult<Option<PrivacySettings>>;
+    /// Records (replaces) a user's answer for one purpose.
+    async fn put_purpose_grant(&self, grant: &PurposeGrant) -> StoreResult<()>;
+    /// A user's answers, one per purpose.
+    async fn list_purpose_grants(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<PurposeGrant>>;
+    /// Removes a user's answers (account deletion).
+    async fn delete_purpose_grants(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
 }
 
 /// SSO sessions.
@@ -409,6 +440,7 @@ pub trait Store:
     + EventStore
     + FactorStore
     + ChallengeStore
+    + PurposeStore
     + Send
     + Sync
     + 'static

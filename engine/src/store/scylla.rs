@@ -194,6 +194,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0005_privacy.cql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_consent_purposes",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0007_consent_purposes.cql"),
+    },
 ];
 
 impl Migration {
@@ -702,6 +708,7 @@ struct RegionStatements {
     email_get_serial: PreparedStatement,
     email_delete: PreparedStatement,
     user_delete: PreparedStatement,
+    user_update_if: PreparedStatement,
     user_key_insert: PreparedStatement,
     user_key_put: PreparedStatement,
     user_key_get: PreparedStatement,
@@ -741,6 +748,12 @@ struct RegionStatements {
     consent_delete: PreparedStatement,
     consent_list: PreparedStatement,
     consents_delete: PreparedStatement,
+    privacy_put: PreparedStatement,
+    privacy_get: PreparedStatement,
+    privacy_delete: PreparedStatement,
+    grant_put: PreparedStatement,
+    grant_list: PreparedStatement,
+    grants_delete: PreparedStatement,
     deny_put: PreparedStatement,
     deny_get: PreparedStatement,
     deny_list: PreparedStatement,
@@ -926,6 +939,12 @@ impl RegionStatements {
                 .prep(
                     format!("DELETE FROM {k}.user_emails WHERE tenant = ? AND email = ?"),
                     Write,
+                )
+                .await?,
+            user_update_if: p
+                .prep(
+                    format!("UPDATE {k}.users SET record = ? WHERE tenant = ? AND bucket = ? AND user_id = ? IF record = ?"),
+                    Lwt,
                 )
                 .await?,
             user_delete: p
@@ -1166,6 +1185,42 @@ impl RegionStatements {
             consents_delete: p
                 .prep(
                     format!("DELETE FROM {k}.consents WHERE tenant = ? AND user_id = ?"),
+                    Write,
+                )
+                .await?,
+            privacy_put: p
+                .prep(
+                    format!("INSERT INTO {k}.privacy_settings (tenant, record) VALUES (?, ?)"),
+                    Write,
+                )
+                .await?,
+            privacy_get: p
+                .prep(
+                    format!("SELECT record FROM {k}.privacy_settings WHERE tenant = ?"),
+                    Read,
+                )
+                .await?,
+            privacy_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.privacy_settings WHERE tenant = ?"),
+                    Write,
+                )
+                .await?,
+            grant_put: p
+                .prep(
+                    format!("INSERT INTO {k}.purpose_grants (tenant, user_id, purpose, record) VALUES (?, ?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            grant_list: p
+                .prep(
+                    format!("SELECT purpose, record FROM {k}.purpose_grants WHERE tenant = ? AND user_id = ?"),
+                    Read,
+                )
+                .await?,
+            grants_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.purpose_grants WHERE tenant = ? AND user_id = ?"),
                     Write,
                 )
                 .await?,
@@ -1913,6 +1968,10 @@ impl ScyllaStore {
             self.write(&n.key_put, (t, kid, rec)).await
         })
         .await?;
+        let privacy: Option<(Option<Vec<u8>>,)> = self.one(&f.privacy_get, (t,)).await?;
+        if let Some((Some(rec),)) = privacy {
+            self.write(&n.privacy_put, (t, rec)).await?;
+        }
         for b in 0..BUCKETS {
             self.each(
                 &f.user_list,
@@ -1945,6 +2004,14 @@ impl ScyllaStore {
                         (t, id),
                         |(client, rec): (String, Vec<u8>)| async move {
                             self.write(&n.consent_put, (t, id, client, rec)).await
+                        },
+                    )
+                    .await?;
+                    self.each(
+                        &f.grant_list,
+                        (t, id),
+                        |(purpose, rec): (String, Vec<u8>)| async move {
+                            self.write(&n.grant_put, (t, id, purpose, rec)).await
                         },
                     )
                     .await?;
@@ -2069,6 +2136,7 @@ impl ScyllaStore {
         self.write(&f.clients_delete, (t,)).await?;
         self.write(&f.keys_delete, (t,)).await?;
         self.write(&f.deletions_delete, (t,)).await?;
+        self.write(&f.privacy_delete, (t,)).await?;
         for b in 0..BUCKETS {
             self.each(
                 &f.user_list,
@@ -2081,6 +2149,7 @@ impl ScyllaStore {
                     }
                     self.write(&f.user_key_delete, (t, id.as_str())).await?;
                     self.write(&f.consents_delete, (t, id.as_str())).await?;
+                    self.write(&f.grants_delete, (t, id.as_str())).await?;
                     self.each(
                         &f.factor_list,
                         (t, id.as_str()),
@@ -2405,16 +2474,32 @@ impl UserStore for ScyllaStore {
         Err(last_error.unwrap_or(StoreError::Conflict))
     }
 
+    /// Conditional on the record read: a profile save racing an email change or a
+    /// deletion cannot write back the old login id or revive the user.
     async fn update_user(&self, user: &UserRecord) -> StoreResult<bool> {
-        match self.get_user(&user.tenant, &user.id).await? {
-            Some(cur) if cur.email_key == user.email_key && cur.deleted_at.is_none() => {}
-            _ => return Ok(false),
-        }
         let r = self.region_of(&user.tenant).await?;
         let (t, id) = (user.tenant.as_str(), user.id.as_str());
-        self.write(&r.st.user_put, (t, bucket(id), id, encode(user)))
-            .await?;
-        Ok(true)
+        let b = bucket(id);
+        let new = encode(user);
+        for _ in 0..LWT_ATTEMPTS {
+            let row: Option<(Option<Vec<u8>>,)> = self.one(&r.st.user_get, (t, b, id)).await?;
+            let Some(raw) = row.and_then(|(r,)| r) else {
+                return Ok(false);
+            };
+            let cur: UserRecord = decode(&raw)?;
+            if cur.email_key != user.email_key || cur.deleted_at.is_some() {
+                return Ok(false);
+            }
+            if self
+                .lwt(&r.st.user_update_if, (&new, t, b, id, &raw))
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the user record kept changing under an update".into(),
+        ))
     }
 
     async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<bool>> {
@@ -2451,6 +2536,63 @@ impl UserStore for ScyllaStore {
         row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
     }
 
+    /// Claims the new email (`IF NOT EXISTS`, settled by a serial read when the outcome
+    /// is unknown), then writes the user, then deletes the old email row. A crash after
+    /// the claim leaves the user reachable by the old address only; one after the write
+    /// leaves an old row pointing to a user whose email differs, which
+    /// `find_user_by_email` ignores.
+    async fn change_user_email(&self, user: &UserRecord, old: &str) -> StoreResult<bool> {
+        match self.get_user(&user.tenant, &user.id).await? {
+            Some(cur) if cur.email_key == old && cur.deleted_at.is_none() => {}
+            _ => return Ok(false),
+        }
+        let r = self.region_of(&user.tenant).await?;
+        let (t, id, email) = (
+            user.tenant.as_str(),
+            user.id.as_str(),
+            user.email_key.as_str(),
+        );
+        if old != user.email_key {
+            let mut claimed = false;
+            let mut last_error = None;
+            for _ in 0..LWT_ATTEMPTS {
+                let owner: Option<(Option<String>,)> =
+                    match self.lwt(&r.st.email_claim, (t, email, id)).await {
+                        Ok(true) => {
+                            claimed = true;
+                            break;
+                        }
+                        Ok(false) => self.one(&r.st.email_get_serial, (t, email)).await?,
+                        Err(e) => match self.one(&r.st.email_get_serial, (t, email)).await {
+                            Ok(o) => {
+                                last_error = Some(e);
+                                o
+                            }
+                            Err(_) => return Err(e),
+                        },
+                    };
+                match owner.and_then(|(o,)| o) {
+                    // Ours: an earlier attempt of this change landed.
+                    Some(o) if o == id => {
+                        claimed = true;
+                        break;
+                    }
+                    Some(_) => return Err(StoreError::Conflict),
+                    None => {}
+                }
+            }
+            if !claimed {
+                return Err(last_error.unwrap_or(StoreError::Conflict));
+            }
+        }
+        self.write(&r.st.user_put, (t, bucket(id), id, encode(user)))
+            .await?;
+        if old != user.email_key {
+            self.write(&r.st.email_delete, (t, old)).await?;
+        }
+        Ok(true)
+    }
+
     async fn find_user_by_email(
         &self,
         tenant: &TenantId,
@@ -2461,10 +2603,12 @@ impl UserStore for ScyllaStore {
             .one(&r.st.email_get, (tenant.as_str(), email_key))
             .await?;
         match row.and_then(|(id,)| id) {
+            // An email row left behind by an interrupted email change points to a user
+            // who no longer has that address.
             Some(id) => Ok(self
                 .get_user(tenant, &UserId::from_stored(id))
                 .await?
-                .filter(|u| u.deleted_at.is_none())),
+                .filter(|u| u.deleted_at.is_none() && u.email_key == email_key)),
             None => Ok(None),
         }
     }
@@ -2938,6 +3082,58 @@ impl ConsentStore for ScyllaStore {
             )
             .await?;
         row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
+    }
+}
+
+#[async_trait]
+impl PurposeStore for ScyllaStore {
+    async fn put_privacy_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &PrivacySettings,
+    ) -> StoreResult<()> {
+        let r = self.region_of(tenant).await?;
+        self.write(&r.st.privacy_put, (tenant.as_str(), encode(settings)))
+            .await
+    }
+
+    async fn get_privacy_settings(
+        &self,
+        tenant: &TenantId,
+    ) -> StoreResult<Option<PrivacySettings>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> =
+            self.one(&r.st.privacy_get, (tenant.as_str(),)).await?;
+        row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
+    }
+
+    async fn put_purpose_grant(&self, grant: &PurposeGrant) -> StoreResult<()> {
+        let r = self.region_of(&grant.tenant).await?;
+        let values = (
+            grant.tenant.as_str(),
+            grant.user_id.as_str(),
+            grant.purpose.as_str(),
+            encode(grant),
+        );
+        self.write(&r.st.grant_put, values).await
+    }
+
+    async fn list_purpose_grants(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<PurposeGrant>> {
+        let r = self.region_of(tenant).await?;
+        let rows: Vec<(String, Vec<u8>)> = self
+            .all(&r.st.grant_list, (tenant.as_str(), user.as_str()))
+            .await?;
+        rows.iter().map(|(_, rec)| decode(rec)).collect()
+    }
+
+    async fn delete_purpose_grants(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()> {
+        let r = self.region_of(tenant).await?;
+        self.write(&r.st.grants_delete, (tenant.as_str(), user.as_str()))
+            .await
     }
 }
 
