@@ -384,6 +384,9 @@ impl Engine {
                 }
             }
         }
+        if purged > 0 {
+            tracing::info!(users = purged, "purged deleted users");
+        }
         Ok(purged)
     }
 }
