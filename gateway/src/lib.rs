@@ -6,6 +6,7 @@
 //! - [`passkeys`]: passkey ceremonies (JSON endpoints and their script) and pages.
 //! - [`email`], [`phone`]: sign-in, reset and verification by emailed or texted codes
 //!   and links; [`otp_pages`] renders them; [`mail`] and [`sms`] send them.
+//! - [`federation`]: sign-in through upstream OIDC / OAuth 2.0 providers, linking.
 //! - [`admin`]: the admin API.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`metrics`]: Prometheus metrics and `/metrics`.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod demo;
 pub mod email;
 pub mod error;
+pub mod federation;
 pub mod hosted;
 pub mod http;
 pub mod mail;

@@ -15,7 +15,7 @@ use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use crate::config::{Backend, Config};
 use crate::http::Csrf;
 use crate::metrics::HttpMetrics;
-use crate::{admin, demo, email, hosted, metrics, mfa, oidc, passkeys, phone};
+use crate::{admin, demo, email, federation, hosted, metrics, mfa, oidc, passkeys, phone};
 
 /// What every handler shares.
 pub struct AppState {
@@ -97,7 +97,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/tenants/{tenant}/users/{user}/export",
                     web::get().to(admin::export_user),
-                ),
+                )
+                .configure(federation::admin_routes),
         )
         .route("/assets/passkeys.js", web::get().to(passkeys::script))
         .route("/demo", web::get().to(demo::start))
@@ -173,7 +174,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/passkeys/offer", web::get().to(passkeys::offer))
                 .route("/account/passkeys/rename", web::post().to(passkeys::rename))
                 .configure(email::routes)
-                .configure(phone::routes),
+                .configure(phone::routes)
+                .configure(federation::routes),
         )
         .default_service(web::to(not_found));
 }
