@@ -1325,7 +1325,9 @@ impl Engine {
             None => None,
         };
         if let Some(user) = existing {
-            if connector.link_by_email && identity.email_verified {
+            // Both sides must have proven the address: an unverified local account may
+            // have been registered by someone else in advance (pre-account takeover).
+            if connector.link_by_email && identity.email_verified && user.email_verified {
                 let link = self
                     .create_link(tenant, &user, provider, &identity, tokens.as_ref(), "verified_email", meta)
                     .await?;
@@ -1360,10 +1362,12 @@ impl Engine {
             ev.ip = meta.ip.clone();
             ev.detail = Some(format!(
                 "provider={provider} reason={}",
-                if connector.link_by_email {
+                if !connector.link_by_email {
+                    "link_by_email_off"
+                } else if !identity.email_verified {
                     "email_not_verified"
                 } else {
-                    "link_by_email_off"
+                    "local_email_not_verified"
                 }
             ));
             self.record(ev);
@@ -1402,8 +1406,11 @@ impl Engine {
     }
 
     /// A new user from an upstream identity (just-in-time provisioning): no password; the
-    /// email as the upstream gave it (verified only if it said so), or, without one, an
-    /// address under the reserved `.invalid` domain that can receive nothing.
+    /// email if the upstream verified it, else an address under the reserved `.invalid`
+    /// domain that can receive nothing. An unverified upstream address never becomes a
+    /// login id: whoever owns it could otherwise not sign up, and a password reset sent
+    /// there would hand them an account the upstream identity also signs into. (The
+    /// upstream address stays in the sealed profile of the link.)
     async fn provision_user(
         &self,
         tenant: &TenantId,
@@ -1412,8 +1419,8 @@ impl Engine {
         email: Option<Email>,
     ) -> EngineResult<User> {
         let id = UserId::generate();
-        let (email, verified) = match email {
-            Some(e) => (e, identity.email_verified),
+        let (email, verified) = match email.filter(|_| identity.email_verified) {
+            Some(e) => (e, true),
             None => (
                 Email::parse(&format!("{}@{}.federated.invalid", id, connector.id))?,
                 false,

@@ -154,6 +154,13 @@ async fn fixture() -> Fixture {
         json!({"email": UNVERIFIED_EMAIL, "password": PASSWORD, "name": "Bob", "email_verified": false}),
     )
     .await;
+    for (email, verified) in [("cy@example.com", true), ("dee@example.com", false)] {
+        up.admin(
+            "/tenants/up/users",
+            json!({"email": email, "password": PASSWORD, "email_verified": verified}),
+        )
+        .await;
+    }
     let down_tenant = down.tenant("down", false, true).await;
     let f = Fixture {
         up_client_id: client["client_id"].as_str().unwrap().to_owned(),
@@ -427,6 +434,39 @@ async fn linking_needs_a_verified_email_and_the_tenants_consent_or_the_password(
             .await
             .iter()
             .any(|e| e["detail"] == "provider=idp2 reason=email_not_verified")
+    );
+
+    // Nor when the local account's address is unverified: whoever registered it may not
+    // own it (pre-account takeover).
+    f.down
+        .admin(
+            "/tenants/down/users",
+            json!({"email": "cy@example.com", "password": PASSWORD, "email_verified": false}),
+        )
+        .await;
+    let (status, _, page) = f
+        .sign_in(&browser(), "idp2", "cy@example.com")
+        .await
+        .unwrap_err();
+    assert_eq!(status, 200);
+    assert!(page.contains("You already have an account"), "{page}");
+    assert!(
+        f.events("federation.link_required")
+            .await
+            .iter()
+            .any(|e| e["detail"] == "provider=idp2 reason=local_email_not_verified")
+    );
+
+    // An unverified upstream address matching nobody does not become a login id: the new
+    // account gets an address that can receive nothing.
+    let (_, info) = f
+        .sign_in(&browser(), "idp", "dee@example.com")
+        .await
+        .expect("provisioned");
+    assert_eq!(info["email_verified"], false);
+    assert!(
+        info["email"].as_str().unwrap().ends_with("@idp.federated.invalid"),
+        "{info}"
     );
 
     // The account page lists both identities and the password; one can be unlinked.
