@@ -286,7 +286,10 @@ impl fmt::Debug for ConnectorInput {
         f.debug_struct("ConnectorInput")
             .field("preset", &self.preset)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "<hidden>"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<hidden>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -396,9 +399,7 @@ fn preset(name: &str) -> Option<Preset> {
             display: "DigiLocker",
             protocol: Protocol::Oauth2,
             issuer: None,
-            authorization: Some(
-                "https://digilocker.meripehchaan.gov.in/public/oauth2/1/authorize",
-            ),
+            authorization: Some("https://digilocker.meripehchaan.gov.in/public/oauth2/1/authorize"),
             token: Some("https://digilocker.meripehchaan.gov.in/public/oauth2/1/token"),
             userinfo: Some("https://digilocker.meripehchaan.gov.in/public/oauth2/1/user"),
             emails: None,
@@ -602,6 +603,21 @@ struct LinkData {
     tx: Option<String>,
 }
 
+/// A federated sign-in, as the callback learned it.
+#[derive(Debug)]
+pub struct FederatedSignIn<'a> {
+    /// Through which connector.
+    pub connector: &'a Connector,
+    /// Who the upstream says the user is (mapped).
+    pub identity: UpstreamIdentity,
+    /// The upstream's tokens (kept only if the connector says so).
+    pub tokens: Option<UpstreamTokens>,
+    /// The sealed authorization request being continued, if any.
+    pub tx: Option<String>,
+    /// The relying party asked for two factors.
+    pub want_two: bool,
+}
+
 /// How a federated sign-in ended.
 #[derive(Debug)]
 pub enum FederatedOutcome {
@@ -679,7 +695,14 @@ pub fn validate_id_token(
     let alg = header.alg;
     if !matches!(
         alg,
-        A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512 | A::ES256 | A::ES384
+        A::RS256
+            | A::RS384
+            | A::RS512
+            | A::PS256
+            | A::PS384
+            | A::PS512
+            | A::ES256
+            | A::ES384
             | A::EdDSA
     ) {
         return Err(IdTokenError::Algorithm);
@@ -747,7 +770,10 @@ pub fn validate_id_token(
         return Err(IdTokenError::Audience);
     }
     // OIDC Core §3.1.3.7: an azp, when present, must be our client id.
-    if claims["azp"].as_str().is_some_and(|azp| azp != expect.client_id) {
+    if claims["azp"]
+        .as_str()
+        .is_some_and(|azp| azp != expect.client_id)
+    {
         return Err(IdTokenError::Audience);
     }
     let exp = claims["exp"].as_u64().ok_or(IdTokenError::Expired)?;
@@ -858,7 +884,8 @@ pub fn apple_client_secret(
     private_key_pem: &str,
     now: UnixTime,
 ) -> EngineResult<String> {
-    let bad = || EngineError::Invalid("the Apple private key must be an ES256 key in PEM (.p8)".into());
+    let bad =
+        || EngineError::Invalid("the Apple private key must be an ES256 key in PEM (.p8)".into());
     let body: String = private_key_pem
         .lines()
         .map(str::trim)
@@ -1025,9 +1052,7 @@ impl Engine {
             }
         }
         if mapping.keep.len() > 20 {
-            return Err(EngineError::Invalid(
-                "at most 20 claims may be kept".into(),
-            ));
+            return Err(EngineError::Invalid("at most 20 claims may be kept".into()));
         }
         let apple = match (input.apple_team_id, input.apple_key_id) {
             (Some(team_id), Some(key_id)) => Some(AppleSigning { team_id, key_id }),
@@ -1050,7 +1075,9 @@ impl Engine {
                     // Fail now, not at the first sign-in.
                     apple_client_secret(a, &client_id, s.trim(), self.now())?;
                 }
-                Some(b64(&self.secrets_key().seal(aad.as_bytes(), s.trim().as_bytes())))
+                Some(b64(&self
+                    .secrets_key()
+                    .seal(aad.as_bytes(), s.trim().as_bytes())))
             }
             _ => old.as_ref().and_then(|o| o.sealed_secret.clone()),
         };
@@ -1167,7 +1194,8 @@ impl Engine {
         let Some(sealed) = &c.sealed_secret else {
             return Ok(None);
         };
-        let raw = b64_decode(sealed).ok_or_else(|| EngineError::Internal("bad sealed secret".into()))?;
+        let raw =
+            b64_decode(sealed).ok_or_else(|| EngineError::Internal("bad sealed secret".into()))?;
         let aad = format!("{}/connector/{}", c.tenant, c.id);
         let plain = self.secrets_key().open(aad.as_bytes(), &raw)?;
         let secret = String::from_utf8(plain)
@@ -1248,9 +1276,8 @@ impl Engine {
             .ok_or_else(pending_expired)?;
         let data: PendingData =
             serde_json::from_value(ch.data).map_err(|e| EngineError::Internal(e.to_string()))?;
-        let bound = binding.is_some_and(|b| {
-            crypto::ct_eq(&Hash32::of(b.as_bytes()).0, &data.binding.0)
-        });
+        let bound =
+            binding.is_some_and(|b| crypto::ct_eq(&Hash32::of(b.as_bytes()).0, &data.binding.0));
         if data.connector != connector || !bound {
             return Err(pending_expired());
         }
@@ -1288,13 +1315,16 @@ impl Engine {
     pub async fn federated_sign_in(
         &self,
         tenant: &TenantId,
-        connector: &Connector,
-        identity: UpstreamIdentity,
-        tokens: Option<UpstreamTokens>,
-        tx: Option<String>,
-        want_two: bool,
+        sign_in: FederatedSignIn<'_>,
         meta: &RequestMeta,
     ) -> EngineResult<FederatedOutcome> {
+        let FederatedSignIn {
+            connector,
+            identity,
+            tokens,
+            tx,
+            want_two,
+        } = sign_in;
         let provider = connector.id.as_str();
         let key = self.link_key(tenant, provider, &identity.subject);
         let tokens = tokens.filter(|_| connector.store_tokens);
@@ -1311,10 +1341,7 @@ impl Engine {
                 .await
                 .map(FederatedOutcome::Step);
         }
-        let email = identity
-            .email
-            .as_deref()
-            .and_then(|e| Email::parse(e).ok());
+        let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
         let existing = match &email {
             Some(e) => self
                 .0
@@ -1329,7 +1356,15 @@ impl Engine {
             // have been registered by someone else in advance (pre-account takeover).
             if connector.link_by_email && identity.email_verified && user.email_verified {
                 let link = self
-                    .create_link(tenant, &user, provider, &identity, tokens.as_ref(), "verified_email", meta)
+                    .create_link(
+                        tenant,
+                        &user,
+                        provider,
+                        &identity,
+                        tokens.as_ref(),
+                        "verified_email",
+                        meta,
+                    )
                     .await?;
                 return self
                     .sign_in_linked(tenant, link, &user, &identity, None, want_two, meta)
@@ -1373,9 +1408,19 @@ impl Engine {
             self.record(ev);
             return Ok(FederatedOutcome::ConfirmLink { handle });
         }
-        let user = self.provision_user(tenant, connector, &identity, email).await?;
+        let user = self
+            .provision_user(tenant, connector, &identity, email)
+            .await?;
         let link = match self
-            .create_link(tenant, &user, provider, &identity, tokens.as_ref(), "provisioned", meta)
+            .create_link(
+                tenant,
+                &user,
+                provider,
+                &identity,
+                tokens.as_ref(),
+                "provisioned",
+                meta,
+            )
             .await
         {
             Ok(l) => l,
@@ -1608,14 +1653,21 @@ impl Engine {
             .map_err(store_err)?
             .ok_or_else(pending_expired)?;
         let raw = b64_decode(&data.sealed).ok_or_else(pending_expired)?;
-        let plain = self.profile_key().open(
-            &Self::link_aad(tenant, &user.id, &data.connector),
-            &raw,
-        )?;
+        let plain = self
+            .profile_key()
+            .open(&Self::link_aad(tenant, &user.id, &data.connector), &raw)?;
         let (identity, tokens): (UpstreamIdentity, Option<UpstreamTokens>) =
             serde_json::from_slice(&plain).map_err(|e| EngineError::Internal(e.to_string()))?;
         let link = self
-            .create_link(tenant, &user, &data.connector, &identity, tokens.as_ref(), "password", meta)
+            .create_link(
+                tenant,
+                &user,
+                &data.connector,
+                &identity,
+                tokens.as_ref(),
+                "password",
+                meta,
+            )
             .await?;
         link_login_event(self, tenant, &user, &link, meta);
         self.after_first_factor(tenant, &user, vec!["fed".into(), "pwd".into()], want_two)
@@ -1639,7 +1691,12 @@ impl Engine {
             .into_iter()
             .map(|c| (c.id, c.display_name))
             .collect();
-        let mut links = self.0.store.list_links(tenant, user).await.map_err(store_err)?;
+        let mut links = self
+            .0
+            .store
+            .list_links(tenant, user)
+            .await
+            .map_err(store_err)?;
         links.sort_by(|a, b| (a.created_at, &a.provider).cmp(&(b.created_at, &b.provider)));
         Ok(links
             .into_iter()
@@ -1652,7 +1709,10 @@ impl Engine {
                     })
                     .and_then(|p| serde_json::from_slice(&p).ok());
                 LinkedIdentity {
-                    display_name: names.get(&l.provider).cloned().unwrap_or(l.provider.clone()),
+                    display_name: names
+                        .get(&l.provider)
+                        .cloned()
+                        .unwrap_or(l.provider.clone()),
                     provider: l.provider,
                     key: l.key.to_hex(),
                     email: profile.and_then(|p| p.email),
@@ -1697,7 +1757,10 @@ impl Engine {
         key_hex: &str,
         meta: &RequestMeta,
     ) -> EngineResult<()> {
-        let u = self.user(tenant, user).await?.ok_or(EngineError::NotFound("user"))?;
+        let u = self
+            .user(tenant, user)
+            .await?
+            .ok_or(EngineError::NotFound("user"))?;
         let key = Hash32::try_from(key_hex.to_owned())
             .map_err(|_| EngineError::NotFound("linked identity"))?;
         if !self.can_unlink(tenant, &u).await? {
@@ -1726,7 +1789,12 @@ impl Engine {
         user: &UserId,
         provider: &str,
     ) -> EngineResult<Vec<UpstreamTokens>> {
-        let links = self.0.store.list_links(tenant, user).await.map_err(store_err)?;
+        let links = self
+            .0
+            .store
+            .list_links(tenant, user)
+            .await
+            .map_err(store_err)?;
         let mut out = Vec::new();
         for l in links.iter().filter(|l| l.provider == provider) {
             if let Some(sealed) = &l.sealed_tokens {
@@ -1842,10 +1910,8 @@ mod tests {
         let header = jsonwebtoken::decode_header(&jwt).unwrap();
         assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
         assert_eq!(header.kid.as_deref(), Some("KEY456"));
-        let claims: Value = serde_json::from_slice(
-            &b64_decode(jwt.split('.').nth(1).unwrap()).unwrap(),
-        )
-        .unwrap();
+        let claims: Value =
+            serde_json::from_slice(&b64_decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap();
         assert_eq!(claims["iss"], "TEAM123");
         assert_eq!(claims["sub"], "com.example.web");
         assert_eq!(claims["aud"], "https://appleid.apple.com");
@@ -1893,9 +1959,15 @@ mod tests {
             sign(&der, c)
         };
         let check = |t: String| validate_id_token(&t, &jwks, &expect).unwrap_err();
-        assert_eq!(check(sign(&other_der, good.clone())), IdTokenError::Signature);
+        assert_eq!(
+            check(sign(&other_der, good.clone())),
+            IdTokenError::Signature
+        );
         assert_eq!(check(with("aud", json!("other"))), IdTokenError::Audience);
-        assert_eq!(check(with("iss", json!("https://evil"))), IdTokenError::Issuer);
+        assert_eq!(
+            check(with("iss", json!("https://evil"))),
+            IdTokenError::Issuer
+        );
         assert_eq!(check(with("nonce", json!("n-2"))), IdTokenError::Nonce);
         assert_eq!(check(with("exp", json!(1_400))), IdTokenError::Expired);
         assert_eq!(

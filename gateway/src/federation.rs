@@ -35,8 +35,7 @@ const MAX_UPSTREAM_BYTES: usize = 256 * 1024;
 const DOC_TTL: Duration = Duration::from_secs(300);
 
 const FAILED: &str = "We could not sign you in with that provider. Please try again, or choose another way to sign in.";
-const UNREACHABLE: &str =
-    "That sign-in provider cannot be reached right now. Please try again later, or choose another way to sign in.";
+const UNREACHABLE: &str = "That sign-in provider cannot be reached right now. Please try again later, or choose another way to sign in.";
 const BAD_LINK_PASSWORD: &str = "That password is not correct.";
 
 /// Registers the tenant-scoped routes (inside `/{tenant}`).
@@ -51,22 +50,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Registers the admin routes (inside `/admin/v1`).
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/tenants/{tenant}/connectors",
-        web::get().to(admin_list),
-    )
-    .route(
-        "/tenants/{tenant}/connectors/{connector}",
-        web::get().to(admin_get),
-    )
-    .route(
-        "/tenants/{tenant}/connectors/{connector}",
-        web::put().to(admin_put),
-    )
-    .route(
-        "/tenants/{tenant}/connectors/{connector}",
-        web::delete().to(admin_delete),
-    );
+    cfg.route("/tenants/{tenant}/connectors", web::get().to(admin_list))
+        .route(
+            "/tenants/{tenant}/connectors/{connector}",
+            web::get().to(admin_get),
+        )
+        .route(
+            "/tenants/{tenant}/connectors/{connector}",
+            web::put().to(admin_put),
+        )
+        .route(
+            "/tenants/{tenant}/connectors/{connector}",
+            web::delete().to(admin_delete),
+        );
 }
 
 // ---- Outgoing HTTP ------------------------------------------------------------------------
@@ -203,7 +199,11 @@ async fn endpoints(c: &Connector) -> Result<Endpoints, Upstream> {
             Ok(Endpoints {
                 authorization: need(&c.authorization_endpoint, "authorization_endpoint")?,
                 token: need(&c.token_endpoint, "token_endpoint")?,
-                userinfo: match c.userinfo_endpoint.clone().or_else(|| field("userinfo_endpoint")) {
+                userinfo: match c
+                    .userinfo_endpoint
+                    .clone()
+                    .or_else(|| field("userinfo_endpoint"))
+                {
                     Some(u) => Some(checked("userinfo_endpoint", u)?),
                     None => None,
                 },
@@ -288,6 +288,7 @@ pub(crate) async fn login_buttons(st: &AppState, t: &TenantId, tx: Option<&str>)
     format!("<div class=\"federation\"><p class=\"muted\">Or sign in with</p>{buttons}</div>")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn link_page(
     st: &AppState,
     req: &HttpRequest,
@@ -356,8 +357,8 @@ pub async fn start(
             ));
         }
     };
-    let mut url = url::Url::parse(&ep.authorization)
-        .map_err(|_| PageError::bad_request(UNREACHABLE))?;
+    let mut url =
+        url::Url::parse(&ep.authorization).map_err(|_| PageError::bad_request(UNREACHABLE))?;
     {
         let mut qp = url.query_pairs_mut();
         qp.append_pair("response_type", "code")
@@ -419,7 +420,8 @@ async fn exchange_code(
     match (c.token_auth, secret.as_deref()) {
         (TokenAuth::ClientSecretBasic, Some(s)) => {
             // RFC 6749 §2.3.1: both parts form-urlencoded before Basic.
-            let enc = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+            let enc =
+                |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
             rb = rb.basic_auth(enc(&c.client_id), Some(enc(s)));
         }
         (_, s) => {
@@ -531,7 +533,9 @@ pub async fn callback(
         req.query_string().as_bytes()
     };
     if raw.len() > http::MAX_FORM_BYTES {
-        return Err(PageError::bad_request("The answer from the provider is too large."));
+        return Err(PageError::bad_request(
+            "The answer from the provider is too large.",
+        ));
     }
     let params = http::parse_unique(raw)?;
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
@@ -540,13 +544,17 @@ pub async fn callback(
     // says, the pending sign-in is gone after this.
     let pending = match st
         .engine
-        .take_federation(&t, &connector, get("state").unwrap_or(""), binding.as_deref())
+        .take_federation(
+            &t,
+            &connector,
+            get("state").unwrap_or(""),
+            binding.as_deref(),
+        )
         .await
     {
         Ok(p) => p,
         Err(EngineError::Invalid(msg)) => {
-            st.engine
-                .federation_failed(&t, &connector, "state", &meta);
+            st.engine.federation_failed(&t, &connector, "state", &meta);
             return Ok(failure_page(&t, StatusCode::BAD_REQUEST, &msg, None));
         }
         Err(e) => return Err(e.into()),
@@ -592,8 +600,8 @@ pub async fn callback(
         let ep = endpoints(&c).await?;
         let tokens = exchange_code(&st, &t, &c, &ep.token, code, &pending.code_verifier).await?;
         let claims = upstream_claims(&st, &c, &ep, &tokens, &pending.nonce).await?;
-        let mut identity = fed::map_claims(&c.mapping, &claims)
-            .map_err(|e| upstream("mapping", e.to_string()))?;
+        let mut identity =
+            fed::map_claims(&c.mapping, &claims).map_err(|e| upstream("mapping", e.to_string()))?;
         if let Some(u) = &c.emails_endpoint {
             let list = get_json(u, Some(&tokens.access_token), "emails").await?;
             if let Some((email, verified)) = fed::pick_email(&list) {
@@ -628,16 +636,20 @@ pub async fn callback(
         .engine
         .federated_sign_in(
             &t,
-            &c,
-            identity,
-            Some(kept),
-            pending.tx.clone(),
-            want_two,
+            fed::FederatedSignIn {
+                connector: &c,
+                identity,
+                tokens: Some(kept),
+                tx: pending.tx.clone(),
+                want_two,
+            },
             &meta,
         )
         .await?;
     let mut r = match outcome {
-        FederatedOutcome::Step(step) => crate::mfa::after_first_factor(&st, &req, &t, step, areq).await?,
+        FederatedOutcome::Step(step) => {
+            crate::mfa::after_first_factor(&st, &req, &t, step, areq).await?
+        }
         FederatedOutcome::ConfirmLink { handle } => link_page(
             &st,
             &req,
@@ -688,17 +700,23 @@ pub async fn link_submit(
         ));
     }
     let areq = match &tx {
-        Some(tx) => Some(
-            st.engine
-                .open_request(&f.t, tx)
-                .ok_or_else(|| PageError::bad_request("This sign-in took too long. Go back to the application and try again."))?,
-        ),
+        Some(tx) => Some(st.engine.open_request(&f.t, tx).ok_or_else(|| {
+            PageError::bad_request(
+                "This sign-in took too long. Go back to the application and try again.",
+            )
+        })?),
         None => None,
     };
     let want_two = areq.as_ref().is_some_and(|a| a.wants_two_factors());
     match st
         .engine
-        .confirm_link(&f.t, &handle, f.get("password"), want_two, &http::meta(&req))
+        .confirm_link(
+            &f.t,
+            &handle,
+            f.get("password"),
+            want_two,
+            &http::meta(&req),
+        )
         .await
     {
         Ok(step) => crate::mfa::after_first_factor(&st, &req, &f.t, step, areq).await,
@@ -712,7 +730,9 @@ pub async fn link_submit(
             tx.as_deref(),
             Some(BAD_LINK_PASSWORD),
         )),
-        Err(EngineError::Invalid(msg)) => Ok(failure_page(&f.t, StatusCode::BAD_REQUEST, &msg, None)),
+        Err(EngineError::Invalid(msg)) => {
+            Ok(failure_page(&f.t, StatusCode::BAD_REQUEST, &msg, None))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -742,7 +762,10 @@ impl AccountIdentities {
         let day = |s: u64| {
             time::OffsetDateTime::from_unix_timestamp(s as i64)
                 .ok()
-                .and_then(|d| d.format(time::macros::format_description!("[year]-[month]-[day]")).ok())
+                .and_then(|d| {
+                    d.format(time::macros::format_description!("[year]-[month]-[day]"))
+                        .ok()
+                })
                 .unwrap_or_default()
         };
         let mut rows = String::new();

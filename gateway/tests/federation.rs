@@ -41,7 +41,11 @@ async fn get(b: &reqwest::Client, url: &str) -> (u16, Option<String>, String) {
     (r.status().as_u16(), loc, r.text().await.unwrap())
 }
 
-async fn post(b: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> (u16, Option<String>, String) {
+async fn post(
+    b: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> (u16, Option<String>, String) {
     let r = b
         .post(url)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -106,7 +110,12 @@ async fn drive(b: &reqwest::Client, url: &str, email: &str, password: &str) -> E
             let (s, loc, body) = post(
                 b,
                 &login,
-                &[("email", email), ("password", password), ("tx", &tx), ("csrf", &csrf)],
+                &[
+                    ("email", email),
+                    ("password", password),
+                    ("tx", &tx),
+                    ("csrf", &csrf),
+                ],
             )
             .await;
             assert_eq!(s, 303, "upstream sign-in failed: {body}");
@@ -201,7 +210,12 @@ impl Fixture {
 
     /// Signs in at "down" through `connector` as the upstream user `email`; returns the
     /// downstream `sub` and userinfo, or the page the browser stopped on.
-    async fn sign_in(&self, b: &reqwest::Client, connector: &str, email: &str) -> Result<(String, Value), (u16, String, String)> {
+    async fn sign_in(
+        &self,
+        b: &reqwest::Client,
+        connector: &str,
+        email: &str,
+    ) -> Result<(String, Value), (u16, String, String)> {
         let (verifier, challenge) = pkce();
         let url = authorize_url(
             &self.down_tenant,
@@ -294,13 +308,19 @@ async fn a_user_signs_in_through_a_second_tollgate_and_lands_on_the_same_account
         panic!("second sign-in did not come back");
     };
     let (sub2, _) = f.redeem(&back, &verifier).await;
-    assert_eq!(sub2, sub, "the second federated sign-in is the same account");
+    assert_eq!(
+        sub2, sub,
+        "the second federated sign-in is the same account"
+    );
 
     // Audit: every federated sign-in, the provisioning and the link; no emails in events.
     let logins = f.events("login.federated").await;
     let ok: Vec<_> = logins.iter().filter(|e| e["result"] == "success").collect();
     assert_eq!(ok.len(), 2, "{logins:?}");
-    assert!(ok.iter().all(|e| e["detail"] == "provider=idp" && e["subject"] == sub.as_str()));
+    assert!(
+        ok.iter()
+            .all(|e| e["detail"] == "provider=idp" && e["subject"] == sub.as_str())
+    );
     assert_eq!(f.events("federation.provisioned").await.len(), 1);
     assert_eq!(f.events("federation.linked").await.len(), 1);
     let all = f.events("").await;
@@ -357,14 +377,21 @@ async fn linking_needs_a_verified_email_and_the_tenants_consent_or_the_password(
     assert_eq!(status, 200, "{page}");
     assert!(at.contains("/down/federation/idp/callback"), "{at}");
     assert!(page.contains("You already have an account"), "{page}");
-    assert!(!page.contains(UP_EMAIL), "the page does not echo the address");
+    assert!(
+        !page.contains(UP_EMAIL),
+        "the page does not echo the address"
+    );
     let handle = hidden(&page, "handle").unwrap();
     let csrf = hidden(&page, "csrf").unwrap();
     let link = format!("{}/down/federation/link", f.down.base);
     let (s, _, again) = post(
         &b,
         &link,
-        &[("handle", &handle), ("csrf", &csrf), ("password", "wrong password!")],
+        &[
+            ("handle", &handle),
+            ("csrf", &csrf),
+            ("password", "wrong password!"),
+        ],
     )
     .await;
     assert_eq!(s, 401, "{again}");
@@ -399,7 +426,10 @@ async fn linking_needs_a_verified_email_and_the_tenants_consent_or_the_password(
     assert_eq!(links[0].provider, "idp");
 
     // From now on, the upstream identity signs straight into the existing account.
-    let (sub, _) = f.sign_in(&browser(), "idp", UP_EMAIL).await.expect("linked");
+    let (sub, _) = f
+        .sign_in(&browser(), "idp", UP_EMAIL)
+        .await
+        .expect("linked");
     assert_eq!(sub, existing_id);
     let linked = f.events("federation.linked").await;
     assert_eq!(linked.len(), 1);
@@ -407,7 +437,10 @@ async fn linking_needs_a_verified_email_and_the_tenants_consent_or_the_password(
 
     // `idp2` allows linking by verified email: a new identity at it links at once.
     f.connector("idp2", true).await;
-    let (sub, _) = f.sign_in(&browser(), "idp2", UP_EMAIL).await.expect("linked by email");
+    let (sub, _) = f
+        .sign_in(&browser(), "idp2", UP_EMAIL)
+        .await
+        .expect("linked by email");
     assert_eq!(sub, existing_id);
     assert!(
         f.events("federation.linked")
@@ -465,7 +498,10 @@ async fn linking_needs_a_verified_email_and_the_tenants_consent_or_the_password(
         .expect("provisioned");
     assert_eq!(info["email_verified"], false);
     assert!(
-        info["email"].as_str().unwrap().ends_with("@idp.federated.invalid"),
+        info["email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@idp.federated.invalid"),
         "{info}"
     );
 
@@ -525,7 +561,12 @@ async fn b_authorize(b: &reqwest::Client, f: &Fixture, url: &str) -> String {
     let (s, loc, body) = post(
         b,
         &format!("{}/down/login", f.down.base),
-        &[("email", UP_EMAIL), ("password", PASSWORD), ("tx", &tx), ("csrf", &csrf)],
+        &[
+            ("email", UP_EMAIL),
+            ("password", PASSWORD),
+            ("tx", &tx),
+            ("csrf", &csrf),
+        ],
     )
     .await;
     assert_eq!(s, 303, "{body}");
@@ -595,16 +636,18 @@ async fn crafted_upstream() -> Crafted {
             )
             .route(
                 "/token",
-                web::post().to(move |form: web::Form<std::collections::HashMap<String, String>>| {
-                    let (n, r) = (n.clone(), r.clone());
-                    async move {
-                        r.lock().unwrap().push(json!(form.into_inner()));
-                        HttpResponse::Ok().json(json!({
-                            "access_token": "crafted-at", "token_type": "Bearer",
-                            "expires_in": 60, "id_token": n.lock().unwrap().clone(),
-                        }))
-                    }
-                }),
+                web::post().to(
+                    move |form: web::Form<std::collections::HashMap<String, String>>| {
+                        let (n, r) = (n.clone(), r.clone());
+                        async move {
+                            r.lock().unwrap().push(json!(form.into_inner()));
+                            HttpResponse::Ok().json(json!({
+                                "access_token": "crafted-at", "token_type": "Bearer",
+                                "expires_in": 60, "id_token": n.lock().unwrap().clone(),
+                            }))
+                        }
+                    },
+                ),
             )
     })
     .workers(1)
@@ -621,6 +664,9 @@ async fn crafted_upstream() -> Crafted {
     }
 }
 
+/// Builds the ID token for a nonce.
+type MakeToken<'a> = Box<dyn Fn(&str) -> String + 'a>;
+
 fn sign(der: &[u8], claims: &Value) -> String {
     let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     h.kid = Some("k1".into());
@@ -636,7 +682,9 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
         &down,
         "PUT",
         "/tenants/down/connectors/crafted",
-        Some(json!({"issuer": up.base, "client_id": "down-client", "client_secret": "s3cret-value"})),
+        Some(
+            json!({"issuer": up.base, "client_id": "down-client", "client_secret": "s3cret-value"}),
+        ),
     )
     .await;
     assert_eq!(s, 200, "{v}");
@@ -671,11 +719,17 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
     };
     let finish = |state: String| {
         let b = &b;
-        let url = format!("{}/down/federation/crafted/callback?code=c0de&state={state}", down.base);
+        let url = format!(
+            "{}/down/federation/crafted/callback?code=c0de&state={state}",
+            down.base
+        );
         async move { get(b, &url).await }
     };
-    let cases: Vec<(&str, Box<dyn Fn(&str) -> String>)> = vec![
-        ("id_token_bad_signature", Box::new(|n: &str| sign(&up.other_key, &claims(n)))),
+    let cases: Vec<(&str, MakeToken)> = vec![
+        (
+            "id_token_bad_signature",
+            Box::new(|n: &str| sign(&up.other_key, &claims(n))),
+        ),
         (
             "id_token_wrong_audience",
             Box::new(|n: &str| {
@@ -684,7 +738,10 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
                 sign(&up.key, &c)
             }),
         ),
-        ("id_token_wrong_nonce", Box::new(|_: &str| sign(&up.key, &claims("not-the-nonce")))),
+        (
+            "id_token_wrong_nonce",
+            Box::new(|_: &str| sign(&up.key, &claims("not-the-nonce"))),
+        ),
         (
             "id_token_wrong_issuer",
             Box::new(|n: &str| {
@@ -707,7 +764,10 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
         *up.next_id_token.lock().unwrap() = make(&nonce);
         let (s, loc, body) = finish(state).await;
         assert_eq!(s, 400, "{reason}: {loc:?} {body}");
-        assert!(body.contains("We could not sign you in"), "{reason}: {body}");
+        assert!(
+            body.contains("We could not sign you in"),
+            "{reason}: {body}"
+        );
         settle().await;
         let events = down
             .running
@@ -750,7 +810,10 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
     *up.next_id_token.lock().unwrap() = sign(&up.key, &claims(&nonce));
     let (s, _, _) = get(
         &browser(),
-        &format!("{}/down/federation/crafted/callback?code=c0de&state={state}", down.base),
+        &format!(
+            "{}/down/federation/crafted/callback?code=c0de&state={state}",
+            down.base
+        ),
     )
     .await;
     assert_eq!(s, 400);
@@ -836,12 +899,27 @@ async fn the_oauth2_connector_maps_a_github_shaped_user_and_its_verified_email()
     // Through the CLI, as an operator would: the secret from the environment.
     let (ok, out, err) = tollgate(
         &[
-            "admin", "--url", &down.base, "--token", &down.admin_token,
-            "connector", "set", "down", "gh", "--preset", "github", "--client-id", "gh-client",
-            "--authorization-endpoint", &format!("{gh}/login/oauth/authorize"),
-            "--token-endpoint", &format!("{gh}/login/oauth/access_token"),
-            "--userinfo-endpoint", &format!("{gh}/user"),
-            "--emails-endpoint", &format!("{gh}/user/emails"),
+            "admin",
+            "--url",
+            &down.base,
+            "--token",
+            &down.admin_token,
+            "connector",
+            "set",
+            "down",
+            "gh",
+            "--preset",
+            "github",
+            "--client-id",
+            "gh-client",
+            "--authorization-endpoint",
+            &format!("{gh}/login/oauth/authorize"),
+            "--token-endpoint",
+            &format!("{gh}/login/oauth/access_token"),
+            "--userinfo-endpoint",
+            &format!("{gh}/user"),
+            "--emails-endpoint",
+            &format!("{gh}/user/emails"),
             "--store-tokens",
         ],
         &[("TOLLGATE_CONNECTOR_SECRET", "gh-secret-value")],
@@ -852,18 +930,32 @@ async fn the_oauth2_connector_maps_a_github_shaped_user_and_its_verified_email()
 
     let b = browser();
     let (verifier, challenge) = pkce();
-    let url = authorize_url(&dt, "openid email profile", &challenge, &[("idp_hint", "gh")]);
+    let url = authorize_url(
+        &dt,
+        "openid email profile",
+        &challenge,
+        &[("idp_hint", "gh")],
+    );
     let (_, loc, _) = get(&b, &url).await;
     let (s, loc, _) = get(&b, &loc.unwrap()).await;
     assert_eq!(s, 303);
     let upstream = loc.unwrap();
-    assert!(upstream.starts_with(&format!("{gh}/login/oauth/authorize?")), "{upstream}");
-    assert_eq!(query_param(&upstream, "scope").unwrap(), "read:user user:email");
+    assert!(
+        upstream.starts_with(&format!("{gh}/login/oauth/authorize?")),
+        "{upstream}"
+    );
+    assert_eq!(
+        query_param(&upstream, "scope").unwrap(),
+        "read:user user:email"
+    );
     assert!(query_param(&upstream, "nonce").is_none());
     let state = query_param(&upstream, "state").unwrap();
     let (s, loc, body) = get(
         &b,
-        &format!("{}/down/federation/gh/callback?code=gh-code&state={state}", down.base),
+        &format!(
+            "{}/down/federation/gh/callback?code=gh-code&state={state}",
+            down.base
+        ),
     )
     .await;
     assert_eq!(s, 303, "{body}");
@@ -902,7 +994,11 @@ async fn the_oauth2_connector_maps_a_github_shaped_user_and_its_verified_email()
     let kept = engine.upstream_tokens(&t, &user, "gh").await.unwrap();
     assert_eq!(kept[0].access_token, "gho_test_token");
     let link = &engine.store().list_links(&t, &user).await.unwrap()[0];
-    assert!(!serde_json::to_string(link).unwrap().contains("gho_test_token"));
+    assert!(
+        !serde_json::to_string(link)
+            .unwrap()
+            .contains("gho_test_token")
+    );
     assert!(!serde_json::to_string(link).unwrap().contains("583231"));
 
     // The CLI lists and removes connectors; bad input gets a clear message.
@@ -912,13 +1008,32 @@ async fn the_oauth2_connector_maps_a_github_shaped_user_and_its_verified_email()
         tollgate(&all, &[])
     };
     let (ok, out, _) = admin(&["connector", "list", "down"]);
-    assert!(ok && out.contains("\"gh\"") && !out.contains("gh-secret-value"), "{out}");
+    assert!(
+        ok && out.contains("\"gh\"") && !out.contains("gh-secret-value"),
+        "{out}"
+    );
     let (ok, _, err) = admin(&[
-        "connector", "set", "down", "bad", "--client-id", "x", "--issuer", "http://idp.example.com",
+        "connector",
+        "set",
+        "down",
+        "bad",
+        "--client-id",
+        "x",
+        "--issuer",
+        "http://idp.example.com",
     ]);
     assert!(!ok);
     assert!(err.contains("must use https"), "{err}");
-    let (ok, _, err) = admin(&["connector", "set", "down", "bad", "--preset", "myspace", "--client-id", "x"]);
+    let (ok, _, err) = admin(&[
+        "connector",
+        "set",
+        "down",
+        "bad",
+        "--preset",
+        "myspace",
+        "--client-id",
+        "x",
+    ]);
     assert!(!ok);
     assert!(err.contains("unknown preset"), "{err}");
     let (ok, out, err) = admin(&["connector", "delete", "down", "gh"]);
@@ -945,11 +1060,19 @@ async fn presets_fill_in_their_provider_and_check_what_they_need() {
         let path = format!("/tenants/down/connectors/{id}");
         async move { admin_call(down, "PUT", &path, Some(body)).await }
     };
-    let (s, v) = put("google", json!({"preset": "google", "client_id": "g", "client_secret": "x"})).await;
+    let (s, v) = put(
+        "google",
+        json!({"preset": "google", "client_id": "g", "client_secret": "x"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["issuer"], "https://accounts.google.com");
     assert_eq!(v["display_name"], "Google");
-    let (s, v) = put("github", json!({"preset": "github", "client_id": "g", "client_secret": "x"})).await;
+    let (s, v) = put(
+        "github",
+        json!({"preset": "github", "client_id": "g", "client_secret": "x"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["protocol"], "oauth2");
     assert_eq!(v["emails_endpoint"], "https://api.github.com/user/emails");
@@ -962,14 +1085,26 @@ async fn presets_fill_in_their_provider_and_check_what_they_need() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["mapping"]["subject"], "digilockerid");
     assert_eq!(v["mapping"]["keep"], json!(["dob"]));
-    let (s, v) = put("ms", json!({"preset": "microsoft", "client_id": "m", "client_secret": "x"})).await;
+    let (s, v) = put(
+        "ms",
+        json!({"preset": "microsoft", "client_id": "m", "client_secret": "x"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["mapping"]["email_verified"], Value::Null);
-    let (s, v) = put("li", json!({"preset": "linkedin", "client_id": "l", "client_secret": "x"})).await;
+    let (s, v) = put(
+        "li",
+        json!({"preset": "linkedin", "client_id": "l", "client_secret": "x"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["issuer"], "https://www.linkedin.com/oauth");
     // Apple needs its team, key id and a real ES256 key.
-    let (s, v) = put("apple", json!({"preset": "apple", "client_id": "com.example"})).await;
+    let (s, v) = put(
+        "apple",
+        json!({"preset": "apple", "client_id": "com.example"}),
+    )
+    .await;
     assert_eq!(s, 400, "{v}");
     let (s, v) = put(
         "apple",
@@ -978,7 +1113,10 @@ async fn presets_fill_in_their_provider_and_check_what_they_need() {
     )
     .await;
     assert_eq!(s, 400, "{v}");
-    assert!(v["error_description"].as_str().unwrap().contains("ES256"), "{v}");
+    assert!(
+        v["error_description"].as_str().unwrap().contains("ES256"),
+        "{v}"
+    );
     let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let (s, v) = put(
         "apple",
@@ -989,9 +1127,17 @@ async fn presets_fill_in_their_provider_and_check_what_they_need() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["response_mode"], "form_post");
     // Unknown fields and bad ids are refused with a message.
-    let (s, v) = put("x", json!({"client_id": "x", "issuer": "https://a.example", "colour": "red"})).await;
+    let (s, v) = put(
+        "x",
+        json!({"client_id": "x", "issuer": "https://a.example", "colour": "red"}),
+    )
+    .await;
     assert_eq!(s, 400, "{v}");
-    let (s, _) = put("Bad_Id", json!({"client_id": "x", "issuer": "https://a.example"})).await;
+    let (s, _) = put(
+        "Bad_Id",
+        json!({"client_id": "x", "issuer": "https://a.example"}),
+    )
+    .await;
     assert_eq!(s, 400);
     let (s, v) = admin_call(&down, "GET", "/tenants/down/connectors", None).await;
     assert_eq!(s, 200);

@@ -146,7 +146,11 @@ async fn links_are_unique_and_belong_to_their_user<S: Store + Clone>(s: &S) {
         ra.is_ok() != rb.is_ok(),
         "exactly one link of an identity wins"
     );
-    let (winner, loser) = if ra.is_ok() { (&alice, &bob) } else { (&bob, &alice) };
+    let (winner, loser) = if ra.is_ok() {
+        (&alice, &bob)
+    } else {
+        (&bob, &alice)
+    };
     assert_eq!(
         s.create_link(&link(winner, "up", b"s1")).await,
         Err(StoreError::Conflict)
@@ -161,7 +165,9 @@ async fn links_are_unique_and_belong_to_their_user<S: Store + Clone>(s: &S) {
     // The same subject at another provider, and another tenant, are other identities.
     s.create_link(&link(winner, "gh", b"s1")).await.unwrap();
     assert_eq!(
-        s.find_link(&tenant(), "up", &Hash32::of(b"s1")).await.unwrap(),
+        s.find_link(&tenant(), "up", &Hash32::of(b"s1"))
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(s.list_links(&t, winner).await.unwrap().len(), 2);
@@ -189,7 +195,10 @@ async fn links_are_unique_and_belong_to_their_user<S: Store + Clone>(s: &S) {
             .unwrap(),
         Some(used)
     );
-    assert_eq!(s.find_link(&t, "up", &Hash32::of(b"s1")).await.unwrap(), None);
+    assert_eq!(
+        s.find_link(&t, "up", &Hash32::of(b"s1")).await.unwrap(),
+        None
+    );
     assert_eq!(s.list_links(&t, winner).await.unwrap().len(), 1);
     // Once removed, the identity can be linked again (to anyone).
     s.create_link(&link(loser, "up", b"s1")).await.unwrap();

@@ -1178,7 +1178,10 @@ fn link_key(tenant: &TenantId, provider: &str, k: &Hash32) -> Vec<u8> {
 }
 
 fn link_user_key(tenant: &TenantId, user: &UserId, provider: &str, k: &Hash32) -> Vec<u8> {
-    key(tenant, &[user.as_str().as_bytes(), provider.as_bytes(), &k.0])
+    key(
+        tenant,
+        &[user.as_str().as_bytes(), provider.as_bytes(), &k.0],
+    )
 }
 
 #[async_trait]
@@ -1289,16 +1292,16 @@ impl IdentityStore for EmbeddedStore {
         let lk = link_key(tenant, provider, k);
         let uk = link_user_key(tenant, user, provider, k);
         let user = user.clone();
-        self.write(move |tx| {
-            match tx.get_json::<crate::federation::Link>(Ks::Links, &lk)? {
+        self.write(
+            move |tx| match tx.get_json::<crate::federation::Link>(Ks::Links, &lk)? {
                 Some(l) if l.user_id == user => {
                     tx.delete(Ks::Links, lk);
                     tx.delete(Ks::LinksByUser, uk);
                     Ok(Some(l))
                 }
                 _ => Ok(None),
-            }
-        })
+            },
+        )
         .await
     }
 }
