@@ -781,6 +781,11 @@ struct RegionStatements {
     link_user_put: PreparedStatement,
     link_user_list: PreparedStatement,
     link_user_delete: PreparedStatement,
+    /// Tenant moves: plain copies and partition deletes.
+    connectors_delete: PreparedStatement,
+    link_put: PreparedStatement,
+    link_delete: PreparedStatement,
+    links_of_user_delete: PreparedStatement,
     /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.
     chain_create: Batch,
     /// `[UPDATE the state IF generation = ? AND revoked = null, the new token]`: one partition.
@@ -1402,6 +1407,29 @@ impl RegionStatements {
                     Write,
                 )
                 .await?,
+            connectors_delete: p
+                .prep(format!("DELETE FROM {k}.connectors WHERE tenant = ?"), Write)
+                .await?,
+            link_put: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.links (tenant, provider, key, user_id, record) VALUES (?, ?, ?, ?, ?)"
+                    ),
+                    Write,
+                )
+                .await?,
+            link_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.links WHERE tenant = ? AND provider = ? AND key = ?"),
+                    Write,
+                )
+                .await?,
+            links_of_user_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.links_by_user WHERE tenant = ? AND user_id = ?"),
+                    Write,
+                )
+                .await?,
             chain_create,
             chain_rotate,
         })
@@ -1945,6 +1973,17 @@ impl ScyllaStore {
             self.write(&n.key_put, (t, kid, rec)).await
         })
         .await?;
+        self.each(
+            &f.connector_list,
+            (t,),
+            |(id, rec): (String, Option<Vec<u8>>)| async move {
+                match rec {
+                    Some(rec) => self.write(&n.connector_put, (t, id, rec)).await,
+                    None => Ok(()),
+                }
+            },
+        )
+        .await?;
         for b in 0..BUCKETS {
             self.each(
                 &f.user_list,
@@ -1973,6 +2012,28 @@ impl ScyllaStore {
                     self.each(&f.factor_list, (t, id), |row: FactorListRow| async move {
                         self.copy_factor(from, to, t, id, row).await
                     })
+                    .await?;
+                    // Linked identities: only links that are this user's (an index entry
+                    // whose claim was lost stays behind).
+                    self.each(
+                        &f.link_user_list,
+                        (t, id),
+                        |(provider, key): (String, Vec<u8>)| async move {
+                            let row: Option<(Option<String>, Option<Vec<u8>>)> = self
+                                .one(&f.link_get, (t, provider.as_str(), key.clone()))
+                                .await?;
+                            let Some((Some(owner), Some(rec))) = row else {
+                                return Ok(());
+                            };
+                            if owner != id {
+                                return Ok(());
+                            }
+                            self.write(&n.link_user_put, (t, id, provider.as_str(), key.clone()))
+                                .await?;
+                            self.write(&n.link_put, (t, provider.as_str(), key, id, rec))
+                                .await
+                        },
+                    )
                     .await
                 },
             )
@@ -2090,6 +2151,7 @@ impl ScyllaStore {
         let f = &from.st;
         self.write(&f.clients_delete, (t,)).await?;
         self.write(&f.keys_delete, (t,)).await?;
+        self.write(&f.connectors_delete, (t,)).await?;
         for b in 0..BUCKETS {
             self.each(
                 &f.user_list,
@@ -2099,6 +2161,16 @@ impl ScyllaStore {
                     self.write(&f.email_delete, (t, user.email.as_str()))
                         .await?;
                     self.write(&f.consents_delete, (t, id.as_str())).await?;
+                    self.each(
+                        &f.link_user_list,
+                        (t, id.as_str()),
+                        |(provider, key): (String, Vec<u8>)| async move {
+                            self.write(&f.link_delete, (t, provider, key)).await
+                        },
+                    )
+                    .await?;
+                    self.write(&f.links_of_user_delete, (t, id.as_str()))
+                        .await?;
                     self.each(
                         &f.factor_list,
                         (t, id.as_str()),
