@@ -1635,8 +1635,23 @@ impl Engine {
         let data: LinkData =
             serde_json::from_value(ch.data).map_err(|e| EngineError::Internal(e.to_string()))?;
         let user = self.user(tenant, &user_id).await?;
+        // The same per-account and per-address limits as the sign-in form: a new pending
+        // link (another round trip upstream) must not buy more guesses.
+        let account = user
+            .as_ref()
+            .map(|u| u.email.as_str().to_owned())
+            .unwrap_or_default();
+        let ip = meta.ip.as_deref();
+        if let Some(retry_after_secs) = self.0.throttle.check(tenant, &account, ip) {
+            return Err(EngineError::RateLimited { retry_after_secs });
+        }
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let ok = self.0.passwords.verify(password, hash).await?;
+        if ok {
+            self.0.throttle.succeeded(tenant, &account);
+        } else {
+            self.0.throttle.failed(tenant, &account, ip);
+        }
         let (true, Some(user)) = (ok, user) else {
             let mut ev = self.event(tenant, "federation.link_proof", false);
             ev.subject = Some(user_id.to_string());
