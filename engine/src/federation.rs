@@ -1797,6 +1797,71 @@ impl Engine {
         self.record_now(ev).await
     }
 
+    /// A user's linked identities for the data-subject export: provider, when linked and
+    /// last used, and the mapped profile (never upstream tokens).
+    pub async fn export_links(&self, tenant: &TenantId, user: &UserId) -> EngineResult<Value> {
+        let links = self
+            .0
+            .store
+            .list_links(tenant, user)
+            .await
+            .map_err(store_err)?;
+        let out: Vec<Value> = links
+            .iter()
+            .map(|l| {
+                let profile: Option<UpstreamIdentity> = b64_decode(&l.sealed_profile)
+                    .and_then(|raw| {
+                        self.profile_key()
+                            .open(&Self::link_aad(tenant, user, &l.provider), &raw)
+                            .ok()
+                    })
+                    .and_then(|p| serde_json::from_slice(&p).ok());
+                json!({
+                    "provider": l.provider,
+                    "linked_at": l.created_at,
+                    "last_sign_in_at": l.last_login_at,
+                    "upstream_tokens_kept": l.sealed_tokens.is_some(),
+                    "profile": profile.map(|p| json!({
+                        "subject": p.subject,
+                        "email": p.email,
+                        "email_verified": p.email_verified,
+                        "name": p.name,
+                        "picture": p.picture,
+                        "locale": p.locale,
+                        "groups": p.groups,
+                        "claims": p.extra,
+                    })),
+                })
+            })
+            .collect();
+        Ok(Value::Array(out))
+    }
+
+    /// Removes every link of a user (account deletion): the upstream identities are free
+    /// to sign up again. Returns how many there were.
+    pub async fn delete_user_links(&self, tenant: &TenantId, user: &UserId) -> EngineResult<usize> {
+        let links = self
+            .0
+            .store
+            .list_links(tenant, user)
+            .await
+            .map_err(store_err)?;
+        let mut n = 0;
+        for l in &links {
+            if self
+                .0
+                .store
+                .delete_link(tenant, user, &l.provider, &l.key)
+                .await
+                .map_err(store_err)?
+                .is_some()
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// The upstream tokens kept with a user's link to `provider`, opened.
     pub async fn upstream_tokens(
         &self,

@@ -338,6 +338,13 @@ async fn a_user_signs_in_through_a_second_tollgate_and_lands_on_the_same_account
     assert!(!sealed.contains(&kept[0].access_token));
     assert!(!serde_json::to_string(&links[0]).unwrap().contains(UP_EMAIL));
 
+    // The data-subject export's part, and account deletion's clean-up.
+    let exported = engine.export_links(&t, &user).await.unwrap();
+    assert_eq!(exported[0]["provider"], "idp");
+    assert_eq!(exported[0]["profile"]["email"], UP_EMAIL);
+    assert_eq!(exported[0]["upstream_tokens_kept"], true);
+    assert!(!exported.to_string().contains(&kept[0].access_token));
+
     // The account page lists the identity; as the account's only way to sign in, it
     // cannot be unlinked.
     let (s, _, page) = get(&b, &format!("{}/down/account", f.down.base)).await;
@@ -356,6 +363,15 @@ async fn a_user_signs_in_through_a_second_tollgate_and_lands_on_the_same_account
     assert_eq!(s, 400, "{body}");
     assert!(body.contains("only way to sign in"), "{body}");
     assert_eq!(engine.store().list_links(&t, &user).await.unwrap().len(), 1);
+    assert_eq!(engine.delete_user_links(&t, &user).await.unwrap(), 1);
+    assert!(
+        engine
+            .store()
+            .list_links(&t, &user)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[actix_web::test]
@@ -817,6 +833,56 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
     )
     .await;
     assert_eq!(s, 400);
+    // Apple's shape: form_post answers, and a client secret that is an ES256 JWT signed
+    // with the developer key, fresh for each token request.
+    let apple_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let (s, v) = admin_call(
+        &down,
+        "PUT",
+        "/tenants/down/connectors/apple",
+        Some(
+            json!({"preset": "apple", "issuer": up.base, "client_id": "com.example.down",
+                    "client_secret": apple_key.serialize_pem(),
+                    "apple_team_id": "TEAM123", "apple_key_id": "KEY456"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, loc, _) = get(&b, &format!("{}/down/federation/apple/start", down.base)).await;
+    assert_eq!(s, 303);
+    let loc = loc.unwrap();
+    assert_eq!(query_param(&loc, "response_mode").unwrap(), "form_post");
+    assert_eq!(query_param(&loc, "scope").unwrap(), "openid email name");
+    let (state, nonce) = (
+        query_param(&loc, "state").unwrap(),
+        query_param(&loc, "nonce").unwrap(),
+    );
+    let mut c = claims(&nonce);
+    c["aud"] = json!("com.example.down");
+    c["sub"] = json!("000123.apple");
+    c["email"] = json!("ada@privaterelay.example");
+    c["email_verified"] = json!("true");
+    *up.next_id_token.lock().unwrap() = sign(&up.key, &c);
+    let (s, loc, body) = post(
+        &b,
+        &format!("{}/down/federation/apple/callback", down.base),
+        &[("code", "apple-code"), ("state", &state)],
+    )
+    .await;
+    assert_eq!(s, 303, "{body}");
+    assert_eq!(loc.unwrap(), format!("{}/down/account", down.base));
+    let secret = up.token_requests.lock().unwrap().last().unwrap()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let header = jsonwebtoken::decode_header(&secret).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    assert_eq!(header.kid.as_deref(), Some("KEY456"));
+    let sc = jwt_claims(&secret);
+    assert_eq!(sc["iss"], "TEAM123");
+    assert_eq!(sc["sub"], "com.example.down");
+    assert_eq!(sc["aud"], "https://appleid.apple.com");
+
     // An upstream error answer is reported, not trusted.
     let (state, _) = begin().await;
     let (s, _, body) = get(
