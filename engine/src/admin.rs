@@ -1,6 +1,7 @@
 //! Administration: tenants, clients, users and key rotation. Every change is an event
 //! with actor `admin`.
 
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::random_token;
@@ -8,7 +9,7 @@ use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, Email, TenantId, UserId};
 use crate::keys;
-use crate::model::{Client, Hash32, KeyStatus, SigningAlg, Tenant, User};
+use crate::model::{Client, Hash32, KeyStatus, SigningAlg, Tenant, User, UserRecord};
 use crate::password::check_policy;
 use crate::shard::store_err;
 use crate::store::StoreError;
@@ -302,11 +303,18 @@ impl Engine {
             name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
             password_hash: Some(hash),
             created_at: self.now(),
+            profile: Default::default(),
+            deleted_at: None,
         };
-        self.0.store.create_user(&user).await.map_err(|e| match e {
-            StoreError::Conflict => EngineError::Conflict("user"),
-            e => store_err(e),
-        })?;
+        let record = self.seal_new_user(&user).await?;
+        if let Err(e) = self.0.store.create_user(&record).await {
+            // The key of a user that was never created opens nothing; drop it anyway.
+            let _ = self.shred(tenant, &user.id).await;
+            return Err(match e {
+                StoreError::Conflict => EngineError::Conflict("user"),
+                e => store_err(e),
+            });
+        }
         Ok(user)
     }
 
@@ -361,11 +369,14 @@ impl Engine {
     ) -> EngineResult<Vec<crate::model::Event>> {
         self.tenant(tenant).await?;
         q.limit = q.limit.clamp(1, 1000);
-        self.0
+        let mut events = self
+            .0
             .store
             .query_events(tenant, &q)
             .await
-            .map_err(store_err)
+            .map_err(store_err)?;
+        self.open_events(&mut events).await?;
+        Ok(events)
     }
 
     /// The newest audit events of a tenant.
@@ -375,11 +386,14 @@ impl Engine {
         limit: usize,
     ) -> EngineResult<Vec<crate::model::Event>> {
         self.tenant(tenant).await?;
-        self.0
+        let mut events = self
+            .0
             .store
             .recent_events(tenant, limit.min(1000))
             .await
-            .map_err(store_err)
+            .map_err(store_err)?;
+        self.open_events(&mut events).await?;
+        Ok(events)
     }
 }
 
@@ -525,14 +539,32 @@ impl Engine {
                     .filter(|n| !n.is_empty()),
                 password_hash: Some(u.password_hash),
                 created_at: now,
+                profile: Default::default(),
+                deleted_at: None,
             });
         }
-        let created = self
-            .0
-            .store
-            .create_users(&records)
-            .await
-            .map_err(store_err)?;
+        // Each user gets its data key first; keys of users that turn out to exist already
+        // are destroyed after.
+        let mut sealed = Vec::with_capacity(records.len());
+        for u in &records {
+            let (key, wrapped) = self.new_data_key(tenant, &u.id);
+            sealed.push((self.seal_user(u, &key), wrapped));
+        }
+        let store = &self.0.store;
+        futures::stream::iter(
+            sealed
+                .iter()
+                .map(|(r, w)| store.put_user_key(tenant, &r.id, w)),
+        )
+        .buffer_unordered(64)
+        .try_collect::<Vec<()>>()
+        .await
+        .map_err(store_err)?;
+        let sealed: Vec<UserRecord> = sealed.into_iter().map(|(r, _)| r).collect();
+        let created = store.create_users(&sealed).await.map_err(store_err)?;
+        for (r, _) in sealed.iter().zip(&created).filter(|(_, c)| !**c) {
+            self.shred(tenant, &r.id).await?;
+        }
         let report = ImportReport {
             created: created.iter().filter(|c| **c).count(),
             existing: created.iter().filter(|c| !**c).count(),

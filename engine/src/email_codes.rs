@@ -16,7 +16,6 @@ use crate::mfa::SignInStep;
 use crate::model::{FactorKind, Hash32, Tenant, User};
 use crate::otp::{CodeData, Flow, Redeemed, mask_email};
 use crate::password::check_policy;
-use crate::shard::store_err;
 
 /// A code was sent (or, for an address without an account, was not; the caller cannot
 /// tell). The handle goes back with the code (a hidden form field).
@@ -119,7 +118,7 @@ ignore this email: nothing changes without the code.\n"
             return Ok(user);
         }
         user.email_verified = true;
-        if !self.0.store.update_user(&user).await.map_err(store_err)? {
+        if !self.save_user(&user).await? {
             return Err(dead());
         }
         let mut ev = self.event(tenant, "email.verified", true);
@@ -157,12 +156,7 @@ ignore this email: nothing changes without the code.\n"
         let t = self.tenant(tenant).await?;
         let addr = Email::parse(email)?;
         self.limit_send(tenant, false, addr.as_str(), flow, meta)?;
-        let user = self
-            .0
-            .store
-            .find_user_by_email(tenant, &addr)
-            .await
-            .map_err(store_err)?;
+        let user = self.user_by_email(tenant, &addr).await?;
         let uid = user.as_ref().map(|u| &u.id);
         let handle = random_token::<32>();
         let key = Hash32::of(handle.as_bytes());
@@ -309,7 +303,7 @@ ignore this email: nothing changes without the code.\n"
         };
         user.password_hash = Some(self.0.passwords.hash(password).await?);
         user.email_verified = true;
-        if !self.0.store.update_user(&user).await.map_err(store_err)? {
+        if !self.save_user(&user).await? {
             return Err(dead());
         }
         // Whoever was signed in with the old password (or a stolen session) is out.

@@ -38,6 +38,9 @@ pub struct EngineConfig {
     pub webauthn: Option<crate::passkeys::WebauthnConfig>,
     /// One-time codes and links by email and phone.
     pub otp: crate::otp::OtpConfig,
+    /// How long a deleted user's (unreadable) row is kept before the purge job removes
+    /// it, seconds.
+    pub purge_after_secs: u64,
 }
 
 impl EngineConfig {
@@ -54,6 +57,7 @@ impl EngineConfig {
             regions: vec![crate::model::DEFAULT_REGION.to_owned()],
             webauthn: crate::passkeys::WebauthnConfig::from_public_url(public_url),
             otp: crate::otp::OtpConfig::default(),
+            purge_after_secs: 30 * 86_400,
         }
     }
 }
@@ -228,6 +232,7 @@ pub(crate) struct Inner {
     pub(crate) metrics: EngineMetrics,
     pub(crate) throttle: crate::throttle::LoginThrottle,
     pub(crate) otp: crate::otp::OtpState,
+    pub(crate) vault: crate::vault::Vault,
     tenants: Cache<TenantId, Arc<Tenant>>,
     clients: Cache<(TenantId, ClientId), Arc<Client>>,
     keyrings: DashMap<TenantId, Arc<KeyRing>>,
@@ -274,6 +279,7 @@ impl Engine {
         let otp = crate::otp::OtpState::new(&config.otp, &master);
         Ok(Self(Arc::new(Inner {
             otp,
+            vault: crate::vault::Vault::new(&master),
             store,
             clock,
             master,
@@ -391,7 +397,17 @@ impl Engine {
     /// Appends an audit event without making the caller wait for it: it joins the store's
     /// next group commit (at most ~50 ms later on the embedded store). Used on hot paths;
     /// security events (reuse, revocation, admin actions) use `record_now`.
-    pub fn record(&self, event: Event) {
+    pub fn record(&self, mut event: Event) {
+        if self.seal_event_cached(&mut event).is_some() {
+            // The owner's data key is not in memory: load it off the caller's path.
+            let engine = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = engine.record_now(event).await {
+                    tracing::error!(error = %e, "audit event lost");
+                }
+            });
+            return;
+        }
         let Err(event) = self.0.store.enqueue_event(Box::new(event)) else {
             return;
         };
@@ -404,7 +420,8 @@ impl Engine {
     }
 
     /// Appends an audit event and waits until it is durable.
-    pub async fn record_now(&self, event: Event) -> EngineResult<()> {
+    pub async fn record_now(&self, mut event: Event) -> EngineResult<()> {
+        self.seal_event(&mut event).await?;
         self.0
             .store
             .append_events(&[event])
@@ -425,6 +442,8 @@ impl Engine {
             ip: None,
             result: if success { "success" } else { "failure" }.to_owned(),
             detail: None,
+            sealed: None,
+            erased: false,
         }
     }
 
@@ -478,6 +497,23 @@ impl Engine {
 
     /// Starts the sweeper: deletes expired rows every `every` seconds until the engine
     /// is dropped.
+    /// Runs the purge of deleted users every `every`, off the request path.
+    pub fn spawn_purger(&self, every: std::time::Duration) {
+        let weak = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                match Engine(inner).purge_deleted_users().await {
+                    Ok(n) if n > 0 => tracing::info!(users = n, "purged deleted users"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "purge failed"),
+                }
+            }
+        });
+    }
+
     pub fn spawn_sweeper(&self, every: std::time::Duration) {
         let weak = Arc::downgrade(&self.0);
         tokio::spawn(async move {

@@ -14,7 +14,8 @@
 //!   account (its password) first. With no such account, a new one is provisioned.
 //! - **Links** are keyed by a keyed hash of (tenant, provider, upstream subject), so the
 //!   upstream identifier is not an index in the clear; the mapped profile and any upstream
-//!   tokens kept are sealed with AES-256-GCM, bound to tenant, user and provider.
+//!   tokens kept are sealed with AES-256-GCM under the user's data key (bound to tenant,
+//!   user and provider), so deleting the account erases them.
 //! - **Audit:** `login.federated` for every federated sign-in (success or the reason it
 //!   failed), `federation.linked`, `federation.unlinked`, `federation.provisioned`. Events
 //!   carry the provider id and reason codes, never emails or tokens.
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::clock::UnixTime;
 use crate::crypto::{self, MasterKey, b64, b64_decode, random_token};
@@ -526,7 +528,8 @@ pub struct Link {
     pub created_at: UnixTime,
     /// Last federated sign-in.
     pub last_login_at: UnixTime,
-    /// The mapped [`UpstreamIdentity`], sealed (AAD: tenant, user, provider); base64url.
+    /// The mapped [`UpstreamIdentity`], sealed under the user's data key (AAD: tenant,
+    /// user, provider); base64url.
     pub sealed_profile: String,
     /// [`UpstreamTokens`], sealed likewise, when the connector keeps them.
     pub sealed_tokens: Option<String>,
@@ -927,10 +930,6 @@ impl Engine {
 
     fn profile_key(&self) -> MasterKey {
         MasterKey::from_bytes(self.0.master.derive("tollgate federation profiles v1"))
-    }
-
-    fn upstream_tokens_key(&self) -> MasterKey {
-        MasterKey::from_bytes(self.0.master.derive("tollgate upstream tokens v1"))
     }
 
     fn link_aad(tenant: &TenantId, user: &UserId, provider: &str) -> Vec<u8> {
@@ -1343,12 +1342,7 @@ impl Engine {
         }
         let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
         let existing = match &email {
-            Some(e) => self
-                .0
-                .store
-                .find_user_by_email(tenant, e)
-                .await
-                .map_err(store_err)?,
+            Some(e) => self.user_by_email(tenant, e).await?,
             None => None,
         };
         if let Some(user) = existing {
@@ -1471,19 +1465,35 @@ impl Engine {
                 false,
             ),
         };
+        // Picture and locale go to the profile fields; groups and kept claims stay with
+        // the link.
+        let mut profile = std::collections::BTreeMap::new();
+        if let Some(p) = &identity.picture {
+            profile.insert("picture".to_owned(), p.clone());
+        }
+        if let Some(l) = &identity.locale {
+            profile.insert("locale".to_owned(), l.clone());
+        }
         let user = User {
             tenant: tenant.clone(),
             id,
             email,
             email_verified: verified,
             name: identity.name.clone(),
+            profile,
             password_hash: None,
             created_at: self.now(),
+            deleted_at: None,
         };
-        self.0.store.create_user(&user).await.map_err(|e| match e {
-            StoreError::Conflict => EngineError::Conflict("user"),
-            e => store_err(e),
-        })?;
+        // As `create_user` does: a data key first, the record sealed under it.
+        let record = self.seal_new_user(&user).await?;
+        if let Err(e) = self.0.store.create_user(&record).await {
+            let _ = self.shred(tenant, &user.id).await;
+            return Err(match e {
+                StoreError::Conflict => EngineError::Conflict("user"),
+                e => store_err(e),
+            });
+        }
         let mut ev = self.event(tenant, "federation.provisioned", true);
         ev.actor = Some(user.id.to_string());
         ev.subject = ev.actor.clone();
@@ -1492,30 +1502,39 @@ impl Engine {
         Ok(user)
     }
 
-    fn seal_profile(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        provider: &str,
-        identity: &UpstreamIdentity,
-    ) -> String {
-        b64(&self.profile_key().seal(
-            &Self::link_aad(tenant, user, provider),
-            &serde_json::to_vec(identity).expect("json"),
-        ))
+    /// The user's data key: what the link's profile and upstream tokens are sealed under,
+    /// so deleting the account (which destroys the key) erases them, backups included.
+    async fn user_vault(&self, tenant: &TenantId, user: &UserId) -> EngineResult<Arc<MasterKey>> {
+        self.data_key(tenant, user)
+            .await?
+            .ok_or(EngineError::NotFound("user"))
     }
 
-    fn seal_tokens(
-        &self,
+    fn seal_for_link<T: Serialize>(
+        key: &MasterKey,
         tenant: &TenantId,
         user: &UserId,
         provider: &str,
-        tokens: &UpstreamTokens,
+        what: &str,
+        value: &T,
     ) -> String {
-        b64(&self.upstream_tokens_key().seal(
-            &Self::link_aad(tenant, user, provider),
-            &serde_json::to_vec(tokens).expect("json"),
-        ))
+        let mut aad = Self::link_aad(tenant, user, provider);
+        aad.extend_from_slice(format!("/{what}").as_bytes());
+        b64(&key.seal(&aad, &serde_json::to_vec(value).expect("json")))
+    }
+
+    fn open_for_link<T: serde::de::DeserializeOwned>(
+        key: &MasterKey,
+        tenant: &TenantId,
+        user: &UserId,
+        provider: &str,
+        what: &str,
+        sealed: &str,
+    ) -> Option<T> {
+        let mut aad = Self::link_aad(tenant, user, provider);
+        aad.extend_from_slice(format!("/{what}").as_bytes());
+        let plain = key.open(&aad, &b64_decode(sealed)?).ok()?;
+        serde_json::from_slice(&plain).ok()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1530,6 +1549,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<Link> {
         let now = self.now();
+        let key = self.user_vault(tenant, &user.id).await?;
         let link = Link {
             tenant: tenant.clone(),
             provider: provider.to_owned(),
@@ -1537,8 +1557,11 @@ impl Engine {
             user_id: user.id.clone(),
             created_at: now,
             last_login_at: now,
-            sealed_profile: self.seal_profile(tenant, &user.id, provider, identity),
-            sealed_tokens: tokens.map(|t| self.seal_tokens(tenant, &user.id, provider, t)),
+            sealed_profile: Self::seal_for_link(
+                &key, tenant, &user.id, provider, "profile", identity,
+            ),
+            sealed_tokens: tokens
+                .map(|t| Self::seal_for_link(&key, tenant, &user.id, provider, "tokens", t)),
         };
         self.0.store.create_link(&link).await.map_err(|e| match e {
             StoreError::Conflict => EngineError::Conflict("link"),
@@ -1567,9 +1590,18 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<SignInStep> {
         link.last_login_at = self.now();
-        link.sealed_profile = self.seal_profile(tenant, &user.id, &link.provider, identity);
+        let key = self.user_vault(tenant, &user.id).await?;
+        link.sealed_profile =
+            Self::seal_for_link(&key, tenant, &user.id, &link.provider, "profile", identity);
         if let Some(t) = &tokens {
-            link.sealed_tokens = Some(self.seal_tokens(tenant, &user.id, &link.provider, t));
+            link.sealed_tokens = Some(Self::seal_for_link(
+                &key,
+                tenant,
+                &user.id,
+                &link.provider,
+                "tokens",
+                t,
+            ));
         }
         self.0.store.update_link(&link).await.map_err(store_err)?;
         let mut ev = self.event(tenant, "login.federated", true);
@@ -1713,16 +1745,13 @@ impl Engine {
             .await
             .map_err(store_err)?;
         links.sort_by(|a, b| (a.created_at, &a.provider).cmp(&(b.created_at, &b.provider)));
+        let key = self.data_key(tenant, user).await?;
         Ok(links
             .into_iter()
             .map(|l| {
-                let profile: Option<UpstreamIdentity> = b64_decode(&l.sealed_profile)
-                    .and_then(|raw| {
-                        self.profile_key()
-                            .open(&Self::link_aad(tenant, user, &l.provider), &raw)
-                            .ok()
-                    })
-                    .and_then(|p| serde_json::from_slice(&p).ok());
+                let profile: Option<UpstreamIdentity> = key.as_ref().and_then(|k| {
+                    Self::open_for_link(k, tenant, user, &l.provider, "profile", &l.sealed_profile)
+                });
                 LinkedIdentity {
                     display_name: names
                         .get(&l.provider)
@@ -1806,16 +1835,13 @@ impl Engine {
             .list_links(tenant, user)
             .await
             .map_err(store_err)?;
+        let key = self.data_key(tenant, user).await?;
         let out: Vec<Value> = links
             .iter()
             .map(|l| {
-                let profile: Option<UpstreamIdentity> = b64_decode(&l.sealed_profile)
-                    .and_then(|raw| {
-                        self.profile_key()
-                            .open(&Self::link_aad(tenant, user, &l.provider), &raw)
-                            .ok()
-                    })
-                    .and_then(|p| serde_json::from_slice(&p).ok());
+                let profile: Option<UpstreamIdentity> = key.as_ref().and_then(|k| {
+                    Self::open_for_link(k, tenant, user, &l.provider, "profile", &l.sealed_profile)
+                });
                 json!({
                     "provider": l.provider,
                     "linked_at": l.created_at,
@@ -1875,17 +1901,15 @@ impl Engine {
             .list_links(tenant, user)
             .await
             .map_err(store_err)?;
+        let key = self.user_vault(tenant, user).await?;
         let mut out = Vec::new();
         for l in links.iter().filter(|l| l.provider == provider) {
             if let Some(sealed) = &l.sealed_tokens {
-                let raw = b64_decode(sealed)
-                    .ok_or_else(|| EngineError::Internal("bad sealed tokens".into()))?;
-                let plain = self
-                    .upstream_tokens_key()
-                    .open(&Self::link_aad(tenant, user, provider), &raw)?;
                 out.push(
-                    serde_json::from_slice(&plain)
-                        .map_err(|e| EngineError::Internal(e.to_string()))?,
+                    Self::open_for_link(&key, tenant, user, provider, "tokens", sealed)
+                        .ok_or_else(|| {
+                            EngineError::Internal("cannot open upstream tokens".into())
+                        })?,
                 );
             }
         }

@@ -47,6 +47,7 @@ pub mod shard;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
+mod vault;
 
 pub use engine::{Engine, EngineConfig, EngineMetrics, RequestMeta};
 pub use error::{EngineError, EngineResult, OAuthError, OAuthErrorCode};

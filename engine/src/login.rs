@@ -47,12 +47,7 @@ impl Engine {
             return Err(EngineError::RateLimited { retry_after_secs });
         }
         let user = match Email::parse(email) {
-            Ok(e) => self
-                .0
-                .store
-                .find_user_by_email(tenant, &e)
-                .await
-                .map_err(store_err)?,
+            Ok(e) => self.user_by_email(tenant, &e).await?,
             Err(_) => None,
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -93,14 +88,7 @@ impl Engine {
     ) -> EngineResult<SignInStep> {
         let parsed = Email::parse(email)?;
         check_policy(password)?;
-        if self
-            .0
-            .store
-            .find_user_by_email(tenant, &parsed)
-            .await
-            .map_err(store_err)?
-            .is_some()
-        {
+        if self.user_by_email(tenant, &parsed).await?.is_some() {
             return self.password_login(tenant, email, password, meta).await;
         }
         let user = match self.create_user(tenant, email, password, name, false).await {
@@ -264,12 +252,43 @@ impl Engine {
         Ok(ended)
     }
 
-    /// Reads a user.
+    /// Reads a user; a deleted one is gone.
     pub async fn user(
         &self,
         tenant: &TenantId,
         id: &crate::ids::UserId,
     ) -> EngineResult<Option<User>> {
-        self.0.store.get_user(tenant, id).await.map_err(store_err)
+        match self.0.store.get_user(tenant, id).await.map_err(store_err)? {
+            Some(rec) => self.open_user(rec).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Finds a user by login id; a deleted one is gone.
+    pub async fn user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+    ) -> EngineResult<Option<User>> {
+        let key = self.email_key(tenant, email);
+        match self
+            .0
+            .store
+            .find_user_by_email(tenant, &key)
+            .await
+            .map_err(store_err)?
+        {
+            Some(rec) => self.open_user(rec).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Saves changes to a user's record (not its login id); `false` if the user is gone.
+    pub async fn save_user(&self, user: &User) -> EngineResult<bool> {
+        let Some(key) = self.data_key(&user.tenant, &user.id).await? else {
+            return Ok(false);
+        };
+        let rec = self.seal_user(user, &key);
+        self.0.store.update_user(&rec).await.map_err(store_err)
     }
 }

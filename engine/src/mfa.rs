@@ -307,11 +307,8 @@ impl Engine {
         session: &Session,
     ) -> EngineResult<SignInStep> {
         let user = self
-            .0
-            .store
-            .get_user(tenant, &session.user_id)
-            .await
-            .map_err(store_err)?
+            .user(tenant, &session.user_id)
+            .await?
             .ok_or(EngineError::NotFound("user"))?;
         let t = self.tenant(tenant).await?;
         let usable = with_email_codes(&t, &user, self.usable_factors(tenant, &user).await?, None);
@@ -496,13 +493,7 @@ impl Engine {
             self.record(ev);
             return Ok(Completed::SteppedUp(s));
         }
-        let user = self
-            .0
-            .store
-            .get_user(tenant, &user_id)
-            .await
-            .map_err(store_err)?
-            .ok_or_else(expired)?;
+        let user = self.user(tenant, &user_id).await?.ok_or_else(expired)?;
         self.record(ev);
         Ok(Completed::Session(
             self.start_session(tenant, &user, amr).await?,
@@ -658,11 +649,8 @@ impl Engine {
     ) -> EngineResult<TotpEnrolment> {
         let t = self.tenant(tenant).await?;
         let u = self
-            .0
-            .store
-            .get_user(tenant, user)
-            .await
-            .map_err(store_err)?
+            .user(tenant, user)
+            .await?
             .ok_or(EngineError::NotFound("user"))?;
         let issuer = t.display_name.replace(':', " ");
         let totp = totp_for(secret, &issuer, &u.email.to_string().replace(':', " "))?;

@@ -328,10 +328,16 @@ pub struct User {
     pub email_verified: bool,
     /// Display name, if given.
     pub name: Option<String>,
+    /// Further profile fields the tenant asks for (`given_name`, `locale`, ...).
+    #[serde(default)]
+    pub profile: std::collections::BTreeMap<String, String>,
     /// Argon2id PHC string.
     pub password_hash: Option<String>,
     /// When it was created.
     pub created_at: UnixTime,
+    /// When the account was deleted; a deleted user is kept (unreadable) until purged.
+    #[serde(default)]
+    pub deleted_at: Option<UnixTime>,
 }
 
 impl fmt::Debug for User {
@@ -340,6 +346,41 @@ impl fmt::Debug for User {
             .field("tenant", &self.tenant)
             .field("id", &self.id)
             .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user as stored. The personal fields (email, name, profile) are sealed under the
+/// user's own data key (see `vault`), and the login id is found through a blind index,
+/// so destroying that key leaves nothing personal readable in the record or its backups.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Owner.
+    pub tenant: TenantId,
+    /// `sub`.
+    pub id: UserId,
+    /// Blind index of the login email (hex HMAC-SHA-256 under a per-tenant key); empty
+    /// once the user is deleted.
+    pub email_key: String,
+    /// The sealed personal fields (base64 of AES-256-GCM nonce, ciphertext and tag).
+    pub personal: String,
+    /// Whether the address was proven.
+    pub email_verified: bool,
+    /// Argon2id PHC string.
+    pub password_hash: Option<String>,
+    /// When it was created.
+    pub created_at: UnixTime,
+    /// When the account was deleted.
+    #[serde(default)]
+    pub deleted_at: Option<UnixTime>,
+}
+
+impl fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("tenant", &self.tenant)
+            .field("id", &self.id)
+            .field("deleted_at", &self.deleted_at)
             .finish_non_exhaustive()
     }
 }
@@ -522,6 +563,13 @@ pub struct Event {
     pub ip: Option<String>,
     /// `success` or `failure`.
     pub result: String,
-    /// Non-personal detail (a reason code).
+    /// Detail (a reason code, a masked address).
     pub detail: Option<String>,
+    /// `ip` and `detail` of an event about a user, sealed under that user's data key
+    /// (base64); opened when read, unreadable once the user is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
+    /// Set when read: the sealed details belonged to a deleted user and are gone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
 }

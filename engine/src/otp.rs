@@ -650,13 +650,24 @@ impl Engine {
     }
 
     /// Queues an email; its event says `otp.sent` or `otp.send_failed` once done.
-    pub(crate) fn queue_mail(&self, mail: Mail, event: Event) -> EngineResult<()> {
+    pub(crate) fn queue_mail(&self, mail: Mail, mut event: Event) -> EngineResult<()> {
+        self.seal_for_courier(&mut event);
         self.courier()?.mail(mail, event)
     }
 
     /// Queues a text message, likewise.
-    pub(crate) fn queue_text(&self, msg: TextMessage, event: Event) -> EngineResult<()> {
+    pub(crate) fn queue_text(&self, msg: TextMessage, mut event: Event) -> EngineResult<()> {
+        self.seal_for_courier(&mut event);
         self.courier()?.text(msg, event)
+    }
+
+    /// The courier appends the event itself, so its personal details are sealed now; the
+    /// owner's key is in memory after the lookup that led here, and if it is not, the
+    /// address is not kept (the recipient is masked already).
+    fn seal_for_courier(&self, event: &mut Event) {
+        if self.seal_event_cached(event).is_some() {
+            event.ip = None;
+        }
     }
 
     /// The absolute URL of a hosted page of `tenant`.

@@ -231,14 +231,20 @@ impl Engine {
             return Err(dead());
         };
         let phone = PhoneNumber::from_stored(number);
+        // Found by a blind index; the number itself is sealed under the user's data key,
+        // so deleting the account shreds it like the rest of the profile.
+        let key = self.data_key(tenant, user).await?.ok_or_else(dead)?;
         let factor = Factor {
             tenant: tenant.clone(),
             user_id: user.clone(),
             id: random_token::<12>(),
             kind: FactorKind::Phone,
             label: phone.masked(),
-            lookup: Some(phone.as_str().to_owned()),
-            data: json!({ "channel": r.data.channel.unwrap_or_default() }),
+            lookup: Some(self.phone_key(tenant, &phone)),
+            data: json!({
+                "channel": r.data.channel.unwrap_or_default(),
+                "number": self.seal_personal(tenant, user, &key, phone.as_str()),
+            }),
             version: 0,
             created_at: self.now(),
             last_used_at: None,
@@ -249,7 +255,7 @@ impl Engine {
                 let mine = self
                     .0
                     .store
-                    .find_factor(tenant, phone.as_str())
+                    .find_factor(tenant, &self.phone_key(tenant, &phone))
                     .await
                     .map_err(store_err)?
                     .is_some_and(|f| &f.user_id == user);
@@ -273,18 +279,37 @@ impl Engine {
         tenant: &TenantId,
         user: &UserId,
     ) -> EngineResult<Option<(PhoneNumber, Channel)>> {
-        Ok(self
+        let factor = self
             .0
             .store
             .list_factors(tenant, user)
             .await
             .map_err(store_err)?
             .into_iter()
-            .find(|f| f.kind == FactorKind::Phone)
-            .and_then(|f| {
-                let channel = serde_json::from_value(f.data["channel"].clone()).unwrap_or_default();
-                f.lookup.map(|n| (PhoneNumber::from_stored(n), channel))
-            }))
+            .find(|f| f.kind == FactorKind::Phone);
+        let Some(f) = factor else { return Ok(None) };
+        let channel = serde_json::from_value(f.data["channel"].clone()).unwrap_or_default();
+        Ok(self
+            .factor_phone(&f)
+            .await?
+            .map(|n| (PhoneNumber::from_stored(n), channel)))
+    }
+
+    /// The number of a phone factor, opened with its user's data key.
+    pub(crate) async fn factor_phone(&self, f: &Factor) -> EngineResult<Option<String>> {
+        let Some(sealed) = f.data["number"].as_str() else {
+            return Ok(None);
+        };
+        let Some(key) = self.data_key(&f.tenant, &f.user_id).await? else {
+            return Ok(None);
+        };
+        self.open_personal(&f.tenant, &f.user_id, &key, sealed)
+            .map(Some)
+    }
+
+    /// The blind index of a phone number, the factor's lookup key.
+    fn phone_key(&self, tenant: &TenantId, phone: &PhoneNumber) -> String {
+        format!("phone:{}", self.blind_index(tenant, phone.as_str()))
     }
 
     /// Starts signing in by a phone code. The answer is the same whether or not an
@@ -304,7 +329,7 @@ impl Engine {
         let user = self
             .0
             .store
-            .find_factor(tenant, phone.as_str())
+            .find_factor(tenant, &self.phone_key(tenant, &phone))
             .await
             .map_err(store_err)?
             .filter(|f| f.kind == FactorKind::Phone)

@@ -26,10 +26,9 @@ impl Engine {
     ) -> EngineResult<Value> {
         let t = self.tenant(tenant).await?;
         let store = &self.0.store;
-        let u = store
-            .get_user(tenant, user)
-            .await
-            .map_err(store_err)?
+        let u = self
+            .user(tenant, user)
+            .await?
             .ok_or(EngineError::NotFound("user"))?;
         let now = self.now();
         let sessions: Vec<Value> = store
@@ -71,25 +70,23 @@ impl Engine {
             .into_iter()
             .map(|c| json!({"client_id": c.client_id, "scopes": c.scopes, "granted_at": c.granted_at}))
             .collect();
-        let factors: Vec<Value> = store
-            .list_factors(tenant, user)
-            .await
-            .map_err(store_err)?
-            .into_iter()
-            .map(|f| {
-                // A phone number is the user's own data; other lookups (credential ids)
-                // are key material identifiers and stay out.
-                let phone = (f.kind == FactorKind::Phone).then_some(f.lookup);
-                json!({
-                    "kind": f.kind.as_str(),
-                    "label": f.label,
-                    "phone": phone.flatten(),
-                    "created_at": f.created_at,
-                    "last_used_at": f.last_used_at,
-                })
-            })
-            .collect();
-        let events = store
+        let mut factors: Vec<Value> = Vec::new();
+        for f in store.list_factors(tenant, user).await.map_err(store_err)? {
+            // A phone number is the user's own data; lookups (credential ids, blind
+            // indexes) are not, and stay out.
+            let phone = match f.kind {
+                FactorKind::Phone => self.factor_phone(&f).await?,
+                _ => None,
+            };
+            factors.push(json!({
+                "kind": f.kind.as_str(),
+                "label": f.label,
+                "phone": phone,
+                "created_at": f.created_at,
+                "last_used_at": f.last_used_at,
+            }));
+        }
+        let mut events = store
             .query_events(
                 tenant,
                 &EventQuery {
@@ -100,6 +97,7 @@ impl Engine {
             )
             .await
             .map_err(store_err)?;
+        self.open_events(&mut events).await?;
         let mut ev = self.event(tenant, "user.exported", true);
         ev.actor = Some(actor.to_owned());
         ev.subject = Some(user.to_string());
@@ -117,6 +115,7 @@ impl Engine {
                 "created_at": u.created_at,
                 "has_password": u.password_hash.is_some(),
             },
+            "linked_identities": self.export_links(tenant, user).await?,
             "sessions": sessions,
             "apps": chains,
             "consents": consents,
@@ -258,5 +257,118 @@ impl Engine {
             }
         }
         Ok(n)
+    }
+}
+
+impl Engine {
+    /// Deletes an account (GDPR Art. 17, DPDP Act s. 12): every session and refresh chain
+    /// is revoked first, so tokens die at once even if a later step fails; second factors
+    /// and consents go; the user is kept soft-deleted, without a password, until the purge
+    /// job removes the row; and a tombstone event says who deleted it.
+    pub async fn delete_user(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        actor: &str,
+        meta: &crate::engine::RequestMeta,
+    ) -> EngineResult<()> {
+        let mut u = self
+            .user(tenant, user)
+            .await?
+            .ok_or(EngineError::NotFound("user"))?;
+        let (sessions, chains) = self.sign_out_everywhere(tenant, user, meta).await?;
+        let store = &self.0.store;
+        for f in store.list_factors(tenant, user).await.map_err(store_err)? {
+            store
+                .delete_factor(tenant, user, &f.id)
+                .await
+                .map_err(store_err)?;
+        }
+        for c in store.list_consents(tenant, user).await.map_err(store_err)? {
+            store
+                .delete_consent(tenant, user, &c.client_id)
+                .await
+                .map_err(store_err)?;
+        }
+        // Linked upstream identities go: they could otherwise sign in to nothing, and the
+        // upstream identity is free to sign up again.
+        self.delete_user_links(tenant, user).await?;
+        // Destroying the data key is the erasure: the record's personal fields and every
+        // event's sealed details, in the store and in its backups, cannot be opened again.
+        // The record is sealed once more under a key nobody keeps, so it holds nothing
+        // readable even before the purge removes it.
+        let old_email_key = self.email_key(tenant, &u.email);
+        u.deleted_at = Some(self.now());
+        u.password_hash = None;
+        u.email_verified = false;
+        let (throwaway, _) = self.new_data_key(tenant, user);
+        let rec = self.seal_user(&u, &throwaway);
+        if !self
+            .0
+            .store
+            .soft_delete_user(&rec, &old_email_key)
+            .await
+            .map_err(store_err)?
+        {
+            return Err(EngineError::NotFound("user"));
+        }
+        self.shred(tenant, user).await?;
+        let mut ev = self.event(tenant, "user.deleted", true);
+        ev.actor = Some(actor.to_owned());
+        ev.subject = Some(user.to_string());
+        ev.detail = Some(format!("sessions={sessions} chains={chains}"));
+        self.record_now(ev).await
+    }
+}
+
+/// Deleted users purged per store call.
+const PURGE_BATCH: usize = 500;
+
+impl Engine {
+    /// Removes the rows of users deleted longer ago than `purge_after_secs`, in every
+    /// tenant this node serves; returns how many. Each purge is an event. Safe to run on
+    /// several nodes at once: a row is removed once, and the data key is destroyed again
+    /// first in case a deletion stopped half-way.
+    pub async fn purge_deleted_users(&self) -> EngineResult<usize> {
+        let before = self
+            .now()
+            .saturating_sub(self.0.config.purge_after_secs)
+            .saturating_add(1);
+        let mut purged = 0;
+        for t in self.0.store.list_tenants().await.map_err(store_err)? {
+            if !self.0.config.regions.contains(&t.region) {
+                continue;
+            }
+            loop {
+                let ids = self
+                    .0
+                    .store
+                    .deleted_users(&t.id, before, PURGE_BATCH)
+                    .await
+                    .map_err(store_err)?;
+                let (n, done) = (ids.len(), purged);
+                for id in ids {
+                    self.shred(&t.id, &id).await?;
+                    if self
+                        .0
+                        .store
+                        .purge_user(&t.id, &id)
+                        .await
+                        .map_err(store_err)?
+                    {
+                        purged += 1;
+                        let mut ev = self.event(&t.id, "user.purged", true);
+                        ev.actor = Some("system".into());
+                        ev.subject = Some(id.to_string());
+                        self.record_now(ev).await?;
+                    }
+                }
+                // A full batch of which nothing could be purged would come back forever.
+                if n < PURGE_BATCH || purged == done {
+                    break;
+                }
+            }
+        }
+        Ok(purged)
     }
 }

@@ -103,6 +103,8 @@ fn event(t: &TenantId, kind: &str) -> tollgate_engine::model::Event {
         ip: None,
         result: "success".into(),
         detail: None,
+        sealed: None,
+        erased: false,
     }
 }
 

@@ -215,6 +215,30 @@ pub async fn export_user(
         .json(doc))
 }
 
+/// `DELETE /admin/v1/tenants/{tenant}/users/{user}`: deletes the account on the user's
+/// behalf (sessions and tokens revoked, personal data crypto-shredded, a tombstone event).
+pub async fn delete_user(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let (t, user) = path.into_inner();
+    let t = tenant_id(&t)?;
+    let user = tollgate_engine::ids::UserId::from_stored(user);
+    st.engine
+        .delete_user(&t, &user, "admin", &crate::http::meta(&req))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /admin/v1/purge`: runs the purge of deleted users now (it also runs hourly).
+pub async fn purge(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    authorize(&req, &st)?;
+    let purged = st.engine.purge_deleted_users().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "purged": purged })))
+}
+
 /// Body of `POST /admin/v1/tenants/{tenant}/users/import`.
 #[derive(Deserialize)]
 pub struct Import {

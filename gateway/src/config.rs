@@ -75,6 +75,28 @@ pub struct Config {
     pub sms: crate::sms::SmsConfig,
     /// `[otp]`: code lifetime, default phone region, send limits.
     pub otp: tollgate_engine::otp::OtpConfig,
+    /// `[privacy]`: retention of deleted accounts.
+    pub privacy: PrivacyConfig,
+}
+
+/// `[privacy]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PrivacyConfig {
+    /// Days a deleted account's (already unreadable) row is kept before the purge job
+    /// removes it. Its personal data is unreadable from the moment of deletion.
+    pub purge_after_days: u64,
+    /// How often the purge job runs, seconds.
+    pub purge_every_secs: u64,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            purge_after_days: 30,
+            purge_every_secs: 3600,
+        }
+    }
 }
 
 /// `[webauthn]`. Both default from `public_url`: its host and its origin. Passkeys are
@@ -136,6 +158,7 @@ impl Default for Config {
             mail: Default::default(),
             sms: Default::default(),
             otp: Default::default(),
+            privacy: Default::default(),
         }
     }
 }
@@ -181,6 +204,7 @@ const KNOWN: &[&str] = &[
     "mail",
     "sms",
     "otp",
+    "privacy",
 ];
 /// Variables read by other parts (the CLI, tests, the load generator), not by `serve`.
 const OTHER_VARS: &[&str] = &[

@@ -190,6 +190,22 @@ enum UserCmd {
         #[arg(long)]
         email_verified: bool,
     },
+    /// Delete an account: signs it out everywhere and makes its personal data unreadable.
+    Delete {
+        /// Tenant.
+        tenant: String,
+        /// User id (`sub`).
+        user: String,
+    },
+    /// Export everything held about a user, as JSON.
+    Export {
+        /// Tenant.
+        tenant: String,
+        /// User id (`sub`).
+        user: String,
+    },
+    /// Purge deleted accounts past the retention window now (also runs hourly).
+    Purge,
 }
 
 #[derive(Args)]
@@ -493,6 +509,17 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 ),
             )
         }
+        AdminCommand::User(UserCmd::Delete { tenant, user }) => (
+            "DELETE",
+            format!("/admin/v1/tenants/{tenant}/users/{user}"),
+            None,
+        ),
+        AdminCommand::User(UserCmd::Export { tenant, user }) => (
+            "GET",
+            format!("/admin/v1/tenants/{tenant}/users/{user}/export"),
+            None,
+        ),
+        AdminCommand::User(UserCmd::Purge) => ("POST", "/admin/v1/purge".to_owned(), None),
         AdminCommand::Connector(cmd) => connector_request(*cmd)?,
         AdminCommand::Key(KeyCmd::Rotate { tenant }) => (
             "POST",
@@ -527,7 +554,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             .ok()
             .filter(|_| !path.contains("/events/export"))
             .and_then(|v| serde_json::to_string_pretty(&v).ok());
-        if status.is_success() {
+        if status == reqwest::StatusCode::NO_CONTENT {
+            println!("done");
+            Ok(())
+        } else if status.is_success() {
             println!("{}", pretty.unwrap_or(text));
             Ok(())
         } else {

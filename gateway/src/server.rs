@@ -98,6 +98,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/tenants/{tenant}/users/{user}/export",
                     web::get().to(admin::export_user),
                 )
+                .route(
+                    "/tenants/{tenant}/users/{user}",
+                    web::delete().to(admin::delete_user),
+                )
+                .route("/purge", web::post().to(admin::purge))
                 .configure(federation::admin_routes),
         )
         .route("/assets/passkeys.js", web::get().to(passkeys::script))
@@ -238,6 +243,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     ec.regions = config.regions().into_keys().collect();
     ec.webauthn = config.webauthn(&public_url);
     ec.otp = config.otp.clone();
+    ec.purge_after_secs = config.privacy.purge_after_days.saturating_mul(86_400);
     let engine = Engine::start(
         store,
         Arc::new(SystemClock),
@@ -260,6 +266,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config.sms.build(&config.data_dir)?,
     );
     engine.spawn_sweeper(std::time::Duration::from_secs(30));
+    engine.spawn_purger(std::time::Duration::from_secs(
+        config.privacy.purge_every_secs.max(1),
+    ));
     engine.spawn_shard_reaper();
     let demo = if config.demo_enabled() {
         Some(

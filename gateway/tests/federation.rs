@@ -363,7 +363,27 @@ async fn a_user_signs_in_through_a_second_tollgate_and_lands_on_the_same_account
     assert_eq!(s, 400, "{body}");
     assert!(body.contains("only way to sign in"), "{body}");
     assert_eq!(engine.store().list_links(&t, &user).await.unwrap().len(), 1);
-    assert_eq!(engine.delete_user_links(&t, &user).await.unwrap(), 1);
+
+    // The data-subject export names the linked identity; deleting the account removes
+    // its links, so the upstream identity makes a new account next time.
+    let (s, doc) = admin_call(
+        &f.down,
+        "GET",
+        &format!("/tenants/down/users/{sub}/export"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{doc}");
+    assert_eq!(doc["linked_identities"][0]["provider"], "idp");
+    assert!(!doc.to_string().contains(&kept[0].access_token));
+    let (s, v) = admin_call(
+        &f.down,
+        "DELETE",
+        &format!("/tenants/down/users/{sub}"),
+        None,
+    )
+    .await;
+    assert!(s == 204 || s == 200, "{s} {v}");
     assert!(
         engine
             .store()
@@ -372,6 +392,11 @@ async fn a_user_signs_in_through_a_second_tollgate_and_lands_on_the_same_account
             .unwrap()
             .is_empty()
     );
+    let (again, _) = f
+        .sign_in(&browser(), "idp", UP_EMAIL)
+        .await
+        .expect("signed in");
+    assert_ne!(again, sub, "a deleted account does not come back");
 }
 
 #[actix_web::test]

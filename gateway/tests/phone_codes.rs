@@ -196,6 +196,17 @@ async fn phone_enrolment_second_factor_and_sign_in() {
         page.contains("Code by text message") && page.contains("+91********10"),
         "{page}"
     );
+    // The number is the user's data: it is in their export, opened from its sealed form.
+    let (s, _, export) = b.get(&format!("{}/account/export", t.issuer)).await;
+    assert_eq!(s, 200);
+    let export: serde_json::Value = serde_json::from_str(&export).unwrap();
+    let phones: Vec<&str> = export["second_factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["phone"].as_str())
+        .collect();
+    assert_eq!(phones, ["+919876543210"]);
     let (s, _, _) = b
         .post_form(
             &confirm,

@@ -234,3 +234,181 @@ async fn removing_an_apps_access_withdraws_consent_and_kills_its_tokens() {
         .await;
     assert!(loc.unwrap().contains("/consent?"));
 }
+
+/// The admin API's view of a user's events (newest first).
+async fn user_events(server: &TestServer, tenant: &str, user: &str) -> Vec<Value> {
+    let r = server
+        .http
+        .get(format!(
+            "{}/admin/v1/tenants/{tenant}/events?user={user}",
+            server.base
+        ))
+        .bearer_auth(&server.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Vec<Value>>().await.unwrap()
+}
+
+#[actix_web::test]
+async fn deleting_an_account_kills_its_tokens_and_shreds_its_personal_data() {
+    let server = TestServer::start_configured(false, |c| {
+        c.privacy.purge_after_days = 0;
+    })
+    .await;
+    let t = server.tenant("acme", false, true).await;
+    let ada = Browser::new(&server.base);
+    let tokens = login_tokens(&ada, &t, "openid offline_access").await;
+    let sub = common::jwt_claims(tokens["id_token"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another user of the tenant, who must lose nothing.
+    server
+        .admin(
+            "/tenants/acme/users",
+            serde_json::json!({"email": "bob@acme.example", "password": common::PASSWORD}),
+        )
+        .await;
+    let bob_t = common::TestTenant {
+        email: "bob@acme.example".into(),
+        ..t.clone()
+    };
+    let bob = login_tokens(&Browser::new(&server.base), &bob_t, "openid").await;
+    let bob_sub = common::jwt_claims(bob["id_token"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let events = user_events(&server, "acme", &sub).await;
+    assert!(
+        events.iter().any(|e| e["ip"] == "127.0.0.1"),
+        "the sign-in's address is readable while the account lives: {events:?}"
+    );
+
+    let delete = |user: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .delete(format!(
+                    "{}/admin/v1/tenants/acme/users/{user}",
+                    server.base
+                ))
+                .bearer_auth(&server.admin_token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(delete(sub.clone()).await, 204);
+    assert_eq!(delete(sub.clone()).await, 404, "deleted twice");
+
+    // Every token and the browser session are dead at once.
+    let (s, v) = common::refresh(&t, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    let r = reqwest::Client::new()
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(!signed_in(&ada, &format!("{}/account", t.issuer)).await);
+    // The password no longer signs in; the export is gone.
+    let b = Browser::new(&server.base);
+    let url = common::authorize_url(&t, "openid", &common::pkce().1, &[]);
+    let (_, loc, _) = b.get(&url).await;
+    let (_, _, page) = b.get(&loc.unwrap()).await;
+    let (tx, csrf) = (
+        common::hidden(&page, "tx").unwrap(),
+        common::hidden(&page, "csrf").unwrap(),
+    );
+    let login = format!("{}/login", t.issuer);
+    let (s, _) = b
+        .sign_in_post(&login, &t.email, common::PASSWORD, &tx, &csrf)
+        .await;
+    assert_ne!(s, 303, "a deleted account signed in");
+    let r = server
+        .http
+        .get(format!(
+            "{}/admin/v1/tenants/acme/users/{sub}/export",
+            server.base
+        ))
+        .bearer_auth(&server.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // The tombstone says who deleted whom; the user's other events keep their shape but
+    // their personal details cannot be read any more. Bob's still can.
+    let events = user_events(&server, "acme", &sub).await;
+    let tomb = &events[0];
+    assert_eq!(
+        (&tomb["kind"], &tomb["actor"], &tomb["subject"]),
+        (
+            &Value::from("user.deleted"),
+            &Value::from("admin"),
+            &Value::from(sub.as_str())
+        )
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.get("ip").is_none_or(Value::is_null)),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|e| e["erased"] == true), "{events:?}");
+    let bobs = user_events(&server, "acme", &bob_sub).await;
+    assert!(bobs.iter().any(|e| e["ip"] == "127.0.0.1"), "{bobs:?}");
+    assert!(bobs.iter().all(|e| e.get("erased").is_none()), "{bobs:?}");
+
+    // The address is free for a new account at once.
+    server
+        .admin(
+            "/tenants/acme/users",
+            serde_json::json!({"email": t.email, "password": common::PASSWORD}),
+        )
+        .await;
+
+    // The purge (here with a zero-day retention window) removes the row, through the CLI.
+    let base = [
+        "admin",
+        "--url",
+        &server.base,
+        "--token",
+        &server.admin_token,
+    ];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        common::tollgate(&args, &[])
+    };
+    let (ok, out, err) = run(&["user", "purge"]);
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["purged"], 1);
+    let events = user_events(&server, "acme", &sub).await;
+    assert_eq!(events[0]["kind"], "user.purged");
+    // Deleting through the CLI: a clear message for a user that does not exist.
+    let (ok, _, err) = run(&["user", "delete", "acme", "nobody"]);
+    assert!(!ok);
+    assert!(err.contains("404"), "{err}");
+    let (ok, out, err) = run(&["user", "delete", "acme", &bob_sub]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "done");
+    let (s, _) = common::refresh(&t, "not-a-token").await;
+    assert_eq!(s, 400);
+    let r = reqwest::Client::new()
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth(bob["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "bob's access token outlived his account");
+}

@@ -30,15 +30,18 @@ fn auth() -> AuthContext {
     }
 }
 
-fn user(t: &TenantId, email: &str) -> User {
-    User {
+/// A user record; the engine computes the email key (a blind index), which the store
+/// only compares, so a lower-cased address stands in for it here.
+fn user(t: &TenantId, email: &str) -> UserRecord {
+    UserRecord {
         tenant: t.clone(),
         id: UserId::generate(),
-        email: Email::parse(email).unwrap(),
+        email_key: email.to_lowercase(),
+        personal: "c2VhbGVk".into(),
         email_verified: false,
-        name: None,
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
         created_at: 1_000,
+        deleted_at: None,
     }
 }
 
@@ -65,6 +68,8 @@ pub async fn run<S: Store + Clone>(store: S) {
     tenants_are_unique(&store).await;
     clients_are_scoped_by_tenant(&store).await;
     user_emails_are_unique_per_tenant(&store).await;
+    deleted_users_free_their_email_and_are_purged(&store).await;
+    user_keys_are_single_and_destroyable(&store).await;
     sessions_round_trip(&store).await;
     codes_are_taken_once(&store).await;
     codes_redeem_with_their_chain(&store).await;
@@ -380,7 +385,7 @@ async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
     assert!(s.update_user(&u).await.unwrap());
     assert_eq!(s.get_user(&a, &u.id).await.unwrap(), Some(u.clone()));
     let mut renamed = u.clone();
-    renamed.email = Email::parse("other@example.com").unwrap();
+    renamed.email_key = "other@example.com".into();
     assert!(
         !s.update_user(&renamed).await.unwrap(),
         "an update changed the login id"
@@ -396,13 +401,13 @@ async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
         Err(StoreError::Conflict),
         "email reused in tenant"
     );
-    let found = s
-        .find_user_by_email(&a, &Email::parse("ALICE@example.com").unwrap())
-        .await
-        .unwrap();
+    let found = s.find_user_by_email(&a, "alice@example.com").await.unwrap();
     assert_eq!(found.map(|f| f.id), Some(u.id.clone()));
     assert!(
-        s.find_user_by_email(&b, &u.email).await.unwrap().is_none(),
+        s.find_user_by_email(&b, &u.email_key)
+            .await
+            .unwrap()
+            .is_none(),
         "user visible in another tenant"
     );
     assert!(s.get_user(&b, &u.id).await.unwrap().is_none());
@@ -436,11 +441,91 @@ async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
         s.create_users(&batch).await.unwrap(),
         vec![true, false, false, true]
     );
-    let found = s
-        .find_user_by_email(&a, &Email::parse("i2@example.com").unwrap())
-        .await
-        .unwrap();
+    let found = s.find_user_by_email(&a, "i2@example.com").await.unwrap();
     assert_eq!(found.map(|u| u.id), Some(batch[3].id.clone()));
+}
+
+async fn deleted_users_free_their_email_and_are_purged<S: Store>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    let u = user(&a, "gone@example.com");
+    s.create_user(&u).await.unwrap();
+    let keep = user(&a, "kept@example.com");
+    s.create_user(&keep).await.unwrap();
+    let mut del = u.clone();
+    del.deleted_at = Some(5_000);
+    del.email_key = String::new();
+    del.password_hash = None;
+    assert!(
+        !s.soft_delete_user(
+            &UserRecord {
+                tenant: b.clone(),
+                ..del.clone()
+            },
+            &u.email_key
+        )
+        .await
+        .unwrap(),
+        "deleted a user of another tenant"
+    );
+    assert!(s.soft_delete_user(&del, &u.email_key).await.unwrap());
+    assert!(
+        !s.soft_delete_user(&del, &u.email_key).await.unwrap(),
+        "deleted twice"
+    );
+    assert_eq!(s.get_user(&a, &u.id).await.unwrap(), Some(del.clone()));
+    assert!(
+        s.find_user_by_email(&a, &u.email_key)
+            .await
+            .unwrap()
+            .is_none(),
+        "a deleted user is found by email"
+    );
+    assert!(
+        !s.update_user(&del).await.unwrap(),
+        "a deleted user was updated"
+    );
+    // The address is free again.
+    s.create_user(&user(&a, "gone@example.com")).await.unwrap();
+    // Queued for the purge once its retention has passed, and only in its tenant.
+    assert!(s.deleted_users(&a, 5_000, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.deleted_users(&a, 5_001, 10).await.unwrap(),
+        vec![u.id.clone()]
+    );
+    assert!(s.deleted_users(&b, 9_999, 10).await.unwrap().is_empty());
+    assert!(
+        !s.purge_user(&a, &keep.id).await.unwrap(),
+        "purged a live user"
+    );
+    assert!(s.purge_user(&a, &u.id).await.unwrap());
+    assert!(s.get_user(&a, &u.id).await.unwrap().is_none());
+    assert!(s.deleted_users(&a, 9_999, 10).await.unwrap().is_empty());
+    assert!(s.get_user(&a, &keep.id).await.unwrap().is_some());
+}
+
+async fn user_keys_are_single_and_destroyable<S: Store>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    let (u, v) = (UserId::generate(), UserId::generate());
+    s.put_user_key(&a, &u, b"wrapped-u").await.unwrap();
+    s.put_user_key(&a, &v, b"wrapped-v").await.unwrap();
+    assert_eq!(
+        s.put_user_key(&a, &u, b"other").await,
+        Err(StoreError::Conflict),
+        "a user key was replaced"
+    );
+    assert_eq!(
+        s.get_user_key(&a, &u).await.unwrap().as_deref(),
+        Some(&b"wrapped-u"[..])
+    );
+    assert!(s.get_user_key(&b, &u).await.unwrap().is_none());
+    s.destroy_user_key(&a, &u).await.unwrap();
+    s.destroy_user_key(&a, &u).await.unwrap();
+    assert!(s.get_user_key(&a, &u).await.unwrap().is_none());
+    assert_eq!(
+        s.get_user_key(&a, &v).await.unwrap().as_deref(),
+        Some(&b"wrapped-v"[..]),
+        "destroying one key touched another"
+    );
 }
 
 async fn sessions_round_trip<S: Store>(s: &S) {
@@ -785,6 +870,8 @@ async fn events_come_back_newest_first<S: Store>(s: &S) {
         ip: None,
         result: "success".into(),
         detail: None,
+        sealed: None,
+        erased: false,
     };
     s.append_events(&[ev(1, "a"), ev(3, "c")]).await.unwrap();
     s.append_events(&[ev(2, "b")]).await.unwrap();

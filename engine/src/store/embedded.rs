@@ -48,12 +48,14 @@ enum Ks {
     EventsByUser = 16,
     SessionsByUser = 17,
     ChainsByUser = 18,
-    Connectors = 19,
-    Links = 20,
-    LinksByUser = 21,
+    UserKeys = 19,
+    Deletions = 20,
+    Connectors = 21,
+    Links = 22,
+    LinksByUser = 23,
 }
 
-const ALL_KS: [(Ks, &str); 22] = [
+const ALL_KS: [(Ks, &str); 24] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -73,6 +75,8 @@ const ALL_KS: [(Ks, &str); 22] = [
     (Ks::EventsByUser, "events_by_user"),
     (Ks::SessionsByUser, "sessions_by_user"),
     (Ks::ChainsByUser, "chains_by_user"),
+    (Ks::UserKeys, "user_keys"),
+    (Ks::Deletions, "deletions"),
     (Ks::Connectors, "connectors"),
     (Ks::Links, "links"),
     (Ks::LinksByUser, "links_by_user"),
@@ -526,10 +530,10 @@ impl ClientStore for EmbeddedStore {
 
 #[async_trait]
 impl UserStore for EmbeddedStore {
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
         let u = user.clone();
         self.write(move |tx| {
-            let ek = key(&u.tenant, &[u.email.as_str().as_bytes()]);
+            let ek = key(&u.tenant, &[u.email_key.as_bytes()]);
             let uk = key(&u.tenant, &[u.id.as_str().as_bytes()]);
             if tx.get(Ks::Emails, &ek)?.is_some() || tx.get(Ks::Users, &uk)?.is_some() {
                 return Err(StoreError::Conflict);
@@ -541,12 +545,12 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
-    async fn create_users(&self, users: &[User]) -> StoreResult<Vec<bool>> {
+    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<bool>> {
         let users = users.to_vec();
         self.write(move |tx| {
             let mut created = Vec::with_capacity(users.len());
             for u in users {
-                let ek = key(&u.tenant, &[u.email.as_str().as_bytes()]);
+                let ek = key(&u.tenant, &[u.email_key.as_bytes()]);
                 let uk = key(&u.tenant, &[u.id.as_str().as_bytes()]);
                 // Reads see this job's own earlier writes, so duplicates within one
                 // import are caught too.
@@ -563,12 +567,12 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<bool> {
+    async fn update_user(&self, user: &UserRecord) -> StoreResult<bool> {
         let u = user.clone();
         self.write(move |tx| {
             let k = key(&u.tenant, &[u.id.as_str().as_bytes()]);
-            match tx.get_json::<User>(Ks::Users, &k)? {
-                Some(cur) if cur.email == u.email => {
+            match tx.get_json::<UserRecord>(Ks::Users, &k)? {
+                Some(cur) if cur.email_key == u.email_key && cur.deleted_at.is_none() => {
                     tx.put_json(Ks::Users, k, &u);
                     Ok(true)
                 }
@@ -578,28 +582,142 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
-    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<UserRecord>> {
         self.get_json(Ks::Users, &key(tenant, &[id.as_str().as_bytes()]))
     }
 
     async fn find_user_by_email(
         &self,
         tenant: &TenantId,
-        email: &Email,
-    ) -> StoreResult<Option<User>> {
+        email_key: &str,
+    ) -> StoreResult<Option<UserRecord>> {
         let id = self
             .inner
             .ks(Ks::Emails)
-            .get(key(tenant, &[email.as_str().as_bytes()]))
+            .get(key(tenant, &[email_key.as_bytes()]))
             .map_err(io)?;
         match id {
             Some(id) => {
                 let id = String::from_utf8(id.to_vec())
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                self.get_user(tenant, &UserId::from_stored(id)).await
+                let u = self.get_user(tenant, &UserId::from_stored(id)).await?;
+                Ok(u.filter(|u| u.deleted_at.is_none()))
             }
             None => Ok(None),
         }
+    }
+
+    async fn soft_delete_user(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool> {
+        let (u, old) = (user.clone(), old_email_key.to_owned());
+        self.write(move |tx| {
+            let k = key(&u.tenant, &[u.id.as_str().as_bytes()]);
+            let Some(at) = u.deleted_at else {
+                return Err(StoreError::Corrupt("soft delete without deleted_at".into()));
+            };
+            match tx.get_json::<UserRecord>(Ks::Users, &k)? {
+                Some(cur) if cur.deleted_at.is_none() => {}
+                _ => return Ok(false),
+            }
+            let ek = key(&u.tenant, &[old.as_bytes()]);
+            if tx.get(Ks::Emails, &ek)?.as_deref() == Some(u.id.as_str().as_bytes()) {
+                tx.delete(Ks::Emails, ek);
+            }
+            tx.put(
+                Ks::Deletions,
+                key(&u.tenant, &[&at.to_be_bytes(), u.id.as_str().as_bytes()]),
+                Vec::new(),
+            );
+            tx.put_json(Ks::Users, k, &u);
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn deleted_users(
+        &self,
+        tenant: &TenantId,
+        before: UnixTime,
+        limit: usize,
+    ) -> StoreResult<Vec<UserId>> {
+        let prefix = tenant_prefix(tenant);
+        let mut out = Vec::new();
+        for kv in self.inner.ks(Ks::Deletions).prefix(&prefix) {
+            let (k, _) = kv.into_inner().map_err(io)?;
+            let rest = &k[prefix.len()..];
+            let (at, id) = rest.split_at(8.min(rest.len()));
+            let at = u64::from_be_bytes(at.try_into().map_err(|_| corrupt_key())?);
+            if at >= before || out.len() >= limit {
+                break;
+            }
+            let id = id.strip_prefix(&[0u8][..]).ok_or_else(corrupt_key)?;
+            let id = String::from_utf8(id.to_vec()).map_err(|_| corrupt_key())?;
+            out.push(UserId::from_stored(id));
+        }
+        Ok(out)
+    }
+
+    async fn purge_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<bool> {
+        let (t, id) = (tenant.clone(), id.clone());
+        self.write(move |tx| {
+            let k = key(&t, &[id.as_str().as_bytes()]);
+            let Some(at) = tx
+                .get_json::<UserRecord>(Ks::Users, &k)?
+                .and_then(|u| u.deleted_at)
+            else {
+                return Ok(false);
+            };
+            tx.delete(Ks::Users, k.clone());
+            tx.delete(Ks::UserKeys, k);
+            tx.delete(
+                Ks::Deletions,
+                key(&t, &[&at.to_be_bytes(), id.as_str().as_bytes()]),
+            );
+            Ok(true)
+        })
+        .await
+    }
+}
+
+fn corrupt_key() -> StoreError {
+    StoreError::Corrupt("bad deletion index key".into())
+}
+
+#[async_trait]
+impl UserKeyStore for EmbeddedStore {
+    async fn put_user_key(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        wrapped: &[u8],
+    ) -> StoreResult<()> {
+        let (k, w) = (key(tenant, &[user.as_str().as_bytes()]), wrapped.to_vec());
+        self.write(move |tx| {
+            if tx.get(Ks::UserKeys, &k)?.is_some() {
+                return Err(StoreError::Conflict);
+            }
+            tx.put(Ks::UserKeys, k, w);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Option<Vec<u8>>> {
+        let k = key(tenant, &[user.as_str().as_bytes()]);
+        Ok(self
+            .inner
+            .ks(Ks::UserKeys)
+            .get(k)
+            .map_err(io)?
+            .map(|v| v.to_vec()))
+    }
+
+    async fn destroy_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()> {
+        let k = key(tenant, &[user.as_str().as_bytes()]);
+        self.write(move |tx| {
+            tx.delete(Ks::UserKeys, k);
+            Ok(())
+        })
+        .await
     }
 }
 

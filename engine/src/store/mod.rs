@@ -13,10 +13,10 @@ use async_trait::async_trait;
 
 use crate::clock::UnixTime;
 use crate::federation::{Connector, Link};
-use crate::ids::{ChainId, ClientId, Email, TenantId, UserId};
+use crate::ids::{ChainId, ClientId, TenantId, UserId};
 use crate::model::{
     AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, RevokeReason, Session,
-    StoredKey, Tenant, User,
+    StoredKey, Tenant, UserRecord,
 };
 
 /// Where a residency region's data lives. The embedded store keeps every region it is
@@ -94,13 +94,13 @@ pub trait ClientStore {
 /// Users, with a unique login id (email) per tenant.
 #[async_trait]
 pub trait UserStore {
-    /// Creates a user; `Conflict` if the email is taken in this tenant. Atomic: two
+    /// Creates a user; `Conflict` if the email key is taken in this tenant. Atomic: two
     /// concurrent sign-ups with one email give one user.
-    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
     /// Creates many users at once (imports); returns, per user in order, whether it was
-    /// created (`false`: its email or id was taken). Backends batch this; the default
+    /// created (`false`: its email key or id was taken). Backends batch this; the default
     /// creates them one by one.
-    async fn create_users(&self, users: &[User]) -> StoreResult<Vec<bool>> {
+    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<bool>> {
         let mut out = Vec::with_capacity(users.len());
         for u in users {
             out.push(match self.create_user(u).await {
@@ -111,17 +111,49 @@ pub trait UserStore {
         }
         Ok(out)
     }
-    /// Replaces a user's record; `false` if it does not exist or its email differs (the
-    /// login id is not changed this way).
-    async fn update_user(&self, user: &User) -> StoreResult<bool>;
-    /// Reads a user by id.
-    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>>;
-    /// Finds a user by login id, without scanning.
+    /// Replaces a live user's record; `false` if it does not exist, is deleted, or its
+    /// email key differs (the login id is not changed this way).
+    async fn update_user(&self, user: &UserRecord) -> StoreResult<bool>;
+    /// Reads a user by id (deleted ones too, until purged).
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<UserRecord>>;
+    /// Finds a live user by the blind index of its login id, without scanning.
     async fn find_user_by_email(
         &self,
         tenant: &TenantId,
-        email: &Email,
-    ) -> StoreResult<Option<User>>;
+        email_key: &str,
+    ) -> StoreResult<Option<UserRecord>>;
+    /// Marks a user deleted: writes `user` (whose `deleted_at` is set and `email_key`
+    /// empty), frees the login id `old_email_key`, and lists the user for the purge job.
+    /// `false` if the user does not exist or is already deleted.
+    async fn soft_delete_user(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool>;
+    /// Users deleted before `before`, oldest first, at most `limit`.
+    async fn deleted_users(
+        &self,
+        tenant: &TenantId,
+        before: UnixTime,
+        limit: usize,
+    ) -> StoreResult<Vec<UserId>>;
+    /// Removes a deleted user's row for good (the purge job); `false` if it is not a
+    /// deleted user.
+    async fn purge_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<bool>;
+}
+
+/// Each user's data key, wrapped under a key derived from the master key. Kept apart
+/// from the records it opens: destroying it is what makes a deleted user's personal
+/// data unreadable everywhere, backups of the records and the event log included.
+#[async_trait]
+pub trait UserKeyStore {
+    /// Stores a new user's wrapped data key; `Conflict` if the user already has one.
+    async fn put_user_key(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        wrapped: &[u8],
+    ) -> StoreResult<()>;
+    /// The wrapped key, or `None` once destroyed.
+    async fn get_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Option<Vec<u8>>>;
+    /// Destroys it (crypto-shredding); idempotent.
+    async fn destroy_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
 }
 
 /// SSO sessions.
@@ -403,6 +435,7 @@ pub trait Store:
     TenantStore
     + ClientStore
     + UserStore
+    + UserKeyStore
     + SessionStore
     + CodeStore
     + ChainStore

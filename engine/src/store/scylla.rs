@@ -189,6 +189,12 @@ const MIGRATIONS: &[Migration] = &[
         cql: include_str!("../../../schema/0004_user_index.cql"),
     },
     Migration {
+        version: 5,
+        name: "0005_privacy",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0005_privacy.cql"),
+    },
+    Migration {
         version: 6,
         name: "0006_federation",
         scope: Scope::Region,
@@ -701,6 +707,15 @@ struct RegionStatements {
     email_get: PreparedStatement,
     email_get_serial: PreparedStatement,
     email_delete: PreparedStatement,
+    user_delete: PreparedStatement,
+    user_key_insert: PreparedStatement,
+    user_key_put: PreparedStatement,
+    user_key_get: PreparedStatement,
+    user_key_delete: PreparedStatement,
+    deletion_put: PreparedStatement,
+    deletion_list: PreparedStatement,
+    deletion_delete: PreparedStatement,
+    deletions_delete: PreparedStatement,
     session_put: PreparedStatement,
     session_get: PreparedStatement,
     session_delete: PreparedStatement,
@@ -934,6 +949,60 @@ impl RegionStatements {
             email_delete: p
                 .prep(
                     format!("DELETE FROM {k}.user_emails WHERE tenant = ? AND email = ?"),
+                    Write,
+                )
+                .await?,
+            user_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.users WHERE tenant = ? AND bucket = ? AND user_id = ?"),
+                    Write,
+                )
+                .await?,
+            user_key_insert: p
+                .prep(
+                    format!("INSERT INTO {k}.user_keys (tenant, user_id, key) VALUES (?, ?, ?) IF NOT EXISTS"),
+                    Lwt,
+                )
+                .await?,
+            user_key_put: p
+                .prep(
+                    format!("INSERT INTO {k}.user_keys (tenant, user_id, key) VALUES (?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            user_key_get: p
+                .prep(
+                    format!("SELECT key FROM {k}.user_keys WHERE tenant = ? AND user_id = ?"),
+                    Read,
+                )
+                .await?,
+            user_key_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.user_keys WHERE tenant = ? AND user_id = ?"),
+                    Write,
+                )
+                .await?,
+            deletion_put: p
+                .prep(
+                    format!("INSERT INTO {k}.user_deletions (tenant, deleted_at, user_id) VALUES (?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            deletion_list: p
+                .prep(
+                    format!("SELECT user_id FROM {k}.user_deletions WHERE tenant = ? AND deleted_at < ? LIMIT ?"),
+                    Read,
+                )
+                .await?,
+            deletion_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.user_deletions WHERE tenant = ? AND deleted_at = ? AND user_id = ?"),
+                    Write,
+                )
+                .await?,
+            deletions_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.user_deletions WHERE tenant = ?"),
                     Write,
                 )
                 .await?,
@@ -1771,7 +1840,7 @@ impl ScyllaStore {
     }
 
     /// One user of an import: whether it was created.
-    async fn import_user(&self, user: &User, fresh: bool) -> StoreResult<bool> {
+    async fn import_user(&self, user: &UserRecord, fresh: bool) -> StoreResult<bool> {
         if !fresh {
             return Ok(false);
         }
@@ -1989,16 +2058,26 @@ impl ScyllaStore {
                 &f.user_list,
                 (t, b),
                 |(id, rec): (String, Vec<u8>)| async move {
-                    let user: User = decode(&rec)?;
+                    let user: UserRecord = decode(&rec)?;
+                    if user.email_key.is_empty() {
+                        // Deleted: its key is gone, so it is left behind and goes with
+                        // the old copy, as if purged early.
+                        return Ok(());
+                    }
                     let owner: Option<(Option<String>,)> =
-                        self.one(&f.email_get, (t, user.email.as_str())).await?;
+                        self.one(&f.email_get, (t, user.email_key.as_str())).await?;
                     // A user row whose email claim is not its own lost a sign-up race (or its
                     // claim never landed): it is invisible, and stays behind.
                     if owner.and_then(|(o,)| o).as_deref() != Some(id.as_str()) {
                         return Ok(());
                     }
+                    let key: Option<(Option<Vec<u8>>,)> =
+                        self.one(&f.user_key_get, (t, id.as_str())).await?;
+                    if let Some(key) = key.and_then(|(k,)| k) {
+                        self.write(&n.user_key_put, (t, id.as_str(), key)).await?;
+                    }
                     self.write(&n.user_put, (t, b, id.as_str(), &rec)).await?;
-                    self.write(&n.email_put, (t, user.email.as_str(), id.as_str()))
+                    self.write(&n.email_put, (t, user.email_key.as_str(), id.as_str()))
                         .await?;
                     let id = id.as_str();
                     self.each(
@@ -2151,15 +2230,19 @@ impl ScyllaStore {
         let f = &from.st;
         self.write(&f.clients_delete, (t,)).await?;
         self.write(&f.keys_delete, (t,)).await?;
+        self.write(&f.deletions_delete, (t,)).await?;
         self.write(&f.connectors_delete, (t,)).await?;
         for b in 0..BUCKETS {
             self.each(
                 &f.user_list,
                 (t, b),
                 |(id, rec): (String, Vec<u8>)| async move {
-                    let user: User = decode(&rec)?;
-                    self.write(&f.email_delete, (t, user.email.as_str()))
-                        .await?;
+                    let user: UserRecord = decode(&rec)?;
+                    if !user.email_key.is_empty() {
+                        self.write(&f.email_delete, (t, user.email_key.as_str()))
+                            .await?;
+                    }
+                    self.write(&f.user_key_delete, (t, id.as_str())).await?;
                     self.write(&f.consents_delete, (t, id.as_str())).await?;
                     self.each(
                         &f.link_user_list,
@@ -2452,9 +2535,13 @@ impl UserStore for ScyllaStore {
     /// Inserts the user row (`IF NOT EXISTS` on the id), then claims the email
     /// (`IF NOT EXISTS`); a lost claim removes the user row again. A user row without
     /// its claim is unreachable, so a crash between the two leaves nothing visible.
-    async fn create_user(&self, user: &User) -> StoreResult<()> {
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
         let r = self.region_of(&user.tenant).await?;
-        let (t, id, email) = (user.tenant.as_str(), user.id.as_str(), user.email.as_str());
+        let (t, id, email) = (
+            user.tenant.as_str(),
+            user.id.as_str(),
+            user.email_key.as_str(),
+        );
         let b = bucket(id);
         if !self
             .lwt(&r.st.user_insert, (t, b, id, encode(user)))
@@ -2491,9 +2578,9 @@ impl UserStore for ScyllaStore {
         Err(last_error.unwrap_or(StoreError::Conflict))
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<bool> {
+    async fn update_user(&self, user: &UserRecord) -> StoreResult<bool> {
         match self.get_user(&user.tenant, &user.id).await? {
-            Some(cur) if cur.email == user.email => {}
+            Some(cur) if cur.email_key == user.email_key && cur.deleted_at.is_none() => {}
             _ => return Ok(false),
         }
         let r = self.region_of(&user.tenant).await?;
@@ -2503,14 +2590,14 @@ impl UserStore for ScyllaStore {
         Ok(true)
     }
 
-    async fn create_users(&self, users: &[User]) -> StoreResult<Vec<bool>> {
+    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<bool>> {
         // Within one import the first of two users with one email (or id) wins, as if
         // they were created in order; the rest run concurrently.
         let (mut emails, mut ids) = (HashSet::new(), HashSet::new());
         let fresh: Vec<bool> = users
             .iter()
             .map(|u| {
-                let e = emails.insert((u.tenant.clone(), u.email.clone()));
+                let e = emails.insert((u.tenant.clone(), u.email_key.clone()));
                 let i = ids.insert((u.tenant.clone(), u.id.clone()));
                 e && i
             })
@@ -2526,7 +2613,7 @@ impl UserStore for ScyllaStore {
             .await
     }
 
-    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<User>> {
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<UserRecord>> {
         let r = self.region_of(tenant).await?;
         let row: Option<(Option<Vec<u8>>,)> = self
             .one(
@@ -2540,16 +2627,109 @@ impl UserStore for ScyllaStore {
     async fn find_user_by_email(
         &self,
         tenant: &TenantId,
-        email: &Email,
-    ) -> StoreResult<Option<User>> {
+        email_key: &str,
+    ) -> StoreResult<Option<UserRecord>> {
         let r = self.region_of(tenant).await?;
         let row: Option<(Option<String>,)> = self
-            .one(&r.st.email_get, (tenant.as_str(), email.as_str()))
+            .one(&r.st.email_get, (tenant.as_str(), email_key))
             .await?;
         match row.and_then(|(id,)| id) {
-            Some(id) => self.get_user(tenant, &UserId::from_stored(id)).await,
+            Some(id) => Ok(self
+                .get_user(tenant, &UserId::from_stored(id))
+                .await?
+                .filter(|u| u.deleted_at.is_none())),
             None => Ok(None),
         }
+    }
+
+    /// Queues the user for the purge first, then writes the deleted record, then frees
+    /// the login id: a crash in between leaves a user that is deleted or still whole,
+    /// and the purge job finishes what was started.
+    async fn soft_delete_user(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool> {
+        let Some(at) = user.deleted_at else {
+            return Err(StoreError::Corrupt("soft delete without deleted_at".into()));
+        };
+        match self.get_user(&user.tenant, &user.id).await? {
+            Some(cur) if cur.deleted_at.is_none() => {}
+            _ => return Ok(false),
+        }
+        let r = self.region_of(&user.tenant).await?;
+        let (t, id) = (user.tenant.as_str(), user.id.as_str());
+        self.write(&r.st.deletion_put, (t, at as i64, id)).await?;
+        self.write(&r.st.user_put, (t, bucket(id), id, encode(user)))
+            .await?;
+        let owner: Option<(Option<String>,)> =
+            self.one(&r.st.email_get, (t, old_email_key)).await?;
+        if owner.and_then(|(o,)| o).as_deref() == Some(id) {
+            self.write(&r.st.email_delete, (t, old_email_key)).await?;
+        }
+        Ok(true)
+    }
+
+    async fn deleted_users(
+        &self,
+        tenant: &TenantId,
+        before: UnixTime,
+        limit: usize,
+    ) -> StoreResult<Vec<UserId>> {
+        let r = self.region_of(tenant).await?;
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let rows: Vec<(String,)> = self
+            .all(&r.st.deletion_list, (tenant.as_str(), before as i64, limit))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id,)| UserId::from_stored(id))
+            .collect())
+    }
+
+    async fn purge_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<bool> {
+        let Some(at) = self.get_user(tenant, id).await?.and_then(|u| u.deleted_at) else {
+            return Ok(false);
+        };
+        let r = self.region_of(tenant).await?;
+        let (t, id) = (tenant.as_str(), id.as_str());
+        self.write(&r.st.user_key_delete, (t, id)).await?;
+        self.write(&r.st.user_delete, (t, bucket(id), id)).await?;
+        self.write(&r.st.deletion_delete, (t, at as i64, id))
+            .await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl UserKeyStore for ScyllaStore {
+    async fn put_user_key(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        wrapped: &[u8],
+    ) -> StoreResult<()> {
+        let r = self.region_of(tenant).await?;
+        match self
+            .lwt(
+                &r.st.user_key_insert,
+                (tenant.as_str(), user.as_str(), wrapped),
+            )
+            .await?
+        {
+            true => Ok(()),
+            false => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn get_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Option<Vec<u8>>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(&r.st.user_key_get, (tenant.as_str(), user.as_str()))
+            .await?;
+        Ok(row.and_then(|(k,)| k))
+    }
+
+    async fn destroy_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()> {
+        let r = self.region_of(tenant).await?;
+        self.write(&r.st.user_key_delete, (tenant.as_str(), user.as_str()))
+            .await
     }
 }
 
