@@ -44,6 +44,10 @@ pub struct AuthRequest {
     /// them voluntary).
     #[serde(default)]
     pub acr_values: Vec<String>,
+    /// `idp_hint`: the connector to send the user to directly instead of the sign-in page
+    /// (an id that is not a connector's leads to the sign-in page).
+    #[serde(default)]
+    pub idp_hint: Option<String>,
     /// When this sealed request stops being accepted.
     pub expires_at: UnixTime,
 }
@@ -321,6 +325,9 @@ impl Engine {
                 .filter(|v| crate::mfa::ACR_VALUES.contains(v))
                 .map(str::to_owned)
                 .collect(),
+            idp_hint: get("idp_hint")
+                .filter(|h| crate::federation::valid_connector_id(h))
+                .map(str::to_owned),
             expires_at: self.now() + self.0.config.login_ttl,
         })
     }

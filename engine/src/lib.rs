@@ -4,6 +4,7 @@
 //! - [`authorize`]: validating authorization requests, sign-in/consent steps, codes.
 //! - [`login`]: password sign-in, sign-up and SSO sessions.
 //! - [`mfa`]: second factors (TOTP, recovery codes), the MFA policy and step-up.
+//! - [`federation`]: upstream OIDC and OAuth 2.0 providers, account linking, JIT users.
 //! - [`passkeys`]: WebAuthn registration, passkey sign-in and passkeys as a second factor.
 //! - [`grants`]: the token endpoint (authorization code + PKCE, rotating refresh tokens).
 //! - [`tokens`]: userinfo, revocation, introspection, logout.
@@ -33,6 +34,7 @@ pub mod discovery;
 pub mod email_codes;
 pub mod engine;
 pub mod error;
+pub mod federation;
 pub mod grants;
 pub mod ids;
 pub mod keys;

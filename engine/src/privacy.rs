@@ -129,6 +129,7 @@ impl Engine {
                 "has_password": u.password_hash.is_some(),
                 "fields": u.profile,
             },
+            "linked_identities": self.export_links(tenant, user).await?,
             "sessions": sessions,
             "apps": chains,
             "consents": consents,
@@ -308,6 +309,9 @@ impl Engine {
                 .await
                 .map_err(store_err)?;
         }
+        // Linked upstream identities go: they could otherwise sign in to nothing, and the
+        // upstream identity is free to sign up again.
+        self.delete_user_links(tenant, user).await?;
         // Destroying the data key is the erasure: the record's personal fields and every
         // event's sealed details, in the store and in its backups, cannot be opened again.
         // The record is sealed once more under a key nobody keeps, so it holds nothing

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::oidc::tenant_id;
 use crate::server::AppState;
 
-fn authorize(req: &HttpRequest, st: &AppState) -> Result<(), ApiError> {
+pub(crate) fn authorize(req: &HttpRequest, st: &AppState) -> Result<(), ApiError> {
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -117,6 +117,7 @@ pub async fn login_page(
     let (t, tenant) = tenant(&st, &path).await?;
     let areq = open_tx(&st, &t, q.tx.as_ref())?;
     let hint = areq.and_then(|a| a.login_hint).unwrap_or_default();
+    let federation = crate::federation::login_buttons(&st, &t, q.tx.as_deref()).await;
     Ok(form_page(
         &st,
         &req,
@@ -132,7 +133,7 @@ pub async fn login_page(
                 &hint,
                 None,
                 st.engine.passkeys_allowed(&tenant),
-            )
+            ) + &federation
         },
     ))
 }
@@ -430,6 +431,7 @@ pub async fn account(
         .collect();
     let passkeys = crate::passkeys::AccountPasskeys::load(&st, &t, &u.id).await?;
     let portal = crate::portal::AccountPortal::load(&st, &t, &u).await?;
+    let identities = crate::federation::AccountIdentities::load(&st, &t, &u).await?;
     Ok(form_page(
         &st,
         &req,
@@ -442,7 +444,8 @@ pub async fn account(
                 + &pages::account_apps(t.as_str(), &apps, csrf)
                 + &passkeys.render(t.as_str(), csrf)
                 + &pages::account_factors(t.as_str(), &factor_rows, csrf)
-                + &crate::otp_pages::account_contact(t.as_str(), u.email_verified, csrf);
+                + &crate::otp_pages::account_contact(t.as_str(), u.email_verified, csrf)
+                + &identities.render(t.as_str(), csrf);
             let sections = sections + &crate::portal::AccountPortal::render_bottom(t.as_str());
             pages::account(
                 t.as_str(),

@@ -8,6 +8,7 @@
 //!   and links; [`otp_pages`] renders them; [`mail`] and [`sms`] send them.
 //! - [`portal`]: account self-service (profile, email, phone, password, privacy
 //!   choices, deletion) and the consent/profile step after sign-in.
+//! - [`federation`]: sign-in through upstream OIDC / OAuth 2.0 providers, linking.
 //! - [`admin`]: the admin API.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`metrics`]: Prometheus metrics and `/metrics`.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod demo;
 pub mod email;
 pub mod error;
+pub mod federation;
 pub mod hosted;
 pub mod http;
 pub mod mail;

@@ -75,6 +75,9 @@ enum AdminCommand {
     /// Signing keys.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Upstream identity providers (sign in with Google, GitHub, another OIDC issuer...).
+    #[command(subcommand)]
+    Connector(Box<ConnectorCmd>),
     /// The audit trail of a tenant, newest first.
     Events {
         /// Tenant id.
@@ -221,6 +224,96 @@ enum UserCmd {
     },
     /// Purge deleted accounts past the retention window now (also runs hourly).
     Purge,
+}
+
+#[derive(Args)]
+struct ConnectorSet {
+    /// Tenant.
+    tenant: String,
+    /// Connector id (a-z, 0-9, '-'): in URLs and in `idp_hint`.
+    id: String,
+    /// oidc (default), oauth2, google, microsoft, apple, github, linkedin, digilocker.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Button text ("Continue with ...").
+    #[arg(long)]
+    display_name: Option<String>,
+    /// Our client id at the upstream.
+    #[arg(long)]
+    client_id: String,
+    /// File holding the client secret (or the Apple .p8 key).
+    #[arg(long)]
+    client_secret_file: Option<PathBuf>,
+    /// OIDC issuer (discovery at {issuer}/.well-known/openid-configuration).
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Authorization endpoint (OAuth 2.0, or an OIDC override).
+    #[arg(long)]
+    authorization_endpoint: Option<String>,
+    /// Token endpoint.
+    #[arg(long)]
+    token_endpoint: Option<String>,
+    /// Userinfo endpoint.
+    #[arg(long)]
+    userinfo_endpoint: Option<String>,
+    /// GitHub-shaped list of the user's email addresses.
+    #[arg(long)]
+    emails_endpoint: Option<String>,
+    /// Scope to ask for (repeatable; default: the preset's).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Claim mapping, FIELD=CLAIM (subject, email, email_verified, name, picture,
+    /// locale, groups); repeatable.
+    #[arg(long = "map")]
+    map: Vec<String>,
+    /// Another upstream claim to keep with the link (repeatable).
+    #[arg(long = "keep")]
+    keep: Vec<String>,
+    /// Link to an existing account when the upstream asserts the same verified email.
+    #[arg(long)]
+    link_by_email: bool,
+    /// Keep the upstream access and refresh tokens (encrypted).
+    #[arg(long)]
+    store_tokens: bool,
+    /// Create it disabled (no button, no sign-in).
+    #[arg(long)]
+    disabled: bool,
+    /// client_secret_post (default) or client_secret_basic.
+    #[arg(long)]
+    token_auth: Option<String>,
+    /// Apple team id.
+    #[arg(long)]
+    apple_team_id: Option<String>,
+    /// Apple key id.
+    #[arg(long)]
+    apple_key_id: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ConnectorCmd {
+    /// Create or replace a connector. The client secret (for Apple: the .p8 private key)
+    /// is read from TOLLGATE_CONNECTOR_SECRET or --client-secret-file, never from the
+    /// command line; without either, an existing connector keeps its secret.
+    Set(Box<ConnectorSet>),
+    /// List a tenant's connectors (secrets are never shown).
+    List {
+        /// Tenant.
+        tenant: String,
+    },
+    /// Show one connector, with the redirect URI to register at the upstream.
+    Show {
+        /// Tenant.
+        tenant: String,
+        /// Connector id.
+        id: String,
+    },
+    /// Remove a connector (linked identities stay, unusable until it is added again).
+    Delete {
+        /// Tenant.
+        tenant: String,
+        /// Connector id.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -471,6 +564,7 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             None,
         ),
         AdminCommand::User(UserCmd::Purge) => ("POST", "/admin/v1/purge".to_owned(), None),
+        AdminCommand::Connector(cmd) => connector_request(*cmd)?,
         AdminCommand::Key(KeyCmd::Rotate { tenant }) => (
             "POST",
             format!("/admin/v1/tenants/{tenant}/keys/rotate"),
@@ -517,6 +611,99 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 v["error"].as_str().unwrap_or("request failed"),
                 status.as_u16(),
                 v["error_description"].as_str().unwrap_or(&text)
+            )
+        }
+    })
+}
+
+/// The admin API request of a `connector` command.
+fn connector_request(
+    cmd: ConnectorCmd,
+) -> anyhow::Result<(&'static str, String, Option<serde_json::Value>)> {
+    Ok(match cmd {
+        ConnectorCmd::List { tenant } => (
+            "GET",
+            format!("/admin/v1/tenants/{tenant}/connectors"),
+            None,
+        ),
+        ConnectorCmd::Show { tenant, id } => (
+            "GET",
+            format!("/admin/v1/tenants/{tenant}/connectors/{id}"),
+            None,
+        ),
+        ConnectorCmd::Delete { tenant, id } => (
+            "DELETE",
+            format!("/admin/v1/tenants/{tenant}/connectors/{id}"),
+            None,
+        ),
+        ConnectorCmd::Set(set) => {
+            let ConnectorSet {
+                tenant,
+                id,
+                preset,
+                display_name,
+                client_id,
+                client_secret_file,
+                issuer,
+                authorization_endpoint,
+                token_endpoint,
+                userinfo_endpoint,
+                emails_endpoint,
+                scopes,
+                map,
+                keep,
+                link_by_email,
+                store_tokens,
+                disabled,
+                token_auth,
+                apple_team_id,
+                apple_key_id,
+            } = *set;
+            let secret = match client_secret_file {
+                Some(f) => Some(std::fs::read_to_string(&f).map_err(|e| {
+                    anyhow::anyhow!("cannot read the client secret from {}: {e}", f.display())
+                })?),
+                None => std::env::var("TOLLGATE_CONNECTOR_SECRET").ok(),
+            }
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+            let mut mapping = serde_json::Map::new();
+            for m in map {
+                let (k, v) = m.split_once('=').ok_or_else(|| {
+                    anyhow::anyhow!("--map takes FIELD=CLAIM (for example email=mail), not {m:?}")
+                })?;
+                mapping.insert(k.trim().to_owned(), serde_json::Value::from(v.trim()));
+            }
+            if !keep.is_empty() {
+                mapping.insert("keep".into(), serde_json::json!(keep));
+            }
+            let mut body = serde_json::json!({
+                "preset": preset,
+                "display_name": display_name,
+                "client_id": client_id,
+                "client_secret": secret,
+                "issuer": issuer,
+                "authorization_endpoint": authorization_endpoint,
+                "token_endpoint": token_endpoint,
+                "userinfo_endpoint": userinfo_endpoint,
+                "emails_endpoint": emails_endpoint,
+                "link_by_email": link_by_email,
+                "store_tokens": store_tokens,
+                "enabled": !disabled,
+                "token_auth": token_auth,
+                "apple_team_id": apple_team_id,
+                "apple_key_id": apple_key_id,
+            });
+            if !scopes.is_empty() {
+                body["scopes"] = serde_json::json!(scopes);
+            }
+            if !mapping.is_empty() {
+                body["mapping"] = serde_json::Value::Object(mapping);
+            }
+            (
+                "PUT",
+                format!("/admin/v1/tenants/{tenant}/connectors/{id}"),
+                Some(body),
             )
         }
     })

@@ -122,7 +122,13 @@ pub fn continue_to(
     step: NextStep,
 ) -> HttpResponse {
     let location = match step {
-        NextStep::Login => format!("/{t}/login?tx={}", st.engine.seal_request(t, areq)),
+        NextStep::Login => match &areq.idp_hint {
+            Some(idp) => format!(
+                "/{t}/federation/{idp}/start?tx={}",
+                st.engine.seal_request(t, areq)
+            ),
+            None => format!("/{t}/login?tx={}", st.engine.seal_request(t, areq)),
+        },
         NextStep::Consent { .. } => format!("/{t}/consent?tx={}", st.engine.seal_request(t, areq)),
         NextStep::StepUp => format!("/{t}/stepup?tx={}", st.engine.seal_request(t, areq)),
         NextStep::Redirect(url) => url,

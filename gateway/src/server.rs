@@ -15,7 +15,7 @@ use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use crate::config::{Backend, Config};
 use crate::http::Csrf;
 use crate::metrics::HttpMetrics;
-use crate::{admin, demo, email, hosted, metrics, mfa, oidc, passkeys, phone, portal};
+use crate::{admin, demo, email, federation, hosted, metrics, mfa, oidc, passkeys, phone, portal};
 
 /// What every handler shares.
 pub struct AppState {
@@ -118,7 +118,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/tenants/{tenant}/users/{user}",
                     web::delete().to(admin::delete_user),
                 )
-                .route("/purge", web::post().to(admin::purge)),
+                .route("/purge", web::post().to(admin::purge))
+                .configure(federation::admin_routes),
         )
         .route("/assets/passkeys.js", web::get().to(passkeys::script))
         .route("/demo", web::get().to(demo::start))
@@ -195,7 +196,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/account/passkeys/rename", web::post().to(passkeys::rename))
                 .configure(email::routes)
                 .configure(phone::routes)
-                .configure(portal::routes),
+                .configure(portal::routes)
+                .configure(federation::routes),
         )
         .default_service(web::to(not_found));
 }

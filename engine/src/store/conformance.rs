@@ -83,7 +83,133 @@ pub async fn run<S: Store + Clone>(store: S) {
     challenges_spend_tries_and_are_taken_once(&store).await;
     user_emails_change_atomically(&store).await;
     purposes_and_grants_round_trip(&store).await;
+    connectors_are_per_tenant(&store).await;
+    links_are_unique_and_belong_to_their_user(&store).await;
     expired_rows_are_swept(&store).await;
+}
+
+fn connector(t: &TenantId, id: &str) -> crate::federation::Connector {
+    crate::federation::Connector {
+        tenant: t.clone(),
+        id: id.into(),
+        display_name: "Upstream".into(),
+        preset: "oidc".into(),
+        protocol: crate::federation::Protocol::Oidc,
+        enabled: true,
+        client_id: "cid".into(),
+        sealed_secret: Some("c2VhbGVk".into()),
+        issuer: Some("https://up.example".into()),
+        authorization_endpoint: None,
+        token_endpoint: None,
+        userinfo_endpoint: None,
+        emails_endpoint: None,
+        scopes: vec!["openid".into()],
+        mapping: crate::federation::ClaimMapping::default(),
+        link_by_email: false,
+        store_tokens: false,
+        token_auth: crate::federation::TokenAuth::default(),
+        response_mode: None,
+        apple: None,
+        created_at: 1_000,
+        updated_at: 1_000,
+    }
+}
+
+async fn connectors_are_per_tenant<S: Store>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    s.put_connector(&connector(&a, "up")).await.unwrap();
+    s.put_connector(&connector(&a, "gh")).await.unwrap();
+    let mut changed = connector(&a, "up");
+    changed.enabled = false;
+    s.put_connector(&changed).await.unwrap();
+    assert_eq!(s.get_connector(&a, "up").await.unwrap(), Some(changed));
+    assert_eq!(s.get_connector(&b, "up").await.unwrap(), None);
+    assert_eq!(s.list_connectors(&a).await.unwrap().len(), 2);
+    assert!(s.list_connectors(&b).await.unwrap().is_empty());
+    assert!(!s.delete_connector(&b, "up").await.unwrap());
+    assert!(s.delete_connector(&a, "up").await.unwrap());
+    assert!(!s.delete_connector(&a, "up").await.unwrap());
+    assert_eq!(s.list_connectors(&a).await.unwrap().len(), 1);
+}
+
+async fn links_are_unique_and_belong_to_their_user<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let (alice, bob) = (UserId::generate(), UserId::generate());
+    let link = |user: &UserId, provider: &str, subject: &[u8]| crate::federation::Link {
+        tenant: t.clone(),
+        provider: provider.into(),
+        key: Hash32::of(subject),
+        user_id: user.clone(),
+        created_at: 1_000,
+        last_login_at: 1_000,
+        sealed_profile: "cHJvZmlsZQ".into(),
+        sealed_tokens: None,
+    };
+    // Two links of one upstream identity at once: one wins.
+    let (x, y) = (s.clone(), s.clone());
+    let (la, lb) = (link(&alice, "up", b"s1"), link(&bob, "up", b"s1"));
+    let (ra, rb) = tokio::join!(x.create_link(&la), y.create_link(&lb));
+    assert!(
+        ra.is_ok() != rb.is_ok(),
+        "exactly one link of an identity wins"
+    );
+    let (winner, loser) = if ra.is_ok() {
+        (&alice, &bob)
+    } else {
+        (&bob, &alice)
+    };
+    assert_eq!(
+        s.create_link(&link(winner, "up", b"s1")).await,
+        Err(StoreError::Conflict)
+    );
+    let found = s
+        .find_link(&t, "up", &Hash32::of(b"s1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&found.user_id, winner);
+    assert!(s.list_links(&t, loser).await.unwrap().is_empty());
+    // The same subject at another provider, and another tenant, are other identities.
+    s.create_link(&link(winner, "gh", b"s1")).await.unwrap();
+    assert_eq!(
+        s.find_link(&tenant(), "up", &Hash32::of(b"s1"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(s.list_links(&t, winner).await.unwrap().len(), 2);
+    // Updates and deletes touch only the owner's link.
+    let mut moved = found.clone();
+    moved.user_id = loser.clone();
+    assert!(!s.update_link(&moved).await.unwrap());
+    let mut used = found.clone();
+    used.last_login_at = 2_000;
+    used.sealed_tokens = Some("dG9rZW5z".into());
+    assert!(s.update_link(&used).await.unwrap());
+    assert_eq!(
+        s.find_link(&t, "up", &Hash32::of(b"s1")).await.unwrap(),
+        Some(used.clone())
+    );
+    assert_eq!(
+        s.delete_link(&t, loser, "up", &Hash32::of(b"s1"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.delete_link(&t, winner, "up", &Hash32::of(b"s1"))
+            .await
+            .unwrap(),
+        Some(used)
+    );
+    assert_eq!(
+        s.find_link(&t, "up", &Hash32::of(b"s1")).await.unwrap(),
+        None
+    );
+    assert_eq!(s.list_links(&t, winner).await.unwrap().len(), 1);
+    // Once removed, the identity can be linked again (to anyone).
+    s.create_link(&link(loser, "up", b"s1")).await.unwrap();
+    assert_eq!(s.list_links(&t, loser).await.unwrap().len(), 1);
 }
 
 async fn factors_are_per_user_and_update_conditionally<S: Store + Clone>(s: &S) {

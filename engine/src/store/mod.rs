@@ -12,6 +12,7 @@ pub mod scylla;
 use async_trait::async_trait;
 
 use crate::clock::UnixTime;
+use crate::federation::{Connector, Link};
 use crate::ids::{ChainId, ClientId, TenantId, UserId};
 use crate::model::{
     AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, RevokeReason, Session,
@@ -424,6 +425,41 @@ pub trait ChallengeStore {
     async fn spend_try(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Challenge>>;
 }
 
+/// Federation: a tenant's upstream identity providers, and the identities linked to users.
+#[async_trait]
+pub trait IdentityStore {
+    /// Creates or replaces a connector.
+    async fn put_connector(&self, connector: &Connector) -> StoreResult<()>;
+    /// Reads a connector.
+    async fn get_connector(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Connector>>;
+    /// The tenant's connectors.
+    async fn list_connectors(&self, tenant: &TenantId) -> StoreResult<Vec<Connector>>;
+    /// Removes a connector; whether it existed.
+    async fn delete_connector(&self, tenant: &TenantId, id: &str) -> StoreResult<bool>;
+    /// Links an upstream identity to a user; `Conflict` if (tenant, provider, key) is
+    /// linked already. Atomic: of two concurrent links of one identity, one wins.
+    async fn create_link(&self, link: &Link) -> StoreResult<()>;
+    /// The link of an upstream identity.
+    async fn find_link(
+        &self,
+        tenant: &TenantId,
+        provider: &str,
+        key: &Hash32,
+    ) -> StoreResult<Option<Link>>;
+    /// A user's links.
+    async fn list_links(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Link>>;
+    /// Replaces a link's record if it exists and still belongs to `link.user_id`.
+    async fn update_link(&self, link: &Link) -> StoreResult<bool>;
+    /// Removes one of a user's links (only if it is theirs); returns it.
+    async fn delete_link(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        provider: &str,
+        key: &Hash32,
+    ) -> StoreResult<Option<Link>>;
+}
+
 /// Everything the engine needs from storage.
 #[async_trait]
 pub trait Store:
@@ -441,6 +477,7 @@ pub trait Store:
     + FactorStore
     + ChallengeStore
     + PurposeStore
+    + IdentityStore
     + Send
     + Sync
     + 'static

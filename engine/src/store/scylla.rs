@@ -195,6 +195,12 @@ const MIGRATIONS: &[Migration] = &[
         cql: include_str!("../../../schema/0005_privacy.cql"),
     },
     Migration {
+        version: 6,
+        name: "0006_federation",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0006_federation.cql"),
+    },
+    Migration {
         version: 7,
         name: "0007_consent_purposes",
         scope: Scope::Region,
@@ -790,6 +796,24 @@ struct RegionStatements {
     challenge_get_serial: PreparedStatement,
     challenge_spend: PreparedStatement,
     challenge_take: PreparedStatement,
+    connector_put: PreparedStatement,
+    connector_get: PreparedStatement,
+    connector_list: PreparedStatement,
+    connector_delete: PreparedStatement,
+    link_insert: PreparedStatement,
+    link_get: PreparedStatement,
+    /// `IF user_id = ?`: only the owner's link is rewritten.
+    link_update: PreparedStatement,
+    /// `IF user_id = ?`: only the owner's link is removed.
+    link_remove: PreparedStatement,
+    link_user_put: PreparedStatement,
+    link_user_list: PreparedStatement,
+    link_user_delete: PreparedStatement,
+    /// Tenant moves: plain copies and partition deletes.
+    connectors_delete: PreparedStatement,
+    link_put: PreparedStatement,
+    link_delete: PreparedStatement,
+    links_of_user_delete: PreparedStatement,
     /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.
     chain_create: Batch,
     /// `[UPDATE the state IF generation = ? AND revoked = null, the new token]`: one partition.
@@ -1425,6 +1449,111 @@ impl RegionStatements {
                     Lwt,
                 )
                 .await?,
+            connector_put: p
+                .prep(
+                    format!("INSERT INTO {k}.connectors (tenant, id, record) VALUES (?, ?, ?)"),
+                    Write,
+                )
+                .await?,
+            connector_get: p
+                .prep(
+                    format!("SELECT record FROM {k}.connectors WHERE tenant = ? AND id = ?"),
+                    Read,
+                )
+                .await?,
+            connector_list: p
+                .prep(
+                    format!("SELECT id, record FROM {k}.connectors WHERE tenant = ?"),
+                    Read,
+                )
+                .await?,
+            connector_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.connectors WHERE tenant = ? AND id = ?"),
+                    Write,
+                )
+                .await?,
+            link_insert: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.links (tenant, provider, key, user_id, record) \
+                         VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            link_get: p
+                .prep(
+                    format!(
+                        "SELECT user_id, record FROM {k}.links WHERE tenant = ? AND provider = ? AND key = ?"
+                    ),
+                    Read,
+                )
+                .await?,
+            link_update: p
+                .prep(
+                    format!(
+                        "UPDATE {k}.links SET record = ? WHERE tenant = ? AND provider = ? AND key = ? \
+                         IF user_id = ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            link_remove: p
+                .prep(
+                    format!(
+                        "DELETE FROM {k}.links WHERE tenant = ? AND provider = ? AND key = ? IF user_id = ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            link_user_put: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.links_by_user (tenant, user_id, provider, key) VALUES (?, ?, ?, ?)"
+                    ),
+                    Write,
+                )
+                .await?,
+            link_user_list: p
+                .prep(
+                    format!(
+                        "SELECT provider, key FROM {k}.links_by_user WHERE tenant = ? AND user_id = ?"
+                    ),
+                    Read,
+                )
+                .await?,
+            link_user_delete: p
+                .prep(
+                    format!(
+                        "DELETE FROM {k}.links_by_user WHERE tenant = ? AND user_id = ? AND provider = ? AND key = ?"
+                    ),
+                    Write,
+                )
+                .await?,
+            connectors_delete: p
+                .prep(format!("DELETE FROM {k}.connectors WHERE tenant = ?"), Write)
+                .await?,
+            link_put: p
+                .prep(
+                    format!(
+                        "INSERT INTO {k}.links (tenant, provider, key, user_id, record) VALUES (?, ?, ?, ?, ?)"
+                    ),
+                    Write,
+                )
+                .await?,
+            link_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.links WHERE tenant = ? AND provider = ? AND key = ?"),
+                    Write,
+                )
+                .await?,
+            links_of_user_delete: p
+                .prep(
+                    format!("DELETE FROM {k}.links_by_user WHERE tenant = ? AND user_id = ?"),
+                    Write,
+                )
+                .await?,
             chain_create,
             chain_rotate,
         })
@@ -1972,6 +2101,17 @@ impl ScyllaStore {
         if let Some((Some(rec),)) = privacy {
             self.write(&n.privacy_put, (t, rec)).await?;
         }
+        self.each(
+            &f.connector_list,
+            (t,),
+            |(id, rec): (String, Option<Vec<u8>>)| async move {
+                match rec {
+                    Some(rec) => self.write(&n.connector_put, (t, id, rec)).await,
+                    None => Ok(()),
+                }
+            },
+        )
+        .await?;
         for b in 0..BUCKETS {
             self.each(
                 &f.user_list,
@@ -2018,6 +2158,28 @@ impl ScyllaStore {
                     self.each(&f.factor_list, (t, id), |row: FactorListRow| async move {
                         self.copy_factor(from, to, t, id, row).await
                     })
+                    .await?;
+                    // Linked identities: only links that are this user's (an index entry
+                    // whose claim was lost stays behind).
+                    self.each(
+                        &f.link_user_list,
+                        (t, id),
+                        |(provider, key): (String, Vec<u8>)| async move {
+                            let row: Option<(Option<String>, Option<Vec<u8>>)> = self
+                                .one(&f.link_get, (t, provider.as_str(), key.clone()))
+                                .await?;
+                            let Some((Some(owner), Some(rec))) = row else {
+                                return Ok(());
+                            };
+                            if owner != id {
+                                return Ok(());
+                            }
+                            self.write(&n.link_user_put, (t, id, provider.as_str(), key.clone()))
+                                .await?;
+                            self.write(&n.link_put, (t, provider.as_str(), key, id, rec))
+                                .await
+                        },
+                    )
                     .await
                 },
             )
@@ -2137,6 +2299,7 @@ impl ScyllaStore {
         self.write(&f.keys_delete, (t,)).await?;
         self.write(&f.deletions_delete, (t,)).await?;
         self.write(&f.privacy_delete, (t,)).await?;
+        self.write(&f.connectors_delete, (t,)).await?;
         for b in 0..BUCKETS {
             self.each(
                 &f.user_list,
@@ -2150,6 +2313,16 @@ impl ScyllaStore {
                     self.write(&f.user_key_delete, (t, id.as_str())).await?;
                     self.write(&f.consents_delete, (t, id.as_str())).await?;
                     self.write(&f.grants_delete, (t, id.as_str())).await?;
+                    self.each(
+                        &f.link_user_list,
+                        (t, id.as_str()),
+                        |(provider, key): (String, Vec<u8>)| async move {
+                            self.write(&f.link_delete, (t, provider, key)).await
+                        },
+                    )
+                    .await?;
+                    self.write(&f.links_of_user_delete, (t, id.as_str()))
+                        .await?;
                     self.each(
                         &f.factor_list,
                         (t, id.as_str()),
@@ -3579,6 +3752,154 @@ impl ChallengeStore for ScyllaStore {
             }
         }
         Err(last_error.unwrap_or_else(|| unavailable("spending a try did not complete")))
+    }
+}
+
+#[async_trait]
+impl IdentityStore for ScyllaStore {
+    async fn put_connector(&self, connector: &crate::federation::Connector) -> StoreResult<()> {
+        let r = self.region_of(&connector.tenant).await?;
+        let values = (
+            connector.tenant.as_str(),
+            connector.id.as_str(),
+            encode(connector),
+        );
+        self.write(&r.st.connector_put, values).await
+    }
+
+    async fn get_connector(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> StoreResult<Option<crate::federation::Connector>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> =
+            self.one(&r.st.connector_get, (tenant.as_str(), id)).await?;
+        row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
+    }
+
+    async fn list_connectors(
+        &self,
+        tenant: &TenantId,
+    ) -> StoreResult<Vec<crate::federation::Connector>> {
+        let r = self.region_of(tenant).await?;
+        let rows: Vec<(String, Option<Vec<u8>>)> =
+            self.all(&r.st.connector_list, (tenant.as_str(),)).await?;
+        rows.into_iter()
+            .filter_map(|(_, r)| r)
+            .map(|r| decode(&r))
+            .collect()
+    }
+
+    async fn delete_connector(&self, tenant: &TenantId, id: &str) -> StoreResult<bool> {
+        let existed = self.get_connector(tenant, id).await?.is_some();
+        if existed {
+            let r = self.region_of(tenant).await?;
+            self.write(&r.st.connector_delete, (tenant.as_str(), id))
+                .await?;
+        }
+        Ok(existed)
+    }
+
+    /// Writes the user's index entry first, then claims the link (`IF NOT EXISTS`); a
+    /// lost claim removes the entry again. An entry whose link is missing or another
+    /// user's is skipped by `list_links`, so a crash between the two shows nothing.
+    async fn create_link(&self, link: &crate::federation::Link) -> StoreResult<()> {
+        let r = self.region_of(&link.tenant).await?;
+        let (t, u, p, k) = (
+            link.tenant.as_str(),
+            link.user_id.as_str(),
+            link.provider.as_str(),
+            link.key.0.to_vec(),
+        );
+        self.write(&r.st.link_user_put, (t, u, p, k.clone()))
+            .await?;
+        if self
+            .lwt(&r.st.link_insert, (t, p, k.clone(), u, encode(link)))
+            .await?
+        {
+            return Ok(());
+        }
+        self.write(&r.st.link_user_delete, (t, u, p, k)).await?;
+        Err(StoreError::Conflict)
+    }
+
+    async fn find_link(
+        &self,
+        tenant: &TenantId,
+        provider: &str,
+        key: &Hash32,
+    ) -> StoreResult<Option<crate::federation::Link>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<String>, Option<Vec<u8>>)> = self
+            .one(&r.st.link_get, (tenant.as_str(), provider, key.0.to_vec()))
+            .await?;
+        row.and_then(|(_, r)| r).map(|r| decode(&r)).transpose()
+    }
+
+    async fn list_links(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<crate::federation::Link>> {
+        let r = self.region_of(tenant).await?;
+        let entries: Vec<(String, Vec<u8>)> = self
+            .all(&r.st.link_user_list, (tenant.as_str(), user.as_str()))
+            .await?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (provider, key) in entries {
+            let row: Option<(Option<String>, Option<Vec<u8>>)> = self
+                .one(&r.st.link_get, (tenant.as_str(), provider.as_str(), key))
+                .await?;
+            if let Some((Some(owner), Some(rec))) = row
+                && owner == user.as_str()
+            {
+                out.push(decode(&rec)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn update_link(&self, link: &crate::federation::Link) -> StoreResult<bool> {
+        let r = self.region_of(&link.tenant).await?;
+        self.lwt(
+            &r.st.link_update,
+            (
+                encode(link),
+                link.tenant.as_str(),
+                link.provider.as_str(),
+                link.key.0.to_vec(),
+                link.user_id.as_str(),
+            ),
+        )
+        .await
+    }
+
+    async fn delete_link(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        provider: &str,
+        key: &Hash32,
+    ) -> StoreResult<Option<crate::federation::Link>> {
+        let Some(link) = self
+            .find_link(tenant, provider, key)
+            .await?
+            .filter(|l| &l.user_id == user)
+        else {
+            return Ok(None);
+        };
+        let r = self.region_of(tenant).await?;
+        let (t, u, k) = (tenant.as_str(), user.as_str(), key.0.to_vec());
+        if !self
+            .lwt(&r.st.link_remove, (t, provider, k.clone(), u))
+            .await?
+        {
+            return Ok(None);
+        }
+        self.write(&r.st.link_user_delete, (t, u, provider, k))
+            .await?;
+        Ok(Some(link))
     }
 }
 
