@@ -306,15 +306,7 @@ impl Engine {
             profile: Default::default(),
             deleted_at: None,
         };
-        let record = self.seal_new_user(&user).await?;
-        if let Err(e) = self.0.store.create_user(&record).await {
-            // The key of a user that was never created opens nothing; drop it anyway.
-            let _ = self.shred(tenant, &user.id).await;
-            return Err(match e {
-                StoreError::Conflict => EngineError::Conflict("user"),
-                e => store_err(e),
-            });
-        }
+        self.insert_new_user(&user).await?;
         Ok(user)
     }
 

@@ -1485,15 +1485,7 @@ impl Engine {
             created_at: self.now(),
             deleted_at: None,
         };
-        // As `create_user` does: a data key first, the record sealed under it.
-        let record = self.seal_new_user(&user).await?;
-        if let Err(e) = self.0.store.create_user(&record).await {
-            let _ = self.shred(tenant, &user.id).await;
-            return Err(match e {
-                StoreError::Conflict => EngineError::Conflict("user"),
-                e => store_err(e),
-            });
-        }
+        self.insert_new_user(&user).await?;
         let mut ev = self.event(tenant, "federation.provisioned", true);
         ev.actor = Some(user.id.to_string());
         ev.subject = ev.actor.clone();

@@ -174,6 +174,21 @@ impl Engine {
         Ok(self.seal_user(user, &k))
     }
 
+    /// Stores a new user: its data key first, then the record sealed under it;
+    /// `Conflict("user")` if the email or id is taken.
+    pub(crate) async fn insert_new_user(&self, user: &User) -> EngineResult<()> {
+        let record = self.seal_new_user(user).await?;
+        if let Err(e) = self.0.store.create_user(&record).await {
+            // The key of a user that was never created opens nothing; drop it anyway.
+            let _ = self.shred(&user.tenant, &user.id).await;
+            return Err(match e {
+                StoreError::Conflict => EngineError::Conflict("user"),
+                e => store_err(e),
+            });
+        }
+        Ok(())
+    }
+
     /// A fresh data key and its wrapped form.
     pub(crate) fn new_data_key(
         &self,
