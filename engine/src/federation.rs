@@ -1612,16 +1612,7 @@ impl Engine {
         tenant: &TenantId,
         handle: &str,
     ) -> EngineResult<Option<(String, Option<String>)>> {
-        if handle.len() != 43 {
-            return Ok(None);
-        }
-        let ch = self
-            .0
-            .store
-            .get_challenge(tenant, &Hash32::of(handle.as_bytes()))
-            .await
-            .map_err(store_err)?
-            .filter(|c| c.purpose == PURPOSE_LINK && c.expires_at > self.now() && c.tries_left > 0);
+        let ch = self.link_challenge(tenant, handle).await?;
         Ok(match ch {
             Some(c) => {
                 let d: LinkData = serde_json::from_value(c.data)
@@ -1643,21 +1634,7 @@ impl Engine {
         want_two: bool,
         meta: &RequestMeta,
     ) -> EngineResult<SignInStep> {
-        if handle.len() != 43 {
-            return Err(pending_expired());
-        }
-        let key = Hash32::of(handle.as_bytes());
-        let ch = self
-            .0
-            .store
-            .spend_try(tenant, &key)
-            .await
-            .map_err(store_err)?
-            .filter(|c| c.purpose == PURPOSE_LINK && c.expires_at > self.now())
-            .ok_or_else(pending_expired)?;
-        let user_id = ch.user_id.clone().ok_or_else(pending_expired)?;
-        let data: LinkData =
-            serde_json::from_value(ch.data).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let (key, user_id, data) = self.spend_link_try(tenant, handle).await?;
         let user = self.user(tenant, &user_id).await?;
         // The same per-account and per-address limits as the sign-in form: a new pending
         // link (another round trip upstream) must not buy more guesses.
@@ -1684,10 +1661,132 @@ impl Engine {
             self.record(ev);
             return Err(EngineError::InvalidCredentials);
         };
+        self.finish_link(tenant, &key, &data, &user, "password", meta)
+            .await?;
+        self.after_first_factor(tenant, &user, vec!["fed".into(), "pwd".into()], want_two)
+            .await
+    }
+
+    /// Starts proving the account of a pending link with one of its passkeys.
+    pub async fn start_link_passkey(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+    ) -> EngineResult<crate::passkeys::Ceremony> {
+        let user = self
+            .link_challenge(tenant, handle)
+            .await?
+            .and_then(|c| c.user_id)
+            .ok_or_else(pending_expired)?;
+        self.start_passkey_check(
+            tenant,
+            &user,
+            crate::passkeys::LINK,
+            Hash32::of(handle.as_bytes()),
+        )
+        .await
+    }
+
+    /// Completes a pending link with a passkey of the existing account: links the
+    /// upstream identity and signs in (`amr` fed, hwk and mfa: a passkey is a second
+    /// factor on its own, as at passkey sign-in). A failed proof spends one of
+    /// [`LINK_TRIES`] and answers as a failed passkey second factor does.
+    pub async fn finish_link_passkey(
+        &self,
+        tenant: &TenantId,
+        ceremony: &str,
+        handle: &str,
+        credential: &Value,
+        meta: &RequestMeta,
+    ) -> EngineResult<crate::login::NewSession> {
+        let (who, state) = self
+            .take_passkey_check(
+                tenant,
+                ceremony,
+                crate::passkeys::LINK,
+                &Hash32::of(handle.as_bytes()),
+            )
+            .await?;
+        let (key, user_id, data) = self.spend_link_try(tenant, handle).await?;
+        let user = self
+            .user(tenant, &user_id)
+            .await?
+            .filter(|_| who.as_ref() == Some(&user_id))
+            .ok_or_else(pending_expired)?;
+        if !self
+            .passkey_check_passes(tenant, &user_id, state, credential)
+            .await?
+        {
+            let mut ev = self.event(tenant, "federation.link_proof", false);
+            ev.subject = Some(user_id.to_string());
+            ev.ip = meta.ip.clone();
+            ev.detail = Some(format!("provider={} method=passkey", data.connector));
+            self.record(ev);
+            return Err(crate::passkeys::not_verified());
+        }
+        self.finish_link(tenant, &key, &data, &user, "passkey", meta)
+            .await?;
+        let amr = vec!["fed".into(), FactorKind::Passkey.amr().into(), "mfa".into()];
+        self.start_session(tenant, &user, amr).await
+    }
+
+    /// The live challenge of a pending link, without spending a try.
+    async fn link_challenge(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+    ) -> EngineResult<Option<Challenge>> {
+        if handle.len() != 43 {
+            return Ok(None);
+        }
+        Ok(self
+            .0
+            .store
+            .get_challenge(tenant, &Hash32::of(handle.as_bytes()))
+            .await
+            .map_err(store_err)?
+            .filter(|c| c.purpose == PURPOSE_LINK && c.expires_at > self.now() && c.tries_left > 0))
+    }
+
+    /// Spends one try of a pending link: its key, whose account it is and what to link.
+    async fn spend_link_try(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+    ) -> EngineResult<(Hash32, UserId, LinkData)> {
+        if handle.len() != 43 {
+            return Err(pending_expired());
+        }
+        let key = Hash32::of(handle.as_bytes());
+        let ch = self
+            .0
+            .store
+            .spend_try(tenant, &key)
+            .await
+            .map_err(store_err)?
+            .filter(|c| c.purpose == PURPOSE_LINK && c.expires_at > self.now())
+            .ok_or_else(pending_expired)?;
+        let user_id = ch.user_id.clone().ok_or_else(pending_expired)?;
+        let data: LinkData =
+            serde_json::from_value(ch.data).map_err(|e| EngineError::Internal(e.to_string()))?;
+        Ok((key, user_id, data))
+    }
+
+    /// Links the pending identity to `user`, who proved the account by `method`, and
+    /// records the federated sign-in.
+    async fn finish_link(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+        data: &LinkData,
+        user: &User,
+        method: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
         // Single use: of two right answers at once, one links.
         self.0
             .store
-            .take_challenge(tenant, &key)
+            .take_challenge(tenant, key)
             .await
             .map_err(store_err)?
             .ok_or_else(pending_expired)?;
@@ -1700,17 +1799,16 @@ impl Engine {
         let link = self
             .create_link(
                 tenant,
-                &user,
+                user,
                 &data.connector,
                 &identity,
                 tokens.as_ref(),
-                "password",
+                method,
                 meta,
             )
             .await?;
-        link_login_event(self, tenant, &user, &link, meta);
-        self.after_first_factor(tenant, &user, vec!["fed".into(), "pwd".into()], want_two)
-            .await
+        link_login_event(self, tenant, user, &link, method, meta);
+        Ok(())
     }
 
     // ---- The account page -----------------------------------------------------------------
@@ -1909,12 +2007,19 @@ impl Engine {
     }
 }
 
-fn link_login_event(e: &Engine, tenant: &TenantId, user: &User, link: &Link, meta: &RequestMeta) {
+fn link_login_event(
+    e: &Engine,
+    tenant: &TenantId,
+    user: &User,
+    link: &Link,
+    method: &str,
+    meta: &RequestMeta,
+) {
     let mut ev = e.event(tenant, "login.federated", true);
     ev.actor = Some(user.id.to_string());
     ev.subject = ev.actor.clone();
     ev.ip = meta.ip.clone();
-    ev.detail = Some(format!("provider={} linked_by=password", link.provider));
+    ev.detail = Some(format!("provider={} linked_by={method}", link.provider));
     e.record(ev);
 }
 

@@ -39,6 +39,8 @@ const REGISTER: &str = "webauthn_register";
 const ENROL: &str = "webauthn_enrol";
 const LOGIN: &str = "webauthn_login";
 const FACTOR: &str = "webauthn_factor";
+/// Proving an existing account with one of its passkeys, to link an upstream identity.
+pub(crate) const LINK: &str = "webauthn_link";
 
 /// Where passkeys are bound. Credentials are tied to `rp_id` for good: changing it
 /// orphans every passkey registered under the old one.
@@ -116,7 +118,7 @@ fn malformed() -> EngineError {
     EngineError::Invalid("The passkey response is malformed.".into())
 }
 
-fn not_verified() -> EngineError {
+pub(crate) fn not_verified() -> EngineError {
     EngineError::Invalid(
         "That passkey could not be verified. Try again or use another way to sign in.".into(),
     )
@@ -531,9 +533,27 @@ impl Engine {
             .await?
             .filter(|i| !i.enrol && i.factors.contains(&FactorKind::Passkey))
             .ok_or_else(expired)?;
+        self.start_passkey_check(
+            tenant,
+            &info.user_id,
+            FACTOR,
+            Hash32::of(pending.as_bytes()),
+        )
+        .await
+    }
+
+    /// Starts a ceremony that proves `user` holds one of its passkeys, bound to `bind`
+    /// (what it proves something for).
+    pub(crate) async fn start_passkey_check(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        purpose: &str,
+        bind: Hash32,
+    ) -> EngineResult<Ceremony> {
         let wa = self.webauthn(tenant).await?;
         let mut passkeys = Vec::new();
-        for f in self.passkey_factors(tenant, &info.user_id).await? {
+        for f in self.passkey_factors(tenant, user).await? {
             passkeys.push(passkey_of(&f)?);
         }
         if passkeys.is_empty() {
@@ -546,13 +566,56 @@ impl Engine {
             .map_err(|e| EngineError::Internal(format!("webauthn: {e}")))?;
         self.put_ceremony(
             tenant,
-            FACTOR,
-            Some(&info.user_id),
+            purpose,
+            Some(user),
             to_json(&state)?,
-            Hash32::of(pending.as_bytes()),
+            bind,
             to_json(&rcr)?,
         )
         .await
+    }
+
+    /// Whether `credential` answers the ceremony `state` with one of `user`'s passkeys;
+    /// a use is recorded on the passkey.
+    pub(crate) async fn passkey_check_passes(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        state: Value,
+        credential: &Value,
+    ) -> EngineResult<bool> {
+        let wa = self.webauthn(tenant).await?;
+        let state: PasskeyAuthentication =
+            serde_json::from_value(state).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let verified = match serde_json::from_value::<PublicKeyCredential>(credential.clone()) {
+            Ok(cred) => wa.finish_passkey_authentication(&cred, &state).ok(),
+            Err(_) => None,
+        };
+        let factor = match &verified {
+            Some(res) => self
+                .0
+                .store
+                .find_factor(tenant, &b64(res.cred_id()))
+                .await
+                .map_err(store_err)?
+                .filter(|f| f.kind == FactorKind::Passkey && &f.user_id == user),
+            None => None,
+        };
+        match (factor, &verified) {
+            (Some(f), Some(res)) => self.passkey_used(f, res).await,
+            _ => Ok(false),
+        }
+    }
+
+    /// Takes a passkey ceremony of `purpose` bound to `bind`: its user and state.
+    pub(crate) async fn take_passkey_check(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+        purpose: &str,
+        bind: &Hash32,
+    ) -> EngineResult<(Option<UserId>, Value)> {
+        self.take_ceremony(tenant, handle, purpose, bind).await
     }
 
     /// Finishes a passkey used as a second factor and completes the pending sign-in.
@@ -580,27 +643,9 @@ impl Engine {
             .map_err(store_err)?
             .ok_or_else(expired)?;
         let user_id = info.user_id;
-        let wa = self.webauthn(tenant).await?;
-        let state: PasskeyAuthentication =
-            serde_json::from_value(state).map_err(|e| EngineError::Internal(e.to_string()))?;
-        let verified = match serde_json::from_value::<PublicKeyCredential>(credential.clone()) {
-            Ok(cred) => wa.finish_passkey_authentication(&cred, &state).ok(),
-            Err(_) => None,
-        };
-        let factor = match &verified {
-            Some(res) => self
-                .0
-                .store
-                .find_factor(tenant, &b64(res.cred_id()))
-                .await
-                .map_err(store_err)?
-                .filter(|f| f.kind == FactorKind::Passkey && f.user_id == user_id),
-            None => None,
-        };
-        let ok = match (factor, &verified) {
-            (Some(f), Some(res)) => self.passkey_used(f, res).await?,
-            _ => false,
-        };
+        let ok = self
+            .passkey_check_passes(tenant, &user_id, state, credential)
+            .await?;
         let mut ev = self.event(tenant, "mfa.verify", ok);
         ev.actor = Some(user_id.to_string());
         ev.subject = ev.actor.clone();

@@ -303,13 +303,18 @@ fn link_page(
         format!(
             "<h1>You already have an account</h1>{err}\
 <p>An account with the email address {provider} gave us already exists here. \
-To sign in with {provider} from now on, confirm it is yours with its password.</p>\
+To sign in with {provider} from now on, confirm it is yours with its password or one of its passkeys.</p>\
 <form method=\"post\" action=\"/{t}/federation/link\">{handle}{csrf}\
 <label for=\"password\">Password</label>\
 <input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\" required autofocus>\
-<button type=\"submit\">Link and sign in</button></form>\
+<button type=\"submit\">Link and sign in</button></form>{passkey}\
 <p class=\"muted\"><a href=\"{back}\">Cancel</a></p>",
             err = pages::error_block(error),
+            passkey = if st.engine.passkeys_available() {
+                crate::passkeys::link_block(t.as_str(), csrf, handle, tx)
+            } else {
+                String::new()
+            },
             provider = esc(provider),
             handle = hidden("handle", handle),
             csrf = hidden("csrf", csrf),

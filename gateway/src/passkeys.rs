@@ -339,6 +339,42 @@ pub async fn factor_finish(
     completed(&st, &req, &r.t, done, areq).await
 }
 
+/// `POST /{tenant}/passkeys/link/start`: `{"pending"}` (a pending link's handle): a
+/// passkey of the existing account, to link an upstream identity to it.
+pub async fn link_start(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> JsonResult {
+    let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
+    Ok(ceremony(
+        st.engine.start_link_passkey(&r.t, r.str("pending")).await?,
+    ))
+}
+
+/// `POST /{tenant}/passkeys/link/finish`: `{"handle", "pending", "credential", "tx"?}`.
+pub async fn link_finish(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> JsonResult {
+    let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
+    let areq = checked!(r.areq(&st));
+    let ns = st
+        .engine
+        .finish_link_passkey(
+            &r.t,
+            r.str("handle"),
+            r.str("pending"),
+            r.credential(),
+            &http::meta(&req),
+        )
+        .await?;
+    completed(&st, &req, &r.t, Completed::Session(ns), areq).await
+}
+
 async fn session(
     st: &AppState,
     req: &HttpRequest,
@@ -569,16 +605,49 @@ pub fn login_block(tenant: &str, csrf: &str, tx: Option<&str>) -> String {
 
 /// The second-factor page's passkey option.
 pub fn factor_block(tenant: &str, csrf: &str, pending: &str, tx: Option<&str>) -> String {
+    check_block(
+        tenant,
+        "factor",
+        csrf,
+        pending,
+        tx,
+        "Use the passkey on this device or a security key.",
+    )
+}
+
+/// The link page's option to prove the existing account with one of its passkeys.
+pub(crate) fn link_block(tenant: &str, csrf: &str, handle: &str, tx: Option<&str>) -> String {
+    check_block(
+        tenant,
+        "link",
+        csrf,
+        handle,
+        tx,
+        "Or confirm it with a passkey of that account.",
+    )
+}
+
+/// A block proving the user holds a passkey, for what `pending` names (a pending sign-in
+/// or a pending link), through `/{tenant}/passkeys/{route}/start|finish`.
+fn check_block(
+    tenant: &str,
+    route: &str,
+    csrf: &str,
+    pending: &str,
+    tx: Option<&str>,
+    intro: &str,
+) -> String {
     format!(
         "<div class=\"passkey\" data-passkey=\"factor\" hidden{start}{finish}{csrf}{pending}{tx}>\
-<p>Use the passkey on this device or a security key.</p>\
-<button type=\"button\" id=\"passkey-factor\">Use a passkey</button>\
+<p>{intro}</p>\
+<button type=\"button\" id=\"passkey-{route}\">Use a passkey</button>\
 <p class=\"error\" role=\"alert\" data-status hidden></p></div>{SCRIPT_TAG}",
-        start = data("start", &format!("/{tenant}/passkeys/factor/start")),
-        finish = data("finish", &format!("/{tenant}/passkeys/factor/finish")),
+        start = data("start", &format!("/{tenant}/passkeys/{route}/start")),
+        finish = data("finish", &format!("/{tenant}/passkeys/{route}/finish")),
         csrf = data("csrf", csrf),
         pending = data("pending", pending),
         tx = tx.map(|t| data("tx", t)).unwrap_or_default(),
+        intro = esc(intro),
     )
 }
 

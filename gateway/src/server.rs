@@ -192,6 +192,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/passkeys/factor/finish",
                     web::post().to(passkeys::factor_finish),
                 )
+                .route("/passkeys/link/start", web::post().to(passkeys::link_start))
+                .route(
+                    "/passkeys/link/finish",
+                    web::post().to(passkeys::link_finish),
+                )
                 .route("/passkeys/offer", web::get().to(passkeys::offer))
                 .route("/account/passkeys/rename", web::post().to(passkeys::rename))
                 .configure(email::routes)

@@ -1242,3 +1242,182 @@ async fn presets_fill_in_their_provider_and_check_what_they_need() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
 }
+
+/// POSTs JSON with the page's CSRF token, as passkeys.js does.
+async fn post_json(b: &reqwest::Client, url: &str, csrf: &str, body: &Value) -> (u16, Value) {
+    let r = b
+        .post(url)
+        .header(CONTENT_TYPE, "application/json")
+        .header("X-CSRF-Token", csrf)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[actix_web::test]
+async fn a_passkey_of_the_existing_account_proves_it_for_linking() {
+    // WebAuthn needs a domain: "down" is served as http://localhost:PORT, and the browser
+    // uses that name throughout so its cookies meet the upstream's redirects.
+    let up = TestServer::start().await;
+    let down = start_localhost().await;
+    let down_url = down.running.engine.config().public_url.clone();
+    up.admin("/tenants", json!({"id": "up", "display_name": "Upstream"}))
+        .await;
+    let client = up
+        .admin(
+            "/tenants/up/clients",
+            json!({"name": "Downstream", "first_party": true,
+                   "redirect_uris": [format!("{down_url}/down/federation/idp/callback")]}),
+        )
+        .await;
+    up.admin(
+        "/tenants/up/users",
+        json!({"email": UP_EMAIL, "password": PASSWORD, "email_verified": true}),
+    )
+    .await;
+    down.tenant("down", false, true).await;
+    let existing = down
+        .admin(
+            "/tenants/down/users",
+            json!({"email": UP_EMAIL, "password": PASSWORD, "email_verified": true}),
+        )
+        .await;
+    let (s, v) = admin_call(
+        &down,
+        "PUT",
+        "/tenants/down/connectors/idp",
+        Some(json!({
+            "preset": "oidc",
+            "display_name": "Upstream Co",
+            "issuer": format!("{}/up", up.base),
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+            "link_by_email": false,
+        })),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+
+    // The existing account has a passkey, registered from its account page.
+    let owner = browser();
+    let (_, _, page) = get(&owner, &format!("{down_url}/down/login")).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let (s, _, _) = post(
+        &owner,
+        &format!("{down_url}/down/login"),
+        &[("email", UP_EMAIL), ("password", PASSWORD), ("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, _, account) = get(&owner, &format!("{down_url}/down/account")).await;
+    let csrf = passkey::data_attr(&account, "csrf").unwrap();
+    let mut device = passkey::Device::new(&down);
+    let (s, started) = post_json(
+        &owner,
+        &format!("{down_url}/down/passkeys/register/start"),
+        &csrf,
+        &json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{started}");
+    let credential = device.register(&started["options"]);
+    let (s, v) = post_json(
+        &owner,
+        &format!("{down_url}/down/passkeys/register/finish"),
+        &csrf,
+        &json!({"handle": started["handle"], "credential": credential}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+
+    // Signing in through the upstream with that address: the link page offers the
+    // passkey next to the password.
+    let b = browser();
+    let start = format!("{down_url}/down/federation/idp/start");
+    let End::Page(s, _, page) = drive(&b, &start, UP_EMAIL, PASSWORD).await else {
+        panic!("no link page");
+    };
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("data-passkey=\"factor\""), "{page}");
+    assert!(page.contains("/down/passkeys/link/start"));
+    let handle = passkey::data_attr(&page, "pending").unwrap();
+    let csrf = passkey::data_attr(&page, "csrf").unwrap();
+    let link_start = format!("{down_url}/down/passkeys/link/start");
+    let link_finish = format!("{down_url}/down/passkeys/link/finish");
+
+    // An assertion made for another origin proves nothing.
+    let (s, started) = post_json(&b, &link_start, &csrf, &json!({"pending": handle})).await;
+    assert_eq!(s, 200, "{started}");
+    let forged = device.sign(&started["options"], Some("http://localhost:1"));
+    let (s, v) = post_json(
+        &b,
+        &link_finish,
+        &csrf,
+        &json!({"handle": started["handle"], "pending": handle, "credential": forged}),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("could not be verified"),
+        "{v}"
+    );
+    // Without the CSRF header: refused before anything is spent.
+    let r = b
+        .post(&link_start)
+        .header(CONTENT_TYPE, "application/json")
+        .body(json!({"pending": handle}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // The account's own passkey links and signs in.
+    let (s, started) = post_json(&b, &link_start, &csrf, &json!({"pending": handle})).await;
+    assert_eq!(s, 200, "{started}");
+    let proof = device.sign(&started["options"], None);
+    let (s, v) = post_json(
+        &b,
+        &link_finish,
+        &csrf,
+        &json!({"handle": started["handle"], "pending": handle, "credential": proof}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["redirect"].as_str().is_some(), "{v}");
+    // The pending link is used up.
+    let (s, _) = post_json(&b, &link_start, &csrf, &json!({"pending": handle})).await;
+    assert_eq!(s, 400);
+
+    let t = tollgate_engine::ids::TenantId::parse("down").unwrap();
+    let user = tollgate_engine::ids::UserId::from_stored(existing["id"].as_str().unwrap().into());
+    let links = down
+        .running
+        .engine
+        .store()
+        .list_links(&t, &user)
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].provider, "idp");
+    settle().await;
+    let (_, events) = admin_call(
+        &down,
+        "GET",
+        "/tenants/down/events?kind=login.federated&limit=10",
+        None,
+    )
+    .await;
+    assert!(events.to_string().contains("linked_by=passkey"), "{events}");
+    // From now on the upstream identity signs straight in.
+    let c = browser();
+    let End::Page(s, at, _) = drive(&c, &start, UP_EMAIL, PASSWORD).await else {
+        panic!("expected the account page");
+    };
+    assert_eq!(s, 200);
+    assert!(at.ends_with("/down/account"), "{at}");
+}

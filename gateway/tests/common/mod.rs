@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod chrome;
+pub mod passkey;
 
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
