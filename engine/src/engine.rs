@@ -233,6 +233,7 @@ pub(crate) struct Inner {
     pub(crate) throttle: crate::throttle::LoginThrottle,
     pub(crate) otp: crate::otp::OtpState,
     pub(crate) vault: crate::vault::Vault,
+    pub(crate) federation_starts: crate::otp::SendLimiter,
     tenants: Cache<TenantId, Arc<Tenant>>,
     clients: Cache<(TenantId, ClientId), Arc<Client>>,
     keyrings: DashMap<TenantId, Arc<KeyRing>>,
@@ -282,6 +283,7 @@ impl Engine {
         Ok(Self(Arc::new(Inner {
             otp,
             vault: crate::vault::Vault::new(&master),
+            federation_starts: crate::otp::SendLimiter::new(&crate::federation::start_limits()),
             store,
             clock,
             master,

@@ -42,6 +42,28 @@ pub const PENDING_TTL: u64 = 600;
 pub const LINK_TTL: u64 = 600;
 /// Password attempts allowed when proving an existing account.
 pub const LINK_TRIES: u32 = 5;
+/// Federated sign-ins one client address may start per minute: each writes a pending
+/// record before anyone is authenticated, so starts are limited like code sends.
+pub const STARTS_PER_MINUTE: u32 = 30;
+
+/// Limits on starting federated sign-ins: per client address, and per tenant.
+pub(crate) fn start_limits() -> crate::otp::SendLimits {
+    use crate::otp::Limit;
+    crate::otp::SendLimits {
+        recipient: Limit {
+            max: 0,
+            window_secs: 60,
+        },
+        ip: Limit {
+            max: STARTS_PER_MINUTE,
+            window_secs: 60,
+        },
+        tenant: Limit {
+            max: 100 * STARTS_PER_MINUTE,
+            window_secs: 60,
+        },
+    }
+}
 /// Clock skew allowed on upstream ID tokens, seconds.
 pub const ID_TOKEN_LEEWAY: u64 = 60;
 
@@ -1216,8 +1238,13 @@ impl Engine {
         connector: &str,
         tx: Option<String>,
         binding: &str,
+        meta: &RequestMeta,
     ) -> EngineResult<FederationStart> {
         self.tenant(tenant).await?;
+        self.0
+            .federation_starts
+            .try_send(tenant, "", meta.ip.as_deref())
+            .map_err(|retry_after_secs| EngineError::RateLimited { retry_after_secs })?;
         let c = self
             .connector(tenant, connector)
             .await?

@@ -339,7 +339,7 @@ pub async fn start(
     let binding = tollgate_engine::crypto::random_token::<32>();
     let started = match st
         .engine
-        .begin_federation(&t, &connector, tx.clone(), &binding)
+        .begin_federation(&t, &connector, tx.clone(), &binding, &http::meta(&req))
         .await
     {
         Ok(s) => s,

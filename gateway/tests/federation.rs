@@ -1421,3 +1421,19 @@ async fn a_passkey_of_the_existing_account_proves_it_for_linking() {
     assert_eq!(s, 200);
     assert!(at.ends_with("/down/account"), "{at}");
 }
+
+#[actix_web::test]
+async fn starting_federated_sign_ins_is_limited_per_client_address() {
+    let f = fixture().await;
+    let b = browser();
+    let start = format!("{}/down/federation/idp/start", f.down.base);
+    // Each start writes a pending record before anyone is authenticated.
+    for i in 0..tollgate_engine::federation::STARTS_PER_MINUTE {
+        let (s, loc, _) = get(&b, &start).await;
+        assert_eq!(s, 303, "start {i}");
+        assert!(loc.unwrap().starts_with(&f.up.base));
+    }
+    let r = b.get(&start).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+}
