@@ -320,7 +320,7 @@ impl Engine {
         u.deleted_at = Some(self.now());
         u.password_hash = None;
         u.email_verified = false;
-        let (throwaway, _) = self.new_data_key(tenant, user);
+        let throwaway = crate::crypto::MasterKey::from_bytes(crate::crypto::random_bytes::<32>());
         let rec = self.seal_user(&u, &throwaway);
         if !self
             .0
