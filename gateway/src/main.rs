@@ -52,7 +52,13 @@ struct AdminArgs {
     #[arg(long, env = "TOLLGATE_URL", default_value = "http://127.0.0.1:8080")]
     url: String,
     /// Admin token; in development it is read from DATA_DIR/admin.token when not given.
-    #[arg(long, env = "TOLLGATE_ADMIN_TOKEN", hide_env_values = true)]
+    /// Generated tokens are base64url and may begin with '-'.
+    #[arg(
+        long,
+        env = "TOLLGATE_ADMIN_TOKEN",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
     token: Option<String>,
     /// Data directory to read a development admin token from.
     #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = "tollgate-data")]

@@ -210,6 +210,20 @@ fn admin_subcommands_manage_a_running_server() {
         &[],
     );
     assert!(!ok && err.contains("401"), "{err}");
+    // Generated tokens are base64url: one may begin with '-' and is still a token.
+    let (ok, _, err) = tollgate(
+        &[
+            "admin",
+            "--url",
+            &server.base,
+            "--token",
+            "-Bwrong",
+            "tenant",
+            "list",
+        ],
+        &[],
+    );
+    assert!(!ok && err.contains("401"), "{err}");
     let _ = server.child.kill();
     let _ = server.child.wait();
     let (ok, _, err) = run(&["tenant", "list"], &[]);
