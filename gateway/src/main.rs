@@ -218,14 +218,16 @@ enum UserCmd {
     Delete {
         /// Tenant.
         tenant: String,
-        /// User id (`sub`).
+        /// User id (`sub`; generated ids may begin with '-').
+        #[arg(allow_hyphen_values = true)]
         user: String,
     },
     /// Export everything held about a user, as JSON.
     Export {
         /// Tenant.
         tenant: String,
-        /// User id (`sub`).
+        /// User id (`sub`; generated ids may begin with '-').
+        #[arg(allow_hyphen_values = true)]
         user: String,
     },
     /// Purge deleted accounts past the retention window now (also runs hourly).

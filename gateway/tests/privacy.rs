@@ -399,6 +399,10 @@ async fn deleting_an_account_kills_its_tokens_and_shreds_its_personal_data() {
     let (ok, _, err) = run(&["user", "delete", "acme", "nobody"]);
     assert!(!ok);
     assert!(err.contains("404"), "{err}");
+    // Generated user ids are base64url: one that begins with '-' is still an id.
+    let (ok, _, err) = run(&["user", "delete", "acme", "-Bnobody"]);
+    assert!(!ok);
+    assert!(err.contains("404"), "{err}");
     let (ok, out, err) = run(&["user", "delete", "acme", &bob_sub]);
     assert!(ok, "{err}");
     assert_eq!(out.trim(), "done");
