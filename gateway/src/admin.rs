@@ -103,8 +103,7 @@ pub async fn set_purposes(
         .engine
         .set_purposes(&t, body.into_inner().purposes)
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+    Ok(settings_response(&t, &s))
 }
 
 /// `PUT /admin/v1/tenants/{tenant}/profile-fields`: `{"profile_fields": [{"field",
@@ -121,8 +120,16 @@ pub async fn set_profile_fields(
         .engine
         .set_profile_rules(&t, body.into_inner().profile_fields)
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+    Ok(settings_response(&t, &s))
+}
+
+/// A tenant's consent purposes and profiling rules, as every privacy-settings call answers.
+fn settings_response(
+    t: &tollgate_engine::ids::TenantId,
+    s: &tollgate_engine::purposes::PrivacySettings,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields}))
 }
 
 /// `GET /admin/v1/tenants/{tenant}/purposes` (and `/profile-fields`): both lists.
@@ -135,8 +142,7 @@ pub async fn get_privacy_settings(
     let t = tenant_id(&path)?;
     st.engine.tenant(&t).await?;
     let s = st.engine.privacy_settings(&t).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields})))
+    Ok(settings_response(&t, &s))
 }
 
 /// Body of `PUT …/purposes`.
