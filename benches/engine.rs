@@ -10,12 +10,12 @@ use tollgate_engine::clock::SystemClock;
 use tollgate_engine::crypto::{MasterKey, pkce_s256, random_token};
 use tollgate_engine::grants::{ClientAuthMethod, ClientCredentials, TokenRequest};
 use tollgate_engine::ids::{ChainId, ClientId, TenantId, UserId};
-use tollgate_engine::keys::{KeyRing, generate};
 use tollgate_engine::model::{AuthContext, Chain, Hash32, KeyStatus, SigningAlg, Tenant};
-use tollgate_engine::password::{PasswordConfig, PasswordPool};
+use tollgate_engine::runtime::keys::{KeyRing, generate};
+use tollgate_engine::runtime::password::{PasswordConfig, PasswordPool};
 use tollgate_engine::store::ChainStore;
-use tollgate_engine::store::embedded::{EmbeddedOptions, EmbeddedStore};
 use tollgate_engine::{Engine, EngineConfig, EngineMetrics, RequestMeta};
+use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
 
 fn jwt_sign(c: &mut Criterion) {
     let master = MasterKey::from_bytes([1; 32]);

@@ -6,7 +6,7 @@
 
 use tollgate_engine::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_engine::model::{AuthContext, Chain, Hash32};
-use tollgate_engine::shard::chain_cache;
+use tollgate_engine::runtime::shard::chain_cache;
 
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");

@@ -143,7 +143,7 @@ pub fn limits(args: &LimitsArgs) -> Result<(), Error> {
     let hash = argon2id_hash(password, args.m, args.t, args.p)?;
     let name = format!("argon2id verify (m={},t={},p={})", args.m, args.t, args.p);
     // The server's own verifier: parses the stored hash and reuses its working memory.
-    let mut verifier = tollgate_engine::password::Verifier::default();
+    let mut verifier = tollgate_engine::runtime::password::Verifier::default();
     results.push(measure(&name, budget, || {
         assert!(
             verifier.verify(password.as_bytes(), &hash),

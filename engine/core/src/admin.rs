@@ -1,0 +1,560 @@
+//! Administration: tenants, clients, users and key rotation. Every change is an event
+//! with actor `admin`.
+
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::random_token;
+use crate::engine::Engine;
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{ClientId, Email, TenantId, UserId};
+use crate::model::{Client, Hash32, KeyStatus, SigningAlg, Tenant, User, UserRecord};
+use crate::runtime::keys;
+use crate::runtime::password::check_policy;
+use crate::store::StoreError;
+
+/// A new client.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NewClient {
+    /// Wanted id; random if absent.
+    pub client_id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Exact redirect URIs (at least one).
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A public client has no secret (SPAs, mobile apps).
+    #[serde(default)]
+    pub public: bool,
+    /// Skip the consent page.
+    #[serde(default)]
+    pub first_party: bool,
+}
+
+/// A created client; the secret is shown this once and stored only as a hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct CreatedClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret`, for confidential clients.
+    pub client_secret: Option<String>,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+}
+
+/// A key rotation's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct RotatedKeys {
+    /// The key that signs from now on.
+    pub active_kid: String,
+    /// The key published now that will sign after the next rotation.
+    pub next_kid: String,
+    /// The key that stopped signing; published until its tokens expire.
+    pub retired_kid: Option<String>,
+}
+
+/// Checks a redirect URI: absolute, no fragment; `https`, or `http` on a loopback host,
+/// or a private-use scheme for native apps (RFC 8252 §7.1).
+pub fn check_redirect_uri(uri: &str) -> EngineResult<()> {
+    let bad = |why: &str| Err(EngineError::Invalid(format!("redirect URI {uri:?} {why}")));
+    let Ok(u) = url::Url::parse(uri) else {
+        return bad("is not an absolute URI");
+    };
+    if u.fragment().is_some() {
+        return bad("must not have a fragment");
+    }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" => match u.host_str() {
+            Some("localhost" | "127.0.0.1" | "[::1]") => Ok(()),
+            _ => bad("must use https (http is allowed only for loopback)"),
+        },
+        s if s.contains('.') => Ok(()),
+        _ => bad("must use https, loopback http, or a reverse-domain private scheme"),
+    }
+}
+
+impl Engine {
+    /// Creates a tenant with an active and a next signing key, in this node's first
+    /// residency region.
+    pub async fn create_tenant(
+        &self,
+        id: &str,
+        display_name: &str,
+        alg: SigningAlg,
+    ) -> EngineResult<Tenant> {
+        let region = self.0.config.regions.first().cloned().unwrap_or_default();
+        self.create_tenant_in(id, display_name, alg, &region).await
+    }
+
+    /// Creates a tenant whose data is kept in `region` (one this node serves).
+    pub async fn create_tenant_in(
+        &self,
+        id: &str,
+        display_name: &str,
+        alg: SigningAlg,
+        region: &str,
+    ) -> EngineResult<Tenant> {
+        let id = TenantId::parse(id)?;
+        self.check_region(region)?;
+        let now = self.now();
+        let mut tenant = Tenant::new(id.clone(), display_name.to_owned(), now);
+        tenant.signing_alg = alg;
+        tenant.region = region.to_owned();
+        let active = keys::generate(&id, alg, KeyStatus::Active, now, &self.0.master)?;
+        let next = keys::generate(&id, alg, KeyStatus::Next, now, &self.0.master)?;
+        // Keys first: a tenant that exists always has keys.
+        self.0.store.put_keys(&[active, next]).await?;
+        self.0
+            .store
+            .create_tenant(&tenant)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => EngineError::Conflict("tenant"),
+                e => EngineError::from(e),
+            })?;
+        let mut ev = self.event(&id, "admin.tenant_created", true);
+        ev.actor = Some("admin".into());
+        self.record_now(ev).await?;
+        Ok(tenant)
+    }
+
+    fn check_region(&self, region: &str) -> EngineResult<()> {
+        if !crate::model::valid_region(region) {
+            return Err(EngineError::Invalid(format!(
+                "region {region:?} must be lowercase letters, digits and _, starting with a letter"
+            )));
+        }
+        if !self.0.config.regions.iter().any(|r| r == region) {
+            return Err(EngineError::Invalid(format!(
+                "region {region} is not configured on this deployment (configured: {})",
+                self.0.config.regions.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Moves a tenant's data to another residency region: an explicit operation, recorded
+    /// in the audit trail with where it moved from and to.
+    pub async fn move_tenant(&self, id: &TenantId, region: &str) -> EngineResult<Tenant> {
+        self.check_region(region)?;
+        let before = self.tenant_anywhere(id).await?;
+        let moved = self
+            .0
+            .store
+            .move_tenant(id, region)
+            .await?
+            .ok_or(EngineError::NotFound("tenant"))?;
+        self.forget_tenant(id);
+        let mut ev = self.event(id, "admin.tenant_moved", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!("from {} to {}", before.region, moved.region));
+        self.record_now(ev).await?;
+        Ok(moved)
+    }
+
+    /// Sets a tenant's multi-factor policy.
+    pub async fn set_mfa_policy(
+        &self,
+        id: &TenantId,
+        policy: crate::model::MfaPolicy,
+    ) -> EngineResult<Tenant> {
+        use crate::model::{FactorKind, MfaMode};
+        if policy.mode == MfaMode::Required
+            && !policy
+                .factors
+                .iter()
+                .any(|k| matches!(k, FactorKind::Totp | FactorKind::Passkey))
+        {
+            return Err(EngineError::Invalid(
+                "a required second factor needs totp or passkey among the allowed factors (users enrol one of them at sign-in)".into(),
+            ));
+        }
+        let mut t = (*self.tenant(id).await?).clone();
+        t.mfa = policy;
+        if !self.0.store.update_tenant(&t).await? {
+            return Err(EngineError::Invalid(
+                "the tenant changed meanwhile (was it moved?); try again".into(),
+            ));
+        }
+        self.forget_tenant(id);
+        let mut ev = self.event(id, "admin.mfa_policy", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!(
+            "{:?}: {}",
+            t.mfa.mode,
+            t.mfa
+                .factors
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+        self.record_now(ev).await?;
+        Ok(t)
+    }
+
+    /// All tenants.
+    pub async fn list_tenants(&self) -> EngineResult<Vec<Tenant>> {
+        self.0.store.list_tenants().await.map_err(EngineError::from)
+    }
+
+    /// Creates a client. A confidential client's secret is 256 random bits, returned once.
+    pub async fn create_client(
+        &self,
+        tenant: &TenantId,
+        new: NewClient,
+    ) -> EngineResult<CreatedClient> {
+        self.tenant(tenant).await?;
+        let id = match &new.client_id {
+            Some(id) => ClientId::parse(id)?,
+            None => ClientId::generate(),
+        };
+        if new.name.trim().is_empty() || new.name.len() > 200 {
+            return Err(EngineError::Invalid(
+                "client name must be 1-200 characters".into(),
+            ));
+        }
+        if new.redirect_uris.is_empty() {
+            return Err(EngineError::Invalid(
+                "a client needs at least one redirect URI".into(),
+            ));
+        }
+        for u in new
+            .redirect_uris
+            .iter()
+            .chain(&new.post_logout_redirect_uris)
+        {
+            check_redirect_uri(u)?;
+        }
+        let secret = (!new.public).then(random_token::<32>);
+        self.create_client_with_secret(tenant, id, new, secret)
+            .await
+    }
+
+    pub(crate) async fn create_client_with_secret(
+        &self,
+        tenant: &TenantId,
+        id: ClientId,
+        new: NewClient,
+        secret: Option<String>,
+    ) -> EngineResult<CreatedClient> {
+        let client = Client {
+            tenant: tenant.clone(),
+            id: id.clone(),
+            name: new.name.trim().to_owned(),
+            secret_hash: secret.as_ref().map(|s| Hash32::of(s.as_bytes())),
+            redirect_uris: new.redirect_uris.clone(),
+            post_logout_redirect_uris: new.post_logout_redirect_uris,
+            first_party: new.first_party,
+            created_at: self.now(),
+        };
+        self.0
+            .store
+            .create_client(&client)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => EngineError::Conflict("client"),
+                e => EngineError::from(e),
+            })?;
+        let mut ev = self.event(tenant, "admin.client_created", true);
+        ev.actor = Some("admin".into());
+        ev.client = Some(id.to_string());
+        self.record_now(ev).await?;
+        Ok(CreatedClient {
+            client_id: id.to_string(),
+            client_secret: secret,
+            redirect_uris: new.redirect_uris,
+        })
+    }
+
+    /// The tenant's clients (secrets are never returned).
+    pub async fn list_clients(&self, tenant: &TenantId) -> EngineResult<Vec<Client>> {
+        self.tenant(tenant).await?;
+        self.0
+            .store
+            .list_clients(tenant)
+            .await
+            .map_err(EngineError::from)
+    }
+
+    /// Creates a user with a password.
+    pub async fn create_user(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        name: Option<String>,
+        email_verified: bool,
+    ) -> EngineResult<User> {
+        self.tenant(tenant).await?;
+        let email = Email::parse(email)?;
+        check_policy(password)?;
+        let hash = self.0.passwords.hash(password).await?;
+        let user = User {
+            tenant: tenant.clone(),
+            id: UserId::generate(),
+            email,
+            email_verified,
+            name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            password_hash: Some(hash),
+            created_at: self.now(),
+            profile: Default::default(),
+            deleted_at: None,
+        };
+        self.insert_new_user(&user).await?;
+        Ok(user)
+    }
+
+    /// Rotates the tenant's keys: next becomes active, active is retired (still published
+    /// until its tokens expire), and a new next key is published.
+    pub async fn rotate_keys(&self, tenant: &TenantId) -> EngineResult<RotatedKeys> {
+        let t = self.tenant(tenant).await?;
+        let now = self.now();
+        let mut keys = self.0.store.list_keys(tenant).await?;
+        let mut changed = Vec::new();
+        let mut retired_kid = None;
+        for k in keys.iter_mut().filter(|k| k.status == KeyStatus::Active) {
+            k.status = KeyStatus::Retired;
+            k.retired_at = Some(now);
+            retired_kid = Some(k.kid.to_string());
+            changed.push(k.clone());
+        }
+        let active = match keys.iter_mut().find(|k| k.status == KeyStatus::Next) {
+            Some(k) => {
+                k.status = KeyStatus::Active;
+                k.clone()
+            }
+            None => keys::generate(
+                tenant,
+                t.signing_alg,
+                KeyStatus::Active,
+                now,
+                &self.0.master,
+            )?,
+        };
+        let next = keys::generate(tenant, t.signing_alg, KeyStatus::Next, now, &self.0.master)?;
+        changed.push(active.clone());
+        changed.push(next.clone());
+        self.0.store.put_keys(&changed).await?;
+        self.reload_keyring(tenant).await?;
+        let mut ev = self.event(tenant, "admin.keys_rotated", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!("active={}", active.kid));
+        self.record_now(ev).await?;
+        Ok(RotatedKeys {
+            active_kid: active.kid.to_string(),
+            next_kid: next.kid.to_string(),
+            retired_kid,
+        })
+    }
+
+    /// A tenant's audit events matching `q`, newest first (at most 1,000 per call).
+    pub async fn query_events(
+        &self,
+        tenant: &TenantId,
+        mut q: crate::store::EventQuery,
+    ) -> EngineResult<Vec<crate::model::Event>> {
+        self.tenant(tenant).await?;
+        q.limit = q.limit.clamp(1, 1000);
+        let mut events = self.0.store.query_events(tenant, &q).await?;
+        self.open_events(&mut events).await?;
+        Ok(events)
+    }
+
+    /// The newest audit events of a tenant.
+    pub async fn recent_events(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> EngineResult<Vec<crate::model::Event>> {
+        self.tenant(tenant).await?;
+        let mut events = self.0.store.recent_events(tenant, limit.min(1000)).await?;
+        self.open_events(&mut events).await?;
+        Ok(events)
+    }
+}
+
+/// What the demo set-up created (development mode only).
+#[derive(Clone, Debug)]
+pub struct Demo {
+    /// Issuer URL.
+    pub issuer: String,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret (derived from the master key, so it is the same at every start).
+    pub client_secret: String,
+    /// Redirect URI.
+    pub redirect_uri: String,
+    /// Demo user's email.
+    pub username: String,
+    /// Demo user's password (derived from the master key).
+    pub password: String,
+}
+
+impl Engine {
+    /// Ensures the demo tenant, client and user exist. Their secrets are derived from the
+    /// master key, so nothing secret is stored in the clear and each start prints the same.
+    pub async fn ensure_demo(&self) -> EngineResult<Demo> {
+        let tenant = TenantId::parse("demo")?;
+        let derive = |label: &str| crate::crypto::b64(&self.0.master.derive(label)[..18]);
+        let client_secret = derive("tollgate demo client secret");
+        let password = derive("tollgate demo user password");
+        let redirect_uri = format!("{}/demo/callback", self.0.config.public_url);
+        match self.create_tenant("demo", "Demo", SigningAlg::RS256).await {
+            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let client = NewClient {
+            client_id: Some("demo-app".into()),
+            name: "Demo app".into(),
+            redirect_uris: vec![redirect_uri.clone()],
+            post_logout_redirect_uris: vec![format!(
+                "{}/demo/signed-out",
+                self.0.config.public_url
+            )],
+            public: false,
+            first_party: false,
+        };
+        match self
+            .create_client_with_secret(
+                &tenant,
+                ClientId::parse("demo-app")?,
+                client,
+                Some(client_secret.clone()),
+            )
+            .await
+        {
+            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        match self
+            .create_user(
+                &tenant,
+                "demo@example.com",
+                &password,
+                Some("Demo User".into()),
+                true,
+            )
+            .await
+        {
+            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(Demo {
+            issuer: self.issuer(&tenant),
+            client_id: "demo-app".into(),
+            client_secret,
+            redirect_uri,
+            username: "demo@example.com".into(),
+            password,
+        })
+    }
+}
+
+/// One user of an import: the password comes as an existing argon2id hash (PHC string),
+/// as exported by another identity provider or prepared by a load-test seeder.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ImportUser {
+    /// Login email.
+    pub email: String,
+    /// Argon2id PHC string, e.g. `$argon2id$v=19$m=19456,t=2,p=1$…$…`.
+    pub password_hash: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether the email was verified at the source.
+    #[serde(default)]
+    pub email_verified: bool,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Users created.
+    pub created: usize,
+    /// Users skipped because their email already exists (or repeats within the import).
+    pub existing: usize,
+}
+
+/// Most users in one import request.
+pub const MAX_IMPORT: usize = 10_000;
+
+impl Engine {
+    /// Imports users with existing password hashes, atomically per request: every entry
+    /// is checked first, and one bad entry rejects the whole request with its position.
+    pub async fn import_users(
+        &self,
+        tenant: &TenantId,
+        users: Vec<ImportUser>,
+    ) -> EngineResult<ImportReport> {
+        self.tenant(tenant).await?;
+        if users.len() > MAX_IMPORT {
+            return Err(EngineError::Invalid(format!(
+                "at most {MAX_IMPORT} users per import"
+            )));
+        }
+        let now = self.now();
+        let mut records = Vec::with_capacity(users.len());
+        for (i, u) in users.into_iter().enumerate() {
+            let email = Email::parse(&u.email)
+                .map_err(|_| EngineError::Invalid(format!("user {i}: invalid email")))?;
+            let argon2id = argon2::PasswordHash::new(&u.password_hash)
+                .is_ok_and(|h| h.algorithm.as_str() == "argon2id");
+            if !argon2id {
+                return Err(EngineError::Invalid(format!(
+                    "user {i}: password_hash must be an argon2id PHC string"
+                )));
+            }
+            records.push(User {
+                tenant: tenant.clone(),
+                id: UserId::generate(),
+                email,
+                email_verified: u.email_verified,
+                name: u
+                    .name
+                    .map(|n| n.trim().to_owned())
+                    .filter(|n| !n.is_empty()),
+                password_hash: Some(u.password_hash),
+                created_at: now,
+                profile: Default::default(),
+                deleted_at: None,
+            });
+        }
+        // Each user gets its data key first; keys of users that turn out to exist already
+        // are destroyed after.
+        let mut sealed = Vec::with_capacity(records.len());
+        for u in &records {
+            let (key, wrapped) = self.new_data_key(tenant, &u.id);
+            sealed.push((self.seal_user(u, &key), wrapped));
+        }
+        let store = &self.0.store;
+        futures::stream::iter(
+            sealed
+                .iter()
+                .map(|(r, w)| store.put_user_key(tenant, &r.id, w)),
+        )
+        .buffer_unordered(64)
+        .try_collect::<Vec<()>>()
+        .await?;
+        let sealed: Vec<UserRecord> = sealed.into_iter().map(|(r, _)| r).collect();
+        let created = store.create_users(&sealed).await?;
+        for (r, _) in sealed.iter().zip(&created).filter(|(_, c)| !**c) {
+            self.shred(tenant, &r.id).await?;
+        }
+        let report = ImportReport {
+            created: created.iter().filter(|c| **c).count(),
+            existing: created.iter().filter(|c| !**c).count(),
+        };
+        let mut ev = self.event(tenant, "admin.users_imported", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!(
+            "created={} existing={}",
+            report.created, report.existing
+        ));
+        self.record_now(ev).await?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,75 @@
+//! Discovery and JWKS documents, rendered once per key change and served as bytes.
+
+use serde_json::json;
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::EngineResult;
+use crate::ids::TenantId;
+use crate::runtime::keys::Rendered;
+
+/// Scopes every tenant supports.
+pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+
+impl Engine {
+    /// The tenant's OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414).
+    pub async fn discovery(&self, tenant: &TenantId) -> EngineResult<Arc<Rendered>> {
+        if let Some(d) = self.0.discovery.get(tenant) {
+            return Ok(d.clone());
+        }
+        let t = self.tenant(tenant).await?;
+        let iss = self.issuer(tenant);
+        let doc = json!({
+            "issuer": iss,
+            "authorization_endpoint": format!("{iss}/authorize"),
+            "token_endpoint": format!("{iss}/token"),
+            "userinfo_endpoint": format!("{iss}/userinfo"),
+            "jwks_uri": format!("{iss}/jwks.json"),
+            "revocation_endpoint": format!("{iss}/revoke"),
+            "introspection_endpoint": format!("{iss}/introspect"),
+            "end_session_endpoint": format!("{iss}/logout"),
+            "registration_endpoint": null,
+            "scopes_supported": SCOPES,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [t.signing_alg.as_str()],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "code_challenge_methods_supported": ["S256"],
+            "prompt_values_supported": ["none", "login", "consent"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "email", "email_verified", "name"],
+            "acr_values_supported": crate::mfa::ACR_VALUES,
+            "authorization_response_iss_parameter_supported": true,
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+        });
+        let mut doc = doc;
+        doc.as_object_mut()
+            .expect("object")
+            .remove("registration_endpoint");
+        let body: Vec<u8> = serde_json::to_vec(&doc).expect("json");
+        let etag = format!(
+            "\"{}\"",
+            &crate::crypto::b64(&crate::crypto::sha256(&body))[..22]
+        );
+        let r = Arc::new(Rendered {
+            body: bytes::Bytes::from(body),
+            etag,
+        });
+        self.0.discovery.insert(tenant.clone(), r.clone());
+        Ok(r)
+    }
+
+    /// The tenant's JWKS: public keys only.
+    pub async fn jwks(&self, tenant: &TenantId) -> EngineResult<Rendered> {
+        let ring = self.keyring(tenant).await?;
+        Ok(Rendered {
+            body: ring.jwks.clone(),
+            etag: ring.jwks_etag.clone(),
+        })
+    }
+}

@@ -1,0 +1,539 @@
+//! Flows by email: passwordless sign-in (a code and a magic link in one mail), proving
+//! the address after sign-up, resetting a forgotten password, and an emailed code as a
+//! second factor.
+//!
+//! Starting a sign-in or a reset answers the same whether or not an account has the
+//! address: the same challenge and link are written either way and the address counts
+//! against the send limits either way; only the mail itself is skipped. Proving the
+//! address (by code or link) marks it verified.
+
+use crate::crypto::random_token;
+use crate::engine::{Engine, RequestMeta};
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{Email, TenantId, UserId};
+use crate::model::signin::SignInStep;
+use crate::model::{FactorKind, Hash32, Tenant, User};
+use crate::otp::{CodeData, Flow, Redeemed, mask_email};
+use crate::runtime::delivery::Mail;
+use crate::runtime::password::check_policy;
+
+/// A code was sent (or, for an address without an account, was not; the caller cannot
+/// tell). The handle goes back with the code (a hidden form field).
+#[derive(Debug)]
+pub struct CodeSent {
+    /// 256 random bits; only its hash is stored.
+    pub handle: String,
+    /// The recipient, masked, to show on the page.
+    pub masked: String,
+}
+
+fn dead() -> EngineError {
+    EngineError::Invalid(
+        "This code or link has expired or was already used. Ask for a new one.".into(),
+    )
+}
+
+/// The challenge key of a browser-held handle.
+pub(crate) fn handle_key(handle: &str) -> EngineResult<Hash32> {
+    if handle.len() != 43 {
+        return Err(dead());
+    }
+    Ok(Hash32::of(handle.as_bytes()))
+}
+
+/// The key of a user's address-proving code: one at a time per user, so the account
+/// page needs no handle.
+fn verify_key(user: &UserId) -> Hash32 {
+    Hash32::of(format!("otp verify email {user}").as_bytes())
+}
+
+/// The key of a pending sign-in's second-factor code.
+fn factor_key(handle: &str) -> Hash32 {
+    Hash32::of(format!("otp factor {handle}").as_bytes())
+}
+
+impl Engine {
+    fn code_mail(&self, t: &Tenant, to: Email, flow: Flow, code: &str, link: Option<&str>) -> Mail {
+        let name = &t.display_name;
+        let minutes = self.otp_minutes();
+        let (subject, what, link_what) = match flow {
+            Flow::EmailSignIn => (
+                format!("Your sign-in code for {name}"),
+                format!("Your code to sign in to {name} is"),
+                "Or open this link to sign in",
+            ),
+            Flow::Reset => (
+                format!("Reset your {name} password"),
+                format!("Your code to reset your {name} password is"),
+                "Or open this link to choose a new password",
+            ),
+            Flow::VerifyEmail => (
+                format!("Confirm your email address for {name}"),
+                format!("Your code to confirm this address for {name} is"),
+                "Or open this link to confirm it",
+            ),
+            Flow::ChangeEmail => (
+                format!("Confirm your new email address for {name}"),
+                format!("Your code to make this your {name} sign-in address is"),
+                "",
+            ),
+            Flow::Factor | Flow::PhoneSignIn | Flow::PhoneEnrol => (
+                format!("Your {name} verification code"),
+                format!("Your {name} verification code is"),
+                "",
+            ),
+        };
+        let mut text = format!("{what}\n\n    {code}\n\n");
+        if let Some(url) = link {
+            text.push_str(&format!("{link_what}:\n{url}\n\n"));
+        }
+        text.push_str(&format!(
+            "It expires in {minutes} minutes and works once. If you did not ask for this, \
+ignore this email: nothing changes without the code.\n"
+        ));
+        Mail { to, subject, text }
+    }
+
+    /// Queues a code mail (with a link when `link_path` is given).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_code_mail(
+        &self,
+        t: &Tenant,
+        to: &Email,
+        user: Option<&UserId>,
+        flow: Flow,
+        code: &str,
+        link_path: Option<String>,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let link = link_path.map(|p| self.page_url(&t.id, &p));
+        let mail = self.code_mail(t, to.clone(), flow, code, link.as_deref());
+        let ev = self.otp_event(&t.id, "otp.sent", true, user, flow, &mask_email(to), meta);
+        self.queue_mail(mail, ev)
+    }
+
+    /// Marks the address proven (a code or link reached it).
+    async fn mark_email_verified(
+        &self,
+        tenant: &TenantId,
+        mut user: User,
+        meta: &RequestMeta,
+    ) -> EngineResult<User> {
+        if user.email_verified {
+            return Ok(user);
+        }
+        user.email_verified = true;
+        if !self.save_user(&user).await? {
+            return Err(dead());
+        }
+        let mut ev = self.event(tenant, "email.verified", true);
+        ev.actor = Some(user.id.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        self.record_now(ev).await?;
+        Ok(user)
+    }
+
+    pub(crate) fn sign_in_event(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        user: Option<&UserId>,
+        meta: &RequestMeta,
+    ) {
+        let mut ev = self.event(tenant, kind, user.is_some());
+        ev.actor = user.map(|u| u.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        self.record(ev);
+    }
+
+    /// Sign-in and reset start alike: a code and a link, mailed if the account exists.
+    async fn start_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        flow: Flow,
+        tx: Option<String>,
+        link_page: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<CodeSent> {
+        let t = self.tenant(tenant).await?;
+        let addr = Email::parse(email)?;
+        self.limit_send(tenant, false, addr.as_str(), flow, meta)?;
+        let user = self.user_by_email(tenant, &addr).await?;
+        let uid = user.as_ref().map(|u| &u.id);
+        let handle = random_token::<32>();
+        let key = Hash32::of(handle.as_bytes());
+        let data = CodeData {
+            tx,
+            ..CodeData::default()
+        };
+        let code = self.put_code(tenant, key, flow, uid, data).await?;
+        let token = self.put_link(tenant, key, flow, uid).await?;
+        match uid {
+            Some(u) => self.send_code_mail(
+                &t,
+                &addr,
+                Some(u),
+                flow,
+                &code,
+                Some(format!("/{link_page}?token={token}")),
+                meta,
+            )?,
+            None => self.record(self.otp_event(
+                tenant,
+                "otp.no_account",
+                false,
+                None,
+                flow,
+                &mask_email(&addr),
+                meta,
+            )),
+        }
+        Ok(CodeSent {
+            handle,
+            masked: addr.as_str().to_owned(),
+        })
+    }
+
+    /// "Email me a code": starts a passwordless sign-in.
+    pub async fn email_sign_in_start(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        tx: Option<String>,
+        meta: &RequestMeta,
+    ) -> EngineResult<CodeSent> {
+        self.start_by_email(tenant, email, Flow::EmailSignIn, tx, "login/link", meta)
+            .await
+    }
+
+    async fn finish_email_sign_in(
+        &self,
+        tenant: &TenantId,
+        r: EngineResult<Redeemed>,
+        meta: &RequestMeta,
+    ) -> EngineResult<SignInStep> {
+        let user = match r {
+            Ok(Redeemed {
+                user_id: Some(u), ..
+            }) => self.user(tenant, &u).await?,
+            Ok(_) => None,
+            Err(e) => {
+                self.sign_in_event(tenant, "login.email_code", None, meta);
+                return Err(e);
+            }
+        };
+        let Some(user) = user else {
+            self.sign_in_event(tenant, "login.email_code", None, meta);
+            return Err(dead());
+        };
+        let user = self.mark_email_verified(tenant, user, meta).await?;
+        self.sign_in_event(tenant, "login.email_code", Some(&user.id), meta);
+        self.after_first_factor_by(
+            tenant,
+            &user,
+            vec![FactorKind::Email.amr().into()],
+            false,
+            Some(FactorKind::Email),
+        )
+        .await
+    }
+
+    /// Finishes a passwordless sign-in with the emailed code.
+    pub async fn email_sign_in_code(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<SignInStep> {
+        let r = match handle_key(handle) {
+            Ok(key) => {
+                self.check_code(tenant, &key, Flow::EmailSignIn, code, meta)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        self.finish_email_sign_in(tenant, r, meta).await
+    }
+
+    /// Finishes a passwordless sign-in with the emailed link; returns the authorization
+    /// request it continues.
+    pub async fn email_sign_in_link(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<(SignInStep, Option<String>)> {
+        let r = self.use_link(tenant, token, Flow::EmailSignIn).await;
+        let tx = r.as_ref().ok().and_then(|r| r.data.tx.clone());
+        let step = self.finish_email_sign_in(tenant, r, meta).await?;
+        Ok((step, tx))
+    }
+
+    /// "Forgot password?": mails a code and a link if an account has the address.
+    pub async fn password_reset_start(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        tx: Option<String>,
+        meta: &RequestMeta,
+    ) -> EngineResult<CodeSent> {
+        self.start_by_email(tenant, email, Flow::Reset, tx, "password/reset", meta)
+            .await
+    }
+
+    async fn finish_reset(
+        &self,
+        tenant: &TenantId,
+        r: EngineResult<Redeemed>,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<SignInStep> {
+        let user = match r {
+            Ok(Redeemed {
+                user_id: Some(u), ..
+            }) => self.user(tenant, &u).await?,
+            Ok(_) => None,
+            Err(e) => {
+                self.sign_in_event(tenant, "password.reset", None, meta);
+                return Err(e);
+            }
+        };
+        let Some(mut user) = user else {
+            self.sign_in_event(tenant, "password.reset", None, meta);
+            return Err(dead());
+        };
+        user.password_hash = Some(self.0.passwords.hash(password).await?);
+        user.email_verified = true;
+        if !self.save_user(&user).await? {
+            return Err(dead());
+        }
+        // Whoever was signed in with the old password (or a stolen session) is out.
+        self.sign_out_everywhere(tenant, &user.id, meta).await?;
+        let mut ev = self.event(tenant, "password.reset", true);
+        ev.actor = Some(user.id.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        self.record_now(ev).await?;
+        // The code proved the mailbox, not the old password: the MFA policy still applies.
+        self.after_first_factor_by(
+            tenant,
+            &user,
+            vec![FactorKind::Email.amr().into()],
+            false,
+            Some(FactorKind::Email),
+        )
+        .await
+    }
+
+    /// Sets a new password with the emailed code, then signs in.
+    pub async fn password_reset_code(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+        code: &str,
+        new_password: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<SignInStep> {
+        // A password the policy refuses costs no try.
+        check_policy(new_password)?;
+        let r = match handle_key(handle) {
+            Ok(key) => self.check_code(tenant, &key, Flow::Reset, code, meta).await,
+            Err(e) => Err(e),
+        };
+        self.finish_reset(tenant, r, new_password, meta).await
+    }
+
+    /// Sets a new password with the emailed link, then signs in; returns the
+    /// authorization request it continues.
+    pub async fn password_reset_link(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+        new_password: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<(SignInStep, Option<String>)> {
+        check_policy(new_password)?;
+        let r = self.use_link(tenant, token, Flow::Reset).await;
+        let tx = r.as_ref().ok().and_then(|r| r.data.tx.clone());
+        let step = self.finish_reset(tenant, r, new_password, meta).await?;
+        Ok((step, tx))
+    }
+
+    /// Mails a code and link that prove the user's address (nothing if it is proven).
+    pub async fn send_email_verification(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let t = self.tenant(tenant).await?;
+        let Some(u) = self.user(tenant, user).await? else {
+            return Err(EngineError::NotFound("user"));
+        };
+        if u.email_verified {
+            return Ok(());
+        }
+        self.limit_send(tenant, false, u.email.as_str(), Flow::VerifyEmail, meta)?;
+        let key = verify_key(user);
+        let code = self
+            .put_code(
+                tenant,
+                key,
+                Flow::VerifyEmail,
+                Some(user),
+                CodeData::default(),
+            )
+            .await?;
+        let token = self
+            .put_link(tenant, key, Flow::VerifyEmail, Some(user))
+            .await?;
+        self.send_code_mail(
+            &t,
+            &u.email,
+            Some(user),
+            Flow::VerifyEmail,
+            &code,
+            Some(format!("/verify?token={token}")),
+            meta,
+        )
+    }
+
+    /// Proves the signed-in user's address with the mailed code.
+    pub async fn verify_email_code(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let r = self
+            .check_code(tenant, &verify_key(user), Flow::VerifyEmail, code, meta)
+            .await?;
+        self.finish_verification(tenant, r, meta).await
+    }
+
+    /// Proves an address with the mailed link (no session needed: the link is the proof).
+    pub async fn verify_email_link(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let r = self.use_link(tenant, token, Flow::VerifyEmail).await?;
+        self.finish_verification(tenant, r, meta).await
+    }
+
+    async fn finish_verification(
+        &self,
+        tenant: &TenantId,
+        r: Redeemed,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let Some(u) = r.user_id else {
+            return Err(dead());
+        };
+        let user = self.user(tenant, &u).await?.ok_or_else(dead)?;
+        self.mark_email_verified(tenant, user, meta).await?;
+        Ok(())
+    }
+
+    /// Sends a second-factor code (email or phone) for a pending sign-in; a new one
+    /// replaces the last.
+    pub async fn send_factor_code(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+        kind: FactorKind,
+        meta: &RequestMeta,
+    ) -> EngineResult<CodeSent> {
+        let stale = || {
+            EngineError::Invalid(
+                "This sign-in step has expired or was used up. Start again from the sign-in page."
+                    .into(),
+            )
+        };
+        let info = self.pending(tenant, handle).await?.ok_or_else(stale)?;
+        if !info.factors.contains(&kind) {
+            return Err(EngineError::Invalid(
+                "That way of confirming is not available here.".into(),
+            ));
+        }
+        let t = self.tenant(tenant).await?;
+        let user = self.user(tenant, &info.user_id).await?.ok_or_else(stale)?;
+        let key = factor_key(handle);
+        let data = CodeData {
+            factor: Some(kind),
+            ..CodeData::default()
+        };
+        match kind {
+            FactorKind::Email if user.email_verified => {
+                self.limit_send(tenant, false, user.email.as_str(), Flow::Factor, meta)?;
+                let code = self
+                    .put_code(tenant, key, Flow::Factor, Some(&user.id), data)
+                    .await?;
+                self.send_code_mail(
+                    &t,
+                    &user.email,
+                    Some(&user.id),
+                    Flow::Factor,
+                    &code,
+                    None,
+                    meta,
+                )?;
+                Ok(CodeSent {
+                    handle: handle.to_owned(),
+                    masked: mask_email(&user.email),
+                })
+            }
+            FactorKind::Phone => {
+                let (phone, channel) =
+                    self.user_phone(tenant, &user.id).await?.ok_or_else(stale)?;
+                self.limit_send(tenant, true, phone.as_str(), Flow::Factor, meta)?;
+                let code = self
+                    .put_code(tenant, key, Flow::Factor, Some(&user.id), data)
+                    .await?;
+                self.send_phone_code(
+                    &t,
+                    &phone,
+                    channel,
+                    code,
+                    Some(&user.id),
+                    Flow::Factor,
+                    meta,
+                )?;
+                Ok(CodeSent {
+                    handle: handle.to_owned(),
+                    masked: phone.masked(),
+                })
+            }
+            _ => Err(EngineError::Invalid(
+                "That way of confirming is not available here.".into(),
+            )),
+        }
+    }
+
+    /// Whether `code` is the second-factor code of `kind` sent for this pending sign-in
+    /// to `user` (it has its own tries, besides the pending sign-in's).
+    pub(crate) async fn check_factor_code(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+        user: &UserId,
+        kind: FactorKind,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<bool> {
+        match self
+            .check_code(tenant, &factor_key(handle), Flow::Factor, code, meta)
+            .await
+        {
+            Ok(r) => Ok(r.user_id.as_ref() == Some(user) && r.data.factor == Some(kind)),
+            Err(EngineError::Invalid(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The engine's periodic jobs (expiry sweep, purge of deleted users), off the request
+//! path; each stops when the engine is dropped.
+
+use std::sync::Arc;
+
+use crate::engine::Engine;
+use crate::error::{EngineError, EngineResult};
+
+impl Engine {
+    /// Runs the purge of deleted users every `every`, off the request path.
+    pub fn spawn_purger(&self, every: std::time::Duration) {
+        self.spawn_every(every, "purge", |e| async move {
+            e.purge_deleted_users().await.map(|n| n as u64)
+        });
+    }
+
+    /// Starts the sweeper: deletes expired rows every `every` seconds until the engine
+    /// is dropped.
+    pub fn spawn_sweeper(&self, every: std::time::Duration) {
+        self.spawn_every(every, "sweep", |e| async move {
+            e.0.store
+                .sweep_expired(e.now())
+                .await
+                .map_err(EngineError::from)
+        });
+    }
+
+    /// Runs `job` every `every` until the engine is dropped; `what` names it in the logs.
+    fn spawn_every<F, Fut>(&self, every: std::time::Duration, what: &'static str, job: F)
+    where
+        F: Fn(Engine) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = EngineResult<u64>> + Send,
+    {
+        let weak = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                match job(Engine(inner)).await {
+                    Ok(n) if n > 0 => tracing::debug!(rows = n, job = what, "background job done"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, job = what, "background job failed"),
+                }
+            }
+        });
+    }
+}

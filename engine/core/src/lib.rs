@@ -1,0 +1,43 @@
+//! Tollgate's engine: the identity domain, with no HTTP in it. Layers, lowest first (a
+//! module names only modules below it):
+//!
+//! - the vocabulary and the storage ports, re-exported from their crates: [`model`],
+//!   [`ids`], [`crypto`], [`clock`], [`error`], [`store`];
+//! - [`runtime`]: config, metrics, shards, password pool, throttle, send limits,
+//!   delivery queue, signing keys, the user-key vault;
+//! - [`engine`]: the [`Engine`] context (store, caches, runtime), naming no flow;
+//!   [`audit`] and [`sealing`]: the audit trail and users' data keys, on the context;
+//! - the flows, each adding calls to the context, a flow naming only flows below it:
+//!   [`password_policy`] <- [`login`] <- [`mfa`] <- [`otp`] <- [`email_codes`] <- [`phone`];
+//!   [`passkeys`]; [`profiling`] <- [`purposes`]; [`discovery`] <- [`authorize`] <-
+//!   [`grants`] <- [`tokens`]; [`privacy`], [`portal`], [`admin`], [`federation`];
+//! - [`jobs`]: the periodic sweep and purge.
+
+pub mod admin;
+pub mod audit;
+pub mod authorize;
+pub mod discovery;
+pub mod email_codes;
+pub mod engine;
+pub mod federation;
+pub mod grants;
+pub mod jobs;
+pub mod login;
+pub mod mfa;
+pub mod otp;
+pub mod passkeys;
+pub mod phone;
+pub mod portal;
+pub mod privacy;
+pub mod profiling;
+pub mod purposes;
+pub mod runtime;
+pub mod sealing;
+pub mod tokens;
+
+pub use engine::{Engine, RequestMeta};
+pub use runtime::config::EngineConfig;
+pub use runtime::metrics::EngineMetrics;
+pub use tollgate_store as store;
+pub use tollgate_vocab::error::{EngineError, EngineResult, OAuthError, OAuthErrorCode};
+pub use tollgate_vocab::{clock, crypto, error, ids, model};

@@ -1,0 +1,283 @@
+//! Password sign-in, sign-up and SSO sessions.
+//!
+//! Failures are uniform: an unknown email and a wrong password give the same error after
+//! the same work (a verification against a dummy hash), so the answer does not reveal
+//! whether an account exists.
+
+use crate::crypto::random_token;
+use crate::engine::{Engine, RequestMeta};
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{Email, TenantId};
+use crate::model::signin::NewSession;
+use crate::model::signin::SignInStep;
+use crate::model::{AuthContext, Hash32, Session, User};
+use crate::runtime::password::check_policy;
+use crate::runtime::shard::{EndSession, GetSession, PutSession};
+
+impl Engine {
+    /// Signs a user in with email and password.
+    pub async fn password_login(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<SignInStep> {
+        self.tenant(tenant).await?;
+        // Keyed by what was typed (normalised), so unknown accounts throttle alike.
+        let account = email.trim().to_lowercase();
+        let ip = meta.ip.as_deref();
+        if let Some(retry_after_secs) = self.0.throttle.check(tenant, &account, ip) {
+            self.0
+                .metrics
+                .logins
+                .with_label_values(&["throttled"])
+                .inc();
+            let mut ev = self.event(tenant, "login.throttled", false);
+            ev.ip = meta.ip.clone();
+            self.record(ev);
+            return Err(EngineError::RateLimited { retry_after_secs });
+        }
+        let user = match Email::parse(email) {
+            Ok(e) => self.user_by_email(tenant, &e).await?,
+            Err(_) => None,
+        };
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let ok = self.0.passwords.verify(password, hash).await?;
+        let mut ev = self.event(tenant, "login.password", ok);
+        ev.ip = meta.ip.clone();
+        match (ok, user) {
+            (true, Some(user)) => {
+                self.0.throttle.succeeded(tenant, &account);
+                self.0.metrics.logins.with_label_values(&["success"]).inc();
+                ev.actor = Some(user.id.to_string());
+                ev.subject = ev.actor.clone();
+                self.record(ev);
+                self.after_first_factor(tenant, &user, vec!["pwd".into()], false)
+                    .await
+            }
+            (_, user) => {
+                self.0.throttle.failed(tenant, &account, ip);
+                self.0.metrics.logins.with_label_values(&["failure"]).inc();
+                // The subject is recorded when known (for the user's own security log),
+                // never the attempted email.
+                ev.subject = user.map(|u| u.id.to_string());
+                self.record(ev);
+                Err(EngineError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// Creates an account and signs it in. If the email is taken, the password is checked
+    /// as a sign-in would be, so the answer is the same as for any failed sign-in.
+    pub async fn sign_up(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        name: Option<String>,
+        meta: &RequestMeta,
+    ) -> EngineResult<SignInStep> {
+        let parsed = Email::parse(email)?;
+        check_policy(password)?;
+        if self.user_by_email(tenant, &parsed).await?.is_some() {
+            return self.password_login(tenant, email, password, meta).await;
+        }
+        let user = match self.create_user(tenant, email, password, name, false).await {
+            Ok(u) => u,
+            // Lost a race with another sign-up of the same email.
+            Err(EngineError::Conflict(_)) => {
+                return self.password_login(tenant, email, password, meta).await;
+            }
+            Err(e) => return Err(e),
+        };
+        let mut ev = self.event(tenant, "user.signed_up", true);
+        ev.actor = Some(user.id.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        self.record(ev);
+        // The address is not proven yet: mail it a code and link. Signing up does not
+        // wait for that, nor fail with it (the account page can send another).
+        if let Err(e) = self.send_email_verification(tenant, &user.id, meta).await {
+            tracing::warn!(error = %e, "verification mail not queued");
+        }
+        self.after_first_factor(tenant, &user, vec!["pwd".into()], false)
+            .await
+    }
+
+    /// Starts an SSO session for a user who has proven who they are (`amr` says how).
+    pub async fn start_session(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        amr: Vec<String>,
+    ) -> EngineResult<NewSession> {
+        let t = self.tenant(tenant).await?;
+        let cookie = random_token::<32>();
+        let now = self.now();
+        let session = Session {
+            tenant: tenant.clone(),
+            key: Hash32::of(cookie.as_bytes()),
+            user_id: user.id.clone(),
+            auth: AuthContext {
+                auth_time: now,
+                amr,
+            },
+            sid: random_token::<16>(),
+            created_at: now,
+            expires_at: now + t.session_ttl,
+        };
+        let shard = self.0.shards.shard_for(tenant, &session.key);
+        self.0
+            .shards
+            .ask(shard, PutSession(session.clone()))
+            .await?;
+        Ok(NewSession { session, cookie })
+    }
+
+    /// The live session behind a cookie value, if any.
+    pub async fn session(&self, tenant: &TenantId, cookie: &str) -> EngineResult<Option<Session>> {
+        if cookie.len() != 43 {
+            return Ok(None);
+        }
+        self.session_by_key(tenant, &Hash32::of(cookie.as_bytes()))
+            .await
+    }
+
+    /// The live session with this key (the hash of its cookie), if any.
+    pub(crate) async fn session_by_key(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+    ) -> EngineResult<Option<Session>> {
+        let key = *key;
+        let shard = self.0.shards.shard_for(tenant, &key);
+        let s = self
+            .0
+            .shards
+            .ask(
+                shard,
+                GetSession {
+                    tenant: tenant.clone(),
+                    key,
+                },
+            )
+            .await?;
+        Ok(s.filter(|s| s.expires_at > self.now() && &s.tenant == tenant))
+    }
+
+    /// Ends the session behind a cookie value.
+    pub async fn end_session(
+        &self,
+        tenant: &TenantId,
+        cookie: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<Option<Session>> {
+        self.end_session_by_key(tenant, Hash32::of(cookie.as_bytes()), meta)
+            .await
+    }
+
+    /// A user's live sessions ("signed in on these devices").
+    pub async fn user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &crate::ids::UserId,
+    ) -> EngineResult<Vec<Session>> {
+        let now = self.now();
+        let mut all: Vec<Session> = self
+            .0
+            .store
+            .list_sessions(tenant, user)
+            .await?
+            .into_iter()
+            .filter(|s| s.expires_at > now)
+            .collect();
+        all.sort_by_key(|s| std::cmp::Reverse(s.auth.auth_time));
+        Ok(all)
+    }
+
+    /// Signs a user out of their sessions with these `sid`s (their own choice on the
+    /// account page); returns how many ended. Other users' sessions are never touched.
+    pub async fn end_user_sessions(
+        &self,
+        tenant: &TenantId,
+        user: &crate::ids::UserId,
+        sids: &[String],
+        meta: &RequestMeta,
+    ) -> EngineResult<usize> {
+        let mut n = 0;
+        for s in self.user_sessions(tenant, user).await? {
+            if sids.contains(&s.sid) {
+                self.end_session_by_key(tenant, s.key, meta).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn end_session_by_key(
+        &self,
+        tenant: &TenantId,
+        key: Hash32,
+        meta: &RequestMeta,
+    ) -> EngineResult<Option<Session>> {
+        let shard = self.0.shards.shard_for(tenant, &key);
+        let ended = self
+            .0
+            .shards
+            .ask(
+                shard,
+                EndSession {
+                    tenant: tenant.clone(),
+                    key,
+                },
+            )
+            .await?;
+        if let Some(s) = &ended {
+            let mut ev = self.event(tenant, "logout", true);
+            ev.actor = Some(s.user_id.to_string());
+            ev.subject = ev.actor.clone();
+            ev.ip = meta.ip.clone();
+            self.record(ev);
+        }
+        Ok(ended)
+    }
+
+    /// Reads a user; a deleted one is gone.
+    pub async fn user(
+        &self,
+        tenant: &TenantId,
+        id: &crate::ids::UserId,
+    ) -> EngineResult<Option<User>> {
+        match self.0.store.get_user(tenant, id).await? {
+            Some(rec) => self.open_user(rec).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Finds a user by login id; a deleted one is gone.
+    pub async fn user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+    ) -> EngineResult<Option<User>> {
+        let key = self.email_key(tenant, email);
+        match self.0.store.find_user_by_email(tenant, &key).await? {
+            Some(rec) => self.open_user(rec).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Saves changes to a user's record (not its login id); `false` if the user is gone.
+    pub async fn save_user(&self, user: &User) -> EngineResult<bool> {
+        let Some(key) = self.data_key(&user.tenant, &user.id).await? else {
+            return Ok(false);
+        };
+        let rec = self.seal_user(user, &key);
+        self.0
+            .store
+            .update_user(&rec)
+            .await
+            .map_err(EngineError::from)
+    }
+}

@@ -1,0 +1,500 @@
+//! One-time codes and links: what every email and phone flow shares.
+//!
+//! - A code is 6 random digits. Six digits are too few for a plain hash (a million
+//!   guesses recover one offline), so only HMAC-SHA256 of it, under a key derived from
+//!   the master key and bound to its challenge, is stored.
+//! - A code lives in a [`Challenge`]: single use, [`OTP_TRIES`] guesses, then dead;
+//!   expiry is `[otp] ttl_secs` (10 minutes by default). A guess spends its try before it
+//!   is checked ([`ChallengeStore::spend_try`]), so concurrent guesses cannot exceed the
+//!   limit; a right one takes the challenge, so it works once.
+//! - A link (256 random bits, only its SHA-256 stored) is a second, single-use challenge
+//!   that points at a code's: using either one consumes both.
+//! - Sends are limited per recipient, per client address and per tenant, each in its
+//!   own window, so the forms cannot be used to pump paid SMS (toll fraud) or mail.
+//!
+//! [`ChallengeStore::spend_try`]: crate::store::ChallengeStore::spend_try
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+
+use crate::crypto::{self, random_token};
+use crate::engine::{Engine, RequestMeta};
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{Email, TenantId, UserId};
+use crate::model::{Challenge, Event, FactorKind, Hash32};
+use crate::runtime::delivery::{Channel, Courier, Mail, Mailer, TextMessage, TextSender};
+use crate::runtime::sends::OtpConfig;
+
+/// Guesses a code allows before it is dead.
+pub const OTP_TRIES: u32 = 5;
+
+/// What a code is for; part of its MAC, so a code of one flow never passes for another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// Passwordless sign-in by emailed code or link.
+    EmailSignIn,
+    /// Proving an account's email address.
+    VerifyEmail,
+    /// Setting a new password.
+    Reset,
+    /// A second factor of a pending sign-in.
+    Factor,
+    /// Signing in by a code sent to a phone.
+    PhoneSignIn,
+    /// Adding a phone number to an account.
+    PhoneEnrol,
+    /// Proving a new address before it becomes the login id (account portal).
+    ChangeEmail,
+}
+
+impl Flow {
+    /// The challenge purpose of its codes.
+    fn purpose(self) -> &'static str {
+        match self {
+            Self::EmailSignIn => "otp_email_sign_in",
+            Self::VerifyEmail => "otp_verify_email",
+            Self::Reset => "otp_reset",
+            Self::Factor => "otp_factor",
+            Self::PhoneSignIn => "otp_phone_sign_in",
+            Self::PhoneEnrol => "otp_phone_enrol",
+            Self::ChangeEmail => "otp_change_email",
+        }
+    }
+
+    /// Its name in audit events.
+    pub fn as_str(self) -> &'static str {
+        &self.purpose()[4..]
+    }
+}
+
+const LINK_PURPOSE: &str = "otp_link";
+
+/// What a code's challenge carries besides its MAC.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct CodeData {
+    /// Hex HMAC of the code.
+    #[serde(default)]
+    pub mac: String,
+    /// The sealed authorization request to continue afterwards (for links, which open
+    /// in a fresh page).
+    #[serde(default)]
+    pub tx: Option<String>,
+    /// A number being enrolled (E.164).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Its channel.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// A second factor's kind.
+    #[serde(default)]
+    pub factor: Option<FactorKind>,
+    /// A new email address being proven (normalised).
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A code or link that worked: whose, and what it carried.
+#[derive(Debug)]
+pub(crate) struct Redeemed {
+    pub user_id: Option<UserId>,
+    pub data: CodeData,
+}
+
+/// A link's flow and the request it continues, for the page that asks to confirm it
+/// (links are not used by a GET: mail scanners open them).
+#[derive(Clone, Debug)]
+pub struct LinkInfo {
+    /// What it is for.
+    pub flow: Flow,
+    /// The sealed authorization request, if any.
+    pub tx: Option<String>,
+}
+
+/// Six uniformly random digits.
+pub(crate) fn six_digits() -> String {
+    // 4,294,000,000 is the largest multiple of 10^6 below 2^32: reject above it, so
+    // every code is equally likely.
+    loop {
+        let n = u32::from_be_bytes(crypto::random_bytes::<4>());
+        if n < 4_294_000_000 {
+            return format!("{:06}", n % 1_000_000);
+        }
+    }
+}
+
+/// Digits only, so "123 456" and "123-456" are accepted as typed.
+fn normalise_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_digit()).collect()
+}
+
+/// Masks an address for events and logs: `a***@e***.com`.
+pub fn mask_email(email: &Email) -> String {
+    let (local, domain) = email.as_str().split_once('@').unwrap_or(("", ""));
+    let first = local.chars().next().unwrap_or('*');
+    let (host, tld) = domain.rsplit_once('.').unwrap_or((domain, ""));
+    let h = host.chars().next().unwrap_or('*');
+    format!("{first}***@{h}***.{tld}")
+}
+
+fn wrong_code() -> EngineError {
+    EngineError::Invalid("That code is not right. Check it and try again.".into())
+}
+
+fn dead_code() -> EngineError {
+    EngineError::Invalid(
+        "This code or link has expired or was already used. Ask for a new one.".into(),
+    )
+}
+
+/// Whether an error is the "expired or used" one (the code can no longer be retried).
+pub fn is_dead(e: &EngineError) -> bool {
+    matches!(e, EngineError::Invalid(m) if m.starts_with("This code or link has expired"))
+}
+
+impl Engine {
+    /// Gives the engine its mail and phone senders and starts the send queue on the
+    /// current runtime. Until then, flows that send answer that sending is unavailable.
+    pub fn set_delivery(&self, mailer: Arc<dyn Mailer>, texter: Arc<dyn TextSender>) {
+        let courier = Courier::start(
+            mailer,
+            texter,
+            self.0.store.clone(),
+            &self.0.otp.config.delivery,
+        );
+        let _ = self.0.otp.courier.set(courier);
+    }
+
+    /// The code settings.
+    pub fn otp_config(&self) -> &OtpConfig {
+        &self.0.otp.config
+    }
+
+    fn courier(&self) -> EngineResult<&Courier> {
+        self.0
+            .otp
+            .courier
+            .get()
+            .ok_or_else(|| EngineError::Internal("no message delivery configured".into()))
+    }
+
+    fn code_mac(&self, tenant: &TenantId, key: &Hash32, flow: Flow, code: &str) -> String {
+        let msg = format!("{tenant}\n{}\n{}\n{code}", key.to_hex(), flow.as_str());
+        let tag = ring::hmac::sign(&self.0.otp.mac_key, msg.as_bytes());
+        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Minutes a code lives (for messages).
+    pub(crate) fn otp_minutes(&self) -> u64 {
+        self.0.otp.config.ttl_secs.div_ceil(60).max(1)
+    }
+
+    /// Counts a send against the channel's limits; 429 past any of them.
+    pub(crate) fn limit_send(
+        &self,
+        tenant: &TenantId,
+        phone: bool,
+        recipient: &str,
+        flow: Flow,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let limiter = if phone {
+            &self.0.otp.phone_limits
+        } else {
+            &self.0.otp.email_limits
+        };
+        limiter
+            .try_send(tenant, recipient, meta.ip.as_deref())
+            .map_err(|retry_after_secs| {
+                let mut ev = self.event(tenant, "otp.limited", false);
+                ev.ip = meta.ip.clone();
+                ev.detail = Some(flow.as_str().into());
+                self.record(ev);
+                EngineError::RateLimited { retry_after_secs }
+            })
+    }
+
+    /// Stores a new code under `key` (replacing one there, for a resend); returns it.
+    pub(crate) async fn put_code(
+        &self,
+        tenant: &TenantId,
+        key: Hash32,
+        flow: Flow,
+        user: Option<&UserId>,
+        mut data: CodeData,
+    ) -> EngineResult<String> {
+        let code = six_digits();
+        data.mac = self.code_mac(tenant, &key, flow, &code);
+        let c = Challenge {
+            tenant: tenant.clone(),
+            key,
+            purpose: flow.purpose().into(),
+            user_id: user.cloned(),
+            data: serde_json::to_value(&data).expect("json"),
+            tries_left: OTP_TRIES,
+            expires_at: self.now() + self.0.otp.config.ttl_secs,
+        };
+        self.0.store.take_challenge(tenant, &key).await?;
+        self.0.store.put_challenge(&c).await?;
+        Ok(code)
+    }
+
+    /// Stores a link to the code under `code_key`; returns the link's token.
+    pub(crate) async fn put_link(
+        &self,
+        tenant: &TenantId,
+        code_key: Hash32,
+        flow: Flow,
+        user: Option<&UserId>,
+    ) -> EngineResult<String> {
+        let token = random_token::<32>();
+        let c = Challenge {
+            tenant: tenant.clone(),
+            key: Hash32::of(token.as_bytes()),
+            purpose: LINK_PURPOSE.into(),
+            user_id: user.cloned(),
+            data: json!({ "code": code_key.to_hex(), "flow": flow }),
+            tries_left: 1,
+            expires_at: self.now() + self.0.otp.config.ttl_secs,
+        };
+        self.0.store.put_challenge(&c).await?;
+        Ok(token)
+    }
+
+    /// Checks a guess at the code under `key`: spends a try first, compares in
+    /// constant time, and takes the challenge when right, so it works once.
+    pub(crate) async fn check_code(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+        flow: Flow,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<Redeemed> {
+        let now = self.now();
+        let rejected = |user: Option<&UserId>, why: &str| {
+            let mut ev = self.event(tenant, "otp.rejected", false);
+            ev.actor = user.map(|u| u.to_string());
+            ev.subject = ev.actor.clone();
+            ev.ip = meta.ip.clone();
+            ev.detail = Some(format!("{} {why}", flow.as_str()));
+            self.record(ev);
+        };
+        let Some(c) = self
+            .0
+            .store
+            .spend_try(tenant, key)
+            .await?
+            .filter(|c| c.purpose == flow.purpose() && c.expires_at > now)
+        else {
+            rejected(None, "expired or used up");
+            return Err(dead_code());
+        };
+        let data: CodeData =
+            serde_json::from_value(c.data).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let code = normalise_code(code);
+        let expected = self.code_mac(tenant, key, flow, &code);
+        if code.len() != 6 || !crypto::ct_eq(expected.as_bytes(), data.mac.as_bytes()) {
+            let last = c.tries_left <= 1;
+            rejected(
+                c.user_id.as_ref(),
+                if last { "wrong, now dead" } else { "wrong" },
+            );
+            return Err(if last { dead_code() } else { wrong_code() });
+        }
+        if self.0.store.take_challenge(tenant, key).await?.is_none() {
+            rejected(c.user_id.as_ref(), "used concurrently");
+            return Err(dead_code());
+        }
+        Ok(Redeemed {
+            user_id: c.user_id,
+            data,
+        })
+    }
+
+    async fn live_link(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> EngineResult<Option<(Challenge, Flow, Hash32)>> {
+        if token.len() != 43 {
+            return Ok(None);
+        }
+        let now = self.now();
+        let Some(link) = self
+            .0
+            .store
+            .get_challenge(tenant, &Hash32::of(token.as_bytes()))
+            .await?
+            .filter(|c| c.purpose == LINK_PURPOSE && c.expires_at > now && c.tries_left > 0)
+        else {
+            return Ok(None);
+        };
+        let flow: Option<Flow> = serde_json::from_value(link.data["flow"].clone()).ok();
+        let code_key = link.data["code"]
+            .as_str()
+            .and_then(|h| Hash32::try_from(h.to_owned()).ok());
+        Ok(flow.zip(code_key).map(|(f, k)| (link, f, k)))
+    }
+
+    /// What a link is for, if it is still good (nothing is consumed).
+    pub async fn link_info(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> EngineResult<Option<LinkInfo>> {
+        let Some((_, flow, code_key)) = self.live_link(tenant, token).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let code = self
+            .0
+            .store
+            .get_challenge(tenant, &code_key)
+            .await?
+            .filter(|c| c.purpose == flow.purpose() && c.expires_at > now && c.tries_left > 0);
+        Ok(code.map(|c| LinkInfo {
+            flow,
+            tx: serde_json::from_value::<CodeData>(c.data)
+                .ok()
+                .and_then(|d| d.tx),
+        }))
+    }
+
+    /// Uses a link: takes it and the code it points at (a code guessed to death takes
+    /// its link with it).
+    pub(crate) async fn use_link(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+        flow: Flow,
+    ) -> EngineResult<Redeemed> {
+        let Some((_, f, code_key)) = self.live_link(tenant, token).await? else {
+            return Err(dead_code());
+        };
+        if f != flow {
+            return Err(dead_code());
+        }
+        self.0
+            .store
+            .take_challenge(tenant, &Hash32::of(token.as_bytes()))
+            .await?
+            .ok_or_else(dead_code)?;
+        let now = self.now();
+        let c = self
+            .0
+            .store
+            .take_challenge(tenant, &code_key)
+            .await?
+            .filter(|c| c.purpose == flow.purpose() && c.expires_at > now && c.tries_left > 0)
+            .ok_or_else(dead_code)?;
+        let data: CodeData =
+            serde_json::from_value(c.data).map_err(|e| EngineError::Internal(e.to_string()))?;
+        Ok(Redeemed {
+            user_id: c.user_id,
+            data,
+        })
+    }
+
+    /// An audit event about a code: masked recipient and flow, never the code.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn otp_event(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        ok: bool,
+        user: Option<&UserId>,
+        flow: Flow,
+        masked: &str,
+        meta: &RequestMeta,
+    ) -> Event {
+        let mut ev = self.event(tenant, kind, ok);
+        ev.actor = user.map(|u| u.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        ev.detail = Some(format!("{} {masked}", flow.as_str()));
+        ev
+    }
+
+    /// Queues an email; its event says `otp.sent` or `otp.send_failed` once done.
+    pub(crate) fn queue_mail(&self, mail: Mail, mut event: Event) -> EngineResult<()> {
+        self.seal_for_courier(&mut event);
+        self.courier()?.mail(mail, event)
+    }
+
+    /// Queues a text message, likewise.
+    pub(crate) fn queue_text(&self, msg: TextMessage, mut event: Event) -> EngineResult<()> {
+        self.seal_for_courier(&mut event);
+        self.courier()?.text(msg, event)
+    }
+
+    /// The courier appends the event itself, so its personal details are sealed now; the
+    /// owner's key is in memory after the lookup that led here, and if it is not, the
+    /// address is not kept (the recipient is masked already).
+    fn seal_for_courier(&self, event: &mut Event) {
+        if self.seal_event_cached(event).is_some() {
+            event.ip = None;
+        }
+    }
+
+    /// The absolute URL of a hosted page of `tenant`.
+    pub(crate) fn page_url(&self, tenant: &TenantId, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.issuer(tenant))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::sends::{Limit, SendLimiter, SendLimits};
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..1000 {
+            let c = six_digits();
+            assert_eq!(c.len(), 6);
+            assert!(c.bytes().all(|b| b.is_ascii_digit()));
+        }
+        assert_eq!(normalise_code(" 123-456 "), "123456");
+    }
+
+    #[test]
+    fn emails_are_masked() {
+        let e = Email::parse("Alice.Smith@Example.co.uk").unwrap();
+        assert_eq!(mask_email(&e), "a***@e***.uk");
+    }
+
+    #[test]
+    fn each_limit_answers_with_its_own_wait() {
+        let t = TenantId::parse("acme").unwrap();
+        let l = SendLimiter::new(&SendLimits {
+            recipient: Limit {
+                max: 2,
+                window_secs: 60,
+            },
+            ip: Limit {
+                max: 5,
+                window_secs: 600,
+            },
+            tenant: Limit {
+                max: 4,
+                window_secs: 3600,
+            },
+        });
+        let ip = Some("10.0.0.1");
+        assert!(l.try_send(&t, "+15550001", ip).is_ok());
+        assert!(l.try_send(&t, "+15550001", ip).is_ok());
+        let wait = l.try_send(&t, "+15550001", ip).unwrap_err();
+        assert!(wait <= 60 && wait > 0, "recipient window: {wait}");
+        assert!(l.try_send(&t, "+15550002", ip).is_ok());
+        assert!(l.try_send(&t, "+15550003", ip).is_ok());
+        let wait = l.try_send(&t, "+15550004", ip).unwrap_err();
+        assert!(wait > 600, "tenant window: {wait}");
+        let other = TenantId::parse("other").unwrap();
+        assert!(l.try_send(&other, "+15550005", ip).is_ok());
+        let wait = l.try_send(&other, "+15550006", ip).unwrap_err();
+        assert!(wait > 60 && wait <= 600, "address window: {wait}");
+        assert!(l.try_send(&other, "+15550006", Some("10.0.0.2")).is_ok());
+    }
+}

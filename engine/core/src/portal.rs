@@ -1,0 +1,355 @@
+//! The account portal's changes to an account: the login email (proven by a code sent
+//! to the new address; the old one is told), the phone number (the new one proven, then
+//! it replaces the old), the password (the current one required; every other session
+//! signed out) and deleting the account (the password again, or typing DELETE).
+//!
+//! Answers are uniform: starting an email change sends the code whether or not another
+//! account has the address, so only the owner of that mailbox learns it is taken.
+
+use crate::crypto::random_token;
+use crate::email_codes::{CodeSent, handle_key};
+use crate::engine::{Engine, RequestMeta};
+use crate::error::{EngineError, EngineResult};
+use crate::ids::{Email, TenantId, UserId};
+use crate::model::{FactorKind, Hash32, User};
+use crate::otp::{CodeData, Flow, mask_email};
+use crate::runtime::delivery::Mail;
+use crate::runtime::password::check_policy;
+use crate::store::StoreError;
+
+/// What a user types to delete an account that has no password.
+pub const DELETE_WORD: &str = "DELETE";
+
+fn wrong_password() -> EngineError {
+    EngineError::Invalid("Your current password is not correct.".into())
+}
+
+impl Engine {
+    /// Checks a user's password again (email change, password change, deletion), under
+    /// the sign-in throttle: a stolen session cannot guess the password through these
+    /// forms any faster than through the sign-in page. `true` for an account without a
+    /// password (there is nothing to check).
+    async fn recheck_password(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<bool> {
+        let Some(hash) = user.password_hash.clone() else {
+            return Ok(true);
+        };
+        let account = user.email.as_str();
+        let ip = meta.ip.as_deref();
+        if let Some(retry_after_secs) = self.0.throttle.check(tenant, account, ip) {
+            return Err(EngineError::RateLimited { retry_after_secs });
+        }
+        let ok = self.0.passwords.verify(password, Some(hash)).await?;
+        if ok {
+            self.0.throttle.succeeded(tenant, account);
+        } else {
+            self.0.throttle.failed(tenant, account, ip);
+        }
+        Ok(ok)
+    }
+
+    /// Changes a user's login id. `Conflict("user")` when another account has the address.
+    /// The new address is not proven by this call (`email_verified` becomes false); the
+    /// portal proves it first and uses [`Engine::change_email_confirm`].
+    pub async fn change_email(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        new: &Email,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        self.switch_email(tenant, user, new, false, meta).await
+    }
+
+    async fn switch_email(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        new: &Email,
+        verified: bool,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let mut u = self
+            .user(tenant, user)
+            .await?
+            .ok_or(EngineError::NotFound("user"))?;
+        if &u.email == new {
+            if verified && !u.email_verified {
+                u.email_verified = true;
+                self.save_user(&u).await?;
+            }
+            return Ok(());
+        }
+        let old = std::mem::replace(&mut u.email, new.clone());
+        u.email_verified = verified;
+        let Some(key) = self.data_key(tenant, user).await? else {
+            return Err(EngineError::NotFound("user"));
+        };
+        let record = self.seal_user(&u, &key);
+        let old_key = self.email_key(tenant, &old);
+        match self.0.store.change_user_email(&record, &old_key).await {
+            Ok(true) => {}
+            Ok(false) => return Err(EngineError::NotFound("user")),
+            Err(StoreError::Conflict) => return Err(EngineError::Conflict("user")),
+            Err(e) => return Err(EngineError::from(e)),
+        }
+        let mut ev = self.event(tenant, "user.email_changed", true);
+        ev.actor = Some(user.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        ev.detail = Some(if verified { "verified" } else { "unverified" }.into());
+        self.record_now(ev).await?;
+        // The old mailbox learns of it, in case it was not its owner's doing.
+        let t = self.tenant(tenant).await?;
+        let mail = Mail {
+            to: old.clone(),
+            subject: format!("Your {} sign-in address was changed", t.display_name),
+            text: format!(
+                "The email address you sign in to {} with was changed to {}.\n\n\
+If you did not do this, reset your password from the sign-in page or contact support at once.\n",
+                t.display_name,
+                mask_email(new),
+            ),
+        };
+        let ev = self.otp_event(
+            tenant,
+            "otp.sent",
+            true,
+            Some(user),
+            Flow::ChangeEmail,
+            &mask_email(&old),
+            meta,
+        );
+        if let Err(e) = self.queue_mail(mail, ev) {
+            tracing::warn!(error = %e, "email change notice not queued");
+        }
+        Ok(())
+    }
+
+    /// Starts changing the login email: mails a code to the new address. An account with
+    /// a password must give it (a stolen session alone cannot move the account to
+    /// another mailbox, and from there reset the password).
+    pub async fn change_email_start(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        new_email: &str,
+        current_password: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<CodeSent> {
+        let t = self.tenant(tenant).await?;
+        let new = Email::parse(new_email)?;
+        let u = self
+            .user(tenant, user)
+            .await?
+            .ok_or(EngineError::NotFound("user"))?;
+        if !self
+            .recheck_password(tenant, &u, current_password, meta)
+            .await?
+        {
+            return Err(wrong_password());
+        }
+        if u.email == new {
+            return Err(EngineError::Invalid(
+                "That is already your sign-in address.".into(),
+            ));
+        }
+        self.limit_send(tenant, false, new.as_str(), Flow::ChangeEmail, meta)?;
+        let handle = random_token::<32>();
+        let data = CodeData {
+            email: Some(new.as_str().to_owned()),
+            ..CodeData::default()
+        };
+        let code = self
+            .put_code(
+                tenant,
+                Hash32::of(handle.as_bytes()),
+                Flow::ChangeEmail,
+                Some(user),
+                data,
+            )
+            .await?;
+        self.send_code_mail(&t, &new, Some(user), Flow::ChangeEmail, &code, None, meta)?;
+        Ok(CodeSent {
+            handle,
+            masked: new.as_str().to_owned(),
+        })
+    }
+
+    /// Finishes an email change with the code mailed to the new address: it becomes the
+    /// login id, proven. `Conflict("user")` if another account has it (only whoever reads
+    /// that mailbox gets this far).
+    pub async fn change_email_confirm(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        handle: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let r = self
+            .check_code(tenant, &handle_key(handle)?, Flow::ChangeEmail, code, meta)
+            .await?;
+        let (Some(addr), true) = (r.data.email, r.user_id.as_ref() == Some(user)) else {
+            return Err(EngineError::Invalid(
+                "This code has expired or was already used. Ask for a new one.".into(),
+            ));
+        };
+        let new = Email::parse(&addr)?;
+        self.switch_email(tenant, user, &new, true, meta).await
+    }
+
+    /// The user's mobile number (of the first phone factor), masked, if any.
+    pub async fn masked_phone(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> EngineResult<Option<String>> {
+        Ok(self
+            .user_phone(tenant, user)
+            .await?
+            .map(|(phone, _)| phone.masked()))
+    }
+
+    /// Finishes a phone change: the new number (proven by its code) is added, then the
+    /// user's other phone numbers are removed.
+    pub async fn change_phone_confirm(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        handle: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let before: Vec<String> = self
+            .0
+            .store
+            .list_factors(tenant, user)
+            .await?
+            .into_iter()
+            .filter(|f| f.kind == FactorKind::Phone)
+            .map(|f| f.id)
+            .collect();
+        self.phone_enrol_confirm(tenant, user, handle, code, meta)
+            .await?;
+        let after = self.0.store.list_factors(tenant, user).await?;
+        // The number confirmed may already have been the user's: then nothing is new and
+        // nothing is removed.
+        let added = after
+            .iter()
+            .any(|f| f.kind == FactorKind::Phone && !before.contains(&f.id));
+        if added {
+            for id in &before {
+                self.0.store.delete_factor(tenant, user, id).await?;
+            }
+        }
+        let mut ev = self.event(tenant, "user.phone_changed", true);
+        ev.actor = Some(user.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        self.record_now(ev).await
+    }
+
+    /// Changes the password: the current one is required (an account without one, such
+    /// as a passwordless one, sets its first), the new one must pass the policy. Every session but `keep_sid` (this browser's) ends and every refresh chain
+    /// is revoked, so a thief holding the old password or a token is out.
+    pub async fn change_password(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        current: &str,
+        new: &str,
+        keep_sid: Option<&str>,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let mut u = self
+            .user(tenant, user)
+            .await?
+            .ok_or(EngineError::NotFound("user"))?;
+        let had_password = u.password_hash.is_some();
+        if !self.recheck_password(tenant, &u, current, meta).await? {
+            let mut ev = self.event(tenant, "password.changed", false);
+            ev.actor = Some(user.to_string());
+            ev.subject = ev.actor.clone();
+            ev.ip = meta.ip.clone();
+            self.record(ev);
+            return Err(wrong_password());
+        }
+        check_policy(new)?;
+        u.password_hash = Some(self.0.passwords.hash(new).await?);
+        if !self.save_user(&u).await? {
+            return Err(EngineError::NotFound("user"));
+        }
+        let others: Vec<String> = self
+            .user_sessions(tenant, user)
+            .await?
+            .into_iter()
+            .map(|s| s.sid)
+            .filter(|sid| Some(sid.as_str()) != keep_sid)
+            .collect();
+        let sessions = self.end_user_sessions(tenant, user, &others, meta).await?;
+        let chains = self.revoke_chains_of(tenant, user).await?;
+        let mut ev = self.event(tenant, "password.changed", true);
+        ev.actor = Some(user.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        ev.detail = Some(format!(
+            "{} sessions={sessions} chains={chains}",
+            if had_password { "changed" } else { "set" }
+        ));
+        self.record_now(ev).await
+    }
+
+    /// Revokes every live refresh chain of the user through its shard (so cached copies
+    /// learn it), leaving sessions alone.
+    async fn revoke_chains_of(&self, tenant: &TenantId, user: &UserId) -> EngineResult<usize> {
+        let mut n = 0;
+        for c in self.0.store.list_chains(tenant, user).await? {
+            if c.revoked.is_none() {
+                let shard = self.0.shards.shard_for(tenant, &c.id);
+                let revoke = crate::runtime::shard::RevokeChain {
+                    tenant: tenant.clone(),
+                    chain: c.id.clone(),
+                    reason: crate::model::RevokeReason::Logout,
+                };
+                self.0.shards.ask(shard, revoke).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The user deletes their own account: the password again (or, for an account
+    /// without one, the word DELETE), then [`Engine::delete_user`].
+    pub async fn delete_own_account(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        confirmation: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let u = self
+            .user(tenant, user)
+            .await?
+            .ok_or(EngineError::NotFound("user"))?;
+        let ok = match &u.password_hash {
+            Some(_) => {
+                self.recheck_password(tenant, &u, confirmation, meta)
+                    .await?
+            }
+            None => confirmation.trim() == DELETE_WORD,
+        };
+        if !ok {
+            return Err(EngineError::Invalid(match u.password_hash {
+                Some(_) => "Your password is not correct. Your account was not deleted.".into(),
+                None => format!("Type {DELETE_WORD} to confirm. Your account was not deleted."),
+            }));
+        }
+        self.delete_user(tenant, user, user.as_str(), meta).await
+    }
+}

@@ -1,0 +1,105 @@
+//! The engine's settings: one struct the binary fills from its configuration.
+
+use crate::runtime::password::PasswordConfig;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use url::Url;
+use webauthn_rs::prelude::{Webauthn, WebauthnBuilder};
+
+/// How long a passkey ceremony may take, seconds.
+pub const CEREMONY_TTL: u64 = 300;
+use crate::runtime::shard::ShardConfig;
+
+/// Engine settings.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Public base URL; a tenant's issuer is `{public_url}/{tenant}`. No trailing slash.
+    pub public_url: String,
+    /// Authorization code lifetime, seconds.
+    pub code_ttl: u64,
+    /// Lifetime of a sign-in transaction (the sealed authorization request), seconds.
+    pub login_ttl: u64,
+    /// Shard sizing.
+    pub shards: ShardConfig,
+    /// Arbiter threads for shards; 0 means one per core.
+    pub arbiters: usize,
+    /// Password hashing.
+    pub passwords: PasswordConfig,
+    /// Failed sign-in limits.
+    pub throttle: crate::runtime::throttle::ThrottleConfig,
+    /// Residency regions this node serves; a tenant in any other is refused.
+    pub regions: Vec<String>,
+    /// Passkeys' relying-party id and origin; `None` turns passkeys off.
+    pub webauthn: Option<crate::runtime::config::WebauthnConfig>,
+    /// One-time codes and links by email and phone.
+    pub otp: crate::runtime::sends::OtpConfig,
+    /// How long a deleted user's (unreadable) row is kept before the purge job removes
+    /// it, seconds.
+    pub purge_after_secs: u64,
+}
+
+impl EngineConfig {
+    /// Defaults for `public_url` (passkeys bound to its host, when it is a domain).
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            code_ttl: 60,
+            login_ttl: 600,
+            shards: ShardConfig::default(),
+            arbiters: 0,
+            passwords: PasswordConfig::default(),
+            throttle: crate::runtime::throttle::ThrottleConfig::default(),
+            regions: vec![crate::model::DEFAULT_REGION.to_owned()],
+            webauthn: crate::runtime::config::WebauthnConfig::from_public_url(public_url),
+            otp: crate::runtime::sends::OtpConfig::default(),
+            purge_after_secs: 30 * 86_400,
+        }
+    }
+}
+
+/// Where passkeys are bound. Credentials are tied to `rp_id` for good: changing it
+/// orphans every passkey registered under the old one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebauthnConfig {
+    /// The relying-party id: a domain, the public host or a parent of it (`localhost` in
+    /// development).
+    pub rp_id: String,
+    /// The origin browsers show the pages on (`https://id.example.com`), port included.
+    pub origin: String,
+}
+
+impl WebauthnConfig {
+    /// The public URL's host and origin, or `None` when its host is an IP address
+    /// (WebAuthn needs a domain: passkeys are then off unless configured).
+    pub fn from_public_url(public_url: &str) -> Option<Self> {
+        let url = Url::parse(public_url).ok()?;
+        let rp_id = url.domain()?.to_owned();
+        Some(Self {
+            rp_id,
+            origin: url.origin().ascii_serialization(),
+        })
+    }
+
+    /// Refuses an origin that is not a URL, or an rp id that is not its host or a parent
+    /// domain of it.
+    pub fn check(&self) -> Result<(), String> {
+        self.site("check").map(|_| ())
+    }
+
+    pub(crate) fn site(&self, rp_name: &str) -> Result<Webauthn, String> {
+        let origin = Url::parse(&self.origin)
+            .map_err(|e| format!("webauthn origin {:?} is not a URL: {e}", self.origin))?;
+        WebauthnBuilder::new(&self.rp_id, &origin)
+            .and_then(|b| {
+                b.rp_name(rp_name)
+                    .timeout(Duration::from_secs(CEREMONY_TTL))
+                    .build()
+            })
+            .map_err(|_| {
+                format!(
+                    "webauthn rp_id {:?} must be the host of origin {:?} or a parent domain of it",
+                    self.rp_id, self.origin
+                )
+            })
+    }
+}

@@ -1,0 +1,1137 @@
+//! The behaviour every [`Store`] backend must show. Backends call [`run`] from their
+//! tests (the embedded store always; ScyllaDB when a node is named). Each check uses
+//! fresh random tenants, so runs can share a database.
+//!
+//! Expiry times are set from the wall clock: a backend may expire rows by its own clock
+//! (ScyllaDB's native TTLs), so a row meant to be live must expire in the future.
+
+use crate::*;
+use tollgate_vocab::clock::UnixTime;
+use tollgate_vocab::clock::{Clock, SystemClock};
+use tollgate_vocab::crypto::random_token;
+use tollgate_vocab::ids::{ChainId, ClientId, TenantId, UserId};
+use tollgate_vocab::model::{
+    AuthCode, Chain, Client, Consent, Event, Hash32, RevokeReason, Session, StoredKey, Tenant,
+    UserRecord,
+};
+use tollgate_vocab::model::{AuthContext, KeyStatus, SigningAlg};
+
+fn tenant() -> TenantId {
+    TenantId::parse(&format!(
+        "t{}",
+        random_token::<6>().to_lowercase().replace(['_', '-'], "x")
+    ))
+    .unwrap()
+}
+
+/// Now, by the wall clock: the base of every expiry below.
+fn now() -> UnixTime {
+    SystemClock.now()
+}
+
+fn auth() -> AuthContext {
+    AuthContext {
+        auth_time: 1_000,
+        amr: vec!["pwd".into()],
+    }
+}
+
+/// A user record; the engine computes the email key (a blind index), which the store
+/// only compares, so a lower-cased address stands in for it here.
+fn user(t: &TenantId, email: &str) -> UserRecord {
+    UserRecord {
+        tenant: t.clone(),
+        id: UserId::generate(),
+        email_key: email.to_lowercase(),
+        personal: "c2VhbGVk".into(),
+        email_verified: false,
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        created_at: 1_000,
+        deleted_at: None,
+    }
+}
+
+fn chain(t: &TenantId, first: Hash32) -> Chain {
+    Chain {
+        tenant: t.clone(),
+        id: ChainId::generate(),
+        client_id: ClientId::parse("app").unwrap(),
+        user_id: UserId::generate(),
+        scope: "openid offline_access".into(),
+        auth: auth(),
+        sid: None,
+        generation: 0,
+        current_hash: first,
+        created_at: 1_000,
+        rotated_at: 1_000,
+        expires_at: now() + 100_000,
+        revoked: None,
+    }
+}
+
+/// Runs every check against `store`. Panics (with the check's name) on the first failure.
+pub async fn run<S: Store + Clone>(store: S) {
+    tenants_are_unique(&store).await;
+    clients_are_scoped_by_tenant(&store).await;
+    user_emails_are_unique_per_tenant(&store).await;
+    deleted_users_free_their_email_and_are_purged(&store).await;
+    user_keys_are_single_and_destroyable(&store).await;
+    sessions_round_trip(&store).await;
+    codes_are_taken_once(&store).await;
+    codes_redeem_with_their_chain(&store).await;
+    chains_rotate_only_from_the_expected_generation(&store).await;
+    concurrent_rotations_have_one_winner(&store).await;
+    revocation_is_final(&store).await;
+    keys_and_consent_round_trip(&store).await;
+    denied_tokens_are_remembered(&store).await;
+    events_come_back_newest_first(&store).await;
+    factors_are_per_user_and_update_conditionally(&store).await;
+    challenges_spend_tries_and_are_taken_once(&store).await;
+    user_emails_change_atomically(&store).await;
+    purposes_and_grants_round_trip(&store).await;
+    connectors_are_per_tenant(&store).await;
+    links_are_unique_and_belong_to_their_user(&store).await;
+    expired_rows_are_swept(&store).await;
+}
+
+fn connector(t: &TenantId, id: &str) -> tollgate_vocab::model::federation::Connector {
+    tollgate_vocab::model::federation::Connector {
+        tenant: t.clone(),
+        id: id.into(),
+        display_name: "Upstream".into(),
+        preset: "oidc".into(),
+        protocol: tollgate_vocab::model::federation::Protocol::Oidc,
+        enabled: true,
+        client_id: "cid".into(),
+        sealed_secret: Some("c2VhbGVk".into()),
+        issuer: Some("https://up.example".into()),
+        authorization_endpoint: None,
+        token_endpoint: None,
+        userinfo_endpoint: None,
+        emails_endpoint: None,
+        scopes: vec!["openid".into()],
+        mapping: tollgate_vocab::model::federation::ClaimMapping::default(),
+        link_by_email: false,
+        store_tokens: false,
+        token_auth: tollgate_vocab::model::federation::TokenAuth::default(),
+        response_mode: None,
+        apple: None,
+        created_at: 1_000,
+        updated_at: 1_000,
+    }
+}
+
+async fn connectors_are_per_tenant<S: Store>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    s.put_connector(&connector(&a, "up")).await.unwrap();
+    s.put_connector(&connector(&a, "gh")).await.unwrap();
+    let mut changed = connector(&a, "up");
+    changed.enabled = false;
+    s.put_connector(&changed).await.unwrap();
+    assert_eq!(s.get_connector(&a, "up").await.unwrap(), Some(changed));
+    assert_eq!(s.get_connector(&b, "up").await.unwrap(), None);
+    assert_eq!(s.list_connectors(&a).await.unwrap().len(), 2);
+    assert!(s.list_connectors(&b).await.unwrap().is_empty());
+    assert!(!s.delete_connector(&b, "up").await.unwrap());
+    assert!(s.delete_connector(&a, "up").await.unwrap());
+    assert!(!s.delete_connector(&a, "up").await.unwrap());
+    assert_eq!(s.list_connectors(&a).await.unwrap().len(), 1);
+}
+
+async fn links_are_unique_and_belong_to_their_user<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let (alice, bob) = (UserId::generate(), UserId::generate());
+    let link =
+        |user: &UserId, provider: &str, subject: &[u8]| tollgate_vocab::model::federation::Link {
+            tenant: t.clone(),
+            provider: provider.into(),
+            key: Hash32::of(subject),
+            user_id: user.clone(),
+            created_at: 1_000,
+            last_login_at: 1_000,
+            sealed_profile: "cHJvZmlsZQ".into(),
+            sealed_tokens: None,
+        };
+    // Two links of one upstream identity at once: one wins.
+    let (x, y) = (s.clone(), s.clone());
+    let (la, lb) = (link(&alice, "up", b"s1"), link(&bob, "up", b"s1"));
+    let (ra, rb) = tokio::join!(x.create_link(&la), y.create_link(&lb));
+    assert!(
+        ra.is_ok() != rb.is_ok(),
+        "exactly one link of an identity wins"
+    );
+    let (winner, loser) = if ra.is_ok() {
+        (&alice, &bob)
+    } else {
+        (&bob, &alice)
+    };
+    assert_eq!(
+        s.create_link(&link(winner, "up", b"s1")).await,
+        Err(StoreError::Conflict)
+    );
+    let found = s
+        .find_link(&t, "up", &Hash32::of(b"s1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&found.user_id, winner);
+    assert!(s.list_links(&t, loser).await.unwrap().is_empty());
+    // The same subject at another provider, and another tenant, are other identities.
+    s.create_link(&link(winner, "gh", b"s1")).await.unwrap();
+    assert_eq!(
+        s.find_link(&tenant(), "up", &Hash32::of(b"s1"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(s.list_links(&t, winner).await.unwrap().len(), 2);
+    // Updates and deletes touch only the owner's link.
+    let mut moved = found.clone();
+    moved.user_id = loser.clone();
+    assert!(!s.update_link(&moved).await.unwrap());
+    let mut used = found.clone();
+    used.last_login_at = 2_000;
+    used.sealed_tokens = Some("dG9rZW5z".into());
+    assert!(s.update_link(&used).await.unwrap());
+    assert_eq!(
+        s.find_link(&t, "up", &Hash32::of(b"s1")).await.unwrap(),
+        Some(used.clone())
+    );
+    assert_eq!(
+        s.delete_link(&t, loser, "up", &Hash32::of(b"s1"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.delete_link(&t, winner, "up", &Hash32::of(b"s1"))
+            .await
+            .unwrap(),
+        Some(used)
+    );
+    assert_eq!(
+        s.find_link(&t, "up", &Hash32::of(b"s1")).await.unwrap(),
+        None
+    );
+    assert_eq!(s.list_links(&t, winner).await.unwrap().len(), 1);
+    // Once removed, the identity can be linked again (to anyone).
+    s.create_link(&link(loser, "up", b"s1")).await.unwrap();
+    assert_eq!(s.list_links(&t, loser).await.unwrap().len(), 1);
+}
+
+async fn factors_are_per_user_and_update_conditionally<S: Store + Clone>(s: &S) {
+    use tollgate_vocab::model::{Factor, FactorKind};
+    let t = tenant();
+    let (alice, bob) = (UserId::generate(), UserId::generate());
+    let factor = |user: &UserId, id: &str, lookup: Option<&str>, at: u64| Factor {
+        tenant: t.clone(),
+        user_id: user.clone(),
+        id: id.into(),
+        kind: FactorKind::Passkey,
+        label: format!("key {id}"),
+        lookup: lookup.map(str::to_owned),
+        data: serde_json::json!({"n": 0}),
+        version: 0,
+        created_at: at,
+        last_used_at: None,
+    };
+    let a1 = factor(&alice, "f1", Some("cred-1"), 10);
+    let a2 = factor(&alice, "f2", None, 20);
+    s.create_factor(&a2).await.unwrap();
+    s.create_factor(&a1).await.unwrap();
+    assert_eq!(s.create_factor(&a1).await, Err(StoreError::Conflict));
+    // A lookup key is unique in the tenant, whoever owns it.
+    assert_eq!(
+        s.create_factor(&factor(&bob, "f9", Some("cred-1"), 30))
+            .await,
+        Err(StoreError::Conflict)
+    );
+    s.create_factor(&factor(&bob, "f3", Some("cred-3"), 30))
+        .await
+        .unwrap();
+    let ids: Vec<String> = s
+        .list_factors(&t, &alice)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(ids, ["f1", "f2"], "alice's factors, oldest first");
+    assert!(s.list_factors(&tenant(), &alice).await.unwrap().is_empty());
+    assert_eq!(s.find_factor(&t, "cred-1").await.unwrap(), Some(a1.clone()));
+    assert_eq!(s.find_factor(&tenant(), "cred-1").await.unwrap(), None);
+    // Conditional updates: of two writers from version 0, one wins.
+    let mut next = a1.clone();
+    next.version = 1;
+    next.data = serde_json::json!({"n": 1});
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (s, next) = (s.clone(), next.clone());
+            tokio::spawn(async move { s.update_factor(&next, 0).await.unwrap() })
+        })
+        .collect();
+    let mut wins = 0;
+    for task in tasks {
+        wins += usize::from(task.await.unwrap());
+    }
+    assert_eq!(wins, 1, "a conditional factor update won more than once");
+    assert_eq!(
+        s.get_factor(&t, &alice, "f1").await.unwrap(),
+        Some(next.clone())
+    );
+    assert_eq!(s.delete_factor(&t, &alice, "f1").await.unwrap(), Some(next));
+    assert_eq!(s.find_factor(&t, "cred-1").await.unwrap(), None);
+    assert_eq!(s.get_factor(&t, &alice, "f1").await.unwrap(), None);
+    assert!(
+        !s.update_factor(&a1, 1).await.unwrap(),
+        "a deleted factor updated"
+    );
+    // Its credential id is free again.
+    s.create_factor(&factor(&bob, "f4", Some("cred-1"), 40))
+        .await
+        .unwrap();
+}
+
+async fn challenges_spend_tries_and_are_taken_once<S: Store + Clone>(s: &S) {
+    use tollgate_vocab::model::Challenge;
+    let t = tenant();
+    let c = Challenge {
+        tenant: t.clone(),
+        key: Hash32::of(b"handle"),
+        purpose: "email_code".into(),
+        user_id: Some(UserId::generate()),
+        data: serde_json::json!({"code_hash": "x"}),
+        tries_left: 5,
+        expires_at: now() + 600,
+    };
+    s.put_challenge(&c).await.unwrap();
+    assert_eq!(s.put_challenge(&c).await, Err(StoreError::Conflict));
+    assert_eq!(s.get_challenge(&t, &c.key).await.unwrap(), Some(c.clone()));
+    assert_eq!(s.get_challenge(&tenant(), &c.key).await.unwrap(), None);
+    // Twenty guesses at once: exactly five are allowed to be checked.
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (s, t, k) = (s.clone(), t.clone(), c.key);
+            tokio::spawn(async move { s.spend_try(&t, &k).await.unwrap() })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for task in tasks {
+        if let Some(before) = task.await.unwrap() {
+            seen.push(before.tries_left);
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, [1, 2, 3, 4, 5], "tries were not spent one at a time");
+    assert_eq!(s.spend_try(&t, &c.key).await.unwrap(), None);
+    let taken = s.take_challenge(&t, &c.key).await.unwrap().unwrap();
+    assert_eq!(taken.tries_left, 0);
+    assert_eq!(s.take_challenge(&t, &c.key).await.unwrap(), None);
+    assert_eq!(s.get_challenge(&t, &c.key).await.unwrap(), None);
+}
+
+async fn user_emails_change_atomically<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let ada = user(&t, "ada@x.example");
+    let bob = user(&t, "bob@x.example");
+    s.create_user(&ada).await.unwrap();
+    s.create_user(&bob).await.unwrap();
+    let old = ada.email_key.clone();
+
+    // Taken by another user: refused, nothing changes.
+    let mut taken = ada.clone();
+    taken.email_key = bob.email_key.clone();
+    assert_eq!(
+        s.change_user_email(&taken, &old).await,
+        Err(StoreError::Conflict)
+    );
+    let by_bob = s
+        .find_user_by_email(&t, &bob.email_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_bob.id, bob.id);
+    assert_eq!(
+        s.get_user(&t, &ada.id).await.unwrap().unwrap().email_key,
+        old
+    );
+
+    // A free address: the new one finds the user, the old one nobody, and the old one
+    // can be taken by someone else.
+    let mut moved = ada.clone();
+    moved.email_key = "ada.new@x.example".into();
+    moved.email_verified = true;
+    assert_eq!(s.change_user_email(&moved, &old).await, Ok(true));
+    let found = s
+        .find_user_by_email(&t, &moved.email_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, ada.id);
+    assert!(found.email_verified);
+    assert!(s.find_user_by_email(&t, &old).await.unwrap().is_none());
+    s.create_user(&user(&t, "ada@x.example")).await.unwrap();
+
+    // A stale `old` (the email changed meanwhile) or a missing user: false.
+    assert_eq!(s.change_user_email(&moved, &old).await, Ok(false));
+    let ghost = user(&t, "ghost@x.example");
+    assert_eq!(
+        s.change_user_email(&ghost, &ghost.email_key).await,
+        Ok(false)
+    );
+
+    // Two users racing for one free address: exactly one gets it.
+    let target = "wanted@x.example".to_owned();
+    let (mut a, mut b) = (moved.clone(), bob.clone());
+    a.email_key = target.clone();
+    b.email_key = target.clone();
+    let (s1, s2) = (s.clone(), s.clone());
+    let (old_a, old_b) = (moved.email_key.clone(), bob.email_key.clone());
+    let (ra, rb) = tokio::join!(
+        async move { s1.change_user_email(&a, &old_a).await },
+        async move { s2.change_user_email(&b, &old_b).await }
+    );
+    let wins = [&ra, &rb].iter().filter(|r| ***r == Ok(true)).count();
+    let conflicts = [&ra, &rb]
+        .iter()
+        .filter(|r| ***r == Err(StoreError::Conflict))
+        .count();
+    assert_eq!((wins, conflicts), (1, 1), "{ra:?} {rb:?}");
+    let owner = s.find_user_by_email(&t, &target).await.unwrap().unwrap();
+    assert!(owner.id == ada.id || owner.id == bob.id);
+}
+
+async fn purposes_and_grants_round_trip<S: Store>(s: &S) {
+    use tollgate_vocab::model::privacy::{PrivacySettings, Purpose, PurposeGrant};
+    let (t, other) = (tenant(), tenant());
+    assert_eq!(s.get_privacy_settings(&t).await.unwrap(), None);
+    let settings = PrivacySettings {
+        purposes: vec![Purpose {
+            id: "terms".into(),
+            description: "The terms of service".into(),
+            version: 2,
+            required: true,
+        }],
+        profile_fields: vec![tollgate_vocab::model::privacy::ProfileRule {
+            field: "given_name".into(),
+            required: false,
+            after_sign_ins: Some(2),
+            scope: None,
+        }],
+    };
+    s.put_privacy_settings(&t, &settings).await.unwrap();
+    assert_eq!(s.get_privacy_settings(&t).await.unwrap(), Some(settings));
+    assert_eq!(s.get_privacy_settings(&other).await.unwrap(), None);
+
+    let u = UserId::generate();
+    let mut g = PurposeGrant {
+        tenant: t.clone(),
+        user_id: u.clone(),
+        purpose: "terms".into(),
+        version: 1,
+        granted: true,
+        at: 1_000,
+    };
+    s.put_purpose_grant(&g).await.unwrap();
+    g.version = 2;
+    s.put_purpose_grant(&g).await.unwrap();
+    let mut m = g.clone();
+    m.purpose = "marketing".into();
+    m.granted = false;
+    s.put_purpose_grant(&m).await.unwrap();
+    let mut all = s.list_purpose_grants(&t, &u).await.unwrap();
+    all.sort_by(|a, b| a.purpose.cmp(&b.purpose));
+    assert_eq!(all, vec![m, g.clone()]);
+    assert!(
+        s.list_purpose_grants(&t, &UserId::generate())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.list_purpose_grants(&other, &u).await.unwrap().is_empty());
+    // Account deletion removes one user's answers, and only theirs.
+    let mut v = g.clone();
+    v.user_id = UserId::generate();
+    s.put_purpose_grant(&v).await.unwrap();
+    s.delete_purpose_grants(&t, &u).await.unwrap();
+    assert!(s.list_purpose_grants(&t, &u).await.unwrap().is_empty());
+    assert_eq!(
+        s.list_purpose_grants(&t, &v.user_id).await.unwrap(),
+        vec![v]
+    );
+}
+
+async fn tenants_are_unique<S: Store>(s: &S) {
+    let t = Tenant::new(tenant(), "Acme".into(), 1_000);
+    s.create_tenant(&t).await.unwrap();
+    assert_eq!(
+        s.create_tenant(&t).await,
+        Err(StoreError::Conflict),
+        "tenant created twice"
+    );
+    assert_eq!(s.get_tenant(&t.id).await.unwrap(), Some(t.clone()));
+    assert!(s.list_tenants().await.unwrap().contains(&t));
+    let mut changed = t.clone();
+    changed.mfa.mode = tollgate_vocab::model::MfaMode::Required;
+    assert!(s.update_tenant(&changed).await.unwrap());
+    assert_eq!(s.get_tenant(&t.id).await.unwrap(), Some(changed.clone()));
+    let mut elsewhere = changed.clone();
+    elsewhere.region = "elsewhere".into();
+    assert!(
+        !s.update_tenant(&elsewhere).await.unwrap(),
+        "an update moved a tenant"
+    );
+    let missing = Tenant::new(tenant(), "Nobody".into(), 1_000);
+    assert!(!s.update_tenant(&missing).await.unwrap());
+    assert_eq!(s.get_tenant(&missing.id).await.unwrap(), None);
+}
+
+async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    let c = Client {
+        tenant: a.clone(),
+        id: ClientId::parse("web").unwrap(),
+        name: "Web".into(),
+        secret_hash: Some(Hash32::of(b"secret")),
+        redirect_uris: vec!["https://app.example/cb".into()],
+        post_logout_redirect_uris: vec![],
+        first_party: false,
+        created_at: 1_000,
+    };
+    s.create_client(&c).await.unwrap();
+    assert_eq!(s.create_client(&c).await, Err(StoreError::Conflict));
+    assert_eq!(s.get_client(&a, &c.id).await.unwrap(), Some(c.clone()));
+    assert_eq!(
+        s.get_client(&b, &c.id).await.unwrap(),
+        None,
+        "client visible in another tenant"
+    );
+    assert_eq!(s.list_clients(&a).await.unwrap(), vec![c.clone()]);
+    assert!(s.list_clients(&b).await.unwrap().is_empty());
+    // Same id in another tenant is a different client.
+    s.create_client(&Client {
+        tenant: b.clone(),
+        ..c
+    })
+    .await
+    .unwrap();
+}
+
+async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    let mut u = user(&a, "Alice@Example.com");
+    s.create_user(&u).await.unwrap();
+    u.email_verified = true;
+    assert!(s.update_user(&u).await.unwrap());
+    assert_eq!(s.get_user(&a, &u.id).await.unwrap(), Some(u.clone()));
+    let mut renamed = u.clone();
+    renamed.email_key = "other@example.com".into();
+    assert!(
+        !s.update_user(&renamed).await.unwrap(),
+        "an update changed the login id"
+    );
+    assert!(
+        !s.update_user(&user(&a, "nobody@example.com"))
+            .await
+            .unwrap()
+    );
+    let dup = user(&a, "alice@example.com");
+    assert_eq!(
+        s.create_user(&dup).await,
+        Err(StoreError::Conflict),
+        "email reused in tenant"
+    );
+    let found = s.find_user_by_email(&a, "alice@example.com").await.unwrap();
+    assert_eq!(found.map(|f| f.id), Some(u.id.clone()));
+    assert!(
+        s.find_user_by_email(&b, &u.email_key)
+            .await
+            .unwrap()
+            .is_none(),
+        "user visible in another tenant"
+    );
+    assert!(s.get_user(&b, &u.id).await.unwrap().is_none());
+    s.create_user(&user(&b, "alice@example.com")).await.unwrap();
+
+    // Racing sign-ups with one email: exactly one account.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            let u = user(&a, "race@example.com");
+            tokio::spawn(async move { s.create_user(&u).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        if t.await.unwrap().is_ok() {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 1, "concurrent sign-ups with one email");
+
+    // Imports report each user; duplicates inside one import and against existing users
+    // are refused, the rest are created.
+    let batch = vec![
+        user(&a, "i1@example.com"),
+        user(&a, "alice@example.com"),
+        user(&a, "i1@example.com"),
+        user(&a, "i2@example.com"),
+    ];
+    assert_eq!(
+        s.create_users(&batch).await.unwrap(),
+        vec![true, false, false, true]
+    );
+    let found = s.find_user_by_email(&a, "i2@example.com").await.unwrap();
+    assert_eq!(found.map(|u| u.id), Some(batch[3].id.clone()));
+}
+
+async fn deleted_users_free_their_email_and_are_purged<S: Store>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    let u = user(&a, "gone@example.com");
+    s.create_user(&u).await.unwrap();
+    let keep = user(&a, "kept@example.com");
+    s.create_user(&keep).await.unwrap();
+    let mut del = u.clone();
+    del.deleted_at = Some(5_000);
+    del.email_key = String::new();
+    del.password_hash = None;
+    assert!(
+        !s.soft_delete_user(
+            &UserRecord {
+                tenant: b.clone(),
+                ..del.clone()
+            },
+            &u.email_key
+        )
+        .await
+        .unwrap(),
+        "deleted a user of another tenant"
+    );
+    assert!(s.soft_delete_user(&del, &u.email_key).await.unwrap());
+    assert!(
+        !s.soft_delete_user(&del, &u.email_key).await.unwrap(),
+        "deleted twice"
+    );
+    assert_eq!(s.get_user(&a, &u.id).await.unwrap(), Some(del.clone()));
+    assert!(
+        s.find_user_by_email(&a, &u.email_key)
+            .await
+            .unwrap()
+            .is_none(),
+        "a deleted user is found by email"
+    );
+    assert!(
+        !s.update_user(&del).await.unwrap(),
+        "a deleted user was updated"
+    );
+    // The address is free again.
+    s.create_user(&user(&a, "gone@example.com")).await.unwrap();
+    // Queued for the purge once its retention has passed, and only in its tenant.
+    assert!(s.deleted_users(&a, 5_000, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.deleted_users(&a, 5_001, 10).await.unwrap(),
+        vec![u.id.clone()]
+    );
+    assert!(s.deleted_users(&b, 9_999, 10).await.unwrap().is_empty());
+    assert!(
+        !s.purge_user(&a, &keep.id).await.unwrap(),
+        "purged a live user"
+    );
+    assert!(s.purge_user(&a, &u.id).await.unwrap());
+    assert!(s.get_user(&a, &u.id).await.unwrap().is_none());
+    assert!(s.deleted_users(&a, 9_999, 10).await.unwrap().is_empty());
+    assert!(s.get_user(&a, &keep.id).await.unwrap().is_some());
+}
+
+async fn user_keys_are_single_and_destroyable<S: Store>(s: &S) {
+    let (a, b) = (tenant(), tenant());
+    let (u, v) = (UserId::generate(), UserId::generate());
+    s.put_user_key(&a, &u, b"wrapped-u").await.unwrap();
+    s.put_user_key(&a, &v, b"wrapped-v").await.unwrap();
+    assert_eq!(
+        s.put_user_key(&a, &u, b"other").await,
+        Err(StoreError::Conflict),
+        "a user key was replaced"
+    );
+    assert_eq!(
+        s.get_user_key(&a, &u).await.unwrap().as_deref(),
+        Some(&b"wrapped-u"[..])
+    );
+    assert!(s.get_user_key(&b, &u).await.unwrap().is_none());
+    s.destroy_user_key(&a, &u).await.unwrap();
+    s.destroy_user_key(&a, &u).await.unwrap();
+    assert!(s.get_user_key(&a, &u).await.unwrap().is_none());
+    assert_eq!(
+        s.get_user_key(&a, &v).await.unwrap().as_deref(),
+        Some(&b"wrapped-v"[..]),
+        "destroying one key touched another"
+    );
+}
+
+async fn sessions_round_trip<S: Store>(s: &S) {
+    let t = tenant();
+    let sess = Session {
+        tenant: t.clone(),
+        key: Hash32::of(b"cookie"),
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: "sid1".into(),
+        created_at: 1_000,
+        expires_at: now() + 3_600,
+    };
+    s.put_session(&sess).await.unwrap();
+    assert_eq!(
+        s.get_session(&t, &sess.key).await.unwrap(),
+        Some(sess.clone())
+    );
+    assert_eq!(s.get_session(&tenant(), &sess.key).await.unwrap(), None);
+    assert_eq!(
+        s.delete_session(&t, &sess.key).await.unwrap(),
+        Some(sess.clone())
+    );
+    assert_eq!(s.get_session(&t, &sess.key).await.unwrap(), None);
+    assert_eq!(s.delete_session(&t, &sess.key).await.unwrap(), None);
+
+    // A user's sessions, chains and consents are listed by user, and only theirs.
+    let (me, other) = (sess.user_id.clone(), UserId::generate());
+    let mine: Vec<Session> = [b"one".as_slice(), b"two"]
+        .iter()
+        .map(|k| Session {
+            key: Hash32::of(k),
+            ..sess.clone()
+        })
+        .collect();
+    for m in &mine {
+        s.put_session(m).await.unwrap();
+    }
+    s.put_session(&Session {
+        key: Hash32::of(b"theirs"),
+        user_id: other.clone(),
+        ..sess.clone()
+    })
+    .await
+    .unwrap();
+    let mut listed = s.list_sessions(&t, &me).await.unwrap();
+    listed.sort_by_key(|x| x.key.0);
+    let mut want = mine.clone();
+    want.sort_by_key(|x| x.key.0);
+    assert_eq!(listed, want);
+    s.delete_session(&t, &mine[0].key).await.unwrap();
+    assert_eq!(s.list_sessions(&t, &me).await.unwrap().len(), 1);
+    assert!(s.list_sessions(&tenant(), &me).await.unwrap().is_empty());
+
+    let mut c = chain(&t, Hash32::of(b"listed"));
+    c.user_id = me.clone();
+    s.create_chain(&c).await.unwrap();
+    let mut theirs = chain(&t, Hash32::of(b"not mine"));
+    theirs.user_id = other.clone();
+    s.create_chain(&theirs).await.unwrap();
+    s.revoke_chain(&t, &c.id, RevokeReason::Revoked)
+        .await
+        .unwrap();
+    let chains = s.list_chains(&t, &me).await.unwrap();
+    assert_eq!(chains.len(), 1);
+    assert_eq!((&chains[0].id, chains[0].revoked.is_some()), (&c.id, true));
+
+    for client in ["app-a", "app-b"] {
+        s.put_consent(&Consent {
+            tenant: t.clone(),
+            user_id: me.clone(),
+            client_id: ClientId::parse(client).unwrap(),
+            scopes: vec!["openid".into()],
+            granted_at: 1_000,
+        })
+        .await
+        .unwrap();
+    }
+    let mut clients: Vec<String> = s
+        .list_consents(&t, &me)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.client_id.to_string())
+        .collect();
+    clients.sort();
+    assert_eq!(clients, ["app-a", "app-b"]);
+    assert!(s.list_consents(&t, &other).await.unwrap().is_empty());
+    let a = ClientId::parse("app-a").unwrap();
+    assert!(s.delete_consent(&t, &me, &a).await.unwrap().is_some());
+    assert_eq!(s.get_consent(&t, &me, &a).await.unwrap(), None);
+    assert_eq!(s.delete_consent(&t, &me, &a).await.unwrap(), None);
+    assert_eq!(s.list_consents(&t, &me).await.unwrap().len(), 1);
+}
+
+async fn codes_are_taken_once<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let code = AuthCode {
+        tenant: t.clone(),
+        key: Hash32::of(b"code"),
+        client_id: ClientId::parse("app").unwrap(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: "x".into(),
+        scope: "openid".into(),
+        nonce: None,
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: None,
+        expires_at: now() + 60,
+    };
+    s.put_code(&code).await.unwrap();
+    assert_eq!(
+        s.take_code(&tenant(), &code.key).await.unwrap(),
+        None,
+        "code taken from another tenant"
+    );
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            let (t, k) = (t.clone(), code.key);
+            tokio::spawn(async move { s.take_code(&t, &k).await.unwrap() })
+        })
+        .collect();
+    let mut got = 0;
+    for task in tasks {
+        if let Some(c) = task.await.unwrap() {
+            assert_eq!(c, code);
+            got += 1;
+        }
+    }
+    assert_eq!(got, 1, "a code was taken more than once");
+}
+
+async fn codes_redeem_with_their_chain<S: Store>(s: &S) {
+    let t = tenant();
+    let code = |key: &[u8]| AuthCode {
+        tenant: t.clone(),
+        key: Hash32::of(key),
+        client_id: ClientId::parse("app").unwrap(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: "x".into(),
+        scope: "openid offline_access".into(),
+        nonce: None,
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: None,
+        expires_at: 2_000,
+    };
+    let (with, without) = (code(b"with chain"), code(b"without chain"));
+    s.put_code(&with).await.unwrap();
+    s.put_code(&without).await.unwrap();
+    let c = chain(&t, Hash32::of(b"first"));
+    let made = c.clone();
+    let (got, created) = s
+        .redeem_code(&t, &with.key, Box::new(move |_| Some(made)))
+        .await
+        .unwrap()
+        .expect("code not redeemed");
+    assert_eq!((got, created.as_ref()), (with.clone(), Some(&c)));
+    assert_eq!(s.get_chain(&t, &c.id).await.unwrap(), Some(c.clone()));
+    assert_eq!(
+        s.token_generation(&t, &c.id, &c.current_hash)
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    let again = chain(&t, Hash32::of(b"second"));
+    let again_id = again.id.clone();
+    assert!(
+        s.redeem_code(&t, &with.key, Box::new(move |_| Some(again)))
+            .await
+            .unwrap()
+            .is_none(),
+        "a code was redeemed twice"
+    );
+    assert_eq!(s.get_chain(&t, &again_id).await.unwrap(), None);
+    // A code that gets no chain (a wrong verifier) is consumed all the same.
+    let (got, created) = s
+        .redeem_code(&t, &without.key, Box::new(|_| None))
+        .await
+        .unwrap()
+        .expect("code not redeemed");
+    assert_eq!((got, created), (without.clone(), None));
+    assert_eq!(s.take_code(&t, &without.key).await.unwrap(), None);
+}
+
+async fn chains_rotate_only_from_the_expected_generation<S: Store>(s: &S) {
+    let t = tenant();
+    let h0 = Hash32::of(b"t0");
+    let c = chain(&t, h0);
+    s.create_chain(&c).await.unwrap();
+    assert_eq!(s.create_chain(&c).await, Err(StoreError::Conflict));
+    let h1 = Hash32::of(b"t1");
+    let Rotation::Rotated(r) = s.rotate_chain(&t, &c.id, 0, h1, 1_500).await.unwrap() else {
+        panic!("first rotation refused");
+    };
+    assert_eq!((r.generation, r.current_hash, r.rotated_at), (1, h1, 1_500));
+    let Rotation::Stale(st) = s
+        .rotate_chain(&t, &c.id, 0, Hash32::of(b"x"), 1_600)
+        .await
+        .unwrap()
+    else {
+        panic!("rotation from a stale generation accepted");
+    };
+    assert_eq!(st.generation, 1);
+    assert_eq!(s.token_generation(&t, &c.id, &h0).await.unwrap(), Some(0));
+    assert_eq!(s.token_generation(&t, &c.id, &h1).await.unwrap(), Some(1));
+    assert_eq!(
+        s.token_generation(&t, &c.id, &Hash32::of(b"x"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.rotate_chain(&tenant(), &c.id, 1, Hash32::of(b"y"), 1_600)
+            .await
+            .unwrap(),
+        Rotation::Missing,
+        "chain rotated through another tenant"
+    );
+    assert_eq!(s.get_chain(&t, &c.id).await.unwrap(), Some(r));
+}
+
+async fn concurrent_rotations_have_one_winner<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let c = chain(&t, Hash32::of(b"start"));
+    s.create_chain(&c).await.unwrap();
+    let tasks: Vec<_> = (0..16u8)
+        .map(|i| {
+            let (s, t, id) = (s.clone(), t.clone(), c.id.clone());
+            tokio::spawn(async move {
+                s.rotate_chain(&t, &id, 0, Hash32::of(&[i]), 2_000)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        if matches!(task.await.unwrap(), Rotation::Rotated(_)) {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "concurrent rotations from one generation");
+}
+
+async fn revocation_is_final<S: Store>(s: &S) {
+    let t = tenant();
+    let c = chain(&t, Hash32::of(b"r0"));
+    s.create_chain(&c).await.unwrap();
+    let r = s
+        .revoke_chain(&t, &c.id, RevokeReason::Reuse)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.revoked, Some(RevokeReason::Reuse));
+    // A second revocation keeps the first reason.
+    let r2 = s
+        .revoke_chain(&t, &c.id, RevokeReason::Revoked)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r2.revoked, Some(RevokeReason::Reuse));
+    assert!(matches!(
+        s.rotate_chain(&t, &c.id, 0, Hash32::of(b"r1"), 2_000)
+            .await
+            .unwrap(),
+        Rotation::Stale(_)
+    ));
+    assert_eq!(
+        s.revoke_chain(&t, &ChainId::generate(), RevokeReason::Revoked)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn keys_and_consent_round_trip<S: Store>(s: &S) {
+    let t = tenant();
+    let k = |kid: &str, status| StoredKey {
+        tenant: t.clone(),
+        kid: tollgate_vocab::ids::KeyId::new(kid.into()),
+        alg: SigningAlg::RS256,
+        status,
+        created_at: 1_000,
+        retired_at: None,
+        public_jwk: serde_json::json!({"kty": "RSA", "kid": kid}),
+        sealed_private: "c2VhbGVk".into(),
+    };
+    s.put_keys(&[k("a", KeyStatus::Active), k("b", KeyStatus::Next)])
+        .await
+        .unwrap();
+    s.put_keys(&[k("a", KeyStatus::Retired)]).await.unwrap();
+    let mut keys = s.list_keys(&t).await.unwrap();
+    keys.sort_by(|x, y| x.kid.cmp(&y.kid));
+    assert_eq!(
+        keys.iter().map(|k| k.status).collect::<Vec<_>>(),
+        vec![KeyStatus::Retired, KeyStatus::Next]
+    );
+    assert!(s.list_keys(&tenant()).await.unwrap().is_empty());
+
+    let consent = Consent {
+        tenant: t.clone(),
+        user_id: UserId::generate(),
+        client_id: ClientId::parse("app").unwrap(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        granted_at: 1_000,
+    };
+    s.put_consent(&consent).await.unwrap();
+    assert_eq!(
+        s.get_consent(&t, &consent.user_id, &consent.client_id)
+            .await
+            .unwrap(),
+        Some(consent.clone())
+    );
+    assert_eq!(
+        s.get_consent(&tenant(), &consent.user_id, &consent.client_id)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn denied_tokens_are_remembered<S: Store>(s: &S) {
+    let t = tenant();
+    s.deny_token(&t, "jti-1", now() + 600).await.unwrap();
+    assert!(s.is_token_denied(&t, "jti-1").await.unwrap());
+    assert!(!s.is_token_denied(&t, "jti-2").await.unwrap());
+    assert!(!s.is_token_denied(&tenant(), "jti-1").await.unwrap());
+}
+
+async fn events_come_back_newest_first<S: Store>(s: &S) {
+    let t = tenant();
+    let ev = |at_ms: u64, kind: &str| Event {
+        tenant: t.clone(),
+        id: random_token::<8>(),
+        at_ms,
+        kind: kind.into(),
+        actor: None,
+        subject: None,
+        client: None,
+        ip: None,
+        result: "success".into(),
+        detail: None,
+        sealed: None,
+        erased: false,
+    };
+    s.append_events(&[ev(1, "a"), ev(3, "c")]).await.unwrap();
+    s.append_events(&[ev(2, "b")]).await.unwrap();
+    let kinds: Vec<_> = s
+        .recent_events(&t, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["c", "b", "a"]);
+    assert_eq!(s.recent_events(&t, 1).await.unwrap().len(), 1);
+    assert!(s.recent_events(&tenant(), 10).await.unwrap().is_empty());
+
+    // Queries: by user (actor or subject), kind (exact or prefix), time, pages.
+    let by = |at_ms: u64, kind: &str, actor: Option<&str>, subject: Option<&str>| {
+        let mut e = ev(at_ms, kind);
+        e.actor = actor.map(str::to_owned);
+        e.subject = subject.map(str::to_owned);
+        e
+    };
+    s.append_events(&[
+        by(10, "login.password", Some("u1"), Some("u1")),
+        by(11, "mfa.verify", Some("u1"), Some("u1")),
+        by(12, "admin.client_created", Some("admin"), None),
+        by(13, "mfa.enrolled", Some("u2"), Some("u2")),
+        by(14, "admin.user_created", Some("admin"), Some("u1")),
+    ])
+    .await
+    .unwrap();
+    let q = |user: Option<&str>, kind: Option<&str>, since: Option<u64>, until: Option<u64>| {
+        EventQuery {
+            user: user.map(str::to_owned),
+            kind: kind.map(str::to_owned),
+            since_ms: since,
+            until_ms: until,
+            before: None,
+            limit: 100,
+        }
+    };
+    let t = &t;
+    let run = |q: EventQuery| async move {
+        s.query_events(t, &q)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.at_ms)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(q(Some("u1"), None, None, None)).await, [14, 11, 10]);
+    assert_eq!(run(q(Some("admin"), None, None, None)).await, [14, 12]);
+    assert_eq!(run(q(None, Some("mfa."), None, None)).await, [13, 11]);
+    assert_eq!(run(q(None, Some("mfa.verify"), None, None)).await, [11]);
+    assert_eq!(run(q(Some("u1"), Some("mfa."), None, None)).await, [11]);
+    assert_eq!(run(q(None, None, Some(11), Some(14))).await, [13, 12, 11]);
+    assert!(run(q(Some("nobody"), None, None, None)).await.is_empty());
+    // Pages of two, continued from the last event of each.
+    let mut page_q = q(None, None, Some(10), None);
+    page_q.limit = 2;
+    let mut seen = Vec::new();
+    loop {
+        let page = s.query_events(t, &page_q).await.unwrap();
+        seen.extend(page.iter().map(|e| e.at_ms));
+        match page.last() {
+            Some(last) if page.len() == 2 => page_q.before = Some((last.at_ms, last.id.clone())),
+            _ => break,
+        }
+    }
+    assert_eq!(seen, [14, 13, 12, 11, 10]);
+    assert!(
+        s.query_events(&tenant(), &q(Some("u1"), None, None, None))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another tenant's events"
+    );
+}
+
+/// Whatever removes expired rows (the backend's sweep, or its native TTLs), an expired
+/// row is gone once the sweep has run, and a live one is not.
+async fn expired_rows_are_swept<S: Store>(s: &S) {
+    let t = tenant();
+    let expires_at = now() + 1;
+    let code = AuthCode {
+        tenant: t.clone(),
+        key: Hash32::of(b"old-code"),
+        client_id: ClientId::parse("app").unwrap(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: "x".into(),
+        scope: "openid".into(),
+        nonce: None,
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: None,
+        expires_at,
+    };
+    s.put_code(&code).await.unwrap();
+    let live = Session {
+        tenant: t.clone(),
+        key: Hash32::of(b"live"),
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: "s".into(),
+        created_at: 1,
+        expires_at: u64::MAX / 2,
+    };
+    s.put_session(&live).await.unwrap();
+    // Let the wall clock pass the expiry, with a second to spare for a server whose clock
+    // is slightly behind (a backend with TTLs expires rows by its own clock).
+    while now() <= expires_at + 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    s.sweep_expired(now()).await.unwrap();
+    assert_eq!(
+        s.take_code(&t, &code.key).await.unwrap(),
+        None,
+        "expired code survived the sweep"
+    );
+    assert!(
+        s.get_session(&t, &live.key).await.unwrap().is_some(),
+        "sweep removed a live row"
+    );
+}

@@ -1,0 +1,580 @@
+//! The records the engine keeps. Secrets appear here only as hashes or sealed bytes.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub mod federation;
+pub mod phone;
+pub mod privacy;
+pub mod signin;
+
+use crate::clock::UnixTime;
+use crate::ids::{ChainId, ClientId, Email, KeyId, TenantId, UserId};
+
+/// A SHA-256 digest of a high-entropy secret; hex in storage, shortened in logs.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Hash32(pub [u8; 32]);
+
+impl Hash32 {
+    /// Hashes a secret.
+    pub fn of(secret: &[u8]) -> Self {
+        Self(crate::crypto::sha256(secret))
+    }
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl From<Hash32> for String {
+    fn from(h: Hash32) -> String {
+        h.to_hex()
+    }
+}
+
+impl TryFrom<String> for Hash32 {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        if s.len() != 64 {
+            return Err("hash must be 64 hex digits".into());
+        }
+        let mut out = [0u8; 32];
+        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+            let hex = std::str::from_utf8(chunk).map_err(|e| e.to_string())?;
+            out[i] = u8::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
+        }
+        Ok(Self(out))
+    }
+}
+
+impl fmt::Debug for Hash32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash32({}…)", &self.to_hex()[..8])
+    }
+}
+
+/// JWS algorithms a tenant can sign with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SigningAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys: what every client library verifies.
+    #[default]
+    RS256,
+    /// ECDSA P-256 with SHA-256.
+    ES256,
+    /// Ed25519.
+    EdDSA,
+}
+
+impl SigningAlg {
+    /// The JOSE `alg` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::ES256 => "ES256",
+            Self::EdDSA => "EdDSA",
+        }
+    }
+    /// Parses a JOSE `alg` name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "RS256" => Some(Self::RS256),
+            "ES256" => Some(Self::ES256),
+            "EdDSA" => Some(Self::EdDSA),
+            _ => None,
+        }
+    }
+}
+
+/// An organisation using Tollgate: its own issuer, keys, clients and users.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Path segment of the issuer.
+    pub id: TenantId,
+    /// Shown on hosted pages.
+    pub display_name: String,
+    /// Algorithm of new signing keys.
+    pub signing_alg: SigningAlg,
+    /// Lifetime of access tokens, seconds.
+    pub access_token_ttl: u64,
+    /// Lifetime of ID tokens, seconds.
+    pub id_token_ttl: u64,
+    /// Absolute lifetime of a refresh chain, seconds.
+    pub refresh_token_ttl: u64,
+    /// Lifetime of an SSO session, seconds.
+    pub session_ttl: u64,
+    /// When it was created.
+    pub created_at: UnixTime,
+    /// Residency region: where this organisation's data is stored. A node serves only
+    /// the regions it is configured for; records written before regions existed are in
+    /// [`DEFAULT_REGION`].
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Who must use a second factor, and which factors are allowed.
+    #[serde(default)]
+    pub mfa: MfaPolicy,
+}
+
+/// Whether a second factor is asked for at sign-in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaMode {
+    /// Never (relying parties can still ask for it with `acr_values`).
+    #[default]
+    Off,
+    /// Users who enrolled a factor use it at every sign-in.
+    Optional,
+    /// Every user needs a second factor; those without one enrol at sign-in.
+    Required,
+}
+
+/// A tenant's multi-factor policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MfaPolicy {
+    /// Off, optional or required.
+    pub mode: MfaMode,
+    /// Factors users may enrol and use as a second factor.
+    pub factors: Vec<FactorKind>,
+}
+
+impl Default for MfaPolicy {
+    fn default() -> Self {
+        Self {
+            mode: MfaMode::Off,
+            factors: vec![
+                FactorKind::Totp,
+                FactorKind::Passkey,
+                FactorKind::Email,
+                FactorKind::Phone,
+                FactorKind::RecoveryCodes,
+            ],
+        }
+    }
+}
+
+/// A way to prove who one is, besides the password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactorKind {
+    /// RFC 6238 authenticator app.
+    Totp,
+    /// WebAuthn credential.
+    Passkey,
+    /// One-time code sent to the account's verified email address.
+    Email,
+    /// One-time code sent by SMS or WhatsApp to a verified phone number.
+    Phone,
+    /// Single-use recovery codes.
+    RecoveryCodes,
+}
+
+impl FactorKind {
+    /// Its name in configuration and URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Passkey => "passkey",
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::RecoveryCodes => "recovery_codes",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Totp,
+            Self::Passkey,
+            Self::Email,
+            Self::Phone,
+            Self::RecoveryCodes,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// Its RFC 8176 `amr` value.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Self::Totp | Self::Email | Self::RecoveryCodes => "otp",
+            Self::Passkey => "hwk",
+            Self::Phone => "sms",
+        }
+    }
+}
+
+/// An enrolled factor of a user. Secrets in `data` are sealed or hashed, never plain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Factor {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Whose.
+    pub user_id: UserId,
+    /// Random id.
+    pub id: String,
+    /// What it is.
+    pub kind: FactorKind,
+    /// The user's name for it ("Work laptop").
+    pub label: String,
+    /// For lookups without the user (a passkey's credential id, base64url): unique per
+    /// tenant.
+    pub lookup: Option<String>,
+    /// Kind-specific state (sealed TOTP secret and last step; passkey; hashed codes).
+    pub data: serde_json::Value,
+    /// Bumped by every update, for conditional writes.
+    pub version: u64,
+    /// Enrolled.
+    pub created_at: UnixTime,
+    /// Last used to sign in.
+    pub last_used_at: Option<UnixTime>,
+}
+
+/// A short-lived, single-use secret exchange in progress: a one-time code sent by email
+/// or SMS, a pending second-factor sign-in, a WebAuthn ceremony, a magic link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// Owner.
+    pub tenant: TenantId,
+    /// SHA-256 of the handle the browser holds.
+    pub key: Hash32,
+    /// What it is for (`mfa`, `email_code`, `webauthn_register`, ...).
+    pub purpose: String,
+    /// Who it concerns, when known.
+    pub user_id: Option<UserId>,
+    /// Purpose-specific state (hashes, sealed data, ceremony state).
+    pub data: serde_json::Value,
+    /// Wrong answers still allowed; at zero the challenge is dead.
+    pub tries_left: u32,
+    /// Dead after this.
+    pub expires_at: UnixTime,
+}
+
+/// The region of a deployment that names none.
+pub const DEFAULT_REGION: &str = "default";
+
+fn default_region() -> String {
+    DEFAULT_REGION.to_owned()
+}
+
+/// Whether `s` can name a region: it becomes part of a keyspace name, so lowercase
+/// letters, digits and `_`, starting with a letter, at most 32 characters.
+pub fn valid_region(s: &str) -> bool {
+    s.len() <= 32
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl Tenant {
+    /// A tenant with the defaults: RS256, 10-minute access tokens, 30-day refresh chains,
+    /// 12-hour SSO sessions.
+    pub fn new(id: TenantId, display_name: String, now: UnixTime) -> Self {
+        Self {
+            id,
+            display_name,
+            signing_alg: SigningAlg::RS256,
+            access_token_ttl: 600,
+            id_token_ttl: 600,
+            refresh_token_ttl: 30 * 24 * 3600,
+            session_ttl: 12 * 3600,
+            created_at: now,
+            region: default_region(),
+            mfa: MfaPolicy::default(),
+        }
+    }
+
+    /// The longest a token signed now can stay valid: how long a retired key stays in JWKS.
+    pub fn max_jwt_ttl(&self) -> u64 {
+        self.access_token_ttl.max(self.id_token_ttl)
+    }
+}
+
+/// An OAuth client (relying party).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    /// Owner.
+    pub tenant: TenantId,
+    /// `client_id`.
+    pub id: ClientId,
+    /// Shown on the consent page.
+    pub name: String,
+    /// SHA-256 of the generated secret (256 bits of entropy, so no slow hash is needed);
+    /// `None` for a public client, which authenticates with PKCE alone.
+    pub secret_hash: Option<Hash32>,
+    /// Exact redirect URIs; no wildcards, no prefix matching.
+    pub redirect_uris: Vec<String>,
+    /// Exact URIs allowed after RP-initiated logout.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// A first-party client is trusted to receive the scopes it asks for without a
+    /// consent page (OIDC Core §11's "other conditions" for `offline_access`).
+    pub first_party: bool,
+    /// When it was created.
+    pub created_at: UnixTime,
+}
+
+impl Client {
+    /// Whether it has a secret.
+    pub fn is_confidential(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+}
+
+/// A customer account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Owner.
+    pub tenant: TenantId,
+    /// `sub`.
+    pub id: UserId,
+    /// Login id, unique per tenant.
+    pub email: Email,
+    /// Whether the address was proven.
+    pub email_verified: bool,
+    /// Display name, if given.
+    pub name: Option<String>,
+    /// Further profile fields the tenant asks for (`given_name`, `locale`, ...).
+    #[serde(default)]
+    pub profile: std::collections::BTreeMap<String, String>,
+    /// Argon2id PHC string.
+    pub password_hash: Option<String>,
+    /// When it was created.
+    pub created_at: UnixTime,
+    /// When the account was deleted; a deleted user is kept (unreadable) until purged.
+    #[serde(default)]
+    pub deleted_at: Option<UnixTime>,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("tenant", &self.tenant)
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user as stored. The personal fields (email, name, profile) are sealed under the
+/// user's own data key (see `vault`), and the login id is found through a blind index,
+/// so destroying that key leaves nothing personal readable in the record or its backups.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Owner.
+    pub tenant: TenantId,
+    /// `sub`.
+    pub id: UserId,
+    /// Blind index of the login email (hex HMAC-SHA-256 under a per-tenant key); empty
+    /// once the user is deleted.
+    pub email_key: String,
+    /// The sealed personal fields (base64 of AES-256-GCM nonce, ciphertext and tag).
+    pub personal: String,
+    /// Whether the address was proven.
+    pub email_verified: bool,
+    /// Argon2id PHC string.
+    pub password_hash: Option<String>,
+    /// When it was created.
+    pub created_at: UnixTime,
+    /// When the account was deleted.
+    #[serde(default)]
+    pub deleted_at: Option<UnixTime>,
+}
+
+impl fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("tenant", &self.tenant)
+            .field("id", &self.id)
+            .field("deleted_at", &self.deleted_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the user authenticated (`amr` values, RFC 8176), and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthContext {
+    /// `auth_time`.
+    pub auth_time: UnixTime,
+    /// `amr`.
+    pub amr: Vec<String>,
+}
+
+/// An SSO session, keyed by the hash of the cookie value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Owner.
+    pub tenant: TenantId,
+    /// SHA-256 of the session cookie.
+    pub key: Hash32,
+    /// Who signed in.
+    pub user_id: UserId,
+    /// How.
+    pub auth: AuthContext,
+    /// The public session id (`sid` claim): not the cookie, which never leaves the browser.
+    pub sid: String,
+    /// Created.
+    pub created_at: UnixTime,
+    /// Hard expiry.
+    pub expires_at: UnixTime,
+}
+
+/// An authorization code, keyed by its hash: single use, short-lived, bound to the
+/// client, redirect URI and PKCE challenge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthCode {
+    /// Owner.
+    pub tenant: TenantId,
+    /// SHA-256 of the code.
+    pub key: Hash32,
+    /// Who may redeem it.
+    pub client_id: ClientId,
+    /// The redirect URI it was sent to, which the token request must repeat.
+    pub redirect_uri: String,
+    /// PKCE S256 challenge.
+    pub code_challenge: String,
+    /// Granted scope, space-separated.
+    pub scope: String,
+    /// OIDC nonce to echo in the ID token.
+    pub nonce: Option<String>,
+    /// The user.
+    pub user_id: UserId,
+    /// How they authenticated.
+    pub auth: AuthContext,
+    /// The session's public id.
+    pub sid: Option<String>,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+/// Why a chain was revoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RevokeReason {
+    /// An earlier token of the chain was presented again.
+    Reuse,
+    /// The client or user revoked it (RFC 7009).
+    Revoked,
+    /// The user logged out or was deleted.
+    Logout,
+}
+
+/// A refresh-token chain: every rotation makes a new token of the same chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chain {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Id, also embedded in each of its tokens.
+    pub id: ChainId,
+    /// The client the chain was issued to.
+    pub client_id: ClientId,
+    /// The user.
+    pub user_id: UserId,
+    /// Granted scope.
+    pub scope: String,
+    /// How the user authenticated when the chain began.
+    pub auth: AuthContext,
+    /// The session's public id, if any.
+    pub sid: Option<String>,
+    /// Number of rotations so far; the current token is of this generation.
+    pub generation: u64,
+    /// Hash of the only token that may be presented now.
+    pub current_hash: Hash32,
+    /// Created.
+    pub created_at: UnixTime,
+    /// Last rotation.
+    pub rotated_at: UnixTime,
+    /// Absolute expiry.
+    pub expires_at: UnixTime,
+    /// Set once: revoked chains never come back.
+    pub revoked: Option<RevokeReason>,
+}
+
+/// Lifecycle of a signing key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyStatus {
+    /// Published in JWKS, not yet signing: verifiers learn it before they see it.
+    Next,
+    /// Signing now.
+    Active,
+    /// No longer signs; published until tokens it signed have expired.
+    Retired,
+}
+
+/// A signing key at rest: public JWK in the clear, private key sealed under the master key.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredKey {
+    /// Owner.
+    pub tenant: TenantId,
+    /// `kid`.
+    pub kid: KeyId,
+    /// Algorithm.
+    pub alg: SigningAlg,
+    /// Where it is in its life.
+    pub status: KeyStatus,
+    /// Created.
+    pub created_at: UnixTime,
+    /// When it was retired; it leaves JWKS once every token it signed has expired.
+    pub retired_at: Option<UnixTime>,
+    /// The public JWK (no private members).
+    pub public_jwk: serde_json::Value,
+    /// PKCS#8 private key, AES-256-GCM sealed, base64url.
+    pub sealed_private: String,
+}
+
+impl fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("tenant", &self.tenant)
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("status", &self.status)
+            .field("sealed_private", &"<hidden>")
+            .finish()
+    }
+}
+
+/// Scopes a user granted a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Who consented.
+    pub user_id: UserId,
+    /// To whom.
+    pub client_id: ClientId,
+    /// What.
+    pub scopes: Vec<String>,
+    /// When.
+    pub granted_at: UnixTime,
+}
+
+/// One entry of the append-only audit trail. Never updated, never holds secrets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Unique id (random), which also orders events in the same millisecond.
+    pub id: String,
+    /// Milliseconds since the epoch.
+    pub at_ms: u64,
+    /// What happened, e.g. `login`, `refresh.reuse_detected`.
+    pub kind: String,
+    /// Who did it: a user id, `admin`, or `system`.
+    pub actor: Option<String>,
+    /// Whom it concerned (a user id).
+    pub subject: Option<String>,
+    /// Through which client.
+    pub client: Option<String>,
+    /// From which address.
+    pub ip: Option<String>,
+    /// `success` or `failure`.
+    pub result: String,
+    /// Detail (a reason code, a masked address).
+    pub detail: Option<String>,
+    /// `ip` and `detail` of an event about a user, sealed under that user's data key
+    /// (base64); opened when read, unreadable once the user is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
+    /// Set when read: the sealed details belonged to a deleted user and are gone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
+}
