@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tollgate_engine::crypto::MasterKey;
-use tollgate_engine::passkeys::WebauthnConfig;
-use tollgate_engine::password::PasswordConfig;
+use tollgate_engine::runtime::config::WebauthnConfig;
+use tollgate_engine::runtime::password::PasswordConfig;
 use tollgate_engine::store::RegionConfig;
-use tollgate_engine::store::scylla::ScyllaConfig;
+use tollgate_store_scylla::ScyllaConfig;
 
 /// Development (safe defaults, demo data, generated secrets) or production (refuses
 /// anything unsafe).
@@ -57,7 +57,7 @@ pub struct Config {
     /// Argon2id parameters and pool.
     pub passwords: PasswordConfig,
     /// Failed sign-ins allowed per account and per address in a window.
-    pub login_throttle: tollgate_engine::throttle::ThrottleConfig,
+    pub login_throttle: tollgate_engine::runtime::throttle::ThrottleConfig,
     /// PEM certificate chain, to terminate TLS here rather than at a proxy.
     pub tls_cert_file: Option<PathBuf>,
     /// PEM private key for `tls_cert_file`.
@@ -74,7 +74,7 @@ pub struct Config {
     /// `[sms]`: the SMS and WhatsApp provider.
     pub sms: crate::sms::SmsConfig,
     /// `[otp]`: code lifetime, default phone region, send limits.
-    pub otp: tollgate_engine::otp::OtpConfig,
+    pub otp: tollgate_engine::runtime::sends::OtpConfig,
     /// `[privacy]`: retention of deleted accounts.
     pub privacy: PrivacyConfig,
 }

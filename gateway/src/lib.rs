@@ -1,39 +1,30 @@
 //! Tollgate's gateway: actix-web handlers over the engine, and the `tollgate` command.
 //!
-//! - [`server`]: shared state, routes, start-up.
-//! - [`oidc`]: discovery, JWKS, authorize, token, userinfo, revoke, introspect.
-//! - [`hosted`]: sign-in, sign-up, consent, account and logout pages.
-//! - [`passkeys`]: passkey ceremonies (JSON endpoints and their script) and pages.
-//! - [`email`], [`phone`]: sign-in, reset and verification by emailed or texted codes
-//!   and links; [`otp_pages`] renders them; [`mail`] and [`sms`] send them.
-//! - [`portal`]: account self-service (profile, email, phone, password, privacy
-//!   choices, deletion) and the consent/profile step after sign-in.
-//! - [`federation`]: sign-in through upstream OIDC / OAuth 2.0 providers, linking.
-//! - [`admin`]: the admin API.
-//! - [`demo`]: the built-in demo relying party (development mode).
-//! - [`metrics`]: Prometheus metrics and `/metrics`.
-//! - [`config`]: layered configuration.
-//! - [`error`], [`http`], [`pages`]: error mapping, request helpers, HTML.
+//! Layers, each naming only those below it (a lower one never names a higher one):
+//!
+//! 1. [`state`]: `AppState` and what it holds (engine, CSRF key, metrics). A leaf.
+//! 2. [`web`]: request helpers (forms, client authentication, cookies, CSRF, the sealed
+//!    `tx`, error mapping, metrics middleware, the page shell); [`upstream`]: outgoing
+//!    calls to upstream identity providers.
+//! 3. [`pages`]: page rendering, apart from the handlers.
+//! 4. [`journey`]: where a sign-in goes next, decided once for every handler.
+//! 5. [`handlers`]: one module per flow; a handler never names another handler.
+//! 6. [`routes`]: the one place that names handlers; [`server`]: start-up.
+//!
+//! Beside them, for the binary: [`config`] (layered configuration) and the senders
+//! [`mail`] and [`sms`], which [`server`] wires into the engine.
 
-pub mod admin;
 pub mod config;
-pub mod demo;
-pub mod email;
-pub mod error;
-pub mod federation;
-pub mod hosted;
-pub mod http;
+pub mod handlers;
+pub mod journey;
 pub mod mail;
-pub mod metrics;
-pub mod mfa;
-pub mod oidc;
-pub mod otp_pages;
 pub mod pages;
-pub mod passkeys;
-pub mod phone;
-pub mod portal;
+pub mod routes;
 pub mod server;
 pub mod sms;
+pub mod state;
+pub mod upstream;
+pub mod web;
 
 /// Chooses rustls's process-wide crypto provider. Both ring and aws-lc-rs are in the
 /// dependency tree, and rustls refuses to guess; calling this twice is harmless.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tollgate_engine::delivery::{DeliveryError, Mail, Mailer};
+use tollgate_engine::runtime::delivery::{DeliveryError, Mail, Mailer};
 
 /// Where mail goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

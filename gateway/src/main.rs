@@ -412,7 +412,7 @@ fn migrate(file: Option<PathBuf>) -> anyhow::Result<()> {
     );
     let scylla = config.scylla();
     actix_web::rt::System::new().block_on(async move {
-        let applied = tollgate_engine::store::scylla::migrate(&scylla)
+        let applied = tollgate_store_scylla::migrate(&scylla)
             .await
             .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         if applied.is_empty() {

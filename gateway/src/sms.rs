@@ -23,7 +23,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tollgate_engine::delivery::{Channel, DeliveryError, TextMessage, TextSender, Unconfigured};
+use tollgate_engine::runtime::delivery::{
+    Channel, DeliveryError, TextMessage, TextSender, Unconfigured,
+};
 
 /// Where text messages go.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

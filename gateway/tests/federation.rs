@@ -1428,7 +1428,7 @@ async fn starting_federated_sign_ins_is_limited_per_client_address() {
     let b = browser();
     let start = format!("{}/down/federation/idp/start", f.down.base);
     // Each start writes a pending record before anyone is authenticated.
-    for i in 0..tollgate_engine::federation::STARTS_PER_MINUTE {
+    for i in 0..tollgate_engine::runtime::sends::STARTS_PER_MINUTE {
         let (s, loc, _) = get(&b, &start).await;
         assert_eq!(s, 303, "start {i}");
         assert!(loc.unwrap().starts_with(&f.up.base));

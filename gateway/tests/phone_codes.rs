@@ -11,7 +11,7 @@ use otp_support::{Provider, jwt_claims, six_digits};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tollgate_engine::otp::{Limit, SendLimits};
+use tollgate_engine::runtime::sends::{Limit, SendLimits};
 use tollgate_gateway::sms::{BodyFormat, HeaderValue, HttpChannel, SmsMode};
 
 const PE_ID: &str = "1201159100000000001";

@@ -1,7 +1,17 @@
-//! HTML of the code and link pages (email and phone). Same layout and escaping as
-//! [`crate::pages`]; forms work without JavaScript.
+//! The HTML of the code and link pages (email and phone), and the answers those flows
+//! share when sending or checking a code fails. Forms work without JavaScript.
 
-use crate::pages::{error_block, esc, hidden};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use tollgate_engine::EngineError;
+use tollgate_engine::ids::TenantId;
+use tollgate_engine::otp::is_dead;
+
+use crate::state::AppState;
+use crate::web::csrf::form_page;
+use crate::web::error::PageError;
+use crate::web::html::{error_block, error_page, esc, hidden};
 
 fn tx_query(tx: Option<&str>) -> String {
     tx.map(|t| format!("?tx={}", esc(t))).unwrap_or_default()
@@ -236,6 +246,61 @@ pub fn notice(title: &str, message: &str, link: &str, link_text: &str) -> String
         esc(link),
         esc(link_text)
     )
+}
+
+/// 429 with `Retry-After`: too many codes asked for.
+pub fn too_many(secs: u64) -> HttpResponse {
+    let mut r = error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!(
+            "Too many codes were asked for. Try again in about {} minute(s).",
+            secs.div_ceil(60)
+        ),
+    );
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// A start ("send me a code") that failed: the form again, 429, or the error page.
+pub fn start_failed(
+    e: EngineError,
+    again: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> Result<HttpResponse, PageError> {
+    match e {
+        EngineError::Invalid(msg) => Ok(again(StatusCode::BAD_REQUEST, &msg)),
+        EngineError::RateLimited { retry_after_secs } => Ok(too_many(retry_after_secs)),
+        e => Err(e.into()),
+    }
+}
+
+/// A code that did not work: the form again while it can be retried, otherwise a page
+/// that says to start over.
+pub fn code_failed(
+    e: EngineError,
+    again: impl FnOnce(StatusCode, &str) -> HttpResponse,
+) -> Result<HttpResponse, PageError> {
+    let dead = is_dead(&e);
+    match e {
+        EngineError::Invalid(msg) if dead => Err(PageError::bad_request(msg)),
+        EngineError::Invalid(msg) => Ok(again(StatusCode::UNAUTHORIZED, &msg)),
+        e => Err(e.into()),
+    }
+}
+
+/// Renders a code form.
+pub fn code_page(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    status: StatusCode,
+    form: &CodeForm<'_>,
+    error: Option<&str>,
+) -> HttpResponse {
+    form_page(st, req, t, status, form.title, |csrf| {
+        code_form(form, csrf, error)
+    })
 }
 
 #[cfg(test)]

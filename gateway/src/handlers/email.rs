@@ -5,108 +5,30 @@
 //! has the address.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tollgate_engine::EngineError;
-use tollgate_engine::ids::{TenantId, UserId};
+use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::FactorKind;
-use tollgate_engine::otp::{Flow, is_dead};
+use tollgate_engine::otp::Flow;
 
-use crate::hosted::{SubmittedForm, TxQuery, current_session, form_page, open_tx, tenant};
-use crate::otp_pages::{self, CodeForm};
-use crate::pages::{self, PageError};
-use crate::server::AppState;
-use crate::{http, mfa, oidc};
+use crate::journey::after_first_factor;
+use crate::pages::hosted::login;
+use crate::pages::otp::{self as pages, CodeForm, code_failed, code_page, start_failed};
+use crate::state::AppState;
+use crate::web::csrf::{STALE_FORM, form_page};
+use crate::web::error::PageError;
+use crate::web::form::SubmittedForm;
+use crate::web::html::{error_page, page};
+use crate::web::request::meta;
+use crate::web::respond::see_other;
+use crate::web::session::signed_in_user;
+use crate::web::tenant::tenant;
+use crate::web::tx::{TxQuery, open_tx};
 
 type PageResult = Result<HttpResponse, PageError>;
 
-pub(crate) const STALE_FORM: &str = "This form expired. Please try again.";
 const DEAD_LINK: &str =
     "This link has expired or was already used. Ask for a new one from the sign-in page.";
-
-/// Registers the routes (inside the `/{tenant}` scope).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login/email", web::post().to(email_start))
-        .route("/login/email/code", web::post().to(email_code))
-        .route("/login/link", web::get().to(link_page))
-        .route("/login/link", web::post().to(link_submit))
-        .route("/login/factor/send", web::post().to(factor_send))
-        .route("/password/forgot", web::get().to(forgot_page))
-        .route("/password/forgot", web::post().to(forgot_submit))
-        .route("/password/reset", web::get().to(reset_page))
-        .route("/password/reset", web::post().to(reset_submit))
-        .route("/verify", web::get().to(verify_page))
-        .route("/verify", web::post().to(verify_submit))
-        .route("/account/email/verify", web::post().to(account_verify))
-        .route("/account/email/send", web::post().to(account_send));
-}
-
-/// 429 with `Retry-After`: too many codes asked for.
-pub(crate) fn too_many(secs: u64) -> HttpResponse {
-    let mut r = pages::error_page(
-        StatusCode::TOO_MANY_REQUESTS,
-        &format!(
-            "Too many codes were asked for. Try again in about {} minute(s).",
-            secs.div_ceil(60)
-        ),
-    );
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    r
-}
-
-/// A start ("send me a code") that failed: the form again, 429, or the error page.
-pub(crate) fn start_failed(
-    e: EngineError,
-    again: impl FnOnce(StatusCode, &str) -> HttpResponse,
-) -> PageResult {
-    match e {
-        EngineError::Invalid(msg) => Ok(again(StatusCode::BAD_REQUEST, &msg)),
-        EngineError::RateLimited { retry_after_secs } => Ok(too_many(retry_after_secs)),
-        e => Err(e.into()),
-    }
-}
-
-/// A code that did not work: the form again while it can be retried, otherwise a page
-/// that says to start over.
-pub(crate) fn code_failed(
-    e: EngineError,
-    again: impl FnOnce(StatusCode, &str) -> HttpResponse,
-) -> PageResult {
-    let dead = is_dead(&e);
-    match e {
-        EngineError::Invalid(msg) if dead => Err(PageError::bad_request(msg)),
-        EngineError::Invalid(msg) => Ok(again(StatusCode::UNAUTHORIZED, &msg)),
-        e => Err(e.into()),
-    }
-}
-
-/// Renders a code form.
-pub(crate) fn code_page(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-    status: StatusCode,
-    form: &CodeForm<'_>,
-    error: Option<&str>,
-) -> HttpResponse {
-    form_page(st, req, t, status, form.title, |csrf| {
-        otp_pages::code_form(form, csrf, error)
-    })
-}
-
-/// The signed-in user, or a redirect to sign in.
-pub(crate) async fn signed_in_user(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-) -> Result<Result<UserId, HttpResponse>, PageError> {
-    Ok(match current_session(st, req, t).await? {
-        Some(s) => Ok(s.user_id),
-        None => Err(oidc::see_other(&format!("/{t}/login"))),
-    })
-}
 
 #[derive(serde::Deserialize)]
 pub struct TokenQuery {
@@ -141,7 +63,7 @@ pub async fn email_start(
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let again = |status, msg: &str| {
         form_page(&st, &req, &f.t, status, "Sign in", |csrf| {
-            pages::login(
+            login(
                 f.t.as_str(),
                 &f.tenant.display_name,
                 f.tx(),
@@ -157,18 +79,13 @@ pub async fn email_start(
     }
     match st
         .engine
-        .email_sign_in_start(
-            &f.t,
-            f.get("email"),
-            f.tx().map(str::to_owned),
-            &http::meta(&req),
-        )
+        .email_sign_in_start(&f.t, f.get("email"), f.tx().map(str::to_owned), &meta(&req))
         .await
     {
         Ok(sent) => {
             let form = sign_in_code_form(
                 &f.t,
-                otp_pages::sent_if_exists(&sent.masked, true),
+                pages::sent_if_exists(&sent.masked, true),
                 &sent.handle,
                 f.tx(),
             );
@@ -198,10 +115,10 @@ pub async fn email_code(
     }
     match st
         .engine
-        .email_sign_in_code(&f.t, f.get("handle"), f.get("code"), &http::meta(&req))
+        .email_sign_in_code(&f.t, f.get("handle"), f.get("code"), &meta(&req))
         .await
     {
-        Ok(step) => mfa::after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
+        Ok(step) => after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
         Err(e) => code_failed(e, again),
     }
 }
@@ -241,7 +158,7 @@ pub async fn link_page(
         &st,
         Flow::EmailSignIn,
         |t, token, csrf| {
-            otp_pages::link_confirm(
+            pages::link_confirm(
                 &format!("/{t}/login/link"),
                 "Sign in",
                 "Continue to sign in with the link we emailed you.",
@@ -270,12 +187,12 @@ pub async fn link_submit(
     }
     match st
         .engine
-        .email_sign_in_link(&f.t, f.get("token"), &http::meta(&req))
+        .email_sign_in_link(&f.t, f.get("token"), &meta(&req))
         .await
     {
         Ok((step, tx)) => {
             let areq = tx.and_then(|tx| st.engine.open_request(&f.t, &tx));
-            mfa::after_first_factor(&st, &req, &f.t, step, areq).await
+            after_first_factor(&st, &req, &f.t, step, areq).await
         }
         Err(EngineError::Invalid(_)) => Err(PageError::bad_request(DEAD_LINK)),
         Err(e) => Err(e.into()),
@@ -300,14 +217,14 @@ pub async fn factor_send(
     let handle = f.get("handle");
     match st
         .engine
-        .send_factor_code(&f.t, handle, kind, &http::meta(&req))
+        .send_factor_code(&f.t, handle, kind, &meta(&req))
         .await
     {
         Ok(sent) => {
             let form = CodeForm {
                 action: format!("/{}/login/factor", f.t),
                 title: "Confirm it is you",
-                intro: otp_pages::sent_to(&sent.masked),
+                intro: pages::sent_to(&sent.masked),
                 handle: Some(handle),
                 method: Some(kind.as_str()),
                 tx: f.tx(),
@@ -316,7 +233,7 @@ pub async fn factor_send(
             };
             Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, pages::error_page),
+        Err(e) => start_failed(e, error_page),
     }
 }
 
@@ -336,7 +253,7 @@ pub async fn forgot_page(
         StatusCode::OK,
         "Reset your password",
         |csrf| {
-            otp_pages::email_form(
+            pages::email_form(
                 &format!("/{t}/password/forgot"),
                 "Reset your password",
                 "Enter your account's email address. We will send it a code and a link to choose a new password.",
@@ -377,7 +294,7 @@ pub async fn forgot_submit(
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let again = |status, msg: &str| {
         form_page(&st, &req, &f.t, status, "Reset your password", |csrf| {
-            otp_pages::email_form(
+            pages::email_form(
                 &format!("/{}/password/forgot", f.t),
                 "Reset your password",
                 "Enter your account's email address.",
@@ -393,18 +310,13 @@ pub async fn forgot_submit(
     }
     match st
         .engine
-        .password_reset_start(
-            &f.t,
-            f.get("email"),
-            f.tx().map(str::to_owned),
-            &http::meta(&req),
-        )
+        .password_reset_start(&f.t, f.get("email"), f.tx().map(str::to_owned), &meta(&req))
         .await
     {
         Ok(sent) => {
             let form = reset_code_form(
                 &f.t,
-                otp_pages::sent_if_exists(&sent.masked, true),
+                pages::sent_if_exists(&sent.masked, true),
                 &sent.handle,
                 f.tx(),
             );
@@ -415,7 +327,7 @@ pub async fn forgot_submit(
 }
 
 fn reset_link_form(t: &TenantId, token: &str, csrf: &str, error: Option<&str>) -> String {
-    otp_pages::link_confirm(
+    pages::link_confirm(
         &format!("/{t}/password/reset"),
         "Choose a new password",
         "Choose the new password for your account.",
@@ -455,7 +367,7 @@ pub async fn reset_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let meta = http::meta(&req);
+    let meta = meta(&req);
     let token = f.get("token");
     if !token.is_empty() {
         let again = |status, msg: &str| {
@@ -473,7 +385,7 @@ pub async fn reset_submit(
         {
             Ok((step, tx)) => {
                 let areq = tx.and_then(|tx| st.engine.open_request(&f.t, &tx));
-                mfa::after_first_factor(&st, &req, &f.t, step, areq).await
+                after_first_factor(&st, &req, &f.t, step, areq).await
             }
             Err(e) => code_failed(e, again),
         };
@@ -499,7 +411,7 @@ pub async fn reset_submit(
         )
         .await
     {
-        Ok(step) => mfa::after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
+        Ok(step) => after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
         Err(e) => code_failed(e, again),
     }
 }
@@ -518,7 +430,7 @@ pub async fn verify_page(
         &st,
         Flow::VerifyEmail,
         |t, token, csrf| {
-            otp_pages::link_confirm(
+            pages::link_confirm(
                 &format!("/{t}/verify"),
                 "Confirm your email address",
                 "Press the button to confirm that this email address is yours.",
@@ -547,13 +459,13 @@ pub async fn verify_submit(
     }
     match st
         .engine
-        .verify_email_link(&f.t, f.get("token"), &http::meta(&req))
+        .verify_email_link(&f.t, f.get("token"), &meta(&req))
         .await
     {
-        Ok(()) => Ok(pages::page(
+        Ok(()) => Ok(page(
             StatusCode::OK,
             "Email address confirmed",
-            &otp_pages::notice(
+            &pages::notice(
                 "Email address confirmed",
                 "Thank you: your email address is confirmed.",
                 &format!("/{}/account", f.t),
@@ -597,10 +509,10 @@ pub async fn account_verify(
     }
     match st
         .engine
-        .verify_email_code(&f.t, &user, f.get("code"), &http::meta(&req))
+        .verify_email_code(&f.t, &user, f.get("code"), &meta(&req))
         .await
     {
-        Ok(()) => Ok(oidc::see_other(&format!("/{}/account", f.t))),
+        Ok(()) => Ok(see_other(&format!("/{}/account", f.t))),
         Err(e) => code_failed(e, again),
     }
 }
@@ -622,7 +534,7 @@ pub async fn account_send(
     }
     match st
         .engine
-        .send_email_verification(&f.t, &user, &http::meta(&req))
+        .send_email_verification(&f.t, &user, &meta(&req))
         .await
     {
         Ok(()) => {
@@ -632,6 +544,6 @@ pub async fn account_send(
             );
             Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, pages::error_page),
+        Err(e) => start_failed(e, error_page),
     }
 }

@@ -8,31 +8,11 @@ use tollgate_engine::EngineError;
 use tollgate_engine::admin::NewClient;
 use tollgate_engine::model::SigningAlg;
 
-use crate::error::ApiError;
-use crate::oidc::tenant_id;
-use crate::server::AppState;
-
-pub(crate) fn authorize(req: &HttpRequest, st: &AppState) -> Result<(), ApiError> {
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    // Compare digests so the comparison time does not depend on the token's length either.
-    let ok = tollgate_engine::crypto::ct_eq(
-        &tollgate_engine::crypto::sha256(presented.as_bytes()),
-        &tollgate_engine::crypto::sha256(st.admin_token.as_bytes()),
-    );
-    if ok && !presented.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError(EngineError::oauth(
-            tollgate_engine::OAuthErrorCode::InvalidToken,
-            "a valid admin token is required",
-        )))
-    }
-}
+use crate::state::AppState;
+use crate::web::client_auth::authorize_admin;
+use crate::web::error::ApiError;
+use crate::web::request::meta;
+use crate::web::tenant::tenant_id;
 
 /// Body of `POST /admin/v1/tenants`.
 #[derive(Deserialize)]
@@ -55,7 +35,7 @@ pub async fn create_tenant(
     body: web::Json<NewTenant>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let alg = match body.signing_alg.as_deref() {
         None => SigningAlg::RS256,
         Some(a) => SigningAlg::parse(a).ok_or_else(|| {
@@ -83,7 +63,7 @@ pub async fn set_mfa_policy(
     body: web::Json<tollgate_engine::model::MfaPolicy>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let updated = st.engine.set_mfa_policy(&t, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({"id": updated.id, "mfa": updated.mfa})))
@@ -97,7 +77,7 @@ pub async fn set_purposes(
     body: web::Json<PurposesBody>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let s = st
         .engine
@@ -114,7 +94,7 @@ pub async fn set_profile_fields(
     body: web::Json<ProfileFieldsBody>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let s = st
         .engine
@@ -126,7 +106,7 @@ pub async fn set_profile_fields(
 /// A tenant's consent purposes and profiling rules, as every privacy-settings call answers.
 fn settings_response(
     t: &tollgate_engine::ids::TenantId,
-    s: &tollgate_engine::purposes::PrivacySettings,
+    s: &tollgate_engine::model::privacy::PrivacySettings,
 ) -> HttpResponse {
     HttpResponse::Ok()
         .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields}))
@@ -138,7 +118,7 @@ pub async fn get_privacy_settings(
     path: web::Path<String>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     st.engine.tenant(&t).await?;
     let s = st.engine.privacy_settings(&t).await?;
@@ -149,14 +129,14 @@ pub async fn get_privacy_settings(
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurposesBody {
-    purposes: Vec<tollgate_engine::purposes::Purpose>,
+    purposes: Vec<tollgate_engine::model::privacy::Purpose>,
 }
 
 /// Body of `PUT …/profile-fields`.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileFieldsBody {
-    profile_fields: Vec<tollgate_engine::profiling::ProfileRule>,
+    profile_fields: Vec<tollgate_engine::model::privacy::ProfileRule>,
 }
 
 /// `POST /admin/v1/tenants/{tenant}/move`: moves the tenant's data to another residency
@@ -167,7 +147,7 @@ pub async fn move_tenant(
     body: web::Json<MoveTenant>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let moved = st.engine.move_tenant(&t, &body.region).await?;
     Ok(HttpResponse::Ok().json(json!({"id": moved.id, "region": moved.region})))
@@ -178,7 +158,7 @@ pub async fn list_tenants(
     req: HttpRequest,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let ts = st.engine.list_tenants().await?;
     let out: Vec<_> = ts
         .iter()
@@ -201,7 +181,7 @@ pub async fn create_client(
     body: web::Json<NewClient>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let c = st.engine.create_client(&t, body.into_inner()).await?;
     Ok(HttpResponse::Created()
@@ -215,7 +195,7 @@ pub async fn list_clients(
     path: web::Path<String>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let cs = st.engine.list_clients(&t).await?;
     let out: Vec<_> = cs
@@ -251,7 +231,7 @@ pub async fn create_user(
     body: web::Json<NewUser>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let b = body.into_inner();
     let u = st
@@ -272,13 +252,13 @@ pub async fn export_user(
     path: web::Path<(String, String)>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let (t, user) = path.into_inner();
     let t = tenant_id(&t)?;
     let user = tollgate_engine::ids::UserId::from_stored(user);
     let doc = st
         .engine
-        .export_user(&t, &user, "admin", &crate::http::meta(&req))
+        .export_user(&t, &user, "admin", &meta(&req))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -292,19 +272,19 @@ pub async fn delete_user(
     path: web::Path<(String, String)>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let (t, user) = path.into_inner();
     let t = tenant_id(&t)?;
     let user = tollgate_engine::ids::UserId::from_stored(user);
     st.engine
-        .delete_user(&t, &user, "admin", &crate::http::meta(&req))
+        .delete_user(&t, &user, "admin", &meta(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST /admin/v1/purge`: runs the purge of deleted users now (it also runs hourly).
 pub async fn purge(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let purged = st.engine.purge_deleted_users().await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "purged": purged })))
 }
@@ -322,7 +302,7 @@ pub async fn import_users(
     body: web::Json<Import>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     Ok(HttpResponse::Ok().json(st.engine.import_users(&t, body.into_inner().users).await?))
 }
@@ -333,7 +313,7 @@ pub async fn rotate_keys(
     path: web::Path<String>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     Ok(HttpResponse::Ok().json(st.engine.rotate_keys(&t).await?))
 }
@@ -409,7 +389,7 @@ pub async fn events(
     q: web::Query<EventsQuery>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let query = q.to_query(100)?;
     let limit = query.limit.clamp(1, 1000);
@@ -451,7 +431,7 @@ pub async fn export_events(
     q: web::Query<EventsQuery>,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    authorize(&req, &st)?;
+    authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let mut query = q.to_query(100_000)?;
     let mut left = query.limit.min(1_000_000);

@@ -1,6 +1,7 @@
 //! Passkeys on the hosted pages: the JSON endpoints the ceremonies call from
-//! `/assets/passkeys.js`, the page after sign-up that offers a passkey, renaming, and
-//! the HTML blocks the sign-in, second-factor, enrolment and account pages embed.
+//! `/assets/passkeys.js`, the script itself, the page after sign-up that offers a
+//! passkey, and renaming. The HTML blocks other pages embed are in
+//! [`crate::pages::passkeys`].
 //!
 //! The JSON endpoints are CSRF-protected like the forms: the page's CSRF token travels in
 //! the `X-CSRF-Token` header and is checked against the CSRF cookie. Errors are JSON
@@ -13,23 +14,28 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tollgate_engine::authorize::AuthRequest;
-use tollgate_engine::ids::{TenantId, UserId};
-use tollgate_engine::login::NewSession;
+use tollgate_engine::ids::TenantId;
 use tollgate_engine::mfa::Completed;
-use tollgate_engine::model::{FactorKind, Tenant};
+use tollgate_engine::model::FactorKind;
+use tollgate_engine::model::signin::NewSession;
 use tollgate_engine::passkeys::Ceremony;
 
-use crate::error::ApiError;
-use crate::hosted::{SubmittedForm, TxQuery, current_session, form_page, open_tx, tenant};
-use crate::http::{self, CSRF_COOKIE, SESSION_COOKIE, tenant_cookie};
-use crate::mfa::continue_url;
-use crate::oidc::see_other;
-use crate::pages::{self, PageError, esc};
-use crate::server::AppState;
+use crate::journey::{continue_url, next_after_sign_in};
+use crate::pages::passkeys as pages;
+use crate::state::AppState;
+use crate::web::cookies::{CSRF_COOKIE, SESSION_COOKIE, tenant_cookie};
+use crate::web::csrf::form_page;
+use crate::web::error::{ApiError, PageError};
+use crate::web::form::account_form;
+use crate::web::request::meta;
+use crate::web::respond::see_other;
+use crate::web::session::current_session;
+use crate::web::tenant::{tenant, tenant_id};
+use crate::web::tx::{TxQuery, open_tx};
 
 /// The ceremonies' script, served from the gateway so that pages allow only
 /// `script-src 'self'`.
-const SCRIPT: &str = include_str!("../assets/passkeys.js");
+const SCRIPT: &str = include_str!("../../assets/passkeys.js");
 
 /// Largest JSON body accepted (an attestation with its certificate chain fits easily).
 const MAX_JSON_BYTES: usize = 64 * 1024;
@@ -80,7 +86,7 @@ impl JsonRequest {
         mut payload: web::Payload,
         st: &AppState,
     ) -> Result<Result<Self, Box<HttpResponse>>, ApiError> {
-        let t = crate::oidc::tenant_id(path)?;
+        let t = tenant_id(path)?;
         st.engine.tenant(&t).await?;
         let bad = |msg: &str| {
             Ok(Err(Box::new(json_error(
@@ -196,11 +202,7 @@ async fn completed(
     match done {
         Completed::Session(ns) => {
             // Required consent purposes and profile fields first, as after any sign-in.
-            let next =
-                match crate::portal::after_sign_in(st, req, t, &ns.session, areq.as_ref()).await? {
-                    Some(url) => url,
-                    None => continue_url(st, t, areq),
-                };
+            let next = next_after_sign_in(st, req, t, &ns.session, areq).await?;
             Ok(go(st, t, Some(ns), next))
         }
         Completed::SteppedUp(_) => Ok(go(st, t, None, continue_url(st, t, areq))),
@@ -238,7 +240,7 @@ pub async fn register_finish(
 ) -> JsonResult {
     let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
     let areq = checked!(r.areq(&st));
-    let meta = http::meta(&req);
+    let meta = meta(&req);
     let (handle, label) = (r.str("handle"), r.str("label"));
     match r.str("pending") {
         "" => {
@@ -290,15 +292,11 @@ pub async fn login_finish(
             r.str("handle"),
             &r.browser,
             r.credential(),
-            &http::meta(&req),
+            &meta(&req),
         )
         .await?;
     // Required consent purposes and profile fields first, as after any sign-in.
-    let next =
-        match crate::portal::after_sign_in(&st, &req, &r.t, &ns.session, areq.as_ref()).await? {
-            Some(url) => url,
-            None => continue_url(&st, &r.t, areq),
-        };
+    let next = next_after_sign_in(&st, &req, &r.t, &ns.session, areq).await?;
     Ok(go(&st, &r.t, Some(ns), next))
 }
 
@@ -333,7 +331,7 @@ pub async fn factor_finish(
             r.str("handle"),
             r.str("pending"),
             r.credential(),
-            &http::meta(&req),
+            &meta(&req),
         )
         .await?;
     completed(&st, &req, &r.t, done, areq).await
@@ -369,7 +367,7 @@ pub async fn link_finish(
             r.str("handle"),
             r.str("pending"),
             r.credential(),
-            &http::meta(&req),
+            &meta(&req),
         )
         .await?;
     completed(&st, &req, &r.t, Completed::Session(ns), areq).await
@@ -386,32 +384,6 @@ async fn session(
     }
 }
 
-/// Whether to offer a passkey right after sign-up.
-pub(crate) fn offer_after_sign_up(st: &AppState, tenant: &Tenant) -> bool {
-    st.engine.passkeys_allowed(tenant)
-}
-
-/// After sign-up: set the session cookie and go to the passkey offer.
-pub(crate) fn offer_redirect(
-    st: &AppState,
-    t: &TenantId,
-    ns: NewSession,
-    areq: Option<&AuthRequest>,
-) -> HttpResponse {
-    let location = match areq {
-        Some(a) => format!("/{t}/passkeys/offer?tx={}", st.engine.seal_request(t, a)),
-        None => format!("/{t}/passkeys/offer"),
-    };
-    let mut r = see_other(&location);
-    let _ = r.add_cookie(&tenant_cookie(
-        SESSION_COOKIE,
-        ns.cookie,
-        t.as_str(),
-        st.secure_cookies,
-    ));
-    r
-}
-
 /// `GET /{tenant}/passkeys/offer?tx=…`: after sign-up, "add a passkey?", then on.
 pub async fn offer(
     req: HttpRequest,
@@ -425,10 +397,7 @@ pub async fn offer(
         return Ok(see_other(&format!("/{t}/login")));
     };
     // After sign-up: required consent purposes and profile fields come next, if any.
-    let next = match crate::portal::after_sign_in(&st, &req, &t, &s, areq.as_ref()).await? {
-        Some(url) => url,
-        None => continue_url(&st, &t, areq.clone()),
-    };
+    let next = next_after_sign_in(&st, &req, &t, &s, areq.clone()).await?;
     let has_one = st
         .engine
         .factors(&t, &s.user_id)
@@ -445,16 +414,7 @@ pub async fn offer(
         &t,
         StatusCode::OK,
         "Add a passkey",
-        |csrf| {
-            format!(
-                "<h1>Sign in faster next time</h1>\
-<p>A passkey lets you sign in with your fingerprint, face or screen lock instead of a password. \
-It stays on your device and cannot be phished.</p>{block}\
-<p><a id=\"passkey-skip\" href=\"{next}\">Not now</a></p>",
-                block = register_block(t.as_str(), csrf, None, tx.as_deref(), "Add a passkey"),
-                next = esc(&next),
-            )
-        },
+        |csrf| pages::offer(t.as_str(), csrf, tx.as_deref(), &next),
     ))
 }
 
@@ -465,25 +425,13 @@ pub async fn rename(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let Some(s) = current_session(&st, &req, &f.t).await? else {
-        return Ok(see_other(&format!("/{}/login", f.t)));
+    let (f, s) = match account_form(&req, &path, payload, &st).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
     };
-    if !f.csrf_ok {
-        return Err(PageError::Message(
-            StatusCode::FORBIDDEN,
-            "This form expired. Please try again.".into(),
-        ));
-    }
     match st
         .engine
-        .rename_passkey(
-            &f.t,
-            &s.user_id,
-            f.get("id"),
-            f.get("label"),
-            &http::meta(&req),
-        )
+        .rename_passkey(&f.t, &s.user_id, f.get("id"), f.get("label"), &meta(&req))
         .await
     {
         Ok(()) | Err(tollgate_engine::EngineError::NotFound(_)) => {
@@ -491,198 +439,4 @@ pub async fn rename(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// The account page's passkeys: a list to rename and remove, and a button to add one.
-pub(crate) struct AccountPasskeys {
-    rows: Vec<(String, String)>,
-    can_add: bool,
-}
-
-impl AccountPasskeys {
-    pub(crate) async fn load(
-        st: &AppState,
-        t: &TenantId,
-        user: &UserId,
-    ) -> Result<Self, PageError> {
-        let tenant = st.engine.tenant(t).await?;
-        let rows = st
-            .engine
-            .factors(t, user)
-            .await?
-            .into_iter()
-            .filter(|f| f.kind == FactorKind::Passkey)
-            .map(|f| (f.id, f.label))
-            .collect::<Vec<_>>();
-        Ok(Self {
-            can_add: st.engine.passkeys_allowed(&tenant),
-            rows,
-        })
-    }
-
-    pub(crate) fn render(&self, tenant: &str, csrf: &str) -> String {
-        if self.rows.is_empty() && !self.can_add {
-            return String::new();
-        }
-        let t = esc(tenant);
-        let csrf_field = format!(
-            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-            esc(csrf)
-        );
-        let rows: String = self
-            .rows
-            .iter()
-            .map(|(id, label)| {
-                let id_field = format!("<input type=\"hidden\" name=\"id\" value=\"{}\">", esc(id));
-                format!(
-                    "<li class=\"passkey-row\"><strong>{label}</strong>\
-<form method=\"post\" action=\"/{t}/account/passkeys/rename\">{csrf_field}{id_field}\
-<label>New name <input type=\"text\" name=\"label\" maxlength=\"60\" value=\"{label}\" required></label>\
-<button type=\"submit\" class=\"secondary\">Rename</button></form>\
-<form method=\"post\" action=\"/{t}/account/factors/remove\">{csrf_field}{id_field}\
-<button type=\"submit\" class=\"secondary\">Remove</button></form></li>",
-                    label = esc(label),
-                )
-            })
-            .collect();
-        let list = if self.rows.is_empty() {
-            "<p class=\"muted\">No passkey yet.</p>".to_owned()
-        } else {
-            format!("<ul class=\"passkeys\">{rows}</ul>")
-        };
-        let add = if self.can_add {
-            register_block(tenant, csrf, None, None, "Add a passkey")
-        } else {
-            String::new()
-        };
-        format!("<h2>Passkeys</h2>{list}{add}")
-    }
-}
-
-const SCRIPT_TAG: &str = "<script src=\"/assets/passkeys.js\" defer></script>";
-
-fn data(name: &str, value: &str) -> String {
-    format!(" data-{name}=\"{}\"", esc(value))
-}
-
-/// A "register a passkey" block: for the signed-in user, or (with `pending`) to enrol
-/// during sign-in. Hidden until the script finds WebAuthn in the browser.
-pub(crate) fn register_block(
-    tenant: &str,
-    csrf: &str,
-    pending: Option<&str>,
-    tx: Option<&str>,
-    button: &str,
-) -> String {
-    format!(
-        "<div class=\"passkey\" data-passkey=\"register\" hidden{start}{finish}{csrf}{pending}{tx}>\
-<label for=\"passkey-label\">Name it <span class=\"muted\">(optional)</span></label>\
-<input id=\"passkey-label\" type=\"text\" maxlength=\"60\" placeholder=\"This device\">\
-<button type=\"button\" id=\"passkey-register\">{button}</button>\
-<p class=\"error\" role=\"alert\" data-status hidden></p></div>{SCRIPT_TAG}",
-        start = data("start", &format!("/{tenant}/passkeys/register/start")),
-        finish = data("finish", &format!("/{tenant}/passkeys/register/finish")),
-        csrf = data("csrf", csrf),
-        pending = pending.map(|p| data("pending", p)).unwrap_or_default(),
-        tx = tx.map(|t| data("tx", t)).unwrap_or_default(),
-        button = esc(button),
-    )
-}
-
-/// The sign-in page's "Sign in with a passkey" button (the email field also offers
-/// passkeys through the browser's autofill: conditional mediation).
-pub fn login_block(tenant: &str, csrf: &str, tx: Option<&str>) -> String {
-    format!(
-        "<div class=\"passkey\" data-passkey=\"login\" hidden{start}{finish}{csrf}{tx}>\
-<button type=\"button\" id=\"passkey-login\" class=\"secondary\">Sign in with a passkey</button>\
-<p class=\"error\" role=\"alert\" data-status hidden></p></div>{SCRIPT_TAG}",
-        start = data("start", &format!("/{tenant}/passkeys/login/start")),
-        finish = data("finish", &format!("/{tenant}/passkeys/login/finish")),
-        csrf = data("csrf", csrf),
-        tx = tx.map(|t| data("tx", t)).unwrap_or_default(),
-    )
-}
-
-/// The second-factor page's passkey option.
-pub fn factor_block(tenant: &str, csrf: &str, pending: &str, tx: Option<&str>) -> String {
-    check_block(
-        tenant,
-        "factor",
-        csrf,
-        pending,
-        tx,
-        "Use the passkey on this device or a security key.",
-    )
-}
-
-/// The link page's option to prove the existing account with one of its passkeys.
-pub(crate) fn link_block(tenant: &str, csrf: &str, handle: &str, tx: Option<&str>) -> String {
-    check_block(
-        tenant,
-        "link",
-        csrf,
-        handle,
-        tx,
-        "Or confirm it with a passkey of that account.",
-    )
-}
-
-/// A block proving the user holds a passkey, for what `pending` names (a pending sign-in
-/// or a pending link), through `/{tenant}/passkeys/{route}/start|finish`.
-fn check_block(
-    tenant: &str,
-    route: &str,
-    csrf: &str,
-    pending: &str,
-    tx: Option<&str>,
-    intro: &str,
-) -> String {
-    format!(
-        "<div class=\"passkey\" data-passkey=\"factor\" hidden{start}{finish}{csrf}{pending}{tx}>\
-<p>{intro}</p>\
-<button type=\"button\" id=\"passkey-{route}\">Use a passkey</button>\
-<p class=\"error\" role=\"alert\" data-status hidden></p></div>{SCRIPT_TAG}",
-        start = data("start", &format!("/{tenant}/passkeys/{route}/start")),
-        finish = data("finish", &format!("/{tenant}/passkeys/{route}/finish")),
-        csrf = data("csrf", csrf),
-        pending = data("pending", pending),
-        tx = tx.map(|t| data("tx", t)).unwrap_or_default(),
-        intro = esc(intro),
-    )
-}
-
-/// The page of a sign-in that must enrol a second factor and may enrol a passkey: the
-/// passkey first and, when the policy also allows it, the authenticator app below.
-pub(crate) fn enrol_page(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-    pending: &str,
-    tx: Option<&str>,
-    totp: Option<&tollgate_engine::mfa::TotpEnrolment>,
-) -> HttpResponse {
-    form_page(st, req, t, StatusCode::OK, "Add a second step", |csrf| {
-        let app = totp
-            .map(|e| {
-                format!(
-                    "<h2>Or use an authenticator app</h2>{}",
-                    pages::enrol_totp(
-                        &format!("/{t}/login/enrol"),
-                        &e.qr_svg,
-                        &e.secret_base32,
-                        &e.handle,
-                        Some(pending),
-                        tx,
-                        csrf,
-                        None,
-                    )
-                )
-            })
-            .unwrap_or_default();
-        format!(
-            "<h1>Add a second step</h1><p>This organisation requires a second step when you sign in. \
-Add a passkey: your fingerprint, face or screen lock will confirm it is you.</p>{block}{app}",
-            block = register_block(t.as_str(), csrf, Some(pending), tx, "Add a passkey"),
-        )
-    })
 }

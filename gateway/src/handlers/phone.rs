@@ -4,26 +4,21 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use tollgate_engine::delivery::Channel;
+use tollgate_engine::runtime::delivery::Channel;
 
-use crate::email::{STALE_FORM, code_failed, code_page, signed_in_user, start_failed};
-use crate::hosted::{SubmittedForm, TxQuery, form_page, open_tx, tenant};
-use crate::otp_pages::{self, CodeForm};
-use crate::pages::PageError;
-use crate::server::AppState;
-use crate::{http, mfa, oidc};
+use crate::journey::after_first_factor;
+use crate::pages::otp::{self as pages, CodeForm, code_failed, code_page, start_failed};
+use crate::state::AppState;
+use crate::web::csrf::{STALE_FORM, form_page};
+use crate::web::error::PageError;
+use crate::web::form::SubmittedForm;
+use crate::web::request::meta;
+use crate::web::respond::see_other;
+use crate::web::session::signed_in_user;
+use crate::web::tenant::tenant;
+use crate::web::tx::{TxQuery, open_tx};
 
 type PageResult = Result<HttpResponse, PageError>;
-
-/// Registers the routes (inside the `/{tenant}` scope).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login/phone", web::get().to(sign_in_page))
-        .route("/login/phone", web::post().to(sign_in_start))
-        .route("/login/phone/code", web::post().to(sign_in_code))
-        .route("/account/phone", web::get().to(enrol_page))
-        .route("/account/phone", web::post().to(enrol_start))
-        .route("/account/phone/confirm", web::post().to(enrol_confirm));
-}
 
 const SIGN_IN_TITLE: &str = "Sign in with your phone";
 const SIGN_IN_INTRO: &str = "We will send a code to the mobile number on your account.";
@@ -50,7 +45,7 @@ pub async fn sign_in_page(
         StatusCode::OK,
         SIGN_IN_TITLE,
         |csrf| {
-            otp_pages::phone_form(
+            pages::phone_form(
                 &format!("/{t}/login/phone"),
                 SIGN_IN_TITLE,
                 SIGN_IN_INTRO,
@@ -86,7 +81,7 @@ pub async fn sign_in_start(
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let again = |status, msg: &str| {
         form_page(&st, &req, &f.t, status, SIGN_IN_TITLE, |csrf| {
-            otp_pages::phone_form(
+            pages::phone_form(
                 &format!("/{}/login/phone", f.t),
                 SIGN_IN_TITLE,
                 SIGN_IN_INTRO,
@@ -107,16 +102,13 @@ pub async fn sign_in_start(
             f.get("phone"),
             channel(&f),
             f.tx().map(str::to_owned),
-            &http::meta(&req),
+            &meta(&req),
         )
         .await
     {
         Ok(sent) => {
-            let form = sign_in_code_form(
-                &f,
-                otp_pages::sent_if_exists(&sent.masked, false),
-                &sent.handle,
-            );
+            let form =
+                sign_in_code_form(&f, pages::sent_if_exists(&sent.masked, false), &sent.handle);
             Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
         }
         Err(e) => start_failed(e, again),
@@ -142,10 +134,10 @@ pub async fn sign_in_code(
     }
     match st
         .engine
-        .phone_sign_in_code(&f.t, f.get("handle"), f.get("code"), &http::meta(&req))
+        .phone_sign_in_code(&f.t, f.get("handle"), f.get("code"), &meta(&req))
         .await
     {
-        Ok(step) => mfa::after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
+        Ok(step) => after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
         Err(e) => code_failed(e, again),
     }
 }
@@ -167,7 +159,7 @@ pub async fn enrol_page(
         StatusCode::OK,
         ENROL_TITLE,
         |csrf| {
-            otp_pages::phone_form(
+            pages::phone_form(
                 &format!("/{t}/account/phone"),
                 ENROL_TITLE,
                 ENROL_INTRO,
@@ -207,7 +199,7 @@ pub async fn enrol_start(
     };
     let again = |status, msg: &str| {
         form_page(&st, &req, &f.t, status, ENROL_TITLE, |csrf| {
-            otp_pages::phone_form(
+            pages::phone_form(
                 &format!("/{}/account/phone", f.t),
                 ENROL_TITLE,
                 ENROL_INTRO,
@@ -223,11 +215,11 @@ pub async fn enrol_start(
     }
     match st
         .engine
-        .phone_enrol_start(&f.t, &user, f.get("phone"), channel(&f), &http::meta(&req))
+        .phone_enrol_start(&f.t, &user, f.get("phone"), channel(&f), &meta(&req))
         .await
     {
         Ok(sent) => {
-            let form = enrol_code_form(&f, otp_pages::sent_to(&sent.masked), &sent.handle);
+            let form = enrol_code_form(&f, pages::sent_to(&sent.masked), &sent.handle);
             Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
         }
         Err(e) => start_failed(e, again),
@@ -257,16 +249,10 @@ pub async fn enrol_confirm(
     }
     match st
         .engine
-        .phone_enrol_confirm(
-            &f.t,
-            &user,
-            f.get("handle"),
-            f.get("code"),
-            &http::meta(&req),
-        )
+        .phone_enrol_confirm(&f.t, &user, f.get("handle"), f.get("code"), &meta(&req))
         .await
     {
-        Ok(()) => Ok(oidc::see_other(&format!("/{}/account", f.t))),
+        Ok(()) => Ok(see_other(&format!("/{}/account", f.t))),
         Err(e) => code_failed(e, again),
     }
 }

@@ -5,172 +5,25 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tollgate_engine::EngineError;
-use tollgate_engine::authorize::AuthRequest;
-use tollgate_engine::ids::{TenantId, UserId};
-use tollgate_engine::mfa::{Completed, SignInStep, TotpEnrolment};
+use tollgate_engine::ids::UserId;
+use tollgate_engine::mfa::Completed;
 use tollgate_engine::model::FactorKind;
 
-use crate::hosted::{
-    SubmittedForm, TxQuery, current_session, form_page, open_tx, signed_in, tenant,
-};
-use crate::http::{self, SESSION_COOKIE, tenant_cookie};
-use crate::oidc::{authorize_error, continue_to, see_other};
-use crate::pages::{self, FactorRow, PageError};
-use crate::server::AppState;
+use crate::journey::{after_first_factor, authorize_error, completed, continue_to, continue_url};
+use crate::pages::mfa::{self as pages, factor_page, totp_enrol_page};
+use crate::state::AppState;
+use crate::web::cookies::{SESSION_COOKIE, tenant_cookie};
+use crate::web::csrf::STALE_FORM;
+use crate::web::error::PageError;
+use crate::web::form::{SubmittedForm, account_form};
+use crate::web::html::page;
+use crate::web::request::meta;
+use crate::web::respond::see_other;
+use crate::web::session::{current_session, signed_in_user};
+use crate::web::tenant::tenant;
+use crate::web::tx::{TxQuery, open_tx, sealed};
 
 type PageResult = Result<HttpResponse, PageError>;
-
-const STALE_FORM: &str = "This form expired. Please try again.";
-
-fn kinds(factors: &[FactorKind]) -> Vec<&'static str> {
-    factors.iter().map(|k| k.as_str()).collect()
-}
-
-fn sealed(st: &AppState, t: &TenantId, areq: Option<&AuthRequest>) -> Option<String> {
-    areq.map(|a| st.engine.seal_request(t, a))
-}
-
-/// Where to go once signed in: the authorization in progress, or the account page.
-pub(crate) fn continue_url(st: &AppState, t: &TenantId, areq: Option<AuthRequest>) -> String {
-    match areq {
-        Some(mut a) => {
-            // The user has just authenticated: prompt=login and max_age are met.
-            a.prompt.retain(|p| p != "login" && p != "select_account");
-            a.max_age = None;
-            format!("/{t}/continue?tx={}", st.engine.seal_request(t, &a))
-        }
-        None => format!("/{t}/account"),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn factor_page(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-    status: StatusCode,
-    handle: &str,
-    tx: Option<&str>,
-    factors: &[FactorKind],
-    error: Option<&str>,
-) -> HttpResponse {
-    form_page(st, req, t, status, "Confirm it is you", |csrf| {
-        pages::second_factor(t.as_str(), handle, tx, &kinds(factors), csrf, error)
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn enrol_page(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-    status: StatusCode,
-    action: &str,
-    e: &TotpEnrolment,
-    handle: Option<&str>,
-    tx: Option<&str>,
-    error: Option<&str>,
-) -> HttpResponse {
-    form_page(st, req, t, status, "Set up an authenticator app", |csrf| {
-        pages::enrol_totp(
-            action,
-            &e.qr_svg,
-            &e.secret_base32,
-            &e.handle,
-            handle,
-            tx,
-            csrf,
-            error,
-        )
-    })
-}
-
-/// Renders what a sign-in needs after its first factor.
-pub(crate) async fn after_first_factor(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-    step: SignInStep,
-    areq: Option<AuthRequest>,
-) -> PageResult {
-    let tx = sealed(st, t, areq.as_ref());
-    match step {
-        SignInStep::Done(ns) => Ok(signed_in(st, req, t, ns, areq).await),
-        SignInStep::SecondFactor(p) => Ok(factor_page(
-            st,
-            req,
-            t,
-            StatusCode::OK,
-            &p.handle,
-            tx.as_deref(),
-            &p.factors,
-            None,
-        )),
-        SignInStep::Enrol(p) => {
-            let info = st
-                .engine
-                .pending(t, &p.handle)
-                .await?
-                .ok_or_else(|| PageError::bad_request(STALE_FORM))?;
-            let passkey =
-                p.factors.contains(&FactorKind::Passkey) && st.engine.passkeys_available();
-            let totp = match p.factors.contains(&FactorKind::Totp) {
-                true => Some(st.engine.start_totp_enrolment(t, &info.user_id).await?),
-                false => None,
-            };
-            if passkey {
-                return Ok(crate::passkeys::enrol_page(
-                    st,
-                    req,
-                    t,
-                    &p.handle,
-                    tx.as_deref(),
-                    totp.as_ref(),
-                ));
-            }
-            let Some(e) = totp else {
-                return Err(PageError::bad_request(
-                    "This organisation requires a passkey as a second step. Add one from a device that supports passkeys.",
-                ));
-            };
-            Ok(enrol_page(
-                st,
-                req,
-                t,
-                StatusCode::OK,
-                &format!("/{t}/login/enrol"),
-                &e,
-                Some(&p.handle),
-                tx.as_deref(),
-                None,
-            ))
-        }
-    }
-}
-
-/// Finishes a sign-in or step-up the engine has completed.
-async fn completed(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-    done: Completed,
-    areq: Option<AuthRequest>,
-) -> HttpResponse {
-    match done {
-        Completed::Session(ns) => signed_in(st, req, t, ns, areq).await,
-        Completed::SteppedUp(session) => match areq {
-            Some(a) => match st
-                .engine
-                .next_step(t, &a, Some(&session), true, false, &http::meta(req))
-                .await
-            {
-                Ok(step) => continue_to(st, t, &a, step),
-                Err(e) => authorize_error(st, t, e),
-            },
-            None => see_other(&format!("/{t}/account")),
-        },
-    }
-}
 
 /// `POST /{tenant}/login/factor`: a code for the pending sign-in.
 pub async fn factor_submit(
@@ -192,7 +45,7 @@ pub async fn factor_submit(
     let kind = FactorKind::parse(f.get("method")).unwrap_or(FactorKind::Totp);
     match st
         .engine
-        .second_factor_code(&f.t, &handle, kind, f.get("code"), &http::meta(&req))
+        .second_factor_code(&f.t, &handle, kind, f.get("code"), &meta(&req))
         .await
     {
         Ok(done) => Ok(completed(&st, &req, &f.t, done, f.areq.clone()).await),
@@ -232,7 +85,7 @@ pub async fn enrol_submit(
     if !f.csrf_ok {
         return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
     }
-    let meta = http::meta(&req);
+    let meta = meta(&req);
     let codes = match st
         .engine
         .confirm_totp_enrolment(
@@ -260,7 +113,7 @@ pub async fn enrol_submit(
     };
     let next = continue_url(&st, &f.t, f.areq.clone());
     let cookie = tenant_cookie(SESSION_COOKIE, ns.cookie, f.t.as_str(), st.secure_cookies);
-    let mut r = pages::page(
+    let mut r = page(
         StatusCode::OK,
         "Save your recovery codes",
         &pages::recovery_codes(&codes.unwrap_or_default(), &next),
@@ -290,7 +143,7 @@ async fn enrol_again(
         // Out of tries: a new secret to scan.
         None => st.engine.start_totp_enrolment(&f.t, user).await?,
     };
-    Ok(enrol_page(
+    Ok(totp_enrol_page(
         st,
         req,
         &f.t,
@@ -336,44 +189,13 @@ pub async fn continue_authorization(
     Ok(
         match st
             .engine
-            .next_step(&t, &areq, session.as_ref(), false, false, &http::meta(&req))
+            .next_step(&t, &areq, session.as_ref(), false, false, &meta(&req))
             .await
         {
             Ok(step) => continue_to(&st, &t, &areq, step),
             Err(e) => authorize_error(&st, &t, e),
         },
     )
-}
-
-/// The signed-in user of an account page, or a redirect to sign in.
-async fn account_user(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-) -> Result<Result<UserId, HttpResponse>, PageError> {
-    Ok(match current_session(st, req, t).await? {
-        Some(s) => Ok(s.user_id),
-        None => Err(see_other(&format!("/{t}/login"))),
-    })
-}
-
-/// A submitted account-page form with its signed-in user, CSRF checked; or the redirect
-/// to sign in.
-async fn account_form(
-    req: &HttpRequest,
-    path: &str,
-    payload: web::Payload,
-    st: &AppState,
-) -> Result<Result<(SubmittedForm, UserId), HttpResponse>, PageError> {
-    let f = SubmittedForm::read(req, path, payload, st).await?;
-    let user = match account_user(st, req, &f.t).await? {
-        Ok(u) => u,
-        Err(r) => return Ok(Err(r)),
-    };
-    if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
-    }
-    Ok(Ok((f, user)))
 }
 
 /// `GET /{tenant}/account/totp`
@@ -383,12 +205,12 @@ pub async fn account_totp(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (t, _) = tenant(&st, &path).await?;
-    let user = match account_user(&st, &req, &t).await? {
+    let user = match signed_in_user(&st, &req, &t).await? {
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
     let e = st.engine.start_totp_enrolment(&t, &user).await?;
-    Ok(enrol_page(
+    Ok(totp_enrol_page(
         &st,
         &req,
         &t,
@@ -409,7 +231,7 @@ pub async fn account_totp_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (f, user) = match account_form(&req, &path, payload, &st).await? {
-        Ok(x) => x,
+        Ok((f, session)) => (f, session.user_id),
         Err(r) => return Ok(r),
     };
     match st
@@ -420,11 +242,11 @@ pub async fn account_totp_submit(
             f.get("enrol"),
             f.get("code"),
             f.get("label"),
-            &http::meta(&req),
+            &meta(&req),
         )
         .await
     {
-        Ok(Some(codes)) => Ok(pages::page(
+        Ok(Some(codes)) => Ok(page(
             StatusCode::OK,
             "Save your recovery codes",
             &pages::recovery_codes(&codes, &format!("/{}/account", f.t)),
@@ -443,12 +265,12 @@ pub async fn remove_factor(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (f, user) = match account_form(&req, &path, payload, &st).await? {
-        Ok(x) => x,
+        Ok((f, session)) => (f, session.user_id),
         Err(r) => return Ok(r),
     };
     match st
         .engine
-        .remove_factor(&f.t, &user, f.get("id"), &http::meta(&req))
+        .remove_factor(&f.t, &user, f.get("id"), &meta(&req))
         .await
     {
         Ok(()) | Err(EngineError::NotFound(_)) => Ok(see_other(&format!("/{}/account", f.t))),
@@ -464,47 +286,16 @@ pub async fn new_recovery_codes(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (f, user) = match account_form(&req, &path, payload, &st).await? {
-        Ok(x) => x,
+        Ok((f, session)) => (f, session.user_id),
         Err(r) => return Ok(r),
     };
     let codes = st
         .engine
-        .new_recovery_codes(&f.t, &user, &http::meta(&req))
+        .new_recovery_codes(&f.t, &user, &meta(&req))
         .await?;
-    Ok(pages::page(
+    Ok(page(
         StatusCode::OK,
         "Save your recovery codes",
         &pages::recovery_codes(&codes, &format!("/{}/account", f.t)),
     ))
-}
-
-/// The account page's list of factors.
-pub(crate) async fn factor_rows(
-    st: &AppState,
-    t: &TenantId,
-    user: &UserId,
-) -> Result<Vec<FactorRow>, PageError> {
-    Ok(st
-        .engine
-        .factors(t, user)
-        .await?
-        .into_iter()
-        // Passkeys have their own section (they also sign in alone).
-        .filter(|f| f.kind != FactorKind::Passkey)
-        .map(|f| {
-            let note = match f.kind {
-                FactorKind::RecoveryCodes => format!(
-                    "{} left",
-                    f.data["hashes"].as_array().map(Vec::len).unwrap_or(0)
-                ),
-                _ => String::new(),
-            };
-            FactorRow {
-                id: f.id,
-                kind: f.kind.as_str(),
-                label: f.label,
-                note,
-            }
-        })
-        .collect())
 }

@@ -4,20 +4,19 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
 use tollgate_engine::authorize::{AuthorizeError, NextStep};
-use tollgate_engine::discovery::Rendered;
 use tollgate_engine::grants::TokenRequest;
 use tollgate_engine::ids::TenantId;
+use tollgate_engine::runtime::keys::Rendered;
 use tollgate_engine::{EngineError, OAuthErrorCode as C};
 
-use crate::error::ApiError;
-use crate::http::{self, SESSION_COOKIE, client_credentials, read_form};
-use crate::pages;
-use crate::server::AppState;
-
-/// Parses the `{tenant}` path segment; an impossible id is simply unknown.
-pub fn tenant_id(raw: &str) -> Result<TenantId, EngineError> {
-    TenantId::parse(raw).map_err(|_| EngineError::NotFound("tenant"))
-}
+use crate::journey::{authorize_error, before_session_reuse, continue_to};
+use crate::state::AppState;
+use crate::web::client_auth::client_credentials;
+use crate::web::cookies::SESSION_COOKIE;
+use crate::web::error::{ApiError, engine_error_page};
+use crate::web::html::error_page;
+use crate::web::request::{meta, read_form};
+use crate::web::tenant::tenant_id;
 
 fn rendered(req: &HttpRequest, doc: &Rendered, max_age: u32) -> HttpResponse {
     let not_modified = req
@@ -81,10 +80,10 @@ pub async fn authorize(
 ) -> HttpResponse {
     let t = match tenant_id(&path) {
         Ok(t) => t,
-        Err(e) => return pages::engine_error_page(&e),
+        Err(e) => return engine_error_page(&e),
     };
     let Some(params) = authorize_params(&req, &body) else {
-        return pages::error_page(
+        return error_page(
             StatusCode::BAD_REQUEST,
             "The authorization request is malformed.",
         );
@@ -97,13 +96,13 @@ pub async fn authorize(
         };
         // Signed in already: required purposes and scope-driven profile fields first.
         if let Some(s) = &session
-            && let Some(url) = crate::portal::before_session_reuse(&st, &req, &t, s, &areq).await?
+            && let Some(url) = before_session_reuse(&st, &req, &t, s, &areq).await?
         {
             return Ok::<_, AuthorizeError>((areq, NextStep::Redirect(url)));
         }
         let step = st
             .engine
-            .next_step(&t, &areq, session.as_ref(), false, false, &http::meta(&req))
+            .next_step(&t, &areq, session.as_ref(), false, false, &meta(&req))
             .await?;
         Ok::<_, AuthorizeError>((areq, step))
     }
@@ -111,49 +110,6 @@ pub async fn authorize(
     match result {
         Ok((areq, step)) => continue_to(&st, &t, &areq, step),
         Err(e) => authorize_error(&st, &t, e),
-    }
-}
-
-/// Sends the browser to the next step of an authorization.
-pub fn continue_to(
-    st: &AppState,
-    t: &TenantId,
-    areq: &tollgate_engine::authorize::AuthRequest,
-    step: NextStep,
-) -> HttpResponse {
-    let location = match step {
-        NextStep::Login => match &areq.idp_hint {
-            Some(idp) => format!(
-                "/{t}/federation/{idp}/start?tx={}",
-                st.engine.seal_request(t, areq)
-            ),
-            None => format!("/{t}/login?tx={}", st.engine.seal_request(t, areq)),
-        },
-        NextStep::Consent { .. } => format!("/{t}/consent?tx={}", st.engine.seal_request(t, areq)),
-        NextStep::StepUp => format!("/{t}/stepup?tx={}", st.engine.seal_request(t, areq)),
-        NextStep::Redirect(url) => url,
-    };
-    see_other(&location)
-}
-
-/// A 303 redirect.
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
-}
-
-/// Renders an authorization failure: a page when the client cannot be trusted with a
-/// redirect, an error redirect otherwise.
-pub fn authorize_error(st: &AppState, t: &TenantId, e: AuthorizeError) -> HttpResponse {
-    match &e {
-        AuthorizeError::Page(msg) => pages::error_page(StatusCode::BAD_REQUEST, msg),
-        AuthorizeError::Redirect { .. } => see_other(
-            &e.redirect_url(&st.engine.issuer(t))
-                .expect("redirect errors have a URL"),
-        ),
-        AuthorizeError::Engine(err) => pages::engine_error_page(err),
     }
 }
 
@@ -186,7 +142,7 @@ pub async fn token(
         refresh_token: take(&mut form, "refresh_token"),
         scope: take(&mut form, "scope"),
     };
-    let resp = st.engine.token(&t, &creds, treq, &http::meta(&req)).await?;
+    let resp = st.engine.token(&t, &creds, treq, &meta(&req)).await?;
     Ok(no_store_json(&resp))
 }
 
@@ -252,7 +208,7 @@ pub async fn revoke(
             &creds,
             &form["token"],
             form.get("token_type_hint").map(String::as_str),
-            &http::meta(&req),
+            &meta(&req),
         )
         .await?;
     Ok(HttpResponse::Ok()

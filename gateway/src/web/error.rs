@@ -1,11 +1,15 @@
-//! The one mapping from engine errors to HTTP. OAuth endpoints answer RFC 6749 §5.2 JSON;
-//! pages answer HTML. The internal cause of a failure is logged, never sent.
+//! The one mapping from engine errors to HTTP: [`classify`] is the exhaustive match that
+//! gives status, wire code and retry hint. OAuth and JSON endpoints answer it as RFC 6749
+//! §5.2 JSON ([`ApiError`]); pages answer it as an error page ([`PageError`]). The
+//! internal cause of a failure is logged, never sent.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 use tollgate_engine::{EngineError, OAuthErrorCode as C};
+
+use crate::web::html::error_page;
 
 /// An error answered as OAuth JSON.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +149,87 @@ impl ResponseError for ApiError {
         }
         r.json(json!({"error": code, "error_description": desc}))
     }
+}
+
+/// An error answered as an HTML page: handlers of hosted pages return it with `?`.
+#[derive(Debug)]
+pub enum PageError {
+    /// An engine failure, shown through [`engine_error_page`].
+    Engine(EngineError),
+    /// A message safe to show, with its status.
+    Message(StatusCode, String),
+}
+
+impl PageError {
+    /// A 400 page with `msg`.
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        Self::Message(StatusCode::BAD_REQUEST, msg.into())
+    }
+}
+
+impl From<EngineError> for PageError {
+    fn from(e: EngineError) -> Self {
+        Self::Engine(e)
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        Self::Engine(e.0)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Engine(e) => write!(f, "{e}"),
+            Self::Message(_, m) => f.write_str(m),
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Engine(e) => classify(e).0,
+            Self::Message(s, _) => *s,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Engine(e) => engine_error_page(e),
+            Self::Message(s, m) => error_page(*s, m),
+        }
+    }
+}
+
+/// The page for an engine error.
+pub fn engine_error_page(e: &EngineError) -> HttpResponse {
+    let (status, _code, desc, retry) = classify(e);
+    let msg = match e {
+        EngineError::NotFound(_) => "This sign-in address does not exist.".to_owned(),
+        EngineError::Overloaded { .. } | EngineError::Unavailable(_) => {
+            "We are very busy right now. Please try again in a moment.".to_owned()
+        }
+        EngineError::Internal(_) => "An unexpected error occurred. Please try again.".to_owned(),
+        EngineError::RateLimited { retry_after_secs } => format!(
+            "Too many failed sign-in attempts. Try again in about {} minute(s).",
+            retry_after_secs.div_ceil(60)
+        ),
+        EngineError::OAuth(_)
+        | EngineError::InvalidCredentials
+        | EngineError::Conflict(_)
+        | EngineError::Invalid(_)
+        | EngineError::WrongRegion(_) => desc,
+    };
+    let mut r = error_page(status, &msg);
+    if let Some(s) = retry
+        && let Ok(v) = header::HeaderValue::from_str(&s.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 #[cfg(test)]

@@ -9,16 +9,18 @@ use tollgate_engine::crypto::{b64_decode, pkce_s256, random_token};
 use tollgate_engine::grants::{ClientAuthMethod, ClientCredentials, TokenRequest};
 use tollgate_engine::ids::TenantId;
 
-use crate::oidc::see_other;
-use crate::pages::{self, esc};
-use crate::server::AppState;
+use crate::state::AppState;
+use crate::web::error::engine_error_page;
+use crate::web::html::{self, esc};
+use crate::web::request::meta;
+use crate::web::respond::see_other;
 
 const COOKIE: &str = "tg_demo";
 
 /// `GET /demo`: starts an authorization with a fresh PKCE pair and state.
 pub async fn start(st: web::Data<AppState>) -> HttpResponse {
     let Some(demo) = &st.demo else {
-        return pages::error_page(StatusCode::NOT_FOUND, "The demo is not enabled.");
+        return html::error_page(StatusCode::NOT_FOUND, "The demo is not enabled.");
     };
     let (verifier, state) = (random_token::<32>(), random_token::<16>());
     let url = tollgate_engine::authorize::redirect_with(
@@ -72,10 +74,10 @@ pub async fn callback(
     st: web::Data<AppState>,
 ) -> HttpResponse {
     let Some(demo) = &st.demo else {
-        return pages::error_page(StatusCode::NOT_FOUND, "The demo is not enabled.");
+        return html::error_page(StatusCode::NOT_FOUND, "The demo is not enabled.");
     };
     if let Some(e) = &q.error {
-        return pages::error_page(
+        return html::error_page(
             StatusCode::BAD_REQUEST,
             &format!("{e}: {}", q.error_description.as_deref().unwrap_or("")),
         );
@@ -85,10 +87,10 @@ pub async fn callback(
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     let Some((state, verifier)) = cookie.split_once('.') else {
-        return pages::error_page(StatusCode::BAD_REQUEST, "Start the demo again at /demo.");
+        return html::error_page(StatusCode::BAD_REQUEST, "Start the demo again at /demo.");
     };
     if q.state.as_deref() != Some(state) {
-        return pages::error_page(
+        return html::error_page(
             StatusCode::BAD_REQUEST,
             "The state does not match: start the demo again at /demo.",
         );
@@ -106,7 +108,7 @@ pub async fn callback(
         code_verifier: Some(verifier.to_owned()),
         ..Default::default()
     };
-    let meta = crate::http::meta(&req);
+    let meta = meta(&req);
     match st.engine.token(&tenant, &creds, treq, &meta).await {
         Ok(t) => {
             let id = t.id_token.as_deref().map(claims).unwrap_or_default();
@@ -120,7 +122,7 @@ pub async fn callback(
                     ),
                 ],
             );
-            pages::page(
+            html::page(
                 StatusCode::OK,
                 "Signed in",
                 &format!(
@@ -137,13 +139,13 @@ pub async fn callback(
                 ),
             )
         }
-        Err(e) => pages::engine_error_page(&e),
+        Err(e) => engine_error_page(&e),
     }
 }
 
 /// `GET /demo/signed-out`
 pub async fn signed_out() -> HttpResponse {
-    pages::page(
+    html::page(
         StatusCode::OK,
         "Signed out",
         "<h1>You are signed out</h1><p><a href=\"/demo\">Sign in again</a></p>",

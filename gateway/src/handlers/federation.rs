@@ -1,0 +1,423 @@
+//! Federation over HTTP: the round trip to an upstream identity provider, the link
+//! confirmation and unlink forms, and the admin API for connectors. The engine decides
+//! (state, nonce, ID-token checks, linking); [`crate::upstream`] makes the outgoing calls;
+//! the buttons, pages and account section are in [`crate::pages::federation`].
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use tollgate_engine::EngineError;
+use tollgate_engine::federation::{self as fed, ConnectorInput, FederatedOutcome, UpstreamTokens};
+use tollgate_engine::ids::TenantId;
+use tollgate_engine::model::federation::{Connector, Protocol};
+
+use crate::journey::after_first_factor;
+use crate::pages::federation::{failure_page, link_page, login_url};
+use crate::state::AppState;
+use crate::upstream::{self, endpoints};
+use crate::web::client_auth::authorize_admin;
+use crate::web::error::{ApiError, PageError};
+use crate::web::form::{SubmittedForm, account_form};
+use crate::web::request::{self, meta};
+use crate::web::respond::see_other;
+use crate::web::tenant::{tenant, tenant_id};
+use crate::web::tx::{TxQuery, open_tx};
+
+type PageResult = Result<HttpResponse, PageError>;
+
+/// Cookie binding a pending federated sign-in to the browser that started it.
+const BINDING_COOKIE: &str = "tg_fed";
+const FAILED: &str = "We could not sign you in with that provider. Please try again, or choose another way to sign in.";
+const UNREACHABLE: &str = "That sign-in provider cannot be reached right now. Please try again later, or choose another way to sign in.";
+const BAD_LINK_PASSWORD: &str = "That password is not correct.";
+
+// ---- Cookies ------------------------------------------------------------------------------
+
+fn binding_cookie(st: &AppState, t: &TenantId, value: String, c: &Connector) -> Cookie<'static> {
+    // A form_post callback is a cross-site POST: only SameSite=None (which needs Secure)
+    // brings the cookie along.
+    let same_site = match (st.secure_cookies, c.response_mode.as_deref()) {
+        (true, Some("form_post")) => SameSite::None,
+        _ => SameSite::Lax,
+    };
+    Cookie::build(BINDING_COOKIE, value)
+        .path(format!("/{t}/federation"))
+        .http_only(true)
+        .secure(st.secure_cookies)
+        .same_site(same_site)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            fed::PENDING_TTL as i64,
+        ))
+        .finish()
+}
+
+fn binding_removal(st: &AppState, t: &TenantId) -> Cookie<'static> {
+    let mut c = Cookie::build(BINDING_COOKIE, "")
+        .path(format!("/{t}/federation"))
+        .http_only(true)
+        .secure(st.secure_cookies)
+        .finish();
+    c.make_removal();
+    c
+}
+
+// ---- The round trip -----------------------------------------------------------------------
+
+/// `GET /{tenant}/federation/{connector}/start`: sends the browser to the upstream.
+pub async fn start(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    q: web::Query<TxQuery>,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let (raw_t, connector) = path.into_inner();
+    let (t, _) = tenant(&st, &raw_t).await?;
+    let areq = open_tx(&st, &t, q.tx.as_ref())?;
+    let tx = areq.as_ref().and(q.tx.clone());
+    let binding = tollgate_engine::crypto::random_token::<32>();
+    let started = match st
+        .engine
+        .begin_federation(&t, &connector, tx.clone(), &binding, &meta(&req))
+        .await
+    {
+        Ok(s) => s,
+        // An unknown or disabled connector (a stale idp_hint): the ordinary sign-in page.
+        Err(EngineError::NotFound(_)) => return Ok(see_other(&login_url(&t, tx.as_deref()))),
+        Err(e) => return Err(e.into()),
+    };
+    let c = &started.connector;
+    let ep = match endpoints(c).await {
+        Ok(ep) => ep,
+        Err(e) => {
+            tracing::warn!(provider = %c.id, reason = e.reason, detail = %e.detail, "upstream unavailable");
+            st.engine
+                .federation_failed(&t, &c.id, e.reason, &meta(&req));
+            return Ok(failure_page(
+                &t,
+                StatusCode::BAD_GATEWAY,
+                UNREACHABLE,
+                tx.as_deref(),
+            ));
+        }
+    };
+    let mut url =
+        url::Url::parse(&ep.authorization).map_err(|_| PageError::bad_request(UNREACHABLE))?;
+    {
+        let mut qp = url.query_pairs_mut();
+        qp.append_pair("response_type", "code")
+            .append_pair("client_id", &c.client_id)
+            .append_pair(
+                "redirect_uri",
+                &st.engine.federation_redirect_uri(&t, &c.id),
+            )
+            .append_pair("state", &started.state)
+            .append_pair("code_challenge", &started.code_challenge)
+            .append_pair("code_challenge_method", "S256");
+        if !c.scopes.is_empty() {
+            qp.append_pair("scope", &c.scopes.join(" "));
+        }
+        if c.protocol == Protocol::Oidc {
+            qp.append_pair("nonce", &started.nonce);
+        }
+        if let Some(m) = &c.response_mode {
+            qp.append_pair("response_mode", m);
+        }
+    }
+    let mut r = see_other(url.as_str());
+    let _ = r.add_cookie(&binding_cookie(&st, &t, binding, c));
+    Ok(r)
+}
+
+/// `GET|POST /{tenant}/federation/{connector}/callback`: the upstream's answer.
+pub async fn callback(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let (raw_t, connector) = path.into_inner();
+    let (t, _) = tenant(&st, &raw_t).await?;
+    let meta = meta(&req);
+    let raw: &[u8] = if req.method() == actix_web::http::Method::POST {
+        &body
+    } else {
+        req.query_string().as_bytes()
+    };
+    if raw.len() > request::MAX_FORM_BYTES {
+        return Err(PageError::bad_request(
+            "The answer from the provider is too large.",
+        ));
+    }
+    let params = request::parse_unique(raw)?;
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    // Single use, bound to this browser, for this connector: whatever else the answer
+    // says, the pending sign-in is gone after this.
+    let pending = match st
+        .engine
+        .take_federation(
+            &t,
+            &connector,
+            get("state").unwrap_or(""),
+            binding.as_deref(),
+        )
+        .await
+    {
+        Ok(p) => p,
+        Err(EngineError::Invalid(msg)) => {
+            st.engine.federation_failed(&t, &connector, "state", &meta);
+            return Ok(failure_page(&t, StatusCode::BAD_REQUEST, &msg, None));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let c = pending.connector;
+    let tx = pending.tx.as_deref();
+    let fail = |reason: &str, status: StatusCode, msg: &str| {
+        st.engine.federation_failed(&t, &c.id, reason, &meta);
+        let mut r = failure_page(&t, status, msg, tx);
+        let _ = r.add_cookie(&binding_removal(&st, &t));
+        r
+    };
+    if let Some(err) = get("error") {
+        // Only a code-shaped value reaches the audit trail.
+        let code: String = err
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || *c == '_')
+            .take(40)
+            .collect();
+        return Ok(fail(
+            &format!("upstream_{code}"),
+            StatusCode::BAD_REQUEST,
+            "Sign-in with that provider was cancelled or refused.",
+        ));
+    }
+    let Some(code) = get("code") else {
+        return Ok(fail("no_code", StatusCode::BAD_REQUEST, FAILED));
+    };
+    let areq = match tx {
+        Some(tx) => match st.engine.open_request(&t, tx) {
+            Some(a) => Some(a),
+            None => {
+                return Ok(fail(
+                    "expired",
+                    StatusCode::BAD_REQUEST,
+                    "This sign-in took too long. Go back to the application and try again.",
+                ));
+            }
+        },
+        None => None,
+    };
+    let result = upstream::redeem(&st, &t, &c, code, &pending.code_verifier, &pending.nonce).await;
+    let (identity, tokens) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(provider = %c.id, reason = e.reason, detail = %e.detail, "federated sign-in refused");
+            let status = if e.reason.starts_with("id_token") || e.reason == "mapping" {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            return Ok(fail(e.reason, status, FAILED));
+        }
+    };
+    let now = st.engine.now();
+    let kept = UpstreamTokens {
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        expires_at: tokens.expires_in.map(|s| now + s),
+        scope: tokens.scope,
+    };
+    let want_two = areq.as_ref().is_some_and(|a| a.wants_two_factors());
+    let outcome = st
+        .engine
+        .federated_sign_in(
+            &t,
+            fed::FederatedSignIn {
+                connector: &c,
+                identity,
+                tokens: Some(kept),
+                tx: pending.tx.clone(),
+                want_two,
+            },
+            &meta,
+        )
+        .await?;
+    let mut r = match outcome {
+        FederatedOutcome::Step(step) => after_first_factor(&st, &req, &t, step, areq).await?,
+        FederatedOutcome::ConfirmLink { handle } => link_page(
+            &st,
+            &req,
+            &t,
+            StatusCode::OK,
+            &c.display_name,
+            &handle,
+            tx,
+            None,
+        ),
+    };
+    let _ = r.add_cookie(&binding_removal(&st, &t));
+    Ok(r)
+}
+
+/// `POST /{tenant}/federation/link`: the existing account's password, to link it.
+pub async fn link_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let handle = f.get("handle").to_owned();
+    let Some((provider, tx)) = st.engine.pending_link(&f.t, &handle).await? else {
+        return Ok(failure_page(
+            &f.t,
+            StatusCode::BAD_REQUEST,
+            "This step expired or was used up. Start again from the sign-in page.",
+            None,
+        ));
+    };
+    let name = st
+        .engine
+        .connector(&f.t, &provider)
+        .await?
+        .map_or(provider.clone(), |c| c.display_name);
+    if !f.csrf_ok {
+        return Ok(link_page(
+            &st,
+            &req,
+            &f.t,
+            StatusCode::FORBIDDEN,
+            &name,
+            &handle,
+            tx.as_deref(),
+            Some("This form expired. Please try again."),
+        ));
+    }
+    let areq = match &tx {
+        Some(tx) => Some(st.engine.open_request(&f.t, tx).ok_or_else(|| {
+            PageError::bad_request(
+                "This sign-in took too long. Go back to the application and try again.",
+            )
+        })?),
+        None => None,
+    };
+    let want_two = areq.as_ref().is_some_and(|a| a.wants_two_factors());
+    match st
+        .engine
+        .confirm_link(&f.t, &handle, f.get("password"), want_two, &meta(&req))
+        .await
+    {
+        Ok(step) => after_first_factor(&st, &req, &f.t, step, areq).await,
+        Err(EngineError::InvalidCredentials) => Ok(link_page(
+            &st,
+            &req,
+            &f.t,
+            StatusCode::UNAUTHORIZED,
+            &name,
+            &handle,
+            tx.as_deref(),
+            Some(BAD_LINK_PASSWORD),
+        )),
+        Err(EngineError::Invalid(msg)) => {
+            Ok(failure_page(&f.t, StatusCode::BAD_REQUEST, &msg, None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /{tenant}/account/identities/unlink`: removes one of the user's linked identities.
+pub async fn unlink(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let (f, session) = match account_form(&req, &path, payload, &st).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    match st
+        .engine
+        .unlink_identity(
+            &f.t,
+            &session.user_id,
+            f.get("provider"),
+            f.get("key"),
+            &meta(&req),
+        )
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/{}/account", f.t))),
+        Err(EngineError::Invalid(msg)) => Err(PageError::bad_request(msg)),
+        Err(EngineError::NotFound(_)) => Err(PageError::bad_request(
+            "That sign-in method is not linked to your account.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- Admin API ----------------------------------------------------------------------------
+
+/// `GET /admin/v1/tenants/{tenant}/connectors`
+pub async fn admin_list(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let t = tenant_id(&path)?;
+    let all = st.engine.connectors(&t).await?;
+    let out: Vec<Value> = all
+        .iter()
+        .map(|c| c.public_view(&st.engine.federation_redirect_uri(&t, &c.id)))
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// `GET /admin/v1/tenants/{tenant}/connectors/{connector}`
+pub async fn admin_get(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let (t, id) = path.into_inner();
+    let t = tenant_id(&t)?;
+    st.engine.tenant(&t).await?;
+    let c = st
+        .engine
+        .connector(&t, &id)
+        .await?
+        .ok_or(EngineError::NotFound("connector"))?;
+    Ok(HttpResponse::Ok().json(c.public_view(&st.engine.federation_redirect_uri(&t, &c.id))))
+}
+
+/// `PUT /admin/v1/tenants/{tenant}/connectors/{connector}`: creates or replaces it.
+pub async fn admin_put(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<Value>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let (t, id) = path.into_inner();
+    let t = tenant_id(&t)?;
+    let input: ConnectorInput = serde_json::from_value(body.into_inner())
+        .map_err(|e| ApiError::invalid_request(format!("connector: {e}")))?;
+    let c = st.engine.put_connector(&t, &id, input).await?;
+    Ok(HttpResponse::Ok().json(c.public_view(&st.engine.federation_redirect_uri(&t, &c.id))))
+}
+
+/// `DELETE /admin/v1/tenants/{tenant}/connectors/{connector}`
+pub async fn admin_delete(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let (t, id) = path.into_inner();
+    let t = tenant_id(&t)?;
+    st.engine.delete_connector(&t, &id).await?;
+    Ok(HttpResponse::Ok().json(json!({"deleted": id})))
+}

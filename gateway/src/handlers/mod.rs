@@ -1,0 +1,29 @@
+//! The handlers: one module per flow, each a thin layer (extract, call the engine or the
+//! journey, render). A handler module never names another handler module: what two of
+//! them share lives below, in [`crate::journey`], [`crate::pages`] or [`crate::web`].
+//! Only [`crate::routes`] names them.
+//!
+//! - [`oidc`]: discovery, JWKS, authorize, token, userinfo, revoke, introspect.
+//! - [`hosted`]: sign-in, sign-up, consent, the account page, sign-out.
+//! - [`mfa`]: second factors, enrolment, step-up, recovery codes.
+//! - [`passkeys`]: passkey ceremonies (JSON endpoints and their script), the offer.
+//! - [`email`], [`phone`]: codes and links by email and by phone.
+//! - [`portal`]: account self-service (profile, email, phone, password, privacy,
+//!   deletion); [`complete`]: the step after sign-in.
+//! - [`federation`]: upstream providers: the round trip, linking, connectors' admin API.
+//! - [`admin`]: the admin API.
+//! - [`demo`]: the built-in demo relying party (development mode).
+//! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
+
+pub mod admin;
+pub mod complete;
+pub mod demo;
+pub mod email;
+pub mod federation;
+pub mod hosted;
+pub mod mfa;
+pub mod oidc;
+pub mod ops;
+pub mod passkeys;
+pub mod phone;
+pub mod portal;

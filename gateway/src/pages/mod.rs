@@ -1,0 +1,18 @@
+//! Page rendering, apart from the handlers: the HTML of the hosted pages and the page
+//! sections several handlers show. Built on [`crate::web::html`] (escaping, the page
+//! shell); a rendering module may load what it shows through the engine, but never
+//! names the journey or a handler.
+//!
+//! - [`hosted`]: sign-in, sign-up, consent, sign-out, the account page's frame.
+//! - [`mfa`]: second factors, enrolment, recovery codes.
+//! - [`otp`]: code and link pages (email and phone), and their failure answers.
+//! - [`passkeys`]: the passkey blocks, the account section, the offer after sign-up.
+//! - [`portal`]: account self-service sections and the step after sign-in.
+//! - [`federation`]: provider buttons, linking, failures, linked identities.
+
+pub mod federation;
+pub mod hosted;
+pub mod mfa;
+pub mod otp;
+pub mod passkeys;
+pub mod portal;

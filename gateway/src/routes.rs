@@ -1,0 +1,264 @@
+//! The routes: the one place that names the handlers. [`configure`] registers every
+//! path; start-up (`server::start`) and so every test use it. Registration order is
+//! match order, so groups keep their place in the table.
+
+use actix_web::web;
+
+use crate::handlers::{
+    admin, complete, demo, email, federation, hosted, mfa, oidc, ops, passkeys, phone, portal,
+};
+
+/// Registers every route: the one table, used by start-up (and so by every test that
+/// starts a server).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(admin::json_config())
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics))
+        .service(
+            web::scope("/admin/v1")
+                .route("/tenants", web::post().to(admin::create_tenant))
+                .route("/tenants", web::get().to(admin::list_tenants))
+                .route(
+                    "/tenants/{tenant}/clients",
+                    web::post().to(admin::create_client),
+                )
+                .route(
+                    "/tenants/{tenant}/clients",
+                    web::get().to(admin::list_clients),
+                )
+                .route(
+                    "/tenants/{tenant}/users",
+                    web::post().to(admin::create_user),
+                )
+                .service(
+                    web::resource("/tenants/{tenant}/users/import")
+                        .app_data(admin::json_config_limited(8 * 1024 * 1024))
+                        .route(web::post().to(admin::import_users)),
+                )
+                .route(
+                    "/tenants/{tenant}/keys/rotate",
+                    web::post().to(admin::rotate_keys),
+                )
+                .route("/tenants/{tenant}/events", web::get().to(admin::events))
+                .route(
+                    "/tenants/{tenant}/events/export",
+                    web::get().to(admin::export_events),
+                )
+                .route("/tenants/{tenant}/move", web::post().to(admin::move_tenant))
+                .route(
+                    "/tenants/{tenant}/mfa",
+                    web::put().to(admin::set_mfa_policy),
+                )
+                .route(
+                    "/tenants/{tenant}/purposes",
+                    web::put().to(admin::set_purposes),
+                )
+                .route(
+                    "/tenants/{tenant}/purposes",
+                    web::get().to(admin::get_privacy_settings),
+                )
+                .route(
+                    "/tenants/{tenant}/profile-fields",
+                    web::put().to(admin::set_profile_fields),
+                )
+                .route(
+                    "/tenants/{tenant}/profile-fields",
+                    web::get().to(admin::get_privacy_settings),
+                )
+                .route(
+                    "/tenants/{tenant}/users/{user}/export",
+                    web::get().to(admin::export_user),
+                )
+                .route(
+                    "/tenants/{tenant}/users/{user}",
+                    web::delete().to(admin::delete_user),
+                )
+                .route("/purge", web::post().to(admin::purge))
+                .configure(federation_admin),
+        )
+        .route("/assets/passkeys.js", web::get().to(passkeys::script))
+        .route("/demo", web::get().to(demo::start))
+        .route("/demo/callback", web::get().to(demo::callback))
+        .route("/demo/signed-out", web::get().to(demo::signed_out))
+        .service(
+            web::scope("/{tenant}")
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(oidc::discovery),
+                )
+                .route("/jwks.json", web::get().to(oidc::jwks))
+                .route("/authorize", web::get().to(oidc::authorize))
+                .route("/authorize", web::post().to(oidc::authorize))
+                .route("/token", web::post().to(oidc::token))
+                .route("/userinfo", web::get().to(oidc::userinfo))
+                .route("/userinfo", web::post().to(oidc::userinfo))
+                .route("/revoke", web::post().to(oidc::revoke))
+                .route("/introspect", web::post().to(oidc::introspect))
+                .route("/logout", web::get().to(hosted::logout))
+                .route("/logout", web::post().to(hosted::logout))
+                .route("/login", web::get().to(hosted::login_page))
+                .route("/login", web::post().to(hosted::login_submit))
+                .route("/signup", web::get().to(hosted::signup_page))
+                .route("/signup", web::post().to(hosted::signup_submit))
+                .route("/consent", web::get().to(hosted::consent_page))
+                .route("/consent", web::post().to(hosted::consent_submit))
+                .route("/account", web::get().to(hosted::account))
+                .route("/account/export", web::get().to(hosted::account_export))
+                .route("/account/apps/remove", web::post().to(hosted::remove_app))
+                .route(
+                    "/account/sessions/end",
+                    web::post().to(hosted::end_sessions),
+                )
+                .route("/login/factor", web::post().to(mfa::factor_submit))
+                .route("/login/enrol", web::post().to(mfa::enrol_submit))
+                .route("/stepup", web::get().to(mfa::step_up))
+                .route("/continue", web::get().to(mfa::continue_authorization))
+                .route("/account/totp", web::get().to(mfa::account_totp))
+                .route("/account/totp", web::post().to(mfa::account_totp_submit))
+                .route(
+                    "/account/factors/remove",
+                    web::post().to(mfa::remove_factor),
+                )
+                .route(
+                    "/account/recovery-codes",
+                    web::post().to(mfa::new_recovery_codes),
+                )
+                .route(
+                    "/passkeys/register/start",
+                    web::post().to(passkeys::register_start),
+                )
+                .route(
+                    "/passkeys/register/finish",
+                    web::post().to(passkeys::register_finish),
+                )
+                .route(
+                    "/passkeys/login/start",
+                    web::post().to(passkeys::login_start),
+                )
+                .route(
+                    "/passkeys/login/finish",
+                    web::post().to(passkeys::login_finish),
+                )
+                .route(
+                    "/passkeys/factor/start",
+                    web::post().to(passkeys::factor_start),
+                )
+                .route(
+                    "/passkeys/factor/finish",
+                    web::post().to(passkeys::factor_finish),
+                )
+                .route("/passkeys/link/start", web::post().to(passkeys::link_start))
+                .route(
+                    "/passkeys/link/finish",
+                    web::post().to(passkeys::link_finish),
+                )
+                .route("/passkeys/offer", web::get().to(passkeys::offer))
+                .route("/account/passkeys/rename", web::post().to(passkeys::rename))
+                .configure(email_routes)
+                .configure(phone_routes)
+                .configure(portal_routes)
+                .configure(federation_routes),
+        )
+        .default_service(web::to(ops::not_found));
+}
+
+/// Email codes and links, password reset, address verification (inside `/{tenant}`).
+fn email_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login/email", web::post().to(email::email_start))
+        .route("/login/email/code", web::post().to(email::email_code))
+        .route("/login/link", web::get().to(email::link_page))
+        .route("/login/link", web::post().to(email::link_submit))
+        .route("/login/factor/send", web::post().to(email::factor_send))
+        .route("/password/forgot", web::get().to(email::forgot_page))
+        .route("/password/forgot", web::post().to(email::forgot_submit))
+        .route("/password/reset", web::get().to(email::reset_page))
+        .route("/password/reset", web::post().to(email::reset_submit))
+        .route("/verify", web::get().to(email::verify_page))
+        .route("/verify", web::post().to(email::verify_submit))
+        .route(
+            "/account/email/verify",
+            web::post().to(email::account_verify),
+        )
+        .route("/account/email/send", web::post().to(email::account_send));
+}
+
+/// Phone sign-in and numbers (inside `/{tenant}`).
+fn phone_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login/phone", web::get().to(phone::sign_in_page))
+        .route("/login/phone", web::post().to(phone::sign_in_start))
+        .route("/login/phone/code", web::post().to(phone::sign_in_code))
+        .route("/account/phone", web::get().to(phone::enrol_page))
+        .route("/account/phone", web::post().to(phone::enrol_start))
+        .route(
+            "/account/phone/confirm",
+            web::post().to(phone::enrol_confirm),
+        );
+}
+
+/// Account self-service and the step after sign-in (inside `/{tenant}`).
+fn portal_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/account/profile", web::post().to(portal::profile_submit))
+        .route("/account/email/change", web::post().to(portal::email_start))
+        .route(
+            "/account/email/change/confirm",
+            web::post().to(portal::email_confirm),
+        )
+        .route("/account/phone/change", web::get().to(portal::phone_page))
+        .route("/account/phone/change", web::post().to(portal::phone_start))
+        .route(
+            "/account/phone/change/confirm",
+            web::post().to(portal::phone_confirm),
+        )
+        .route("/account/password", web::post().to(portal::password_submit))
+        .route("/account/purposes", web::post().to(portal::purpose_submit))
+        .route("/account/delete", web::get().to(portal::delete_page))
+        .route("/account/delete", web::post().to(portal::delete_submit))
+        .route("/account/complete", web::get().to(complete::complete_page))
+        .route(
+            "/account/complete",
+            web::post().to(complete::complete_submit),
+        );
+}
+
+/// Federated sign-in, linking and unlinking (inside `/{tenant}`).
+fn federation_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/federation/{connector}/start",
+        web::get().to(federation::start),
+    )
+    .route(
+        "/federation/{connector}/callback",
+        web::get().to(federation::callback),
+    )
+    // Apple answers with response_mode=form_post.
+    .route(
+        "/federation/{connector}/callback",
+        web::post().to(federation::callback),
+    )
+    .route("/federation/link", web::post().to(federation::link_submit))
+    .route(
+        "/account/identities/unlink",
+        web::post().to(federation::unlink),
+    );
+}
+
+/// The admin API for connectors (inside `/admin/v1`).
+fn federation_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/tenants/{tenant}/connectors",
+        web::get().to(federation::admin_list),
+    )
+    .route(
+        "/tenants/{tenant}/connectors/{connector}",
+        web::get().to(federation::admin_get),
+    )
+    .route(
+        "/tenants/{tenant}/connectors/{connector}",
+        web::put().to(federation::admin_put),
+    )
+    .route(
+        "/tenants/{tenant}/connectors/{connector}",
+        web::delete().to(federation::admin_delete),
+    );
+}

@@ -1,0 +1,53 @@
+//! CSRF for the hosted forms: the browser's random CSRF cookie, the form token derived
+//! from it ([`crate::state::Csrf`]), and form pages that carry the token.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use std::collections::HashMap;
+use tollgate_engine::ids::TenantId;
+
+use crate::state::AppState;
+use crate::web::cookies::{CSRF_COOKIE, tenant_cookie};
+use crate::web::html;
+
+/// What a form says when its CSRF token does not match.
+pub const STALE_FORM: &str = "This form expired. Please try again.";
+
+/// The CSRF cookie value for this browser, making one if it has none.
+pub fn csrf_cookie(req: &HttpRequest) -> (String, bool) {
+    match req.cookie(CSRF_COOKIE) {
+        Some(c) if c.value().len() == 43 => (c.value().to_owned(), false),
+        _ => (tollgate_engine::crypto::random_token::<32>(), true),
+    }
+}
+
+/// Renders a form page, setting the CSRF cookie when it is new.
+pub fn form_page(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    status: StatusCode,
+    title: &str,
+    body: impl FnOnce(&str) -> String,
+) -> HttpResponse {
+    let (cookie, fresh) = csrf_cookie(req);
+    let token = st.csrf.token(&cookie);
+    let mut r = html::page(status, title, &body(&token));
+    if fresh {
+        let _ = r.add_cookie(&tenant_cookie(
+            CSRF_COOKIE,
+            cookie,
+            t.as_str(),
+            st.secure_cookies,
+        ));
+    }
+    r
+}
+
+/// Whether a submitted form's `csrf` token matches this browser's CSRF cookie.
+pub fn csrf_ok(st: &AppState, req: &HttpRequest, form: &HashMap<String, String>) -> bool {
+    st.csrf.check(
+        req.cookie(CSRF_COOKIE).as_ref().map(|c| c.value()),
+        form.get("csrf").map(String::as_str),
+    )
+}

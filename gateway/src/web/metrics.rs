@@ -1,0 +1,36 @@
+//! The middleware that records every request under its route pattern (never the raw
+//! path, which would carry tenant names and grow without bound).
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use std::time::Instant;
+
+use crate::state::AppState;
+
+/// Records the request's route, method, status and latency.
+pub async fn record(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.http_metrics.clone());
+    let method = req.method().as_str().to_owned();
+    let res = next.call(req).await?;
+    if let Some(m) = metrics {
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
+        m.observe(
+            route.as_str(),
+            method.as_str(),
+            res.status().as_str(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    Ok(res)
+}
