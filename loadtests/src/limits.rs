@@ -19,13 +19,14 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::seed::argon2id_hash;
+use crate::vocab::positive_f64;
 
 type Error = Box<dyn std::error::Error>;
 
 #[derive(Args)]
 pub struct LimitsArgs {
     /// Seconds to spend on each measurement.
-    #[arg(long, default_value_t = 5.0, value_parser = crate::positive_f64)]
+    #[arg(long, default_value_t = 5.0, value_parser = positive_f64)]
     seconds: f64,
     /// argon2id memory cost in KiB.
     #[arg(long, default_value_t = 19_456)]

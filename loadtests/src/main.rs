@@ -1,5 +1,20 @@
 //! `tollgate-load`: an open-loop HTTP load generator for Tollgate.
 //!
+//! Modules, lower layers first (each uses only layers above it in this list,
+//! so there are no import rings):
+//! - [`vocab`]: request [`Kind`]s, the seeded hash and the `--rate`-style
+//!   number parser that several modules below share.
+//! - [`report`]: outcomes of requests, their aggregation and the printed and
+//!   JSON report (submodules by concern; see its docs).
+//! - [`plan`]: the schedule (phases, weighted mix, arrival times).
+//! - [`oauth`], [`chains`]: the OAuth/hosted-page flows and the pool of
+//!   seeded refresh chains.
+//! - [`scenario`]: what each request does ([`scenario::Ctx`], `Job`).
+//! - [`runner`]: drives a plan open-loop into an aggregator.
+//! - [`svg`]: the chart of a run's timeline.
+//! - [`seed`], [`limits`], [`minimal`]: the other subcommands.
+//! - this file: the command line and the `run` subcommand wiring it together.
+//!
 //! `run` sends the requests of one scenario at fixed arrival times. Arrivals
 //! do not wait for earlier responses, and each latency is measured from the
 //! request's scheduled time, so an overloaded server shows up as growing
@@ -35,12 +50,6 @@
 //! run has several), optionally a JSON report with a per-second timeline
 //! (`--out`) and an SVG chart of throughput and p50/p99 (`--svg`).
 //! `loadtests/README.md` describes a full measurement.
-//!
-//! Modules: [`plan`] fixes the schedule, [`scenario`] says what each request
-//! does (with [`oauth`] for the flows and [`chains`] for refresh chains),
-//! [`runner`] drives the schedule, [`report`] aggregates outcomes and
-//! [`svg`] draws the chart. [`seed`], [`limits`] and [`minimal`] are the
-//! other subcommands.
 
 mod chains;
 mod limits;
@@ -52,6 +61,7 @@ mod runner;
 mod scenario;
 mod seed;
 mod svg;
+mod vocab;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,8 +75,9 @@ use crate::oauth::OAuth;
 use crate::plan::{Mix, Plan};
 use crate::report::{PhaseInfo, RunInfo};
 use crate::runner::LoadConfig;
-use crate::scenario::{Ctx, Kind, Scenario, Target, Users};
+use crate::scenario::{Ctx, Scenario, Target, Users};
 use crate::seed::SeedFile;
+use crate::vocab::{Kind, positive_f64};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -169,14 +180,6 @@ struct RunArgs {
     /// Write an SVG chart of throughput and p50/p99 per second here.
     #[arg(long)]
     svg: Option<PathBuf>,
-}
-
-pub(crate) fn positive_f64(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        Ok(_) => Err("must be a positive number".into()),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 fn main() -> ExitCode {

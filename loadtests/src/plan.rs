@@ -9,8 +9,18 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::runner::{scheduled_offset, total_requests};
-use crate::scenario::Kind;
+use crate::vocab::{Kind, splitmix64};
+
+/// Number of requests in the schedule: `rate * duration`, rounded down
+/// (tolerating floating-point noise such as `0.29 * 100 = 28.999…`).
+pub fn total_requests(rate: f64, duration: Duration) -> u64 {
+    (rate * duration.as_secs_f64() + 1e-9).floor() as u64
+}
+
+/// Offset from the start of the run at which request `i` is due.
+pub fn scheduled_offset(i: u64, rate: f64) -> Duration {
+    Duration::from_secs_f64(i as f64 / rate)
+}
 
 /// A stretch of the run at one constant arrival rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,15 +117,6 @@ impl fmt::Display for Mix {
         }
         Ok(())
     }
-}
-
-/// SplitMix64: a tiny, well-mixed hash of a counter, good enough to pick
-/// kinds and users without a random-number crate.
-pub fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// One scheduled request.
@@ -283,5 +284,25 @@ mod tests {
         assert_eq!(a[21].offset, Duration::from_millis(2020));
         assert_eq!(a[70].offset, s(3));
         assert!(a.windows(2).all(|w| w[0].offset <= w[1].offset));
+    }
+
+    #[test]
+    fn total_is_rate_times_duration() {
+        assert_eq!(total_requests(500.0, Duration::from_secs(10)), 5000);
+        assert_eq!(total_requests(0.29, Duration::from_secs(100)), 29);
+        assert_eq!(total_requests(2.5, Duration::from_secs(3)), 7);
+        assert_eq!(total_requests(0.5, Duration::from_secs(1)), 0);
+    }
+
+    #[test]
+    fn offsets_are_evenly_spaced_from_zero() {
+        assert_eq!(scheduled_offset(0, 500.0), Duration::ZERO);
+        assert_eq!(scheduled_offset(1, 500.0), Duration::from_millis(2));
+        assert_eq!(scheduled_offset(500, 500.0), Duration::from_secs(1));
+        assert_eq!(scheduled_offset(3, 4.0), Duration::from_millis(750));
+        // The last request of a run is due strictly before its end.
+        let rate = 1000.0;
+        let last = total_requests(rate, Duration::from_secs(2)) - 1;
+        assert!(scheduled_offset(last, rate) < Duration::from_secs(2));
     }
 }

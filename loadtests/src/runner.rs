@@ -35,17 +35,6 @@ pub struct LoadConfig {
     pub timeout: Duration,
 }
 
-/// Number of requests in the schedule: `rate * duration`, rounded down
-/// (tolerating floating-point noise such as `0.29 * 100 = 28.999…`).
-pub fn total_requests(rate: f64, duration: Duration) -> u64 {
-    (rate * duration.as_secs_f64() + 1e-9).floor() as u64
-}
-
-/// Offset from the start of the run at which request `i` is due.
-pub fn scheduled_offset(i: u64, rate: f64) -> Duration {
-    Duration::from_secs_f64(i as f64 / rate)
-}
-
 /// CPU time (user plus system) this process has used so far, from
 /// `/proc/self/stat`; `None` where that is not available.
 pub fn process_cpu_seconds() -> Option<f64> {
@@ -153,25 +142,5 @@ mod tests {
         if std::path::Path::new("/proc/self/stat").exists() {
             assert!(process_cpu_seconds().is_some());
         }
-    }
-
-    #[test]
-    fn total_is_rate_times_duration() {
-        assert_eq!(total_requests(500.0, Duration::from_secs(10)), 5000);
-        assert_eq!(total_requests(0.29, Duration::from_secs(100)), 29);
-        assert_eq!(total_requests(2.5, Duration::from_secs(3)), 7);
-        assert_eq!(total_requests(0.5, Duration::from_secs(1)), 0);
-    }
-
-    #[test]
-    fn offsets_are_evenly_spaced_from_zero() {
-        assert_eq!(scheduled_offset(0, 500.0), Duration::ZERO);
-        assert_eq!(scheduled_offset(1, 500.0), Duration::from_millis(2));
-        assert_eq!(scheduled_offset(500, 500.0), Duration::from_secs(1));
-        assert_eq!(scheduled_offset(3, 4.0), Duration::from_millis(750));
-        // The last request of a run is due strictly before its end.
-        let rate = 1000.0;
-        let last = total_requests(rate, Duration::from_secs(2)) - 1;
-        assert!(scheduled_offset(last, rate) < Duration::from_secs(2));
     }
 }

@@ -5,8 +5,8 @@
 //! (`jwks`, `refresh`, ...) or a blend of kinds (`mixed`) or a single kind
 //! at a changing rate (`spike`); see [`crate::plan`].
 //!
-//! A kind is one enum variant plus one small function below ([`get`],
-//! [`refresh`], [`login`]). [`Ctx::prepare`] runs at the arrival's due time
+//! A kind is one [`Kind`] variant (in [`crate::vocab`]) plus one small
+//! function below ([`get`], [`refresh`], [`login`]). [`Ctx::prepare`] runs at the arrival's due time
 //! and may refuse (no free refresh chain); [`Job::perform`] then runs on the
 //! wire and yields the [`Status`] to record.
 
@@ -17,8 +17,8 @@ use reqwest::Client;
 
 use crate::chains::{ChainPool, Lease};
 use crate::oauth::{self, CookieJar, OAuth};
-use crate::plan::splitmix64;
 use crate::report::{DropReason, Status};
+use crate::vocab::{Kind, splitmix64};
 
 /// The server and tenant a run is aimed at.
 #[derive(Debug, Clone)]
@@ -87,46 +87,6 @@ impl Scenario {
             Scenario::Login => Some(Kind::Login),
             Scenario::Mixed | Scenario::Spike => None,
         }
-    }
-}
-
-/// What a single arrival does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    Jwks,
-    Discovery,
-    Raw,
-    Refresh,
-    Login,
-}
-
-impl Kind {
-    /// Every kind, indexed by `kind as usize`.
-    pub const ALL: [Kind; 5] = [
-        Kind::Jwks,
-        Kind::Discovery,
-        Kind::Raw,
-        Kind::Refresh,
-        Kind::Login,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Jwks => "jwks",
-            Kind::Discovery => "discovery",
-            Kind::Raw => "raw",
-            Kind::Refresh => "refresh",
-            Kind::Login => "login",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// Whether requests of this kind need a seed file.
-    pub fn needs_seed(self) -> bool {
-        matches!(self, Kind::Refresh | Kind::Login)
     }
 }
 
@@ -312,12 +272,7 @@ mod tests {
     }
 
     #[test]
-    fn kinds_round_trip_their_names() {
-        for (i, k) in Kind::ALL.into_iter().enumerate() {
-            assert_eq!(k as usize, i);
-            assert_eq!(Kind::from_name(k.name()), Some(k));
-        }
-        assert_eq!(Kind::from_name("mixed"), None);
+    fn scenarios_map_to_kinds() {
         assert_eq!(Scenario::Refresh.kind(), Some(Kind::Refresh));
         assert_eq!(Scenario::Spike.kind(), None);
     }
