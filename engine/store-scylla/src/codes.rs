@@ -1,0 +1,61 @@
+//! [`CodeStore`]: authorization codes, taken once with a lightweight transaction.
+
+use async_trait::async_trait;
+
+use crate::errors::unavailable;
+use crate::rows::{decode, encode, ttl_until};
+use crate::{LWT_ATTEMPTS, ScyllaStore};
+use tollgate_store::{CodeStore, StoreResult};
+use tollgate_vocab::crypto::random_token;
+use tollgate_vocab::ids::TenantId;
+use tollgate_vocab::model::{AuthCode, Hash32};
+
+#[async_trait]
+impl CodeStore for ScyllaStore {
+    async fn put_code(&self, code: &AuthCode) -> StoreResult<()> {
+        let Some(ttl) = ttl_until(code.expires_at) else {
+            return Ok(());
+        };
+        let r = self.region_of(&code.tenant).await?;
+        let values = (code.tenant.as_str(), &code.key.0[..], encode(code), ttl);
+        self.write(&r.st.code_put, values).await
+    }
+
+    /// Marks the code taken with a random taker id (`IF taken_by = null`) rather than
+    /// deleting it: after a timeout, a serial read tells whether this caller took it.
+    /// A taken code stays, unusable, until its TTL ends.
+    async fn take_code(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<AuthCode>> {
+        let r = self.region_of(tenant).await?;
+        let (t, k) = (tenant.as_str(), &key.0[..]);
+        let row: Option<(Option<Vec<u8>>, Option<String>)> =
+            self.one(&r.st.code_get, (t, k)).await?;
+        let Some((Some(record), None)) = row else {
+            return Ok(None);
+        };
+        let code: AuthCode = decode(&record)?;
+        let me = random_token::<12>();
+        let ttl = ttl_until(code.expires_at).unwrap_or(1);
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            match self
+                .lwt(&r.st.code_take, (ttl, me.as_str(), t, k, &record))
+                .await
+            {
+                Ok(taken) => return Ok(taken.then_some(code)),
+                Err(e) => {
+                    let row: Option<(Option<Vec<u8>>, Option<String>)> =
+                        match self.one(&r.st.code_get_serial, (t, k)).await {
+                            Ok(row) => row,
+                            Err(_) => return Err(e),
+                        };
+                    match row {
+                        Some((Some(_), Some(taker))) if taker == me => return Ok(Some(code)),
+                        Some((Some(_), None)) => last_error = Some(e),
+                        _ => return Ok(None),
+                    }
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("code redemption did not complete")))
+    }
+}

@@ -1,0 +1,43 @@
+//! [`UserKeyStore`]: users' wrapped data keys.
+
+use async_trait::async_trait;
+
+use crate::ScyllaStore;
+use tollgate_store::{StoreError, StoreResult, UserKeyStore};
+use tollgate_vocab::ids::{TenantId, UserId};
+
+#[async_trait]
+impl UserKeyStore for ScyllaStore {
+    async fn put_user_key(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        wrapped: &[u8],
+    ) -> StoreResult<()> {
+        let r = self.region_of(tenant).await?;
+        match self
+            .lwt(
+                &r.st.user_key_insert,
+                (tenant.as_str(), user.as_str(), wrapped),
+            )
+            .await?
+        {
+            true => Ok(()),
+            false => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn get_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Option<Vec<u8>>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(&r.st.user_key_get, (tenant.as_str(), user.as_str()))
+            .await?;
+        Ok(row.and_then(|(k,)| k))
+    }
+
+    async fn destroy_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()> {
+        let r = self.region_of(tenant).await?;
+        self.write(&r.st.user_key_delete, (tenant.as_str(), user.as_str()))
+            .await
+    }
+}

@@ -1,0 +1,269 @@
+//! [`UserStore`]: users, their unique email claims and the deletion queue.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::rows::{bucket, decode, encode};
+use crate::{LWT_ATTEMPTS, ScyllaStore};
+use tollgate_store::{StoreError, StoreResult, UserStore};
+use tollgate_vocab::clock::UnixTime;
+use tollgate_vocab::ids::{TenantId, UserId};
+use tollgate_vocab::model::UserRecord;
+
+impl ScyllaStore {
+    /// One user of an import: whether it was created.
+    async fn import_user(&self, user: &UserRecord, fresh: bool) -> StoreResult<bool> {
+        if !fresh {
+            return Ok(false);
+        }
+        match self.create_user(user).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl UserStore for ScyllaStore {
+    /// Inserts the user row (`IF NOT EXISTS` on the id), then claims the email
+    /// (`IF NOT EXISTS`); a lost claim removes the user row again. A user row without
+    /// its claim is unreachable, so a crash between the two leaves nothing visible.
+    async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
+        let r = self.region_of(&user.tenant).await?;
+        let (t, id, email) = (
+            user.tenant.as_str(),
+            user.id.as_str(),
+            user.email_key.as_str(),
+        );
+        let b = bucket(id);
+        if !self
+            .lwt(&r.st.user_insert, (t, b, id, encode(user)))
+            .await?
+        {
+            return Err(StoreError::Conflict);
+        }
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            match self.lwt(&r.st.email_claim, (t, email, id)).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => break,
+                Err(e) => {
+                    // Unknown outcome: a serial read settles the round and tells.
+                    let owner: Option<(Option<String>,)> =
+                        match self.one(&r.st.email_get_serial, (t, email)).await {
+                            Ok(o) => o,
+                            Err(_) => {
+                                last_error = Some(e);
+                                break;
+                            }
+                        };
+                    match owner.and_then(|(o,)| o) {
+                        Some(o) if o == id => return Ok(()),
+                        Some(_) => break,
+                        None => last_error = Some(e),
+                    }
+                }
+            }
+        }
+        if let Err(e) = self.lwt(&r.st.user_remove, (t, b, id)).await {
+            tracing::warn!(error = %e, "could not remove the user row of a failed sign-up; it is unreachable");
+        }
+        Err(last_error.unwrap_or(StoreError::Conflict))
+    }
+
+    /// Conditional on the record read: a profile save racing an email change or a
+    /// deletion cannot write back the old login id or revive the user.
+    async fn update_user(&self, user: &UserRecord) -> StoreResult<bool> {
+        let r = self.region_of(&user.tenant).await?;
+        let (t, id) = (user.tenant.as_str(), user.id.as_str());
+        let b = bucket(id);
+        let new = encode(user);
+        for _ in 0..LWT_ATTEMPTS {
+            let row: Option<(Option<Vec<u8>>,)> = self.one(&r.st.user_get, (t, b, id)).await?;
+            let Some(raw) = row.and_then(|(r,)| r) else {
+                return Ok(false);
+            };
+            let cur: UserRecord = decode(&raw)?;
+            if cur.email_key != user.email_key || cur.deleted_at.is_some() {
+                return Ok(false);
+            }
+            if self
+                .lwt(&r.st.user_update_if, (&new, t, b, id, &raw))
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the user record kept changing under an update".into(),
+        ))
+    }
+
+    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<bool>> {
+        // Within one import the first of two users with one email (or id) wins, as if
+        // they were created in order; the rest run concurrently.
+        let (mut emails, mut ids) = (HashSet::new(), HashSet::new());
+        let fresh: Vec<bool> = users
+            .iter()
+            .map(|u| {
+                let e = emails.insert((u.tenant.clone(), u.email_key.clone()));
+                let i = ids.insert((u.tenant.clone(), u.id.clone()));
+                e && i
+            })
+            .collect();
+        let imports: Vec<_> = users
+            .iter()
+            .zip(fresh)
+            .map(|(u, fresh)| self.import_user(u, fresh))
+            .collect();
+        futures::stream::iter(imports)
+            .buffered(16)
+            .try_collect()
+            .await
+    }
+
+    async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<UserRecord>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>,)> = self
+            .one(
+                &r.st.user_get,
+                (tenant.as_str(), bucket(id.as_str()), id.as_str()),
+            )
+            .await?;
+        row.and_then(|(r,)| r).map(|r| decode(&r)).transpose()
+    }
+
+    /// Claims the new email (`IF NOT EXISTS`, settled by a serial read when the outcome
+    /// is unknown), then writes the user, then deletes the old email row. A crash after
+    /// the claim leaves the user reachable by the old address only; one after the write
+    /// leaves an old row pointing to a user whose email differs, which
+    /// `find_user_by_email` ignores.
+    async fn change_user_email(&self, user: &UserRecord, old: &str) -> StoreResult<bool> {
+        match self.get_user(&user.tenant, &user.id).await? {
+            Some(cur) if cur.email_key == old && cur.deleted_at.is_none() => {}
+            _ => return Ok(false),
+        }
+        let r = self.region_of(&user.tenant).await?;
+        let (t, id, email) = (
+            user.tenant.as_str(),
+            user.id.as_str(),
+            user.email_key.as_str(),
+        );
+        if old != user.email_key {
+            let mut claimed = false;
+            let mut last_error = None;
+            for _ in 0..LWT_ATTEMPTS {
+                let owner: Option<(Option<String>,)> =
+                    match self.lwt(&r.st.email_claim, (t, email, id)).await {
+                        Ok(true) => {
+                            claimed = true;
+                            break;
+                        }
+                        Ok(false) => self.one(&r.st.email_get_serial, (t, email)).await?,
+                        Err(e) => match self.one(&r.st.email_get_serial, (t, email)).await {
+                            Ok(o) => {
+                                last_error = Some(e);
+                                o
+                            }
+                            Err(_) => return Err(e),
+                        },
+                    };
+                match owner.and_then(|(o,)| o) {
+                    // Ours: an earlier attempt of this change landed.
+                    Some(o) if o == id => {
+                        claimed = true;
+                        break;
+                    }
+                    Some(_) => return Err(StoreError::Conflict),
+                    None => {}
+                }
+            }
+            if !claimed {
+                return Err(last_error.unwrap_or(StoreError::Conflict));
+            }
+        }
+        self.write(&r.st.user_put, (t, bucket(id), id, encode(user)))
+            .await?;
+        if old != user.email_key {
+            self.write(&r.st.email_delete, (t, old)).await?;
+        }
+        Ok(true)
+    }
+
+    async fn find_user_by_email(
+        &self,
+        tenant: &TenantId,
+        email_key: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<String>,)> = self
+            .one(&r.st.email_get, (tenant.as_str(), email_key))
+            .await?;
+        match row.and_then(|(id,)| id) {
+            // An email row left behind by an interrupted email change points to a user
+            // who no longer has that address.
+            Some(id) => Ok(self
+                .get_user(tenant, &UserId::from_stored(id))
+                .await?
+                .filter(|u| u.deleted_at.is_none() && u.email_key == email_key)),
+            None => Ok(None),
+        }
+    }
+
+    /// Queues the user for the purge first, then writes the deleted record, then frees
+    /// the login id: a crash in between leaves a user that is deleted or still whole,
+    /// and the purge job finishes what was started.
+    async fn soft_delete_user(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool> {
+        let Some(at) = user.deleted_at else {
+            return Err(StoreError::Corrupt("soft delete without deleted_at".into()));
+        };
+        match self.get_user(&user.tenant, &user.id).await? {
+            Some(cur) if cur.deleted_at.is_none() => {}
+            _ => return Ok(false),
+        }
+        let r = self.region_of(&user.tenant).await?;
+        let (t, id) = (user.tenant.as_str(), user.id.as_str());
+        self.write(&r.st.deletion_put, (t, at as i64, id)).await?;
+        self.write(&r.st.user_put, (t, bucket(id), id, encode(user)))
+            .await?;
+        let owner: Option<(Option<String>,)> =
+            self.one(&r.st.email_get, (t, old_email_key)).await?;
+        if owner.and_then(|(o,)| o).as_deref() == Some(id) {
+            self.write(&r.st.email_delete, (t, old_email_key)).await?;
+        }
+        Ok(true)
+    }
+
+    async fn deleted_users(
+        &self,
+        tenant: &TenantId,
+        before: UnixTime,
+        limit: usize,
+    ) -> StoreResult<Vec<UserId>> {
+        let r = self.region_of(tenant).await?;
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let rows: Vec<(String,)> = self
+            .all(&r.st.deletion_list, (tenant.as_str(), before as i64, limit))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id,)| UserId::from_stored(id))
+            .collect())
+    }
+
+    async fn purge_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<bool> {
+        let Some(at) = self.get_user(tenant, id).await?.and_then(|u| u.deleted_at) else {
+            return Ok(false);
+        };
+        let r = self.region_of(tenant).await?;
+        let (t, id) = (tenant.as_str(), id.as_str());
+        self.write(&r.st.user_key_delete, (t, id)).await?;
+        self.write(&r.st.user_delete, (t, bucket(id), id)).await?;
+        self.write(&r.st.deletion_delete, (t, at as i64, id))
+            .await?;
+        Ok(true)
+    }
+}
