@@ -18,5 +18,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # The ScyllaDB suites run only when TOLLGATE_TEST_SCYLLA names a node (ops/scylla-test.sh
 # starts one in Docker); say plainly whether they ran or were skipped.
-cargo test --locked -p tollgate-engine --test scylla_store --test cluster -- --nocapture 2>&1 |
-  grep -E "skipped:|^test |test result" || true
+{
+  cargo test --locked -p tollgate-store-scylla --test scylla_store -- --nocapture 2>&1
+  cargo test --locked -p tollgate-engine --test cluster -- --nocapture 2>&1
+} | grep -E "skipped:|^test |test result" || true
