@@ -1,5 +1,6 @@
-//! Start-up: opens the store, starts the engine, builds the shared state and serves the
-//! routes. Names [`crate::state`] and [`crate::routes`], never a handler.
+//! Start-up: opens the store, starts the engine with the senders and the outbound client,
+//! builds the shared state and serves the routes. Names the HTTP crate's state and routes,
+//! never a handler.
 
 use actix_web::{App, HttpServer, middleware, web};
 use prometheus::Registry;
@@ -12,10 +13,12 @@ use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
 use tollgate_store_scylla::ScyllaStore;
 
+use tollgate_http::routes::configure;
+use tollgate_http::state::{AppState, Csrf, HttpMetrics};
+use tollgate_http::web::metrics;
+
 use crate::config::{Backend, Config};
-use crate::routes::configure;
-use crate::state::{AppState, Csrf, HttpMetrics};
-use crate::web::metrics;
+use crate::upstream::HttpUpstream;
 
 /// A running server.
 pub struct Running {
@@ -97,6 +100,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config.mail.build(&config.data_dir)?,
         config.sms.build(&config.data_dir)?,
     );
+    engine.set_upstream_http(Arc::new(HttpUpstream::new()?));
     engine.spawn_sweeper(std::time::Duration::from_secs(30));
     engine.spawn_purger(std::time::Duration::from_secs(
         config.privacy.purge_every_secs.max(1),

@@ -334,7 +334,9 @@ impl TextSender for OutboxTexter {
             tollgate_engine::crypto::random_token::<6>()
         );
         let path = self.dir.join(name);
-        tokio::fs::write(&path, serde_json::to_vec_pretty(&doc).expect("json"))
+        let body = serde_json::to_vec_pretty(&doc)
+            .map_err(|e| DeliveryError(format!("cannot encode the message: {e}")))?;
+        tokio::fs::write(&path, body)
             .await
             .map_err(|e| DeliveryError(format!("cannot write {}: {e}", path.display())))?;
         tracing::info!(path = %path.display(), "text message written to the outbox");

@@ -380,6 +380,8 @@ impl Engine {
 /// What the demo set-up created (development mode only).
 #[derive(Clone, Debug)]
 pub struct Demo {
+    /// The demo tenant.
+    pub tenant: TenantId,
     /// Issuer URL.
     pub issuer: String,
     /// Client id.
@@ -445,6 +447,7 @@ impl Engine {
         }
         Ok(Demo {
             issuer: self.issuer(&tenant),
+            tenant: tenant.clone(),
             client_id: "demo-app".into(),
             client_secret,
             redirect_uri,

@@ -147,20 +147,33 @@ impl AuthorizeError {
                 redirect_uri,
                 state,
                 error,
-            } => {
-                let mut p = vec![
-                    ("error", error.code.as_str()),
-                    ("error_description", &*error.description),
-                ];
-                if let Some(s) = state {
-                    p.push(("state", s));
-                }
-                p.push(("iss", issuer));
-                Some(redirect_with(redirect_uri, &p))
-            }
+            } => Some(error_redirect(
+                redirect_uri,
+                state.as_deref(),
+                error,
+                issuer,
+            )),
             _ => None,
         }
     }
+}
+
+/// The client's redirect URI carrying an OAuth error (RFC 6749 §4.1.2.1, RFC 9207).
+fn error_redirect(
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &OAuthError,
+    issuer: &str,
+) -> String {
+    let mut p = vec![
+        ("error", error.code.as_str()),
+        ("error_description", &*error.description),
+    ];
+    if let Some(s) = state {
+        p.push(("state", s));
+    }
+    p.push(("iss", issuer));
+    redirect_with(redirect_uri, &p)
 }
 
 impl Engine {
@@ -347,7 +360,7 @@ impl Engine {
 
     /// Seals a request for the sign-in and consent pages.
     pub fn seal_request(&self, tenant: &TenantId, req: &AuthRequest) -> String {
-        let json = serde_json::to_vec(req).expect("json");
+        let json = crate::json::to_vec(req);
         b64(&self.tx_key().seal(tenant.as_str().as_bytes(), &json))
     }
 
@@ -469,13 +482,12 @@ impl Engine {
         let mut ev = self.event(tenant, "consent.denied", true);
         ev.client = Some(req.client_id.to_string());
         self.record(ev);
-        AuthorizeError::Redirect {
-            redirect_uri: req.redirect_uri.clone(),
-            state: req.state.clone(),
-            error: OAuthError::new(C::AccessDenied, "the user declined"),
-        }
-        .redirect_url(&self.issuer(tenant))
-        .expect("redirect")
+        error_redirect(
+            &req.redirect_uri,
+            req.state.as_deref(),
+            &OAuthError::new(C::AccessDenied, "the user declined"),
+            &self.issuer(tenant),
+        )
     }
 
     async fn issue_code(

@@ -28,7 +28,6 @@ impl Engine {
             "revocation_endpoint": format!("{iss}/revoke"),
             "introspection_endpoint": format!("{iss}/introspect"),
             "end_session_endpoint": format!("{iss}/logout"),
-            "registration_endpoint": null,
             "scopes_supported": SCOPES,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
@@ -47,11 +46,7 @@ impl Engine {
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
         });
-        let mut doc = doc;
-        doc.as_object_mut()
-            .expect("object")
-            .remove("registration_endpoint");
-        let body: Vec<u8> = serde_json::to_vec(&doc).expect("json");
+        let body: Vec<u8> = crate::json::to_vec(&doc);
         let etag = format!(
             "\"{}\"",
             &crate::crypto::b64(&crate::crypto::sha256(&body))[..22]

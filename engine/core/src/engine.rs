@@ -14,6 +14,7 @@ use crate::model::{Client, Tenant};
 use crate::runtime::config::EngineConfig;
 use crate::runtime::keys::KeyRing;
 use crate::runtime::metrics::EngineMetrics;
+use crate::runtime::outbound::UpstreamHttp;
 use crate::runtime::password::PasswordPool;
 use crate::runtime::shard::ShardRegistry;
 use crate::store::Store;
@@ -43,6 +44,10 @@ pub(crate) struct Inner {
     pub(crate) discovery: DashMap<TenantId, Arc<crate::runtime::keys::Rendered>>,
     /// Tenants' consent purposes and profiling rules, read at every sign-in.
     pub(crate) privacy: Cache<TenantId, Arc<crate::model::privacy::PrivacySettings>>,
+    /// Outbound HTTP to upstream identity providers, set by the binary.
+    pub(crate) upstream_http: std::sync::OnceLock<Arc<dyn UpstreamHttp>>,
+    /// Upstream discovery documents and JWKS, by URL, reused for five minutes.
+    pub(crate) upstream_docs: Cache<String, serde_json::Value>,
 }
 
 /// The identity engine. Start it inside an actix System.
@@ -106,6 +111,11 @@ impl Engine {
             privacy: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(10))
+                .build(),
+            upstream_http: std::sync::OnceLock::new(),
+            upstream_docs: Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(std::time::Duration::from_secs(300))
                 .build(),
         })))
     }

@@ -13,6 +13,9 @@
 //!   [`grants`] <- [`tokens`]; [`privacy`], [`portal`], [`admin`], [`federation`];
 //! - [`jobs`]: the periodic sweep and purge.
 
+// A panic in a request path takes a worker with it; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod admin;
 pub mod audit;
 pub mod authorize;
@@ -40,4 +43,4 @@ pub use runtime::config::EngineConfig;
 pub use runtime::metrics::EngineMetrics;
 pub use tollgate_store as store;
 pub use tollgate_vocab::error::{EngineError, EngineResult, OAuthError, OAuthErrorCode};
-pub use tollgate_vocab::{clock, crypto, error, ids, model};
+pub use tollgate_vocab::{clock, crypto, error, ids, json, model};

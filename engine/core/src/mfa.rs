@@ -262,7 +262,7 @@ impl Engine {
             key: Hash32::of(handle.as_bytes()),
             purpose: "mfa".into(),
             user_id: Some(user.clone()),
-            data: serde_json::to_value(data).expect("json"),
+            data: crate::json::to_value(data),
             tries_left: PENDING_TRIES,
             expires_at: self.now() + PENDING_TTL,
         };

@@ -231,7 +231,7 @@ impl Engine {
             key,
             purpose: flow.purpose().into(),
             user_id: user.cloned(),
-            data: serde_json::to_value(&data).expect("json"),
+            data: crate::json::to_value(&data),
             tries_left: OTP_TRIES,
             expires_at: self.now() + self.0.otp.config.ttl_secs,
         };

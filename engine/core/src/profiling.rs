@@ -109,10 +109,12 @@ impl Engine {
         loop {
             let page = self.0.store.query_events(tenant, &q).await?;
             n += page.iter().filter(|e| e.result == "success").count();
+            let Some(last) = page.last() else {
+                return Ok(n);
+            };
             if n >= at_most || page.len() < q.limit {
                 return Ok(n);
             }
-            let last = page.last().expect("a full page");
             q.before = Some((last.at_ms, last.id.clone()));
         }
     }

@@ -123,7 +123,7 @@ impl Engine {
             name: user.name.clone(),
             profile: user.profile.clone(),
         };
-        let plain = serde_json::to_vec(&personal).expect("plain data serialises");
+        let plain = crate::json::to_vec(&personal);
         UserRecord {
             tenant: user.tenant.clone(),
             id: user.id.clone(),

@@ -86,7 +86,7 @@ pub(super) fn io(e: fjall::Error) -> StoreError {
 }
 
 pub(super) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("records serialise")
+    tollgate_vocab::json::to_vec(v)
 }
 
 pub(super) fn decode<T: DeserializeOwned>(v: &[u8]) -> StoreResult<T> {

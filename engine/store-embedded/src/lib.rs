@@ -13,6 +13,9 @@
 //! expire also get an entry in the `expiry` keyspace (`expires_at ‖ keyspace ‖ key`) that
 //! the sweeper walks in time order.
 
+// A panic in a request path takes a worker with it; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod chains;
 mod challenges;
 mod consents;

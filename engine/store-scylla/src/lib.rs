@@ -16,6 +16,9 @@
 //! from that. Rows that expire carry native TTLs, so [`Store::sweep_expired`] has nothing
 //! to do. `schema/README.md` maps every method to its table and CQL.
 
+// A panic in a request path takes a worker with it; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod chains;
 mod challenges;
 mod clients;

@@ -22,7 +22,7 @@ const MAX_TTL: i64 = 630_720_000;
 const MAX_EXPIRY: i64 = 2_147_483_000;
 
 pub(super) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("records serialise")
+    tollgate_vocab::json::to_vec(v)
 }
 
 pub(super) fn decode<T: DeserializeOwned>(v: &[u8]) -> StoreResult<T> {

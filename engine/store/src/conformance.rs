@@ -5,6 +5,12 @@
 //! Expiry times are set from the wall clock: a backend may expire rows by its own clock
 //! (ScyllaDB's native TTLs), so a row meant to be live must expire in the future.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a step that fails is a failed test"
+)]
+
 use crate::*;
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::clock::{Clock, SystemClock};

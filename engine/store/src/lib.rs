@@ -13,6 +13,9 @@
 //! Backends live in crates of their own (`tollgate-store-embedded`, `tollgate-store-scylla`)
 //! and only the binary names one.
 
+// A panic in a request path takes a worker with it; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 #[cfg(feature = "conformance")]
 pub mod conformance;
 

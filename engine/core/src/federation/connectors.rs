@@ -465,6 +465,14 @@ impl Engine {
         self.record_now(ev).await
     }
 
+    /// `{public_url}/{tenant}/federation/{connector}/callback`: registered at the upstream.
+    pub fn federation_redirect_uri(&self, tenant: &TenantId, connector: &str) -> String {
+        format!(
+            "{}/{tenant}/federation/{connector}/callback",
+            self.0.config.public_url
+        )
+    }
+
     /// The secret to authenticate at the upstream token endpoint (Apple: a fresh JWT).
     pub fn connector_client_secret(&self, c: &Connector) -> EngineResult<Option<String>> {
         let Some(sealed) = &c.sealed_secret else {

@@ -35,14 +35,6 @@ impl Engine {
         Hash32(out)
     }
 
-    /// `{public_url}/{tenant}/federation/{connector}/callback`: registered at the upstream.
-    pub fn federation_redirect_uri(&self, tenant: &TenantId, connector: &str) -> String {
-        format!(
-            "{}/{tenant}/federation/{connector}/callback",
-            self.0.config.public_url
-        )
-    }
-
     /// Who a pending link concerns and through which connector (for the form).
     pub async fn pending_link(
         &self,

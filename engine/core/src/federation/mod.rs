@@ -5,8 +5,9 @@
 //!   nonce, ID token checked against the upstream JWKS), a generic OAuth 2.0 one with a
 //!   userinfo mapping, and presets (Google, Microsoft, Apple, GitHub, LinkedIn, DigiLocker)
 //!   that fill in endpoints, scopes and the mapping. Client secrets are sealed at rest.
-//! - **The gateway does the HTTP** (discovery, JWKS, token and userinfo calls); this module
-//!   decides: it keeps the pending sign-in (state, nonce, PKCE verifier; single use, bound
+//! - **The calls out** (discovery, JWKS, token and userinfo) go through the
+//!   [`UpstreamHttp`](crate::runtime::outbound::UpstreamHttp) port the binary supplies; this
+//!   module decides what to ask and what to trust: it keeps the pending sign-in (state, nonce, PKCE verifier; single use, bound
 //!   to the browser), checks ID tokens, maps claims and links or provisions the user.
 //! - **Linking rules:** an upstream identity already linked signs its user in. Otherwise an
 //!   existing account with the same email is linked only when the upstream says the email
@@ -21,11 +22,12 @@
 //!   carry the provider id and reason codes, never emails or tokens.
 //!
 //! Parts, lowest first: [`types`] (shared), [`upstream`] (tokens and claims),
-//! [`connectors`], [`linking`], [`signin`] (the round trip). Each part names only [`types`] and
+//! [`connectors`], [`redeem`] (the calls out), [`linking`], [`signin`] (the round trip). Each part names only [`types`] and
 //! parts listed before it.
 
 pub mod connectors;
 pub mod linking;
+pub mod redeem;
 pub mod signin;
 pub mod types;
 pub mod upstream;

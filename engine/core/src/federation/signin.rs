@@ -53,7 +53,7 @@ impl Engine {
             key: Hash32::of(state.as_bytes()),
             purpose: PURPOSE_PENDING.into(),
             user_id: None,
-            data: serde_json::to_value(&data).expect("json"),
+            data: crate::json::to_value(&data),
             tries_left: 1,
             expires_at: self.now() + PENDING_TTL,
         };
@@ -177,7 +177,7 @@ impl Engine {
             // Not allowed to link on the upstream's word: the user proves the account.
             let sealed = b64(&self.profile_key().seal(
                 &Self::link_aad(tenant, &user.id, provider),
-                &serde_json::to_vec(&(&identity, &tokens)).expect("json"),
+                &crate::json::to_vec(&(&identity, &tokens)),
             ));
             let handle = random_token::<32>();
             let ch = Challenge {
@@ -185,12 +185,11 @@ impl Engine {
                 key: Hash32::of(handle.as_bytes()),
                 purpose: PURPOSE_LINK.into(),
                 user_id: Some(user.id.clone()),
-                data: serde_json::to_value(LinkData {
+                data: crate::json::to_value(&LinkData {
                     connector: provider.to_owned(),
                     sealed,
                     tx,
-                })
-                .expect("json"),
+                }),
                 tries_left: LINK_TRIES,
                 expires_at: self.now() + LINK_TTL,
             };
@@ -324,7 +323,7 @@ impl Engine {
     ) -> String {
         let mut aad = Self::link_aad(tenant, user, provider);
         aad.extend_from_slice(format!("/{what}").as_bytes());
-        b64(&key.seal(&aad, &serde_json::to_vec(value).expect("json")))
+        b64(&key.seal(&aad, &crate::json::to_vec(value)))
     }
 
     pub(super) fn open_for_link<T: serde::de::DeserializeOwned>(

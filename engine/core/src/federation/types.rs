@@ -88,6 +88,16 @@ pub struct LinkedIdentity {
     pub last_login_at: UnixTime,
 }
 
+/// Why a call to an upstream failed: a reason code for the audit trail, and detail for
+/// logs (never shown to the user).
+#[derive(Debug)]
+pub struct UpstreamFailure {
+    /// The reason code (audit).
+    pub reason: &'static str,
+    /// What went wrong (logs only).
+    pub detail: String,
+}
+
 /// What the gateway needs to send the browser upstream.
 #[derive(Debug)]
 pub struct FederationStart {

@@ -33,6 +33,10 @@ pub struct EngineMetrics {
 
 impl EngineMetrics {
     /// Creates and registers the metrics.
+    #[allow(
+        clippy::expect_used,
+        reason = "constant names and labels, checked by every test that starts an engine"
+    )]
     pub fn register(registry: &Registry) -> Self {
         let m = Self {
             tokens_issued: IntCounterVec::new(

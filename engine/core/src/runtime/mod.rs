@@ -7,6 +7,7 @@
 //! - [`throttle`]: failed sign-ins per account and address.
 //! - [`sends`]: limits on code sends and other unauthenticated writes; the code state.
 //! - [`delivery`]: the mail and SMS/WhatsApp sender traits and the send queue.
+//! - [`outbound`]: the outbound HTTP port, for upstream identity providers.
 //! - [`keys`]: signing keys, sealed at rest; JWT signing; the rendered documents.
 //! - [`vault`]: users' data keys, wrapped under the master key.
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod delivery;
 pub mod keys;
 pub mod metrics;
+pub mod outbound;
 pub mod password;
 pub mod sends;
 pub mod shard;

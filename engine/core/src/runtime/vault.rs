@@ -90,6 +90,6 @@ pub(crate) fn seal_event(event: &mut Event, key: &MasterKey) {
         ip: event.ip.take(),
         detail: event.detail.take(),
     };
-    let plain = serde_json::to_vec(&p).expect("plain data serialises");
+    let plain = crate::json::to_vec(&p);
     event.sealed = Some(b64(&key.seal(&event_aad(event), &plain)));
 }

@@ -63,6 +63,10 @@ pub struct HttpMetrics {
 
 impl HttpMetrics {
     /// Creates and registers them.
+    #[allow(
+        clippy::expect_used,
+        reason = "constant names and labels, checked by every test that starts a server"
+    )]
     pub fn register(registry: &Registry) -> Self {
         let requests = IntCounterVec::new(
             Opts::new(

@@ -73,10 +73,10 @@ pub fn continue_to(
 pub fn authorize_error(st: &AppState, t: &TenantId, e: AuthorizeError) -> HttpResponse {
     match &e {
         AuthorizeError::Page(msg) => error_page(StatusCode::BAD_REQUEST, msg),
-        AuthorizeError::Redirect { .. } => see_other(
-            &e.redirect_url(&st.engine.issuer(t))
-                .expect("redirect errors have a URL"),
-        ),
+        AuthorizeError::Redirect { .. } => match e.redirect_url(&st.engine.issuer(t)) {
+            Some(url) => see_other(&url),
+            None => error_page(StatusCode::BAD_REQUEST, "The request cannot be completed."),
+        },
         AuthorizeError::Engine(err) => engine_error_page(err),
     }
 }

@@ -7,7 +7,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tollgate_engine::crypto::{b64_decode, pkce_s256, random_token};
 use tollgate_engine::grants::{ClientAuthMethod, ClientCredentials, TokenRequest};
-use tollgate_engine::ids::TenantId;
 
 use crate::state::AppState;
 use crate::web::error::engine_error_page;
@@ -95,7 +94,7 @@ pub async fn callback(
             "The state does not match: start the demo again at /demo.",
         );
     }
-    let tenant = TenantId::parse("demo").expect("valid id");
+    let tenant = demo.tenant.clone();
     let creds = ClientCredentials {
         client_id: demo.client_id.clone(),
         secret: Some(demo.client_secret.clone()),

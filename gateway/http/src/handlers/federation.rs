@@ -1,21 +1,19 @@
 //! Federation over HTTP: the round trip to an upstream identity provider, the link
 //! confirmation and unlink forms, and the admin API for connectors. The engine decides
-//! (state, nonce, ID-token checks, linking); [`crate::upstream`] makes the outgoing calls;
-//! the buttons, pages and account section are in [`crate::pages::federation`].
+//! (state, nonce, ID-token checks, linking) and makes the outgoing calls; the buttons, pages and account section are in [`crate::pages::federation`].
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use tollgate_engine::EngineError;
-use tollgate_engine::federation::{self as fed, ConnectorInput, FederatedOutcome, UpstreamTokens};
+use tollgate_engine::federation::{self as fed, ConnectorInput, FederatedOutcome};
 use tollgate_engine::ids::TenantId;
-use tollgate_engine::model::federation::{Connector, Protocol};
+use tollgate_engine::model::federation::Connector;
 
 use crate::journey::after_first_factor;
 use crate::pages::federation::{failure_page, link_page, login_url};
 use crate::state::AppState;
-use crate::upstream::{self, endpoints};
 use crate::web::client_auth::authorize_admin;
 use crate::web::error::{ApiError, PageError};
 use crate::web::form::{SubmittedForm, account_form};
@@ -87,8 +85,8 @@ pub async fn start(
         Err(e) => return Err(e.into()),
     };
     let c = &started.connector;
-    let ep = match endpoints(c).await {
-        Ok(ep) => ep,
+    let url = match st.engine.federation_redirect(&t, &started).await {
+        Ok(url) => url,
         Err(e) => {
             tracing::warn!(provider = %c.id, reason = e.reason, detail = %e.detail, "upstream unavailable");
             st.engine
@@ -101,30 +99,7 @@ pub async fn start(
             ));
         }
     };
-    let mut url =
-        url::Url::parse(&ep.authorization).map_err(|_| PageError::bad_request(UNREACHABLE))?;
-    {
-        let mut qp = url.query_pairs_mut();
-        qp.append_pair("response_type", "code")
-            .append_pair("client_id", &c.client_id)
-            .append_pair(
-                "redirect_uri",
-                &st.engine.federation_redirect_uri(&t, &c.id),
-            )
-            .append_pair("state", &started.state)
-            .append_pair("code_challenge", &started.code_challenge)
-            .append_pair("code_challenge_method", "S256");
-        if !c.scopes.is_empty() {
-            qp.append_pair("scope", &c.scopes.join(" "));
-        }
-        if c.protocol == Protocol::Oidc {
-            qp.append_pair("nonce", &started.nonce);
-        }
-        if let Some(m) = &c.response_mode {
-            qp.append_pair("response_mode", m);
-        }
-    }
-    let mut r = see_other(url.as_str());
+    let mut r = see_other(&url);
     let _ = r.add_cookie(&binding_cookie(&st, &t, binding, c));
     Ok(r)
 }
@@ -208,8 +183,11 @@ pub async fn callback(
         },
         None => None,
     };
-    let result = upstream::redeem(&st, &t, &c, code, &pending.code_verifier, &pending.nonce).await;
-    let (identity, tokens) = match result {
+    let result = st
+        .engine
+        .redeem_upstream(&t, &c, code, &pending.code_verifier, &pending.nonce)
+        .await;
+    let (identity, kept) = match result {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(provider = %c.id, reason = e.reason, detail = %e.detail, "federated sign-in refused");
@@ -220,13 +198,6 @@ pub async fn callback(
             };
             return Ok(fail(e.reason, status, FAILED));
         }
-    };
-    let now = st.engine.now();
-    let kept = UpstreamTokens {
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        expires_at: tokens.expires_in.map(|s| now + s),
-        scope: tokens.scope,
     };
     let want_two = areq.as_ref().is_some_and(|a| a.wants_two_factors());
     let outcome = st
