@@ -5,12 +5,12 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tollgate_engine::admin::NewClient;
-use tollgate_engine::authorize::NextStep;
 use tollgate_engine::clock::SystemClock;
 use tollgate_engine::crypto::{MasterKey, pkce_s256, random_token};
-use tollgate_engine::grants::{ClientAuthMethod, ClientCredentials, TokenRequest};
 use tollgate_engine::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_engine::model::{AuthContext, Chain, Hash32, KeyStatus, SigningAlg, Tenant};
+use tollgate_engine::oauth::authorize::NextStep;
+use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials, GrantRequest};
 use tollgate_engine::runtime::keys::{KeyRing, generate};
 use tollgate_engine::runtime::password::{PasswordConfig, PasswordPool};
 use tollgate_engine::store::ChainStore;
@@ -155,8 +155,14 @@ async fn engine_with_chains(
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let req = engine.validate_authorize(&t, &params).await.ok().unwrap();
+        let req = engine
+            .oauth()
+            .validate_authorize(&t, &params)
+            .await
+            .ok()
+            .unwrap();
         let Ok(NextStep::Redirect(url)) = engine
+            .oauth()
             .next_step(&t, &req, Some(&session), false, false, &meta)
             .await
         else {
@@ -170,15 +176,14 @@ async fn engine_with_chains(
             .1
             .into_owned();
         let resp = engine
+            .oauth()
             .token(
                 &t,
                 &creds,
-                TokenRequest {
-                    grant_type: Some("authorization_code".into()),
-                    code: Some(code),
-                    redirect_uri: Some("https://app.example/cb".into()),
-                    code_verifier: Some(verifier),
-                    ..Default::default()
+                GrantRequest::AuthorizationCode {
+                    code,
+                    redirect_uri: "https://app.example/cb".into(),
+                    code_verifier: verifier,
                 },
                 &meta,
             )
@@ -212,12 +217,12 @@ fn refresh_grant(c: &mut Criterion) {
                                     let (engine, t, creds) =
                                         (engine.clone(), t.clone(), creds.clone());
                                     actix::spawn(async move {
-                                        let req = TokenRequest {
-                                            grant_type: Some("refresh_token".into()),
-                                            refresh_token: Some(rt),
-                                            ..Default::default()
+                                        let req = GrantRequest::RefreshToken {
+                                            refresh_token: rt,
+                                            scope: None,
                                         };
                                         engine
+                                            .oauth()
                                             .token(&t, &creds, req, &RequestMeta::default())
                                             .await
                                             .unwrap()

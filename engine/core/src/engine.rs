@@ -55,6 +55,12 @@ pub(crate) struct Inner {
 pub struct Engine(pub(crate) Arc<Inner>);
 
 impl Engine {
+    /// The runtime behind the handle, for the flows (and the area handles, through
+    /// `Deref`).
+    pub(crate) fn rt(&self) -> &Inner {
+        &self.0
+    }
+
     /// Starts the hashing pool and the shard arbiters.
     pub fn start(
         store: Arc<dyn Store>,

@@ -9,8 +9,9 @@
 //!   [`audit`] and [`sealing`]: the audit trail and users' data keys, on the context;
 //! - the flows, each adding calls to the context, a flow naming only flows below it:
 //!   [`password_policy`] <- [`login`] <- [`mfa`] <- [`otp`] <- [`email_codes`] <- [`phone`];
-//!   [`passkeys`]; [`profiling`] <- [`purposes`]; [`discovery`] <- [`authorize`] <-
-//!   [`grants`] <- [`tokens`]; [`privacy`], [`portal`], [`admin`], [`federation`];
+//!   [`passkeys`]; [`profiling`] <- [`purposes`]; [`oauth`] (discovery, authorize,
+//!   token/{code, refresh, mint}, access, userinfo, revoke, introspect, logout; reached
+//!   through `engine.oauth()`); [`privacy`], [`portal`], [`admin`], [`federation`];
 //! - [`jobs`]: the periodic sweep and purge.
 
 // A panic in a request path takes a worker with it; tests may unwrap.
@@ -18,15 +19,13 @@
 
 pub mod admin;
 pub mod audit;
-pub mod authorize;
-pub mod discovery;
 pub mod email_codes;
 pub mod engine;
 pub mod federation;
-pub mod grants;
 pub mod jobs;
 pub mod login;
 pub mod mfa;
+pub mod oauth;
 pub mod otp;
 pub mod passkeys;
 pub mod phone;
@@ -36,7 +35,6 @@ pub mod profiling;
 pub mod purposes;
 pub mod runtime;
 pub mod sealing;
-pub mod tokens;
 
 pub use engine::{Engine, RequestMeta};
 pub use runtime::config::EngineConfig;

@@ -14,12 +14,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tollgate_engine::admin::NewClient;
-use tollgate_engine::authorize::NextStep;
 use tollgate_engine::clock::SystemClock;
 use tollgate_engine::crypto::{MasterKey, pkce_s256, random_bytes, random_token};
-use tollgate_engine::grants::{ClientAuthMethod, ClientCredentials, TokenRequest};
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::SigningAlg;
+use tollgate_engine::oauth::authorize::NextStep;
+use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials, GrantRequest};
 use tollgate_engine::store::Store;
 use tollgate_engine::{
     Engine, EngineConfig, EngineError, EngineMetrics, OAuthErrorCode, RequestMeta,
@@ -99,8 +99,9 @@ async fn sign_in(e: &Engine, t: &TenantId, creds: &ClientCredentials) -> (String
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let req = e.validate_authorize(t, &params).await.ok().unwrap();
+    let req = e.oauth().validate_authorize(t, &params).await.ok().unwrap();
     let Ok(NextStep::Redirect(url)) = e
+        .oauth()
         .next_step(t, &req, Some(&login.session), false, false, &meta)
         .await
     else {
@@ -114,15 +115,14 @@ async fn sign_in(e: &Engine, t: &TenantId, creds: &ClientCredentials) -> (String
         .1
         .into_owned();
     let resp = e
+        .oauth()
         .token(
             t,
             creds,
-            TokenRequest {
-                grant_type: Some("authorization_code".into()),
-                code: Some(code),
-                redirect_uri: Some(REDIRECT.into()),
-                code_verifier: Some(verifier),
-                ..Default::default()
+            GrantRequest::AuthorizationCode {
+                code,
+                redirect_uri: REDIRECT.into(),
+                code_verifier: verifier,
             },
             &meta,
         )
@@ -138,13 +138,13 @@ async fn refresh(
     token: &str,
 ) -> Result<(String, String), EngineError> {
     let r = e
+        .oauth()
         .token(
             t,
             creds,
-            TokenRequest {
-                grant_type: Some("refresh_token".into()),
-                refresh_token: Some(token.to_owned()),
-                ..Default::default()
+            GrantRequest::RefreshToken {
+                refresh_token: token.to_owned(),
+                scope: None,
             },
             &RequestMeta::default(),
         )
@@ -157,7 +157,7 @@ fn is_invalid_grant(e: &EngineError) -> bool {
 }
 
 async fn active(e: &Engine, t: &TenantId, creds: &ClientCredentials, token: &str) -> bool {
-    e.introspect(t, creds, token).await.unwrap()["active"] == true
+    e.oauth().introspect(t, creds, token).await.unwrap().active
 }
 
 async fn racing_nodes_have_one_winner(a: &Engine, b: &Engine) {
@@ -196,15 +196,16 @@ async fn stale_caches_never_decide(a: &Engine, b: &Engine) {
     assert!(active(b, &t, &creds, &at3).await);
     assert!(active(a, &t, &creds, &at3).await);
     // b revokes the chain; a, which cached it as live, must not serve it.
-    b.revoke(
-        &t,
-        &creds,
-        &rt3,
-        Some("refresh_token"),
-        &RequestMeta::default(),
-    )
-    .await
-    .unwrap();
+    b.oauth()
+        .revoke(
+            &t,
+            &creds,
+            &rt3,
+            Some("refresh_token"),
+            &RequestMeta::default(),
+        )
+        .await
+        .unwrap();
     assert!(
         !active(a, &t, &creds, &at3).await,
         "a still calls an access token of a chain revoked on b active"

@@ -10,7 +10,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use tollgate_engine::EngineError;
-use tollgate_engine::authorize::{AuthRequest, AuthorizeError, NextStep};
 use tollgate_engine::ids::{TenantId, UserId};
 use tollgate_engine::mfa::Completed;
 use tollgate_engine::model::privacy::ProfileRule;
@@ -18,6 +17,7 @@ use tollgate_engine::model::privacy::Purpose;
 use tollgate_engine::model::signin::NewSession;
 use tollgate_engine::model::signin::SignInStep;
 use tollgate_engine::model::{FactorKind, Session, Tenant};
+use tollgate_engine::oauth::authorize::{AuthRequest, AuthorizeError, NextStep};
 
 use crate::pages::mfa::{factor_page, passkey_enrol_page, totp_enrol_page};
 use crate::state::AppState;
@@ -40,7 +40,7 @@ pub fn continue_url(st: &AppState, t: &TenantId, areq: Option<AuthRequest>) -> S
             // The user has just authenticated: prompt=login and max_age are met.
             a.prompt.retain(|p| p != "login" && p != "select_account");
             a.max_age = None;
-            format!("/{t}/continue?tx={}", st.engine.seal_request(t, &a))
+            format!("/{t}/continue?tx={}", st.engine.oauth().seal_request(t, &a))
         }
         None => format!("/{t}/account"),
     }
@@ -57,12 +57,15 @@ pub fn continue_to(
         NextStep::Login => match &areq.idp_hint {
             Some(idp) => format!(
                 "/{t}/federation/{idp}/start?tx={}",
-                st.engine.seal_request(t, areq)
+                st.engine.oauth().seal_request(t, areq)
             ),
-            None => format!("/{t}/login?tx={}", st.engine.seal_request(t, areq)),
+            None => format!("/{t}/login?tx={}", st.engine.oauth().seal_request(t, areq)),
         },
-        NextStep::Consent { .. } => format!("/{t}/consent?tx={}", st.engine.seal_request(t, areq)),
-        NextStep::StepUp => format!("/{t}/stepup?tx={}", st.engine.seal_request(t, areq)),
+        NextStep::Consent { .. } => format!(
+            "/{t}/consent?tx={}",
+            st.engine.oauth().seal_request(t, areq)
+        ),
+        NextStep::StepUp => format!("/{t}/stepup?tx={}", st.engine.oauth().seal_request(t, areq)),
         NextStep::Redirect(url) => url,
     };
     see_other(&location)
@@ -101,6 +104,7 @@ pub async fn signed_in(
         (Ok(None), areq) => match areq {
             Some(mut areq) => match st
                 .engine
+                .oauth()
                 .next_step(t, &areq, Some(&ns.session), true, false, &meta(req))
                 .await
             {
@@ -197,6 +201,7 @@ pub async fn completed(
         Completed::SteppedUp(session) => match areq {
             Some(a) => match st
                 .engine
+                .oauth()
                 .next_step(t, &a, Some(&session), true, false, &meta(req))
                 .await
             {
@@ -221,7 +226,10 @@ pub fn offer_redirect(
     areq: Option<&AuthRequest>,
 ) -> HttpResponse {
     let location = match areq {
-        Some(a) => format!("/{t}/passkeys/offer?tx={}", st.engine.seal_request(t, a)),
+        Some(a) => format!(
+            "/{t}/passkeys/offer?tx={}",
+            st.engine.oauth().seal_request(t, a)
+        ),
         None => format!("/{t}/passkeys/offer"),
     };
     let mut r = see_other(&location);
@@ -313,7 +321,10 @@ pub async fn after_sign_in(
             let mut a = a.clone();
             a.prompt.retain(|p| p != "login" && p != "select_account");
             a.max_age = None;
-            format!("/{t}/account/complete?tx={}", st.engine.seal_request(t, &a))
+            format!(
+                "/{t}/account/complete?tx={}",
+                st.engine.oauth().seal_request(t, &a)
+            )
         }
         None => format!("/{t}/account/complete"),
     }))
@@ -357,6 +368,6 @@ pub async fn before_session_reuse(
     }
     Ok(Some(format!(
         "/{t}/account/complete?tx={}",
-        st.engine.seal_request(t, areq)
+        st.engine.oauth().seal_request(t, areq)
     )))
 }

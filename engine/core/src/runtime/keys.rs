@@ -14,6 +14,7 @@ use aws_lc_rs::signature::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -272,7 +273,11 @@ impl KeyRing {
 
     /// Verifies a JWT's signature against the published keys and returns its claims and
     /// header `typ`. Expiry and audience are the caller's to check (with the engine clock).
-    pub fn verify(&self, token: &str, issuer: &str) -> Option<(Value, Option<String>)> {
+    pub fn verify<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        issuer: &str,
+    ) -> Option<(C, Option<String>)> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         let key = self.verify.get(header.kid.as_deref()?)?;
         if header.alg != key.alg {
@@ -283,7 +288,7 @@ impl KeyRing {
         v.validate_aud = false;
         v.required_spec_claims.clear();
         v.set_issuer(&[issuer]);
-        let data = jsonwebtoken::decode::<Value>(token, &key.key, &v).ok()?;
+        let data = jsonwebtoken::decode::<C>(token, &key.key, &v).ok()?;
         Some((data.claims, data.header.typ))
     }
 }
@@ -334,18 +339,22 @@ mod tests {
                     &json!({"iss": "https://id.example/acme", "sub": "u1"}),
                 )
                 .unwrap();
-            let (claims, typ) = ring
+            let (claims, typ): (Value, _) = ring
                 .verify(&jwt, "https://id.example/acme")
                 .expect("verifies");
             assert_eq!(claims["sub"], "u1");
             assert_eq!(typ.as_deref(), Some("JWT"));
             assert!(
-                ring.verify(&jwt, "https://other.example/acme").is_none(),
+                ring.verify::<Value>(&jwt, "https://other.example/acme")
+                    .is_none(),
                 "wrong issuer accepted"
             );
             let mut tampered = jwt.clone();
             tampered.insert(jwt.find('.').unwrap() + 2, 'A');
-            assert!(ring.verify(&tampered, "https://id.example/acme").is_none());
+            assert!(
+                ring.verify::<Value>(&tampered, "https://id.example/acme")
+                    .is_none()
+            );
         }
     }
 

@@ -28,8 +28,33 @@ pub enum RefreshOutcome {
     Rotated(Chain),
     /// An earlier token was presented: the chain is now revoked.
     ReuseDetected(Chain),
-    /// Not a live token of this chain (unknown, expired, revoked, other client).
-    Invalid(&'static str),
+    /// Not a live token of this chain.
+    Refused(RefreshRefusal),
+}
+
+/// Why a refresh token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshRefusal {
+    /// No such chain, or not its current or an earlier token.
+    Unknown,
+    /// The chain belongs to another client.
+    OtherClient,
+    /// The chain was revoked.
+    Revoked,
+    /// The chain expired.
+    Expired,
+}
+
+impl RefreshRefusal {
+    /// The `error_description` of the `invalid_grant` it becomes.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown refresh token",
+            Self::OtherClient => "refresh token was issued to another client",
+            Self::Revoked => "refresh token was revoked",
+            Self::Expired => "refresh token expired",
+        }
+    }
 }
 
 /// Sizes of a shard's caches.
@@ -177,24 +202,24 @@ impl Handler<Rotate> for TenantShard {
             }
             let chain = loop {
                 let Some(chain) = candidate.take() else {
-                    return Ok((None, RefreshOutcome::Invalid("unknown refresh token")));
+                    return Ok((None, RefreshOutcome::Refused(RefreshRefusal::Unknown)));
                 };
                 if chain.client_id != m.client {
                     return Ok((
                         Some(chain),
-                        RefreshOutcome::Invalid("refresh token was issued to another client"),
+                        RefreshOutcome::Refused(RefreshRefusal::OtherClient),
                     ));
                 }
                 if chain.revoked.is_some() {
                     return Ok((
                         Some(chain),
-                        RefreshOutcome::Invalid("refresh token was revoked"),
+                        RefreshOutcome::Refused(RefreshRefusal::Revoked),
                     ));
                 }
                 if chain.expires_at <= m.now {
                     return Ok((
                         Some(chain),
-                        RefreshOutcome::Invalid("refresh token expired"),
+                        RefreshOutcome::Refused(RefreshRefusal::Expired),
                     ));
                 }
                 if crate::crypto::ct_eq(&chain.current_hash.0, &m.presented.0) {
@@ -210,7 +235,7 @@ impl Handler<Rotate> for TenantShard {
                         Some(_) => revoke_for_reuse(&*store, &m).await,
                         None => Ok((
                             Some(chain),
-                            RefreshOutcome::Invalid("unknown refresh token"),
+                            RefreshOutcome::Refused(RefreshRefusal::Unknown),
                         )),
                     };
                 }
@@ -223,13 +248,12 @@ impl Handler<Rotate> for TenantShard {
                 .await?;
             match rotated {
                 Rotation::Rotated(c) => Ok((Some(c.clone()), RefreshOutcome::Rotated(c))),
-                Rotation::Missing => Ok((None, RefreshOutcome::Invalid("unknown refresh token"))),
+                Rotation::Missing => Ok((None, RefreshOutcome::Refused(RefreshRefusal::Unknown))),
                 // Another node rotated it first from this same token: it was used twice.
                 Rotation::Stale(c) if c.revoked.is_none() => revoke_for_reuse(&*store, &m).await,
-                Rotation::Stale(c) => Ok((
-                    Some(c),
-                    RefreshOutcome::Invalid("refresh token was revoked"),
-                )),
+                Rotation::Stale(c) => {
+                    Ok((Some(c), RefreshOutcome::Refused(RefreshRefusal::Revoked)))
+                }
             }
         };
         AtomicResponse::new(Box::pin(fut.into_actor(self).map(
@@ -259,7 +283,7 @@ async fn revoke_for_reuse(
         .await?
     {
         Some(c) => Ok((Some(c.clone()), RefreshOutcome::ReuseDetected(c))),
-        None => Ok((None, RefreshOutcome::Invalid("unknown refresh token"))),
+        None => Ok((None, RefreshOutcome::Refused(RefreshRefusal::Unknown))),
     }
 }
 

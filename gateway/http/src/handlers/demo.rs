@@ -6,7 +6,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tollgate_engine::crypto::{b64_decode, pkce_s256, random_token};
-use tollgate_engine::grants::{ClientAuthMethod, ClientCredentials, TokenRequest};
+use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials, GrantRequest};
 
 use crate::state::AppState;
 use crate::web::error::engine_error_page;
@@ -22,7 +22,7 @@ pub async fn start(st: web::Data<AppState>) -> HttpResponse {
         return html::error_page(StatusCode::NOT_FOUND, "The demo is not enabled.");
     };
     let (verifier, state) = (random_token::<32>(), random_token::<16>());
-    let url = tollgate_engine::authorize::redirect_with(
+    let url = tollgate_engine::oauth::authorize::redirect_with(
         &format!("{}/authorize", demo.issuer),
         &[
             ("response_type", "code"),
@@ -100,18 +100,22 @@ pub async fn callback(
         secret: Some(demo.client_secret.clone()),
         method: ClientAuthMethod::Basic,
     };
-    let treq = TokenRequest {
-        grant_type: Some("authorization_code".into()),
-        code: q.code.clone(),
-        redirect_uri: Some(demo.redirect_uri.clone()),
-        code_verifier: Some(verifier.to_owned()),
-        ..Default::default()
+    let Some(code) = q.code.clone() else {
+        return html::error_page(
+            StatusCode::BAD_REQUEST,
+            "No code came back: start the demo again at /demo.",
+        );
+    };
+    let grant = GrantRequest::AuthorizationCode {
+        code,
+        redirect_uri: demo.redirect_uri.clone(),
+        code_verifier: verifier.to_owned(),
     };
     let meta = meta(&req);
-    match st.engine.token(&tenant, &creds, treq, &meta).await {
+    match st.engine.oauth().token(&tenant, &creds, grant, &meta).await {
         Ok(t) => {
             let id = t.id_token.as_deref().map(claims).unwrap_or_default();
-            let logout = tollgate_engine::authorize::redirect_with(
+            let logout = tollgate_engine::oauth::authorize::redirect_with(
                 &format!("{}/logout", demo.issuer),
                 &[
                     ("id_token_hint", t.id_token.as_deref().unwrap_or("")),

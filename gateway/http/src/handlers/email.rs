@@ -191,7 +191,7 @@ pub async fn link_submit(
         .await
     {
         Ok((step, tx)) => {
-            let areq = tx.and_then(|tx| st.engine.open_request(&f.t, &tx));
+            let areq = tx.and_then(|tx| st.engine.oauth().open_request(&f.t, &tx));
             after_first_factor(&st, &req, &f.t, step, areq).await
         }
         Err(EngineError::Invalid(_)) => Err(PageError::bad_request(DEAD_LINK)),
@@ -384,7 +384,7 @@ pub async fn reset_submit(
             .await
         {
             Ok((step, tx)) => {
-                let areq = tx.and_then(|tx| st.engine.open_request(&f.t, &tx));
+                let areq = tx.and_then(|tx| st.engine.oauth().open_request(&f.t, &tx));
                 after_first_factor(&st, &req, &f.t, step, areq).await
             }
             Err(e) => code_failed(e, again),

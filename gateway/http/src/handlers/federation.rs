@@ -171,7 +171,7 @@ pub async fn callback(
         return Ok(fail("no_code", StatusCode::BAD_REQUEST, FAILED));
     };
     let areq = match tx {
-        Some(tx) => match st.engine.open_request(&t, tx) {
+        Some(tx) => match st.engine.oauth().open_request(&t, tx) {
             Some(a) => Some(a),
             None => {
                 return Ok(fail(
@@ -266,7 +266,7 @@ pub async fn link_submit(
         ));
     }
     let areq = match &tx {
-        Some(tx) => Some(st.engine.open_request(&f.t, tx).ok_or_else(|| {
+        Some(tx) => Some(st.engine.oauth().open_request(&f.t, tx).ok_or_else(|| {
             PageError::bad_request(
                 "This sign-in took too long. Go back to the application and try again.",
             )

@@ -209,13 +209,14 @@ pub async fn consent_submit(
         .clone()
         .ok_or_else(|| PageError::bad_request(STALE_LINK))?;
     if f.get("decision") != "allow" {
-        return Ok(see_other(&st.engine.consent_denied(&f.t, &areq)));
+        return Ok(see_other(&st.engine.oauth().consent_denied(&f.t, &areq)));
     }
     let session = current_session(&st, &req, &f.t).await?;
     areq.prompt.retain(|p| p != "consent");
     Ok(
         match st
             .engine
+            .oauth()
             .next_step(&f.t, &areq, session.as_ref(), false, true, &meta(&req))
             .await
         {
@@ -387,6 +388,7 @@ pub async fn logout(
     let session = current_session(&st, &req, &t).await?;
     let plan = st
         .engine
+        .oauth()
         .plan_logout(
             &t,
             get("id_token_hint"),

@@ -189,6 +189,7 @@ pub async fn continue_authorization(
     Ok(
         match st
             .engine
+            .oauth()
             .next_step(&t, &areq, session.as_ref(), false, false, &meta(&req))
             .await
         {

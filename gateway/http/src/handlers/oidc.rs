@@ -3,9 +3,9 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
-use tollgate_engine::authorize::{AuthorizeError, NextStep};
-use tollgate_engine::grants::TokenRequest;
 use tollgate_engine::ids::TenantId;
+use tollgate_engine::oauth::authorize::{AuthorizeError, NextStep};
+use tollgate_engine::oauth::token::GrantRequest;
 use tollgate_engine::runtime::keys::Rendered;
 use tollgate_engine::{EngineError, OAuthErrorCode as C};
 
@@ -46,7 +46,7 @@ pub async fn discovery(
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let t = tenant_id(&path)?;
-    let doc = st.engine.discovery(&t).await?;
+    let doc = st.engine.oauth().discovery(&t).await?;
     Ok(rendered(&req, &doc, 3600))
 }
 
@@ -57,7 +57,7 @@ pub async fn jwks(
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let t = tenant_id(&path)?;
-    let doc = st.engine.jwks(&t).await?;
+    let doc = st.engine.oauth().jwks(&t).await?;
     Ok(rendered(&req, &doc, 300))
 }
 
@@ -89,7 +89,7 @@ pub async fn authorize(
         );
     };
     let result = async {
-        let areq = st.engine.validate_authorize(&t, &params).await?;
+        let areq = st.engine.oauth().validate_authorize(&t, &params).await?;
         let session = match req.cookie(SESSION_COOKIE) {
             Some(c) => st.engine.session(&t, c.value()).await?,
             None => None,
@@ -102,6 +102,7 @@ pub async fn authorize(
         }
         let step = st
             .engine
+            .oauth()
             .next_step(&t, &areq, session.as_ref(), false, false, &meta(&req))
             .await?;
         Ok::<_, AuthorizeError>((areq, step))
@@ -134,15 +135,12 @@ pub async fn token(
     let t = tenant_id(&path)?;
     let mut form = read_form(&req, payload).await?;
     let creds = client_credentials(&req, &form)?;
-    let treq = TokenRequest {
-        grant_type: take(&mut form, "grant_type"),
-        code: take(&mut form, "code"),
-        redirect_uri: take(&mut form, "redirect_uri"),
-        code_verifier: take(&mut form, "code_verifier"),
-        refresh_token: take(&mut form, "refresh_token"),
-        scope: take(&mut form, "scope"),
-    };
-    let resp = st.engine.token(&t, &creds, treq, &meta(&req)).await?;
+    let grant = GrantRequest::parse(|k| take(&mut form, k))?;
+    let resp = st
+        .engine
+        .oauth()
+        .token(&t, &creds, grant, &meta(&req))
+        .await?;
     Ok(no_store_json(&resp))
 }
 
@@ -168,7 +166,7 @@ pub async fn userinfo(
             "a Bearer access token is required",
         ))
     })?;
-    let claims = st.engine.userinfo(&t, &token).await?;
+    let claims = st.engine.oauth().userinfo(&t, &token).await?;
     Ok(no_store_json(&claims))
 }
 
@@ -181,7 +179,7 @@ async fn token_form(
     (
         TenantId,
         HashMap<String, String>,
-        tollgate_engine::grants::ClientCredentials,
+        tollgate_engine::oauth::token::ClientCredentials,
     ),
     ApiError,
 > {
@@ -203,6 +201,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let (t, form, creds) = token_form(&req, &path, payload).await?;
     st.engine
+        .oauth()
         .revoke(
             &t,
             &creds,
@@ -224,6 +223,10 @@ pub async fn introspect(
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (t, form, creds) = token_form(&req, &path, payload).await?;
-    let answer = st.engine.introspect(&t, &creds, &form["token"]).await?;
+    let answer = st
+        .engine
+        .oauth()
+        .introspect(&t, &creds, &form["token"])
+        .await?;
     Ok(no_store_json(&answer))
 }

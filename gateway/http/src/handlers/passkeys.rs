@@ -13,11 +13,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures::StreamExt;
 use serde_json::{Value, json};
-use tollgate_engine::authorize::AuthRequest;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::mfa::Completed;
 use tollgate_engine::model::FactorKind;
 use tollgate_engine::model::signin::NewSession;
+use tollgate_engine::oauth::authorize::AuthRequest;
 use tollgate_engine::passkeys::Ceremony;
 
 use crate::journey::{continue_url, next_after_sign_in};
@@ -147,6 +147,7 @@ impl JsonRequest {
             "" => Ok(None),
             tx => st
                 .engine
+                .oauth()
                 .open_request(&self.t, tx)
                 .map(Some)
                 .ok_or_else(|| {
@@ -407,7 +408,7 @@ pub async fn offer(
     if has_one || !st.engine.passkeys_allowed(&tenant) {
         return Ok(see_other(&next));
     }
-    let tx = areq.map(|a| st.engine.seal_request(&t, &a));
+    let tx = areq.map(|a| st.engine.oauth().seal_request(&t, &a));
     Ok(form_page(
         &st,
         &req,

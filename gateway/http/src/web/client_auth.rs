@@ -5,7 +5,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use base64::Engine as _;
 use std::collections::HashMap;
-use tollgate_engine::grants::{ClientAuthMethod, ClientCredentials};
+use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials};
 use tollgate_engine::{EngineError, OAuthErrorCode as C};
 
 use crate::state::AppState;

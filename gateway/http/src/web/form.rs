@@ -5,9 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tollgate_engine::authorize::AuthRequest;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::{Session, Tenant};
+use tollgate_engine::oauth::authorize::AuthRequest;
 
 use crate::state::AppState;
 use crate::web::csrf::{STALE_FORM, csrf_ok};

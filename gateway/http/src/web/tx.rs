@@ -1,8 +1,8 @@
 //! The sealed authorization request (`tx`) that a sign-in carries from page to page:
 //! the engine seals it, the browser holds it, and it comes back in a query or a form.
 
-use tollgate_engine::authorize::AuthRequest;
 use tollgate_engine::ids::TenantId;
+use tollgate_engine::oauth::authorize::AuthRequest;
 
 use crate::state::AppState;
 use crate::web::error::PageError;
@@ -28,6 +28,7 @@ pub fn open_tx(
         None => Ok(None),
         Some(tx) => st
             .engine
+            .oauth()
             .open_request(t, tx)
             .map(Some)
             .ok_or_else(|| PageError::bad_request(STALE_LINK)),
@@ -36,5 +37,5 @@ pub fn open_tx(
 
 /// Seals the authorization request in progress, if any.
 pub fn sealed(st: &AppState, t: &TenantId, areq: Option<&AuthRequest>) -> Option<String> {
-    areq.map(|a| st.engine.seal_request(t, a))
+    areq.map(|a| st.engine.oauth().seal_request(t, a))
 }

@@ -8,9 +8,10 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+use super::OAuth;
 use crate::clock::UnixTime;
 use crate::crypto::{self, b64, b64_decode, random_token};
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult, OAuthError, OAuthErrorCode as C};
 use crate::ids::{ClientId, TenantId};
 use crate::model::{AuthCode, Client, Hash32, Session};
@@ -176,7 +177,7 @@ fn error_redirect(
     redirect_with(redirect_uri, &p)
 }
 
-impl Engine {
+impl OAuth<'_> {
     /// Validates the authorization request's parameters (each may appear once).
     pub async fn validate_authorize(
         &self,
@@ -285,7 +286,7 @@ impl Engine {
             .split(' ')
             .filter(|s| !s.is_empty())
         {
-            if !crate::discovery::SCOPES.contains(&s) {
+            if !crate::oauth::discovery::SCOPES.contains(&s) {
                 return Err(fail(C::InvalidScope, format!("unknown scope {s:?}")));
             }
             if !scopes.iter().any(|x| x == s) {
@@ -346,13 +347,13 @@ impl Engine {
             idp_hint: get("idp_hint")
                 .filter(|h| crate::federation::valid_connector_id(h))
                 .map(str::to_owned),
-            expires_at: self.now() + self.0.config.login_ttl,
+            expires_at: self.now() + self.rt().config.login_ttl,
         })
     }
 
     fn tx_key(&self) -> crate::crypto::MasterKey {
         crate::crypto::MasterKey::from_bytes(
-            self.0
+            self.rt()
                 .master
                 .derive("tollgate authorization transaction v1"),
         )
@@ -429,7 +430,7 @@ impl Engine {
             AuthorizeError::Page("The application is no longer registered.".into())
         })?;
         let granted = self
-            .0
+            .rt()
             .store
             .get_consent(tenant, &session.user_id, &client.id)
             .await?;
@@ -458,7 +459,7 @@ impl Engine {
                 scopes: req.scopes.clone(),
                 granted_at: now,
             };
-            self.0.store.put_consent(&consent).await?;
+            self.rt().store.put_consent(&consent).await?;
             let mut ev = self.event(tenant, "consent.granted", true);
             ev.actor = Some(session.user_id.to_string());
             ev.subject = ev.actor.clone();
@@ -509,15 +510,15 @@ impl Engine {
             user_id: session.user_id.clone(),
             auth: session.auth.clone(),
             sid: Some(session.sid.clone()),
-            expires_at: self.now() + self.0.config.code_ttl,
+            expires_at: self.now() + self.rt().config.code_ttl,
         };
-        self.0.store.put_code(&record).await?;
+        self.rt().store.put_code(&record).await?;
         Ok(code)
     }
+}
 
-    /// Checks a PKCE verifier against a challenge (RFC 7636 §4.6), in constant time.
-    pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
-        is_pkce_value(verifier)
-            && crypto::ct_eq(crypto::pkce_s256(verifier).as_bytes(), challenge.as_bytes())
-    }
+/// Checks a PKCE verifier against a challenge (RFC 7636 §4.6), in constant time.
+pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    is_pkce_value(verifier)
+        && crypto::ct_eq(crypto::pkce_s256(verifier).as_bytes(), challenge.as_bytes())
 }

@@ -3,7 +3,7 @@
 use serde_json::json;
 use std::sync::Arc;
 
-use crate::engine::Engine;
+use super::OAuth;
 use crate::error::EngineResult;
 use crate::ids::TenantId;
 use crate::runtime::keys::Rendered;
@@ -11,10 +11,10 @@ use crate::runtime::keys::Rendered;
 /// Scopes every tenant supports.
 pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
-impl Engine {
+impl OAuth<'_> {
     /// The tenant's OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414).
     pub async fn discovery(&self, tenant: &TenantId) -> EngineResult<Arc<Rendered>> {
-        if let Some(d) = self.0.discovery.get(tenant) {
+        if let Some(d) = self.rt().discovery.get(tenant) {
             return Ok(d.clone());
         }
         let t = self.tenant(tenant).await?;
@@ -55,7 +55,7 @@ impl Engine {
             body: bytes::Bytes::from(body),
             etag,
         });
-        self.0.discovery.insert(tenant.clone(), r.clone());
+        self.rt().discovery.insert(tenant.clone(), r.clone());
         Ok(r)
     }
 

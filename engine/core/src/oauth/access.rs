@@ -1,0 +1,72 @@
+//! Verifying an access token where it is used: signature by a published key, `typ`
+//! `at+jwt`, this issuer, not expired, its `jti` not denied, its refresh chain (if any)
+//! not revoked.
+
+use super::OAuth;
+use super::claims::AccessTokenClaims;
+use crate::engine::Engine;
+use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
+use crate::ids::{ChainId, TenantId};
+use crate::runtime::shard::GetChain;
+
+pub(super) fn invalid_token() -> EngineError {
+    EngineError::oauth(
+        C::InvalidToken,
+        "the access token is invalid, expired or revoked",
+    )
+}
+
+impl Engine {
+    /// A chain, through the shard that owns it (its cache first).
+    pub(crate) async fn chain(
+        &self,
+        tenant: &TenantId,
+        id: &ChainId,
+    ) -> EngineResult<Option<crate::model::Chain>> {
+        let shard = self.rt().shards.shard_for(tenant, id);
+        self.rt()
+            .shards
+            .ask(
+                shard,
+                GetChain {
+                    tenant: tenant.clone(),
+                    chain: id.clone(),
+                },
+            )
+            .await
+    }
+}
+
+impl OAuth<'_> {
+    /// Verifies an access token: signature by a published key, `typ` at+jwt, this issuer,
+    /// not expired, not revoked.
+    pub async fn verify_access_token(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> EngineResult<AccessTokenClaims> {
+        if token.len() > 8192 {
+            return Err(invalid_token());
+        }
+        let ring = self.keyring(tenant).await?;
+        let (claims, typ) = ring
+            .verify::<AccessTokenClaims>(token, &self.issuer(tenant))
+            .ok_or_else(invalid_token)?;
+        if typ.as_deref() != Some("at+jwt") {
+            return Err(invalid_token());
+        }
+        if claims.exp <= self.now() {
+            return Err(invalid_token());
+        }
+        if self.rt().store.is_token_denied(tenant, &claims.jti).await? {
+            return Err(invalid_token());
+        }
+        if let Some(chain_id) = &claims.cid {
+            let chain = self.chain(tenant, chain_id).await?;
+            if chain.is_none_or(|c| c.revoked.is_some()) {
+                return Err(invalid_token());
+            }
+        }
+        Ok(claims)
+    }
+}

@@ -1,0 +1,77 @@
+//! The claims Tollgate signs, one type each, used both to sign and to read back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::UnixTime;
+use crate::ids::{ChainId, ClientId, UserId};
+
+/// An access token's claims (RFC 9068, `typ` `at+jwt`): signed at the token endpoint,
+/// read back at userinfo, revocation and introspection.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    /// The issuer (the tenant's).
+    pub iss: String,
+    /// The user.
+    pub sub: UserId,
+    /// The client it was issued to (RFC 9068 §2.2: the resource is the client's).
+    pub aud: ClientId,
+    /// The client it was issued to.
+    pub client_id: ClientId,
+    /// Expiry.
+    pub exp: UnixTime,
+    /// Issued at.
+    pub iat: UnixTime,
+    /// Unique id: what revocation denies.
+    pub jti: String,
+    /// Granted scope, space separated.
+    #[serde(default)]
+    pub scope: String,
+    /// When the user authenticated.
+    pub auth_time: UnixTime,
+    /// The browser session, if any.
+    pub sid: Option<String>,
+    /// The refresh chain behind the token: revoking the chain (or detecting its reuse)
+    /// revokes this token too, at userinfo and introspection (RFC 7009 §2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<ChainId>,
+}
+
+impl AccessTokenClaims {
+    /// Whether `scope` was granted.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.split(' ').any(|s| s == scope)
+    }
+}
+
+/// An ID token's claims (OIDC Core §2): signed at the token endpoint, read back as an
+/// `id_token_hint` at logout.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    /// The issuer (the tenant's).
+    pub iss: String,
+    /// The user.
+    pub sub: UserId,
+    /// The client it was issued to.
+    pub aud: ClientId,
+    /// Expiry.
+    pub exp: UnixTime,
+    /// Issued at.
+    pub iat: UnixTime,
+    /// When the user authenticated.
+    pub auth_time: UnixTime,
+    /// How (RFC 8176 values).
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// The assurance level that follows from `amr`.
+    #[serde(default)]
+    pub acr: String,
+    /// The nonce of the authorization request, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The browser session, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// Left half of the access token's SHA-256 (OIDC Core §3.1.3.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+}

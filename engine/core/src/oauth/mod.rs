@@ -1,0 +1,49 @@
+//! OAuth 2.0 and OpenID Connect: what relying parties and resource servers call. Reached
+//! through [`Engine::oauth`], a handle over the engine's context.
+//!
+//! Parts, lowest first (each names only parts above it in this list):
+//! - [`claims`]: the access-token and ID-token claims, one type each to sign and to verify;
+//! - [`discovery`]: the provider metadata and the JWKS;
+//! - [`authorize`]: the authorization request, the sealed transaction, consent, codes;
+//! - [`token`]: client authentication and the grants, parsed once into [`GrantRequest`]
+//!   ([`token::code`], [`token::refresh`], signed by [`token::mint`]);
+//! - [`access`]: verifying an access token (signature, expiry, denial, its chain);
+//! - [`userinfo`], [`revoke`], [`introspect`], [`logout`]: using and ending tokens.
+
+use std::ops::Deref;
+
+use crate::engine::Engine;
+
+pub mod access;
+pub mod authorize;
+pub mod claims;
+pub mod discovery;
+pub mod introspect;
+pub mod logout;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;
+
+pub use authorize::{AuthRequest, AuthorizeError, NextStep};
+pub use claims::{AccessTokenClaims, IdTokenClaims};
+pub use token::{ClientAuthMethod, ClientCredentials, GrantRequest, TokenResponse};
+
+/// The OAuth 2.0 / OpenID Connect area of the engine.
+#[derive(Clone, Copy)]
+pub struct OAuth<'e>(&'e Engine);
+
+impl Deref for OAuth<'_> {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        self.0
+    }
+}
+
+impl Engine {
+    /// OAuth 2.0 and OpenID Connect: authorize, token, userinfo, revoke, introspect,
+    /// logout, discovery.
+    pub fn oauth(&self) -> OAuth<'_> {
+        OAuth(self)
+    }
+}

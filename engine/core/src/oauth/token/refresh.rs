@@ -1,0 +1,97 @@
+//! The `refresh_token` grant (RFC 6749 §6): the chain's shard rotates the token, once;
+//! a token presented again after rotation revokes the chain (reuse detection).
+
+use super::{TokenResponse, invalid_grant, new_refresh_token, parse_refresh_token};
+use crate::engine::RequestMeta;
+use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
+use crate::ids::TenantId;
+use crate::model::Client;
+use crate::oauth::OAuth;
+use crate::runtime::shard::{RefreshOutcome, Rotate};
+
+impl OAuth<'_> {
+    pub(super) async fn refresh_grant(
+        &self,
+        tenant: &TenantId,
+        client: &Client,
+        token: &str,
+        scope: Option<String>,
+        meta: &RequestMeta,
+    ) -> EngineResult<TokenResponse> {
+        let (chain_id, presented) =
+            parse_refresh_token(token).ok_or_else(|| invalid_grant("invalid refresh token"))?;
+        let (new_token, new_hash) = new_refresh_token(&chain_id);
+        let shard = self.rt().shards.shard_for(tenant, &chain_id);
+        let outcome = self
+            .rt()
+            .shards
+            .ask(
+                shard,
+                Rotate {
+                    tenant: tenant.clone(),
+                    chain: chain_id,
+                    presented,
+                    new_hash,
+                    client: client.id.clone(),
+                    now: self.now(),
+                },
+            )
+            .await?;
+        let chain = match outcome {
+            RefreshOutcome::Rotated(chain) => chain,
+            RefreshOutcome::ReuseDetected(chain) => {
+                self.rt().metrics.reuse_detected.inc();
+                let mut ev = self.event(tenant, "refresh.reuse_detected", false);
+                ev.subject = Some(chain.user_id.to_string());
+                ev.client = Some(client.id.to_string());
+                ev.ip = meta.ip.clone();
+                ev.detail = Some("chain revoked".into());
+                self.record_now(ev).await?;
+                return Err(invalid_grant(
+                    "refresh token was already used; the session was revoked",
+                ));
+            }
+            RefreshOutcome::Refused(why) => return Err(invalid_grant(why.description())),
+        };
+        let granted: Vec<&str> = chain.scope.split(' ').collect();
+        let scope = match scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(asked) => {
+                if !asked
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .all(|s| granted.contains(&s))
+                {
+                    return Err(EngineError::oauth(
+                        C::InvalidScope,
+                        "scope exceeds what was granted",
+                    ));
+                }
+                asked.to_owned()
+            }
+            None => chain.scope.clone(),
+        };
+        let resp = self
+            .mint(
+                tenant,
+                client,
+                &chain.user_id,
+                &scope,
+                &chain.auth,
+                chain.sid.as_deref(),
+                None,
+                Some((chain.id.clone(), new_token)),
+            )
+            .await?;
+        let mut ev = self.event(tenant, "token.refresh", true);
+        ev.subject = Some(chain.user_id.to_string());
+        ev.client = Some(client.id.to_string());
+        ev.ip = meta.ip.clone();
+        self.record(ev);
+        self.rt()
+            .metrics
+            .tokens_issued
+            .with_label_values(&["refresh_token"])
+            .inc();
+        Ok(resp)
+    }
+}

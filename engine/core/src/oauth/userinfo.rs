@@ -1,0 +1,50 @@
+//! The UserInfo endpoint (OIDC Core §5.3): the claims the access token's scopes allow.
+
+use serde_json::{Value, json};
+
+use super::OAuth;
+use super::access::invalid_token;
+use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
+use crate::ids::TenantId;
+
+impl OAuth<'_> {
+    /// The UserInfo response for a valid access token.
+    pub async fn userinfo(&self, tenant: &TenantId, token: &str) -> EngineResult<Value> {
+        let at = self.verify_access_token(tenant, token).await?;
+        if !at.has_scope("openid") {
+            return Err(EngineError::oauth(
+                C::InvalidToken,
+                "the access token was not granted the openid scope",
+            ));
+        }
+        let user = self
+            .user(tenant, &at.sub)
+            .await?
+            .ok_or_else(invalid_token)?;
+        let mut out = json!({"sub": user.id});
+        if at.has_scope("email") {
+            out["email"] = json!(user.email.as_str());
+            out["email_verified"] = json!(user.email_verified);
+        }
+        if at.has_scope("profile") {
+            if let Some(n) = &user.name {
+                out["name"] = json!(n);
+            }
+            // The standard claims of the `profile` scope (OIDC Core §5.4) that the user
+            // gave, e.g. through progressive profiling.
+            for claim in [
+                "given_name",
+                "family_name",
+                "nickname",
+                "locale",
+                "zoneinfo",
+                "birthdate",
+            ] {
+                if let Some(v) = user.profile.get(claim) {
+                    out[claim] = json!(v);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
