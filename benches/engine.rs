@@ -109,8 +109,13 @@ async fn engine_with_chains(
     )
     .unwrap();
     let t = TenantId::parse("bench").unwrap();
-    engine.create_tenant("bench", "Bench", alg).await.unwrap();
+    engine
+        .admin()
+        .create_tenant("bench", "Bench", alg)
+        .await
+        .unwrap();
     let created = engine
+        .admin()
         .create_client(
             &t,
             NewClient {
@@ -125,11 +130,13 @@ async fn engine_with_chains(
         .await
         .unwrap();
     engine
+        .admin()
         .create_user(&t, "u@bench.example", "bench password 1", None, true)
         .await
         .unwrap();
     let meta = RequestMeta::default();
     let session = engine
+        .signin()
         .password_login(&t, "u@bench.example", "bench password 1", &meta)
         .await
         .unwrap()

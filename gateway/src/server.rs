@@ -109,6 +109,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let demo = if config.demo_enabled() {
         Some(
             engine
+                .admin()
                 .ensure_demo()
                 .await
                 .map_err(|e| anyhow::anyhow!("demo set-up failed: {e}"))?,

@@ -330,7 +330,11 @@ async fn a_user_signs_in_through_a_second_tollgate_and_lands_on_the_same_account
     let engine = &f.down.running.engine;
     let t = tollgate_engine::ids::TenantId::parse("down").unwrap();
     let user = tollgate_engine::ids::UserId::from_stored(sub.clone());
-    let kept = engine.upstream_tokens(&t, &user, "idp").await.unwrap();
+    let kept = engine
+        .federation()
+        .upstream_tokens(&t, &user, "idp")
+        .await
+        .unwrap();
     assert_eq!(kept.len(), 1);
     assert!(!kept[0].access_token.is_empty());
     let links = engine.store().list_links(&t, &user).await.unwrap();
@@ -339,7 +343,7 @@ async fn a_user_signs_in_through_a_second_tollgate_and_lands_on_the_same_account
     assert!(!serde_json::to_string(&links[0]).unwrap().contains(UP_EMAIL));
 
     // The data-subject export's part, and account deletion's clean-up.
-    let exported = engine.export_links(&t, &user).await.unwrap();
+    let exported = engine.federation().export_links(&t, &user).await.unwrap();
     assert_eq!(exported[0]["provider"], "idp");
     assert_eq!(exported[0]["profile"]["email"], UP_EMAIL);
     assert_eq!(exported[0]["upstream_tokens_kept"], true);
@@ -813,6 +817,7 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
         let events = down
             .running
             .engine
+            .admin()
             .query_events(
                 &tollgate_engine::ids::TenantId::parse("down").unwrap(),
                 tollgate_engine::store::EventQuery {
@@ -1082,7 +1087,11 @@ async fn the_oauth2_connector_maps_a_github_shaped_user_and_its_verified_email()
     let engine = &down.running.engine;
     let t = tollgate_engine::ids::TenantId::parse("down").unwrap();
     let user = tollgate_engine::ids::UserId::from_stored(info["sub"].as_str().unwrap().to_owned());
-    let kept = engine.upstream_tokens(&t, &user, "gh").await.unwrap();
+    let kept = engine
+        .federation()
+        .upstream_tokens(&t, &user, "gh")
+        .await
+        .unwrap();
     assert_eq!(kept[0].access_token, "gho_test_token");
     let link = &engine.store().list_links(&t, &user).await.unwrap()[0];
     assert!(

@@ -681,6 +681,7 @@ async fn imported_users_sign_in_with_their_existing_hash() {
     let hash = server
         .running
         .engine
+        .admin()
         .create_user(
             &tollgate_engine::ids::TenantId::parse("acme").unwrap(),
             "hash-source@acme.example",

@@ -292,6 +292,7 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
     let factors = server
         .running
         .engine
+        .signin()
         .factors(
             &tollgate_engine::ids::TenantId::parse("acme").unwrap(),
             &serde_json::from_value(json!(user)).unwrap(),

@@ -10,7 +10,6 @@ use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, Email, TenantId, UserId};
 use crate::model::{Client, Hash32, KeyStatus, SigningAlg, Tenant, User, UserRecord};
 use crate::runtime::keys;
-use crate::runtime::password::check_policy;
 use crate::store::StoreError;
 
 /// A new client.
@@ -76,7 +75,7 @@ pub fn check_redirect_uri(uri: &str) -> EngineResult<()> {
     }
 }
 
-impl Engine {
+impl Admin<'_> {
     /// Creates a tenant with an active and a next signing key, in this node's first
     /// residency region.
     pub async fn create_tenant(
@@ -85,7 +84,13 @@ impl Engine {
         display_name: &str,
         alg: SigningAlg,
     ) -> EngineResult<Tenant> {
-        let region = self.0.config.regions.first().cloned().unwrap_or_default();
+        let region = self
+            .rt()
+            .config
+            .regions
+            .first()
+            .cloned()
+            .unwrap_or_default();
         self.create_tenant_in(id, display_name, alg, &region).await
     }
 
@@ -103,11 +108,11 @@ impl Engine {
         let mut tenant = Tenant::new(id.clone(), display_name.to_owned(), now);
         tenant.signing_alg = alg;
         tenant.region = region.to_owned();
-        let active = keys::generate(&id, alg, KeyStatus::Active, now, &self.0.master)?;
-        let next = keys::generate(&id, alg, KeyStatus::Next, now, &self.0.master)?;
+        let active = keys::generate(&id, alg, KeyStatus::Active, now, &self.rt().master)?;
+        let next = keys::generate(&id, alg, KeyStatus::Next, now, &self.rt().master)?;
         // Keys first: a tenant that exists always has keys.
-        self.0.store.put_keys(&[active, next]).await?;
-        self.0
+        self.rt().store.put_keys(&[active, next]).await?;
+        self.rt()
             .store
             .create_tenant(&tenant)
             .await
@@ -127,10 +132,10 @@ impl Engine {
                 "region {region:?} must be lowercase letters, digits and _, starting with a letter"
             )));
         }
-        if !self.0.config.regions.iter().any(|r| r == region) {
+        if !self.rt().config.regions.iter().any(|r| r == region) {
             return Err(EngineError::Invalid(format!(
                 "region {region} is not configured on this deployment (configured: {})",
-                self.0.config.regions.join(", ")
+                self.rt().config.regions.join(", ")
             )));
         }
         Ok(())
@@ -142,7 +147,7 @@ impl Engine {
         self.check_region(region)?;
         let before = self.tenant_anywhere(id).await?;
         let moved = self
-            .0
+            .rt()
             .store
             .move_tenant(id, region)
             .await?
@@ -174,7 +179,7 @@ impl Engine {
         }
         let mut t = (*self.tenant(id).await?).clone();
         t.mfa = policy;
-        if !self.0.store.update_tenant(&t).await? {
+        if !self.rt().store.update_tenant(&t).await? {
             return Err(EngineError::Invalid(
                 "the tenant changed meanwhile (was it moved?); try again".into(),
             ));
@@ -198,7 +203,11 @@ impl Engine {
 
     /// All tenants.
     pub async fn list_tenants(&self) -> EngineResult<Vec<Tenant>> {
-        self.0.store.list_tenants().await.map_err(EngineError::from)
+        self.rt()
+            .store
+            .list_tenants()
+            .await
+            .map_err(EngineError::from)
     }
 
     /// Creates a client. A confidential client's secret is 256 random bits, returned once.
@@ -251,7 +260,7 @@ impl Engine {
             first_party: new.first_party,
             created_at: self.now(),
         };
-        self.0
+        self.rt()
             .store
             .create_client(&client)
             .await
@@ -273,7 +282,7 @@ impl Engine {
     /// The tenant's clients (secrets are never returned).
     pub async fn list_clients(&self, tenant: &TenantId) -> EngineResult<Vec<Client>> {
         self.tenant(tenant).await?;
-        self.0
+        self.rt()
             .store
             .list_clients(tenant)
             .await
@@ -289,23 +298,9 @@ impl Engine {
         name: Option<String>,
         email_verified: bool,
     ) -> EngineResult<User> {
-        self.tenant(tenant).await?;
-        let email = Email::parse(email)?;
-        check_policy(password)?;
-        let hash = self.0.passwords.hash(password).await?;
-        let user = User {
-            tenant: tenant.clone(),
-            id: UserId::generate(),
-            email,
-            email_verified,
-            name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
-            password_hash: Some(hash),
-            created_at: self.now(),
-            profile: Default::default(),
-            deleted_at: None,
-        };
-        self.insert_new_user(&user).await?;
-        Ok(user)
+        self.signin()
+            .create_password_user(tenant, email, password, name, email_verified)
+            .await
     }
 
     /// Rotates the tenant's keys: next becomes active, active is retired (still published
@@ -313,7 +308,7 @@ impl Engine {
     pub async fn rotate_keys(&self, tenant: &TenantId) -> EngineResult<RotatedKeys> {
         let t = self.tenant(tenant).await?;
         let now = self.now();
-        let mut keys = self.0.store.list_keys(tenant).await?;
+        let mut keys = self.rt().store.list_keys(tenant).await?;
         let mut changed = Vec::new();
         let mut retired_kid = None;
         for k in keys.iter_mut().filter(|k| k.status == KeyStatus::Active) {
@@ -332,13 +327,19 @@ impl Engine {
                 t.signing_alg,
                 KeyStatus::Active,
                 now,
-                &self.0.master,
+                &self.rt().master,
             )?,
         };
-        let next = keys::generate(tenant, t.signing_alg, KeyStatus::Next, now, &self.0.master)?;
+        let next = keys::generate(
+            tenant,
+            t.signing_alg,
+            KeyStatus::Next,
+            now,
+            &self.rt().master,
+        )?;
         changed.push(active.clone());
         changed.push(next.clone());
-        self.0.store.put_keys(&changed).await?;
+        self.rt().store.put_keys(&changed).await?;
         self.reload_keyring(tenant).await?;
         let mut ev = self.event(tenant, "admin.keys_rotated", true);
         ev.actor = Some("admin".into());
@@ -359,7 +360,7 @@ impl Engine {
     ) -> EngineResult<Vec<crate::model::Event>> {
         self.tenant(tenant).await?;
         q.limit = q.limit.clamp(1, 1000);
-        let mut events = self.0.store.query_events(tenant, &q).await?;
+        let mut events = self.rt().store.query_events(tenant, &q).await?;
         self.open_events(&mut events).await?;
         Ok(events)
     }
@@ -371,7 +372,11 @@ impl Engine {
         limit: usize,
     ) -> EngineResult<Vec<crate::model::Event>> {
         self.tenant(tenant).await?;
-        let mut events = self.0.store.recent_events(tenant, limit.min(1000)).await?;
+        let mut events = self
+            .rt()
+            .store
+            .recent_events(tenant, limit.min(1000))
+            .await?;
         self.open_events(&mut events).await?;
         Ok(events)
     }
@@ -396,15 +401,15 @@ pub struct Demo {
     pub password: String,
 }
 
-impl Engine {
+impl Admin<'_> {
     /// Ensures the demo tenant, client and user exist. Their secrets are derived from the
     /// master key, so nothing secret is stored in the clear and each start prints the same.
     pub async fn ensure_demo(&self) -> EngineResult<Demo> {
         let tenant = TenantId::parse("demo")?;
-        let derive = |label: &str| crate::crypto::b64(&self.0.master.derive(label)[..18]);
+        let derive = |label: &str| crate::crypto::b64(&self.rt().master.derive(label)[..18]);
         let client_secret = derive("tollgate demo client secret");
         let password = derive("tollgate demo user password");
-        let redirect_uri = format!("{}/demo/callback", self.0.config.public_url);
+        let redirect_uri = format!("{}/demo/callback", self.rt().config.public_url);
         match self.create_tenant("demo", "Demo", SigningAlg::RS256).await {
             Ok(_) | Err(EngineError::Conflict(_)) => {}
             Err(e) => return Err(e),
@@ -415,7 +420,7 @@ impl Engine {
             redirect_uris: vec![redirect_uri.clone()],
             post_logout_redirect_uris: vec![format!(
                 "{}/demo/signed-out",
-                self.0.config.public_url
+                self.rt().config.public_url
             )],
             public: false,
             first_party: false,
@@ -485,7 +490,7 @@ pub struct ImportReport {
 /// Most users in one import request.
 pub const MAX_IMPORT: usize = 10_000;
 
-impl Engine {
+impl Admin<'_> {
     /// Imports users with existing password hashes, atomically per request: every entry
     /// is checked first, and one bad entry rejects the whole request with its position.
     pub async fn import_users(
@@ -533,7 +538,7 @@ impl Engine {
             let (key, wrapped) = self.new_data_key(tenant, &u.id);
             sealed.push((self.seal_user(u, &key), wrapped));
         }
-        let store = &self.0.store;
+        let store = &self.rt().store;
         futures::stream::iter(
             sealed
                 .iter()
@@ -559,5 +564,24 @@ impl Engine {
         ));
         self.record_now(ev).await?;
         Ok(report)
+    }
+}
+
+/// The administration area of the engine.
+#[derive(Clone, Copy)]
+pub struct Admin<'e>(&'e Engine);
+
+impl std::ops::Deref for Admin<'_> {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        self.0
+    }
+}
+
+impl Engine {
+    /// Administration: tenants, clients, users, keys, the audit trail, imports.
+    pub fn admin(&self) -> Admin<'_> {
+        Admin(self)
     }
 }

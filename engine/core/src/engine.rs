@@ -12,10 +12,12 @@ use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, TenantId};
 use crate::model::{Client, Tenant};
 use crate::runtime::config::EngineConfig;
+use crate::runtime::delivery::{Courier, Mailer, TextSender};
 use crate::runtime::keys::KeyRing;
 use crate::runtime::metrics::EngineMetrics;
 use crate::runtime::outbound::UpstreamHttp;
 use crate::runtime::password::PasswordPool;
+use crate::runtime::sends::OtpConfig;
 use crate::runtime::shard::ShardRegistry;
 use crate::store::Store;
 
@@ -264,5 +266,30 @@ impl Engine {
                 }
             }
         });
+    }
+}
+
+/// Wiring: what the binary hands the engine after it starts.
+impl Engine {
+    /// Gives the engine its mail and phone senders and starts the send queue on the
+    /// current runtime. Until then, flows that send answer that sending is unavailable.
+    pub fn set_delivery(&self, mailer: Arc<dyn Mailer>, texter: Arc<dyn TextSender>) {
+        let courier = Courier::start(
+            mailer,
+            texter,
+            self.0.store.clone(),
+            &self.0.otp.config.delivery,
+        );
+        let _ = self.0.otp.courier.set(courier);
+    }
+
+    /// The code settings.
+    pub fn otp_config(&self) -> &OtpConfig {
+        &self.0.otp.config
+    }
+
+    /// Supplies the outbound HTTP client (once; later calls are ignored).
+    pub fn set_upstream_http(&self, http: Arc<dyn UpstreamHttp>) {
+        let _ = self.0.upstream_http.set(http);
     }
 }

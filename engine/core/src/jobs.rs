@@ -10,7 +10,7 @@ impl Engine {
     /// Runs the purge of deleted users every `every`, off the request path.
     pub fn spawn_purger(&self, every: std::time::Duration) {
         self.spawn_every(every, "purge", |e| async move {
-            e.purge_deleted_users().await.map(|n| n as u64)
+            e.account().purge_deleted_users().await.map(|n| n as u64)
         });
     }
 

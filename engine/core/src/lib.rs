@@ -1,40 +1,42 @@
-//! Tollgate's engine: the identity domain, with no HTTP in it. Layers, lowest first (a
-//! module names only modules below it):
+//! Tollgate's engine: the identity domain, with no HTTP in it and no store backend.
+//!
+//! [`Engine`] is a thin facade: the context (store, clock, caches, runtime) plus one
+//! handle per area, each a view of the same context:
+//!
+//! | handle | area |
+//! |---|---|
+//! | [`Engine::oauth`] | [`oauth`]: discovery, authorize, token (code, refresh, mint), userinfo, revoke, introspect, logout |
+//! | [`Engine::signin`] | [`signin`]: passwords and sessions, second factors, codes, phone, passkeys |
+//! | [`Engine::federation`] | [`federation`]: connectors, the upstream round trip, links |
+//! | [`Engine::account`] | [`account`]: the portal's changes, privacy rights, purposes, profiling |
+//! | [`Engine::admin`] | [`admin`]: tenants, clients, users, keys, the audit trail, imports |
+//!
+//! Layers, lowest first (a module names only modules below it; an area reaches a lower
+//! area through its handle, never a higher one):
 //!
 //! - the vocabulary and the storage ports, re-exported from their crates: [`model`],
-//!   [`ids`], [`crypto`], [`clock`], [`error`], [`store`];
+//!   [`ids`], [`crypto`], [`clock`], [`json`], [`error`], [`store`];
 //! - [`runtime`]: config, metrics, shards, password pool, throttle, send limits,
-//!   delivery queue, signing keys, the user-key vault;
-//! - [`engine`]: the [`Engine`] context (store, caches, runtime), naming no flow;
-//!   [`audit`] and [`sealing`]: the audit trail and users' data keys, on the context;
-//! - the flows, each adding calls to the context, a flow naming only flows below it:
-//!   [`password_policy`] <- [`login`] <- [`mfa`] <- [`otp`] <- [`email_codes`] <- [`phone`];
-//!   [`passkeys`]; [`profiling`] <- [`purposes`]; [`oauth`] (discovery, authorize,
-//!   token/{code, refresh, mint}, access, userinfo, revoke, introspect, logout; reached
-//!   through `engine.oauth()`); [`privacy`], [`portal`], [`admin`], [`federation`];
+//!   delivery queue, signing keys, the user-key vault, the outbound HTTP port;
+//! - [`engine`]: the [`Engine`] context and its wiring, naming no flow; [`audit`] and
+//!   [`sealing`]: the audit trail, users' data keys and user records, on the context;
+//! - the areas: [`oauth`] (names no other area), [`signin`] <- [`federation`] <-
+//!   [`account`] <- [`admin`];
 //! - [`jobs`]: the periodic sweep and purge.
 
 // A panic in a request path takes a worker with it; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod account;
 pub mod admin;
 pub mod audit;
-pub mod email_codes;
 pub mod engine;
 pub mod federation;
 pub mod jobs;
-pub mod login;
-pub mod mfa;
 pub mod oauth;
-pub mod otp;
-pub mod passkeys;
-pub mod phone;
-pub mod portal;
-pub mod privacy;
-pub mod profiling;
-pub mod purposes;
 pub mod runtime;
 pub mod sealing;
+pub mod signin;
 
 pub use engine::{Engine, RequestMeta};
 pub use runtime::config::EngineConfig;

@@ -231,3 +231,43 @@ impl Engine {
         Ok(())
     }
 }
+
+impl Engine {
+    /// Reads a user; a deleted one is gone.
+    pub async fn user(
+        &self,
+        tenant: &TenantId,
+        id: &crate::ids::UserId,
+    ) -> EngineResult<Option<User>> {
+        match self.0.store.get_user(tenant, id).await? {
+            Some(rec) => self.open_user(rec).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Finds a user by login id; a deleted one is gone.
+    pub async fn user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &Email,
+    ) -> EngineResult<Option<User>> {
+        let key = self.email_key(tenant, email);
+        match self.0.store.find_user_by_email(tenant, &key).await? {
+            Some(rec) => self.open_user(rec).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Saves changes to a user's record (not its login id); `false` if the user is gone.
+    pub async fn save_user(&self, user: &User) -> EngineResult<bool> {
+        let Some(key) = self.data_key(&user.tenant, &user.id).await? else {
+            return Ok(false);
+        };
+        let rec = self.seal_user(user, &key);
+        self.0
+            .store
+            .update_user(&rec)
+            .await
+            .map_err(EngineError::from)
+    }
+}

@@ -49,11 +49,13 @@ async fn set_up(a: &Engine) -> (TenantId, ClientCredentials) {
         "t{}",
         random_token::<6>().to_lowercase().replace(['_', '-'], "x")
     );
-    a.create_tenant_in(&id, "Cluster", SigningAlg::ES256, "in")
+    a.admin()
+        .create_tenant_in(&id, "Cluster", SigningAlg::ES256, "in")
         .await
         .unwrap();
     let t = TenantId::parse(&id).unwrap();
     let created = a
+        .admin()
         .create_client(
             &t,
             NewClient {
@@ -67,7 +69,8 @@ async fn set_up(a: &Engine) -> (TenantId, ClientCredentials) {
         )
         .await
         .unwrap();
-    a.create_user(&t, "u@cluster.example", "cluster password 1", None, true)
+    a.admin()
+        .create_user(&t, "u@cluster.example", "cluster password 1", None, true)
         .await
         .unwrap();
     let creds = ClientCredentials {
@@ -82,6 +85,7 @@ async fn set_up(a: &Engine) -> (TenantId, ClientCredentials) {
 async fn sign_in(e: &Engine, t: &TenantId, creds: &ClientCredentials) -> (String, String, String) {
     let meta = RequestMeta::default();
     let login = e
+        .signin()
         .password_login(t, "u@cluster.example", "cluster password 1", &meta)
         .await
         .unwrap()
@@ -216,12 +220,13 @@ async fn stale_caches_never_decide(a: &Engine, b: &Engine) {
         "a served a chain revoked on b: {r:?}"
     );
     // An SSO session ended on b is over on a too, though a created (and cached) it.
-    assert!(a.session(&t, &cookie).await.unwrap().is_some());
-    b.end_session(&t, &cookie, &RequestMeta::default())
+    assert!(a.signin().session(&t, &cookie).await.unwrap().is_some());
+    b.signin()
+        .end_session(&t, &cookie, &RequestMeta::default())
         .await
         .unwrap();
     assert!(
-        a.session(&t, &cookie).await.unwrap().is_none(),
+        a.signin().session(&t, &cookie).await.unwrap().is_none(),
         "a still honours a session ended on b"
     );
 }
@@ -241,10 +246,10 @@ where
         "{refused:?}"
     );
     assert!(matches!(
-        admin.move_tenant(&t, "mars").await,
+        admin.admin().move_tenant(&t, "mars").await,
         Err(EngineError::Invalid(_))
     ));
-    let moved = admin.move_tenant(&t, "eu").await.unwrap();
+    let moved = admin.admin().move_tenant(&t, "eu").await.unwrap();
     assert_eq!(moved.region, "eu");
     // A node that has not cached the tenant yet (others see the move when their caches
     // expire, within seconds: the runbook says what that means for writes).
@@ -252,13 +257,13 @@ where
     let (_, rt) = refresh(&eu_only, &t, &creds, &rt)
         .await
         .expect("the moved tenant's refresh chain did not move with it");
-    let events = admin.recent_events(&t, 50).await.unwrap();
+    let events = admin.admin().recent_events(&t, 50).await.unwrap();
     let ev = events
         .iter()
         .find(|e| e.kind == "admin.tenant_moved")
         .expect("no audit event for the move");
     assert_eq!(ev.detail.as_deref(), Some("from in to eu"));
-    admin.move_tenant(&t, "in").await.unwrap();
+    admin.admin().move_tenant(&t, "in").await.unwrap();
     refresh(&node(make().await, &["in"]), &t, &creds, &rt)
         .await
         .expect("moved back, the tenant is served in India again");

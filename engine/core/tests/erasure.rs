@@ -48,11 +48,13 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
             "t{}",
             random_token::<6>().to_lowercase().replace(['_', '-'], "x")
         );
-        e.create_tenant(&id, "Shop", SigningAlg::RS256)
+        e.admin()
+            .create_tenant(&id, "Shop", SigningAlg::RS256)
             .await
             .unwrap();
         let t = TenantId::parse(&id).unwrap();
         let ada = e
+            .admin()
             .create_user(
                 &t,
                 "ada@example.com",
@@ -63,6 +65,7 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
             .await
             .unwrap();
         let bob = e
+            .admin()
             .create_user(
                 &t,
                 "bob@example.com",
@@ -79,7 +82,8 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
             ("ada@example.com", "ada password 1"),
             ("bob@example.com", "bob password 1"),
         ] {
-            e.password_login(&t, email, pw, &meta)
+            e.signin()
+                .password_login(&t, email, pw, &meta)
                 .await
                 .unwrap()
                 .session()
@@ -104,7 +108,11 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
         );
         assert!(raw_events.iter().any(|ev| ev.sealed.is_some()));
         // Read through the engine, they open.
-        let events = e.query_events(&t, by_user(ada.id.as_str())).await.unwrap();
+        let events = e
+            .admin()
+            .query_events(&t, by_user(ada.id.as_str()))
+            .await
+            .unwrap();
         assert!(
             events.iter().any(|ev| ev.ip.as_deref() == Some(IP)),
             "{events:?}"
@@ -112,7 +120,8 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
         let read = e.user(&t, &ada.id).await.unwrap().unwrap();
         assert_eq!(read.name.as_deref(), Some("Ada Lovelace"));
 
-        e.delete_user(&t, &ada.id, ada.id.as_str(), &meta)
+        e.account()
+            .delete_user(&t, &ada.id, ada.id.as_str(), &meta)
             .await
             .unwrap();
 
@@ -121,14 +130,19 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
         let addr = Email::parse("ada@example.com").unwrap();
         assert!(e.user_by_email(&t, &addr).await.unwrap().is_none());
         assert!(
-            e.password_login(&t, "ada@example.com", "ada password 1", &meta)
+            e.signin()
+                .password_login(&t, "ada@example.com", "ada password 1", &meta)
                 .await
                 .is_err()
         );
         assert!(store.get_user_key(&t, &ada.id).await.unwrap().is_none());
         // Her events keep their shape but their personal details are erased; the
         // tombstone says what happened.
-        let events = e.query_events(&t, by_user(ada.id.as_str())).await.unwrap();
+        let events = e
+            .admin()
+            .query_events(&t, by_user(ada.id.as_str()))
+            .await
+            .unwrap();
         assert!(events.iter().all(|ev| ev.ip.is_none()), "{events:?}");
         assert!(events.iter().any(|ev| ev.erased));
         let tomb = events
@@ -139,7 +153,11 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
         // Bob is untouched.
         let bob_read = e.user(&t, &bob.id).await.unwrap().unwrap();
         assert_eq!(bob_read.name.as_deref(), Some("Bob Babbage"));
-        let events = e.query_events(&t, by_user(bob.id.as_str())).await.unwrap();
+        let events = e
+            .admin()
+            .query_events(&t, by_user(bob.id.as_str()))
+            .await
+            .unwrap();
         assert!(
             events.iter().any(|ev| ev.ip.as_deref() == Some(IP)),
             "{events:?}"
@@ -147,8 +165,8 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
         assert!(events.iter().all(|ev| !ev.erased));
 
         // The purge removes the row; the address can be used for a new account.
-        assert_eq!(e.purge_deleted_users().await.unwrap(), 1);
-        assert_eq!(e.purge_deleted_users().await.unwrap(), 0);
+        assert_eq!(e.account().purge_deleted_users().await.unwrap(), 1);
+        assert_eq!(e.account().purge_deleted_users().await.unwrap(), 0);
         assert!(store.get_user(&t, &ada.id).await.unwrap().is_none());
 
         // A backup of the record taken before the deletion, restored now, opens nothing.

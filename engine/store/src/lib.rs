@@ -7,7 +7,7 @@
 //! - the per-concern traits ([`TenantStore`], [`UserStore`], [`ChainStore`], ...) and
 //!   [`Store`], which combines them; [`StoreError`] and how it maps to the engine's error;
 //! - [`BatchObserver`], through which a group-committing backend reports its batches;
-//! - [`conformance`] (feature `conformance`): the behaviour every backend must show, as
+//! - `conformance` (feature `conformance`): the behaviour every backend must show, as
 //!   one suite that each backend's tests run.
 //!
 //! Backends live in crates of their own (`tollgate-store-embedded`, `tollgate-store-scylla`)

@@ -11,13 +11,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use tollgate_engine::EngineError;
 use tollgate_engine::ids::{TenantId, UserId};
-use tollgate_engine::mfa::Completed;
 use tollgate_engine::model::privacy::ProfileRule;
 use tollgate_engine::model::privacy::Purpose;
 use tollgate_engine::model::signin::NewSession;
 use tollgate_engine::model::signin::SignInStep;
 use tollgate_engine::model::{FactorKind, Session, Tenant};
 use tollgate_engine::oauth::authorize::{AuthRequest, AuthorizeError, NextStep};
+use tollgate_engine::signin::mfa::Completed;
 
 use crate::pages::mfa::{factor_page, passkey_enrol_page, totp_enrol_page};
 use crate::state::AppState;
@@ -149,13 +149,19 @@ pub async fn after_first_factor(
         SignInStep::Enrol(p) => {
             let info = st
                 .engine
+                .signin()
                 .pending(t, &p.handle)
                 .await?
                 .ok_or_else(|| PageError::bad_request(STALE_FORM))?;
             let passkey =
-                p.factors.contains(&FactorKind::Passkey) && st.engine.passkeys_available();
+                p.factors.contains(&FactorKind::Passkey) && st.engine.signin().passkeys_available();
             let totp = match p.factors.contains(&FactorKind::Totp) {
-                true => Some(st.engine.start_totp_enrolment(t, &info.user_id).await?),
+                true => Some(
+                    st.engine
+                        .signin()
+                        .start_totp_enrolment(t, &info.user_id)
+                        .await?,
+                ),
                 false => None,
             };
             if passkey {
@@ -215,7 +221,7 @@ pub async fn completed(
 
 /// Whether to offer a passkey right after sign-up.
 pub fn offer_after_sign_up(st: &AppState, tenant: &Tenant) -> bool {
-    st.engine.passkeys_allowed(tenant)
+    st.engine.signin().passkeys_allowed(tenant)
 }
 
 /// After sign-up: set the session cookie and go to the passkey offer.
@@ -286,10 +292,11 @@ pub async fn what_to_ask(
     sign_in_before_ms: Option<u64>,
     areq: Option<&AuthRequest>,
 ) -> Result<Ask, EngineError> {
-    let purposes = st.engine.purposes_to_ask(t, user).await?;
+    let purposes = st.engine.account().purposes_to_ask(t, user).await?;
     let scopes = areq.map(|a| a.scopes.clone()).unwrap_or_default();
     let fields = st
         .engine
+        .account()
         .profile_fields_to_ask(t, user, &scopes, &skipped(req), sign_in_before_ms)
         .await?;
     Ok(Ask { purposes, fields })

@@ -1,11 +1,12 @@
 //! Connectors: presets, the admin document, validation, and sealed client secrets.
 
+use super::Federation;
+use crate::model::federation::valid_connector_id;
 use serde::Deserialize;
 use std::fmt;
 
 use super::upstream::apple_client_secret;
 use crate::crypto::{MasterKey, b64, b64_decode};
-use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::TenantId;
 use crate::model::federation::{
@@ -208,15 +209,6 @@ pub(super) fn preset(name: &str) -> Option<Preset> {
     Some(p)
 }
 
-/// Whether `s` can be a connector id: 1-40 of `a-z 0-9 -`, starting with a letter or digit.
-pub fn valid_connector_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 40
-        && s.as_bytes()[0].is_ascii_alphanumeric()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 /// Checks an upstream URL: absolute `https`, or `http` on a loopback host (development and
 /// tests). Never userinfo or a fragment.
 pub fn check_upstream_url(what: &str, u: &str) -> EngineResult<()> {
@@ -244,9 +236,9 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-impl Engine {
+impl Federation<'_> {
     pub(super) fn secrets_key(&self) -> MasterKey {
-        MasterKey::from_bytes(self.0.master.derive("tollgate federation secrets v1"))
+        MasterKey::from_bytes(self.rt().master.derive("tollgate federation secrets v1"))
     }
 
     // ---- Administration ----------------------------------------------------------------
@@ -278,7 +270,7 @@ impl Engine {
                 "client_id (our client id at the upstream) is required".into(),
             ));
         }
-        let old = self.0.store.get_connector(tenant, id).await?;
+        let old = self.rt().store.get_connector(tenant, id).await?;
         let pick = |given: Option<String>, default: Option<&str>| {
             given
                 .map(|s| s.trim().to_owned())
@@ -424,7 +416,7 @@ impl Engine {
             created_at: old.as_ref().map_or(now, |o| o.created_at),
             updated_at: now,
         };
-        self.0.store.put_connector(&c).await?;
+        self.rt().store.put_connector(&c).await?;
         let mut ev = self.event(tenant, "admin.connector_saved", true);
         ev.actor = Some("admin".into());
         ev.detail = Some(format!("provider={id} preset={}", c.preset));
@@ -435,7 +427,7 @@ impl Engine {
     /// A tenant's connectors, by id.
     pub async fn connectors(&self, tenant: &TenantId) -> EngineResult<Vec<Connector>> {
         self.tenant(tenant).await?;
-        let mut all = self.0.store.list_connectors(tenant).await?;
+        let mut all = self.rt().store.list_connectors(tenant).await?;
         all.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(all)
     }
@@ -445,7 +437,7 @@ impl Engine {
         if !valid_connector_id(id) {
             return Ok(None);
         }
-        self.0
+        self.rt()
             .store
             .get_connector(tenant, id)
             .await
@@ -456,7 +448,7 @@ impl Engine {
     /// used to sign in until a connector with this id exists again.
     pub async fn delete_connector(&self, tenant: &TenantId, id: &str) -> EngineResult<()> {
         self.tenant(tenant).await?;
-        if !self.0.store.delete_connector(tenant, id).await? {
+        if !self.rt().store.delete_connector(tenant, id).await? {
             return Err(EngineError::NotFound("connector"));
         }
         let mut ev = self.event(tenant, "admin.connector_deleted", true);
@@ -469,7 +461,7 @@ impl Engine {
     pub fn federation_redirect_uri(&self, tenant: &TenantId, connector: &str) -> String {
         format!(
             "{}/{tenant}/federation/{connector}/callback",
-            self.0.config.public_url
+            self.rt().config.public_url
         )
     }
 

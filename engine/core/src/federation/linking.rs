@@ -2,6 +2,7 @@
 //! proving an existing account before linking, the account page's list, unlinking, export
 //! and deletion.
 
+use super::Federation;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -14,9 +15,9 @@ use crate::model::federation::Link;
 use crate::model::signin::SignInStep;
 use crate::model::{Challenge, FactorKind, Hash32, User};
 
-impl Engine {
+impl Federation<'_> {
     pub(super) fn profile_key(&self) -> MasterKey {
-        MasterKey::from_bytes(self.0.master.derive("tollgate federation profiles v1"))
+        MasterKey::from_bytes(self.rt().master.derive("tollgate federation profiles v1"))
     }
 
     pub(super) fn link_aad(tenant: &TenantId, user: &UserId, provider: &str) -> Vec<u8> {
@@ -27,7 +28,7 @@ impl Engine {
     pub fn link_key(&self, tenant: &TenantId, provider: &str, subject: &str) -> Hash32 {
         let k = ring::hmac::Key::new(
             ring::hmac::HMAC_SHA256,
-            &self.0.master.derive("tollgate federation subjects v1"),
+            &self.rt().master.derive("tollgate federation subjects v1"),
         );
         let tag = ring::hmac::sign(&k, format!("{tenant}\0{provider}\0{subject}").as_bytes());
         let mut out = [0u8; 32];
@@ -72,15 +73,15 @@ impl Engine {
             .map(|u| u.email.as_str().to_owned())
             .unwrap_or_default();
         let ip = meta.ip.as_deref();
-        if let Some(retry_after_secs) = self.0.throttle.check(tenant, &account, ip) {
+        if let Some(retry_after_secs) = self.rt().throttle.check(tenant, &account, ip) {
             return Err(EngineError::RateLimited { retry_after_secs });
         }
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        let ok = self.0.passwords.verify(password, hash).await?;
+        let ok = self.rt().passwords.verify(password, hash).await?;
         if ok {
-            self.0.throttle.succeeded(tenant, &account);
+            self.rt().throttle.succeeded(tenant, &account);
         } else {
-            self.0.throttle.failed(tenant, &account, ip);
+            self.rt().throttle.failed(tenant, &account, ip);
         }
         let (true, Some(user)) = (ok, user) else {
             let mut ev = self.event(tenant, "federation.link_proof", false);
@@ -92,7 +93,8 @@ impl Engine {
         };
         self.finish_link(tenant, &key, &data, &user, "password", meta)
             .await?;
-        self.after_first_factor(tenant, &user, vec!["fed".into(), "pwd".into()], want_two)
+        self.signin()
+            .after_first_factor(tenant, &user, vec!["fed".into(), "pwd".into()], want_two)
             .await
     }
 
@@ -101,19 +103,20 @@ impl Engine {
         &self,
         tenant: &TenantId,
         handle: &str,
-    ) -> EngineResult<crate::passkeys::Ceremony> {
+    ) -> EngineResult<crate::signin::passkeys::Ceremony> {
         let user = self
             .link_challenge(tenant, handle)
             .await?
             .and_then(|c| c.user_id)
             .ok_or_else(pending_expired)?;
-        self.start_passkey_check(
-            tenant,
-            &user,
-            crate::passkeys::LINK,
-            Hash32::of(handle.as_bytes()),
-        )
-        .await
+        self.signin()
+            .start_passkey_check(
+                tenant,
+                &user,
+                crate::signin::passkeys::LINK,
+                Hash32::of(handle.as_bytes()),
+            )
+            .await
     }
 
     /// Completes a pending link with a passkey of the existing account: links the
@@ -129,10 +132,11 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<crate::model::signin::NewSession> {
         let (who, state) = self
+            .signin()
             .take_passkey_check(
                 tenant,
                 ceremony,
-                crate::passkeys::LINK,
+                crate::signin::passkeys::LINK,
                 &Hash32::of(handle.as_bytes()),
             )
             .await?;
@@ -143,6 +147,7 @@ impl Engine {
             .filter(|_| who.as_ref() == Some(&user_id))
             .ok_or_else(pending_expired)?;
         if !self
+            .signin()
             .passkey_check_passes(tenant, &user_id, state, credential)
             .await?
         {
@@ -151,12 +156,12 @@ impl Engine {
             ev.ip = meta.ip.clone();
             ev.detail = Some(format!("provider={} method=passkey", data.connector));
             self.record(ev);
-            return Err(crate::passkeys::not_verified());
+            return Err(crate::signin::passkeys::not_verified());
         }
         self.finish_link(tenant, &key, &data, &user, "passkey", meta)
             .await?;
         let amr = vec!["fed".into(), FactorKind::Passkey.amr().into(), "mfa".into()];
-        self.start_session(tenant, &user, amr).await
+        self.signin().start_session(tenant, &user, amr).await
     }
 
     /// The live challenge of a pending link, without spending a try.
@@ -169,7 +174,7 @@ impl Engine {
             return Ok(None);
         }
         Ok(self
-            .0
+            .rt()
             .store
             .get_challenge(tenant, &Hash32::of(handle.as_bytes()))
             .await?
@@ -187,7 +192,7 @@ impl Engine {
         }
         let key = Hash32::of(handle.as_bytes());
         let ch = self
-            .0
+            .rt()
             .store
             .spend_try(tenant, &key)
             .await?
@@ -211,7 +216,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         // Single use: of two right answers at once, one links.
-        self.0
+        self.rt()
             .store
             .take_challenge(tenant, key)
             .await?
@@ -246,14 +251,14 @@ impl Engine {
         user: &UserId,
     ) -> EngineResult<Vec<LinkedIdentity>> {
         let names: BTreeMap<String, String> = self
-            .0
+            .rt()
             .store
             .list_connectors(tenant)
             .await?
             .into_iter()
             .map(|c| (c.id, c.display_name))
             .collect();
-        let mut links = self.0.store.list_links(tenant, user).await?;
+        let mut links = self.rt().store.list_links(tenant, user).await?;
         links.sort_by(|a, b| (a.created_at, &a.provider).cmp(&(b.created_at, &b.provider)));
         let key = self.data_key(tenant, user).await?;
         Ok(links
@@ -283,11 +288,11 @@ impl Engine {
         if user.password_hash.is_some() {
             return Ok(true);
         }
-        let links = self.0.store.list_links(tenant, &user.id).await?;
+        let links = self.rt().store.list_links(tenant, &user.id).await?;
         if links.len() > 1 {
             return Ok(true);
         }
-        let factors = self.0.store.list_factors(tenant, &user.id).await?;
+        let factors = self.rt().store.list_factors(tenant, &user.id).await?;
         Ok(factors.iter().any(|f| f.kind == FactorKind::Passkey))
     }
 
@@ -312,7 +317,7 @@ impl Engine {
                 "This is your only way to sign in. Set a password or add a passkey before removing it.".into(),
             ));
         }
-        self.0
+        self.rt()
             .store
             .delete_link(tenant, user, provider, &key)
             .await?
@@ -328,7 +333,7 @@ impl Engine {
     /// A user's linked identities for the data-subject export: provider, when linked and
     /// last used, and the mapped profile (never upstream tokens).
     pub async fn export_links(&self, tenant: &TenantId, user: &UserId) -> EngineResult<Value> {
-        let links = self.0.store.list_links(tenant, user).await?;
+        let links = self.rt().store.list_links(tenant, user).await?;
         let key = self.data_key(tenant, user).await?;
         let out: Vec<Value> = links
             .iter()
@@ -360,11 +365,11 @@ impl Engine {
     /// Removes every link of a user (account deletion): the upstream identities are free
     /// to sign up again. Returns how many there were.
     pub async fn delete_user_links(&self, tenant: &TenantId, user: &UserId) -> EngineResult<usize> {
-        let links = self.0.store.list_links(tenant, user).await?;
+        let links = self.rt().store.list_links(tenant, user).await?;
         let mut n = 0;
         for l in &links {
             if self
-                .0
+                .rt()
                 .store
                 .delete_link(tenant, user, &l.provider, &l.key)
                 .await?
@@ -383,7 +388,7 @@ impl Engine {
         user: &UserId,
         provider: &str,
     ) -> EngineResult<Vec<UpstreamTokens>> {
-        let links = self.0.store.list_links(tenant, user).await?;
+        let links = self.rt().store.list_links(tenant, user).await?;
         let key = self.user_vault(tenant, user).await?;
         let mut out = Vec::new();
         for l in links.iter().filter(|l| l.provider == provider) {

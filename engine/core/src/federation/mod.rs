@@ -25,6 +25,8 @@
 //! [`connectors`], [`redeem`] (the calls out), [`linking`], [`signin`] (the round trip). Each part names only [`types`] and
 //! parts listed before it.
 
+use crate::engine::Engine;
+
 pub mod connectors;
 pub mod linking;
 pub mod redeem;
@@ -32,12 +34,32 @@ pub mod signin;
 pub mod types;
 pub mod upstream;
 
-pub use connectors::{ConnectorInput, PRESETS, check_upstream_url, valid_connector_id};
+pub use crate::model::federation::valid_connector_id;
+pub use connectors::{ConnectorInput, PRESETS, check_upstream_url};
 pub use types::*;
 pub use upstream::{
     IdTokenError, IdTokenExpectations, apple_client_secret, map_claims, pick_email,
     validate_id_token,
 };
+
+/// The federation area of the engine.
+#[derive(Clone, Copy)]
+pub struct Federation<'e>(&'e Engine);
+
+impl std::ops::Deref for Federation<'_> {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        self.0
+    }
+}
+
+impl Engine {
+    /// Federation: connectors, the upstream round trip, links.
+    pub fn federation(&self) -> Federation<'_> {
+        Federation(self)
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -3,15 +3,14 @@
 //! token checked against the upstream JWKS, userinfo, the claim mapping). The HTTP itself
 //! goes through [`UpstreamHttp`], which the binary supplies.
 
+use super::Federation;
 use serde_json::Value;
-use std::sync::Arc;
 
 use super::connectors::check_upstream_url;
 use super::types::{FederationStart, UpstreamFailure, UpstreamIdentity, UpstreamTokens};
 use super::upstream::{
     IdTokenError, IdTokenExpectations, map_claims, pick_email, validate_id_token,
 };
-use crate::engine::Engine;
 use crate::ids::TenantId;
 use crate::model::federation::{Connector, Protocol, TokenAuth};
 use crate::runtime::outbound::{NoUpstream, UpstreamHttp};
@@ -42,14 +41,9 @@ struct TokenAnswer {
     raw: Value,
 }
 
-impl Engine {
-    /// Supplies the outbound HTTP client (once; later calls are ignored).
-    pub fn set_upstream_http(&self, http: Arc<dyn UpstreamHttp>) {
-        let _ = self.0.upstream_http.set(http);
-    }
-
+impl Federation<'_> {
     fn upstream_http(&self) -> &dyn UpstreamHttp {
-        match self.0.upstream_http.get() {
+        match self.rt().upstream_http.get() {
             Some(h) => h.as_ref(),
             None => &NoUpstream,
         }
@@ -75,11 +69,11 @@ impl Engine {
         fresh: bool,
         what: &'static str,
     ) -> Result<Value, UpstreamFailure> {
-        if !fresh && let Some(v) = self.0.upstream_docs.get(url) {
+        if !fresh && let Some(v) = self.rt().upstream_docs.get(url) {
             return Ok(v);
         }
         let v = self.get_json(url, None, what).await?;
-        self.0.upstream_docs.insert(url.to_owned(), v.clone());
+        self.rt().upstream_docs.insert(url.to_owned(), v.clone());
         Ok(v)
     }
 

@@ -1,12 +1,13 @@
 //! The round trip: starting a federated sign-in, taking it back at the callback, and
 //! signing in, linking or provisioning the user.
 
+use super::Federation;
 use serde::Serialize;
 use std::sync::Arc;
 
 use super::types::*;
 use crate::crypto::{self, MasterKey, b64, b64_decode, random_token};
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
 use crate::model::federation::{Connector, Link};
@@ -14,7 +15,7 @@ use crate::model::signin::SignInStep;
 use crate::model::{Challenge, Hash32, User};
 use crate::store::StoreError;
 
-impl Engine {
+impl Federation<'_> {
     // ---- The round trip ----------------------------------------------------------------
 
     /// Starts a federated sign-in: a single-use pending record keyed by the hash of
@@ -29,7 +30,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<FederationStart> {
         self.tenant(tenant).await?;
-        self.0
+        self.rt()
             .federation_starts
             .try_send(tenant, "", meta.ip.as_deref())
             .map_err(|retry_after_secs| EngineError::RateLimited { retry_after_secs })?;
@@ -57,7 +58,7 @@ impl Engine {
             tries_left: 1,
             expires_at: self.now() + PENDING_TTL,
         };
-        self.0.store.put_challenge(&ch).await?;
+        self.rt().store.put_challenge(&ch).await?;
         Ok(FederationStart {
             code_challenge: crypto::pkce_s256(&verifier),
             connector: c,
@@ -79,7 +80,7 @@ impl Engine {
             return Err(pending_expired());
         }
         let ch = self
-            .0
+            .rt()
             .store
             .take_challenge(tenant, &Hash32::of(state.as_bytes()))
             .await?
@@ -141,7 +142,7 @@ impl Engine {
         let provider = connector.id.as_str();
         let key = self.link_key(tenant, provider, &identity.subject);
         let tokens = tokens.filter(|_| connector.store_tokens);
-        if let Some(link) = self.0.store.find_link(tenant, provider, &key).await?
+        if let Some(link) = self.rt().store.find_link(tenant, provider, &key).await?
             && let Some(user) = self.user(tenant, &link.user_id).await?
         {
             return self
@@ -193,7 +194,7 @@ impl Engine {
                 tries_left: LINK_TRIES,
                 expires_at: self.now() + LINK_TTL,
             };
-            self.0.store.put_challenge(&ch).await?;
+            self.rt().store.put_challenge(&ch).await?;
             let mut ev = self.event(tenant, "federation.link_required", true);
             ev.subject = Some(user.id.to_string());
             ev.ip = meta.ip.clone();
@@ -230,7 +231,7 @@ impl Engine {
             // (the user made here stays unused, with no way to sign in).
             Err(EngineError::Conflict(_)) => {
                 let link = self
-                    .0
+                    .rt()
                     .store
                     .find_link(tenant, provider, &key)
                     .await?
@@ -366,10 +367,14 @@ impl Engine {
             sealed_tokens: tokens
                 .map(|t| Self::seal_for_link(&key, tenant, &user.id, provider, "tokens", t)),
         };
-        self.0.store.create_link(&link).await.map_err(|e| match e {
-            StoreError::Conflict => EngineError::Conflict("link"),
-            e => EngineError::from(e),
-        })?;
+        self.rt()
+            .store
+            .create_link(&link)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => EngineError::Conflict("link"),
+                e => EngineError::from(e),
+            })?;
         let mut ev = self.event(tenant, "federation.linked", true);
         ev.actor = Some(user.id.to_string());
         ev.subject = ev.actor.clone();
@@ -406,14 +411,15 @@ impl Engine {
                 t,
             ));
         }
-        self.0.store.update_link(&link).await?;
+        self.rt().store.update_link(&link).await?;
         let mut ev = self.event(tenant, "login.federated", true);
         ev.actor = Some(user.id.to_string());
         ev.subject = ev.actor.clone();
         ev.ip = meta.ip.clone();
         ev.detail = Some(format!("provider={}", link.provider));
         self.record(ev);
-        self.after_first_factor(tenant, user, vec!["fed".into()], want_two)
+        self.signin()
+            .after_first_factor(tenant, user, vec!["fed".into()], want_two)
             .await
     }
 }

@@ -56,12 +56,12 @@ impl AuthRequest {
     /// Whether a session authenticated by `amr` meets the requested `acr_values`: one of
     /// them is the session's level, or a weaker one.
     pub fn satisfied_by(&self, amr: &[String]) -> bool {
-        let have = crate::mfa::acr_for(amr);
+        let have = crate::model::signin::acr_for(amr);
         self.acr_values.is_empty()
             || self
                 .acr_values
                 .iter()
-                .any(|v| v == have || v == crate::mfa::ACR_ONE_FACTOR)
+                .any(|v| v == have || v == crate::model::signin::ACR_ONE_FACTOR)
     }
 
     /// Whether the client asked for two factors.
@@ -341,11 +341,11 @@ impl OAuth<'_> {
             acr_values: get("acr_values")
                 .unwrap_or("")
                 .split(' ')
-                .filter(|v| crate::mfa::ACR_VALUES.contains(v))
+                .filter(|v| crate::model::signin::ACR_VALUES.contains(v))
                 .map(str::to_owned)
                 .collect(),
             idp_hint: get("idp_hint")
-                .filter(|h| crate::federation::valid_connector_id(h))
+                .filter(|h| crate::model::federation::valid_connector_id(h))
                 .map(str::to_owned),
             expires_at: self.now() + self.rt().config.login_ttl,
         })

@@ -40,7 +40,7 @@ impl OAuth<'_> {
             "code_challenge_methods_supported": ["S256"],
             "prompt_values_supported": ["none", "login", "consent"],
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "email", "email_verified", "name"],
-            "acr_values_supported": crate::mfa::ACR_VALUES,
+            "acr_values_supported": crate::model::signin::ACR_VALUES,
             "authorization_response_iss_parameter_supported": true,
             "claims_parameter_supported": false,
             "request_parameter_supported": false,

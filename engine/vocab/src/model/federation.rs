@@ -208,10 +208,10 @@ pub struct Link {
     pub created_at: UnixTime,
     /// Last federated sign-in.
     pub last_login_at: UnixTime,
-    /// The mapped [`UpstreamIdentity`], sealed under the user's data key (AAD: tenant,
+    /// The mapped `UpstreamIdentity`, sealed under the user's data key (AAD: tenant,
     /// user, provider); base64url.
     pub sealed_profile: String,
-    /// [`UpstreamTokens`], sealed likewise, when the connector keeps them.
+    /// `UpstreamTokens`, sealed likewise, when the connector keeps them.
     pub sealed_tokens: Option<String>,
 }
 
@@ -224,4 +224,13 @@ impl fmt::Debug for Link {
             .field("user_id", &self.user_id)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether `s` can be a connector id: 1-40 of `a-z 0-9 -`, starting with a letter or digit.
+pub fn valid_connector_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.as_bytes()[0].is_ascii_alphanumeric()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }

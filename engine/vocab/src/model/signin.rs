@@ -3,6 +3,22 @@
 
 use super::{FactorKind, Session};
 
+/// `acr` of a sign-in with one factor.
+pub const ACR_ONE_FACTOR: &str = "urn:tollgate:loa:1";
+/// `acr` of a sign-in with two factors (`amr` holds `mfa`).
+pub const ACR_TWO_FACTORS: &str = "urn:tollgate:loa:2";
+/// The `acr` values a relying party may ask for.
+pub const ACR_VALUES: [&str; 2] = [ACR_ONE_FACTOR, ACR_TWO_FACTORS];
+
+/// The `acr` a session's `amr` earns.
+pub fn acr_for(amr: &[String]) -> &'static str {
+    if amr.iter().any(|a| a == "mfa") {
+        ACR_TWO_FACTORS
+    } else {
+        ACR_ONE_FACTOR
+    }
+}
+
 /// A new session: the cookie value goes to the browser and nowhere else.
 #[derive(Debug)]
 pub struct NewSession {

@@ -44,8 +44,18 @@ pub async fn create_tenant(
     };
     let name = body.display_name.clone().unwrap_or_else(|| body.id.clone());
     let t = match &body.region {
-        Some(r) => st.engine.create_tenant_in(&body.id, &name, alg, r).await?,
-        None => st.engine.create_tenant(&body.id, &name, alg).await?,
+        Some(r) => {
+            st.engine
+                .admin()
+                .create_tenant_in(&body.id, &name, alg, r)
+                .await?
+        }
+        None => {
+            st.engine
+                .admin()
+                .create_tenant(&body.id, &name, alg)
+                .await?
+        }
     };
     Ok(HttpResponse::Created().json(json!({
         "id": t.id,
@@ -65,7 +75,11 @@ pub async fn set_mfa_policy(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    let updated = st.engine.set_mfa_policy(&t, body.into_inner()).await?;
+    let updated = st
+        .engine
+        .admin()
+        .set_mfa_policy(&t, body.into_inner())
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"id": updated.id, "mfa": updated.mfa})))
 }
 
@@ -81,6 +95,7 @@ pub async fn set_purposes(
     let t = tenant_id(&path)?;
     let s = st
         .engine
+        .account()
         .set_purposes(&t, body.into_inner().purposes)
         .await?;
     Ok(settings_response(&t, &s))
@@ -98,6 +113,7 @@ pub async fn set_profile_fields(
     let t = tenant_id(&path)?;
     let s = st
         .engine
+        .account()
         .set_profile_rules(&t, body.into_inner().profile_fields)
         .await?;
     Ok(settings_response(&t, &s))
@@ -121,7 +137,7 @@ pub async fn get_privacy_settings(
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     st.engine.tenant(&t).await?;
-    let s = st.engine.privacy_settings(&t).await?;
+    let s = st.engine.account().privacy_settings(&t).await?;
     Ok(settings_response(&t, &s))
 }
 
@@ -149,7 +165,7 @@ pub async fn move_tenant(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    let moved = st.engine.move_tenant(&t, &body.region).await?;
+    let moved = st.engine.admin().move_tenant(&t, &body.region).await?;
     Ok(HttpResponse::Ok().json(json!({"id": moved.id, "region": moved.region})))
 }
 
@@ -159,7 +175,7 @@ pub async fn list_tenants(
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
-    let ts = st.engine.list_tenants().await?;
+    let ts = st.engine.admin().list_tenants().await?;
     let out: Vec<_> = ts
         .iter()
         .map(|t| {
@@ -183,7 +199,11 @@ pub async fn create_client(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    let c = st.engine.create_client(&t, body.into_inner()).await?;
+    let c = st
+        .engine
+        .admin()
+        .create_client(&t, body.into_inner())
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(c))
@@ -197,7 +217,7 @@ pub async fn list_clients(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    let cs = st.engine.list_clients(&t).await?;
+    let cs = st.engine.admin().list_clients(&t).await?;
     let out: Vec<_> = cs
         .iter()
         .map(|c| {
@@ -236,6 +256,7 @@ pub async fn create_user(
     let b = body.into_inner();
     let u = st
         .engine
+        .admin()
         .create_user(&t, &b.email, &b.password, b.name, b.email_verified)
         .await?;
     let mut ev = st.engine.event(&t, "admin.user_created", true);
@@ -258,6 +279,7 @@ pub async fn export_user(
     let user = tollgate_engine::ids::UserId::from_stored(user);
     let doc = st
         .engine
+        .account()
         .export_user(&t, &user, "admin", &meta(&req))
         .await?;
     Ok(HttpResponse::Ok()
@@ -277,6 +299,7 @@ pub async fn delete_user(
     let t = tenant_id(&t)?;
     let user = tollgate_engine::ids::UserId::from_stored(user);
     st.engine
+        .account()
         .delete_user(&t, &user, "admin", &meta(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -285,7 +308,7 @@ pub async fn delete_user(
 /// `POST /admin/v1/purge`: runs the purge of deleted users now (it also runs hourly).
 pub async fn purge(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
-    let purged = st.engine.purge_deleted_users().await?;
+    let purged = st.engine.account().purge_deleted_users().await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "purged": purged })))
 }
 
@@ -304,7 +327,12 @@ pub async fn import_users(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    Ok(HttpResponse::Ok().json(st.engine.import_users(&t, body.into_inner().users).await?))
+    Ok(HttpResponse::Ok().json(
+        st.engine
+            .admin()
+            .import_users(&t, body.into_inner().users)
+            .await?,
+    ))
 }
 
 /// `POST /admin/v1/tenants/{tenant}/keys/rotate`
@@ -315,7 +343,7 @@ pub async fn rotate_keys(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    Ok(HttpResponse::Ok().json(st.engine.rotate_keys(&t).await?))
+    Ok(HttpResponse::Ok().json(st.engine.admin().rotate_keys(&t).await?))
 }
 
 /// Query of the events listing: `user`, `kind` (exact, or a prefix ending in `.`),
@@ -393,7 +421,7 @@ pub async fn events(
     let t = tenant_id(&path)?;
     let query = q.to_query(100)?;
     let limit = query.limit.clamp(1, 1000);
-    let page = st.engine.query_events(&t, query).await?;
+    let page = st.engine.admin().query_events(&t, query).await?;
     let mut r = HttpResponse::Ok();
     r.insert_header((header::CACHE_CONTROL, "no-store"));
     if page.len() == limit
@@ -438,7 +466,7 @@ pub async fn export_events(
     let mut out = Vec::new();
     while left > 0 {
         query.limit = left.min(1000);
-        let page = st.engine.query_events(&t, query.clone()).await?;
+        let page = st.engine.admin().query_events(&t, query.clone()).await?;
         let n = page.len();
         for e in &page {
             serde_json::to_writer(&mut out, e)

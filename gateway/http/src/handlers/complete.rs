@@ -96,6 +96,7 @@ pub async fn complete_submit(
         };
         match st
             .engine
+            .account()
             .answer_purpose(&f.t, user, &p.id, v, true, &meta)
             .await
         {
@@ -127,6 +128,7 @@ pub async fn complete_submit(
     if !values.is_empty() {
         match st
             .engine
+            .account()
             .update_profile(&f.t, user, None, values, &meta)
             .await
         {

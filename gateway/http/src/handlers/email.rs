@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tollgate_engine::EngineError;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::FactorKind;
-use tollgate_engine::otp::Flow;
+use tollgate_engine::signin::otp::Flow;
 
 use crate::journey::after_first_factor;
 use crate::pages::hosted::login;
@@ -70,7 +70,7 @@ pub async fn email_start(
                 csrf,
                 f.get("email"),
                 Some(msg),
-                st.engine.passkeys_allowed(&f.tenant),
+                st.engine.signin().passkeys_allowed(&f.tenant),
             )
         })
     };
@@ -79,6 +79,7 @@ pub async fn email_start(
     }
     match st
         .engine
+        .signin()
         .email_sign_in_start(&f.t, f.get("email"), f.tx().map(str::to_owned), &meta(&req))
         .await
     {
@@ -115,6 +116,7 @@ pub async fn email_code(
     }
     match st
         .engine
+        .signin()
         .email_sign_in_code(&f.t, f.get("handle"), f.get("code"), &meta(&req))
         .await
     {
@@ -134,7 +136,7 @@ async fn link_page_for(
 ) -> PageResult {
     let (t, _) = tenant(st, path).await?;
     let token = token.map(String::as_str).unwrap_or("");
-    match st.engine.link_info(&t, token).await? {
+    match st.engine.signin().link_info(&t, token).await? {
         Some(info) if info.flow == flow => {
             Ok(form_page(st, req, &t, StatusCode::OK, title, |csrf| {
                 render(&t, token, csrf)
@@ -187,6 +189,7 @@ pub async fn link_submit(
     }
     match st
         .engine
+        .signin()
         .email_sign_in_link(&f.t, f.get("token"), &meta(&req))
         .await
     {
@@ -217,6 +220,7 @@ pub async fn factor_send(
     let handle = f.get("handle");
     match st
         .engine
+        .signin()
         .send_factor_code(&f.t, handle, kind, &meta(&req))
         .await
     {
@@ -310,6 +314,7 @@ pub async fn forgot_submit(
     }
     match st
         .engine
+        .signin()
         .password_reset_start(&f.t, f.get("email"), f.tx().map(str::to_owned), &meta(&req))
         .await
     {
@@ -380,6 +385,7 @@ pub async fn reset_submit(
         }
         return match st
             .engine
+            .signin()
             .password_reset_link(&f.t, token, f.get("password"), &meta)
             .await
         {
@@ -402,6 +408,7 @@ pub async fn reset_submit(
     }
     match st
         .engine
+        .signin()
         .password_reset_code(
             &f.t,
             f.get("handle"),
@@ -459,6 +466,7 @@ pub async fn verify_submit(
     }
     match st
         .engine
+        .signin()
         .verify_email_link(&f.t, f.get("token"), &meta(&req))
         .await
     {
@@ -509,6 +517,7 @@ pub async fn account_verify(
     }
     match st
         .engine
+        .signin()
         .verify_email_code(&f.t, &user, f.get("code"), &meta(&req))
         .await
     {
@@ -534,6 +543,7 @@ pub async fn account_send(
     }
     match st
         .engine
+        .signin()
         .send_email_verification(&f.t, &user, &meta(&req))
         .await
     {

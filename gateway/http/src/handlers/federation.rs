@@ -76,6 +76,7 @@ pub async fn start(
     let binding = tollgate_engine::crypto::random_token::<32>();
     let started = match st
         .engine
+        .federation()
         .begin_federation(&t, &connector, tx.clone(), &binding, &meta(&req))
         .await
     {
@@ -85,11 +86,17 @@ pub async fn start(
         Err(e) => return Err(e.into()),
     };
     let c = &started.connector;
-    let url = match st.engine.federation_redirect(&t, &started).await {
+    let url = match st
+        .engine
+        .federation()
+        .federation_redirect(&t, &started)
+        .await
+    {
         Ok(url) => url,
         Err(e) => {
             tracing::warn!(provider = %c.id, reason = e.reason, detail = %e.detail, "upstream unavailable");
             st.engine
+                .federation()
                 .federation_failed(&t, &c.id, e.reason, &meta(&req));
             return Ok(failure_page(
                 &t,
@@ -131,6 +138,7 @@ pub async fn callback(
     // says, the pending sign-in is gone after this.
     let pending = match st
         .engine
+        .federation()
         .take_federation(
             &t,
             &connector,
@@ -141,7 +149,9 @@ pub async fn callback(
     {
         Ok(p) => p,
         Err(EngineError::Invalid(msg)) => {
-            st.engine.federation_failed(&t, &connector, "state", &meta);
+            st.engine
+                .federation()
+                .federation_failed(&t, &connector, "state", &meta);
             return Ok(failure_page(&t, StatusCode::BAD_REQUEST, &msg, None));
         }
         Err(e) => return Err(e.into()),
@@ -149,7 +159,9 @@ pub async fn callback(
     let c = pending.connector;
     let tx = pending.tx.as_deref();
     let fail = |reason: &str, status: StatusCode, msg: &str| {
-        st.engine.federation_failed(&t, &c.id, reason, &meta);
+        st.engine
+            .federation()
+            .federation_failed(&t, &c.id, reason, &meta);
         let mut r = failure_page(&t, status, msg, tx);
         let _ = r.add_cookie(&binding_removal(&st, &t));
         r
@@ -185,6 +197,7 @@ pub async fn callback(
     };
     let result = st
         .engine
+        .federation()
         .redeem_upstream(&t, &c, code, &pending.code_verifier, &pending.nonce)
         .await;
     let (identity, kept) = match result {
@@ -202,6 +215,7 @@ pub async fn callback(
     let want_two = areq.as_ref().is_some_and(|a| a.wants_two_factors());
     let outcome = st
         .engine
+        .federation()
         .federated_sign_in(
             &t,
             fed::FederatedSignIn {
@@ -240,7 +254,7 @@ pub async fn link_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let handle = f.get("handle").to_owned();
-    let Some((provider, tx)) = st.engine.pending_link(&f.t, &handle).await? else {
+    let Some((provider, tx)) = st.engine.federation().pending_link(&f.t, &handle).await? else {
         return Ok(failure_page(
             &f.t,
             StatusCode::BAD_REQUEST,
@@ -250,6 +264,7 @@ pub async fn link_submit(
     };
     let name = st
         .engine
+        .federation()
         .connector(&f.t, &provider)
         .await?
         .map_or(provider.clone(), |c| c.display_name);
@@ -276,6 +291,7 @@ pub async fn link_submit(
     let want_two = areq.as_ref().is_some_and(|a| a.wants_two_factors());
     match st
         .engine
+        .federation()
         .confirm_link(&f.t, &handle, f.get("password"), want_two, &meta(&req))
         .await
     {
@@ -310,6 +326,7 @@ pub async fn unlink(
     };
     match st
         .engine
+        .federation()
         .unlink_identity(
             &f.t,
             &session.user_id,
@@ -338,10 +355,10 @@ pub async fn admin_list(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    let all = st.engine.connectors(&t).await?;
+    let all = st.engine.federation().connectors(&t).await?;
     let out: Vec<Value> = all
         .iter()
-        .map(|c| c.public_view(&st.engine.federation_redirect_uri(&t, &c.id)))
+        .map(|c| c.public_view(&st.engine.federation().federation_redirect_uri(&t, &c.id)))
         .collect();
     Ok(HttpResponse::Ok().json(out))
 }
@@ -358,10 +375,12 @@ pub async fn admin_get(
     st.engine.tenant(&t).await?;
     let c = st
         .engine
+        .federation()
         .connector(&t, &id)
         .await?
         .ok_or(EngineError::NotFound("connector"))?;
-    Ok(HttpResponse::Ok().json(c.public_view(&st.engine.federation_redirect_uri(&t, &c.id))))
+    Ok(HttpResponse::Ok()
+        .json(c.public_view(&st.engine.federation().federation_redirect_uri(&t, &c.id))))
 }
 
 /// `PUT /admin/v1/tenants/{tenant}/connectors/{connector}`: creates or replaces it.
@@ -376,8 +395,9 @@ pub async fn admin_put(
     let t = tenant_id(&t)?;
     let input: ConnectorInput = serde_json::from_value(body.into_inner())
         .map_err(|e| ApiError::invalid_request(format!("connector: {e}")))?;
-    let c = st.engine.put_connector(&t, &id, input).await?;
-    Ok(HttpResponse::Ok().json(c.public_view(&st.engine.federation_redirect_uri(&t, &c.id))))
+    let c = st.engine.federation().put_connector(&t, &id, input).await?;
+    Ok(HttpResponse::Ok()
+        .json(c.public_view(&st.engine.federation().federation_redirect_uri(&t, &c.id))))
 }
 
 /// `DELETE /admin/v1/tenants/{tenant}/connectors/{connector}`
@@ -389,6 +409,6 @@ pub async fn admin_delete(
     authorize_admin(&req, &st)?;
     let (t, id) = path.into_inner();
     let t = tenant_id(&t)?;
-    st.engine.delete_connector(&t, &id).await?;
+    st.engine.federation().delete_connector(&t, &id).await?;
     Ok(HttpResponse::Ok().json(json!({"deleted": id})))
 }

@@ -58,7 +58,7 @@ pub async fn login_page(
                 csrf,
                 &hint,
                 None,
-                st.engine.passkeys_allowed(&tenant),
+                st.engine.signin().passkeys_allowed(&tenant),
             ) + &federation
         },
     ))
@@ -109,7 +109,7 @@ pub async fn login_submit(
                 csrf,
                 f.get("email"),
                 Some(msg),
-                st.engine.passkeys_allowed(&f.tenant),
+                st.engine.signin().passkeys_allowed(&f.tenant),
             )
         })
     };
@@ -118,6 +118,7 @@ pub async fn login_submit(
     }
     match st
         .engine
+        .signin()
         .password_login(&f.t, f.get("email"), f.get("password"), &meta(&req))
         .await
     {
@@ -153,6 +154,7 @@ pub async fn signup_submit(
     let name = Some(f.get("name").trim().to_owned()).filter(|n| !n.is_empty() && n.len() <= 200);
     match st
         .engine
+        .signin()
         .sign_up(&f.t, f.get("email"), f.get("password"), name, &meta(&req))
         .await
     {
@@ -242,10 +244,11 @@ pub async fn account(
         return Ok(see_other(&format!("/{t}/login")));
     };
     let factor_rows = factor_rows(&st, &t, &u.id).await?;
-    let apps = st.engine.connected_apps(&t, &u.id).await?;
+    let apps = st.engine.account().connected_apps(&t, &u.id).await?;
     let current = Some(session.sid.clone());
     let session_rows: Vec<pages::SessionRow> = st
         .engine
+        .signin()
         .user_sessions(&t, &u.id)
         .await?
         .into_iter()
@@ -307,6 +310,7 @@ pub async fn end_sessions(
     };
     let sids: Vec<String> = if f.get("others") == "yes" {
         st.engine
+            .signin()
             .user_sessions(&f.t, &session.user_id)
             .await?
             .into_iter()
@@ -317,6 +321,7 @@ pub async fn end_sessions(
         vec![f.get("sid").to_owned()]
     };
     st.engine
+        .signin()
         .end_user_sessions(&f.t, &session.user_id, &sids, &meta(&req))
         .await?;
     Ok(see_other(&format!("/{}/account", f.t)))
@@ -336,6 +341,7 @@ pub async fn remove_app(
     let client = tollgate_engine::ids::ClientId::parse(f.get("client_id"))
         .map_err(|_| PageError::bad_request("That app is not known."))?;
     st.engine
+        .account()
         .disconnect_app(&f.t, &session.user_id, &client, &meta(&req))
         .await?;
     Ok(see_other(&format!("/{}/account", f.t)))
@@ -354,6 +360,7 @@ pub async fn account_export(
     let user = session.user_id.to_string();
     let doc = st
         .engine
+        .account()
         .export_user(&t, &session.user_id, &user, &meta(&req))
         .await?;
     Ok(HttpResponse::Ok()
@@ -420,7 +427,7 @@ pub async fn logout(
         ));
     }
     if let Some(c) = &cookie {
-        st.engine.end_session(&t, c, &meta(&req)).await?;
+        st.engine.signin().end_session(&t, c, &meta(&req)).await?;
     }
     let mut r = match plan.redirect {
         Some(url) => see_other(&url),

@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tollgate_engine::EngineError;
 use tollgate_engine::ids::UserId;
-use tollgate_engine::mfa::Completed;
 use tollgate_engine::model::FactorKind;
+use tollgate_engine::signin::mfa::Completed;
 
 use crate::journey::{after_first_factor, authorize_error, completed, continue_to, continue_url};
 use crate::pages::mfa::{self as pages, factor_page, totp_enrol_page};
@@ -34,7 +34,7 @@ pub async fn factor_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let handle = f.get("handle").to_owned();
-    let info = st.engine.pending(&f.t, &handle).await?;
+    let info = st.engine.signin().pending(&f.t, &handle).await?;
     let again = |status, msg: &str, factors: &[FactorKind]| {
         factor_page(&st, &req, &f.t, status, &handle, f.tx(), factors, Some(msg))
     };
@@ -45,13 +45,14 @@ pub async fn factor_submit(
     let kind = FactorKind::parse(f.get("method")).unwrap_or(FactorKind::Totp);
     match st
         .engine
+        .signin()
         .second_factor_code(&f.t, &handle, kind, f.get("code"), &meta(&req))
         .await
     {
         Ok(done) => Ok(completed(&st, &req, &f.t, done, f.areq.clone()).await),
         Err(EngineError::Invalid(msg)) => {
             // Still alive: try again on the same page; used up: say so.
-            match st.engine.pending(&f.t, &handle).await? {
+            match st.engine.signin().pending(&f.t, &handle).await? {
                 Some(i) => Ok(again(StatusCode::UNAUTHORIZED, &msg, &i.factors)),
                 None => Err(PageError::Message(
                     StatusCode::UNAUTHORIZED,
@@ -76,6 +77,7 @@ pub async fn enrol_submit(
     let handle = f.get("handle").to_owned();
     let info = st
         .engine
+        .signin()
         .pending(&f.t, &handle)
         .await?
         .filter(|i| i.enrol)
@@ -88,6 +90,7 @@ pub async fn enrol_submit(
     let meta = meta(&req);
     let codes = match st
         .engine
+        .signin()
         .confirm_totp_enrolment(
             &f.t,
             &info.user_id,
@@ -106,6 +109,7 @@ pub async fn enrol_submit(
     };
     let done = st
         .engine
+        .signin()
         .complete_pending(&f.t, &handle, FactorKind::Totp, &meta)
         .await?;
     let Completed::Session(ns) = done else {
@@ -136,12 +140,13 @@ async fn enrol_again(
     };
     let e = match st
         .engine
+        .signin()
         .resume_totp_enrolment(&f.t, user, f.get("enrol"))
         .await?
     {
         Some(e) => e,
         // Out of tries: a new secret to scan.
-        None => st.engine.start_totp_enrolment(&f.t, user).await?,
+        None => st.engine.signin().start_totp_enrolment(&f.t, user).await?,
     };
     Ok(totp_enrol_page(
         st,
@@ -169,7 +174,7 @@ pub async fn step_up(
         let tx = sealed(&st, &t, areq.as_ref()).unwrap_or_default();
         return Ok(see_other(&format!("/{t}/login?tx={tx}")));
     };
-    let step = st.engine.begin_step_up(&t, &session).await?;
+    let step = st.engine.signin().begin_step_up(&t, &session).await?;
     after_first_factor(&st, &req, &t, step, areq).await
 }
 
@@ -210,7 +215,7 @@ pub async fn account_totp(
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
-    let e = st.engine.start_totp_enrolment(&t, &user).await?;
+    let e = st.engine.signin().start_totp_enrolment(&t, &user).await?;
     Ok(totp_enrol_page(
         &st,
         &req,
@@ -237,6 +242,7 @@ pub async fn account_totp_submit(
     };
     match st
         .engine
+        .signin()
         .confirm_totp_enrolment(
             &f.t,
             &user,
@@ -271,6 +277,7 @@ pub async fn remove_factor(
     };
     match st
         .engine
+        .signin()
         .remove_factor(&f.t, &user, f.get("id"), &meta(&req))
         .await
     {
@@ -292,6 +299,7 @@ pub async fn new_recovery_codes(
     };
     let codes = st
         .engine
+        .signin()
         .new_recovery_codes(&f.t, &user, &meta(&req))
         .await?;
     Ok(page(

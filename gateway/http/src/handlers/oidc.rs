@@ -91,7 +91,7 @@ pub async fn authorize(
     let result = async {
         let areq = st.engine.oauth().validate_authorize(&t, &params).await?;
         let session = match req.cookie(SESSION_COOKIE) {
-            Some(c) => st.engine.session(&t, c.value()).await?,
+            Some(c) => st.engine.signin().session(&t, c.value()).await?,
             None => None,
         };
         // Signed in already: required purposes and scope-driven profile fields first.

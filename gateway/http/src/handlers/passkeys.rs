@@ -14,11 +14,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tollgate_engine::ids::TenantId;
-use tollgate_engine::mfa::Completed;
 use tollgate_engine::model::FactorKind;
 use tollgate_engine::model::signin::NewSession;
 use tollgate_engine::oauth::authorize::AuthRequest;
-use tollgate_engine::passkeys::Ceremony;
+use tollgate_engine::signin::mfa::Completed;
+use tollgate_engine::signin::passkeys::Ceremony;
 
 use crate::journey::{continue_url, next_after_sign_in};
 use crate::pages::passkeys as pages;
@@ -224,9 +224,17 @@ pub async fn register_start(
             let Some(session) = session(&st, &req, &r.t).await? else {
                 return Ok(not_signed_in());
             };
-            st.engine.start_passkey_registration(&r.t, &session).await?
+            st.engine
+                .signin()
+                .start_passkey_registration(&r.t, &session)
+                .await?
         }
-        pending => st.engine.start_passkey_enrolment(&r.t, pending).await?,
+        pending => {
+            st.engine
+                .signin()
+                .start_passkey_enrolment(&r.t, pending)
+                .await?
+        }
     };
     Ok(ceremony(c))
 }
@@ -249,6 +257,7 @@ pub async fn register_finish(
                 return Ok(not_signed_in());
             };
             st.engine
+                .signin()
                 .finish_passkey_registration(&r.t, handle, &session, r.credential(), label, &meta)
                 .await?;
             Ok(go(&st, &r.t, None, continue_url(&st, &r.t, areq)))
@@ -256,6 +265,7 @@ pub async fn register_finish(
         pending => {
             let done = st
                 .engine
+                .signin()
                 .finish_passkey_enrolment(&r.t, handle, pending, r.credential(), label, &meta)
                 .await?;
             completed(&st, &req, &r.t, done, areq).await
@@ -272,7 +282,10 @@ pub async fn login_start(
 ) -> JsonResult {
     let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
     Ok(ceremony(
-        st.engine.start_passkey_login(&r.t, &r.browser).await?,
+        st.engine
+            .signin()
+            .start_passkey_login(&r.t, &r.browser)
+            .await?,
     ))
 }
 
@@ -288,6 +301,7 @@ pub async fn login_finish(
     let areq = checked!(r.areq(&st));
     let ns = st
         .engine
+        .signin()
         .finish_passkey_login(
             &r.t,
             r.str("handle"),
@@ -311,6 +325,7 @@ pub async fn factor_start(
     let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
     Ok(ceremony(
         st.engine
+            .signin()
             .start_passkey_factor(&r.t, r.str("pending"))
             .await?,
     ))
@@ -327,6 +342,7 @@ pub async fn factor_finish(
     let areq = checked!(r.areq(&st));
     let done = st
         .engine
+        .signin()
         .finish_passkey_factor(
             &r.t,
             r.str("handle"),
@@ -348,7 +364,10 @@ pub async fn link_start(
 ) -> JsonResult {
     let r = checked!(JsonRequest::read(&req, &path, payload, &st).await?);
     Ok(ceremony(
-        st.engine.start_link_passkey(&r.t, r.str("pending")).await?,
+        st.engine
+            .federation()
+            .start_link_passkey(&r.t, r.str("pending"))
+            .await?,
     ))
 }
 
@@ -363,6 +382,7 @@ pub async fn link_finish(
     let areq = checked!(r.areq(&st));
     let ns = st
         .engine
+        .federation()
         .finish_link_passkey(
             &r.t,
             r.str("handle"),
@@ -380,7 +400,7 @@ async fn session(
     t: &TenantId,
 ) -> Result<Option<tollgate_engine::model::Session>, ApiError> {
     match req.cookie(SESSION_COOKIE) {
-        Some(c) => Ok(st.engine.session(t, c.value()).await?),
+        Some(c) => Ok(st.engine.signin().session(t, c.value()).await?),
         None => Ok(None),
     }
 }
@@ -401,11 +421,12 @@ pub async fn offer(
     let next = next_after_sign_in(&st, &req, &t, &s, areq.clone()).await?;
     let has_one = st
         .engine
+        .signin()
         .factors(&t, &s.user_id)
         .await?
         .iter()
         .any(|f| f.kind == FactorKind::Passkey);
-    if has_one || !st.engine.passkeys_allowed(&tenant) {
+    if has_one || !st.engine.signin().passkeys_allowed(&tenant) {
         return Ok(see_other(&next));
     }
     let tx = areq.map(|a| st.engine.oauth().seal_request(&t, &a));
@@ -432,6 +453,7 @@ pub async fn rename(
     };
     match st
         .engine
+        .signin()
         .rename_passkey(&f.t, &s.user_id, f.get("id"), f.get("label"), &meta(&req))
         .await
     {

@@ -97,6 +97,7 @@ pub async fn sign_in_start(
     }
     match st
         .engine
+        .signin()
         .phone_sign_in_start(
             &f.t,
             f.get("phone"),
@@ -134,6 +135,7 @@ pub async fn sign_in_code(
     }
     match st
         .engine
+        .signin()
         .phone_sign_in_code(&f.t, f.get("handle"), f.get("code"), &meta(&req))
         .await
     {
@@ -215,6 +217,7 @@ pub async fn enrol_start(
     }
     match st
         .engine
+        .signin()
         .phone_enrol_start(&f.t, &user, f.get("phone"), channel(&f), &meta(&req))
         .await
     {
@@ -249,6 +252,7 @@ pub async fn enrol_confirm(
     }
     match st
         .engine
+        .signin()
         .phone_enrol_confirm(&f.t, &user, f.get("handle"), f.get("code"), &meta(&req))
         .await
     {

@@ -50,6 +50,7 @@ pub async fn profile_submit(
     let name = f.form.get("name").cloned();
     match st
         .engine
+        .account()
         .update_profile(&f.t, &session.user_id, name, fields.clone(), &meta(&req))
         .await
     {
@@ -134,6 +135,7 @@ pub async fn email_start(
     };
     match st
         .engine
+        .account()
         .change_email_start(
             &f.t,
             &session.user_id,
@@ -177,6 +179,7 @@ pub async fn email_confirm(
     let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
     match st
         .engine
+        .account()
         .change_email_confirm(
             &f.t,
             &session.user_id,
@@ -293,6 +296,7 @@ pub async fn phone_start(
     let channel = Channel::parse(f.get("channel")).unwrap_or_default();
     match st
         .engine
+        .signin()
         .phone_enrol_start(&f.t, &session.user_id, f.get("phone"), channel, &meta(&req))
         .await
     {
@@ -323,6 +327,7 @@ pub async fn phone_confirm(
     let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
     match st
         .engine
+        .account()
         .change_phone_confirm(
             &f.t,
             &session.user_id,
@@ -351,6 +356,7 @@ pub async fn password_submit(
     };
     match st
         .engine
+        .account()
         .change_password(
             &f.t,
             &session.user_id,
@@ -418,6 +424,7 @@ pub async fn purpose_submit(
     };
     match st
         .engine
+        .account()
         .answer_purpose(
             &f.t,
             &session.user_id,
@@ -475,6 +482,7 @@ pub async fn delete_submit(
     };
     match st
         .engine
+        .account()
         .delete_own_account(&f.t, &session.user_id, f.get("confirmation"), &meta(&req))
         .await
     {

@@ -38,7 +38,7 @@ pub fn failure_page(t: &TenantId, status: StatusCode, msg: &str, tx: Option<&str
 
 /// The "continue with …" buttons for the tenant's enabled connectors (empty if none).
 pub async fn login_buttons(st: &AppState, t: &TenantId, tx: Option<&str>) -> String {
-    let Ok(connectors) = st.engine.connectors(t).await else {
+    let Ok(connectors) = st.engine.federation().connectors(t).await else {
         return String::new();
     };
     let buttons: String = connectors
@@ -83,7 +83,7 @@ To sign in with {provider} from now on, confirm it is yours with its password or
 <button type=\"submit\">Link and sign in</button></form>{passkey}\
 <p class=\"muted\"><a href=\"{back}\">Cancel</a></p>",
             err = error_block(error),
-            passkey = if st.engine.passkeys_available() {
+            passkey = if st.engine.signin().passkeys_available() {
                 passkeys::link_block(t.as_str(), csrf, handle, tx)
             } else {
                 String::new()
@@ -107,9 +107,13 @@ impl AccountIdentities {
     /// Loads what the section shows (here, because rendering runs in a synchronous closure).
     pub async fn load(st: &AppState, t: &TenantId, user: &User) -> Result<Self, PageError> {
         Ok(Self {
-            rows: st.engine.linked_identities(t, &user.id).await?,
+            rows: st
+                .engine
+                .federation()
+                .linked_identities(t, &user.id)
+                .await?,
             has_password: user.password_hash.is_some(),
-            can_unlink: st.engine.can_unlink(t, user).await?,
+            can_unlink: st.engine.federation().can_unlink(t, user).await?,
         })
     }
 

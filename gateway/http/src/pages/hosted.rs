@@ -143,7 +143,7 @@ pub fn account(
 /// The account page's connected apps, each with "remove access".
 pub fn account_apps(
     tenant: &str,
-    apps: &[tollgate_engine::privacy::ConnectedApp],
+    apps: &[tollgate_engine::account::privacy::ConnectedApp],
     csrf: &str,
 ) -> String {
     if apps.is_empty() {

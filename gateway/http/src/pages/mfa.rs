@@ -5,8 +5,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use tollgate_engine::ids::{TenantId, UserId};
-use tollgate_engine::mfa::TotpEnrolment;
 use tollgate_engine::model::FactorKind;
+use tollgate_engine::signin::mfa::TotpEnrolment;
 
 use crate::pages::{otp, passkeys};
 use crate::state::AppState;
@@ -252,6 +252,7 @@ pub async fn factor_rows(
 ) -> Result<Vec<FactorRow>, PageError> {
     Ok(st
         .engine
+        .signin()
         .factors(t, user)
         .await?
         .into_iter()

@@ -6,7 +6,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use tollgate_engine::EngineError;
 use tollgate_engine::ids::TenantId;
-use tollgate_engine::otp::is_dead;
+use tollgate_engine::signin::otp::is_dead;
 
 use crate::state::AppState;
 use crate::web::csrf::form_page;

@@ -21,6 +21,7 @@ impl AccountPasskeys {
         let tenant = st.engine.tenant(t).await?;
         let rows = st
             .engine
+            .signin()
             .factors(t, user)
             .await?
             .into_iter()
@@ -28,7 +29,7 @@ impl AccountPasskeys {
             .map(|f| (f.id, f.label))
             .collect::<Vec<_>>();
         Ok(Self {
-            can_add: st.engine.passkeys_allowed(&tenant),
+            can_add: st.engine.signin().passkeys_allowed(&tenant),
             rows,
         })
     }

@@ -5,11 +5,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use tollgate_engine::account::portal::DELETE_WORD;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::User;
 use tollgate_engine::model::privacy::{PROFILE_FIELDS, ProfileRule, field_label};
 use tollgate_engine::model::privacy::{Purpose, PurposeStatus};
-use tollgate_engine::portal::DELETE_WORD;
 
 use crate::state::AppState;
 use crate::web::csrf::form_page;
@@ -50,9 +50,9 @@ pub struct AccountPortal {
 impl AccountPortal {
     /// Loads what the section shows (here, because rendering runs in a synchronous closure).
     pub async fn load(st: &AppState, t: &TenantId, user: &User) -> Result<Self, PageError> {
-        let settings = st.engine.privacy_settings(t).await?;
-        let purposes = st.engine.purpose_statuses(t, &user.id).await?;
-        let phone = st.engine.masked_phone(t, &user.id).await?;
+        let settings = st.engine.account().privacy_settings(t).await?;
+        let purposes = st.engine.account().purpose_statuses(t, &user.id).await?;
+        let phone = st.engine.account().masked_phone(t, &user.id).await?;
         Ok(Self {
             fields: profile_fields(&settings.profile_fields, user),
             user: user.clone(),

@@ -16,7 +16,7 @@ pub async fn current_session(
     t: &TenantId,
 ) -> Result<Option<Session>, PageError> {
     match req.cookie(SESSION_COOKIE) {
-        Some(c) => Ok(st.engine.session(t, c.value()).await?),
+        Some(c) => Ok(st.engine.signin().session(t, c.value()).await?),
         None => Ok(None),
     }
 }

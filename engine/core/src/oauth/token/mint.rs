@@ -58,7 +58,7 @@ impl OAuth<'_> {
                 iat: now,
                 auth_time: auth.auth_time,
                 amr: auth.amr.clone(),
-                acr: crate::mfa::acr_for(&auth.amr).to_owned(),
+                acr: crate::model::signin::acr_for(&auth.amr).to_owned(),
                 nonce: nonce.map(str::to_owned),
                 sid: sid.map(str::to_owned),
                 at_hash,

@@ -2,9 +2,9 @@
 //! Art. 15 and 20, DPDP Act s. 11). Secrets never leave: no password hash, no TOTP secret,
 //! no recovery code hashes, no passkey key material, no token hashes.
 
+use super::Account;
 use serde_json::{Value, json};
 
-use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{TenantId, UserId};
 use crate::model::FactorKind;
@@ -13,7 +13,7 @@ use crate::store::EventQuery;
 /// Most events an export carries (newest first); older ones are named by a count.
 const EXPORT_EVENTS: usize = 10_000;
 
-impl Engine {
+impl Account<'_> {
     /// The user's data as one JSON document: profile, identifiers, sessions, refresh
     /// chains (the apps signed in), consents, second factors (metadata only) and events.
     pub async fn export_user(
@@ -24,7 +24,7 @@ impl Engine {
         meta: &crate::engine::RequestMeta,
     ) -> EngineResult<Value> {
         let t = self.tenant(tenant).await?;
-        let store = &self.0.store;
+        let store = &self.rt().store;
         let u = self
             .user(tenant, user)
             .await?
@@ -71,7 +71,7 @@ impl Engine {
             // A phone number is the user's own data; lookups (credential ids, blind
             // indexes) are not, and stay out.
             let phone = match f.kind {
-                FactorKind::Phone => self.factor_phone(&f).await?,
+                FactorKind::Phone => self.signin().factor_phone(&f).await?,
                 _ => None,
             };
             factors.push(json!({
@@ -124,7 +124,7 @@ impl Engine {
                 "has_password": u.password_hash.is_some(),
                 "fields": u.profile,
             },
-            "linked_identities": self.export_links(tenant, user).await?,
+            "linked_identities": self.federation().export_links(tenant, user).await?,
             "sessions": sessions,
             "apps": chains,
             "consents": consents,
@@ -149,14 +149,14 @@ pub struct ConnectedApp {
     pub active_sign_ins: usize,
 }
 
-impl Engine {
+impl Account<'_> {
     /// The apps a user consented to or that hold a live refresh chain of theirs.
     pub async fn connected_apps(
         &self,
         tenant: &TenantId,
         user: &UserId,
     ) -> EngineResult<Vec<ConnectedApp>> {
-        let store = &self.0.store;
+        let store = &self.rt().store;
         let now = self.now();
         let mut apps: std::collections::BTreeMap<String, (Vec<String>, usize)> = Default::default();
         for c in store.list_consents(tenant, user).await? {
@@ -194,15 +194,16 @@ impl Engine {
         client: &crate::ids::ClientId,
         meta: &crate::engine::RequestMeta,
     ) -> EngineResult<()> {
-        let store = &self.0.store;
+        let store = &self.rt().store;
         store.delete_consent(tenant, user, client).await?;
-        self.revoke_user_chains(
-            tenant,
-            user,
-            Some(client),
-            crate::model::RevokeReason::Revoked,
-        )
-        .await?;
+        self.signin()
+            .revoke_user_chains(
+                tenant,
+                user,
+                Some(client),
+                crate::model::RevokeReason::Revoked,
+            )
+            .await?;
         let mut ev = self.event(tenant, "consent.withdrawn", true);
         ev.actor = Some(user.to_string());
         ev.subject = ev.actor.clone();
@@ -212,56 +213,9 @@ impl Engine {
     }
 }
 
-impl Engine {
-    /// Ends every session of a user and revokes every refresh chain (and the access tokens
-    /// bound to them): after a password reset, and when an account is deleted. Returns
-    /// how many sessions and chains were ended.
-    pub async fn sign_out_everywhere(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        meta: &crate::engine::RequestMeta,
-    ) -> EngineResult<(usize, usize)> {
-        let sids: Vec<String> = self
-            .user_sessions(tenant, user)
-            .await?
-            .into_iter()
-            .map(|s| s.sid)
-            .collect();
-        let sessions = self.end_user_sessions(tenant, user, &sids, meta).await?;
-        let chains = self
-            .revoke_user_chains(tenant, user, None, crate::model::RevokeReason::Logout)
-            .await?;
-        Ok((sessions, chains))
-    }
+impl Account<'_> {}
 
-    /// Revokes a user's live refresh chains (only one client's, if given) through their
-    /// shards, so cached copies learn it; returns how many.
-    async fn revoke_user_chains(
-        &self,
-        tenant: &TenantId,
-        user: &UserId,
-        client: Option<&crate::ids::ClientId>,
-        reason: crate::model::RevokeReason,
-    ) -> EngineResult<usize> {
-        let mut n = 0;
-        for c in self.0.store.list_chains(tenant, user).await? {
-            if c.revoked.is_none() && client.is_none_or(|id| *id == c.client_id) {
-                let shard = self.0.shards.shard_for(tenant, &c.id);
-                let revoke = crate::runtime::shard::RevokeChain {
-                    tenant: tenant.clone(),
-                    chain: c.id.clone(),
-                    reason,
-                };
-                self.0.shards.ask(shard, revoke).await?;
-                n += 1;
-            }
-        }
-        Ok(n)
-    }
-}
-
-impl Engine {
+impl Account<'_> {
     /// Deletes an account (GDPR Art. 17, DPDP Act s. 12): every session and refresh chain
     /// is revoked first, so tokens die at once even if a later step fails; second factors
     /// and consents go; the user is kept soft-deleted, without a password, until the purge
@@ -277,8 +231,11 @@ impl Engine {
             .user(tenant, user)
             .await?
             .ok_or(EngineError::NotFound("user"))?;
-        let (sessions, chains) = self.sign_out_everywhere(tenant, user, meta).await?;
-        let store = &self.0.store;
+        let (sessions, chains) = self
+            .signin()
+            .sign_out_everywhere(tenant, user, meta)
+            .await?;
+        let store = &self.rt().store;
         for f in store.list_factors(tenant, user).await? {
             store.delete_factor(tenant, user, &f.id).await?;
         }
@@ -288,7 +245,7 @@ impl Engine {
         }
         // Linked upstream identities go: they could otherwise sign in to nothing, and the
         // upstream identity is free to sign up again.
-        self.delete_user_links(tenant, user).await?;
+        self.federation().delete_user_links(tenant, user).await?;
         // Destroying the data key is the erasure: the record's personal fields and every
         // event's sealed details, in the store and in its backups, cannot be opened again.
         // The record is sealed once more under a key nobody keeps, so it holds nothing
@@ -299,7 +256,12 @@ impl Engine {
         u.email_verified = false;
         let throwaway = crate::crypto::MasterKey::from_bytes(crate::crypto::random_bytes::<32>());
         let rec = self.seal_user(&u, &throwaway);
-        if !self.0.store.soft_delete_user(&rec, &old_email_key).await? {
+        if !self
+            .rt()
+            .store
+            .soft_delete_user(&rec, &old_email_key)
+            .await?
+        {
             return Err(EngineError::NotFound("user"));
         }
         self.shred(tenant, user).await?;
@@ -314,7 +276,7 @@ impl Engine {
 /// Deleted users purged per store call.
 const PURGE_BATCH: usize = 500;
 
-impl Engine {
+impl Account<'_> {
     /// Removes the rows of users deleted longer ago than `purge_after_secs`, in every
     /// tenant this node serves; returns how many. Each purge is an event. Safe to run on
     /// several nodes at once: a row is removed once, and the data key is destroyed again
@@ -322,23 +284,23 @@ impl Engine {
     pub async fn purge_deleted_users(&self) -> EngineResult<usize> {
         let before = self
             .now()
-            .saturating_sub(self.0.config.purge_after_secs)
+            .saturating_sub(self.rt().config.purge_after_secs)
             .saturating_add(1);
         let mut purged = 0;
-        for t in self.0.store.list_tenants().await? {
-            if !self.0.config.regions.contains(&t.region) {
+        for t in self.rt().store.list_tenants().await? {
+            if !self.rt().config.regions.contains(&t.region) {
                 continue;
             }
             loop {
                 let ids = self
-                    .0
+                    .rt()
                     .store
                     .deleted_users(&t.id, before, PURGE_BATCH)
                     .await?;
                 let (n, done) = (ids.len(), purged);
                 for id in ids {
                     self.shred(&t.id, &id).await?;
-                    if self.0.store.purge_user(&t.id, &id).await? {
+                    if self.rt().store.purge_user(&t.id, &id).await? {
                         purged += 1;
                         let mut ev = self.event(&t.id, "user.purged", true);
                         ev.actor = Some("system".into());

@@ -6,13 +6,14 @@
 //! finishes, and bound to what started it: registration to the session (or, when
 //! enrolling during sign-in, to the pending sign-in), a second factor to the pending
 //! sign-in, a passkey sign-in to the browser (the gateway passes its CSRF cookie). The
-//! relying-party id and origin come from [`WebauthnConfig`]; webauthn-rs checks them, the
+//! relying-party id and origin come from [`WebauthnConfig`](crate::runtime::config::WebauthnConfig); webauthn-rs checks them, the
 //! challenge, the signature, user verification and the signature counter.
 //!
 //! A passkey is stored as a [`Factor`] whose `lookup` is its credential id (base64url),
 //! unique per tenant, and whose `data` holds the serialised [`Passkey`] (a public key and
 //! counters: nothing secret). A verified passkey counts as two factors (`hwk` and `mfa`).
 
+use super::SignIn;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use webauthn_rs::prelude::{
@@ -21,13 +22,13 @@ use webauthn_rs::prelude::{
 };
 
 use crate::crypto::{b64, random_token, sha256};
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{TenantId, UserId};
-use crate::mfa::Completed;
 use crate::model::signin::NewSession;
 use crate::model::{Challenge, Factor, FactorKind, Hash32, Session, Tenant};
 use crate::runtime::config::CEREMONY_TTL;
+use crate::signin::mfa::Completed;
 use crate::store::StoreError;
 
 const REGISTER: &str = "webauthn_register";
@@ -96,11 +97,11 @@ fn to_json(v: &impl Serialize) -> EngineResult<Value> {
     serde_json::to_value(v).map_err(|e| EngineError::Internal(format!("webauthn state: {e}")))
 }
 
-impl Engine {
+impl SignIn<'_> {
     /// Whether this server can use passkeys at all (a relying-party id is configured or
     /// the public URL has a domain name).
     pub fn passkeys_available(&self) -> bool {
-        self.0.config.webauthn.is_some()
+        self.rt().config.webauthn.is_some()
     }
 
     /// Whether a tenant's users can register and use passkeys here.
@@ -115,7 +116,7 @@ impl Engine {
                 "This organisation does not use passkeys.".into(),
             ));
         }
-        let cfg = self.0.config.webauthn.as_ref().ok_or_else(|| {
+        let cfg = self.rt().config.webauthn.as_ref().ok_or_else(|| {
             EngineError::Invalid("Passkeys are not set up on this server.".into())
         })?;
         cfg.site(&t.display_name).map_err(EngineError::Internal)
@@ -141,7 +142,7 @@ impl Engine {
             tries_left: 1,
             expires_at: self.now() + CEREMONY_TTL,
         };
-        self.0.store.put_challenge(&c).await?;
+        self.rt().store.put_challenge(&c).await?;
         Ok(Ceremony { handle, options })
     }
 
@@ -158,7 +159,7 @@ impl Engine {
             return Err(expired());
         }
         let c = self
-            .0
+            .rt()
             .store
             .take_challenge(tenant, &Hash32::of(handle.as_bytes()))
             .await?
@@ -174,7 +175,7 @@ impl Engine {
 
     async fn passkey_factors(&self, tenant: &TenantId, user: &UserId) -> EngineResult<Vec<Factor>> {
         Ok(self
-            .0
+            .rt()
             .store
             .list_factors(tenant, user)
             .await?
@@ -349,7 +350,7 @@ impl Engine {
             created_at: self.now(),
             last_used_at: None,
         };
-        match self.0.store.create_factor(&factor).await {
+        match self.rt().store.create_factor(&factor).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
                 return Err(EngineError::Invalid(
@@ -424,7 +425,7 @@ impl Engine {
             return failed(None, "no_user_handle").await;
         };
         let Some(factor) = self
-            .0
+            .rt()
             .store
             .find_factor(tenant, &b64(cred_id))
             .await?
@@ -538,7 +539,7 @@ impl Engine {
         };
         let factor = match &verified {
             Some(res) => self
-                .0
+                .rt()
                 .store
                 .find_factor(tenant, &b64(res.cred_id()))
                 .await?
@@ -580,7 +581,7 @@ impl Engine {
             .await?
             .filter(|i| !i.enrol && Some(&i.user_id) == user.as_ref())
             .ok_or_else(expired)?;
-        self.0
+        self.rt()
             .store
             .spend_try(tenant, &Hash32::of(pending.as_bytes()))
             .await?
@@ -612,12 +613,12 @@ impl Engine {
             next.data["passkey"] = to_json(&passkey)?;
             next.version += 1;
             next.last_used_at = Some(self.now());
-            if self.0.store.update_factor(&next, f.version).await? {
+            if self.rt().store.update_factor(&next, f.version).await? {
                 return Ok(true);
             }
             // Used at the same moment elsewhere, renamed, or removed: read it again.
             match self
-                .0
+                .rt()
                 .store
                 .get_factor(&f.tenant, &f.user_id, &f.id)
                 .await?
@@ -642,7 +643,7 @@ impl Engine {
     ) -> EngineResult<()> {
         for _ in 0..3 {
             let f = self
-                .0
+                .rt()
                 .store
                 .get_factor(tenant, user, id)
                 .await?
@@ -651,7 +652,7 @@ impl Engine {
             let mut next = f.clone();
             next.label = label_or(label, &f.label);
             next.version += 1;
-            if self.0.store.update_factor(&next, f.version).await? {
+            if self.rt().store.update_factor(&next, f.version).await? {
                 return self
                     .audit(tenant, "passkey.renamed", true, Some(user), "passkey", meta)
                     .await;

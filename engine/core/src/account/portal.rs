@@ -6,15 +6,16 @@
 //! Answers are uniform: starting an email change sends the code whether or not another
 //! account has the address, so only the owner of that mailbox learns it is taken.
 
+use super::Account;
 use crate::crypto::random_token;
-use crate::email_codes::{CodeSent, handle_key};
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
 use crate::model::{FactorKind, Hash32, User};
-use crate::otp::{CodeData, Flow, mask_email};
 use crate::runtime::delivery::Mail;
 use crate::runtime::password::check_policy;
+use crate::signin::email_codes::{CodeSent, handle_key};
+use crate::signin::otp::{CodeData, Flow, mask_email};
 use crate::store::StoreError;
 
 /// What a user types to delete an account that has no password.
@@ -24,7 +25,7 @@ fn wrong_password() -> EngineError {
     EngineError::Invalid("Your current password is not correct.".into())
 }
 
-impl Engine {
+impl Account<'_> {
     /// Checks a user's password again (email change, password change, deletion), under
     /// the sign-in throttle: a stolen session cannot guess the password through these
     /// forms any faster than through the sign-in page. `true` for an account without a
@@ -41,21 +42,21 @@ impl Engine {
         };
         let account = user.email.as_str();
         let ip = meta.ip.as_deref();
-        if let Some(retry_after_secs) = self.0.throttle.check(tenant, account, ip) {
+        if let Some(retry_after_secs) = self.rt().throttle.check(tenant, account, ip) {
             return Err(EngineError::RateLimited { retry_after_secs });
         }
-        let ok = self.0.passwords.verify(password, Some(hash)).await?;
+        let ok = self.rt().passwords.verify(password, Some(hash)).await?;
         if ok {
-            self.0.throttle.succeeded(tenant, account);
+            self.rt().throttle.succeeded(tenant, account);
         } else {
-            self.0.throttle.failed(tenant, account, ip);
+            self.rt().throttle.failed(tenant, account, ip);
         }
         Ok(ok)
     }
 
     /// Changes a user's login id. `Conflict("user")` when another account has the address.
     /// The new address is not proven by this call (`email_verified` becomes false); the
-    /// portal proves it first and uses [`Engine::change_email_confirm`].
+    /// portal proves it first and uses [`Account::change_email_confirm`](super::Account::change_email_confirm).
     pub async fn change_email(
         &self,
         tenant: &TenantId,
@@ -92,7 +93,7 @@ impl Engine {
         };
         let record = self.seal_user(&u, &key);
         let old_key = self.email_key(tenant, &old);
-        match self.0.store.change_user_email(&record, &old_key).await {
+        match self.rt().store.change_user_email(&record, &old_key).await {
             Ok(true) => {}
             Ok(false) => return Err(EngineError::NotFound("user")),
             Err(StoreError::Conflict) => return Err(EngineError::Conflict("user")),
@@ -116,7 +117,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
                 mask_email(new),
             ),
         };
-        let ev = self.otp_event(
+        let ev = self.signin().otp_event(
             tenant,
             "otp.sent",
             true,
@@ -125,7 +126,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
             &mask_email(&old),
             meta,
         );
-        if let Err(e) = self.queue_mail(mail, ev) {
+        if let Err(e) = self.signin().queue_mail(mail, ev) {
             tracing::warn!(error = %e, "email change notice not queued");
         }
         Ok(())
@@ -159,13 +160,15 @@ If you did not do this, reset your password from the sign-in page or contact sup
                 "That is already your sign-in address.".into(),
             ));
         }
-        self.limit_send(tenant, false, new.as_str(), Flow::ChangeEmail, meta)?;
+        self.signin()
+            .limit_send(tenant, false, new.as_str(), Flow::ChangeEmail, meta)?;
         let handle = random_token::<32>();
         let data = CodeData {
             email: Some(new.as_str().to_owned()),
             ..CodeData::default()
         };
         let code = self
+            .signin()
             .put_code(
                 tenant,
                 Hash32::of(handle.as_bytes()),
@@ -174,7 +177,8 @@ If you did not do this, reset your password from the sign-in page or contact sup
                 data,
             )
             .await?;
-        self.send_code_mail(&t, &new, Some(user), Flow::ChangeEmail, &code, None, meta)?;
+        self.signin()
+            .send_code_mail(&t, &new, Some(user), Flow::ChangeEmail, &code, None, meta)?;
         Ok(CodeSent {
             handle,
             masked: new.as_str().to_owned(),
@@ -193,6 +197,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let r = self
+            .signin()
             .check_code(tenant, &handle_key(handle)?, Flow::ChangeEmail, code, meta)
             .await?;
         let (Some(addr), true) = (r.data.email, r.user_id.as_ref() == Some(user)) else {
@@ -211,6 +216,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
         user: &UserId,
     ) -> EngineResult<Option<String>> {
         Ok(self
+            .signin()
             .user_phone(tenant, user)
             .await?
             .map(|(phone, _)| phone.masked()))
@@ -227,7 +233,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let before: Vec<String> = self
-            .0
+            .rt()
             .store
             .list_factors(tenant, user)
             .await?
@@ -235,9 +241,10 @@ If you did not do this, reset your password from the sign-in page or contact sup
             .filter(|f| f.kind == FactorKind::Phone)
             .map(|f| f.id)
             .collect();
-        self.phone_enrol_confirm(tenant, user, handle, code, meta)
+        self.signin()
+            .phone_enrol_confirm(tenant, user, handle, code, meta)
             .await?;
-        let after = self.0.store.list_factors(tenant, user).await?;
+        let after = self.rt().store.list_factors(tenant, user).await?;
         // The number confirmed may already have been the user's: then nothing is new and
         // nothing is removed.
         let added = after
@@ -245,7 +252,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
             .any(|f| f.kind == FactorKind::Phone && !before.contains(&f.id));
         if added {
             for id in &before {
-                self.0.store.delete_factor(tenant, user, id).await?;
+                self.rt().store.delete_factor(tenant, user, id).await?;
             }
         }
         let mut ev = self.event(tenant, "user.phone_changed", true);
@@ -281,18 +288,22 @@ If you did not do this, reset your password from the sign-in page or contact sup
             return Err(wrong_password());
         }
         check_policy(new)?;
-        u.password_hash = Some(self.0.passwords.hash(new).await?);
+        u.password_hash = Some(self.rt().passwords.hash(new).await?);
         if !self.save_user(&u).await? {
             return Err(EngineError::NotFound("user"));
         }
         let others: Vec<String> = self
+            .signin()
             .user_sessions(tenant, user)
             .await?
             .into_iter()
             .map(|s| s.sid)
             .filter(|sid| Some(sid.as_str()) != keep_sid)
             .collect();
-        let sessions = self.end_user_sessions(tenant, user, &others, meta).await?;
+        let sessions = self
+            .signin()
+            .end_user_sessions(tenant, user, &others, meta)
+            .await?;
         let chains = self.revoke_chains_of(tenant, user).await?;
         let mut ev = self.event(tenant, "password.changed", true);
         ev.actor = Some(user.to_string());
@@ -309,15 +320,15 @@ If you did not do this, reset your password from the sign-in page or contact sup
     /// learn it), leaving sessions alone.
     async fn revoke_chains_of(&self, tenant: &TenantId, user: &UserId) -> EngineResult<usize> {
         let mut n = 0;
-        for c in self.0.store.list_chains(tenant, user).await? {
+        for c in self.rt().store.list_chains(tenant, user).await? {
             if c.revoked.is_none() {
-                let shard = self.0.shards.shard_for(tenant, &c.id);
+                let shard = self.rt().shards.shard_for(tenant, &c.id);
                 let revoke = crate::runtime::shard::RevokeChain {
                     tenant: tenant.clone(),
                     chain: c.id.clone(),
                     reason: crate::model::RevokeReason::Logout,
                 };
-                self.0.shards.ask(shard, revoke).await?;
+                self.rt().shards.ask(shard, revoke).await?;
                 n += 1;
             }
         }
@@ -325,7 +336,7 @@ If you did not do this, reset your password from the sign-in page or contact sup
     }
 
     /// The user deletes their own account: the password again (or, for an account
-    /// without one, the word DELETE), then [`Engine::delete_user`].
+    /// without one, the word DELETE), then [`Account::delete_user`](super::Account::delete_user).
     pub async fn delete_own_account(
         &self,
         tenant: &TenantId,

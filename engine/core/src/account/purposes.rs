@@ -9,27 +9,28 @@
 //! The tenant's purposes and its progressive-profiling rules are one small record
 //! ([`PrivacySettings`]), read at every sign-in and cached like tenants are.
 
+use super::Account;
 use std::sync::Arc;
 
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{TenantId, UserId};
 use crate::model::privacy::{PrivacySettings, Purpose, PurposeGrant, PurposeStatus};
 
-impl Engine {
+impl Account<'_> {
     /// A tenant's privacy settings (cached for a few seconds; empty when never set).
     pub async fn privacy_settings(&self, tenant: &TenantId) -> EngineResult<Arc<PrivacySettings>> {
-        if let Some(s) = self.0.privacy.get(tenant) {
+        if let Some(s) = self.rt().privacy.get(tenant) {
             return Ok(s);
         }
         let s = Arc::new(
-            self.0
+            self.rt()
                 .store
                 .get_privacy_settings(tenant)
                 .await?
                 .unwrap_or_default(),
         );
-        self.0.privacy.insert(tenant.clone(), s.clone());
+        self.rt().privacy.insert(tenant.clone(), s.clone());
         Ok(s)
     }
 
@@ -60,8 +61,8 @@ impl Engine {
     ) -> EngineResult<PrivacySettings> {
         self.tenant(tenant).await?;
         s.check()?;
-        self.0.store.put_privacy_settings(tenant, &s).await?;
-        self.0.privacy.invalidate(tenant);
+        self.rt().store.put_privacy_settings(tenant, &s).await?;
+        self.rt().privacy.invalidate(tenant);
         let mut ev = self.event(tenant, kind, true);
         ev.actor = Some("admin".into());
         ev.detail = Some(detail);
@@ -79,7 +80,7 @@ impl Engine {
         if s.purposes.is_empty() {
             return Ok(Vec::new());
         }
-        let grants = self.0.store.list_purpose_grants(tenant, user).await?;
+        let grants = self.rt().store.list_purpose_grants(tenant, user).await?;
         Ok(s.purposes
             .iter()
             .map(|p| PurposeStatus {
@@ -141,7 +142,7 @@ impl Engine {
             granted,
             at: self.now(),
         };
-        self.0.store.put_purpose_grant(&grant).await?;
+        self.rt().store.put_purpose_grant(&grant).await?;
         let kind = if granted {
             "consent.purpose_granted"
         } else {
@@ -162,7 +163,7 @@ impl Engine {
         tenant: &TenantId,
         user: &UserId,
     ) -> EngineResult<Vec<PurposeGrant>> {
-        self.0
+        self.rt()
             .store
             .list_purpose_grants(tenant, user)
             .await

@@ -6,15 +6,16 @@
 //! Counting sign-ins costs no write on the sign-in path: only tenants with an "after N"
 //! rule count, by reading the user's `login.*` success events (the per-user event index).
 
+use super::Account;
 use std::collections::BTreeMap;
 
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{TenantId, UserId};
 use crate::model::privacy::{PROFILE_FIELDS, ProfileRule, check_value};
 use crate::store::EventQuery;
 
-impl Engine {
+impl Account<'_> {
     /// Replaces a tenant's progressive-profiling rules (administration); purposes are kept.
     pub async fn set_profile_rules(
         &self,
@@ -107,7 +108,7 @@ impl Engine {
         };
         let mut n = 0;
         loop {
-            let page = self.0.store.query_events(tenant, &q).await?;
+            let page = self.rt().store.query_events(tenant, &q).await?;
             n += page.iter().filter(|e| e.result == "success").count();
             let Some(last) = page.last() else {
                 return Ok(n);

@@ -7,15 +7,16 @@
 //! against the send limits either way; only the mail itself is skipped. Proving the
 //! address (by code or link) marks it verified.
 
+use super::SignIn;
 use crate::crypto::random_token;
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
 use crate::model::signin::SignInStep;
 use crate::model::{FactorKind, Hash32, Tenant, User};
-use crate::otp::{CodeData, Flow, Redeemed, mask_email};
 use crate::runtime::delivery::Mail;
 use crate::runtime::password::check_policy;
+use crate::signin::otp::{CodeData, Flow, Redeemed, mask_email};
 
 /// A code was sent (or, for an address without an account, was not; the caller cannot
 /// tell). The handle goes back with the code (a hidden form field).
@@ -52,7 +53,7 @@ fn factor_key(handle: &str) -> Hash32 {
     Hash32::of(format!("otp factor {handle}").as_bytes())
 }
 
-impl Engine {
+impl SignIn<'_> {
     fn code_mail(&self, t: &Tenant, to: Email, flow: Flow, code: &str, link: Option<&str>) -> Mail {
         let name = &t.display_name;
         let minutes = self.otp_minutes();
@@ -306,7 +307,7 @@ ignore this email: nothing changes without the code.\n"
             self.sign_in_event(tenant, "password.reset", None, meta);
             return Err(dead());
         };
-        user.password_hash = Some(self.0.passwords.hash(password).await?);
+        user.password_hash = Some(self.rt().passwords.hash(password).await?);
         user.email_verified = true;
         if !self.save_user(&user).await? {
             return Err(dead());

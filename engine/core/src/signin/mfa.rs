@@ -4,15 +4,16 @@
 //! second is needed. If so, no session exists yet: a pending sign-in (a single-use
 //! challenge with five tries in all, ten minutes) waits for a second factor. TOTP and
 //! recovery codes are verified here; passkeys, email and phone codes verify themselves
-//! and then call [`Engine::complete_pending`]. A relying party that asks for more
+//! and then call [`SignIn::complete_pending`](super::SignIn::complete_pending). A relying party that asks for more
 //! (`acr_values`) than a session has gets a step-up: the same pending challenge, tied to
 //! the session, which gains the factor instead of a new session being made.
 
+use super::SignIn;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::crypto::{self, MasterKey, b64, b64_decode, random_token};
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{TenantId, UserId};
 use crate::model::signin::NewSession;
@@ -20,22 +21,6 @@ use crate::model::signin::{Pending, SignInStep};
 use crate::model::{Challenge, Factor, FactorKind, Hash32, MfaMode, Session, User};
 use crate::runtime::shard::PutSession;
 use crate::store::StoreError;
-
-/// `acr` of a sign-in with one factor.
-pub const ACR_ONE_FACTOR: &str = "urn:tollgate:loa:1";
-/// `acr` of a sign-in with two factors (`amr` holds `mfa`).
-pub const ACR_TWO_FACTORS: &str = "urn:tollgate:loa:2";
-/// The `acr` values a relying party may ask for.
-pub const ACR_VALUES: [&str; 2] = [ACR_ONE_FACTOR, ACR_TWO_FACTORS];
-
-/// The `acr` a session's `amr` earns.
-pub fn acr_for(amr: &[String]) -> &'static str {
-    if amr.iter().any(|a| a == "mfa") {
-        ACR_TWO_FACTORS
-    } else {
-        ACR_ONE_FACTOR
-    }
-}
 
 const PENDING_TTL: u64 = 600;
 const PENDING_TRIES: u32 = 5;
@@ -149,9 +134,9 @@ fn with_email_codes(
     usable
 }
 
-impl Engine {
+impl SignIn<'_> {
     fn totp_key(&self) -> MasterKey {
-        MasterKey::from_bytes(self.0.master.derive("tollgate totp secrets v1"))
+        MasterKey::from_bytes(self.rt().master.derive("tollgate totp secrets v1"))
     }
 
     fn totp_aad(tenant: &TenantId, user: &UserId) -> Vec<u8> {
@@ -166,7 +151,7 @@ impl Engine {
     ) -> EngineResult<Vec<FactorKind>> {
         let t = self.tenant(tenant).await?;
         let mut kinds: Vec<FactorKind> = self
-            .0
+            .rt()
             .store
             .list_factors(tenant, &user.id)
             .await?
@@ -266,7 +251,7 @@ impl Engine {
             tries_left: PENDING_TRIES,
             expires_at: self.now() + PENDING_TTL,
         };
-        self.0.store.put_challenge(&c).await?;
+        self.rt().store.put_challenge(&c).await?;
         Ok(handle)
     }
 
@@ -317,7 +302,7 @@ impl Engine {
             return Ok(None);
         }
         let c = self
-            .0
+            .rt()
             .store
             .get_challenge(tenant, &Hash32::of(handle.as_bytes()))
             .await?;
@@ -356,7 +341,7 @@ impl Engine {
             return Err(expired());
         }
         let c = self
-            .0
+            .rt()
             .store
             .spend_try(tenant, &Hash32::of(handle.as_bytes()))
             .await?;
@@ -387,7 +372,7 @@ impl Engine {
         // many: failures also count per account, like failed passwords.
         let account = format!("mfa:{user}");
         let ip = meta.ip.as_deref();
-        if let Some(retry_after_secs) = self.0.throttle.check(tenant, &account, ip) {
+        if let Some(retry_after_secs) = self.rt().throttle.check(tenant, &account, ip) {
             return Err(EngineError::RateLimited { retry_after_secs });
         }
         let ok = data.factors.contains(&kind)
@@ -407,10 +392,10 @@ impl Engine {
         ev.detail = Some(kind.as_str().into());
         self.record_now(ev).await?;
         if !ok {
-            self.0.throttle.failed(tenant, &account, ip);
+            self.rt().throttle.failed(tenant, &account, ip);
             return Err(bad_code());
         }
-        self.0.throttle.succeeded(tenant, &account);
+        self.rt().throttle.succeeded(tenant, &account);
         self.complete_pending(tenant, handle, kind, meta).await
     }
 
@@ -424,7 +409,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<Completed> {
         let c = self
-            .0
+            .rt()
             .store
             .take_challenge(tenant, &Hash32::of(handle.as_bytes()))
             .await?;
@@ -455,8 +440,8 @@ impl Engine {
                 .ok_or_else(expired)?;
             s.auth.amr = amr;
             s.auth.auth_time = self.now();
-            let shard = self.0.shards.shard_for(tenant, &s.key);
-            self.0.shards.ask(shard, PutSession(s.clone())).await?;
+            let shard = self.rt().shards.shard_for(tenant, &s.key);
+            self.rt().shards.ask(shard, PutSession(s.clone())).await?;
             self.record(ev);
             return Ok(Completed::SteppedUp(s));
         }
@@ -473,7 +458,7 @@ impl Engine {
             return Ok(false);
         }
         let now = self.now();
-        for f in self.0.store.list_factors(tenant, user).await? {
+        for f in self.rt().store.list_factors(tenant, user).await? {
             if f.kind != FactorKind::Totp {
                 continue;
             }
@@ -493,7 +478,7 @@ impl Engine {
             next.version += 1;
             next.last_used_at = Some(now);
             return self
-                .0
+                .rt()
                 .store
                 .update_factor(&next, f.version)
                 .await
@@ -524,7 +509,7 @@ impl Engine {
         let wanted = Hash32::of(normalise_recovery(code).as_bytes());
         for _ in 0..3 {
             let Some(f) = self
-                .0
+                .rt()
                 .store
                 .list_factors(tenant, user)
                 .await?
@@ -550,7 +535,7 @@ impl Engine {
             next.data = json!({ "hashes": left });
             next.version += 1;
             next.last_used_at = Some(self.now());
-            if self.0.store.update_factor(&next, f.version).await? {
+            if self.rt().store.update_factor(&next, f.version).await? {
                 return Ok(true);
             }
             // Someone used another code at the same moment: read again.
@@ -568,7 +553,7 @@ impl Engine {
         handle: &str,
     ) -> EngineResult<Option<TotpEnrolment>> {
         let Some(c) = self
-            .0
+            .rt()
             .store
             .get_challenge(tenant, &Hash32::of(handle.as_bytes()))
             .await?
@@ -642,7 +627,7 @@ impl Engine {
             tries_left: PENDING_TRIES,
             expires_at: self.now() + PENDING_TTL,
         };
-        self.0.store.put_challenge(&c).await?;
+        self.rt().store.put_challenge(&c).await?;
         self.render_enrolment(tenant, user, secret, handle).await
     }
 
@@ -659,7 +644,7 @@ impl Engine {
     ) -> EngineResult<Option<Vec<String>>> {
         let key = Hash32::of(handle.as_bytes());
         let c = self
-            .0
+            .rt()
             .store
             .spend_try(tenant, &key)
             .await?
@@ -682,7 +667,13 @@ impl Engine {
         let Some(step) = totp.check(code.trim(), self.now()) else {
             return Err(bad_code());
         };
-        if self.0.store.take_challenge(tenant, &key).await?.is_none() {
+        if self
+            .rt()
+            .store
+            .take_challenge(tenant, &key)
+            .await?
+            .is_none()
+        {
             return Err(EngineError::Invalid(
                 "This enrolment was already completed.".into(),
             ));
@@ -705,11 +696,11 @@ impl Engine {
             created_at: now,
             last_used_at: None,
         };
-        self.0.store.create_factor(&factor).await?;
+        self.rt().store.create_factor(&factor).await?;
         self.factor_event(tenant, user, "mfa.enrolled", FactorKind::Totp, meta)
             .await?;
         let has_codes = self
-            .0
+            .rt()
             .store
             .list_factors(tenant, user)
             .await?
@@ -733,9 +724,9 @@ impl Engine {
             .iter()
             .map(|c| Hash32::of(c.as_bytes()).to_hex())
             .collect();
-        for f in self.0.store.list_factors(tenant, user).await? {
+        for f in self.rt().store.list_factors(tenant, user).await? {
             if f.kind == FactorKind::RecoveryCodes {
-                self.0.store.delete_factor(tenant, user, &f.id).await?;
+                self.rt().store.delete_factor(tenant, user, &f.id).await?;
             }
         }
         let factor = Factor {
@@ -750,7 +741,7 @@ impl Engine {
             created_at: self.now(),
             last_used_at: None,
         };
-        match self.0.store.create_factor(&factor).await {
+        match self.rt().store.create_factor(&factor).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => return Err(EngineError::Conflict("recovery codes")),
             Err(e) => return Err(EngineError::from(e)),
@@ -768,7 +759,7 @@ impl Engine {
 
     /// A user's enrolled factors (metadata; secrets stay sealed or hashed).
     pub async fn factors(&self, tenant: &TenantId, user: &UserId) -> EngineResult<Vec<Factor>> {
-        self.0
+        self.rt()
             .store
             .list_factors(tenant, user)
             .await
@@ -784,7 +775,7 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let f = self
-            .0
+            .rt()
             .store
             .delete_factor(tenant, user, id)
             .await?

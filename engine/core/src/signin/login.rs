@@ -4,17 +4,18 @@
 //! the same work (a verification against a dummy hash), so the answer does not reveal
 //! whether an account exists.
 
+use super::SignIn;
 use crate::crypto::random_token;
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
-use crate::ids::{Email, TenantId};
+use crate::ids::{Email, TenantId, UserId};
 use crate::model::signin::NewSession;
 use crate::model::signin::SignInStep;
 use crate::model::{AuthContext, Hash32, Session, User};
 use crate::runtime::password::check_policy;
 use crate::runtime::shard::{EndSession, GetSession, PutSession};
 
-impl Engine {
+impl SignIn<'_> {
     /// Signs a user in with email and password.
     pub async fn password_login(
         &self,
@@ -27,8 +28,8 @@ impl Engine {
         // Keyed by what was typed (normalised), so unknown accounts throttle alike.
         let account = email.trim().to_lowercase();
         let ip = meta.ip.as_deref();
-        if let Some(retry_after_secs) = self.0.throttle.check(tenant, &account, ip) {
-            self.0
+        if let Some(retry_after_secs) = self.rt().throttle.check(tenant, &account, ip) {
+            self.rt()
                 .metrics
                 .logins
                 .with_label_values(&["throttled"])
@@ -43,13 +44,17 @@ impl Engine {
             Err(_) => None,
         };
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        let ok = self.0.passwords.verify(password, hash).await?;
+        let ok = self.rt().passwords.verify(password, hash).await?;
         let mut ev = self.event(tenant, "login.password", ok);
         ev.ip = meta.ip.clone();
         match (ok, user) {
             (true, Some(user)) => {
-                self.0.throttle.succeeded(tenant, &account);
-                self.0.metrics.logins.with_label_values(&["success"]).inc();
+                self.rt().throttle.succeeded(tenant, &account);
+                self.rt()
+                    .metrics
+                    .logins
+                    .with_label_values(&["success"])
+                    .inc();
                 ev.actor = Some(user.id.to_string());
                 ev.subject = ev.actor.clone();
                 self.record(ev);
@@ -57,8 +62,12 @@ impl Engine {
                     .await
             }
             (_, user) => {
-                self.0.throttle.failed(tenant, &account, ip);
-                self.0.metrics.logins.with_label_values(&["failure"]).inc();
+                self.rt().throttle.failed(tenant, &account, ip);
+                self.rt()
+                    .metrics
+                    .logins
+                    .with_label_values(&["failure"])
+                    .inc();
                 // The subject is recorded when known (for the user's own security log),
                 // never the attempted email.
                 ev.subject = user.map(|u| u.id.to_string());
@@ -83,7 +92,10 @@ impl Engine {
         if self.user_by_email(tenant, &parsed).await?.is_some() {
             return self.password_login(tenant, email, password, meta).await;
         }
-        let user = match self.create_user(tenant, email, password, name, false).await {
+        let user = match self
+            .create_password_user(tenant, email, password, name, false)
+            .await
+        {
             Ok(u) => u,
             // Lost a race with another sign-up of the same email.
             Err(EngineError::Conflict(_)) => {
@@ -127,8 +139,8 @@ impl Engine {
             created_at: now,
             expires_at: now + t.session_ttl,
         };
-        let shard = self.0.shards.shard_for(tenant, &session.key);
-        self.0
+        let shard = self.rt().shards.shard_for(tenant, &session.key);
+        self.rt()
             .shards
             .ask(shard, PutSession(session.clone()))
             .await?;
@@ -151,9 +163,9 @@ impl Engine {
         key: &Hash32,
     ) -> EngineResult<Option<Session>> {
         let key = *key;
-        let shard = self.0.shards.shard_for(tenant, &key);
+        let shard = self.rt().shards.shard_for(tenant, &key);
         let s = self
-            .0
+            .rt()
             .shards
             .ask(
                 shard,
@@ -185,7 +197,7 @@ impl Engine {
     ) -> EngineResult<Vec<Session>> {
         let now = self.now();
         let mut all: Vec<Session> = self
-            .0
+            .rt()
             .store
             .list_sessions(tenant, user)
             .await?
@@ -221,9 +233,9 @@ impl Engine {
         key: Hash32,
         meta: &RequestMeta,
     ) -> EngineResult<Option<Session>> {
-        let shard = self.0.shards.shard_for(tenant, &key);
+        let shard = self.rt().shards.shard_for(tenant, &key);
         let ended = self
-            .0
+            .rt()
             .shards
             .ask(
                 shard,
@@ -243,41 +255,78 @@ impl Engine {
         Ok(ended)
     }
 
-    /// Reads a user; a deleted one is gone.
-    pub async fn user(
+    /// Ends every session of a user and revokes every refresh chain (and the access tokens
+    /// bound to them): after a password reset, and when an account is deleted. Returns
+    /// how many sessions and chains were ended.
+    pub async fn sign_out_everywhere(
         &self,
         tenant: &TenantId,
-        id: &crate::ids::UserId,
-    ) -> EngineResult<Option<User>> {
-        match self.0.store.get_user(tenant, id).await? {
-            Some(rec) => self.open_user(rec).await,
-            None => Ok(None),
-        }
+        user: &UserId,
+        meta: &crate::engine::RequestMeta,
+    ) -> EngineResult<(usize, usize)> {
+        let sids: Vec<String> = self
+            .user_sessions(tenant, user)
+            .await?
+            .into_iter()
+            .map(|s| s.sid)
+            .collect();
+        let sessions = self.end_user_sessions(tenant, user, &sids, meta).await?;
+        let chains = self
+            .revoke_user_chains(tenant, user, None, crate::model::RevokeReason::Logout)
+            .await?;
+        Ok((sessions, chains))
     }
 
-    /// Finds a user by login id; a deleted one is gone.
-    pub async fn user_by_email(
+    /// Revokes a user's live refresh chains (only one client's, if given) through their
+    /// shards, so cached copies learn it; returns how many.
+    pub(crate) async fn revoke_user_chains(
         &self,
         tenant: &TenantId,
-        email: &Email,
-    ) -> EngineResult<Option<User>> {
-        let key = self.email_key(tenant, email);
-        match self.0.store.find_user_by_email(tenant, &key).await? {
-            Some(rec) => self.open_user(rec).await,
-            None => Ok(None),
+        user: &UserId,
+        client: Option<&crate::ids::ClientId>,
+        reason: crate::model::RevokeReason,
+    ) -> EngineResult<usize> {
+        let mut n = 0;
+        for c in self.rt().store.list_chains(tenant, user).await? {
+            if c.revoked.is_none() && client.is_none_or(|id| *id == c.client_id) {
+                let shard = self.rt().shards.shard_for(tenant, &c.id);
+                let revoke = crate::runtime::shard::RevokeChain {
+                    tenant: tenant.clone(),
+                    chain: c.id.clone(),
+                    reason,
+                };
+                self.rt().shards.ask(shard, revoke).await?;
+                n += 1;
+            }
         }
+        Ok(n)
     }
 
-    /// Saves changes to a user's record (not its login id); `false` if the user is gone.
-    pub async fn save_user(&self, user: &User) -> EngineResult<bool> {
-        let Some(key) = self.data_key(&user.tenant, &user.id).await? else {
-            return Ok(false);
+    /// Creates a user with a password.
+    pub(crate) async fn create_password_user(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        name: Option<String>,
+        email_verified: bool,
+    ) -> EngineResult<User> {
+        self.tenant(tenant).await?;
+        let email = Email::parse(email)?;
+        check_policy(password)?;
+        let hash = self.rt().passwords.hash(password).await?;
+        let user = User {
+            tenant: tenant.clone(),
+            id: UserId::generate(),
+            email,
+            email_verified,
+            name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+            password_hash: Some(hash),
+            created_at: self.now(),
+            profile: Default::default(),
+            deleted_at: None,
         };
-        let rec = self.seal_user(user, &key);
-        self.0
-            .store
-            .update_user(&rec)
-            .await
-            .map_err(EngineError::from)
+        self.insert_new_user(&user).await?;
+        Ok(user)
     }
 }

@@ -6,18 +6,19 @@
 //! in E.164. Only numbers that can be mobile are accepted: premium-rate, shared-cost and
 //! other service numbers are how toll fraud makes money from one-time-code forms.
 
+use super::SignIn;
 use serde_json::json;
 
 use crate::crypto::random_token;
-use crate::email_codes::{CodeSent, handle_key};
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{TenantId, UserId};
 use crate::model::phone::PhoneNumber;
 use crate::model::signin::SignInStep;
 use crate::model::{Factor, FactorKind, Hash32, Tenant};
-use crate::otp::{CodeData, Flow};
 use crate::runtime::delivery::{Channel, TextMessage};
+use crate::signin::email_codes::{CodeSent, handle_key};
+use crate::signin::otp::{CodeData, Flow};
 use crate::store::StoreError;
 
 fn invalid(msg: &str) -> EngineError {
@@ -30,10 +31,10 @@ fn dead() -> EngineError {
     )
 }
 
-impl Engine {
+impl SignIn<'_> {
     /// Parses a number with the configured default region.
     pub fn parse_phone(&self, input: &str) -> EngineResult<PhoneNumber> {
-        PhoneNumber::parse(input, self.0.otp.config.default_region.as_deref())
+        PhoneNumber::parse(input, self.rt().otp.config.default_region.as_deref())
     }
 
     /// Queues a code for a phone.
@@ -150,11 +151,11 @@ impl Engine {
             created_at: self.now(),
             last_used_at: None,
         };
-        match self.0.store.create_factor(&factor).await {
+        match self.rt().store.create_factor(&factor).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
                 let mine = self
-                    .0
+                    .rt()
                     .store
                     .find_factor(tenant, &self.phone_key(tenant, &phone))
                     .await?
@@ -180,7 +181,7 @@ impl Engine {
         user: &UserId,
     ) -> EngineResult<Option<(PhoneNumber, Channel)>> {
         let factor = self
-            .0
+            .rt()
             .store
             .list_factors(tenant, user)
             .await?
@@ -226,7 +227,7 @@ impl Engine {
         let phone = self.parse_phone(number)?;
         self.limit_send(tenant, true, phone.as_str(), Flow::PhoneSignIn, meta)?;
         let user = self
-            .0
+            .rt()
             .store
             .find_factor(tenant, &self.phone_key(tenant, &phone))
             .await?

@@ -14,17 +14,16 @@
 //!
 //! [`ChallengeStore::spend_try`]: crate::store::ChallengeStore::spend_try
 
+use super::SignIn;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::sync::Arc;
 
 use crate::crypto::{self, random_token};
-use crate::engine::{Engine, RequestMeta};
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
 use crate::model::{Challenge, Event, FactorKind, Hash32};
-use crate::runtime::delivery::{Channel, Courier, Mail, Mailer, TextMessage, TextSender};
-use crate::runtime::sends::OtpConfig;
+use crate::runtime::delivery::{Channel, Courier, Mail, TextMessage};
 
 /// Guesses a code allows before it is dead.
 pub const OTP_TRIES: u32 = 5;
@@ -153,26 +152,9 @@ pub fn is_dead(e: &EngineError) -> bool {
     matches!(e, EngineError::Invalid(m) if m.starts_with("This code or link has expired"))
 }
 
-impl Engine {
-    /// Gives the engine its mail and phone senders and starts the send queue on the
-    /// current runtime. Until then, flows that send answer that sending is unavailable.
-    pub fn set_delivery(&self, mailer: Arc<dyn Mailer>, texter: Arc<dyn TextSender>) {
-        let courier = Courier::start(
-            mailer,
-            texter,
-            self.0.store.clone(),
-            &self.0.otp.config.delivery,
-        );
-        let _ = self.0.otp.courier.set(courier);
-    }
-
-    /// The code settings.
-    pub fn otp_config(&self) -> &OtpConfig {
-        &self.0.otp.config
-    }
-
+impl SignIn<'_> {
     fn courier(&self) -> EngineResult<&Courier> {
-        self.0
+        self.rt()
             .otp
             .courier
             .get()
@@ -181,13 +163,13 @@ impl Engine {
 
     fn code_mac(&self, tenant: &TenantId, key: &Hash32, flow: Flow, code: &str) -> String {
         let msg = format!("{tenant}\n{}\n{}\n{code}", key.to_hex(), flow.as_str());
-        let tag = ring::hmac::sign(&self.0.otp.mac_key, msg.as_bytes());
+        let tag = ring::hmac::sign(&self.rt().otp.mac_key, msg.as_bytes());
         tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Minutes a code lives (for messages).
     pub(crate) fn otp_minutes(&self) -> u64 {
-        self.0.otp.config.ttl_secs.div_ceil(60).max(1)
+        self.rt().otp.config.ttl_secs.div_ceil(60).max(1)
     }
 
     /// Counts a send against the channel's limits; 429 past any of them.
@@ -200,9 +182,9 @@ impl Engine {
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let limiter = if phone {
-            &self.0.otp.phone_limits
+            &self.rt().otp.phone_limits
         } else {
-            &self.0.otp.email_limits
+            &self.rt().otp.email_limits
         };
         limiter
             .try_send(tenant, recipient, meta.ip.as_deref())
@@ -233,10 +215,10 @@ impl Engine {
             user_id: user.cloned(),
             data: crate::json::to_value(&data),
             tries_left: OTP_TRIES,
-            expires_at: self.now() + self.0.otp.config.ttl_secs,
+            expires_at: self.now() + self.rt().otp.config.ttl_secs,
         };
-        self.0.store.take_challenge(tenant, &key).await?;
-        self.0.store.put_challenge(&c).await?;
+        self.rt().store.take_challenge(tenant, &key).await?;
+        self.rt().store.put_challenge(&c).await?;
         Ok(code)
     }
 
@@ -256,9 +238,9 @@ impl Engine {
             user_id: user.cloned(),
             data: json!({ "code": code_key.to_hex(), "flow": flow }),
             tries_left: 1,
-            expires_at: self.now() + self.0.otp.config.ttl_secs,
+            expires_at: self.now() + self.rt().otp.config.ttl_secs,
         };
-        self.0.store.put_challenge(&c).await?;
+        self.rt().store.put_challenge(&c).await?;
         Ok(token)
     }
 
@@ -282,7 +264,7 @@ impl Engine {
             self.record(ev);
         };
         let Some(c) = self
-            .0
+            .rt()
             .store
             .spend_try(tenant, key)
             .await?
@@ -303,7 +285,7 @@ impl Engine {
             );
             return Err(if last { dead_code() } else { wrong_code() });
         }
-        if self.0.store.take_challenge(tenant, key).await?.is_none() {
+        if self.rt().store.take_challenge(tenant, key).await?.is_none() {
             rejected(c.user_id.as_ref(), "used concurrently");
             return Err(dead_code());
         }
@@ -323,7 +305,7 @@ impl Engine {
         }
         let now = self.now();
         let Some(link) = self
-            .0
+            .rt()
             .store
             .get_challenge(tenant, &Hash32::of(token.as_bytes()))
             .await?
@@ -349,7 +331,7 @@ impl Engine {
         };
         let now = self.now();
         let code = self
-            .0
+            .rt()
             .store
             .get_challenge(tenant, &code_key)
             .await?
@@ -376,14 +358,14 @@ impl Engine {
         if f != flow {
             return Err(dead_code());
         }
-        self.0
+        self.rt()
             .store
             .take_challenge(tenant, &Hash32::of(token.as_bytes()))
             .await?
             .ok_or_else(dead_code)?;
         let now = self.now();
         let c = self
-            .0
+            .rt()
             .store
             .take_challenge(tenant, &code_key)
             .await?

@@ -1,0 +1,32 @@
+//! The user's own account: the portal's changes (email, phone, password, deletion), the
+//! privacy rights (export, connected apps, sign out everywhere, erasure), consent
+//! purposes and progressive profiling. Reached through [`Engine::account`].
+//!
+//! Parts, lowest first (each names only parts above it in this list):
+//! [`profiling`], [`purposes`], [`privacy`], [`portal`].
+
+use crate::engine::Engine;
+
+pub mod portal;
+pub mod privacy;
+pub mod profiling;
+pub mod purposes;
+
+/// The account area of the engine.
+#[derive(Clone, Copy)]
+pub struct Account<'e>(&'e Engine);
+
+impl std::ops::Deref for Account<'_> {
+    type Target = Engine;
+
+    fn deref(&self) -> &Engine {
+        self.0
+    }
+}
+
+impl Engine {
+    /// The user's account: portal changes, privacy rights, purposes, profile.
+    pub fn account(&self) -> Account<'_> {
+        Account(self)
+    }
+}
