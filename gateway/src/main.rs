@@ -3,7 +3,9 @@
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::path::PathBuf;
+use tollgate_engine::model::federation::MappingInput;
 use tollgate_gateway::config::{Config, Mode, Overrides};
+use tollgate_http::api;
 
 #[derive(Parser)]
 #[command(
@@ -447,17 +449,17 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }) => (
             "POST",
             "/admin/v1/tenants".to_owned(),
-            Some(
-                serde_json::json!({"id": id, "display_name": name, "signing_alg": alg, "region": region}),
-            ),
+            Some(body(&api::NewTenant {
+                id,
+                display_name: name,
+                signing_alg: alg,
+                region,
+            })?),
         ),
         AdminCommand::Tenant(TenantCmd::Mfa { id, mode, factors }) => (
             "PUT",
             format!("/admin/v1/tenants/{id}/mfa"),
-            Some(serde_json::json!({
-                "mode": mode,
-                "factors": factors.split(',').map(str::trim).filter(|f| !f.is_empty()).collect::<Vec<_>>(),
-            })),
+            Some(body(&mfa_policy(&mode, &factors)?)?),
         ),
         AdminCommand::Events {
             tenant,
@@ -468,22 +470,18 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             limit,
             jsonl,
         } => {
-            let mut q = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in [
-                ("user", user),
-                ("kind", kind),
-                ("since", since),
-                ("until", until),
-            ] {
-                if let Some(v) = v {
-                    q.append_pair(k, &v);
-                }
-            }
-            q.append_pair("limit", &limit.to_string());
+            let q = serde_urlencoded::to_string(api::EventsQuery {
+                limit: Some(limit),
+                user,
+                kind,
+                since,
+                until,
+                before: None,
+            })?;
             let what = if jsonl { "events/export" } else { "events" };
             (
                 "GET",
-                format!("/admin/v1/tenants/{tenant}/{what}?{}", q.finish()),
+                format!("/admin/v1/tenants/{tenant}/{what}?{q}"),
                 None,
             )
         }
@@ -492,9 +490,9 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             match set {
                 None => ("GET", path, None),
                 Some(list) => {
-                    let list: serde_json::Value = serde_json::from_str(&list)
-                        .map_err(|e| anyhow::anyhow!("--set is not a JSON list: {e}"))?;
-                    ("PUT", path, Some(serde_json::json!({ "purposes": list })))
+                    let purposes = serde_json::from_str(&list)
+                        .map_err(|e| anyhow::anyhow!("--set is not a list of purposes: {e}"))?;
+                    ("PUT", path, Some(body(&api::PurposesBody { purposes })?))
                 }
             }
         }
@@ -503,12 +501,13 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             match set {
                 None => ("GET", path, None),
                 Some(list) => {
-                    let list: serde_json::Value = serde_json::from_str(&list)
-                        .map_err(|e| anyhow::anyhow!("--set is not a JSON list: {e}"))?;
+                    let profile_fields = serde_json::from_str(&list).map_err(|e| {
+                        anyhow::anyhow!("--set is not a list of profile rules: {e}")
+                    })?;
                     (
                         "PUT",
                         path,
-                        Some(serde_json::json!({ "profile_fields": list })),
+                        Some(body(&api::ProfileFieldsBody { profile_fields })?),
                     )
                 }
             }
@@ -516,7 +515,7 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Tenant(TenantCmd::Move { id, region }) => (
             "POST",
             format!("/admin/v1/tenants/{id}/move"),
-            Some(serde_json::json!({ "region": region })),
+            Some(body(&api::MoveTenant { region })?),
         ),
         AdminCommand::Tenant(TenantCmd::List) => ("GET", "/admin/v1/tenants".to_owned(), None),
         AdminCommand::Client(ClientCmd::Create {
@@ -530,11 +529,14 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }) => (
             "POST",
             format!("/admin/v1/tenants/{tenant}/clients"),
-            Some(serde_json::json!({
-                "name": name, "redirect_uris": redirect_uris,
-                "post_logout_redirect_uris": post_logout_redirect_uris,
-                "public": public, "first_party": first_party, "client_id": client_id,
-            })),
+            Some(body(&api::NewClient {
+                client_id,
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+                first_party,
+            })?),
         ),
         AdminCommand::Client(ClientCmd::List { tenant }) => {
             ("GET", format!("/admin/v1/tenants/{tenant}/clients"), None)
@@ -556,9 +558,12 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             (
                 "POST",
                 format!("/admin/v1/tenants/{tenant}/users"),
-                Some(
-                    serde_json::json!({"email": email, "password": password, "name": name, "email_verified": email_verified}),
-                ),
+                Some(body(&api::NewUser {
+                    email,
+                    password,
+                    name,
+                    email_verified,
+                })?),
             )
         }
         AdminCommand::User(UserCmd::Delete { tenant, user }) => (
@@ -675,44 +680,92 @@ fn connector_request(
             }
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
-            let mut mapping = serde_json::Map::new();
+            let mut mapping = MappingInput::default();
             for m in map {
                 let (k, v) = m.split_once('=').ok_or_else(|| {
                     anyhow::anyhow!("--map takes FIELD=CLAIM (for example email=mail), not {m:?}")
                 })?;
-                mapping.insert(k.trim().to_owned(), serde_json::Value::from(v.trim()));
+                let v = Some(v.trim().to_owned());
+                match k.trim() {
+                    "subject" => mapping.subject = v,
+                    "email" => mapping.email = v,
+                    "email_verified" => mapping.email_verified = v,
+                    "name" => mapping.name = v,
+                    "picture" => mapping.picture = v,
+                    "locale" => mapping.locale = v,
+                    "groups" => mapping.groups = v,
+                    other => anyhow::bail!(
+                        "--map {other:?}: the fields are subject, email, email_verified, name, picture, locale, groups"
+                    ),
+                }
             }
             if !keep.is_empty() {
-                mapping.insert("keep".into(), serde_json::json!(keep));
+                mapping.keep = Some(keep);
             }
-            let mut body = serde_json::json!({
-                "preset": preset,
-                "display_name": display_name,
-                "client_id": client_id,
-                "client_secret": secret,
-                "issuer": issuer,
-                "authorization_endpoint": authorization_endpoint,
-                "token_endpoint": token_endpoint,
-                "userinfo_endpoint": userinfo_endpoint,
-                "emails_endpoint": emails_endpoint,
-                "link_by_email": link_by_email,
-                "store_tokens": store_tokens,
-                "enabled": !disabled,
-                "token_auth": token_auth,
-                "apple_team_id": apple_team_id,
-                "apple_key_id": apple_key_id,
-            });
-            if !scopes.is_empty() {
-                body["scopes"] = serde_json::json!(scopes);
-            }
-            if !mapping.is_empty() {
-                body["mapping"] = serde_json::Value::Object(mapping);
-            }
+            let token_auth = token_auth
+                .map(|t| {
+                    serde_json::from_value(serde_json::Value::String(t.clone())).map_err(|_| {
+                        anyhow::anyhow!(
+                            "--token-auth {t:?}: client_secret_basic or client_secret_post"
+                        )
+                    })
+                })
+                .transpose()?;
+            let input = api::ConnectorInput {
+                preset,
+                display_name,
+                enabled: Some(!disabled),
+                client_id,
+                client_secret: secret,
+                issuer,
+                authorization_endpoint,
+                token_endpoint,
+                userinfo_endpoint,
+                emails_endpoint,
+                scopes: (!scopes.is_empty()).then_some(scopes),
+                mapping: (mapping_given(&mapping)).then_some(mapping),
+                link_by_email: Some(link_by_email),
+                store_tokens: Some(store_tokens),
+                token_auth,
+                apple_team_id,
+                apple_key_id,
+            };
             (
                 "PUT",
                 format!("/admin/v1/tenants/{tenant}/connectors/{id}"),
-                Some(body),
+                Some(body(&input)?),
             )
         }
     })
+}
+
+/// A request body, as the admin API's shared types encode it.
+fn body<T: serde::Serialize>(v: &T) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(v)?)
+}
+
+/// The MFA policy of `tenant mfa`: the mode, and the factors comma-separated.
+fn mfa_policy(mode: &str, factors: &str) -> anyhow::Result<api::MfaPolicy> {
+    let factors: Vec<&str> = factors
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    serde_json::from_value(serde_json::json!({ "mode": mode, "factors": factors })).map_err(|e| {
+        anyhow::anyhow!(
+            "--mode is off, optional or required; --factors are among totp, passkey, email, phone, recovery_codes ({e})"
+        )
+    })
+}
+
+/// Whether any mapping change was given.
+fn mapping_given(m: &MappingInput) -> bool {
+    m.subject.is_some()
+        || m.email.is_some()
+        || m.email_verified.is_some()
+        || m.name.is_some()
+        || m.picture.is_some()
+        || m.locale.is_some()
+        || m.groups.is_some()
+        || m.keep.is_some()
 }

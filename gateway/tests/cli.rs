@@ -132,6 +132,81 @@ fn admin_subcommands_manage_a_running_server() {
     assert!(out.contains("active_kid"));
     let (ok, out, _) = run(&["tenant", "list"], &[]);
     assert!(ok && out.contains("\"acme\""));
+    // What the CLI prints is the admin API's answer, in the types both ends share.
+    let tenants: Vec<tollgate_http::api::TenantView> = serde_json::from_str(&out).unwrap();
+    let acme = tenants.iter().find(|t| t.id == "acme").unwrap();
+    assert_eq!(
+        (acme.signing_alg.as_str(), acme.display_name.as_str()),
+        ("ES256", "Acme Inc")
+    );
+    assert!(acme.issuer.ends_with("/acme"), "{}", acme.issuer);
+    let (ok, out, err) = run(
+        &[
+            "tenant",
+            "mfa",
+            "acme",
+            "--mode",
+            "optional",
+            "--factors",
+            "totp,passkey",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    let mfa: tollgate_http::api::MfaView = serde_json::from_str(&out).unwrap();
+    assert_eq!(mfa.mfa.factors.len(), 2, "{out}");
+    // Bad input the CLI can see itself is refused before anything is sent.
+    let (ok, _, err) = run(
+        &[
+            "tenant",
+            "mfa",
+            "acme",
+            "--mode",
+            "sometimes",
+            "--factors",
+            "totp",
+        ],
+        &[],
+    );
+    assert!(
+        !ok && err.contains("--mode is off, optional or required"),
+        "{err}"
+    );
+    let (ok, _, err) = run(
+        &[
+            "connector",
+            "set",
+            "acme",
+            "gh",
+            "--preset",
+            "github",
+            "--client-id",
+            "x",
+            "--map",
+            "shoe=size",
+        ],
+        &[],
+    );
+    assert!(!ok && err.contains("--map \"shoe\""), "{err}");
+    let (ok, _, err) = run(
+        &[
+            "connector",
+            "set",
+            "acme",
+            "gh",
+            "--preset",
+            "github",
+            "--client-id",
+            "x",
+            "--token-auth",
+            "mtls",
+        ],
+        &[],
+    );
+    assert!(
+        !ok && err.contains("client_secret_basic or client_secret_post"),
+        "{err}"
+    );
     let (ok, out, err) = run(
         &[
             "tenant",

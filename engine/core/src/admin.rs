@@ -13,7 +13,7 @@ use crate::runtime::keys;
 use crate::store::StoreError;
 
 /// A new client.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NewClient {
     /// Wanted id; random if absent.
     pub client_id: Option<String>,
@@ -33,7 +33,7 @@ pub struct NewClient {
 }
 
 /// A created client; the secret is shown this once and stored only as a hash.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CreatedClient {
     /// `client_id`.
     pub client_id: String,
@@ -44,7 +44,7 @@ pub struct CreatedClient {
 }
 
 /// A key rotation's result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RotatedKeys {
     /// The key that signs from now on.
     pub active_kid: String,
@@ -464,7 +464,7 @@ impl Admin<'_> {
 
 /// One user of an import: the password comes as an existing argon2id hash (PHC string),
 /// as exported by another identity provider or prepared by a load-test seeder.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ImportUser {
     /// Login email.
     pub email: String,

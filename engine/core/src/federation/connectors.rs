@@ -2,7 +2,7 @@
 
 use super::Federation;
 use crate::model::federation::valid_connector_id;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::upstream::apple_client_secret;
@@ -26,42 +26,58 @@ pub const PRESETS: [&str; 8] = [
 ];
 
 /// The admin API's connector document (`PUT /admin/v1/tenants/{t}/connectors/{id}`).
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectorInput {
     /// One of [`PRESETS`]; `oidc` if absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub preset: Option<String>,
     /// Button text; the preset's name if absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// `false` hides the button and refuses sign-ins; `true` if absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Our client id at the upstream.
     pub client_id: String,
     /// The client secret (Apple: the `.p8` private key, PEM). Absent on an update: kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// OIDC issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     /// Authorization endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_endpoint: Option<String>,
     /// Token endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_endpoint: Option<String>,
     /// Userinfo endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_endpoint: Option<String>,
     /// GitHub-shaped email list endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub emails_endpoint: Option<String>,
     /// Scopes; the preset's if absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
     /// Mapping changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mapping: Option<MappingInput>,
     /// Link to an existing account by verified email.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link_by_email: Option<bool>,
     /// Keep upstream tokens (sealed).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub store_tokens: Option<bool>,
     /// Token endpoint authentication.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_auth: Option<TokenAuth>,
     /// Apple team id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub apple_team_id: Option<String>,
     /// Apple key id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub apple_key_id: Option<String>,
 }
 

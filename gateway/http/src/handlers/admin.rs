@@ -2,32 +2,18 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
-use serde_json::json;
 use tollgate_engine::EngineError;
-use tollgate_engine::admin::NewClient;
 use tollgate_engine::model::SigningAlg;
 
+use crate::api::{
+    ClientView, CreatedUser, EventsQuery, Import, MfaView, MoveTenant, MovedTenant, NewClient,
+    NewTenant, NewUser, PrivacySettingsView, ProfileFieldsBody, Purged, PurposesBody, TenantView,
+};
 use crate::state::AppState;
 use crate::web::client_auth::authorize_admin;
 use crate::web::error::ApiError;
 use crate::web::request::meta;
 use crate::web::tenant::tenant_id;
-
-/// Body of `POST /admin/v1/tenants`.
-#[derive(Deserialize)]
-pub struct NewTenant {
-    id: String,
-    display_name: Option<String>,
-    signing_alg: Option<String>,
-    region: Option<String>,
-}
-
-/// Body of `POST /admin/v1/tenants/{tenant}/move`.
-#[derive(Deserialize)]
-pub struct MoveTenant {
-    region: String,
-}
 
 /// `POST /admin/v1/tenants`
 pub async fn create_tenant(
@@ -57,13 +43,7 @@ pub async fn create_tenant(
                 .await?
         }
     };
-    Ok(HttpResponse::Created().json(json!({
-        "id": t.id,
-        "display_name": t.display_name,
-        "signing_alg": t.signing_alg.as_str(),
-        "region": t.region,
-        "issuer": st.engine.issuer(&t.id),
-    })))
+    Ok(HttpResponse::Created().json(tenant_view(&st, &t)))
 }
 
 /// `PUT /admin/v1/tenants/{tenant}/mfa`: `{"mode": "off|optional|required", "factors": [...]}`.
@@ -80,7 +60,10 @@ pub async fn set_mfa_policy(
         .admin()
         .set_mfa_policy(&t, body.into_inner())
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"id": updated.id, "mfa": updated.mfa})))
+    Ok(HttpResponse::Ok().json(MfaView {
+        id: updated.id.to_string(),
+        mfa: updated.mfa,
+    }))
 }
 
 /// `PUT /admin/v1/tenants/{tenant}/purposes`: `{"purposes": [{"id", "description",
@@ -124,8 +107,11 @@ fn settings_response(
     t: &tollgate_engine::ids::TenantId,
     s: &tollgate_engine::model::privacy::PrivacySettings,
 ) -> HttpResponse {
-    HttpResponse::Ok()
-        .json(json!({"id": t, "purposes": s.purposes, "profile_fields": s.profile_fields}))
+    HttpResponse::Ok().json(PrivacySettingsView {
+        id: t.to_string(),
+        purposes: s.purposes.clone(),
+        profile_fields: s.profile_fields.clone(),
+    })
 }
 
 /// `GET /admin/v1/tenants/{tenant}/purposes` (and `/profile-fields`): both lists.
@@ -141,20 +127,6 @@ pub async fn get_privacy_settings(
     Ok(settings_response(&t, &s))
 }
 
-/// Body of `PUT …/purposes`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PurposesBody {
-    purposes: Vec<tollgate_engine::model::privacy::Purpose>,
-}
-
-/// Body of `PUT …/profile-fields`.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileFieldsBody {
-    profile_fields: Vec<tollgate_engine::model::privacy::ProfileRule>,
-}
-
 /// `POST /admin/v1/tenants/{tenant}/move`: moves the tenant's data to another residency
 /// region (recorded in its audit trail).
 pub async fn move_tenant(
@@ -166,7 +138,10 @@ pub async fn move_tenant(
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
     let moved = st.engine.admin().move_tenant(&t, &body.region).await?;
-    Ok(HttpResponse::Ok().json(json!({"id": moved.id, "region": moved.region})))
+    Ok(HttpResponse::Ok().json(MovedTenant {
+        id: moved.id.to_string(),
+        region: moved.region,
+    }))
 }
 
 /// `GET /admin/v1/tenants`
@@ -176,17 +151,7 @@ pub async fn list_tenants(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let ts = st.engine.admin().list_tenants().await?;
-    let out: Vec<_> = ts
-        .iter()
-        .map(|t| {
-            json!({
-                "id": t.id,
-                "display_name": t.display_name,
-                "region": t.region,
-                "issuer": st.engine.issuer(&t.id),
-            })
-        })
-        .collect();
+    let out: Vec<_> = ts.iter().map(|t| tenant_view(&st, t)).collect();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -220,28 +185,16 @@ pub async fn list_clients(
     let cs = st.engine.admin().list_clients(&t).await?;
     let out: Vec<_> = cs
         .iter()
-        .map(|c| {
-            json!({
-                "client_id": c.id,
-                "name": c.name,
-                "public": !c.is_confidential(),
-                "first_party": c.first_party,
-                "redirect_uris": c.redirect_uris,
-                "post_logout_redirect_uris": c.post_logout_redirect_uris,
-            })
+        .map(|c| ClientView {
+            client_id: c.id.to_string(),
+            name: c.name.clone(),
+            public: !c.is_confidential(),
+            first_party: c.first_party,
+            redirect_uris: c.redirect_uris.clone(),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(out))
-}
-
-/// Body of `POST /admin/v1/tenants/{tenant}/users`.
-#[derive(Deserialize)]
-pub struct NewUser {
-    email: String,
-    password: String,
-    name: Option<String>,
-    #[serde(default)]
-    email_verified: bool,
 }
 
 /// `POST /admin/v1/tenants/{tenant}/users`
@@ -263,7 +216,10 @@ pub async fn create_user(
     ev.actor = Some("admin".into());
     ev.subject = Some(u.id.to_string());
     st.engine.record_now(ev).await?;
-    Ok(HttpResponse::Created().json(json!({"id": u.id, "email": u.email.as_str()})))
+    Ok(HttpResponse::Created().json(CreatedUser {
+        id: u.id.to_string(),
+        email: u.email.as_str().to_owned(),
+    }))
 }
 
 /// `GET /admin/v1/tenants/{tenant}/users/{user}/export`: the data-subject export, for an
@@ -309,13 +265,7 @@ pub async fn delete_user(
 pub async fn purge(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let purged = st.engine.account().purge_deleted_users().await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "purged": purged })))
-}
-
-/// Body of `POST /admin/v1/tenants/{tenant}/users/import`.
-#[derive(Deserialize)]
-pub struct Import {
-    users: Vec<tollgate_engine::admin::ImportUser>,
+    Ok(HttpResponse::Ok().json(Purged { purged }))
 }
 
 /// `POST /admin/v1/tenants/{tenant}/users/import`: up to 10,000 users with argon2id hashes.
@@ -346,19 +296,6 @@ pub async fn rotate_keys(
     Ok(HttpResponse::Ok().json(st.engine.admin().rotate_keys(&t).await?))
 }
 
-/// Query of the events listing: `user`, `kind` (exact, or a prefix ending in `.`),
-/// `since` and `until` (RFC 3339 or milliseconds since the epoch), `before` (the cursor
-/// of the next page), `limit` (at most 1,000).
-#[derive(Deserialize)]
-pub struct EventsQuery {
-    limit: Option<usize>,
-    user: Option<String>,
-    kind: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    before: Option<String>,
-}
-
 fn time_ms(name: &str, v: &str) -> Result<u64, ApiError> {
     if let Ok(ms) = v.parse::<u64>() {
         return Ok(ms);
@@ -373,40 +310,39 @@ fn time_ms(name: &str, v: &str) -> Result<u64, ApiError> {
         })
 }
 
-impl EventsQuery {
-    fn to_query(
-        &self,
-        default_limit: usize,
-    ) -> Result<tollgate_engine::store::EventQuery, ApiError> {
-        let before = match &self.before {
-            None => None,
-            Some(c) => {
-                let (at, id) = c
-                    .split_once('-')
-                    .and_then(|(at, id)| Some((at.parse::<u64>().ok()?, id.to_owned())))
-                    .ok_or_else(|| {
-                        ApiError::invalid_request("before is not a cursor this server gave")
-                    })?;
-                Some((at, id))
-            }
-        };
-        Ok(tollgate_engine::store::EventQuery {
-            user: self.user.clone().filter(|u| !u.is_empty()),
-            kind: self.kind.clone().filter(|k| !k.is_empty()),
-            since_ms: self
-                .since
-                .as_deref()
-                .map(|v| time_ms("since", v))
-                .transpose()?,
-            until_ms: self
-                .until
-                .as_deref()
-                .map(|v| time_ms("until", v))
-                .transpose()?,
-            before,
-            limit: self.limit.unwrap_or(default_limit),
-        })
-    }
+/// The store's query for an events request.
+fn to_query(
+    q: &EventsQuery,
+    default_limit: usize,
+) -> Result<tollgate_engine::store::EventQuery, ApiError> {
+    let before = match &q.before {
+        None => None,
+        Some(c) => {
+            let (at, id) = c
+                .split_once('-')
+                .and_then(|(at, id)| Some((at.parse::<u64>().ok()?, id.to_owned())))
+                .ok_or_else(|| {
+                    ApiError::invalid_request("before is not a cursor this server gave")
+                })?;
+            Some((at, id))
+        }
+    };
+    Ok(tollgate_engine::store::EventQuery {
+        user: q.user.clone().filter(|u| !u.is_empty()),
+        kind: q.kind.clone().filter(|k| !k.is_empty()),
+        since_ms: q
+            .since
+            .as_deref()
+            .map(|v| time_ms("since", v))
+            .transpose()?,
+        until_ms: q
+            .until
+            .as_deref()
+            .map(|v| time_ms("until", v))
+            .transpose()?,
+        before,
+        limit: q.limit.unwrap_or(default_limit),
+    })
 }
 
 /// `GET /admin/v1/tenants/{tenant}/events`: newest first, one page; the next page's URL
@@ -419,7 +355,7 @@ pub async fn events(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    let query = q.to_query(100)?;
+    let query = to_query(&q, 100)?;
     let limit = query.limit.clamp(1, 1000);
     let page = st.engine.admin().query_events(&t, query).await?;
     let mut r = HttpResponse::Ok();
@@ -461,7 +397,7 @@ pub async fn export_events(
 ) -> Result<HttpResponse, ApiError> {
     authorize_admin(&req, &st)?;
     let t = tenant_id(&path)?;
-    let mut query = q.to_query(100_000)?;
+    let mut query = to_query(&q, 100_000)?;
     let mut left = query.limit.min(1_000_000);
     let mut out = Vec::new();
     while left > 0 {
@@ -501,4 +437,15 @@ pub fn json_config_limited(limit: usize) -> web::JsonConfig {
         .error_handler(|err, _req| {
             ApiError::invalid_request(format!("invalid JSON body: {err}")).into()
         })
+}
+
+/// A tenant as the admin API shows it.
+fn tenant_view(st: &AppState, t: &tollgate_engine::model::Tenant) -> TenantView {
+    TenantView {
+        id: t.id.to_string(),
+        display_name: t.display_name.clone(),
+        signing_alg: t.signing_alg.as_str().to_owned(),
+        region: t.region.clone(),
+        issuer: st.engine.issuer(&t.id),
+    }
 }

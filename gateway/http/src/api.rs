@@ -1,0 +1,176 @@
+//! The admin API's wire types, one set for both ends: the handlers read and answer them,
+//! and the `tollgate admin` command sends and reads them. A leaf: it names only the
+//! engine's vocabulary.
+
+use serde::{Deserialize, Serialize};
+use tollgate_engine::model::privacy::{ProfileRule, Purpose};
+
+pub use tollgate_engine::admin::{CreatedClient, ImportUser, NewClient, RotatedKeys};
+pub use tollgate_engine::federation::ConnectorInput;
+pub use tollgate_engine::model::MfaPolicy;
+
+/// Body of `POST /admin/v1/tenants`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewTenant {
+    /// The tenant id (its issuer's path).
+    pub id: String,
+    /// Display name; the id if absent.
+    pub display_name: Option<String>,
+    /// `RS256` (default), `ES256` or `EdDSA`.
+    pub signing_alg: Option<String>,
+    /// The residency region; the default region if absent.
+    pub region: Option<String>,
+}
+
+/// Body of `POST /admin/v1/tenants/{tenant}/move`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MoveTenant {
+    /// The region to move to.
+    pub region: String,
+}
+
+/// A tenant as the admin API shows it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TenantView {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Signing algorithm.
+    pub signing_alg: String,
+    /// Residency region.
+    pub region: String,
+    /// Its issuer URL.
+    pub issuer: String,
+}
+
+/// Answer of `PUT …/mfa`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MfaView {
+    /// The tenant.
+    pub id: String,
+    /// Its policy now.
+    pub mfa: MfaPolicy,
+}
+
+/// Answer of `POST …/move`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MovedTenant {
+    /// The tenant.
+    pub id: String,
+    /// Its region now.
+    pub region: String,
+}
+
+/// Body of `PUT …/purposes`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurposesBody {
+    /// The tenant's consent purposes, replacing the old list.
+    pub purposes: Vec<Purpose>,
+}
+
+/// Body of `PUT …/profile-fields`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFieldsBody {
+    /// The progressive-profiling rules, replacing the old list.
+    pub profile_fields: Vec<ProfileRule>,
+}
+
+/// A tenant's consent purposes and profiling rules, as every privacy-settings call
+/// answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PrivacySettingsView {
+    /// The tenant.
+    pub id: String,
+    /// Consent purposes.
+    pub purposes: Vec<Purpose>,
+    /// Profiling rules.
+    pub profile_fields: Vec<ProfileRule>,
+}
+
+/// A client as the listing shows it (never its secret).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClientView {
+    /// `client_id`.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    /// Whether it has no secret.
+    pub public: bool,
+    /// Whether consent is skipped.
+    pub first_party: bool,
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Exact post-logout redirect URIs.
+    pub post_logout_redirect_uris: Vec<String>,
+}
+
+/// Body of `POST /admin/v1/tenants/{tenant}/users`.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct NewUser {
+    /// Login email.
+    pub email: String,
+    /// Password (the policy applies).
+    pub password: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Whether the email is already verified.
+    #[serde(default)]
+    pub email_verified: bool,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewUser(<hidden>)")
+    }
+}
+
+/// Answer of `POST …/users`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreatedUser {
+    /// The new user's id.
+    pub id: String,
+    /// The login email.
+    pub email: String,
+}
+
+/// Answer of `POST /admin/v1/purge`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Purged {
+    /// Deleted users whose records were purged.
+    pub purged: usize,
+}
+
+/// Body of `POST /admin/v1/tenants/{tenant}/users/import`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Import {
+    /// Up to 10,000 users, with argon2id hashes.
+    pub users: Vec<ImportUser>,
+}
+
+/// Query of the events listing: `user`, `kind` (exact, or a prefix ending in `.`),
+/// `since` and `until` (RFC 3339 or milliseconds since the epoch), `before` (the cursor
+/// of the next page), `limit` (at most 1,000).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct EventsQuery {
+    /// Most events in the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// Only this user's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Only this kind, or kinds with this prefix (ending in `.`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// From.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Until.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// The cursor of the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+}
