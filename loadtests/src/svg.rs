@@ -248,7 +248,7 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::ErrorCounts;
+    use crate::report::totals::ErrorCounts;
 
     fn second(second: u64, completed: u64, p50: Option<u64>, p99: Option<u64>) -> SecondStats {
         SecondStats {

@@ -133,6 +133,11 @@ impl EngineError {
     pub fn oauth(code: OAuthErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         Self::OAuth(OAuthError::new(code, description))
     }
+
+    /// Input the caller can fix, with a message that says how.
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Self::Invalid(msg.into())
+    }
 }
 
 impl EngineError {

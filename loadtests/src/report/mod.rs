@@ -21,19 +21,8 @@ mod aggregate;
 mod model;
 mod outcome;
 mod summary;
-mod totals;
+pub(crate) mod totals;
 
 pub use aggregate::Aggregator;
 pub use model::{ChainStats, PhaseInfo, RunInfo, SecondStats};
 pub use outcome::{DropReason, ErrorKind, Outcome, Status};
-
-// The rest of what `report.rs` offered before the split, so paths such as
-// `crate::report::Report` keep working. Nothing outside `report` names
-// these today (`ErrorCounts` only in tests), and a binary crate would
-// otherwise flag the re-exports as unused.
-#[allow(unused_imports)]
-pub use aggregate::spike_recovery;
-#[allow(unused_imports)]
-pub use model::{PhaseReport, RECOVERY_FACTOR, Recovery, Report};
-#[allow(unused_imports)]
-pub use totals::{ErrorCounts, LatencySummary, Totals};

@@ -6,7 +6,9 @@ use super::Federation;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-use super::types::*;
+use super::types::{
+    LinkData, LinkedIdentity, PURPOSE_LINK, UpstreamIdentity, UpstreamTokens, pending_expired,
+};
 use crate::crypto::{MasterKey, b64_decode};
 use crate::engine::{Engine, RequestMeta};
 use crate::error::{EngineError, EngineResult};

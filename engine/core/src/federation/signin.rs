@@ -5,7 +5,11 @@ use super::Federation;
 use serde::Serialize;
 use std::sync::Arc;
 
-use super::types::*;
+use super::types::{
+    FederatedOutcome, FederatedSignIn, FederationPending, FederationStart, LINK_TRIES, LINK_TTL,
+    LinkData, PENDING_TTL, PURPOSE_LINK, PURPOSE_PENDING, PendingData, UpstreamIdentity,
+    UpstreamTokens, pending_expired,
+};
 use crate::crypto::{self, MasterKey, b64, b64_decode, random_token};
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};

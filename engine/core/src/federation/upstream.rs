@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::types::*;
+use super::types::{ID_TOKEN_LEEWAY, UpstreamIdentity};
 use crate::clock::UnixTime;
 use crate::crypto::{self};
 use crate::error::{EngineError, EngineResult};

@@ -253,3 +253,41 @@ impl OtpState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_limit_answers_with_its_own_wait() {
+        let t = TenantId::parse("acme").unwrap();
+        let l = SendLimiter::new(&SendLimits {
+            recipient: Limit {
+                max: 2,
+                window_secs: 60,
+            },
+            ip: Limit {
+                max: 5,
+                window_secs: 600,
+            },
+            tenant: Limit {
+                max: 4,
+                window_secs: 3600,
+            },
+        });
+        let ip = Some("10.0.0.1");
+        assert!(l.try_send(&t, "+15550001", ip).is_ok());
+        assert!(l.try_send(&t, "+15550001", ip).is_ok());
+        let wait = l.try_send(&t, "+15550001", ip).unwrap_err();
+        assert!(wait <= 60 && wait > 0, "recipient window: {wait}");
+        assert!(l.try_send(&t, "+15550002", ip).is_ok());
+        assert!(l.try_send(&t, "+15550003", ip).is_ok());
+        let wait = l.try_send(&t, "+15550004", ip).unwrap_err();
+        assert!(wait > 600, "tenant window: {wait}");
+        let other = TenantId::parse("other").unwrap();
+        assert!(l.try_send(&other, "+15550005", ip).is_ok());
+        let wait = l.try_send(&other, "+15550006", ip).unwrap_err();
+        assert!(wait > 60 && wait <= 600, "address window: {wait}");
+        assert!(l.try_send(&other, "+15550006", Some("10.0.0.2")).is_ok());
+    }
+}

@@ -667,29 +667,6 @@ impl SignIn<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::config::WebauthnConfig;
-
-    #[test]
-    fn config_from_the_public_url() {
-        let c = WebauthnConfig::from_public_url("https://id.example.com/").unwrap();
-        assert_eq!(c.rp_id, "id.example.com");
-        assert_eq!(c.origin, "https://id.example.com");
-        c.check().unwrap();
-        let c = WebauthnConfig::from_public_url("http://localhost:8080").unwrap();
-        assert_eq!(c.origin, "http://localhost:8080");
-        // An IP address cannot be a relying-party id.
-        assert!(WebauthnConfig::from_public_url("http://127.0.0.1:8080").is_none());
-        let parent = WebauthnConfig {
-            rp_id: "example.com".into(),
-            origin: "https://id.example.com".into(),
-        };
-        parent.check().unwrap();
-        let foreign = WebauthnConfig {
-            rp_id: "other.com".into(),
-            origin: "https://id.example.com".into(),
-        };
-        assert!(foreign.check().is_err());
-    }
 
     #[test]
     fn user_handles_differ_by_tenant_and_user() {

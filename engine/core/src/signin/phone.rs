@@ -21,10 +21,6 @@ use crate::signin::email_codes::{CodeSent, handle_key};
 use crate::signin::otp::{CodeData, Flow};
 use crate::store::StoreError;
 
-fn invalid(msg: &str) -> EngineError {
-    EngineError::Invalid(msg.to_owned())
-}
-
 fn dead() -> EngineError {
     EngineError::Invalid(
         "This code or link has expired or was already used. Ask for a new one.".into(),
@@ -84,7 +80,9 @@ impl SignIn<'_> {
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
         if !t.mfa.factors.contains(&FactorKind::Phone) {
-            return Err(invalid("This organisation does not use phone numbers."));
+            return Err(EngineError::invalid(
+                "This organisation does not use phone numbers.",
+            ));
         }
         let phone = self.parse_phone(number)?;
         self.limit_send(tenant, true, phone.as_str(), Flow::PhoneEnrol, meta)?;
@@ -163,7 +161,7 @@ impl SignIn<'_> {
                 return if mine {
                     Ok(())
                 } else {
-                    Err(invalid(
+                    Err(EngineError::invalid(
                         "This number cannot be added to your account. Contact support if it is yours.",
                     ))
                 };

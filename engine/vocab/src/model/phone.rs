@@ -6,10 +6,6 @@ use std::fmt;
 
 use crate::error::{EngineError, EngineResult};
 
-fn invalid(msg: &str) -> EngineError {
-    EngineError::Invalid(msg.to_owned())
-}
-
 /// A phone number in E.164 (`+` and up to 15 digits). `Debug` shows it masked.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);
@@ -22,7 +18,7 @@ impl PhoneNumber {
         use phonenumber::Type;
         let s = input.trim();
         if s.is_empty() || s.len() > 32 {
-            return Err(invalid("Enter a phone number."));
+            return Err(EngineError::invalid("Enter a phone number."));
         }
         // Letters would be read as keypad digits ("1-800-FLOWERS"): not a number anyone
         // types for a code.
@@ -31,7 +27,7 @@ impl PhoneNumber {
             .all(|c| c.is_ascii_digit() || " -.()/+".contains(c))
             || s[1..].contains('+')
         {
-            return Err(invalid(
+            return Err(EngineError::invalid(
                 "A phone number has only digits, spaces, dashes, brackets and a leading +.",
             ));
         }
@@ -46,28 +42,28 @@ impl PhoneNumber {
                         .map_err(|_| EngineError::Internal(format!("unknown region {r}")))?,
                 ),
                 None => {
-                    return Err(invalid(
+                    return Err(EngineError::invalid(
                         "Include the country code, starting with + (for example +44 7911 123456).",
                     ));
                 }
             }
         };
         let n = phonenumber::parse(region, s)
-            .map_err(|_| invalid("That is not a valid phone number."))?;
+            .map_err(|_| EngineError::invalid("That is not a valid phone number."))?;
         if n.extension().is_some() || !phonenumber::is_valid(&n) {
-            return Err(invalid("That is not a valid phone number."));
+            return Err(EngineError::invalid("That is not a valid phone number."));
         }
         match n.number_type(&phonenumber::metadata::DATABASE) {
             Type::Mobile | Type::FixedLineOrMobile => {}
             _ => {
-                return Err(invalid(
+                return Err(EngineError::invalid(
                     "Codes can only be sent to mobile numbers. Enter a mobile number.",
                 ));
             }
         }
         let e164 = n.format().mode(phonenumber::Mode::E164).to_string();
         if !e164.starts_with('+') || e164.len() > 16 {
-            return Err(invalid("That is not a valid phone number."));
+            return Err(EngineError::invalid("That is not a valid phone number."));
         }
         Ok(Self(e164))
     }
