@@ -20,6 +20,10 @@ impl CodeStore for EmbeddedStore {
         .await
     }
 
+    async fn get_code(&self, tenant: &TenantId, k: &Hash32) -> StoreResult<Option<AuthCode>> {
+        self.get_json(Ks::Codes, &key(tenant, &[&k.0]))
+    }
+
     async fn take_code(&self, tenant: &TenantId, k: &Hash32) -> StoreResult<Option<AuthCode>> {
         let k = key(tenant, &[&k.0]);
         self.write(move |tx| {

@@ -21,6 +21,17 @@ impl CodeStore for ScyllaStore {
         self.write(&r.st.code_put, values).await
     }
 
+    async fn get_code(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<AuthCode>> {
+        let r = self.region_of(tenant).await?;
+        let row: Option<(Option<Vec<u8>>, Option<String>)> = self
+            .one(&r.st.code_get, (tenant.as_str(), &key.0[..]))
+            .await?;
+        match row {
+            Some((Some(record), None)) => Ok(Some(decode(&record)?)),
+            _ => Ok(None),
+        }
+    }
+
     /// Marks the code taken with a random taker id (`IF taken_by = null`) rather than
     /// deleting it: after a timeout, a serial read tells whether this caller took it.
     /// A taken code stays, unusable, until its TTL ends.

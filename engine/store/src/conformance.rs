@@ -788,6 +788,14 @@ async fn codes_are_taken_once<S: Store + Clone>(s: &S) {
         None,
         "code taken from another tenant"
     );
+    assert_eq!(
+        s.get_code(&tenant(), &code.key).await.unwrap(),
+        None,
+        "code read from another tenant"
+    );
+    // Reading a code (to check its client before taking it) leaves it to take.
+    assert_eq!(s.get_code(&t, &code.key).await.unwrap(), Some(code.clone()));
+    assert_eq!(s.get_code(&t, &code.key).await.unwrap(), Some(code.clone()));
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let s = s.clone();
@@ -803,6 +811,11 @@ async fn codes_are_taken_once<S: Store + Clone>(s: &S) {
         }
     }
     assert_eq!(got, 1, "a code was taken more than once");
+    assert_eq!(
+        s.get_code(&t, &code.key).await.unwrap(),
+        None,
+        "a taken code still reads as there to take"
+    );
 }
 
 async fn codes_redeem_with_their_chain<S: Store>(s: &S) {

@@ -241,6 +241,9 @@ pub trait SessionStore {
 pub trait CodeStore: ChainStore {
     /// Writes a code (durable on return).
     async fn put_code(&self, code: &AuthCode) -> StoreResult<()>;
+    /// Reads a code that is still there to take (not taken, maybe expired: callers
+    /// check), without taking it.
+    async fn get_code(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<AuthCode>>;
     /// Removes and returns a code, atomically: of two concurrent takes, one gets it.
     async fn take_code(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<AuthCode>>;
     /// Takes a code and creates the refresh chain that `chain_for` builds from it (if

@@ -11,7 +11,8 @@ use crate::crypto::random_token;
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
-use crate::model::{FactorKind, Hash32, User};
+use crate::model::signin::NewSession;
+use crate::model::{FactorKind, Hash32, Session, User};
 use crate::runtime::delivery::Mail;
 use crate::runtime::password::check_policy;
 use crate::signin::email_codes::{CodeSent, handle_key};
@@ -263,17 +264,19 @@ If you did not do this, reset your password from the sign-in page or contact sup
     }
 
     /// Changes the password: the current one is required (an account without one, such
-    /// as a passwordless one, sets its first), the new one must pass the policy. Every session but `keep_sid` (this browser's) ends and every refresh chain
-    /// is revoked, so a thief holding the old password or a token is out.
+    /// as a passwordless one, sets its first), the new one must pass the policy. Every
+    /// session ends and every refresh chain is revoked, so a thief holding the old
+    /// password, a token or a copy of the session cookie is out; the browser that made
+    /// the change (`current_session`) gets the new session returned.
     pub async fn change_password(
         &self,
         tenant: &TenantId,
         user: &UserId,
         current: &str,
         new: &str,
-        keep_sid: Option<&str>,
+        current_session: Option<&Session>,
         meta: &RequestMeta,
-    ) -> EngineResult<()> {
+    ) -> EngineResult<Option<NewSession>> {
         let mut u = self
             .user(tenant, user)
             .await?
@@ -292,19 +295,29 @@ If you did not do this, reset your password from the sign-in page or contact sup
         if !self.save_user(&u).await? {
             return Err(EngineError::NotFound("user"));
         }
-        let others: Vec<String> = self
+        // Every session ends, this browser's too (a stolen copy of its cookie would
+        // otherwise survive the change), and so do the codes they issued; this browser
+        // gets a new session.
+        let all: Vec<String> = self
             .signin()
             .user_sessions(tenant, user)
             .await?
             .into_iter()
             .map(|s| s.sid)
-            .filter(|sid| Some(sid.as_str()) != keep_sid)
             .collect();
         let sessions = self
             .signin()
-            .end_user_sessions(tenant, user, &others, meta)
+            .end_user_sessions(tenant, user, &all, meta)
             .await?;
         let chains = self.revoke_chains_of(tenant, user).await?;
+        let renewed = match current_session {
+            Some(s) => Some(
+                self.signin()
+                    .start_session(tenant, &u, s.auth.amr.clone())
+                    .await?,
+            ),
+            None => None,
+        };
         let mut ev = self.event(tenant, "password.changed", true);
         ev.actor = Some(user.to_string());
         ev.subject = ev.actor.clone();
@@ -313,7 +326,8 @@ If you did not do this, reset your password from the sign-in page or contact sup
             "{} sessions={sessions} chains={chains}",
             if had_password { "changed" } else { "set" }
         ));
-        self.record_now(ev).await
+        self.record_now(ev).await?;
+        Ok(renewed)
     }
 
     /// Revokes every live refresh chain of the user through its shard (so cached copies

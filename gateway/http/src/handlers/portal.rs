@@ -19,7 +19,7 @@ use crate::pages::portal::{
     delete_body, deleted, email_password, form_again, input, password_fields,
 };
 use crate::state::AppState;
-use crate::web::cookies::{SESSION_COOKIE, removal};
+use crate::web::cookies::{SESSION_COOKIE, removal, tenant_cookie};
 use crate::web::csrf::form_page;
 use crate::web::error::PageError;
 use crate::web::form::account_form;
@@ -362,25 +362,23 @@ pub async fn password_submit(
             &session.user_id,
             f.get("current_password"),
             f.get("new_password"),
-            Some(&session.sid),
+            Some(&session),
             &meta(&req),
         )
         .await
     {
-        Ok(()) => Ok(form_page(
+        Ok(renewed) => Ok(with_session(
             &st,
-            &req,
             &f.t,
-            StatusCode::OK,
-            "Password changed",
-            |_| {
+            renewed,
+            form_page(&st, &req, &f.t, StatusCode::OK, "Password changed", |_| {
                 otp::notice(
                     "Password changed",
                     "Your password was changed. Every other session was signed out.",
                     &format!("/{}/account", f.t),
                     "Back to your account",
                 )
-            },
+            }),
         )),
         Err(EngineError::Invalid(msg)) => {
             let has_password = st
@@ -512,4 +510,18 @@ pub async fn delete_submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Sets the browser's new session cookie, when an action renewed its session.
+fn with_session(
+    st: &AppState,
+    t: &tollgate_engine::ids::TenantId,
+    renewed: Option<tollgate_engine::model::signin::NewSession>,
+    mut r: HttpResponse,
+) -> HttpResponse {
+    if let Some(ns) = renewed {
+        let cookie = tenant_cookie(SESSION_COOKIE, ns.cookie, t.as_str(), st.secure_cookies);
+        let _ = r.add_cookie(&cookie);
+    }
+    r
 }

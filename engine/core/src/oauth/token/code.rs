@@ -1,13 +1,48 @@
 //! The `authorization_code` grant (RFC 6749 §4.1.3) with PKCE (RFC 7636): the code is
 //! taken once, and its refresh chain is created in the same write.
+//!
+//! - The client is checked before the code is taken, so one client cannot burn another's.
+//! - A code redeems only while the session it came from is live: ending sessions (sign
+//!   out everywhere, a password change or reset, account deletion) kills the codes they
+//!   issued. The check runs after the chain is created, so that a sign-out racing the
+//!   redemption either finds the chain (it lists chains after ending sessions) or is seen
+//!   here, and the chain revoked.
+//! - A redeemed code leaves a marker for ten minutes: presenting the code again revokes
+//!   what its first redemption issued, the chain and the access token (RFC 6749 §4.1.2,
+//!   RFC 9700 §4.14).
+
+use serde::{Deserialize, Serialize};
 
 use super::{TokenResponse, invalid_grant, new_refresh_token};
+use crate::clock::UnixTime;
 use crate::engine::RequestMeta;
 use crate::error::EngineResult;
 use crate::ids::{ChainId, TenantId};
-use crate::model::{AuthCode, Chain, Client, Hash32};
+use crate::model::{AuthCode, Chain, Challenge, Client, Event, Hash32, RevokeReason};
 use crate::oauth::OAuth;
-use crate::runtime::shard::CacheChain;
+use crate::runtime::shard::{CacheChain, RevokeChain};
+
+/// The challenge purpose of a redeemed code's marker.
+const REDEEMED: &str = "code_redeemed";
+/// How long a redeemed code's marker is kept (codes live a minute).
+const REDEEMED_TTL: u64 = 600;
+/// Why an unknown code is refused.
+const UNUSABLE: &str = "authorization code is invalid, expired or already used";
+
+/// What a code's first redemption issued, to revoke if it comes back.
+#[derive(Serialize, Deserialize)]
+struct Redeemed {
+    chain: Option<ChainId>,
+    jti: String,
+    exp: UnixTime,
+}
+
+/// The marker's key: a hash of the code's hash, so no other challenge can share it.
+fn redeemed_key(code: &Hash32) -> Hash32 {
+    let mut input = b"tollgate redeemed code\0".to_vec();
+    input.extend_from_slice(&code.0);
+    Hash32::of(&input)
+}
 
 impl OAuth<'_> {
     #[allow(clippy::too_many_arguments)]
@@ -73,28 +108,49 @@ impl OAuth<'_> {
                 })
             })
         };
-        // Taking the code is atomic: a code is redeemed at most once, whatever follows.
-        let redeemed = self
-            .rt()
-            .store
-            .redeem_code(tenant, &Hash32::of(code.as_bytes()), chain_for)
-            .await?;
         let mut ev = self.event(tenant, "token.authorization_code", false);
         ev.client = Some(client.id.to_string());
         ev.ip = meta.ip.clone();
-        let failure = |ev: crate::model::Event, why: &'static str| {
+        let failure = |ev: Event, why: &'static str| {
             let mut ev = ev;
             ev.detail = Some(why.into());
             self.record(ev);
             Err(invalid_grant(why))
         };
+        let key = Hash32::of(code.as_bytes());
+        // Another client's code is refused before it is taken: it stays for its client.
+        match self.rt().store.get_code(tenant, &key).await? {
+            Some(record) if record.client_id != client.id => {
+                ev.subject = Some(record.user_id.to_string());
+                return failure(ev, "authorization code was issued to another client");
+            }
+            Some(_) => {}
+            None => {
+                self.revoke_redeemed(tenant, client, &key, meta).await?;
+                return failure(ev, UNUSABLE);
+            }
+        }
+        // Taking the code is atomic: a code is redeemed at most once, whatever follows.
+        let redeemed = self.rt().store.redeem_code(tenant, &key, chain_for).await?;
         let Some((record, chain)) = redeemed else {
-            return failure(ev, "authorization code is invalid, expired or already used");
+            self.revoke_redeemed(tenant, client, &key, meta).await?;
+            return failure(ev, UNUSABLE);
         };
         ev.subject = Some(record.user_id.to_string());
         if let Err(why) = check(&record) {
             return failure(ev, why);
         }
+        if !self.session_live(tenant, &record).await? {
+            if let Some(c) = &chain {
+                self.revoke_chain(tenant, &c.id, RevokeReason::Logout)
+                    .await?;
+            }
+            return failure(
+                ev,
+                "the session this authorization code came from has ended",
+            );
+        }
+        let chain_id = chain.as_ref().map(|c| c.id.clone());
         let refresh = chain.map(|c| {
             // Its first rotation will find it cached; if the shard is busy, it loads it.
             let shard = self.rt().shards.shard_for(tenant, &c.id);
@@ -102,7 +158,7 @@ impl OAuth<'_> {
             self.rt().shards.tell(shard, CacheChain(c));
             (id, refresh_token)
         });
-        let resp = self
+        let (resp, access) = self
             .mint(
                 tenant,
                 client,
@@ -114,6 +170,20 @@ impl OAuth<'_> {
                 refresh,
             )
             .await?;
+        let marker = Challenge {
+            tenant: tenant.clone(),
+            key: redeemed_key(&key),
+            purpose: REDEEMED.into(),
+            user_id: Some(record.user_id.clone()),
+            data: crate::json::to_value(&Redeemed {
+                chain: chain_id,
+                jti: access.jti,
+                exp: access.exp,
+            }),
+            tries_left: 1,
+            expires_at: now + REDEEMED_TTL,
+        };
+        self.rt().store.put_challenge(&marker).await?;
         ev.result = "success".into();
         self.record(ev);
         self.rt()
@@ -122,5 +192,75 @@ impl OAuth<'_> {
             .with_label_values(&["authorization_code"])
             .inc();
         Ok(resp)
+    }
+
+    /// Whether the session a code came from is still live (the user's sessions, read from
+    /// the store: ending a session is durable before the call that ended it returns).
+    async fn session_live(&self, tenant: &TenantId, record: &AuthCode) -> EngineResult<bool> {
+        let Some(sid) = &record.sid else {
+            return Ok(false);
+        };
+        let now = self.now();
+        Ok(self
+            .rt()
+            .store
+            .list_sessions(tenant, &record.user_id)
+            .await?
+            .iter()
+            .any(|s| &s.sid == sid && s.expires_at > now))
+    }
+
+    /// Revokes a chain through the shard that owns it, so a cached copy learns it.
+    async fn revoke_chain(
+        &self,
+        tenant: &TenantId,
+        chain: &ChainId,
+        reason: RevokeReason,
+    ) -> EngineResult<()> {
+        let shard = self.rt().shards.shard_for(tenant, chain);
+        self.rt()
+            .shards
+            .ask(
+                shard,
+                RevokeChain {
+                    tenant: tenant.clone(),
+                    chain: chain.clone(),
+                    reason,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A code presented again after it was redeemed: revokes what it issued.
+    async fn revoke_redeemed(
+        &self,
+        tenant: &TenantId,
+        client: &Client,
+        code: &Hash32,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
+        let key = redeemed_key(code);
+        let Some(marker) = self.rt().store.take_challenge(tenant, &key).await? else {
+            return Ok(());
+        };
+        if marker.purpose != REDEEMED {
+            return Ok(());
+        }
+        let Ok(r) = serde_json::from_value::<Redeemed>(marker.data) else {
+            return Ok(());
+        };
+        if let Some(chain) = &r.chain {
+            self.revoke_chain(tenant, chain, RevokeReason::Reuse)
+                .await?;
+        }
+        self.rt().store.deny_token(tenant, &r.jti, r.exp).await?;
+        self.rt().metrics.reuse_detected.inc();
+        let mut ev = self.event(tenant, "token.code_reuse", false);
+        ev.subject = marker.user_id.map(|u| u.to_string());
+        ev.client = Some(client.id.to_string());
+        ev.ip = meta.ip.clone();
+        ev.detail = Some("what the code issued was revoked".into());
+        self.record_now(ev).await
     }
 }

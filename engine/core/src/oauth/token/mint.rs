@@ -11,7 +11,8 @@ use crate::oauth::claims::{AccessTokenClaims, IdTokenClaims};
 
 impl OAuth<'_> {
     /// Signs the access token and, if `openid` is in scope, the ID token. Runs on the
-    /// caller's thread, outside any shard.
+    /// caller's thread, outside any shard. Returns the access token's claims too, for
+    /// what must later revoke it.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn mint(
         &self,
@@ -23,7 +24,7 @@ impl OAuth<'_> {
         sid: Option<&str>,
         nonce: Option<&str>,
         refresh: Option<(ChainId, String)>,
-    ) -> EngineResult<TokenResponse> {
+    ) -> EngineResult<(TokenResponse, AccessTokenClaims)> {
         let t = self.tenant(tenant).await?;
         let ring = self.keyring(tenant).await?;
         let iss = self.issuer(tenant);
@@ -67,13 +68,14 @@ impl OAuth<'_> {
         } else {
             None
         };
-        Ok(TokenResponse {
+        let resp = TokenResponse {
             access_token,
             token_type: "Bearer",
             expires_in: t.access_token_ttl,
             scope: scope.to_owned(),
             id_token,
             refresh_token: refresh.map(|(_, token)| token),
-        })
+        };
+        Ok((resp, access))
     }
 }

@@ -70,7 +70,7 @@ impl OAuth<'_> {
             }
             None => chain.scope.clone(),
         };
-        let resp = self
+        let (resp, _) = self
             .mint(
                 tenant,
                 client,

@@ -1,0 +1,201 @@
+//! The outside review's findings (issue 13), each through HTTP: a code dies with the
+//! session that issued it; a code presented twice revokes what it issued; one client
+//! cannot burn another's code; introspection answers only the token's own client; the
+//! metrics labels are bounded; the token endpoint answers RFC 6749 errors only.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// A code from the browser's session, not redeemed.
+async fn code_for(b: &Browser, t: &TestTenant, scope: &str) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let back = b
+        .authorize(&authorize_url(t, scope, &challenge, &[]), &t.email, PASSWORD)
+        .await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    (code, verifier)
+}
+
+/// The account page's CSRF token.
+async fn account_csrf(b: &Browser, t: &TestTenant) -> String {
+    let (s, _, page) = b.get(&format!("{}/account", t.issuer)).await;
+    assert_eq!(s, 200, "{page}");
+    hidden(&page, "csrf").unwrap()
+}
+
+fn assert_invalid_grant(s: u16, v: &Value, says: &str) {
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")), "{v}");
+    let d = v["error_description"].as_str().unwrap_or_default();
+    assert!(d.contains(says), "{d:?} does not say {says:?}");
+}
+
+#[actix_web::test]
+async fn a_code_dies_with_the_session_that_issued_it() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("ends", false, true).await;
+    let http = reqwest::Client::new();
+
+    // A password change ends every session, this browser's too (it gets a new one), so a
+    // code fetched before the change no longer redeems.
+    let a = srv.browser();
+    let (code, verifier) = code_for(&a, &t, "openid offline_access").await;
+    let csrf = account_csrf(&a, &t).await;
+    let new_password = "a brand new passphrase";
+    let (s, _, body) = a
+        .post_form(
+            &format!("{}/account/password", t.issuer),
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new_password),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, v) = redeem(&http, &t, &code, &verifier).await;
+    assert_invalid_grant(s, &v, "session");
+    // The browser that changed it is still signed in, with a new session that works.
+    let (code, verifier) = code_for(&a, &t, "openid").await;
+    let (s, v) = redeem(&http, &t, &code, &verifier).await;
+    assert_eq!(s, 200, "{v}");
+
+    // "Sign out the other sessions" kills the codes those sessions fetched.
+    let b = srv.browser();
+    let (code, verifier) = {
+        let (verifier, challenge) = pkce();
+        let back = b
+            .authorize(
+                &authorize_url(&t, "openid", &challenge, &[]),
+                &t.email,
+                new_password,
+            )
+            .await;
+        (query_param(&back, "code").unwrap(), verifier)
+    };
+    let csrf = account_csrf(&a, &t).await;
+    let (s, _, _) = a
+        .post_form(
+            &format!("{}/account/sessions/end", t.issuer),
+            &[("others", "yes"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (s, v) = redeem(&http, &t, &code, &verifier).await;
+    assert_invalid_grant(s, &v, "session");
+
+    // Deleting the account kills its codes.
+    let (code, verifier) = {
+        let (verifier, challenge) = pkce();
+        let back = a
+            .authorize(
+                &authorize_url(&t, "openid", &challenge, &[]),
+                &t.email,
+                new_password,
+            )
+            .await;
+        (query_param(&back, "code").unwrap(), verifier)
+    };
+    let (_, _, page) = a.get(&format!("{}/account/delete", t.issuer)).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let (s, _, body) = a
+        .post_form(
+            &format!("{}/account/delete", t.issuer),
+            &[("confirmation", new_password), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, v) = redeem(&http, &t, &code, &verifier).await;
+    assert_invalid_grant(s, &v, "session");
+}
+
+#[actix_web::test]
+async fn a_code_presented_twice_revokes_what_it_issued() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("twice", false, true).await;
+    let http = reqwest::Client::new();
+    let b = srv.browser();
+    let (code, verifier) = code_for(&b, &t, "openid offline_access").await;
+    let (s, tokens) = redeem(&http, &t, &code, &verifier).await;
+    assert_eq!(s, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let userinfo = |token: String| {
+        let (http, url) = (http.clone(), format!("{}/userinfo", t.issuer));
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(userinfo(access.to_owned()).await, 200);
+
+    let (s, v) = redeem(&http, &t, &code, &verifier).await;
+    assert_invalid_grant(s, &v, "already used");
+    // What the first redemption issued is revoked: the refresh chain and the access token.
+    let (s, v) = refresh(&t, refresh_token).await;
+    assert_invalid_grant(s, &v, "revoked");
+    assert_eq!(userinfo(access.to_owned()).await, 401);
+    let (s, v) = introspect(&t, access).await;
+    assert_eq!((s, &v["active"]), (200, &json!(false)), "{v}");
+
+    // A code redeemed once, without offline access, still takes its access token with it.
+    let (code, verifier) = code_for(&b, &t, "openid").await;
+    let (s, tokens) = redeem(&http, &t, &code, &verifier).await;
+    assert_eq!(s, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(access.clone()).await, 200);
+    let (s, _) = redeem(&http, &t, &code, &verifier).await;
+    assert_eq!(s, 400);
+    assert_eq!(userinfo(access).await, 401);
+}
+
+#[actix_web::test]
+async fn another_clients_code_is_refused_and_left_for_its_own_client() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("burn", false, true).await;
+    let other = second_client(&srv, &t).await;
+    let http = reqwest::Client::new();
+    let b = srv.browser();
+    let (code, verifier) = code_for(&b, &t, "openid").await;
+    let (s, v) = redeem(&http, &other, &code, &verifier).await;
+    assert_invalid_grant(s, &v, "another client");
+    let (s, v) = redeem(&http, &t, &code, &verifier).await;
+    assert_eq!(s, 200, "the other client's attempt burned the code: {v}");
+}
+
+/// A second confidential client of the same tenant, with the same redirect URI.
+async fn second_client(srv: &TestServer, t: &TestTenant) -> TestTenant {
+    let c = srv
+        .admin(
+            &format!("/tenants/{}/clients", t.id),
+            json!({
+                "name": "Another app",
+                "redirect_uris": [t.redirect_uri],
+                "first_party": true,
+            }),
+        )
+        .await;
+    TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: c["client_secret"].as_str().map(str::to_owned),
+        ..t.clone()
+    }
+}
+
+/// RFC 7662 introspection by `t`'s client.
+async fn introspect(t: &TestTenant, token: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/introspect", t.issuer))
+        .basic_auth(&t.client_id, t.client_secret.as_deref())
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
