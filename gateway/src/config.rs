@@ -77,6 +77,20 @@ pub struct Config {
     pub otp: tollgate_engine::runtime::sends::OtpConfig,
     /// `[privacy]`: retention of deleted accounts.
     pub privacy: PrivacyConfig,
+    /// `[metrics]`: who may read `/metrics`.
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: `/metrics` is open on the main address unless a token or a separate
+/// address is set (recommended in production: it reveals traffic and tenants' load).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` on this address only (for example `127.0.0.1:9100`), not on
+    /// `listen`.
+    pub listen: Option<String>,
+    /// Bearer token that `/metrics` requires.
+    pub token: Option<String>,
 }
 
 /// `[privacy]`.
@@ -159,6 +173,7 @@ impl Default for Config {
             sms: Default::default(),
             otp: Default::default(),
             privacy: Default::default(),
+            metrics: Default::default(),
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct Running {
     pub admin_token: String,
     /// Resolves when the server stops.
     pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Where `/metrics` is served when `[metrics] listen` gives it an address of its own.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Opens the store, starts the engine and the HTTP server. Call inside an actix System.
@@ -125,6 +127,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         http_metrics: HttpMetrics::register(&registry),
         registry,
         demo: demo.clone(),
+        metrics_token: config.metrics.token.clone().filter(|t| !t.is_empty()),
     });
     let workers = if config.workers == 0 {
         std::thread::available_parallelism()
@@ -133,10 +136,37 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     } else {
         config.workers
     };
+    // `/metrics` on an address of its own, when configured, and then not on the main one.
+    let metrics_addr = match &config.metrics.listen {
+        Some(listen) => {
+            let l = std::net::TcpListener::bind(listen)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {listen} for metrics: {e}"))?;
+            let addr = l.local_addr()?;
+            let state = state.clone();
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .configure(tollgate_http::routes::metrics)
+            })
+            .workers(1)
+            .listen(l)?
+            .run();
+            tokio::spawn(server);
+            Some(addr)
+        }
+        None => None,
+    };
+    let metrics_here = metrics_addr.is_none();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .wrap(middleware::from_fn(metrics::record))
+            // Before the table: registration order is match order.
+            .configure(|cfg| {
+                if metrics_here {
+                    tollgate_http::routes::metrics(cfg);
+                }
+            })
             .configure(configure)
     })
     .workers(workers)
@@ -155,5 +185,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         demo,
         admin_token,
         done,
+        metrics_addr,
     })
 }

@@ -12,7 +12,11 @@ use serde_json::{Value, json};
 async fn code_for(b: &Browser, t: &TestTenant, scope: &str) -> (String, String) {
     let (verifier, challenge) = pkce();
     let back = b
-        .authorize(&authorize_url(t, scope, &challenge, &[]), &t.email, PASSWORD)
+        .authorize(
+            &authorize_url(t, scope, &challenge, &[]),
+            &t.email,
+            PASSWORD,
+        )
         .await;
     let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
     (code, verifier)
@@ -26,7 +30,11 @@ async fn account_csrf(b: &Browser, t: &TestTenant) -> String {
 }
 
 fn assert_invalid_grant(s: u16, v: &Value, says: &str) {
-    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")), "{v}");
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
     let d = v["error_description"].as_str().unwrap_or_default();
     assert!(d.contains(says), "{d:?} does not say {says:?}");
 }
@@ -198,4 +206,141 @@ async fn introspect(t: &TestTenant, token: &str) -> (u16, Value) {
         .await
         .unwrap();
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[actix_web::test]
+async fn introspection_answers_only_the_tokens_own_client() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("peek", false, true).await;
+    let other = second_client(&srv, &t).await;
+    let b = srv.browser();
+    let tokens = login_tokens(&b, &t, "openid offline_access").await;
+    for kind in ["access_token", "refresh_token"] {
+        let token = tokens[kind].as_str().unwrap();
+        let (s, v) = introspect(&other, token).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            v,
+            json!({"active": false}),
+            "{kind} described to another client"
+        );
+        let (s, v) = introspect(&t, token).await;
+        assert_eq!((s, &v["active"]), (200, &json!(true)), "{kind}: {v}");
+        assert_eq!(v["client_id"], json!(t.client_id), "{kind}: {v}");
+    }
+}
+
+#[actix_web::test]
+async fn invented_methods_do_not_add_metric_series() {
+    let srv = TestServer::start().await;
+    for i in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("BREW{i}").as_bytes()).unwrap();
+        let r = srv
+            .http
+            .request(method, format!("{}/healthz", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+    let body = srv
+        .http
+        .get(format!("{}/metrics", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !body.contains("method=\"BREW"),
+        "invented methods became labels"
+    );
+    let other: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("tollgate_http_requests_total") && l.contains("method=\"other\""))
+        .collect();
+    assert!(!other.is_empty() && other.len() <= 2, "{other:?}");
+}
+
+#[actix_web::test]
+async fn metrics_can_require_a_token_or_live_on_their_own_address() {
+    let srv = TestServer::start_configured(false, |c| {
+        c.metrics.token = Some("scrape-me".into());
+    })
+    .await;
+    let get = |auth: Option<&'static str>| {
+        let r = srv.http.get(format!("{}/metrics", srv.base));
+        let r = match auth {
+            Some(a) => r.bearer_auth(a),
+            None => r,
+        };
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(None).await, 401);
+    assert_eq!(get(Some("scrape-you")).await, 401);
+    assert_eq!(get(Some("scrape-me")).await, 200);
+
+    let srv = TestServer::start_configured(false, |c| {
+        c.metrics.listen = Some("127.0.0.1:0".into());
+    })
+    .await;
+    let main = srv
+        .http
+        .get(format!("{}/metrics", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(main.status(), 404, "metrics still on the public address");
+    let own = srv.running.metrics_addr.expect("a metrics address");
+    let r = srv
+        .http
+        .get(format!("http://{own}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("tollgate_http_requests_total")
+    );
+}
+
+#[actix_web::test]
+async fn protocol_endpoints_answer_only_registered_error_codes() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("rfc", false, true).await;
+    let gone = TestTenant {
+        issuer: format!("{}/no-such-tenant", srv.base),
+        ..t.clone()
+    };
+    let (s, v) = token(
+        &gone,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+    for endpoint in ["revoke", "introspect"] {
+        let r = reqwest::Client::new()
+            .post(format!("{}/{endpoint}", gone.issuer))
+            .basic_auth(&t.client_id, t.client_secret.as_deref())
+            .form(&[("token", "x")])
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        // The client cannot exist there: the registered answer to that is invalid_client.
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (401, Some("invalid_client")),
+            "{endpoint}: {v}"
+        );
+    }
 }

@@ -8,13 +8,17 @@ use crate::handlers::{
     admin, complete, demo, email, federation, hosted, mfa, oidc, ops, passkeys, phone, portal,
 };
 
-/// Registers every route: the one table, used by start-up (and so by every test that
-/// starts a server).
+/// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
+pub fn metrics(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(ops::metrics));
+}
+
+/// Registers every route but `/metrics`: the one table, used by start-up (and so by
+/// every test that starts a server).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(admin::json_config())
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
-        .route("/metrics", web::get().to(ops::metrics))
         .service(
             web::scope("/admin/v1")
                 .route("/tenants", web::post().to(admin::create_tenant))

@@ -21,6 +21,8 @@ pub struct AppState {
     pub http_metrics: HttpMetrics,
     /// The demo set-up, in development mode.
     pub demo: Option<Demo>,
+    /// Bearer token `/metrics` requires, if any.
+    pub metrics_token: Option<String>,
 }
 
 /// CSRF protection for forms: the form carries HMAC(key, cookie value), the cookie is

@@ -1,5 +1,5 @@
-//! Introspection (RFC 7662), for confidential clients (resource servers). Refresh tokens
-//! are described only to the client they were issued to.
+//! Introspection (RFC 7662), for confidential clients. A token, access or refresh, is
+//! described only to the client it was issued to; to any other it is `active: false`.
 
 use serde::Serialize;
 
@@ -86,7 +86,9 @@ impl OAuth<'_> {
             });
         }
         Ok(match self.verify_access_token(tenant, token).await {
-            Ok(at) => Introspection {
+            // Only the client the token was issued to (its audience) learns about it;
+            // anyone else is told nothing (RFC 7662 §4, against token scanning).
+            Ok(at) if at.client_id == client.id => Introspection {
                 active: true,
                 token_type: Some("Bearer"),
                 scope: Some(at.scope),
@@ -98,7 +100,7 @@ impl OAuth<'_> {
                 iss: Some(at.iss),
                 jti: Some(at.jti),
             },
-            Err(_) => inactive,
+            Ok(_) | Err(_) => inactive,
         })
     }
 }

@@ -10,7 +10,7 @@
 use actix::prelude::*;
 use dashmap::DashMap;
 use moka::sync::Cache;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -438,6 +438,8 @@ pub struct ShardRegistry {
     arbiters: Arc<Vec<ArbiterHandle>>,
     shards: Arc<DashMap<(TenantId, usize), ShardHandle>>,
     started: std::time::Instant,
+    /// SipHash with random keys, drawn once per process.
+    placement: std::collections::hash_map::RandomState,
 }
 
 impl ShardRegistry {
@@ -457,15 +459,15 @@ impl ShardRegistry {
             metrics,
             arbiters: Arc::new(arbiters),
             shards: Arc::new(DashMap::new()),
+            placement: std::collections::hash_map::RandomState::new(),
             started: std::time::Instant::now(),
         }
     }
 
     /// The shard of `tenant` that owns `key`.
     pub fn shard_for<K: Hash>(&self, tenant: &TenantId, key: &K) -> ShardHandle {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        key.hash(&mut h);
-        let idx = (h.finish() as usize) % self.config.shards_per_tenant.max(1);
+        // Keyed with this process's random key: crafted keys cannot aim at one shard.
+        let idx = (self.placement.hash_one(key) as usize) % self.config.shards_per_tenant.max(1);
         let slot = (tenant.clone(), idx);
         if let Some(s) = self.shards.get(&slot)
             && s.addr.connected()

@@ -13,7 +13,7 @@ use crate::journey::{authorize_error, before_session_reuse, continue_to};
 use crate::state::AppState;
 use crate::web::client_auth::client_credentials;
 use crate::web::cookies::SESSION_COOKIE;
-use crate::web::error::{ApiError, engine_error_page};
+use crate::web::error::{ApiError, ProtocolError, engine_error_page};
 use crate::web::html::error_page;
 use crate::web::request::{meta, read_form};
 use crate::web::tenant::tenant_id;
@@ -131,7 +131,7 @@ pub async fn token(
     path: web::Path<String>,
     payload: web::Payload,
     st: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ProtocolError> {
     let t = tenant_id(&path)?;
     let mut form = read_form(&req, payload).await?;
     let creds = client_credentials(&req, &form)?;
@@ -158,7 +158,7 @@ pub async fn userinfo(
     req: HttpRequest,
     path: web::Path<String>,
     st: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ProtocolError> {
     let t = tenant_id(&path)?;
     let token = bearer(&req).ok_or_else(|| {
         ApiError(EngineError::oauth(
@@ -198,7 +198,7 @@ pub async fn revoke(
     path: web::Path<String>,
     payload: web::Payload,
     st: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ProtocolError> {
     let (t, form, creds) = token_form(&req, &path, payload).await?;
     st.engine
         .oauth()
@@ -221,7 +221,7 @@ pub async fn introspect(
     path: web::Path<String>,
     payload: web::Payload,
     st: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, ProtocolError> {
     let (t, form, creds) = token_form(&req, &path, payload).await?;
     let answer = st
         .engine

@@ -1,6 +1,6 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics, and the JSON 404.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{Encoder, TextEncoder};
 
 use crate::state::AppState;
@@ -27,7 +27,21 @@ pub async fn not_found() -> HttpResponse {
 }
 
 /// `GET /metrics`
-pub async fn metrics(st: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(req: HttpRequest, st: web::Data<AppState>) -> HttpResponse {
+    if let Some(token) = &st.metrics_token {
+        let presented = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let sha = tollgate_engine::crypto::sha256;
+        if !tollgate_engine::crypto::ct_eq(&sha(presented.as_bytes()), &sha(token.as_bytes())) {
+            return HttpResponse::Unauthorized()
+                .insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"))
+                .finish();
+        }
+    }
     st.engine.update_gauges();
     let mut buf = Vec::new();
     if TextEncoder::new()

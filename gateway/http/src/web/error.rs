@@ -123,32 +123,99 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (status, code, desc, retry) = classify(&self.0);
-        let mut r = HttpResponse::build(status);
-        r.insert_header((header::CACHE_CONTROL, "no-store"));
-        if let Some(s) = retry {
-            r.insert_header((header::RETRY_AFTER, s.to_string()));
-        }
-        match code {
-            "invalid_client" => {
-                r.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"tollgate\""),
-                ));
-            }
-            "invalid_token" => {
-                let v = format!(
-                    "Bearer error=\"invalid_token\", error_description=\"{}\"",
-                    desc.replace('"', "'")
-                );
-                if let Ok(v) = HeaderValue::from_str(&v) {
-                    r.insert_header((header::WWW_AUTHENTICATE, v));
-                }
-            }
-            _ => {}
-        }
-        r.json(json!({"error": code, "error_description": desc}))
+        oauth_json(classify(&self.0))
     }
+}
+
+/// An error at an OAuth protocol endpoint (token, revocation, introspection, userinfo):
+/// answered with the codes RFC 6749 §5.2 and RFC 6750 register, never REST-style ones
+/// (`not_found`, `conflict`, 421, 429) that clients cannot act on.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProtocolError(pub EngineError);
+
+impl From<EngineError> for ProtocolError {
+    fn from(e: EngineError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<ApiError> for ProtocolError {
+    fn from(e: ApiError) -> Self {
+        Self(e.0)
+    }
+}
+
+/// [`classify`], kept to the protocol's registered codes.
+pub fn classify_protocol(e: &EngineError) -> (StatusCode, &'static str, String, Option<u32>) {
+    match e {
+        EngineError::NotFound(what) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("{what} not found"),
+            None,
+        ),
+        EngineError::WrongRegion(_) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "this organisation is not served by this deployment".into(),
+            None,
+        ),
+        // A write that lost a race: the same request may well succeed again.
+        EngineError::Conflict(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the request collided with another; retry".into(),
+            Some(1),
+        ),
+        EngineError::RateLimited { retry_after_secs } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "too many requests; retry later".into(),
+            Some((*retry_after_secs).min(u32::MAX as u64) as u32),
+        ),
+        other => classify(other),
+    }
+}
+
+impl ResponseError for ProtocolError {
+    fn status_code(&self) -> StatusCode {
+        classify_protocol(&self.0).0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        oauth_json(classify_protocol(&self.0))
+    }
+}
+
+/// The RFC 6749 §5.2 JSON answer, with its headers.
+fn oauth_json(
+    (status, code, desc, retry): (StatusCode, &'static str, String, Option<u32>),
+) -> HttpResponse {
+    let mut r = HttpResponse::build(status);
+    r.insert_header((header::CACHE_CONTROL, "no-store"));
+    if let Some(s) = retry {
+        r.insert_header((header::RETRY_AFTER, s.to_string()));
+    }
+    match code {
+        "invalid_client" => {
+            r.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"tollgate\""),
+            ));
+        }
+        "invalid_token" => {
+            let v = format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                desc.replace('"', "'")
+            );
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                r.insert_header((header::WWW_AUTHENTICATE, v));
+            }
+        }
+        _ => {}
+    }
+    r.json(json!({"error": code, "error_description": desc}))
 }
 
 /// An error answered as an HTML page: handlers of hosted pages return it with `?`.

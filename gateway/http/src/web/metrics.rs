@@ -18,7 +18,7 @@ pub async fn record(
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.http_metrics.clone());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let res = next.call(req).await?;
     if let Some(m) = metrics {
         let route = res
@@ -27,10 +27,26 @@ pub async fn record(
             .unwrap_or_else(|| "unmatched".into());
         m.observe(
             route.as_str(),
-            method.as_str(),
+            method,
             res.status().as_str(),
             started.elapsed().as_secs_f64(),
         );
     }
     Ok(res)
+}
+
+/// The method as a label: the standard ones by name, anything else as `other`, so an
+/// unauthenticated client cannot add series by inventing methods.
+fn method_label(m: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
