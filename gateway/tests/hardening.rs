@@ -344,3 +344,51 @@ async fn protocol_endpoints_answer_only_registered_error_codes() {
         );
     }
 }
+
+#[actix_web::test]
+async fn concurrent_wrong_passwords_cannot_outrun_the_throttle() {
+    let srv = TestServer::start_configured(false, |c| {
+        c.login_throttle.account_failures = 3;
+        // Room for every attempt to wait for a hashing thread: none is refused as 503.
+        c.passwords.queue = 64;
+    })
+    .await;
+    let t = srv.tenant("burst", false, true).await;
+    let b = srv.browser();
+    let (_, _, page) = b.get(&format!("{}/login", t.issuer)).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let (http, url, email, csrf) = (
+                b.http.clone(),
+                format!("{}/login", t.issuer),
+                t.email.clone(),
+                csrf.clone(),
+            );
+            tokio::spawn(async move {
+                http.post(url)
+                    .form(&[
+                        ("email", email.as_str()),
+                        ("password", "not the password"),
+                        ("csrf", csrf.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert!(
+        checked <= 3,
+        "{checked} passwords were checked: {statuses:?}"
+    );
+    assert_eq!(checked + throttled, 20, "{statuses:?}");
+}

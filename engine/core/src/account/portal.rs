@@ -43,14 +43,16 @@ impl Account<'_> {
         };
         let account = user.email.as_str();
         let ip = meta.ip.as_deref();
-        if let Some(retry_after_secs) = self.rt().throttle.check(tenant, account, ip) {
-            return Err(EngineError::RateLimited { retry_after_secs });
-        }
+        let attempt = self
+            .rt()
+            .throttle
+            .reserve(tenant, account, ip)
+            .map_err(|retry_after_secs| EngineError::RateLimited { retry_after_secs })?;
         let ok = self.rt().passwords.verify(password, Some(hash)).await?;
         if ok {
-            self.rt().throttle.succeeded(tenant, account);
+            attempt.succeeded();
         } else {
-            self.rt().throttle.failed(tenant, account, ip);
+            attempt.failed();
         }
         Ok(ok)
     }

@@ -75,15 +75,17 @@ impl Federation<'_> {
             .map(|u| u.email.as_str().to_owned())
             .unwrap_or_default();
         let ip = meta.ip.as_deref();
-        if let Some(retry_after_secs) = self.rt().throttle.check(tenant, &account, ip) {
-            return Err(EngineError::RateLimited { retry_after_secs });
-        }
+        let attempt = self
+            .rt()
+            .throttle
+            .reserve(tenant, &account, ip)
+            .map_err(|retry_after_secs| EngineError::RateLimited { retry_after_secs })?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let ok = self.rt().passwords.verify(password, hash).await?;
         if ok {
-            self.rt().throttle.succeeded(tenant, &account);
+            attempt.succeeded();
         } else {
-            self.rt().throttle.failed(tenant, &account, ip);
+            attempt.failed();
         }
         let (true, Some(user)) = (ok, user) else {
             let mut ev = self.event(tenant, "federation.link_proof", false);

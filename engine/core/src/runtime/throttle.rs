@@ -1,6 +1,8 @@
 //! Brute-force protection for password sign-in: failures are counted per account and per
 //! client address in a fixed window; past the limit, sign-in answers "too many attempts"
-//! (429 with Retry-After) without checking the password.
+//! (429 with Retry-After) without checking the password. An attempt takes its place in
+//! the counts before the password is checked ([`LoginThrottle::reserve`]), so a burst of
+//! concurrent guesses cannot all slip in before the first failure is counted.
 //!
 //! Accounts are keyed by the normalised email as typed, whether or not it exists, so the
 //! throttle itself does not reveal which accounts exist. Counts live in this node's memory:
@@ -89,30 +91,97 @@ impl LoginThrottle {
             .filter_map(|(k, which)| {
                 let limit = self.limit(which);
                 let w = self.windows.get(&k)?;
-                (limit > 0 && w.failures.load(Ordering::Relaxed) >= limit)
+                (limit > 0 && w.failures.load(Ordering::Acquire) >= limit)
                     .then(|| window.saturating_sub(w.started.elapsed().as_secs()).max(1))
             })
             .max()
     }
 
-    /// Counts a failed sign-in.
-    pub fn failed(&self, tenant: &TenantId, account: &str, ip: Option<&str>) {
-        for (k, _) in Self::keys(tenant, account, ip).into_iter().flatten() {
-            let w = self.windows.get_with(k, || {
+    /// Takes a place for one attempt before the secret is checked: the counts go up now,
+    /// so concurrent attempts cannot all pass before the first failure is counted. Past
+    /// a limit, the place is given back and the answer is the seconds to wait.
+    pub fn reserve(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        ip: Option<&str>,
+    ) -> Result<Attempt<'_>, u64> {
+        let window = self.config.window_secs.max(1);
+        let mut taken = Vec::with_capacity(2);
+        let mut wait = None;
+        for (k, which) in Self::keys(tenant, account, ip).into_iter().flatten() {
+            let w = self.windows.get_with(k.clone(), || {
                 Arc::new(Window {
                     failures: AtomicU32::new(0),
                     started: Instant::now(),
                 })
             });
-            w.failures.fetch_add(1, Ordering::Relaxed);
+            let before = w.failures.fetch_add(1, Ordering::AcqRel);
+            let limit = self.limit(which);
+            if limit > 0 && before >= limit {
+                let left = window.saturating_sub(w.started.elapsed().as_secs()).max(1);
+                wait = Some(wait.map_or(left, |x: u64| x.max(left)));
+            }
+            taken.push((k, w));
+        }
+        let attempt = Attempt {
+            throttle: self,
+            taken,
+            settled: false,
+        };
+        match wait {
+            // Dropping the attempt gives its places back.
+            Some(w) => Err(w),
+            None => Ok(attempt),
         }
     }
+}
 
-    /// A successful sign-in clears the account's count (not the address's).
-    pub fn succeeded(&self, tenant: &TenantId, account: &str) {
-        self.windows
-            .invalidate(&(tenant.clone(), format!("a:{account}")));
+/// One attempt's place in the counts (see [`LoginThrottle::reserve`]). Settle it with
+/// [`Attempt::failed`] or [`Attempt::succeeded`]; dropped unsettled (the secret could
+/// not be checked, say the hashing pool was full), it gives its places back.
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    taken: Vec<((TenantId, String), Arc<Window>)>,
+    settled: bool,
+}
+
+impl Attempt<'_> {
+    /// The secret was wrong: the attempt stays counted.
+    pub fn failed(mut self) {
+        self.settled = true;
     }
+
+    /// The secret was right: the account's count is cleared, and the address keeps no
+    /// count for this attempt.
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        for ((tenant, key), w) in &self.taken {
+            if key.starts_with("a:") {
+                self.throttle
+                    .windows
+                    .invalidate(&(tenant.clone(), key.clone()));
+            } else {
+                give_back(w);
+            }
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            for (_, w) in &self.taken {
+                give_back(w);
+            }
+        }
+    }
+}
+
+fn give_back(w: &Window) {
+    let _ = w
+        .failures
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
 }
 
 #[cfg(test)]
@@ -128,31 +197,62 @@ mod tests {
             window_secs: 900,
         });
         for _ in 0..3 {
-            assert_eq!(th.check(&t, "a@x.example", Some("10.0.0.1")), None);
-            th.failed(&t, "a@x.example", Some("10.0.0.1"));
+            th.reserve(&t, "a@x.example", Some("10.0.0.1"))
+                .expect("under the limit")
+                .failed();
         }
         let wait = th
-            .check(&t, "a@x.example", Some("10.0.0.9"))
+            .reserve(&t, "a@x.example", Some("10.0.0.9"))
+            .err()
             .expect("account throttled");
         assert!(wait > 0 && wait <= 900);
-        assert_eq!(
-            th.check(&t, "b@x.example", Some("10.0.0.1")),
-            None,
+        assert!(
+            th.check(&t, "b@x.example", Some("10.0.0.1")).is_none(),
             "address not yet at its limit"
         );
-        assert_eq!(
-            th.check(&TenantId::parse("other").unwrap(), "a@x.example", None),
-            None,
+        assert!(
+            th.check(&TenantId::parse("other").unwrap(), "a@x.example", None)
+                .is_none(),
             "tenants share counts"
         );
         for _ in 0..2 {
-            th.failed(&t, "c@x.example", Some("10.0.0.1"));
+            th.reserve(&t, "c@x.example", Some("10.0.0.1"))
+                .unwrap()
+                .failed();
         }
         assert!(
-            th.check(&t, "d@x.example", Some("10.0.0.1")).is_some(),
+            th.reserve(&t, "d@x.example", Some("10.0.0.1")).is_err(),
             "address throttled after 5"
         );
-        th.succeeded(&t, "a@x.example");
-        assert_eq!(th.check(&t, "a@x.example", Some("10.0.0.9")), None);
+        // A success clears the account; a refused attempt took nothing.
+        th.windows.run_pending_tasks();
+        let a = TenantId::parse("fresh").unwrap();
+        th.reserve(&a, "e@x.example", None).unwrap().failed();
+        th.reserve(&a, "e@x.example", None).unwrap().succeeded();
+        for _ in 0..3 {
+            th.reserve(&a, "e@x.example", None).unwrap().failed();
+        }
+        assert!(th.reserve(&a, "e@x.example", None).is_err());
+    }
+
+    #[test]
+    fn concurrent_attempts_cannot_all_pass_before_one_fails() {
+        let t = TenantId::parse("acme").unwrap();
+        let th = LoginThrottle::new(ThrottleConfig {
+            account_failures: 3,
+            ip_failures: 0,
+            window_secs: 900,
+        });
+        // Twenty attempts in flight at once (none has failed yet): three get a place.
+        let held: Vec<_> = (0..20)
+            .filter_map(|_| th.reserve(&t, "a@x.example", None).ok())
+            .collect();
+        assert_eq!(held.len(), 3);
+        // An attempt that could not be checked gives its place back.
+        drop(held);
+        let again: Vec<_> = (0..20)
+            .filter_map(|_| th.reserve(&t, "a@x.example", None).ok())
+            .collect();
+        assert_eq!(again.len(), 3);
     }
 }

@@ -28,17 +28,20 @@ impl SignIn<'_> {
         // Keyed by what was typed (normalised), so unknown accounts throttle alike.
         let account = email.trim().to_lowercase();
         let ip = meta.ip.as_deref();
-        if let Some(retry_after_secs) = self.rt().throttle.check(tenant, &account, ip) {
-            self.rt()
-                .metrics
-                .logins
-                .with_label_values(&["throttled"])
-                .inc();
-            let mut ev = self.event(tenant, "login.throttled", false);
-            ev.ip = meta.ip.clone();
-            self.record(ev);
-            return Err(EngineError::RateLimited { retry_after_secs });
-        }
+        let attempt = match self.rt().throttle.reserve(tenant, &account, ip) {
+            Ok(a) => a,
+            Err(retry_after_secs) => {
+                self.rt()
+                    .metrics
+                    .logins
+                    .with_label_values(&["throttled"])
+                    .inc();
+                let mut ev = self.event(tenant, "login.throttled", false);
+                ev.ip = meta.ip.clone();
+                self.record(ev);
+                return Err(EngineError::RateLimited { retry_after_secs });
+            }
+        };
         let user = match Email::parse(email) {
             Ok(e) => self.user_by_email(tenant, &e).await?,
             Err(_) => None,
@@ -49,7 +52,7 @@ impl SignIn<'_> {
         ev.ip = meta.ip.clone();
         match (ok, user) {
             (true, Some(user)) => {
-                self.rt().throttle.succeeded(tenant, &account);
+                attempt.succeeded();
                 self.rt()
                     .metrics
                     .logins
@@ -62,7 +65,7 @@ impl SignIn<'_> {
                     .await
             }
             (_, user) => {
-                self.rt().throttle.failed(tenant, &account, ip);
+                attempt.failed();
                 self.rt()
                     .metrics
                     .logins

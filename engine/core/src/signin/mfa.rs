@@ -372,9 +372,11 @@ impl SignIn<'_> {
         // many: failures also count per account, like failed passwords.
         let account = format!("mfa:{user}");
         let ip = meta.ip.as_deref();
-        if let Some(retry_after_secs) = self.rt().throttle.check(tenant, &account, ip) {
-            return Err(EngineError::RateLimited { retry_after_secs });
-        }
+        let attempt = self
+            .rt()
+            .throttle
+            .reserve(tenant, &account, ip)
+            .map_err(|retry_after_secs| EngineError::RateLimited { retry_after_secs })?;
         let ok = data.factors.contains(&kind)
             && match kind {
                 FactorKind::Totp => self.check_totp(tenant, &user, code).await?,
@@ -392,10 +394,10 @@ impl SignIn<'_> {
         ev.detail = Some(kind.as_str().into());
         self.record_now(ev).await?;
         if !ok {
-            self.rt().throttle.failed(tenant, &account, ip);
+            attempt.failed();
             return Err(bad_code());
         }
-        self.rt().throttle.succeeded(tenant, &account);
+        attempt.succeeded();
         self.complete_pending(tenant, handle, kind, meta).await
     }
 
