@@ -332,3 +332,35 @@ fn production_mode_refuses_unsafe_settings() {
     let (ok, _, err) = tollgate(&["serve", "--config", "/nonexistent/tollgate.toml"], &[]);
     assert!(!ok && err.contains("does not exist"), "{err}");
 }
+
+#[test]
+fn migrate_refuses_local_serial_for_a_region_across_datacenters() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tollgate.toml");
+    let write = |serial: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "[store]\nbackend = \"scylla\"\n[store.scylla]\nnodes = [\"127.0.0.1:1\"]\n\
+                 serial_consistency = \"{serial}\"\nrequest_timeout_ms = 200\n\
+                 [regions.eu]\ndatacenters = {{ dc_frankfurt = 3, dc_dublin = 3 }}\n"
+            ),
+        )
+        .unwrap();
+    };
+    write("local_serial");
+    let (ok, _, err) = tollgate(&["migrate", "--config", cfg.to_str().unwrap()], &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("region `eu`") && err.contains("serial_consistency = \"serial\""),
+        "{err}"
+    );
+    // With serial, the plan is accepted and the failure is the (absent) node's.
+    write("serial");
+    let (ok, _, err) = tollgate(&["migrate", "--config", cfg.to_str().unwrap()], &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("cannot connect") && !err.contains("region `eu`"),
+        "{err}"
+    );
+}

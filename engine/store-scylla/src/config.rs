@@ -207,6 +207,24 @@ impl Plan {
                 prefer_dc,
             });
         }
+        let serial = parse_serial(&cfg.serial_consistency)?;
+        // Under local_serial, two datacenters of one region each run their own Paxos:
+        // both could win the rotation of one refresh token.
+        if matches!(serial, SerialConsistency::LocalSerial)
+            && let Some((name, rc)) = cfg.regions.iter().find(|(_, rc)| rc.datacenters.len() > 1)
+        {
+            return Err(StoreError::Unavailable(format!(
+                "region `{name}` is replicated to {} datacenters ({}): with \
+                 serial_consistency = \"local_serial\" each could accept a rotation of the same \
+                 refresh token; set store.scylla.serial_consistency = \"serial\"",
+                rc.datacenters.len(),
+                rc.datacenters
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         let mut seen = HashSet::new();
         if let Some(r) = regions.iter().find(|r| !seen.insert(r.keyspace.clone())) {
             return Err(StoreError::Unavailable(format!(
@@ -222,7 +240,7 @@ impl Plan {
             )?,
             regions,
             consistency: parse_consistency(&cfg.consistency)?,
-            serial: parse_serial(&cfg.serial_consistency)?,
+            serial,
             timeout: Duration::from_millis(cfg.request_timeout_ms.max(1)),
         })
     }
@@ -333,6 +351,25 @@ mod tests {
             ..ScyllaConfig::default()
         };
         assert!(Plan::new(&cfg).is_err());
+    }
+
+    #[test]
+    fn a_region_across_datacenters_needs_serial() {
+        let mut cfg = ScyllaConfig::default();
+        cfg.regions
+            .get_mut(DEFAULT_REGION)
+            .unwrap()
+            .datacenters
+            .insert("datacenter2".into(), 3);
+        let Err(e) = Plan::new(&cfg) else {
+            panic!("local_serial accepted for a region across two datacenters")
+        };
+        assert!(
+            e.to_string().contains("serial_consistency = \"serial\""),
+            "{e}"
+        );
+        cfg.serial_consistency = "serial".into();
+        assert!(Plan::new(&cfg).is_ok());
     }
 
     #[test]
