@@ -23,6 +23,22 @@ impl ChallengeStore for EmbeddedStore {
         .await
     }
 
+    async fn replace_challenge(&self, challenge: &Challenge) -> StoreResult<()> {
+        let c = challenge.clone();
+        self.write(move |tx| {
+            // The old row's expiry entry stays behind; the sweep skips rows whose own
+            // expiry is later than the entry's.
+            tx.put_expiring(
+                Ks::Challenges,
+                key(&c.tenant, &[&c.key.0]),
+                &c,
+                c.expires_at,
+            );
+            Ok(())
+        })
+        .await
+    }
+
     async fn get_challenge(&self, tenant: &TenantId, k: &Hash32) -> StoreResult<Option<Challenge>> {
         self.get_json(Ks::Challenges, &key(tenant, &[&k.0]))
     }

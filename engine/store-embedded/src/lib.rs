@@ -206,10 +206,17 @@ impl Store for EmbeddedStore {
                 let (Some(ks), rest) = (ks_from_u8(ek[8]), &ek[9..]) else {
                     continue;
                 };
-                if tx.get(ks, rest)?.is_some() {
-                    tx.delete(ks, rest.to_vec());
-                    n += 1;
+                let Some(row) = tx.get(ks, rest)? else {
+                    continue;
+                };
+                // A row written again with a later expiry (a code sent again) has an
+                // entry of its own for that time: this older entry must not delete it.
+                let entry_at = u64::from_be_bytes(ek[..8].try_into().unwrap_or_default());
+                if expires_after(&row, entry_at) {
+                    continue;
                 }
+                tx.delete(ks, rest.to_vec());
+                n += 1;
             }
             Ok(n)
         })
@@ -231,4 +238,16 @@ impl Store for EmbeddedStore {
     fn enqueue_event(&self, event: Box<Event>) -> Result<(), Box<Event>> {
         self.events.try_send(event).map_err(|e| e.into_inner())
     }
+}
+
+/// Whether a stored record says it expires after `at` (records with an `expires_at`).
+fn expires_after(row: &[u8], at: UnixTime) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Expiry {
+        expires_at: Option<UnixTime>,
+    }
+    matches!(
+        serde_json::from_slice::<Expiry>(row),
+        Ok(Expiry { expires_at: Some(e) }) if e > at
+    )
 }

@@ -68,6 +68,49 @@ impl ChallengeStore for ScyllaStore {
         Err(last_error.unwrap_or_else(|| unavailable("challenge creation did not complete")))
     }
 
+    /// `UPDATE ... IF EXISTS` over the old row, taken or not (both Paxos rounds, like
+    /// every other write of a challenge), or `INSERT ... IF NOT EXISTS` when there is none.
+    async fn replace_challenge(&self, challenge: &Challenge) -> StoreResult<()> {
+        let Some(ttl) = ttl_until(challenge.expires_at) else {
+            return Ok(());
+        };
+        let r = self.region_of(&challenge.tenant).await?;
+        let (t, k) = (challenge.tenant.as_str(), &challenge.key.0[..]);
+        let record = encode(challenge);
+        let tries = int32(challenge.tries_left);
+        let mut last_error = None;
+        for _ in 0..LWT_ATTEMPTS {
+            let written = match self
+                .lwt(&r.st.challenge_replace, (ttl, &record, tries, t, k))
+                .await
+            {
+                Ok(true) => Ok(true),
+                // No row: create it (a concurrent creation sends us round again).
+                Ok(false) => {
+                    self.lwt(&r.st.challenge_insert, (t, k, &record, tries, ttl))
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match written {
+                Ok(true) => return Ok(()),
+                Ok(false) => continue,
+                Err(e) => {
+                    let row: Option<ChallengeRow> =
+                        match self.one(&r.st.challenge_get_serial, (t, k)).await {
+                            Ok(row) => row,
+                            Err(_) => return Err(e),
+                        };
+                    match row {
+                        Some((Some(stored), _, None, _)) if stored == record => return Ok(()),
+                        _ => last_error = Some(e),
+                    }
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| unavailable("challenge replacement did not complete")))
+    }
+
     async fn get_challenge(
         &self,
         tenant: &TenantId,

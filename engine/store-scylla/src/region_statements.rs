@@ -605,6 +605,15 @@ impl RegionStatements {
                     Lwt,
                 )
                 .await?,
+            challenge_replace: p
+                .prep(
+                    format!(
+                        "UPDATE {k}.challenges USING TTL ? SET record = ?, tries_left = ?, \
+                         taken_by = null, spent_by = null WHERE tenant = ? AND key = ? IF EXISTS"
+                    ),
+                    Lwt,
+                )
+                .await?,
             challenge_get: p
                 .prep(
                     format!("SELECT {challenge_cols} FROM {k}.challenges WHERE tenant = ? AND key = ?"),

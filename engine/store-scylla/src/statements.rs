@@ -195,6 +195,7 @@ pub(super) struct RegionStatements {
     pub(super) lookup_remove: PreparedStatement,
     pub(super) lookup_delete: PreparedStatement,
     pub(super) challenge_insert: PreparedStatement,
+    pub(super) challenge_replace: PreparedStatement,
     pub(super) challenge_get: PreparedStatement,
     pub(super) challenge_get_serial: PreparedStatement,
     pub(super) challenge_spend: PreparedStatement,

@@ -93,6 +93,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     events_come_back_newest_first(&store).await;
     factors_are_per_user_and_update_conditionally(&store).await;
     challenges_spend_tries_and_are_taken_once(&store).await;
+    challenges_are_replaced_under_their_key(&store).await;
     user_emails_change_atomically(&store).await;
     purposes_and_grants_round_trip(&store).await;
     connectors_are_per_tenant(&store).await;
@@ -296,6 +297,60 @@ async fn factors_are_per_user_and_update_conditionally<S: Store + Clone>(s: &S) 
     s.create_factor(&factor(&bob, "f4", Some("cred-1"), 40))
         .await
         .unwrap();
+}
+
+/// "Send another code": a new challenge under the same key, over a live one or a taken
+/// one, and the first one's expiry does not sweep it away.
+async fn challenges_are_replaced_under_their_key<S: Store>(s: &S) {
+    let t = tenant();
+    let key = Hash32::of(random_token::<16>().as_bytes());
+    let first = Challenge {
+        tenant: t.clone(),
+        key,
+        purpose: "email_code".into(),
+        user_id: None,
+        data: serde_json::json!({"n": 1}),
+        tries_left: 5,
+        expires_at: now() + 2,
+    };
+    s.put_challenge(&first).await.unwrap();
+    s.spend_try(&t, &key).await.unwrap().unwrap();
+    let second = Challenge {
+        data: serde_json::json!({"n": 2}),
+        expires_at: now() + 600,
+        ..first.clone()
+    };
+    s.replace_challenge(&second).await.unwrap();
+    assert_eq!(
+        s.get_challenge(&t, &key).await.unwrap(),
+        Some(second.clone()),
+        "a live challenge was not replaced (or kept its spent tries)"
+    );
+    assert_eq!(
+        s.take_challenge(&t, &key).await.unwrap(),
+        Some(second.clone())
+    );
+    let third = Challenge {
+        data: serde_json::json!({"n": 3}),
+        ..second.clone()
+    };
+    s.replace_challenge(&third).await.unwrap();
+    assert_eq!(
+        s.get_challenge(&t, &key).await.unwrap(),
+        Some(third.clone()),
+        "a taken challenge's key could not be used again"
+    );
+    s.sweep_expired(now() + 10).await.unwrap();
+    assert_eq!(
+        s.get_challenge(&t, &key).await.unwrap(),
+        Some(third.clone()),
+        "the first challenge's expiry swept its replacement away"
+    );
+    assert!(
+        matches!(s.put_challenge(&first).await, Err(StoreError::Conflict)),
+        "put_challenge overwrote a live challenge"
+    );
+    assert_eq!(s.take_challenge(&t, &key).await.unwrap(), Some(third));
 }
 
 async fn challenges_spend_tries_and_are_taken_once<S: Store + Clone>(s: &S) {

@@ -443,6 +443,10 @@ pub trait FactorStore {
 pub trait ChallengeStore {
     /// Writes a challenge (durable on return); `Conflict` if its key exists.
     async fn put_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
+    /// Writes a challenge in place of whatever its key holds, live or taken ("send
+    /// another code" keeps the handle the browser has). Its tries, expiry and takers are
+    /// the new challenge's; the old one cannot be answered any more.
+    async fn replace_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
     /// Reads one; expired ones may still be returned until swept, so callers check.
     async fn get_challenge(
         &self,

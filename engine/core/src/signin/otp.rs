@@ -217,8 +217,7 @@ impl SignIn<'_> {
             tries_left: OTP_TRIES,
             expires_at: self.now() + self.rt().otp.config.ttl_secs,
         };
-        self.rt().store.take_challenge(tenant, &key).await?;
-        self.rt().store.put_challenge(&c).await?;
+        self.rt().store.replace_challenge(&c).await?;
         Ok(code)
     }
 
