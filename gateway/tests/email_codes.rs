@@ -776,3 +776,69 @@ async fn the_development_outbox_holds_each_mail_as_an_eml_file() {
         vec!["otp"]
     );
 }
+
+#[actix_web::test]
+async fn sending_a_code_again_does_not_buy_more_guesses() {
+    let mut sink = SmtpSink::start().await;
+    let srv = server(&sink, |_| {}).await;
+    let t = srv.tenant("guess", false, true).await;
+    let b = srv.browser();
+    let (_, _, page) = b.get(&format!("{}/signup", t.issuer)).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let (s, _, _) = b
+        .post_form(
+            &format!("{}/signup", t.issuer),
+            &[
+                ("email", "guess@guess.example"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let first = sink.next().await;
+    let (_, _, page) = b.get(&format!("{}/account", t.issuer)).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let verify = format!("{}/account/email/verify", t.issuer);
+    let wrong = |right: &str| format!("{:06}", (right.parse::<u32>().unwrap() + 7) % 1_000_000);
+    for _ in 0..3 {
+        let (s, _, _) = b
+            .post_form(&verify, &[("code", &wrong(&first.code())), ("csrf", &csrf)])
+            .await;
+        assert_eq!(s, 401);
+    }
+    // A new code keeps the two tries the first one had left.
+    let (s, _, body) = b
+        .post_form(
+            &format!("{}/account/email/send", t.issuer),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let second = sink.next().await;
+    for _ in 0..2 {
+        let (s, _, _) = b
+            .post_form(
+                &verify,
+                &[("code", &wrong(&second.code())), ("csrf", &csrf)],
+            )
+            .await;
+        assert!(s == 401 || s == 400, "{s}");
+    }
+    let (s, _, _) = b
+        .post_form(&verify, &[("code", &second.code()), ("csrf", &csrf)])
+        .await;
+    assert_ne!(
+        s, 303,
+        "the resent code allowed more than five guesses in all"
+    );
+    assert_eq!(s, 400);
+    // And no new code comes until the used-up one would have expired.
+    let (s, _, _) = b
+        .post_form(
+            &format!("{}/account/email/send", t.issuer),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(s, 429);
+}

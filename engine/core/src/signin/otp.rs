@@ -198,6 +198,10 @@ impl SignIn<'_> {
     }
 
     /// Stores a new code under `key` (replacing one there, for a resend); returns it.
+    ///
+    /// A code sent again keeps the tries its live predecessor had left: resending must
+    /// not buy more guesses. Once they are used up, no code is sent under that key until
+    /// the last one would have expired.
     pub(crate) async fn put_code(
         &self,
         tenant: &TenantId,
@@ -206,6 +210,18 @@ impl SignIn<'_> {
         user: Option<&UserId>,
         mut data: CodeData,
     ) -> EngineResult<String> {
+        let now = self.now();
+        let tries_left = match self.rt().store.get_challenge(tenant, &key).await? {
+            Some(prev) if prev.purpose == flow.purpose() && prev.expires_at > now => {
+                if prev.tries_left == 0 {
+                    return Err(EngineError::RateLimited {
+                        retry_after_secs: prev.expires_at - now,
+                    });
+                }
+                prev.tries_left.min(OTP_TRIES)
+            }
+            _ => OTP_TRIES,
+        };
         let code = six_digits();
         data.mac = self.code_mac(tenant, &key, flow, &code);
         let c = Challenge {
@@ -214,8 +230,8 @@ impl SignIn<'_> {
             purpose: flow.purpose().into(),
             user_id: user.cloned(),
             data: crate::json::to_value(&data),
-            tries_left: OTP_TRIES,
-            expires_at: self.now() + self.rt().otp.config.ttl_secs,
+            tries_left,
+            expires_at: now + self.rt().otp.config.ttl_secs,
         };
         self.rt().store.replace_challenge(&c).await?;
         Ok(code)
