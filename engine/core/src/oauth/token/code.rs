@@ -241,12 +241,15 @@ impl OAuth<'_> {
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let key = redeemed_key(code);
+        // Read first: an unknown code (a typo, a guess) costs no write.
+        match self.rt().store.get_challenge(tenant, &key).await? {
+            Some(m) if m.purpose == REDEEMED => {}
+            _ => return Ok(()),
+        }
+        // Taken, so that of two replays one revokes.
         let Some(marker) = self.rt().store.take_challenge(tenant, &key).await? else {
             return Ok(());
         };
-        if marker.purpose != REDEEMED {
-            return Ok(());
-        }
         let Ok(r) = serde_json::from_value::<Redeemed>(marker.data) else {
             return Ok(());
         };
