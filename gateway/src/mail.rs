@@ -126,12 +126,28 @@ impl Mailer for OutboxMailer {
             tollgate_engine::crypto::random_token::<6>()
         );
         let path = self.dir.join(name);
-        tokio::fs::write(&path, bytes)
-            .await
-            .map_err(|e| DeliveryError(format!("cannot write {}: {e}", path.display())))?;
+        write_whole(&path, &bytes).await?;
         tracing::info!(path = %path.display(), "mail written to the outbox");
         Ok(())
     }
+}
+
+/// Writes an outbox file so that it appears whole or not at all: written beside the
+/// outbox first, then renamed into it (a reader watching the folder never sees half a
+/// message).
+pub(crate) async fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), DeliveryError> {
+    let fail = |e: std::io::Error| DeliveryError(format!("cannot write {}: {e}", path.display()));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = path
+        .parent()
+        .and_then(|dir| dir.parent())
+        .unwrap_or_else(|| std::path::Path::new("."))
+        .join(format!(".outbox-{name}.part"));
+    tokio::fs::write(&staging, bytes).await.map_err(fail)?;
+    tokio::fs::rename(&staging, path).await.map_err(fail)
 }
 
 /// Sends through an SMTP server.

@@ -336,9 +336,7 @@ impl TextSender for OutboxTexter {
         let path = self.dir.join(name);
         let body = serde_json::to_vec_pretty(&doc)
             .map_err(|e| DeliveryError(format!("cannot encode the message: {e}")))?;
-        tokio::fs::write(&path, body)
-            .await
-            .map_err(|e| DeliveryError(format!("cannot write {}: {e}", path.display())))?;
+        crate::mail::write_whole(&path, &body).await?;
         tracing::info!(path = %path.display(), "text message written to the outbox");
         Ok(())
     }
