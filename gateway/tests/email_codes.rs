@@ -138,8 +138,20 @@ async fn passwordless_sign_in_by_code_and_by_magic_link() {
     assert_eq!(amr(&claims), vec!["otp"]);
     assert_eq!(claims["acr"], "urn:tollgate:loa:1");
 
-    // The code worked once; its link went with it.
-    let (s, _, page) = post_code(code).await;
+    // The code worked once; its link went with it. (A fresh form: CSRF tokens are bound
+    // to the session, which the browser now has.)
+    let csrf = fresh_csrf(&b, &format!("{}/login", t.issuer)).await;
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/login/email/code", t.issuer),
+            &[
+                ("handle", &handle),
+                ("code", &code),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
     assert_eq!(s, 400);
     assert!(page.contains("expired or was already used"), "{page}");
     let (s, _, _) = srv.browser().get(&link).await;
@@ -180,6 +192,7 @@ async fn passwordless_sign_in_by_code_and_by_magic_link() {
     // Reused link: refused, by GET and by POST; the mail's code died with it.
     let (s, _, _) = other.get(&link).await;
     assert_eq!(s, 400);
+    let csrf2 = fresh_csrf(&other, &format!("{}/login", t.issuer)).await;
     let (s, _, page) = other
         .post_form(
             &format!("{}/login/link", t.issuer),
@@ -501,7 +514,8 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
             .0,
         303
     );
-    // Reused code.
+    // Reused code (a fresh form: the browser is signed in now).
+    let csrf = fresh_csrf(&b, &format!("{}/login", t.issuer)).await;
     let (s, _, _) = b
         .post_form(
             &reset,
@@ -545,6 +559,7 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
     assert_eq!(s, 303, "{body}");
     let claims = id_claims(&t, &loc.unwrap(), &verifier).await;
     assert_eq!(amr(&claims), vec!["otp"]);
+    let csrf = fresh_csrf(&d, &format!("{}/login", t.issuer)).await;
     let (s, _, _) = d
         .post_form(
             &reset,
@@ -564,6 +579,7 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
     );
 
     // Unknown address: the same answer, no mail.
+    let csrf = fresh_csrf(&e, &format!("{}/password/forgot", t.issuer)).await;
     let (s, _, page) = e
         .post_form(
             &format!("{}/password/forgot", t.issuer),

@@ -1398,7 +1398,17 @@ async fn a_passkey_of_the_existing_account_proves_it_for_linking() {
     .await;
     assert_eq!(s, 200, "{v}");
     assert!(v["redirect"].as_str().is_some(), "{v}");
-    // The pending link is used up.
+    // The pending link is used up (asked with a token for the session the browser has
+    // now: CSRF tokens are bound to the session).
+    let login_page = b
+        .get(format!("{down_url}/down/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = passkey::data_attr(&login_page, "csrf").unwrap();
     let (s, _) = post_json(&b, &link_start, &csrf, &json!({"pending": handle})).await;
     assert_eq!(s, 400);
 

@@ -392,3 +392,52 @@ async fn concurrent_wrong_passwords_cannot_outrun_the_throttle() {
     );
     assert_eq!(checked + throttled, 20, "{statuses:?}");
 }
+
+#[actix_web::test]
+async fn a_form_token_is_bound_to_the_session_it_was_made_for() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("bound", false, true).await;
+    let b = srv.browser();
+    // A token made before signing in (or for another session, say by someone who
+    // planted their own CSRF cookie): refused once the browser has a session.
+    let before = fresh_csrf(&b, &format!("{}/login", t.issuer)).await;
+    let (s, _, _) = b
+        .post_form(
+            &format!("{}/login", t.issuer),
+            &[
+                ("email", &t.email),
+                ("password", PASSWORD),
+                ("csrf", &before),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let end_others = format!("{}/account/sessions/end", t.issuer);
+    let (s, _, _) = b
+        .post_form(&end_others, &[("others", "yes"), ("csrf", &before)])
+        .await;
+    assert_eq!(s, 403, "a token from before the sign-in was accepted");
+    let now = account_csrf(&b, &t).await;
+    let (s, _, _) = b
+        .post_form(&end_others, &[("others", "yes"), ("csrf", &now)])
+        .await;
+    assert_eq!(s, 303);
+    // Another signed-in browser presenting this browser's token: refused.
+    let other = srv.browser();
+    let theirs = fresh_csrf(&other, &format!("{}/login", t.issuer)).await;
+    let (s, _, _) = other
+        .post_form(
+            &format!("{}/login", t.issuer),
+            &[
+                ("email", &t.email),
+                ("password", PASSWORD),
+                ("csrf", &theirs),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (s, _, _) = other
+        .post_form(&end_others, &[("others", "yes"), ("csrf", &now)])
+        .await;
+    assert_eq!(s, 403, "another session's token was accepted");
+}

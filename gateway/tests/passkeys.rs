@@ -307,7 +307,9 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
     assert_eq!(pk.data["passkey"]["cred"]["counter"], 1, "{}", pk.data);
     assert!(pk.last_used_at.is_some());
 
-    // The same finish again is refused: its challenge was used up.
+    // The same finish again is refused: its challenge was used up. (A fresh token: the
+    // browser is signed in now, and CSRF tokens are bound to the session.)
+    let csrf = data_attr(&c.get(&format!("/{}/account", t.id)).await.body, "csrf").unwrap();
     let again = c
         .json(
             &format!("/{}/passkeys/login/finish", t.id),
@@ -427,7 +429,9 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
     let v = tokens(&c3, &t, &done, &verifier).await;
     let claims = jwt_claims(v["id_token"].as_str().unwrap());
     assert_eq!(claims["amr"], json!(["pwd", "hwk", "mfa"]), "{claims}");
-    // The pending sign-in is over: the same finish is refused.
+    // The pending sign-in is over: the same finish is refused (sent with a token for the
+    // session the browser has now).
+    let csrf3 = data_attr(&c3.get(&format!("/{}/account", t.id)).await.body, "csrf").unwrap();
     let again = c3
         .json(
             &format!("/{}/passkeys/factor/finish", t.id),

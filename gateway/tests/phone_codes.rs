@@ -278,7 +278,6 @@ async fn phone_enrolment_second_factor_and_sign_in() {
     // Sign in by a code alone, over WhatsApp (form body, recipient in the URL too).
     let d = srv.browser();
     let (tx, csrf, verifier) = begin(&d, &t).await;
-    let d_csrf = csrf.clone();
     let (s, _, page) = d.get(&format!("{}/login/phone?tx={tx}", t.issuer)).await;
     assert_eq!(s, 200);
     assert!(page.contains("whatsapp"));
@@ -324,7 +323,9 @@ async fn phone_enrolment_second_factor_and_sign_in() {
         "the phone cannot also be the second factor"
     );
 
-    // A number no account has: the same answer, and nothing is sent.
+    // A number no account has: the same answer, and nothing is sent. (A fresh form: the
+    // browser is signed in now, and CSRF tokens are bound to the session.)
+    let csrf = fresh_csrf(&d, &format!("{}/login/phone", t.issuer)).await;
     let (s, _, page) = d
         .post_form(
             &format!("{}/login/phone", t.issuer),
@@ -350,6 +351,7 @@ async fn phone_enrolment_second_factor_and_sign_in() {
         )
         .await;
     assert_eq!(s, 303);
+    let d_csrf = fresh_csrf(&d, &format!("{}/login/phone", t.issuer)).await;
     let (s, _, _) = d
         .post_form(
             &format!("{}/login/phone", t.issuer),

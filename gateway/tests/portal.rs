@@ -466,6 +466,7 @@ async fn required_purposes_are_asked_at_sign_in_and_optional_ones_on_the_account
         "optional purposes are not asked"
     );
     let tx = hidden(&page, "tx").unwrap();
+    let csrf = hidden(&page, "csrf").unwrap();
     // Not ticked: asked again.
     let (s, _, _) = b
         .post_form(
@@ -705,6 +706,7 @@ async fn profile_fields_are_asked_after_n_sign_ins_and_by_scope() {
     assert!(page.contains("Company"));
     assert!(!page.contains("Not now"));
     let tx = hidden(&page, "tx").unwrap();
+    let csrf = hidden(&page, "csrf").unwrap();
     let (s, _, _) = b
         .post_form(
             &format!("{}/account/complete", t.issuer),

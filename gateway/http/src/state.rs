@@ -25,8 +25,11 @@ pub struct AppState {
     pub metrics_token: Option<String>,
 }
 
-/// CSRF protection for forms: the form carries HMAC(key, cookie value), the cookie is
-/// random and HttpOnly. A cross-site page can neither read the cookie nor forge the MAC.
+/// CSRF protection for forms: the form carries HMAC(key, CSRF cookie ‖ session cookie);
+/// the CSRF cookie is random and HttpOnly. A cross-site page can neither read the cookies
+/// nor forge the MAC; and because the session is in the MAC, a token made for one
+/// session (say, by someone who planted their own CSRF cookie in the browser) is
+/// worthless in another, and a sign-in or a renewed session makes older forms stale.
 #[derive(Clone)]
 pub struct Csrf {
     key: ring::hmac::Key,
@@ -40,16 +43,24 @@ impl Csrf {
         }
     }
 
-    /// The form token for a cookie value.
-    pub fn token(&self, cookie: &str) -> String {
-        tollgate_engine::crypto::b64(ring::hmac::sign(&self.key, cookie.as_bytes()).as_ref())
+    fn message(cookie: &str, session: Option<&str>) -> Vec<u8> {
+        let mut m = cookie.as_bytes().to_vec();
+        m.push(0);
+        m.extend_from_slice(session.unwrap_or("").as_bytes());
+        m
     }
 
-    /// Whether a form token matches the cookie.
-    pub fn check(&self, cookie: Option<&str>, token: Option<&str>) -> bool {
+    /// The form token for a CSRF cookie value and the session cookie (if signed in).
+    pub fn token(&self, cookie: &str, session: Option<&str>) -> String {
+        let tag = ring::hmac::sign(&self.key, &Self::message(cookie, session));
+        tollgate_engine::crypto::b64(tag.as_ref())
+    }
+
+    /// Whether a form token matches the CSRF cookie and the session cookie.
+    pub fn check(&self, cookie: Option<&str>, session: Option<&str>, token: Option<&str>) -> bool {
         match (cookie, token.and_then(tollgate_engine::crypto::b64_decode)) {
             (Some(c), Some(t)) if !c.is_empty() => {
-                ring::hmac::verify(&self.key, c.as_bytes(), &t).is_ok()
+                ring::hmac::verify(&self.key, &Self::message(c, session), &t).is_ok()
             }
             _ => false,
         }

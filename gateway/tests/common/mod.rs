@@ -510,3 +510,11 @@ pub fn jwt_claims(jwt: &str) -> Value {
     serde_json::from_slice(&tollgate_engine::crypto::b64_decode(payload).expect("base64url"))
         .expect("JSON claims")
 }
+
+/// A CSRF token for the browser as it is now: tokens are bound to the session, so a
+/// form fetched before signing in is stale after.
+pub async fn fresh_csrf(b: &Browser, page_url: &str) -> String {
+    let (s, _, page) = b.get(page_url).await;
+    assert_eq!(s, 200, "{page_url}: {page}");
+    hidden(&page, "csrf").expect("a form with a CSRF token")
+}

@@ -24,7 +24,7 @@ use crate::journey::{continue_url, next_after_sign_in};
 use crate::pages::passkeys as pages;
 use crate::state::AppState;
 use crate::web::cookies::{CSRF_COOKIE, SESSION_COOKIE, tenant_cookie};
-use crate::web::csrf::form_page;
+use crate::web::csrf::{form_page, session_cookie};
 use crate::web::error::{ApiError, PageError};
 use crate::web::form::account_form;
 use crate::web::request::meta;
@@ -119,7 +119,8 @@ impl JsonRequest {
         };
         let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
         let token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        if !st.csrf.check(cookie.as_deref(), token) {
+        let session = session_cookie(req);
+        if !st.csrf.check(cookie.as_deref(), session.as_deref(), token) {
             return Ok(Err(Box::new(json_error(
                 StatusCode::FORBIDDEN,
                 "invalid_request",

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use tollgate_engine::ids::TenantId;
 
 use crate::state::AppState;
-use crate::web::cookies::{CSRF_COOKIE, tenant_cookie};
+use crate::web::cookies::{CSRF_COOKIE, SESSION_COOKIE, tenant_cookie};
 use crate::web::html;
 
 /// What a form says when its CSRF token does not match.
@@ -31,7 +31,7 @@ pub fn form_page(
     body: impl FnOnce(&str) -> String,
 ) -> HttpResponse {
     let (cookie, fresh) = csrf_cookie(req);
-    let token = st.csrf.token(&cookie);
+    let token = st.csrf.token(&cookie, session_cookie(req).as_deref());
     let mut r = html::page(status, title, &body(&token));
     if fresh {
         let _ = r.add_cookie(&tenant_cookie(
@@ -48,6 +48,14 @@ pub fn form_page(
 pub fn csrf_ok(st: &AppState, req: &HttpRequest, form: &HashMap<String, String>) -> bool {
     st.csrf.check(
         req.cookie(CSRF_COOKIE).as_ref().map(|c| c.value()),
+        session_cookie(req).as_deref(),
         form.get("csrf").map(String::as_str),
     )
+}
+
+/// The browser's session cookie, which CSRF tokens are bound to.
+pub fn session_cookie(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
 }
