@@ -441,3 +441,159 @@ async fn a_form_token_is_bound_to_the_session_it_was_made_for() {
         .await;
     assert_eq!(s, 403, "another session's token was accepted");
 }
+
+#[actix_web::test]
+async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("guarded", false, true).await;
+    let users: Value = srv
+        .http
+        .get(format!(
+            "{}/admin/v1/tenants/guarded/events?kind=admin.",
+            srv.base
+        ))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["subject"].as_str())
+        .expect("the created user's id in the audit trail")
+        .to_owned();
+    let jwks = |http: reqwest::Client| {
+        let url = format!("{}/jwks.json", t.issuer);
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let keys_before = jwks(srv.http.clone()).await;
+    let tenant = json!({"id": "intruder"});
+    let client = json!({"name": "x", "redirect_uris": ["https://x.example/cb"]});
+    let new_user = json!({"email": "x@guarded.example", "password": "long enough password"});
+    let connector = json!({"preset": "github", "client_id": "x"});
+    let routes: Vec<(reqwest::Method, String, Option<Value>)> = {
+        use reqwest::Method as M;
+        let u = format!("/tenants/guarded/users/{user}");
+        vec![
+            (M::POST, "/tenants".into(), Some(tenant)),
+            (M::GET, "/tenants".into(), None),
+            (M::POST, "/tenants/guarded/clients".into(), Some(client)),
+            (M::GET, "/tenants/guarded/clients".into(), None),
+            (M::POST, "/tenants/guarded/users".into(), Some(new_user)),
+            (
+                M::POST,
+                "/tenants/guarded/users/import".into(),
+                Some(json!({"users": []})),
+            ),
+            (M::POST, "/tenants/guarded/keys/rotate".into(), None),
+            (M::GET, "/tenants/guarded/events".into(), None),
+            (M::GET, "/tenants/guarded/events/export".into(), None),
+            (
+                M::POST,
+                "/tenants/guarded/move".into(),
+                Some(json!({"region": "default"})),
+            ),
+            (
+                M::PUT,
+                "/tenants/guarded/mfa".into(),
+                Some(json!({"mode": "required"})),
+            ),
+            (
+                M::PUT,
+                "/tenants/guarded/purposes".into(),
+                Some(json!({"purposes": []})),
+            ),
+            (M::GET, "/tenants/guarded/purposes".into(), None),
+            (
+                M::PUT,
+                "/tenants/guarded/profile-fields".into(),
+                Some(json!({"profile_fields": []})),
+            ),
+            (M::GET, "/tenants/guarded/profile-fields".into(), None),
+            (M::GET, format!("{u}/export"), None),
+            (M::DELETE, u.clone(), None),
+            (M::POST, "/purge".into(), None),
+            (M::GET, "/tenants/guarded/connectors".into(), None),
+            (M::GET, "/tenants/guarded/connectors/gh".into(), None),
+            (
+                M::PUT,
+                "/tenants/guarded/connectors/gh".into(),
+                Some(connector),
+            ),
+            (M::DELETE, "/tenants/guarded/connectors/gh".into(), None),
+        ]
+    };
+    assert_eq!(routes.len(), 22);
+    let wrong = "x".repeat(srv.admin_token.len());
+    for (method, path, body) in &routes {
+        for token in [None, Some(""), Some("not-the-token"), Some(wrong.as_str())] {
+            let mut r = srv
+                .http
+                .request(method.clone(), format!("{}/admin/v1{path}", srv.base));
+            if let Some(tok) = token {
+                r = r.header("authorization", format!("Bearer {tok}"));
+            }
+            if let Some(b) = body {
+                r = r.json(b);
+            }
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            let v: Value = r.json().await.unwrap_or(Value::Null);
+            assert_eq!(
+                (status, v["error"].as_str()),
+                (401, Some("invalid_token")),
+                "{method} {path} with {token:?}: {v}"
+            );
+        }
+    }
+    // Nothing changed: no tenant, client, user or connector was added, the user was not
+    // deleted, and the keys did not rotate.
+    let tenants: Value = srv
+        .http
+        .get(format!("{}/admin/v1/tenants", srv.base))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tenants.as_array().unwrap().len(), 1, "{tenants}");
+    let clients: Value = srv
+        .http
+        .get(format!("{}/admin/v1/tenants/guarded/clients", srv.base))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clients.as_array().unwrap().len(), 1, "{clients}");
+    let export = srv
+        .http
+        .get(format!(
+            "{}/admin/v1/tenants/guarded/users/{user}/export",
+            srv.base
+        ))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200, "the user is gone");
+    assert_eq!(
+        jwks(srv.http.clone()).await,
+        keys_before,
+        "the keys rotated"
+    );
+    let b = srv.browser();
+    let tokens = login_tokens(&b, &t, "openid").await;
+    assert!(
+        tokens["access_token"].is_string(),
+        "sign-in still works: {tokens}"
+    );
+}
