@@ -597,3 +597,98 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
         "sign-in still works: {tokens}"
     );
 }
+
+/// The `Set-Cookie` headers of a response.
+fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn every_cookie_is_httponly_lax_secure_and_scoped_to_its_tenant() {
+    let srv = TestServer::start_tls().await;
+    let t = srv.tenant("jar", false, true).await;
+    // No cookie store: every Set-Cookie is read here, and sent back by hand.
+    let http = client_builder(srv.tls_ca.as_deref())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!("{}/login", t.issuer))
+        .send()
+        .await
+        .unwrap();
+    let mut seen = set_cookies(&r);
+    let page = r.text().await.unwrap();
+    let csrf = hidden(&page, "csrf").unwrap();
+    let jar: Vec<String> = seen
+        .iter()
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .collect();
+    let r = http
+        .post(format!("{}/login", t.issuer))
+        .header("cookie", jar.join("; "))
+        .form(&[
+            ("email", t.email.as_str()),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    seen.extend(set_cookies(&r));
+    let names: Vec<&str> = seen.iter().map(|c| c.split('=').next().unwrap()).collect();
+    assert!(
+        names.contains(&"tg_csrf") && names.contains(&"tg_session"),
+        "{seen:?}"
+    );
+    for c in &seen {
+        let attrs: Vec<String> = c
+            .split(';')
+            .map(|a| a.trim().to_ascii_lowercase())
+            .collect();
+        for want in ["httponly", "secure", "samesite=lax", "path=/jar"] {
+            assert!(attrs.iter().any(|a| a == want), "{c}: no {want}");
+        }
+        assert!(
+            !attrs.iter().any(|a| a.starts_with("domain=")),
+            "{c}: a Domain widens it"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn logout_refuses_a_post_logout_redirect_the_client_did_not_register() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("bye", false, true).await;
+    let b = srv.browser();
+    let tokens = login_tokens(&b, &t, "openid").await;
+    let hint = tokens["id_token"].as_str().unwrap();
+    for target in [
+        "https://evil.example/",
+        "http://127.0.0.1:9/bye/../evil",
+        "http://127.0.0.1:9/byex",
+    ] {
+        let mut u = url::Url::parse(&format!("{}/logout", t.issuer)).unwrap();
+        u.query_pairs_mut()
+            .append_pair("id_token_hint", hint)
+            .append_pair("post_logout_redirect_uri", target)
+            .append_pair("state", "s");
+        let (s, loc, _) = b.get(u.as_str()).await;
+        assert_eq!(s, 400, "{target}");
+        assert!(loc.is_none(), "{target} redirected to {loc:?}");
+    }
+    // The registered one is honoured.
+    let mut u = url::Url::parse(&format!("{}/logout", t.issuer)).unwrap();
+    u.query_pairs_mut()
+        .append_pair("id_token_hint", hint)
+        .append_pair("post_logout_redirect_uri", "http://127.0.0.1:9/bye")
+        .append_pair("state", "s");
+    let (s, loc, _) = b.get(u.as_str()).await;
+    assert_eq!(s, 303);
+    assert_eq!(loc.as_deref(), Some("http://127.0.0.1:9/bye?state=s"));
+}
