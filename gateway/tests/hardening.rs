@@ -446,19 +446,7 @@ async fn a_form_token_is_bound_to_the_session_it_was_made_for() {
 async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing() {
     let srv = TestServer::start().await;
     let t = srv.tenant("guarded", false, true).await;
-    let users: Value = srv
-        .http
-        .get(format!(
-            "{}/admin/v1/tenants/guarded/events?kind=admin.",
-            srv.base
-        ))
-        .bearer_auth(&srv.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users = srv.admin_get("/tenants/guarded/events?kind=admin.").await;
     let user = users
         .as_array()
         .unwrap()
@@ -552,39 +540,13 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
     }
     // Nothing changed: no tenant, client, user or connector was added, the user was not
     // deleted, and the keys did not rotate.
-    let tenants: Value = srv
-        .http
-        .get(format!("{}/admin/v1/tenants", srv.base))
-        .bearer_auth(&srv.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tenants = srv.admin_get("/tenants").await;
     assert_eq!(tenants.as_array().unwrap().len(), 1, "{tenants}");
-    let clients: Value = srv
-        .http
-        .get(format!("{}/admin/v1/tenants/guarded/clients", srv.base))
-        .bearer_auth(&srv.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let clients = srv.admin_get("/tenants/guarded/clients").await;
     assert_eq!(clients.as_array().unwrap().len(), 1, "{clients}");
-    let export = srv
-        .http
-        .get(format!(
-            "{}/admin/v1/tenants/guarded/users/{user}/export",
-            srv.base
-        ))
-        .bearer_auth(&srv.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(export.status(), 200, "the user is gone");
+    // The user is still there (admin_get fails the test otherwise).
+    srv.admin_get(&format!("/tenants/guarded/users/{user}/export"))
+        .await;
     assert_eq!(
         jwks(srv.http.clone()).await,
         keys_before,

@@ -88,6 +88,21 @@ impl TestServer {
         Browser::with_ca(&self.base, self.tls_ca.as_deref())
     }
 
+    /// GETs an admin API path (with the admin token); fails the test unless it answers 2xx.
+    pub async fn admin_get(&self, path: &str) -> Value {
+        let r = self
+            .http
+            .get(format!("{}/admin/v1{path}", self.base))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "admin GET {path} failed: {status} {v}");
+        v
+    }
+
     pub async fn admin(&self, path: &str, body: Value) -> Value {
         let r = self
             .http
