@@ -7,7 +7,7 @@ use prometheus::Registry;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tollgate_engine::admin::Demo;
-use tollgate_engine::clock::SystemClock;
+use tollgate_engine::clock::{SharedClock, SystemClock};
 use tollgate_engine::store::Store;
 use tollgate_engine::{Engine, EngineConfig, EngineMetrics};
 use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
@@ -40,6 +40,12 @@ pub struct Running {
 
 /// Opens the store, starts the engine and the HTTP server. Call inside an actix System.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`start`], with the engine reading time from `clock`: tests move a `ManualClock` to
+/// reach an expiry instead of sleeping until it.
+pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Result<Running> {
     config.check()?;
     let tls = config.tls()?;
     let master = config.master_key()?;
@@ -81,14 +87,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     ec.webauthn = config.webauthn(&public_url);
     ec.otp = config.otp.clone();
     ec.purge_after_secs = config.privacy.purge_after_days.saturating_mul(86_400);
-    let engine = Engine::start(
-        store,
-        Arc::new(SystemClock),
-        master.clone(),
-        ec,
-        engine_metrics,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let engine = Engine::start(store, clock, master.clone(), ec, engine_metrics)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if config.mode == crate::config::Mode::Production
         && (config.mail.mode == crate::mail::MailMode::Outbox
             || config.sms.mode == crate::sms::SmsMode::Outbox)

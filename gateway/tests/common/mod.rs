@@ -7,8 +7,10 @@ pub mod passkey;
 
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use tollgate_engine::clock::{SharedClock, SystemClock};
 use tollgate_gateway::config::{Config, Mode};
-use tollgate_gateway::server::{Running, start};
+use tollgate_gateway::server::{Running, start_with_clock};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -59,6 +61,20 @@ impl TestServer {
 
     /// Starts with a configuration adjusted by `adjust`.
     pub async fn start_configured(tls: bool, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_configured_with_clock(tls, Arc::new(SystemClock), adjust).await
+    }
+
+    /// Starts with the engine reading time from `clock` (a `ManualClock` the test moves).
+    pub async fn start_with_clock(clock: SharedClock) -> Self {
+        Self::start_configured_with_clock(false, clock, |_| {}).await
+    }
+
+    /// [`Self::start_configured`] with the engine reading time from `clock`.
+    pub async fn start_configured_with_clock(
+        tls: bool,
+        clock: SharedClock,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = config(dir.path());
         adjust(&mut cfg);
@@ -72,7 +88,7 @@ impl TestServer {
             cfg.tls_key_file = Some(key);
             ca = Some(ck.cert.pem());
         }
-        let running = start(cfg).await.expect("server starts");
+        let running = start_with_clock(cfg, clock).await.expect("server starts");
         let scheme = if tls { "https" } else { "http" };
         Self {
             base: format!("{scheme}://{}", running.addr),
