@@ -333,16 +333,72 @@ async fn fifty_concurrent_uses_of_one_refresh_token_have_one_winner() {
             })
         })
         .collect();
-    let mut ok = 0;
+    let (mut winners, mut losers) = (Vec::new(), Vec::new());
     for task in tasks {
         let (s, v) = task.await.unwrap();
         match s {
-            200 => ok += 1,
-            400 => assert_eq!(v["error"], "invalid_grant"),
+            200 => winners.push(v),
+            400 => {
+                assert_eq!(v["error"], "invalid_grant", "{v}");
+                losers.push(v["error_description"].as_str().unwrap_or("").to_owned());
+            }
             other => panic!("unexpected status {other}: {v}"),
         }
     }
-    assert_eq!(ok, 1, "exactly one concurrent use may win");
+    assert_eq!(winners.len(), 1, "exactly one concurrent use may win");
+    assert_eq!(losers.len(), 49);
+    // The shard serialises the uses: after the winner's rotation the first loser
+    // presented a token that was no longer current, which is reuse (RFC 9700 §4.14.2:
+    // the server cannot tell the thief from the client, so the chain is revoked); every
+    // later loser found the chain revoked.
+    let reuse = "refresh token was already used; the session was revoked";
+    losers.sort();
+    assert_eq!(
+        losers.iter().filter(|d| *d == reuse).count(),
+        1,
+        "{losers:?}"
+    );
+    assert!(
+        losers
+            .iter()
+            .all(|d| d == reuse || d == "refresh token was revoked"),
+        "{losers:?}"
+    );
+    assert_eq!(
+        common::metric(&server.base, "tollgate_refresh_reuse_detected_total").await,
+        1.0
+    );
+    // So the winner's new tokens die with the chain.
+    let won = &winners[0];
+    let (s, v) = refresh(&t, won["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (s, v["error"].as_str(), v["error_description"].as_str()),
+        (
+            400,
+            Some("invalid_grant"),
+            Some("refresh token was revoked")
+        ),
+        "the winner's token outlived the reuse: {v}"
+    );
+    let r = http
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth(won["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "the winner's access token outlived the reuse"
+    );
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer error=\"invalid_token\""),
+        "{:?}",
+        r.headers()
+    );
 }
 
 async fn raw_token(
