@@ -85,13 +85,18 @@ async fn authorization_requests_are_checked_before_anyone_signs_in() {
     // A client of another tenant is unknown here.
     let other = server.tenant("other", false, false).await;
     let cross = authorize_url(&other, "openid", &challenge, &[]).replace("/other/", "/acme/");
-    let (s, _, _) = b.get(&cross).await;
-    assert_eq!(s, 400);
+    let (s, loc, body) = b.get(&cross).await;
+    assert_eq!((s, loc), (400, None));
+    assert!(body.contains("not known"), "{body}");
     // An unknown tenant.
-    let (s, _, _) = b
+    let (s, loc, body) = b
         .get(&authorize_url(&t, "openid", &challenge, &[]).replace("/acme/", "/nope/"))
         .await;
-    assert_eq!(s, 404);
+    assert_eq!((s, loc), (404, None));
+    assert!(
+        body.contains("This sign-in address does not exist."),
+        "{body}"
+    );
 }
 
 async fn code_for(b: &Browser, t: &common::TestTenant, scope: &str) -> (String, String) {
@@ -125,8 +130,12 @@ async fn codes_are_single_use_and_bound_to_verifier_client_and_redirect() {
     )
     .await;
     assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
-    let (s, _) = common::redeem(&reqwest::Client::new(), &t, &code, &verifier).await;
-    assert_eq!(s, 400, "a code survived a failed redemption");
+    let (s, v) = common::redeem(&reqwest::Client::new(), &t, &code, &verifier).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a code survived a failed redemption: {v}"
+    );
 
     // Reuse: the second redemption fails.
     let (code, verifier) = code_for(&b, &t, "openid").await;
@@ -181,11 +190,13 @@ async fn codes_are_single_use_and_bound_to_verifier_client_and_redirect() {
     .await;
     assert_eq!((s, v["error"].as_str()), (401, Some("invalid_client")));
     bad.client_id = "nobody".into();
-    assert_eq!(refresh(&bad, "x").await.0, 401);
+    let (s, v) = refresh(&bad, "x").await;
+    assert_eq!((s, v["error"].as_str()), (401, Some("invalid_client")));
     // A confidential client without its secret is not a public client.
     let mut none = t.clone();
     none.client_secret = None;
-    assert_eq!(refresh(&none, "x").await.0, 401);
+    let (s, v) = refresh(&none, "x").await;
+    assert_eq!((s, v["error"].as_str()), (401, Some("invalid_client")));
 
     // client_secret_basic works too.
     let (code, verifier) = code_for(&b, &t, "openid").await;
@@ -218,7 +229,7 @@ async fn public_clients_use_pkce_alone() {
     );
     let mut with_secret = t.clone();
     with_secret.client_secret = Some("anything".into());
-    let (s, _) = token(
+    let (s, v) = token(
         &with_secret,
         &[
             ("grant_type", "refresh_token"),
@@ -226,7 +237,11 @@ async fn public_clients_use_pkce_alone() {
         ],
     )
     .await;
-    assert_eq!(s, 401, "a public client presented a secret");
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (401, Some("invalid_client")),
+        "a public client presented a secret: {v}"
+    );
     let (s, v) = token(
         &t,
         &[
@@ -274,7 +289,14 @@ async fn refresh_reuse_revokes_the_whole_chain() {
     );
     // ...and the newest token of the chain is dead too.
     let (s, v) = refresh(&t, &rt1).await;
-    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (s, v["error"].as_str(), v["error_description"].as_str()),
+        (
+            400,
+            Some("invalid_grant"),
+            Some("refresh token was revoked")
+        )
+    );
     // The event is in the audit trail.
     let events: Value = reqwest::Client::new()
         .get(format!("{}/admin/v1/tenants/acme/events", server.base))
@@ -296,8 +318,13 @@ async fn refresh_reuse_revokes_the_whole_chain() {
     let other = login_tokens(&b, &t, "openid offline_access").await;
     let real = other["refresh_token"].as_str().unwrap();
     let forged = format!("{}.{}", real.split('.').next().unwrap(), "A".repeat(43));
-    assert_eq!(refresh(&t, &forged).await.0, 400);
-    assert_eq!(refresh(&t, real).await.0, 200);
+    let (s, v) = refresh(&t, &forged).await;
+    assert_eq!(
+        (s, v["error"].as_str(), v["error_description"].as_str()),
+        (400, Some("invalid_grant"), Some("unknown refresh token"))
+    );
+    let (s, v) = refresh(&t, real).await;
+    assert_eq!(s, 200, "a forged token revoked the chain it named: {v}");
     // Scope may narrow on refresh, never widen.
     let narrow = login_tokens(&b, &t, "openid offline_access").await;
     let (s, v) = token(
@@ -489,11 +516,8 @@ async fn malformed_and_oversized_requests_get_oauth_errors() {
     ];
     for (ct, body, want) in cases {
         let (s, v) = raw_token(&server, &t, ct, body.clone()).await;
-        assert!(
-            s == 400 || s == 401,
-            "{s} for {}",
-            &body[..body.len().min(80)]
-        );
+        let status = if want == "invalid_client" { 401 } else { 400 };
+        assert_eq!(s, status, "for {}: {v}", &body[..body.len().min(80)]);
         assert_eq!(
             v["error"].as_str(),
             Some(want),
@@ -520,8 +544,18 @@ async fn malformed_and_oversized_requests_get_oauth_errors() {
             .starts_with("Bearer error=\"invalid_token\"")
     );
     // Revocation needs a token; unknown tokens are fine (RFC 7009 §2.2).
-    let (s, _) = common::token_with(&reqwest::Client::new(), &t, &[]).await;
-    assert_eq!(s, 400);
+    let r = reqwest::Client::new()
+        .post(format!("{}/revoke", t.issuer))
+        .form(&[
+            ("client_id", t.client_id.as_str()),
+            ("client_secret", t.client_secret.as_deref().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_request", "{v}");
     let r = reqwest::Client::new()
         .post(format!("{}/revoke", t.issuer))
         .form(&[
@@ -540,6 +574,8 @@ async fn malformed_and_oversized_requests_get_oauth_errors() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_token", "{v}");
     let r = reqwest::Client::new()
         .post(format!("{}/admin/v1/tenants", server.base))
         .bearer_auth(&server.admin_token)
@@ -549,6 +585,8 @@ async fn malformed_and_oversized_requests_get_oauth_errors() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_request", "{v}");
     // Liveness and readiness.
     for (path, body) in [("/healthz", "ok"), ("/readyz", "ready")] {
         let r = reqwest::get(format!("{}{path}", server.base))
@@ -562,6 +600,8 @@ async fn malformed_and_oversized_requests_get_oauth_errors() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "not_found", "{v}");
     // Metrics saw no 5xx at all.
     let metrics = reqwest::get(format!("{}/metrics", server.base))
         .await
@@ -610,7 +650,7 @@ async fn sign_in_failures_do_not_reveal_whether_an_account_exists() {
             ],
         )
         .await;
-    assert_eq!(s1, s2);
+    assert_eq!((s1, s2), (401, 401));
     let msg = |p: &str| {
         p.split("role=\"alert\">")
             .nth(1)
@@ -635,16 +675,17 @@ async fn sign_in_failures_do_not_reveal_whether_an_account_exists() {
     assert_eq!(s, 400);
     assert!(body.contains("could not create an account"));
     // A form without its CSRF token is refused.
-    let (s, _, _) = b
+    let (s, _, body) = b
         .post_form(
             &login,
             &[("email", &t.email), ("password", PASSWORD), ("tx", &tx)],
         )
         .await;
     assert_eq!(s, 403);
+    assert!(body.contains("This form expired"), "{body}");
     // From another browser (no CSRF cookie), a stolen token does not help.
     let other = Browser::new(&server.base);
-    let (s, _, _) = other
+    let (s, _, body) = other
         .post_form(
             &login,
             &[
@@ -656,6 +697,7 @@ async fn sign_in_failures_do_not_reveal_whether_an_account_exists() {
         )
         .await;
     assert_eq!(s, 403);
+    assert!(body.contains("This form expired"), "{body}");
 }
 
 #[actix_web::test]
@@ -789,15 +831,18 @@ async fn imported_users_sign_in_with_their_existing_hash() {
         v["error_description"].as_str().unwrap().contains("user 1"),
         "{v}"
     );
-    let (s, _, _) = b
-        .get(&authorize_url(
-            &t,
-            "openid",
-            &pkce().1,
-            &[("login_hint", "ok@acme.example")],
-        ))
+    // ...and creates nobody: the good entry before it is still new to the tenant.
+    let report = server
+        .admin(
+            "/tenants/acme/users/import",
+            serde_json::json!({"users": [{"email": "ok@acme.example", "password_hash": hash}]}),
+        )
         .await;
-    assert_eq!(s, 303);
+    assert_eq!(
+        report,
+        serde_json::json!({"created": 1, "existing": 0}),
+        "a rejected import created some of its users"
+    );
 }
 
 #[actix_web::test]
@@ -863,7 +908,15 @@ async fn metrics_count_grants_reuse_and_cache_lookups() {
     let first = login_tokens(&b, &t, "openid offline_access").await;
     let rt0 = first["refresh_token"].as_str().unwrap();
     assert_eq!(refresh(&t, rt0).await.0, 200);
-    assert_eq!(refresh(&t, rt0).await.0, 400);
+    let (s, v) = refresh(&t, rt0).await;
+    assert_eq!(
+        (s, v["error"].as_str(), v["error_description"].as_str()),
+        (
+            400,
+            Some("invalid_grant"),
+            Some("refresh token was already used; the session was revoked")
+        )
+    );
     let metrics = reqwest::get(format!("{}/metrics", server.base))
         .await
         .unwrap()
@@ -966,9 +1019,14 @@ async fn idle_shards_stop_and_their_state_survives_in_the_store() {
     let rt0 = tokens["refresh_token"].as_str().unwrap();
     let (s, v) = refresh(&t, rt0).await;
     assert_eq!(s, 200, "{v}");
+    let (s, v) = refresh(&t, rt0).await;
     assert_eq!(
-        refresh(&t, rt0).await.0,
-        400,
+        (s, v["error"].as_str(), v["error_description"].as_str()),
+        (
+            400,
+            Some("invalid_grant"),
+            Some("refresh token was already used; the session was revoked")
+        ),
         "reuse went unnoticed after the shard restarted"
     );
     // And the SSO session still stands: a new authorization needs no password.
