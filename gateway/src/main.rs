@@ -333,6 +333,19 @@ enum KeyCmd {
         /// Tenant.
         tenant: String,
     },
+    /// The tenant's keys (kid, algorithm, status), newest first.
+    List {
+        /// Tenant.
+        tenant: String,
+    },
+    /// Withdraw a key now (it leaked): it leaves JWKS and every token it signed is refused,
+    /// on every node within seconds. A signing key is replaced by the next one.
+    Revoke {
+        /// Tenant.
+        tenant: String,
+        /// The key's `kid` (see `tollgate admin key list`).
+        kid: String,
+    },
 }
 
 fn main() {
@@ -581,6 +594,14 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Key(KeyCmd::Rotate { tenant }) => (
             "POST",
             format!("/admin/v1/tenants/{tenant}/keys/rotate"),
+            None,
+        ),
+        AdminCommand::Key(KeyCmd::List { tenant }) => {
+            ("GET", format!("/admin/v1/tenants/{tenant}/keys"), None)
+        }
+        AdminCommand::Key(KeyCmd::Revoke { tenant, kid }) => (
+            "POST",
+            format!("/admin/v1/tenants/{tenant}/keys/{kid}/revoke"),
             None,
         ),
     };

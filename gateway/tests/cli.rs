@@ -5,6 +5,7 @@
 mod common;
 
 use common::{Browser, spawn_binary, tollgate};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,7 +130,34 @@ fn admin_subcommands_manage_a_running_server() {
     assert!(ok, "{err}");
     let (ok, out, err) = run(&["key", "rotate", "acme"], &[]);
     assert!(ok, "{err}");
-    assert!(out.contains("active_kid"));
+    let rotated: Value = serde_json::from_str(&out).unwrap();
+    let active = rotated["active_kid"].as_str().unwrap().to_owned();
+    // A leaked key is withdrawn at once: out of JWKS, marked revoked, replaced.
+    let (ok, out, err) = run(&["key", "revoke", "acme", &active], &[]);
+    assert!(ok, "{err}");
+    let revoked: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(revoked["revoked_kid"], active.as_str());
+    assert_eq!(revoked["active_kid"], rotated["next_kid"]);
+    let (ok, out, err) = run(&["key", "list", "acme"], &[]);
+    assert!(ok, "{err}");
+    let keys: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let status = |kid: &str| {
+        keys.iter()
+            .find(|k| k["kid"] == kid)
+            .map(|k| k["status"].clone())
+    };
+    assert_eq!(status(&active), Some(json!("Revoked")), "{out}");
+    assert!(
+        keys.iter()
+            .all(|k| k.get("sealed_private").is_none() && k.get("d").is_none())
+    );
+    let jwks_url = format!("{}/acme/jwks.json", server.base);
+    let jwks: Value = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { reqwest::get(jwks_url).await.unwrap().json().await.unwrap() });
+    assert!(!jwks.to_string().contains(&active), "{jwks}");
+    let (ok, _, err) = run(&["key", "revoke", "acme", "no-such-kid"], &[]);
+    assert!(!ok && err.contains("404") && err.contains("key"), "{err}");
     let (ok, out, _) = run(&["tenant", "list"], &[]);
     assert!(ok && out.contains("\"acme\""));
     // What the CLI prints is the admin API's answer, in the types both ends share.

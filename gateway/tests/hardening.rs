@@ -230,6 +230,85 @@ async fn introspection_answers_only_the_tokens_own_client() {
     }
 }
 
+async fn userinfo(t: &TestTenant, access_token: &str) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    let challenge = r
+        .headers()
+        .get("www-authenticate")
+        .map(|h| h.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (r.status().as_u16(), challenge)
+}
+
+#[actix_web::test]
+async fn a_revoked_signing_key_is_withdrawn_at_once() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("leak", false, true).await;
+    let b = srv.browser();
+    let tokens = login_tokens(&b, &t, "openid offline_access").await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let leaked = jwt_header(at)["kid"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&t, at).await.0, 200);
+
+    let revoked = srv
+        .admin(&format!("/tenants/leak/keys/{leaked}/revoke"), json!({}))
+        .await;
+    assert_eq!(revoked["revoked_kid"], json!(leaked));
+    let (s, challenge) = userinfo(&t, at).await;
+    assert_eq!(s, 401);
+    assert!(challenge.contains("invalid_token"), "{challenge}");
+    assert_eq!(introspect(&t, at).await.1, json!({"active": false}));
+    let jwks = reqwest::get(format!("{}/jwks.json", t.issuer))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!jwks.contains(&leaked), "{jwks}");
+    let keys = srv.admin_get("/tenants/leak/keys").await;
+    let row = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == json!(leaked));
+    assert_eq!(row.map(|k| &k["status"]), Some(&json!("Revoked")), "{keys}");
+
+    // The refresh chain is opaque and lives on: its next access token is signed by the key
+    // that took over, and verifies.
+    let (s, v) = refresh(&t, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{v}");
+    let fresh = v["access_token"].as_str().unwrap();
+    assert_eq!(jwt_header(fresh)["kid"], revoked["active_kid"]);
+    assert_eq!(userinfo(&t, fresh).await.0, 200);
+
+    // Unknown keys and tenants: the admin API's not-found answer, nothing changed.
+    for path in [
+        "/tenants/leak/keys/nope/revoke",
+        "/tenants/nope/keys/x/revoke",
+    ] {
+        let r = srv
+            .http
+            .post(format!("{}/admin/v1{path}", srv.base))
+            .bearer_auth(&srv.admin_token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (404, Some("not_found")),
+            "{path}: {v}"
+        );
+    }
+    assert_eq!(srv.admin_get("/tenants/leak/keys").await, keys);
+}
+
 #[actix_web::test]
 async fn invented_methods_do_not_add_metric_series() {
     let srv = TestServer::start().await;
@@ -459,6 +538,10 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
         async move { http.get(url).send().await.unwrap().text().await.unwrap() }
     };
     let keys_before = jwks(srv.http.clone()).await;
+    let signing_kid = serde_json::from_str::<Value>(&keys_before).unwrap()["keys"][0]["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let tenant = json!({"id": "intruder"});
     let client = json!({"name": "x", "redirect_uris": ["https://x.example/cb"]});
     let new_user = json!({"email": "x@guarded.example", "password": "long enough password"});
@@ -478,6 +561,12 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
                 Some(json!({"users": []})),
             ),
             (M::POST, "/tenants/guarded/keys/rotate".into(), None),
+            (M::GET, "/tenants/guarded/keys".into(), None),
+            (
+                M::POST,
+                format!("/tenants/guarded/keys/{signing_kid}/revoke"),
+                None,
+            ),
             (M::GET, "/tenants/guarded/events".into(), None),
             (M::GET, "/tenants/guarded/events/export".into(), None),
             (
@@ -515,7 +604,7 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
             (M::DELETE, "/tenants/guarded/connectors/gh".into(), None),
         ]
     };
-    assert_eq!(routes.len(), 22);
+    assert_eq!(routes.len(), 24);
     let wrong = "x".repeat(srv.admin_token.len());
     for (method, path, body) in &routes {
         for token in [None, Some(""), Some("not-the-token"), Some(wrong.as_str())] {

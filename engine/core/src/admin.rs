@@ -54,6 +54,30 @@ pub struct RotatedKeys {
     pub retired_kid: Option<String>,
 }
 
+/// A signing key as operators see it (no key material).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeyInfo {
+    /// `kid`.
+    pub kid: String,
+    /// JOSE algorithm.
+    pub alg: String,
+    /// `Next`, `Active`, `Retired` or `Revoked`.
+    pub status: KeyStatus,
+    /// Created, Unix seconds.
+    pub created_at: u64,
+    /// Retired or revoked, Unix seconds.
+    pub retired_at: Option<u64>,
+}
+
+/// An emergency revocation's result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RevokedKey {
+    /// The key withdrawn.
+    pub revoked_kid: String,
+    /// The key that signs now (a different one if the revoked key was signing).
+    pub active_kid: String,
+}
+
 /// Checks a redirect URI: absolute, no fragment; `https`, or `http` on a loopback host,
 /// or a private-use scheme for native apps (RFC 8252 §7.1).
 pub fn check_redirect_uri(uri: &str) -> EngineResult<()> {
@@ -306,13 +330,33 @@ impl Admin<'_> {
     /// Rotates the tenant's keys: next becomes active, active is retired (still published
     /// until its tokens expire), and a new next key is published.
     pub async fn rotate_keys(&self, tenant: &TenantId) -> EngineResult<RotatedKeys> {
+        let mut keys = self.rt().store.list_keys(tenant).await?;
+        let (rotated, changed) = self
+            .rotate_in(tenant, &mut keys, KeyStatus::Retired)
+            .await?;
+        self.rt().store.put_keys(&changed).await?;
+        self.reload_keyring(tenant).await?;
+        let mut ev = self.event(tenant, "admin.keys_rotated", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!("active={}", rotated.active_kid));
+        self.record_now(ev).await?;
+        Ok(rotated)
+    }
+
+    /// Retires (or revokes) the active key, promotes the next one and publishes a new next
+    /// key; returns what changed.
+    async fn rotate_in(
+        &self,
+        tenant: &TenantId,
+        keys: &mut [crate::model::StoredKey],
+        outgoing: KeyStatus,
+    ) -> EngineResult<(RotatedKeys, Vec<crate::model::StoredKey>)> {
         let t = self.tenant(tenant).await?;
         let now = self.now();
-        let mut keys = self.rt().store.list_keys(tenant).await?;
         let mut changed = Vec::new();
         let mut retired_kid = None;
         for k in keys.iter_mut().filter(|k| k.status == KeyStatus::Active) {
-            k.status = KeyStatus::Retired;
+            k.status = outgoing;
             k.retired_at = Some(now);
             retired_kid = Some(k.kid.to_string());
             changed.push(k.clone());
@@ -339,16 +383,84 @@ impl Admin<'_> {
         )?;
         changed.push(active.clone());
         changed.push(next.clone());
-        self.rt().store.put_keys(&changed).await?;
-        self.reload_keyring(tenant).await?;
-        let mut ev = self.event(tenant, "admin.keys_rotated", true);
-        ev.actor = Some("admin".into());
-        ev.detail = Some(format!("active={}", active.kid));
-        self.record_now(ev).await?;
-        Ok(RotatedKeys {
+        let rotated = RotatedKeys {
             active_kid: active.kid.to_string(),
             next_kid: next.kid.to_string(),
             retired_kid,
+        };
+        Ok((rotated, changed))
+    }
+
+    /// The tenant's signing keys, newest first, without key material.
+    pub async fn list_keys(&self, tenant: &TenantId) -> EngineResult<Vec<KeyInfo>> {
+        self.tenant(tenant).await?;
+        let mut keys = self.rt().store.list_keys(tenant).await?;
+        keys.sort_by_key(|k| std::cmp::Reverse(k.created_at));
+        Ok(keys
+            .into_iter()
+            .map(|k| KeyInfo {
+                kid: k.kid.to_string(),
+                alg: k.alg.as_str().to_owned(),
+                status: k.status,
+                created_at: k.created_at,
+                retired_at: k.retired_at,
+            })
+            .collect())
+    }
+
+    /// Withdraws a key at once (it leaked): it leaves JWKS and stops verifying here now
+    /// and on every other node within `key_check_secs`, so every token it signed is
+    /// refused. A signing key is replaced by the next one; a next key by a new one.
+    /// Revoking a revoked key changes nothing.
+    pub async fn revoke_key(&self, tenant: &TenantId, kid: &str) -> EngineResult<RevokedKey> {
+        let t = self.tenant(tenant).await?;
+        let mut keys = self.rt().store.list_keys(tenant).await?;
+        let now = self.now();
+        let status = keys
+            .iter()
+            .find(|k| k.kid.as_str() == kid)
+            .map(|k| k.status)
+            .ok_or(EngineError::NotFound("key"))?;
+        let mut changed = Vec::new();
+        match status {
+            KeyStatus::Revoked => {}
+            KeyStatus::Active => {
+                changed = self
+                    .rotate_in(tenant, &mut keys, KeyStatus::Revoked)
+                    .await?
+                    .1;
+            }
+            KeyStatus::Next | KeyStatus::Retired => {
+                for k in keys.iter_mut().filter(|k| k.kid.as_str() == kid) {
+                    k.status = KeyStatus::Revoked;
+                    k.retired_at = Some(now);
+                    changed.push(k.clone());
+                }
+                if status == KeyStatus::Next {
+                    let next = keys::generate(
+                        tenant,
+                        t.signing_alg,
+                        KeyStatus::Next,
+                        now,
+                        &self.rt().master,
+                    )?;
+                    changed.push(next);
+                }
+            }
+        }
+        if !changed.is_empty() {
+            self.rt().store.put_keys(&changed).await?;
+        }
+        let ring = self.reload_keyring(tenant).await?;
+        if status != KeyStatus::Revoked {
+            let mut ev = self.event(tenant, "admin.key_revoked", true);
+            ev.actor = Some("admin".into());
+            ev.detail = Some(format!("kid={kid}"));
+            self.record_now(ev).await?;
+        }
+        Ok(RevokedKey {
+            revoked_kid: kid.to_owned(),
+            active_kid: ring.active.kid().to_string(),
         })
     }
 

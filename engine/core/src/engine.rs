@@ -42,7 +42,9 @@ pub(crate) struct Inner {
     pub(crate) federation_starts: crate::runtime::sends::SendLimiter,
     tenants: Cache<TenantId, Arc<Tenant>>,
     clients: Cache<(TenantId, ClientId), Arc<Client>>,
-    keyrings: DashMap<TenantId, Arc<KeyRing>>,
+    keyrings: DashMap<TenantId, CachedRing>,
+    /// Tenants whose ring one caller is re-reading; the others keep serving the one they have.
+    keyring_checks: DashMap<TenantId, ()>,
     pub(crate) discovery: DashMap<TenantId, Arc<crate::runtime::keys::Rendered>>,
     /// Tenants' consent purposes and profiling rules, read at every sign-in.
     pub(crate) privacy: Cache<TenantId, Arc<crate::model::privacy::PrivacySettings>>,
@@ -50,6 +52,16 @@ pub(crate) struct Inner {
     pub(crate) upstream_http: std::sync::OnceLock<Arc<dyn UpstreamHttp>>,
     /// Upstream discovery documents and JWKS, by URL, reused for five minutes.
     pub(crate) upstream_docs: Cache<String, serde_json::Value>,
+}
+
+/// A tenant's key ring as this node holds it, and when it last compared it with the store.
+#[derive(Clone)]
+struct CachedRing {
+    ring: Arc<KeyRing>,
+    checked_at: UnixTime,
+    /// Last re-read forced by a token with an unknown `kid` (at most one a second, so
+    /// made-up kids cannot turn into store reads).
+    forced_at: UnixTime,
 }
 
 /// The identity engine. Start it inside an actix System.
@@ -113,6 +125,7 @@ impl Engine {
             tenants,
             clients: Cache::new(100_000),
             keyrings: DashMap::new(),
+            keyring_checks: DashMap::new(),
             discovery: DashMap::new(),
             // Short-lived, as tenants are with several nodes: a change made on another
             // node is seen here within ten seconds.
@@ -203,19 +216,108 @@ impl Engine {
         }
     }
 
-    /// The tenant's key ring, loaded and unsealed once.
+    /// The tenant's key ring. Other nodes rotate and revoke keys too, so the ring is
+    /// compared with the store's key rows every `key_check_secs` (and rebuilt when a
+    /// retired key's tokens have all expired); while one caller re-reads, the others keep
+    /// serving the ring they have.
     pub async fn keyring(&self, tenant: &TenantId) -> EngineResult<Arc<KeyRing>> {
-        if let Some(r) = self.0.keyrings.get(tenant) {
-            return Ok(r.clone());
+        let now = self.now();
+        let cached = self.0.keyrings.get(tenant).map(|c| c.clone());
+        let Some(cached) = cached else {
+            return self.reload_keyring(tenant).await;
+        };
+        let fresh =
+            now < cached.checked_at + self.0.config.key_check_secs && now < cached.ring.valid_until;
+        if fresh || self.0.keyring_checks.insert(tenant.clone(), ()).is_some() {
+            return Ok(cached.ring);
         }
-        self.reload_keyring(tenant).await
+        let checked = self.check_keyring(tenant, &cached, now).await;
+        self.0.keyring_checks.remove(tenant);
+        match checked {
+            Ok(ring) => Ok(ring),
+            // The store is unreachable: keep signing and verifying with what we have.
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %e, "key ring check failed");
+                Ok(cached.ring)
+            }
+        }
+    }
+
+    /// Verifies a JWT this tenant issued. A `kid` the ring does not know may be a key
+    /// another node has just made active: re-read the ring once and try again.
+    pub(crate) async fn verify_jwt<C: serde::de::DeserializeOwned>(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> EngineResult<Option<(C, Option<String>)>> {
+        let issuer = self.issuer(tenant);
+        let ring = self.keyring(tenant).await?;
+        if let Some(v) = ring.verify::<C>(token, &issuer) {
+            return Ok(Some(v));
+        }
+        let kid = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid);
+        let Some(kid) = kid.filter(|k| !ring.knows(k)) else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let may_force = self
+            .0
+            .keyrings
+            .get_mut(tenant)
+            .map(|mut c| {
+                let ok = c.forced_at < now;
+                c.forced_at = now;
+                ok
+            })
+            .unwrap_or(true);
+        if !may_force {
+            return Ok(None);
+        }
+        let ring = self.reload_keyring(tenant).await?;
+        if !ring.knows(&kid) {
+            return Ok(None);
+        }
+        Ok(ring.verify::<C>(token, &issuer))
+    }
+
+    async fn check_keyring(
+        &self,
+        tenant: &TenantId,
+        cached: &CachedRing,
+        now: UnixTime,
+    ) -> EngineResult<Arc<KeyRing>> {
+        let keys = self.0.store.list_keys(tenant).await?;
+        if KeyRing::version_of(&keys) == cached.ring.version && now < cached.ring.valid_until {
+            if let Some(mut c) = self.0.keyrings.get_mut(tenant) {
+                c.checked_at = now;
+            }
+            return Ok(cached.ring.clone());
+        }
+        self.install_keyring(tenant, &keys, now).await
     }
 
     pub(crate) async fn reload_keyring(&self, tenant: &TenantId) -> EngineResult<Arc<KeyRing>> {
-        let t = self.tenant(tenant).await?;
         let keys = self.0.store.list_keys(tenant).await?;
-        let ring = Arc::new(KeyRing::build(&t, &keys, &self.0.master, self.now())?);
-        self.0.keyrings.insert(tenant.clone(), ring.clone());
+        self.install_keyring(tenant, &keys, self.now()).await
+    }
+
+    async fn install_keyring(
+        &self,
+        tenant: &TenantId,
+        keys: &[crate::model::StoredKey],
+        now: UnixTime,
+    ) -> EngineResult<Arc<KeyRing>> {
+        let t = self.tenant(tenant).await?;
+        let ring = Arc::new(KeyRing::build(&t, keys, &self.0.master, now)?);
+        let forced_at = self.0.keyrings.get(tenant).map_or(0, |c| c.forced_at);
+        self.0.keyrings.insert(
+            tenant.clone(),
+            CachedRing {
+                ring: ring.clone(),
+                checked_at: now,
+                forced_at,
+            },
+        );
         self.0.discovery.remove(tenant);
         Ok(ring)
     }

@@ -44,6 +44,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/tenants/{tenant}/keys/rotate",
                     web::post().to(admin::rotate_keys),
                 )
+                .route("/tenants/{tenant}/keys", web::get().to(admin::list_keys))
+                .route(
+                    "/tenants/{tenant}/keys/{kid}/revoke",
+                    web::post().to(admin::revoke_key),
+                )
                 .route("/tenants/{tenant}/events", web::get().to(admin::events))
                 .route(
                     "/tenants/{tenant}/events/export",

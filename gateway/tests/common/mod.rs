@@ -542,6 +542,12 @@ pub fn jwt_claims(jwt: &str) -> Value {
         .expect("JSON claims")
 }
 
+pub fn jwt_header(jwt: &str) -> Value {
+    let header = jwt.split('.').next().expect("a JWT");
+    serde_json::from_slice(&tollgate_engine::crypto::b64_decode(header).expect("base64url"))
+        .expect("JSON header")
+}
+
 /// A CSRF token for the browser as it is now: tokens are bound to the session, so a
 /// form fetched before signing in is stale after.
 pub async fn fresh_csrf(b: &Browser, page_url: &str) -> String {

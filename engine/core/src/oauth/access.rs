@@ -48,9 +48,9 @@ impl OAuth<'_> {
         if token.len() > 8192 {
             return Err(invalid_token());
         }
-        let ring = self.keyring(tenant).await?;
-        let (claims, typ) = ring
-            .verify::<AccessTokenClaims>(token, &self.issuer(tenant))
+        let (claims, typ) = self
+            .verify_jwt::<AccessTokenClaims>(tenant, token)
+            .await?
             .ok_or_else(invalid_token)?;
         if typ.as_deref() != Some("at+jwt") {
             return Err(invalid_token());

@@ -34,10 +34,10 @@ impl OAuth<'_> {
         let mut hint_sub = None;
         let mut client: Option<std::sync::Arc<Client>> = None;
         if let Some(hint) = id_token_hint {
-            let ring = self.keyring(tenant).await?;
             // An expired ID token is still a good hint (the spec allows it); the signature is not optional.
-            let (claims, _) = ring
-                .verify::<IdTokenClaims>(hint, &self.issuer(tenant))
+            let (claims, _) = self
+                .verify_jwt::<IdTokenClaims>(tenant, hint)
+                .await?
                 .ok_or_else(|| bad("id_token_hint is not an ID token issued here"))?;
             if client_id.is_some_and(|c| c != claims.aud.as_str()) {
                 return Err(bad("client_id does not match the id_token_hint"));

@@ -36,6 +36,9 @@ pub struct EngineConfig {
     /// How long a deleted user's (unreadable) row is kept before the purge job removes
     /// it, seconds.
     pub purge_after_secs: u64,
+    /// How often a node compares a tenant's key ring with the store, seconds: a rotation
+    /// or revocation made on another node is served here within this time.
+    pub key_check_secs: u64,
 }
 
 impl EngineConfig {
@@ -53,6 +56,7 @@ impl EngineConfig {
             webauthn: crate::runtime::config::WebauthnConfig::from_public_url(public_url),
             otp: crate::runtime::sends::OtpConfig::default(),
             purge_after_secs: 30 * 86_400,
+            key_check_secs: 5,
         }
     }
 }

@@ -208,6 +208,12 @@ pub struct KeyRing {
     pub jwks: bytes::Bytes,
     /// Strong ETag of `jwks`.
     pub jwks_etag: String,
+    /// Digest of the stored key rows it was built from: a node compares it with the store's
+    /// rows to learn of a rotation or revocation made elsewhere.
+    pub version: [u8; 32],
+    /// When the ring must be rebuilt even if no row changed: the moment the first retired
+    /// key's tokens have all expired and it leaves JWKS.
+    pub valid_until: UnixTime,
 }
 
 impl KeyRing {
@@ -227,11 +233,18 @@ impl KeyRing {
                 EngineError::Internal(format!("tenant {} has no active key", tenant.id))
             })?;
         let active = SigningKey::unseal(active, master)?;
+        let mut valid_until = UnixTime::MAX;
         let mut published: Vec<&StoredKey> = keys
             .iter()
             .filter(|k| match (k.status, k.retired_at) {
-                (KeyStatus::Retired, Some(at)) => at + tenant.max_jwt_ttl() > now,
-                (KeyStatus::Retired, None) => false,
+                (KeyStatus::Retired, Some(at)) => {
+                    let gone = at + tenant.max_jwt_ttl();
+                    if gone > now {
+                        valid_until = valid_until.min(gone);
+                    }
+                    gone > now
+                }
+                (KeyStatus::Retired, None) | (KeyStatus::Revoked, _) => false,
                 _ => true,
             })
             .collect();
@@ -239,7 +252,7 @@ impl KeyRing {
         published.sort_by_key(|k| match k.status {
             KeyStatus::Active => 0,
             KeyStatus::Next => 1,
-            KeyStatus::Retired => 2,
+            KeyStatus::Retired | KeyStatus::Revoked => 2,
         });
         let mut verify = HashMap::new();
         for k in &published {
@@ -268,7 +281,25 @@ impl KeyRing {
             verify,
             jwks: bytes::Bytes::from(jwks),
             jwks_etag,
+            version: Self::version_of(keys),
+            valid_until,
         })
+    }
+
+    /// Digest of what decides a ring's contents: each key's id, status and retirement
+    /// time, in kid order.
+    pub fn version_of(keys: &[StoredKey]) -> [u8; 32] {
+        let mut rows: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{}:{:?}:{:?}", k.kid, k.status, k.retired_at))
+            .collect();
+        rows.sort();
+        sha256(rows.join("\n").as_bytes())
+    }
+
+    /// Whether a token's `kid` is one this ring verifies.
+    pub fn knows(&self, kid: &str) -> bool {
+        self.verify.contains_key(kid)
     }
 
     /// Verifies a JWT's signature against the published keys and returns its claims and

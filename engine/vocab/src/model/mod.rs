@@ -497,6 +497,9 @@ pub enum KeyStatus {
     Active,
     /// No longer signs; published until tokens it signed have expired.
     Retired,
+    /// Withdrawn at once (a leaked key): never published, never verifies. `retired_at`
+    /// holds the revocation time.
+    Revoked,
 }
 
 /// A signing key at rest: public JWK in the clear, private key sealed under the master key.

@@ -296,6 +296,29 @@ pub async fn rotate_keys(
     Ok(HttpResponse::Ok().json(st.engine.admin().rotate_keys(&t).await?))
 }
 
+/// `GET /admin/v1/tenants/{tenant}/keys`
+pub async fn list_keys(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let t = tenant_id(&path)?;
+    Ok(HttpResponse::Ok().json(st.engine.admin().list_keys(&t).await?))
+}
+
+/// `POST /admin/v1/tenants/{tenant}/keys/{kid}/revoke`: the emergency stop for a leaked key.
+pub async fn revoke_key(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let (t, kid) = path.into_inner();
+    let t = tenant_id(&t)?;
+    Ok(HttpResponse::Ok().json(st.engine.admin().revoke_key(&t, &kid).await?))
+}
+
 fn time_ms(name: &str, v: &str) -> Result<u64, ApiError> {
     if let Ok(ms) = v.parse::<u64>() {
         return Ok(ms);
