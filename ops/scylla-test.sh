@@ -4,10 +4,11 @@
 #   ops/scylla-test.sh            # needs docker and cargo; port 9042 must be free
 #
 # Starts scylladb/scylla (pinned), waits until CQL answers, runs
-# `cargo test -p tollgate-store-scylla --test scylla_store` (and the `cluster` test of the engine
-# or the gateway, where it exists) with TOLLGATE_TEST_SCYLLA=127.0.0.1:9042, and removes the container on exit,
-# whether the tests pass or not. Environment: SCYLLA_IMAGE, SCYLLA_TEST_PORT,
-# SCYLLA_WAIT_SECS (default 180).
+# `cargo test -p tollgate-store-scylla --test scylla_store -- --include-ignored` (and the
+# `cluster` test of the engine or the gateway, where it exists) with
+# TOLLGATE_TEST_SCYLLA=127.0.0.1:9042, and removes the container on exit, whether the tests
+# pass or not. The ScyllaDB tests are #[ignore]d (they need a node), hence --include-ignored.
+# Environment: SCYLLA_IMAGE, SCYLLA_TEST_PORT, SCYLLA_WAIT_SECS (default 180).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,12 +60,12 @@ echo "ops/scylla-test.sh: CQL is up"
 # A single node started this way is in datacenter "datacenter1" (the tests' default;
 # TOLLGATE_TEST_SCYLLA_DC overrides it and is passed through when set).
 export TOLLGATE_TEST_SCYLLA="127.0.0.1:$PORT"
-echo "ops/scylla-test.sh: TOLLGATE_TEST_SCYLLA=$TOLLGATE_TEST_SCYLLA cargo test -p tollgate-store-scylla --test scylla_store"
-cargo test -p tollgate-store-scylla --test scylla_store -- --nocapture
-echo "ops/scylla-test.sh: TOLLGATE_TEST_SCYLLA=$TOLLGATE_TEST_SCYLLA cargo test -p tollgate-engine --test cluster"
-cargo test -p tollgate-engine --test cluster -- --nocapture
+echo "ops/scylla-test.sh: TOLLGATE_TEST_SCYLLA=$TOLLGATE_TEST_SCYLLA cargo test -p tollgate-store-scylla --test scylla_store -- --include-ignored"
+cargo test -p tollgate-store-scylla --test scylla_store -- --include-ignored --nocapture
+echo "ops/scylla-test.sh: TOLLGATE_TEST_SCYLLA=$TOLLGATE_TEST_SCYLLA cargo test -p tollgate-engine --test cluster -- --include-ignored"
+cargo test -p tollgate-engine --test cluster -- --include-ignored --nocapture
 if [ -f gateway/tests/cluster.rs ]; then
-  echo "ops/scylla-test.sh: TOLLGATE_TEST_SCYLLA=$TOLLGATE_TEST_SCYLLA cargo test -p tollgate-gateway --test cluster"
-  cargo test -p tollgate-gateway --test cluster -- --nocapture
+  echo "ops/scylla-test.sh: TOLLGATE_TEST_SCYLLA=$TOLLGATE_TEST_SCYLLA cargo test -p tollgate-gateway --test cluster -- --include-ignored"
+  cargo test -p tollgate-gateway --test cluster -- --include-ignored --nocapture
 fi
 echo "ops/scylla-test.sh: ScyllaDB tests passed"
