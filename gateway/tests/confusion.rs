@@ -250,7 +250,7 @@ fn all_hidden(html: &str, name: &str) -> Vec<String> {
 struct Fixture {
     srv: TestServer,
     /// The upstream provider user 1's identity comes from (kept running).
-    _up: TestServer,
+    _up: upstream::Upstream,
     /// Client 1 of alpha (user 1's email).
     c1: TestTenant,
     /// Client 2 of alpha.
@@ -334,84 +334,17 @@ async fn client(srv: &TestServer, t: &TestTenant, public: bool) -> TestTenant {
 }
 
 /// Signs user 1 in through an upstream Tollgate whose account has the same verified
-/// address: the connector links it by email. Returns the upstream server.
-async fn link_upstream_identity(srv: &TestServer, c1: &TestTenant) -> TestServer {
-    let up = TestServer::start().await;
-    up.admin("/tenants", json!({"id": "up"})).await;
-    let upstream_client = up
-        .admin(
-            "/tenants/up/clients",
-            json!({
-                "name": "Alpha",
-                "redirect_uris": [format!("{}/alpha/federation/idp/callback", srv.base)],
-                "first_party": true,
-            }),
-        )
-        .await;
-    up.admin(
-        "/tenants/up/users",
-        json!({"email": c1.email, "password": PASSWORD, "email_verified": true}),
-    )
-    .await;
-    let r = srv
-        .http
-        .put(format!(
-            "{}/admin/v1/tenants/alpha/connectors/idp",
-            srv.base
-        ))
-        .bearer_auth(&srv.admin_token)
-        .json(&json!({
-            "preset": "oidc",
-            "display_name": "Upstream Co",
-            "issuer": format!("{}/up", up.base),
-            "client_id": upstream_client["client_id"],
-            "client_secret": upstream_client["client_secret"],
-            "link_by_email": true,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    // A browser for both servers, following redirects by hand.
-    let b = srv.browser();
+/// address: the connector links it by email. Returns the upstream.
+async fn link_upstream_identity(srv: &TestServer, c1: &TestTenant) -> upstream::Upstream {
+    let up = upstream::start(srv, "alpha", &["idp"], &c1.email).await;
+    up.connect(srv, "alpha", "idp", true).await;
     let (_, challenge) = pkce();
-    let mut next = authorize_url(c1, "openid", &challenge, &[("idp_hint", "idp")]);
-    for _ in 0..12 {
-        if next.starts_with(&c1.redirect_uri) {
-            assert!(query_param(&next, "code").is_some(), "{next}");
-            return up;
-        }
-        let r = b.http.get(&next).send().await.unwrap();
-        let here = url::Url::parse(&next).unwrap();
-        if r.status().is_redirection() {
-            let to = r.headers()[LOCATION].to_str().unwrap();
-            next = here.join(to).unwrap().to_string();
-            continue;
-        }
-        let page = r.text().await.unwrap();
-        assert!(
-            page.contains("action=\"/up/login\""),
-            "stopped at {next}: {page}"
-        );
-        let r = b
-            .http
-            .post(here.join("/up/login").unwrap())
-            .form(&[
-                ("email", c1.email.as_str()),
-                ("password", PASSWORD),
-                ("tx", &hidden(&page, "tx").unwrap()),
-                ("csrf", &hidden(&page, "csrf").unwrap()),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303, "upstream sign-in");
-        next = here
-            .join(r.headers()[LOCATION].to_str().unwrap())
-            .unwrap()
-            .to_string();
+    let url = authorize_url(c1, "openid", &challenge, &[("idp_hint", "idp")]);
+    match upstream::follow(&srv.browser(), &url, &c1.email).await {
+        upstream::Stop::AtClient(back) => assert!(query_param(&back, "code").is_some(), "{back}"),
+        stop => panic!("the federated sign-in stopped: {stop:?}"),
     }
-    panic!("the federated sign-in did not come back");
+    up
 }
 
 /// Enrols an authenticator app for the browser's user.

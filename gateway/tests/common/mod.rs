@@ -4,6 +4,7 @@
 
 pub mod chrome;
 pub mod passkey;
+pub mod upstream;
 
 use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde_json::{Value, json};
@@ -102,6 +103,55 @@ impl TestServer {
 
     pub fn browser(&self) -> Browser {
         Browser::with_ca(&self.base, self.tls_ca.as_deref())
+    }
+
+    /// Returns once every audit event recorded so far can be read. Hot paths hand their
+    /// events to the store's next group commit instead of waiting; a write (here an empty
+    /// append) completes only with a commit that carries every event handed over before
+    /// it. (Events appended after later work, such as a send, need [`Self::events_until`].)
+    pub async fn settle_events(&self) {
+        self.running
+            .engine
+            .store()
+            .append_events(&[])
+            .await
+            .expect("the store commits");
+    }
+
+    /// A tenant's audit events, newest first, read once every event recorded so far is
+    /// readable; `query` adds parameters (`kind=login.`). Anything but a JSON array fails.
+    pub async fn events(&self, tenant: &str, query: &str) -> Vec<Value> {
+        self.settle_events().await;
+        let v = self
+            .admin_get(&format!("/tenants/{tenant}/events?limit=1000&{query}"))
+            .await;
+        match v {
+            Value::Array(events) => events,
+            other => panic!("the events of {tenant} are not a JSON array: {other}"),
+        }
+    }
+
+    /// [`Self::events`], polled until `done` holds: for events appended after work that
+    /// outlives the request (a mail or SMS send). Fails after 15 s, showing the events.
+    pub async fn events_until(
+        &self,
+        tenant: &str,
+        query: &str,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let events = self.events(tenant, query).await;
+            if done(&events) {
+                return events;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the awaited events never came: {}",
+                Value::Array(events)
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// GETs an admin API path (with the admin token); fails the test unless it answers 2xx.
