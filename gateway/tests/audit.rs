@@ -40,8 +40,8 @@ async fn admins_query_and_export_the_audit_trail() {
         // A fresh browser each time, so each signs in with the password.
         login_tokens(&Browser::new(&server.base), &t, "openid").await;
     }
-    // Hot-path events ride in the next group commit: let it happen.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Hot-path events ride in the next group commit: wait for it.
+    server.settle_events().await;
     let (s, _, all) = get(&server, "/admin/v1/tenants/acme/events?limit=1000").await;
     assert_eq!(s, 200);
     let all: Vec<Value> = serde_json::from_str(&all).unwrap();

@@ -10,7 +10,6 @@ use common::*;
 use otp_support::{Provider, jwt_claims, six_digits};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::time::Duration;
 use tollgate_engine::runtime::sends::{Limit, SendLimits};
 use tollgate_gateway::sms::{BodyFormat, HeaderValue, HttpChannel, SmsMode};
 
@@ -22,6 +21,8 @@ async fn server(provider: &Provider, secrets: &std::path::Path) -> TestServer {
     std::fs::write(&token_file, "provider-secret-42\n").unwrap();
     let base = provider.base.clone();
     TestServer::start_configured(false, move |c| {
+        // One send at a time, in queue order: see `barrier_sms`.
+        c.otp.delivery.concurrency = 1;
         c.otp.default_region = Some("IN".into());
         c.sms.mode = SmsMode::Http;
         let mut headers = BTreeMap::new();
@@ -68,18 +69,19 @@ async fn server(provider: &Provider, secrets: &std::path::Path) -> TestServer {
 }
 
 async fn events(srv: &TestServer, tenant: &str) -> Vec<serde_json::Value> {
-    reqwest::Client::new()
-        .get(format!(
-            "{}/admin/v1/tenants/{tenant}/events?limit=500",
-            srv.base
-        ))
-        .bearer_auth(&srv.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    srv.events(tenant, "").await
+}
+
+/// The server sends one message at a time, in queue order (`server` sets
+/// `otp.delivery.concurrency = 1`): when the SMS a later request asked for is the next
+/// request the provider sees, nothing asked for before it was sent.
+async fn barrier_sms(provider: &mut Provider, to: &str) {
+    let req = provider.next().await;
+    assert_eq!(
+        (req.path.as_str(), req.json()["to"].as_str()),
+        ("/sms/send", Some(to)),
+        "an unexpected send reached the provider first: {req:?}"
+    );
 }
 
 fn amr(claims: &serde_json::Value) -> Vec<String> {
@@ -338,7 +340,19 @@ async fn phone_enrolment_second_factor_and_sign_in() {
         .await;
     assert_eq!(s, 200);
     assert!(page.contains("If an account exists for"));
-    provider.expect_none(Duration::from_secs(1)).await;
+    // A later request for the account's number: its SMS must be the next send.
+    let (s, _, page) = d
+        .post_form(
+            &format!("{}/login/phone", t.issuer),
+            &[
+                ("phone", "+919876543210"),
+                ("channel", "sms"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    barrier_sms(&mut provider, "+919876543210").await;
 
     // Removing the number: an event, and it no longer signs in.
     let (_, _, page) = b.get(&format!("{}/account", t.issuer)).await;
@@ -352,7 +366,7 @@ async fn phone_enrolment_second_factor_and_sign_in() {
         .await;
     assert_eq!(s, 303);
     let d_csrf = fresh_csrf(&d, &format!("{}/login/phone", t.issuer)).await;
-    let (s, _, _) = d
+    let (s, _, page) = d
         .post_form(
             &format!("{}/login/phone", t.issuer),
             &[
@@ -363,7 +377,21 @@ async fn phone_enrolment_second_factor_and_sign_in() {
         )
         .await;
     assert_eq!(s, 200);
-    provider.expect_none(Duration::from_secs(1)).await;
+    assert!(page.contains("If an account exists for"), "{page}");
+    // A later send (the signed-in user adds another number): it must be the next one.
+    let b_csrf = fresh_csrf(&b, &format!("{}/account/phone", t.issuer)).await;
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/account/phone", t.issuer),
+            &[
+                ("phone", "+91 91111 22222"),
+                ("channel", "sms"),
+                ("csrf", &b_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    barrier_sms(&mut provider, "+919111122222").await;
 
     let evs = events(&srv, "phones").await;
     let kinds: Vec<&str> = evs.iter().map(|e| e["kind"].as_str().unwrap()).collect();
@@ -478,7 +506,7 @@ async fn numbers_that_cannot_take_a_code_are_refused_before_any_send() {
     let mut provider = Provider::start().await;
     let secrets = tempfile::tempdir().unwrap();
     let srv = server(&provider, secrets.path()).await;
-    srv.tenant("badnum", false, true).await;
+    let t = srv.tenant("badnum", false, true).await;
     let b = srv.browser();
     let (_, _, page) = b.get(&format!("{}/badnum/login/phone", srv.base)).await;
     let csrf = hidden(&page, "csrf").unwrap();
@@ -496,7 +524,29 @@ async fn numbers_that_cannot_take_a_code_are_refused_before_any_send() {
             .await;
         assert_eq!(s, 400, "{number}: {page}");
     }
-    provider.expect_none(Duration::from_millis(500)).await;
+    // A later send that must go out (the user adds a number): it must be the first.
+    let (verifier, challenge) = pkce();
+    let back = b
+        .authorize(
+            &authorize_url(&t, "openid", &challenge, &[]),
+            &t.email,
+            PASSWORD,
+        )
+        .await;
+    let _ = claims_of(&t, &back, &verifier).await;
+    let csrf = fresh_csrf(&b, &format!("{}/account/phone", t.issuer)).await;
+    let (s, _, page) = b
+        .post_form(
+            &format!("{}/account/phone", t.issuer),
+            &[
+                ("phone", "+91 98765 43210"),
+                ("channel", "sms"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    barrier_sms(&mut provider, "+919876543210").await;
     provider.stop().await;
 }
 
@@ -530,18 +580,10 @@ async fn a_provider_that_cannot_be_reached_is_an_audited_failure() {
         )
         .await;
     assert_eq!(s, 200, "sending happens after the answer");
-    let mut failed = None;
-    for _ in 0..100 {
-        failed = events(&srv, "down")
-            .await
-            .into_iter()
-            .find(|e| e["kind"] == "otp.send_failed");
-        if failed.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let failed = failed.expect("an otp.send_failed event");
+    let failed = srv
+        .events_until("down", "kind=otp.send_failed", |evs| !evs.is_empty())
+        .await;
+    let failed = &failed[0];
     assert_eq!(failed["result"], "failure");
     assert_eq!(failed["detail"], "phone_enrol +91********10 sms");
 }
