@@ -99,11 +99,12 @@ async fn admins_query_and_export_the_audit_trail() {
 
     // A time window: nothing before the tenant existed, everything up to now.
     let first = *times.last().unwrap();
-    let (_, _, none) = get(
+    let (s, _, none) = get(
         &server,
         &format!("/admin/v1/tenants/acme/events?until={first}"),
     )
     .await;
+    assert_eq!(s, 200, "{none}");
     assert!(kinds(&none).is_empty());
     let (s, _, window) = get(
         &server,
@@ -141,6 +142,8 @@ async fn admins_query_and_export_the_audit_trail() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_token", "{v}");
 }
 
 #[test]

@@ -158,8 +158,9 @@ async fn passwordless_sign_in_by_code_and_by_magic_link() {
         .await;
     assert_eq!(s, 400);
     assert!(page.contains("expired or was already used"), "{page}");
-    let (s, _, _) = srv.browser().get(&link).await;
+    let (s, _, refused) = srv.browser().get(&link).await;
     assert_eq!(s, 400, "the link of a used code still works");
+    assert!(refused.contains("expired or was already used"), "{refused}");
 
     // By the link, opened in another browser (as from a mail app): it continues the
     // authorization that asked for it.
@@ -194,8 +195,9 @@ async fn passwordless_sign_in_by_code_and_by_magic_link() {
     let claims = id_claims(&t, &loc.unwrap(), &verifier).await;
     assert_eq!(amr(&claims), vec!["otp"]);
     // Reused link: refused, by GET and by POST; the mail's code died with it.
-    let (s, _, _) = other.get(&link).await;
+    let (s, _, refused) = other.get(&link).await;
     assert_eq!(s, 400);
+    assert!(refused.contains("expired or was already used"), "{refused}");
     let csrf2 = fresh_csrf(&other, &format!("{}/login", t.issuer)).await;
     let (s, _, page) = other
         .post_form(
@@ -205,13 +207,14 @@ async fn passwordless_sign_in_by_code_and_by_magic_link() {
         .await;
     assert_eq!(s, 400);
     assert!(page.contains("expired or was already used"));
-    let (s, _, _) = a
+    let (s, _, refused) = a
         .post_form(
             &format!("{}/login/email/code", t.issuer),
             &[("handle", &handle), ("code", &mail.code()), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(s, 400);
+    assert!(refused.contains("expired or was already used"), "{refused}");
 
     // An address without an account gets the same answer, and no mail.
     let (s, _, page) = a
@@ -300,8 +303,9 @@ async fn wrong_codes_count_and_five_kill_the_code() {
     let (s, _, page) = post(wrong).await;
     assert_eq!(s, 400, "the fifth wrong code ends it");
     assert!(page.contains("expired or was already used"));
-    let (s, _, _) = post(code).await;
+    let (s, _, refused) = post(code).await;
     assert_eq!(s, 400, "the right code after five wrong ones must not work");
+    assert!(refused.contains("expired or was already used"), "{refused}");
     // Each refusal is in the audit trail.
     let mut details: Vec<String> = events(&srv, "tries")
         .await
@@ -352,8 +356,9 @@ async fn an_expired_code_is_refused() {
         .await;
     assert_eq!(s, 400);
     assert!(page.contains("expired or was already used"), "{page}");
-    let (s, _, _) = b.get(&mail.link()).await;
+    let (s, _, refused) = b.get(&mail.link()).await;
     assert_eq!(s, 400, "an expired link must not open");
+    assert!(refused.contains("expired or was already used"), "{refused}");
 }
 
 #[actix_web::test]
@@ -413,10 +418,11 @@ async fn sign_up_mails_a_code_and_a_link_that_verify_the_address() {
     assert!(loc.unwrap().ends_with("/verify/account"));
     let page = account(&b).await;
     assert!(page.contains("<strong>verified</strong>"), "{page}");
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(&verify, &[("code", &mail.code()), ("csrf", &csrf)])
         .await;
     assert_eq!(s, 400, "a used code must not work again");
+    assert!(refused.contains("expired or was already used"), "{refused}");
 
     // By the link, in a browser without a session.
     let c = srv.browser();
@@ -437,10 +443,11 @@ async fn sign_up_mails_a_code_and_a_link_that_verify_the_address() {
     assert_eq!(s, 200);
     assert!(page.contains("confirmed"));
     assert!(account(&c).await.contains("<strong>verified</strong>"));
-    let (s, _, _) = fresh
+    let (s, _, refused) = fresh
         .post_form(&format!("{}/verify", t.issuer), &form)
         .await;
     assert_eq!(s, 400, "a used link must not work again");
+    assert!(refused.contains("expired or was already used"), "{refused}");
     let kinds: Vec<String> = events(&srv, "verify")
         .await
         .iter()
@@ -501,10 +508,18 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
         .await;
     assert_eq!(s, 303, "the reset signs in");
     assert!(loc.unwrap().ends_with("/reset/account"));
-    let (s, _, _) = elsewhere.get(&format!("{}/account", t.issuer)).await;
-    assert_eq!(s, 303, "a session from before the reset survived it");
-    let (s, _) = refresh(&t, old_tokens["refresh_token"].as_str().unwrap()).await;
-    assert_eq!(s, 400, "a refresh token from before the reset survived it");
+    let (s, loc, _) = elsewhere.get(&format!("{}/account", t.issuer)).await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (303, Some(format!("{}/login", t.issuer).as_str())),
+        "a session from before the reset survived it"
+    );
+    let (s, v) = refresh(&t, old_tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a refresh token from before the reset survived it: {v}"
+    );
     let (s, _, page) = b.get(&format!("{}/account", t.issuer)).await;
     assert_eq!(s, 200);
     assert!(page.contains(&t.email));
@@ -526,7 +541,7 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
     );
     // Reused code (a fresh form: the browser is signed in now).
     let csrf = fresh_csrf(&b, &format!("{}/login", t.issuer)).await;
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &reset,
             &[
@@ -538,6 +553,7 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
         )
         .await;
     assert_eq!(s, 400);
+    assert!(refused.contains("expired or was already used"), "{refused}");
 
     // By link, continuing an authorization.
     let d = srv.browser();
@@ -570,7 +586,7 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
     let claims = id_claims(&t, &loc.unwrap(), &verifier).await;
     assert_eq!(amr(&claims), vec!["otp"]);
     let csrf = fresh_csrf(&d, &format!("{}/login", t.issuer)).await;
-    let (s, _, _) = d
+    let (s, _, refused) = d
         .post_form(
             &reset,
             &[
@@ -581,6 +597,7 @@ async fn password_reset_by_code_and_by_link_signs_in_with_the_new_password() {
         )
         .await;
     assert_eq!(s, 400, "a used reset link must not work again");
+    assert!(refused.contains("expired or was already used"), "{refused}");
     let e = srv.browser();
     let (_, tx, csrf, _) = begin(&e, &t).await;
     assert_eq!(
@@ -689,8 +706,9 @@ async fn an_emailed_code_completes_the_second_factor() {
         "{:06}",
         (mail.code().parse::<u32>().unwrap() + 3) % 1_000_000
     );
-    let (s, _, _) = submit(wrong).await;
+    let (s, _, refused) = submit(wrong).await;
     assert_eq!(s, 401);
+    assert!(refused.contains("That code is not valid"), "{refused}");
     let (s, loc, body) = submit(mail.code()).await;
     assert_eq!(s, 303, "{body}");
     let claims = id_claims(&t, &loc.unwrap(), &verifier).await;
@@ -836,10 +854,11 @@ async fn sending_a_code_again_does_not_buy_more_guesses() {
     let verify = format!("{}/account/email/verify", t.issuer);
     let wrong = |right: &str| format!("{:06}", (right.parse::<u32>().unwrap() + 7) % 1_000_000);
     for _ in 0..3 {
-        let (s, _, _) = b
+        let (s, _, refused) = b
             .post_form(&verify, &[("code", &wrong(&first.code())), ("csrf", &csrf)])
             .await;
         assert_eq!(s, 401);
+        assert!(refused.contains("not right"), "{refused}");
     }
     // A new code keeps the two tries the first one had left.
     let (s, _, body) = b
@@ -850,29 +869,32 @@ async fn sending_a_code_again_does_not_buy_more_guesses() {
         .await;
     assert_eq!(s, 200, "{body}");
     let second = sink.next().await;
-    for _ in 0..2 {
-        let (s, _, _) = b
+    // The fourth wrong guess in all is refused; the fifth uses the code up.
+    for (status, says) in [(401, "not right"), (400, "expired or was already used")] {
+        let (s, _, page) = b
             .post_form(
                 &verify,
                 &[("code", &wrong(&second.code())), ("csrf", &csrf)],
             )
             .await;
-        assert!(s == 401 || s == 400, "{s}");
+        assert_eq!(s, status, "{page}");
+        assert!(page.contains(says), "{page}");
     }
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(&verify, &[("code", &second.code()), ("csrf", &csrf)])
         .await;
-    assert_ne!(
-        s, 303,
+    assert_eq!(
+        s, 400,
         "the resent code allowed more than five guesses in all"
     );
-    assert_eq!(s, 400);
+    assert!(refused.contains("expired or was already used"), "{refused}");
     // And no new code comes until the used-up one would have expired.
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &format!("{}/account/email/send", t.issuer),
             &[("csrf", csrf.as_str())],
         )
         .await;
     assert_eq!(s, 429);
+    assert!(refused.contains("Too many"), "{refused}");
 }

@@ -209,13 +209,14 @@ async fn phone_enrolment_second_factor_and_sign_in() {
         .filter_map(|f| f["phone"].as_str())
         .collect();
     assert_eq!(phones, ["+919876543210"]);
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &confirm,
             &[("handle", &handle), ("code", &code), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(s, 400, "a used code must not work again");
+    assert!(refused.contains("expired or was already used"), "{refused}");
 
     // The number is now a second factor: with MFA optional, a password sign-in asks for it.
     let r = reqwest::Client::new()
@@ -510,11 +511,20 @@ async fn numbers_that_cannot_take_a_code_are_refused_before_any_send() {
     let b = srv.browser();
     let (_, _, page) = b.get(&format!("{}/badnum/login/phone", srv.base)).await;
     let csrf = hidden(&page, "csrf").unwrap();
-    for number in [
-        "+1 900 555 0123",
-        "+91 98765",
-        "call me",
-        "+44 20 7946 0018",
+    for (number, why) in [
+        (
+            "+1 900 555 0123",
+            "Codes can only be sent to mobile numbers.",
+        ),
+        ("+91 98765", "That is not a valid phone number."),
+        (
+            "call me",
+            "A phone number has only digits, spaces, dashes, brackets and a leading +.",
+        ),
+        (
+            "+44 20 7946 0018",
+            "Codes can only be sent to mobile numbers.",
+        ),
     ] {
         let (s, _, page) = b
             .post_form(
@@ -523,6 +533,7 @@ async fn numbers_that_cannot_take_a_code_are_refused_before_any_send() {
             )
             .await;
         assert_eq!(s, 400, "{number}: {page}");
+        assert!(page.contains(why), "{number}: {page}");
     }
     // A later send that must go out (the user adds a number): it must be the first.
     let (verifier, challenge) = pkce();
