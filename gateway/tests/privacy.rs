@@ -85,6 +85,8 @@ async fn users_and_admins_export_a_users_data_without_secrets() {
     assert_eq!(by_admin["profile"], doc["profile"]);
     let r = admin_get("/admin/v1/tenants/acme/users/nobody/export".into()).await;
     assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "not_found", "{v}");
     let r = reqwest::get(format!(
         "{}/admin/v1/tenants/acme/users/{user}/export",
         server.base
@@ -92,16 +94,12 @@ async fn users_and_admins_export_a_users_data_without_secrets() {
     .await
     .unwrap();
     assert_eq!(r.status(), 401);
-    let events: Value = admin_get(format!(
-        "/admin/v1/tenants/acme/events?user={user}&kind=user.exported"
-    ))
-    .await
-    .json()
-    .await
-    .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "invalid_token", "{v}");
+    let events = server
+        .events("acme", &format!("user={user}&kind=user.exported"))
+        .await;
     let actors: Vec<&str> = events
-        .as_array()
-        .unwrap()
         .iter()
         .map(|e| e["actor"].as_str().unwrap())
         .collect();
@@ -142,21 +140,26 @@ async fn users_see_their_sessions_and_sign_out_the_others() {
     let end = format!("{}/account/sessions/end", t.issuer);
 
     // Without the CSRF token, nothing ends.
-    let (s, _, _) = browsers[0].post_form(&end, &[("sid", &sids[0])]).await;
+    let (s, _, page) = browsers[0].post_form(&end, &[("sid", &sids[0])]).await;
     assert_eq!(s, 403);
+    assert!(page.contains("This form expired"), "{page}");
     // Another user's browser cannot end this user's sessions.
     let other = server.tenant("other", false, true).await;
     let stranger = Browser::new(&server.base);
     login_tokens(&stranger, &other, "openid").await;
     let (_, _, their_page) = stranger.get(&format!("{}/account", other.issuer)).await;
     let their_csrf = common::hidden(&their_page, "csrf").unwrap();
-    let (s, _, _) = stranger
+    // (It has no session at this tenant, so it is sent to sign in.)
+    let (s, loc, _) = stranger
         .post_form(
             &format!("{}/account/sessions/end", t.issuer),
             &[("sid", &sids[0]), ("csrf", &their_csrf)],
         )
         .await;
-    assert_ne!(s, 200);
+    assert_eq!(
+        (s, loc.as_deref()),
+        (303, Some(format!("{}/login", t.issuer).as_str()))
+    );
 
     let mut alive = Vec::new();
     for b in &browsers {
@@ -219,7 +222,15 @@ async fn removing_an_apps_access_withdraws_consent_and_kills_its_tokens() {
     assert!(!page.contains("Apps with access"), "{page}");
     // Its refresh token is dead, and so is the access token bound to it.
     let (s, v) = common::refresh(&t, tokens["refresh_token"].as_str().unwrap()).await;
-    assert_eq!(s, 400, "{v}");
+    assert_eq!(
+        (s, v["error"].as_str(), v["error_description"].as_str()),
+        (
+            400,
+            Some("invalid_grant"),
+            Some("refresh token was revoked")
+        ),
+        "{v}"
+    );
     let r = reqwest::Client::new()
         .get(format!("{}/userinfo", t.issuer))
         .bearer_auth(tokens["access_token"].as_str().unwrap())
@@ -227,6 +238,12 @@ async fn removing_an_apps_access_withdraws_consent_and_kills_its_tokens() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer error=\"invalid_token\"")
+    );
     // The next authorization asks for consent again.
     let (_, challenge) = common::pkce();
     let (_, loc, _) = b
@@ -237,18 +254,7 @@ async fn removing_an_apps_access_withdraws_consent_and_kills_its_tokens() {
 
 /// The admin API's view of a user's events (newest first).
 async fn user_events(server: &TestServer, tenant: &str, user: &str) -> Vec<Value> {
-    let r = server
-        .http
-        .get(format!(
-            "{}/admin/v1/tenants/{tenant}/events?user={user}",
-            server.base
-        ))
-        .bearer_auth(&server.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json::<Vec<Value>>().await.unwrap()
+    server.events(tenant, &format!("user={user}")).await
 }
 
 #[actix_web::test]
@@ -330,10 +336,19 @@ async fn deleting_an_account_kills_its_tokens_and_shreds_its_personal_data() {
         common::hidden(&page, "csrf").unwrap(),
     );
     let login = format!("{}/login", t.issuer);
-    let (s, _) = b
-        .sign_in_post(&login, &t.email, common::PASSWORD, &tx, &csrf)
+    let (s, _, page) = b
+        .post_form(
+            &login,
+            &[
+                ("email", &t.email),
+                ("password", common::PASSWORD),
+                ("tx", &tx),
+                ("csrf", &csrf),
+            ],
+        )
         .await;
-    assert_ne!(s, 303, "a deleted account signed in");
+    assert_eq!(s, 401, "a deleted account signed in: {page}");
+    assert!(page.contains("Incorrect email or password."), "{page}");
     let r = server
         .http
         .get(format!(
@@ -345,6 +360,8 @@ async fn deleting_an_account_kills_its_tokens_and_shreds_its_personal_data() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "not_found", "{v}");
 
     // The tombstone says who deleted whom; the user's other events keep their shape but
     // their personal details cannot be read any more. Bob's still can.
@@ -406,8 +423,12 @@ async fn deleting_an_account_kills_its_tokens_and_shreds_its_personal_data() {
     let (ok, out, err) = run(&["user", "delete", "acme", &bob_sub]);
     assert!(ok, "{err}");
     assert_eq!(out.trim(), "done");
-    let (s, _) = common::refresh(&t, "not-a-token").await;
-    assert_eq!(s, 400);
+    let (s, v) = common::refresh(&t, "not-a-token").await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
     let r = reqwest::Client::new()
         .get(format!("{}/userinfo", t.issuer))
         .bearer_auth(bob["access_token"].as_str().unwrap())
