@@ -319,7 +319,8 @@ impl Federation<'_> {
         let kept = UpstreamTokens {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
-            expires_at: tokens.expires_in.map(|s| now + s),
+            // The upstream says how long: any number, so no overflow.
+            expires_at: tokens.expires_in.map(|s| now.saturating_add(s)),
             scope: tokens.scope,
         };
         Ok((identity, kept))

@@ -241,7 +241,8 @@ pub fn pick_email(list: &Value) -> Option<(String, bool)> {
     let items = list.as_array()?;
     let entry = |e: &Value| {
         Some((
-            e["email"].as_str()?.to_owned(),
+            // As long as `map_claims` allows (RFC 5321's 254), or not an address.
+            e["email"].as_str().filter(|m| m.len() <= 254)?.to_owned(),
             e["verified"].as_bool().unwrap_or(false),
             e["primary"].as_bool().unwrap_or(false),
         ))

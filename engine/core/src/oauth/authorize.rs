@@ -187,9 +187,13 @@ impl OAuth<'_> {
         self.tenant(tenant).await?;
         let mut map: HashMap<&str, &str> = HashMap::new();
         let mut duplicate = None;
+        // Whether client_id or redirect_uri came twice, whatever else did: then no redirect
+        // can be trusted (not only when it was the last parameter repeated).
+        let mut two_targets = false;
         for (k, v) in params {
             if map.insert(k.as_str(), v.as_str()).is_some() {
-                duplicate = Some(k.clone());
+                two_targets |= k == "client_id" || k == "redirect_uri";
+                duplicate.get_or_insert_with(|| k.clone());
             }
         }
         let get = |k: &str| map.get(k).copied().filter(|v| !v.is_empty());
@@ -209,8 +213,7 @@ impl OAuth<'_> {
                 "The redirect_uri does not match any registered for this application.".into(),
             ));
         }
-        if duplicate.as_deref() == Some("client_id") || duplicate.as_deref() == Some("redirect_uri")
-        {
+        if two_targets {
             return Err(AuthorizeError::Page(
                 "client_id and redirect_uri may each appear once.".into(),
             ));

@@ -317,7 +317,9 @@ impl KeyRing {
         let mut v = Validation::new(key.alg);
         v.validate_exp = false;
         v.validate_aud = false;
-        v.required_spec_claims.clear();
+        // jsonwebtoken checks `iss` only when present: require it, or a token without one
+        // would pass as this issuer's.
+        v.set_required_spec_claims(&["iss"]);
         v.set_issuer(&[issuer]);
         let data = jsonwebtoken::decode::<C>(token, &key.key, &v).ok()?;
         Some((data.claims, data.header.typ))
