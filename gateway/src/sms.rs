@@ -136,12 +136,34 @@ impl std::fmt::Debug for SmsConfig {
     }
 }
 
-/// Replaces `{{name}}` placeholders.
+/// Replaces `{{name}}` placeholders in one pass: a value goes in as it is and is never
+/// read again for placeholders (a tenant named `{{code}}` keeps that name, and one named
+/// `{{message}}` does not copy the message into its field).
 fn fill(template: &str, vars: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (k, v) in vars {
-        out = out.replace(&format!("{{{{{k}}}}}"), v);
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(i) = rest.find("{{") {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let after = tail.get(2..).unwrap_or_default();
+        let hit = after.find("}}").and_then(|end| {
+            let name = after.get(..end)?;
+            let (_, v) = vars.iter().find(|(k, _)| *k == name)?;
+            Some((end, *v))
+        });
+        match hit {
+            Some((end, v)) => {
+                out.push_str(v);
+                rest = after.get(end + 2..).unwrap_or_default();
+            }
+            // Not a placeholder: keep one brace and look again from the next character.
+            None => {
+                out.push('{');
+                rest = tail.get(1..).unwrap_or_default();
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -158,7 +180,10 @@ fn fill_value(v: &Value, vars: &[(&str, &str)]) -> Value {
     }
 }
 
-fn form_pairs(body: &Value) -> Vec<(String, String)> {
+/// A flat body as form pairs: strings as they are, other values as JSON. Public for the
+/// fuzz tests.
+#[doc(hidden)]
+pub fn form_pairs(body: &Value) -> Vec<(String, String)> {
     body.as_object()
         .map(|o| {
             o.iter()
@@ -172,6 +197,43 @@ fn form_pairs(body: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// What a channel sends for one message: its URL with the placeholders filled (each
+/// value URL-encoded) and its body template filled. Public for the fuzz tests.
+#[doc(hidden)]
+pub fn render(
+    url: &str,
+    body: &Value,
+    message: Option<&str>,
+    msg: &TextMessage,
+) -> (String, Value) {
+    let minutes = msg.minutes.to_string();
+    let mut vars = vec![
+        ("recipient", msg.to.as_str()),
+        ("recipient_digits", msg.to.digits()),
+        ("code", msg.code.as_str()),
+        ("tenant", msg.tenant.as_str()),
+        ("tenant_name", msg.tenant_name.as_str()),
+        ("minutes", minutes.as_str()),
+    ];
+    let text = match message {
+        Some(t) => fill(t, &vars),
+        None => msg.text.clone(),
+    };
+    vars.push(("message", text.as_str()));
+    let body = fill_value(body, &vars);
+    let encoded: Vec<(&str, String)> = vars
+        .iter()
+        .map(|(k, v)| {
+            (
+                *k,
+                url::form_urlencoded::byte_serialize(v.as_bytes()).collect(),
+            )
+        })
+        .collect();
+    let url_vars: Vec<(&str, &str)> = encoded.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    (fill(url, &url_vars), body)
 }
 
 /// A channel ready to send: secrets resolved, checked.
@@ -264,32 +326,7 @@ impl TextSender for HttpTexter {
             Channel::Whatsapp => self.whatsapp.as_ref(),
         }
         .ok_or_else(|| DeliveryError(format!("no {} provider", msg.channel.as_str())))?;
-        let minutes = msg.minutes.to_string();
-        let mut vars = vec![
-            ("recipient", msg.to.as_str()),
-            ("recipient_digits", msg.to.digits()),
-            ("code", msg.code.as_str()),
-            ("tenant", msg.tenant.as_str()),
-            ("tenant_name", msg.tenant_name.as_str()),
-            ("minutes", minutes.as_str()),
-        ];
-        let text = match &ch.message {
-            Some(t) => fill(t, &vars),
-            None => msg.text.clone(),
-        };
-        vars.push(("message", text.as_str()));
-        let body = fill_value(&ch.body, &vars);
-        let encoded: Vec<(&str, String)> = vars
-            .iter()
-            .map(|(k, v)| {
-                (
-                    *k,
-                    url::form_urlencoded::byte_serialize(v.as_bytes()).collect(),
-                )
-            })
-            .collect();
-        let url_vars: Vec<(&str, &str)> = encoded.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let url = fill(&ch.url, &url_vars);
+        let (url, body) = render(&ch.url, &ch.body, ch.message.as_deref(), msg);
         let mut req = self
             .client
             .request(ch.method.clone(), url)
