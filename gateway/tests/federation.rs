@@ -76,11 +76,6 @@ async fn admin_call(s: &TestServer, method: &str, path: &str, body: Option<Value
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-/// Audit events on hot paths are appended with the store's next commit (within ~50 ms).
-async fn settle() {
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-}
-
 /// How a browser's trip through the federation ended.
 #[derive(Debug)]
 enum End {
@@ -249,20 +244,10 @@ impl Fixture {
         (claims["sub"].as_str().unwrap().to_owned(), info)
     }
 
+    /// The events at "down" whose kind starts with `kind`, once all recorded so far are
+    /// readable (hot-path events ride in the store's next commit).
     async fn events(&self, kind: &str) -> Vec<Value> {
-        settle().await;
-        let (s, v) = admin_call(
-            &self.down,
-            "GET",
-            &format!("/tenants/down/events?kind={kind}&limit=100"),
-            None,
-        )
-        .await;
-        assert_eq!(s, 200, "{v}");
-        v.as_array()
-            .or_else(|| v["events"].as_array())
-            .cloned()
-            .unwrap_or_default()
+        self.down.events("down", &format!("kind={kind}")).await
     }
 }
 
@@ -813,7 +798,7 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
             body.contains("We could not sign you in"),
             "{reason}: {body}"
         );
-        settle().await;
+        down.settle_events().await;
         let events = down
             .running
             .engine
@@ -1423,15 +1408,12 @@ async fn a_passkey_of_the_existing_account_proves_it_for_linking() {
         .unwrap();
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].provider, "idp");
-    settle().await;
-    let (_, events) = admin_call(
-        &down,
-        "GET",
-        "/tenants/down/events?kind=login.federated&limit=10",
-        None,
-    )
-    .await;
-    assert!(events.to_string().contains("linked_by=passkey"), "{events}");
+    let events = down.events("down", "kind=login.federated").await;
+    let details: Vec<&str> = events.iter().filter_map(|e| e["detail"].as_str()).collect();
+    assert!(
+        details.iter().any(|d| d.contains("linked_by=passkey")),
+        "{details:?}"
+    );
     // From now on the upstream identity signs straight in.
     let c = browser();
     let End::Page(s, at, _) = drive(&c, &start, UP_EMAIL, PASSWORD).await else {

@@ -10,6 +10,8 @@ mod otp_support;
 use common::*;
 use otp_support::SmtpSink;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use tollgate_engine::clock::{Clock, ManualClock, SystemClock};
 use tollgate_gateway::mail::{MailMode, SmtpTls};
 
 async fn server(sink: &SmtpSink) -> TestServer {
@@ -25,18 +27,7 @@ async fn server(sink: &SmtpSink) -> TestServer {
 }
 
 async fn events(srv: &TestServer, tenant: &str, query: &str) -> Vec<Value> {
-    let r = srv
-        .http
-        .get(format!(
-            "{}/admin/v1/tenants/{tenant}/events?limit=500&{query}",
-            srv.base
-        ))
-        .bearer_auth(&srv.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
+    srv.events(tenant, query).await
 }
 
 async fn admin_put(srv: &TestServer, path: &str, body: Value) -> (u16, Value) {
@@ -615,7 +606,10 @@ async fn required_purposes_are_asked_at_sign_in_and_optional_ones_on_the_account
 
 #[actix_web::test]
 async fn profile_fields_are_asked_after_n_sign_ins_and_by_scope() {
-    let srv = TestServer::start().await;
+    // Sign-ins are counted up to the second the current session began: a clock the test
+    // moves puts the second sign-in a second after the first without waiting for it.
+    let clock = ManualClock::new(SystemClock.now());
+    let srv = TestServer::start_with_clock(Arc::new(clock.clone())).await;
     let t = srv.tenant("prog", false, true).await;
     let (s, v) = admin_put(
         &srv,
@@ -639,8 +633,9 @@ async fn profile_fields_are_asked_after_n_sign_ins_and_by_scope() {
     let b = srv.browser();
     let (_, loc) = sign_in(&b, &t, &t.email, PASSWORD).await;
     assert!(loc.ends_with("/prog/account"), "{loc}");
-    // Let the first sign-in's event land, then sign in again: asked, and skippable.
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // Once the first sign-in's event is stored, a second later: asked, and skippable.
+    srv.settle_events().await;
+    clock.advance(1);
     let b = srv.browser();
     let (_, loc) = sign_in(&b, &t, &t.email, PASSWORD).await;
     assert!(loc.ends_with("/account/complete"), "{loc}");
