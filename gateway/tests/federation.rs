@@ -427,8 +427,9 @@ async fn linking_needs_a_verified_email_and_the_tenants_consent_or_the_password(
     assert_eq!(s, 401, "{again}");
     assert!(again.contains("That password is not correct."));
     // No CSRF token: refused.
-    let (s, _, _) = post(&b, &link, &[("handle", &handle), ("password", PASSWORD)]).await;
+    let (s, _, body) = post(&b, &link, &[("handle", &handle), ("password", PASSWORD)]).await;
     assert_eq!(s, 403);
+    assert!(body.contains("This form expired"), "{body}");
     let (s, loc, body) = post(
         &b,
         &link,
@@ -439,13 +440,14 @@ async fn linking_needs_a_verified_email_and_the_tenants_consent_or_the_password(
     let back = loc.unwrap();
     assert!(back.starts_with("http://127.0.0.1:9/cb"), "{back}");
     // The handle is single use.
-    let (s, _, _) = post(
+    let (s, _, body) = post(
         &b,
         &link,
         &[("handle", &handle), ("csrf", &csrf), ("password", PASSWORD)],
     )
     .await;
     assert_eq!(s, 400);
+    assert!(body.contains("This step expired or was used up."), "{body}");
     // That code belongs to the existing account (its verifier is the test's own PKCE,
     // which drive() does not know here: check the link instead).
     let engine = &f.down.running.engine;
@@ -555,15 +557,20 @@ async fn linking_needs_a_verified_email_and_the_tenants_consent_or_the_password(
     let (p, k) = keys.iter().find(|(p, _)| p == "idp").unwrap();
     let unlink = format!("{}/down/account/identities/unlink", f.down.base);
     // Another user's link, or no CSRF: refused.
-    let (s, _, _) = post(&b, &unlink, &[("provider", p), ("key", k)]).await;
+    let (s, _, body) = post(&b, &unlink, &[("provider", p), ("key", k)]).await;
     assert_eq!(s, 403);
-    let (s, _, _) = post(
+    assert!(body.contains("This form expired"), "{body}");
+    let (s, _, body) = post(
         &b,
         &unlink,
         &[("csrf", &csrf), ("provider", p), ("key", &"0".repeat(64))],
     )
     .await;
     assert_eq!(s, 400);
+    assert!(
+        body.contains("That sign-in method is not linked to your account."),
+        "{body}"
+    );
     let (s, loc, _) = post(&b, &unlink, &[("csrf", &csrf), ("provider", p), ("key", k)]).await;
     assert_eq!(s, 303);
     assert!(loc.unwrap().ends_with("/down/account"));
@@ -839,7 +846,7 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
     // A state started in another browser is refused here.
     let (state, nonce) = begin().await;
     *up.next_id_token.lock().unwrap() = sign(&up.key, &claims(&nonce));
-    let (s, _, _) = get(
+    let (s, _, body) = get(
         &browser(),
         &format!(
             "{}/down/federation/crafted/callback?code=c0de&state={state}",
@@ -848,6 +855,7 @@ async fn upstream_id_tokens_with_a_bad_signature_audience_or_nonce_are_refused()
     )
     .await;
     assert_eq!(s, 400);
+    assert!(body.contains("expired or was already used"), "{body}");
     // Apple's shape: form_post answers, and a client secret that is an ES256 JWT signed
     // with the developer key, fresh for each token request.
     let apple_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
@@ -1191,6 +1199,11 @@ async fn presets_fill_in_their_provider_and_check_what_they_need() {
     )
     .await;
     assert_eq!(s, 400, "{v}");
+    assert_eq!(v["error"], "invalid_request", "{v}");
+    assert!(
+        v["error_description"].as_str().unwrap().contains("team"),
+        "{v}"
+    );
     let (s, v) = put(
         "apple",
         json!({"preset": "apple", "client_id": "com.example", "client_secret": "nope",
@@ -1218,12 +1231,20 @@ async fn presets_fill_in_their_provider_and_check_what_they_need() {
     )
     .await;
     assert_eq!(s, 400, "{v}");
-    let (s, _) = put(
+    assert!(
+        v["error_description"].as_str().unwrap().contains("colour"),
+        "{v}"
+    );
+    let (s, v) = put(
         "Bad_Id",
         json!({"client_id": "x", "issuer": "https://a.example"}),
     )
     .await;
-    assert_eq!(s, 400);
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
     let (s, v) = admin_call(&down, "GET", "/tenants/down/connectors", None).await;
     assert_eq!(s, 200);
     assert_eq!(v.as_array().unwrap().len(), 6);
@@ -1394,8 +1415,9 @@ async fn a_passkey_of_the_existing_account_proves_it_for_linking() {
         .await
         .unwrap();
     let csrf = passkey::data_attr(&login_page, "csrf").unwrap();
-    let (s, _) = post_json(&b, &link_start, &csrf, &json!({"pending": handle})).await;
-    assert_eq!(s, 400);
+    let (s, v) = post_json(&b, &link_start, &csrf, &json!({"pending": handle})).await;
+    assert_eq!(s, 400, "{v}");
+    assert_eq!(v["error"], "invalid_request", "{v}");
 
     let t = tollgate_engine::ids::TenantId::parse("down").unwrap();
     let user = tollgate_engine::ids::UserId::from_stored(existing["id"].as_str().unwrap().into());

@@ -185,6 +185,7 @@ async fn an_authenticator_app_guards_sign_in_and_refuses_replays() {
     let (_, _, page, verifier) = password_step(&b2, &t, &[]).await;
     let (s, _, page) = submit_code(&b2, &t, &page, "totp", &code).await;
     assert_eq!(s, 401, "a replayed TOTP code was accepted");
+    assert!(page.contains("That code is not valid."), "{page}");
     // A recovery code works once.
     let (s, back, _) =
         submit_code(&b2, &t, &page, "recovery_codes", &codes[0].to_uppercase()).await;
@@ -192,8 +193,9 @@ async fn an_authenticator_app_guards_sign_in_and_refuses_replays() {
     id_claims(&t, &back.unwrap(), &verifier).await;
     let b3 = Browser::new(&server.base);
     let (_, _, page, _) = password_step(&b3, &t, &[]).await;
-    let (s, _, _) = submit_code(&b3, &t, &page, "recovery_codes", &codes[0]).await;
+    let (s, _, refused) = submit_code(&b3, &t, &page, "recovery_codes", &codes[0]).await;
     assert_eq!(s, 401, "a recovery code worked twice");
+    assert!(refused.contains("That code is not valid."), "{refused}");
 
     // Five wrong tries in all, then the pending sign-in is dead, even for a right code.
     let b4 = Browser::new(&server.base);

@@ -38,6 +38,19 @@ impl Answer {
     }
 }
 
+/// Asserts that an answer is the JSON error `code` and that its description says `says`.
+fn assert_refused(a: &Answer, code: &str, says: &str) {
+    let v = a.json();
+    assert_eq!(v["error"], code, "{}", a.body);
+    assert!(
+        v["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains(says)),
+        "{}",
+        a.body
+    );
+}
+
 impl Client {
     fn new(server: &TestServer) -> Self {
         Self {
@@ -318,6 +331,7 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
         )
         .await;
     assert_eq!(again.status, 400, "{}", again.body);
+    assert_refused(&again, "invalid_request", "expired or was already used");
     // And the same signed assertion under a fresh challenge does not verify.
     let start = c
         .json(
@@ -336,6 +350,11 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
         )
         .await;
     assert_eq!(again.status, 400, "{}", again.body);
+    assert_refused(
+        &again,
+        "invalid_request",
+        "That passkey could not be verified.",
+    );
     assert!(!again.set_cookie);
 
     // Another origin (another port of localhost) is refused.
@@ -350,6 +369,11 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
     )
     .await;
     assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert_refused(
+        &wrong,
+        "invalid_request",
+        "That passkey could not be verified.",
+    );
     assert!(!wrong.set_cookie);
     // A challenge started in one browser cannot be finished in another.
     let start = c2
@@ -370,6 +394,7 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
         )
         .await;
     assert_eq!(elsewhere.status, 400, "{}", elsewhere.body);
+    assert_refused(&elsewhere, "invalid_request", "expired or was already used");
 
     // As a second factor: the tenant asks those who have one for it.
     set_policy(
@@ -440,6 +465,7 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
         )
         .await;
     assert_eq!(again.status, 400);
+    assert_refused(&again, "invalid_request", "expired or was already used");
     set_policy(
         &server,
         &t,
@@ -478,6 +504,11 @@ async fn passkey_registers_signs_in_alone_and_as_a_second_factor_then_is_renamed
     let (c4, csrf4, tx4, _) = authorization(&server, &t).await;
     let (refused, _) = passkey_login(&c4, &t, &csrf4, &tx4, &mut device, None).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_refused(
+        &refused,
+        "invalid_request",
+        "That passkey could not be verified.",
+    );
     assert!(!refused.set_cookie);
 
     // Every step is in the audit trail.
@@ -622,20 +653,21 @@ async fn ceremony_endpoints_refuse_bad_requests_with_json_errors() {
     assert_eq!(r.status, 403);
     assert_eq!(r.json()["error"], "invalid_request");
     let stranger = Client::new(&server);
-    assert_eq!(
-        stranger.json(&start, Some(&csrf), &json!({})).await.status,
-        403
-    );
+    let r = stranger.json(&start, Some(&csrf), &json!({})).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_request", "{}", r.body);
     // Not JSON, not an object, too large.
     let r = c.form(&start, &[("x", "y")]).await;
     assert_eq!(r.status, 400);
+    assert_refused(&r, "invalid_request", "must be application/json");
     assert!(r.json()["error_description"].is_string());
-    assert_eq!(
-        c.json(&start, Some(&csrf), &json!([1, 2])).await.status,
-        400
-    );
+    let r = c.json(&start, Some(&csrf), &json!([1, 2])).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_request", "{}", r.body);
     let big = json!({"pad": "x".repeat(100 * 1024)});
-    assert_eq!(c.json(&start, Some(&csrf), &big).await.status, 400);
+    let r = c.json(&start, Some(&csrf), &big).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_request", "{}", r.body);
     // Garbage where a credential should be, unknown handles, an expired link.
     let started = c.json(&start, Some(&csrf), &json!({})).await.json();
     for body in [
@@ -665,6 +697,7 @@ async fn ceremony_endpoints_refuse_bad_requests_with_json_errors() {
         )
         .await;
     assert_eq!(r.status, 401);
+    assert_refused(&r, "login_required", "You are not signed in.");
     let r = c
         .json(
             &format!("/{}/passkeys/factor/start", t.id),
@@ -673,6 +706,7 @@ async fn ceremony_endpoints_refuse_bad_requests_with_json_errors() {
         )
         .await;
     assert_eq!(r.status, 400);
+    assert_refused(&r, "invalid_request", "expired or was already used");
     // The script is served, cacheable, to pages that allow only their own scripts.
     let js = c.get("/assets/passkeys.js").await;
     assert_eq!(js.status, 200);

@@ -118,21 +118,26 @@ async fn profile_email_and_password_change_from_the_account_page() {
         .await;
     assert_eq!(s, 400);
     assert!(body.contains("YYYY-MM-DD"), "{body}");
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &format!("{}/account/profile", t.issuer),
             &[("field.password_hash", "x"), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(s, 400);
+    assert!(
+        refused.contains("Unknown profile field password_hash."),
+        "{refused}"
+    );
     // Without the CSRF token: refused.
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &format!("{}/account/profile", t.issuer),
             &[("name", "Mallory")],
         )
         .await;
     assert_eq!(s, 403);
+    assert!(refused.contains("This form expired."), "{refused}");
     let uid = my_id(&b, &t).await;
     let ev = events(
         &srv,
@@ -216,13 +221,14 @@ async fn profile_email_and_password_change_from_the_account_page() {
     } else {
         "000000"
     };
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &format!("{}/account/email/change/confirm", t.issuer),
             &[("handle", &handle), ("code", wrong), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(s, 401);
+    assert!(refused.contains("That code is not right."), "{refused}");
     let (s, _, _) = b
         .post_form(
             &format!("{}/account/email/change/confirm", t.issuer),
@@ -311,8 +317,12 @@ async fn profile_email_and_password_change_from_the_account_page() {
         )
         .await;
     assert_eq!(s, 200, "{body}");
-    let (s, _) = refresh_token_status(&t2, &refresh).await;
-    assert_eq!(s, 400, "the refresh token still works");
+    let (s, v) = refresh_token_status(&t2, &refresh).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "the refresh token still works: {v}"
+    );
     let (s, loc, _) = other.get(&format!("{}/account", t.issuer)).await;
     assert_eq!(s, 303, "the other session is still signed in");
     assert!(loc.unwrap().contains("/login"));
@@ -385,9 +395,17 @@ async fn deleting_the_account_signs_out_everywhere_and_sign_in_fails() {
         "{cookies:?}"
     );
     assert!(r.text().await.unwrap().contains("Your account was deleted"));
-    assert_eq!(refresh_token_status(&t, &rt).await.0, 400);
-    let (s, _, _) = app.get(&format!("{}/account", t.issuer)).await;
-    assert_eq!(s, 303);
+    let (s, v) = refresh_token_status(&t, &rt).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    let (s, loc, _) = app.get(&format!("{}/account", t.issuer)).await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (303, Some(format!("{}/login", t.issuer).as_str()))
+    );
     assert_eq!(sign_in(&srv.browser(), &t, &t.email, PASSWORD).await.0, 401);
     let ev = events(&srv, "gone", &format!("user={uid}&kind=user.deleted")).await;
     assert_eq!(ev.len(), 1);
@@ -412,6 +430,12 @@ async fn required_purposes_are_asked_at_sign_in_and_optional_ones_on_the_account
     )
     .await;
     assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("purpose id \"Bad Id\"")),
+        "{v}"
+    );
     let (s, v) = admin_put(&srv, "/tenants/consent/purposes", purposes(1)).await;
     assert_eq!(s, 200, "{v}");
     let got: Value = srv
@@ -459,13 +483,17 @@ async fn required_purposes_are_asked_at_sign_in_and_optional_ones_on_the_account
     let tx = hidden(&page, "tx").unwrap();
     let csrf = hidden(&page, "csrf").unwrap();
     // Not ticked: asked again.
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &format!("{}/account/complete", t.issuer),
             &[("tx", &tx), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(s, 400);
+    assert!(
+        refused.contains("Please agree to each item to continue."),
+        "{refused}"
+    );
     let (s, loc, _) = b
         .post_form(
             &format!("{}/account/complete", t.issuer),
@@ -618,6 +646,12 @@ async fn profile_fields_are_asked_after_n_sign_ins_and_by_scope() {
     )
     .await;
     assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("unknown profile field \"favourite_colour\"")),
+        "{v}"
+    );
     let (s, v) = admin_put(
         &srv,
         "/tenants/prog/profile-fields",
@@ -702,13 +736,17 @@ async fn profile_fields_are_asked_after_n_sign_ins_and_by_scope() {
     assert!(!page.contains("Not now"));
     let tx = hidden(&page, "tx").unwrap();
     let csrf = hidden(&page, "csrf").unwrap();
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &format!("{}/account/complete", t.issuer),
             &[("csrf", &csrf), ("tx", &tx), ("skip", "yes")],
         )
         .await;
     assert_eq!(s, 400);
+    assert!(
+        refused.contains("Company is needed to continue."),
+        "{refused}"
+    );
     let (s, loc, _) = b
         .post_form(
             &format!("{}/account/complete", t.issuer),
@@ -800,13 +838,14 @@ async fn a_new_mobile_number_is_proven_then_replaces_the_old_one() {
     let handle = hidden(&page, "handle").unwrap();
     let code = texted_code(&srv, "+919876543299").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (s, _, _) = b
+    let (s, _, refused) = b
         .post_form(
             &format!("{}/account/phone/change/confirm", t.issuer),
             &[("handle", &handle), ("code", wrong), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(s, 401);
+    assert!(refused.contains("That code is not right."), "{refused}");
     let (page, _) = account(&b, &t).await;
     assert!(page.contains("+91********10"));
     let (s, _, _) = b
