@@ -250,22 +250,8 @@ async fn an_authenticator_app_guards_sign_in_and_refuses_replays() {
     assert!(r.headers().get("retry-after").is_some());
 
     // The audit trail has the enrolment, the failures and the successes.
-    let events: Value = server
-        .http
-        .get(format!(
-            "{}/admin/v1/tenants/acme/events?limit=200",
-            server.base
-        ))
-        .bearer_auth(&server.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let events = server.events("acme", "").await;
     let kinds: Vec<(String, String)> = events
-        .as_array()
-        .unwrap()
         .iter()
         .map(|e| {
             (

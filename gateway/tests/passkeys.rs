@@ -144,16 +144,7 @@ async fn set_policy(server: &TestServer, t: &TestTenant, policy: Value) {
 }
 
 async fn events(server: &TestServer, t: &TestTenant) -> Vec<Value> {
-    let r = reqwest::Client::new()
-        .get(format!(
-            "{}/admin/v1/tenants/{}/events?limit=500",
-            server.base, t.id
-        ))
-        .bearer_auth(&server.admin_token)
-        .send()
-        .await
-        .unwrap();
-    r.json::<Vec<Value>>().await.unwrap()
+    server.events(&t.id, "").await
 }
 
 fn count(events: &[Value], kind: &str, result: &str) -> usize {
