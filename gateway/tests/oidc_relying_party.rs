@@ -8,13 +8,13 @@ mod common;
 use common::{Browser, PASSWORD, TestServer, query_param};
 
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreRevocableToken,
-    CoreUserInfoClaims,
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreProviderMetadata,
+    CoreRevocableToken, CoreUserInfoClaims,
 };
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl, IssuerUrl, LogoutRequest,
     Nonce, OAuth2TokenResponse, PkceCodeChallenge, PostLogoutRedirectUrl, RedirectUrl,
-    RevocationUrl, Scope, TokenResponse,
+    RequestTokenError, RevocationUrl, Scope, TokenResponse, UserInfoError,
 };
 
 #[actix_web::test]
@@ -139,18 +139,21 @@ async fn openidconnect_relying_party_completes_every_step() {
         .unwrap()
         .request_async(&http)
         .await;
-    assert!(
-        userinfo_after.is_err(),
-        "an access token of a revoked chain still works"
-    );
-    assert!(
-        client
-            .exchange_refresh_token(&refresh3)
-            .unwrap()
-            .request_async(&http)
-            .await
-            .is_err()
-    );
+    match userinfo_after {
+        Err(UserInfoError::Response(status, _, _)) => assert_eq!(status.as_u16(), 401),
+        other => panic!("an access token of a revoked chain still works: {other:?}"),
+    }
+    match client
+        .exchange_refresh_token(&refresh3)
+        .unwrap()
+        .request_async(&http)
+        .await
+    {
+        Err(RequestTokenError::ServerResponse(e)) => {
+            assert_eq!(*e.error(), CoreErrorResponseType::InvalidGrant, "{e:?}")
+        }
+        other => panic!("a revoked refresh token was not refused as invalid_grant: {other:?}"),
+    }
 
     // RP-initiated logout with id_token_hint: back to the registered URI with state, and
     // the SSO session is gone (prompt=none now answers login_required).
