@@ -23,9 +23,19 @@ async fn acknowledged_writes_survive_a_reopen() {
         let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default(), None).unwrap();
         store.create_tenant(&t).await.unwrap();
     }
-    // The writer thread holds a handle until its channel closes; give it a moment to exit.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default(), None).unwrap();
+    // The writer thread holds the database (and its lock) until it sees its channel
+    // close: reopen as soon as it has let go.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let store = loop {
+        match EmbeddedStore::open(dir.path(), EmbeddedOptions::default(), None) {
+            Ok(store) => break store,
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "the store cannot be reopened: {e}"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
     assert_eq!(store.get_tenant(&t.id).await.unwrap(), Some(t));
 }
 
