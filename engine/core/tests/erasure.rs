@@ -11,7 +11,7 @@ use tollgate_engine::crypto::{MasterKey, random_token};
 use tollgate_engine::ids::{Email, TenantId};
 use tollgate_engine::model::SigningAlg;
 use tollgate_engine::store::{EventQuery, Store};
-use tollgate_engine::{Engine, EngineConfig, EngineMetrics, RequestMeta};
+use tollgate_engine::{Engine, EngineConfig, EngineError, EngineMetrics, RequestMeta};
 use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
 
 const IP: &str = "203.0.113.7";
@@ -139,11 +139,14 @@ fn deletion_shreds_personal_data_and_spares_other_users() {
         assert!(e.user(&t, &ada.id).await.unwrap().is_none());
         let addr = Email::parse("ada@example.com").unwrap();
         assert!(e.user_by_email(&t, &addr).await.unwrap().is_none());
+        let refused = e
+            .signin()
+            .password_login(&t, "ada@example.com", "ada password 1", &meta)
+            .await;
         assert!(
-            e.signin()
-                .password_login(&t, "ada@example.com", "ada password 1", &meta)
-                .await
-                .is_err()
+            matches!(refused, Err(EngineError::InvalidCredentials)),
+            "{:?}",
+            refused.map(|_| "signed in")
         );
         assert!(store.get_user_key(&t, &ada.id).await.unwrap().is_none());
         // Her events keep their shape but their personal details are erased (the refused
