@@ -349,6 +349,14 @@ impl Engine {
         self.0.store.ping().await.map_err(EngineError::from)
     }
 
+    /// What the reaper does on each tick, now: forgets the shards idle for
+    /// `config.shards.idle` (all of them when that is zero), so that the next request for
+    /// their keys reloads from the store. For tests of the unload path.
+    #[doc(hidden)]
+    pub fn retire_idle_shards(&self) -> usize {
+        self.0.shards.retire_idle()
+    }
+
     /// Starts the task that stops idle shards, until the engine is dropped.
     pub fn spawn_shard_reaper(&self) {
         let weak = Arc::downgrade(&self.0);
