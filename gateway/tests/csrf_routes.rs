@@ -454,6 +454,18 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             ],
             F,
         ),
+        form(
+            "/password/reset/review",
+            Victim,
+            vec![v("handle", "h"), v("choice", "remove")],
+            F,
+        ),
+        form(
+            "/account/reauth",
+            Victim,
+            vec![v("password", PASSWORD), v("next", "/account")],
+            F,
+        ),
         form("/verify", Victim, vec![v("token", "t")], F),
         form(
             "/account/email/verify",

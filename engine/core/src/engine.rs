@@ -10,9 +10,10 @@ use crate::clock::{SharedClock, UnixTime};
 use crate::crypto::MasterKey;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, TenantId};
+use crate::model::Event;
 use crate::model::{Client, Tenant};
 use crate::runtime::config::EngineConfig;
-use crate::runtime::delivery::{Courier, Mailer, TextSender};
+use crate::runtime::delivery::{Courier, Mail, Mailer, TextMessage, TextSender};
 use crate::runtime::keys::KeyRing;
 use crate::runtime::metrics::EngineMetrics;
 use crate::runtime::outbound::UpstreamHttp;
@@ -391,6 +392,35 @@ impl Engine {
             &self.0.otp.config.delivery,
         );
         let _ = self.0.otp.courier.set(courier);
+    }
+
+    fn courier(&self) -> EngineResult<&Courier> {
+        self.rt()
+            .otp
+            .courier
+            .get()
+            .ok_or_else(|| EngineError::Internal("no message delivery configured".into()))
+    }
+
+    /// Queues an email; its event says `otp.sent` or `otp.send_failed` once done.
+    pub(crate) fn queue_mail(&self, mail: Mail, mut event: Event) -> EngineResult<()> {
+        self.seal_for_courier(&mut event);
+        self.courier()?.mail(mail, event)
+    }
+
+    /// Queues a text message, likewise.
+    pub(crate) fn queue_text(&self, msg: TextMessage, mut event: Event) -> EngineResult<()> {
+        self.seal_for_courier(&mut event);
+        self.courier()?.text(msg, event)
+    }
+
+    /// The courier appends the event itself, so its personal details are sealed now; the
+    /// owner's key is in memory after the lookup that led here, and if it is not, the
+    /// address is not kept (the recipient is masked already).
+    fn seal_for_courier(&self, event: &mut Event) {
+        if self.seal_event_cached(event).is_some() {
+            event.ip = None;
+        }
     }
 
     /// The code settings.

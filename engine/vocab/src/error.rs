@@ -120,6 +120,9 @@ pub enum EngineError {
     /// that the caller was told about.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A credential change needs a recent sign-in: re-prove with the password or a factor.
+    #[error("recent authentication required")]
+    ReauthRequired,
     /// The tenant's data lives in a residency region this node does not serve (421).
     #[error("tenant is served in region {0}, not here")]
     WrongRegion(String),

@@ -135,6 +135,15 @@ impl KeyId {
 pub struct Email(String);
 
 impl Email {
+    /// The address masked for events and logs: `a***@e***.com`.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.as_str().split_once('@').unwrap_or(("", ""));
+        let first = local.chars().next().unwrap_or('*');
+        let (host, tld) = domain.rsplit_once('.').unwrap_or((domain, ""));
+        let h = host.chars().next().unwrap_or('*');
+        format!("{first}***@{h}***.{tld}")
+    }
+
     /// Normalises and checks an address: one `@`, a non-empty local part, a domain with a
     /// dot, no spaces or control characters, at most 254 characters.
     pub fn parse(s: &str) -> Result<Self, EngineError> {

@@ -114,6 +114,10 @@
       return res.json().catch(function () {
         return {};
       }).then(function (json) {
+        if (!res.ok && json.redirect) {
+          // The server wants another page first (confirm it's you): go there.
+          window.location.assign(json.redirect);
+        }
         if (!res.ok) {
           throw new Error(json.error_description || "Something went wrong. Please try again.");
         }

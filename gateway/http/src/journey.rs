@@ -191,6 +191,29 @@ pub async fn after_first_factor(
                 None,
             ))
         }
+        SignInStep::Review(p) => {
+            let names: Vec<&str> = p
+                .factors
+                .iter()
+                .map(|k| crate::pages::mfa::factor_name(k.as_str()))
+                .collect();
+            Ok(crate::web::csrf::form_page(
+                st,
+                req,
+                t,
+                StatusCode::OK,
+                "Your password is changed",
+                |csrf| {
+                    crate::pages::portal::reset_review_body(
+                        t.as_str(),
+                        &names,
+                        &p.handle,
+                        tx.as_deref(),
+                        csrf,
+                    )
+                },
+            ))
+        }
     }
 }
 

@@ -183,6 +183,10 @@ fn email_routes(cfg: &mut web::ServiceConfig) {
         .route("/password/forgot", web::post().to(email::forgot_submit))
         .route("/password/reset", web::get().to(email::reset_page))
         .route("/password/reset", web::post().to(email::reset_submit))
+        .route(
+            "/password/reset/review",
+            web::post().to(email::reset_review_submit),
+        )
         .route("/verify", web::get().to(email::verify_page))
         .route("/verify", web::post().to(email::verify_submit))
         .route(
@@ -223,6 +227,8 @@ fn portal_routes(cfg: &mut web::ServiceConfig) {
         .route("/account/purposes", web::post().to(portal::purpose_submit))
         .route("/account/delete", web::get().to(portal::delete_page))
         .route("/account/delete", web::post().to(portal::delete_submit))
+        .route("/account/reauth", web::get().to(portal::reauth_page))
+        .route("/account/reauth", web::post().to(portal::reauth_submit))
         .route("/account/complete", web::get().to(complete::complete_page))
         .route(
             "/account/complete",

@@ -12,8 +12,8 @@ use crate::crypto::random_token;
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
-use crate::model::signin::SignInStep;
-use crate::model::{FactorKind, Hash32, Tenant, User};
+use crate::model::signin::{Pending, SignInStep};
+use crate::model::{Challenge, FactorKind, Hash32, Tenant, User};
 use crate::runtime::delivery::Mail;
 use crate::runtime::password::check_policy;
 use crate::signin::otp::{CodeData, Flow, Redeemed, mask_email};
@@ -27,6 +27,11 @@ pub struct CodeSent {
     /// The recipient, masked, to show on the page.
     pub masked: String,
 }
+
+/// The challenge that lets a user who just reset their password review the account's
+/// other ways to sign in.
+const REVIEW_PURPOSE: &str = "reset_review";
+const REVIEW_TTL: u64 = 600;
 
 fn dead() -> EngineError {
     EngineError::Invalid(
@@ -319,15 +324,67 @@ ignore this email: nothing changes without the code.\n"
         ev.subject = ev.actor.clone();
         ev.ip = meta.ip.clone();
         self.record_now(ev).await?;
-        // The code proved the mailbox, not the old password: the MFA policy still applies.
+        let factors = self.rt().store.list_factors(tenant, &user.id).await?;
+        if !factors.is_empty() {
+            let handle = random_token::<32>();
+            let c = Challenge {
+                tenant: tenant.clone(),
+                key: Hash32::of(handle.as_bytes()),
+                purpose: REVIEW_PURPOSE.into(),
+                user_id: Some(user.id.clone()),
+                data: serde_json::Value::Null,
+                tries_left: 1,
+                expires_at: self.now() + REVIEW_TTL,
+            };
+            self.rt().store.put_challenge(&c).await?;
+            let mut kinds: Vec<FactorKind> = factors.iter().map(|f| f.kind).collect();
+            kinds.sort();
+            kinds.dedup();
+            return Ok(SignInStep::Review(Pending {
+                handle,
+                factors: kinds,
+            }));
+        }
+        self.after_reset(tenant, &user).await
+    }
+
+    /// The code proved the mailbox, not the old password: the MFA policy still applies.
+    async fn after_reset(&self, tenant: &TenantId, user: &User) -> EngineResult<SignInStep> {
         self.after_first_factor_by(
             tenant,
-            &user,
+            user,
             vec![FactorKind::Email.amr().into()],
             false,
             Some(FactorKind::Email),
         )
         .await
+    }
+
+    /// After a reset's review: removes every other way to sign in if asked, then goes on
+    /// signing in. The handle is single use.
+    pub async fn finish_reset_review(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+        remove_all: bool,
+        meta: &RequestMeta,
+    ) -> EngineResult<SignInStep> {
+        if handle.len() != 43 {
+            return Err(dead());
+        }
+        let c = self
+            .rt()
+            .store
+            .take_challenge(tenant, &Hash32::of(handle.as_bytes()))
+            .await?
+            .filter(|c| c.purpose == REVIEW_PURPOSE && c.expires_at > self.now())
+            .ok_or_else(dead)?;
+        let user_id = c.user_id.ok_or_else(dead)?;
+        let user = self.user(tenant, &user_id).await?.ok_or_else(dead)?;
+        if remove_all {
+            self.remove_all_factors(tenant, &user.id, meta).await?;
+        }
+        self.after_reset(tenant, &user).await
     }
 
     /// Sets a new password with the emailed code, then signs in.

@@ -15,7 +15,71 @@ use crate::model::{AuthContext, Hash32, Session, User};
 use crate::runtime::password::check_policy;
 use crate::runtime::shard::{EndSession, GetSession, PutSession};
 
+/// How recent a sign-in must be for a credential change (a factor, a passkey, recovery
+/// codes, the phone number, deleting the account): a stolen session cookie alone must not
+/// be able to add a credential that outlives the session.
+pub const RECENT_AUTH_SECS: u64 = 300;
+
 impl SignIn<'_> {
+    /// Whether the session's user proved who they are within [`RECENT_AUTH_SECS`].
+    pub fn is_recent(&self, session: &Session) -> bool {
+        self.now() < session.auth.auth_time.saturating_add(RECENT_AUTH_SECS)
+    }
+
+    /// [`Self::is_recent`], as an error the pages turn into "confirm it's you".
+    pub fn require_recent(&self, session: &Session) -> EngineResult<()> {
+        match self.is_recent(session) {
+            true => Ok(()),
+            false => Err(EngineError::ReauthRequired),
+        }
+    }
+
+    /// Re-proves the session's user with their password: the session's `auth_time` moves to
+    /// now (its cookie is unchanged). Throttled like a sign-in, under the account's address.
+    pub async fn reauthenticate(
+        &self,
+        tenant: &TenantId,
+        session: &Session,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<Session> {
+        let user = self
+            .user(tenant, &session.user_id)
+            .await?
+            .ok_or(EngineError::NotFound("user"))?;
+        let account = user.email.as_str().to_lowercase();
+        let attempt = self
+            .rt()
+            .throttle
+            .reserve(tenant, &account, meta.ip.as_deref())
+            .map_err(|retry_after_secs| EngineError::RateLimited { retry_after_secs })?;
+        let ok = self
+            .rt()
+            .passwords
+            .verify(password, user.password_hash.clone())
+            .await?;
+        let mut ev = self.event(tenant, "session.reauthenticated", ok);
+        ev.actor = Some(user.id.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        ev.detail = Some("pwd".into());
+        if !ok {
+            attempt.failed();
+            self.record(ev);
+            return Err(EngineError::InvalidCredentials);
+        }
+        attempt.succeeded();
+        let mut s = session.clone();
+        s.auth.auth_time = self.now();
+        if !s.auth.amr.iter().any(|a| a == "pwd") {
+            s.auth.amr.push("pwd".into());
+        }
+        let shard = self.rt().shards.shard_for(tenant, &s.key);
+        self.rt().shards.ask(shard, PutSession(s.clone())).await?;
+        self.record(ev);
+        Ok(s)
+    }
+
     /// Signs a user in with email and password.
     pub async fn password_login(
         &self,

@@ -19,6 +19,7 @@ use crate::ids::{TenantId, UserId};
 use crate::model::signin::NewSession;
 use crate::model::signin::{Pending, SignInStep};
 use crate::model::{Challenge, Factor, FactorKind, Hash32, MfaMode, Session, User};
+use crate::runtime::delivery::Mail;
 use crate::runtime::shard::PutSession;
 use crate::store::StoreError;
 
@@ -255,6 +256,17 @@ impl SignIn<'_> {
         Ok(handle)
     }
 
+    /// Whether the session's user has a factor to step up with (one that re-proves who
+    /// they are, not a first enrolment).
+    pub async fn can_step_up(&self, tenant: &TenantId, session: &Session) -> EngineResult<bool> {
+        let Some(user) = self.user(tenant, &session.user_id).await? else {
+            return Ok(false);
+        };
+        let t = self.tenant(tenant).await?;
+        let usable = with_email_codes(&t, &user, self.usable_factors(tenant, &user).await?, None);
+        Ok(usable.iter().any(|k| *k != FactorKind::RecoveryCodes))
+    }
+
     /// Starts a step-up of `session` (a relying party asked for two factors).
     pub async fn begin_step_up(
         &self,
@@ -268,6 +280,10 @@ impl SignIn<'_> {
         let t = self.tenant(tenant).await?;
         let usable = with_email_codes(&t, &user, self.usable_factors(tenant, &user).await?, None);
         let enrol = usable.iter().all(|k| *k == FactorKind::RecoveryCodes);
+        // Enrolling adds a lasting credential: not on the strength of an old session alone.
+        if enrol {
+            self.require_recent(session)?;
+        }
         let factors: Vec<FactorKind> = if enrol {
             t.mfa
                 .factors
@@ -786,7 +802,28 @@ impl SignIn<'_> {
             .await
     }
 
-    /// Appends an enrolment or removal event (durable before the answer).
+    /// Removes every factor of a user (passkeys, authenticator apps, phone, recovery
+    /// codes): after a password reset, when the user does not recognise them all.
+    /// Returns how many were removed.
+    pub async fn remove_all_factors(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        meta: &RequestMeta,
+    ) -> EngineResult<usize> {
+        let mut n = 0;
+        for f in self.rt().store.list_factors(tenant, user).await? {
+            if let Some(f) = self.rt().store.delete_factor(tenant, user, &f.id).await? {
+                n += 1;
+                self.factor_event(tenant, user, "mfa.removed", f.kind, meta)
+                    .await?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Appends an enrolment or removal event (durable before the answer), and tells the
+    /// user by mail: a factor they did not add is how a takeover shows.
     pub async fn factor_event(
         &self,
         tenant: &TenantId,
@@ -800,6 +837,57 @@ impl SignIn<'_> {
         ev.subject = ev.actor.clone();
         ev.ip = meta.ip.clone();
         ev.detail = Some(factor.as_str().into());
-        self.record_now(ev).await
+        self.record_now(ev).await?;
+        self.factor_notice(tenant, user, kind == "mfa.removed", factor, meta)
+            .await;
+        Ok(())
+    }
+
+    /// Queues the "a sign-in method was added/removed" mail. Best effort: the change is
+    /// made and recorded either way.
+    async fn factor_notice(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        removed: bool,
+        factor: FactorKind,
+        meta: &RequestMeta,
+    ) {
+        let (Ok(Some(u)), Ok(t)) = (self.user(tenant, user).await, self.tenant(tenant).await)
+        else {
+            return;
+        };
+        let what = match factor {
+            FactorKind::Totp => "an authenticator app",
+            FactorKind::Passkey => "a passkey",
+            FactorKind::Phone => "a phone number for codes",
+            FactorKind::RecoveryCodes => "a set of recovery codes",
+            FactorKind::Email => "codes by email",
+        };
+        let (verb, subject) = match removed {
+            false => ("was added to", "A sign-in method was added to your account"),
+            true => (
+                "was removed from",
+                "A sign-in method was removed from your account",
+            ),
+        };
+        let mail = Mail {
+            to: u.email.clone(),
+            subject: format!("{subject} at {}", t.display_name),
+            text: format!(
+                "A sign-in method ({what}) {verb} your {} account.\n\n\
+If this was you, there is nothing to do. If it was not, reset your password from the \
+sign-in page at once: you can then remove every sign-in method you do not recognise.\n",
+                t.display_name,
+            ),
+        };
+        let mut ev = self.event(tenant, "otp.sent", true);
+        ev.actor = Some(user.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        ev.detail = Some(format!("notice {}", u.email.masked()));
+        if let Err(e) = self.queue_mail(mail, ev) {
+            tracing::warn!(error = %e, "sign-in method notice not queued");
+        }
     }
 }

@@ -23,7 +23,7 @@ use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
 use crate::model::{Challenge, Event, FactorKind, Hash32};
-use crate::runtime::delivery::{Channel, Courier, Mail, TextMessage};
+use crate::runtime::delivery::Channel;
 
 /// Guesses a code allows before it is dead.
 pub const OTP_TRIES: u32 = 5;
@@ -130,11 +130,7 @@ fn normalise_code(code: &str) -> String {
 
 /// Masks an address for events and logs: `a***@e***.com`.
 pub fn mask_email(email: &Email) -> String {
-    let (local, domain) = email.as_str().split_once('@').unwrap_or(("", ""));
-    let first = local.chars().next().unwrap_or('*');
-    let (host, tld) = domain.rsplit_once('.').unwrap_or((domain, ""));
-    let h = host.chars().next().unwrap_or('*');
-    format!("{first}***@{h}***.{tld}")
+    email.masked()
 }
 
 fn wrong_code() -> EngineError {
@@ -153,14 +149,6 @@ pub fn is_dead(e: &EngineError) -> bool {
 }
 
 impl SignIn<'_> {
-    fn courier(&self) -> EngineResult<&Courier> {
-        self.rt()
-            .otp
-            .courier
-            .get()
-            .ok_or_else(|| EngineError::Internal("no message delivery configured".into()))
-    }
-
     fn code_mac(&self, tenant: &TenantId, key: &Hash32, flow: Flow, code: &str) -> String {
         let msg = format!("{tenant}\n{}\n{}\n{code}", key.to_hex(), flow.as_str());
         let tag = ring::hmac::sign(&self.rt().otp.mac_key, msg.as_bytes());
@@ -412,27 +400,6 @@ impl SignIn<'_> {
         ev.ip = meta.ip.clone();
         ev.detail = Some(format!("{} {masked}", flow.as_str()));
         ev
-    }
-
-    /// Queues an email; its event says `otp.sent` or `otp.send_failed` once done.
-    pub(crate) fn queue_mail(&self, mail: Mail, mut event: Event) -> EngineResult<()> {
-        self.seal_for_courier(&mut event);
-        self.courier()?.mail(mail, event)
-    }
-
-    /// Queues a text message, likewise.
-    pub(crate) fn queue_text(&self, msg: TextMessage, mut event: Event) -> EngineResult<()> {
-        self.seal_for_courier(&mut event);
-        self.courier()?.text(msg, event)
-    }
-
-    /// The courier appends the event itself, so its personal details are sealed now; the
-    /// owner's key is in memory after the lookup that led here, and if it is not, the
-    /// address is not kept (the recipient is masked already).
-    fn seal_for_courier(&self, event: &mut Event) {
-        if self.seal_event_cached(event).is_some() {
-            event.ip = None;
-        }
     }
 
     /// The absolute URL of a hosted page of `tenant`.

@@ -209,6 +209,9 @@ impl SignIn<'_> {
         tenant: &TenantId,
         session: &Session,
     ) -> EngineResult<Ceremony> {
+        // A passkey outlives the session and a password reset: only after a recent sign-in.
+        // (The ceremony it starts is bound to this session and short-lived.)
+        self.require_recent(session)?;
         self.start_registration(tenant, &session.user_id, REGISTER, session.key)
             .await
     }

@@ -37,6 +37,10 @@ pub enum SignInStep {
     SecondFactor(Pending),
     /// The policy requires a second factor and the user has none: enrol one first.
     Enrol(Pending),
+    /// A password was just reset and the account has other ways to sign in (`factors`):
+    /// the user keeps them or removes them all before going on, since whoever took the
+    /// account may have added their own.
+    Review(Pending),
 }
 
 impl SignInStep {

@@ -423,6 +423,31 @@ pub async fn reset_submit(
     }
 }
 
+/// `POST /{tenant}/password/reset/review`: after a reset, keep the account's other ways
+/// to sign in or remove them all, then go on signing in.
+pub async fn reset_review_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    if !f.csrf_ok {
+        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+    }
+    let remove_all = match f.get("choice") {
+        "remove" => true,
+        "keep" => false,
+        _ => return Err(PageError::bad_request("Choose to keep or remove them.")),
+    };
+    let step = st
+        .engine
+        .signin()
+        .finish_reset_review(&f.t, f.get("handle"), remove_all, &meta(&req))
+        .await?;
+    after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await
+}
+
 /// `GET /{tenant}/verify?token=…`: the link in the sign-up mail.
 pub async fn verify_page(
     req: HttpRequest,

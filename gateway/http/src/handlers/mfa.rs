@@ -15,11 +15,11 @@ use crate::state::AppState;
 use crate::web::cookies::{SESSION_COOKIE, tenant_cookie};
 use crate::web::csrf::STALE_FORM;
 use crate::web::error::PageError;
-use crate::web::form::{SubmittedForm, account_form};
+use crate::web::form::{SubmittedForm, credential_form};
 use crate::web::html::page;
 use crate::web::request::meta;
 use crate::web::respond::see_other;
-use crate::web::session::{current_session, signed_in_user};
+use crate::web::session::{current_session, reauth_url, recent_user};
 use crate::web::tenant::tenant;
 use crate::web::tx::{TxQuery, open_tx, sealed};
 
@@ -174,7 +174,14 @@ pub async fn step_up(
         let tx = sealed(&st, &t, areq.as_ref()).unwrap_or_default();
         return Ok(see_other(&format!("/{t}/login?tx={tx}")));
     };
-    let step = st.engine.signin().begin_step_up(&t, &session).await?;
+    let step = match st.engine.signin().begin_step_up(&t, &session).await {
+        // No factor to step up with, and enrolling one needs a recent sign-in.
+        Err(EngineError::ReauthRequired) => {
+            let tx = sealed(&st, &t, areq.as_ref()).unwrap_or_default();
+            return Ok(see_other(&reauth_url(&t, &format!("/{t}/stepup?tx={tx}"))));
+        }
+        other => other?,
+    };
     after_first_factor(&st, &req, &t, step, areq).await
 }
 
@@ -211,7 +218,7 @@ pub async fn account_totp(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (t, _) = tenant(&st, &path).await?;
-    let user = match signed_in_user(&st, &req, &t).await? {
+    let user = match recent_user(&st, &req, &t, "/account/totp").await? {
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
@@ -236,7 +243,7 @@ pub async fn account_totp_submit(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (f, user) = match account_form(&req, &path, payload, &st).await? {
+    let (f, user) = match credential_form(&req, &path, payload, &st, "/account/totp").await? {
         Ok((f, session)) => (f, session.user_id),
         Err(r) => return Ok(r),
     };
@@ -271,7 +278,7 @@ pub async fn remove_factor(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (f, user) = match account_form(&req, &path, payload, &st).await? {
+    let (f, user) = match credential_form(&req, &path, payload, &st, "/account").await? {
         Ok((f, session)) => (f, session.user_id),
         Err(r) => return Ok(r),
     };
@@ -293,7 +300,7 @@ pub async fn new_recovery_codes(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (f, user) = match account_form(&req, &path, payload, &st).await? {
+    let (f, user) = match credential_form(&req, &path, payload, &st, "/account").await? {
         Ok((f, session)) => (f, session.user_id),
         Err(r) => return Ok(r),
     };

@@ -13,6 +13,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures::StreamExt;
 use serde_json::{Value, json};
+use tollgate_engine::EngineError;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::FactorKind;
 use tollgate_engine::model::signin::NewSession;
@@ -29,7 +30,7 @@ use crate::web::error::{ApiError, PageError};
 use crate::web::form::account_form;
 use crate::web::request::meta;
 use crate::web::respond::see_other;
-use crate::web::session::current_session;
+use crate::web::session::{current_session, reauth_url};
 use crate::web::tenant::{tenant, tenant_id};
 use crate::web::tx::{TxQuery, open_tx};
 
@@ -225,10 +226,24 @@ pub async fn register_start(
             let Some(session) = session(&st, &req, &r.t).await? else {
                 return Ok(not_signed_in());
             };
-            st.engine
+            match st
+                .engine
                 .signin()
                 .start_passkey_registration(&r.t, &session)
-                .await?
+                .await
+            {
+                Err(EngineError::ReauthRequired) => {
+                    let back = format!("/{}/account", r.t);
+                    return Ok(HttpResponse::Forbidden()
+                        .insert_header((header::CACHE_CONTROL, "no-store"))
+                        .json(json!({
+                            "error": "reauth_required",
+                            "error_description": "Confirm it's you before adding a passkey.",
+                            "redirect": reauth_url(&r.t, &back),
+                        })));
+                }
+                other => other?,
+            }
         }
         pending => {
             st.engine

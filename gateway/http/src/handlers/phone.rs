@@ -14,7 +14,7 @@ use crate::web::error::PageError;
 use crate::web::form::SubmittedForm;
 use crate::web::request::meta;
 use crate::web::respond::see_other;
-use crate::web::session::signed_in_user;
+use crate::web::session::{recent_user, signed_in_user};
 use crate::web::tenant::tenant;
 use crate::web::tx::{TxQuery, open_tx};
 
@@ -151,7 +151,7 @@ pub async fn enrol_page(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (t, _) = tenant(&st, &path).await?;
-    if let Err(r) = signed_in_user(&st, &req, &t).await? {
+    if let Err(r) = recent_user(&st, &req, &t, "/account/phone").await? {
         return Ok(r);
     }
     Ok(form_page(
@@ -195,7 +195,7 @@ pub async fn enrol_start(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let user = match signed_in_user(&st, &req, &f.t).await? {
+    let user = match recent_user(&st, &req, &f.t, "/account/phone").await? {
         Ok(u) => u,
         Err(r) => return Ok(r),
     };

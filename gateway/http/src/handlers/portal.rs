@@ -16,17 +16,17 @@ use tollgate_engine::runtime::delivery::Channel;
 
 use crate::pages::otp::{self, CodeForm, code_failed, code_page, start_failed};
 use crate::pages::portal::{
-    delete_body, deleted, email_password, form_again, input, password_fields,
+    delete_body, deleted, email_password, form_again, input, password_fields, reauth_body,
 };
 use crate::state::AppState;
 use crate::web::cookies::{SESSION_COOKIE, removal, tenant_cookie};
 use crate::web::csrf::form_page;
 use crate::web::error::PageError;
-use crate::web::form::account_form;
+use crate::web::form::{account_form, credential_form};
 use crate::web::html::page;
 use crate::web::request::meta;
 use crate::web::respond::see_other;
-use crate::web::session::current_session;
+use crate::web::session::{current_session, recent_session};
 use crate::web::tenant::tenant;
 
 type PageResult = Result<HttpResponse, PageError>;
@@ -103,7 +103,7 @@ pub async fn email_start(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (f, session) = match account_form(&req, &path, payload, &st).await? {
+    let (f, session) = match credential_form(&req, &path, payload, &st, "/account").await? {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
@@ -233,8 +233,8 @@ pub async fn phone_page(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (t, _) = tenant(&st, &path).await?;
-    if current_session(&st, &req, &t).await?.is_none() {
-        return Ok(see_other(&format!("/{t}/login")));
+    if let Err(r) = recent_session(&st, &req, &t, "/account/phone/change").await? {
+        return Ok(r);
     }
     Ok(form_page(
         &st,
@@ -276,10 +276,11 @@ pub async fn phone_start(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (f, session) = match account_form(&req, &path, payload, &st).await? {
-        Ok(x) => x,
-        Err(r) => return Ok(r),
-    };
+    let (f, session) =
+        match credential_form(&req, &path, payload, &st, "/account/phone/change").await? {
+            Ok(x) => x,
+            Err(r) => return Ok(r),
+        };
     let again = |status, msg: &str| {
         form_page(&st, &req, &f.t, status, PHONE_TITLE, |csrf| {
             otp::phone_form(
@@ -449,11 +450,11 @@ pub async fn delete_page(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (t, _) = tenant(&st, &path).await?;
-    let user = match current_session(&st, &req, &t).await? {
-        Some(s) => st.engine.user(&t, &s.user_id).await?,
-        None => None,
+    let session = match recent_session(&st, &req, &t, "/account/delete").await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
     };
-    let Some(u) = user else {
+    let Some(u) = st.engine.user(&t, &session.user_id).await? else {
         return Ok(see_other(&format!("/{t}/login")));
     };
     let has_password = u.password_hash.is_some();
@@ -474,7 +475,7 @@ pub async fn delete_submit(
     payload: web::Payload,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (f, session) = match account_form(&req, &path, payload, &st).await? {
+    let (f, session) = match credential_form(&req, &path, payload, &st, "/account/delete").await? {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
@@ -524,4 +525,100 @@ fn with_session(
         let _ = r.add_cookie(&cookie);
     }
     r
+}
+
+/// `?next=` of the pages that send the browser somewhere afterwards.
+#[derive(serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+impl NextQuery {
+    /// The `next` given, if any.
+    pub fn next(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+}
+
+/// A `next` that stays on this tenant's own pages; anything else is the account page.
+pub fn local_next(t: &TenantId, next: Option<&str>) -> String {
+    let prefix = format!("/{t}/");
+    match next {
+        Some(n)
+            if n.starts_with(&prefix)
+                && !n.contains("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_owned()
+        }
+        _ => format!("/{t}/account"),
+    }
+}
+
+async fn reauth_form(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    session: &tollgate_engine::model::Session,
+    next: &str,
+    status: StatusCode,
+    error: Option<&str>,
+) -> PageResult {
+    let user = st
+        .engine
+        .user(t, &session.user_id)
+        .await?
+        .ok_or_else(|| PageError::bad_request("This account no longer exists."))?;
+    let has_factors = st.engine.signin().can_step_up(t, session).await?;
+    let has_password = user.password_hash.is_some();
+    Ok(form_page(st, req, t, status, "Confirm it's you", |csrf| {
+        reauth_body(t.as_str(), next, has_password, has_factors, csrf, error)
+    }))
+}
+
+/// `GET /{tenant}/account/reauth?next=…`: "confirm it's you" before a credential change.
+pub async fn reauth_page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<NextQuery>,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let (t, _) = tenant(&st, &path).await?;
+    let next = local_next(&t, q.next.as_deref());
+    let Some(session) = current_session(&st, &req, &t).await? else {
+        return Ok(see_other(&format!("/{t}/login")));
+    };
+    if st.engine.signin().is_recent(&session) {
+        return Ok(see_other(&next));
+    }
+    reauth_form(&st, &req, &t, &session, &next, StatusCode::OK, None).await
+}
+
+/// `POST /{tenant}/account/reauth`: the password; then on to `next`.
+pub async fn reauth_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let (f, session) = match account_form(&req, &path, payload, &st).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let next = local_next(&f.t, Some(f.get("next")));
+    match st
+        .engine
+        .signin()
+        .reauthenticate(&f.t, &session, f.get("password"), &meta(&req))
+        .await
+    {
+        Ok(_) => Ok(see_other(&next)),
+        Err(EngineError::InvalidCredentials) => {
+            let msg = "That password is not right. Try again, or use another way.";
+            let status = StatusCode::BAD_REQUEST;
+            reauth_form(&st, &req, &f.t, &session, &next, status, Some(msg)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -26,7 +26,8 @@ pub struct FactorRow {
     pub note: String,
 }
 
-fn factor_name(kind: &str) -> &'static str {
+/// A factor kind as the pages name it.
+pub fn factor_name(kind: &str) -> &'static str {
     match kind {
         "totp" => "Authenticator app",
         "passkey" => "Passkey",

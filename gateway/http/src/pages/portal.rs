@@ -350,3 +350,73 @@ pub fn complete_body(
         tx = tx.map(|tx| hidden("tx", tx)).unwrap_or_default(),
     )
 }
+
+/// "Confirm it's you": the password, or another way, before a credential change.
+pub fn reauth_body(
+    tenant: &str,
+    next: &str,
+    has_password: bool,
+    has_factors: bool,
+    csrf: &str,
+    error: Option<&str>,
+) -> String {
+    let t = esc(tenant);
+    let password = match has_password {
+        true => format!(
+            "<form method=\"post\" action=\"/{t}/account/reauth\">{csrf}{next}{field}\
+<button type=\"submit\">Continue</button></form>",
+            csrf = hidden("csrf", csrf),
+            next = hidden("next", next),
+            field = input(
+                "reauth-password",
+                "password",
+                "Password",
+                "",
+                "password",
+                "autocomplete=\"current-password\" required autofocus",
+            ),
+        ),
+        false => String::new(),
+    };
+    let factor = match has_factors {
+        true => format!(
+            "<p><a href=\"/{t}/stepup\">{verb} your second factor</a></p>",
+            verb = if has_password { "Or use" } else { "Use" }
+        ),
+        false => String::new(),
+    };
+    format!(
+        "<h1>Confirm it's you</h1><p>You signed in a while ago. Before you change how you sign \
+in, confirm it's you.</p>{err}{password}{factor}\
+<p class=\"muted\">Or <a href=\"/{t}/logout\">sign out</a> and sign in again.</p>",
+        err = error_block(error),
+    )
+}
+
+/// After a password reset: the account's other ways to sign in, with an offer to remove
+/// them all (someone who had the account may have added their own).
+pub fn reset_review_body(
+    tenant: &str,
+    methods: &[&str],
+    handle: &str,
+    tx: Option<&str>,
+    csrf: &str,
+) -> String {
+    let t = esc(tenant);
+    let items: String = methods
+        .iter()
+        .map(|m| format!("<li>{}</li>", esc(m)))
+        .collect();
+    format!(
+        "<h1>Your password is changed</h1><p>Your account can also be signed in to with:</p>\
+<ul>{items}</ul><p>If you did not add all of these yourself, remove them: you can add your \
+own again from your account page.</p>\
+<form method=\"post\" action=\"/{t}/password/reset/review\">{csrf}{handle}{tx}\
+<button type=\"submit\" name=\"choice\" value=\"remove\">Remove them all</button> \
+<button type=\"submit\" name=\"choice\" value=\"keep\" class=\"secondary\">Keep them</button>\
+</form>",
+        csrf = hidden("csrf", csrf),
+        handle = hidden("handle", handle),
+        tx = tx.map(|tx| hidden("tx", tx)).unwrap_or_default(),
+    )
+}

@@ -97,6 +97,12 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
                 Some(2),
             )
         }
+        EngineError::ReauthRequired => (
+            StatusCode::FORBIDDEN,
+            "reauth_required",
+            "sign in again to change how you sign in".into(),
+            None,
+        ),
         EngineError::WrongRegion(region) => (
             StatusCode::MISDIRECTED_REQUEST,
             "invalid_request",
@@ -284,6 +290,9 @@ pub fn engine_error_page(e: &EngineError) -> HttpResponse {
             "Too many failed sign-in attempts. Try again in about {} minute(s).",
             retry_after_secs.div_ceil(60)
         ),
+        EngineError::ReauthRequired => {
+            "For your security, confirm it's you before changing how you sign in.".to_owned()
+        }
         EngineError::OAuth(_)
         | EngineError::InvalidCredentials
         | EngineError::Conflict(_)

@@ -84,3 +84,25 @@ pub async fn account_form(
     }
     Ok(Ok((f, session)))
 }
+
+/// [`account_form`] for a credential change: also needs a recent sign-in, else the browser
+/// goes to "confirm it's you" and comes back to `back` (a page of this tenant) after.
+pub async fn credential_form(
+    req: &HttpRequest,
+    path: &str,
+    payload: web::Payload,
+    st: &AppState,
+    back: &str,
+) -> Result<Result<(SubmittedForm, Session), HttpResponse>, PageError> {
+    let (f, session) = match account_form(req, path, payload, st).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(Err(r)),
+    };
+    if !st.engine.signin().is_recent(&session) {
+        return Ok(Err(see_other(&crate::web::session::reauth_url(
+            &f.t,
+            &format!("/{}{back}", f.t),
+        ))));
+    }
+    Ok(Ok((f, session)))
+}

@@ -32,3 +32,34 @@ pub async fn signed_in_user(
         None => Err(see_other(&format!("/{t}/login"))),
     })
 }
+
+/// Where a browser re-proves who it is before a credential change, then returns to `next`.
+pub fn reauth_url(t: &TenantId, next: &str) -> String {
+    let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    format!("/{t}/account/reauth?next={next}")
+}
+
+/// The session, if its sign-in is recent enough for a credential change; otherwise a
+/// redirect to sign in, or to "confirm it's you" and back to `back` (a path of this tenant).
+pub async fn recent_session(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    back: &str,
+) -> Result<Result<Session, HttpResponse>, PageError> {
+    Ok(match current_session(st, req, t).await? {
+        Some(s) if st.engine.signin().is_recent(&s) => Ok(s),
+        Some(_) => Err(see_other(&reauth_url(t, &format!("/{t}{back}")))),
+        None => Err(see_other(&format!("/{t}/login"))),
+    })
+}
+
+/// [`recent_session`]'s user.
+pub async fn recent_user(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    back: &str,
+) -> Result<Result<UserId, HttpResponse>, PageError> {
+    Ok(recent_session(st, req, t, back).await?.map(|s| s.user_id))
+}
