@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use crate::errors::unavailable;
 use crate::rows::{decode, encode, ttl_until};
 use crate::{LWT_ATTEMPTS, ScyllaStore};
-use tollgate_store::{CodeStore, StoreResult};
+use tollgate_store::{ChainFor, ChainStore, CodeStore, StoreResult};
 use tollgate_vocab::crypto::random_token;
 use tollgate_vocab::ids::TenantId;
-use tollgate_vocab::model::{AuthCode, Hash32};
+use tollgate_vocab::model::{AuthCode, Chain, Hash32, RevokeReason};
 
 #[async_trait]
 impl CodeStore for ScyllaStore {
@@ -30,6 +30,38 @@ impl CodeStore for ScyllaStore {
             Some((Some(record), None)) => Ok(Some(decode(&record)?)),
             _ => Ok(None),
         }
+    }
+
+    /// Codes and chains live in different partitions, so no conditional batch holds both.
+    /// The chain is written first and the code taken after: a crash in between leaves the
+    /// code untaken (the client's retry redeems it) and a chain whose token nobody ever
+    /// saw; a crash after the take is a lost answer, which the client's retry turns into
+    /// a reuse. A code is never consumed while its chain is lost. The loser of a race (or
+    /// a take that ends in doubt) revokes the chain it wrote.
+    async fn redeem_code(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+        chain_for: ChainFor,
+    ) -> StoreResult<Option<(AuthCode, Option<Chain>)>> {
+        let Some(code) = self.get_code(tenant, key).await? else {
+            return Ok(None);
+        };
+        let chain = chain_for(&code);
+        if let Some(c) = &chain {
+            self.create_chain(c).await?;
+        }
+        let taken = self.take_code(tenant, key).await;
+        match (&taken, &chain) {
+            (Ok(Some(_)), _) => return Ok(Some((code, chain))),
+            (_, Some(c)) => {
+                if let Err(e) = self.revoke_chain(tenant, &c.id, RevokeReason::Revoked).await {
+                    tracing::warn!(error = %e, "the chain of a code lost to a race stays unrevoked");
+                }
+            }
+            (_, None) => {}
+        }
+        taken.map(|_| None)
     }
 
     /// Marks the code taken with a random taker id (`IF taken_by = null`) rather than

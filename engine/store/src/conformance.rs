@@ -85,6 +85,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     sessions_round_trip(&store).await;
     codes_are_taken_once(&store).await;
     codes_redeem_with_their_chain(&store).await;
+    a_code_raced_for_leaves_one_live_chain(&store).await;
     chains_rotate_only_from_the_expected_generation(&store).await;
     concurrent_rotations_have_one_winner(&store).await;
     revocation_is_final(&store).await;
@@ -922,6 +923,50 @@ async fn codes_redeem_with_their_chain<S: Store>(s: &S) {
         .expect("code not redeemed");
     assert_eq!((got, created), (without.clone(), None));
     assert_eq!(s.take_code(&t, &without.key).await.unwrap(), None);
+}
+
+/// Many redemptions of one code at once: one wins; every chain the losers may have
+/// written on the way is revoked or absent, so only the winner's token is live.
+async fn a_code_raced_for_leaves_one_live_chain<S: Store>(s: &S) {
+    let t = tenant();
+    let code = AuthCode {
+        tenant: t.clone(),
+        key: Hash32::of(b"raced"),
+        client_id: ClientId::parse("app").unwrap(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: "x".into(),
+        scope: "openid offline_access".into(),
+        nonce: None,
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: None,
+        expires_at: now() + 600,
+    };
+    s.put_code(&code).await.unwrap();
+    let chains: Vec<Chain> = (0..8u8)
+        .map(|i| chain(&t, Hash32::of(&[b'r', i])))
+        .collect();
+    let answers = futures::future::join_all(chains.iter().map(|c| {
+        let c = c.clone();
+        s.redeem_code(&t, &code.key, Box::new(move |_| Some(c)))
+    }))
+    .await;
+    let winners: Vec<&Chain> = answers
+        .iter()
+        .filter_map(|a| a.as_ref().ok()?.as_ref()?.1.as_ref())
+        .collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    for c in &chains {
+        let stored = s.get_chain(&t, &c.id).await.unwrap();
+        if c.id == winners[0].id {
+            assert_eq!(stored.and_then(|c| c.revoked), None, "the winner's chain");
+        } else {
+            assert!(
+                stored.as_ref().is_none_or(|c| c.revoked.is_some()),
+                "a losing redemption left a live chain: {stored:?}"
+            );
+        }
+    }
 }
 
 async fn chains_rotate_only_from_the_expected_generation<S: Store>(s: &S) {
