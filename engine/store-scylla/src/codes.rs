@@ -55,7 +55,10 @@ impl CodeStore for ScyllaStore {
         match (&taken, &chain) {
             (Ok(Some(_)), _) => return Ok(Some((code, chain))),
             (_, Some(c)) => {
-                if let Err(e) = self.revoke_chain(tenant, &c.id, RevokeReason::Revoked).await {
+                if let Err(e) = self
+                    .revoke_chain(tenant, &c.id, RevokeReason::Revoked)
+                    .await
+                {
                     tracing::warn!(error = %e, "the chain of a code lost to a race stays unrevoked");
                 }
             }

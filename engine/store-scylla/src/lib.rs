@@ -96,7 +96,27 @@ struct Inner {
     regions: HashMap<String, Arc<Region>>,
     /// tenant -> region. Entries live a few seconds: after a move, other nodes follow
     /// within [`DIRECTORY_TTL`].
-    directory: moka::sync::Cache<TenantId, String>,
+    directory: moka::sync::Cache<TenantId, Placement>,
+    /// How long a move waits after fencing a tenant before it copies: every node's cached
+    /// directory entry has expired by then, and a write it began before has timed out.
+    fence_wait: Duration,
+}
+
+/// Where a tenant's data is, as the directory says.
+#[derive(Clone, Debug)]
+struct Placement {
+    region: String,
+    /// Set while a move to that region runs: the tenant is fenced.
+    moving_to: Option<String>,
+}
+
+impl Placement {
+    fn settled(region: &str) -> Self {
+        Self {
+            region: region.to_owned(),
+            moving_to: None,
+        }
+    }
 }
 
 /// A handle to the ScyllaDB store; cheap to clone (one shared session inside).
@@ -165,6 +185,7 @@ impl ScyllaStore {
                     .max_capacity(100_000)
                     .time_to_live(DIRECTORY_TTL)
                     .build(),
+                fence_wait: DIRECTORY_TTL + Duration::from_millis(cfg.request_timeout_ms),
             }),
         })
     }
@@ -186,21 +207,30 @@ impl ScyllaStore {
     /// default region (where data written before regions existed lives); the engine
     /// refuses unknown tenants before it gets here.
     async fn region_of(&self, tenant: &TenantId) -> StoreResult<Arc<Region>> {
-        let name = match self.inner.directory.get(tenant) {
-            Some(name) => name,
+        let placement = match self.inner.directory.get(tenant) {
+            Some(p) => p,
             None => {
-                let row: Option<(Option<String>,)> = self
+                let row: Option<(Option<String>, Option<String>)> = self
                     .one(&self.inner.global.tenant_region, (tenant.as_str(),))
                     .await?;
-                match row.and_then(|(r,)| r) {
-                    Some(name) => {
-                        self.inner.directory.insert(tenant.clone(), name.clone());
-                        name
+                match row {
+                    Some((Some(region), moving_to)) => {
+                        let p = Placement { region, moving_to };
+                        self.inner.directory.insert(tenant.clone(), p.clone());
+                        p
                     }
-                    None => DEFAULT_REGION.to_owned(),
+                    _ => Placement::settled(DEFAULT_REGION),
                 }
             }
         };
+        // Fenced: nothing is read or written until the move ends, so no write can land in
+        // the old region after its copy began (and be lost) or resurrect what it revoked.
+        if let Some(to) = &placement.moving_to {
+            return Err(StoreError::Unavailable(format!(
+                "tenant {tenant} is being moved to region `{to}`; try again shortly"
+            )));
+        }
+        let name = placement.region;
         self.region(&name).cloned().map_err(|_| {
             StoreError::Unavailable(format!(
                 "tenant {tenant} is in region `{name}`, which this node does not serve"

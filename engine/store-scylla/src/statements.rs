@@ -55,6 +55,9 @@ pub(super) struct GlobalStatements {
     pub(super) tenant_region: PreparedStatement,
     pub(super) tenant_list: PreparedStatement,
     pub(super) tenant_move: PreparedStatement,
+    pub(super) tenant_update: PreparedStatement,
+    pub(super) tenant_fence: PreparedStatement,
+    pub(super) tenant_unfence: PreparedStatement,
 }
 
 impl GlobalStatements {
@@ -74,23 +77,60 @@ impl GlobalStatements {
                 )
                 .await?,
             tenant_get: p
-                .prep(format!("SELECT record FROM {g}.tenants WHERE tenant = ?"), Read)
+                .prep(
+                    format!("SELECT record, moving_to FROM {g}.tenants WHERE tenant = ?"),
+                    Read,
+                )
                 .await?,
             tenant_get_serial: p
                 .prep(
-                    format!("SELECT region, record FROM {g}.tenants WHERE tenant = ?"),
+                    format!(
+                        "SELECT region, record, moving_to FROM {g}.tenants WHERE tenant = ?"
+                    ),
                     SerialRead,
                 )
                 .await?,
             tenant_region: p
-                .prep(format!("SELECT region FROM {g}.tenants WHERE tenant = ?"), Read)
+                .prep(
+                    format!("SELECT region, moving_to FROM {g}.tenants WHERE tenant = ?"),
+                    Read,
+                )
                 .await?,
             tenant_list: p
                 .prep(format!("SELECT record FROM {g}.tenants"), Read)
                 .await?,
             tenant_move: p
                 .prep(
-                    format!("UPDATE {g}.tenants SET region = ?, record = ? WHERE tenant = ? IF region = ?"),
+                    format!(
+                        "UPDATE {g}.tenants SET region = ?, record = ?, moving_to = null \
+                         WHERE tenant = ? IF region = ? AND moving_to = ?"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            tenant_update: p
+                .prep(
+                    format!(
+                        "UPDATE {g}.tenants SET record = ? WHERE tenant = ? \
+                         IF region = ? AND moving_to = null"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            tenant_fence: p
+                .prep(
+                    format!(
+                        "UPDATE {g}.tenants SET moving_to = ? WHERE tenant = ? \
+                         IF region = ? AND moving_to = null"
+                    ),
+                    Lwt,
+                )
+                .await?,
+            tenant_unfence: p
+                .prep(
+                    format!(
+                        "UPDATE {g}.tenants SET moving_to = null WHERE tenant = ? IF moving_to = ?"
+                    ),
                     Lwt,
                 )
                 .await?,

@@ -18,8 +18,8 @@ use tollgate_store_scylla::{RegionConfig, ScyllaConfig, ScyllaStore, migrate};
 use tollgate_vocab::crypto::random_bytes;
 use tollgate_vocab::ids::{ChainId, ClientId, KeyId, TenantId, UserId};
 use tollgate_vocab::model::{
-    AuthContext, Chain, Client, Consent, Event, Hash32, KeyStatus, SigningAlg, StoredKey, Tenant,
-    UserRecord,
+    AuthContext, Chain, Client, Consent, Event, Hash32, KeyStatus, RevokeReason, SigningAlg,
+    StoredKey, Tenant, UserRecord,
 };
 
 /// The node to test against. A test that runs without one fails: it was selected on
@@ -369,5 +369,109 @@ async fn moving_a_tenant_moves_its_data() {
         )
         .await,
         1
+    );
+}
+
+/// Issue 13, finding 9: while a tenant moves, a second node ("gateway") that knew the
+/// tenant's old region stops writing there once its cached directory entry expires, and
+/// answers "unavailable" until the move ends; a revocation it made before the move stays
+/// revoked after it; afterwards it writes to the new region.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a ScyllaDB node: set TOLLGATE_TEST_SCYLLA=host:port"]
+async fn a_moving_tenant_is_fenced_on_every_node() {
+    let node = node();
+    let raw = raw_session(&node).await;
+    let dc = datacenter(&raw).await;
+    let cfg = config(&node, &dc, &["default", "second"]);
+    let _cleanup = Keyspaces::of(&node, &cfg);
+    migrate(&cfg).await.unwrap();
+    let mover = ScyllaStore::connect(&cfg).await.unwrap();
+    let other = ScyllaStore::connect(&cfg).await.unwrap();
+    let id = TenantId::parse(&format!("t{}", hex(&random_bytes::<5>()))).unwrap();
+    mover
+        .create_tenant(&Tenant::new(id.clone(), "Acme".into(), 1_000))
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let chain = |n: u8| Chain {
+        tenant: id.clone(),
+        id: ChainId::generate(),
+        client_id: ClientId::parse("web").unwrap(),
+        user_id: UserId::generate(),
+        scope: "openid".into(),
+        auth: AuthContext {
+            auth_time: now,
+            amr: vec!["pwd".into()],
+        },
+        sid: None,
+        generation: 0,
+        current_hash: Hash32::of(&[n]),
+        created_at: now,
+        rotated_at: now,
+        expires_at: now + 3_600,
+        revoked: None,
+    };
+    // The other node knows the tenant (its directory caches the old region) and revokes.
+    let revoked = chain(0);
+    other.create_chain(&revoked).await.unwrap();
+    other
+        .revoke_chain(&id, &revoked.id, RevokeReason::Revoked)
+        .await
+        .unwrap();
+
+    let moving = {
+        let (mover, id) = (mover.clone(), id.clone());
+        tokio::spawn(async move { mover.move_tenant(&id, "second").await })
+    };
+    // Until the move ends, the other node's writes either land before the copy (its cache
+    // still names the old region; the mover waits those out) or are refused.
+    let mut refused = 0;
+    let mut n = 1u8;
+    while !moving.is_finished() {
+        match other.create_chain(&chain(n)).await {
+            Ok(()) => {}
+            Err(StoreError::Unavailable(why)) => {
+                assert!(why.contains("being moved"), "{why}");
+                refused += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+        n = n.wrapping_add(1);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    moving.await.unwrap().unwrap();
+    assert!(refused > 0, "the other node never saw the fence");
+    // Its fenced directory entry expires within seconds; then it writes to the new region.
+    let after = chain(255);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match other.create_chain(&after).await {
+            Ok(()) => break,
+            Err(StoreError::Unavailable(_)) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    let new_ks = format!("{}_second", cfg.keyspace);
+    assert_eq!(
+        count(
+            &raw,
+            format!(
+                "SELECT generation FROM {new_ks}.chains WHERE tenant = ? AND chain_id = '{}'",
+                after.id
+            ),
+            id.as_str()
+        )
+        .await,
+        1
+    );
+    let back = mover.get_chain(&id, &revoked.id).await.unwrap().unwrap();
+    assert!(
+        back.revoked.is_some(),
+        "a revocation came undone in the move"
     );
 }
