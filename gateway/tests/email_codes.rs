@@ -8,13 +8,24 @@ mod otp_support;
 use common::*;
 use otp_support::{SmtpSink, jwt_claims};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
+use tollgate_engine::clock::{Clock, ManualClock, SharedClock, SystemClock};
 use tollgate_gateway::config::Config;
 use tollgate_gateway::mail::{MailMode, SmtpTls};
 
 async fn server(sink: &SmtpSink, adjust: impl FnOnce(&mut Config)) -> TestServer {
+    server_on(sink, Arc::new(SystemClock), adjust).await
+}
+
+/// [`server`] with the engine reading time from `clock`.
+async fn server_on(
+    sink: &SmtpSink,
+    clock: SharedClock,
+    adjust: impl FnOnce(&mut Config),
+) -> TestServer {
     let port = sink.addr.port();
-    TestServer::start_configured(false, |c| {
+    TestServer::start_configured_with_clock(false, clock, |c| {
         c.mail.mode = MailMode::Smtp;
         c.mail.host = "127.0.0.1".into();
         c.mail.port = Some(port);
@@ -330,7 +341,8 @@ async fn wrong_codes_count_and_five_kill_the_code() {
 #[actix_web::test]
 async fn an_expired_code_is_refused() {
     let mut sink = SmtpSink::start().await;
-    let srv = server(&sink, |c| c.otp.ttl_secs = 1).await;
+    let clock = ManualClock::new(SystemClock.now());
+    let srv = server_on(&sink, Arc::new(clock.clone()), |c| c.otp.ttl_secs = 1).await;
     let t = srv.tenant("expiry", false, true).await;
     let b = srv.browser();
     let (_, tx, csrf, _) = begin(&b, &t).await;
@@ -342,7 +354,7 @@ async fn an_expired_code_is_refused() {
         .await;
     let handle = hidden(&page, "handle").unwrap();
     let mail = sink.next().await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(2);
     let (s, _, page) = b
         .post_form(
             &format!("{}/login/email/code", t.issuer),
