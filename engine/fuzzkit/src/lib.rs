@@ -18,6 +18,9 @@
 //! | `TOLLGATE_FUZZ_SEED` | the seed (decimal or `0x…`); without it, a fresh one is drawn and printed |
 //! | `TOLLGATE_FUZZ_INPUT` | run only this file (a saved failing input) through the target |
 
+// The harness reports a target's panics; its own code must not add any.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
