@@ -358,6 +358,12 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             F,
         ),
         form(
+            "/signup/code",
+            Victim,
+            vec![v("handle", "h"), v("code", "123456")],
+            F,
+        ),
+        form(
             "/consent",
             Victim,
             vec![v("decision", "allow"), page_field(&s.consent, "tx")],

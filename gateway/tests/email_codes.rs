@@ -52,6 +52,29 @@ async fn begin(b: &Browser, t: &TestTenant) -> (String, String, String, String) 
     (page, tx, csrf, verifier)
 }
 
+/// An account whose address is not proven yet (made by an administrator), signed in in
+/// `b`, which then asks for a code from the account page.
+async fn unverified_signed_in(srv: &TestServer, t: &TestTenant, b: &Browser, email: &str) {
+    srv.admin(
+        &format!("/tenants/{}/users", t.id),
+        json!({"email": email, "password": PASSWORD, "email_verified": false}),
+    )
+    .await;
+    let who = TestTenant {
+        email: email.into(),
+        ..t.clone()
+    };
+    login_tokens(b, &who, "openid").await;
+    let csrf = fresh_csrf(b, &format!("{}/account", t.issuer)).await;
+    let (s, _, body) = b
+        .post_form(
+            &format!("{}/account/email/send", t.issuer),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 /// Redeems the code in a redirect to the client; returns the ID token's claims.
 async fn id_claims(t: &TestTenant, redirect: &str, verifier: &str) -> serde_json::Value {
     assert!(
@@ -374,25 +397,13 @@ async fn an_expired_code_is_refused() {
 }
 
 #[actix_web::test]
-async fn sign_up_mails_a_code_and_a_link_that_verify_the_address() {
+async fn an_unproven_address_is_verified_by_code_or_by_link() {
     let mut sink = SmtpSink::start().await;
     let srv = server(&sink, |_| {}).await;
     let t = srv.tenant("verify", false, true).await;
     let signup = |b: &Browser, email: &'static str| {
-        let issuer = t.issuer.clone();
-        let b = b.http.clone();
-        async move {
-            let browser_page = b.get(format!("{issuer}/signup")).send().await.unwrap();
-            let page = browser_page.text().await.unwrap();
-            let csrf = hidden(&page, "csrf").unwrap();
-            let r = b
-                .post(format!("{issuer}/signup"))
-                .form(&[("email", email), ("password", PASSWORD), ("csrf", &csrf)])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status().as_u16(), 303);
-        }
+        let (srv, t, b) = (&srv, &t, b.clone());
+        async move { unverified_signed_in(srv, t, &b, email).await }
     };
     let account = |b: &Browser| {
         let url = format!("{}/account", t.issuer);
@@ -847,19 +858,7 @@ async fn sending_a_code_again_does_not_buy_more_guesses() {
     let srv = server(&sink, |_| {}).await;
     let t = srv.tenant("guess", false, true).await;
     let b = srv.browser();
-    let (_, _, page) = b.get(&format!("{}/signup", t.issuer)).await;
-    let csrf = hidden(&page, "csrf").unwrap();
-    let (s, _, _) = b
-        .post_form(
-            &format!("{}/signup", t.issuer),
-            &[
-                ("email", "guess@guess.example"),
-                ("password", PASSWORD),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
-    assert_eq!(s, 303);
+    unverified_signed_in(&srv, &t, &b, "guess@guess.example").await;
     let first = sink.next().await;
     let (_, _, page) = b.get(&format!("{}/account", t.issuer)).await;
     let csrf = hidden(&page, "csrf").unwrap();
@@ -909,4 +908,154 @@ async fn sending_a_code_again_does_not_buy_more_guesses() {
         .await;
     assert_eq!(s, 429);
     assert!(refused.contains("Too many"), "{refused}");
+}
+
+/// Issue 13, finding 4: sign-up does not tell whether an address has an account. Taken or
+/// new, the form answers alike ("we sent you a code"); the new address's code creates the
+/// account (its address proven), and the taken address's owner is told someone tried.
+#[actix_web::test]
+async fn sign_up_answers_alike_for_new_and_taken_addresses() {
+    let mut sink = SmtpSink::start().await;
+    let srv = server(&sink, |c| c.otp.delivery.concurrency = 1).await;
+    let t = srv.tenant("alike", false, true).await;
+    let submit = |email: &'static str| {
+        let (b, issuer) = (srv.browser(), t.issuer.clone());
+        async move {
+            let csrf = fresh_csrf(&b, &format!("{issuer}/signup")).await;
+            let form = [
+                ("email", email),
+                ("password", PASSWORD),
+                ("name", "Eve"),
+                ("csrf", &csrf),
+            ];
+            let (s, loc, page) = b.post_form(&format!("{issuer}/signup"), &form).await;
+            (b, s, loc, page)
+        }
+    };
+    let (taken_b, taken_s, taken_loc, taken) = submit("user@alike.example").await;
+    let (new_b, new_s, new_loc, fresh) = submit("new@alike.example").await;
+    // The same page but for the address typed and the form's random values.
+    let normalise = |page: &str, email: &str| {
+        let mut p = page.replace(email, "EMAIL");
+        for name in ["handle", "csrf"] {
+            if let Some(v) = hidden(page, name) {
+                p = p.replace(&v, "X");
+            }
+        }
+        p
+    };
+    assert_eq!((taken_s, taken_loc), (200, None));
+    assert_eq!((new_s, new_loc), (200, None));
+    assert_eq!(
+        normalise(&taken, "user@alike.example"),
+        normalise(&fresh, "new@alike.example")
+    );
+    assert!(fresh.contains("We sent a 6-digit code"), "{fresh}");
+
+    // The owner of the taken address hears of it; no code is in that mail.
+    let notice = sink.next().await;
+    assert_eq!(notice.to, vec!["user@alike.example"]);
+    assert!(
+        notice.header("Subject").unwrap().contains("Someone tried"),
+        "{:?}",
+        notice.header("Subject")
+    );
+    assert!(
+        otp_support::six_digits(&notice.text()).is_none(),
+        "{}",
+        notice.text()
+    );
+    // Guessing at the taken address's form gets the wrong-code answer.
+    let guess = [
+        ("handle", hidden(&taken, "handle").unwrap()),
+        ("code", "123456".to_owned()),
+        ("csrf", hidden(&taken, "csrf").unwrap()),
+    ];
+    let guess: Vec<(&str, &str)> = guess.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, _, page) = taken_b
+        .post_form(&format!("{}/signup/code", t.issuer), &guess)
+        .await;
+    assert_eq!(s, 401);
+    assert!(page.contains("not right"), "{page}");
+
+    // The new address's code creates the account, proven, and signs it in.
+    let mail = sink.next().await;
+    assert_eq!(mail.to, vec!["new@alike.example"]);
+    assert!(mail.header("Subject").unwrap().contains("create your"));
+    let code = [
+        ("handle", hidden(&fresh, "handle").unwrap()),
+        ("code", mail.code()),
+        ("csrf", hidden(&fresh, "csrf").unwrap()),
+    ];
+    let code: Vec<(&str, &str)> = code.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let wrong: Vec<(&str, &str)> = code
+        .iter()
+        .map(|&(k, v)| (k, if k == "code" { "000000" } else { v }))
+        .collect();
+    let (s, _, _) = new_b
+        .post_form(&format!("{}/signup/code", t.issuer), &wrong)
+        .await;
+    assert_eq!(s, 401);
+    let (_, _, before) = new_b.get(&format!("{}/account", t.issuer)).await;
+    assert!(
+        !before.contains("new@alike.example"),
+        "an account before its code"
+    );
+    let (s, loc, body) = new_b
+        .post_form(&format!("{}/signup/code", t.issuer), &code)
+        .await;
+    assert_eq!(s, 303, "{body}");
+    assert!(loc.unwrap().ends_with("/alike/account"));
+    let (s, _, page) = new_b.get(&format!("{}/account", t.issuer)).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("new@alike.example") && page.contains("Eve"),
+        "{page}"
+    );
+    assert!(page.contains("<strong>verified</strong>"), "{page}");
+    // The code works once (the form's token is bound to the old session: take a new one).
+    let csrf = fresh_csrf(&new_b, &format!("{}/signup", t.issuer)).await;
+    let again: Vec<(&str, &str)> = code
+        .iter()
+        .map(|&(k, v)| (k, if k == "csrf" { csrf.as_str() } else { v }))
+        .collect();
+    let (s, _, page) = new_b
+        .post_form(&format!("{}/signup/code", t.issuer), &again)
+        .await;
+    assert_eq!(s, 400);
+    assert!(page.contains("expired or was already used"), "{page}");
+    // Bad input: an address that is not one, a password the policy refuses.
+    for (email, password, says) in [
+        ("not an address", "a long new password", "email"),
+        ("x@alike.example", "short", "at least 8"),
+    ] {
+        let b = srv.browser();
+        let csrf = fresh_csrf(&b, &format!("{}/signup", t.issuer)).await;
+        let (s, _, page) = b
+            .post_form(
+                &format!("{}/signup", t.issuer),
+                &[("email", email), ("password", password), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(s, 400, "{email}: {page}");
+        assert!(page.contains(says), "{email}: {page}");
+    }
+    // The chosen password signs in.
+    let who = TestTenant {
+        email: "new@alike.example".into(),
+        ..t.clone()
+    };
+    let tokens = login_tokens(&srv.browser(), &who, "openid").await;
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+    // The events name what happened, for the operator.
+    let kinds: Vec<String> = events(&srv, "alike")
+        .await
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        kinds.iter().any(|k| k == "signup.existing_address"),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.iter().filter(|k| *k == "user.signed_up").count(), 1);
 }

@@ -13,8 +13,8 @@ mod common;
 
 use common::passkey::{Device, data_attr};
 use common::{
-    PASSWORD, TestServer, TestTenant, authorize_url, hidden, jwt_claims, pkce, query_param, redeem,
-    start_localhost,
+    PASSWORD, TestServer, TestTenant, authorize_url, hidden, jwt_claims, outbox_code, pkce,
+    query_param, redeem, start_localhost,
 };
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
@@ -535,7 +535,7 @@ async fn sign_up_offers_a_passkey_and_a_required_second_factor_can_be_one() {
     let tx = query_param(&c.url(&a.location.unwrap()), "tx").unwrap();
     let page = c.get(&format!("/{}/signup?tx={tx}", t.id)).await;
     let csrf = hidden(&page.body, "csrf").unwrap();
-    let signed_up = c
+    let code_page = c
         .form(
             &format!("/{}/signup", t.id),
             &[
@@ -546,7 +546,20 @@ async fn sign_up_offers_a_passkey_and_a_required_second_factor_can_be_one() {
             ],
         )
         .await;
-    assert_eq!(signed_up.status, 303);
+    assert_eq!(code_page.status, 200, "{}", code_page.body);
+    let code = outbox_code(server.dir.path(), "new@shop.example", "create your").await;
+    let signed_up = c
+        .form(
+            &format!("/{}/signup/code", t.id),
+            &[
+                ("handle", &hidden(&code_page.body, "handle").unwrap()),
+                ("code", &code),
+                ("tx", &tx),
+                ("csrf", &hidden(&code_page.body, "csrf").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(signed_up.status, 303, "{}", signed_up.body);
     let offer = signed_up.location.unwrap();
     assert!(
         offer.starts_with(&format!("/{}/passkeys/offer?tx=", t.id)),

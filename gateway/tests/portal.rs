@@ -614,18 +614,7 @@ async fn required_purposes_are_asked_at_sign_in_and_optional_ones_on_the_account
 
     // Signing up: asked at once, before the account page opens.
     let e = srv.browser();
-    let (_, _, page) = e.get(&format!("{}/signup", t.issuer)).await;
-    let csrf = hidden(&page, "csrf").unwrap();
-    let (s, loc, body) = e
-        .post_form(
-            &format!("{}/signup", t.issuer),
-            &[
-                ("email", "new@consent.example"),
-                ("password", PASSWORD),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
+    let (s, loc, body) = sign_up(&srv, &e, "consent", "new@consent.example", PASSWORD, None).await;
     assert_eq!(s, 303, "{body}");
     assert!(loc.unwrap().ends_with("/consent/account/complete"));
     let (_, _, page) = e.get(&format!("{}/account/complete", t.issuer)).await;

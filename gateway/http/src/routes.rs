@@ -110,6 +110,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/login", web::post().to(hosted::login_submit))
                 .route("/signup", web::get().to(hosted::signup_page))
                 .route("/signup", web::post().to(hosted::signup_submit))
+                .route("/signup/code", web::post().to(hosted::signup_code_submit))
                 .route("/consent", web::get().to(hosted::consent_page))
                 .route("/consent", web::post().to(hosted::consent_submit))
                 .route("/account", web::get().to(hosted::account))

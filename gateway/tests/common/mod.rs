@@ -231,6 +231,7 @@ pub struct TestTenant {
 }
 
 /// A browser stand-in: keeps cookies, never follows redirects on its own.
+#[derive(Clone)]
 pub struct Browser {
     pub http: reqwest::Client,
     base: String,
@@ -604,4 +605,90 @@ pub async fn fresh_csrf(b: &Browser, page_url: &str) -> String {
     let (s, _, page) = b.get(page_url).await;
     assert_eq!(s, 200, "{page_url}: {page}");
     hidden(&page, "csrf").expect("a form with a CSRF token")
+}
+
+/// The code in the newest mail to `to` in the development outbox whose text contains
+/// `says` (waits for it, bounded: the courier sends off the request path).
+pub async fn outbox_code(dir: &std::path::Path, to: &str, says: &str) -> String {
+    let outbox = dir.join("outbox");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let text = std::fs::read_to_string(e.path()).ok()?;
+                let to_line = format!("To: {to}");
+                if !(text.contains(&to_line) && text.contains(says)) {
+                    return None;
+                }
+                Some((e.metadata().ok()?.modified().ok()?, text))
+            })
+            .collect();
+        found.sort();
+        if let Some((_, text)) = found.pop() {
+            let body = text.split("\r\n\r\n").nth(1).unwrap_or(&text);
+            return first_six_digits(body).expect("a 6-digit code in the mail");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail to {to} saying {says:?} in {}",
+            outbox.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn first_six_digits(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start == 6 {
+            return Some(text[start..i].to_owned());
+        }
+        i = i.max(start + 1);
+    }
+    None
+}
+
+/// Signs up in `b` through the hosted pages (the form, then the code mailed to the
+/// development outbox); returns the answer to the code, which creates the account.
+pub async fn sign_up(
+    srv: &TestServer,
+    b: &Browser,
+    tenant: &str,
+    email: &str,
+    password: &str,
+    tx: Option<&str>,
+) -> (u16, Option<String>, String) {
+    let issuer = format!("{}/{tenant}", srv.base);
+    let url = match tx {
+        Some(tx) => format!("{issuer}/signup?tx={tx}"),
+        None => format!("{issuer}/signup"),
+    };
+    let csrf = fresh_csrf(b, &url).await;
+    let mut form = vec![("email", email), ("password", password), ("csrf", &csrf)];
+    if let Some(tx) = tx {
+        form.push(("tx", tx));
+    }
+    let (s, _, page) = b.post_form(&format!("{issuer}/signup"), &form).await;
+    assert_eq!(s, 200, "sign-up did not ask for the code: {page}");
+    assert!(page.contains("We sent a 6-digit code"), "{page}");
+    let code = outbox_code(srv.dir.path(), &email.to_lowercase(), "create your").await;
+    let handle = hidden(&page, "handle").expect("the code form's handle");
+    let csrf = hidden(&page, "csrf").unwrap();
+    let mut form = vec![
+        ("handle", handle.as_str()),
+        ("code", code.as_str()),
+        ("csrf", csrf.as_str()),
+    ];
+    if let Some(tx) = tx {
+        form.push(("tx", tx));
+    }
+    b.post_form(&format!("{issuer}/signup/code"), &form).await
 }

@@ -8,7 +8,7 @@
 //! address (by code or link) marks it verified.
 
 use super::SignIn;
-use crate::crypto::random_token;
+use crate::crypto::{MasterKey, b64, b64_decode, random_token};
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
@@ -37,6 +37,19 @@ fn dead() -> EngineError {
     EngineError::Invalid(
         "This code or link has expired or was already used. Ask for a new one.".into(),
     )
+}
+
+/// An account waiting for its sign-up code, sealed in the code's challenge.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PendingSignUp {
+    email: String,
+    name: Option<String>,
+    /// argon2id of the chosen password.
+    hash: String,
+}
+
+fn signup_aad(tenant: &TenantId, key: &Hash32) -> Vec<u8> {
+    format!("sign-up/{tenant}/{}", key.to_hex()).into_bytes()
 }
 
 /// The challenge key of a browser-held handle.
@@ -77,6 +90,11 @@ impl SignIn<'_> {
                 format!("Confirm your email address for {name}"),
                 format!("Your code to confirm this address for {name} is"),
                 "Or open this link to confirm it",
+            ),
+            Flow::SignUp => (
+                format!("Your code to create your {name} account"),
+                format!("Your code to create your {name} account is"),
+                "",
             ),
             Flow::ChangeEmail => (
                 format!("Confirm your new email address for {name}"),
@@ -201,6 +219,137 @@ ignore this email: nothing changes without the code.\n"
             handle,
             masked: addr.as_str().to_owned(),
         })
+    }
+
+    /// Starts a sign-up. The answer is the same whether or not the address has an account
+    /// ("we sent you a code"), and so is the work behind it (one password hash, one code
+    /// stored, one mail queued): a new address gets a code that creates the account; an
+    /// address with an account gets a mail telling its owner, and a code nobody knows.
+    pub async fn sign_up_start(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        name: Option<String>,
+        tx: Option<String>,
+        meta: &RequestMeta,
+    ) -> EngineResult<CodeSent> {
+        let t = self.tenant(tenant).await?;
+        let addr = Email::parse(email)?;
+        check_policy(password)?;
+        self.limit_send(tenant, false, addr.as_str(), Flow::SignUp, meta)?;
+        let hash = self.rt().passwords.hash(password).await?;
+        let existing = self.user_by_email(tenant, &addr).await?;
+        let handle = random_token::<32>();
+        let key = Hash32::of(handle.as_bytes());
+        let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        let pending = PendingSignUp {
+            email: addr.as_str().to_owned(),
+            name,
+            hash,
+        };
+        let sealed = self
+            .signup_key()
+            .seal(&signup_aad(tenant, &key), &crate::json::to_vec(&pending));
+        let mut data = CodeData {
+            tx,
+            ..CodeData::default()
+        };
+        if existing.is_none() {
+            data.pending = Some(b64(&sealed));
+        }
+        let code = self.put_code(tenant, key, Flow::SignUp, None, data).await?;
+        match &existing {
+            None => {
+                self.sign_in_event(tenant, "signup.started", None, meta);
+                self.send_code_mail(&t, &addr, None, Flow::SignUp, &code, None, meta)?;
+            }
+            Some(user) => {
+                self.sign_in_event(tenant, "signup.existing_address", Some(&user.id), meta);
+                let mail = Mail {
+                    to: addr.clone(),
+                    subject: format!(
+                        "Someone tried to create a {} account with your address",
+                        t.display_name
+                    ),
+                    text: format!(
+                        "Someone tried to create a {name} account with this email address, which already has one.\n\n\
+If it was you, sign in instead (or reset your password from the sign-in page if you forgot it).\n\
+If it was not you, you can ignore this email: nothing was changed.\n",
+                        name = t.display_name,
+                    ),
+                };
+                let ev = self.otp_event(
+                    tenant,
+                    "otp.sent",
+                    true,
+                    Some(&user.id),
+                    Flow::SignUp,
+                    &mask_email(&addr),
+                    meta,
+                );
+                self.queue_mail(mail, ev)?;
+            }
+        }
+        Ok(CodeSent {
+            handle,
+            masked: addr.as_str().to_owned(),
+        })
+    }
+
+    /// Finishes a sign-up with the code from its mail: the account is created (its address
+    /// proven) and signed in. Returns the authorization request it continues.
+    pub async fn sign_up_finish(
+        &self,
+        tenant: &TenantId,
+        handle: &str,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<(SignInStep, Option<String>)> {
+        let key = handle_key(handle)?;
+        let r = self
+            .check_code(tenant, &key, Flow::SignUp, code, meta)
+            .await?;
+        // Only a new address's code can be known; the other kind never reaches here.
+        let sealed = r
+            .data
+            .pending
+            .as_deref()
+            .and_then(b64_decode)
+            .ok_or_else(dead)?;
+        let pending: PendingSignUp = self
+            .signup_key()
+            .open(&signup_aad(tenant, &key), &sealed)
+            .ok()
+            .and_then(|p| serde_json::from_slice(&p).ok())
+            .ok_or_else(dead)?;
+        let email = Email::parse(&pending.email)?;
+        let user = match self
+            .create_hashed_user(tenant, email, pending.hash, pending.name, true)
+            .await
+        {
+            Ok(u) => u,
+            // Whoever has the code has the mailbox: telling them is no leak.
+            Err(EngineError::Conflict(_)) => {
+                return Err(EngineError::Invalid(
+                    "An account with this email address exists already. Sign in instead.".into(),
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        let mut ev = self.event(tenant, "user.signed_up", true);
+        ev.actor = Some(user.id.to_string());
+        ev.subject = ev.actor.clone();
+        ev.ip = meta.ip.clone();
+        self.record(ev);
+        let step = self
+            .after_first_factor(tenant, &user, vec!["pwd".into()], false)
+            .await?;
+        Ok((step, r.data.tx))
+    }
+
+    fn signup_key(&self) -> MasterKey {
+        MasterKey::from_bytes(self.rt().master.derive("tollgate pending sign-ups v1"))
     }
 
     /// "Email me a code": starts a passwordless sign-in.

@@ -144,46 +144,6 @@ impl SignIn<'_> {
         }
     }
 
-    /// Creates an account and signs it in. If the email is taken, the password is checked
-    /// as a sign-in would be, so the answer is the same as for any failed sign-in.
-    pub async fn sign_up(
-        &self,
-        tenant: &TenantId,
-        email: &str,
-        password: &str,
-        name: Option<String>,
-        meta: &RequestMeta,
-    ) -> EngineResult<SignInStep> {
-        let parsed = Email::parse(email)?;
-        check_policy(password)?;
-        if self.user_by_email(tenant, &parsed).await?.is_some() {
-            return self.password_login(tenant, email, password, meta).await;
-        }
-        let user = match self
-            .create_password_user(tenant, email, password, name, false)
-            .await
-        {
-            Ok(u) => u,
-            // Lost a race with another sign-up of the same email.
-            Err(EngineError::Conflict(_)) => {
-                return self.password_login(tenant, email, password, meta).await;
-            }
-            Err(e) => return Err(e),
-        };
-        let mut ev = self.event(tenant, "user.signed_up", true);
-        ev.actor = Some(user.id.to_string());
-        ev.subject = ev.actor.clone();
-        ev.ip = meta.ip.clone();
-        self.record(ev);
-        // The address is not proven yet: mail it a code and link. Signing up does not
-        // wait for that, nor fail with it (the account page can send another).
-        if let Err(e) = self.send_email_verification(tenant, &user.id, meta).await {
-            tracing::warn!(error = %e, "verification mail not queued");
-        }
-        self.after_first_factor(tenant, &user, vec!["pwd".into()], false)
-            .await
-    }
-
     /// Starts an SSO session for a user who has proven who they are (`amr` says how).
     pub async fn start_session(
         &self,
@@ -382,6 +342,20 @@ impl SignIn<'_> {
         let email = Email::parse(email)?;
         check_policy(password)?;
         let hash = self.rt().passwords.hash(password).await?;
+        self.create_hashed_user(tenant, email, hash, name, email_verified)
+            .await
+    }
+
+    /// Creates a user whose password was hashed already (a sign-up that waited for its
+    /// code).
+    pub(crate) async fn create_hashed_user(
+        &self,
+        tenant: &TenantId,
+        email: Email,
+        hash: String,
+        name: Option<String>,
+        email_verified: bool,
+    ) -> EngineResult<User> {
         let user = User {
             tenant: tenant.clone(),
             id: UserId::generate(),

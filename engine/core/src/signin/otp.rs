@@ -46,6 +46,8 @@ pub enum Flow {
     PhoneEnrol,
     /// Proving a new address before it becomes the login id (account portal).
     ChangeEmail,
+    /// Proving the address of an account being created: it exists only after the code.
+    SignUp,
 }
 
 impl Flow {
@@ -59,6 +61,7 @@ impl Flow {
             Self::PhoneSignIn => "otp_phone_sign_in",
             Self::PhoneEnrol => "otp_phone_enrol",
             Self::ChangeEmail => "otp_change_email",
+            Self::SignUp => "otp_sign_up",
         }
     }
 
@@ -92,6 +95,9 @@ pub(crate) struct CodeData {
     /// A new email address being proven (normalised).
     #[serde(default)]
     pub email: Option<String>,
+    /// The account a sign-up creates once its code is entered, sealed (base64url).
+    #[serde(default)]
+    pub pending: Option<String>,
 }
 
 /// A code or link that worked: whose, and what it carried.

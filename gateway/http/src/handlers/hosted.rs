@@ -12,7 +12,7 @@ use crate::journey::{
 use crate::pages::federation::{AccountIdentities, login_buttons};
 use crate::pages::hosted as pages;
 use crate::pages::mfa::{account_factors, factor_rows};
-use crate::pages::otp::account_contact;
+use crate::pages::otp::{CodeForm, account_contact, code_failed, code_page, sent_to, start_failed};
 use crate::pages::passkeys::AccountPasskeys;
 use crate::pages::portal::AccountPortal;
 use crate::state::AppState;
@@ -28,8 +28,6 @@ use crate::web::tenant::{tenant, tenant_id};
 use crate::web::tx::{STALE_LINK, TxQuery, open_tx};
 
 const BAD_LOGIN: &str = "Incorrect email or password.";
-const BAD_SIGNUP: &str =
-    "We could not create an account with those details. If you already have one, sign in instead.";
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -152,20 +150,83 @@ pub async fn signup_submit(
         return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
     }
     let name = Some(f.get("name").trim().to_owned()).filter(|n| !n.is_empty() && n.len() <= 200);
+    // Taken or not, the address gets the same answer: "we sent you a code".
     match st
         .engine
         .signin()
-        .sign_up(&f.t, f.get("email"), f.get("password"), name, &meta(&req))
+        .sign_up_start(
+            &f.t,
+            f.get("email"),
+            f.get("password"),
+            name,
+            f.tx().map(str::to_owned),
+            &meta(&req),
+        )
         .await
     {
-        // Signed in: offer a passkey before going on, where passkeys can be used.
-        Ok(SignInStep::Done(ns)) if offer_after_sign_up(&st, &f.tenant) => {
-            Ok(offer_redirect(&st, &f.t, ns, f.areq.as_ref()))
+        Ok(sent) => {
+            let form = signup_code_form(&f.t, sent_to(&sent.masked), &sent.handle, f.tx());
+            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
         }
-        Ok(step) => after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
-        Err(EngineError::InvalidCredentials) => Ok(again(StatusCode::BAD_REQUEST, BAD_SIGNUP)),
-        Err(EngineError::Invalid(msg)) => Ok(again(StatusCode::BAD_REQUEST, &msg)),
-        Err(e) => Err(e.into()),
+        Err(e) => start_failed(e, again),
+    }
+}
+
+fn signup_code_form<'a>(
+    t: &tollgate_engine::ids::TenantId,
+    intro: String,
+    handle: &'a str,
+    tx: Option<&'a str>,
+) -> CodeForm<'a> {
+    CodeForm {
+        action: format!("/{t}/signup/code"),
+        title: "Check your email",
+        intro,
+        handle: Some(handle),
+        method: None,
+        tx,
+        new_password: false,
+        button: "Create account",
+    }
+}
+
+/// `POST /{tenant}/signup/code`: the code from the sign-up mail creates the account.
+pub async fn signup_code_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let form = signup_code_form(
+        &f.t,
+        "Enter the 6-digit code we emailed you.".into(),
+        f.get("handle"),
+        f.tx(),
+    );
+    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+    }
+    match st
+        .engine
+        .signin()
+        .sign_up_finish(&f.t, f.get("handle"), f.get("code"), &meta(&req))
+        .await
+    {
+        Ok((step, tx)) => {
+            let areq = tx
+                .and_then(|tx| st.engine.oauth().open_request(&f.t, &tx))
+                .or_else(|| f.areq.clone());
+            match step {
+                // Signed in: offer a passkey before going on, where passkeys can be used.
+                SignInStep::Done(ns) if offer_after_sign_up(&st, &f.tenant) => {
+                    Ok(offer_redirect(&st, &f.t, ns, areq.as_ref()))
+                }
+                step => after_first_factor(&st, &req, &f.t, step, areq).await,
+            }
+        }
+        Err(e) => code_failed(e, again),
     }
 }
 

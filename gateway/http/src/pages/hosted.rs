@@ -66,7 +66,8 @@ pub fn signup(
 <label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required>\
 <label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"new-password\" minlength=\"8\" required>\
 <p class=\"muted\">At least 8 characters.</p>\
-<button type=\"submit\">Create account</button></form>\
+<p class=\"muted\">We will email you a code to confirm the address.</p>\
+<button type=\"submit\">Continue</button></form>\
 <p class=\"muted\">Already have an account? <a href=\"{login}\">Sign in</a></p>",
         name = esc(tenant_name),
         err = error_block(error),
