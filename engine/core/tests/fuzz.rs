@@ -210,28 +210,41 @@ fn build(input: &[u8], keys: &[TestKey], vars: &[(&str, &str)]) -> Built {
     }
 }
 
-/// The JSON of a compact JWS's header and claims, as the bytes say (no verification).
-fn segments(token: &str) -> Option<(Value, Value, String)> {
+/// A compact JWS's header and claims as the bytes say (no verification): each as JSON
+/// and as its text.
+struct Seen {
+    header: Value,
+    header_text: String,
+    claims: Value,
+    claims_text: String,
+}
+
+fn segments(token: &str) -> Option<Seen> {
     let mut parts = token.split('.');
     let (h, c) = (parts.next()?, parts.next()?);
     parts.next()?;
     if parts.next().is_some() {
         return None;
     }
+    let header_text = String::from_utf8(b64_decode(h)?).ok()?;
     let claims_text = String::from_utf8(b64_decode(c)?).ok()?;
-    Some((
-        serde_json::from_slice(&b64_decode(h)?).ok()?,
-        serde_json::from_str(&claims_text).ok()?,
+    Some(Seen {
+        header: serde_json::from_str(&header_text).ok()?,
+        claims: serde_json::from_str(&claims_text).ok()?,
+        header_text,
         claims_text,
-    ))
+    })
 }
 
-/// A header as our signers write it: `alg`, `kid` (unless `kid_optional` and absent)
-/// and a string `typ`, nothing else.
-fn plain_header(h: &Value, key: &TestKey, kid_optional: bool) -> bool {
-    let Some(o) = h.as_object() else { return false };
-    o.keys()
-        .all(|k| ["alg", "kid", "typ"].contains(&k.as_str()))
+/// A header as our signers write it: compact JSON, each member once, with `alg`, `kid`
+/// (unless `kid_optional` and absent) and a string `typ`, nothing else.
+fn plain_header(seen: &Seen, key: &TestKey, kid_optional: bool) -> bool {
+    let Some(o) = seen.header.as_object() else {
+        return false;
+    };
+    canonical(&seen.header, &seen.header_text)
+        && o.keys()
+            .all(|k| ["alg", "kid", "typ"].contains(&k.as_str()))
         && o.get("alg").and_then(Value::as_str) == Some(key.alg())
         && match o.get("kid") {
             Some(k) => k.as_str() == Some(key.kid()),
@@ -240,7 +253,7 @@ fn plain_header(h: &Value, key: &TestKey, kid_optional: bool) -> bool {
         && o.get("typ").is_none_or(Value::is_string)
 }
 
-/// Whether claims are a JSON object written compactly, each member once.
+/// Whether a JSON object was written compactly, each member once, keys in order.
 fn canonical(claims: &Value, text: &str) -> bool {
     claims.is_object() && serde_json::to_string(claims).is_ok_and(|t| t == text)
 }
@@ -263,7 +276,8 @@ fn own_jwt() {
             if let Some((claims, typ)) = &verified {
                 accepted += 1;
                 let n = b.signed_by.expect("a token nobody signed verified");
-                let (header, payload, _) = seen.as_ref().expect("a verified token parses");
+                let seen = seen.as_ref().expect("a verified token parses");
+                let (header, payload) = (&seen.header, &seen.claims);
                 assert_eq!(
                     header["alg"],
                     keys[n].alg(),
@@ -279,10 +293,10 @@ fn own_jwt() {
                 );
                 assert_eq!(typ.as_deref(), header["typ"].as_str());
             }
-            if let (Some(n), Some((header, claims, text))) = (b.signed_by, &seen)
-                && plain_header(header, &keys[n], false)
-                && canonical(claims, text)
-                && claims["iss"] == ISSUER
+            if let (Some(n), Some(seen)) = (b.signed_by, &seen)
+                && plain_header(seen, &keys[n], false)
+                && canonical(&seen.claims, &seen.claims_text)
+                && seen.claims["iss"] == ISSUER
             {
                 assert!(
                     verified.is_some(),
@@ -332,7 +346,9 @@ fn meets(claims: &Value, expect: &IdTokenExpectations<'_>) -> bool {
     claims["iss"].as_str() == Some(issuer.as_str())
         && aud_ok
         && claims["azp"].as_str().is_none_or(|a| a == expect.client_id)
-        && claims["exp"].as_u64().is_some_and(|e| e + 60 > expect.now)
+        && claims["exp"]
+            .as_u64()
+            .is_some_and(|e| e.saturating_add(60) > expect.now)
         && claims["iat"].as_u64().is_none_or(|i| i <= expect.now + 60)
         && claims["nonce"].as_str() == Some(expect.nonce)
 }
@@ -362,7 +378,8 @@ fn upstream_id_token() {
                 if let Ok(claims) = &result {
                     accepted += 1;
                     let n = b.signed_by.expect("a token nobody signed was accepted");
-                    let (header, payload, _) = seen.as_ref().expect("an accepted token parses");
+                    let seen = seen.as_ref().expect("an accepted token parses");
+                    let (header, payload) = (&seen.header, &seen.claims);
                     assert_eq!(
                         header["alg"],
                         keys[n].alg(),
@@ -375,10 +392,10 @@ fn upstream_id_token() {
                         "accepted claims {claims} for {expect:?}"
                     );
                 }
-                if let (Some(n), Some((header, claims, text))) = (b.signed_by, &seen)
-                    && plain_header(header, &keys[n], true)
-                    && canonical(claims, text)
-                    && meets(claims, expect)
+                if let (Some(n), Some(seen)) = (b.signed_by, &seen)
+                    && plain_header(seen, &keys[n], true)
+                    && canonical(&seen.claims, &seen.claims_text)
+                    && meets(&seen.claims, expect)
                 {
                     assert_eq!(
                         result.as_ref().err(),
