@@ -628,8 +628,7 @@ pub async fn outbox_code(dir: &std::path::Path, to: &str, says: &str) -> String 
             .collect();
         found.sort();
         if let Some((_, text)) = found.pop() {
-            let body = text.split("\r\n\r\n").nth(1).unwrap_or(&text);
-            return first_six_digits(body).expect("a 6-digit code in the mail");
+            return first_six_digits(&mail_text(&text)).expect("a 6-digit code in the mail");
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -691,4 +690,48 @@ pub async fn sign_up(
         form.push(("tx", tx));
     }
     b.post_form(&format!("{issuer}/signup/code"), &form).await
+}
+
+/// The decoded text body of a message as sent (7bit, quoted-printable or base64: the mail
+/// library picks whichever suits the text).
+pub fn mail_text(message: &str) -> String {
+    let (head, body) = message.split_once("\r\n\r\n").unwrap_or((message, ""));
+    let encoding = head
+        .split("\r\n")
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-transfer-encoding")
+                .then(|| value.trim().to_ascii_lowercase())
+        })
+        .unwrap_or_default();
+    match encoding.as_str() {
+        "base64" => {
+            use base64::Engine as _;
+            let joined: String = body.split_whitespace().collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .expect("base64 body");
+            String::from_utf8(bytes).unwrap()
+        }
+        "quoted-printable" => {
+            let s = body.replace("=\r\n", "");
+            let b = s.as_bytes();
+            let mut out = Vec::with_capacity(b.len());
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'='
+                    && i + 2 < b.len()
+                    && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+                {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                out.push(b[i]);
+                i += 1;
+            }
+            String::from_utf8(out).unwrap()
+        }
+        _ => body.to_owned(),
+    }
 }

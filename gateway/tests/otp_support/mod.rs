@@ -39,29 +39,7 @@ impl Delivered {
 
     /// The decoded text body (7bit, quoted-printable or base64).
     pub fn text(&self) -> String {
-        let body = self
-            .data
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b)
-            .unwrap_or("");
-        match self
-            .header("Content-Transfer-Encoding")
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "base64" => {
-                let joined: String = body.split_whitespace().collect();
-                String::from_utf8(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(joined)
-                        .expect("base64 body"),
-                )
-                .unwrap()
-            }
-            "quoted-printable" => decode_qp(body),
-            _ => body.to_owned(),
-        }
+        crate::common::mail_text(&self.data)
     }
 
     /// The first run of exactly six digits in the body.
@@ -95,26 +73,6 @@ pub fn six_digits(text: &str) -> Option<String> {
         }
     }
     None
-}
-
-fn decode_qp(s: &str) -> String {
-    let s = s.replace("=\r\n", "");
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'='
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
 }
 
 /// The SMTP server.

@@ -164,7 +164,8 @@ If you did not do this, reset your password from the sign-in page or contact sup
             ));
         }
         self.signin()
-            .limit_send(tenant, false, new.as_str(), Flow::ChangeEmail, meta)?;
+            .limit_send(tenant, false, new.as_str(), Flow::ChangeEmail, meta)
+            .await?;
         let handle = random_token::<32>();
         let data = CodeData {
             email: Some(new.as_str().to_owned()),

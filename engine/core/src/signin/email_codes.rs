@@ -184,7 +184,8 @@ ignore this email: nothing changes without the code.\n"
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
         let addr = Email::parse(email)?;
-        self.limit_send(tenant, false, addr.as_str(), flow, meta)?;
+        self.limit_send(tenant, false, addr.as_str(), flow, meta)
+            .await?;
         let user = self.user_by_email(tenant, &addr).await?;
         let uid = user.as_ref().map(|u| &u.id);
         let handle = random_token::<32>();
@@ -237,7 +238,8 @@ ignore this email: nothing changes without the code.\n"
         let t = self.tenant(tenant).await?;
         let addr = Email::parse(email)?;
         check_policy(password)?;
-        self.limit_send(tenant, false, addr.as_str(), Flow::SignUp, meta)?;
+        self.limit_send(tenant, false, addr.as_str(), Flow::SignUp, meta)
+            .await?;
         let hash = self.rt().passwords.hash(password).await?;
         let existing = self.user_by_email(tenant, &addr).await?;
         let handle = random_token::<32>();
@@ -253,6 +255,7 @@ ignore this email: nothing changes without the code.\n"
             .seal(&signup_aad(tenant, &key), &crate::json::to_vec(&pending));
         let mut data = CodeData {
             tx,
+            owner: Some(Hash32::of(addr.as_str().as_bytes()).to_hex()),
             ..CodeData::default()
         };
         if existing.is_none() {
@@ -584,7 +587,8 @@ If it was not you, you can ignore this email: nothing was changed.\n",
         if u.email_verified {
             return Ok(());
         }
-        self.limit_send(tenant, false, u.email.as_str(), Flow::VerifyEmail, meta)?;
+        self.limit_send(tenant, false, u.email.as_str(), Flow::VerifyEmail, meta)
+            .await?;
         let key = verify_key(user);
         let code = self
             .put_code(
@@ -678,7 +682,8 @@ If it was not you, you can ignore this email: nothing was changed.\n",
         };
         match kind {
             FactorKind::Email if user.email_verified => {
-                self.limit_send(tenant, false, user.email.as_str(), Flow::Factor, meta)?;
+                self.limit_send(tenant, false, user.email.as_str(), Flow::Factor, meta)
+                    .await?;
                 let code = self
                     .put_code(tenant, key, Flow::Factor, Some(&user.id), data)
                     .await?;
@@ -699,7 +704,8 @@ If it was not you, you can ignore this email: nothing was changed.\n",
             FactorKind::Phone => {
                 let (phone, channel) =
                     self.user_phone(tenant, &user.id).await?.ok_or_else(stale)?;
-                self.limit_send(tenant, true, phone.as_str(), Flow::Factor, meta)?;
+                self.limit_send(tenant, true, phone.as_str(), Flow::Factor, meta)
+                    .await?;
                 let code = self
                     .put_code(tenant, key, Flow::Factor, Some(&user.id), data)
                     .await?;

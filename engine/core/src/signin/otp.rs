@@ -28,6 +28,19 @@ use crate::runtime::delivery::Channel;
 /// Guesses a code allows before it is dead.
 pub const OTP_TRIES: u32 = 5;
 
+/// Wrong guesses one account (or address, or number) may make across all its codes in
+/// [`GUESS_WINDOW`] seconds: asking for a fresh code does not buy fresh guesses.
+pub const WRONG_GUESSES: u32 = 10;
+/// See [`WRONG_GUESSES`].
+pub const GUESS_WINDOW: u64 = 3600;
+
+/// The purpose of the store-held counters that limits share across nodes.
+const BUDGET_PURPOSE: &str = "budget";
+
+fn guess_key(tenant: &TenantId, owner: &str) -> Hash32 {
+    Hash32::of(format!("otp guesses {tenant} {owner}").as_bytes())
+}
+
 /// What a code is for; part of its MAC, so a code of one flow never passes for another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -98,6 +111,10 @@ pub(crate) struct CodeData {
     /// The account a sign-up creates once its code is entered, sealed (base64url).
     #[serde(default)]
     pub pending: Option<String>,
+    /// Whom the code is for when no account is named: hex SHA-256 of the address, so
+    /// wrong guesses count against it across its codes without storing it.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// A code or link that worked: whose, and what it carried.
@@ -166,8 +183,10 @@ impl SignIn<'_> {
         self.rt().otp.config.ttl_secs.div_ceil(60).max(1)
     }
 
-    /// Counts a send against the channel's limits; 429 past any of them.
-    pub(crate) fn limit_send(
+    /// Counts a send against the channel's limits; 429 past any of them. The per-recipient
+    /// limit is counted twice: by this node (cheap, first), and in the store, which every
+    /// node shares, so that several gateways together cannot send one address more.
+    pub(crate) async fn limit_send(
         &self,
         tenant: &TenantId,
         phone: bool,
@@ -175,20 +194,80 @@ impl SignIn<'_> {
         flow: Flow,
         meta: &RequestMeta,
     ) -> EngineResult<()> {
-        let limiter = if phone {
-            &self.rt().otp.phone_limits
+        let otp = &self.rt().otp;
+        let (limiter, limits) = if phone {
+            (&otp.phone_limits, &otp.config.phone_limits)
         } else {
-            &self.rt().otp.email_limits
+            (&otp.email_limits, &otp.config.email_limits)
+        };
+        let limited = |retry_after_secs| {
+            let mut ev = self.event(tenant, "otp.limited", false);
+            ev.ip = meta.ip.clone();
+            ev.detail = Some(flow.as_str().into());
+            self.record(ev);
+            EngineError::RateLimited { retry_after_secs }
         };
         limiter
             .try_send(tenant, recipient, meta.ip.as_deref())
-            .map_err(|retry_after_secs| {
-                let mut ev = self.event(tenant, "otp.limited", false);
-                ev.ip = meta.ip.clone();
-                ev.detail = Some(flow.as_str().into());
-                self.record(ev);
-                EngineError::RateLimited { retry_after_secs }
-            })
+            .map_err(limited)?;
+        let limit = &limits.recipient;
+        if limit.max > 0 {
+            let key = Hash32::of(format!("otp sends {tenant} {recipient}").as_bytes());
+            self.spend_budget(tenant, key, limit.max, limit.window_secs)
+                .await?
+                .map_err(limited)?;
+        }
+        Ok(())
+    }
+
+    /// Spends one unit of a budget kept in the store (so every node shares it): `Ok(Ok)`
+    /// while it lasts, `Ok(Err(retry_after_secs))` once spent. The budget starts with its
+    /// first spend and lasts `window` seconds. Two nodes that start the same budget at
+    /// the same moment each count from full: the limit is approximate by that much.
+    pub(crate) async fn spend_budget(
+        &self,
+        tenant: &TenantId,
+        key: Hash32,
+        max: u32,
+        window: u64,
+    ) -> EngineResult<Result<(), u64>> {
+        let now = self.now();
+        let store = &self.rt().store;
+        if let Some(c) = store.spend_try(tenant, &key).await? {
+            if c.purpose == BUDGET_PURPOSE && c.expires_at > now {
+                return Ok(Ok(()));
+            }
+        } else if let Some(c) = store.get_challenge(tenant, &key).await?
+            && c.purpose == BUDGET_PURPOSE
+            && c.expires_at > now
+        {
+            return Ok(Err(c.expires_at - now));
+        }
+        let budget = Challenge {
+            tenant: tenant.clone(),
+            key,
+            purpose: BUDGET_PURPOSE.into(),
+            user_id: None,
+            data: serde_json::Value::Null,
+            tries_left: max.saturating_sub(1),
+            expires_at: now + window.max(1),
+        };
+        store.replace_challenge(&budget).await?;
+        Ok(Ok(()))
+    }
+
+    /// Whether the owner of a code has guesses left across all their codes (fresh ones
+    /// included): `WRONG_GUESSES` wrong guesses per `GUESS_WINDOW`, counted in the store.
+    async fn guesses_spent(&self, tenant: &TenantId, owner: &str) -> EngineResult<bool> {
+        let key = guess_key(tenant, owner);
+        Ok(self
+            .rt()
+            .store
+            .get_challenge(tenant, &key)
+            .await?
+            .is_some_and(|c| {
+                c.purpose == BUDGET_PURPOSE && c.tries_left == 0 && c.expires_at > self.now()
+            }))
     }
 
     /// Stores a new code under `key` (replacing one there, for a resend); returns it.
@@ -284,10 +363,35 @@ impl SignIn<'_> {
         };
         let data: CodeData =
             serde_json::from_value(c.data).map_err(|e| EngineError::Internal(e.to_string()))?;
+        // Whose code it is: its account, else the address or number it proves.
+        let owner = c
+            .user_id
+            .as_ref()
+            .map(|u| u.to_string())
+            .or_else(|| data.owner.clone())
+            .or_else(|| data.email.clone())
+            .or_else(|| data.phone.clone());
+        if let Some(owner) = &owner
+            && self.guesses_spent(tenant, owner).await?
+        {
+            rejected(c.user_id.as_ref(), "owner out of guesses");
+            return Err(dead_code());
+        }
         let code = normalise_code(code);
         let expected = self.code_mac(tenant, key, flow, &code);
         if code.len() != 6 || !crypto::ct_eq(expected.as_bytes(), data.mac.as_bytes()) {
-            let last = c.tries_left <= 1;
+            let mut last = c.tries_left <= 1;
+            if let Some(owner) = &owner {
+                let spent = self
+                    .spend_budget(
+                        tenant,
+                        guess_key(tenant, owner),
+                        WRONG_GUESSES,
+                        GUESS_WINDOW,
+                    )
+                    .await?;
+                last |= spent.is_err() || self.guesses_spent(tenant, owner).await?;
+            }
             rejected(
                 c.user_id.as_ref(),
                 if last { "wrong, now dead" } else { "wrong" },

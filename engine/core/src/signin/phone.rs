@@ -85,7 +85,8 @@ impl SignIn<'_> {
             ));
         }
         let phone = self.parse_phone(number)?;
-        self.limit_send(tenant, true, phone.as_str(), Flow::PhoneEnrol, meta)?;
+        self.limit_send(tenant, true, phone.as_str(), Flow::PhoneEnrol, meta)
+            .await?;
         let handle = random_token::<32>();
         let code = self
             .put_code(
@@ -223,7 +224,8 @@ impl SignIn<'_> {
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
         let phone = self.parse_phone(number)?;
-        self.limit_send(tenant, true, phone.as_str(), Flow::PhoneSignIn, meta)?;
+        self.limit_send(tenant, true, phone.as_str(), Flow::PhoneSignIn, meta)
+            .await?;
         let user = self
             .rt()
             .store
