@@ -439,7 +439,28 @@ pub struct ShardRegistry {
     shards: Arc<DashMap<(TenantId, usize), ShardHandle>>,
     started: std::time::Instant,
     /// SipHash with random keys, drawn once per process.
-    placement: std::collections::hash_map::RandomState,
+    placement: Placement,
+}
+
+/// Which of a tenant's shards a key lives in: a hash keyed with this process's random key,
+/// so crafted keys (session cookies, chain ids) cannot be aimed at one shard.
+#[derive(Clone)]
+pub(crate) struct Placement {
+    hasher: std::collections::hash_map::RandomState,
+    shards: usize,
+}
+
+impl Placement {
+    pub(crate) fn new(shards: usize) -> Self {
+        Self {
+            hasher: std::collections::hash_map::RandomState::new(),
+            shards: shards.max(1),
+        }
+    }
+
+    pub(crate) fn index<K: Hash>(&self, key: &K) -> usize {
+        (self.hasher.hash_one(key) as usize) % self.shards
+    }
 }
 
 impl ShardRegistry {
@@ -453,21 +474,21 @@ impl ShardRegistry {
         let arbiters = (0..arbiters.max(1))
             .map(|_| Arbiter::new().handle())
             .collect();
+        let placement = Placement::new(config.shards_per_tenant);
         Self {
             store,
             config,
             metrics,
             arbiters: Arc::new(arbiters),
             shards: Arc::new(DashMap::new()),
-            placement: std::collections::hash_map::RandomState::new(),
+            placement,
             started: std::time::Instant::now(),
         }
     }
 
     /// The shard of `tenant` that owns `key`.
     pub fn shard_for<K: Hash>(&self, tenant: &TenantId, key: &K) -> ShardHandle {
-        // Keyed with this process's random key: crafted keys cannot aim at one shard.
-        let idx = (self.placement.hash_one(key) as usize) % self.config.shards_per_tenant.max(1);
+        let idx = self.placement.index(key);
         let slot = (tenant.clone(), idx);
         if let Some(s) = self.shards.get(&slot)
             && s.addr.connected()
@@ -569,5 +590,24 @@ impl ShardRegistry {
             .iter()
             .map(|s| s.in_flight.load(Ordering::Relaxed))
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Placement;
+
+    #[test]
+    fn placement_is_keyed_per_process_and_spreads_keys() {
+        let (a, b) = (Placement::new(32), Placement::new(32));
+        let keys: Vec<String> = (0..64).map(|i| format!("key {i}")).collect();
+        let map = |p: &Placement| keys.iter().map(|k| p.index(k)).collect::<Vec<_>>();
+        // With a fixed key (DefaultHasher), both would agree on all 64: 32^-64 by chance.
+        assert_ne!(map(&a), map(&b), "two processes place keys alike");
+        let mut counts = [0usize; 32];
+        for i in 0..3_200 {
+            counts[a.index(&format!("session {i}"))] += 1;
+        }
+        assert!(counts.iter().all(|&n| n > 40), "{counts:?}");
     }
 }
