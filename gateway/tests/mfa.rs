@@ -355,7 +355,10 @@ async fn a_required_policy_enrols_at_sign_in_and_removing_a_factor_works() {
 
 #[actix_web::test]
 async fn clients_asking_for_two_factors_get_a_step_up_not_a_refusal() {
-    let server = TestServer::start().await;
+    // The step-up must land in a later second than the sign-in: the clock is moved, not
+    // waited for.
+    let clock = tollgate_engine::clock::ManualClock::new(now());
+    let server = TestServer::start_with_clock(std::sync::Arc::new(clock.clone())).await;
     let t = server.tenant("acme", false, true).await;
     let (b, secret, _) = enrol(&t, &server.base).await;
     // Policy off: the session from the password alone has one factor.
@@ -380,7 +383,7 @@ async fn clients_asking_for_two_factors_get_a_step_up_not_a_refusal() {
         Some("interaction_required")
     );
     // Otherwise: the step-up page, then the code.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    clock.advance(1);
     let (verifier, challenge) = pkce();
     let url = authorize_url(&t, "openid", &challenge, &[("acr_values", LOA2)]);
     let (s, loc, _) = b.get(&url).await;
