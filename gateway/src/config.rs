@@ -79,6 +79,10 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     /// `[metrics]`: who may read `/metrics`.
     pub metrics: MetricsConfig,
+    /// `__Host-` cookies (named per tenant, `Path=/`, Secure): a sibling subdomain can
+    /// then neither plant nor overwrite them. Needs an https `public_url`; recommended
+    /// wherever the issuer has an origin of its own.
+    pub host_cookies: bool,
 }
 
 /// `[metrics]`: `/metrics` is open on the main address unless a token or a separate
@@ -174,6 +178,7 @@ impl Default for Config {
             otp: Default::default(),
             privacy: Default::default(),
             metrics: Default::default(),
+            host_cookies: false,
         }
     }
 }
@@ -364,6 +369,10 @@ impl Config {
             );
         }
         self.mail.check()?;
+        anyhow::ensure!(
+            !self.host_cookies || self.public_url(None).starts_with("https://"),
+            "host_cookies needs an https public_url (browsers accept __Host- cookies only over https)"
+        );
         if self.store.backend == Backend::Scylla {
             anyhow::ensure!(
                 !self.store.scylla.nodes.is_empty(),

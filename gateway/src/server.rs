@@ -122,7 +122,10 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     let state = web::Data::new(AppState {
         engine: engine.clone(),
         csrf: Csrf::new(master.derive("tollgate csrf v1")),
-        secure_cookies: public_url.starts_with("https://"),
+        cookies: tollgate_http::web::cookies::CookieScope {
+            secure: public_url.starts_with("https://"),
+            host_prefix: config.host_cookies,
+        },
         admin_token: admin_token.clone(),
         http_metrics: HttpMetrics::register(&registry),
         registry,

@@ -664,6 +664,17 @@ fn set_cookies(r: &reqwest::Response) -> Vec<String> {
 async fn every_cookie_is_httponly_lax_secure_and_scoped_to_its_tenant() {
     let srv = TestServer::start_tls().await;
     let t = srv.tenant("jar", false, true).await;
+    let seen = cookies_of_a_sign_in(&srv, &t).await;
+    let names: Vec<&str> = seen.iter().map(|c| c.split('=').next().unwrap()).collect();
+    assert!(
+        names.contains(&"tg_csrf") && names.contains(&"tg_session"),
+        "{seen:?}"
+    );
+    assert_flags(&seen, "path=/jar");
+}
+
+/// Signs in with a client that keeps no cookies; returns every `Set-Cookie` on the way.
+async fn cookies_of_a_sign_in(srv: &TestServer, t: &TestTenant) -> Vec<String> {
     // No cookie store: every Set-Cookie is read here, and sent back by hand.
     let http = client_builder(srv.tls_ca.as_deref())
         .redirect(reqwest::redirect::Policy::none())
@@ -694,17 +705,16 @@ async fn every_cookie_is_httponly_lax_secure_and_scoped_to_its_tenant() {
         .unwrap();
     assert_eq!(r.status(), 303);
     seen.extend(set_cookies(&r));
-    let names: Vec<&str> = seen.iter().map(|c| c.split('=').next().unwrap()).collect();
-    assert!(
-        names.contains(&"tg_csrf") && names.contains(&"tg_session"),
-        "{seen:?}"
-    );
-    for c in &seen {
+    seen
+}
+
+fn assert_flags(seen: &[String], path: &str) {
+    for c in seen {
         let attrs: Vec<String> = c
             .split(';')
             .map(|a| a.trim().to_ascii_lowercase())
             .collect();
-        for want in ["httponly", "secure", "samesite=lax", "path=/jar"] {
+        for want in ["httponly", "secure", "samesite=lax", path] {
             assert!(attrs.iter().any(|a| a == want), "{c}: no {want}");
         }
         assert!(
@@ -712,6 +722,63 @@ async fn every_cookie_is_httponly_lax_secure_and_scoped_to_its_tenant() {
             "{c}: a Domain widens it"
         );
     }
+}
+
+/// Issue 13, finding 12: with `host_cookies`, every cookie is a `__Host-` cookie (Path=/,
+/// Secure, no Domain: a sibling subdomain can neither plant nor overwrite it), named per
+/// tenant; the server reads only those names.
+#[actix_web::test]
+async fn host_cookies_are_host_prefixed_and_named_per_tenant() {
+    let srv = TestServer::start_configured(true, |c| c.host_cookies = true).await;
+    let t = srv.tenant("jar", false, true).await;
+    let other = srv.tenant("pot", false, true).await;
+    let seen = cookies_of_a_sign_in(&srv, &t).await;
+    let mut names: Vec<&str> = seen.iter().map(|c| c.split('=').next().unwrap()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(
+        names,
+        ["__Host-tg_csrf-jar", "__Host-tg_session-jar"],
+        "{seen:?}"
+    );
+    assert_flags(&seen, "path=/");
+    let session = seen
+        .iter()
+        .find(|c| c.starts_with("__Host-tg_session-jar="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let value = session.split_once('=').unwrap().1.to_owned();
+    let http = client_builder(srv.tls_ca.as_deref())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let account = |issuer: &str, cookie: String| {
+        let (http, url) = (http.clone(), format!("{issuer}/account"));
+        async move {
+            let r = http.get(url).header("cookie", cookie).send().await.unwrap();
+            r.status().as_u16()
+        }
+    };
+    assert_eq!(account(&t.issuer, session.clone()).await, 200);
+    // The same value under the plain name, or at another tenant: not signed in.
+    assert_eq!(account(&t.issuer, format!("tg_session={value}")).await, 303);
+    assert_eq!(account(&other.issuer, session).await, 303);
+}
+
+#[test]
+fn host_cookies_need_an_https_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = common::config(dir.path());
+    c.host_cookies = true;
+    c.public_url = Some("http://id.example.com".into());
+    let err = c.check().unwrap_err().to_string();
+    assert!(
+        err.contains("host_cookies needs an https public_url"),
+        "{err}"
+    );
+    c.public_url = Some("https://id.example.com".into());
+    c.check().unwrap();
 }
 
 #[actix_web::test]

@@ -21,7 +21,7 @@ use tollgate_engine::signin::mfa::Completed;
 
 use crate::pages::mfa::{factor_page, passkey_enrol_page, totp_enrol_page};
 use crate::state::AppState;
-use crate::web::cookies::{SESSION_COOKIE, tenant_cookie};
+use crate::web::cookies::SESSION_COOKIE;
 use crate::web::csrf::STALE_FORM;
 use crate::web::error::{PageError, engine_error_page};
 use crate::web::html::error_page;
@@ -94,7 +94,7 @@ pub async fn signed_in(
     ns: NewSession,
     areq: Option<AuthRequest>,
 ) -> HttpResponse {
-    let cookie = tenant_cookie(SESSION_COOKIE, ns.cookie, t.as_str(), st.secure_cookies);
+    let cookie = st.cookies.cookie(SESSION_COOKIE, ns.cookie, t.as_str());
     // Required consent purposes and progressive profiling come before the authorization
     // goes on (or the account page opens).
     let ask = after_sign_in(st, req, t, &ns.session, areq.as_ref()).await;
@@ -262,12 +262,7 @@ pub fn offer_redirect(
         None => format!("/{t}/passkeys/offer"),
     };
     let mut r = see_other(&location);
-    let _ = r.add_cookie(&tenant_cookie(
-        SESSION_COOKIE,
-        ns.cookie,
-        t.as_str(),
-        st.secure_cookies,
-    ));
+    let _ = r.add_cookie(&st.cookies.cookie(SESSION_COOKIE, ns.cookie, t.as_str()));
     r
 }
 
@@ -278,8 +273,9 @@ pub fn offer_redirect(
 pub const SKIP_COOKIE: &str = "tg_profile_skip";
 
 /// The optional fields this browser skipped (see [`SKIP_COOKIE`]).
-pub fn skipped(req: &HttpRequest) -> Vec<String> {
-    req.cookie(SKIP_COOKIE)
+pub fn skipped(st: &AppState, req: &HttpRequest, t: &TenantId) -> Vec<String> {
+    st.cookies
+        .read(req, SKIP_COOKIE, t.as_str())
         .map(|c| {
             c.value()
                 .split('.')
@@ -320,7 +316,7 @@ pub async fn what_to_ask(
     let fields = st
         .engine
         .account()
-        .profile_fields_to_ask(t, user, &scopes, &skipped(req), sign_in_before_ms)
+        .profile_fields_to_ask(t, user, &scopes, &skipped(st, req, t), sign_in_before_ms)
         .await?;
     Ok(Ask { purposes, fields })
 }

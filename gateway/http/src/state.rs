@@ -12,7 +12,7 @@ pub struct AppState {
     /// CSRF token maker.
     pub csrf: Csrf,
     /// Whether cookies get `Secure` (the issuer is https).
-    pub secure_cookies: bool,
+    pub cookies: crate::web::cookies::CookieScope,
     /// The admin API's bearer token.
     pub admin_token: String,
     /// All metrics.

@@ -23,7 +23,7 @@ use tollgate_engine::oauth::token::{ClientAuthMethod, GrantRequest};
 use tollgate_fuzzkit::Fuzz;
 use tollgate_http::state::Csrf;
 use tollgate_http::web::client_auth::client_credentials;
-use tollgate_http::web::cookies::{CSRF_COOKIE, SESSION_COOKIE, tenant_cookie};
+use tollgate_http::web::cookies::{CSRF_COOKIE, CookieScope, SESSION_COOKIE};
 use tollgate_http::web::csrf::{csrf_cookie, session_cookie};
 use tollgate_http::web::error::ApiError;
 use tollgate_http::web::request::{MAX_FORM_BYTES, parse_unique, read_form};
@@ -285,6 +285,8 @@ fn cookies() {
         .dictionary([
             "tg_csrf=",
             "tg_session=",
+            "__Host-tg_csrf-acme=",
+            "__Host-tg_session-acme=",
             "; ",
             ";",
             "=",
@@ -300,10 +302,16 @@ fn cookies() {
             let req = TestRequest::get()
                 .insert_header((header::COOKIE, value))
                 .to_http_request();
-            let sent = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
+            // Either way of naming cookies, chosen by the input.
+            let scope = CookieScope {
+                secure: true,
+                host_prefix: input.first().is_some_and(|b| b & 1 == 1),
+            };
+            let csrf_name = scope.wire_name(CSRF_COOKIE, "acme");
+            let sent = req.cookie(&csrf_name).map(|c| c.value().to_owned());
 
             // The CSRF cookie: kept when it has the shape we make, otherwise a new one.
-            let (csrf, fresh) = csrf_cookie(&req);
+            let (csrf, fresh) = csrf_cookie(scope, &req, "acme");
             assert_eq!(csrf.len(), 43);
             match &sent {
                 Some(s) if s.len() == 43 => {
@@ -318,10 +326,10 @@ fn cookies() {
                     );
                 }
             }
-            let session = session_cookie(&req);
+            let session = session_cookie(scope, &req, "acme");
             assert_eq!(
                 session,
-                req.cookie(SESSION_COOKIE)
+                req.cookie(&scope.wire_name(SESSION_COOKIE, "acme"))
                     .map(|c| c.value().to_owned())
                     .filter(|v| !v.is_empty())
             );
@@ -352,10 +360,12 @@ fn cookies() {
             if !fresh {
                 return;
             }
-            let set = tenant_cookie(CSRF_COOKIE, csrf.clone(), "acme", true).to_string();
+            let set = scope.cookie(CSRF_COOKIE, csrf.clone(), "acme").to_string();
             let back = Cookie::parse(set).unwrap();
             assert_eq!(back.value(), csrf);
-            assert_eq!(back.path(), Some("/acme"));
+            assert_eq!(back.name(), csrf_name);
+            let path = if scope.host_prefix { "/" } else { "/acme" };
+            assert_eq!(back.path(), Some(path));
             assert_eq!(back.http_only(), Some(true));
             assert_eq!(back.secure(), Some(true));
             assert_eq!(back.same_site(), Some(SameSite::Lax));

@@ -11,7 +11,6 @@ use tollgate_engine::model::privacy::field_label;
 use crate::journey::{SKIP_COOKIE, continue_url, skipped, what_to_ask};
 use crate::pages::portal::complete_body;
 use crate::state::AppState;
-use crate::web::cookies::tenant_cookie;
 use crate::web::csrf::form_page;
 use crate::web::error::PageError;
 use crate::web::form::account_form;
@@ -139,16 +138,11 @@ pub async fn complete_submit(
     }
     let mut r = see_other(&continue_url(&st, &f.t, f.areq.clone()));
     if !newly_skipped.is_empty() {
-        let mut all = skipped(&req);
+        let mut all = skipped(&st, &req, &f.t);
         all.extend(newly_skipped);
         all.sort();
         all.dedup();
-        let _ = r.add_cookie(&tenant_cookie(
-            SKIP_COOKIE,
-            all.join("."),
-            f.t.as_str(),
-            st.secure_cookies,
-        ));
+        let _ = r.add_cookie(&st.cookies.cookie(SKIP_COOKIE, all.join("."), f.t.as_str()));
     }
     Ok(r)
 }

@@ -40,7 +40,7 @@ pub async fn start(st: web::Data<AppState>) -> HttpResponse {
         &Cookie::build(COOKIE, format!("{state}.{verifier}"))
             .path("/demo")
             .http_only(true)
-            .secure(st.secure_cookies)
+            .secure(st.cookies.secure)
             .same_site(SameSite::Lax)
             .finish(),
     );

@@ -35,29 +35,24 @@ const BAD_LINK_PASSWORD: &str = "That password is not correct.";
 fn binding_cookie(st: &AppState, t: &TenantId, value: String, c: &Connector) -> Cookie<'static> {
     // A form_post callback is a cross-site POST: only SameSite=None (which needs Secure)
     // brings the cookie along.
-    let same_site = match (st.secure_cookies, c.response_mode.as_deref()) {
+    let same_site = match (st.cookies.secure, c.response_mode.as_deref()) {
         (true, Some("form_post")) => SameSite::None,
         _ => SameSite::Lax,
     };
-    Cookie::build(BINDING_COOKIE, value)
-        .path(format!("/{t}/federation"))
-        .http_only(true)
-        .secure(st.secure_cookies)
-        .same_site(same_site)
-        .max_age(actix_web::cookie::time::Duration::seconds(
-            fed::PENDING_TTL as i64,
-        ))
-        .finish()
+    let ttl = fed::PENDING_TTL as i64;
+    st.cookies.scoped(
+        BINDING_COOKIE,
+        value,
+        t.as_str(),
+        "/federation",
+        same_site,
+        ttl,
+    )
 }
 
 fn binding_removal(st: &AppState, t: &TenantId) -> Cookie<'static> {
-    let mut c = Cookie::build(BINDING_COOKIE, "")
-        .path(format!("/{t}/federation"))
-        .http_only(true)
-        .secure(st.secure_cookies)
-        .finish();
-    c.make_removal();
-    c
+    st.cookies
+        .removal(BINDING_COOKIE, t.as_str(), "/federation")
 }
 
 // ---- The round trip -----------------------------------------------------------------------
@@ -133,7 +128,10 @@ pub async fn callback(
     }
     let params = request::parse_unique(raw)?;
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    let binding = st
+        .cookies
+        .read(&req, BINDING_COOKIE, t.as_str())
+        .map(|c| c.value().to_owned());
     // Single use, bound to this browser, for this connector: whatever else the answer
     // says, the pending sign-in is gone after this.
     let pending = match st

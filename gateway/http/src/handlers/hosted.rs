@@ -16,7 +16,7 @@ use crate::pages::otp::{CodeForm, account_contact, code_failed, code_page, sent_
 use crate::pages::passkeys::AccountPasskeys;
 use crate::pages::portal::AccountPortal;
 use crate::state::AppState;
-use crate::web::cookies::{SESSION_COOKIE, removal};
+use crate::web::cookies::SESSION_COOKIE;
 use crate::web::csrf::{STALE_FORM, csrf_ok, form_page};
 use crate::web::error::PageError;
 use crate::web::form::{SubmittedForm, account_form};
@@ -452,7 +452,10 @@ pub async fn logout(
     }
     let params = request::parse_unique(raw)?;
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+    let cookie = st
+        .cookies
+        .read(&req, SESSION_COOKIE, t.as_str())
+        .map(|c| c.value().to_owned());
     let session = current_session(&st, &req, &t).await?;
     let plan = st
         .engine
@@ -467,7 +470,7 @@ pub async fn logout(
         )
         .await?;
     let confirmed = plan.confirmed_by_hint
-        || (is_post && get("confirm") == Some("yes") && csrf_ok(&st, &req, &params));
+        || (is_post && get("confirm") == Some("yes") && csrf_ok(&st, &req, &t, &params));
     if !confirmed {
         let keep: Vec<(&str, &str)> = [
             "id_token_hint",
@@ -494,6 +497,6 @@ pub async fn logout(
         Some(url) => see_other(&url),
         None => page(StatusCode::OK, "Signed out", &pages::signed_out()),
     };
-    let _ = r.add_cookie(&removal(SESSION_COOKIE, t.as_str(), st.secure_cookies));
+    let _ = r.add_cookie(&st.cookies.removal(SESSION_COOKIE, t.as_str(), ""));
     Ok(r)
 }

@@ -12,7 +12,7 @@ use tollgate_engine::signin::mfa::Completed;
 use crate::journey::{after_first_factor, authorize_error, completed, continue_to, continue_url};
 use crate::pages::mfa::{self as pages, factor_page, totp_enrol_page};
 use crate::state::AppState;
-use crate::web::cookies::{SESSION_COOKIE, tenant_cookie};
+use crate::web::cookies::SESSION_COOKIE;
 use crate::web::csrf::STALE_FORM;
 use crate::web::error::PageError;
 use crate::web::form::{SubmittedForm, credential_form};
@@ -116,7 +116,7 @@ pub async fn enrol_submit(
         return Ok(completed(&st, &req, &f.t, done, f.areq.clone()).await);
     };
     let next = continue_url(&st, &f.t, f.areq.clone());
-    let cookie = tenant_cookie(SESSION_COOKIE, ns.cookie, f.t.as_str(), st.secure_cookies);
+    let cookie = st.cookies.cookie(SESSION_COOKIE, ns.cookie, f.t.as_str());
     let mut r = page(
         StatusCode::OK,
         "Save your recovery codes",

@@ -90,7 +90,7 @@ pub async fn authorize(
     };
     let result = async {
         let areq = st.engine.oauth().validate_authorize(&t, &params).await?;
-        let session = match req.cookie(SESSION_COOKIE) {
+        let session = match st.cookies.read(&req, SESSION_COOKIE, t.as_str()) {
             Some(c) => st.engine.signin().session(&t, c.value()).await?,
             None => None,
         };

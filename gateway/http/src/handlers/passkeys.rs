@@ -24,7 +24,7 @@ use tollgate_engine::signin::passkeys::Ceremony;
 use crate::journey::{continue_url, next_after_sign_in};
 use crate::pages::passkeys as pages;
 use crate::state::AppState;
-use crate::web::cookies::{CSRF_COOKIE, SESSION_COOKIE, tenant_cookie};
+use crate::web::cookies::{CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::csrf::{form_page, session_cookie};
 use crate::web::error::{ApiError, PageError};
 use crate::web::form::account_form;
@@ -118,9 +118,12 @@ impl JsonRequest {
             Ok(v @ Value::Object(_)) => v,
             _ => return bad("the body must be a JSON object"),
         };
-        let cookie = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
+        let cookie = st
+            .cookies
+            .read(req, CSRF_COOKIE, t.as_str())
+            .map(|c| c.value().to_owned());
         let token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        let session = session_cookie(req);
+        let session = session_cookie(st.cookies, req, t.as_str());
         if !st.csrf.check(cookie.as_deref(), session.as_deref(), token) {
             return Ok(Err(Box::new(json_error(
                 StatusCode::FORBIDDEN,
@@ -185,12 +188,7 @@ fn not_signed_in() -> HttpResponse {
 fn go(st: &AppState, t: &TenantId, new: Option<NewSession>, next: String) -> HttpResponse {
     let mut r = json_ok(json!({ "redirect": next }));
     if let Some(ns) = new {
-        let _ = r.add_cookie(&tenant_cookie(
-            SESSION_COOKIE,
-            ns.cookie,
-            t.as_str(),
-            st.secure_cookies,
-        ));
+        let _ = r.add_cookie(&st.cookies.cookie(SESSION_COOKIE, ns.cookie, t.as_str()));
     }
     r
 }
@@ -415,7 +413,7 @@ async fn session(
     req: &HttpRequest,
     t: &TenantId,
 ) -> Result<Option<tollgate_engine::model::Session>, ApiError> {
-    match req.cookie(SESSION_COOKIE) {
+    match st.cookies.read(req, SESSION_COOKIE, t.as_str()) {
         Some(c) => Ok(st.engine.signin().session(t, c.value()).await?),
         None => Ok(None),
     }

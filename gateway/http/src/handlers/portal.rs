@@ -19,7 +19,7 @@ use crate::pages::portal::{
     delete_body, deleted, email_password, form_again, input, password_fields, reauth_body,
 };
 use crate::state::AppState;
-use crate::web::cookies::{SESSION_COOKIE, removal, tenant_cookie};
+use crate::web::cookies::SESSION_COOKIE;
 use crate::web::csrf::form_page;
 use crate::web::error::PageError;
 use crate::web::form::{account_form, credential_form};
@@ -491,7 +491,7 @@ pub async fn delete_submit(
                 "Account deleted",
                 &deleted(&f.tenant.display_name),
             );
-            let _ = r.add_cookie(&removal(SESSION_COOKIE, f.t.as_str(), st.secure_cookies));
+            let _ = r.add_cookie(&st.cookies.removal(SESSION_COOKIE, f.t.as_str(), ""));
             Ok(r)
         }
         Err(EngineError::Invalid(msg)) => {
@@ -521,7 +521,7 @@ fn with_session(
     mut r: HttpResponse,
 ) -> HttpResponse {
     if let Some(ns) = renewed {
-        let cookie = tenant_cookie(SESSION_COOKIE, ns.cookie, t.as_str(), st.secure_cookies);
+        let cookie = st.cookies.cookie(SESSION_COOKIE, ns.cookie, t.as_str());
         let _ = r.add_cookie(&cookie);
     }
     r

@@ -7,15 +7,15 @@ use std::collections::HashMap;
 use tollgate_engine::ids::TenantId;
 
 use crate::state::AppState;
-use crate::web::cookies::{CSRF_COOKIE, SESSION_COOKIE, tenant_cookie};
+use crate::web::cookies::{CSRF_COOKIE, CookieScope, SESSION_COOKIE};
 use crate::web::html;
 
 /// What a form says when its CSRF token does not match.
 pub const STALE_FORM: &str = "This form expired. Please try again.";
 
 /// The CSRF cookie value for this browser, making one if it has none.
-pub fn csrf_cookie(req: &HttpRequest) -> (String, bool) {
-    match req.cookie(CSRF_COOKIE) {
+pub fn csrf_cookie(cookies: CookieScope, req: &HttpRequest, tenant: &str) -> (String, bool) {
+    match cookies.read(req, CSRF_COOKIE, tenant) {
         Some(c) if c.value().len() == 43 => (c.value().to_owned(), false),
         _ => (tollgate_engine::crypto::random_token::<32>(), true),
     }
@@ -30,32 +30,39 @@ pub fn form_page(
     title: &str,
     body: impl FnOnce(&str) -> String,
 ) -> HttpResponse {
-    let (cookie, fresh) = csrf_cookie(req);
-    let token = st.csrf.token(&cookie, session_cookie(req).as_deref());
+    let (cookie, fresh) = csrf_cookie(st.cookies, req, t.as_str());
+    let token = st.csrf.token(
+        &cookie,
+        session_cookie(st.cookies, req, t.as_str()).as_deref(),
+    );
     let mut r = html::page(status, title, &body(&token));
     if fresh {
-        let _ = r.add_cookie(&tenant_cookie(
-            CSRF_COOKIE,
-            cookie,
-            t.as_str(),
-            st.secure_cookies,
-        ));
+        let _ = r.add_cookie(&st.cookies.cookie(CSRF_COOKIE, cookie, t.as_str()));
     }
     r
 }
 
 /// Whether a submitted form's `csrf` token matches this browser's CSRF cookie.
-pub fn csrf_ok(st: &AppState, req: &HttpRequest, form: &HashMap<String, String>) -> bool {
+pub fn csrf_ok(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    form: &HashMap<String, String>,
+) -> bool {
     st.csrf.check(
-        req.cookie(CSRF_COOKIE).as_ref().map(|c| c.value()),
-        session_cookie(req).as_deref(),
+        st.cookies
+            .read(req, CSRF_COOKIE, t.as_str())
+            .as_ref()
+            .map(|c| c.value()),
+        session_cookie(st.cookies, req, t.as_str()).as_deref(),
         form.get("csrf").map(String::as_str),
     )
 }
 
 /// The browser's session cookie, which CSRF tokens are bound to.
-pub fn session_cookie(req: &HttpRequest) -> Option<String> {
-    req.cookie(SESSION_COOKIE)
+pub fn session_cookie(cookies: CookieScope, req: &HttpRequest, tenant: &str) -> Option<String> {
+    cookies
+        .read(req, SESSION_COOKIE, tenant)
         .map(|c| c.value().to_owned())
         .filter(|v| !v.is_empty())
 }

@@ -43,7 +43,7 @@ impl SubmittedForm {
         let (t, tenant) = tenant(st, path).await?;
         let form = read_form(req, payload).await?;
         let areq = open_tx(st, &t, form.get("tx").filter(|v| !v.is_empty()))?;
-        let csrf_ok = csrf_ok(st, req, &form);
+        let csrf_ok = csrf_ok(st, req, &t, &form);
         Ok(Self {
             t,
             tenant,

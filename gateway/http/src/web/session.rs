@@ -15,7 +15,7 @@ pub async fn current_session(
     req: &HttpRequest,
     t: &TenantId,
 ) -> Result<Option<Session>, PageError> {
-    match req.cookie(SESSION_COOKIE) {
+    match st.cookies.read(req, SESSION_COOKIE, t.as_str()) {
         Some(c) => Ok(st.engine.signin().session(t, c.value()).await?),
         None => Ok(None),
     }
