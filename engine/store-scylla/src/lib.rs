@@ -60,14 +60,16 @@ use async_trait::async_trait;
 use futures::TryStreamExt;
 
 pub use config::ScyllaConfig;
-pub use migrate::migrate;
+pub use migrate::{migrate, migration_catalogue};
+pub use statements::{CatalogueEntry, Kind, catalogue, catalogue_batches};
 pub use tollgate_store::RegionConfig;
 
 use config::{Plan, open_session, serial_read};
 use errors::{corrupt, next_row_error, unavailable};
 use migrate::check_schema;
+use region_statements::RegionStatements;
 use rows::applied;
-use statements::{GlobalStatements, Preparer, RegionStatements};
+use statements::{GlobalStatements, Preparer};
 use tollgate_store::{Store, StoreError, StoreResult};
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::TenantId;

@@ -10,6 +10,7 @@ use ::scylla::value::CqlTimestamp;
 use crate::config::{Plan, Scope, ScyllaConfig, open_session};
 use crate::errors::{corrupt, short, unavailable};
 use crate::rows::int;
+use crate::statements::{CatalogueEntry, Kind};
 use tollgate_store::{StoreError, StoreResult};
 use tollgate_vocab::clock::{Clock, SystemClock};
 use tollgate_vocab::crypto::sha256;
@@ -92,6 +93,60 @@ impl Migration {
     }
 }
 
+/// Every migration statement, in order, as `(migration, statement)`: global migrations on
+/// `global`, region migrations on `region`, both with `replication` filled in.
+pub fn migration_catalogue(
+    global: &str,
+    region: &str,
+    replication: &str,
+) -> Vec<(&'static str, String)> {
+    MIGRATIONS
+        .iter()
+        .flat_map(|m| {
+            let keyspace = match m.scope {
+                Scope::Global => global,
+                Scope::Region => region,
+            };
+            m.statements(keyspace, replication)
+                .into_iter()
+                .map(move |s| (m.name, s))
+        })
+        .collect()
+}
+
+/// Whether a table exists: the ledger's own check, before the first migration.
+const TABLE_EXISTS: &str =
+    "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?";
+
+/// The migrations recorded for a keyspace.
+fn ledger_read(global: &str) -> String {
+    format!("SELECT version, checksum FROM {global}.schema_migrations WHERE keyspace_name = ?")
+}
+
+/// Records an applied migration.
+fn ledger_record(global: &str) -> String {
+    format!(
+        "INSERT INTO {global}.schema_migrations (keyspace_name, version, name, checksum, applied_at) \
+         VALUES (?, ?, ?, ?, ?)"
+    )
+}
+
+/// The ledger's statements, run unprepared by `tollgate migrate` and on connect: their
+/// part of the statement catalogue.
+pub(crate) fn ledger_catalogue(global: &str) -> Vec<CatalogueEntry> {
+    let entry = |name, kind, cql| CatalogueEntry {
+        set: "migrate",
+        name,
+        kind,
+        cql,
+    };
+    vec![
+        entry("table_exists", Kind::Read, TABLE_EXISTS.to_owned()),
+        entry("ledger_read", Kind::Read, ledger_read(global)),
+        entry("ledger_record", Kind::Write, ledger_record(global)),
+    ]
+}
+
 /// Splits a CQL script on `;`, dropping `--` comments (outside string literals).
 fn split_cql(script: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -132,10 +187,7 @@ fn split_cql(script: &str) -> Vec<String> {
 /// Whether a table exists (the migration ledger, before the first migration).
 async fn table_exists(session: &CqlSession, keyspace: &str, table: &str) -> StoreResult<bool> {
     let r = session
-        .query_unpaged(
-            "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?",
-            (keyspace, table),
-        )
+        .query_unpaged(TABLE_EXISTS, (keyspace, table))
         .await
         .map_err(unavailable)?
         .into_rows_result()
@@ -153,13 +205,7 @@ async fn recorded(
         return Ok(HashMap::new());
     }
     let r = session
-        .query_unpaged(
-            format!(
-                "SELECT version, checksum FROM {}.schema_migrations WHERE keyspace = ?",
-                plan.global
-            ),
-            (keyspace,),
-        )
+        .query_unpaged(ledger_read(&plan.global), (keyspace,))
         .await
         .map_err(unavailable)?
         .into_rows_result()
@@ -233,10 +279,7 @@ pub async fn migrate(cfg: &ScyllaConfig) -> StoreResult<Vec<String>> {
             })?;
             session
                 .query_unpaged(
-                    format!(
-                        "INSERT INTO {}.schema_migrations (keyspace, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)",
-                        plan.global
-                    ),
+                    ledger_record(&plan.global),
                     (
                         keyspace,
                         m.version,

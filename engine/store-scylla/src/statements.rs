@@ -1,17 +1,24 @@
-//! Prepared statements: the global and region statement sets, each prepared once.
+//! Prepared statements: the global and region statement sets, each prepared once, and the
+//! catalogue of every statement the store runs.
+//!
+//! A set is declared once with [`statement_set!`]: the same list makes the struct of
+//! prepared statements, prepares it, and lists it in [`catalogue`], which the checks in
+//! `tests/cql_check.rs` parse and resolve against the schema without a server. A statement
+//! cannot be prepared without being in the catalogue.
 
 use ::scylla::client::execution_profile::ExecutionProfileHandle;
 use ::scylla::client::session::Session as CqlSession;
 use ::scylla::statement::Consistency;
-use ::scylla::statement::batch::Batch;
+use ::scylla::statement::batch::{Batch, BatchType};
 use ::scylla::statement::prepared::PreparedStatement;
 
 use crate::errors::short;
+use crate::region_statements::RegionStatements;
 use tollgate_store::{StoreError, StoreResult};
 
-/// How a statement may be retried and read.
-#[derive(Clone, Copy)]
-pub(super) enum Kind {
+/// How a statement may be retried and read: what it is prepared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
     /// A plain read: idempotent.
     Read,
     /// An upsert or delete without condition: idempotent.
@@ -22,14 +29,95 @@ pub(super) enum Kind {
     SerialRead,
 }
 
-pub(super) struct Preparer<'a> {
-    pub(super) session: &'a CqlSession,
-    pub(super) profile: ExecutionProfileHandle,
-    pub(super) serial_read: Consistency,
+/// One statement the store runs, as the catalogue lists it.
+#[derive(Clone, Debug)]
+pub struct CatalogueEntry {
+    /// Where it belongs: `GlobalStatements`, `RegionStatements` or `migrate`.
+    pub set: &'static str,
+    /// Its name: the field it is prepared into.
+    pub name: &'static str,
+    /// How it is prepared (consistency, idempotence).
+    pub kind: Kind,
+    /// Its CQL, with the keyspace filled in.
+    pub cql: String,
+}
+
+/// Every statement the store runs: the global set on `global`, the region set on `region`
+/// and the migration ledger's statements (run unprepared by `tollgate migrate`).
+pub fn catalogue(global: &str, region: &str) -> Vec<CatalogueEntry> {
+    let mut all = GlobalStatements::catalogue(global);
+    all.extend(RegionStatements::catalogue(region));
+    all.extend(crate::migrate::ledger_catalogue(global));
+    all
+}
+
+/// The batches the store runs, each with the names of the catalogue statements in it.
+pub fn catalogue_batches() -> Vec<(&'static str, &'static [&'static str])> {
+    let mut all = GlobalStatements::batches();
+    all.extend(RegionStatements::batches());
+    all
+}
+
+/// Declares a statement set: a struct with one prepared statement per entry (and one batch
+/// per batch entry), `prepare`, which prepares them all, and `catalogue`, which lists them
+/// with their CQL. Each entry is `name: Kind => "CQL"`, where the CQL may name the
+/// keyspace parameter (`{k}`) and constants in scope.
+macro_rules! statement_set {
+    (
+        $(#[$doc:meta])*
+        $set:ident on $ks:ident {
+            $( $(#[$fdoc:meta])* $field:ident: $kind:ident => $cql:literal, )*
+        }
+        batches {
+            $( $(#[$bdoc:meta])* $batch:ident = [$($member:ident),+ $(,)?], )*
+        }
+    ) => {
+        $(#[$doc])*
+        pub(crate) struct $set {
+            $( $(#[$fdoc])* pub(crate) $field: ::scylla::statement::prepared::PreparedStatement, )*
+            $( $(#[$bdoc])* pub(crate) $batch: ::scylla::statement::batch::Batch, )*
+        }
+
+        impl $set {
+            /// Every statement of the set, in order, on the given keyspace.
+            pub(crate) fn catalogue($ks: &str) -> Vec<$crate::statements::CatalogueEntry> {
+                vec![$(
+                    $crate::statements::CatalogueEntry {
+                        set: stringify!($set),
+                        name: stringify!($field),
+                        kind: $crate::statements::Kind::$kind,
+                        cql: format!($cql),
+                    },
+                )*]
+            }
+
+            /// The set's batches, each with the names of its statements.
+            pub(crate) fn batches() -> Vec<(&'static str, &'static [&'static str])> {
+                vec![$( (stringify!($batch), &[$(stringify!($member)),+]), )*]
+            }
+
+            /// Prepares every statement of the set on the given keyspace.
+            pub(crate) async fn prepare(
+                p: &$crate::statements::Preparer<'_>,
+                $ks: &str,
+            ) -> ::tollgate_store::StoreResult<Self> {
+                $( let $field = p.prep(format!($cql), $crate::statements::Kind::$kind).await?; )*
+                $( let $batch = p.batch(&[$(&$member),+]); )*
+                Ok(Self { $($field,)* $($batch,)* })
+            }
+        }
+    };
+}
+pub(crate) use statement_set;
+
+pub(crate) struct Preparer<'a> {
+    pub(crate) session: &'a CqlSession,
+    pub(crate) profile: ExecutionProfileHandle,
+    pub(crate) serial_read: Consistency,
 }
 
 impl Preparer<'_> {
-    pub(super) async fn prep(&self, cql: String, kind: Kind) -> StoreResult<PreparedStatement> {
+    pub(crate) async fn prep(&self, cql: String, kind: Kind) -> StoreResult<PreparedStatement> {
         let mut p = self.session.prepare(cql).await.map_err(|e| {
             StoreError::Unavailable(short(format!("preparing a statement failed: {e}")))
         })?;
@@ -44,222 +132,36 @@ impl Preparer<'_> {
         }
         Ok(p)
     }
-}
 
-/// Statements on the global keyspace.
-pub(super) struct GlobalStatements {
-    pub(super) ping: PreparedStatement,
-    pub(super) tenant_insert: PreparedStatement,
-    pub(super) tenant_get: PreparedStatement,
-    pub(super) tenant_get_serial: PreparedStatement,
-    pub(super) tenant_region: PreparedStatement,
-    pub(super) tenant_list: PreparedStatement,
-    pub(super) tenant_move: PreparedStatement,
-    pub(super) tenant_update: PreparedStatement,
-    pub(super) tenant_fence: PreparedStatement,
-    pub(super) tenant_unfence: PreparedStatement,
-}
-
-impl GlobalStatements {
-    pub(super) async fn prepare(p: &Preparer<'_>, g: &str) -> StoreResult<Self> {
-        use Kind::*;
-        Ok(Self {
-            ping: p
-                .prep(
-                    format!("SELECT version FROM {g}.schema_migrations WHERE keyspace = ? LIMIT 1"),
-                    Read,
-                )
-                .await?,
-            tenant_insert: p
-                .prep(
-                    format!("INSERT INTO {g}.tenants (tenant, region, record) VALUES (?, ?, ?) IF NOT EXISTS"),
-                    Lwt,
-                )
-                .await?,
-            tenant_get: p
-                .prep(
-                    format!("SELECT record, moving_to FROM {g}.tenants WHERE tenant = ?"),
-                    Read,
-                )
-                .await?,
-            tenant_get_serial: p
-                .prep(
-                    format!(
-                        "SELECT region, record, moving_to FROM {g}.tenants WHERE tenant = ?"
-                    ),
-                    SerialRead,
-                )
-                .await?,
-            tenant_region: p
-                .prep(
-                    format!("SELECT region, moving_to FROM {g}.tenants WHERE tenant = ?"),
-                    Read,
-                )
-                .await?,
-            tenant_list: p
-                .prep(format!("SELECT record FROM {g}.tenants"), Read)
-                .await?,
-            tenant_move: p
-                .prep(
-                    format!(
-                        "UPDATE {g}.tenants SET region = ?, record = ?, moving_to = null \
-                         WHERE tenant = ? IF region = ? AND moving_to = ?"
-                    ),
-                    Lwt,
-                )
-                .await?,
-            tenant_update: p
-                .prep(
-                    format!(
-                        "UPDATE {g}.tenants SET record = ? WHERE tenant = ? \
-                         IF region = ? AND moving_to = null"
-                    ),
-                    Lwt,
-                )
-                .await?,
-            tenant_fence: p
-                .prep(
-                    format!(
-                        "UPDATE {g}.tenants SET moving_to = ? WHERE tenant = ? \
-                         IF region = ? AND moving_to = null"
-                    ),
-                    Lwt,
-                )
-                .await?,
-            tenant_unfence: p
-                .prep(
-                    format!(
-                        "UPDATE {g}.tenants SET moving_to = null WHERE tenant = ? IF moving_to = ?"
-                    ),
-                    Lwt,
-                )
-                .await?,
-        })
+    /// A batch of prepared statements on one partition.
+    pub(crate) fn batch(&self, members: &[&PreparedStatement]) -> Batch {
+        // A logged batch on one partition runs as an unlogged one; conditional batches
+        // must stay in one partition, and these do.
+        let mut b = Batch::new(BatchType::Logged);
+        for m in members {
+            b.append_statement((*m).clone());
+        }
+        b.set_execution_profile_handle(Some(self.profile.clone()));
+        b
     }
 }
 
-/// Statements on one region keyspace.
-pub(super) struct RegionStatements {
-    pub(super) client_insert: PreparedStatement,
-    pub(super) client_put: PreparedStatement,
-    pub(super) client_get: PreparedStatement,
-    pub(super) client_list: PreparedStatement,
-    pub(super) clients_delete: PreparedStatement,
-    pub(super) user_insert: PreparedStatement,
-    pub(super) user_put: PreparedStatement,
-    pub(super) user_get: PreparedStatement,
-    pub(super) user_remove: PreparedStatement,
-    pub(super) user_list: PreparedStatement,
-    pub(super) users_delete: PreparedStatement,
-    pub(super) email_claim: PreparedStatement,
-    pub(super) email_put: PreparedStatement,
-    pub(super) email_get: PreparedStatement,
-    pub(super) email_get_serial: PreparedStatement,
-    pub(super) email_delete: PreparedStatement,
-    pub(super) user_delete: PreparedStatement,
-    pub(super) user_update_if: PreparedStatement,
-    pub(super) user_key_insert: PreparedStatement,
-    pub(super) user_key_put: PreparedStatement,
-    pub(super) user_key_get: PreparedStatement,
-    pub(super) user_key_delete: PreparedStatement,
-    pub(super) deletion_put: PreparedStatement,
-    pub(super) deletion_list: PreparedStatement,
-    pub(super) deletion_delete: PreparedStatement,
-    pub(super) deletions_delete: PreparedStatement,
-    pub(super) session_put: PreparedStatement,
-    pub(super) session_get: PreparedStatement,
-    pub(super) session_delete: PreparedStatement,
-    pub(super) session_user_put: PreparedStatement,
-    pub(super) session_user_list: PreparedStatement,
-    pub(super) session_user_delete: PreparedStatement,
-    pub(super) chain_user_put: PreparedStatement,
-    pub(super) chain_user_list: PreparedStatement,
-    pub(super) code_put: PreparedStatement,
-    pub(super) code_get: PreparedStatement,
-    pub(super) code_get_serial: PreparedStatement,
-    pub(super) code_take: PreparedStatement,
-    pub(super) chain_get: PreparedStatement,
-    pub(super) chain_get_serial: PreparedStatement,
-    pub(super) chain_all: PreparedStatement,
-    pub(super) chain_token_get: PreparedStatement,
-    pub(super) chain_revoke: PreparedStatement,
-    pub(super) chain_put: PreparedStatement,
-    pub(super) chain_token_put: PreparedStatement,
-    pub(super) chain_delete: PreparedStatement,
-    pub(super) chain_index_put: PreparedStatement,
-    pub(super) chain_index_list: PreparedStatement,
-    pub(super) chain_index_delete: PreparedStatement,
-    pub(super) key_put: PreparedStatement,
-    pub(super) key_list: PreparedStatement,
-    pub(super) keys_delete: PreparedStatement,
-    pub(super) consent_put: PreparedStatement,
-    pub(super) consent_get: PreparedStatement,
-    pub(super) consent_delete: PreparedStatement,
-    pub(super) consent_list: PreparedStatement,
-    pub(super) consents_delete: PreparedStatement,
-    pub(super) privacy_put: PreparedStatement,
-    pub(super) privacy_get: PreparedStatement,
-    pub(super) privacy_delete: PreparedStatement,
-    pub(super) grant_put: PreparedStatement,
-    pub(super) grant_list: PreparedStatement,
-    pub(super) grants_delete: PreparedStatement,
-    pub(super) deny_put: PreparedStatement,
-    pub(super) deny_get: PreparedStatement,
-    pub(super) deny_list: PreparedStatement,
-    pub(super) deny_delete: PreparedStatement,
-    pub(super) event_put: PreparedStatement,
-    pub(super) event_day_put: PreparedStatement,
-    pub(super) event_days: PreparedStatement,
-    pub(super) events_of_day: PreparedStatement,
-    pub(super) events_all_of_day: PreparedStatement,
-    pub(super) events_delete: PreparedStatement,
-    pub(super) event_days_delete: PreparedStatement,
-    pub(super) factor_insert: PreparedStatement,
-    pub(super) factor_put: PreparedStatement,
-    pub(super) factor_get: PreparedStatement,
-    pub(super) factor_get_serial: PreparedStatement,
-    pub(super) factor_list: PreparedStatement,
-    /// `IF version = ? AND lookup = ?`, for factors with a lookup key.
-    pub(super) factor_update: PreparedStatement,
-    /// `IF version = ? AND lookup = null`, for factors without one.
-    pub(super) factor_update_unkeyed: PreparedStatement,
-    pub(super) factor_remove: PreparedStatement,
-    pub(super) factors_delete: PreparedStatement,
-    pub(super) lookup_claim: PreparedStatement,
-    pub(super) lookup_put: PreparedStatement,
-    pub(super) lookup_get: PreparedStatement,
-    pub(super) lookup_get_serial: PreparedStatement,
-    /// `IF claim = ?`: a creation gives back its own claim.
-    pub(super) lookup_release: PreparedStatement,
-    /// `IF user_id = ? AND id = ?`: a deletion removes its factor's claim.
-    pub(super) lookup_remove: PreparedStatement,
-    pub(super) lookup_delete: PreparedStatement,
-    pub(super) challenge_insert: PreparedStatement,
-    pub(super) challenge_replace: PreparedStatement,
-    pub(super) challenge_get: PreparedStatement,
-    pub(super) challenge_get_serial: PreparedStatement,
-    pub(super) challenge_spend: PreparedStatement,
-    pub(super) challenge_take: PreparedStatement,
-    pub(super) connector_put: PreparedStatement,
-    pub(super) connector_get: PreparedStatement,
-    pub(super) connector_list: PreparedStatement,
-    pub(super) connector_delete: PreparedStatement,
-    pub(super) link_insert: PreparedStatement,
-    pub(super) link_get: PreparedStatement,
-    /// `IF user_id = ?`: only the owner's link is rewritten.
-    pub(super) link_update: PreparedStatement,
-    /// `IF user_id = ?`: only the owner's link is removed.
-    pub(super) link_remove: PreparedStatement,
-    pub(super) link_user_put: PreparedStatement,
-    pub(super) link_user_list: PreparedStatement,
-    pub(super) link_user_delete: PreparedStatement,
-    /// Tenant moves: plain copies and partition deletes.
-    pub(super) connectors_delete: PreparedStatement,
-    pub(super) link_put: PreparedStatement,
-    pub(super) link_delete: PreparedStatement,
-    pub(super) links_of_user_delete: PreparedStatement,
-    /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.
-    pub(super) chain_create: Batch,
-    /// `[UPDATE the state IF generation = ? AND revoked = null, the new token]`: one partition.
-    pub(super) chain_rotate: Batch,
+statement_set! {
+    /// Statements on the global keyspace.
+    GlobalStatements on g {
+        ping: Read => "SELECT version FROM {g}.schema_migrations WHERE keyspace_name = ? LIMIT 1",
+        tenant_insert: Lwt => "INSERT INTO {g}.tenants (tenant, region, record) VALUES (?, ?, ?) IF NOT EXISTS",
+        tenant_get: Read => "SELECT record, moving_to FROM {g}.tenants WHERE tenant = ?",
+        tenant_get_serial: SerialRead => "SELECT region, record, moving_to FROM {g}.tenants WHERE tenant = ?",
+        tenant_region: Read => "SELECT region, moving_to FROM {g}.tenants WHERE tenant = ?",
+        tenant_list: Read => "SELECT record FROM {g}.tenants",
+        tenant_move: Lwt => "UPDATE {g}.tenants SET region = ?, record = ?, moving_to = null \
+            WHERE tenant = ? IF region = ? AND moving_to = ?",
+        tenant_update: Lwt => "UPDATE {g}.tenants SET record = ? WHERE tenant = ? \
+            IF region = ? AND moving_to = null",
+        tenant_fence: Lwt => "UPDATE {g}.tenants SET moving_to = ? WHERE tenant = ? \
+            IF region = ? AND moving_to = null",
+        tenant_unfence: Lwt => "UPDATE {g}.tenants SET moving_to = null WHERE tenant = ? IF moving_to = ?",
+    }
+    batches {}
 }
