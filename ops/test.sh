@@ -21,6 +21,24 @@ cargo test --workspace --locked
 # this script installed above: they run here, and a browser that cannot start fails them.
 cargo test --workspace --locked --test browser --test browser_passkeys --test browser_portal \
   -- --ignored
+# The CQL of the ScyllaDB store, parsed by ScyllaDB's cqlsh grammar (no server needed): the
+# grammar is the scylla-cqlsh package, pinned, in a venv under target/. The test is
+# #[ignore]d in a plain `cargo test`; here it runs, and a missing grammar fails it.
+CQL_VENV=target/cql-grammar
+if ! "$CQL_VENV/bin/python" -c "import cqlshlib.cql3handling" >/dev/null 2>&1; then
+  echo "ops/test.sh: installing ScyllaDB's cqlsh grammar (scylla-cqlsh) into $CQL_VENV"
+  if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-venv >/dev/null
+  fi
+  rm -rf "$CQL_VENV"
+  python3 -m venv "$CQL_VENV"
+  "$CQL_VENV/bin/pip" install -q scylla-cqlsh==6.0.40
+fi
+TOLLGATE_CQL_PYTHON="$PWD/$CQL_VENV/bin/python" \
+  cargo test --locked -p tollgate-store-scylla --test cql_check -- --ignored
 # The ScyllaDB tests need a node: they run when TOLLGATE_TEST_SCYLLA names one
 # (ops/scylla-test.sh starts one in Docker and runs them), and are skipped, saying so, otherwise.
 if [ -n "${TOLLGATE_TEST_SCYLLA:-}" ]; then
