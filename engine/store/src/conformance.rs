@@ -885,7 +885,7 @@ async fn codes_redeem_with_their_chain<S: Store>(s: &S) {
         user_id: UserId::generate(),
         auth: auth(),
         sid: None,
-        expires_at: 2_000,
+        expires_at: now() + 600,
     };
     let (with, without) = (code(b"with chain"), code(b"without chain"));
     s.put_code(&with).await.unwrap();
