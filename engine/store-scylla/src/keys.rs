@@ -6,7 +6,7 @@ use ::scylla::statement::batch::{Batch, BatchType};
 use async_trait::async_trait;
 
 use crate::ScyllaStore;
-use crate::errors::unavailable;
+use crate::errors::execution;
 use crate::rows::{decode, encode};
 use tollgate_store::{KeyStore, StoreResult};
 use tollgate_vocab::ids::TenantId;
@@ -37,7 +37,7 @@ impl KeyStore for ScyllaStore {
             self.session()
                 .batch(&batch, values)
                 .await
-                .map_err(unavailable)?;
+                .map_err(execution)?;
         }
         Ok(())
     }

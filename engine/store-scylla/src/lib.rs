@@ -65,7 +65,7 @@ pub use statements::{CatalogueEntry, Kind, catalogue, catalogue_batches};
 pub use tollgate_store::RegionConfig;
 
 use config::{Plan, open_session, serial_read};
-use errors::{corrupt, next_row_error, unavailable};
+use errors::{corrupt, execution, next_row_error, unavailable};
 use migrate::check_schema;
 use region_statements::RegionStatements;
 use rows::applied;
@@ -248,7 +248,7 @@ impl ScyllaStore {
         self.session()
             .execute_unpaged(st, values)
             .await
-            .map_err(unavailable)
+            .map_err(execution)
     }
 
     async fn write(&self, st: &PreparedStatement, values: impl SerializeRow) -> StoreResult<()> {
@@ -265,7 +265,7 @@ impl ScyllaStore {
             self.session()
                 .batch(batch, values)
                 .await
-                .map_err(unavailable)?,
+                .map_err(execution)?,
         )
     }
 

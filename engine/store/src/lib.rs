@@ -57,6 +57,11 @@ pub enum StoreError {
     /// A stored record could not be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The backend refused a statement as written (syntax, an unknown table or column,
+    /// permissions, configuration): a bug or a broken deployment, which retrying cannot
+    /// mend. Never reported as "unavailable".
+    #[error("statement refused: {0}")]
+    Invalid(String),
 }
 
 /// Result alias.
@@ -73,7 +78,7 @@ impl From<StoreError> for tollgate_vocab::error::EngineError {
                 retry_after_secs: 1,
             },
             StoreError::Unavailable(m) => EngineError::Unavailable(m),
-            StoreError::Corrupt(m) => EngineError::Internal(m),
+            StoreError::Corrupt(m) | StoreError::Invalid(m) => EngineError::Internal(m),
         }
     }
 }
