@@ -207,6 +207,21 @@ impl Plan {
                 prefer_dc,
             });
         }
+        if let Some(dc) = &cfg.local_dc
+            && !cfg.global_replication.contains_key(dc)
+        {
+            return Err(StoreError::Unavailable(format!(
+                "store.scylla.local_dc `{dc}` holds no replica of the global keyspace \
+                 (store.scylla.global_replication names {}): every tenant lookup would leave \
+                 the datacenter, and local_quorum there could never be met; add `{dc}` to \
+                 global_replication or name a datacenter it has",
+                cfg.global_replication
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         let serial = parse_serial(&cfg.serial_consistency)?;
         // Under local_serial, two datacenters of one region each run their own Paxos:
         // both could win the rotation of one refresh token.
@@ -351,6 +366,23 @@ mod tests {
             ..ScyllaConfig::default()
         };
         assert!(Plan::new(&cfg).is_err());
+    }
+
+    #[test]
+    fn the_local_datacenter_must_hold_the_global_keyspace() {
+        let cfg = ScyllaConfig {
+            local_dc: Some("mumbai".into()),
+            ..ScyllaConfig::default()
+        };
+        let Err(e) = Plan::new(&cfg) else {
+            panic!("a local_dc without a replica of the global keyspace was accepted")
+        };
+        assert!(e.to_string().contains("local_dc `mumbai`"), "{e}");
+        let cfg = ScyllaConfig {
+            local_dc: Some("datacenter1".into()),
+            ..ScyllaConfig::default()
+        };
+        Plan::new(&cfg).unwrap();
     }
 
     #[test]
