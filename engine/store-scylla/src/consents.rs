@@ -27,12 +27,12 @@ impl ConsentStore for ScyllaStore {
         user: &UserId,
         client: &ClientId,
     ) -> StoreResult<Option<Consent>> {
+        // The delete is unconditional: skipping it when the read found nothing would lose
+        // a withdrawal to a grant that landed in between.
         let old = self.get_consent(tenant, user, client).await?;
-        if old.is_some() {
-            let r = self.region_of(tenant).await?;
-            let values = (tenant.as_str(), user.as_str(), client.as_str());
-            self.write(&r.st.consent_delete, values).await?;
-        }
+        let r = self.region_of(tenant).await?;
+        let values = (tenant.as_str(), user.as_str(), client.as_str());
+        self.write(&r.st.consent_delete, values).await?;
         Ok(old)
     }
 
