@@ -77,7 +77,11 @@ mod tests {
         let db = |e: DbError| {
             ExecutionError::LastAttemptError(RequestAttemptError::DbError(e, "why".into()))
         };
-        for refused in [DbError::SyntaxError, DbError::Invalid, DbError::Unauthorized] {
+        for refused in [
+            DbError::SyntaxError,
+            DbError::Invalid,
+            DbError::Unauthorized,
+        ] {
             assert!(matches!(execution(db(refused)), StoreError::Invalid(_)));
         }
         let timeout = ExecutionError::RequestTimeout(std::time::Duration::from_secs(2));
