@@ -305,7 +305,12 @@ fn two_nodes_on_scylla() {
              (set TOLLGATE_TEST_SCYLLA=host:port, or run ops/scylla-test.sh)",
         );
     let dc = std::env::var("TOLLGATE_TEST_SCYLLA_DC").unwrap_or_else(|_| "datacenter1".into());
-    let one_replica = BTreeMap::from([(dc.clone(), 1)]);
+    // 1 for a single node; ops/scylla-test.sh's three-node cluster sets 3.
+    let rf: u32 = std::env::var("TOLLGATE_TEST_SCYLLA_RF")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let one_replica = BTreeMap::from([(dc.clone(), rf)]);
     let hex: String = random_bytes::<6>()
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -59,6 +59,15 @@ async fn datacenter(session: &Session) -> String {
         .unwrap_or_else(|| "datacenter1".into())
 }
 
+/// Replicas per keyspace: 1 for a single node; ops/scylla-test.sh sets 3 for its
+/// three-node cluster (`TOLLGATE_TEST_SCYLLA_RF`), so quorum and Paxos are real.
+fn replicas() -> u32 {
+    std::env::var("TOLLGATE_TEST_SCYLLA_RF")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -66,7 +75,7 @@ fn hex(bytes: &[u8]) -> String {
 /// A configuration with a fresh global keyspace and one keyspace per region, all with
 /// one replica in the node's datacenter.
 fn config(node: &str, dc: &str, regions: &[&str]) -> ScyllaConfig {
-    let one_replica = BTreeMap::from([(dc.to_owned(), 1)]);
+    let one_replica = BTreeMap::from([(dc.to_owned(), replicas())]);
     ScyllaConfig {
         nodes: vec![node.to_owned()],
         local_dc: Some(dc.to_owned()),
