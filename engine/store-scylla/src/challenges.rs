@@ -48,10 +48,19 @@ impl ChallengeStore for ScyllaStore {
         let mut last_error = None;
         for _ in 0..LWT_ATTEMPTS {
             let values = (t, k, &record, int32(challenge.tries_left), ttl);
-            match self.lwt(&r.st.challenge_insert, values).await {
+            let answer = self.lwt(&r.st.challenge_insert, values).await;
+            match answer {
                 Ok(true) => return Ok(()),
-                Ok(false) => return Err(StoreError::Conflict),
-                Err(e) => {
+                // Not applied, and no earlier attempt of ours can have been.
+                Ok(false) if last_error.is_none() => return Err(StoreError::Conflict),
+                // Unknown outcome now or before: "not applied" may be our own row.
+                Ok(false) | Err(_) => {
+                    let e = match answer {
+                        Err(e) => e,
+                        Ok(_) => {
+                            unavailable("challenge creation: an earlier attempt may have applied")
+                        }
+                    };
                     let row: Option<ChallengeRow> =
                         match self.one(&r.st.challenge_get_serial, (t, k)).await {
                             Ok(row) => row,
@@ -154,6 +163,10 @@ impl ChallengeStore for ScyllaStore {
                 .and_then(|a| lwt_answer(a, ["tries_left", "taken_by"]));
             match answer {
                 Ok((true, _)) => return Ok(Some(state.challenge)),
+                // An earlier attempt of ours, whose answer was lost, took it.
+                Ok((false, [_, Some(CqlValue::Text(by))])) if by == me => {
+                    return Ok(Some(state.challenge));
+                }
                 Ok((false, [Some(CqlValue::Int(now_left)), None])) => {
                     if now_left >= left {
                         stalled += 1;
@@ -209,6 +222,14 @@ impl ChallengeStore for ScyllaStore {
             match answer {
                 Ok((true, _)) => return Ok(Some(state.challenge)),
                 Ok((false, [Some(CqlValue::Int(now_left)), None])) => {
+                    // After a lost answer, the lower count may be our own spend: the
+                    // serial read's `spent_by` says, so one guess never spends two tries.
+                    if last_error.is_some()
+                        && let Some(s) = self.read_challenge(&r, t, k, true).await?
+                        && s.spent_by.contains(&me)
+                    {
+                        return Ok(Some(state.challenge));
+                    }
                     if now_left >= left {
                         stalled += 1;
                     }

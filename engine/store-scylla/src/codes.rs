@@ -83,12 +83,20 @@ impl CodeStore for ScyllaStore {
         let ttl = ttl_until(code.expires_at).unwrap_or(1);
         let mut last_error = None;
         for _ in 0..LWT_ATTEMPTS {
-            match self
+            let answer = self
                 .lwt(&r.st.code_take, (ttl, me.as_str(), t, k, &record))
-                .await
-            {
-                Ok(taken) => return Ok(taken.then_some(code)),
-                Err(e) => {
+                .await;
+            match answer {
+                Ok(true) => return Ok(Some(code)),
+                Ok(false) if last_error.is_none() => return Ok(None),
+                // Not applied after a lost answer: perhaps because that attempt took it.
+                Ok(false) | Err(_) => {
+                    let e = match answer {
+                        Err(e) => e,
+                        Ok(_) => {
+                            unavailable("code redemption: an earlier attempt may have applied")
+                        }
+                    };
                     let row: Option<(Option<Vec<u8>>, Option<String>)> =
                         match self.one(&r.st.code_get_serial, (t, k)).await {
                             Ok(row) => row,

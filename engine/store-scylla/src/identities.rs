@@ -70,12 +70,21 @@ impl IdentityStore for ScyllaStore {
         );
         self.write(&r.st.link_user_put, (t, u, p, k.clone()))
             .await?;
-        if self
-            .lwt(&r.st.link_insert, (t, p, k.clone(), u, encode(link)))
-            .await?
-        {
+        let record = encode(link);
+        let answer = self
+            .lwt(&r.st.link_insert, (t, p, k.clone(), u, &record))
+            .await;
+        if let Ok(true) = answer {
             return Ok(());
         }
+        // Not applied, or unknown: if the stored link is this very record, it is this
+        // write (an attempt whose answer was lost): keep its index entry.
+        let holder: Option<(Option<String>, Option<Vec<u8>>)> =
+            self.one(&r.st.link_get, (t, p, k.clone())).await?;
+        if holder.and_then(|(_, stored)| stored).as_ref() == Some(&record) {
+            return Ok(());
+        }
+        answer?;
         self.write(&r.st.link_user_delete, (t, u, p, k)).await?;
         Err(StoreError::Conflict)
     }

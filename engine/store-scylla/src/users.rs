@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 
+use crate::errors::unavailable;
 use crate::rows::{bucket, decode, encode};
 use crate::{LWT_ATTEMPTS, ScyllaStore};
 use tollgate_store::{StoreError, StoreResult, UserStore};
@@ -47,10 +48,17 @@ impl UserStore for ScyllaStore {
         }
         let mut last_error = None;
         for _ in 0..LWT_ATTEMPTS {
-            match self.lwt(&r.st.email_claim, (t, email, id)).await {
+            let answer = self.lwt(&r.st.email_claim, (t, email, id)).await;
+            match answer {
                 Ok(true) => return Ok(()),
-                Ok(false) => break,
-                Err(e) => {
+                Ok(false) if last_error.is_none() => break,
+                // Not applied after a lost answer: the claim may be the one that attempt
+                // made. Never remove our user row under our own claim.
+                Ok(false) | Err(_) => {
+                    let e = match answer {
+                        Err(e) => e,
+                        Ok(_) => unavailable("email claim: an earlier attempt may have applied"),
+                    };
                     // Unknown outcome: a serial read settles the round and tells.
                     let owner: Option<(Option<String>,)> =
                         match self.one(&r.st.email_get_serial, (t, email)).await {
