@@ -10,7 +10,7 @@ use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, Email, TenantId, UserId};
 use crate::model::{Client, Hash32, KeyStatus, SigningAlg, Tenant, User, UserRecord};
 use crate::runtime::keys;
-use crate::store::StoreError;
+use crate::store::{Imported, StoreError};
 
 /// A new client.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -597,6 +597,19 @@ pub struct ImportReport {
     pub created: usize,
     /// Users skipped because their email already exists (or repeats within the import).
     pub existing: usize,
+    /// Users the store could not write (or did not say it wrote): their positions in the
+    /// import and why. Run the same import again: the users it created count as existing
+    /// then, and these are tried again.
+    pub failed: Vec<ImportFailure>,
+}
+
+/// One user an import could not settle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFailure {
+    /// Its position in the import (from 0).
+    pub index: usize,
+    /// What went wrong.
+    pub reason: String,
 }
 
 /// Most users in one import request.
@@ -660,19 +673,38 @@ impl Admin<'_> {
         .try_collect::<Vec<()>>()
         .await?;
         let sealed: Vec<UserRecord> = sealed.into_iter().map(|(r, _)| r).collect();
-        let created = store.create_users(&sealed).await?;
-        for (r, _) in sealed.iter().zip(&created).filter(|(_, c)| !**c) {
+        let outcomes = store.create_users(&sealed).await?;
+        // A taken user's fresh data key opens nothing: destroy it. A failed one's is kept,
+        // as that user may have been written after all.
+        for (r, _) in sealed
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, o)| **o == Imported::Taken)
+        {
             self.shred(tenant, &r.id).await?;
         }
         let report = ImportReport {
-            created: created.iter().filter(|c| **c).count(),
-            existing: created.iter().filter(|c| !**c).count(),
+            created: outcomes.iter().filter(|o| **o == Imported::Created).count(),
+            existing: outcomes.iter().filter(|o| **o == Imported::Taken).count(),
+            failed: outcomes
+                .iter()
+                .enumerate()
+                .filter_map(|(index, o)| match o {
+                    Imported::Failed(reason) => Some(ImportFailure {
+                        index,
+                        reason: reason.clone(),
+                    }),
+                    _ => None,
+                })
+                .collect(),
         };
-        let mut ev = self.event(tenant, "admin.users_imported", true);
+        let mut ev = self.event(tenant, "admin.users_imported", report.failed.is_empty());
         ev.actor = Some("admin".into());
         ev.detail = Some(format!(
-            "created={} existing={}",
-            report.created, report.existing
+            "created={} existing={} failed={}",
+            report.created,
+            report.existing,
+            report.failed.len()
         ));
         self.record_now(ev).await?;
         Ok(report)

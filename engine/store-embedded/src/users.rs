@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use crate::EmbeddedStore;
 use crate::keyspaces::{Ks, io, key, tenant_prefix};
-use tollgate_store::{StoreError, StoreResult, UserKeyStore, UserStore};
+use tollgate_store::{Imported, StoreError, StoreResult, UserKeyStore, UserStore};
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{TenantId, UserId};
 use tollgate_vocab::model::UserRecord;
@@ -26,7 +26,8 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
-    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<bool>> {
+    /// One commit: every user of the import is written, or (the commit failing) none is.
+    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<Imported>> {
         let users = users.to_vec();
         self.write(move |tx| {
             let mut created = Vec::with_capacity(users.len());
@@ -36,12 +37,12 @@ impl UserStore for EmbeddedStore {
                 // Reads see this job's own earlier writes, so duplicates within one
                 // import are caught too.
                 if tx.get(Ks::Emails, &ek)?.is_some() || tx.get(Ks::Users, &uk)?.is_some() {
-                    created.push(false);
+                    created.push(Imported::Taken);
                     continue;
                 }
                 tx.put(Ks::Emails, ek, u.id.as_str().as_bytes().to_vec());
                 tx.put_json(Ks::Users, uk, &u);
-                created.push(true);
+                created.push(Imported::Created);
             }
             Ok(created)
         })

@@ -3,26 +3,26 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
 use crate::errors::unavailable;
 use crate::rows::{bucket, decode, encode};
 use crate::{LWT_ATTEMPTS, ScyllaStore};
-use tollgate_store::{StoreError, StoreResult, UserStore};
+use tollgate_store::{Imported, StoreError, StoreResult, UserStore};
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{TenantId, UserId};
 use tollgate_vocab::model::UserRecord;
 
 impl ScyllaStore {
     /// One user of an import: whether it was created.
-    async fn import_user(&self, user: &UserRecord, fresh: bool) -> StoreResult<bool> {
+    async fn import_user(&self, user: &UserRecord, fresh: bool) -> Imported {
         if !fresh {
-            return Ok(false);
+            return Imported::Taken;
         }
         match self.create_user(user).await {
-            Ok(()) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
+            Ok(()) => Imported::Created,
+            Err(StoreError::Conflict) => Imported::Taken,
+            Err(e) => Imported::Failed(e.to_string()),
         }
     }
 }
@@ -110,7 +110,8 @@ impl UserStore for ScyllaStore {
         ))
     }
 
-    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<bool>> {
+    /// Concurrently, each user on its own: one that times out does not stop the others.
+    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<Imported>> {
         // Within one import the first of two users with one email (or id) wins, as if
         // they were created in order; the rest run concurrently.
         let (mut emails, mut ids) = (HashSet::new(), HashSet::new());
@@ -127,10 +128,7 @@ impl UserStore for ScyllaStore {
             .zip(fresh)
             .map(|(u, fresh)| self.import_user(u, fresh))
             .collect();
-        futures::stream::iter(imports)
-            .buffered(16)
-            .try_collect()
-            .await
+        Ok(futures::stream::iter(imports).buffered(16).collect().await)
     }
 
     async fn get_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<UserRecord>> {

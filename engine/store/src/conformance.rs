@@ -637,9 +637,15 @@ async fn user_emails_are_unique_per_tenant<S: Store + Clone>(s: &S) {
         user(&a, "i1@example.com"),
         user(&a, "i2@example.com"),
     ];
+    use crate::Imported::{Created, Taken};
     assert_eq!(
         s.create_users(&batch).await.unwrap(),
-        vec![true, false, false, true]
+        vec![Created, Taken, Taken, Created]
+    );
+    // The same import again (as after an interrupted run): nothing is created twice.
+    assert_eq!(
+        s.create_users(&batch).await.unwrap(),
+        vec![Taken, Taken, Taken, Taken]
     );
     let found = s.find_user_by_email(&a, "i2@example.com").await.unwrap();
     assert_eq!(found.map(|u| u.id), Some(batch[3].id.clone()));

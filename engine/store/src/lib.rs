@@ -67,6 +67,18 @@ pub enum StoreError {
 /// Result alias.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What became of one user of an import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Imported {
+    /// Written.
+    Created,
+    /// Its email key (or id) was taken, in the store or earlier in the same import.
+    Taken,
+    /// Not known to be written (the store failed or did not answer); the same import run
+    /// again settles it.
+    Failed(String),
+}
+
 /// `?` turns a store failure into the engine's error: a broken condition is a conflict,
 /// a full queue asks the caller to come back, and a corrupt record is a bug for the logs.
 impl From<StoreError> for tollgate_vocab::error::EngineError {
@@ -137,16 +149,17 @@ pub trait UserStore {
     /// Creates a user; `Conflict` if the email key is taken in this tenant. Atomic: two
     /// concurrent sign-ups with one email give one user.
     async fn create_user(&self, user: &UserRecord) -> StoreResult<()>;
-    /// Creates many users at once (imports); returns, per user in order, whether it was
-    /// created (`false`: its email key or id was taken). Backends batch this; the default
-    /// creates them one by one.
-    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<bool>> {
+    /// Creates many users at once (imports); returns, per user in order, what became of
+    /// it. A user that could not be written does not stop the others: running the same
+    /// import again finds the created ones taken and retries the rest (resumable).
+    /// Backends batch this; the default creates them one by one.
+    async fn create_users(&self, users: &[UserRecord]) -> StoreResult<Vec<Imported>> {
         let mut out = Vec::with_capacity(users.len());
         for u in users {
             out.push(match self.create_user(u).await {
-                Ok(()) => true,
-                Err(StoreError::Conflict) => false,
-                Err(e) => return Err(e),
+                Ok(()) => Imported::Created,
+                Err(StoreError::Conflict) => Imported::Taken,
+                Err(e) => Imported::Failed(e.to_string()),
             });
         }
         Ok(out)
