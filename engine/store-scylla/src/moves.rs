@@ -235,7 +235,7 @@ impl ScyllaStore {
                 |(id, rec): (String, Vec<u8>)| async move {
                     let user: UserRecord = decode(&rec)?;
                     if !user.email_key.is_empty() {
-                        self.write(&f.email_delete, (t, user.email_key.as_str()))
+                        self.lwt(&f.email_delete, (t, user.email_key.as_str(), id.as_str()))
                             .await?;
                     }
                     self.write(&f.user_key_delete, (t, id.as_str())).await?;

@@ -31,8 +31,9 @@ crate::statements::statement_set! {
         email_put: Write => "INSERT INTO {k}.user_emails (tenant, email, user_id) VALUES (?, ?, ?)",
         email_get: Read => "SELECT user_id FROM {k}.user_emails WHERE tenant = ? AND email = ?",
         email_get_serial: SerialRead => "SELECT user_id FROM {k}.user_emails WHERE tenant = ? AND email = ?",
-        email_delete: Write => "DELETE FROM {k}.user_emails WHERE tenant = ? AND email = ?",
-        user_delete: Write => "DELETE FROM {k}.users WHERE tenant = ? AND bucket = ? AND user_id = ?",
+        /// Conditional, as every write of a claim row is: a plain delete racing a claim
+        /// could hide it behind a tombstone from a coordinator whose clock is ahead.
+        email_delete: Lwt => "DELETE FROM {k}.user_emails WHERE tenant = ? AND email = ? IF user_id = ?",
         user_update_if: Lwt => "UPDATE {k}.users SET record = ? WHERE tenant = ? AND bucket = ? AND user_id = ? IF record = ?",
         user_key_insert: Lwt => "INSERT INTO {k}.user_keys (tenant, user_id, key) VALUES (?, ?, ?) IF NOT EXISTS",
         user_key_put: Write => "INSERT INTO {k}.user_keys (tenant, user_id, key) VALUES (?, ?, ?)",

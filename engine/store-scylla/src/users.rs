@@ -7,7 +7,7 @@ use futures::StreamExt;
 
 use crate::errors::unavailable;
 use crate::rows::{bucket, decode, encode};
-use crate::{LWT_ATTEMPTS, ScyllaStore};
+use crate::{LWT_ATTEMPTS, Region, ScyllaStore};
 use tollgate_store::{Imported, StoreError, StoreResult, UserStore};
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{TenantId, UserId};
@@ -24,6 +24,24 @@ impl ScyllaStore {
             Err(StoreError::Conflict) => Imported::Taken,
             Err(e) => Imported::Failed(e.to_string()),
         }
+    }
+}
+
+impl ScyllaStore {
+    /// The user's live record (decoded and as stored), if it passes `ok`.
+    async fn current_user(
+        &self,
+        r: &Region,
+        user: &UserRecord,
+        ok: impl Fn(&UserRecord) -> bool,
+    ) -> StoreResult<Option<(UserRecord, Vec<u8>)>> {
+        let (t, id) = (user.tenant.as_str(), user.id.as_str());
+        let row: Option<(Option<Vec<u8>>,)> = self.one(&r.st.user_get, (t, bucket(id), id)).await?;
+        let Some(raw) = row.and_then(|(r,)| r) else {
+            return Ok(None);
+        };
+        let cur: UserRecord = decode(&raw)?;
+        Ok((cur.deleted_at.is_none() && ok(&cur)).then_some((cur, raw)))
     }
 }
 
@@ -148,11 +166,13 @@ impl UserStore for ScyllaStore {
     /// leaves an old row pointing to a user whose email differs, which
     /// `find_user_by_email` ignores.
     async fn change_user_email(&self, user: &UserRecord, old: &str) -> StoreResult<bool> {
-        match self.get_user(&user.tenant, &user.id).await? {
-            Some(cur) if cur.email_key == old && cur.deleted_at.is_none() => {}
-            _ => return Ok(false),
-        }
         let r = self.region_of(&user.tenant).await?;
+        let Some((_, raw)) = self
+            .current_user(&r, user, |cur| cur.email_key == old)
+            .await?
+        else {
+            return Ok(false);
+        };
         let (t, id, email) = (
             user.tenant.as_str(),
             user.id.as_str(),
@@ -191,10 +211,20 @@ impl UserStore for ScyllaStore {
                 return Err(last_error.unwrap_or(StoreError::Conflict));
             }
         }
-        self.write(&r.st.user_put, (t, bucket(id), id, encode(user)))
-            .await?;
+        // Conditional on the record read, like every other write of a user row.
+        let new = encode(user);
+        if !self
+            .lwt(&r.st.user_update_if, (&new, t, bucket(id), id, &raw))
+            .await?
+        {
+            // Changed meanwhile: give the new address back.
+            if old != user.email_key {
+                self.lwt(&r.st.email_delete, (t, email, id)).await?;
+            }
+            return Ok(false);
+        }
         if old != user.email_key {
-            self.write(&r.st.email_delete, (t, old)).await?;
+            self.lwt(&r.st.email_delete, (t, old, id)).await?;
         }
         Ok(true)
     }
@@ -226,20 +256,24 @@ impl UserStore for ScyllaStore {
         let Some(at) = user.deleted_at else {
             return Err(StoreError::Corrupt("soft delete without deleted_at".into()));
         };
-        match self.get_user(&user.tenant, &user.id).await? {
-            Some(cur) if cur.deleted_at.is_none() => {}
-            _ => return Ok(false),
-        }
         let r = self.region_of(&user.tenant).await?;
+        let Some((_, raw)) = self.current_user(&r, user, |_| true).await? else {
+            return Ok(false);
+        };
         let (t, id) = (user.tenant.as_str(), user.id.as_str());
         self.write(&r.st.deletion_put, (t, at as i64, id)).await?;
-        self.write(&r.st.user_put, (t, bucket(id), id, encode(user)))
-            .await?;
-        let owner: Option<(Option<String>,)> =
-            self.one(&r.st.email_get, (t, old_email_key)).await?;
-        if owner.and_then(|(o,)| o).as_deref() == Some(id) {
-            self.write(&r.st.email_delete, (t, old_email_key)).await?;
+        // Conditional on the record read: an update racing the deletion cannot win it back.
+        if !self
+            .lwt(
+                &r.st.user_update_if,
+                (encode(user), t, bucket(id), id, &raw),
+            )
+            .await?
+        {
+            return Ok(false);
         }
+        // Only while the claim is still this user's (IF user_id = ?).
+        self.lwt(&r.st.email_delete, (t, old_email_key, id)).await?;
         Ok(true)
     }
 
@@ -267,7 +301,9 @@ impl UserStore for ScyllaStore {
         let r = self.region_of(tenant).await?;
         let (t, id) = (tenant.as_str(), id.as_str());
         self.write(&r.st.user_key_delete, (t, id)).await?;
-        self.write(&r.st.user_delete, (t, bucket(id), id)).await?;
+        // Conditional, like every write of a user row (a plain delete could lose to, or
+        // hide, a conditional write from a coordinator whose clock differs).
+        self.lwt(&r.st.user_remove, (t, bucket(id), id)).await?;
         self.write(&r.st.deletion_delete, (t, at as i64, id))
             .await?;
         Ok(true)
