@@ -1,4 +1,5 @@
-//! [`ChainStore`]: refresh-token chains, created and rotated by conditional batches.
+//! [`ChainStore`]: refresh-token chains, created by a conditional batch and rotated by one
+//! conditional UPDATE.
 
 use async_trait::async_trait;
 
@@ -106,7 +107,7 @@ impl ChainStore for ScyllaStore {
     }
 
     /// A plain read first answers Missing and Stale without Paxos (generations only grow,
-    /// and revocation is final); otherwise the conditional batch decides. When it does
+    /// and revocation is final); otherwise the conditional UPDATE decides. When it does
     /// not apply or its outcome is unknown, a serial read says what the chain is now.
     async fn rotate_chain(
         &self,
@@ -129,18 +130,17 @@ impl ChainStore for ScyllaStore {
         let mut last_error = None;
         for _ in 0..LWT_ATTEMPTS {
             let values = (
-                (
-                    ttl,
-                    int(next),
-                    h,
-                    int(now),
-                    t,
-                    cid,
-                    int(expected_generation),
-                ),
-                (t, cid, h, int(next), ttl),
+                ttl,
+                int(next),
+                h,
+                int(now),
+                int(next),
+                t,
+                cid,
+                h,
+                int(expected_generation),
             );
-            let outcome = self.lwt_batch(&r.st.chain_rotate, values).await;
+            let outcome = self.lwt(&r.st.chain_rotate, values).await;
             if let Ok(true) = outcome {
                 return Ok(Rotation::Rotated(Chain {
                     generation: next,

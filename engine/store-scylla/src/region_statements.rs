@@ -68,10 +68,13 @@ crate::statements::statement_set! {
         #[expect(dead_code, reason = "run only inside the chain_create batch")]
         chain_create_state: Lwt => "INSERT INTO {k}.chains (tenant, chain_id, generation, current_hash, rotated_at, expires_at, record) \
             VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS USING TTL ?",
-        /// The state's rotation, with the new token (`chain_rotate`).
-        #[expect(dead_code, reason = "run only inside the chain_rotate batch")]
-        chain_rotate_state: Lwt => "UPDATE {k}.chains USING TTL ? SET generation = ?, current_hash = ?, rotated_at = ? \
-            WHERE tenant = ? AND chain_id = ? IF generation = ? AND revoked = null",
+        /// A rotation: one conditional UPDATE of one row of the chain's partition sets the
+        /// state (static columns, the condition's subject) and writes the new token's row.
+        /// A single statement, not a batch, so the driver routes it as an LWT (to the
+        /// partition's replicas in order: fewer Paxos contentions and timeouts).
+        chain_rotate: Lwt => "UPDATE {k}.chains USING TTL ? SET generation = ?, current_hash = ?, rotated_at = ?, \
+            token_generation = ? WHERE tenant = ? AND chain_id = ? AND token_hash = ? \
+            IF generation = ? AND revoked = null",
         chain_token_put: Write => "INSERT INTO {k}.chains (tenant, chain_id, token_hash, token_generation) \
             VALUES (?, ?, ?, ?) USING TTL ?",
         chain_delete: Write => "DELETE FROM {k}.chains WHERE tenant = ? AND chain_id = ?",
@@ -163,7 +166,5 @@ crate::statements::statement_set! {
     batches {
         /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.
         chain_create = [chain_create_state, chain_token_put],
-        /// `[UPDATE the state IF generation = ? AND revoked = null, the new token]`: one partition.
-        chain_rotate = [chain_rotate_state, chain_token_put],
     }
 }
