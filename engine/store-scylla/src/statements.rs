@@ -101,7 +101,9 @@ macro_rules! statement_set {
                 p: &$crate::statements::Preparer<'_>,
                 $ks: &str,
             ) -> ::tollgate_store::StoreResult<Self> {
-                $( let $field = p.prep(format!($cql), $crate::statements::Kind::$kind).await?; )*
+                $( let $field = p
+                    .prep(stringify!($field), format!($cql), $crate::statements::Kind::$kind)
+                    .await?; )*
                 $( let $batch = p.batch(&[$(&$member),+]); )*
                 Ok(Self { $($field,)* $($batch,)* })
             }
@@ -117,9 +119,28 @@ pub(crate) struct Preparer<'a> {
 }
 
 impl Preparer<'_> {
-    pub(crate) async fn prep(&self, cql: String, kind: Kind) -> StoreResult<PreparedStatement> {
-        let mut p = self.session.prepare(cql).await.map_err(|e| {
-            StoreError::Unavailable(short(format!("preparing a statement failed: {e}")))
+    /// Prepares one statement. A statement the cluster refuses (syntax, an unknown table
+    /// or column: a schema the migrations did not make) stops the start with the statement
+    /// named; a cluster that does not answer is `Unavailable`.
+    pub(crate) async fn prep(
+        &self,
+        name: &str,
+        cql: String,
+        kind: Kind,
+    ) -> StoreResult<PreparedStatement> {
+        let mut p = self.session.prepare(cql.clone()).await.map_err(|e| {
+            let refused = matches!(
+                &e,
+                ::scylla::errors::PrepareError::AllAttemptsFailed { first_attempt }
+                    if crate::errors::refused_statement(first_attempt)
+            );
+            let msg = short(format!("preparing statement `{name}` failed: {e} ({cql})"));
+            match refused {
+                true => StoreError::Invalid(format!(
+                    "{msg}; has `tollgate migrate` run with this binary's schema?"
+                )),
+                false => StoreError::Unavailable(msg),
+            }
         })?;
         p.set_execution_profile_handle(Some(self.profile.clone()));
         match kind {
