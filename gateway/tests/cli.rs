@@ -370,7 +370,7 @@ fn migrate_refuses_local_serial_for_a_region_across_datacenters() {
             &cfg,
             format!(
                 "[store]\nbackend = \"scylla\"\n[store.scylla]\nnodes = [\"127.0.0.1:1\"]\n\
-                 serial_consistency = \"{serial}\"\nrequest_timeout_ms = 200\n\
+                 serial_consistency = \"{serial}\"\nrequest_timeout_ms = 2500\n\
                  [regions.eu]\ndatacenters = {{ dc_frankfurt = 3, dc_dublin = 3 }}\n"
             ),
         )

@@ -34,7 +34,10 @@ pub struct ScyllaConfig {
     pub keyspace: String,
     /// Datacenter -> replication factor of the global keyspace.
     pub global_replication: BTreeMap<String, u32>,
-    /// Client-side limit on each request, in milliseconds.
+    /// Client-side limit on each request, in milliseconds. It must exceed the server's
+    /// own write timeout (`write_request_timeout_in_ms`, 2 s by default) and CAS contention
+    /// timeout (1 s), or the client gives up on writes the server may still apply, and
+    /// every such write becomes an outcome the store has to settle with a serial read.
     pub request_timeout_ms: u64,
     /// User name, if the cluster authenticates.
     pub username: Option<String>,
@@ -56,7 +59,7 @@ impl Default for ScyllaConfig {
             serial_consistency: "local_serial".into(),
             keyspace: "tollgate".into(),
             global_replication: BTreeMap::from([("datacenter1".into(), 1)]),
-            request_timeout_ms: 2_000,
+            request_timeout_ms: 5_000,
             username: None,
             password: None,
             password_file: None,
@@ -206,6 +209,15 @@ impl Plan {
                 keyspace,
                 prefer_dc,
             });
+        }
+        if cfg.request_timeout_ms <= 2_000 {
+            return Err(StoreError::Unavailable(format!(
+                "store.scylla.request_timeout_ms = {} would give up before ScyllaDB's own write \
+                 timeout (2000 ms by default) and leave writes in doubt: set it above that \
+                 (5000 is the default), and above write_request_timeout_in_ms if your cluster \
+                 raised it",
+                cfg.request_timeout_ms
+            )));
         }
         if let Some(dc) = &cfg.local_dc
             && !cfg.global_replication.contains_key(dc)
@@ -366,6 +378,19 @@ mod tests {
             ..ScyllaConfig::default()
         };
         assert!(Plan::new(&cfg).is_err());
+    }
+
+    #[test]
+    fn the_client_waits_longer_than_the_server() {
+        let cfg = ScyllaConfig {
+            request_timeout_ms: 2_000,
+            ..ScyllaConfig::default()
+        };
+        let Err(e) = Plan::new(&cfg) else {
+            panic!("a client timeout no longer than the server's was accepted")
+        };
+        assert!(e.to_string().contains("request_timeout_ms = 2000"), "{e}");
+        Plan::new(&ScyllaConfig::default()).unwrap();
     }
 
     #[test]
