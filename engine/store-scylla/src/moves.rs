@@ -225,7 +225,12 @@ impl ScyllaStore {
         let f = &from.st;
         self.write(&f.clients_delete, (t,)).await?;
         self.write(&f.keys_delete, (t,)).await?;
-        self.write(&f.deletions_delete, (t,)).await?;
+        // The purge queue, hour by hour (the hours are its partitions), then its hours.
+        let hours: Vec<(i32,)> = self.all(&f.deletion_hours, (t, i32::MAX, i32::MAX)).await?;
+        for (h,) in hours {
+            self.write(&f.deletions_delete, (t, h)).await?;
+        }
+        self.write(&f.deletion_hours_delete, (t,)).await?;
         self.write(&f.privacy_delete, (t,)).await?;
         self.write(&f.connectors_delete, (t,)).await?;
         for b in 0..BUCKETS {

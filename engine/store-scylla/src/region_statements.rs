@@ -39,10 +39,19 @@ crate::statements::statement_set! {
         user_key_put: Write => "INSERT INTO {k}.user_keys (tenant, user_id, key) VALUES (?, ?, ?)",
         user_key_get: Read => "SELECT key FROM {k}.user_keys WHERE tenant = ? AND user_id = ?",
         user_key_delete: Write => "DELETE FROM {k}.user_keys WHERE tenant = ? AND user_id = ?",
-        deletion_put: Write => "INSERT INTO {k}.user_deletions (tenant, deleted_at, user_id) VALUES (?, ?, ?)",
-        deletion_list: Read => "SELECT user_id FROM {k}.user_deletions WHERE tenant = ? AND deleted_at < ? LIMIT ?",
-        deletion_delete: Write => "DELETE FROM {k}.user_deletions WHERE tenant = ? AND deleted_at = ? AND user_id = ?",
-        deletions_delete: Write => "DELETE FROM {k}.user_deletions WHERE tenant = ?",
+        /// The purge queue: one partition per tenant per hour of deletion (`rows::hour`).
+        deletion_hour_put: Write => "INSERT INTO {k}.user_deletion_hours (tenant, hour) VALUES (?, ?)",
+        /// `hour <= ?`, oldest first: where the purge starts reading.
+        deletion_hours: Read => "SELECT hour FROM {k}.user_deletion_hours WHERE tenant = ? AND hour <= ? LIMIT ?",
+        deletion_hour_delete: Write => "DELETE FROM {k}.user_deletion_hours WHERE tenant = ? AND hour = ?",
+        deletion_hours_delete: Write => "DELETE FROM {k}.user_deletion_hours WHERE tenant = ?",
+        deletion_put: Write => "INSERT INTO {k}.user_deletions (tenant, hour, deleted_at, user_id) VALUES (?, ?, ?, ?)",
+        /// `deleted_at < ?`, oldest first, at most `LIMIT` entries of one hour.
+        deletion_list: Read => "SELECT deleted_at, user_id FROM {k}.user_deletions \
+            WHERE tenant = ? AND hour = ? AND deleted_at < ? LIMIT ?",
+        deletion_delete: Write => "DELETE FROM {k}.user_deletions WHERE tenant = ? AND hour = ? AND deleted_at = ? AND user_id = ?",
+        /// A drained hour, or a tenant move's cleanup: one hour's partition at once.
+        deletions_delete: Write => "DELETE FROM {k}.user_deletions WHERE tenant = ? AND hour = ?",
         session_put: Write => "INSERT INTO {k}.sessions (tenant, key, record) VALUES (?, ?, ?) USING TTL ?",
         session_get: Read => "SELECT record FROM {k}.sessions WHERE tenant = ? AND key = ?",
         session_delete: Write => "DELETE FROM {k}.sessions WHERE tenant = ? AND key = ?",

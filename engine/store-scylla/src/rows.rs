@@ -11,9 +11,11 @@ use tollgate_vocab::clock::{Clock, SystemClock, UnixTime};
 use tollgate_vocab::crypto::sha256;
 use tollgate_vocab::model::{Chain, Challenge, Factor, Hash32, RevokeReason};
 
-/// Buckets of the users, chain_index and denied partitions (see schema/0002_region.cql).
-/// Changing it needs a migration that rewrites those tables.
-pub(super) const BUCKETS: i32 = 64;
+/// Buckets of the users, chain_index and denied partitions (see schema/0002_region.cql):
+/// 10 M users make ~2.4 k rows per `users` partition, 100 M ~24 k. The count and
+/// [`bucket`] are part of those tables' primary keys: changing either needs a migration
+/// that rewrites them.
+pub(super) const BUCKETS: i32 = 4096;
 
 /// ScyllaDB refuses TTLs above 20 years.
 const MAX_TTL: i64 = 630_720_000;
@@ -54,9 +56,18 @@ pub(super) fn ttl_until(expires_at: UnixTime) -> Option<i32> {
     (ttl > 0).then(|| i32::try_from(ttl).unwrap_or(i32::MAX))
 }
 
-/// The bucket of a user id or jti (a stable hash: it is part of the primary key).
+/// The bucket of a user id, chain id or jti: the first two bytes of SHA-256(s) as a
+/// big-endian u16, mod [`BUCKETS`] (which divides 65536, so buckets are equally likely).
+/// Stable forever: it is part of the primary key.
 pub(super) fn bucket(s: &str) -> i32 {
-    i32::from(sha256(s.as_bytes())[0]) % BUCKETS
+    let h = sha256(s.as_bytes());
+    i32::from(u16::from_be_bytes([h[0], h[1]])) % BUCKETS
+}
+
+/// The hour of a deletion (Unix seconds / 3600): the `user_deletions` partition its
+/// queue entry lands in.
+pub(super) fn hour(at: UnixTime) -> i32 {
+    i32::try_from(at / 3600).unwrap_or(i32::MAX)
 }
 
 /// The UTC day of an event: the partition of the audit trail it lands in.
@@ -255,5 +266,20 @@ mod tests {
         let far = ttl_until(u64::MAX / 2).unwrap();
         assert!(i64::from(far) <= MAX_TTL && int(now) + i64::from(far) <= MAX_EXPIRY);
         assert!((0..BUCKETS).contains(&bucket("some-user")));
+    }
+
+    #[test]
+    fn buckets_are_stable_and_spread() {
+        // Part of the primary key: these values must never change.
+        assert_eq!((bucket("some-user"), bucket("user-1")), (3728, 1730));
+        let used: std::collections::HashSet<i32> =
+            (0..20_000).map(|i| bucket(&format!("user-{i}"))).collect();
+        assert!(
+            used.len() > 3_900,
+            "only {} of 4096 buckets used",
+            used.len()
+        );
+        assert!(used.iter().all(|b| (0..BUCKETS).contains(b)));
+        assert_eq!((hour(0), hour(3_599), hour(3_600)), (0, 0, 1));
     }
 }

@@ -6,12 +6,21 @@ use async_trait::async_trait;
 use futures::StreamExt;
 
 use crate::errors::unavailable;
-use crate::rows::{bucket, decode, encode};
+use crate::rows::{bucket, decode, encode, hour, int};
 use crate::{LWT_ATTEMPTS, Region, ScyllaStore};
 use tollgate_store::{Imported, StoreError, StoreResult, UserStore};
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{TenantId, UserId};
 use tollgate_vocab::model::UserRecord;
+
+/// Hours of the purge queue read per `deleted_users` call (the oldest first).
+const PURGE_HOURS: i32 = 64;
+/// Queue entries read per `deleted_users` call at most, stale ones included: a call is
+/// bounded however many stale entries there are, and removes the ones it reads.
+const PURGE_SCAN: usize = 2_000;
+/// Seconds an entry of a user who is not (yet) deleted is left alone: a deletion writes
+/// its entry just before the record, so a younger entry may belong to one still landing.
+const IN_FLIGHT: i64 = 3_600;
 
 impl ScyllaStore {
     /// One user of an import: whether it was created.
@@ -249,9 +258,10 @@ impl UserStore for ScyllaStore {
         }
     }
 
-    /// Queues the user for the purge first, then writes the deleted record, then frees
-    /// the login id: a crash in between leaves a user that is deleted or still whole,
-    /// and the purge job finishes what was started.
+    /// Queues the user for the purge first (its hour, then the entry), then writes the
+    /// deleted record, then frees the login id: a crash in between leaves a user that is
+    /// deleted or still whole, and the purge job finishes what was started. An entry left
+    /// by a deletion that did not apply is removed here, or by the purge if that fails.
     async fn soft_delete_user(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool> {
         let Some(at) = user.deleted_at else {
             return Err(StoreError::Corrupt("soft delete without deleted_at".into()));
@@ -261,7 +271,9 @@ impl UserStore for ScyllaStore {
             return Ok(false);
         };
         let (t, id) = (user.tenant.as_str(), user.id.as_str());
-        self.write(&r.st.deletion_put, (t, at as i64, id)).await?;
+        let entry = (t, hour(at), int(at), id);
+        self.write(&r.st.deletion_hour_put, (t, hour(at))).await?;
+        self.write(&r.st.deletion_put, entry).await?;
         // Conditional on the record read: an update racing the deletion cannot win it back.
         if !self
             .lwt(
@@ -270,6 +282,10 @@ impl UserStore for ScyllaStore {
             )
             .await?
         {
+            // Another change (or deletion) won: this entry names no deletion of ours.
+            if let Err(e) = self.write(&r.st.deletion_delete, entry).await {
+                tracing::warn!(error = %e, "a stale purge entry stays until the purge removes it");
+            }
             return Ok(false);
         }
         // Only while the claim is still this user's (IF user_id = ?).
@@ -277,6 +293,12 @@ impl UserStore for ScyllaStore {
         Ok(true)
     }
 
+    /// Reads the queue hour by hour, oldest first, at most [`PURGE_SCAN`] entries per
+    /// call, and returns only entries that name a deletion still to purge: an entry whose
+    /// user is gone, is deleted at another time, or (after [`IN_FLIGHT`]) is not deleted
+    /// at all is removed as it is read, so stale entries never pile up at the head. An
+    /// hour that is over and has nothing left is dropped whole (one partition tombstone
+    /// instead of its rows'), with its row in `user_deletion_hours`.
     async fn deleted_users(
         &self,
         tenant: &TenantId,
@@ -284,14 +306,53 @@ impl UserStore for ScyllaStore {
         limit: usize,
     ) -> StoreResult<Vec<UserId>> {
         let r = self.region_of(tenant).await?;
-        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
-        let rows: Vec<(String,)> = self
-            .all(&r.st.deletion_list, (tenant.as_str(), before as i64, limit))
+        let t = tenant.as_str();
+        let last = hour(before);
+        let hours: Vec<(i32,)> = self
+            .all(&r.st.deletion_hours, (t, last, PURGE_HOURS))
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id,)| UserId::from_stored(id))
-            .collect())
+        let (mut out, mut scanned) = (Vec::new(), 0usize);
+        for (h,) in hours {
+            if out.len() >= limit || scanned >= PURGE_SCAN {
+                break;
+            }
+            let budget = i32::try_from(PURGE_SCAN - scanned).unwrap_or(i32::MAX);
+            let entries: Vec<(i64, String)> = self
+                .all(&r.st.deletion_list, (t, h, int(before), budget))
+                .await?;
+            if entries.is_empty() {
+                // Over for more than an hour (no deletion can still be landing in it)
+                // and empty: drop it whole.
+                if h < last - 1 {
+                    self.write(&r.st.deletions_delete, (t, h)).await?;
+                    self.write(&r.st.deletion_hour_delete, (t, h)).await?;
+                }
+                continue;
+            }
+            for (at, id) in entries {
+                scanned += 1;
+                let uid = UserId::from_stored(id);
+                let deleted_at = self.get_user(tenant, &uid).await?.map(|u| u.deleted_at);
+                match deleted_at {
+                    // The deletion this entry queued: to purge.
+                    Some(Some(d)) if int(d) == at => {
+                        out.push(uid);
+                        if out.len() >= limit {
+                            break;
+                        }
+                    }
+                    // Not deleted, and young: a deletion that may still be landing.
+                    Some(None) if at.saturating_add(IN_FLIGHT) >= int(before) => {}
+                    // Gone (purged), deleted at another time (its own entry is queued), or
+                    // never deleted (a deletion that failed half-way): stale.
+                    _ => {
+                        self.write(&r.st.deletion_delete, (t, h, at, uid.as_str()))
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn purge_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<bool> {
@@ -304,7 +365,8 @@ impl UserStore for ScyllaStore {
         // Conditional, like every write of a user row (a plain delete could lose to, or
         // hide, a conditional write from a coordinator whose clock differs).
         self.lwt(&r.st.user_remove, (t, bucket(id), id)).await?;
-        self.write(&r.st.deletion_delete, (t, at as i64, id))
+        // If this fails, the entry names a user that is gone: the next read removes it.
+        self.write(&r.st.deletion_delete, (t, hour(at), int(at), id))
             .await?;
         Ok(true)
     }

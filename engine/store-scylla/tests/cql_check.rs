@@ -495,8 +495,17 @@ fn parse_stmt(p: &mut Parser<'_>) -> PResult<Stmt> {
                     }
                     p.sym(")")?;
                 } else {
-                    p.name()?;
+                    let option = p.name()?.text;
                     p.sym("=")?;
+                    if !TABLE_OPTIONS.contains(&option.as_str()) {
+                        return Err(format!(
+                            "`{option}` is not a table option of ScyllaDB 2025.1"
+                        ));
+                    }
+                    let whole = matches!(p.peek(), Some(Tok::Num));
+                    if SECONDS_OPTIONS.contains(&option.as_str()) && !whole {
+                        return Err(format!("`{option}` takes a whole number of seconds"));
+                    }
                     p.value()?;
                 }
                 if !p.eat_word("and") {
@@ -611,6 +620,36 @@ fn parse_stmt(p: &mut Parser<'_>) -> PResult<Stmt> {
         p.peek()
     ))
 }
+
+/// The table options ScyllaDB 2025.1 accepts in CREATE TABLE ... WITH (its CQL reference
+/// and CQL extensions: `paxos_grace_seconds`, `tombstone_gc`, `cdc`,
+/// `per_partition_rate_limit`, `synchronous_updates`).
+const TABLE_OPTIONS: &[&str] = &[
+    "bloom_filter_fp_chance",
+    "caching",
+    "cdc",
+    "comment",
+    "compaction",
+    "compression",
+    "crc_check_chance",
+    "default_time_to_live",
+    "gc_grace_seconds",
+    "max_index_interval",
+    "memtable_flush_period_in_ms",
+    "min_index_interval",
+    "paxos_grace_seconds",
+    "per_partition_rate_limit",
+    "speculative_retry",
+    "synchronous_updates",
+    "tombstone_gc",
+];
+
+/// Table options whose value is a whole number of seconds.
+const SECONDS_OPTIONS: &[&str] = &[
+    "default_time_to_live",
+    "gc_grace_seconds",
+    "paxos_grace_seconds",
+];
 
 /// A column type: a native type or a collection of native types.
 fn column_type(p: &mut Parser<'_>) -> PResult<String> {
@@ -1131,6 +1170,22 @@ fn the_checks_reject_what_a_server_would() {
             .any(|p| p.contains("`keyspace` is a reserved word")),
         "{problems:?}"
     );
+    // Table options: a misspelt one, and a grace period given as a string.
+    for (with, want) in [
+        ("gc_grace = 3600", "not a table option"),
+        ("gc_grace_seconds = '3600'", "whole number of seconds"),
+    ] {
+        let mut bad = migrations();
+        bad.push((
+            "0002_region",
+            format!(
+                "CREATE TABLE IF NOT EXISTS {REGION}.extra (tenant text, PRIMARY KEY ((tenant))) \
+                 WITH {with}"
+            ),
+        ));
+        let problems = check_all(&bad, &reserved).expect_err(with);
+        assert!(problems.iter().any(|p| p.contains(want)), "{problems:?}");
+    }
     let (schema, ps) = Schema::build(&migrations(), &reserved);
     assert!(ps.is_empty(), "{ps:?}");
     let cases = [

@@ -81,6 +81,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     clients_are_scoped_by_tenant(&store).await;
     user_emails_are_unique_per_tenant(&store).await;
     deleted_users_free_their_email_and_are_purged(&store).await;
+    double_deletes_and_stale_entries_do_not_stop_the_purge(&store).await;
     user_keys_are_single_and_destroyable(&store).await;
     sessions_round_trip(&store).await;
     codes_are_taken_once(&store).await;
@@ -707,6 +708,103 @@ async fn deleted_users_free_their_email_and_are_purged<S: Store>(s: &S) {
     assert!(s.get_user(&a, &u.id).await.unwrap().is_none());
     assert!(s.deleted_users(&a, 9_999, 10).await.unwrap().is_empty());
     assert!(s.get_user(&a, &keep.id).await.unwrap().is_some());
+}
+
+/// Issue 14, finding 7: the purge queue. Every user is deleted twice at once (an hour
+/// or more apart, so the two entries would land in different places of a time-ordered
+/// queue); exactly one deletion applies, and the purge job, run as the engine runs it
+/// (batches of 500, a run ends on a short batch or one that purged nothing), purges all
+/// 600 users within a few runs: more than a batch of stale or already purged entries
+/// never stops it. A deletion that is not yet due stays queued.
+async fn double_deletes_and_stale_entries_do_not_stop_the_purge<S: Store>(s: &S) {
+    use futures::StreamExt;
+    const USERS: usize = 600;
+    const BATCH: usize = 500;
+    let a = tenant();
+    let users: Vec<UserRecord> = (0..USERS)
+        .map(|i| user(&a, &format!("queued{i}@example.com")))
+        .collect();
+    let created = s.create_users(&users).await.unwrap();
+    assert!(
+        created.iter().all(|c| *c == Imported::Created),
+        "{created:?}"
+    );
+    let deleted = |u: &UserRecord, at: UnixTime| UserRecord {
+        deleted_at: Some(at),
+        email_key: String::new(),
+        password_hash: None,
+        ..u.clone()
+    };
+    let results: Vec<(bool, bool)> = futures::stream::iter(users.iter().enumerate())
+        .map(|(i, u)| {
+            let (early, late) = (deleted(u, 7_200 + i as u64), deleted(u, 18_000 + i as u64));
+            async move {
+                let (x, y) = futures::join!(
+                    s.soft_delete_user(&early, &u.email_key),
+                    s.soft_delete_user(&late, &u.email_key)
+                );
+                (x.unwrap(), y.unwrap())
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(
+        results.iter().all(|(x, y)| x != y),
+        "a double soft delete did not apply exactly once"
+    );
+    // Deleted later: not due at `before`, so it must outlive the purge runs.
+    let later = user(&a, "later@example.com");
+    s.create_user(&later).await.unwrap();
+    assert!(
+        s.soft_delete_user(&deleted(&later, 50_000), &later.email_key)
+            .await
+            .unwrap()
+    );
+
+    let before = 36_000;
+    let mut purged = std::collections::HashSet::new();
+    for run in 1.. {
+        assert!(
+            run <= 4,
+            "the purge stopped progressing: {} of {USERS} purged",
+            purged.len()
+        );
+        loop {
+            let ids = s.deleted_users(&a, before, BATCH).await.unwrap();
+            let (n, done) = (ids.len(), purged.len());
+            assert!(n <= BATCH, "deleted_users returned more than its limit");
+            let outcomes: Vec<(UserId, bool)> = futures::stream::iter(ids)
+                .map(|id| async {
+                    let p = s.purge_user(&a, &id).await.unwrap();
+                    (id, p)
+                })
+                .buffer_unordered(32)
+                .collect()
+                .await;
+            purged.extend(outcomes.into_iter().filter(|(_, p)| *p).map(|(id, _)| id));
+            if n < BATCH || purged.len() == done {
+                break;
+            }
+        }
+        if s.deleted_users(&a, before, BATCH).await.unwrap().is_empty() {
+            break;
+        }
+    }
+    assert_eq!(purged.len(), USERS, "not every deleted user was purged");
+    for u in users.iter().step_by(50) {
+        assert!(
+            s.get_user(&a, &u.id).await.unwrap().is_none(),
+            "a purged user is still there"
+        );
+    }
+    assert_eq!(
+        s.deleted_users(&a, 50_001, BATCH).await.unwrap(),
+        vec![later.id.clone()],
+        "the queue holds more, or less, than the deletion not yet due"
+    );
+    assert!(s.purge_user(&a, &later.id).await.unwrap());
+    assert!(s.deleted_users(&a, 50_001, BATCH).await.unwrap().is_empty());
 }
 
 async fn user_keys_are_single_and_destroyable<S: Store>(s: &S) {
