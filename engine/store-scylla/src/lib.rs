@@ -99,6 +99,10 @@ struct Inner {
     /// tenant -> region. Entries live a few seconds: after a move, other nodes follow
     /// within [`DIRECTORY_TTL`].
     directory: moka::sync::Cache<TenantId, Placement>,
+    /// (keyspace, tenant, hour) whose `event_hours` row this node wrote: each hour is
+    /// indexed once per node, not with every event. Kept no longer than a directory entry,
+    /// so a tenant moved away and back is indexed again.
+    event_hours: moka::sync::Cache<(String, TenantId, i32), ()>,
     /// How long a move waits after fencing a tenant before it copies: every node's cached
     /// directory entry has expired by then, and a write it began before has timed out.
     fence_wait: Duration,
@@ -184,6 +188,10 @@ impl ScyllaStore {
                 global,
                 regions,
                 directory: moka::sync::Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(DIRECTORY_TTL)
+                    .build(),
+                event_hours: moka::sync::Cache::builder()
                     .max_capacity(100_000)
                     .time_to_live(DIRECTORY_TTL)
                     .build(),

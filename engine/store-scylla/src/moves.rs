@@ -128,18 +128,7 @@ impl ScyllaStore {
             )
             .await?;
         }
-        self.each(&f.event_days, (t,), |(d,): (i32,)| async move {
-            self.write(&n.event_day_put, (t, d)).await?;
-            self.each(
-                &f.events_all_of_day,
-                (t, d),
-                |(at, id, rec): (i64, String, Vec<u8>)| async move {
-                    self.write(&n.event_put, (t, d, at, id, rec)).await
-                },
-            )
-            .await
-        })
-        .await
+        self.copy_events(from, to, tenant).await
     }
 
     async fn copy_chain(
@@ -279,10 +268,6 @@ impl ScyllaStore {
             self.write(&f.chain_index_delete, (t, b)).await?;
             self.write(&f.deny_delete, (t, b)).await?;
         }
-        self.each(&f.event_days, (t,), |(d,): (i32,)| async move {
-            self.write(&f.events_delete, (t, d)).await
-        })
-        .await?;
-        self.write(&f.event_days_delete, (t,)).await
+        self.purge_events(from, tenant).await
     }
 }

@@ -108,13 +108,22 @@ crate::statements::statement_set! {
         deny_get: Read => "SELECT expires_at FROM {k}.denied WHERE tenant = ? AND bucket = ? AND jti = ?",
         deny_list: Read => "SELECT jti, expires_at FROM {k}.denied WHERE tenant = ? AND bucket = ?",
         deny_delete: Write => "DELETE FROM {k}.denied WHERE tenant = ? AND bucket = ?",
-        event_put: Write => "INSERT INTO {k}.events (tenant, day, at, id, record) VALUES (?, ?, ?, ?, ?)",
-        event_day_put: Write => "INSERT INTO {k}.event_days (tenant, day) VALUES (?, ?)",
-        event_days: Read => "SELECT day FROM {k}.event_days WHERE tenant = ?",
-        events_of_day: Read => "SELECT record FROM {k}.events WHERE tenant = ? AND day = ? LIMIT ?",
-        events_all_of_day: Read => "SELECT at, id, record FROM {k}.events WHERE tenant = ? AND day = ?",
-        events_delete: Write => "DELETE FROM {k}.events WHERE tenant = ? AND day = ?",
-        event_days_delete: Write => "DELETE FROM {k}.event_days WHERE tenant = ?",
+        event_put: Write => "INSERT INTO {k}.events (tenant, hour, bucket, at, id, record) VALUES (?, ?, ?, ?, ?, ?)",
+        event_hour_put: Write => "INSERT INTO {k}.event_hours (tenant, hour) VALUES (?, ?)",
+        /// `hour < ?`, newest first: where a read of the trail starts.
+        event_hours: Read => "SELECT hour FROM {k}.event_hours WHERE tenant = ? AND hour < ? LIMIT ?",
+        /// `at < ?`, newest first, in pages: one bucket of one hour.
+        events_of_hour: Read => "SELECT record FROM {k}.events WHERE tenant = ? AND hour = ? AND bucket = ? AND at < ? LIMIT ?",
+        events_delete: Write => "DELETE FROM {k}.events WHERE tenant = ? AND hour = ? AND bucket = ?",
+        event_hours_delete: Write => "DELETE FROM {k}.event_hours WHERE tenant = ?",
+        user_event_put: Write => "INSERT INTO {k}.events_by_user (tenant, user_id, month, at, id, record) VALUES (?, ?, ?, ?, ?, ?)",
+        user_event_month_put: Write => "INSERT INTO {k}.event_user_months (tenant, user_id, month) VALUES (?, ?, ?)",
+        /// `month < ?`, newest first: where a read of a user's events starts.
+        user_event_months: Read => "SELECT month FROM {k}.event_user_months WHERE tenant = ? AND user_id = ? AND month < ? LIMIT ?",
+        /// `at < ?`, newest first, in pages: one month of one user.
+        user_events_of_month: Read => "SELECT record FROM {k}.events_by_user WHERE tenant = ? AND user_id = ? AND month = ? AND at < ? LIMIT ?",
+        user_events_delete: Write => "DELETE FROM {k}.events_by_user WHERE tenant = ? AND user_id = ? AND month = ?",
+        user_event_months_delete: Write => "DELETE FROM {k}.event_user_months WHERE tenant = ? AND user_id = ?",
         factor_insert: Lwt => "INSERT INTO {k}.factors (tenant, user_id, id, lookup, version, written_by, record) \
             VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS",
         factor_put: Write => "INSERT INTO {k}.factors (tenant, user_id, id, lookup, version, written_by, record) \

@@ -70,11 +70,6 @@ pub(super) fn hour(at: UnixTime) -> i32 {
     i32::try_from(at / 3600).unwrap_or(i32::MAX)
 }
 
-/// The UTC day of an event: the partition of the audit trail it lands in.
-pub(super) fn day(at_ms: u64) -> i32 {
-    i32::try_from(at_ms / 86_400_000).unwrap_or(i32::MAX)
-}
-
 pub(super) fn reason_str(r: RevokeReason) -> &'static str {
     match r {
         RevokeReason::Reuse => "reuse",

@@ -93,6 +93,8 @@ pub async fn run<S: Store + Clone>(store: S) {
     keys_and_consent_round_trip(&store).await;
     denied_tokens_are_remembered(&store).await;
     events_come_back_newest_first(&store).await;
+    a_users_events_are_theirs_newest_first_across_months(&store).await;
+    event_windows_and_pages_cross_hours_and_days(&store).await;
     factors_are_per_user_and_update_conditionally(&store).await;
     challenges_spend_tries_and_are_taken_once(&store).await;
     challenges_are_replaced_under_their_key(&store).await;
@@ -1311,6 +1313,283 @@ async fn events_come_back_newest_first<S: Store>(s: &S) {
             .unwrap()
             .is_empty(),
         "another tenant's events"
+    );
+}
+
+/// 2026-01-31T23:00:00Z: an hour before a day and a month end.
+const JAN_31_23H: u64 = 1_769_900_400_000;
+const HOUR: u64 = 3_600_000;
+const DAY: u64 = 24 * HOUR;
+
+fn event(
+    t: &TenantId,
+    at_ms: u64,
+    kind: &str,
+    actor: Option<&str>,
+    subject: Option<&str>,
+) -> Event {
+    Event {
+        tenant: t.clone(),
+        id: random_token::<8>(),
+        at_ms,
+        kind: kind.into(),
+        actor: actor.map(str::to_owned),
+        subject: subject.map(str::to_owned),
+        client: None,
+        ip: None,
+        result: "success".into(),
+        detail: None,
+        sealed: None,
+        erased: false,
+    }
+}
+
+/// The ids of `events`, newest first (time, then id, descending): what a query returns.
+fn newest_first<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<String> {
+    let mut v: Vec<&Event> = events.into_iter().collect();
+    v.sort_by(|a, b| (b.at_ms, &b.id).cmp(&(a.at_ms, &a.id)));
+    v.into_iter().map(|e| e.id.clone()).collect()
+}
+
+/// Every page of `q` (pages of `q.limit`, each continued from the last event of the one
+/// before), as ids; also checks that no page is longer than the limit.
+async fn all_pages<S: Store>(s: &S, t: &TenantId, mut q: EventQuery) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let page = s.query_events(t, &q).await.unwrap();
+        assert!(page.len() <= q.limit, "a page longer than its limit");
+        seen.extend(page.iter().map(|e| e.id.clone()));
+        match page.last() {
+            Some(last) if page.len() == q.limit => q.before = Some((last.at_ms, last.id.clone())),
+            _ => return seen,
+        }
+        assert!(seen.len() < 10_000, "pages never end");
+    }
+}
+
+/// Issue 14, finding 3: a user's events (the sign-in count, the data export) are theirs
+/// alone, newest first, across month boundaries, and a limit is a limit.
+async fn a_users_events_are_theirs_newest_first_across_months<S: Store>(s: &S) {
+    let t = tenant();
+    let (u1, u2) = (
+        UserId::generate().to_string(),
+        UserId::generate().to_string(),
+    );
+    let (u1, u2) = (u1.as_str(), u2.as_str());
+    let mut mine = Vec::new();
+    let mut all = Vec::new();
+    // u1's events over four months (December to March), some at the month's edges, two
+    // in one millisecond; u2's and the tenant's own in between.
+    let at = [
+        JAN_31_23H - 40 * DAY,
+        JAN_31_23H - 1,
+        JAN_31_23H + HOUR - 1,
+        JAN_31_23H + HOUR,
+        JAN_31_23H + HOUR,
+        JAN_31_23H + HOUR + 1,
+        JAN_31_23H + 35 * DAY,
+    ];
+    for (i, at) in at.into_iter().enumerate() {
+        let e = match i % 3 {
+            0 => event(&t, at, "login.password", Some(u1), Some(u1)),
+            1 => event(&t, at, "admin.user_updated", Some("admin"), Some(u1)),
+            _ => event(&t, at, "mfa.verify", Some(u1), None),
+        };
+        mine.push(e.clone());
+        all.push(e);
+        all.push(event(&t, at, "login.password", Some(u2), Some(u2)));
+        all.push(event(
+            &t,
+            at + 1,
+            "admin.client_created",
+            Some("admin"),
+            None,
+        ));
+    }
+    all.push(event(
+        &t,
+        JAN_31_23H,
+        "user.purged",
+        Some("system"),
+        Some(u2),
+    ));
+    for chunk in all.chunks(5) {
+        s.append_events(chunk).await.unwrap();
+    }
+    let by = |user: &str, limit: usize| EventQuery {
+        user: Some(user.to_owned()),
+        limit,
+        ..EventQuery::default()
+    };
+    let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    let expected = newest_first(&mine);
+    assert_eq!(
+        ids(s.query_events(&t, &by(u1, 100)).await.unwrap()),
+        expected
+    );
+    assert_eq!(
+        ids(s.query_events(&t, &by(u1, 3)).await.unwrap()),
+        expected[..3],
+        "the newest three, not any three"
+    );
+    assert_eq!(all_pages(s, &t, by(u1, 2)).await, expected, "pages of two");
+    assert_eq!(all_pages(s, &t, by(u1, 1)).await, expected, "pages of one");
+    // A window that starts and ends on a month boundary (since inclusive, until exclusive).
+    let feb = EventQuery {
+        since_ms: Some(JAN_31_23H + HOUR),
+        until_ms: Some(JAN_31_23H + 35 * DAY),
+        ..by(u1, 100)
+    };
+    let in_feb = newest_first(
+        mine.iter()
+            .filter(|e| e.at_ms >= JAN_31_23H + HOUR && e.at_ms < JAN_31_23H + 35 * DAY),
+    );
+    assert_eq!(in_feb.len(), 3);
+    assert_eq!(ids(s.query_events(&t, &feb).await.unwrap()), in_feb);
+    assert_eq!(
+        all_pages(s, &t, EventQuery { limit: 1, ..feb }).await,
+        in_feb
+    );
+    // Kinds, as the sign-in count asks for them.
+    let logins = EventQuery {
+        kind: Some("login.".into()),
+        ..by(u1, 100)
+    };
+    let expected_logins = newest_first(mine.iter().filter(|e| e.kind.starts_with("login.")));
+    assert_eq!(
+        ids(s.query_events(&t, &logins).await.unwrap()),
+        expected_logins
+    );
+    assert_eq!(
+        all_pages(s, &t, EventQuery { limit: 1, ..logins }).await,
+        expected_logins
+    );
+    // u2: their own events and the one a system job recorded about them, nothing of u1's.
+    let theirs = newest_first(
+        all.iter()
+            .filter(|e| e.actor.as_deref() == Some(u2) || e.subject.as_deref() == Some(u2)),
+    );
+    assert_eq!(theirs.len(), 8);
+    assert_eq!(ids(s.query_events(&t, &by(u2, 100)).await.unwrap()), theirs);
+    assert!(
+        s.query_events(&t, &by("nobody", 100))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.query_events(&tenant(), &by(u1, 100))
+            .await
+            .unwrap()
+            .is_empty(),
+        "another tenant's user of the same id"
+    );
+}
+
+/// Issue 14, finding 3: the tenant's trail, however it is partitioned (by hour and
+/// bucket on ScyllaDB), reads back newest first; windows and pages cross hours, days and
+/// gaps of empty days exactly; limits are limits.
+async fn event_windows_and_pages_cross_hours_and_days<S: Store>(s: &S) {
+    let t = tenant();
+    let mut all = Vec::new();
+    // Every 7 minutes for 3 hours around midnight (several events per hour, so over
+    // several buckets), a burst of 20 in one hour, 3 in one millisecond, then one event
+    // three days earlier (a gap of empty hours and days).
+    for k in 0..26 {
+        let kind = if k % 4 == 0 {
+            "mfa.verify"
+        } else {
+            "login.password"
+        };
+        all.push(event(
+            &t,
+            JAN_31_23H - HOUR + k * 7 * 60_000,
+            kind,
+            None,
+            None,
+        ));
+    }
+    for k in 0..20 {
+        all.push(event(
+            &t,
+            JAN_31_23H + 10 * 60_000 + k,
+            "token.issued",
+            None,
+            None,
+        ));
+    }
+    for _ in 0..3 {
+        all.push(event(&t, JAN_31_23H + HOUR, "token.issued", None, None));
+    }
+    all.push(event(
+        &t,
+        JAN_31_23H - 3 * DAY,
+        "tenant.created",
+        Some("admin"),
+        None,
+    ));
+    s.append_events(&all[..10]).await.unwrap();
+    for e in &all[10..] {
+        s.append_events(std::slice::from_ref(e)).await.unwrap();
+    }
+    let expected = newest_first(&all);
+    let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.recent_events(&t, 1000).await.unwrap()), expected);
+    assert_eq!(ids(s.recent_events(&t, 7).await.unwrap()), expected[..7]);
+    let q = |since: Option<u64>, until: Option<u64>, limit: usize| EventQuery {
+        since_ms: since,
+        until_ms: until,
+        limit,
+        ..EventQuery::default()
+    };
+    let within =
+        |since: Option<u64>, until: Option<u64>| {
+            newest_first(all.iter().filter(|e| {
+                since.is_none_or(|s| e.at_ms >= s) && until.is_none_or(|u| e.at_ms < u)
+            }))
+        };
+    // Windows on hour and day boundaries, and inside an hour.
+    for (since, until) in [
+        (None, None),
+        (Some(JAN_31_23H), Some(JAN_31_23H + HOUR)),
+        (Some(JAN_31_23H), Some(JAN_31_23H + HOUR + 1)),
+        (Some(JAN_31_23H - HOUR), Some(JAN_31_23H + 2 * HOUR)),
+        (
+            Some(JAN_31_23H + 10 * 60_000 + 5),
+            Some(JAN_31_23H + 10 * 60_000 + 15),
+        ),
+        (None, Some(JAN_31_23H - HOUR)),
+        (Some(JAN_31_23H - 3 * DAY), Some(JAN_31_23H - 3 * DAY + 1)),
+        (Some(JAN_31_23H + 2 * HOUR), None),
+        (None, Some(0)),
+    ] {
+        let want = within(since, until);
+        let got = ids(s.query_events(&t, &q(since, until, 1000)).await.unwrap());
+        assert_eq!(got, want, "window {since:?}..{until:?}");
+        for limit in [1, 3, 8] {
+            assert_eq!(
+                all_pages(s, &t, q(since, until, limit)).await,
+                want,
+                "window {since:?}..{until:?} in pages of {limit}"
+            );
+        }
+    }
+    // A kind filter, paged across the hours.
+    let mfa = EventQuery {
+        kind: Some("mfa.".into()),
+        ..q(None, None, 2)
+    };
+    assert_eq!(
+        all_pages(s, &t, mfa).await,
+        newest_first(all.iter().filter(|e| e.kind == "mfa.verify"))
+    );
+    let admin = EventQuery {
+        user: Some("admin".into()),
+        ..q(None, None, 10)
+    };
+    assert_eq!(
+        ids(s.query_events(&t, &admin).await.unwrap()),
+        newest_first(all.iter().filter(|e| e.actor.as_deref() == Some("admin")))
     );
 }
 

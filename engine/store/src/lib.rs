@@ -377,7 +377,11 @@ pub trait EventStore {
     async fn append_events(&self, events: &[Event]) -> StoreResult<()>;
     /// The newest `limit` events of a tenant, newest first.
     async fn recent_events(&self, tenant: &TenantId, limit: usize) -> StoreResult<Vec<Event>>;
-    /// The tenant's events matching `q`, newest first, at most `q.limit`.
+    /// The tenant's events matching `q`, newest first (by time, then id), at most
+    /// `q.limit`. A query by user reads only that user's events (a per-user index, never
+    /// the tenant's whole trail): it is on the sign-in path (progressive profiling) and
+    /// serves the data export. Other queries read the window's events newest first and
+    /// stop at `q.limit`, so an unfiltered page costs about `q.limit` rows.
     async fn query_events(&self, tenant: &TenantId, q: &EventQuery) -> StoreResult<Vec<Event>>;
 }
 

@@ -103,7 +103,8 @@ impl Account<'_> {
             user: Some(user.to_string()),
             kind: Some("login.".into()),
             until_ms: Some(before_ms),
-            limit: 200,
+            // A page of about what is asked for: this runs at every sign-in.
+            limit: at_most.clamp(1, 200),
             ..EventQuery::default()
         };
         let mut n = 0;
