@@ -12,11 +12,25 @@ use tollgate_vocab::model::Client;
 impl ClientStore for ScyllaStore {
     async fn create_client(&self, client: &Client) -> StoreResult<()> {
         let r = self.region_of(&client.tenant).await?;
-        let values = (client.tenant.as_str(), client.id.as_str(), encode(client));
-        if self.lwt(&r.st.client_insert, values).await? {
-            Ok(())
-        } else {
-            Err(StoreError::Conflict)
+        let (t, id, record) = (client.tenant.as_str(), client.id.as_str(), encode(client));
+        match self.lwt(&r.st.client_insert, (t, id, &record)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError::Conflict),
+            // Unknown outcome: a serial read settles the round; our own row is success, so
+            // the caller's retry does not meet its own write as a conflict.
+            Err(e) => {
+                let row: Option<(Option<Vec<u8>>,)> = self
+                    .one(&r.st.client_get_serial, (t, id))
+                    .await
+                    .or(Err(e))?;
+                match row.and_then(|(r,)| r) {
+                    Some(stored) if stored == record => Ok(()),
+                    Some(_) => Err(StoreError::Conflict),
+                    None => Err(StoreError::Unavailable(
+                        "client creation did not complete".into(),
+                    )),
+                }
+            }
         }
     }
 

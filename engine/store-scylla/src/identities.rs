@@ -80,7 +80,7 @@ impl IdentityStore for ScyllaStore {
         // Not applied, or unknown: if the stored link is this very record, it is this
         // write (an attempt whose answer was lost): keep its index entry.
         let holder: Option<(Option<String>, Option<Vec<u8>>)> =
-            self.one(&r.st.link_get, (t, p, k.clone())).await?;
+            self.one(&r.st.link_get_serial, (t, p, k.clone())).await?;
         if holder.and_then(|(_, stored)| stored).as_ref() == Some(&record) {
             return Ok(());
         }
@@ -130,17 +130,24 @@ impl IdentityStore for ScyllaStore {
         link: &tollgate_vocab::model::federation::Link,
     ) -> StoreResult<bool> {
         let r = self.region_of(&link.tenant).await?;
-        self.lwt(
-            &r.st.link_update,
-            (
-                encode(link),
-                link.tenant.as_str(),
-                link.provider.as_str(),
-                link.key.0.to_vec(),
-                link.user_id.as_str(),
-            ),
-        )
-        .await
+        let (t, p, k) = (
+            link.tenant.as_str(),
+            link.provider.as_str(),
+            link.key.0.to_vec(),
+        );
+        let record = encode(link);
+        let values = (&record, t, p, k.clone(), link.user_id.as_str());
+        match self.lwt(&r.st.link_update, values).await {
+            Ok(applied) => Ok(applied),
+            // Unknown outcome: applied if the link now holds this record.
+            Err(e) => {
+                let row: Option<(Option<String>, Option<Vec<u8>>)> = self
+                    .one(&r.st.link_get_serial, (t, p, k))
+                    .await
+                    .or(Err(e))?;
+                Ok(row.and_then(|(_, stored)| stored).as_ref() == Some(&record))
+            }
+        }
     }
 
     async fn delete_link(

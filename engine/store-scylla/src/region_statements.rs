@@ -19,6 +19,7 @@ crate::statements::statement_set! {
         client_insert: Lwt => "INSERT INTO {k}.clients (tenant, client_id, record) VALUES (?, ?, ?) IF NOT EXISTS",
         client_put: Write => "INSERT INTO {k}.clients (tenant, client_id, record) VALUES (?, ?, ?)",
         client_get: Read => "SELECT record FROM {k}.clients WHERE tenant = ? AND client_id = ?",
+        client_get_serial: SerialRead => "SELECT record FROM {k}.clients WHERE tenant = ? AND client_id = ?",
         client_list: Read => "SELECT client_id, record FROM {k}.clients WHERE tenant = ?",
         clients_delete: Write => "DELETE FROM {k}.clients WHERE tenant = ?",
         user_insert: Lwt => "INSERT INTO {k}.users (tenant, bucket, user_id, record) VALUES (?, ?, ?, ?) IF NOT EXISTS",
@@ -38,6 +39,7 @@ crate::statements::statement_set! {
         user_key_insert: Lwt => "INSERT INTO {k}.user_keys (tenant, user_id, key) VALUES (?, ?, ?) IF NOT EXISTS",
         user_key_put: Write => "INSERT INTO {k}.user_keys (tenant, user_id, key) VALUES (?, ?, ?)",
         user_key_get: Read => "SELECT key FROM {k}.user_keys WHERE tenant = ? AND user_id = ?",
+        user_key_get_serial: SerialRead => "SELECT key FROM {k}.user_keys WHERE tenant = ? AND user_id = ?",
         user_key_delete: Write => "DELETE FROM {k}.user_keys WHERE tenant = ? AND user_id = ?",
         /// The purge queue: one partition per tenant per hour of deletion (`rows::hour`).
         deletion_hour_put: Write => "INSERT INTO {k}.user_deletion_hours (tenant, hour) VALUES (?, ?)",
@@ -166,6 +168,7 @@ crate::statements::statement_set! {
         link_insert: Lwt => "INSERT INTO {k}.links (tenant, provider, key, user_id, record) \
             VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
         link_get: Read => "SELECT user_id, record FROM {k}.links WHERE tenant = ? AND provider = ? AND key = ?",
+        link_get_serial: SerialRead => "SELECT user_id, record FROM {k}.links WHERE tenant = ? AND provider = ? AND key = ?",
         /// `IF user_id = ?`: only the owner's link is rewritten.
         link_update: Lwt => "UPDATE {k}.links SET record = ? WHERE tenant = ? AND provider = ? AND key = ? \
             IF user_id = ?",

@@ -12,9 +12,27 @@ use tollgate_vocab::model::Tenant;
 impl TenantStore for ScyllaStore {
     async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
         let g = &self.inner.global;
-        let values = (tenant.id.as_str(), tenant.region.as_str(), encode(tenant));
-        if !self.lwt(&g.tenant_insert, values).await? {
-            return Err(StoreError::Conflict);
+        let record = encode(tenant);
+        let values = (tenant.id.as_str(), tenant.region.as_str(), &record);
+        match self.lwt(&g.tenant_insert, values).await {
+            Ok(true) => {}
+            Ok(false) => return Err(StoreError::Conflict),
+            // Unknown outcome: a serial read says whether the tenant there is this one.
+            Err(e) => {
+                let row: Option<(Option<String>, Option<Vec<u8>>, Option<String>)> = self
+                    .one(&g.tenant_get_serial, (tenant.id.as_str(),))
+                    .await
+                    .or(Err(e))?;
+                match row.and_then(|(_, r, _)| r) {
+                    Some(stored) if stored == record => {}
+                    Some(_) => return Err(StoreError::Conflict),
+                    None => {
+                        return Err(StoreError::Unavailable(
+                            "tenant creation did not complete".into(),
+                        ));
+                    }
+                }
+            }
         }
         self.inner
             .directory

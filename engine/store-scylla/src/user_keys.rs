@@ -15,15 +15,24 @@ impl UserKeyStore for ScyllaStore {
         wrapped: &[u8],
     ) -> StoreResult<()> {
         let r = self.region_of(tenant).await?;
-        match self
-            .lwt(
-                &r.st.user_key_insert,
-                (tenant.as_str(), user.as_str(), wrapped),
-            )
-            .await?
-        {
-            true => Ok(()),
-            false => Err(StoreError::Conflict),
+        let (t, u) = (tenant.as_str(), user.as_str());
+        match self.lwt(&r.st.user_key_insert, (t, u, wrapped)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError::Conflict),
+            // Unknown outcome: a serial read says whether the key there is this one.
+            Err(e) => {
+                let row: Option<(Option<Vec<u8>>,)> = self
+                    .one(&r.st.user_key_get_serial, (t, u))
+                    .await
+                    .or(Err(e))?;
+                match row.and_then(|(k,)| k) {
+                    Some(stored) if stored == wrapped => Ok(()),
+                    Some(_) => Err(StoreError::Conflict),
+                    None => Err(StoreError::Unavailable(
+                        "storing the user's key did not complete".into(),
+                    )),
+                }
+            }
         }
     }
 
