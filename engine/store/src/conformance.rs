@@ -1622,6 +1622,35 @@ async fn expired_rows_are_swept<S: Store>(s: &S) {
         expires_at: u64::MAX / 2,
     };
     s.put_session(&live).await.unwrap();
+    // A chain, a session and a challenge that expire with the code, beside live ones.
+    let old_chain = Chain {
+        expires_at,
+        ..chain(&t, Hash32::of(b"old-chain"))
+    };
+    s.create_chain(&old_chain).await.unwrap();
+    let live_chain = chain(&t, Hash32::of(b"live-chain"));
+    s.create_chain(&live_chain).await.unwrap();
+    let old_session = Session {
+        key: Hash32::of(b"old-session"),
+        expires_at,
+        ..live.clone()
+    };
+    s.put_session(&old_session).await.unwrap();
+    let challenge = |key: &[u8], expires_at| Challenge {
+        tenant: t.clone(),
+        key: Hash32::of(key),
+        purpose: "email_code".into(),
+        user_id: None,
+        data: serde_json::json!({}),
+        tries_left: 5,
+        expires_at,
+    };
+    s.put_challenge(&challenge(b"old-challenge", expires_at))
+        .await
+        .unwrap();
+    s.put_challenge(&challenge(b"live-challenge", now() + 600))
+        .await
+        .unwrap();
     // Let the wall clock pass the expiry, with a second to spare for a server whose clock
     // is slightly behind (a backend with TTLs expires rows by its own clock).
     while now() <= expires_at + 1 {
@@ -1636,5 +1665,29 @@ async fn expired_rows_are_swept<S: Store>(s: &S) {
     assert!(
         s.get_session(&t, &live.key).await.unwrap().is_some(),
         "sweep removed a live row"
+    );
+    assert_eq!(
+        s.get_chain(&t, &old_chain.id).await.unwrap(),
+        None,
+        "expired chain"
+    );
+    assert!(s.get_chain(&t, &live_chain.id).await.unwrap().is_some());
+    assert_eq!(
+        s.get_session(&t, &old_session.key).await.unwrap(),
+        None,
+        "expired session"
+    );
+    assert_eq!(
+        s.get_challenge(&t, &Hash32::of(b"old-challenge"))
+            .await
+            .unwrap(),
+        None,
+        "expired challenge"
+    );
+    assert!(
+        s.get_challenge(&t, &Hash32::of(b"live-challenge"))
+            .await
+            .unwrap()
+            .is_some()
     );
 }
