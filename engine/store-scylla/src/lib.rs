@@ -46,6 +46,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ::scylla::client::session::Session as CqlSession;
@@ -72,6 +73,7 @@ use rows::applied;
 use statements::{GlobalStatements, Preparer};
 use tollgate_store::{Store, StoreError, StoreResult};
 use tollgate_vocab::clock::UnixTime;
+use tollgate_vocab::crypto::random_bytes;
 use tollgate_vocab::ids::TenantId;
 use tollgate_vocab::model::DEFAULT_REGION;
 
@@ -106,6 +108,8 @@ struct Inner {
     /// How long a move waits after fencing a tenant before it copies: every node's cached
     /// directory entry has expired by then, and a write it began before has timed out.
     fence_wait: Duration,
+    /// Per mille of answers to lose after their statement ran (tests only: 0 otherwise).
+    lost_answers: std::sync::atomic::AtomicU32,
 }
 
 /// Where a tenant's data is, as the directory says.
@@ -196,6 +200,7 @@ impl ScyllaStore {
                     .time_to_live(DIRECTORY_TTL)
                     .build(),
                 fence_wait: DIRECTORY_TTL + Duration::from_millis(cfg.request_timeout_ms),
+                lost_answers: std::sync::atomic::AtomicU32::new(0),
             }),
         })
     }
@@ -253,10 +258,28 @@ impl ScyllaStore {
         st: &PreparedStatement,
         values: impl SerializeRow,
     ) -> StoreResult<QueryResult> {
-        self.session()
+        let answer = self
+            .session()
             .execute_unpaged(st, values)
             .await
-            .map_err(execution)
+            .map_err(execution)?;
+        let lose = self.inner.lost_answers.load(Ordering::Relaxed);
+        if lose > 0 && u32::from(random_bytes::<2>()[0]) * 1000 / 256 < lose {
+            return Err(StoreError::Unavailable(
+                "injected: the statement ran, its answer was lost".into(),
+            ));
+        }
+        Ok(answer)
+    }
+
+    /// For tests of unknown outcomes: from now on, the answer to about `per_mille` of every
+    /// thousand statements is replaced by an error after the statement has run (as when a
+    /// coordinator times out after the replicas applied a write). 0 turns it off.
+    #[doc(hidden)]
+    pub fn lose_answers(&self, per_mille: u32) {
+        self.inner
+            .lost_answers
+            .store(per_mille.min(1000), Ordering::Relaxed);
     }
 
     async fn write(&self, st: &PreparedStatement, values: impl SerializeRow) -> StoreResult<()> {
