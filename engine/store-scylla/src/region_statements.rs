@@ -41,6 +41,9 @@ crate::statements::statement_set! {
         user_key_get: Read => "SELECT key FROM {k}.user_keys WHERE tenant = ? AND user_id = ?",
         user_key_get_serial: SerialRead => "SELECT key FROM {k}.user_keys WHERE tenant = ? AND user_id = ?",
         user_key_delete: Write => "DELETE FROM {k}.user_keys WHERE tenant = ? AND user_id = ?",
+        /// Crypto-shredding: conditional like the key's creation, so a coordinator whose
+        /// clock is behind cannot write a tombstone older than the key it should delete.
+        user_key_remove: Lwt => "DELETE FROM {k}.user_keys WHERE tenant = ? AND user_id = ? IF EXISTS",
         /// The purge queue: one partition per tenant per hour of deletion (`rows::hour`).
         deletion_hour_put: Write => "INSERT INTO {k}.user_deletion_hours (tenant, hour) VALUES (?, ?)",
         /// `hour <= ?`, oldest first: where the purge starts reading.

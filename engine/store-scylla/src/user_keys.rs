@@ -46,7 +46,9 @@ impl UserKeyStore for ScyllaStore {
 
     async fn destroy_user_key(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()> {
         let r = self.region_of(tenant).await?;
-        self.write(&r.st.user_key_delete, (tenant.as_str(), user.as_str()))
+        // Applied or not (already gone), the key is gone.
+        self.lwt(&r.st.user_key_remove, (tenant.as_str(), user.as_str()))
             .await
+            .map(drop)
     }
 }

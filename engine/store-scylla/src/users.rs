@@ -361,7 +361,7 @@ impl UserStore for ScyllaStore {
         };
         let r = self.region_of(tenant).await?;
         let (t, id) = (tenant.as_str(), id.as_str());
-        self.write(&r.st.user_key_delete, (t, id)).await?;
+        self.lwt(&r.st.user_key_remove, (t, id)).await?;
         // Conditional, like every write of a user row (a plain delete could lose to, or
         // hide, a conditional write from a coordinator whose clock differs).
         self.lwt(&r.st.user_remove, (t, bucket(id), id)).await?;

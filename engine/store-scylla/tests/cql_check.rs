@@ -1151,6 +1151,74 @@ fn every_statement_resolves_against_the_migrated_schema() {
     }
 }
 
+/// Plain writes to tables that lightweight transactions also write, and why each is safe.
+/// With clock skew between coordinators, a plain write can lose to, or hide behind a
+/// tombstone, a conditional one on the same row (issue 14, finding 5): every other write
+/// of such a table must be conditional.
+const PLAIN_WRITES_ALLOWED: &[(&str, &str)] = &[
+    (
+        "code_put",
+        "creates the row; the only conditional write sets another column (taken_by)",
+    ),
+    (
+        "chain_token_put",
+        "inside the conditional creation batch, and in a move's copy",
+    ),
+    (
+        "chain_put",
+        "a tenant move's copy, into a keyspace nothing writes until the fence lifts",
+    ),
+    (
+        "chain_delete",
+        "a tenant move's purge of the keyspace it left",
+    ),
+    ("client_put", "a tenant move's copy"),
+    ("clients_delete", "a tenant move's purge"),
+    ("lookup_put", "a tenant move's copy"),
+    ("lookup_delete", "a tenant move's purge"),
+    ("factor_put", "a tenant move's copy"),
+    ("factors_delete", "a tenant move's purge"),
+    ("link_put", "a tenant move's copy"),
+    ("link_delete", "a tenant move's purge"),
+    ("email_put", "a tenant move's copy"),
+    ("user_key_put", "a tenant move's copy"),
+    ("user_key_delete", "a tenant move's purge"),
+    ("user_put", "a tenant move's copy"),
+    ("users_delete", "a tenant move's purge"),
+];
+
+#[test]
+fn no_plain_write_hides_a_conditional_one() {
+    let checked = check_all(&migrations(), &reserved()).unwrap_or_else(|p| panic!("{p:?}"));
+    let entries = catalogue(GLOBAL, REGION);
+    let kind = |name: &str| entries.iter().find(|e| e.name == name).map(|e| e.kind);
+    let conditional: BTreeSet<&str> = checked
+        .iter()
+        .filter(|(name, c)| c.lwt && kind(name) == Some(Kind::Lwt))
+        .map(|(_, c)| c.table.as_str())
+        .collect();
+    let mut problems = Vec::new();
+    for (name, c) in &checked {
+        let plain_write = kind(name) == Some(Kind::Write);
+        if plain_write
+            && conditional.contains(c.table.as_str())
+            && !PLAIN_WRITES_ALLOWED.iter().any(|(n, _)| n == name)
+        {
+            problems.push(format!(
+                "{name}: a plain write to `{}`, which lightweight transactions also write: \
+                 make it conditional, or list it in PLAIN_WRITES_ALLOWED with the reason",
+                c.table
+            ));
+        }
+    }
+    for (name, _) in PLAIN_WRITES_ALLOWED {
+        if kind(name) != Some(Kind::Write) {
+            problems.push(format!("{name}: listed as allowed, but not a plain write"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn the_checks_reject_what_a_server_would() {
     let reserved = reserved();
