@@ -19,6 +19,7 @@
 // A panic in a request path takes a worker with it; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod catalogue;
 mod chains;
 mod challenges;
 mod clients;
@@ -60,9 +61,10 @@ use ::scylla::statement::{Consistency, SerialConsistency};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 
+pub use catalogue::{catalogue, catalogue_batches};
 pub use config::ScyllaConfig;
 pub use migrate::{migrate, migration_catalogue};
-pub use statements::{CatalogueEntry, Kind, catalogue, catalogue_batches};
+pub use statements::{CatalogueEntry, Kind};
 pub use tollgate_store::RegionConfig;
 
 use config::{Plan, open_session, serial_read};

@@ -2,7 +2,7 @@
 //! catalogue of every statement the store runs.
 //!
 //! A set is declared once with [`statement_set!`]: the same list makes the struct of
-//! prepared statements, prepares it, and lists it in [`catalogue`], which the checks in
+//! prepared statements, prepares it, and lists it in [`crate::catalogue`], which the checks in
 //! `tests/cql_check.rs` parse and resolve against the schema without a server. A statement
 //! cannot be prepared without being in the catalogue.
 
@@ -13,7 +13,6 @@ use ::scylla::statement::batch::{Batch, BatchType};
 use ::scylla::statement::prepared::PreparedStatement;
 
 use crate::errors::short;
-use crate::region_statements::RegionStatements;
 use tollgate_store::{StoreError, StoreResult};
 
 /// How a statement may be retried and read: what it is prepared with.
@@ -40,22 +39,6 @@ pub struct CatalogueEntry {
     pub kind: Kind,
     /// Its CQL, with the keyspace filled in.
     pub cql: String,
-}
-
-/// Every statement the store runs: the global set on `global`, the region set on `region`
-/// and the migration ledger's statements (run unprepared by `tollgate migrate`).
-pub fn catalogue(global: &str, region: &str) -> Vec<CatalogueEntry> {
-    let mut all = GlobalStatements::catalogue(global);
-    all.extend(RegionStatements::catalogue(region));
-    all.extend(crate::migrate::ledger_catalogue(global));
-    all
-}
-
-/// The batches the store runs, each with the names of the catalogue statements in it.
-pub fn catalogue_batches() -> Vec<(&'static str, &'static [&'static str])> {
-    let mut all = GlobalStatements::batches();
-    all.extend(RegionStatements::batches());
-    all
 }
 
 /// Declares a statement set: a struct with one prepared statement per entry (and one batch

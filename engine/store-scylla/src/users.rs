@@ -293,9 +293,9 @@ impl UserStore for ScyllaStore {
         Ok(true)
     }
 
-    /// Reads the queue hour by hour, oldest first, at most [`PURGE_SCAN`] entries per
+    /// Reads the queue hour by hour, oldest first, at most `PURGE_SCAN` entries per
     /// call, and returns only entries that name a deletion still to purge: an entry whose
-    /// user is gone, is deleted at another time, or (after [`IN_FLIGHT`]) is not deleted
+    /// user is gone, is deleted at another time, or (after `IN_FLIGHT`) is not deleted
     /// at all is removed as it is read, so stale entries never pile up at the head. An
     /// hour that is over and has nothing left is dropped whole (one partition tombstone
     /// instead of its rows'), with its row in `user_deletion_hours`.
