@@ -125,6 +125,7 @@ async fn engine_with_chains(
                 post_logout_redirect_uris: vec![],
                 public: false,
                 first_party: true,
+                refresh_without_id_token: false,
             },
         )
         .await

@@ -189,6 +189,9 @@ enum ClientCmd {
         /// Skip the consent page for this client.
         #[arg(long)]
         first_party: bool,
+        /// Refreshes answer without a new ID token (one signature instead of two).
+        #[arg(long)]
+        refresh_without_id_token: bool,
         /// Wanted client id (random otherwise).
         #[arg(long)]
         client_id: Option<String>,
@@ -538,6 +541,7 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             post_logout_redirect_uris,
             public,
             first_party,
+            refresh_without_id_token,
             client_id,
         }) => (
             "POST",
@@ -549,6 +553,7 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 post_logout_redirect_uris,
                 public,
                 first_party,
+                refresh_without_id_token,
             })?),
         ),
         AdminCommand::Client(ClientCmd::List { tenant }) => {

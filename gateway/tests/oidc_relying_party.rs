@@ -245,3 +245,102 @@ async fn discovery_and_jwks_are_cacheable_and_public_only() {
         serde_json::from_slice(&tollgate_engine::crypto::b64_decode(header).unwrap()).unwrap();
     assert_eq!(header["kid"], rot["active_kid"]);
 }
+
+/// Issue 15: a client may ask for refreshes without a new ID token (OIDC Core §12.2), one
+/// signature per refresh. The openidconnect library takes such a response as valid; the
+/// code exchange still carries its ID token, and other clients still get one on refresh.
+#[actix_web::test]
+async fn a_client_may_refresh_without_a_new_id_token() {
+    let server = TestServer::start_tls().await;
+    let t = server.tenant("lean", false, true).await;
+    let created = server
+        .admin(
+            "/tenants/lean/clients",
+            serde_json::json!({
+                "name": "Lean app",
+                "redirect_uris": [t.redirect_uri],
+                "first_party": true,
+                "refresh_without_id_token": true,
+            }),
+        )
+        .await;
+    let listed = server.admin_get("/tenants/lean/clients").await;
+    let view = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == created["client_id"])
+        .unwrap();
+    assert_eq!(view["refresh_without_id_token"], true, "{view}");
+    let ca =
+        openidconnect::reqwest::Certificate::from_pem(server.tls_ca.as_ref().unwrap().as_bytes())
+            .unwrap();
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .add_root_certificate(ca)
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(t.issuer.clone()).unwrap(), &http)
+            .await
+            .expect("discovery");
+    for (client_id, secret, lean) in [
+        (
+            created["client_id"].as_str().unwrap().to_owned(),
+            created["client_secret"].as_str().unwrap().to_owned(),
+            true,
+        ),
+        (t.client_id.clone(), t.client_secret.clone().unwrap(), false),
+    ] {
+        let client = CoreClient::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(client_id),
+            Some(ClientSecret::new(secret)),
+        )
+        .set_redirect_uri(RedirectUrl::new(t.redirect_uri.clone()).unwrap());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (auth_url, _, nonce) = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("offline_access".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let back = server
+            .browser()
+            .authorize(auth_url.as_str(), &t.email, PASSWORD)
+            .await;
+        let code = query_param(&back, "code").expect("code");
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .unwrap()
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .expect("code exchange");
+        let id_token = tokens.id_token().expect("the code exchange's ID token");
+        let claims = id_token
+            .claims(&client.id_token_verifier(), &nonce)
+            .expect("valid ID token");
+        let refreshed = client
+            .exchange_refresh_token(tokens.refresh_token().unwrap())
+            .unwrap()
+            .request_async(&http)
+            .await
+            .expect("refresh");
+        assert_eq!(refreshed.id_token().is_none(), lean, "lean = {lean}");
+        // The refreshed access token works.
+        let info: CoreUserInfoClaims = client
+            .user_info(
+                refreshed.access_token().clone(),
+                Some(claims.subject().clone()),
+            )
+            .unwrap()
+            .request_async(&http)
+            .await
+            .expect("userinfo with the refreshed access token");
+        assert_eq!(info.subject(), claims.subject());
+    }
+}

@@ -30,6 +30,9 @@ pub struct NewClient {
     /// Skip the consent page.
     #[serde(default)]
     pub first_party: bool,
+    /// Refreshes answer without a new ID token: one signature instead of two.
+    #[serde(default)]
+    pub refresh_without_id_token: bool,
 }
 
 /// A created client; the secret is shown this once and stored only as a hash.
@@ -283,6 +286,7 @@ impl Admin<'_> {
             post_logout_redirect_uris: new.post_logout_redirect_uris,
             first_party: new.first_party,
             created_at: self.now(),
+            refresh_without_id_token: new.refresh_without_id_token,
         };
         self.rt()
             .store
@@ -536,6 +540,7 @@ impl Admin<'_> {
             )],
             public: false,
             first_party: false,
+            refresh_without_id_token: false,
         };
         match self
             .create_client_with_secret(

@@ -66,6 +66,7 @@ async fn set_up(a: &Engine) -> (TenantId, ClientCredentials) {
                 post_logout_redirect_uris: vec![],
                 public: false,
                 first_party: true,
+                refresh_without_id_token: false,
             },
         )
         .await

@@ -762,6 +762,7 @@ fn authorize_query() {
                     post_logout_redirect_uris: vec![],
                     public: false,
                     first_party: true,
+                    refresh_without_id_token: false,
                 },
             )
             .await

@@ -65,6 +65,7 @@ async fn cluster() -> Cluster {
                 post_logout_redirect_uris: vec![],
                 public: false,
                 first_party: true,
+                refresh_without_id_token: false,
             },
         )
         .await

@@ -148,6 +148,7 @@ impl World {
                     post_logout_redirect_uris: vec![],
                     public: false,
                     first_party: true,
+                    refresh_without_id_token: false,
                 },
             )
             .await

@@ -219,6 +219,7 @@ async fn moving_a_tenant_moves_its_data() {
         post_logout_redirect_uris: vec![],
         first_party: true,
         created_at: 1_000,
+        refresh_without_id_token: false,
     };
     store.create_client(&client).await.unwrap();
     let now = std::time::SystemTime::now()

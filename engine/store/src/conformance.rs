@@ -558,6 +558,7 @@ async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {
         post_logout_redirect_uris: vec![],
         first_party: false,
         created_at: 1_000,
+        refresh_without_id_token: false,
     };
     s.create_client(&c).await.unwrap();
     assert_eq!(s.create_client(&c).await, Err(StoreError::Conflict));

@@ -101,6 +101,9 @@ pub struct ClientView {
     pub public: bool,
     /// Whether consent is skipped.
     pub first_party: bool,
+    /// Whether refreshes answer without a new ID token.
+    #[serde(default)]
+    pub refresh_without_id_token: bool,
     /// Exact redirect URIs.
     pub redirect_uris: Vec<String>,
     /// Exact post-logout redirect URIs.

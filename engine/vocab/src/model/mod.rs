@@ -311,6 +311,10 @@ pub struct Client {
     pub first_party: bool,
     /// When it was created.
     pub created_at: UnixTime,
+    /// Refreshes answer without a new ID token (OIDC Core §12.2 allows it): one signature
+    /// per refresh instead of two, for clients that keep the first ID token.
+    #[serde(default)]
+    pub refresh_without_id_token: bool,
 }
 
 impl Client {

@@ -190,6 +190,7 @@ pub async fn list_clients(
             name: c.name.clone(),
             public: !c.is_confidential(),
             first_party: c.first_party,
+            refresh_without_id_token: c.refresh_without_id_token,
             redirect_uris: c.redirect_uris.clone(),
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
         })

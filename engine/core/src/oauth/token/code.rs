@@ -168,6 +168,7 @@ impl OAuth<'_> {
                 record.sid.as_deref(),
                 record.nonce.as_deref(),
                 refresh,
+                false,
             )
             .await?;
         let marker = Challenge {

@@ -10,9 +10,10 @@ use crate::oauth::OAuth;
 use crate::oauth::claims::{AccessTokenClaims, IdTokenClaims};
 
 impl OAuth<'_> {
-    /// Signs the access token and, if `openid` is in scope, the ID token. Runs on the
-    /// caller's thread, outside any shard. Returns the access token's claims too, for
-    /// what must later revoke it.
+    /// Signs the access token and, if `openid` is in scope, the ID token (not on a
+    /// refresh for a client that asked for none then). Runs on the caller's thread,
+    /// outside any shard. Returns the access token's claims too, for what must later
+    /// revoke it.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn mint(
         &self,
@@ -24,6 +25,7 @@ impl OAuth<'_> {
         sid: Option<&str>,
         nonce: Option<&str>,
         refresh: Option<(ChainId, String)>,
+        skip_id_token: bool,
     ) -> EngineResult<(TokenResponse, AccessTokenClaims)> {
         let t = self.tenant(tenant).await?;
         let ring = self.keyring(tenant).await?;
@@ -43,7 +45,10 @@ impl OAuth<'_> {
             cid: refresh.as_ref().map(|(chain, _)| chain.clone()),
         };
         let access_token = ring.active.sign_jwt("at+jwt", &access)?;
-        let id_token = if access.has_scope("openid") {
+        // `skip_id_token`: a refresh, for a client that asked for no new ID token then
+        // (OIDC Core §12.2 makes it optional).
+        let wants_id_token = !(skip_id_token && client.refresh_without_id_token);
+        let id_token = if access.has_scope("openid") && wants_id_token {
             // at_hash (OIDC Core §3.1.3.6) with the hash of the JWS algorithm: SHA-256 for
             // RS256 and ES256. EdDSA has no agreed hash, so it is left out there.
             let at_hash = matches!(

@@ -80,6 +80,7 @@ impl OAuth<'_> {
                 chain.sid.as_deref(),
                 None,
                 Some((chain.id.clone(), new_token)),
+                true,
             )
             .await?;
         let mut ev = self.event(tenant, "token.refresh", true);
