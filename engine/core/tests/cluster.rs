@@ -11,24 +11,22 @@
 //!   revoked or ended.
 //! - Residency: a node serves only its regions' tenants; moving a tenant is recorded.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tollgate_engine::admin::NewClient;
 use tollgate_engine::clock::SystemClock;
-use tollgate_engine::crypto::{MasterKey, pkce_s256, random_bytes, random_token};
+use tollgate_engine::crypto::{MasterKey, random_bytes, random_token};
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::SigningAlg;
-use tollgate_engine::oauth::authorize::NextStep;
-use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials, GrantRequest};
+use tollgate_engine::oauth::token::{ClientCredentials, GrantRequest};
 use tollgate_engine::store::Store;
 use tollgate_engine::{
     Engine, EngineConfig, EngineError, EngineMetrics, OAuthErrorCode, RequestMeta,
 };
 use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
 use tollgate_store_scylla::{RegionConfig, ScyllaConfig, ScyllaStore, migrate};
-
-const REDIRECT: &str = "https://app.example/cb";
 
 fn node(store: Arc<dyn Store>, regions: &[&str]) -> Engine {
     let mut config = EngineConfig::new("https://id.example.com");
@@ -55,86 +53,19 @@ async fn set_up(a: &Engine) -> (TenantId, ClientCredentials) {
         .await
         .unwrap();
     let t = TenantId::parse(&id).unwrap();
-    let created = a
-        .admin()
-        .create_client(
-            &t,
-            NewClient {
-                client_id: Some("web".into()),
-                name: "Web".into(),
-                redirect_uris: vec![REDIRECT.into()],
-                post_logout_redirect_uris: vec![],
-                public: false,
-                first_party: true,
-                refresh_without_id_token: false,
-            },
-        )
-        .await
-        .unwrap();
     a.admin()
         .create_user(&t, "u@cluster.example", "cluster password 1", None, true)
         .await
         .unwrap();
-    let creds = ClientCredentials {
-        client_id: "web".into(),
-        secret: created.client_secret,
-        method: ClientAuthMethod::Basic,
-    };
+    let creds = common::web_client(a, &t).await;
     (t, creds)
 }
 
 /// Signs in on `e` and redeems a code there: (session cookie, access token, refresh token).
 async fn sign_in(e: &Engine, t: &TenantId, creds: &ClientCredentials) -> (String, String, String) {
-    let meta = RequestMeta::default();
-    let login = e
-        .signin()
-        .password_login(t, "u@cluster.example", "cluster password 1", &meta)
-        .await
-        .unwrap()
-        .session()
-        .unwrap();
-    let verifier = random_token::<32>();
-    let params: Vec<(String, String)> = [
-        ("response_type", "code"),
-        ("client_id", "web"),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid offline_access"),
-        ("code_challenge", &pkce_s256(&verifier)),
-        ("code_challenge_method", "S256"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let req = e.oauth().validate_authorize(t, &params).await.ok().unwrap();
-    let Ok(NextStep::Redirect(url)) = e
-        .oauth()
-        .next_step(t, &req, Some(&login.session), false, false, &meta)
-        .await
-    else {
-        panic!("no code");
-    };
-    let code = url::Url::parse(&url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let resp = e
-        .oauth()
-        .token(
-            t,
-            creds,
-            GrantRequest::AuthorizationCode {
-                code,
-                redirect_uri: REDIRECT.into(),
-                code_verifier: verifier,
-            },
-            &meta,
-        )
-        .await
-        .unwrap();
-    (login.cookie, resp.access_token, resp.refresh_token.unwrap())
+    let who = ("u@cluster.example", "cluster password 1");
+    let (cookie, resp) = common::sign_in(e, t, creds, who, "openid offline_access").await;
+    (cookie, resp.access_token, resp.refresh_token.unwrap())
 }
 
 async fn refresh(

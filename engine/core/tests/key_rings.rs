@@ -4,21 +4,20 @@
 //! leaves JWKS and stops verifying when its tokens' lifetime has passed; a revoked key
 //! stops verifying everywhere.
 
+mod common;
+
 use std::sync::Arc;
 
 use serde_json::Value;
-use tollgate_engine::admin::NewClient;
 use tollgate_engine::clock::ManualClock;
-use tollgate_engine::crypto::{MasterKey, pkce_s256, random_token};
+use tollgate_engine::crypto::MasterKey;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::{KeyStatus, SigningAlg};
-use tollgate_engine::oauth::authorize::NextStep;
-use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials, GrantRequest};
+use tollgate_engine::oauth::token::ClientCredentials;
 use tollgate_engine::store::Store;
-use tollgate_engine::{Engine, EngineConfig, EngineError, EngineMetrics, RequestMeta};
+use tollgate_engine::{Engine, EngineConfig, EngineError, EngineMetrics};
 use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
 
-const REDIRECT: &str = "https://app.example/cb";
 const START: u64 = 1_800_000_000;
 
 fn node(store: Arc<dyn Store>, clock: &ManualClock) -> Engine {
@@ -54,31 +53,11 @@ async fn cluster() -> Cluster {
         .await
         .unwrap();
     let t = TenantId::parse("keys").unwrap();
-    let created = a
-        .admin()
-        .create_client(
-            &t,
-            NewClient {
-                client_id: Some("web".into()),
-                name: "Web".into(),
-                redirect_uris: vec![REDIRECT.into()],
-                post_logout_redirect_uris: vec![],
-                public: false,
-                first_party: true,
-                refresh_without_id_token: false,
-            },
-        )
-        .await
-        .unwrap();
     a.admin()
         .create_user(&t, "u@keys.example", "keys password 1", None, true)
         .await
         .unwrap();
-    let creds = ClientCredentials {
-        client_id: "web".into(),
-        secret: created.client_secret,
-        method: ClientAuthMethod::Basic,
-    };
+    let creds = common::web_client(&a, &t).await;
     Cluster {
         a,
         b,
@@ -91,52 +70,8 @@ async fn cluster() -> Cluster {
 
 /// Signs in on `e` and redeems a code there: (access token, ID token).
 async fn tokens(e: &Engine, c: &Cluster) -> (String, String) {
-    let meta = RequestMeta::default();
-    let login = e
-        .signin()
-        .password_login(&c.t, "u@keys.example", "keys password 1", &meta)
-        .await
-        .unwrap()
-        .session()
-        .unwrap();
-    let verifier = random_token::<32>();
-    let params: Vec<(String, String)> = [
-        ("response_type", "code"),
-        ("client_id", "web"),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid"),
-        ("code_challenge", &pkce_s256(&verifier)),
-        ("code_challenge_method", "S256"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let req = e
-        .oauth()
-        .validate_authorize(&c.t, &params)
-        .await
-        .ok()
-        .unwrap();
-    let Ok(NextStep::Redirect(url)) = e
-        .oauth()
-        .next_step(&c.t, &req, Some(&login.session), false, false, &meta)
-        .await
-    else {
-        panic!("no code");
-    };
-    let code = url::Url::parse(&url)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let grant = GrantRequest::AuthorizationCode {
-        code,
-        redirect_uri: REDIRECT.into(),
-        code_verifier: verifier,
-    };
-    let resp = e.oauth().token(&c.t, &c.creds, grant, &meta).await.unwrap();
+    let who = ("u@keys.example", "keys password 1");
+    let (_, resp) = common::sign_in(e, &c.t, &c.creds, who, "openid").await;
     (resp.access_token, resp.id_token.unwrap())
 }
 

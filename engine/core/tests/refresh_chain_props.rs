@@ -17,21 +17,22 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
+mod common;
+
 use proptest::test_runner::TestCaseError;
-use tollgate_engine::admin::NewClient;
 use tollgate_engine::clock::SystemClock;
 use tollgate_engine::crypto::{MasterKey, pkce_s256, random_token};
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::SigningAlg;
 use tollgate_engine::oauth::authorize::NextStep;
-use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials, GrantRequest};
+use tollgate_engine::oauth::token::{ClientCredentials, GrantRequest};
 use tollgate_engine::store::Store;
 use tollgate_engine::{Engine, EngineConfig, EngineError, EngineMetrics, OAuthErrorCode};
 use tollgate_engine::{RequestMeta, runtime::password::PasswordConfig};
 use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
 
 const CHAINS: usize = 3;
-const REDIRECT: &str = "https://app.example/cb";
+use common::REDIRECT;
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "refresh chains 1";
 
@@ -137,31 +138,11 @@ impl World {
             .await
             .unwrap();
         let t = TenantId::parse("acme").unwrap();
-        let created = e
-            .admin()
-            .create_client(
-                &t,
-                NewClient {
-                    client_id: Some("web".into()),
-                    name: "Web".into(),
-                    redirect_uris: vec![REDIRECT.into()],
-                    post_logout_redirect_uris: vec![],
-                    public: false,
-                    first_party: true,
-                    refresh_without_id_token: false,
-                },
-            )
-            .await
-            .unwrap();
+        let creds = common::web_client(&e, &t).await;
         e.admin()
             .create_user(&t, EMAIL, PASSWORD, None, true)
             .await
             .unwrap();
-        let creds = ClientCredentials {
-            client_id: "web".into(),
-            secret: created.client_secret,
-            method: ClientAuthMethod::Basic,
-        };
         let mut w = Self {
             dir,
             engine: Some(e),
