@@ -40,20 +40,6 @@ fn tenant_defaults() -> Tenant {
     Tenant::new(TenantId::parse("defaults").unwrap(), String::new(), 0)
 }
 
-/// A code from the browser's session (signing in if it has none), not redeemed.
-async fn code_for(b: &Browser, t: &TestTenant, scope: &str) -> (String, String) {
-    let (verifier, challenge) = pkce();
-    let back = b
-        .authorize(
-            &authorize_url(t, scope, &challenge, &[]),
-            &t.email,
-            PASSWORD,
-        )
-        .await;
-    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
-    (code, verifier)
-}
-
 fn assert_oauth_error(s: u16, v: &Value, status: u16, error: &str, says: &str) {
     assert_eq!((s, v["error"].as_str()), (status, Some(error)), "{v}");
     let d = v["error_description"].as_str().unwrap_or_default();

@@ -8,20 +8,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-/// A code from the browser's session, not redeemed.
-async fn code_for(b: &Browser, t: &TestTenant, scope: &str) -> (String, String) {
-    let (verifier, challenge) = pkce();
-    let back = b
-        .authorize(
-            &authorize_url(t, scope, &challenge, &[]),
-            &t.email,
-            PASSWORD,
-        )
-        .await;
-    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
-    (code, verifier)
-}
-
 /// The account page's CSRF token.
 async fn account_csrf(b: &Browser, t: &TestTenant) -> String {
     let (s, _, page) = b.get(&format!("{}/account", t.issuer)).await;

@@ -17,19 +17,24 @@ use openidconnect::{
     RequestTokenError, RevocationUrl, Scope, TokenResponse, UserInfoError,
 };
 
+/// The relying party's HTTP client: trusts the test certificate, follows no redirect.
+fn rp_http(server: &TestServer) -> openidconnect::reqwest::Client {
+    let ca =
+        openidconnect::reqwest::Certificate::from_pem(server.tls_ca.as_ref().unwrap().as_bytes())
+            .unwrap();
+    openidconnect::reqwest::ClientBuilder::new()
+        .add_root_certificate(ca)
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 #[actix_web::test]
 async fn openidconnect_relying_party_completes_every_step() {
     // Over https: the relying-party library refuses plain-http revocation endpoints.
     let server = TestServer::start_tls().await;
     let t = server.tenant("acme", false, false).await;
-    let ca =
-        openidconnect::reqwest::Certificate::from_pem(server.tls_ca.as_ref().unwrap().as_bytes())
-            .unwrap();
-    let http = openidconnect::reqwest::ClientBuilder::new()
-        .add_root_certificate(ca)
-        .redirect(openidconnect::reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = rp_http(&server);
 
     // Discovery.
     let metadata =
@@ -272,14 +277,7 @@ async fn a_client_may_refresh_without_a_new_id_token() {
         .find(|c| c["client_id"] == created["client_id"])
         .unwrap();
     assert_eq!(view["refresh_without_id_token"], true, "{view}");
-    let ca =
-        openidconnect::reqwest::Certificate::from_pem(server.tls_ca.as_ref().unwrap().as_bytes())
-            .unwrap();
-    let http = openidconnect::reqwest::ClientBuilder::new()
-        .add_root_certificate(ca)
-        .redirect(openidconnect::reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = rp_http(&server);
     let metadata =
         CoreProviderMetadata::discover_async(IssuerUrl::new(t.issuer.clone()).unwrap(), &http)
             .await

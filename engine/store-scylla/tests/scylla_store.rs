@@ -139,6 +139,18 @@ impl Drop for Keyspaces {
     }
 }
 
+/// Fresh keyspaces for `regions`, migrated: a raw session (to look underneath the store),
+/// the configuration, and what drops the keyspaces at the end.
+async fn migrated(regions: &[&str]) -> (Session, ScyllaConfig, Keyspaces) {
+    let node = node();
+    let raw = raw_session(&node).await;
+    let dc = datacenter(&raw).await;
+    let cfg = config(&node, &dc, regions);
+    let cleanup = Keyspaces::of(&node, &cfg);
+    migrate(&cfg).await.unwrap();
+    (raw, cfg, cleanup)
+}
+
 /// Rows a query returns (checks on a keyspace the store no longer routes to).
 async fn count(session: &Session, cql: String, tenant: &str) -> usize {
     session
@@ -193,12 +205,7 @@ fn user(t: &TenantId, email: &str) -> UserRecord {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a ScyllaDB node: set TOLLGATE_TEST_SCYLLA=host:port"]
 async fn moving_a_tenant_moves_its_data() {
-    let node = node();
-    let raw = raw_session(&node).await;
-    let dc = datacenter(&raw).await;
-    let cfg = config(&node, &dc, &["default", "second"]);
-    let _cleanup = Keyspaces::of(&node, &cfg);
-    migrate(&cfg).await.unwrap();
+    let (raw, cfg, _cleanup) = migrated(&["default", "second"]).await;
     let store = ScyllaStore::connect(&cfg).await.unwrap();
     let (old_ks, new_ks) = (
         format!("{}_default", cfg.keyspace),
@@ -389,12 +396,7 @@ async fn moving_a_tenant_moves_its_data() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a ScyllaDB node: set TOLLGATE_TEST_SCYLLA=host:port"]
 async fn a_moving_tenant_is_fenced_on_every_node() {
-    let node = node();
-    let raw = raw_session(&node).await;
-    let dc = datacenter(&raw).await;
-    let cfg = config(&node, &dc, &["default", "second"]);
-    let _cleanup = Keyspaces::of(&node, &cfg);
-    migrate(&cfg).await.unwrap();
+    let (raw, cfg, _cleanup) = migrated(&["default", "second"]).await;
     let mover = ScyllaStore::connect(&cfg).await.unwrap();
     let other = ScyllaStore::connect(&cfg).await.unwrap();
     let id = TenantId::parse(&format!("t{}", hex(&random_bytes::<5>()))).unwrap();
@@ -513,12 +515,7 @@ async fn lost_answers_leave_nothing_half_done() {
     use tollgate_store::{ChallengeStore, CodeStore};
     use tollgate_vocab::model::{AuthCode, Challenge};
 
-    let node = node();
-    let raw = raw_session(&node).await;
-    let dc = datacenter(&raw).await;
-    let cfg = config(&node, &dc, &["default"]);
-    let _cleanup = Keyspaces::of(&node, &cfg);
-    migrate(&cfg).await.unwrap();
+    let (_, cfg, _cleanup) = migrated(&["default"]).await;
     let store = ScyllaStore::connect(&cfg).await.unwrap();
     let id = TenantId::parse(&format!("t{}", hex(&random_bytes::<5>()))).unwrap();
     store

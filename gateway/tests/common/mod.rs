@@ -735,3 +735,18 @@ pub fn mail_text(message: &str) -> String {
         _ => body.to_owned(),
     }
 }
+
+/// A code from the browser's session (signing in if it has none), not redeemed: the code
+/// and its PKCE verifier.
+pub async fn code_for(b: &Browser, t: &TestTenant, scope: &str) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let back = b
+        .authorize(
+            &authorize_url(t, scope, &challenge, &[]),
+            &t.email,
+            PASSWORD,
+        )
+        .await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    (code, verifier)
+}

@@ -41,16 +41,13 @@ fn sign_in_code_form<'a>(
     handle: &'a str,
     tx: Option<&'a str>,
 ) -> CodeForm<'a> {
-    CodeForm {
-        action: format!("/{t}/login/email/code"),
-        title: "Check your email",
+    CodeForm::emailed(
+        format!("/{t}/login/email/code"),
         intro,
-        handle: Some(handle),
-        method: None,
+        handle,
         tx,
-        new_password: false,
-        button: "Sign in",
-    }
+        "Sign in",
+    )
 }
 
 /// `POST /{tenant}/login/email`: "Email me a code" on the sign-in page.

@@ -178,16 +178,13 @@ fn signup_code_form<'a>(
     handle: &'a str,
     tx: Option<&'a str>,
 ) -> CodeForm<'a> {
-    CodeForm {
-        action: format!("/{t}/signup/code"),
-        title: "Check your email",
+    CodeForm::emailed(
+        format!("/{t}/signup/code"),
         intro,
-        handle: Some(handle),
-        method: None,
+        handle,
         tx,
-        new_password: false,
-        button: "Create account",
-    }
+        "Create account",
+    )
 }
 
 /// `POST /{tenant}/signup/code`: the code from the sign-up mail creates the account.

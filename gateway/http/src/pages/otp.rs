@@ -92,6 +92,28 @@ pub struct CodeForm<'a> {
     pub button: &'a str,
 }
 
+impl<'a> CodeForm<'a> {
+    /// The form for a code we emailed, continuing `tx` when there is one.
+    pub fn emailed(
+        action: String,
+        intro: String,
+        handle: &'a str,
+        tx: Option<&'a str>,
+        button: &'a str,
+    ) -> Self {
+        Self {
+            action,
+            title: "Check your email",
+            intro,
+            handle: Some(handle),
+            method: None,
+            tx,
+            new_password: false,
+            button,
+        }
+    }
+}
+
 /// A page that asks for a 6-digit code.
 pub fn code_form(f: &CodeForm<'_>, csrf: &str, error: Option<&str>) -> String {
     let password = if f.new_password {
