@@ -277,17 +277,17 @@ impl Admin<'_> {
         new: NewClient,
         secret: Option<String>,
     ) -> EngineResult<CreatedClient> {
-        let client = Client {
-            tenant: tenant.clone(),
-            id: id.clone(),
-            name: new.name.trim().to_owned(),
-            secret_hash: secret.as_ref().map(|s| Hash32::of(s.as_bytes())),
-            redirect_uris: new.redirect_uris.clone(),
-            post_logout_redirect_uris: new.post_logout_redirect_uris,
-            first_party: new.first_party,
-            created_at: self.now(),
-            refresh_without_id_token: new.refresh_without_id_token,
-        };
+        let mut client = Client::new(
+            tenant.clone(),
+            id.clone(),
+            new.name.trim().to_owned(),
+            self.now(),
+        );
+        client.secret_hash = secret.as_ref().map(|s| Hash32::of(s.as_bytes()));
+        client.redirect_uris = new.redirect_uris.clone();
+        client.post_logout_redirect_uris = new.post_logout_redirect_uris;
+        client.first_party = new.first_party;
+        client.refresh_without_id_token = new.refresh_without_id_token;
         self.rt()
             .store
             .create_client(&client)

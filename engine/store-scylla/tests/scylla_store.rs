@@ -218,15 +218,14 @@ async fn moving_a_tenant_moves_its_data() {
     let ada = user(&id, "ada@example.com");
     store.create_user(&ada).await.unwrap();
     let client = Client {
-        tenant: id.clone(),
-        id: ClientId::parse("web").unwrap(),
-        name: "Web".into(),
-        secret_hash: None,
         redirect_uris: vec!["https://app.example/cb".into()],
-        post_logout_redirect_uris: vec![],
         first_party: true,
-        created_at: 1_000,
-        refresh_without_id_token: false,
+        ..Client::new(
+            id.clone(),
+            ClientId::parse("web").unwrap(),
+            "Web".into(),
+            1_000,
+        )
     };
     store.create_client(&client).await.unwrap();
     let now = std::time::SystemTime::now()

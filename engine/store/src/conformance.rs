@@ -550,15 +550,14 @@ async fn tenants_are_unique<S: Store>(s: &S) {
 async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {
     let (a, b) = (tenant(), tenant());
     let c = Client {
-        tenant: a.clone(),
-        id: ClientId::parse("web").unwrap(),
-        name: "Web".into(),
         secret_hash: Some(Hash32::of(b"secret")),
         redirect_uris: vec!["https://app.example/cb".into()],
-        post_logout_redirect_uris: vec![],
-        first_party: false,
-        created_at: 1_000,
-        refresh_without_id_token: false,
+        ..Client::new(
+            a.clone(),
+            ClientId::parse("web").unwrap(),
+            "Web".into(),
+            1_000,
+        )
     };
     s.create_client(&c).await.unwrap();
     assert_eq!(s.create_client(&c).await, Err(StoreError::Conflict));

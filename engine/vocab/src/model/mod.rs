@@ -318,6 +318,22 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client with no redirect URIs, no secret and every option at its default. Options
+    /// are set on the result, so a new option needs no change where clients are made.
+    pub fn new(tenant: TenantId, id: ClientId, name: String, created_at: UnixTime) -> Self {
+        Self {
+            tenant,
+            id,
+            name,
+            secret_hash: None,
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            first_party: false,
+            created_at,
+            refresh_without_id_token: false,
+        }
+    }
+
     /// Whether it has a secret.
     pub fn is_confidential(&self) -> bool {
         self.secret_hash.is_some()
