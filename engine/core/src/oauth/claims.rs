@@ -11,10 +11,12 @@ use crate::ids::{ChainId, ClientId, UserId};
 pub struct AccessTokenClaims {
     /// The issuer (the tenant's).
     pub iss: String,
-    /// The user.
-    pub sub: UserId,
-    /// The client it was issued to (RFC 9068 §2.2: the resource is the client's).
-    pub aud: ClientId,
+    /// The user; for a machine client's own token (`client_credentials`), the client
+    /// (RFC 9068 §2.2).
+    pub sub: String,
+    /// The resource it is for: an API's identifier (RFC 8707 `resource`), or else the
+    /// client it was issued to.
+    pub aud: String,
     /// The client it was issued to.
     pub client_id: ClientId,
     /// Expiry.
@@ -26,9 +28,11 @@ pub struct AccessTokenClaims {
     /// Granted scope, space separated.
     #[serde(default)]
     pub scope: String,
-    /// When the user authenticated.
-    pub auth_time: UnixTime,
+    /// When the user authenticated; absent on a token that no user is behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<UnixTime>,
     /// The browser session, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
     /// The refresh chain behind the token: revoking the chain (or detecting its reuse)
     /// revokes this token too, at userinfo and introspection (RFC 7009 §2.1).
@@ -37,6 +41,13 @@ pub struct AccessTokenClaims {
 }
 
 impl AccessTokenClaims {
+    /// The user behind the token: none on a machine client's own token.
+    pub fn user(&self) -> Option<UserId> {
+        self.auth_time?;
+        // The token is ours (its signature was checked), so its `sub` is a user id we made.
+        Some(UserId::from_stored(self.sub.clone()))
+    }
+
     /// Whether `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.split(' ').any(|s| s == scope)

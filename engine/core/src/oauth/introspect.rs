@@ -7,7 +7,7 @@ use super::OAuth;
 use super::token::{ClientCredentials, parse_refresh_token};
 use crate::clock::UnixTime;
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
-use crate::ids::{ClientId, TenantId, UserId};
+use crate::ids::{ClientId, TenantId};
 
 /// An introspection response (RFC 7662 §2.2): `{"active": false}` alone, or the token's
 /// metadata.
@@ -24,12 +24,12 @@ pub struct Introspection {
     /// The client it was issued to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
-    /// The user.
+    /// The user (or, on a machine client's own token, the client).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub: Option<UserId>,
+    pub sub: Option<String>,
     /// The audience (access tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aud: Option<ClientId>,
+    pub aud: Option<String>,
     /// Expiry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<UnixTime>,
@@ -75,7 +75,7 @@ impl OAuth<'_> {
                         token_type: Some("refresh_token"),
                         scope: Some(c.scope),
                         client_id: Some(c.client_id),
-                        sub: Some(c.user_id),
+                        sub: Some(c.user_id.to_string()),
                         exp: Some(c.expires_at),
                         iat: Some(c.rotated_at),
                         iss: Some(self.issuer(tenant)),

@@ -17,10 +17,9 @@ impl OAuth<'_> {
                 "the access token was not granted the openid scope",
             ));
         }
-        let user = self
-            .user(tenant, &at.sub)
-            .await?
-            .ok_or_else(invalid_token)?;
+        // A machine client's own token has no user, and so no userinfo.
+        let uid = at.user().ok_or_else(invalid_token)?;
+        let user = self.user(tenant, &uid).await?.ok_or_else(invalid_token)?;
         let mut out = json!({"sub": user.id});
         if at.has_scope("email") {
             out["email"] = json!(user.email.as_str());

@@ -33,14 +33,14 @@ impl OAuth<'_> {
         let now = self.now();
         let access = AccessTokenClaims {
             iss: iss.clone(),
-            sub: user.clone(),
-            aud: client.id.clone(),
+            sub: user.to_string(),
+            aud: client.id.to_string(),
             client_id: client.id.clone(),
             exp: now + t.access_token_ttl,
             iat: now,
             jti: random_token::<16>(),
             scope: scope.to_owned(),
-            auth_time: auth.auth_time,
+            auth_time: Some(auth.auth_time),
             sid: sid.map(str::to_owned),
             cid: refresh.as_ref().map(|(chain, _)| chain.clone()),
         };
