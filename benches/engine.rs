@@ -124,10 +124,9 @@ async fn engine_with_chains(
                 client_id: Some("web".into()),
                 name: "Web".into(),
                 redirect_uris: vec!["https://app.example/cb".into()],
-                post_logout_redirect_uris: vec![],
-                public: false,
                 first_party: true,
                 refresh_without_id_token: lean,
+                ..Default::default()
             },
         )
         .await

@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::path::PathBuf;
+use tollgate_engine::model::GrantType;
 use tollgate_engine::model::federation::MappingInput;
 use tollgate_gateway::config::{Config, Mode, Overrides};
 use tollgate_http::api;
@@ -83,6 +84,9 @@ enum AdminCommand {
     /// Signing keys.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// APIs (resource servers): the audiences of access tokens, with their scopes.
+    #[command(subcommand)]
+    Api(ApiCmd),
     /// Upstream identity providers (sign in with Google, GitHub, another OIDC issuer...).
     #[command(subcommand)]
     Connector(Box<ConnectorCmd>),
@@ -177,8 +181,9 @@ enum ClientCmd {
         /// Display name.
         #[arg(long)]
         name: String,
-        /// Exact redirect URI (repeatable).
-        #[arg(long = "redirect-uri", required = true)]
+        /// Exact redirect URI (repeatable; needed unless the client has no
+        /// authorization_code grant).
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         /// Exact post-logout redirect URI (repeatable).
         #[arg(long = "post-logout-redirect-uri")]
@@ -195,12 +200,70 @@ enum ClientCmd {
         /// Wanted client id (random otherwise).
         #[arg(long)]
         client_id: Option<String>,
+        /// A grant it may use (repeatable): authorization_code, refresh_token,
+        /// client_credentials, ...; the first two when none is given.
+        #[arg(long = "grant-type", value_parser = parse_grant_type)]
+        grant_types: Vec<GrantType>,
+        /// For a client_credentials client: an API it may call and the scopes it may
+        /// have there, as 'IDENTIFIER=SCOPE SCOPE...' (repeatable).
+        #[arg(long = "api-grant", value_parser = parse_api_grant)]
+        api_grants: Vec<(String, Vec<String>)>,
     },
     /// List a tenant's clients.
     List {
         /// Tenant.
         tenant: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ApiCmd {
+    /// Register an API: its identifier is the `aud` of its tokens and what clients name
+    /// with `resource`.
+    Create {
+        /// Tenant.
+        tenant: String,
+        /// Absolute URI without a fragment, e.g. https://api.example.com/orders.
+        #[arg(long)]
+        identifier: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// A scope it defines (repeatable), e.g. read:orders.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Lifetime of its access tokens in seconds (the tenant's when absent).
+        #[arg(long)]
+        access_token_ttl: Option<u64>,
+    },
+    /// List a tenant's APIs.
+    List {
+        /// Tenant.
+        tenant: String,
+    },
+    /// Remove an API (tokens already issued for it run out on their own).
+    Delete {
+        /// Tenant.
+        tenant: String,
+        /// Its identifier.
+        #[arg(long)]
+        identifier: String,
+    },
+}
+
+fn parse_grant_type(s: &str) -> Result<GrantType, String> {
+    GrantType::parse(s).ok_or_else(|| {
+        let all: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
+        format!("unknown grant type {s:?}; known: {}", all.join(", "))
+    })
+}
+
+fn parse_api_grant(s: &str) -> Result<(String, Vec<String>), String> {
+    let (api, scopes) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not 'IDENTIFIER=SCOPE SCOPE...'"))?;
+    let scopes = scopes.split_whitespace().map(str::to_owned).collect();
+    Ok((api.trim().to_owned(), scopes))
 }
 
 #[derive(Subcommand)]
@@ -408,6 +471,9 @@ fn serve(file: Option<PathBuf>, overrides: Overrides) -> anyhow::Result<()> {
             println!("REDIRECT_URI={}", d.redirect_uri);
             println!("USERNAME={}", d.username);
             println!("PASSWORD={}", d.password);
+            println!("M2M_CLIENT_ID={}", d.m2m_client_id);
+            println!("M2M_CLIENT_SECRET={}", d.m2m_client_secret);
+            println!("M2M_RESOURCE={}", d.api);
             println!(
                 "Admin API token is in {}/admin.token",
                 config.data_dir.display()
@@ -543,6 +609,8 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             first_party,
             refresh_without_id_token,
             client_id,
+            grant_types,
+            api_grants,
         }) => (
             "POST",
             format!("/admin/v1/tenants/{tenant}/clients"),
@@ -554,6 +622,8 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 public,
                 first_party,
                 refresh_without_id_token,
+                grant_types: (!grant_types.is_empty()).then_some(grant_types),
+                api_grants: api_grants.into_iter().collect(),
             })?),
         ),
         AdminCommand::Client(ClientCmd::List { tenant }) => {
@@ -607,6 +677,33 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Key(KeyCmd::Revoke { tenant, kid }) => (
             "POST",
             format!("/admin/v1/tenants/{tenant}/keys/{kid}/revoke"),
+            None,
+        ),
+        AdminCommand::Api(ApiCmd::Create {
+            tenant,
+            identifier,
+            name,
+            scopes,
+            access_token_ttl,
+        }) => (
+            "POST",
+            format!("/admin/v1/tenants/{tenant}/apis"),
+            Some(body(&api::NewApi {
+                identifier,
+                name,
+                scopes,
+                access_token_ttl,
+            })?),
+        ),
+        AdminCommand::Api(ApiCmd::List { tenant }) => {
+            ("GET", format!("/admin/v1/tenants/{tenant}/apis"), None)
+        }
+        AdminCommand::Api(ApiCmd::Delete { tenant, identifier }) => (
+            "DELETE",
+            format!(
+                "/admin/v1/tenants/{tenant}/apis?{}",
+                serde_urlencoded::to_string([("identifier", identifier.as_str())])?
+            ),
             None,
         ),
     };

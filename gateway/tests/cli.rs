@@ -25,6 +25,9 @@ async fn serve_prints_a_demo_a_script_can_sign_in_with() {
         "REDIRECT_URI",
         "USERNAME",
         "PASSWORD",
+        "M2M_CLIENT_ID",
+        "M2M_CLIENT_SECRET",
+        "M2M_RESOURCE",
     ] {
         assert!(
             vars.contains_key(k),
@@ -40,6 +43,26 @@ async fn serve_prints_a_demo_a_script_can_sign_in_with() {
         redirect_uri: vars["REDIRECT_URI"].clone(),
         email: vars["USERNAME"].clone(),
     };
+    // The demo machine client gets a token for the demo API with what was printed.
+    let m2m: Value = reqwest::Client::new()
+        .post(format!("{}/token", vars["ISSUER"]))
+        .basic_auth(&vars["M2M_CLIENT_ID"], Some(&vars["M2M_CLIENT_SECRET"]))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("resource", &vars["M2M_RESOURCE"]),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let at = m2m["access_token"].as_str().expect("a machine token");
+    assert_eq!(
+        common::jwt_claims(at)["aud"],
+        vars["M2M_RESOURCE"].as_str(),
+        "{m2m}"
+    );
     let b = Browser::new(&server.base);
     let (verifier, challenge) = common::pkce();
     let back = b

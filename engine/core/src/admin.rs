@@ -8,18 +8,23 @@ use crate::crypto::random_token;
 use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, Email, TenantId, UserId};
-use crate::model::{Client, Hash32, KeyStatus, SigningAlg, Tenant, User, UserRecord};
+use crate::model::{
+    Client, GrantType, Hash32, KeyStatus, SigningAlg, Tenant, User, UserRecord,
+};
 use crate::runtime::keys;
 use crate::store::{Imported, StoreError};
 
-/// A new client.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+pub mod apis;
+
+/// A new client. Options left out take their defaults (`..Default::default()`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct NewClient {
     /// Wanted id; random if absent.
     pub client_id: Option<String>,
     /// Display name.
     pub name: String,
-    /// Exact redirect URIs (at least one).
+    /// Exact redirect URIs (at least one, unless it has no authorization_code grant).
+    #[serde(default)]
     pub redirect_uris: Vec<String>,
     /// Exact post-logout redirect URIs.
     #[serde(default)]
@@ -33,6 +38,13 @@ pub struct NewClient {
     /// Refreshes answer without a new ID token: one signature instead of two.
     #[serde(default)]
     pub refresh_without_id_token: bool,
+    /// The grants it may use; the browser flow and refreshes when absent.
+    #[serde(default)]
+    pub grant_types: Option<Vec<crate::model::GrantType>>,
+    /// For a machine client (`client_credentials`): API identifier -> the scopes it may
+    /// have there.
+    #[serde(default)]
+    pub api_grants: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A created client; the secret is shown this once and stored only as a hash.
@@ -79,6 +91,29 @@ pub struct RevokedKey {
     pub revoked_kid: String,
     /// The key that signs now (a different one if the revoked key was signing).
     pub active_kid: String,
+}
+
+/// Checks the grants a new client asks for: known, not repeated; `client_credentials`
+/// only for a confidential client; API grants only with it, for registered APIs and scopes.
+fn check_grants(tenant: &Tenant, new: &NewClient) -> EngineResult<()> {
+    let invalid = |m: &str| Err(EngineError::Invalid(m.into()));
+    let grants = new.grant_types.clone().unwrap_or_default();
+    if new.grant_types.as_ref().is_some_and(Vec::is_empty) {
+        return invalid("grant_types must name at least one grant type");
+    }
+    if grants.iter().enumerate().any(|(i, g)| grants[..i].contains(g)) {
+        return invalid("grant_types lists a grant type twice");
+    }
+    let machine = grants.contains(&GrantType::ClientCredentials);
+    if machine && new.public {
+        return invalid(
+            "client_credentials needs a confidential client: a public client cannot keep a secret",
+        );
+    }
+    if !new.api_grants.is_empty() && !machine {
+        return invalid("api_grants are for clients with the client_credentials grant");
+    }
+    apis::check_api_grants(tenant, &new.api_grants)
 }
 
 /// Checks a redirect URI: absolute, no fragment; `https`, or `http` on a loopback host,
@@ -243,7 +278,7 @@ impl Admin<'_> {
         tenant: &TenantId,
         new: NewClient,
     ) -> EngineResult<CreatedClient> {
-        self.tenant(tenant).await?;
+        let t = self.tenant(tenant).await?;
         let id = match &new.client_id {
             Some(id) => ClientId::parse(id)?,
             None => ClientId::generate(),
@@ -253,7 +288,12 @@ impl Admin<'_> {
                 "client name must be 1-200 characters".into(),
             ));
         }
-        if new.redirect_uris.is_empty() {
+        check_grants(&t, &new)?;
+        let browser = new
+            .grant_types
+            .as_ref()
+            .is_none_or(|g| g.contains(&GrantType::AuthorizationCode));
+        if browser && new.redirect_uris.is_empty() {
             return Err(EngineError::Invalid(
                 "a client needs at least one redirect URI".into(),
             ));
@@ -288,6 +328,10 @@ impl Admin<'_> {
         client.post_logout_redirect_uris = new.post_logout_redirect_uris;
         client.first_party = new.first_party;
         client.refresh_without_id_token = new.refresh_without_id_token;
+        if let Some(grants) = &new.grant_types {
+            client.grant_types = grants.clone();
+        }
+        client.api_grants = new.api_grants.clone();
         self.rt()
             .store
             .create_client(&client)
@@ -515,7 +559,16 @@ pub struct Demo {
     pub username: String,
     /// Demo user's password (derived from the master key).
     pub password: String,
+    /// The demo machine client (`client_credentials`).
+    pub m2m_client_id: String,
+    /// Its secret (derived from the master key).
+    pub m2m_client_secret: String,
+    /// The demo API it may call: the `resource` to ask for.
+    pub api: String,
 }
+
+/// The demo API's identifier (`.example` is reserved: it names nothing real).
+pub const DEMO_API: &str = "https://api.demo.example/";
 
 impl Admin<'_> {
     /// Ensures the demo tenant, client and user exist. Their secrets are derived from the
@@ -538,9 +591,7 @@ impl Admin<'_> {
                 "{}/demo/signed-out",
                 self.rt().config.public_url
             )],
-            public: false,
-            first_party: false,
-            refresh_without_id_token: false,
+            ..Default::default()
         };
         match self
             .create_client_with_secret(
@@ -548,6 +599,40 @@ impl Admin<'_> {
                 ClientId::parse("demo-app")?,
                 client,
                 Some(client_secret.clone()),
+            )
+            .await
+        {
+            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let m2m_client_secret = derive("tollgate demo machine client secret");
+        let api = apis::NewApi {
+            identifier: DEMO_API.into(),
+            name: "Demo API".into(),
+            scopes: vec!["read:things".into(), "write:things".into()],
+            access_token_ttl: None,
+        };
+        match self.create_api(&tenant, api).await {
+            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let machine = NewClient {
+            client_id: Some("demo-m2m".into()),
+            name: "Demo machine client".into(),
+            grant_types: Some(vec![GrantType::ClientCredentials]),
+            api_grants: [(
+                DEMO_API.to_owned(),
+                vec!["read:things".to_owned(), "write:things".to_owned()],
+            )]
+            .into(),
+            ..Default::default()
+        };
+        match self
+            .create_client_with_secret(
+                &tenant,
+                ClientId::parse("demo-m2m")?,
+                machine,
+                Some(m2m_client_secret.clone()),
             )
             .await
         {
@@ -575,6 +660,9 @@ impl Admin<'_> {
             redirect_uri,
             username: "demo@example.com".into(),
             password,
+            m2m_client_id: "demo-m2m".into(),
+            m2m_client_secret,
+            api: DEMO_API.into(),
         })
     }
 }

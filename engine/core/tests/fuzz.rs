@@ -759,10 +759,8 @@ fn authorize_query() {
                     client_id: Some("web".into()),
                     name: "Web".into(),
                     redirect_uris: REDIRECTS.iter().map(|r| (*r).to_owned()).collect(),
-                    post_logout_redirect_uris: vec![],
-                    public: false,
                     first_party: true,
-                    refresh_without_id_token: false,
+                    ..Default::default()
                 },
             )
             .await

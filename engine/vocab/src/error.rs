@@ -36,6 +36,8 @@ pub enum OAuthErrorCode {
     InvalidToken,
     /// RFC 7009 §2.2.1: the token type cannot be revoked here.
     UnsupportedTokenType,
+    /// RFC 8707 §2: the resource (or audience) is unknown, malformed or not allowed.
+    InvalidTarget,
 }
 
 impl OAuthErrorCode {
@@ -57,6 +59,7 @@ impl OAuthErrorCode {
             Self::InteractionRequired => "interaction_required",
             Self::InvalidToken => "invalid_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::InvalidTarget => "invalid_target",
         }
     }
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use tollgate_engine::model::privacy::{ProfileRule, Purpose};
 
+pub use tollgate_engine::admin::apis::NewApi;
 pub use tollgate_engine::admin::{CreatedClient, ImportUser, NewClient, RotatedKeys};
 pub use tollgate_engine::federation::ConnectorInput;
 pub use tollgate_engine::model::MfaPolicy;
@@ -104,6 +105,12 @@ pub struct ClientView {
     /// Whether refreshes answer without a new ID token.
     #[serde(default)]
     pub refresh_without_id_token: bool,
+    /// The grants it may use.
+    #[serde(default)]
+    pub grant_types: Vec<tollgate_engine::model::GrantType>,
+    /// A machine client's APIs and the scopes it may have there.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub api_grants: std::collections::BTreeMap<String, Vec<String>>,
     /// Exact redirect URIs.
     pub redirect_uris: Vec<String>,
     /// Exact post-logout redirect URIs.

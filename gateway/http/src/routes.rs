@@ -5,7 +5,8 @@
 use actix_web::web;
 
 use crate::handlers::{
-    admin, complete, demo, email, federation, hosted, mfa, oidc, ops, passkeys, phone, portal,
+    admin, apis, complete, demo, email, federation, hosted, mfa, oidc, ops, passkeys, phone,
+    portal,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -31,6 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/tenants/{tenant}/clients",
                     web::get().to(admin::list_clients),
                 )
+                .route("/tenants/{tenant}/apis", web::post().to(apis::create))
+                .route("/tenants/{tenant}/apis", web::get().to(apis::list))
+                .route("/tenants/{tenant}/apis", web::delete().to(apis::delete))
                 .route(
                     "/tenants/{tenant}/users",
                     web::post().to(admin::create_user),

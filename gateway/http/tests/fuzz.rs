@@ -262,6 +262,16 @@ fn token_request() {
                     assert_eq!(Some(refresh_token), given("refresh_token"));
                     assert_eq!(scope, given("scope"));
                 }
+                Ok(GrantRequest::ClientCredentials { scope, resource }) => {
+                    assert_eq!(given("grant_type").as_deref(), Some("client_credentials"));
+                    assert_eq!(scope, given("scope"));
+                    assert_eq!(resource, given("resource").or_else(|| given("audience")));
+                }
+                // Any other grant: parsed from its own grant_type.
+                #[allow(unreachable_patterns)]
+                Ok(other) => {
+                    assert_eq!(given("grant_type").as_deref(), Some(other.grant_type()));
+                }
                 Err(EngineError::OAuth(o)) => {
                     let code = o.code.as_str();
                     assert!(
@@ -270,7 +280,10 @@ fn token_request() {
                     );
                     if code == "unsupported_grant_type" {
                         let g = given("grant_type").unwrap();
-                        assert!(g != "authorization_code" && g != "refresh_token");
+                        assert!(
+                            !["authorization_code", "refresh_token", "client_credentials"]
+                                .contains(&g.as_str())
+                        );
                     }
                 }
                 Err(other) => panic!("not an OAuth error: {other:?}"),

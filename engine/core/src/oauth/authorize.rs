@@ -244,6 +244,12 @@ impl OAuth<'_> {
                 ));
             }
         }
+        if !client.allows(crate::model::GrantType::AuthorizationCode) {
+            return Err(fail(
+                C::UnauthorizedClient,
+                "this client may not use the authorization code flow".into(),
+            ));
+        }
         match get("response_type") {
             Some("code") => {}
             None => return Err(fail(C::InvalidRequest, "response_type is required".into())),

@@ -24,10 +24,8 @@ pub async fn web_client(e: &Engine, t: &TenantId) -> ClientCredentials {
                 client_id: Some("web".into()),
                 name: "Web".into(),
                 redirect_uris: vec![REDIRECT.into()],
-                post_logout_redirect_uris: vec![],
-                public: false,
                 first_party: true,
-                refresh_without_id_token: false,
+                ..Default::default()
             },
         )
         .await

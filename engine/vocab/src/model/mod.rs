@@ -1,6 +1,7 @@
 //! The records the engine keeps. Secrets appear here only as hashes or sealed bytes.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 pub mod federation;
@@ -113,6 +114,77 @@ pub struct Tenant {
     /// Who must use a second factor, and which factors are allowed.
     #[serde(default)]
     pub mfa: MfaPolicy,
+    /// The APIs (resource servers) its clients get access tokens for. Few per tenant, read
+    /// on every grant, so they live in the (cached) tenant record.
+    #[serde(default)]
+    pub apis: Vec<Api>,
+}
+
+/// An API (resource server, RFC 9068): its identifier is the `aud` of the access tokens
+/// issued for it, and what a client names with `resource` (RFC 8707) to get one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Api {
+    /// An absolute URI without a fragment, e.g. `https://api.example.com/orders`.
+    pub identifier: String,
+    /// Shown to people (consent, the console).
+    pub name: String,
+    /// The scopes it defines (e.g. `read:orders`).
+    pub scopes: Vec<String>,
+    /// Lifetime of its access tokens, seconds; the tenant's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_ttl: Option<u64>,
+}
+
+/// An OAuth grant type a client may use (RFC 7591 §2 names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum GrantType {
+    /// `authorization_code` (RFC 6749 §4.1).
+    #[serde(rename = "authorization_code")]
+    AuthorizationCode,
+    /// `refresh_token` (RFC 6749 §6).
+    #[serde(rename = "refresh_token")]
+    RefreshToken,
+    /// `client_credentials` (RFC 6749 §4.4): a machine client, for itself.
+    #[serde(rename = "client_credentials")]
+    ClientCredentials,
+    /// The device authorization grant (RFC 8628).
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
+    /// Token exchange (RFC 8693).
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
+}
+
+impl GrantType {
+    /// Every grant type, in the order discovery lists them.
+    pub const ALL: [GrantType; 5] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::DeviceCode,
+        GrantType::TokenExchange,
+    ];
+
+    /// Its name on the wire (`grant_type`, `grant_types`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+        }
+    }
+
+    /// The grant type a wire name names.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// What a client that names no grant types may use: the browser flow and its refreshes.
+pub fn default_grant_types() -> Vec<GrantType> {
+    vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
 }
 
 /// Whether a second factor is asked for at sign-in.
@@ -281,12 +353,19 @@ impl Tenant {
             created_at: now,
             region: default_region(),
             mfa: MfaPolicy::default(),
+            apis: Vec::new(),
         }
     }
 
     /// The longest a token signed now can stay valid: how long a retired key stays in JWKS.
     pub fn max_jwt_ttl(&self) -> u64 {
-        self.access_token_ttl.max(self.id_token_ttl)
+        let apis = self.apis.iter().filter_map(|a| a.access_token_ttl);
+        apis.fold(self.access_token_ttl.max(self.id_token_ttl), u64::max)
+    }
+
+    /// The API an identifier names.
+    pub fn api(&self, identifier: &str) -> Option<&Api> {
+        self.apis.iter().find(|a| a.identifier == identifier)
     }
 }
 
@@ -315,6 +394,13 @@ pub struct Client {
     /// per refresh instead of two, for clients that keep the first ID token.
     #[serde(default)]
     pub refresh_without_id_token: bool,
+    /// The grants it may use; the browser flow and refreshes unless it names others.
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<GrantType>,
+    /// The APIs it may get tokens for as itself (`client_credentials`), each with the
+    /// scopes it may have there: API identifier -> scopes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_grants: BTreeMap<String, Vec<String>>,
 }
 
 impl Client {
@@ -331,7 +417,14 @@ impl Client {
             first_party: false,
             created_at,
             refresh_without_id_token: false,
+            grant_types: default_grant_types(),
+            api_grants: BTreeMap::new(),
         }
+    }
+
+    /// Whether it may use a grant type.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
     }
 
     /// Whether it has a secret.

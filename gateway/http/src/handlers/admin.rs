@@ -191,6 +191,8 @@ pub async fn list_clients(
             public: !c.is_confidential(),
             first_party: c.first_party,
             refresh_without_id_token: c.refresh_without_id_token,
+            grant_types: c.grant_types.clone(),
+            api_grants: c.api_grants.clone(),
             redirect_uris: c.redirect_uris.clone(),
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
         })

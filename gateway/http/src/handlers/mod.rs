@@ -16,6 +16,7 @@
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
 
 pub mod admin;
+pub mod apis;
 pub mod complete;
 pub mod demo;
 pub mod email;

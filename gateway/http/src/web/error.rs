@@ -48,7 +48,8 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
                 | C::LoginRequired
                 | C::ConsentRequired
                 | C::InteractionRequired
-                | C::UnsupportedTokenType => StatusCode::BAD_REQUEST,
+                | C::UnsupportedTokenType
+                | C::InvalidTarget => StatusCode::BAD_REQUEST,
             };
             (status, o.code.as_str(), o.description.to_string(), None)
         }

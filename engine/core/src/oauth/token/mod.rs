@@ -10,8 +10,9 @@ use crate::crypto::{ct_eq, random_token};
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::ids::{ChainId, ClientId, TenantId};
-use crate::model::{Client, Hash32};
+use crate::model::{Client, GrantType, Hash32};
 
+pub mod client_credentials;
 pub mod code;
 pub mod mint;
 pub mod refresh;
@@ -67,6 +68,13 @@ pub enum GrantRequest {
         /// `scope`: a subset of the granted scope, if given.
         scope: Option<String>,
     },
+    /// `client_credentials` (RFC 6749 §4.4): a machine client, for itself.
+    ClientCredentials {
+        /// `scope`: some of what the client was granted at the API; all of it if absent.
+        scope: Option<String>,
+        /// `resource` (RFC 8707; `audience` is accepted as another name): the API.
+        resource: Option<String>,
+    },
 }
 
 impl GrantRequest {
@@ -89,9 +97,22 @@ impl GrantRequest {
                 refresh_token: need("refresh_token")?,
                 scope: param("scope"),
             }),
+            "client_credentials" => {
+                let (resource, audience) = (param("resource"), param("audience"));
+                if resource.is_some() && audience.is_some() && resource != audience {
+                    return Err(EngineError::oauth(
+                        C::InvalidRequest,
+                        "resource and audience name different APIs",
+                    ));
+                }
+                Ok(Self::ClientCredentials {
+                    scope: param("scope"),
+                    resource: resource.or(audience),
+                })
+            }
             _ => Err(EngineError::oauth(
                 C::UnsupportedGrantType,
-                "supported grant types: authorization_code, refresh_token",
+                "supported grant types: authorization_code, refresh_token, client_credentials",
             )),
         }
     }
@@ -101,6 +122,7 @@ impl GrantRequest {
         match self {
             Self::AuthorizationCode { .. } => "authorization_code",
             Self::RefreshToken { .. } => "refresh_token",
+            Self::ClientCredentials { .. } => "client_credentials",
         }
     }
 }
@@ -193,6 +215,12 @@ impl OAuth<'_> {
     ) -> EngineResult<TokenResponse> {
         self.tenant(tenant).await?;
         let client = self.authenticate_client(tenant, creds).await?;
+        if GrantType::parse(grant.grant_type()).is_some_and(|g| !client.allows(g)) {
+            return Err(EngineError::oauth(
+                C::UnauthorizedClient,
+                format!("this client may not use {}", grant.grant_type()),
+            ));
+        }
         match grant {
             GrantRequest::AuthorizationCode {
                 code,
@@ -207,6 +235,10 @@ impl OAuth<'_> {
                 scope,
             } => {
                 self.refresh_grant(tenant, &client, &refresh_token, scope, meta)
+                    .await
+            }
+            GrantRequest::ClientCredentials { scope, resource } => {
+                self.client_credentials_grant(tenant, &client, scope, resource)
                     .await
             }
         }
