@@ -55,6 +55,7 @@ fn chain(t: &TenantId, i: u64) -> Chain {
         created_at: 0,
         rotated_at: 0,
         expires_at: u64::MAX / 2,
+        resource: None,
         revoked: None,
     }
 }

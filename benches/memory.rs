@@ -43,6 +43,7 @@ fn main() {
             created_at: 1_700_000_000,
             rotated_at: 1_700_000_000 + i,
             expires_at: 1_702_592_000,
+            resource: None,
             revoked: None,
         };
         caches[(i % shards) as usize].insert(id, chain);

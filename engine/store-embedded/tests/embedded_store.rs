@@ -80,6 +80,7 @@ async fn concurrent_writes_share_commits() {
                     created_at: 1,
                     rotated_at: 1,
                     expires_at: u64::MAX / 2,
+                    resource: None,
                     revoked: None,
                 };
                 store.create_chain(&chain).await.unwrap();

@@ -249,6 +249,7 @@ async fn moving_a_tenant_moves_its_data() {
         created_at: now,
         rotated_at: now,
         expires_at: now + 3_600,
+        resource: None,
         revoked: None,
     };
     store.create_chain(&chain).await.unwrap();
@@ -423,6 +424,7 @@ async fn a_moving_tenant_is_fenced_on_every_node() {
         created_at: now,
         rotated_at: now,
         expires_at: now + 3_600,
+        resource: None,
         revoked: None,
     };
     // The other node knows the tenant (its directory caches the old region) and revokes.
@@ -578,6 +580,7 @@ async fn lost_answers_leave_nothing_half_done() {
                 amr: vec!["pwd".into()],
             },
             sid: None,
+            resource: None,
             expires_at: now + 600,
         };
         store.put_code(&code).await.unwrap();

@@ -71,6 +71,8 @@ fn chain(t: &TenantId, first: Hash32) -> Chain {
         created_at: 1_000,
         rotated_at: 1_000,
         expires_at: now() + 100_000,
+        // Carried in the record, so every read of a chain must give it back.
+        resource: Some("https://api.example/orders".into()),
         revoked: None,
     }
 }
@@ -940,6 +942,7 @@ async fn codes_are_taken_once<S: Store + Clone>(s: &S) {
         user_id: UserId::generate(),
         auth: auth(),
         sid: None,
+        resource: Some("https://api.example/orders".into()),
         expires_at: now() + 60,
     };
     s.put_code(&code).await.unwrap();
@@ -991,6 +994,7 @@ async fn codes_redeem_with_their_chain<S: Store>(s: &S) {
         user_id: UserId::generate(),
         auth: auth(),
         sid: None,
+        resource: None,
         expires_at: now() + 600,
     };
     let (with, without) = (code(b"with chain"), code(b"without chain"));
@@ -1046,6 +1050,7 @@ async fn a_code_raced_for_leaves_one_live_chain<S: Store>(s: &S) {
         user_id: UserId::generate(),
         auth: auth(),
         sid: None,
+        resource: None,
         expires_at: now() + 600,
     };
     s.put_code(&code).await.unwrap();
@@ -1609,6 +1614,7 @@ async fn expired_rows_are_swept<S: Store>(s: &S) {
         user_id: UserId::generate(),
         auth: auth(),
         sid: None,
+        resource: None,
         expires_at,
     };
     s.put_code(&code).await.unwrap();

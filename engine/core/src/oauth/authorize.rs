@@ -519,6 +519,7 @@ impl OAuth<'_> {
             user_id: session.user_id.clone(),
             auth: session.auth.clone(),
             sid: Some(session.sid.clone()),
+            resource: None,
             expires_at: self.now() + self.rt().config.code_ttl,
         };
         self.rt().store.put_code(&record).await?;

@@ -556,6 +556,9 @@ pub struct AuthCode {
     /// The session's public id.
     pub sid: Option<String>,
     /// Expiry.
+    /// The API the access tokens are for (RFC 8707 `resource`); the client if none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     pub expires_at: UnixTime,
 }
 
@@ -597,6 +600,9 @@ pub struct Chain {
     pub rotated_at: UnixTime,
     /// Absolute expiry.
     pub expires_at: UnixTime,
+    /// The API its access tokens are for (RFC 8707 `resource`); the client if none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     /// Set once: revoked chains never come back.
     pub revoked: Option<RevokeReason>,
 }

@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::mint::Grant;
 use super::{TokenResponse, invalid_grant, new_refresh_token};
 use crate::clock::UnixTime;
 use crate::engine::RequestMeta;
@@ -104,6 +105,7 @@ impl OAuth<'_> {
                     created_at: now,
                     rotated_at: now,
                     expires_at: now + ttl,
+                    resource: record.resource.clone(),
                     revoked: None,
                 })
             })
@@ -161,14 +163,17 @@ impl OAuth<'_> {
         let (resp, access) = self
             .mint(
                 tenant,
-                client,
-                &record.user_id,
-                &record.scope,
-                &record.auth,
-                record.sid.as_deref(),
-                record.nonce.as_deref(),
-                refresh,
-                false,
+                Grant {
+                    client,
+                    user: &record.user_id,
+                    scope: &record.scope,
+                    auth: &record.auth,
+                    sid: record.sid.as_deref(),
+                    nonce: record.nonce.as_deref(),
+                    resource: record.resource.as_deref(),
+                    refresh,
+                    skip_id_token: false,
+                },
             )
             .await?;
         let marker = Challenge {

@@ -4,50 +4,70 @@
 use super::TokenResponse;
 use crate::crypto::random_token;
 use crate::error::EngineResult;
-use crate::ids::{ChainId, TenantId};
+use crate::ids::{ChainId, TenantId, UserId};
 use crate::model::{AuthContext, Client};
 use crate::oauth::OAuth;
 use crate::oauth::claims::{AccessTokenClaims, IdTokenClaims};
+
+/// What a grant grants a user's client, for [`OAuth::mint`] to sign.
+pub(crate) struct Grant<'a> {
+    /// The client.
+    pub client: &'a Client,
+    /// The user.
+    pub user: &'a UserId,
+    /// The granted scope.
+    pub scope: &'a str,
+    /// How and when the user authenticated.
+    pub auth: &'a AuthContext,
+    /// The browser session, if any.
+    pub sid: Option<&'a str>,
+    /// The authorization request's nonce (code grant only).
+    pub nonce: Option<&'a str>,
+    /// The API the access token is for (RFC 8707); the client if none.
+    pub resource: Option<&'a str>,
+    /// The refresh chain and its new token, when one is issued.
+    pub refresh: Option<(ChainId, String)>,
+    /// A refresh, for a client that asked for no new ID token then (OIDC Core §12.2).
+    pub skip_id_token: bool,
+}
 
 impl OAuth<'_> {
     /// Signs the access token and, if `openid` is in scope, the ID token (not on a
     /// refresh for a client that asked for none then). Runs on the caller's thread,
     /// outside any shard. Returns the access token's claims too, for what must later
     /// revoke it.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn mint(
+    pub(crate) async fn mint(
         &self,
         tenant: &TenantId,
-        client: &Client,
-        user: &crate::ids::UserId,
-        scope: &str,
-        auth: &AuthContext,
-        sid: Option<&str>,
-        nonce: Option<&str>,
-        refresh: Option<(ChainId, String)>,
-        skip_id_token: bool,
+        g: Grant<'_>,
     ) -> EngineResult<(TokenResponse, AccessTokenClaims)> {
         let t = self.tenant(tenant).await?;
         let ring = self.keyring(tenant).await?;
         let iss = self.issuer(tenant);
         let now = self.now();
+        let (client, user) = (g.client, g.user);
+        // An API's own token lifetime, if it has one (the API may since have gone: then
+        // the tenant's).
+        let ttl = g
+            .resource
+            .and_then(|r| t.api(r))
+            .and_then(|a| a.access_token_ttl)
+            .unwrap_or(t.access_token_ttl);
         let access = AccessTokenClaims {
             iss: iss.clone(),
             sub: user.to_string(),
-            aud: client.id.to_string(),
+            aud: g.resource.map_or_else(|| client.id.to_string(), str::to_owned),
             client_id: client.id.clone(),
-            exp: now + t.access_token_ttl,
+            exp: now + ttl,
             iat: now,
             jti: random_token::<16>(),
-            scope: scope.to_owned(),
-            auth_time: Some(auth.auth_time),
-            sid: sid.map(str::to_owned),
-            cid: refresh.as_ref().map(|(chain, _)| chain.clone()),
+            scope: g.scope.to_owned(),
+            auth_time: Some(g.auth.auth_time),
+            sid: g.sid.map(str::to_owned),
+            cid: g.refresh.as_ref().map(|(chain, _)| chain.clone()),
         };
         let access_token = ring.active.sign_jwt("at+jwt", &access)?;
-        // `skip_id_token`: a refresh, for a client that asked for no new ID token then
-        // (OIDC Core §12.2 makes it optional).
-        let wants_id_token = !(skip_id_token && client.refresh_without_id_token);
+        let wants_id_token = !(g.skip_id_token && client.refresh_without_id_token);
         let id_token = if access.has_scope("openid") && wants_id_token {
             // at_hash (OIDC Core §3.1.3.6) with the hash of the JWS algorithm: SHA-256 for
             // RS256 and ES256. EdDSA has no agreed hash, so it is left out there.
@@ -62,11 +82,11 @@ impl OAuth<'_> {
                 aud: client.id.clone(),
                 exp: now + t.id_token_ttl,
                 iat: now,
-                auth_time: auth.auth_time,
-                amr: auth.amr.clone(),
-                acr: crate::model::signin::acr_for(&auth.amr).to_owned(),
-                nonce: nonce.map(str::to_owned),
-                sid: sid.map(str::to_owned),
+                auth_time: g.auth.auth_time,
+                amr: g.auth.amr.clone(),
+                acr: crate::model::signin::acr_for(&g.auth.amr).to_owned(),
+                nonce: g.nonce.map(str::to_owned),
+                sid: g.sid.map(str::to_owned),
                 at_hash,
             };
             Some(ring.active.sign_jwt("JWT", &claims)?)
@@ -76,10 +96,10 @@ impl OAuth<'_> {
         let resp = TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: t.access_token_ttl,
-            scope: scope.to_owned(),
+            expires_in: ttl,
+            scope: g.scope.to_owned(),
             id_token,
-            refresh_token: refresh.map(|(_, token)| token),
+            refresh_token: g.refresh.map(|(_, token)| token),
         };
         Ok((resp, access))
     }

@@ -1,6 +1,7 @@
 //! The `refresh_token` grant (RFC 6749 §6): the chain's shard rotates the token, once;
 //! a token presented again after rotation revokes the chain (reuse detection).
 
+use super::mint::Grant;
 use super::{TokenResponse, invalid_grant, new_refresh_token, parse_refresh_token};
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
@@ -73,14 +74,17 @@ impl OAuth<'_> {
         let (resp, _) = self
             .mint(
                 tenant,
-                client,
-                &chain.user_id,
-                &scope,
-                &chain.auth,
-                chain.sid.as_deref(),
-                None,
-                Some((chain.id.clone(), new_token)),
-                true,
+                Grant {
+                    client,
+                    user: &chain.user_id,
+                    scope: &scope,
+                    auth: &chain.auth,
+                    sid: chain.sid.as_deref(),
+                    nonce: None,
+                    resource: chain.resource.as_deref(),
+                    refresh: Some((chain.id.clone(), new_token)),
+                    skip_id_token: true,
+                },
             )
             .await?;
         let mut ev = self.event(tenant, "token.refresh", true);
