@@ -194,6 +194,7 @@ async fn engine_with_chains(
                     code,
                     redirect_uri: "https://app.example/cb".into(),
                     code_verifier: verifier,
+                    resource: None,
                 },
                 &meta,
             )
@@ -237,6 +238,7 @@ fn refresh_grant(c: &mut Criterion) {
                                     let req = GrantRequest::RefreshToken {
                                         refresh_token: rt,
                                         scope: None,
+                                        resource: None,
                                     };
                                     engine
                                         .oauth()

@@ -416,3 +416,154 @@ fn the_cli_registers_apis_and_machine_clients() {
     let _ = server.child.kill();
     let _ = server.child.wait();
 }
+
+/// Signs in through the hosted pages step by step, checking the consent page names the
+/// API's scope at the API; returns the final redirect.
+async fn consent_through(b: &common::Browser, url: &str, email: &str) -> String {
+    let (status, loc, _) = b.get(url).await;
+    assert_eq!(status, 303);
+    let login = loc.unwrap();
+    let (_, _, page) = b.get(&login).await;
+    let (s, loc, body) = b
+        .post_form(
+            &format!("{}/login", login.split("/login?").next().unwrap()),
+            &[
+                ("email", email),
+                ("password", common::PASSWORD),
+                ("tx", &common::hidden(&page, "tx").unwrap()),
+                ("csrf", &common::hidden(&page, "csrf").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303, "{body}");
+    let consent = loc.unwrap();
+    assert!(consent.contains("/consent?"), "{consent}");
+    let (_, _, page) = b.get(&consent).await;
+    assert!(
+        page.contains("<code>read:orders</code> at Orders"),
+        "the consent page names the API's scope at the API: {page}"
+    );
+    let (s, loc, _) = b
+        .post_form(
+            &format!("{}/consent", consent.split("/consent?").next().unwrap()),
+            &[
+                ("decision", "allow"),
+                ("tx", &common::hidden(&page, "tx").unwrap()),
+                ("csrf", &common::hidden(&page, "csrf").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    loc.unwrap()
+}
+
+#[actix_web::test]
+async fn a_user_token_for_an_api_names_it_as_audience() {
+    let s = TestServer::start().await;
+    let t = s.tenant("uapi", false, false).await;
+    s.admin(
+        "/tenants/uapi/apis",
+        json!({"identifier": ORDERS, "name": "Orders", "scopes": ["read:orders"], "access_token_ttl": 120}),
+    )
+    .await;
+    let b = s.browser();
+    let scope = "openid read:orders offline_access";
+
+    // Bad requests first: an unknown API; an API's scope without naming the API.
+    let (_, challenge) = common::pkce();
+    for (extra, want) in [
+        (
+            vec![("resource", "https://unknown.example/")],
+            "invalid_target",
+        ),
+        (vec![], "invalid_scope"),
+    ] {
+        let url = common::authorize_url(&t, scope, &challenge, &extra);
+        let (status, loc, _) = b.get(&url).await;
+        assert_eq!(status, 303);
+        let loc = loc.unwrap();
+        assert_eq!(
+            common::query_param(&loc, "error").as_deref(),
+            Some(want),
+            "{extra:?}: {loc}"
+        );
+    }
+
+    let (verifier, challenge) = common::pkce();
+    let url = common::authorize_url(&t, scope, &challenge, &[("resource", ORDERS)]);
+    let back = consent_through(&b, &url, &t.email).await;
+    let code = common::query_param(&back, "code").expect("a code");
+    let http = reqwest::Client::new();
+    let redeem = |resource: &'static str| {
+        let (http, t, code, verifier) = (http.clone(), t.clone(), code.clone(), verifier.clone());
+        async move {
+            let mut form = vec![
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", t.redirect_uri.as_str()),
+                ("code_verifier", verifier.as_str()),
+            ];
+            if !resource.is_empty() {
+                form.push(("resource", resource));
+            }
+            token_with(&http, &t, &form).await
+        }
+    };
+    // Another resource at the token endpoint is refused, and the code stays redeemable.
+    let (status, v) = redeem(BILLING).await;
+    assert_eq!((status, error(&v)), (400, "invalid_target"), "{v}");
+    let (status, v) = redeem(ORDERS).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["expires_in"], 120, "the API's own token lifetime");
+    let at = v["access_token"].as_str().unwrap();
+    let claims = verify(&t.issuer, at, ORDERS).await;
+    assert_eq!(claims["scope"], scope);
+    assert!(claims["auth_time"].is_u64(), "{claims}");
+    // The ID token is still the client's.
+    assert_eq!(
+        jwt_claims(v["id_token"].as_str().unwrap())["aud"],
+        t.client_id.as_str()
+    );
+    // The user's token still works at userinfo (openid was granted).
+    let r = http
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // A refresh keeps the API; asking for another API or more scope is refused without
+    // rotating, so the same refresh token still works afterwards.
+    let rt = v["refresh_token"].as_str().unwrap().to_owned();
+    for (extra, want) in [
+        (("resource", BILLING), "invalid_target"),
+        (("scope", "openid write:orders"), "invalid_scope"),
+    ] {
+        let (status, v) = token_with(
+            &http,
+            &t,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &rt),
+                extra,
+            ],
+        )
+        .await;
+        assert_eq!((status, error(&v)), (400, want), "{extra:?}: {v}");
+    }
+    let (status, v) = token_with(
+        &http,
+        &t,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &rt),
+            ("resource", ORDERS),
+            ("scope", "read:orders"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let claims = verify(&t.issuer, v["access_token"].as_str().unwrap(), ORDERS).await;
+    assert_eq!(claims["scope"], "read:orders");
+}

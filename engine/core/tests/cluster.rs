@@ -82,6 +82,7 @@ async fn refresh(
             GrantRequest::RefreshToken {
                 refresh_token: token.to_owned(),
                 scope: None,
+                resource: None,
             },
             &RequestMeta::default(),
         )

@@ -192,6 +192,7 @@ impl World {
                 code,
                 redirect_uri: REDIRECT.into(),
                 code_verifier: verifier,
+                resource: None,
             };
             let resp = oauth.token(&w.t, &w.creds, grant, &meta).await.unwrap();
             w.chains.push(Model {
@@ -206,6 +207,7 @@ impl World {
         let grant = GrantRequest::RefreshToken {
             refresh_token: token.to_owned(),
             scope: None,
+            resource: None,
         };
         let resp = self
             .e()

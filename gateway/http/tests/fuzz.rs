@@ -248,7 +248,9 @@ fn token_request() {
                     code,
                     redirect_uri,
                     code_verifier,
+                    resource,
                 }) => {
+                    assert_eq!(resource, given("resource"));
                     assert_eq!(given("grant_type").as_deref(), Some("authorization_code"));
                     assert_eq!(Some(code), given("code"));
                     assert_eq!(Some(redirect_uri), given("redirect_uri"));
@@ -257,7 +259,9 @@ fn token_request() {
                 Ok(GrantRequest::RefreshToken {
                     refresh_token,
                     scope,
+                    resource,
                 }) => {
+                    assert_eq!(resource, given("resource"));
                     assert_eq!(given("grant_type").as_deref(), Some("refresh_token"));
                     assert_eq!(Some(refresh_token), given("refresh_token"));
                     assert_eq!(scope, given("scope"));

@@ -48,6 +48,9 @@ pub struct AuthRequest {
     /// (an id that is not a connector's leads to the sign-in page).
     #[serde(default)]
     pub idp_hint: Option<String>,
+    /// `resource` (RFC 8707): the API the access tokens are for; the client if none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     /// When this sealed request stops being accepted.
     pub expires_at: UnixTime,
 }
@@ -62,6 +65,21 @@ impl AuthRequest {
                 .acr_values
                 .iter()
                 .any(|v| v == have || v == crate::model::signin::ACR_ONE_FACTOR)
+    }
+
+    /// The scopes as consent records them: an API's scope qualified by the API
+    /// (`{identifier}#{scope}`; an identifier has no fragment), so consent to `read` at
+    /// one API is not consent to `read` at another.
+    pub fn consent_scopes(&self) -> Vec<String> {
+        self.scopes
+            .iter()
+            .map(|s| match &self.resource {
+                Some(r) if !crate::oauth::discovery::SCOPES.contains(&s.as_str()) => {
+                    format!("{r}#{s}")
+                }
+                _ => s.clone(),
+            })
+            .collect()
     }
 
     /// Whether the client asked for two factors.
@@ -289,13 +307,27 @@ impl OAuth<'_> {
                 "code_challenge must be a base64url SHA-256 (43 characters)".into(),
             ));
         }
+        // The API the tokens are for (RFC 8707 §2): one registered API, whose scopes may
+        // then be asked for beside the OpenID ones.
+        let t = self.tenant(tenant).await?;
+        let resource = get("resource");
+        let api = match resource {
+            None => None,
+            Some(r) => Some(t.api(r).ok_or_else(|| {
+                fail(
+                    C::InvalidTarget,
+                    "the resource is not an API of this tenant".into(),
+                )
+            })?),
+        };
         let mut scopes: Vec<String> = Vec::new();
         for s in get("scope")
             .unwrap_or("")
             .split(' ')
             .filter(|s| !s.is_empty())
         {
-            if !crate::oauth::discovery::SCOPES.contains(&s) {
+            let api_scope = api.is_some_and(|a| a.scopes.iter().any(|x| x == s));
+            if !crate::oauth::discovery::SCOPES.contains(&s) && !api_scope {
                 return Err(fail(C::InvalidScope, format!("unknown scope {s:?}")));
             }
             if !scopes.iter().any(|x| x == s) {
@@ -356,6 +388,7 @@ impl OAuth<'_> {
             idp_hint: get("idp_hint")
                 .filter(|h| crate::model::federation::valid_connector_id(h))
                 .map(str::to_owned),
+            resource: resource.map(str::to_owned),
             expires_at: self.now() + self.rt().config.login_ttl,
         })
     }
@@ -446,7 +479,7 @@ impl OAuth<'_> {
         let covered = client.first_party
             || granted
                 .as_ref()
-                .is_some_and(|g| req.scopes.iter().all(|s| g.scopes.contains(s)));
+                .is_some_and(|g| req.consent_scopes().iter().all(|s| g.scopes.contains(s)));
         if !consented && (prompt("consent") || !covered) {
             return if prompt("none") {
                 Err(redirect_error(
@@ -465,7 +498,7 @@ impl OAuth<'_> {
                 tenant: tenant.clone(),
                 user_id: session.user_id.clone(),
                 client_id: client.id.clone(),
-                scopes: req.scopes.clone(),
+                scopes: req.consent_scopes(),
                 granted_at: now,
             };
             self.rt().store.put_consent(&consent).await?;
@@ -519,7 +552,7 @@ impl OAuth<'_> {
             user_id: session.user_id.clone(),
             auth: session.auth.clone(),
             sid: Some(session.sid.clone()),
-            resource: None,
+            resource: req.resource.clone(),
             expires_at: self.now() + self.rt().config.code_ttl,
         };
         self.rt().store.put_code(&record).await?;

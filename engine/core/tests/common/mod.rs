@@ -85,6 +85,7 @@ pub async fn sign_in(
         code,
         redirect_uri: REDIRECT.into(),
         code_verifier: verifier,
+        resource: None,
     };
     let resp = e.oauth().token(t, creds, grant, &meta).await.unwrap();
     (login.cookie, resp)

@@ -110,6 +110,7 @@ pub async fn callback(
         code,
         redirect_uri: demo.redirect_uri.clone(),
         code_verifier: verifier.to_owned(),
+        resource: None,
     };
     let meta = meta(&req);
     match st.engine.oauth().token(&tenant, &creds, grant, &meta).await {

@@ -243,13 +243,19 @@ pub async fn consent_page(
         .await?
         .ok_or_else(|| PageError::bad_request("The application is no longer registered."))?;
     let tx = q.tx.clone().unwrap_or_default();
+    let tenant = st.engine.tenant(&t).await?;
+    let api = areq
+        .resource
+        .as_deref()
+        .and_then(|r| tenant.api(r))
+        .map(|a| a.name.as_str());
     Ok(form_page(
         &st,
         &req,
         &t,
         StatusCode::OK,
         "Allow access",
-        |csrf| pages::consent(t.as_str(), &client.name, &areq.scopes, &tx, csrf),
+        |csrf| pages::consent(t.as_str(), &client.name, &areq.scopes, api, &tx, csrf),
     ))
 }
 

@@ -86,11 +86,24 @@ fn describe_scope(s: &str) -> &'static str {
     }
 }
 
-/// The consent page.
-pub fn consent(tenant: &str, client_name: &str, scopes: &[String], tx: &str, csrf: &str) -> String {
+/// The consent page. `api` names the API the request is for (RFC 8707 `resource`): its
+/// scopes are shown as what they are, at that API.
+pub fn consent(
+    tenant: &str,
+    client_name: &str,
+    scopes: &[String],
+    api: Option<&str>,
+    tx: &str,
+    csrf: &str,
+) -> String {
     let items: String = scopes
         .iter()
-        .map(|s| format!("<li>{}</li>", esc(describe_scope(s))))
+        .map(|s| match api {
+            Some(api) if describe_scope(s) == "Other access" => {
+                format!("<li><code>{}</code> at {}</li>", esc(s), esc(api))
+            }
+            _ => format!("<li>{}</li>", esc(describe_scope(s))),
+        })
         .collect();
     format!(
         "<h1>{client} wants access to your account</h1><p>It will be able to:</p><ul>{items}</ul>\

@@ -17,7 +17,7 @@ use super::mint::Grant;
 use super::{TokenResponse, invalid_grant, new_refresh_token};
 use crate::clock::UnixTime;
 use crate::engine::RequestMeta;
-use crate::error::EngineResult;
+use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::ids::{ChainId, TenantId};
 use crate::model::{AuthCode, Chain, Challenge, Client, Event, Hash32, RevokeReason};
 use crate::oauth::OAuth;
@@ -45,17 +45,32 @@ fn redeemed_key(code: &Hash32) -> Hash32 {
     Hash32::of(&input)
 }
 
+/// What a client presents to redeem a code.
+pub(super) struct Presented {
+    /// `code`.
+    pub code: String,
+    /// `redirect_uri`.
+    pub redirect_uri: String,
+    /// `code_verifier`.
+    pub verifier: String,
+    /// `resource`, if given.
+    pub resource: Option<String>,
+}
+
 impl OAuth<'_> {
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn code_grant(
         &self,
         tenant: &TenantId,
         client: &Client,
-        code: String,
-        redirect_uri: String,
-        verifier: String,
+        presented: Presented,
         meta: &RequestMeta,
     ) -> EngineResult<TokenResponse> {
+        let Presented {
+            code,
+            redirect_uri,
+            verifier,
+            resource,
+        } = presented;
         if code.len() > 128 {
             return Err(invalid_grant("invalid authorization code"));
         }
@@ -125,6 +140,14 @@ impl OAuth<'_> {
             Some(record) if record.client_id != client.id => {
                 ev.subject = Some(record.user_id.to_string());
                 return failure(ev, "authorization code was issued to another client");
+            }
+            // A resource other than the authorized one is refused before the code is
+            // taken: it stays for a correct request.
+            Some(record) if resource.is_some() && resource != record.resource => {
+                return Err(EngineError::oauth(
+                    C::InvalidTarget,
+                    "resource differs from the authorization request's",
+                ));
             }
             Some(_) => {}
             None => {

@@ -60,6 +60,8 @@ pub enum GrantRequest {
         redirect_uri: String,
         /// `code_verifier`.
         code_verifier: String,
+        /// `resource` (RFC 8707 §2.2): if given, the one of the authorization request.
+        resource: Option<String>,
     },
     /// `refresh_token`, rotated.
     RefreshToken {
@@ -67,6 +69,8 @@ pub enum GrantRequest {
         refresh_token: String,
         /// `scope`: a subset of the granted scope, if given.
         scope: Option<String>,
+        /// `resource` (RFC 8707 §2.2): if given, the chain's.
+        resource: Option<String>,
     },
     /// `client_credentials` (RFC 6749 §4.4): a machine client, for itself.
     ClientCredentials {
@@ -92,10 +96,12 @@ impl GrantRequest {
                 code_verifier: need("code_verifier").map_err(|_| {
                     EngineError::oauth(C::InvalidRequest, "code_verifier (PKCE) is required")
                 })?,
+                resource: param("resource"),
             }),
             "refresh_token" => Ok(Self::RefreshToken {
                 refresh_token: need("refresh_token")?,
                 scope: param("scope"),
+                resource: param("resource"),
             }),
             "client_credentials" => {
                 let (resource, audience) = (param("resource"), param("audience"));
@@ -226,15 +232,22 @@ impl OAuth<'_> {
                 code,
                 redirect_uri,
                 code_verifier,
+                resource,
             } => {
-                self.code_grant(tenant, &client, code, redirect_uri, code_verifier, meta)
-                    .await
+                let proof = code::Presented {
+                    code,
+                    redirect_uri,
+                    verifier: code_verifier,
+                    resource,
+                };
+                self.code_grant(tenant, &client, proof, meta).await
             }
             GrantRequest::RefreshToken {
                 refresh_token,
                 scope,
+                resource,
             } => {
-                self.refresh_grant(tenant, &client, &refresh_token, scope, meta)
+                self.refresh_grant(tenant, &client, &refresh_token, scope, resource, meta)
                     .await
             }
             GrantRequest::ClientCredentials { scope, resource } => {

@@ -10,6 +10,36 @@ use crate::model::Client;
 use crate::oauth::OAuth;
 use crate::runtime::shard::{RefreshOutcome, Rotate};
 
+/// Checks what a refresh asks for against its chain: a subset of the granted scope, the
+/// chain's own resource.
+fn check_asked(
+    granted: &str,
+    scope: Option<&str>,
+    chain_resource: Option<&str>,
+    resource: Option<String>,
+) -> EngineResult<()> {
+    if let Some(asked) = scope {
+        let granted: Vec<&str> = granted.split(' ').collect();
+        if !asked
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .all(|s| granted.contains(&s))
+        {
+            return Err(EngineError::oauth(
+                C::InvalidScope,
+                "scope exceeds what was granted",
+            ));
+        }
+    }
+    if resource.is_some_and(|r| Some(r.as_str()) != chain_resource) {
+        return Err(EngineError::oauth(
+            C::InvalidTarget,
+            "resource differs from the one the refresh token was granted for",
+        ));
+    }
+    Ok(())
+}
+
 impl OAuth<'_> {
     pub(super) async fn refresh_grant(
         &self,
@@ -17,10 +47,22 @@ impl OAuth<'_> {
         client: &Client,
         token: &str,
         scope: Option<String>,
+        resource: Option<String>,
         meta: &RequestMeta,
     ) -> EngineResult<TokenResponse> {
         let (chain_id, presented) =
             parse_refresh_token(token).ok_or_else(|| invalid_grant("invalid refresh token"))?;
+        let scope = scope.filter(|s| !s.trim().is_empty());
+        // What is asked of the chain is checked before it rotates: a refused request must
+        // leave the presented token current (rotating it unanswered would make the
+        // client's next, correct, use look like reuse). A chain's scope and resource
+        // never change, so reading it first is enough.
+        if scope.is_some() || resource.is_some() {
+            let chain = self.chain(tenant, &chain_id).await?;
+            if let Some(c) = chain.filter(|c| c.client_id == client.id) {
+                check_asked(&c.scope, scope.as_deref(), c.resource.as_deref(), resource)?;
+            }
+        }
         let (new_token, new_hash) = new_refresh_token(&chain_id);
         let shard = self.rt().shards.shard_for(tenant, &chain_id);
         let outcome = self
@@ -54,23 +96,8 @@ impl OAuth<'_> {
             }
             RefreshOutcome::Refused(why) => return Err(invalid_grant(why.description())),
         };
-        let granted: Vec<&str> = chain.scope.split(' ').collect();
-        let scope = match scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(asked) => {
-                if !asked
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .all(|s| granted.contains(&s))
-                {
-                    return Err(EngineError::oauth(
-                        C::InvalidScope,
-                        "scope exceeds what was granted",
-                    ));
-                }
-                asked.to_owned()
-            }
-            None => chain.scope.clone(),
-        };
+        // Checked against the chain before it rotated.
+        let scope = scope.map_or_else(|| chain.scope.clone(), |s| s.trim().to_owned());
         let (resp, _) = self
             .mint(
                 tenant,
