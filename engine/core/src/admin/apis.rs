@@ -41,7 +41,9 @@ pub fn check_resource(identifier: &str) -> Result<(), String> {
     }
     match url::Url::parse(identifier) {
         Ok(u) if u.fragment().is_none() => Ok(()),
-        Ok(_) => Err(format!("API identifier {identifier:?} must not have a fragment")),
+        Ok(_) => Err(format!(
+            "API identifier {identifier:?} must not have a fragment"
+        )),
         Err(_) => Err(format!(
             "API identifier {identifier:?} must be an absolute URI, e.g. https://api.example.com/"
         )),

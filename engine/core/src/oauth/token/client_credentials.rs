@@ -180,7 +180,10 @@ mod tests {
         let api = t.api("https://orders.example/").unwrap();
         let granted = ["read".to_string(), "gone".to_string()];
         assert_eq!(granted_scope(api, &granted, None).unwrap(), "read");
-        assert_eq!(granted_scope(api, &granted, Some("read read")).unwrap(), "read");
+        assert_eq!(
+            granted_scope(api, &granted, Some("read read")).unwrap(),
+            "read"
+        );
         for bad in ["write", "gone", "read openid"] {
             assert_eq!(
                 code(granted_scope(api, &granted, Some(bad)).unwrap_err()),
