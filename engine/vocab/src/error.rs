@@ -38,6 +38,12 @@ pub enum OAuthErrorCode {
     UnsupportedTokenType,
     /// RFC 8707 §2: the resource (or audience) is unknown, malformed or not allowed.
     InvalidTarget,
+    /// RFC 8628 §3.5: the user has not yet approved or denied the device's request.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: the device polls faster than its interval (now 5 s longer).
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired; the device must start again.
+    ExpiredToken,
 }
 
 impl OAuthErrorCode {
@@ -60,6 +66,9 @@ impl OAuthErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidTarget => "invalid_target",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 }

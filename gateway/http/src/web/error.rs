@@ -49,7 +49,10 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
                 | C::ConsentRequired
                 | C::InteractionRequired
                 | C::UnsupportedTokenType
-                | C::InvalidTarget => StatusCode::BAD_REQUEST,
+                | C::InvalidTarget
+                | C::AuthorizationPending
+                | C::SlowDown
+                | C::ExpiredToken => StatusCode::BAD_REQUEST,
             };
             (status, o.code.as_str(), o.description.to_string(), None)
         }
