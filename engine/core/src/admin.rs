@@ -8,9 +8,7 @@ use crate::crypto::random_token;
 use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, Email, TenantId, UserId};
-use crate::model::{
-    Client, GrantType, Hash32, KeyStatus, SigningAlg, Tenant, User, UserRecord,
-};
+use crate::model::{Client, GrantType, Hash32, KeyStatus, SigningAlg, Tenant, User, UserRecord};
 use crate::runtime::keys;
 use crate::store::{Imported, StoreError};
 
@@ -101,7 +99,11 @@ fn check_grants(tenant: &Tenant, new: &NewClient) -> EngineResult<()> {
     if new.grant_types.as_ref().is_some_and(Vec::is_empty) {
         return invalid("grant_types must name at least one grant type");
     }
-    if grants.iter().enumerate().any(|(i, g)| grants[..i].contains(g)) {
+    if grants
+        .iter()
+        .enumerate()
+        .any(|(i, g)| grants[..i].contains(g))
+    {
         return invalid("grant_types lists a grant type twice");
     }
     let machine = grants.contains(&GrantType::ClientCredentials);

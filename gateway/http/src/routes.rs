@@ -5,8 +5,7 @@
 use actix_web::web;
 
 use crate::handlers::{
-    admin, apis, complete, demo, email, federation, hosted, mfa, oidc, ops, passkeys, phone,
-    portal,
+    admin, apis, complete, demo, email, federation, hosted, mfa, oidc, ops, passkeys, phone, portal,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).

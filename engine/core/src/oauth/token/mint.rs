@@ -56,7 +56,9 @@ impl OAuth<'_> {
         let access = AccessTokenClaims {
             iss: iss.clone(),
             sub: user.to_string(),
-            aud: g.resource.map_or_else(|| client.id.to_string(), str::to_owned),
+            aud: g
+                .resource
+                .map_or_else(|| client.id.to_string(), str::to_owned),
             client_id: client.id.clone(),
             exp: now + ttl,
             iat: now,
