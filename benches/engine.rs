@@ -1,5 +1,6 @@
 //! Engine benches: JWT signing per algorithm, group-committed store writes, the refresh
-//! grant through shard + store + signing, and password verification.
+//! grant through shard + store + signing, the client_credentials grant, and password
+//! verification.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::sync::Arc;
@@ -289,9 +290,92 @@ fn password_verify(c: &mut Criterion) {
     g.finish();
 }
 
+/// The `client_credentials` grant, 64 at once: client authentication (a SHA-256 of the
+/// secret), the tenant's API, one signature; nothing stored.
+fn client_credentials_grant(c: &mut Criterion) {
+    const AT_ONCE: usize = 64;
+    let sys = actix::System::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, t, creds) = sys.block_on(async {
+        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default(), None).unwrap();
+        let engine = Engine::start(
+            Arc::new(store),
+            Arc::new(SystemClock),
+            MasterKey::from_bytes([2; 32]),
+            EngineConfig::new("https://id.example.com"),
+            EngineMetrics::register(&prometheus::Registry::new()),
+        )
+        .unwrap();
+        let t = TenantId::parse("bench").unwrap();
+        let admin = engine.admin();
+        admin
+            .create_tenant("bench", "Bench", SigningAlg::RS256)
+            .await
+            .unwrap();
+        let api = tollgate_engine::admin::apis::NewApi {
+            identifier: "https://api.bench.example/".into(),
+            name: "Bench API".into(),
+            scopes: vec!["read".into()],
+            access_token_ttl: None,
+        };
+        admin.create_api(&t, api).await.unwrap();
+        let created = admin
+            .create_client(
+                &t,
+                NewClient {
+                    name: "Job".into(),
+                    grant_types: Some(vec![tollgate_engine::model::GrantType::ClientCredentials]),
+                    api_grants: [("https://api.bench.example/".into(), vec!["read".into()])].into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let creds = ClientCredentials {
+            client_id: created.client_id,
+            secret: created.client_secret,
+            method: ClientAuthMethod::Basic,
+        };
+        (engine, t, creds)
+    });
+    let mut g = c.benchmark_group("client_credentials_engine");
+    g.throughput(Throughput::Elements(AT_ONCE as u64));
+    g.bench_function(BenchmarkId::new("64_concurrently", "RS256"), |b| {
+        b.iter_custom(|iters| {
+            sys.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let tasks: Vec<_> = (0..AT_ONCE)
+                        .map(|_| {
+                            let (engine, t, creds) = (engine.clone(), t.clone(), creds.clone());
+                            actix::spawn(async move {
+                                let req = GrantRequest::ClientCredentials {
+                                    scope: None,
+                                    resource: None,
+                                };
+                                engine
+                                    .oauth()
+                                    .token(&t, &creds, req, &RequestMeta::default())
+                                    .await
+                                    .unwrap()
+                                    .access_token
+                            })
+                        })
+                        .collect();
+                    for task in tasks {
+                        task.await.unwrap();
+                    }
+                }
+                start.elapsed()
+            })
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = jwt_sign, store_group_commit, refresh_grant, password_verify
+    targets = jwt_sign, store_group_commit, refresh_grant, client_credentials_grant, password_verify
 }
 criterion_main!(benches);
