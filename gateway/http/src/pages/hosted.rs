@@ -172,7 +172,16 @@ pub fn account_apps(
 <form method=\"post\" action=\"/{t}/account/apps/remove\" class=\"inline\">{csrf}{id}\
 <button type=\"submit\" class=\"secondary\">Remove access</button></form></li>",
                 name = esc(&a.name),
-                scopes = esc(&a.scopes.join(" ")),
+                // An API's scope is recorded as `{api}#{scope}` (an API id has no fragment).
+                scopes = esc(&a
+                    .scopes
+                    .iter()
+                    .map(|s| match s.split_once('#') {
+                        Some((api, scope)) => format!("{scope} at {api}"),
+                        None => s.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")),
                 active = if a.active_sign_ins > 0 {
                     format!(" · signed in {}×", a.active_sign_ins)
                 } else {
