@@ -44,6 +44,18 @@ pub enum OAuthErrorCode {
     SlowDown,
     /// RFC 8628 §3.5: the device code expired; the device must start again.
     ExpiredToken,
+    /// RFC 9101 §6.3 (OIDC Core §3.1.2.6): the request object is invalid.
+    InvalidRequestObject,
+    /// RFC 9126 §4, RFC 9101 §6.3: the `request_uri` is unknown, expired, used or another client's.
+    InvalidRequestUri,
+    /// RFC 7591 §3.2.2: a redirect URI of a registration is not acceptable.
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: a field of a registration is invalid.
+    InvalidClientMetadata,
+    /// RFC 9449 §5, §7.1: the DPoP proof is missing, invalid, replayed or for another request.
+    InvalidDpopProof,
+    /// RFC 9449 §8, §9: a DPoP nonce is required; the `DPoP-Nonce` header has one.
+    UseDpopNonce,
 }
 
 impl OAuthErrorCode {
@@ -69,6 +81,12 @@ impl OAuthErrorCode {
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
+            Self::InvalidRequestObject => "invalid_request_object",
+            Self::InvalidRequestUri => "invalid_request_uri",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 }

@@ -52,7 +52,13 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
                 | C::InvalidTarget
                 | C::AuthorizationPending
                 | C::SlowDown
-                | C::ExpiredToken => StatusCode::BAD_REQUEST,
+                | C::ExpiredToken
+                | C::InvalidRequestObject
+                | C::InvalidRequestUri
+                | C::InvalidRedirectUri
+                | C::InvalidClientMetadata
+                | C::InvalidDpopProof
+                | C::UseDpopNonce => StatusCode::BAD_REQUEST,
             };
             (status, o.code.as_str(), o.description.to_string(), None)
         }
