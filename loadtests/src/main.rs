@@ -27,6 +27,10 @@
 //! tollgate-load run --scenario jwks --base-url http://127.0.0.1:8080 \
 //!     --tenant demo --rate 500 --duration 10 --out report.json --svg chart.svg
 //!
+//! # A machine client's client_credentials grants (the demo prints these three):
+//! M2M_CLIENT_ID=demo-m2m M2M_CLIENT_SECRET=... M2M_RESOURCE=https://api.demo.example/ \
+//!     tollgate-load run --scenario machine --rate 2000 --duration 20
+//!
 //! # Prepare a tenant: users, a first-party client, refresh chains:
 //! tollgate-load seed --base-url http://127.0.0.1:8080 --data-dir /var/lib/tollgate \
 //!     --tenant t1 --users 1000000 --chains 2000 --out seed.json
@@ -75,7 +79,7 @@ use crate::oauth::OAuth;
 use crate::plan::{Mix, Plan};
 use crate::report::{PhaseInfo, RunInfo};
 use crate::runner::LoadConfig;
-use crate::scenario::{Ctx, Scenario, Target, Users};
+use crate::scenario::{Ctx, Machine, Scenario, Target, Users};
 use crate::seed::SeedFile;
 use crate::vocab::{Kind, positive_f64};
 
@@ -127,6 +131,15 @@ struct RunArgs {
     /// The URL of the `raw` scenario (and of `raw` in a mix).
     #[arg(long)]
     url: Option<String>,
+    /// The machine client of `machine` requests (`M2M_CLIENT_ID` in the demo).
+    #[arg(long, env = "M2M_CLIENT_ID")]
+    client_id: Option<String>,
+    /// Its secret (`M2M_CLIENT_SECRET` in the demo).
+    #[arg(long, env = "M2M_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// The API its tokens are for (`M2M_RESOURCE` in the demo); its only API if absent.
+    #[arg(long, env = "M2M_RESOURCE")]
+    resource: Option<String>,
     /// Seed file from `tollgate-load seed` (needed by refresh and login).
     #[arg(long)]
     seed: Option<PathBuf>,
@@ -266,6 +279,13 @@ async fn run(args: RunArgs) -> Result<(), Error> {
     if kinds.contains(&Kind::Raw) && args.url.is_none() {
         return Err("raw requests need --url".into());
     }
+    if kinds.contains(&Kind::Machine) && (args.client_id.is_none() || args.client_secret.is_none())
+    {
+        return Err(
+            "machine requests need --client-id and --client-secret (a client_credentials client)"
+                .into(),
+        );
+    }
     let base_url = args
         .base_url
         .clone()
@@ -287,6 +307,14 @@ async fn run(args: RunArgs) -> Result<(), Error> {
     let target = Target::new(&base_url, &tenant);
     let mut ctx = Ctx::new(http.clone(), &target);
     ctx.raw_url = args.url.clone();
+    if let (Some(client_id), Some(client_secret)) = (&args.client_id, &args.client_secret) {
+        ctx.machine = Some(Machine {
+            token_url: target.url("token"),
+            client_id: client_id.clone(),
+            client_secret: client_secret.clone(),
+            resource: args.resource.clone(),
+        });
+    }
     ctx.seed = rng_seed;
     if let Some(s) = &seed_file {
         let oauth = OAuth::new(

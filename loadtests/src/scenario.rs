@@ -56,6 +56,9 @@ pub enum Scenario {
     Refresh,
     /// Whole hosted sign-ins of random seeded users (`--seed`).
     Login,
+    /// `client_credentials` grants of one machine client (`--client-id`,
+    /// `--client-secret`, `--resource`).
+    Machine,
     /// A weighted blend of kinds (`--mix`).
     Mixed,
     /// `--spike-scenario` at `--rate`, then `--factor` times that, then
@@ -72,6 +75,7 @@ impl Scenario {
             Scenario::Raw => "raw",
             Scenario::Refresh => "refresh",
             Scenario::Login => "login",
+            Scenario::Machine => "machine",
             Scenario::Mixed => "mixed",
             Scenario::Spike => "spike",
         }
@@ -85,6 +89,7 @@ impl Scenario {
             Scenario::Raw => Some(Kind::Raw),
             Scenario::Refresh => Some(Kind::Refresh),
             Scenario::Login => Some(Kind::Login),
+            Scenario::Machine => Some(Kind::Machine),
             Scenario::Mixed | Scenario::Spike => None,
         }
     }
@@ -111,6 +116,16 @@ impl Users {
     }
 }
 
+/// The machine client a `machine` run authenticates as.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The API (RFC 8707 `resource`); the client's only one if absent.
+    pub resource: Option<String>,
+}
+
 /// Everything requests need at run time.
 #[derive(Debug)]
 pub struct Ctx {
@@ -127,6 +142,8 @@ pub struct Ctx {
     pub users: Option<Users>,
     /// For `refresh`.
     pub chains: Option<Arc<ChainPool>>,
+    /// For `machine`.
+    pub machine: Option<Machine>,
     /// Seed of the user choice.
     pub seed: u64,
 }
@@ -153,6 +170,7 @@ impl Ctx {
             oauth: None,
             users: None,
             chains: None,
+            machine: None,
             seed: 0,
         }
     }
@@ -165,6 +183,7 @@ impl Ctx {
             Kind::Raw => self.raw_url.as_deref().unwrap_or_default(),
             Kind::Refresh => self.oauth.as_ref().map_or("", |o| o.token_url()),
             Kind::Login => self.oauth.as_ref().map_or("", |o| o.authorize_url()),
+            Kind::Machine => self.machine.as_ref().map_or("", |m| &m.token_url),
         }
     }
 
@@ -172,7 +191,7 @@ impl Ctx {
     /// Fails only for a refresh when every chain is busy.
     pub fn prepare(&self, kind: Kind, n: u64) -> Result<Job, DropReason> {
         Ok(match kind {
-            Kind::Jwks | Kind::Discovery | Kind::Raw => Job::Get(kind),
+            Kind::Jwks | Kind::Discovery | Kind::Raw | Kind::Machine => Job::Get(kind),
             Kind::Refresh => {
                 let pool = self.chains.as_ref().ok_or(DropReason::NoFreeChain)?;
                 Job::Refresh(pool.take().ok_or(DropReason::NoFreeChain)?)
@@ -192,6 +211,10 @@ impl Job {
     pub async fn perform(self, ctx: &Ctx) -> Status {
         let oauth = || ctx.oauth.as_ref().expect("checked to have a seed");
         match self {
+            Job::Get(Kind::Machine) => match &ctx.machine {
+                Some(m) => machine(&ctx.http, m).await,
+                None => Status::Error(crate::report::ErrorKind::Other),
+            },
             Job::Get(kind) => get(&ctx.http, ctx.url(kind)).await,
             Job::Refresh(lease) => refresh(oauth(), lease).await,
             Job::Login { email } => {
@@ -216,6 +239,38 @@ pub async fn get(http: &Client, url: &str) -> Status {
         Ok(_) => status,
         Err(error) => error,
     }
+}
+
+/// `machine`: one `client_credentials` grant (HTTP Basic). Succeeds (200) only if an
+/// access token came back.
+pub async fn machine(http: &Client, m: &Machine) -> Status {
+    let mut form = vec![("grant_type", "client_credentials")];
+    if let Some(r) = &m.resource {
+        form.push(("resource", r));
+    }
+    let request = http
+        .post(&m.token_url)
+        .basic_auth(&m.client_id, Some(&m.client_secret))
+        .form(&form);
+    let response = match oauth::send(request).await {
+        Ok(r) => r,
+        Err(status) => return status,
+    };
+    let status = Status::from_response(
+        response.status().as_u16(),
+        oauth::has_retry_after(&response),
+    );
+    match oauth::body(response).await {
+        Ok(b) if status == Status::Http(200) && !contains(&b, b"\"access_token\"") => {
+            Status::Error(crate::report::ErrorKind::Protocol("no access_token"))
+        }
+        Ok(_) => status,
+        Err(error) => error,
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// `refresh`: one refresh grant on a leased chain. The chain goes back with
@@ -269,6 +324,55 @@ mod tests {
             ctx.prepare(Kind::Refresh, 0),
             Err(DropReason::NoFreeChain)
         ));
+    }
+
+    /// A token endpoint on loopback that answers by the client it sees.
+    async fn token_endpoint() -> String {
+        use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+        async fn token(req: HttpRequest, form: web::Form<Vec<(String, String)>>) -> HttpResponse {
+            let auth = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let cc = form
+                .iter()
+                .any(|(k, v)| k == "grant_type" && v == "client_credentials");
+            let resource = form.iter().any(|(k, v)| k == "resource" && v == "urn:api");
+            // "good:pw" and "empty:pw" in Basic.
+            match auth {
+                "Basic Z29vZDpwdw==" if cc && resource => {
+                    HttpResponse::Ok().json(serde_json::json!({"access_token": "x"}))
+                }
+                "Basic ZW1wdHk6cHc=" => HttpResponse::Ok().json(serde_json::json!({})),
+                _ => HttpResponse::Unauthorized().finish(),
+            }
+        }
+        let server = HttpServer::new(|| App::new().route("/t/token", web::post().to(token)))
+            .workers(1)
+            .bind("127.0.0.1:0")
+            .unwrap();
+        let addr = server.addrs()[0];
+        tokio::spawn(server.run());
+        format!("http://{addr}/t/token")
+    }
+
+    #[actix_web::test]
+    async fn machine_grants_succeed_only_with_a_token() {
+        let url = token_endpoint().await;
+        let m = |id: &str| Machine {
+            token_url: url.clone(),
+            client_id: id.into(),
+            client_secret: "pw".into(),
+            resource: Some("urn:api".into()),
+        };
+        let http = Client::new();
+        assert_eq!(machine(&http, &m("good")).await, Status::Http(200));
+        assert_eq!(
+            machine(&http, &m("empty")).await,
+            Status::Error(crate::report::ErrorKind::Protocol("no access_token"))
+        );
+        assert_eq!(machine(&http, &m("bad")).await, Status::Http(401));
     }
 
     #[test]

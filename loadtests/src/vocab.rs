@@ -13,16 +13,18 @@ pub enum Kind {
     Raw,
     Refresh,
     Login,
+    Machine,
 }
 
 impl Kind {
     /// Every kind, indexed by `kind as usize`.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Jwks,
         Kind::Discovery,
         Kind::Raw,
         Kind::Refresh,
         Kind::Login,
+        Kind::Machine,
     ];
 
     pub fn name(self) -> &'static str {
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Raw => "raw",
             Kind::Refresh => "refresh",
             Kind::Login => "login",
+            Kind::Machine => "machine",
         }
     }
 
