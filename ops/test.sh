@@ -21,6 +21,20 @@ cargo test --workspace --locked
 # this script installed above: they run here, and a browser that cannot start fails them.
 cargo test --workspace --locked --test browser --test browser_passkeys --test browser_portal \
   -- --ignored
+# Independent OAuth/OIDC client libraries (openid-client and oauth4webapi, pinned in
+# gateway/tests/node/package-lock.json) drive every flow against the real server. They need
+# Node and the npm packages: installed here, then the #[ignore]d tests run.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "ops/test.sh: installing nodejs and npm (client-library tests)"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || { echo "ops/test.sh: the client-library tests need Node.js 20 or later: $(node --version)"; exit 1; }
+(cd gateway/tests/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+cargo test --locked -p tollgate-gateway --test node_clients -- --ignored
 # The CQL of the ScyllaDB store, parsed by ScyllaDB's cqlsh grammar (no server needed): the
 # grammar is the scylla-cqlsh package, pinned, in a venv under target/. The test is
 # #[ignore]d in a plain `cargo test`; here it runs, and a missing grammar fails it.

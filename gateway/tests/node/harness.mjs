@@ -1,0 +1,71 @@
+// The conversation with the Rust test (gateway/tests/node_clients.rs), in JSON lines.
+//
+// The test passes its inputs as JSON in TG_INPUT. A scenario that needs a person (a browser
+// sign-in, a device approval) prints `{"ask": step, ...}` and waits for one JSON line on
+// stdin with the answer. The last line is `{"result": ...}` (exit 0) or
+// `{"error": ..., "detail": ...}` (exit 1): the Rust side asserts on what is reported.
+
+import { createInterface } from 'node:readline'
+
+export const input = JSON.parse(process.env.TG_INPUT ?? '{}')
+
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+
+function emit(value) {
+  process.stdout.write(JSON.stringify(value) + '\n')
+}
+
+/** Asks the test to act (`step` names what to do) and resolves with its answer. */
+export async function ask(step, data) {
+  emit({ ask: step, ...data })
+  const next = await lines.next()
+  if (next.done) throw new Error(`the test closed stdin instead of answering ${step}`)
+  return JSON.parse(next.value)
+}
+
+/** Fails the scenario unless `cond` holds. */
+export function check(cond, what, seen) {
+  if (!cond) throw new Error(`${what}${seen === undefined ? '' : `: ${JSON.stringify(seen)}`}`)
+}
+
+/**
+ * Runs `promise`, which must be rejected by the library with the OAuth error `code` (a
+ * ResponseBodyError or an error whose cause carries it); returns the code seen.
+ */
+export async function rejectsWith(promise, code, what) {
+  try {
+    await promise
+  } catch (e) {
+    const seen = e?.error ?? e?.cause?.error
+    check(seen === code, `${what}: expected the error ${code}, got ${seen} (${e?.message})`)
+    return seen
+  }
+  throw new Error(`${what}: expected the error ${code}, but it succeeded`)
+}
+
+/** The claims of a JWT, unverified: only for reporting what a token says. */
+export function jwtClaims(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'))
+}
+
+export function jwtHeader(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString('utf8'))
+}
+
+/** Runs one scenario and reports its outcome on stdout; the exit code says which. */
+export async function run(scenario) {
+  try {
+    const result = await scenario(input)
+    emit({ result: result ?? null })
+    process.exit(0)
+  } catch (e) {
+    emit({
+      error: e?.message ?? String(e),
+      code: e?.code,
+      oauth_error: e?.error ?? e?.cause?.error,
+      detail: e?.cause && typeof e.cause === 'object' ? e.cause : undefined,
+      stack: e?.stack,
+    })
+    process.exit(1)
+  }
+}
