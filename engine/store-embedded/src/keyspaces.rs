@@ -39,9 +39,10 @@ pub(super) enum Ks {
     Connectors = 23,
     Links = 24,
     LinksByUser = 25,
+    LogoutOutbox = 26,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 26] = [
+pub(super) const ALL_KS: [(Ks, &str); 27] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -68,6 +69,7 @@ pub(super) const ALL_KS: [(Ks, &str); 26] = [
     (Ks::Connectors, "connectors"),
     (Ks::Links, "links"),
     (Ks::LinksByUser, "links_by_user"),
+    (Ks::LogoutOutbox, "logout_outbox"),
 ];
 
 pub(super) struct Inner {

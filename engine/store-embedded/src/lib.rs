@@ -23,6 +23,7 @@ mod events;
 mod factors;
 mod identities;
 mod keyspaces;
+mod outbox;
 mod sessions;
 mod tenants;
 mod users;

@@ -34,6 +34,7 @@ mod identities;
 mod keys;
 mod migrate;
 mod moves;
+mod outbox;
 mod purposes;
 mod region_statements;
 mod rows;

@@ -71,6 +71,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0007_consent_purposes.cql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_logout_outbox",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0008_logout_outbox.cql"),
+    },
 ];
 
 impl Migration {

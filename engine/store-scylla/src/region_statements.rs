@@ -185,6 +185,16 @@ crate::statements::statement_set! {
         link_put: Write => "INSERT INTO {k}.links (tenant, provider, key, user_id, record) VALUES (?, ?, ?, ?, ?)",
         link_delete: Write => "DELETE FROM {k}.links WHERE tenant = ? AND provider = ? AND key = ?",
         links_of_user_delete: Write => "DELETE FROM {k}.links_by_user WHERE tenant = ? AND user_id = ?",
+        /// The logout outbox (0008): every write conditional, so a claim is a lease.
+        outbox_insert: Lwt => "INSERT INTO {k}.logout_outbox (tenant, id, next_at, attempts, record) \
+            VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
+        outbox_list: Read => "SELECT next_at, attempts, record FROM {k}.logout_outbox WHERE tenant = ? LIMIT ?",
+        /// `IF next_at = ?` (what the node read): of two nodes, one gets the lease.
+        outbox_claim: Lwt => "UPDATE {k}.logout_outbox SET next_at = ? WHERE tenant = ? AND id = ? IF next_at = ?",
+        /// `IF next_at = ?` (the lease): only the holder of the lease reschedules.
+        outbox_reschedule: Lwt => "UPDATE {k}.logout_outbox SET next_at = ?, attempts = ? \
+            WHERE tenant = ? AND id = ? IF next_at = ?",
+        outbox_remove: Lwt => "DELETE FROM {k}.logout_outbox WHERE tenant = ? AND id = ? IF EXISTS",
 
     }
     batches {

@@ -104,7 +104,68 @@ pub async fn run<S: Store + Clone>(store: S) {
     purposes_and_grants_round_trip(&store).await;
     connectors_are_per_tenant(&store).await;
     links_are_unique_and_belong_to_their_user(&store).await;
+    logout_deliveries_are_claimed_once_and_survive(&store).await;
     expired_rows_are_swept(&store).await;
+}
+
+fn delivery(t: &TenantId, next_at: UnixTime) -> tollgate_vocab::model::LogoutDelivery {
+    tollgate_vocab::model::LogoutDelivery {
+        tenant: t.clone(),
+        id: random_token::<16>(),
+        client_id: ClientId::parse("rp").unwrap(),
+        user_id: Some(UserId::generate()),
+        sid: Some("sid-1".into()),
+        reason: "logout".into(),
+        created_at: 1_000,
+        attempts: 0,
+        next_at,
+    }
+}
+
+/// The logout outbox: queued deliveries are listed per tenant, a claim is a lease only
+/// one caller gets, only the lease holder reschedules, and completion removes.
+async fn logout_deliveries_are_claimed_once_and_survive<S: Store + Clone>(s: &S) {
+    let (t, other) = (tenant(), tenant());
+    let a = delivery(&t, 100);
+    let b = delivery(&t, 200);
+    s.enqueue_logouts(&[a.clone(), b.clone()]).await.unwrap();
+    s.enqueue_logouts(&[delivery(&other, 100)]).await.unwrap();
+    // Queuing an id again changes nothing.
+    s.enqueue_logouts(&[tollgate_vocab::model::LogoutDelivery {
+        next_at: 999,
+        ..a.clone()
+    }])
+    .await
+    .unwrap();
+    let mut listed = s.list_logouts(&t, 100).await.unwrap();
+    listed.sort_by_key(|d| d.next_at);
+    assert_eq!(listed, vec![a.clone(), b.clone()]);
+    assert_eq!(s.list_logouts(&t, 1).await.unwrap().len(), 1);
+
+    // Two claims from what both read: one lease.
+    let (s1, s2) = (s.clone(), s.clone());
+    let (t1, t2) = (t.clone(), t.clone());
+    let (id1, id2) = (a.id.clone(), a.id.clone());
+    let (c1, c2) = tokio::join!(
+        async move { s1.claim_logout(&t1, &id1, 100, 160).await.unwrap() },
+        async move { s2.claim_logout(&t2, &id2, 100, 170).await.unwrap() },
+    );
+    assert!(c1 ^ c2, "exactly one claim wins: {c1} {c2}");
+    let lease = if c1 { 160 } else { 170 };
+    assert!(!s.claim_logout(&t, &a.id, 100, 180).await.unwrap());
+    assert!(!s.claim_logout(&t, "no-such-id", 100, 180).await.unwrap());
+    // Only the lease holder reschedules.
+    assert!(!s.reschedule_logout(&t, &a.id, 1, 1, 300).await.unwrap());
+    assert!(s.reschedule_logout(&t, &a.id, lease, 1, 300).await.unwrap());
+    let again = s.list_logouts(&t, 100).await.unwrap();
+    let a2 = again.iter().find(|d| d.id == a.id).unwrap();
+    assert_eq!((a2.attempts, a2.next_at), (1, 300));
+    assert_eq!(a2.sid, a.sid);
+    // Completed: gone, and completing again is fine.
+    s.complete_logout(&t, &a.id).await.unwrap();
+    s.complete_logout(&t, &a.id).await.unwrap();
+    assert_eq!(s.list_logouts(&t, 100).await.unwrap(), vec![b]);
+    assert_eq!(s.list_logouts(&other, 100).await.unwrap().len(), 1);
 }
 
 fn connector(t: &TenantId, id: &str) -> tollgate_vocab::model::federation::Connector {
@@ -846,6 +907,7 @@ async fn sessions_round_trip<S: Store>(s: &S) {
         sid: "sid1".into(),
         created_at: 1_000,
         expires_at: now() + 3_600,
+        clients: vec![ClientId::parse("web").unwrap()],
     };
     s.put_session(&sess).await.unwrap();
     assert_eq!(
@@ -1626,6 +1688,7 @@ async fn expired_rows_are_swept<S: Store>(s: &S) {
         sid: "s".into(),
         created_at: 1,
         expires_at: u64::MAX / 2,
+        clients: Vec::new(),
     };
     s.put_session(&live).await.unwrap();
     // A chain, a session and a challenge that expire with the code, beside live ones.

@@ -26,8 +26,8 @@ use tollgate_vocab::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_vocab::model::federation::{Connector, Link};
 use tollgate_vocab::model::privacy::{PrivacySettings, PurposeGrant};
 use tollgate_vocab::model::{
-    AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, RevokeReason, Session,
-    StoredKey, Tenant, UserRecord,
+    AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, LogoutDelivery,
+    RevokeReason, Session, StoredKey, Tenant, UserRecord,
 };
 
 /// Where a residency region's data lives. The embedded store keeps every region it is
@@ -523,6 +523,42 @@ pub trait IdentityStore {
     ) -> StoreResult<Option<Link>>;
 }
 
+/// The durable outbox of back-channel logout tokens: what must reach a relying party
+/// survives a restart and the relying party's outage. Gateway nodes that share a store
+/// claim a delivery (a lease on its `next_at`) before sending it, so two nodes do not
+/// both send it routinely; delivery is at least once all the same (receivers drop a
+/// repeated `jti`).
+#[async_trait]
+pub trait OutboxStore {
+    /// Queues deliveries (durable on return). An id already queued is left as it is.
+    async fn enqueue_logouts(&self, items: &[LogoutDelivery]) -> StoreResult<()>;
+    /// Up to `limit` of the tenant's queued deliveries, due or not, in no set order.
+    async fn list_logouts(&self, tenant: &TenantId, limit: usize)
+    -> StoreResult<Vec<LogoutDelivery>>;
+    /// Claims a delivery: moves its `next_at` from `seen` (as the caller read it) to
+    /// `lease_until`, if and only if it is still `seen`. Of two concurrent claims, one
+    /// wins; `false` for the other, and for a delivery that is gone.
+    async fn claim_logout(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        seen: UnixTime,
+        lease_until: UnixTime,
+    ) -> StoreResult<bool>;
+    /// After a failed attempt: sets its attempts and next due time, if the caller's lease
+    /// (`next_at` = `lease_until`) still holds.
+    async fn reschedule_logout(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        lease_until: UnixTime,
+        attempts: u32,
+        next_at: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Removes a delivery (sent, or given up); idempotent.
+    async fn complete_logout(&self, tenant: &TenantId, id: &str) -> StoreResult<()>;
+}
+
 /// Everything the engine needs from storage.
 #[async_trait]
 pub trait Store:
@@ -541,6 +577,7 @@ pub trait Store:
     + ChallengeStore
     + PurposeStore
     + IdentityStore
+    + OutboxStore
     + Send
     + Sync
     + 'static

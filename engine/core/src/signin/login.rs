@@ -165,6 +165,7 @@ impl SignIn<'_> {
             sid: random_token::<16>(),
             created_at: now,
             expires_at: now + t.session_ttl,
+            clients: Vec::new(),
         };
         let shard = self.rt().shards.shard_for(tenant, &session.key);
         self.rt()

@@ -401,6 +401,19 @@ pub struct Client {
     /// scopes it may have there: API identifier -> scopes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_grants: BTreeMap<String, Vec<String>>,
+    /// Where logout tokens are POSTed when a session it took part in ends (OIDC
+    /// Back-Channel Logout 1.0): `https`, or `http` on loopback; no fragment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Its logout tokens must carry `sid`.
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// Where the end-of-logout page points a hidden iframe (OIDC Front-Channel Logout 1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// The iframe's URI carries `iss` and `sid`.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl Client {
@@ -419,6 +432,10 @@ impl Client {
             refresh_without_id_token: false,
             grant_types: default_grant_types(),
             api_grants: BTreeMap::new(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
         }
     }
 
@@ -529,6 +546,35 @@ pub struct Session {
     pub created_at: UnixTime,
     /// Hard expiry.
     pub expires_at: UnixTime,
+    /// The clients it issued codes to: who gets a logout token when it ends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ClientId>,
+}
+
+/// A logout token waiting in the durable outbox for its client's back-channel logout URI
+/// (OIDC Back-Channel Logout 1.0 §2.5). The token is signed at each attempt (its `exp` is
+/// short), always with this item's id as its `jti`, so a receiver can drop a repeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutDelivery {
+    /// Owner.
+    pub tenant: TenantId,
+    /// Unique in the tenant; the logout token's `jti`.
+    pub id: String,
+    /// The relying party told (the token's `aud`).
+    pub client_id: ClientId,
+    /// The user, as the tenant knows them (the token's `sub` is derived from it).
+    pub user_id: Option<UserId>,
+    /// The session that ended (`sid`), if one did.
+    pub sid: Option<String>,
+    /// Why (`logout`, `password_reset`, `refresh_reuse`, ...): for the audit trail.
+    pub reason: String,
+    /// Enqueued.
+    pub created_at: UnixTime,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When it is next due: after a failure, the retry time; while a node sends it, the
+    /// end of that node's lease.
+    pub next_at: UnixTime,
 }
 
 /// An authorization code, keyed by its hash: single use, short-lived, bound to the
