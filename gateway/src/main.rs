@@ -208,6 +208,20 @@ enum ClientCmd {
         /// have there, as 'IDENTIFIER=SCOPE SCOPE...' (repeatable).
         #[arg(long = "api-grant", value_parser = parse_api_grant)]
         api_grants: Vec<(String, Vec<String>)>,
+        /// How it authenticates: client_secret_basic, client_secret_post,
+        /// private_key_jwt (needs --jwks-uri or --jwks-file; no secret) or none.
+        #[arg(long, value_parser = parse_auth_method)]
+        token_endpoint_auth_method: Option<tollgate_engine::model::EndpointAuthMethod>,
+        /// Where the client publishes its public keys (JWKS), for private_key_jwt and
+        /// signed request objects.
+        #[arg(long)]
+        jwks_uri: Option<String>,
+        /// A file holding the client's public keys (a JWKS document).
+        #[arg(long)]
+        jwks_file: Option<std::path::PathBuf>,
+        /// Its authorization requests must be pushed first (PAR, RFC 9126).
+        #[arg(long)]
+        require_pushed_authorization_requests: bool,
     },
     /// List a tenant's clients.
     List {
@@ -255,6 +269,12 @@ fn parse_grant_type(s: &str) -> Result<GrantType, String> {
     GrantType::parse(s).ok_or_else(|| {
         let all: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
         format!("unknown grant type {s:?}; known: {}", all.join(", "))
+    })
+}
+
+fn parse_auth_method(s: &str) -> Result<tollgate_engine::model::EndpointAuthMethod, String> {
+    tollgate_engine::model::EndpointAuthMethod::parse(s).ok_or_else(|| {
+        "expected client_secret_basic, client_secret_post, private_key_jwt or none".into()
     })
 }
 
@@ -611,21 +631,41 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             client_id,
             grant_types,
             api_grants,
-        }) => (
-            "POST",
-            format!("/admin/v1/tenants/{tenant}/clients"),
-            Some(body(&api::NewClient {
-                client_id,
-                name,
-                redirect_uris,
-                post_logout_redirect_uris,
-                public,
-                first_party,
-                refresh_without_id_token,
-                grant_types: (!grant_types.is_empty()).then_some(grant_types),
-                api_grants: api_grants.into_iter().collect(),
-            })?),
-        ),
+            token_endpoint_auth_method,
+            jwks_uri,
+            jwks_file,
+            require_pushed_authorization_requests,
+        }) => {
+            let jwks = match jwks_file {
+                Some(f) => {
+                    let text = std::fs::read_to_string(&f)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
+                    Some(serde_json::from_str(&text).map_err(|e| {
+                        anyhow::anyhow!("{} is not a JWKS document: {e}", f.display())
+                    })?)
+                }
+                None => None,
+            };
+            (
+                "POST",
+                format!("/admin/v1/tenants/{tenant}/clients"),
+                Some(body(&api::NewClient {
+                    client_id,
+                    name,
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    public,
+                    first_party,
+                    refresh_without_id_token,
+                    grant_types: (!grant_types.is_empty()).then_some(grant_types),
+                    api_grants: api_grants.into_iter().collect(),
+                    token_endpoint_auth_method,
+                    jwks,
+                    jwks_uri,
+                    require_pushed_authorization_requests,
+                })?),
+            )
+        }
         AdminCommand::Client(ClientCmd::List { tenant }) => {
             ("GET", format!("/admin/v1/tenants/{tenant}/clients"), None)
         }

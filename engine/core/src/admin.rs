@@ -43,6 +43,48 @@ pub struct NewClient {
     /// have there.
     #[serde(default)]
     pub api_grants: std::collections::BTreeMap<String, Vec<String>>,
+    /// How it authenticates (RFC 7591 §2): `private_key_jwt` needs `jwks` or `jwks_uri`
+    /// and gets no secret; by default, its secret (or nothing, if public).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<crate::model::EndpointAuthMethod>,
+    /// Its public keys by value (a JWKS document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// Where its public keys are published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Its authorization requests must be pushed first (RFC 9126).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+}
+
+/// Checks how a new client authenticates: the method fits `public`, and keys are given,
+/// usable and given once (by value or by URL) when it signs with them.
+fn check_auth_method(new: &NewClient) -> EngineResult<()> {
+    use crate::model::EndpointAuthMethod as M;
+    let invalid = |m: String| Err(EngineError::Invalid(m));
+    if new.jwks.is_some() && new.jwks_uri.is_some() {
+        return invalid("give jwks or jwks_uri, not both".into());
+    }
+    if let Some(j) = &new.jwks {
+        crate::oauth::assertion::check_client_jwks(j).map_err(EngineError::Invalid)?;
+    }
+    if let Some(u) = &new.jwks_uri {
+        crate::federation::check_upstream_url("jwks_uri", u)?;
+    }
+    match (new.token_endpoint_auth_method, new.public) {
+        (Some(M::PrivateKeyJwt), false) if new.jwks.is_none() && new.jwks_uri.is_none() => {
+            invalid("private_key_jwt needs the client's keys: jwks or jwks_uri".into())
+        }
+        (Some(M::None), false) => {
+            invalid("token_endpoint_auth_method none is for public clients".into())
+        }
+        (Some(m), true) if m != M::None => invalid(format!(
+            "a public client has no credentials: token_endpoint_auth_method {} needs a confidential one",
+            m.as_str()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A created client; the secret is shown this once and stored only as a hash.
@@ -291,6 +333,7 @@ impl Admin<'_> {
             ));
         }
         check_grants(&t, &new)?;
+        check_auth_method(&new)?;
         let browser = new
             .grant_types
             .as_ref()
@@ -307,7 +350,9 @@ impl Admin<'_> {
         {
             check_redirect_uri(u)?;
         }
-        let secret = (!new.public).then(random_token::<32>);
+        let signs =
+            new.token_endpoint_auth_method == Some(crate::model::EndpointAuthMethod::PrivateKeyJwt);
+        let secret = (!new.public && !signs).then(random_token::<32>);
         self.create_client_with_secret(tenant, id, new, secret)
             .await
     }
@@ -334,6 +379,10 @@ impl Admin<'_> {
             client.grant_types = grants.clone();
         }
         client.api_grants = new.api_grants.clone();
+        client.token_endpoint_auth_method = new.token_endpoint_auth_method;
+        client.jwks = new.jwks.clone();
+        client.jwks_uri = new.jwks_uri.clone();
+        client.require_pushed_authorization_requests = new.require_pushed_authorization_requests;
         self.rt()
             .store
             .create_client(&client)

@@ -53,6 +53,9 @@ pub(crate) struct Inner {
     pub(crate) upstream_http: std::sync::OnceLock<Arc<dyn UpstreamHttp>>,
     /// Upstream discovery documents and JWKS, by URL, reused for five minutes.
     pub(crate) upstream_docs: Cache<String, serde_json::Value>,
+    /// Clients' `jwks_uri`s fetched again for an unknown `kid` lately (one refetch per
+    /// URL per ten seconds).
+    pub(crate) client_jwks_refetched: Cache<String, ()>,
 }
 
 /// A tenant's key ring as this node holds it, and when it last compared it with the store.
@@ -138,6 +141,12 @@ impl Engine {
             upstream_docs: Cache::builder()
                 .max_capacity(1_000)
                 .time_to_live(std::time::Duration::from_secs(300))
+                .build(),
+            client_jwks_refetched: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(
+                    crate::oauth::assertion::REFETCH_EVERY,
+                ))
                 .build(),
         })))
     }

@@ -191,6 +191,8 @@ fn token_request() {
                 .as_ref()
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("Basic ") || v.starts_with("basic "));
+            let assertion =
+                form.contains_key("client_assertion") || form.contains_key("client_assertion_type");
             match client_credentials(&req, &form) {
                 Ok(c) => match c.method {
                     ClientAuthMethod::Basic => {
@@ -228,14 +230,20 @@ fn token_request() {
                         assert_eq!(form.get("client_id"), Some(&c.client_id));
                         assert!(c.secret.is_none() && !form.contains_key("client_secret"));
                     }
+                    ClientAuthMethod::PrivateKeyJwt(a) => {
+                        assert!(!basic && !form.contains_key("client_secret"), "two methods");
+                        assert_eq!(form.get("client_assertion"), Some(&a.jwt));
+                        assert!(c.secret.is_none());
+                    }
                 },
                 Err(e) => {
                     let (code, desc) = wire(&e);
                     match code {
-                        "invalid_client" => {
-                            assert!(basic || !form.contains_key("client_id"), "{desc}")
-                        }
-                        "invalid_request" => assert!(basic, "{desc}"),
+                        "invalid_client" => assert!(
+                            basic || !form.contains_key("client_id") || assertion,
+                            "{desc}"
+                        ),
+                        "invalid_request" => assert!(basic || assertion, "{desc}"),
                         other => panic!("unexpected error {other}: {desc}"),
                     }
                 }

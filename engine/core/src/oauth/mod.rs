@@ -4,6 +4,7 @@
 //! Parts, lowest first (each names only parts above it in this list):
 //! - [`claims`]: the access-token and ID-token claims, one type each to sign and to verify;
 //! - [`discovery`]: the provider metadata and the JWKS;
+//! - [`assertion`]: JWTs clients sign (`private_key_jwt` assertions, request objects);
 //! - [`authorize`]: the authorization request, the sealed transaction, consent, codes;
 //! - [`token`]: client authentication and the grants, parsed once into [`GrantRequest`]
 //!   ([`token::code`], [`token::refresh`], signed by [`token::mint`]);
@@ -15,6 +16,7 @@ use std::ops::Deref;
 use crate::engine::Engine;
 
 pub mod access;
+pub mod assertion;
 pub mod authorize;
 pub mod claims;
 pub mod discovery;

@@ -401,6 +401,24 @@ pub struct Client {
     /// scopes it may have there: API identifier -> scopes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_grants: BTreeMap<String, Vec<String>>,
+    /// How it authenticates at the token, PAR, revocation and introspection endpoints;
+    /// `None` (clients made before the option): by its secret, Basic or in the body, or
+    /// by `client_id` alone when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<EndpointAuthMethod>,
+    /// Its public keys by value (a JWKS document), for `private_key_jwt` and request objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// Where its JWKS is published (`https`, or `http` on loopback), fetched and cached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Authorization requests must be pushed first (RFC 9126 §6).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// SHA-256 of the registration access token of a dynamically registered client
+    /// (RFC 7592); `None` for clients the operator made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_token_hash: Option<Hash32>,
     /// Where logout tokens are POSTed when a session it took part in ends (OIDC
     /// Back-Channel Logout 1.0): `https`, or `http` on loopback; no fragment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -432,6 +450,11 @@ impl Client {
             refresh_without_id_token: false,
             grant_types: default_grant_types(),
             api_grants: BTreeMap::new(),
+            token_endpoint_auth_method: None,
+            jwks: None,
+            jwks_uri: None,
+            require_pushed_authorization_requests: false,
+            registration_token_hash: None,
             backchannel_logout_uri: None,
             backchannel_logout_session_required: false,
             frontchannel_logout_uri: None,
@@ -444,9 +467,53 @@ impl Client {
         self.grant_types.contains(&grant)
     }
 
-    /// Whether it has a secret.
+    /// Whether it can authenticate: it has a secret, or keys it signs assertions with.
     pub fn is_confidential(&self) -> bool {
         self.secret_hash.is_some()
+            || self.token_endpoint_auth_method == Some(EndpointAuthMethod::PrivateKeyJwt)
+    }
+}
+
+/// How a client authenticates at the endpoints that need it (RFC 7591 §2
+/// `token_endpoint_auth_method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EndpointAuthMethod {
+    /// Its secret in HTTP Basic (RFC 6749 §2.3.1).
+    #[serde(rename = "client_secret_basic")]
+    ClientSecretBasic,
+    /// Its secret in the form body (RFC 6749 §2.3.1).
+    #[serde(rename = "client_secret_post")]
+    ClientSecretPost,
+    /// A JWT signed with one of its keys (RFC 7523 §2.2, OIDC Core §9).
+    #[serde(rename = "private_key_jwt")]
+    PrivateKeyJwt,
+    /// None: a public client (PKCE).
+    #[serde(rename = "none")]
+    None,
+}
+
+impl EndpointAuthMethod {
+    /// Every method, in the order discovery lists them.
+    pub const ALL: [EndpointAuthMethod; 4] = [
+        Self::ClientSecretBasic,
+        Self::ClientSecretPost,
+        Self::PrivateKeyJwt,
+        Self::None,
+    ];
+
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::None => "none",
+        }
+    }
+
+    /// The method a wire name names.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
 }
 

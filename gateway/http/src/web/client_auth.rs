@@ -5,6 +5,9 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use base64::Engine as _;
 use std::collections::HashMap;
+use tollgate_engine::oauth::assertion::{
+    ClientAssertion, JWT_BEARER_ASSERTION, unverified_subject,
+};
 use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials};
 use tollgate_engine::{EngineError, OAuthErrorCode as C};
 
@@ -17,8 +20,9 @@ fn form_decode(s: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// The client credentials of a token, revocation or introspection request (RFC 6749 §2.3):
-/// HTTP Basic, or the body, or `client_id` alone; never two methods at once.
+/// The client credentials of a token, PAR, revocation or introspection request (RFC 6749
+/// §2.3): HTTP Basic, or the body, or a client assertion (RFC 7523), or `client_id` alone;
+/// never two methods at once.
 pub fn client_credentials(
     req: &HttpRequest,
     form: &HashMap<String, String>,
@@ -38,6 +42,14 @@ pub fn client_credentials(
                 .or_else(|| v.strip_prefix("basic "))
         });
     let body_secret = form.get("client_secret").cloned();
+    if form.contains_key("client_assertion") || form.contains_key("client_assertion_type") {
+        if basic.is_some() || body_secret.is_some() {
+            return Err(ApiError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        return client_assertion(req, form);
+    }
     if let Some(b) = basic {
         if body_secret.is_some() {
             return Err(ApiError::invalid_request(
@@ -77,6 +89,40 @@ pub fn client_credentials(
             secret: None,
             method: ClientAuthMethod::None,
         },
+    })
+}
+
+/// A client assertion (`private_key_jwt`, RFC 7523 §2.2): the JWT, and the endpoint it
+/// was sent to (the last segment of the path), which its `aud` may name. The client is
+/// the one `client_id` names, or else the assertion's subject (RFC 7523 §3 makes
+/// `client_id` optional); the engine checks that they agree.
+fn client_assertion(
+    req: &HttpRequest,
+    form: &HashMap<String, String>,
+) -> Result<ClientCredentials, ApiError> {
+    let invalid_client = |d: &'static str| ApiError(EngineError::oauth(C::InvalidClient, d));
+    if form.get("client_assertion_type").map(String::as_str) != Some(JWT_BEARER_ASSERTION) {
+        return Err(invalid_client(
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ));
+    }
+    let jwt = form
+        .get("client_assertion")
+        .filter(|j| !j.is_empty())
+        .ok_or_else(|| invalid_client("client_assertion is required"))?;
+    let client_id = match form.get("client_id").filter(|c| !c.is_empty()) {
+        Some(c) => c.clone(),
+        None => unverified_subject(jwt)
+            .ok_or_else(|| invalid_client("the client assertion names no client"))?,
+    };
+    let endpoint = req.path().rsplit('/').next().unwrap_or_default().to_owned();
+    Ok(ClientCredentials {
+        client_id,
+        secret: None,
+        method: ClientAuthMethod::PrivateKeyJwt(ClientAssertion {
+            jwt: jwt.clone(),
+            endpoint,
+        }),
     })
 }
 

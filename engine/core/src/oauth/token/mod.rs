@@ -10,7 +10,8 @@ use crate::crypto::{ct_eq, random_token};
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::ids::{ChainId, ClientId, TenantId};
-use crate::model::{Client, GrantType, Hash32};
+use crate::model::{Client, EndpointAuthMethod, GrantType, Hash32};
+use crate::oauth::assertion::ClientAssertion;
 
 pub mod client_credentials;
 pub mod code;
@@ -26,6 +27,8 @@ pub enum ClientAuthMethod {
     Post,
     /// `client_id` only (public clients with PKCE).
     None,
+    /// A JWT signed with one of the client's keys (`private_key_jwt`, RFC 7523 §2.2).
+    PrivateKeyJwt(ClientAssertion),
 }
 
 /// The client credentials presented with a request.
@@ -193,7 +196,9 @@ fn invalid_grant(desc: &'static str) -> EngineError {
 
 impl OAuth<'_> {
     /// Authenticates a client (RFC 6749 §2.3). Confidential clients must present their
-    /// secret; public clients must not have one. Every failure is `invalid_client`.
+    /// secret, or a client assertion for `private_key_jwt` (RFC 7523), and only in the way
+    /// they registered; public clients must not have one. Every failure is
+    /// `invalid_client`.
     pub async fn authenticate_client(
         &self,
         tenant: &TenantId,
@@ -202,6 +207,27 @@ impl OAuth<'_> {
         let fail = || EngineError::oauth(C::InvalidClient, "client authentication failed");
         let id = ClientId::parse(&creds.client_id).map_err(|_| fail())?;
         let client = self.client(tenant, &id).await?.ok_or_else(fail)?;
+        type M = EndpointAuthMethod;
+        match (&creds.method, client.token_endpoint_auth_method) {
+            (ClientAuthMethod::PrivateKeyJwt(a), Some(M::PrivateKeyJwt)) => {
+                self.check_client_assertion(tenant, &client, a).await?;
+                return Ok(client);
+            }
+            (ClientAuthMethod::PrivateKeyJwt(_), _) | (_, Some(M::PrivateKeyJwt)) => {
+                return Err(EngineError::oauth(
+                    C::InvalidClient,
+                    "this client does not authenticate this way (token_endpoint_auth_method)",
+                ));
+            }
+            (ClientAuthMethod::Basic, Some(M::ClientSecretPost))
+            | (ClientAuthMethod::Post, Some(M::ClientSecretBasic)) => {
+                return Err(EngineError::oauth(
+                    C::InvalidClient,
+                    "this client does not authenticate this way (token_endpoint_auth_method)",
+                ));
+            }
+            _ => {}
+        }
         match (&client.secret_hash, &creds.secret) {
             (Some(hash), Some(secret)) if ct_eq(&Hash32::of(secret.as_bytes()).0, &hash.0) => {
                 Ok(client)
