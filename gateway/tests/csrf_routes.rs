@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 const NOT_FORMS: &[(&str, &str)] = &[
     ("/tenants", "admin API: bearer token (hardening.rs)"),
     ("/tenants/{tenant}/clients", "admin API"),
+    ("/tenants/{tenant}/apis", "admin API"),
     ("/tenants/{tenant}/users", "admin API"),
     ("/tenants/{tenant}/users/import", "admin API"),
     ("/tenants/{tenant}/keys/rotate", "admin API"),
@@ -32,6 +33,10 @@ const NOT_FORMS: &[(&str, &str)] = &[
         "an OAuth request: it only starts a sign-in (state and PKCE)",
     ),
     ("/token", "client authentication, no cookies"),
+    (
+        "/device_authorization",
+        "client authentication, no cookies (RFC 8628)",
+    ),
     ("/userinfo", "bearer token, no cookies"),
     ("/revoke", "client authentication, no cookies"),
     ("/introspect", "client authentication, no cookies"),
@@ -369,6 +374,8 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             vec![v("decision", "allow"), page_field(&s.consent, "tx")],
             F,
         ),
+        form("/device", Victim, vec![v("user_code", "BCDF-GHJK")], F),
+        form("/device/confirm", Victim, vec![v("decision", "allow")], F),
         form(
             "/account/apps/remove",
             Victim,

@@ -5,7 +5,8 @@
 use actix_web::web;
 
 use crate::handlers::{
-    admin, apis, complete, demo, email, federation, hosted, mfa, oidc, ops, passkeys, phone, portal,
+    admin, apis, complete, demo, device, email, federation, hosted, mfa, oidc, ops, passkeys, phone,
+    portal,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -103,6 +104,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/authorize", web::get().to(oidc::authorize))
                 .route("/authorize", web::post().to(oidc::authorize))
                 .route("/token", web::post().to(oidc::token))
+                .route(
+                    "/device_authorization",
+                    web::post().to(device::authorization),
+                )
+                .route("/device", web::get().to(device::enter_page))
+                .route("/device", web::post().to(device::enter_submit))
+                .route("/device/confirm", web::get().to(device::confirm_page))
+                .route("/device/confirm", web::post().to(device::confirm_submit))
                 .route("/userinfo", web::get().to(oidc::userinfo))
                 .route("/userinfo", web::post().to(oidc::userinfo))
                 .route("/revoke", web::post().to(oidc::revoke))

@@ -51,6 +51,10 @@ pub struct AuthRequest {
     /// `resource` (RFC 8707): the API the access tokens are for; the client if none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The device authorization this sign-in approves (RFC 8628), by the hash of its
+    /// device code: no code is issued; the user confirms on the device page instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<Hash32>,
     /// When this sealed request stops being accepted.
     pub expires_at: UnixTime,
 }
@@ -389,6 +393,7 @@ impl OAuth<'_> {
                 .filter(|h| crate::model::federation::valid_connector_id(h))
                 .map(str::to_owned),
             resource: resource.map(str::to_owned),
+            device: None,
             expires_at: self.now() + self.rt().config.login_ttl,
         })
     }
@@ -467,6 +472,14 @@ impl OAuth<'_> {
             } else {
                 Ok(NextStep::StepUp)
             };
+        }
+        // A device's request is confirmed on its own page, which names the device flow;
+        // it never turns into an authorization code.
+        if req.device.is_some() {
+            return Ok(NextStep::Redirect(format!(
+                "/{tenant}/device/confirm?tx={}",
+                self.seal_request(tenant, req)
+            )));
         }
         let client = self.client(tenant, &req.client_id).await?.ok_or_else(|| {
             AuthorizeError::Page("The application is no longer registered.".into())

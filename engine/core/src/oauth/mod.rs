@@ -8,6 +8,7 @@
 //! - [`authorize`]: the authorization request, the sealed transaction, consent, codes;
 //! - [`token`]: client authentication and the grants, parsed once into [`GrantRequest`]
 //!   ([`token::code`], [`token::refresh`], signed by [`token::mint`]);
+//! - [`device`]: the device authorization grant (RFC 8628): codes, the user's answer, polls;
 //! - [`access`]: verifying an access token (signature, expiry, denial, its chain);
 //! - [`userinfo`], [`revoke`], [`introspect`], [`logout`]: using and ending tokens.
 
@@ -19,6 +20,7 @@ pub mod access;
 pub mod assertion;
 pub mod authorize;
 pub mod claims;
+pub mod device;
 pub mod discovery;
 pub mod introspect;
 pub mod logout;

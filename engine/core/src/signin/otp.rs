@@ -35,7 +35,7 @@ pub const WRONG_GUESSES: u32 = 10;
 pub const GUESS_WINDOW: u64 = 3600;
 
 /// The purpose of the store-held counters that limits share across nodes.
-const BUDGET_PURPOSE: &str = "budget";
+pub(crate) const BUDGET_PURPOSE: &str = "budget";
 
 fn guess_key(tenant: &TenantId, owner: &str) -> Hash32 {
     Hash32::of(format!("otp guesses {tenant} {owner}").as_bytes())

@@ -11,6 +11,7 @@
 //! - [`portal`]: account self-service (profile, email, phone, password, privacy,
 //!   deletion); [`complete`]: the step after sign-in.
 //! - [`federation`]: upstream providers: the round trip, linking, connectors' admin API.
+//! - [`device`]: the device authorization grant: its endpoint and the page for the code.
 //! - [`admin`]: the admin API.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
@@ -19,6 +20,7 @@ pub mod admin;
 pub mod apis;
 pub mod complete;
 pub mod demo;
+pub mod device;
 pub mod email;
 pub mod federation;
 pub mod hosted;

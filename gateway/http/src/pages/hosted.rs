@@ -76,7 +76,8 @@ pub fn signup(
     )
 }
 
-fn describe_scope(s: &str) -> &'static str {
+/// What a scope lets the client do, in words (the consent and device pages).
+pub fn describe_scope(s: &str) -> &'static str {
     match s {
         "openid" => "Know who you are (your account id)",
         "profile" => "See your name",

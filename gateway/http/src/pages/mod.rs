@@ -8,8 +8,10 @@
 //! - [`otp`]: code and link pages (email and phone), and their failure answers.
 //! - [`passkeys`]: the passkey blocks, the account section, the offer after sign-up.
 //! - [`portal`]: account self-service sections and the step after sign-in.
+//! - [`device`]: entering a device's code and confirming it.
 //! - [`federation`]: provider buttons, linking, failures, linked identities.
 
+pub mod device;
 pub mod federation;
 pub mod hosted;
 pub mod mfa;

@@ -75,6 +75,11 @@ pub enum GrantRequest {
         /// `resource` (RFC 8707 §2.2): if given, the chain's.
         resource: Option<String>,
     },
+    /// The device authorization grant's poll (RFC 8628 §3.4).
+    DeviceCode {
+        /// `device_code`.
+        device_code: String,
+    },
     /// `client_credentials` (RFC 6749 §4.4): a machine client, for itself.
     ClientCredentials {
         /// `scope`: some of what the client was granted at the API; all of it if absent.
@@ -119,6 +124,9 @@ impl GrantRequest {
                     resource: resource.or(audience),
                 })
             }
+            "urn:ietf:params:oauth:grant-type:device_code" => Ok(Self::DeviceCode {
+                device_code: need("device_code")?,
+            }),
             _ => Err(EngineError::oauth(
                 C::UnsupportedGrantType,
                 "supported grant types: authorization_code, refresh_token, client_credentials",
@@ -132,6 +140,7 @@ impl GrantRequest {
             Self::AuthorizationCode { .. } => "authorization_code",
             Self::RefreshToken { .. } => "refresh_token",
             Self::ClientCredentials { .. } => "client_credentials",
+            Self::DeviceCode { .. } => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 }
@@ -184,7 +193,7 @@ pub(crate) fn parse_refresh_token(token: &str) -> Option<(ChainId, Hash32)> {
     ))
 }
 
-fn new_refresh_token(chain: &ChainId) -> (String, Hash32) {
+pub(crate) fn new_refresh_token(chain: &ChainId) -> (String, Hash32) {
     let token = format!("{}.{}", chain, random_token::<32>());
     let hash = Hash32::of(token.as_bytes());
     (token, hash)
@@ -274,6 +283,10 @@ impl OAuth<'_> {
                 resource,
             } => {
                 self.refresh_grant(tenant, &client, &refresh_token, scope, resource, meta)
+                    .await
+            }
+            GrantRequest::DeviceCode { device_code } => {
+                self.device_grant(tenant, &client, &device_code, meta)
                     .await
             }
             GrantRequest::ClientCredentials { scope, resource } => {
