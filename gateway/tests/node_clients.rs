@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{Browser, PASSWORD, TestServer, TestTenant, token_with};
+use common::{Browser, PASSWORD, TestServer, TestTenant, fresh_csrf, hidden, token_with};
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
@@ -114,18 +114,29 @@ impl Node {
     }
 }
 
-/// The person at the other end of a scenario: a browser and the account it signs in with.
-struct Person {
+/// The person at the other end of a scenario: signs in with a browser of their own when
+/// node asks, and registers the clients node brings keys for, as an operator would.
+struct Person<'a> {
+    server: &'a TestServer,
+    tenant: &'a TestTenant,
     browser: Browser,
-    email: String,
+    /// The admin API's client body for `ask: register` (node adds `jwks`).
+    client: Value,
 }
 
-impl Person {
-    fn new(server: &TestServer, t: &TestTenant) -> Self {
+impl<'a> Person<'a> {
+    fn new(server: &'a TestServer, tenant: &'a TestTenant) -> Self {
         Self {
+            server,
+            tenant,
             browser: server.browser(),
-            email: t.email.clone(),
+            client: Value::Null,
         }
+    }
+
+    /// Registers the client node asks for as `client` (with node's keys added).
+    fn registering(self, client: Value) -> Self {
+        Self { client, ..self }
     }
 
     /// Does what node asks and returns the answer it waits for.
@@ -133,11 +144,56 @@ impl Person {
         match ask["ask"].as_str() {
             Some("authorize") => {
                 let url = ask["url"].as_str().expect("an authorization URL");
-                let callback = self.browser.authorize(url, &self.email, PASSWORD).await;
+                let callback = self
+                    .browser
+                    .authorize(url, &self.tenant.email, PASSWORD)
+                    .await;
                 json!({ "callback": callback })
+            }
+            Some("device") => {
+                self.allow_device(ask["user_code"].as_str().expect("a user code"))
+                    .await;
+                json!({ "allowed": true })
+            }
+            Some("register") => {
+                assert!(self.client.is_object(), "no client to register: {ask}");
+                let mut body = self.client.clone();
+                body["jwks"] = ask["jwks"].clone();
+                let c = self
+                    .server
+                    .admin(&format!("/tenants/{}/clients", self.tenant.id), body)
+                    .await;
+                json!({ "client_id": c["client_id"], "client_secret": c["client_secret"] })
             }
             other => panic!("node asked for something this test cannot do: {other:?} {ask}"),
         }
+    }
+
+    /// Enters the user code on the hosted device page, signs in and allows the device.
+    async fn allow_device(&self, user_code: &str) {
+        let (b, issuer) = (&self.browser, &self.tenant.issuer);
+        let csrf = fresh_csrf(b, &format!("{issuer}/device")).await;
+        let (status, loc, page) = b
+            .post_form(
+                &format!("{issuer}/device"),
+                &[("user_code", user_code), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(status, 303, "the user code was not taken: {page}");
+        let confirm = b
+            .authorize(&loc.unwrap(), &self.tenant.email, PASSWORD)
+            .await;
+        let (status, _, page) = b.get(&confirm).await;
+        assert_eq!(status, 200, "{confirm}: {page}");
+        let tx = hidden(&page, "tx").expect("the confirmation's tx");
+        let csrf = hidden(&page, "csrf").expect("the confirmation's csrf");
+        let (status, _, done) = b
+            .post_form(
+                &format!("{issuer}/device/confirm"),
+                &[("decision", "allow"), ("tx", &tx), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(status, 200, "{done}");
     }
 }
 
@@ -147,7 +203,7 @@ async fn drive(
     server: &TestServer,
     library: &str,
     scenario: &str,
-    person: &Person,
+    person: &Person<'_>,
     input: &Value,
 ) -> Value {
     let mut node = Node::start(server, &format!("{library}:{scenario}"), input);
@@ -178,6 +234,13 @@ async fn drive(
             serde_json::to_string_pretty(&msg).unwrap(),
         );
     }
+}
+
+/// Runs a scenario with both libraries at once (they share nothing but the server), so
+/// waits inside one (a device's polling interval) do not add up.
+async fn both<F: std::future::Future<Output = ()>>(check: impl Fn(&'static str) -> F) {
+    let [a, b] = LIBRARIES;
+    tokio::join!(check(a), check(b));
 }
 
 fn input(t: &TestTenant) -> Value {
@@ -232,9 +295,7 @@ async fn code_flow(server: &TestServer, t: &TestTenant, library: &str) {
 async fn code_flow_with_pkce_and_nonce() {
     let server = TestServer::start_tls().await;
     let t = server.tenant("libs", false, false).await;
-    for library in LIBRARIES {
-        code_flow(&server, &t, library).await;
-    }
+    both(|library| code_flow(&server, &t, library)).await;
 }
 
 // ---- 2. client_credentials with resource (RFC 8707) -------------------------------------
@@ -296,7 +357,74 @@ async fn client_credentials(server: &TestServer, m2m: &TestTenant, library: &str
 async fn client_credentials_for_an_api() {
     let server = TestServer::start_tls().await;
     let m2m = machine_client(&server, "mach").await;
-    for library in LIBRARIES {
-        client_credentials(&server, &m2m, library).await;
+    both(|library| client_credentials(&server, &m2m, library)).await;
+}
+
+// ---- 3. Device authorization grant (RFC 8628) --------------------------------------------
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+async fn device(server: &TestServer, tv: &TestTenant, library: &str) {
+    let person = Person::new(server, tv);
+    let r = drive(server, library, "device", &person, &input(tv)).await;
+    assert_eq!(r["id_token"]["iss"], tv.issuer.as_str(), "{library}: {r}");
+    assert_eq!(
+        r["id_token"]["aud"],
+        tv.client_id.as_str(),
+        "{library}: {r}"
+    );
+    assert_eq!(r["userinfo"]["sub"], r["id_token"]["sub"], "{library}: {r}");
+    assert_eq!(r["scope"], "openid offline_access", "{library}: {r}");
+    if library == "oauth4webapi" {
+        assert_eq!(r["pending"], "authorization_pending", "{library}: {r}");
     }
+}
+
+#[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
+#[actix_web::test]
+async fn device_authorization_grant() {
+    let server = TestServer::start_tls().await;
+    let t = server.tenant("tv", false, false).await;
+    let c = server
+        .admin(
+            "/tenants/tv/clients",
+            json!({"name": "Living room TV", "public": true, "grant_types": [DEVICE_GRANT, "refresh_token"]}),
+        )
+        .await;
+    let tv = TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: None,
+        ..t
+    };
+    both(|library| device(&server, &tv, library)).await;
+}
+
+// ---- 4. private_key_jwt (RFC 7523) --------------------------------------------------------
+
+async fn private_key_jwt(server: &TestServer, t: &TestTenant, library: &str) {
+    // The library makes its key pair; the operator registers the public half.
+    let person = Person::new(server, t).registering(json!({
+        "name": format!("Signed job ({library})"),
+        "grant_types": ["client_credentials"],
+        "api_grants": {ORDERS: ["read:orders"]},
+        "token_endpoint_auth_method": "private_key_jwt",
+    }));
+    let mut i = input(t);
+    i["resource"] = json!(ORDERS);
+    let r = drive(server, library, "private_key_jwt", &person, &i).await;
+    let client_id = r["client_id"].as_str().expect("the registered client");
+    assert_ne!(client_id, t.client_id);
+    assert_eq!(r["access_token"]["sub"], client_id, "{library}: {r}");
+    assert_eq!(r["access_token"]["client_id"], client_id, "{library}: {r}");
+    assert_eq!(r["access_token"]["aud"], ORDERS, "{library}: {r}");
+    assert_eq!(r["introspection"]["active"], true, "{library}: {r}");
+    assert_eq!(r["introspection"]["client_id"], client_id, "{library}: {r}");
+}
+
+#[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
+#[actix_web::test]
+async fn private_key_jwt_client_authentication() {
+    let server = TestServer::start_tls().await;
+    let t = machine_client(&server, "signed").await;
+    both(|library| private_key_jwt(&server, &t, library)).await;
 }

@@ -69,3 +69,18 @@ export async function run(scenario) {
     process.exit(1)
   }
 }
+
+/** The public JWK of a key pair's public key, with `kid`, `alg` and `use` when given. */
+export async function publicJwk(publicKey, extra = {}) {
+  const { kty, crv, x, y, n, e } = await crypto.subtle.exportKey('jwk', publicKey)
+  return Object.fromEntries(
+    Object.entries({ kty, crv, x, y, n, e, ...extra }).filter(([, v]) => v !== undefined))
+}
+
+/** The RFC 7638 thumbprint of a public key: what `cnf.jkt` must say for DPoP. */
+export async function jwkThumbprint(publicKey) {
+  const { kty, crv, x, y, n, e } = await crypto.subtle.exportKey('jwk', publicKey)
+  const members = kty === 'RSA' ? { e, kty, n } : kty === 'EC' ? { crv, kty, x, y } : { crv, kty, x }
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(members)))
+  return Buffer.from(digest).toString('base64url')
+}

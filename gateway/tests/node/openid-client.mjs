@@ -2,7 +2,7 @@
 // scenario; node_clients.rs names them as `openid-client:<name>`.
 
 import * as client from 'openid-client'
-import { ask, check, jwtClaims, rejectsWith } from './harness.mjs'
+import { ask, check, jwkThumbprint, jwtClaims, publicJwk, rejectsWith } from './harness.mjs'
 
 /** Discovery with the library's own checks, signatures checked against the JWKS too. */
 async function configure({ issuer, client_id, client_secret }, auth) {
@@ -17,32 +17,53 @@ async function configure({ issuer, client_id, client_secret }, auth) {
 }
 
 /**
- * Authorization code + PKCE + nonce: the ID token validated by the library, userinfo,
- * refresh, introspection, revocation (after which the refresh token is refused).
+ * One sign-in by authorization code + PKCE + nonce + state, the authorization request sent
+ * as `how` says (plain, pushed (PAR) or as a signed request object (JAR)); the person
+ * signs in when asked. Returns the tokens and the ID token's claims, both checked by the
+ * library.
  */
-export async function code(input) {
-  const config = await configure(input)
+async function signIn(config, input, { par = false, jarKey, DPoP, scope } = {}) {
   const verifier = client.randomPKCECodeVerifier()
   const nonce = client.randomNonce()
   const state = client.randomState()
-  const url = client.buildAuthorizationUrl(config, {
+  const params = {
     redirect_uri: input.redirect_uri,
-    scope: 'openid email profile offline_access',
+    scope: scope ?? 'openid email profile offline_access',
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     nonce,
     state,
     prompt: 'consent',
-  })
+  }
+  let url
+  if (jarKey) {
+    url = await client.buildAuthorizationUrlWithJAR(config, params, jarKey)
+    check(url.searchParams.has('request'), 'the request is a request object', url.href)
+  }
+  if (par) {
+    url = await client.buildAuthorizationUrlWithPAR(config, url ? url.searchParams : params, { DPoP })
+    check(url.searchParams.has('request_uri'), 'the request was pushed', url.href)
+  }
+  url ??= client.buildAuthorizationUrl(config, params)
   const { callback } = await ask('authorize', { url: url.href })
   const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
     pkceCodeVerifier: verifier,
     expectedNonce: nonce,
     expectedState: state,
     idTokenExpected: true,
-  })
+  }, undefined, { DPoP })
   const id = tokens.claims()
   check(id?.nonce === nonce, 'the ID token carries the nonce', id)
+  return { tokens, id }
+}
+
+/**
+ * Authorization code + PKCE + nonce: the ID token validated by the library, userinfo,
+ * refresh, introspection, revocation (after which the refresh token is refused).
+ */
+export async function code(input) {
+  const config = await configure(input)
+  const { tokens, id } = await signIn(config, input)
   check(typeof tokens.refresh_token === 'string', 'offline_access gives a refresh token', tokens)
 
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, id.sub)
@@ -92,4 +113,155 @@ export async function client_credentials(input) {
     introspection: introspected,
     refused,
   }
+}
+
+/**
+ * DPoP (RFC 9449) for a public client: the code redeemed, userinfo called and the token
+ * refreshed with proofs by one ES256 key (the library answers DPoP-Nonce challenges); a
+ * refresh by another key, or with no proof, is refused and leaves the token usable.
+ */
+export async function dpop(input) {
+  const config = await configure(input)
+  const keys = await client.randomDPoPKeyPair('ES256')
+  const DPoP = client.getDPoPHandle(config, keys)
+  const { tokens, id } = await signIn(config, input, { DPoP, par: input.par })
+  check(tokens.token_type === 'dpop', 'a DPoP-bound access token', tokens)
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, id.sub, { DPoP })
+
+  const other = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'))
+  const wrongKey = await rejectsWith(
+    client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP: other }),
+    input.wrong_key_error, 'a refresh with a proof by another key')
+  const noProof = await rejectsWith(
+    client.refreshTokenGrant(config, tokens.refresh_token),
+    input.no_proof_error, 'a refresh of a DPoP-bound token without a proof')
+
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP })
+  check(refreshed.token_type === 'dpop', 'the refreshed access token is DPoP-bound', refreshed)
+  const again = await client.fetchUserInfo(config, refreshed.access_token, id.sub, { DPoP })
+  check(again.sub === id.sub, 'userinfo with the refreshed token', again)
+  return {
+    jkt: await jwkThumbprint(keys.publicKey),
+    token_type: refreshed.token_type,
+    access_token: refreshed.access_token,
+    access_token_claims: jwtClaims(refreshed.access_token),
+    userinfo,
+    wrong_key_error: wrongKey,
+    no_proof_error: noProof,
+  }
+}
+
+/**
+ * PAR (RFC 9126): the authorization request pushed first, for a client that must; then
+ * the code flow as usual.
+ */
+export async function par(input) {
+  const config = await configure(input)
+  const { tokens, id } = await signIn(config, input, { par: true })
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, id.sub)
+  return { id_token: id, userinfo }
+}
+
+/** A key pair the test registers for the client (`ask: register`); returns the client. */
+async function registeredWithKey(input, alg) {
+  const keys = await client.randomDPoPKeyPair(alg, { extractable: false })
+  const kid = `node-${alg.toLowerCase()}`
+  const jwk = await publicJwk(keys.publicKey, { kid, alg, use: 'sig' })
+  const registered = await ask('register', { jwks: { keys: [jwk] } })
+  return { ...input, ...registered, key: { key: keys.privateKey, kid } }
+}
+
+/**
+ * JAR (RFC 9101): the authorization request as a request object signed by the client's
+ * key (registered as its JWKS), then the code flow as usual.
+ */
+export async function jar(input) {
+  const registered = await registeredWithKey(input, 'ES256')
+  const config = await configure(registered)
+  const { tokens, id } = await signIn(config, registered, { jarKey: registered.key, par: input.par })
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, id.sub)
+  return { client_id: registered.client_id, id_token: id, userinfo }
+}
+
+/**
+ * private_key_jwt (RFC 7523): a machine client whose JWKS the test registers signs its
+ * client assertions; it gets a token for its API and introspects it.
+ */
+export async function private_key_jwt(input) {
+  const registered = await registeredWithKey(input, 'ES256')
+  const config = await configure({ ...registered, client_secret: undefined },
+    client.PrivateKeyJwt(registered.key))
+  const tokens = await client.clientCredentialsGrant(config, { resource: input.resource })
+  const introspected = await client.tokenIntrospection(config, tokens.access_token)
+  check(introspected.active === true, 'the token is active', introspected)
+  return {
+    client_id: registered.client_id,
+    access_token: jwtClaims(tokens.access_token),
+    introspection: introspected,
+  }
+}
+
+/**
+ * The device authorization grant (RFC 8628): the device asks for codes, the person enters
+ * the user code on the hosted page and allows it, the library polls until the tokens come.
+ */
+export async function device(input) {
+  const config = await configure(input)
+  const d = await client.initiateDeviceAuthorization(config, { scope: 'openid offline_access' })
+  await ask('device', { user_code: d.user_code, verification_uri: d.verification_uri,
+    verification_uri_complete: d.verification_uri_complete })
+  const tokens = await client.pollDeviceAuthorizationGrant(config, d)
+  const id = tokens.claims()
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, id.sub)
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token)
+  return { id_token: id, userinfo, scope: tokens.scope, refreshed: typeof refreshed.access_token }
+}
+
+/**
+ * Token exchange (RFC 8693) as a generic grant: the user's access token exchanged for one
+ * for another API, with the client as the actor.
+ */
+export async function token_exchange(input) {
+  const config = await configure(input)
+  const { tokens } = await signIn(config, input, { scope: 'openid' })
+  const exchanged = await client.genericGrantRequest(config,
+    'urn:ietf:params:oauth:grant-type:token-exchange', {
+      subject_token: tokens.access_token,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      resource: input.resource,
+      ...(input.scope ? { scope: input.scope } : {}),
+    })
+  const refused = await rejectsWith(client.genericGrantRequest(config,
+    'urn:ietf:params:oauth:grant-type:token-exchange', {
+      subject_token: tokens.access_token,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      resource: input.forbidden_resource,
+    }), input.forbidden_error, 'an exchange to an audience the policy forbids')
+  return {
+    subject: jwtClaims(tokens.access_token),
+    issued_token_type: exchanged.issued_token_type,
+    token_type: exchanged.token_type,
+    access_token: jwtClaims(exchanged.access_token),
+    refused,
+  }
+}
+
+/**
+ * Dynamic client registration (RFC 7591) with an initial access token, then the
+ * registered client's own code flow.
+ */
+export async function registration(input) {
+  const config = await client.dynamicClientRegistration(new URL(input.issuer), {
+    client_name: 'Registered by openid-client',
+    redirect_uris: [input.redirect_uri],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }, undefined, { initialAccessToken: input.initial_access_token })
+  client.enableNonRepudiationChecks(config)
+  const metadata = config.clientMetadata()
+  const { tokens, id } = await signIn(config, input)
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, id.sub)
+  return { client: metadata, id_token: id, userinfo }
 }
