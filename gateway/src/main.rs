@@ -222,6 +222,13 @@ enum ClientCmd {
         /// Its authorization requests must be pushed first (PAR, RFC 9126).
         #[arg(long)]
         require_pushed_authorization_requests: bool,
+        /// `pairwise`: the client sees each user by a `sub` of its own sector (OIDC Core
+        /// §8.1), not the user id; `public` (the default) otherwise.
+        #[arg(long, value_parser = parse_subject_type)]
+        subject_type: Option<tollgate_engine::model::SubjectType>,
+        /// The sector of pairwise subjects, when the redirect URIs do not share a host.
+        #[arg(long)]
+        sector_identifier_uri: Option<String>,
     },
     /// List a tenant's clients.
     List {
@@ -270,6 +277,14 @@ fn parse_grant_type(s: &str) -> Result<GrantType, String> {
         let all: Vec<_> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
         format!("unknown grant type {s:?}; known: {}", all.join(", "))
     })
+}
+
+fn parse_subject_type(s: &str) -> Result<tollgate_engine::model::SubjectType, String> {
+    match s {
+        "public" => Ok(tollgate_engine::model::SubjectType::Public),
+        "pairwise" => Ok(tollgate_engine::model::SubjectType::Pairwise),
+        _ => Err("expected public or pairwise".into()),
+    }
 }
 
 fn parse_auth_method(s: &str) -> Result<tollgate_engine::model::EndpointAuthMethod, String> {
@@ -635,6 +650,8 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             jwks_uri,
             jwks_file,
             require_pushed_authorization_requests,
+            subject_type,
+            sector_identifier_uri,
         }) => {
             let jwks = match jwks_file {
                 Some(f) => {
@@ -663,6 +680,8 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                     jwks,
                     jwks_uri,
                     require_pushed_authorization_requests,
+                    subject_type,
+                    sector_identifier_uri,
                 })?),
             )
         }

@@ -43,6 +43,12 @@ pub struct NewClient {
     /// have there.
     #[serde(default)]
     pub api_grants: std::collections::BTreeMap<String, Vec<String>>,
+    /// `public` (the default) or `pairwise` subjects (OIDC Core §8).
+    #[serde(default)]
+    pub subject_type: Option<crate::model::SubjectType>,
+    /// The sector of pairwise subjects, when the redirect URIs do not share one host.
+    #[serde(default)]
+    pub sector_identifier_uri: Option<String>,
     /// How it authenticates (RFC 7591 §2): `private_key_jwt` needs `jwks` or `jwks_uri`
     /// and gets no secret; by default, its secret (or nothing, if public).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -379,6 +385,12 @@ impl Admin<'_> {
             client.grant_types = grants.clone();
         }
         client.api_grants = new.api_grants.clone();
+        client.subject_type = new.subject_type.unwrap_or_default();
+        client.sector = crate::oauth::pairwise::sector_for(
+            client.subject_type,
+            new.sector_identifier_uri.as_deref(),
+            &new.redirect_uris,
+        )?;
         client.token_endpoint_auth_method = new.token_endpoint_auth_method;
         client.jwks = new.jwks.clone();
         client.jwks_uri = new.jwks_uri.clone();

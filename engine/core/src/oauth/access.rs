@@ -48,12 +48,20 @@ impl OAuth<'_> {
         if token.len() > 8192 {
             return Err(invalid_token());
         }
-        let (claims, typ) = self
+        let (mut claims, typ) = self
             .verify_jwt::<AccessTokenClaims>(tenant, token)
             .await?
             .ok_or_else(invalid_token)?;
         if typ.as_deref() != Some("at+jwt") {
             return Err(invalid_token());
+        }
+        // A pairwise client's token: from here on, `sub` is the user behind it (what
+        // `user()` returns); what a client is shown is its pairwise value again.
+        if let Some(sealed) = claims.uid.take() {
+            let user = self
+                .open_uid(tenant, &claims.client_id, &sealed)
+                .ok_or_else(invalid_token)?;
+            claims.sub = user.to_string();
         }
         if claims.exp <= self.now() {
             return Err(invalid_token());

@@ -38,6 +38,10 @@ pub struct AccessTokenClaims {
     /// revokes this token too, at userinfo and introspection (RFC 7009 §2.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<ChainId>,
+    /// For a client with pairwise subjects, whose `sub` is then the pairwise value: the
+    /// user id, sealed for this engine alone (see `oauth::pairwise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }
 
 impl AccessTokenClaims {

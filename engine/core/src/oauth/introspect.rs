@@ -75,7 +75,7 @@ impl OAuth<'_> {
                         token_type: Some("refresh_token"),
                         scope: Some(c.scope),
                         client_id: Some(c.client_id),
-                        sub: Some(c.user_id.to_string()),
+                        sub: Some(self.subject_for(tenant, &client, &c.user_id)),
                         exp: Some(c.expires_at),
                         iat: Some(c.rotated_at),
                         iss: Some(self.issuer(tenant)),
@@ -88,18 +88,24 @@ impl OAuth<'_> {
         Ok(match self.verify_access_token(tenant, token).await {
             // Only the client the token was issued to (its audience) learns about it;
             // anyone else is told nothing (RFC 7662 §4, against token scanning).
-            Ok(at) if at.client_id == client.id => Introspection {
-                active: true,
-                token_type: Some("Bearer"),
-                scope: Some(at.scope),
-                client_id: Some(at.client_id),
-                sub: Some(at.sub),
-                aud: Some(at.aud),
-                exp: Some(at.exp),
-                iat: Some(at.iat),
-                iss: Some(at.iss),
-                jti: Some(at.jti),
-            },
+            Ok(at) if at.client_id == client.id => {
+                let sub = match at.user() {
+                    Some(user) => self.subject_for(tenant, &client, &user),
+                    None => at.sub.clone(),
+                };
+                Introspection {
+                    active: true,
+                    token_type: Some("Bearer"),
+                    scope: Some(at.scope),
+                    client_id: Some(at.client_id),
+                    sub: Some(sub),
+                    aud: Some(at.aud),
+                    exp: Some(at.exp),
+                    iat: Some(at.iat),
+                    iss: Some(at.iss),
+                    jti: Some(at.jti),
+                }
+            }
             Ok(_) | Err(_) => inactive,
         })
     }

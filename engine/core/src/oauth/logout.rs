@@ -67,7 +67,11 @@ impl OAuth<'_> {
             None => None,
         };
         let confirmed_by_hint = match (hint_sub, session_user) {
-            (Some(h), Some(u)) => &h == u,
+            // The hint names the user as its client sees them (pairwise or not).
+            (Some(h), Some(u)) => match &client {
+                Some(c) => h.as_str() == self.subject_for(tenant, c, u),
+                None => false,
+            },
             // No session: nothing to confirm.
             (_, None) => true,
             _ => false,

@@ -9,6 +9,7 @@
 //! - [`token`]: client authentication and the grants, parsed once into [`GrantRequest`]
 //!   ([`token::code`], [`token::refresh`], signed by [`token::mint`]);
 //! - [`device`]: the device authorization grant (RFC 8628): codes, the user's answer, polls;
+//! - [`pairwise`]: pairwise subject identifiers, and the sealed user id behind them;
 //! - [`access`]: verifying an access token (signature, expiry, denial, its chain);
 //! - [`userinfo`], [`revoke`], [`introspect`], [`logout`]: using and ending tokens.
 
@@ -24,6 +25,7 @@ pub mod device;
 pub mod discovery;
 pub mod introspect;
 pub mod logout;
+pub mod pairwise;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -20,7 +20,12 @@ impl OAuth<'_> {
         // A machine client's own token has no user, and so no userinfo.
         let uid = at.user().ok_or_else(invalid_token)?;
         let user = self.user(tenant, &uid).await?.ok_or_else(invalid_token)?;
-        let mut out = json!({"sub": user.id});
+        let client = self.client(tenant, &at.client_id).await?;
+        let sub = match &client {
+            Some(c) => self.subject_for(tenant, c, &user.id),
+            None => return Err(invalid_token()),
+        };
+        let mut out = json!({"sub": sub});
         if at.has_scope("email") {
             out["email"] = json!(user.email.as_str());
             out["email_verified"] = json!(user.email_verified);

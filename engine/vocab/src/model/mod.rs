@@ -182,6 +182,17 @@ impl GrantType {
     }
 }
 
+/// The `sub` a client sees (OIDC Core §8).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectType {
+    /// The user id, the same for every client.
+    #[default]
+    Public,
+    /// One value per sector (OIDC Core §8.1).
+    Pairwise,
+}
+
 /// What a client that names no grant types may use: the browser flow and its refreshes.
 pub fn default_grant_types() -> Vec<GrantType> {
     vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
@@ -401,6 +412,13 @@ pub struct Client {
     /// scopes it may have there: API identifier -> scopes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_grants: BTreeMap<String, Vec<String>>,
+    /// Whether it sees users by their id or by a pairwise `sub` (OIDC Core §8).
+    #[serde(default)]
+    pub subject_type: SubjectType,
+    /// The sector of its pairwise subjects (a host): the same `sub` for every client of
+    /// the sector, unrelated across sectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
     /// How it authenticates at the token, PAR, revocation and introspection endpoints;
     /// `None` (clients made before the option): by its secret, Basic or in the body, or
     /// by `client_id` alone when it has none.
@@ -450,6 +468,8 @@ impl Client {
             refresh_without_id_token: false,
             grant_types: default_grant_types(),
             api_grants: BTreeMap::new(),
+            subject_type: SubjectType::Public,
+            sector: None,
             token_endpoint_auth_method: None,
             jwks: None,
             jwks_uri: None,

@@ -106,6 +106,7 @@ impl OAuth<'_> {
             auth_time: None,
             sid: None,
             cid: None,
+            uid: None,
         };
         let ring = self.keyring(tenant).await?;
         let access_token = ring.active.sign_jwt("at+jwt", &claims)?;

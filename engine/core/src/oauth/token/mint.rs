@@ -55,7 +55,7 @@ impl OAuth<'_> {
             .unwrap_or(t.access_token_ttl);
         let access = AccessTokenClaims {
             iss: iss.clone(),
-            sub: user.to_string(),
+            sub: self.subject_for(tenant, client, user),
             aud: g
                 .resource
                 .map_or_else(|| client.id.to_string(), str::to_owned),
@@ -67,6 +67,7 @@ impl OAuth<'_> {
             auth_time: Some(g.auth.auth_time),
             sid: g.sid.map(str::to_owned),
             cid: g.refresh.as_ref().map(|(chain, _)| chain.clone()),
+            uid: self.seal_uid(tenant, client, user),
         };
         let access_token = ring.active.sign_jwt("at+jwt", &access)?;
         let wants_id_token = !(g.skip_id_token && client.refresh_without_id_token);
@@ -80,7 +81,7 @@ impl OAuth<'_> {
             .then(|| crate::crypto::b64(&crate::crypto::sha256(access_token.as_bytes())[..16]));
             let claims = IdTokenClaims {
                 iss,
-                sub: user.clone(),
+                sub: UserId::from_stored(access.sub.clone()),
                 aud: client.id.clone(),
                 exp: now + t.id_token_ttl,
                 iat: now,
