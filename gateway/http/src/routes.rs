@@ -5,8 +5,8 @@
 use actix_web::web;
 
 use crate::handlers::{
-    admin, apis, complete, demo, device, email, federation, hosted, mfa, oidc, ops, passkeys, phone,
-    portal,
+    admin, apis, complete, demo, device, email, federation, hosted, mfa, oidc, ops, par, passkeys,
+    phone, portal,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -104,6 +104,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/authorize", web::get().to(oidc::authorize))
                 .route("/authorize", web::post().to(oidc::authorize))
                 .route("/token", web::post().to(oidc::token))
+                .route("/par", web::post().to(par::push))
                 .route(
                     "/device_authorization",
                     web::post().to(device::authorization),

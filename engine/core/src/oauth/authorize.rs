@@ -200,11 +200,50 @@ fn error_redirect(
 }
 
 impl OAuth<'_> {
-    /// Validates the authorization request's parameters (each may appear once).
+    /// Validates the authorization request's parameters (each may appear once): its own,
+    /// or those of the pushed request its `request_uri` names (RFC 9126), or of its
+    /// signed request object (RFC 9101).
     pub async fn validate_authorize(
         &self,
         tenant: &TenantId,
         params: &[(String, String)],
+    ) -> Result<AuthRequest, AuthorizeError> {
+        self.tenant(tenant).await?;
+        match self.expand_authorize(tenant, params).await {
+            Ok((params, pushed)) => self.validate_params(tenant, &params, pushed).await,
+            // A refused request_uri or request object is told to the redirect URI the
+            // request names, if it is the client's; else on a page. The plain parameters,
+            // still holding request or request_uri, can only fail, and show which.
+            Err(EngineError::OAuth(error)) => {
+                Err(match self.validate_params(tenant, params, false).await {
+                    Err(AuthorizeError::Redirect {
+                        redirect_uri,
+                        state,
+                        ..
+                    }) => AuthorizeError::Redirect {
+                        redirect_uri,
+                        state,
+                        error,
+                    },
+                    Err(AuthorizeError::Engine(e)) => AuthorizeError::Engine(e),
+                    _ => AuthorizeError::Page(format!(
+                        "{} ({})",
+                        error.description,
+                        error.code.as_str()
+                    )),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Validates an authorization request's own parameters; `pushed` if they came
+    /// through the PAR endpoint.
+    pub(crate) async fn validate_params(
+        &self,
+        tenant: &TenantId,
+        params: &[(String, String)],
+        pushed: bool,
     ) -> Result<AuthRequest, AuthorizeError> {
         self.tenant(tenant).await?;
         let mut map: HashMap<&str, &str> = HashMap::new();
@@ -258,13 +297,20 @@ impl OAuth<'_> {
                 format!("parameter {k} is too long"),
             ));
         }
-        for unsupported in ["request", "request_uri"] {
-            if get(unsupported).is_some() {
+        // Left after expansion, they were inside a request object or a pushed request.
+        for nested in ["request", "request_uri"] {
+            if get(nested).is_some() {
                 return Err(fail(
                     C::InvalidRequest,
-                    format!("{unsupported} is not supported"),
+                    format!("{nested} cannot appear inside a pushed request or request object"),
                 ));
             }
+        }
+        if client.require_pushed_authorization_requests && !pushed {
+            return Err(fail(
+                C::InvalidRequest,
+                "this client must push its authorization requests first (PAR)".into(),
+            ));
         }
         if !client.allows(crate::model::GrantType::AuthorizationCode) {
             return Err(fail(

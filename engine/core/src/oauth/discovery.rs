@@ -47,8 +47,12 @@ impl OAuth<'_> {
             "acr_values_supported": crate::model::signin::ACR_VALUES,
             "authorization_response_iss_parameter_supported": true,
             "claims_parameter_supported": false,
-            "request_parameter_supported": false,
+            "request_parameter_supported": true,
+            "request_object_signing_alg_values_supported": super::assertion::CLIENT_SIGNING_ALGS,
+            // Only the request_uri of a pushed request (RFC 9126): none is fetched.
             "request_uri_parameter_supported": false,
+            "pushed_authorization_request_endpoint": format!("{iss}/par"),
+            "require_pushed_authorization_requests": false,
         });
         let body: Vec<u8> = crate::json::to_vec(&doc);
         let etag = format!(

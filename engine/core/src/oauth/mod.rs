@@ -5,9 +5,11 @@
 //! - [`claims`]: the access-token and ID-token claims, one type each to sign and to verify;
 //! - [`discovery`]: the provider metadata and the JWKS;
 //! - [`assertion`]: JWTs clients sign (`private_key_jwt` assertions, request objects);
+//! - [`request`]: request objects (RFC 9101), and pushed requests (RFC 9126) kept;
 //! - [`authorize`]: the authorization request, the sealed transaction, consent, codes;
 //! - [`token`]: client authentication and the grants, parsed once into [`GrantRequest`]
 //!   ([`token::code`], [`token::refresh`], signed by [`token::mint`]);
+//! - [`par`]: the pushed authorization request endpoint (RFC 9126);
 //! - [`device`]: the device authorization grant (RFC 8628): codes, the user's answer, polls;
 //! - [`pairwise`]: pairwise subject identifiers, and the sealed user id behind them;
 //! - [`access`]: verifying an access token (signature, expiry, denial, its chain);
@@ -26,6 +28,8 @@ pub mod discovery;
 pub mod introspect;
 pub mod logout;
 pub mod pairwise;
+pub mod par;
+pub mod request;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;

@@ -4,6 +4,7 @@
 //! Only [`crate::routes`] names them.
 //!
 //! - [`oidc`]: discovery, JWKS, authorize, token, userinfo, revoke, introspect.
+//! - [`par`]: pushed authorization requests (RFC 9126).
 //! - [`hosted`]: sign-in, sign-up, consent, the account page, sign-out.
 //! - [`mfa`]: second factors, enrolment, step-up, recovery codes.
 //! - [`passkeys`]: passkey ceremonies (JSON endpoints and their script), the offer.
@@ -27,6 +28,7 @@ pub mod hosted;
 pub mod mfa;
 pub mod oidc;
 pub mod ops;
+pub mod par;
 pub mod passkeys;
 pub mod phone;
 pub mod portal;
