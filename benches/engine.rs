@@ -57,6 +57,7 @@ fn chain(t: &TenantId, i: u64) -> Chain {
         rotated_at: 0,
         expires_at: u64::MAX / 2,
         resource: None,
+        dpop_jkt: None,
         revoked: None,
     }
 }

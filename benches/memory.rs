@@ -44,6 +44,7 @@ fn main() {
             rotated_at: 1_700_000_000 + i,
             expires_at: 1_702_592_000,
             resource: None,
+            dpop_jkt: None,
             revoked: None,
         };
         caches[(i % shards) as usize].insert(id, chain);

@@ -222,6 +222,13 @@ enum ClientCmd {
         /// Its authorization requests must be pushed first (PAR, RFC 9126).
         #[arg(long)]
         require_pushed_authorization_requests: bool,
+        /// Every token request must carry a DPoP proof (RFC 9449): its access tokens are
+        /// always DPoP-bound.
+        #[arg(long)]
+        dpop_bound_access_tokens: bool,
+        /// Its DPoP proofs must carry a nonce the server gave (RFC 9449 §8).
+        #[arg(long)]
+        dpop_nonce_required: bool,
         /// `pairwise`: the client sees each user by a `sub` of its own sector (OIDC Core
         /// §8.1), not the user id; `public` (the default) otherwise.
         #[arg(long, value_parser = parse_subject_type)]
@@ -650,6 +657,8 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             jwks_uri,
             jwks_file,
             require_pushed_authorization_requests,
+            dpop_bound_access_tokens,
+            dpop_nonce_required,
             subject_type,
             sector_identifier_uri,
         }) => {
@@ -680,6 +689,8 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                     jwks,
                     jwks_uri,
                     require_pushed_authorization_requests,
+                    dpop_bound_access_tokens,
+                    dpop_nonce_required,
                     subject_type,
                     sector_identifier_uri,
                 })?),

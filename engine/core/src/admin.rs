@@ -62,6 +62,13 @@ pub struct NewClient {
     /// Its authorization requests must be pushed first (RFC 9126).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Every token request must carry a DPoP proof (RFC 9449 §5.2): its access tokens
+    /// are always DPoP-bound. Optional otherwise.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// Its DPoP proofs must carry a nonce the server gave (RFC 9449 §8).
+    #[serde(default)]
+    pub dpop_nonce_required: bool,
 }
 
 /// Checks how a new client authenticates: the method fits `public`, and keys are given,
@@ -272,6 +279,27 @@ impl Admin<'_> {
         Ok(moved)
     }
 
+    /// Sets whether every DPoP proof at the tenant must carry a server nonce (RFC 9449 §8).
+    pub async fn set_dpop_nonce_required(
+        &self,
+        id: &TenantId,
+        required: bool,
+    ) -> EngineResult<Tenant> {
+        let mut t = (*self.tenant(id).await?).clone();
+        t.dpop_nonce_required = required;
+        if !self.rt().store.update_tenant(&t).await? {
+            return Err(EngineError::Invalid(
+                "the tenant changed meanwhile (was it moved?); try again".into(),
+            ));
+        }
+        self.forget_tenant(id);
+        let mut ev = self.event(id, "admin.dpop_policy", true);
+        ev.actor = Some("admin".into());
+        ev.detail = Some(format!("nonce_required: {required}"));
+        self.record_now(ev).await?;
+        Ok(t)
+    }
+
     /// Sets a tenant's multi-factor policy.
     pub async fn set_mfa_policy(
         &self,
@@ -395,6 +423,8 @@ impl Admin<'_> {
         client.jwks = new.jwks.clone();
         client.jwks_uri = new.jwks_uri.clone();
         client.require_pushed_authorization_requests = new.require_pushed_authorization_requests;
+        client.dpop_bound_access_tokens = new.dpop_bound_access_tokens;
+        client.dpop_nonce_required = new.dpop_nonce_required;
         self.rt()
             .store
             .create_client(&client)

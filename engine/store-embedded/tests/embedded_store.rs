@@ -81,6 +81,7 @@ async fn concurrent_writes_share_commits() {
                     rotated_at: 1,
                     expires_at: u64::MAX / 2,
                     resource: None,
+                    dpop_jkt: None,
                     revoked: None,
                 };
                 store.create_chain(&chain).await.unwrap();

@@ -250,6 +250,7 @@ async fn moving_a_tenant_moves_its_data() {
         rotated_at: now,
         expires_at: now + 3_600,
         resource: None,
+        dpop_jkt: None,
         revoked: None,
     };
     store.create_chain(&chain).await.unwrap();
@@ -425,6 +426,7 @@ async fn a_moving_tenant_is_fenced_on_every_node() {
         rotated_at: now,
         expires_at: now + 3_600,
         resource: None,
+        dpop_jkt: None,
         revoked: None,
     };
     // The other node knows the tenant (its directory caches the old region) and revokes.

@@ -73,6 +73,7 @@ fn chain(t: &TenantId, first: Hash32) -> Chain {
         expires_at: now() + 100_000,
         // Carried in the record, so every read of a chain must give it back.
         resource: Some("https://api.example/orders".into()),
+        dpop_jkt: None,
         revoked: None,
     }
 }

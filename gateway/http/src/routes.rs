@@ -64,6 +64,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::put().to(admin::set_mfa_policy),
                 )
                 .route(
+                    "/tenants/{tenant}/dpop",
+                    web::put().to(admin::set_dpop_policy),
+                )
+                .route(
                     "/tenants/{tenant}/purposes",
                     web::put().to(admin::set_purposes),
                 )

@@ -38,10 +38,21 @@ pub struct AccessTokenClaims {
     /// revokes this token too, at userinfo and introspection (RFC 7009 §2.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<ChainId>,
+    /// The DPoP key the token is bound to (RFC 9449 §6.1): it is accepted only with a
+    /// proof by that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
     /// For a client with pairwise subjects, whose `sub` is then the pairwise value: the
     /// user id, sealed for this engine alone (see `oauth::pairwise`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+}
+
+/// A token's confirmation claim (RFC 7800 `cnf`), for DPoP (RFC 9449 §6.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The RFC 7638 SHA-256 thumbprint of the key.
+    pub jkt: String,
 }
 
 impl AccessTokenClaims {
@@ -50,6 +61,11 @@ impl AccessTokenClaims {
         self.auth_time?;
         // The token is ours (its signature was checked), so its `sub` is a user id we made.
         Some(UserId::from_stored(self.sub.clone()))
+    }
+
+    /// `DPoP` for a token bound to a DPoP key (RFC 9449 §5), `Bearer` otherwise.
+    pub fn token_type(&self) -> &'static str {
+        if self.cnf.is_some() { "DPoP" } else { "Bearer" }
     }
 
     /// Whether `scope` was granted.

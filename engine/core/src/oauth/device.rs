@@ -523,6 +523,7 @@ impl OAuth<'_> {
                 rotated_at: now,
                 expires_at: now + t.refresh_token_ttl,
                 resource: p.resource.clone(),
+                dpop_jkt: None,
                 revoked: None,
             };
             store.create_chain(&chain).await?;
@@ -545,6 +546,7 @@ impl OAuth<'_> {
                     resource: p.resource.as_deref(),
                     refresh,
                     skip_id_token: false,
+                    dpop_jkt: None,
                 },
             )
             .await?;

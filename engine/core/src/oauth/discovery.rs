@@ -42,6 +42,7 @@ impl OAuth<'_> {
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
             "introspection_endpoint_auth_signing_alg_values_supported": super::assertion::CLIENT_SIGNING_ALGS,
             "code_challenge_methods_supported": ["S256"],
+            "dpop_signing_alg_values_supported": super::dpop::ALGS,
             "prompt_values_supported": ["none", "login", "consent"],
             "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "email", "email_verified", "name"],
             "acr_values_supported": crate::model::signin::ACR_VALUES,

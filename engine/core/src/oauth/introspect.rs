@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::OAuth;
+use super::claims::Confirmation;
 use super::token::{ClientCredentials, parse_refresh_token};
 use crate::clock::UnixTime;
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
@@ -15,7 +16,7 @@ use crate::ids::{ClientId, TenantId};
 pub struct Introspection {
     /// Whether the token is live.
     pub active: bool,
-    /// `Bearer` or `refresh_token`.
+    /// `Bearer`, `DPoP` (a DPoP-bound access token) or `refresh_token`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<&'static str>,
     /// Granted scope.
@@ -42,6 +43,9 @@ pub struct Introspection {
     /// The access token's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
+    /// The DPoP key a bound access token needs a proof by (RFC 9449 §6.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
 }
 
 impl OAuth<'_> {
@@ -95,7 +99,7 @@ impl OAuth<'_> {
                 };
                 Introspection {
                     active: true,
-                    token_type: Some("Bearer"),
+                    token_type: Some(at.token_type()),
                     scope: Some(at.scope),
                     client_id: Some(at.client_id),
                     sub: Some(sub),
@@ -104,6 +108,7 @@ impl OAuth<'_> {
                     iat: Some(at.iat),
                     iss: Some(at.iss),
                     jti: Some(at.jti),
+                cnf: at.cnf,
                 }
             }
             Ok(_) | Err(_) => inactive,

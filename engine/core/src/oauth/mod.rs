@@ -13,6 +13,7 @@
 //! - [`device`]: the device authorization grant (RFC 8628): codes, the user's answer, polls;
 //! - [`pairwise`]: pairwise subject identifiers, and the sealed user id behind them;
 //! - [`access`]: verifying an access token (signature, expiry, denial, its chain);
+//! - [`dpop`]: DPoP proofs (RFC 9449) and the key a token is bound to;
 //! - [`userinfo`], [`revoke`], [`introspect`], [`logout`]: using and ending tokens.
 
 use std::ops::Deref;
@@ -25,6 +26,7 @@ pub mod authorize;
 pub mod claims;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 pub mod introspect;
 pub mod logout;
 pub mod pairwise;

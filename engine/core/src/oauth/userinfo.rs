@@ -4,13 +4,21 @@ use serde_json::{Value, json};
 
 use super::OAuth;
 use super::access::invalid_token;
+use super::dpop::{Endpoint, Presented};
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::ids::TenantId;
 
 impl OAuth<'_> {
-    /// The UserInfo response for a valid access token.
-    pub async fn userinfo(&self, tenant: &TenantId, token: &str) -> EngineResult<Value> {
-        let at = self.verify_access_token(tenant, token).await?;
+    /// The UserInfo response for a valid access token, as `Bearer` (a `&str`) or with
+    /// DPoP (RFC 9449 §7).
+    pub async fn userinfo(
+        &self,
+        tenant: &TenantId,
+        presented: impl Into<Presented>,
+    ) -> EngineResult<Value> {
+        let at = self
+            .verify_presented(tenant, &presented.into(), Endpoint::Userinfo)
+            .await?;
         if !at.has_scope("openid") {
             return Err(EngineError::oauth(
                 C::InvalidToken,

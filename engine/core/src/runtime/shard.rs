@@ -43,6 +43,10 @@ pub enum RefreshRefusal {
     Revoked,
     /// The chain expired.
     Expired,
+    /// The chain is bound to a DPoP key (RFC 9449 §5) and the request proved none.
+    DpopProofMissing,
+    /// The chain is bound to another DPoP key than the request's proof.
+    DpopKeyMismatch,
 }
 
 impl RefreshRefusal {
@@ -53,6 +57,10 @@ impl RefreshRefusal {
             Self::OtherClient => "refresh token was issued to another client",
             Self::Revoked => "refresh token was revoked",
             Self::Expired => "refresh token expired",
+            Self::DpopProofMissing => {
+                "the refresh token is DPoP-bound: send a DPoP proof by its key"
+            }
+            Self::DpopKeyMismatch => "the refresh token is bound to another DPoP key",
         }
     }
 }
@@ -129,6 +137,8 @@ pub struct Rotate {
     pub new_hash: Hash32,
     /// The authenticated client.
     pub client: ClientId,
+    /// The DPoP key the request proved, if any: a bound chain rotates only with its own.
+    pub dpop_jkt: Option<String>,
     /// Now.
     pub now: UnixTime,
 }
@@ -243,6 +253,17 @@ impl Handler<Rotate> for TenantShard {
                 candidate = store.get_chain(&m.tenant, &m.chain).await?;
                 fresh = true;
             };
+            // The current token with no proof, or another key's: refused, and it stays
+            // current for a request by the right key.
+            if let Some(bound) = &chain.dpop_jkt
+                && m.dpop_jkt.as_ref() != Some(bound)
+            {
+                let why = match m.dpop_jkt {
+                    None => RefreshRefusal::DpopProofMissing,
+                    Some(_) => RefreshRefusal::DpopKeyMismatch,
+                };
+                return Ok((Some(chain), RefreshOutcome::Refused(why)));
+            }
             let rotated = store
                 .rotate_chain(&m.tenant, &m.chain, chain.generation, m.new_hash, m.now)
                 .await?;

@@ -118,6 +118,9 @@ pub struct Tenant {
     /// on every grant, so they live in the (cached) tenant record.
     #[serde(default)]
     pub apis: Vec<Api>,
+    /// Every DPoP proof (RFC 9449 §8) must carry a nonce the server gave (`DPoP-Nonce`).
+    #[serde(default)]
+    pub dpop_nonce_required: bool,
 }
 
 /// An API (resource server, RFC 9068): its identifier is the `aud` of the access tokens
@@ -365,6 +368,7 @@ impl Tenant {
             region: default_region(),
             mfa: MfaPolicy::default(),
             apis: Vec::new(),
+            dpop_nonce_required: false,
         }
     }
 
@@ -412,6 +416,13 @@ pub struct Client {
     /// scopes it may have there: API identifier -> scopes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub api_grants: BTreeMap<String, Vec<String>>,
+    /// Every token request must carry a DPoP proof (RFC 9449 §5.2
+    /// `dpop_bound_access_tokens`): its access tokens are always DPoP-bound.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
+    /// Its DPoP proofs must carry a nonce the server gave (RFC 9449 §8).
+    #[serde(default)]
+    pub dpop_nonce_required: bool,
     /// Whether it sees users by their id or by a pairwise `sub` (OIDC Core §8).
     #[serde(default)]
     pub subject_type: SubjectType,
@@ -468,6 +479,8 @@ impl Client {
             refresh_without_id_token: false,
             grant_types: default_grant_types(),
             api_grants: BTreeMap::new(),
+            dpop_bound_access_tokens: false,
+            dpop_nonce_required: false,
             subject_type: SubjectType::Public,
             sector: None,
             token_endpoint_auth_method: None,
@@ -736,6 +749,10 @@ pub struct Chain {
     /// The API its access tokens are for (RFC 8707 `resource`); the client if none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The DPoP key a public client's chain is bound to (RFC 9449 §5: its RFC 7638
+    /// thumbprint): each refresh must carry a proof by that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
     /// Set once: revoked chains never come back.
     pub revoked: Option<RevokeReason>,
 }

@@ -66,6 +66,33 @@ pub async fn set_mfa_policy(
     }))
 }
 
+/// The body of `PUT /admin/v1/tenants/{tenant}/dpop`.
+#[derive(serde::Deserialize)]
+pub struct DpopPolicy {
+    /// Every DPoP proof must carry a server nonce (RFC 9449 §8).
+    pub nonce_required: bool,
+}
+
+/// `PUT /admin/v1/tenants/{tenant}/dpop`: `{"nonce_required": true|false}`.
+pub async fn set_dpop_policy(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<DpopPolicy>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let t = tenant_id(&path)?;
+    let updated = st
+        .engine
+        .admin()
+        .set_dpop_nonce_required(&t, body.nonce_required)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "id": updated.id.to_string(),
+        "nonce_required": updated.dpop_nonce_required,
+    })))
+}
+
 /// `PUT /admin/v1/tenants/{tenant}/purposes`: `{"purposes": [{"id", "description",
 /// "version", "required"}]}` replaces the tenant's consent purposes.
 pub async fn set_purposes(

@@ -5,14 +5,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::HashMap;
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::oauth::authorize::{AuthorizeError, NextStep};
+use tollgate_engine::oauth::dpop::Presented;
 use tollgate_engine::oauth::token::GrantRequest;
 use tollgate_engine::runtime::keys::Rendered;
-use tollgate_engine::{EngineError, OAuthErrorCode as C};
 
 use crate::journey::{authorize_error, before_session_reuse, continue_to};
 use crate::state::AppState;
 use crate::web::client_auth::client_credentials;
 use crate::web::cookies::SESSION_COOKIE;
+use crate::web::dpop;
 use crate::web::error::{ApiError, ProtocolError, engine_error_page};
 use crate::web::html::error_page;
 use crate::web::request::{meta, read_form};
@@ -136,21 +137,24 @@ pub async fn token(
     let mut form = read_form(&req, payload).await?;
     let creds = client_credentials(&req, &form)?;
     let grant = GrantRequest::parse(|k| take(&mut form, k))?;
-    let resp = st
-        .engine
-        .oauth()
-        .token(&t, &creds, grant, &meta(&req))
-        .await?;
-    Ok(no_store_json(&resp))
-}
-
-fn bearer(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(|s| s.trim().to_owned())
+    let (with_proof, result) = match dpop::proof(&req) {
+        Ok(p) => {
+            let (oauth, meta) = (st.engine.oauth(), meta(&req));
+            let r = oauth.token_with_dpop(&t, &creds, grant, p.as_ref(), &meta);
+            (p.is_some(), r.await)
+        }
+        Err(e) => (true, Err(e)),
+    };
+    // A fresh nonce with every answer to a DPoP request, and with DPoP's errors (§8).
+    let send_nonce = with_proof || result.as_ref().is_err_and(dpop::is_dpop_error);
+    let mut r = match result {
+        Ok(resp) => no_store_json(&resp),
+        Err(e) => actix_web::ResponseError::error_response(&ProtocolError(e)),
+    };
+    if send_nonce {
+        dpop::add_nonce(&mut r, &st.engine.oauth().dpop_nonce(&t));
+    }
+    Ok(r)
 }
 
 /// `GET|POST /{tenant}/userinfo`
@@ -160,14 +164,23 @@ pub async fn userinfo(
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ProtocolError> {
     let t = tenant_id(&path)?;
-    let token = bearer(&req).ok_or_else(|| {
-        ApiError(EngineError::oauth(
-            C::InvalidToken,
-            "a Bearer access token is required",
-        ))
-    })?;
-    let claims = st.engine.oauth().userinfo(&t, &token).await?;
-    Ok(no_store_json(&claims))
+    let presented = dpop::presented(&req);
+    let dpop_scheme = matches!(presented, Ok(Presented::Dpop { .. }));
+    let result = match presented {
+        Ok(p) => st.engine.oauth().userinfo(&t, p).await,
+        Err(e) => Err(e),
+    };
+    let nonce = st.engine.oauth().dpop_nonce(&t);
+    Ok(match result {
+        Ok(claims) => {
+            let mut r = no_store_json(&claims);
+            if dpop_scheme {
+                dpop::add_nonce(&mut r, &nonce);
+            }
+            r
+        }
+        Err(e) => dpop::resource_error(e, dpop_scheme, &nonce),
+    })
 }
 
 /// A client-authenticated form with a `token` (revocation and introspection).

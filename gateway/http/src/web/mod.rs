@@ -13,10 +13,12 @@
 //! - [`tx`]: the sealed authorization request (`tx`) a sign-in carries along.
 //! - [`form`]: a submitted page form, read and checked once.
 //! - [`metrics`]: the middleware that records every request.
+//! - [`dpop`]: the DPoP proof and scheme of a request, `DPoP-Nonce`, DPoP challenges.
 
 pub mod client_auth;
 pub mod cookies;
 pub mod csrf;
+pub mod dpop;
 pub mod error;
 pub mod form;
 pub mod html;

@@ -9,7 +9,7 @@ use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::ids::TenantId;
 use crate::model::{Api, Client, GrantType, Tenant};
 use crate::oauth::OAuth;
-use crate::oauth::claims::AccessTokenClaims;
+use crate::oauth::claims::{AccessTokenClaims, Confirmation};
 
 fn invalid_target(desc: &'static str) -> EngineError {
     EngineError::oauth(C::InvalidTarget, desc)
@@ -81,6 +81,7 @@ impl OAuth<'_> {
         client: &Client,
         scope: Option<String>,
         resource: Option<String>,
+        dpop_jkt: Option<String>,
     ) -> EngineResult<TokenResponse> {
         // A public client has nothing to prove itself with (RFC 6749 §4.4).
         if !client.is_confidential() || !client.allows(GrantType::ClientCredentials) {
@@ -106,13 +107,14 @@ impl OAuth<'_> {
             auth_time: None,
             sid: None,
             cid: None,
+            cnf: dpop_jkt.map(|jkt| Confirmation { jkt }),
             uid: None,
         };
         let ring = self.keyring(tenant).await?;
         let access_token = ring.active.sign_jwt("at+jwt", &claims)?;
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: claims.token_type(),
             expires_in: ttl,
             scope,
             id_token: None,

@@ -55,6 +55,8 @@ pub(super) struct Presented {
     pub verifier: String,
     /// `resource`, if given.
     pub resource: Option<String>,
+    /// The DPoP key the request proved (RFC 9449 §5), if any.
+    pub dpop_jkt: Option<String>,
 }
 
 impl OAuth<'_> {
@@ -70,6 +72,7 @@ impl OAuth<'_> {
             redirect_uri,
             verifier,
             resource,
+            dpop_jkt,
         } = presented;
         if code.len() > 128 {
             return Err(invalid_grant("invalid authorization code"));
@@ -105,6 +108,9 @@ impl OAuth<'_> {
                 client.id.clone(),
                 t.refresh_token_ttl,
             );
+            // A public client's refresh tokens are bound to its DPoP key (RFC 9449 §5); a
+            // confidential client's are bound to its credentials already.
+            let bound = dpop_jkt.clone().filter(|_| !client.is_confidential());
             Box::new(move |record: &AuthCode| {
                 let wanted = record.scope.split(' ').any(|s| s == "offline_access");
                 (wanted && check(record).is_ok()).then(|| Chain {
@@ -121,6 +127,7 @@ impl OAuth<'_> {
                     rotated_at: now,
                     expires_at: now + ttl,
                     resource: record.resource.clone(),
+                    dpop_jkt: bound,
                     revoked: None,
                 })
             })
@@ -196,6 +203,7 @@ impl OAuth<'_> {
                     resource: record.resource.as_deref(),
                     refresh,
                     skip_id_token: false,
+                    dpop_jkt: dpop_jkt.as_deref(),
                 },
             )
             .await?;

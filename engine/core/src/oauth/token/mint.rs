@@ -7,7 +7,7 @@ use crate::error::EngineResult;
 use crate::ids::{ChainId, TenantId, UserId};
 use crate::model::{AuthContext, Client};
 use crate::oauth::OAuth;
-use crate::oauth::claims::{AccessTokenClaims, IdTokenClaims};
+use crate::oauth::claims::{AccessTokenClaims, Confirmation, IdTokenClaims};
 
 /// What a grant grants a user's client, for [`OAuth::mint`] to sign.
 pub(crate) struct Grant<'a> {
@@ -29,6 +29,8 @@ pub(crate) struct Grant<'a> {
     pub refresh: Option<(ChainId, String)>,
     /// A refresh, for a client that asked for no new ID token then (OIDC Core §12.2).
     pub skip_id_token: bool,
+    /// The DPoP key the access token is bound to (RFC 9449 §6), if the request proved one.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 impl OAuth<'_> {
@@ -67,6 +69,7 @@ impl OAuth<'_> {
             auth_time: Some(g.auth.auth_time),
             sid: g.sid.map(str::to_owned),
             cid: g.refresh.as_ref().map(|(chain, _)| chain.clone()),
+            cnf: g.dpop_jkt.map(|jkt| Confirmation { jkt: jkt.into() }),
             uid: self.seal_uid(tenant, client, user),
         };
         let access_token = ring.active.sign_jwt("at+jwt", &access)?;
@@ -98,7 +101,7 @@ impl OAuth<'_> {
         };
         let resp = TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: access.token_type(),
             expires_in: ttl,
             scope: g.scope.to_owned(),
             id_token,

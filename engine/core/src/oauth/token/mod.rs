@@ -12,6 +12,7 @@ use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
 use crate::ids::{ChainId, ClientId, TenantId};
 use crate::model::{Client, EndpointAuthMethod, GrantType, Hash32};
 use crate::oauth::assertion::ClientAssertion;
+use crate::oauth::dpop::Proof;
 
 pub mod client_credentials;
 pub mod code;
@@ -254,6 +255,20 @@ impl OAuth<'_> {
         grant: GrantRequest,
         meta: &RequestMeta,
     ) -> EngineResult<TokenResponse> {
+        self.token_with_dpop(tenant, creds, grant, None, meta)
+            .await
+    }
+
+    /// Handles a token request that may carry a DPoP proof (RFC 9449 §5): checked after
+    /// the client authenticates, before its grant runs; the tokens are bound to its key.
+    pub async fn token_with_dpop(
+        &self,
+        tenant: &TenantId,
+        creds: &ClientCredentials,
+        grant: GrantRequest,
+        dpop: Option<&Proof>,
+        meta: &RequestMeta,
+    ) -> EngineResult<TokenResponse> {
         self.tenant(tenant).await?;
         let client = self.authenticate_client(tenant, creds).await?;
         if GrantType::parse(grant.grant_type()).is_some_and(|g| !client.allows(g)) {
@@ -262,6 +277,7 @@ impl OAuth<'_> {
                 format!("this client may not use {}", grant.grant_type()),
             ));
         }
+        let dpop_jkt = self.token_dpop(tenant, &client, dpop).await?;
         match grant {
             GrantRequest::AuthorizationCode {
                 code,
@@ -274,6 +290,7 @@ impl OAuth<'_> {
                     redirect_uri,
                     verifier: code_verifier,
                     resource,
+                    dpop_jkt,
                 };
                 self.code_grant(tenant, &client, proof, meta).await
             }
@@ -282,15 +299,20 @@ impl OAuth<'_> {
                 scope,
                 resource,
             } => {
-                self.refresh_grant(tenant, &client, &refresh_token, scope, resource, meta)
-                    .await
+                let asked = refresh::Presented {
+                    token: refresh_token,
+                    scope,
+                    resource,
+                    dpop_jkt,
+                };
+                self.refresh_grant(tenant, &client, asked, meta).await
             }
             GrantRequest::DeviceCode { device_code } => {
                 self.device_grant(tenant, &client, &device_code, meta)
                     .await
             }
             GrantRequest::ClientCredentials { scope, resource } => {
-                self.client_credentials_grant(tenant, &client, scope, resource)
+                self.client_credentials_grant(tenant, &client, scope, resource, dpop_jkt)
                     .await
             }
         }

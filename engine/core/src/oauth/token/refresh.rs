@@ -40,18 +40,34 @@ fn check_asked(
     Ok(())
 }
 
+/// What a client presents to refresh.
+pub(super) struct Presented {
+    /// `refresh_token`.
+    pub token: String,
+    /// `scope`, if given.
+    pub scope: Option<String>,
+    /// `resource`, if given.
+    pub resource: Option<String>,
+    /// The DPoP key the request proved (RFC 9449 §5), if any.
+    pub dpop_jkt: Option<String>,
+}
+
 impl OAuth<'_> {
     pub(super) async fn refresh_grant(
         &self,
         tenant: &TenantId,
         client: &Client,
-        token: &str,
-        scope: Option<String>,
-        resource: Option<String>,
+        asked: Presented,
         meta: &RequestMeta,
     ) -> EngineResult<TokenResponse> {
+        let Presented {
+            token,
+            scope,
+            resource,
+            dpop_jkt,
+        } = asked;
         let (chain_id, presented) =
-            parse_refresh_token(token).ok_or_else(|| invalid_grant("invalid refresh token"))?;
+            parse_refresh_token(&token).ok_or_else(|| invalid_grant("invalid refresh token"))?;
         let scope = scope.filter(|s| !s.trim().is_empty());
         // What is asked of the chain is checked before it rotates: a refused request must
         // leave the presented token current (rotating it unanswered would make the
@@ -76,6 +92,7 @@ impl OAuth<'_> {
                     presented,
                     new_hash,
                     client: client.id.clone(),
+                    dpop_jkt: dpop_jkt.clone(),
                     now: self.now(),
                 },
             )
@@ -111,6 +128,7 @@ impl OAuth<'_> {
                     resource: chain.resource.as_deref(),
                     refresh: Some((chain.id.clone(), new_token)),
                     skip_id_token: true,
+                    dpop_jkt: dpop_jkt.as_deref(),
                 },
             )
             .await?;
