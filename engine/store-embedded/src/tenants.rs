@@ -83,6 +83,31 @@ impl ClientStore for EmbeddedStore {
     async fn list_clients(&self, tenant: &TenantId) -> StoreResult<Vec<Client>> {
         self.scan_json(Ks::Clients, &tenant_prefix(tenant))
     }
+
+    async fn update_client(&self, client: &Client) -> StoreResult<bool> {
+        let c = client.clone();
+        self.write(move |tx| {
+            let k = key(&c.tenant, &[c.id.as_str().as_bytes()]);
+            if tx.get(Ks::Clients, &k)?.is_none() {
+                return Ok(false);
+            }
+            tx.put_json(Ks::Clients, k, &c);
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn delete_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<bool> {
+        let k = key(tenant, &[id.as_str().as_bytes()]);
+        self.write(move |tx| {
+            if tx.get(Ks::Clients, &k)?.is_none() {
+                return Ok(false);
+            }
+            tx.delete(Ks::Clients, k);
+            Ok(true)
+        })
+        .await
+    }
 }
 
 #[async_trait]

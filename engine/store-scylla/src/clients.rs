@@ -51,4 +51,47 @@ impl ClientStore for ScyllaStore {
             .map(|r| decode(&r))
             .collect()
     }
+
+    async fn update_client(&self, client: &Client) -> StoreResult<bool> {
+        let r = self.region_of(&client.tenant).await?;
+        let (t, id, record) = (client.tenant.as_str(), client.id.as_str(), encode(client));
+        match self.lwt(&r.st.client_update, (&record, t, id)).await {
+            Ok(applied) => Ok(applied),
+            // Unknown outcome: a serial read settles the round; our record there is success.
+            Err(e) => {
+                let row: Option<(Option<Vec<u8>>,)> = self
+                    .one(&r.st.client_get_serial, (t, id))
+                    .await
+                    .or(Err(e))?;
+                match row.and_then(|(r,)| r) {
+                    Some(stored) if stored == record => Ok(true),
+                    None => Ok(false),
+                    Some(_) => Err(StoreError::Unavailable(
+                        "client update did not complete".into(),
+                    )),
+                }
+            }
+        }
+    }
+
+    async fn delete_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<bool> {
+        let r = self.region_of(tenant).await?;
+        let (t, id) = (tenant.as_str(), id.as_str());
+        match self.lwt(&r.st.client_remove, (t, id)).await {
+            Ok(applied) => Ok(applied),
+            // Unknown outcome: gone now is what the caller asked for.
+            Err(e) => {
+                let row: Option<(Option<Vec<u8>>,)> = self
+                    .one(&r.st.client_get_serial, (t, id))
+                    .await
+                    .or(Err(e))?;
+                match row.and_then(|(r,)| r) {
+                    None => Ok(true),
+                    Some(_) => Err(StoreError::Unavailable(
+                        "client removal did not complete".into(),
+                    )),
+                }
+            }
+        }
+    }
 }

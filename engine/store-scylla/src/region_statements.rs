@@ -21,6 +21,8 @@ crate::statements::statement_set! {
         client_get: Read => "SELECT record FROM {k}.clients WHERE tenant = ? AND client_id = ?",
         client_get_serial: SerialRead => "SELECT record FROM {k}.clients WHERE tenant = ? AND client_id = ?",
         client_list: Read => "SELECT client_id, record FROM {k}.clients WHERE tenant = ?",
+        client_update: Lwt => "UPDATE {k}.clients SET record = ? WHERE tenant = ? AND client_id = ? IF EXISTS",
+        client_remove: Lwt => "DELETE FROM {k}.clients WHERE tenant = ? AND client_id = ? IF EXISTS",
         clients_delete: Write => "DELETE FROM {k}.clients WHERE tenant = ?",
         user_insert: Lwt => "INSERT INTO {k}.users (tenant, bucket, user_id, record) VALUES (?, ?, ?, ?) IF NOT EXISTS",
         user_put: Write => "INSERT INTO {k}.users (tenant, bucket, user_id, record) VALUES (?, ?, ?, ?)",

@@ -633,6 +633,38 @@ async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {
     );
     assert_eq!(s.list_clients(&a).await.unwrap(), vec![c.clone()]);
     assert!(s.list_clients(&b).await.unwrap().is_empty());
+    // Updates replace the record of an existing client only, in its own tenant.
+    let mut renamed = c.clone();
+    renamed.name = "Web, renamed".into();
+    renamed.redirect_uris.push("https://app.example/cb2".into());
+    assert!(s.update_client(&renamed).await.unwrap());
+    assert_eq!(
+        s.get_client(&a, &c.id).await.unwrap(),
+        Some(renamed.clone())
+    );
+    let elsewhere = Client {
+        tenant: b.clone(),
+        ..renamed.clone()
+    };
+    assert!(
+        !s.update_client(&elsewhere).await.unwrap(),
+        "an update created a client"
+    );
+    assert_eq!(s.get_client(&b, &c.id).await.unwrap(), None);
+    // Deletes remove it once, and only in its tenant.
+    let gone = Client {
+        id: ClientId::parse("gone").unwrap(),
+        ..c.clone()
+    };
+    s.create_client(&gone).await.unwrap();
+    assert!(!s.delete_client(&b, &gone.id).await.unwrap());
+    assert!(s.delete_client(&a, &gone.id).await.unwrap());
+    assert!(!s.delete_client(&a, &gone.id).await.unwrap());
+    assert_eq!(s.get_client(&a, &gone.id).await.unwrap(), None);
+    assert_eq!(s.list_clients(&a).await.unwrap(), vec![renamed.clone()]);
+    // Its id can be registered again.
+    s.create_client(&gone).await.unwrap();
+    assert!(s.delete_client(&a, &gone.id).await.unwrap());
     // Same id in another tenant is a different client.
     s.create_client(&Client {
         tenant: b.clone(),

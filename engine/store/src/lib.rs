@@ -141,6 +141,10 @@ pub trait ClientStore {
     async fn get_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<Option<Client>>;
     /// The tenant's clients.
     async fn list_clients(&self, tenant: &TenantId) -> StoreResult<Vec<Client>>;
+    /// Replaces a client's record; `false` if it does not exist (it is not created).
+    async fn update_client(&self, client: &Client) -> StoreResult<bool>;
+    /// Removes a client; whether it existed.
+    async fn delete_client(&self, tenant: &TenantId, id: &ClientId) -> StoreResult<bool>;
 }
 
 /// Users, with a unique login id (email) per tenant.
