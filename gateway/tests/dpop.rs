@@ -11,7 +11,7 @@ use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
     RsaKeyPair,
 };
-use common::{PASSWORD, TestServer, TestTenant, authorize_url, code_for, jwt_claims, pkce};
+use common::{PASSWORD, TestServer, TestTenant, authorize_url, code_for, hidden, jwt_claims, pkce};
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -594,4 +594,86 @@ async fn a_tenant_nonce_applies_at_the_token_endpoint_and_at_userinfo() {
     )
     .await;
     assert_eq!(u.status, 200, "{u:?}");
+}
+
+#[actix_web::test]
+async fn a_device_that_polls_with_proofs_gets_tokens_bound_to_its_key() {
+    const DEVICE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+    let s = TestServer::start().await;
+    let base = s.tenant("dpop-tv", true, false).await;
+    let c = s
+        .admin(
+            "/tenants/dpop-tv/clients",
+            json!({"name": "Living room TV", "public": true,
+                "grant_types": [DEVICE, "refresh_token"]}),
+        )
+        .await;
+    let t = TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        ..base
+    };
+    let d: Value = reqwest::Client::new()
+        .post(format!("{}/device_authorization", t.issuer))
+        .form(&[
+            ("client_id", t.client_id.as_str()),
+            ("scope", "openid offline_access"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device_code = d["device_code"].as_str().expect("a device code").to_owned();
+    // The user enters the code, signs in and allows the device.
+    let b = s.browser();
+    let (_, _, page) = b.get(&format!("{}/device", t.issuer)).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let (status, loc, body) = b
+        .post_form(
+            &format!("{}/device", t.issuer),
+            &[
+                ("user_code", d["user_code"].as_str().unwrap()),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    let confirm = b.authorize(&loc.unwrap(), &t.email, PASSWORD).await;
+    let (_, _, page) = b.get(&confirm).await;
+    let (tx, csrf) = (hidden(&page, "tx").unwrap(), hidden(&page, "csrf").unwrap());
+    let (status, _, done) = b
+        .post_form(
+            &format!("{}/device/confirm", t.issuer),
+            &[("decision", "allow"), ("tx", &tx), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    // The device polls with a proof: its tokens are bound to its key.
+    let key = Key::ed25519();
+    let url = token_url(&t);
+    let a = token(
+        &t,
+        &[("grant_type", DEVICE), ("device_code", &device_code)],
+        &[&key.proof("POST", &url, json!({}))],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(a.body["token_type"], "DPoP");
+    assert_eq!(
+        jwt_claims(a.body["access_token"].as_str().unwrap())["cnf"]["jkt"],
+        key.jkt()
+    );
+    let rt = a.body["refresh_token"].as_str().unwrap();
+    let other = Key::es256().proof("POST", &url, json!({}));
+    token(&t, &refresh_params(rt), &[&other])
+        .await
+        .assert_error(400, "invalid_grant", "another DPoP key");
+    let a = token(
+        &t,
+        &refresh_params(rt),
+        &[&key.proof("POST", &url, json!({}))],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
 }

@@ -440,6 +440,7 @@ impl OAuth<'_> {
         tenant: &TenantId,
         client: &Client,
         device_code: &str,
+        dpop_jkt: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<TokenResponse> {
         let unknown = || {
@@ -523,7 +524,10 @@ impl OAuth<'_> {
                 rotated_at: now,
                 expires_at: now + t.refresh_token_ttl,
                 resource: p.resource.clone(),
-                dpop_jkt: None,
+                // A public client's refresh tokens are bound to its DPoP key (RFC 9449 §5).
+                dpop_jkt: dpop_jkt
+                    .filter(|_| !client.is_confidential())
+                    .map(str::to_owned),
                 revoked: None,
             };
             store.create_chain(&chain).await?;
@@ -546,7 +550,7 @@ impl OAuth<'_> {
                     resource: p.resource.as_deref(),
                     refresh,
                     skip_id_token: false,
-                    dpop_jkt: None,
+                    dpop_jkt,
                 },
             )
             .await?;

@@ -308,7 +308,7 @@ impl OAuth<'_> {
                 self.refresh_grant(tenant, &client, asked, meta).await
             }
             GrantRequest::DeviceCode { device_code } => {
-                self.device_grant(tenant, &client, &device_code, meta)
+                self.device_grant(tenant, &client, &device_code, dpop_jkt.as_deref(), meta)
                     .await
             }
             GrantRequest::ClientCredentials { scope, resource } => {
