@@ -236,6 +236,17 @@ enum ClientCmd {
         /// The sector of pairwise subjects, when the redirect URIs do not share a host.
         #[arg(long)]
         sector_identifier_uri: Option<String>,
+        /// Token exchange (RFC 8693, with the token-exchange grant): an API it may get
+        /// tokens for (repeatable).
+        #[arg(long = "exchange-audience")]
+        exchange_audiences: Vec<String>,
+        /// A subject token type it may exchange (repeatable; access tokens when none):
+        /// urn:ietf:params:oauth:token-type:access_token or ...:id_token.
+        #[arg(long = "exchange-subject-token-type")]
+        exchange_subject_token_types: Vec<String>,
+        /// It may act for the subject with an actor token (delegation, `act`).
+        #[arg(long)]
+        exchange_delegation: bool,
     },
     /// List a tenant's clients.
     List {
@@ -661,7 +672,22 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             dpop_nonce_required,
             subject_type,
             sector_identifier_uri,
+            exchange_audiences,
+            exchange_subject_token_types,
+            exchange_delegation,
         }) => {
+            let exchange_given = !exchange_audiences.is_empty()
+                || !exchange_subject_token_types.is_empty()
+                || exchange_delegation;
+            let token_exchange = exchange_given.then(|| {
+                let mut p = tollgate_engine::model::TokenExchangePolicy::default();
+                if !exchange_subject_token_types.is_empty() {
+                    p.subject_token_types = exchange_subject_token_types;
+                }
+                p.audiences = exchange_audiences;
+                p.delegation = exchange_delegation;
+                p
+            });
             let jwks = match jwks_file {
                 Some(f) => {
                     let text = std::fs::read_to_string(&f)
@@ -693,6 +719,7 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                     dpop_nonce_required,
                     subject_type,
                     sector_identifier_uri,
+                    token_exchange,
                 })?),
             )
         }

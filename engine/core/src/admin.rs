@@ -49,6 +49,9 @@ pub struct NewClient {
     /// The sector of pairwise subjects, when the redirect URIs do not share one host.
     #[serde(default)]
     pub sector_identifier_uri: Option<String>,
+    /// For a client with the token-exchange grant: what it may exchange, for which APIs.
+    #[serde(default)]
+    pub token_exchange: Option<crate::model::TokenExchangePolicy>,
     /// How it authenticates (RFC 7591 §2): `private_key_jwt` needs `jwks` or `jwks_uri`
     /// and gets no secret; by default, its secret (or nothing, if public).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,7 +173,13 @@ fn check_grants(tenant: &Tenant, new: &NewClient) -> EngineResult<()> {
     if !new.api_grants.is_empty() && !machine {
         return invalid("api_grants are for clients with the client_credentials grant");
     }
-    apis::check_api_grants(tenant, &new.api_grants)
+    apis::check_api_grants(tenant, &new.api_grants)?;
+    crate::oauth::token::exchange::check_policy(
+        tenant,
+        &grants,
+        new.public,
+        new.token_exchange.as_ref(),
+    )
 }
 
 /// Checks a redirect URI: absolute, no fragment; `https`, or `http` on a loopback host,
@@ -414,6 +423,9 @@ impl Admin<'_> {
         }
         client.api_grants = new.api_grants.clone();
         client.subject_type = new.subject_type.unwrap_or_default();
+        if let Some(policy) = &new.token_exchange {
+            client.token_exchange = policy.clone();
+        }
         client.sector = crate::oauth::pairwise::sector_for(
             client.subject_type,
             new.sector_identifier_uri.as_deref(),

@@ -46,6 +46,22 @@ pub struct AccessTokenClaims {
     /// user id, sealed for this engine alone (see `oauth::pairwise`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// Who acts for the subject (RFC 8693 §4.1): a token issued by delegation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+}
+
+/// The actor claim (RFC 8693 §4.1): who acts, and before them (nested) who acted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The actor, as the token's client knows it.
+    pub sub: String,
+    /// The client the actor's token was issued to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+    /// The earlier actor in a chain of delegations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<Actor>>,
 }
 
 /// A token's confirmation claim (RFC 7800 `cnf`), for DPoP (RFC 9449 §6.1).

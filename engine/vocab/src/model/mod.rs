@@ -196,6 +196,33 @@ pub enum SubjectType {
     Pairwise,
 }
 
+/// The token types of RFC 8693 §3 that Tollgate issues and accepts.
+pub const TOKEN_TYPE_ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// An ID token as a token-exchange subject or actor (RFC 8693 §3).
+pub const TOKEN_TYPE_ID: &str = "urn:ietf:params:oauth:token-type:id_token";
+
+/// A client's token-exchange policy (RFC 8693 §1.1 leaves it to the server).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenExchangePolicy {
+    /// The subject token types it may present ([`TOKEN_TYPE_ACCESS`], [`TOKEN_TYPE_ID`]).
+    pub subject_token_types: Vec<String>,
+    /// The APIs (identifiers) it may get tokens for.
+    pub audiences: Vec<String>,
+    /// Whether it may act for the subject with an `actor_token` (delegation, `act`).
+    pub delegation: bool,
+}
+
+impl Default for TokenExchangePolicy {
+    fn default() -> Self {
+        Self {
+            subject_token_types: vec![TOKEN_TYPE_ACCESS.to_owned()],
+            audiences: Vec::new(),
+            delegation: false,
+        }
+    }
+}
+
 /// What a client that names no grant types may use: the browser flow and its refreshes.
 pub fn default_grant_types() -> Vec<GrantType> {
     vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
@@ -430,6 +457,9 @@ pub struct Client {
     /// the sector, unrelated across sectors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector: Option<String>,
+    /// What it may exchange, for which audiences (RFC 8693), with the token-exchange grant.
+    #[serde(default)]
+    pub token_exchange: TokenExchangePolicy,
     /// How it authenticates at the token, PAR, revocation and introspection endpoints;
     /// `None` (clients made before the option): by its secret, Basic or in the body, or
     /// by `client_id` alone when it has none.
@@ -483,6 +513,7 @@ impl Client {
             dpop_nonce_required: false,
             subject_type: SubjectType::Public,
             sector: None,
+            token_exchange: TokenExchangePolicy::default(),
             token_endpoint_auth_method: None,
             jwks: None,
             jwks_uri: None,

@@ -109,6 +109,7 @@ impl OAuth<'_> {
             cid: None,
             cnf: dpop_jkt.map(|jkt| Confirmation { jkt }),
             uid: None,
+            act: None,
         };
         let ring = self.keyring(tenant).await?;
         let access_token = ring.active.sign_jwt("at+jwt", &claims)?;
@@ -119,6 +120,7 @@ impl OAuth<'_> {
             scope,
             id_token: None,
             refresh_token: None,
+            issued_token_type: None,
         })
     }
 }

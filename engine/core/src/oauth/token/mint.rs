@@ -71,6 +71,7 @@ impl OAuth<'_> {
             cid: g.refresh.as_ref().map(|(chain, _)| chain.clone()),
             cnf: g.dpop_jkt.map(|jkt| Confirmation { jkt: jkt.into() }),
             uid: self.seal_uid(tenant, client, user),
+            act: None,
         };
         let access_token = ring.active.sign_jwt("at+jwt", &access)?;
         let wants_id_token = !(g.skip_id_token && client.refresh_without_id_token);
@@ -106,6 +107,7 @@ impl OAuth<'_> {
             scope: g.scope.to_owned(),
             id_token,
             refresh_token: g.refresh.map(|(_, token)| token),
+            issued_token_type: None,
         };
         Ok((resp, access))
     }

@@ -16,6 +16,7 @@ use crate::oauth::dpop::Proof;
 
 pub mod client_credentials;
 pub mod code;
+pub mod exchange;
 pub mod mint;
 pub mod refresh;
 
@@ -76,6 +77,20 @@ pub enum GrantRequest {
         /// `resource` (RFC 8707 §2.2): if given, the chain's.
         resource: Option<String>,
     },
+    /// Token exchange (RFC 8693 §2.1): a token for another audience, or to act for its
+    /// subject.
+    TokenExchange {
+        /// `subject_token`.
+        subject_token: String,
+        /// `subject_token_type`.
+        subject_token_type: String,
+        /// `actor_token` with its `actor_token_type` (delegation).
+        actor: Option<(String, String)>,
+        /// `resource` or `audience`: the API.
+        target: Option<String>,
+        /// `scope`.
+        scope: Option<String>,
+    },
     /// The device authorization grant's poll (RFC 8628 §3.4).
     DeviceCode {
         /// `device_code`.
@@ -125,6 +140,41 @@ impl GrantRequest {
                     resource: resource.or(audience),
                 })
             }
+            "urn:ietf:params:oauth:grant-type:token-exchange" => {
+                let subject = (need("subject_token")?, need("subject_token_type")?);
+                let (resource, audience) = (param("resource"), param("audience"));
+                if resource.is_some() && audience.is_some() && resource != audience {
+                    return Err(EngineError::oauth(
+                        C::InvalidTarget,
+                        "resource and audience name different targets: name one",
+                    ));
+                }
+                if let Some(t) = param("requested_token_type")
+                    && t != crate::model::TOKEN_TYPE_ACCESS
+                {
+                    return Err(EngineError::oauth(
+                        C::InvalidRequest,
+                        "only access tokens are issued by exchange",
+                    ));
+                }
+                let actor = match (param("actor_token"), param("actor_token_type")) {
+                    (None, None) => None,
+                    (Some(t), Some(k)) => Some((t, k)),
+                    _ => {
+                        return Err(EngineError::oauth(
+                            C::InvalidRequest,
+                            "actor_token and actor_token_type go together",
+                        ));
+                    }
+                };
+                Ok(Self::TokenExchange {
+                    subject_token: subject.0,
+                    subject_token_type: subject.1,
+                    actor,
+                    target: resource.or(audience),
+                    scope: param("scope"),
+                })
+            }
             "urn:ietf:params:oauth:grant-type:device_code" => Ok(Self::DeviceCode {
                 device_code: need("device_code")?,
             }),
@@ -142,6 +192,7 @@ impl GrantRequest {
             Self::RefreshToken { .. } => "refresh_token",
             Self::ClientCredentials { .. } => "client_credentials",
             Self::DeviceCode { .. } => "urn:ietf:params:oauth:grant-type:device_code",
+            Self::TokenExchange { .. } => "urn:ietf:params:oauth:grant-type:token-exchange",
         }
     }
 }
@@ -169,6 +220,9 @@ pub struct TokenResponse {
     /// Present when `offline_access` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// What a token exchange issued (RFC 8693 §2.2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -306,6 +360,21 @@ impl OAuth<'_> {
                     dpop_jkt,
                 };
                 self.refresh_grant(tenant, &client, asked, meta).await
+            }
+            GrantRequest::TokenExchange {
+                subject_token,
+                subject_token_type,
+                actor,
+                target,
+                scope,
+            } => {
+                let ask = exchange::Exchange {
+                    subject: (subject_token, subject_token_type),
+                    actor,
+                    target,
+                    scope,
+                };
+                self.token_exchange(tenant, &client, ask).await
             }
             GrantRequest::DeviceCode { device_code } => {
                 self.device_grant(tenant, &client, &device_code, dpop_jkt.as_deref(), meta)
