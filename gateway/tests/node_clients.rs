@@ -254,9 +254,15 @@ fn input(t: &TestTenant) -> Value {
 
 // ---- 1. Authorization code + PKCE + nonce ---------------------------------------------
 
-async fn code_flow(server: &TestServer, t: &TestTenant, library: &str) {
+/// `refresh_id_token`: whether the client's refreshes bring a new ID token (OIDC Core
+/// §12.2 lets a client do without).
+async fn code_flow(server: &TestServer, t: &TestTenant, library: &str, refresh_id_token: bool) {
     let person = Person::new(server, t);
     let r = drive(server, library, "code", &person, &input(t)).await;
+    assert_eq!(
+        r["refresh_had_id_token"], refresh_id_token,
+        "{library}: {r}"
+    );
     let id = &r["id_token"];
     assert_eq!(id["iss"], t.issuer.as_str(), "{library}: {r}");
     assert_eq!(id["aud"], t.client_id.as_str(), "{library}: {r}");
@@ -295,7 +301,26 @@ async fn code_flow(server: &TestServer, t: &TestTenant, library: &str) {
 async fn code_flow_with_pkce_and_nonce() {
     let server = TestServer::start_tls().await;
     let t = server.tenant("libs", false, false).await;
-    both(|library| code_flow(&server, &t, library)).await;
+    // A client whose refreshes answer without an ID token: the libraries take that too.
+    let c = server
+        .admin(
+            "/tenants/libs/clients",
+            json!({
+                "name": "Refreshes lean",
+                "redirect_uris": [t.redirect_uri],
+                "refresh_without_id_token": true,
+            }),
+        )
+        .await;
+    let lean = TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: c["client_secret"].as_str().map(str::to_owned),
+        ..t.clone()
+    };
+    tokio::join!(
+        both(|library| code_flow(&server, &t, library, true)),
+        both(|library| code_flow(&server, &lean, library, false)),
+    );
 }
 
 // ---- 2. client_credentials with resource (RFC 8707) -------------------------------------
@@ -427,4 +452,86 @@ async fn private_key_jwt_client_authentication() {
     let server = TestServer::start_tls().await;
     let t = machine_client(&server, "signed").await;
     both(|library| private_key_jwt(&server, &t, library)).await;
+}
+
+// ---- 5. PAR (RFC 9126) and request objects (RFC 9101) -------------------------------------
+
+async fn pushed(server: &TestServer, t: &TestTenant, library: &str) {
+    let person = Person::new(server, t);
+    let r = drive(server, library, "par", &person, &input(t)).await;
+    assert_eq!(r["id_token"]["aud"], t.client_id.as_str(), "{library}: {r}");
+    assert_eq!(r["userinfo"]["email"], t.email.as_str(), "{library}: {r}");
+}
+
+#[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
+#[actix_web::test]
+async fn pushed_authorization_requests() {
+    let server = TestServer::start_tls().await;
+    let t = server.tenant("pushed", false, false).await;
+    let c = server
+        .admin(
+            "/tenants/pushed/clients",
+            json!({
+                "name": "Pushes first",
+                "redirect_uris": [t.redirect_uri],
+                "require_pushed_authorization_requests": true,
+            }),
+        )
+        .await;
+    let t = TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: c["client_secret"].as_str().map(str::to_owned),
+        ..t
+    };
+    // Unpushed, its requests are refused.
+    let (_, challenge) = common::pkce();
+    let (status, loc, body) = server
+        .browser()
+        .get(&common::authorize_url(&t, "openid", &challenge, &[]))
+        .await;
+    let loc = loc.unwrap_or_else(|| panic!("an error redirect, not {status}: {body}"));
+    assert_eq!(
+        common::query_param(&loc, "error").as_deref(),
+        Some("invalid_request"),
+        "{loc}"
+    );
+    let discovery: Value = server
+        .http
+        .get(format!("{}/.well-known/openid-configuration", t.issuer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        discovery["pushed_authorization_request_endpoint"],
+        format!("{}/par", t.issuer),
+        "{discovery}"
+    );
+    both(|library| pushed(&server, &t, library)).await;
+}
+
+async fn request_object(server: &TestServer, t: &TestTenant, library: &str) {
+    // The library makes its key pair; the operator registers the public half.
+    let person = Person::new(server, t).registering(json!({
+        "name": format!("Signs its requests ({library})"),
+        "redirect_uris": [t.redirect_uri],
+    }));
+    // openid-client pushes its request object (JAR inside PAR); oauth4webapi sends it in
+    // the authorization URL.
+    let mut i = input(t);
+    i["par"] = json!(library == "openid-client");
+    let r = drive(server, library, "jar", &person, &i).await;
+    let client_id = r["client_id"].as_str().expect("the registered client");
+    assert_eq!(r["id_token"]["aud"], client_id, "{library}: {r}");
+    assert_eq!(r["userinfo"]["email"], t.email.as_str(), "{library}: {r}");
+}
+
+#[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
+#[actix_web::test]
+async fn signed_request_objects() {
+    let server = TestServer::start_tls().await;
+    let t = server.tenant("jar", false, false).await;
+    both(|library| request_object(&server, &t, library)).await;
 }

@@ -11,6 +11,9 @@ async function discover(issuer) {
   return oauth.processDiscoveryResponse(url, await oauth.discoveryRequest(url, { algorithm: 'oidc' }))
 }
 
+/** How many requests were sent again with a server's DPoP nonce. */
+let nonceRetries = 0
+
 /**
  * Sends a request and processes its response; once more if the server asked for a fresh
  * DPoP nonce (the DPoP handle has kept the one it gave).
@@ -24,6 +27,7 @@ async function withNonce(send, process) {
     return await once()
   } catch (e) {
     if (!oauth.isDPoPNonceError(e)) throw e
+    nonceRetries += 1
     return once()
   }
 }
@@ -126,6 +130,7 @@ export async function code(input) {
     id_token: id,
     userinfo: info,
     introspection: introspected,
+    refresh_had_id_token: refreshed.id_token !== undefined,
     access_token: jwtClaims(tokens.access_token),
     reused_refresh_token: tokens.refresh_token,
     revoked_refresh_token: refreshed.refresh_token,
@@ -193,6 +198,7 @@ export async function dpop(input) {
     userinfo: info,
     wrong_key_error: wrongKey,
     no_proof_error: noProof,
+    nonce_retries: nonceRetries,
   }
 }
 

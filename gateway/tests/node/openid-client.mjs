@@ -85,6 +85,7 @@ export async function code(input) {
     id_token: id,
     userinfo,
     introspection: introspected,
+    refresh_had_id_token: refreshed.id_token !== undefined,
     access_token: jwtClaims(refreshed.access_token),
     revoked_refresh_token: refreshed.refresh_token,
   }
