@@ -79,6 +79,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     /// `[metrics]`: who may read `/metrics`.
     pub metrics: MetricsConfig,
+    /// `[logout]`: delivery of back-channel logout tokens (retries, give-up age).
+    pub logout: tollgate_engine::oauth::backchannel::LogoutConfig,
     /// `__Host-` cookies (named per tenant, `Path=/`, Secure): a sibling subdomain can
     /// then neither plant nor overwrite them. Needs an https `public_url`; recommended
     /// wherever the issuer has an origin of its own.
@@ -178,6 +180,7 @@ impl Default for Config {
             otp: Default::default(),
             privacy: Default::default(),
             metrics: Default::default(),
+            logout: Default::default(),
             host_cookies: false,
         }
     }
@@ -225,6 +228,7 @@ const KNOWN: &[&str] = &[
     "sms",
     "otp",
     "privacy",
+    "logout",
 ];
 /// Variables read by other parts (the CLI, tests, the load generator), not by `serve`.
 const OTHER_VARS: &[&str] = &[

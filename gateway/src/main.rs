@@ -20,6 +20,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run of the CLI: the size of its variants does not matter"
+)]
 enum Command {
     /// Run the server (embedded store; development defaults unless configured otherwise).
     Serve {
@@ -71,6 +75,10 @@ struct AdminArgs {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run of the CLI: the size of its variants does not matter"
+)]
 enum AdminCommand {
     /// Tenants.
     #[command(subcommand)]
@@ -173,6 +181,10 @@ enum TenantCmd {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per run of the CLI: the size of its variants does not matter"
+)]
 enum ClientCmd {
     /// Register a client; a confidential client's secret is printed once.
     Create {
@@ -229,6 +241,19 @@ enum ClientCmd {
         /// Its DPoP proofs must carry a nonce the server gave (RFC 9449 §8).
         #[arg(long)]
         dpop_nonce_required: bool,
+        /// Where logout tokens are POSTed when a session it took part in ends
+        /// (back-channel logout): https, or http on loopback.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Its logout tokens must carry the session id (`sid`).
+        #[arg(long)]
+        backchannel_logout_session_required: bool,
+        /// A page the end of logout loads in a hidden iframe (front-channel logout).
+        #[arg(long)]
+        frontchannel_logout_uri: Option<String>,
+        /// That page gets `iss` and `sid` in its query.
+        #[arg(long)]
+        frontchannel_logout_session_required: bool,
         /// `pairwise`: the client sees each user by a `sub` of its own sector (OIDC Core
         /// §8.1), not the user id; `public` (the default) otherwise.
         #[arg(long, value_parser = parse_subject_type)]
@@ -670,6 +695,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             require_pushed_authorization_requests,
             dpop_bound_access_tokens,
             dpop_nonce_required,
+            backchannel_logout_uri,
+            backchannel_logout_session_required,
+            frontchannel_logout_uri,
+            frontchannel_logout_session_required,
             subject_type,
             sector_identifier_uri,
             exchange_audiences,
@@ -717,6 +746,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                     require_pushed_authorization_requests,
                     dpop_bound_access_tokens,
                     dpop_nonce_required,
+                    backchannel_logout_uri,
+                    backchannel_logout_session_required,
+                    frontchannel_logout_uri,
+                    frontchannel_logout_session_required,
                     subject_type,
                     sector_identifier_uri,
                     token_exchange,

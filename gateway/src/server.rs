@@ -87,6 +87,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     ec.webauthn = config.webauthn(&public_url);
     ec.otp = config.otp.clone();
     ec.purge_after_secs = config.privacy.purge_after_days.saturating_mul(86_400);
+    ec.logout = config.logout.clone();
     let engine = Engine::start(store, clock, master.clone(), ec, engine_metrics)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if config.mode == crate::config::Mode::Production
@@ -108,6 +109,8 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         config.privacy.purge_every_secs.max(1),
     ));
     engine.spawn_shard_reaper();
+    // After the outbound client: delivers what an earlier run left in the outbox too.
+    engine.spawn_logout_sender();
     let demo = if config.demo_enabled() {
         Some(
             engine

@@ -85,4 +85,21 @@ impl UpstreamHttp for HttpUpstream {
             .map_err(|e| e.to_string())?;
         read_json(resp).await
     }
+
+    async fn post_form_status(&self, url: &str, form: &[(&str, &str)]) -> Result<u16, String> {
+        let body = serde_urlencoded::to_string(form).map_err(|e| e.to_string())?;
+        let resp = self
+            .client
+            .post(url)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        // The answer's body carries nothing we need: dropped unread.
+        Ok(resp.status().as_u16())
+    }
 }

@@ -24,6 +24,7 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/tenants/{tenant}/apis", "admin API"),
     ("/tenants/{tenant}/users", "admin API"),
     ("/tenants/{tenant}/users/import", "admin API"),
+    ("/tenants/{tenant}/users/{user}/sign-out", "admin API"),
     ("/tenants/{tenant}/keys/rotate", "admin API"),
     ("/tenants/{tenant}/keys/{kid}/revoke", "admin API"),
     ("/tenants/{tenant}/move", "admin API"),

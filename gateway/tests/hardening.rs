@@ -581,6 +581,7 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
             (M::GET, "/tenants/guarded/profile-fields".into(), None),
             (M::GET, format!("{u}/export"), None),
             (M::DELETE, u.clone(), None),
+            (M::POST, format!("{u}/sign-out"), None),
             (M::POST, "/purge".into(), None),
             (M::GET, "/tenants/guarded/connectors".into(), None),
             (M::GET, "/tenants/guarded/connectors/gh".into(), None),
@@ -592,7 +593,7 @@ async fn every_admin_route_refuses_a_missing_or_wrong_token_and_changes_nothing(
             (M::DELETE, "/tenants/guarded/connectors/gh".into(), None),
         ]
     };
-    assert_eq!(routes.len(), 24);
+    assert_eq!(routes.len(), 25);
     let wrong = "x".repeat(srv.admin_token.len());
     for (method, path, body) in &routes {
         for token in [None, Some(""), Some("not-the-token"), Some(wrong.as_str())] {

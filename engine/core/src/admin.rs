@@ -72,6 +72,20 @@ pub struct NewClient {
     /// Its DPoP proofs must carry a nonce the server gave (RFC 9449 §8).
     #[serde(default)]
     pub dpop_nonce_required: bool,
+    /// Where logout tokens are POSTed when a session it took part in ends (OIDC
+    /// Back-Channel Logout 1.0): `https`, or `http` on loopback; no fragment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Its logout tokens must carry `sid`.
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// The page the end of logout loads in a hidden iframe (OIDC Front-Channel Logout
+    /// 1.0): `https`, or `http` on loopback; no fragment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// That URI gets `iss` and `sid`.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
 }
 
 /// Checks how a new client authenticates: the method fits `public`, and keys are given,
@@ -437,6 +451,19 @@ impl Admin<'_> {
         client.require_pushed_authorization_requests = new.require_pushed_authorization_requests;
         client.dpop_bound_access_tokens = new.dpop_bound_access_tokens;
         client.dpop_nonce_required = new.dpop_nonce_required;
+        for (name, uri) in [
+            ("backchannel_logout_uri", &new.backchannel_logout_uri),
+            ("frontchannel_logout_uri", &new.frontchannel_logout_uri),
+        ] {
+            if let Some(u) = uri {
+                crate::oauth::backchannel::check_logout_uri(u)
+                    .map_err(|why| EngineError::Invalid(format!("{name} {u:?} {why}")))?;
+            }
+        }
+        client.backchannel_logout_uri = new.backchannel_logout_uri;
+        client.backchannel_logout_session_required = new.backchannel_logout_session_required;
+        client.frontchannel_logout_uri = new.frontchannel_logout_uri;
+        client.frontchannel_logout_session_required = new.frontchannel_logout_session_required;
         self.rt()
             .store
             .create_client(&client)
@@ -906,6 +933,34 @@ impl Admin<'_> {
         ));
         self.record_now(ev).await?;
         Ok(report)
+    }
+}
+
+impl Admin<'_> {
+    /// Signs a user out of every session and revokes every refresh chain (a breach
+    /// response): each app they were signed in to gets a back-channel logout token.
+    /// Returns how many sessions and chains ended; `NotFound` for an unknown user.
+    pub async fn sign_out_user(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        meta: &crate::engine::RequestMeta,
+    ) -> EngineResult<(usize, usize)> {
+        self.tenant(tenant).await?;
+        if self.rt().store.get_user(tenant, user).await?.is_none() {
+            return Err(EngineError::NotFound("user"));
+        }
+        let (sessions, chains) = self
+            .signin()
+            .sign_out_everywhere(tenant, user, meta)
+            .await?;
+        let mut ev = self.event(tenant, "admin.user_signed_out", true);
+        ev.actor = Some("admin".into());
+        ev.subject = Some(user.to_string());
+        ev.ip = meta.ip.clone();
+        ev.detail = Some(format!("sessions={sessions} chains={chains}"));
+        self.record_now(ev).await?;
+        Ok((sessions, chains))
     }
 }
 

@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     pub(crate) discovery: DashMap<TenantId, Arc<crate::runtime::keys::Rendered>>,
     /// Tenants' consent purposes and profiling rules, read at every sign-in.
     pub(crate) privacy: Cache<TenantId, Arc<crate::model::privacy::PrivacySettings>>,
+    /// Wakes the logout token sender when this node queues a token.
+    pub(crate) logout_wake: Arc<tokio::sync::Notify>,
     /// Outbound HTTP to upstream identity providers, set by the binary.
     pub(crate) upstream_http: std::sync::OnceLock<Arc<dyn UpstreamHttp>>,
     /// Upstream discovery documents and JWKS, by URL, reused for five minutes.
@@ -137,6 +139,7 @@ impl Engine {
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(10))
                 .build(),
+            logout_wake: Arc::new(tokio::sync::Notify::new()),
             upstream_http: std::sync::OnceLock::new(),
             upstream_docs: Cache::builder()
                 .max_capacity(1_000)

@@ -115,6 +115,18 @@ pub struct ClientView {
     pub redirect_uris: Vec<String>,
     /// Exact post-logout redirect URIs.
     pub post_logout_redirect_uris: Vec<String>,
+    /// Where logout tokens are POSTed (back-channel logout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Its logout tokens carry `sid`, always.
+    #[serde(default)]
+    pub backchannel_logout_session_required: bool,
+    /// The page loaded in a hidden iframe at the end of logout (front-channel logout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// That page gets `iss` and `sid`.
+    #[serde(default)]
+    pub frontchannel_logout_session_required: bool,
 }
 
 /// Body of `POST /admin/v1/tenants/{tenant}/users`.

@@ -91,6 +91,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/tenants/{tenant}/users/{user}",
                     web::delete().to(admin::delete_user),
                 )
+                .route(
+                    "/tenants/{tenant}/users/{user}/sign-out",
+                    web::post().to(admin::sign_out_user),
+                )
                 .route("/purge", web::post().to(admin::purge))
                 .configure(federation_admin),
         )

@@ -301,16 +301,14 @@ If you did not do this, reset your password from the sign-in page or contact sup
         // Every session ends, this browser's too (a stolen copy of its cookie would
         // otherwise survive the change), and so do the codes they issued; this browser
         // gets a new session.
-        let all: Vec<String> = self
-            .signin()
-            .user_sessions(tenant, user)
-            .await?
-            .into_iter()
-            .map(|s| s.sid)
-            .collect();
+        let live = self.signin().user_sessions(tenant, user).await?;
+        let all: Vec<String> = live.iter().map(|s| s.sid.clone()).collect();
+        let told: Vec<_> = live.iter().flat_map(|s| s.clients.iter().cloned()).collect();
         let sessions = self
             .signin()
             .end_user_sessions(tenant, user, &all, meta)
+            .await?;
+        self.queue_chain_logouts(tenant, user, &told, "password_changed")
             .await?;
         let chains = self.revoke_chains_of(tenant, user).await?;
         let renewed = match current_session {

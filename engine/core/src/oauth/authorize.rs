@@ -615,6 +615,16 @@ impl OAuth<'_> {
             expires_at: self.now() + self.rt().config.code_ttl,
         };
         self.rt().store.put_code(&record).await?;
+        if !session.clients.contains(&client.id) {
+            // Who is told when the session ends (back-channel logout).
+            let shard = self.rt().shards.shard_for(tenant, &session.key);
+            let add = crate::runtime::shard::AddSessionClient {
+                tenant: tenant.clone(),
+                key: session.key,
+                client: client.id.clone(),
+            };
+            self.rt().shards.ask(shard, add).await?;
+        }
         Ok(code)
     }
 }

@@ -14,7 +14,9 @@
 //! - [`pairwise`]: pairwise subject identifiers, and the sealed user id behind them;
 //! - [`access`]: verifying an access token (signature, expiry, denial, its chain);
 //! - [`dpop`]: DPoP proofs (RFC 9449) and the key a token is bound to;
-//! - [`userinfo`], [`revoke`], [`introspect`], [`logout`]: using and ending tokens.
+//! - [`userinfo`], [`revoke`], [`introspect`], [`logout`]: using and ending tokens;
+//! - [`backchannel`]: logout tokens to relying parties when sessions end, through the
+//!   durable outbox, and their sender.
 
 use std::ops::Deref;
 
@@ -23,6 +25,7 @@ use crate::engine::Engine;
 pub mod access;
 pub mod assertion;
 pub mod authorize;
+pub mod backchannel;
 pub mod claims;
 pub mod device;
 pub mod discovery;

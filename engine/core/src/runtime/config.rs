@@ -39,6 +39,8 @@ pub struct EngineConfig {
     /// How often a node compares a tenant's key ring with the store, seconds: a rotation
     /// or revocation made on another node is served here within this time.
     pub key_check_secs: u64,
+    /// Back-channel logout: how logout tokens are delivered and retried.
+    pub logout: crate::oauth::backchannel::LogoutConfig,
 }
 
 impl EngineConfig {
@@ -57,6 +59,7 @@ impl EngineConfig {
             otp: crate::runtime::sends::OtpConfig::default(),
             purge_after_secs: 30 * 86_400,
             key_check_secs: 5,
+            logout: Default::default(),
         }
     }
 }

@@ -29,6 +29,14 @@ pub struct EngineMetrics {
     pub store_queue: IntGauge,
     /// Requests refused because a bounded queue was full, by queue (`shard`, `store`).
     pub overloaded: IntCounterVec,
+    /// Logout tokens a relying party accepted.
+    pub logout_sent: IntCounter,
+    /// Logout token attempts that failed (to be retried).
+    pub logout_failed: IntCounter,
+    /// Logout tokens given up after the longest retry age.
+    pub logout_abandoned: IntCounter,
+    /// Logout tokens waiting in the outbox, as this node's sender last saw them.
+    pub logout_pending: IntGauge,
 }
 
 impl EngineMetrics {
@@ -110,6 +118,26 @@ impl EngineMetrics {
                 &["queue"],
             )
             .expect("metric"),
+            logout_sent: IntCounter::new(
+                "tollgate_logout_tokens_sent_total",
+                "Back-channel logout tokens a relying party accepted",
+            )
+            .expect("metric"),
+            logout_failed: IntCounter::new(
+                "tollgate_logout_token_failures_total",
+                "Back-channel logout token attempts that failed and will be retried",
+            )
+            .expect("metric"),
+            logout_abandoned: IntCounter::new(
+                "tollgate_logout_tokens_abandoned_total",
+                "Back-channel logout tokens given up after the longest retry age",
+            )
+            .expect("metric"),
+            logout_pending: IntGauge::new(
+                "tollgate_logout_tokens_pending",
+                "Back-channel logout tokens waiting in the outbox",
+            )
+            .expect("metric"),
         };
         for c in [
             Box::new(m.tokens_issued.clone()) as Box<dyn prometheus::core::Collector>,
@@ -124,6 +152,10 @@ impl EngineMetrics {
             Box::new(m.store_queue.clone()),
             Box::new(m.shards_running.clone()),
             Box::new(m.overloaded.clone()),
+            Box::new(m.logout_sent.clone()),
+            Box::new(m.logout_failed.clone()),
+            Box::new(m.logout_abandoned.clone()),
+            Box::new(m.logout_pending.clone()),
         ] {
             // A second engine in one process (tests) registers into its own registry.
             let _ = registry.register(c);

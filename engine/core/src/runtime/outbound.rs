@@ -20,6 +20,13 @@ pub trait UpstreamHttp: Send + Sync + 'static {
         basic: Option<(&str, &str)>,
         form: &[(&str, &str)],
     ) -> Result<Value, String>;
+
+    /// POSTs a form whose answer carries nothing but its status (a back-channel logout
+    /// token); gives back the status code.
+    async fn post_form_status(&self, url: &str, form: &[(&str, &str)]) -> Result<u16, String> {
+        let _ = (url, form);
+        Err("outbound HTTP is not configured".into())
+    }
 }
 
 /// Calls nothing: outbound HTTP that is not configured.

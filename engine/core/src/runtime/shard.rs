@@ -417,6 +417,61 @@ impl Handler<GetSession> for TenantShard {
     }
 }
 
+/// Records that a session issued a code to a client (who is told when it ends).
+#[derive(Message)]
+#[rtype(result = "EngineResult<()>")]
+pub struct AddSessionClient {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Hash of the cookie.
+    pub key: Hash32,
+    /// The client.
+    pub client: ClientId,
+}
+
+impl Handler<AddSessionClient> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<()>>;
+
+    fn handle(&mut self, m: AddSessionClient, _ctx: &mut Self::Context) -> Self::Result {
+        // Shared store: read it there, so a session another node ended is not written back.
+        let cached = match self.shared {
+            true => None,
+            false => self.cached(&self.sessions, "session", &m.key),
+        };
+        let store = self.store.clone();
+        let key = m.key;
+        AtomicResponse::new(Box::pin(
+            async move {
+                let session = match cached {
+                    Some(s) => Some(s),
+                    None => store.get_session(&m.tenant, &m.key).await?,
+                };
+                let Some(mut s) = session.filter(|s| s.tenant == m.tenant) else {
+                    return Ok(None);
+                };
+                if s.clients.contains(&m.client) {
+                    return Ok(None);
+                }
+                s.clients.push(m.client);
+                store.put_session(&s).await?;
+                Ok(Some(s))
+            }
+            .into_actor(self)
+            .map(move |res: EngineResult<Option<Session>>, act, _| match res {
+                Ok(Some(s)) => {
+                    act.sessions.insert(s.key, s);
+                    Ok(())
+                }
+                Ok(None) => Ok(()),
+                Err(e) => {
+                    act.sessions.invalidate(&key);
+                    Err(e)
+                }
+            }),
+        ))
+    }
+}
+
 impl Handler<EndSession> for TenantShard {
     type Result = AtomicResponse<Self, EngineResult<Option<Session>>>;
 

@@ -274,6 +274,9 @@ impl SignIn<'_> {
             )
             .await?;
         if let Some(s) = &ended {
+            // Every relying party the session signed in is told (back-channel logout).
+            self.queue_logouts(tenant, &s.user_id, Some(&s.sid), &s.clients, "logout")
+                .await?;
             let mut ev = self.event(tenant, "logout", true);
             ev.actor = Some(s.user_id.to_string());
             ev.subject = ev.actor.clone();
@@ -292,13 +295,13 @@ impl SignIn<'_> {
         user: &UserId,
         meta: &crate::engine::RequestMeta,
     ) -> EngineResult<(usize, usize)> {
-        let sids: Vec<String> = self
-            .user_sessions(tenant, user)
-            .await?
-            .into_iter()
-            .map(|s| s.sid)
-            .collect();
+        let live = self.user_sessions(tenant, user).await?;
+        let sids: Vec<String> = live.iter().map(|s| s.sid.clone()).collect();
+        let told: Vec<_> = live.iter().flat_map(|s| s.clients.iter().cloned()).collect();
         let sessions = self.end_user_sessions(tenant, user, &sids, meta).await?;
+        // Apps holding refresh tokens of sessions already gone are told too.
+        self.queue_chain_logouts(tenant, user, &told, "sign_out_everywhere")
+            .await?;
         let chains = self
             .revoke_user_chains(tenant, user, None, crate::model::RevokeReason::Logout)
             .await?;

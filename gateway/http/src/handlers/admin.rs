@@ -222,6 +222,10 @@ pub async fn list_clients(
             api_grants: c.api_grants.clone(),
             redirect_uris: c.redirect_uris.clone(),
             post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+            backchannel_logout_uri: c.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: c.backchannel_logout_session_required,
+            frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),
+            frontchannel_logout_session_required: c.frontchannel_logout_session_required,
         })
         .collect();
     Ok(HttpResponse::Ok().json(out))
@@ -289,6 +293,25 @@ pub async fn delete_user(
         .delete_user(&t, &user, "admin", &meta(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /admin/v1/tenants/{tenant}/users/{user}/sign-out`: ends every session and
+/// refresh chain of the user; each app they were signed in to gets a logout token.
+pub async fn sign_out_user(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let (t, user) = path.into_inner();
+    let t = tenant_id(&t)?;
+    let user = tollgate_engine::ids::UserId::from_stored(user);
+    let (sessions, chains) = st
+        .engine
+        .admin()
+        .sign_out_user(&t, &user, &meta(&req))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": sessions, "chains": chains })))
 }
 
 /// `POST /admin/v1/purge`: runs the purge of deleted users now (it also runs hourly).

@@ -101,6 +101,16 @@ impl OAuth<'_> {
             RefreshOutcome::Rotated(chain) => chain,
             RefreshOutcome::ReuseDetected(chain) => {
                 self.rt().metrics.reuse_detected.inc();
+                // The chain's client is told (back-channel logout).
+                let client_id = std::slice::from_ref(&chain.client_id);
+                self.queue_logouts(
+                    tenant,
+                    &chain.user_id,
+                    chain.sid.as_deref(),
+                    client_id,
+                    "refresh_reuse",
+                )
+                .await?;
                 let mut ev = self.event(tenant, "refresh.reuse_detected", false);
                 ev.subject = Some(chain.user_id.to_string());
                 ev.client = Some(client.id.to_string());
