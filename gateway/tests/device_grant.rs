@@ -348,3 +348,26 @@ async fn discovery_advertises_the_device_grant() {
     let grants = doc["grant_types_supported"].as_array().unwrap();
     assert!(grants.iter().any(|g| g == DEVICE_GRANT), "{doc}");
 }
+
+#[actix_web::test]
+async fn a_device_allowed_from_a_session_that_has_ended_gets_nothing() {
+    let (s, clock) = start().await;
+    let t = setup(&s, "ended").await;
+    let (_, d) = device_authorization(&t, "openid offline_access").await;
+    let device_code = d["device_code"].as_str().unwrap();
+    let b = s.browser();
+    let done = answer(&b, &t, d["user_code"].as_str().unwrap(), "allow").await;
+    assert!(done.contains("Your device is connected"), "{done}");
+    // The user signs out before the device polls.
+    let csrf = common::fresh_csrf(&b, &format!("{}/account", t.issuer)).await;
+    let (status, _, body) = b
+        .post_form(
+            &format!("{}/logout", t.issuer),
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
+        .await;
+    assert!(status == 200 || status == 303, "{status} {body}");
+    clock.advance(6);
+    let (status, v) = poll(&t, device_code).await;
+    assert_eq!((status, error(&v)), (400, "invalid_grant"), "{v}");
+}

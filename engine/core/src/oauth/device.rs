@@ -144,6 +144,10 @@ fn new_user_code() -> String {
     out
 }
 
+fn invalid_grant_static(desc: &'static str) -> EngineError {
+    EngineError::oauth(C::InvalidGrant, desc)
+}
+
 fn pending_error(code: C, desc: &'static str) -> EngineError {
     EngineError::oauth(code, desc)
 }
@@ -490,6 +494,19 @@ impl OAuth<'_> {
         let d: Decision = json(&d)?;
         if !d.approved {
             return Err(pending_error(C::AccessDenied, "the user declined"));
+        }
+        // The tokens belong to the session the user allowed the device from: ended since
+        // (signed out everywhere, a password reset, the account deleted), they are not
+        // issued, as a code from an ended session is not redeemed.
+        let live = store
+            .list_sessions(tenant, &d.user_id)
+            .await?
+            .iter()
+            .any(|s| s.sid == d.sid && s.expires_at > now);
+        if !live {
+            return Err(invalid_grant_static(
+                "the session the device was allowed from has ended",
+            ));
         }
         // Written once: of two polls that get here, one issues the tokens.
         let marker = Challenge {
