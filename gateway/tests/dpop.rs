@@ -677,3 +677,53 @@ async fn a_device_that_polls_with_proofs_gets_tokens_bound_to_its_key() {
     .await;
     assert_eq!(a.status, 200, "{a:?}");
 }
+
+#[actix_web::test]
+async fn a_code_bound_with_dpop_jkt_is_redeemed_only_by_that_key() {
+    let s = TestServer::start().await;
+    let t = s.tenant("dpop-jkt", true, true).await;
+    let (key, other) = (Key::es256(), Key::ed25519());
+    let b = s.browser();
+    // A malformed dpop_jkt is the authorization request's error.
+    let (_, challenge) = pkce();
+    let (status, loc, _) = b
+        .get(&authorize_url(
+            &t,
+            "openid",
+            &challenge,
+            &[("dpop_jkt", "short")],
+        ))
+        .await;
+    assert_eq!(status, 303);
+    let loc = loc.unwrap();
+    assert_eq!(
+        common::query_param(&loc, "error").as_deref(),
+        Some("invalid_request"),
+        "{loc}"
+    );
+    let (verifier, challenge) = pkce();
+    let jkt = key.jkt();
+    let back = b
+        .authorize(
+            &authorize_url(&t, SCOPE, &challenge, &[("dpop_jkt", &jkt)]),
+            &t.email,
+            PASSWORD,
+        )
+        .await;
+    let code = common::query_param(&back, "code").unwrap();
+    let params = redeem_params(&t, &code, &verifier);
+    let url = token_url(&t);
+    token(&t, &params, &[&other.proof("POST", &url, json!({}))])
+        .await
+        .assert_error(400, "invalid_grant", "dpop_jkt");
+    token(&t, &params, &[])
+        .await
+        .assert_error(400, "invalid_grant", "dpop_jkt");
+    // Neither spent the code.
+    let a = token(&t, &params, &[&key.proof("POST", &url, json!({}))]).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(
+        jwt_claims(a.body["access_token"].as_str().unwrap())["cnf"]["jkt"],
+        jkt
+    );
+}

@@ -583,6 +583,7 @@ async fn lost_answers_leave_nothing_half_done() {
             },
             sid: None,
             resource: None,
+            dpop_jkt: None,
             expires_at: now + 600,
         };
         store.put_code(&code).await.unwrap();

@@ -1038,6 +1038,7 @@ async fn codes_are_taken_once<S: Store + Clone>(s: &S) {
         auth: auth(),
         sid: None,
         resource: Some("https://api.example/orders".into()),
+        dpop_jkt: None,
         expires_at: now() + 60,
     };
     s.put_code(&code).await.unwrap();
@@ -1090,6 +1091,7 @@ async fn codes_redeem_with_their_chain<S: Store>(s: &S) {
         auth: auth(),
         sid: None,
         resource: None,
+        dpop_jkt: None,
         expires_at: now() + 600,
     };
     let (with, without) = (code(b"with chain"), code(b"without chain"));
@@ -1146,6 +1148,7 @@ async fn a_code_raced_for_leaves_one_live_chain<S: Store>(s: &S) {
         auth: auth(),
         sid: None,
         resource: None,
+        dpop_jkt: None,
         expires_at: now() + 600,
     };
     s.put_code(&code).await.unwrap();
@@ -1710,6 +1713,7 @@ async fn expired_rows_are_swept<S: Store>(s: &S) {
         auth: auth(),
         sid: None,
         resource: None,
+        dpop_jkt: None,
         expires_at,
     };
     s.put_code(&code).await.unwrap();

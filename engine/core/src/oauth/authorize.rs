@@ -55,6 +55,9 @@ pub struct AuthRequest {
     /// device code: no code is issued; the user confirms on the device page instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Hash32>,
+    /// `dpop_jkt` (RFC 9449 §10): the DPoP key the code will be bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
     /// When this sealed request stops being accepted.
     pub expires_at: UnixTime,
 }
@@ -410,6 +413,16 @@ impl OAuth<'_> {
                 "prompt=none cannot be combined with other values".into(),
             ));
         }
+        let dpop_jkt = match get("dpop_jkt") {
+            Some(j) if crate::oauth::dpop::is_thumbprint(j) => Some(j.to_owned()),
+            Some(_) => {
+                return Err(fail(
+                    C::InvalidRequest,
+                    "dpop_jkt must be a JWK SHA-256 thumbprint (RFC 9449 §10)".into(),
+                ));
+            }
+            None => None,
+        };
         let max_age = match get("max_age") {
             Some(v) => Some(v.parse::<u64>().map_err(|_| {
                 fail(
@@ -440,6 +453,7 @@ impl OAuth<'_> {
                 .map(str::to_owned),
             resource: resource.map(str::to_owned),
             device: None,
+            dpop_jkt,
             expires_at: self.now() + self.rt().config.login_ttl,
         })
     }
@@ -612,6 +626,7 @@ impl OAuth<'_> {
             auth: session.auth.clone(),
             sid: Some(session.sid.clone()),
             resource: req.resource.clone(),
+            dpop_jkt: req.dpop_jkt.clone(),
             expires_at: self.now() + self.rt().config.code_ttl,
         };
         self.rt().store.put_code(&record).await?;

@@ -350,6 +350,7 @@ impl OAuth<'_> {
             idp_hint: None,
             resource: p.resource,
             device: Some(device),
+            dpop_jkt: None,
             expires_at: (now + self.rt().config.login_ttl).min(p.expires_at),
         }))
     }

@@ -133,6 +133,15 @@ fn invalid(desc: &'static str) -> EngineError {
     EngineError::oauth(C::InvalidDpopProof, desc)
 }
 
+/// Whether `s` has the form of a JWK SHA-256 thumbprint (RFC 7638): 43 base64url
+/// characters.
+pub fn is_thumbprint(s: &str) -> bool {
+    s.len() == 43
+        && s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// `ath` (§4.2): the access token's SHA-256, base64url.
 pub fn ath(access_token: &str) -> String {
     b64(&sha256(access_token.as_bytes()))

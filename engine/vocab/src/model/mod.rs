@@ -736,6 +736,10 @@ pub struct AuthCode {
     /// The API the access tokens are for (RFC 8707 `resource`); the client if none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The DPoP key the code is bound to (RFC 9449 §10 `dpop_jkt`): it is redeemed only
+    /// with a proof by that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
     pub expires_at: UnixTime,
 }
 

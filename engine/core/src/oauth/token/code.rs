@@ -45,6 +45,9 @@ fn redeemed_key(code: &Hash32) -> Hash32 {
     Hash32::of(&input)
 }
 
+const BOUND_ELSEWHERE: &str =
+    "the authorization code is bound to another DPoP key (dpop_jkt): send a proof by that key";
+
 /// What a client presents to redeem a code.
 pub(super) struct Presented {
     /// `code`.
@@ -82,8 +85,12 @@ impl OAuth<'_> {
         // Everything a code must match, checked where it is taken (so that its chain is
         // created in the same write) and again below to say what failed.
         let check = {
-            let (client_id, redirect_uri, verifier) =
-                (client.id.clone(), redirect_uri.clone(), verifier.clone());
+            let (client_id, redirect_uri, verifier, jkt) = (
+                client.id.clone(),
+                redirect_uri.clone(),
+                verifier.clone(),
+                dpop_jkt.clone(),
+            );
             move |record: &AuthCode| -> Result<(), &'static str> {
                 if record.expires_at <= now {
                     Err("authorization code is invalid, expired or already used")
@@ -94,6 +101,8 @@ impl OAuth<'_> {
                 } else if !crate::oauth::authorize::pkce_matches(&verifier, &record.code_challenge)
                 {
                     Err("code_verifier does not match the code_challenge")
+                } else if record.dpop_jkt.is_some() && record.dpop_jkt != jkt {
+                    Err(BOUND_ELSEWHERE)
                 } else {
                     Ok(())
                 }
@@ -155,6 +164,11 @@ impl OAuth<'_> {
                     C::InvalidTarget,
                     "resource differs from the authorization request's",
                 ));
+            }
+            // A code bound to a DPoP key (dpop_jkt) is refused without a proof by that key
+            // before it is taken: it stays for the right key.
+            Some(record) if record.dpop_jkt.is_some() && record.dpop_jkt != dpop_jkt => {
+                return Err(invalid_grant(BOUND_ELSEWHERE));
             }
             Some(_) => {}
             None => {
