@@ -238,7 +238,7 @@ async fn drive(
 
 /// Runs a scenario with both libraries at once (they share nothing but the server), so
 /// waits inside one (a device's polling interval) do not add up.
-async fn both<F: std::future::Future<Output = ()>>(check: impl Fn(&'static str) -> F) {
+async fn both<T, F: std::future::Future<Output = T>>(check: impl Fn(&'static str) -> F) {
     let [a, b] = LIBRARIES;
     tokio::join!(check(a), check(b));
 }
@@ -254,9 +254,15 @@ fn input(t: &TestTenant) -> Value {
 
 // ---- 1. Authorization code + PKCE + nonce ---------------------------------------------
 
-/// `refresh_id_token`: whether the client's refreshes bring a new ID token (OIDC Core
-/// §12.2 lets a client do without).
-async fn code_flow(server: &TestServer, t: &TestTenant, library: &str, refresh_id_token: bool) {
+/// Runs the code flow scenario and checks what the library reports and what the server
+/// then holds; returns the report. `refresh_id_token`: whether the client's refreshes
+/// bring a new ID token (OIDC Core §12.2 lets a client do without).
+async fn code_flow(
+    server: &TestServer,
+    t: &TestTenant,
+    library: &str,
+    refresh_id_token: bool,
+) -> Value {
     let person = Person::new(server, t);
     let r = drive(server, library, "code", &person, &input(t)).await;
     assert_eq!(
@@ -294,6 +300,7 @@ async fn code_flow(server: &TestServer, t: &TestTenant, library: &str, refresh_i
             "{library}: {v}"
         );
     }
+    r
 }
 
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
@@ -534,4 +541,53 @@ async fn signed_request_objects() {
     let server = TestServer::start_tls().await;
     let t = server.tenant("jar", false, false).await;
     both(|library| request_object(&server, &t, library)).await;
+}
+
+// ---- 6. Pairwise subject identifiers (OIDC Core §8.1) ------------------------------------
+
+/// A pairwise client whose sector is the host of `redirect_uri`.
+async fn pairwise_client(server: &TestServer, t: &TestTenant, redirect_uri: &str) -> TestTenant {
+    let c = server
+        .admin(
+            &format!("/tenants/{}/clients", t.id),
+            json!({
+                "name": format!("Pairwise at {redirect_uri}"),
+                "redirect_uris": [redirect_uri],
+                "subject_type": "pairwise",
+            }),
+        )
+        .await;
+    TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: c["client_secret"].as_str().map(str::to_owned),
+        redirect_uri: redirect_uri.into(),
+        ..t.clone()
+    }
+}
+
+#[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
+#[actix_web::test]
+async fn pairwise_subjects() {
+    let server = TestServer::start_tls().await;
+    let public = server.tenant("pair", false, false).await;
+    let a = pairwise_client(&server, &public, "http://127.0.0.1:9/cb").await;
+    let b = pairwise_client(&server, &public, "http://localhost:9/cb").await;
+    // The code flow as usual (the libraries check that userinfo's sub is the ID token's,
+    // the test that introspection and the access token say the same): for one sector with
+    // both libraries, for another sector, and for a public client.
+    let (a1, a2, b1, p1) = tokio::join!(
+        code_flow(&server, &a, "openid-client", true),
+        code_flow(&server, &a, "oauth4webapi", true),
+        code_flow(&server, &b, "openid-client", true),
+        code_flow(&server, &public, "oauth4webapi", true),
+    );
+    let sub = |r: &Value| r["id_token"]["sub"].as_str().unwrap().to_owned();
+    assert_eq!(sub(&a1), sub(&a2), "one sector, one subject");
+    assert_ne!(sub(&a1), sub(&b1), "another sector, another subject");
+    assert_ne!(
+        sub(&a1),
+        sub(&p1),
+        "the public subject differs from a pairwise one"
+    );
+    assert_ne!(sub(&b1), sub(&p1));
 }
