@@ -146,6 +146,38 @@ fn admin_subcommands_manage_a_running_server() {
     );
     assert!(ok, "{err}");
     assert!(out.contains("\"client_secret\""));
+    // Pairwise subjects and the device grant; a pairwise client without a sector is refused.
+    let device = "urn:ietf:params:oauth:grant-type:device_code";
+    let tv = [
+        "client",
+        "create",
+        "acme",
+        "--name",
+        "TV",
+        "--public",
+        "--grant-type",
+        device,
+        "--subject-type",
+        "pairwise",
+    ];
+    let (ok, _, err) = run(&tv, &[]);
+    assert!(!ok && err.contains("sector"), "{err}");
+    let with_sector: Vec<&str> = tv
+        .iter()
+        .copied()
+        .chain(["--sector-identifier-uri", "https://tv.example/sector.json"])
+        .collect();
+    let (ok, _, err) = run(&with_sector, &[]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&["client", "list", "acme"], &[]);
+    assert!(ok, "{err}");
+    let clients: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let tv = clients.iter().find(|c| c["name"] == "TV").expect("listed");
+    assert_eq!(
+        (&tv["subject_type"], &tv["sector"], &tv["grant_types"]),
+        (&json!("pairwise"), &json!("tv.example"), &json!([device])),
+        "{out}"
+    );
     let (ok, _, err) = run(
         &["user", "create", "acme", "--email", "a@acme.example"],
         &[("TOLLGATE_USER_PASSWORD", "long enough password")],

@@ -127,6 +127,15 @@ pub struct ClientView {
     /// That page gets `iss` and `sid`.
     #[serde(default)]
     pub frontchannel_logout_session_required: bool,
+    /// `public` or `pairwise` subjects.
+    #[serde(default)]
+    pub subject_type: tollgate_engine::model::SubjectType,
+    /// The sector of its pairwise subjects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    /// Its token-exchange policy, when it has the grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<tollgate_engine::model::TokenExchangePolicy>,
 }
 
 /// Body of `POST /admin/v1/tenants/{tenant}/users`.

@@ -226,6 +226,11 @@ pub async fn list_clients(
             backchannel_logout_session_required: c.backchannel_logout_session_required,
             frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),
             frontchannel_logout_session_required: c.frontchannel_logout_session_required,
+            subject_type: c.subject_type,
+            sector: c.sector.clone(),
+            token_exchange: c
+                .allows(tollgate_engine::model::GrantType::TokenExchange)
+                .then(|| c.token_exchange.clone()),
         })
         .collect();
     Ok(HttpResponse::Ok().json(out))
