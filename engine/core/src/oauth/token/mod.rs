@@ -180,7 +180,9 @@ impl GrantRequest {
             }),
             _ => Err(EngineError::oauth(
                 C::UnsupportedGrantType,
-                "supported grant types: authorization_code, refresh_token, client_credentials",
+                "supported grant types: authorization_code, refresh_token, client_credentials, \
+                 urn:ietf:params:oauth:grant-type:device_code, \
+                 urn:ietf:params:oauth:grant-type:token-exchange",
             )),
         }
     }
