@@ -278,6 +278,18 @@ enum ClientCmd {
         /// Tenant.
         tenant: String,
     },
+    /// Issue an initial access token for dynamic client registration (RFC 7591) at the
+    /// tenant's /register endpoint; printed once.
+    InitialAccessToken {
+        /// Tenant.
+        tenant: String,
+        /// Seconds it stays valid (default one day, at most 30 days).
+        #[arg(long)]
+        expires_in: Option<u64>,
+        /// How many clients it may register (default 1).
+        #[arg(long)]
+        max_uses: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -759,6 +771,20 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::Client(ClientCmd::List { tenant }) => {
             ("GET", format!("/admin/v1/tenants/{tenant}/clients"), None)
         }
+        AdminCommand::Client(ClientCmd::InitialAccessToken {
+            tenant,
+            expires_in,
+            max_uses,
+        }) => (
+            "POST",
+            format!("/admin/v1/tenants/{tenant}/initial-access-tokens"),
+            Some(body(
+                &tollgate_engine::oauth::registration::NewInitialAccessToken {
+                    expires_in,
+                    max_uses,
+                },
+            )?),
+        ),
         AdminCommand::User(UserCmd::Create {
             tenant,
             email,

@@ -34,6 +34,12 @@ const NOT_FORMS: &[(&str, &str)] = &[
         "an OAuth request: it only starts a sign-in (state and PKCE)",
     ),
     ("/token", "client authentication, no cookies"),
+    ("/par", "client authentication, no cookies (RFC 9126)"),
+    (
+        "/register",
+        "an initial access token (bearer), no cookies (RFC 7591)",
+    ),
+    ("/tenants/{tenant}/initial-access-tokens", "admin API"),
     (
         "/device_authorization",
         "client authentication, no cookies (RFC 8628)",

@@ -113,6 +113,14 @@ impl Engine {
                 .build(),
             false => Cache::new(100_000),
         };
+        // Clients change too (dynamic registration, RFC 7592): the same ten seconds.
+        let clients = match config.shards.shared {
+            true => Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(10))
+                .build(),
+            false => Cache::new(100_000),
+        };
         let otp = crate::runtime::sends::OtpState::new(&config.otp, &master);
         Ok(Self(Arc::new(Inner {
             otp,
@@ -129,7 +137,7 @@ impl Engine {
             throttle,
             metrics,
             tenants,
-            clients: Cache::new(100_000),
+            clients,
             keyrings: DashMap::new(),
             keyring_checks: DashMap::new(),
             discovery: DashMap::new(),
@@ -191,6 +199,11 @@ impl Engine {
     /// Drops a tenant from this node's cache (after it changed).
     pub(crate) fn forget_tenant(&self, id: &TenantId) {
         self.0.tenants.invalidate(id);
+    }
+
+    /// Drops a client from this node's cache after it changed.
+    pub(crate) fn forget_client(&self, tenant: &TenantId, id: &ClientId) {
+        self.0.clients.invalidate(&(tenant.clone(), id.clone()));
     }
 
     /// Reads a tenant whatever its region (administration only).

@@ -6,7 +6,7 @@ use actix_web::web;
 
 use crate::handlers::{
     admin, apis, complete, demo, device, email, federation, hosted, mfa, oidc, ops, par, passkeys,
-    phone, portal,
+    phone, portal, registration,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -33,6 +33,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(admin::list_clients),
                 )
                 .route("/tenants/{tenant}/apis", web::post().to(apis::create))
+                .route(
+                    "/tenants/{tenant}/initial-access-tokens",
+                    web::post().to(registration::issue_initial_access_token),
+                )
                 .route("/tenants/{tenant}/apis", web::get().to(apis::list))
                 .route("/tenants/{tenant}/apis", web::delete().to(apis::delete))
                 .route(
@@ -113,6 +117,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/authorize", web::post().to(oidc::authorize))
                 .route("/token", web::post().to(oidc::token))
                 .route("/par", web::post().to(par::push))
+                .route("/register", web::post().to(registration::register))
+                .route("/register/{client_id}", web::get().to(registration::read))
+                .route("/register/{client_id}", web::put().to(registration::update))
+                .route(
+                    "/register/{client_id}",
+                    web::delete().to(registration::delete),
+                )
                 .route(
                     "/device_authorization",
                     web::post().to(device::authorization),

@@ -55,6 +55,7 @@ impl OAuth<'_> {
             // Only the request_uri of a pushed request (RFC 9126): none is fetched.
             "request_uri_parameter_supported": false,
             "pushed_authorization_request_endpoint": format!("{iss}/par"),
+            "registration_endpoint": format!("{iss}/register"),
             "require_pushed_authorization_requests": false,
         });
         let body: Vec<u8> = crate::json::to_vec(&doc);

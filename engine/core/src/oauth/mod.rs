@@ -10,6 +10,7 @@
 //! - [`token`]: client authentication and the grants, parsed once into [`GrantRequest`]
 //!   ([`token::code`], [`token::refresh`], signed by [`token::mint`]);
 //! - [`par`]: the pushed authorization request endpoint (RFC 9126);
+//! - [`registration`]: dynamic client registration and its management (RFC 7591, 7592);
 //! - [`device`]: the device authorization grant (RFC 8628): codes, the user's answer, polls;
 //! - [`pairwise`]: pairwise subject identifiers, and the sealed user id behind them;
 //! - [`access`]: verifying an access token (signature, expiry, denial, its chain);
@@ -34,6 +35,7 @@ pub mod introspect;
 pub mod logout;
 pub mod pairwise;
 pub mod par;
+pub mod registration;
 pub mod request;
 pub mod revoke;
 pub mod token;

@@ -5,6 +5,7 @@
 //!
 //! - [`oidc`]: discovery, JWKS, authorize, token, userinfo, revoke, introspect.
 //! - [`par`]: pushed authorization requests (RFC 9126).
+//! - [`registration`]: dynamic client registration (RFC 7591, 7592), initial access tokens.
 //! - [`hosted`]: sign-in, sign-up, consent, the account page, sign-out.
 //! - [`mfa`]: second factors, enrolment, step-up, recovery codes.
 //! - [`passkeys`]: passkey ceremonies (JSON endpoints and their script), the offer.
@@ -32,3 +33,4 @@ pub mod par;
 pub mod passkeys;
 pub mod phone;
 pub mod portal;
+pub mod registration;
