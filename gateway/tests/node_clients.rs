@@ -243,6 +243,13 @@ async fn both<T, F: std::future::Future<Output = T>>(check: impl Fn(&'static str
     tokio::join!(check(a), check(b));
 }
 
+/// The server, over https (the libraries refuse plain http). Each test signs in several
+/// times at once (both libraries, sometimes several clients), more than the password
+/// pool's default queue takes on two cores: the queue is made long enough for that.
+async fn start() -> TestServer {
+    TestServer::start_configured(true, |c| c.passwords.queue = 16).await
+}
+
 fn input(t: &TestTenant) -> Value {
     json!({
         "issuer": t.issuer,
@@ -306,7 +313,7 @@ async fn code_flow(
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
 #[actix_web::test]
 async fn code_flow_with_pkce_and_nonce() {
-    let server = TestServer::start_tls().await;
+    let server = start().await;
     let t = server.tenant("libs", false, false).await;
     // A client whose refreshes answer without an ID token: the libraries take that too.
     let c = server
@@ -387,7 +394,7 @@ async fn client_credentials(server: &TestServer, m2m: &TestTenant, library: &str
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
 #[actix_web::test]
 async fn client_credentials_for_an_api() {
-    let server = TestServer::start_tls().await;
+    let server = start().await;
     let m2m = machine_client(&server, "mach").await;
     both(|library| client_credentials(&server, &m2m, library)).await;
 }
@@ -415,7 +422,7 @@ async fn device(server: &TestServer, tv: &TestTenant, library: &str) {
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
 #[actix_web::test]
 async fn device_authorization_grant() {
-    let server = TestServer::start_tls().await;
+    let server = start().await;
     let t = server.tenant("tv", false, false).await;
     let c = server
         .admin(
@@ -456,7 +463,7 @@ async fn private_key_jwt(server: &TestServer, t: &TestTenant, library: &str) {
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
 #[actix_web::test]
 async fn private_key_jwt_client_authentication() {
-    let server = TestServer::start_tls().await;
+    let server = start().await;
     let t = machine_client(&server, "signed").await;
     both(|library| private_key_jwt(&server, &t, library)).await;
 }
@@ -473,7 +480,7 @@ async fn pushed(server: &TestServer, t: &TestTenant, library: &str) {
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
 #[actix_web::test]
 async fn pushed_authorization_requests() {
-    let server = TestServer::start_tls().await;
+    let server = start().await;
     let t = server.tenant("pushed", false, false).await;
     let c = server
         .admin(
@@ -538,7 +545,7 @@ async fn request_object(server: &TestServer, t: &TestTenant, library: &str) {
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
 #[actix_web::test]
 async fn signed_request_objects() {
-    let server = TestServer::start_tls().await;
+    let server = start().await;
     let t = server.tenant("jar", false, false).await;
     both(|library| request_object(&server, &t, library)).await;
 }
@@ -568,7 +575,7 @@ async fn pairwise_client(server: &TestServer, t: &TestTenant, redirect_uri: &str
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
 #[actix_web::test]
 async fn pairwise_subjects() {
-    let server = TestServer::start_tls().await;
+    let server = start().await;
     let public = server.tenant("pair", false, false).await;
     let a = pairwise_client(&server, &public, "http://127.0.0.1:9/cb").await;
     let b = pairwise_client(&server, &public, "http://localhost:9/cb").await;
