@@ -727,3 +727,80 @@ async fn a_code_bound_with_dpop_jkt_is_redeemed_only_by_that_key() {
         jkt
     );
 }
+
+/// Pushes an authorization request (RFC 9126) with these `DPoP` headers.
+async fn push(t: &TestTenant, params: &[(&str, &str)], proofs: &[&str]) -> Answer {
+    let mut form: Vec<(&str, &str)> = params.to_vec();
+    form.push(("client_id", &t.client_id));
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/par", t.issuer))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&form).unwrap());
+    for p in proofs {
+        req = req.header("DPoP", *p);
+    }
+    answer(req.send().await.unwrap()).await
+}
+
+#[actix_web::test]
+async fn a_proof_with_a_pushed_request_binds_its_code_to_the_key() {
+    let s = TestServer::start().await;
+    let t = s.tenant("dpop-par", true, true).await;
+    let (key, other) = (Key::rs256(), Key::es256());
+    let par = format!("{}/par", t.issuer);
+    let (verifier, challenge) = pkce();
+    let request = [
+        ("response_type", "code"),
+        ("redirect_uri", t.redirect_uri.as_str()),
+        ("scope", "openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    // A dpop_jkt that is not the proof's key is refused, and nothing is pushed.
+    let other_jkt = other.jkt();
+    let mut mismatched = request.to_vec();
+    mismatched.push(("dpop_jkt", &other_jkt));
+    let a = push(&t, &mismatched, &[&key.proof("POST", &par, json!({}))]).await;
+    a.assert_error(400, "invalid_dpop_proof", "dpop_jkt");
+    assert!(a.body.get("request_uri").is_none());
+    // A proof for another endpoint is refused too.
+    push(
+        &t,
+        &request,
+        &[&key.proof("POST", &token_url(&t), json!({}))],
+    )
+    .await
+    .assert_error(400, "invalid_dpop_proof", "htu");
+    let a = push(&t, &request, &[&key.proof("POST", &par, json!({}))]).await;
+    assert_eq!(a.status, 201, "{a:?}");
+    assert!(a.nonce.is_some(), "a DPoP answer carries a nonce");
+    let uri = a.body["request_uri"].as_str().unwrap();
+    let mut url = url::Url::parse(&format!("{}/authorize", t.issuer)).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &t.client_id)
+        .append_pair("request_uri", uri);
+    let back = s
+        .browser()
+        .authorize(url.as_str(), &t.email, PASSWORD)
+        .await;
+    let code = common::query_param(&back, "code").unwrap_or_else(|| panic!("{back}"));
+    let params = redeem_params(&t, &code, &verifier);
+    token(
+        &t,
+        &params,
+        &[&other.proof("POST", &token_url(&t), json!({}))],
+    )
+    .await
+    .assert_error(400, "invalid_grant", "dpop_jkt");
+    let a = token(
+        &t,
+        &params,
+        &[&key.proof("POST", &token_url(&t), json!({}))],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(
+        jwt_claims(a.body["access_token"].as_str().unwrap())["cnf"]["jkt"],
+        key.jkt()
+    );
+}

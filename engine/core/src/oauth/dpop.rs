@@ -65,6 +65,8 @@ pub enum Endpoint {
     Token,
     /// `/userinfo`.
     Userinfo,
+    /// `/par`: a proof there binds the pushed request's code (§10.1).
+    Par,
 }
 
 impl Endpoint {
@@ -72,6 +74,7 @@ impl Endpoint {
         match self {
             Self::Token => "/token",
             Self::Userinfo => "/userinfo",
+            Self::Par => "/par",
         }
     }
 }
@@ -137,8 +140,7 @@ fn invalid(desc: &'static str) -> EngineError {
 /// characters.
 pub fn is_thumbprint(s: &str) -> bool {
     s.len() == 43
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -373,6 +375,33 @@ impl OAuth<'_> {
             .check_dpop(tenant, proof, Endpoint::Token, None, nonce)
             .await?;
         Ok(Some(jkt))
+    }
+
+    /// A proof sent with a pushed authorization request (§10.1): its key becomes the
+    /// request's `dpop_jkt` (one given already must be that key's), so the code is
+    /// redeemed only with a proof by it.
+    pub(crate) async fn bind_pushed(
+        &self,
+        tenant: &TenantId,
+        client: &Client,
+        proof: &Proof,
+        params: &mut Vec<(String, String)>,
+    ) -> EngineResult<()> {
+        let t = self.tenant(tenant).await?;
+        let nonce = client.dpop_nonce_required || t.dpop_nonce_required;
+        let jkt = self
+            .check_dpop(tenant, proof, Endpoint::Par, None, nonce)
+            .await?;
+        match params.iter().find(|(k, _)| k == "dpop_jkt") {
+            Some((_, j)) if *j != jkt => Err(invalid(
+                "dpop_jkt is not the thumbprint of the DPoP proof's key",
+            )),
+            Some(_) => Ok(()),
+            None => {
+                params.push(("dpop_jkt".into(), jkt));
+                Ok(())
+            }
+        }
     }
 
     /// Verifies an access token as presented at a protected resource (§7.1): a bound

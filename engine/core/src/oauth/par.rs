@@ -1,10 +1,12 @@
 //! The pushed authorization request endpoint (PAR, RFC 9126 §2): the client
 //! authenticates as at the token endpoint and posts its authorization request (plain, or
 //! as a request object in `request`); it is validated as `/authorize` would, then kept
-//! for the browser ([`super::request`]).
+//! for the browser ([`super::request`]). A DPoP proof with it binds the code to its key
+//! (RFC 9449 §10.1).
 
 use super::OAuth;
 use super::authorize::AuthorizeError;
+use super::dpop::Proof;
 use super::request::Pushed;
 use super::token::ClientCredentials;
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
@@ -22,6 +24,7 @@ impl OAuth<'_> {
         tenant: &TenantId,
         creds: &ClientCredentials,
         form: Vec<(String, String)>,
+        dpop: Option<&Proof>,
     ) -> EngineResult<Pushed> {
         self.tenant(tenant).await?;
         let client = self.authenticate_client(tenant, creds).await?;
@@ -48,6 +51,10 @@ impl OAuth<'_> {
         };
         if !params.iter().any(|(k, _)| k == "client_id") {
             params.push(("client_id".into(), client.id.to_string()));
+        }
+        if let Some(proof) = dpop {
+            self.bind_pushed(tenant, &client, proof, &mut params)
+                .await?;
         }
         self.validate_params(tenant, &params, true)
             .await
