@@ -657,3 +657,134 @@ async fn deliveries_survive_a_receiver_outage_and_a_server_restart() {
 async fn metric_unreachable(base: &str) -> bool {
     reqwest::get(format!("{base}/healthz")).await.is_err()
 }
+
+#[actix_web::test]
+async fn front_channel_logout_frames_each_apps_page_with_iss_and_sid() {
+    let srv = server().await;
+    let t = srv.tenant("front", false, true).await;
+    let mut apps = Vec::new();
+    for uri in ["https://one.example/fc", "http://127.0.0.1:9/fc?keep=1"] {
+        let c = srv
+            .admin(
+                &format!("/tenants/{}/clients", t.id),
+                json!({
+                    "name": "Front",
+                    "redirect_uris": [t.redirect_uri],
+                    "post_logout_redirect_uris": ["http://127.0.0.1:9/bye"],
+                    "first_party": true,
+                    "frontchannel_logout_uri": uri,
+                    "frontchannel_logout_session_required": true,
+                }),
+            )
+            .await;
+        apps.push(TestTenant {
+            client_id: c["client_id"].as_str().unwrap().into(),
+            client_secret: c["client_secret"].as_str().map(str::to_owned),
+            ..t.clone()
+        });
+    }
+    let disc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(disc["frontchannel_logout_supported"], true);
+    assert_eq!(disc["frontchannel_logout_session_supported"], true);
+    // A bad URI is refused like a back-channel one.
+    let r = srv
+        .http
+        .post(format!("{}/admin/v1/tenants/{}/clients", srv.base, t.id))
+        .bearer_auth(&srv.admin_token)
+        .json(&json!({"name": "Bad", "redirect_uris": [t.redirect_uri],
+            "frontchannel_logout_uri": "https://rp.example/fc#x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("frontchannel_logout_uri"));
+
+    let b = srv.browser();
+    let (tokens, id) = sign_in_at(&b, &apps[0]).await;
+    let _ = sign_in_at(&b, &apps[1]).await;
+    let mut u = url::Url::parse(&format!("{}/logout", t.issuer)).unwrap();
+    u.query_pairs_mut()
+        .append_pair("id_token_hint", tokens["id_token"].as_str().unwrap())
+        .append_pair("post_logout_redirect_uri", "http://127.0.0.1:9/bye")
+        .append_pair("state", "s1");
+    let r = b.http.get(u.as_str()).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the page loads the frames before going on");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("frame-src https://one.example http://127.0.0.1:9;"),
+        "{csp}"
+    );
+    let refresh = r.headers()["refresh"].to_str().unwrap().to_owned();
+    assert_eq!(refresh, "2; url=http://127.0.0.1:9/bye?state=s1");
+    let page = r.text().await.unwrap();
+    let sid = id["sid"].as_str().unwrap();
+    let iss: String = url::form_urlencoded::byte_serialize(t.issuer.as_bytes()).collect();
+    for want in [
+        format!("src=\"https://one.example/fc?iss={iss}&amp;sid={sid}\""),
+        format!("src=\"http://127.0.0.1:9/fc?keep=1&amp;iss={iss}&amp;sid={sid}\""),
+    ] {
+        assert!(page.contains(&want), "{want} in {page}");
+    }
+    assert_eq!(page.matches("<iframe").count(), 2, "{page}");
+    assert!(
+        page.contains("href=\"http://127.0.0.1:9/bye?state=s1\""),
+        "{page}"
+    );
+    // Signed out: a second logout frames nothing and redirects at once.
+    let (s, loc, _) = b.get(u.as_str()).await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (303, Some("http://127.0.0.1:9/bye?state=s1"))
+    );
+}
+
+#[actix_web::test]
+async fn a_delivery_failing_past_the_give_up_age_is_dropped_with_an_audit_event() {
+    let srv = TestServer::start_configured(false, |c| {
+        c.logout.poll_secs = 1;
+        c.logout.retry_base_secs = 1;
+        c.logout.retry_max_secs = 1;
+        c.logout.give_up_after_secs = 2;
+    })
+    .await;
+    let t = srv.tenant("giveup", false, true).await;
+    let recv = Receiver::start(503).await;
+    let app = rp(&srv, &t, &recv.uri(), false).await;
+    let (tokens, id) = sign_in_at(&srv.browser(), &app).await;
+    let b = srv.browser();
+    let _ = sign_in_at(&b, &app).await;
+    let mut u = url::Url::parse(&format!("{}/logout", t.issuer)).unwrap();
+    u.query_pairs_mut()
+        .append_pair("id_token_hint", tokens["id_token"].as_str().unwrap());
+    // The other browser's session is the one that ends here; the hint's user is the same.
+    let (s, _, page) = b.get(u.as_str()).await;
+    assert_eq!(s, 200, "{page}");
+    let events = srv
+        .events_until("giveup", "kind=logout.backchannel_abandoned", |e| {
+            !e.is_empty()
+        })
+        .await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["client"], app.client_id.as_str());
+    assert_eq!(events[0]["subject"], id["sub"]);
+    assert_eq!(events[0]["result"], "failure");
+    let tried = recv.hits().len();
+    assert!(tried >= 2, "retried before giving up: {tried}");
+    assert!(metric(&srv.base, "tollgate_logout_tokens_abandoned_total").await >= 1.0);
+    assert!(metric(&srv.base, "tollgate_logout_token_failures_total").await >= 2.0);
+    // Dropped: no more attempts come.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while metric(&srv.base, "tollgate_logout_tokens_pending").await > 0.0 {
+        assert!(Instant::now() < deadline, "the outbox still holds it");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(recv.hits().len(), tried, "{:?}", recv.hits());
+}

@@ -104,7 +104,47 @@ pub fn check_logout_uri(uri: &str) -> Result<(), &'static str> {
     }
 }
 
+/// Front-channel logout (OIDC Front-Channel Logout 1.0): the pages an ended session's
+/// apps asked to have loaded in the browser, each in a hidden iframe of the end-of-logout
+/// page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrontChannelLogout {
+    /// Each client's `frontchannel_logout_uri`, with `iss` and `sid` added (§2, §3).
+    pub uris: Vec<String>,
+    /// Their origins (`scheme://host[:port]`), which the page must be allowed to frame.
+    pub origins: Vec<String>,
+}
+
 impl Engine {
+    /// The front-channel logout URIs of the clients `session` signed in to.
+    pub async fn frontchannel_logout(
+        &self,
+        session: &crate::model::Session,
+    ) -> EngineResult<FrontChannelLogout> {
+        let iss = self.issuer(&session.tenant);
+        let mut out = FrontChannelLogout::default();
+        for id in &session.clients {
+            let Some(c) = self.client(&session.tenant, id).await? else {
+                continue;
+            };
+            let Some(uri) = c.frontchannel_logout_uri.as_deref() else {
+                continue;
+            };
+            let Ok(u) = url::Url::parse(uri) else {
+                continue;
+            };
+            let origin = u.origin().ascii_serialization();
+            if !out.origins.contains(&origin) {
+                out.origins.push(origin);
+            }
+            out.uris.push(crate::oauth::authorize::redirect_with(
+                uri,
+                &[("iss", iss.as_str()), ("sid", session.sid.as_str())],
+            ));
+        }
+        Ok(out)
+    }
+
     /// Queues a logout token for each of `clients` that has a back-channel logout URI:
     /// about `user` and, when given, the session `sid`. A client that requires `sid` gets
     /// nothing without one. Durable on return; wakes this node's sender.

@@ -30,6 +30,8 @@ impl OAuth<'_> {
             "end_session_endpoint": format!("{iss}/logout"),
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
+            "frontchannel_logout_supported": true,
+            "frontchannel_logout_session_supported": true,
             "device_authorization_endpoint": format!("{iss}/device_authorization"),
             "scopes_supported": SCOPES,
             "response_types_supported": ["code"],

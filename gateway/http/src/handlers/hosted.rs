@@ -493,10 +493,38 @@ pub async fn logout(
             |csrf| pages::logout_confirm(t.as_str(), &keep, csrf),
         ));
     }
-    if let Some(c) = &cookie {
-        st.engine.signin().end_session(&t, c, &meta(&req)).await?;
-    }
+    let ended = match &cookie {
+        Some(c) => st.engine.signin().end_session(&t, c, &meta(&req)).await?,
+        None => None,
+    };
+    let front = match &ended {
+        Some(s) => st.engine.frontchannel_logout(s).await?,
+        None => Default::default(),
+    };
     let mut r = match plan.redirect {
+        _ if !front.uris.is_empty() => {
+            let body = pages::signed_out_frames(&front.uris, plan.redirect.as_deref());
+            let mut r = page(StatusCode::OK, "Signed out", &body);
+            // The apps' logout pages are framed; nothing else may be.
+            let csp = format!(
+                "default-src 'none'; frame-src {}; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+                front.origins.join(" ")
+            );
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&csp) {
+                r.headers_mut()
+                    .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, v);
+            }
+            if let Some(next) = plan.redirect.as_deref()
+                && let Ok(v) =
+                    actix_web::http::header::HeaderValue::from_str(&format!("2; url={next}"))
+            {
+                r.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static("refresh"),
+                    v,
+                );
+            }
+            r
+        }
         Some(url) => see_other(&url),
         None => page(StatusCode::OK, "Signed out", &pages::signed_out()),
     };

@@ -134,6 +134,24 @@ pub fn signed_out() -> String {
     "<h1>You are signed out</h1><p>You can close this window.</p>".into()
 }
 
+/// After sign-out, with the apps' front-channel logout pages in hidden iframes, and a link
+/// to where the browser goes next (it also goes there by itself, by `Refresh`).
+pub fn signed_out_frames(frames: &[String], next: Option<&str>) -> String {
+    let frames: String = frames
+        .iter()
+        .map(|u| {
+            format!(
+                "<iframe src=\"{}\" title=\"sign-out\" hidden style=\"display:none\"></iframe>",
+                esc(u)
+            )
+        })
+        .collect();
+    let next = next
+        .map(|u| format!("<p><a href=\"{}\">Continue</a></p>", esc(u)))
+        .unwrap_or_else(|| "<p>You can close this window.</p>".into());
+    format!("<h1>You are signed out</h1>{next}{frames}")
+}
+
 /// The minimal account page.
 pub fn account(
     tenant: &str,
