@@ -173,6 +173,10 @@ fn token_request() {
             ":",
             "%3A",
             "d2ViOnNlY3JldA==",
+            "client_assertion",
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ3ZWIifQ.c2ln",
         ])
         .run(|input| {
             // The first line is the Authorization header, the rest the form body.
