@@ -804,3 +804,58 @@ async fn a_proof_with_a_pushed_request_binds_its_code_to_the_key() {
         key.jkt()
     );
 }
+
+#[actix_web::test]
+async fn a_token_exchange_with_a_proof_issues_a_token_bound_to_the_key() {
+    const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+    const ACCESS: &str = "urn:ietf:params:oauth:token-type:access_token";
+    const ORDERS: &str = "https://orders.example/api";
+    let s = TestServer::start().await;
+    let web = s.tenant("dpop-exchange", false, true).await;
+    s.admin(
+        "/tenants/dpop-exchange/apis",
+        json!({"identifier": ORDERS, "name": "Orders", "scopes": ["read:orders"]}),
+    )
+    .await;
+    let c = s
+        .admin(
+            "/tenants/dpop-exchange/clients",
+            json!({"name": "Orders service", "grant_types": [EXCHANGE],
+                "token_exchange": {"audiences": [ORDERS]}}),
+        )
+        .await;
+    let service = TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: c["client_secret"].as_str().map(str::to_owned),
+        ..web.clone()
+    };
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(
+        &web,
+        "openid read:orders",
+        &challenge,
+        &[("resource", ORDERS)],
+    );
+    let back = s.browser().authorize(&url, &web.email, PASSWORD).await;
+    let code = common::query_param(&back, "code").unwrap();
+    let user = token(&web, &redeem_params(&web, &code, &verifier), &[]).await;
+    assert_eq!(user.status, 200, "{user:?}");
+    let key = Key::es256();
+    let a = token(
+        &service,
+        &[
+            ("grant_type", EXCHANGE),
+            ("subject_token", user.body["access_token"].as_str().unwrap()),
+            ("subject_token_type", ACCESS),
+            ("resource", ORDERS),
+        ],
+        &[&key.proof("POST", &token_url(&service), json!({}))],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(a.body["token_type"], "DPoP");
+    assert_eq!(
+        jwt_claims(a.body["access_token"].as_str().unwrap())["cnf"]["jkt"],
+        key.jkt()
+    );
+}

@@ -18,7 +18,7 @@ use crate::model::{
     Client, GrantType, TOKEN_TYPE_ACCESS, TOKEN_TYPE_ID, Tenant, TokenExchangePolicy,
 };
 use crate::oauth::OAuth;
-use crate::oauth::claims::{AccessTokenClaims, Actor, IdTokenClaims};
+use crate::oauth::claims::{AccessTokenClaims, Actor, Confirmation, IdTokenClaims};
 
 /// What the client asked for.
 pub(crate) struct Exchange {
@@ -30,6 +30,8 @@ pub(crate) struct Exchange {
     pub target: Option<String>,
     /// `scope`: a subset of the subject token's.
     pub scope: Option<String>,
+    /// The DPoP key the request proved (RFC 9449): the issued token is bound to it.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A verified token presented to the exchange: whose it is.
@@ -225,7 +227,7 @@ impl OAuth<'_> {
             auth_time: subject.auth_time,
             sid: subject.sid,
             cid: subject.cid,
-            cnf: None,
+            cnf: ask.dpop_jkt.clone().map(|jkt| Confirmation { jkt }),
             uid: self.seal_uid(tenant, client, &user),
             act,
         };
@@ -246,7 +248,7 @@ impl OAuth<'_> {
             .inc();
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: claims.token_type(),
             expires_in: exp.saturating_sub(now),
             scope,
             id_token: None,

@@ -311,8 +311,7 @@ impl OAuth<'_> {
         grant: GrantRequest,
         meta: &RequestMeta,
     ) -> EngineResult<TokenResponse> {
-        self.token_with_dpop(tenant, creds, grant, None, meta)
-            .await
+        self.token_with_dpop(tenant, creds, grant, None, meta).await
     }
 
     /// Handles a token request that may carry a DPoP proof (RFC 9449 §5): checked after
@@ -375,6 +374,7 @@ impl OAuth<'_> {
                     actor,
                     target,
                     scope,
+                    dpop_jkt,
                 };
                 self.token_exchange(tenant, &client, ask).await
             }
