@@ -291,6 +291,26 @@ async fn bad_codes_and_bad_clients_get_the_protocols_answers() {
     assert_eq!((status, error(&v)), (400, "unauthorized_client"), "{v}");
     let (status, v) = device_authorization(&t, "openid admin").await;
     assert_eq!((status, error(&v)), (400, "invalid_scope"), "{v}");
+    // A confidential client with a wrong secret; an unknown API as resource.
+    let wrong_secret = TestTenant {
+        client_secret: Some("not-the-secret".into()),
+        ..t.clone()
+    };
+    let (status, v) = device_authorization(&wrong_secret, "openid").await;
+    assert_eq!((status, error(&v)), (401, "invalid_client"), "{v}");
+    let r = reqwest::Client::new()
+        .post(format!("{}/device_authorization", t.issuer))
+        .form(&[
+            ("client_id", t.client_id.as_str()),
+            ("scope", "openid"),
+            ("resource", "https://nowhere.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(error(&v), "invalid_target", "{v}");
     let (status, v) =
         token_with(&reqwest::Client::new(), &t, &[("grant_type", DEVICE_GRANT)]).await;
     assert_eq!((status, error(&v)), (400, "invalid_request"), "{v}");
