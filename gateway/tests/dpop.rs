@@ -859,3 +859,69 @@ async fn a_token_exchange_with_a_proof_issues_a_token_bound_to_the_key() {
         key.jkt()
     );
 }
+
+#[actix_web::test]
+async fn a_nonce_lives_its_slot_and_the_next_then_is_refused() {
+    use std::sync::Arc;
+    use tollgate_engine::clock::{Clock, ManualClock, SystemClock};
+    use tollgate_engine::oauth::dpop::NONCE_SLOT;
+    let clock = ManualClock::new(SystemClock.now());
+    let s = TestServer::start_with_clock(Arc::new(clock.clone())).await;
+    let t = s.tenant("dpop-slots", true, true).await;
+    s.http
+        .put(format!("{}/admin/v1/tenants/dpop-slots/dpop", s.base))
+        .bearer_auth(&s.admin_token)
+        .json(&json!({"nonce_required": true}))
+        .send()
+        .await
+        .unwrap();
+    let key = Key::es256();
+    let url = token_url(&t);
+    // Proofs are made at the server's (manual) time.
+    let proof = |extra: Value| {
+        let mut claims = json!({"iat": clock.now()});
+        for (k, v) in extra.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        key.proof("POST", &url, claims)
+    };
+    let (verifier, challenge) = pkce();
+    let back = s
+        .browser()
+        .authorize(
+            &authorize_url(&t, SCOPE, &challenge, &[]),
+            &t.email,
+            PASSWORD,
+        )
+        .await;
+    let code = common::query_param(&back, "code").unwrap();
+    let first = token(
+        &t,
+        &redeem_params(&t, &code, &verifier),
+        &[&proof(json!({}))],
+    )
+    .await;
+    first.assert_error(400, "use_dpop_nonce", "nonce");
+    let nonce = first.nonce.unwrap();
+    let a = token(
+        &t,
+        &redeem_params(&t, &code, &verifier),
+        &[&proof(json!({"nonce": nonce}))],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let mut rt = a.body["refresh_token"].as_str().unwrap().to_owned();
+    // One slot later the nonce is still good (the previous slot's)...
+    clock.advance(NONCE_SLOT);
+    let a = token(&t, &refresh_params(&rt), &[&proof(json!({"nonce": nonce}))]).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    rt = a.body["refresh_token"].as_str().unwrap().to_owned();
+    // ...two slots later it is not, and the answer carries the current one.
+    clock.advance(NONCE_SLOT);
+    let a = token(&t, &refresh_params(&rt), &[&proof(json!({"nonce": nonce}))]).await;
+    a.assert_error(400, "use_dpop_nonce", "nonce");
+    let fresh = a.nonce.unwrap();
+    assert_ne!(fresh, nonce);
+    let a = token(&t, &refresh_params(&rt), &[&proof(json!({"nonce": fresh}))]).await;
+    assert_eq!(a.status, 200, "the refused request changed nothing: {a:?}");
+}
