@@ -130,6 +130,15 @@ async fn a_client_authenticates_with_a_jwt_signed_by_its_key() {
     )
     .await;
     assert_eq!(status, 200, "{v}");
+    // The admin API shows how it authenticates: with its keys, as a confidential client.
+    let listed = s.admin_get("/tenants/pkj/clients").await;
+    let listed = &listed.as_array().unwrap()[0];
+    assert_eq!(
+        (&listed["token_endpoint_auth_method"], &listed["public"]),
+        (&json!("private_key_jwt"), &json!(false)),
+        "{listed}"
+    );
+    assert_eq!(listed["jwks"]["keys"].as_array().map(Vec::len), Some(3));
     // Discovery says so.
     let d: Value = reqwest::get(format!("{iss}/.well-known/openid-configuration"))
         .await
@@ -389,4 +398,29 @@ async fn signing_clients_are_checked_when_registered() {
     }
     let clients = s.admin_get("/tenants/pkjreg/clients").await;
     assert_eq!(clients.as_array().map(Vec::len), Some(0), "{clients}");
+}
+
+#[actix_web::test]
+async fn one_assertion_sent_many_times_at_once_authenticates_once() {
+    let s = TestServer::start().await;
+    let key = ClientKey::new(SigningAlg::ES256);
+    let (iss, id) = machine(&s, "pkjrace", json!({"jwks": jwks(&[&key])})).await;
+    let jwt = assertion(&key, &id, &iss, |_| {});
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (iss, id, jwt) = (iss.clone(), id.clone(), jwt.clone());
+        set.spawn(async move { grant(&iss, Some(&id), &jwt).await });
+    }
+    let mut answers = Vec::new();
+    while let Some(r) = set.join_next().await {
+        answers.push(r.unwrap());
+    }
+    let won = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(won, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, v)| *s == 200 || (*s == 401 && error(v) == "invalid_client")),
+        "{answers:?}"
+    );
 }

@@ -418,3 +418,38 @@ async fn bad_request_objects_are_refused() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn one_request_uri_opened_many_times_at_once_starts_one_sign_in() {
+    let s = TestServer::start().await;
+    let t = s.tenant("parrace", false, true).await;
+    let (_, challenge) = pkce();
+    let (_, v) = push(&t, &request(&t, &challenge)).await;
+    let url = authorize_at(
+        &t,
+        &[
+            ("client_id", &t.client_id),
+            ("request_uri", v["request_uri"].as_str().unwrap()),
+        ],
+    );
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (b, url) = (s.browser(), url.clone());
+        set.spawn(async move { b.get(&url).await });
+    }
+    let mut answers = Vec::new();
+    while let Some(r) = set.join_next().await {
+        answers.push(r.unwrap());
+    }
+    let started = answers
+        .iter()
+        .filter(|(s, loc, _)| *s == 303 && loc.as_deref().is_some_and(|l| l.contains("/login?")))
+        .count();
+    assert_eq!(started, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _, body)| *s == 303 || (*s == 400 && body.contains("invalid_request_uri"))),
+        "{answers:?}"
+    );
+}

@@ -97,6 +97,16 @@ async fn a_registered_client_signs_users_in_and_manages_its_registration() {
     );
     assert_eq!(reg["token_endpoint_auth_method"], "client_secret_post");
     assert_eq!(reg["client_secret_expires_at"], 0);
+    let listed = s.admin_get("/tenants/dcr/clients").await;
+    let listed = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(listed["dynamically_registered"], true, "{listed}");
+    assert_eq!(listed["first_party"], false, "{listed}");
+    assert_eq!(listed["token_endpoint_auth_method"], "client_secret_post");
     assert!(
         reg.get("logo_uri").is_none(),
         "unknown metadata is ignored: {reg}"

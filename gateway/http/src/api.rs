@@ -136,6 +136,21 @@ pub struct ClientView {
     /// Its token-exchange policy, when it has the grant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_exchange: Option<tollgate_engine::model::TokenExchangePolicy>,
+    /// How it authenticates, when it was set (`private_key_jwt`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<tollgate_engine::model::EndpointAuthMethod>,
+    /// Its public keys, given by value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// Where its public keys are published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Its authorization requests must be pushed (PAR).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// It registered itself (RFC 7591) and manages its registration.
+    #[serde(default)]
+    pub dynamically_registered: bool,
 }
 
 /// Body of `POST /admin/v1/tenants/{tenant}/users`.

@@ -231,6 +231,11 @@ pub async fn list_clients(
             token_exchange: c
                 .allows(tollgate_engine::model::GrantType::TokenExchange)
                 .then(|| c.token_exchange.clone()),
+            token_endpoint_auth_method: c.token_endpoint_auth_method,
+            jwks: c.jwks.clone(),
+            jwks_uri: c.jwks_uri.clone(),
+            require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+            dynamically_registered: c.registration_token_hash.is_some(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(out))
