@@ -34,7 +34,8 @@ fi
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || { echo "ops/test.sh: the client-library tests need Node.js 20 or later: $(node --version)"; exit 1; }
 (cd gateway/tests/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-cargo test --locked -p tollgate-gateway --test node_clients -- --ignored
+# --workspace, as above: the same feature set as the full run, so nothing is rebuilt.
+cargo test --workspace --locked --test node_clients -- --ignored
 # The CQL of the ScyllaDB store, parsed by ScyllaDB's cqlsh grammar (no server needed): the
 # grammar is the scylla-cqlsh package, pinned, in a venv under target/. The test is
 # #[ignore]d in a plain `cargo test`; here it runs, and a missing grammar fails it.

@@ -598,3 +598,190 @@ async fn pairwise_subjects() {
     );
     assert_ne!(sub(&b1), sub(&p1));
 }
+
+// ---- 7. DPoP (RFC 9449) -------------------------------------------------------------------
+
+/// A public client for DPoP: openid-client's may use it (and does), oauth4webapi's must,
+/// with a server nonce in every proof.
+async fn dpop(server: &TestServer, t: &TestTenant, library: &str) {
+    let required = library == "oauth4webapi";
+    let c = server
+        .admin(
+            &format!("/tenants/{}/clients", t.id),
+            json!({
+                "name": format!("Mobile app ({library})"),
+                "public": true,
+                "redirect_uris": [t.redirect_uri],
+                "dpop_bound_access_tokens": required,
+                "dpop_nonce_required": required,
+            }),
+        )
+        .await;
+    let app = TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: None,
+        ..t.clone()
+    };
+    let person = Person::new(server, &app);
+    let mut i = input(&app);
+    i["wrong_key_error"] = json!("invalid_grant");
+    // Without a proof: a bound refresh token is refused; a client that must send proofs
+    // is refused before its token is looked at.
+    i["no_proof_error"] = json!(if required {
+        "invalid_dpop_proof"
+    } else {
+        "invalid_grant"
+    });
+    let r = drive(server, library, "dpop", &person, &i).await;
+    assert_eq!(r["token_type"], "dpop", "{library}: {r}");
+    let jkt = r["jkt"].as_str().expect("the key's thumbprint");
+    assert_eq!(
+        r["access_token_claims"]["cnf"]["jkt"], jkt,
+        "{library}: {r}"
+    );
+    assert_eq!(r["userinfo"]["email"], t.email.as_str(), "{library}: {r}");
+    if required {
+        // The server asked for a nonce (token endpoint, userinfo) and the library answered.
+        assert!(r["nonce_retries"].as_u64() >= Some(1), "{library}: {r}");
+    }
+    // The bound token is worthless as a bearer token.
+    let at = r["access_token"].as_str().unwrap();
+    let resp = server
+        .http
+        .get(format!("{}/userinfo", app.issuer))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        401,
+        "{library}: a DPoP-bound token used as Bearer"
+    );
+}
+
+#[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
+#[actix_web::test]
+async fn dpop_bound_tokens() {
+    let server = start().await;
+    let t = server.tenant("dpop", false, false).await;
+    both(|library| dpop(&server, &t, library)).await;
+}
+
+// ---- 8. Token exchange (RFC 8693) ---------------------------------------------------------
+
+const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const FULFILMENT: &str = "https://fulfilment.example/";
+
+async fn token_exchange(server: &TestServer, t: &TestTenant, library: &str) {
+    let person = Person::new(server, t);
+    let mut i = input(t);
+    // The user's token is for the orders API; the client exchanges it for fulfilment,
+    // which its policy allows, and then for orders, which it does not.
+    i["subject_scope"] = json!("openid read:orders");
+    i["subject_resource"] = json!(ORDERS);
+    i["resource"] = json!(FULFILMENT);
+    i["scope"] = json!("read:orders");
+    i["forbidden_resource"] = json!(ORDERS);
+    i["forbidden_error"] = json!("invalid_target");
+    let r = drive(server, library, "token_exchange", &person, &i).await;
+    assert_eq!(r["subject"]["aud"], ORDERS, "{library}: {r}");
+    assert_eq!(
+        r["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token",
+        "{library}: {r}"
+    );
+    assert_eq!(r["token_type"], "bearer", "{library}: {r}");
+    let at = &r["access_token"];
+    assert_eq!(at["aud"], FULFILMENT, "{library}: {r}");
+    assert_eq!(at["sub"], r["subject"]["sub"], "{library}: {r}");
+    assert_eq!(at["scope"], "read:orders", "{library}: {r}");
+    assert_eq!(at["client_id"], t.client_id.as_str(), "{library}: {r}");
+    assert_eq!(r["refused"], "invalid_target", "{library}: {r}");
+}
+
+#[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
+#[actix_web::test]
+async fn token_exchange_for_another_api() {
+    let server = start().await;
+    let t = server.tenant("swap", false, false).await;
+    for (identifier, scopes) in [
+        (ORDERS, json!(["read:orders", "write:orders"])),
+        (FULFILMENT, json!(["read:orders", "ship"])),
+    ] {
+        server
+            .admin(
+                "/tenants/swap/apis",
+                json!({"identifier": identifier, "name": identifier, "scopes": scopes}),
+            )
+            .await;
+    }
+    let c = server
+        .admin(
+            "/tenants/swap/clients",
+            json!({
+                "name": "Orders web app and service",
+                "redirect_uris": [t.redirect_uri],
+                "grant_types": ["authorization_code", "refresh_token", EXCHANGE],
+                "token_exchange": {"audiences": [FULFILMENT]},
+            }),
+        )
+        .await;
+    let t = TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: c["client_secret"].as_str().map(str::to_owned),
+        ..t
+    };
+    both(|library| token_exchange(&server, &t, library)).await;
+}
+
+// ---- 9. Dynamic client registration (RFC 7591, RFC 7592) ---------------------------------
+
+async fn registration(server: &TestServer, t: &TestTenant, library: &str) -> String {
+    let iat = server
+        .admin(
+            &format!("/tenants/{}/initial-access-tokens", t.id),
+            json!({"max_uses": 1}),
+        )
+        .await;
+    let person = Person::new(server, t);
+    let mut i = input(t);
+    i["initial_access_token"] = iat["token"].clone();
+    let r = drive(server, library, "registration", &person, &i).await;
+    let client_id = r["client"]["client_id"]
+        .as_str()
+        .expect("a registered client_id")
+        .to_owned();
+    assert_ne!(client_id, t.client_id);
+    assert_eq!(r["id_token"]["aud"], client_id.as_str(), "{library}: {r}");
+    assert_eq!(r["userinfo"]["email"], t.email.as_str(), "{library}: {r}");
+    if library == "oauth4webapi" {
+        assert_eq!(r["read_back"]["client_id"], client_id.as_str(), "{r}");
+    }
+    // The initial access token was good for one client: it is spent.
+    let again = server
+        .http
+        .post(format!("{}/register", t.issuer))
+        .bearer_auth(iat["token"].as_str().unwrap())
+        .json(&json!({"redirect_uris": [t.redirect_uri]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        401,
+        "{library}: a spent initial access token"
+    );
+    client_id
+}
+
+#[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
+#[actix_web::test]
+async fn dynamic_client_registration() {
+    let server = start().await;
+    let t = server.tenant("dcr", false, false).await;
+    let (a, b) = tokio::join!(
+        registration(&server, &t, "openid-client"),
+        registration(&server, &t, "oauth4webapi"),
+    );
+    assert_ne!(a, b);
+}

@@ -37,7 +37,7 @@ async function withNonce(send, process) {
  * plain, pushed (PAR) or as a signed request object (JAR); the person signs in when asked.
  * Returns the tokens, the ID token's claims (signature checked against the JWKS too).
  */
-async function signIn(as, c, auth, input, { par = false, jarKey, DPoP, scope } = {}) {
+async function signIn(as, c, auth, input, { par = false, jarKey, DPoP, scope, extra = {} } = {}) {
   const verifier = oauth.generateRandomCodeVerifier()
   const nonce = oauth.generateRandomNonce()
   const state = oauth.generateRandomState()
@@ -51,6 +51,7 @@ async function signIn(as, c, auth, input, { par = false, jarKey, DPoP, scope } =
     nonce,
     state,
     prompt: 'consent',
+    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
   }
   if (DPoP) params.dpop_jkt = await DPoP.calculateThumbprint()
   if (jarKey) {
@@ -298,7 +299,8 @@ export async function token_exchange(input) {
   const as = await discover(input.issuer)
   const c = { client_id: input.client_id }
   const auth = oauth.ClientSecretPost(input.client_secret)
-  const { tokens } = await signIn(as, c, auth, input, { scope: 'openid' })
+  const { tokens } = await signIn(as, c, auth, input,
+    { scope: input.subject_scope, extra: { resource: input.subject_resource } })
   const exchange = async (resource, extra = {}) => oauth.processGenericTokenEndpointResponse(as, c,
     await oauth.genericTokenEndpointRequest(as, c, auth,
       'urn:ietf:params:oauth:grant-type:token-exchange', {
@@ -332,7 +334,7 @@ export async function registration(input) {
       redirect_uris: [input.redirect_uri],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_post',
+      token_endpoint_auth_method: 'client_secret_basic',
     }, { initialAccessToken: input.initial_access_token }))
   check(registered.registration_client_uri && registered.registration_access_token,
     'RFC 7592 management is offered', registered)
@@ -344,7 +346,7 @@ export async function registration(input) {
   check(readBack.client_id === registered.client_id, 'the registration reads back', readBack)
 
   const c = { client_id: registered.client_id }
-  const auth = oauth.ClientSecretPost(registered.client_secret)
+  const auth = oauth.ClientSecretBasic(registered.client_secret)
   const { tokens, id } = await signIn(as, c, auth, input)
   return {
     client: registered,

@@ -22,7 +22,7 @@ async function configure({ issuer, client_id, client_secret }, auth) {
  * signs in when asked. Returns the tokens and the ID token's claims, both checked by the
  * library.
  */
-async function signIn(config, input, { par = false, jarKey, DPoP, scope } = {}) {
+async function signIn(config, input, { par = false, jarKey, DPoP, scope, extra = {} } = {}) {
   const verifier = client.randomPKCECodeVerifier()
   const nonce = client.randomNonce()
   const state = client.randomState()
@@ -34,6 +34,7 @@ async function signIn(config, input, { par = false, jarKey, DPoP, scope } = {}) 
     nonce,
     state,
     prompt: 'consent',
+    ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)),
   }
   let url
   if (jarKey) {
@@ -224,7 +225,8 @@ export async function device(input) {
  */
 export async function token_exchange(input) {
   const config = await configure(input)
-  const { tokens } = await signIn(config, input, { scope: 'openid' })
+  const { tokens } = await signIn(config, input,
+    { scope: input.subject_scope, extra: { resource: input.subject_resource } })
   const exchanged = await client.genericGrantRequest(config,
     'urn:ietf:params:oauth:grant-type:token-exchange', {
       subject_token: tokens.access_token,
@@ -258,7 +260,8 @@ export async function registration(input) {
     redirect_uris: [input.redirect_uri],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
+    // What the library then authenticates with, as no other method is given.
+    token_endpoint_auth_method: 'client_secret_post',
   }, undefined, { initialAccessToken: input.initial_access_token })
   client.enableNonRepudiationChecks(config)
   const metadata = config.clientMetadata()
