@@ -4,7 +4,7 @@ use crate::rows::{BUCKETS, ChainTokenRow, FactorListRow, LookupRow, decode, ttl_
 use crate::{Region, ScyllaStore};
 use tollgate_store::StoreResult;
 use tollgate_vocab::ids::TenantId;
-use tollgate_vocab::model::{Chain, UserRecord};
+use tollgate_vocab::model::{Chain, LogoutDelivery, UserRecord};
 
 impl ScyllaStore {
     /// Copies a tenant's long-lived data from one region keyspace to another. Upserts
@@ -128,6 +128,18 @@ impl ScyllaStore {
             )
             .await?;
         }
+        // Logout tokens not yet delivered go with the tenant (conditional, as every
+        // write of the outbox is).
+        self.each(
+            &f.outbox_list,
+            (t, i32::MAX),
+            |(next_at, attempts, rec): (i64, i32, Vec<u8>)| async move {
+                let d: LogoutDelivery = decode(&rec)?;
+                let values = (t, d.id.as_str(), next_at, attempts, &rec);
+                self.lwt(&n.outbox_insert, values).await.map(drop)
+            },
+        )
+        .await?;
         self.copy_events(from, to, tenant).await
     }
 
@@ -268,6 +280,15 @@ impl ScyllaStore {
             self.write(&f.chain_index_delete, (t, b)).await?;
             self.write(&f.deny_delete, (t, b)).await?;
         }
+        self.each(
+            &f.outbox_list,
+            (t, i32::MAX),
+            |(_, _, rec): (i64, i32, Vec<u8>)| async move {
+                let d: LogoutDelivery = decode(&rec)?;
+                self.lwt(&f.outbox_remove, (t, d.id.as_str())).await.map(drop)
+            },
+        )
+        .await?;
         self.purge_events(from, tenant).await
     }
 }
