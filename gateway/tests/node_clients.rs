@@ -624,6 +624,8 @@ async fn dpop(server: &TestServer, t: &TestTenant, library: &str) {
     };
     let person = Person::new(server, &app);
     let mut i = input(&app);
+    // openid-client pushes its request, with a proof (DPoP with PAR, RFC 9449 §10.1).
+    i["par"] = json!(library == "openid-client");
     i["wrong_key_error"] = json!("invalid_grant");
     // Without a proof: a bound refresh token is refused; a client that must send proofs
     // is refused before its token is looked at.
