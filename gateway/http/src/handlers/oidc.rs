@@ -170,16 +170,16 @@ pub async fn userinfo(
         Ok(p) => st.engine.oauth().userinfo(&t, p).await,
         Err(e) => Err(e),
     };
-    let nonce = st.engine.oauth().dpop_nonce(&t);
+    let nonce = || st.engine.oauth().dpop_nonce(&t);
     Ok(match result {
         Ok(claims) => {
             let mut r = no_store_json(&claims);
             if dpop_scheme {
-                dpop::add_nonce(&mut r, &nonce);
+                dpop::add_nonce(&mut r, &nonce());
             }
             r
         }
-        Err(e) => dpop::resource_error(e, dpop_scheme, &nonce),
+        Err(e) => dpop::resource_error(e, dpop_scheme, nonce),
     })
 }
 

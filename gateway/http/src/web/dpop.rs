@@ -84,7 +84,11 @@ pub fn is_dpop_error(e: &EngineError) -> bool {
 /// the DPoP errors as 401; a `DPoP` challenge naming the algorithms, with the error when
 /// the request used the DPoP scheme (a Bearer request keeps its Bearer challenge and is
 /// told DPoP is accepted too).
-pub fn resource_error(e: EngineError, dpop_scheme: bool, nonce: &str) -> HttpResponse {
+pub fn resource_error(
+    e: EngineError,
+    dpop_scheme: bool,
+    nonce: impl FnOnce() -> String,
+) -> HttpResponse {
     let dpop_error = is_dpop_error(&e);
     let code = match &e {
         EngineError::OAuth(o) => Some((o.code.as_str(), o.description.to_string())),
@@ -111,7 +115,7 @@ pub fn resource_error(e: EngineError, dpop_scheme: bool, nonce: &str) -> HttpRes
         }
     }
     if dpop_scheme || dpop_error {
-        add_nonce(&mut r, nonce);
+        add_nonce(&mut r, &nonce());
     }
     r
 }
