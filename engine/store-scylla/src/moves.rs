@@ -285,7 +285,9 @@ impl ScyllaStore {
             (t, i32::MAX),
             |(_, _, rec): (i64, i32, Vec<u8>)| async move {
                 let d: LogoutDelivery = decode(&rec)?;
-                self.lwt(&f.outbox_remove, (t, d.id.as_str())).await.map(drop)
+                self.lwt(&f.outbox_remove, (t, d.id.as_str()))
+                    .await
+                    .map(drop)
             },
         )
         .await?;

@@ -537,8 +537,11 @@ pub trait OutboxStore {
     /// Queues deliveries (durable on return). An id already queued is left as it is.
     async fn enqueue_logouts(&self, items: &[LogoutDelivery]) -> StoreResult<()>;
     /// Up to `limit` of the tenant's queued deliveries, due or not, in no set order.
-    async fn list_logouts(&self, tenant: &TenantId, limit: usize)
-    -> StoreResult<Vec<LogoutDelivery>>;
+    async fn list_logouts(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> StoreResult<Vec<LogoutDelivery>>;
     /// Claims a delivery: moves its `next_at` from `seen` (as the caller read it) to
     /// `lease_until`, if and only if it is still `seen`. Of two concurrent claims, one
     /// wins; `false` for the other, and for a delivery that is gone.

@@ -303,7 +303,10 @@ If you did not do this, reset your password from the sign-in page or contact sup
         // gets a new session.
         let live = self.signin().user_sessions(tenant, user).await?;
         let all: Vec<String> = live.iter().map(|s| s.sid.clone()).collect();
-        let told: Vec<_> = live.iter().flat_map(|s| s.clients.iter().cloned()).collect();
+        let told: Vec<_> = live
+            .iter()
+            .flat_map(|s| s.clients.iter().cloned())
+            .collect();
         let sessions = self
             .signin()
             .end_user_sessions(tenant, user, &all, meta)

@@ -20,6 +20,10 @@ use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, TenantId, UserId};
 use crate::model::{Client, LogoutDelivery};
 
+/// Why a token is sent when its session ended (the other reasons name what ended the
+/// user's sessions or chains: `sign_out_everywhere`, `password_changed`, `refresh_reuse`).
+pub(crate) const SESSION_ENDED: &str = "logout";
+
 /// The `events` member of every logout token (§2.4).
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
@@ -168,9 +172,18 @@ impl Engine {
             {
                 continue;
             }
+            // A session ends once: one delivery per session and client, however often
+            // it is queued (the outbox keeps the first). Other tokens are always new.
+            let delivery = match sid {
+                Some(sid) if reason == SESSION_ENDED => {
+                    let seed = format!("logout\0{tenant}\0{sid}\0{id}\0{user}");
+                    crate::crypto::b64(&crate::crypto::sha256(seed.as_bytes())[..18])
+                }
+                _ => random_token::<18>(),
+            };
             items.push(LogoutDelivery {
                 tenant: tenant.clone(),
-                id: random_token::<18>(),
+                id: delivery,
                 client_id: id.clone(),
                 user_id: Some(user.clone()),
                 sid: sid.map(str::to_owned),

@@ -457,17 +457,19 @@ impl Handler<AddSessionClient> for TenantShard {
                 Ok(Some(s))
             }
             .into_actor(self)
-            .map(move |res: EngineResult<Option<Session>>, act, _| match res {
-                Ok(Some(s)) => {
-                    act.sessions.insert(s.key, s);
-                    Ok(())
-                }
-                Ok(None) => Ok(()),
-                Err(e) => {
-                    act.sessions.invalidate(&key);
-                    Err(e)
-                }
-            }),
+            .map(
+                move |res: EngineResult<Option<Session>>, act, _| match res {
+                    Ok(Some(s)) => {
+                        act.sessions.insert(s.key, s);
+                        Ok(())
+                    }
+                    Ok(None) => Ok(()),
+                    Err(e) => {
+                        act.sessions.invalidate(&key);
+                        Err(e)
+                    }
+                },
+            ),
         ))
     }
 }

@@ -261,6 +261,19 @@ impl SignIn<'_> {
         key: Hash32,
         meta: &RequestMeta,
     ) -> EngineResult<Option<Session>> {
+        // Every relying party the session signed in to is told (back-channel logout), and
+        // the tokens are queued before the session ends: a crash in between leaves a
+        // token about a session that is still there, never an ended session whose apps
+        // were not told.
+        let why = crate::oauth::backchannel::SESSION_ENDED;
+        let told = match self.session_by_key(tenant, &key).await? {
+            Some(s) => {
+                self.queue_logouts(tenant, &s.user_id, Some(&s.sid), &s.clients, why)
+                    .await?;
+                s.clients
+            }
+            None => Vec::new(),
+        };
         let shard = self.rt().shards.shard_for(tenant, &key);
         let ended = self
             .rt()
@@ -274,8 +287,14 @@ impl SignIn<'_> {
             )
             .await?;
         if let Some(s) = &ended {
-            // Every relying party the session signed in is told (back-channel logout).
-            self.queue_logouts(tenant, &s.user_id, Some(&s.sid), &s.clients, "logout")
+            // A code issued meanwhile added a client.
+            let late: Vec<_> = s
+                .clients
+                .iter()
+                .filter(|c| !told.contains(c))
+                .cloned()
+                .collect();
+            self.queue_logouts(tenant, &s.user_id, Some(&s.sid), &late, why)
                 .await?;
             let mut ev = self.event(tenant, "logout", true);
             ev.actor = Some(s.user_id.to_string());
@@ -297,7 +316,10 @@ impl SignIn<'_> {
     ) -> EngineResult<(usize, usize)> {
         let live = self.user_sessions(tenant, user).await?;
         let sids: Vec<String> = live.iter().map(|s| s.sid.clone()).collect();
-        let told: Vec<_> = live.iter().flat_map(|s| s.clients.iter().cloned()).collect();
+        let told: Vec<_> = live
+            .iter()
+            .flat_map(|s| s.clients.iter().cloned())
+            .collect();
         let sessions = self.end_user_sessions(tenant, user, &sids, meta).await?;
         // Apps holding refresh tokens of sessions already gone are told too.
         self.queue_chain_logouts(tenant, user, &told, "sign_out_everywhere")
