@@ -119,3 +119,80 @@ pub fn resource_error(
     }
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn code(e: EngineError) -> &'static str {
+        match e {
+            EngineError::OAuth(o) => o.code.as_str(),
+            other => panic!("not an OAuth error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn schemes_are_case_insensitive_and_a_dpop_scheme_brings_its_proof() {
+        let req = TestRequest::get()
+            .insert_header(("Authorization", "bearer abc"))
+            .to_http_request();
+        assert!(matches!(presented(&req), Ok(Presented::Bearer(t)) if t == "abc"));
+        let req = TestRequest::post()
+            .insert_header(("Authorization", "DPoP abc"))
+            .insert_header(("DPoP", "a.b.c"))
+            .to_http_request();
+        match presented(&req) {
+            Ok(Presented::Dpop {
+                token,
+                proof: Some(p),
+            }) => {
+                assert_eq!((token.as_str(), p.jwt.as_str()), ("abc", "a.b.c"));
+                assert_eq!(p.method, "POST");
+            }
+            other => panic!("{other:?}"),
+        }
+        for auth in ["Basic abc", "DPoP ", "abc"] {
+            let req = TestRequest::get()
+                .insert_header(("Authorization", auth))
+                .to_http_request();
+            assert_eq!(
+                code(presented(&req).unwrap_err()),
+                "invalid_token",
+                "{auth}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_proofs_are_refused() {
+        let req = TestRequest::post()
+            .append_header(("DPoP", "a.b.c"))
+            .append_header(("DPoP", "d.e.f"))
+            .to_http_request();
+        assert_eq!(code(proof(&req).unwrap_err()), "invalid_dpop_proof");
+    }
+
+    #[test]
+    fn a_resource_answers_dpop_errors_with_401_a_dpop_challenge_and_a_nonce() {
+        let e = EngineError::oauth(C::UseDpopNonce, "a nonce is required");
+        let r = resource_error(e, true, || "n0nce".into());
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let challenge = r.headers().get(header::WWW_AUTHENTICATE).unwrap();
+        assert!(
+            challenge
+                .to_str()
+                .unwrap()
+                .starts_with("DPoP error=\"use_dpop_nonce\"")
+        );
+        assert_eq!(r.headers().get(DPOP_NONCE).unwrap(), "n0nce");
+        // A Bearer request keeps its Bearer challenge, is told DPoP is accepted, and gets
+        // no nonce.
+        let e = EngineError::oauth(C::InvalidToken, "expired");
+        let r = resource_error(e, false, || unreachable!("no nonce for a Bearer request"));
+        let all: Vec<_> = r.headers().get_all(header::WWW_AUTHENTICATE).collect();
+        assert!(all[0].to_str().unwrap().starts_with("Bearer error="));
+        assert_eq!(all[1], "DPoP algs=\"ES256 EdDSA RS256\"");
+        assert!(r.headers().get(DPOP_NONCE).is_none());
+    }
+}
