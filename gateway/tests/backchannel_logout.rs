@@ -788,3 +788,30 @@ async fn a_delivery_failing_past_the_give_up_age_is_dropped_with_an_audit_event(
     }
     assert_eq!(recv.hits().len(), tried, "{:?}", recv.hits());
 }
+
+#[actix_web::test]
+async fn a_failed_delivery_is_retried_when_due_not_at_the_next_poll() {
+    // Polling only every 5 minutes: the retry must come from the sender's own schedule.
+    let srv = TestServer::start_configured(false, |c| {
+        c.logout.poll_secs = 300;
+        c.logout.retry_base_secs = 1;
+        c.logout.retry_max_secs = 1;
+    })
+    .await;
+    let t = srv.tenant("retry", false, true).await;
+    let recv = Receiver::start(503).await;
+    let app = rp(&srv, &t, &recv.uri(), false).await;
+    let b = srv.browser();
+    let (tokens, id) = sign_in_at(&b, &app).await;
+    rp_logout(&b, &t.issuer, tokens["id_token"].as_str().unwrap()).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while recv.hits().is_empty() {
+        assert!(Instant::now() < deadline, "the first attempt never came");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    recv.status.store(200, Ordering::SeqCst);
+    let got = recv.accepted_until(|g| !g.is_empty()).await;
+    let c = token_for(&t.issuer, &got, &app.client_id).await;
+    assert_eq!((&c["sid"], &c["sub"]), (&id["sid"], &id["sub"]), "{c}");
+    assert_eq!(c["jti"], jwt_claims(&recv.hits()[0].token)["jti"]);
+}

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clock::UnixTime;
 use crate::crypto::{random_bytes, random_token};
 use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult};
@@ -31,8 +32,9 @@ pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/back
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LogoutConfig {
-    /// How often the sender reads the outbox, seconds (it also wakes when this node
-    /// queues a token).
+    /// How often the sender reads the outbox at the least, seconds. It also wakes when
+    /// this node queues a token, and when a retry it scheduled is due; the poll finds
+    /// what other nodes queued and could not send, and what a restart left.
     pub poll_secs: u64,
     /// The first retry waits about this long, seconds; each further one twice as long.
     pub retry_base_secs: u64,
@@ -53,7 +55,7 @@ pub struct LogoutConfig {
 impl Default for LogoutConfig {
     fn default() -> Self {
         Self {
-            poll_secs: 5,
+            poll_secs: 30,
             retry_base_secs: 5,
             retry_max_secs: 3_600,
             give_up_after_secs: 2 * 86_400,
@@ -94,6 +96,9 @@ pub fn check_logout_uri(uri: &str) -> Result<(), &'static str> {
     let u = url::Url::parse(uri).map_err(|_| "must be an absolute URI")?;
     if u.fragment().is_some() {
         return Err("must not have a fragment");
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("must not carry credentials");
     }
     let loopback = match u.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -261,18 +266,25 @@ impl Engine {
     pub fn spawn_logout_sender(&self) {
         let weak = Arc::downgrade(&self.0);
         let wake = self.rt().logout_wake.clone();
-        let every = Duration::from_secs(self.config().logout.poll_secs.max(1));
+        let every = self.config().logout.poll_secs.max(1);
         tokio::spawn(async move {
             loop {
-                {
+                let wait = {
                     let Some(inner) = weak.upgrade() else { break };
-                    if let Err(e) = Engine(inner).send_due_logouts().await {
-                        tracing::warn!(error = %e, "logout outbox pass failed");
-                    }
-                }
+                    let engine = Engine(inner);
+                    let next = match engine.logout_pass().await {
+                        Ok(pass) => pass.next_due,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "logout outbox pass failed");
+                            None
+                        }
+                    };
+                    let now = engine.now();
+                    next.map_or(every, |at| at.saturating_sub(now).clamp(1, every))
+                };
                 tokio::select! {
                     _ = wake.notified() => {}
-                    _ = tokio::time::sleep(every) => {}
+                    _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
                 }
             }
         });
@@ -281,46 +293,66 @@ impl Engine {
     /// One pass over every served tenant's outbox: sends what is due, a few at a time.
     /// Returns how many deliveries were attempted.
     pub async fn send_due_logouts(&self) -> EngineResult<u64> {
+        self.logout_pass().await.map(|p| p.attempted)
+    }
+
+    async fn logout_pass(&self) -> EngineResult<LogoutPass> {
         use futures::StreamExt;
         let store = &self.rt().store;
         let cfg = &self.config().logout;
         let now = self.now();
         let mut due = Vec::new();
         let mut pending = 0usize;
+        let mut next_due: Option<UnixTime> = None;
         for t in store.list_tenants().await? {
             if !self.config().regions.contains(&t.region) {
                 continue;
             }
             let items = store.list_logouts(&t.id, cfg.batch.max(1)).await?;
             pending += items.len();
-            due.extend(items.into_iter().filter(|d| d.next_at <= now));
+            for d in items {
+                match d.next_at <= now {
+                    true => due.push(d),
+                    false => next_due = Some(next_due.map_or(d.next_at, |n| n.min(d.next_at))),
+                }
+            }
         }
         let attempted = due.len() as u64;
-        let done = futures::stream::iter(due)
+        let outcomes: Vec<Attempt> = futures::stream::iter(due)
             .map(|d| self.send_one_logout(d))
             .buffer_unordered(cfg.concurrency.max(1))
-            .filter(|finished| futures::future::ready(*finished))
-            .count()
+            .collect()
             .await;
+        let mut done = 0;
+        for o in outcomes {
+            match o {
+                Attempt::Done => done += 1,
+                Attempt::Later(at) => next_due = Some(next_due.map_or(at, |n| n.min(at))),
+                Attempt::NotMine => {}
+            }
+        }
         self.metrics()
             .logout_pending
             .set(pending.saturating_sub(done) as i64);
-        Ok(attempted)
+        Ok(LogoutPass {
+            attempted,
+            next_due,
+        })
     }
 
-    /// Claims and sends one delivery; whether it left the outbox (sent or given up).
-    async fn send_one_logout(&self, d: LogoutDelivery) -> bool {
+    /// Claims and sends one delivery.
+    async fn send_one_logout(&self, d: LogoutDelivery) -> Attempt {
         match self.try_send_logout(&d).await {
-            Ok(finished) => finished,
+            Ok(a) => a,
             Err(e) => {
                 tracing::warn!(tenant = %d.tenant, client = %d.client_id, error = %e,
                     "logout token delivery failed");
-                false
+                Attempt::NotMine
             }
         }
     }
 
-    async fn try_send_logout(&self, d: &LogoutDelivery) -> EngineResult<bool> {
+    async fn try_send_logout(&self, d: &LogoutDelivery) -> EngineResult<Attempt> {
         let store = &self.rt().store;
         let cfg = &self.config().logout;
         let now = self.now();
@@ -330,7 +362,7 @@ impl Engine {
             .await?
         {
             // Another node has it, or it is gone.
-            return Ok(false);
+            return Ok(Attempt::NotMine);
         }
         let client = self.client(&d.tenant, &d.client_id).await?;
         let target = client
@@ -339,7 +371,7 @@ impl Engine {
         let Some((client, uri)) = target else {
             // The client, or its logout URI, is gone: nobody to tell.
             store.complete_logout(&d.tenant, &d.id).await?;
-            return Ok(true);
+            return Ok(Attempt::Done);
         };
         if now >= d.created_at.saturating_add(cfg.give_up_after_secs) {
             store.complete_logout(&d.tenant, &d.id).await?;
@@ -349,7 +381,7 @@ impl Engine {
             ev.client = Some(d.client_id.to_string());
             ev.detail = Some(format!("{} attempts ({})", d.attempts, d.reason));
             self.record_now(ev).await?;
-            return Ok(true);
+            return Ok(Attempt::Done);
         }
         let token = self.logout_token(d, &client).await?;
         let http =
@@ -364,7 +396,7 @@ impl Engine {
                 store.complete_logout(&d.tenant, &d.id).await?;
                 self.metrics().logout_sent.inc();
                 tracing::debug!(tenant = %d.tenant, client = %d.client_id, "logout token delivered");
-                Ok(true)
+                Ok(Attempt::Done)
             }
             other => {
                 self.metrics().logout_failed.inc();
@@ -372,13 +404,35 @@ impl Engine {
                 let next = now + retry_delay(cfg, attempts);
                 tracing::info!(tenant = %d.tenant, client = %d.client_id, attempts,
                     answer = ?other, "logout token not accepted; will retry");
-                store
+                let kept = store
                     .reschedule_logout(&d.tenant, &d.id, lease, attempts, next)
                     .await?;
-                Ok(false)
+                Ok(if kept {
+                    Attempt::Later(next)
+                } else {
+                    Attempt::NotMine
+                })
             }
         }
     }
+}
+
+/// What one pass over the outbox did.
+struct LogoutPass {
+    /// Deliveries that were due.
+    attempted: u64,
+    /// The earliest time a delivery it saw is due again.
+    next_due: Option<UnixTime>,
+}
+
+/// What became of one due delivery.
+enum Attempt {
+    /// Sent, or given up: out of the outbox.
+    Done,
+    /// Failed; due again then.
+    Later(UnixTime),
+    /// Another node claimed it first, or the attempt failed before sending.
+    NotMine,
 }
 
 /// The wait before attempt `attempts + 1`: `retry_base_secs` doubled per failed attempt,
@@ -410,6 +464,7 @@ mod tests {
         assert!(check_logout_uri("https://rp.example/logout#x").is_err());
         assert!(check_logout_uri("/logout").is_err());
         assert!(check_logout_uri("ftp://rp.example/").is_err());
+        assert!(check_logout_uri("https://user:pw@rp.example/logout").is_err());
     }
 
     #[test]
