@@ -458,6 +458,9 @@ async fn private_key_jwt(server: &TestServer, t: &TestTenant, library: &str) {
     assert_eq!(r["access_token"]["aud"], ORDERS, "{library}: {r}");
     assert_eq!(r["introspection"]["active"], true, "{library}: {r}");
     assert_eq!(r["introspection"]["client_id"], client_id, "{library}: {r}");
+    // The library's assertion, made to name another audience or to repeat a jti.
+    assert_eq!(r["misaddressed_error"], "invalid_client", "{library}: {r}");
+    assert_eq!(r["replayed_error"], "invalid_client", "{library}: {r}");
 }
 
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
@@ -645,6 +648,9 @@ async fn dpop(server: &TestServer, t: &TestTenant, library: &str) {
     if required {
         // The server asked for a nonce (token endpoint, userinfo) and the library answered.
         assert!(r["nonce_retries"].as_u64() >= Some(1), "{library}: {r}");
+    }
+    if library == "openid-client" {
+        assert_eq!(r["replayed_proof_error"], "invalid_dpop_proof", "{r}");
     }
     // The bound token is worthless as a bearer token.
     let at = r["access_token"].as_str().unwrap();

@@ -29,6 +29,16 @@ export function check(cond, what, seen) {
 }
 
 /**
+ * The OAuth error code a library's error carries: in a response body (ResponseBodyError),
+ * or in a WWW-Authenticate challenge (WWWAuthenticateChallengeError, whose cause is the
+ * list of challenges).
+ */
+export function oauthError(e) {
+  if (Array.isArray(e?.cause)) return e.cause.find((c) => c?.parameters?.error)?.parameters.error
+  return e?.error ?? e?.cause?.error
+}
+
+/**
  * Runs `promise`, which must be rejected by the library with the OAuth error `code` (a
  * ResponseBodyError or an error whose cause carries it); returns the code seen.
  */
@@ -36,7 +46,12 @@ export async function rejectsWith(promise, code, what) {
   try {
     await promise
   } catch (e) {
-    const seen = e?.error ?? e?.cause?.error
+    let seen = oauthError(e)
+    // A challenge without an error code (`Basic realm=...` on invalid_client): the code
+    // is in the body, which the library left unread.
+    if (seen === undefined && e?.response instanceof Response) {
+      seen = await e.response.json().then((b) => b?.error, () => undefined)
+    }
     check(seen === code, `${what}: expected the error ${code}, got ${seen} (${e?.message})`)
     return seen
   }
@@ -62,7 +77,7 @@ export async function run(scenario) {
     emit({
       error: e?.message ?? String(e),
       code: e?.code,
-      oauth_error: e?.error ?? e?.cause?.error,
+      oauth_error: oauthError(e),
       detail: e?.cause && typeof e.cause === 'object' ? e.cause : undefined,
       stack: e?.stack,
     })

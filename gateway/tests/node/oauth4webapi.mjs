@@ -253,7 +253,26 @@ export async function private_key_jwt(input) {
   const introspected = await oauth.processIntrospectionResponse(as, c,
     await oauth.introspectionRequest(as, c, auth, tokens.access_token))
   check(introspected.active === true, 'the token is active', introspected)
-  return { client_id: registered.client_id, access_token: claims, introspection: introspected }
+
+  // Assertions the library was made to get wrong: addressed elsewhere, or replayed.
+  const grant = async (modify) => oauth.processClientCredentialsResponse(as, c,
+    await oauth.clientCredentialsGrantRequest(as, c,
+      oauth.PrivateKeyJwt(registered.key, { [oauth.modifyAssertion]: modify }),
+      { resource: input.resource }))
+  const misaddressed = await rejectsWith(
+    grant((_header, payload) => { payload.aud = 'https://elsewhere.example/' }),
+    'invalid_client', 'an assertion addressed to another server')
+  const jti = crypto.randomUUID()
+  const sameJti = (_header, payload) => { payload.jti = jti }
+  await grant(sameJti)
+  const replayed = await rejectsWith(grant(sameJti), 'invalid_client', 'a replayed assertion')
+  return {
+    client_id: registered.client_id,
+    access_token: claims,
+    introspection: introspected,
+    misaddressed_error: misaddressed,
+    replayed_error: replayed,
+  }
 }
 
 /**

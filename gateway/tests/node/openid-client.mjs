@@ -138,10 +138,21 @@ export async function dpop(input) {
     client.refreshTokenGrant(config, tokens.refresh_token),
     input.no_proof_error, 'a refresh of a DPoP-bound token without a proof')
 
-  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP })
+  let refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP })
   check(refreshed.token_type === 'dpop', 'the refreshed access token is DPoP-bound', refreshed)
   const again = await client.fetchUserInfo(config, refreshed.access_token, id.sub, { DPoP })
   check(again.sub === id.sub, 'userinfo with the refreshed token', again)
+
+  // A proof replayed (the same jti again) is refused, and the refresh token stays current.
+  const jti = crypto.randomUUID()
+  const replaying = client.getDPoPHandle(config, keys,
+    { [client.modifyAssertion]: (_header, payload) => { payload.jti = jti } })
+  refreshed = await client.refreshTokenGrant(config, refreshed.refresh_token, undefined,
+    { DPoP: replaying })
+  const replayed = await rejectsWith(
+    client.refreshTokenGrant(config, refreshed.refresh_token, undefined, { DPoP: replaying }),
+    'invalid_dpop_proof', 'a replayed DPoP proof')
+  refreshed = await client.refreshTokenGrant(config, refreshed.refresh_token, undefined, { DPoP })
   return {
     jkt: await jwkThumbprint(keys.publicKey),
     token_type: refreshed.token_type,
@@ -150,6 +161,7 @@ export async function dpop(input) {
     userinfo,
     wrong_key_error: wrongKey,
     no_proof_error: noProof,
+    replayed_proof_error: replayed,
   }
 }
 
@@ -196,7 +208,23 @@ export async function private_key_jwt(input) {
   const tokens = await client.clientCredentialsGrant(config, { resource: input.resource })
   const introspected = await client.tokenIntrospection(config, tokens.access_token)
   check(introspected.active === true, 'the token is active', introspected)
+
+  // Assertions the library was made to get wrong: addressed elsewhere, or replayed.
+  const signing = (modify) => configure({ ...registered, client_secret: undefined },
+    client.PrivateKeyJwt(registered.key, { [client.modifyAssertion]: modify }))
+  const elsewhere = await signing((_header, payload) => { payload.aud = 'https://elsewhere.example/' })
+  const misaddressed = await rejectsWith(
+    client.clientCredentialsGrant(elsewhere, { resource: input.resource }),
+    'invalid_client', 'an assertion addressed to another server')
+  const jti = crypto.randomUUID()
+  const replaying = await signing((_header, payload) => { payload.jti = jti })
+  await client.clientCredentialsGrant(replaying, { resource: input.resource })
+  const replayed = await rejectsWith(
+    client.clientCredentialsGrant(replaying, { resource: input.resource }),
+    'invalid_client', 'a replayed assertion')
   return {
+    misaddressed_error: misaddressed,
+    replayed_error: replayed,
     client_id: registered.client_id,
     access_token: jwtClaims(tokens.access_token),
     introspection: introspected,
