@@ -416,6 +416,11 @@ async fn device(server: &TestServer, tv: &TestTenant, library: &str) {
     assert_eq!(r["scope"], "openid offline_access", "{library}: {r}");
     if library == "oauth4webapi" {
         assert_eq!(r["pending"], "authorization_pending", "{library}: {r}");
+    } else {
+        // openid-client's device polls with DPoP proofs: its tokens are bound to its key.
+        assert_eq!(r["token_type"], "dpop", "{r}");
+        let jkt = r["jkt"].as_str().expect("the key's thumbprint");
+        assert_eq!(r["access_token_claims"]["cnf"]["jkt"], jkt, "{r}");
     }
 }
 

@@ -234,17 +234,27 @@ export async function private_key_jwt(input) {
 /**
  * The device authorization grant (RFC 8628): the device asks for codes, the person enters
  * the user code on the hosted page and allows it, the library polls until the tokens come.
+ * The device proves a DPoP key as it polls (RFC 9449), so its tokens are bound to it.
  */
 export async function device(input) {
   const config = await configure(input)
+  const keys = await client.randomDPoPKeyPair('ES256')
+  const DPoP = client.getDPoPHandle(config, keys)
   const d = await client.initiateDeviceAuthorization(config, { scope: 'openid offline_access' })
   await ask('device', { user_code: d.user_code, verification_uri: d.verification_uri,
     verification_uri_complete: d.verification_uri_complete })
-  const tokens = await client.pollDeviceAuthorizationGrant(config, d)
+  const tokens = await client.pollDeviceAuthorizationGrant(config, d, undefined, { DPoP })
   const id = tokens.claims()
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, id.sub)
-  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token)
-  return { id_token: id, userinfo, scope: tokens.scope, refreshed: typeof refreshed.access_token }
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, id.sub, { DPoP })
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP })
+  return {
+    id_token: id,
+    userinfo,
+    scope: tokens.scope,
+    token_type: refreshed.token_type,
+    jkt: await jwkThumbprint(keys.publicKey),
+    access_token_claims: jwtClaims(refreshed.access_token),
+  }
 }
 
 /**
