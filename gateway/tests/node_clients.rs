@@ -697,6 +697,7 @@ async fn token_exchange(server: &TestServer, t: &TestTenant, library: &str) {
     i["scope"] = json!("read:orders");
     i["forbidden_resource"] = json!(ORDERS);
     i["forbidden_error"] = json!("invalid_target");
+    i["actor_resource"] = json!(FULFILMENT);
     let r = drive(server, library, "token_exchange", &person, &i).await;
     assert_eq!(r["subject"]["aud"], ORDERS, "{library}: {r}");
     assert_eq!(
@@ -710,6 +711,20 @@ async fn token_exchange(server: &TestServer, t: &TestTenant, library: &str) {
     assert_eq!(at["scope"], "read:orders", "{library}: {r}");
     assert_eq!(at["client_id"], t.client_id.as_str(), "{library}: {r}");
     assert_eq!(r["refused"], "invalid_target", "{library}: {r}");
+    // Delegated: still the user's token, naming the client as the actor (RFC 8693 §4.1).
+    let delegated = &r["delegated"];
+    assert_eq!(delegated["sub"], r["subject"]["sub"], "{library}: {r}");
+    assert_eq!(delegated["aud"], FULFILMENT, "{library}: {r}");
+    assert_eq!(
+        delegated["act"]["sub"],
+        t.client_id.as_str(),
+        "{library}: {r}"
+    );
+    assert_eq!(
+        delegated["act"]["client_id"],
+        t.client_id.as_str(),
+        "{library}: {r}"
+    );
 }
 
 #[ignore = "needs the npm packages in gateway/tests/node: ops/test.sh installs them"]
@@ -734,8 +749,9 @@ async fn token_exchange_for_another_api() {
             json!({
                 "name": "Orders web app and service",
                 "redirect_uris": [t.redirect_uri],
-                "grant_types": ["authorization_code", "refresh_token", EXCHANGE],
-                "token_exchange": {"audiences": [FULFILMENT]},
+                "grant_types": ["authorization_code", "refresh_token", EXCHANGE, "client_credentials"],
+                "api_grants": {FULFILMENT: ["ship"]},
+                "token_exchange": {"audiences": [FULFILMENT], "delegation": true},
             }),
         )
         .await;

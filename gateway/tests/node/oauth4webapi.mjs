@@ -312,7 +312,8 @@ export async function device(input) {
 
 /**
  * Token exchange (RFC 8693) as a generic token endpoint request: the user's access token
- * exchanged for one for another API, checked as that API would check it.
+ * exchanged for one for another API, checked as that API would check it; then again with
+ * the client's own token as the actor (delegation).
  */
 export async function token_exchange(input) {
   const as = await discover(input.issuer)
@@ -332,11 +333,19 @@ export async function token_exchange(input) {
   const claims = await asResourceServer(as, exchanged.access_token, input.resource)
   const refused = await rejectsWith(exchange(input.forbidden_resource), input.forbidden_error,
     'an exchange to an audience the policy forbids')
+  // Delegation: the client's own token (client_credentials) as the actor.
+  const own = await oauth.processClientCredentialsResponse(as, c,
+    await oauth.clientCredentialsGrantRequest(as, c, auth, { resource: input.actor_resource }))
+  const delegated = await exchange(input.resource, {
+    actor_token: own.access_token,
+    actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+  })
   return {
     subject: jwtClaims(tokens.access_token),
     issued_token_type: exchanged.issued_token_type,
     token_type: exchanged.token_type,
     access_token: claims,
+    delegated: await asResourceServer(as, delegated.access_token, input.resource),
     refused,
   }
 }

@@ -259,7 +259,7 @@ export async function device(input) {
 
 /**
  * Token exchange (RFC 8693) as a generic grant: the user's access token exchanged for one
- * for another API, with the client as the actor.
+ * for another API, then again with the client's own token as the actor (delegation).
  */
 export async function token_exchange(input) {
   const config = await configure(input)
@@ -279,11 +279,22 @@ export async function token_exchange(input) {
       subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
       resource: input.forbidden_resource,
     }), input.forbidden_error, 'an exchange to an audience the policy forbids')
+  // Delegation: the client's own token (client_credentials) as the actor.
+  const own = await client.clientCredentialsGrant(config, { resource: input.actor_resource })
+  const delegated = await client.genericGrantRequest(config,
+    'urn:ietf:params:oauth:grant-type:token-exchange', {
+      subject_token: tokens.access_token,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      actor_token: own.access_token,
+      actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      resource: input.resource,
+    })
   return {
     subject: jwtClaims(tokens.access_token),
     issued_token_type: exchanged.issued_token_type,
     token_type: exchanged.token_type,
     access_token: jwtClaims(exchanged.access_token),
+    delegated: jwtClaims(delegated.access_token),
     refused,
   }
 }
