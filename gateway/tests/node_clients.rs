@@ -45,8 +45,11 @@ impl Node {
             "run `npm ci` in {} first (ops/test.sh does)",
             dir.display()
         );
+        // Written once: a node started earlier may be reading it.
         let ca = server.dir.path().join("node-ca.pem");
-        std::fs::write(&ca, server.tls_ca.as_deref().expect("an https server")).unwrap();
+        if !ca.exists() {
+            std::fs::write(&ca, server.tls_ca.as_deref().expect("an https server")).unwrap();
+        }
         let mut child = tokio::process::Command::new("node")
             .arg(dir.join("run.mjs"))
             .arg(scenario)
