@@ -18,9 +18,9 @@ async function configure({ issuer, client_id, client_secret }, auth) {
 
 /**
  * One sign-in by authorization code + PKCE + nonce + state, the authorization request sent
- * as `how` says (plain, pushed (PAR) or as a signed request object (JAR)); the person
- * signs in when asked. Returns the tokens and the ID token's claims, both checked by the
- * library.
+ * in the URL, pushed first (PAR), as a signed request object (JAR), or both; with a DPoP
+ * handle, the code is redeemed with a proof. The person signs in when asked. Returns the
+ * tokens and the ID token's claims, both checked by the library.
  */
 async function signIn(config, input, { par = false, jarKey, DPoP, scope, extra = {} } = {}) {
   const verifier = client.randomPKCECodeVerifier()
