@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use crate::EmbeddedStore;
 use crate::keyspaces::{Ks, io, key};
-use tollgate_store::{DenyListStore, SessionStore, StoreResult};
+use tollgate_store::{DenyListStore, SessionChange, SessionStore, StoreResult};
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{TenantId, UserId};
 use tollgate_vocab::model::{Hash32, Session};
@@ -38,6 +38,25 @@ impl SessionStore for EmbeddedStore {
                 tx.delete(Ks::Sessions, k);
             }
             Ok(old)
+        })
+        .await
+    }
+
+    async fn update_session(
+        &self,
+        tenant: &TenantId,
+        k: &Hash32,
+        change: SessionChange,
+    ) -> StoreResult<Option<Session>> {
+        let k = key(tenant, &[&k.0]);
+        self.write(move |tx| {
+            let Some(mut s) = tx.get_json::<Session>(Ks::Sessions, &k)? else {
+                return Ok(None);
+            };
+            if change(&mut s) {
+                tx.put_expiring(Ks::Sessions, k, &s, s.expires_at);
+            }
+            Ok(Some(s))
         })
         .await
     }

@@ -61,7 +61,13 @@ crate::statements::statement_set! {
         deletions_delete: Write => "DELETE FROM {k}.user_deletions WHERE tenant = ? AND hour = ?",
         session_put: Write => "INSERT INTO {k}.sessions (tenant, key, record) VALUES (?, ?, ?) USING TTL ?",
         session_get: Read => "SELECT record FROM {k}.sessions WHERE tenant = ? AND key = ?",
-        session_delete: Write => "DELETE FROM {k}.sessions WHERE tenant = ? AND key = ?",
+        session_get_serial: SerialRead => "SELECT record FROM {k}.sessions WHERE tenant = ? AND key = ?",
+        /// A change to a live session: only over the record read, so an ended session is
+        /// not written back and concurrent changes do not overwrite each other.
+        session_update: Lwt => "UPDATE {k}.sessions USING TTL ? SET record = ? WHERE tenant = ? AND key = ? IF record = ?",
+        /// Conditional, like every later change of a session row: a plain delete could lose
+        /// to a conditional update on write timestamps and leave an ended session live.
+        session_delete: Lwt => "DELETE FROM {k}.sessions WHERE tenant = ? AND key = ? IF EXISTS",
         session_user_put: Write => "INSERT INTO {k}.sessions_by_user (tenant, user_id, key) VALUES (?, ?, ?) USING TTL ?",
         session_user_list: Read => "SELECT key FROM {k}.sessions_by_user WHERE tenant = ? AND user_id = ?",
         session_user_delete: Write => "DELETE FROM {k}.sessions_by_user WHERE tenant = ? AND user_id = ? AND key = ?",

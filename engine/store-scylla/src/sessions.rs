@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 
-use crate::ScyllaStore;
 use crate::rows::{decode, encode, ttl_until};
-use tollgate_store::{SessionStore, StoreResult};
+use crate::{LWT_ATTEMPTS, ScyllaStore};
+use tollgate_store::{SessionChange, SessionStore, StoreResult};
 use tollgate_vocab::ids::{TenantId, UserId};
 use tollgate_vocab::model::{Hash32, Session};
 
@@ -40,6 +40,49 @@ impl SessionStore for ScyllaStore {
         Ok(out)
     }
 
+    async fn update_session(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+        change: SessionChange,
+    ) -> StoreResult<Option<Session>> {
+        let r = self.region_of(tenant).await?;
+        let k = (tenant.as_str(), &key.0[..]);
+        let mut serial = false;
+        for _ in 0..LWT_ATTEMPTS {
+            let st = match serial {
+                true => &r.st.session_get_serial,
+                false => &r.st.session_get,
+            };
+            let row: Option<(Option<Vec<u8>>,)> = self.one(st, k).await?;
+            let Some(old) = row.and_then(|(r,)| r) else {
+                return Ok(None);
+            };
+            let mut s: Session = decode(&old)?;
+            if !change(&mut s) {
+                return Ok(Some(s));
+            }
+            let Some(ttl) = ttl_until(s.expires_at) else {
+                return Ok(None);
+            };
+            let new = encode(&s);
+            match self
+                .lwt(&r.st.session_update, (ttl, &new, k.0, k.1, &old))
+                .await
+            {
+                Ok(true) => return Ok(Some(s)),
+                // Changed or ended meanwhile: read it again, through Paxos.
+                Ok(false) => serial = true,
+                // Unknown outcome: a serial read settles it next round (ours landed if
+                // the record is what we wrote; then `change` finds nothing to do).
+                Err(_) => serial = true,
+            }
+        }
+        Err(crate::errors::unavailable(
+            "the session change did not complete",
+        ))
+    }
+
     async fn get_session(&self, tenant: &TenantId, key: &Hash32) -> StoreResult<Option<Session>> {
         let r = self.region_of(tenant).await?;
         let row: Option<(Option<Vec<u8>>,)> = self
@@ -61,7 +104,8 @@ impl SessionStore for ScyllaStore {
             return Ok(None);
         };
         let session: Session = decode(&record)?;
-        self.write(&r.st.session_delete, (tenant.as_str(), &key.0[..]))
+        // Not applied: another node deleted it meanwhile; ended either way.
+        self.lwt(&r.st.session_delete, (tenant.as_str(), &key.0[..]))
             .await?;
         let index = (tenant.as_str(), session.user_id.as_str(), &key.0[..]);
         self.write(&r.st.session_user_delete, index).await?;

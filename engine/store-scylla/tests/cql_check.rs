@@ -1172,6 +1172,10 @@ const PLAIN_WRITES_ALLOWED: &[(&str, &str)] = &[
         "chain_delete",
         "a tenant move's purge of the keyspace it left",
     ),
+    (
+        "session_put",
+        "creates a session under a fresh random key; every later change of it is conditional",
+    ),
     ("client_put", "a tenant move's copy"),
     ("clients_delete", "a tenant move's purge"),
     ("lookup_put", "a tenant move's copy"),

@@ -87,6 +87,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     double_deletes_and_stale_entries_do_not_stop_the_purge(&store).await;
     user_keys_are_single_and_destroyable(&store).await;
     sessions_round_trip(&store).await;
+    sessions_change_in_place_and_ended_ones_stay_ended(&store).await;
     codes_are_taken_once(&store).await;
     codes_redeem_with_their_chain(&store).await;
     a_code_raced_for_leaves_one_live_chain(&store).await;
@@ -927,6 +928,74 @@ async fn user_keys_are_single_and_destroyable<S: Store>(s: &S) {
         s.get_user_key(&a, &v).await.unwrap().as_deref(),
         Some(&b"wrapped-v"[..]),
         "destroying one key touched another"
+    );
+}
+
+/// `update_session`: concurrent changes all land; a session ended before (or while) a
+/// change is made is not written back, whatever the change.
+async fn sessions_change_in_place_and_ended_ones_stay_ended<S: Store + Clone>(s: &S) {
+    let t = tenant();
+    let sess = Session {
+        tenant: t.clone(),
+        key: Hash32::of(b"changing"),
+        user_id: UserId::generate(),
+        auth: auth(),
+        sid: "sid-c".into(),
+        created_at: 1_000,
+        expires_at: now() + 3_600,
+        clients: vec![],
+    };
+    s.put_session(&sess).await.unwrap();
+    let add = |id: String| -> crate::SessionChange {
+        Box::new(move |x: &mut Session| {
+            let c = ClientId::parse(&id).unwrap();
+            let new = !x.clients.contains(&c);
+            if new {
+                x.clients.push(c);
+            }
+            new
+        })
+    };
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let (s, t, add) = (s.clone(), t.clone(), add(format!("app-{i}")));
+            tokio::spawn(async move { s.update_session(&t, &Hash32::of(b"changing"), add).await })
+        })
+        .collect();
+    for task in tasks {
+        assert!(task.await.unwrap().unwrap().is_some());
+    }
+    let stored = s.get_session(&t, &sess.key).await.unwrap().unwrap();
+    let mut names: Vec<String> = stored.clients.iter().map(|c| c.to_string()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        (0..6).map(|i| format!("app-{i}")).collect::<Vec<_>>()
+    );
+    // No change: nothing written, the stored session answered.
+    let same = s
+        .update_session(&t, &sess.key, add("app-0".into()))
+        .await
+        .unwrap();
+    assert_eq!(same, Some(stored.clone()));
+    // Ended: a change finds nothing and brings nothing back.
+    assert!(s.delete_session(&t, &sess.key).await.unwrap().is_some());
+    let after = s
+        .update_session(&t, &sess.key, add("late".into()))
+        .await
+        .unwrap();
+    assert_eq!(after, None);
+    assert_eq!(s.get_session(&t, &sess.key).await.unwrap(), None);
+    assert!(
+        s.list_sessions(&t, &sess.user_id).await.unwrap().is_empty(),
+        "an ended session came back"
+    );
+    // Another tenant's key is not this tenant's session.
+    assert_eq!(
+        s.update_session(&tenant(), &sess.key, add("x".into()))
+            .await
+            .unwrap(),
+        None
     );
 }
 

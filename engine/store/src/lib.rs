@@ -256,7 +256,21 @@ pub trait SessionStore {
     -> StoreResult<Option<Session>>;
     /// A user's sessions (expired ones may be included until swept).
     async fn list_sessions(&self, tenant: &TenantId, user: &UserId) -> StoreResult<Vec<Session>>;
+    /// Changes a stored session in place, atomically: `change` sees the session as
+    /// stored and says whether it changed it. Returns the session as stored afterwards;
+    /// `None`, writing nothing, if it is gone. An ended session is never written back,
+    /// and two changes at once both land (a backend may run `change` more than once).
+    async fn update_session(
+        &self,
+        tenant: &TenantId,
+        key: &Hash32,
+        change: SessionChange,
+    ) -> StoreResult<Option<Session>>;
 }
+
+/// A change to a stored session, for [`SessionStore::update_session`]: whether it
+/// changed anything.
+pub type SessionChange = Box<dyn Fn(&mut Session) -> bool + Send + Sync>;
 
 /// Authorization codes.
 #[async_trait]

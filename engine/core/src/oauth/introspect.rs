@@ -108,7 +108,7 @@ impl OAuth<'_> {
                     iat: Some(at.iat),
                     iss: Some(at.iss),
                     jti: Some(at.jti),
-                cnf: at.cnf,
+                    cnf: at.cnf,
                 }
             }
             Ok(_) | Err(_) => inactive,

@@ -417,6 +417,42 @@ impl Handler<GetSession> for TenantShard {
     }
 }
 
+/// Changes a live session in place (a re-authentication, a step-up); `None` if it
+/// ended meanwhile, which the change never undoes.
+#[derive(Message)]
+#[rtype(result = "EngineResult<Option<Session>>")]
+pub struct UpdateSession {
+    /// Tenant.
+    pub tenant: TenantId,
+    /// Hash of the cookie.
+    pub key: Hash32,
+    /// The change.
+    pub change: crate::store::SessionChange,
+}
+
+impl Handler<UpdateSession> for TenantShard {
+    type Result = AtomicResponse<Self, EngineResult<Option<Session>>>;
+
+    fn handle(&mut self, m: UpdateSession, _ctx: &mut Self::Context) -> Self::Result {
+        let store = self.store.clone();
+        let key = m.key;
+        AtomicResponse::new(Box::pin(
+            async move {
+                let s = store.update_session(&m.tenant, &m.key, m.change).await?;
+                Ok(s.filter(|s| s.tenant == m.tenant))
+            }
+            .into_actor(self)
+            .map(move |res: EngineResult<Option<Session>>, act, _| {
+                match &res {
+                    Ok(Some(s)) => act.sessions.insert(s.key, s.clone()),
+                    _ => act.sessions.invalidate(&key),
+                }
+                res
+            }),
+        ))
+    }
+}
+
 /// Records that a session issued a code to a client (who is told when it ends).
 #[derive(Message)]
 #[rtype(result = "EngineResult<()>")]
@@ -433,28 +469,22 @@ impl Handler<AddSessionClient> for TenantShard {
     type Result = AtomicResponse<Self, EngineResult<()>>;
 
     fn handle(&mut self, m: AddSessionClient, _ctx: &mut Self::Context) -> Self::Result {
-        // Shared store: read it there, so a session another node ended is not written back.
-        let cached = match self.shared {
-            true => None,
-            false => self.cached(&self.sessions, "session", &m.key),
-        };
         let store = self.store.clone();
         let key = m.key;
         AtomicResponse::new(Box::pin(
             async move {
-                let session = match cached {
-                    Some(s) => Some(s),
-                    None => store.get_session(&m.tenant, &m.key).await?,
-                };
-                let Some(mut s) = session.filter(|s| s.tenant == m.tenant) else {
-                    return Ok(None);
-                };
-                if s.clients.contains(&m.client) {
-                    return Ok(None);
-                }
-                s.clients.push(m.client);
-                store.put_session(&s).await?;
-                Ok(Some(s))
+                // In place, in the store: a session another node ended meanwhile is not
+                // written back, and a concurrent change of it is not overwritten.
+                let client = m.client;
+                let change: crate::store::SessionChange = Box::new(move |s: &mut Session| {
+                    let add = !s.clients.contains(&client);
+                    if add {
+                        s.clients.push(client.clone());
+                    }
+                    add
+                });
+                let s = store.update_session(&m.tenant, &m.key, change).await?;
+                Ok(s.filter(|s| s.tenant == m.tenant))
             }
             .into_actor(self)
             .map(
@@ -463,7 +493,10 @@ impl Handler<AddSessionClient> for TenantShard {
                         act.sessions.insert(s.key, s);
                         Ok(())
                     }
-                    Ok(None) => Ok(()),
+                    Ok(None) => {
+                        act.sessions.invalidate(&key);
+                        Ok(())
+                    }
                     Err(e) => {
                         act.sessions.invalidate(&key);
                         Err(e)

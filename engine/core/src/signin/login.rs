@@ -13,7 +13,7 @@ use crate::model::signin::NewSession;
 use crate::model::signin::SignInStep;
 use crate::model::{AuthContext, Hash32, Session, User};
 use crate::runtime::password::check_policy;
-use crate::runtime::shard::{EndSession, GetSession, PutSession};
+use crate::runtime::shard::{EndSession, GetSession, PutSession, UpdateSession};
 
 /// How recent a sign-in must be for a credential change (a factor, a passkey, recovery
 /// codes, the phone number, deleting the account): a stolen session cookie alone must not
@@ -69,13 +69,27 @@ impl SignIn<'_> {
             return Err(EngineError::InvalidCredentials);
         }
         attempt.succeeded();
-        let mut s = session.clone();
-        s.auth.auth_time = self.now();
-        if !s.auth.amr.iter().any(|a| a == "pwd") {
-            s.auth.amr.push("pwd".into());
-        }
-        let shard = self.rt().shards.shard_for(tenant, &s.key);
-        self.rt().shards.ask(shard, PutSession(s.clone())).await?;
+        let now = self.now();
+        let change: crate::store::SessionChange = Box::new(move |s: &mut Session| {
+            s.auth.auth_time = now;
+            if !s.auth.amr.iter().any(|a| a == "pwd") {
+                s.auth.amr.push("pwd".into());
+            }
+            true
+        });
+        let shard = self.rt().shards.shard_for(tenant, &session.key);
+        let update = UpdateSession {
+            tenant: tenant.clone(),
+            key: session.key,
+            change,
+        };
+        // Ended meanwhile (signed out elsewhere): it stays ended.
+        let s = self
+            .rt()
+            .shards
+            .ask(shard, update)
+            .await?
+            .ok_or(EngineError::ReauthRequired)?;
         self.record(ev);
         Ok(s)
     }

@@ -20,7 +20,7 @@ use crate::model::signin::NewSession;
 use crate::model::signin::{Pending, SignInStep};
 use crate::model::{Challenge, Factor, FactorKind, Hash32, MfaMode, Session, User};
 use crate::runtime::delivery::Mail;
-use crate::runtime::shard::PutSession;
+use crate::runtime::shard::UpdateSession;
 use crate::store::StoreError;
 
 const PENDING_TTL: u64 = 600;
@@ -451,15 +451,30 @@ impl SignIn<'_> {
         ev.detail = Some(kind.as_str().into());
         if let Some(key) = data.session {
             ev.kind = "mfa.step_up".into();
-            let mut s = self
+            let s = self
                 .session_by_key(tenant, &key)
                 .await?
                 .filter(|s| s.user_id == user_id)
                 .ok_or_else(expired)?;
-            s.auth.amr = amr;
-            s.auth.auth_time = self.now();
+            let now = self.now();
+            let change: crate::store::SessionChange = Box::new(move |s: &mut Session| {
+                s.auth.amr = amr.clone();
+                s.auth.auth_time = now;
+                true
+            });
             let shard = self.rt().shards.shard_for(tenant, &s.key);
-            self.rt().shards.ask(shard, PutSession(s.clone())).await?;
+            let update = UpdateSession {
+                tenant: tenant.clone(),
+                key: s.key,
+                change,
+            };
+            // Ended meanwhile: the step-up does not bring it back.
+            let s = self
+                .rt()
+                .shards
+                .ask(shard, update)
+                .await?
+                .ok_or_else(expired)?;
             self.record(ev);
             return Ok(Completed::SteppedUp(s));
         }
