@@ -234,11 +234,12 @@ export async function private_key_jwt(input) {
 /**
  * The device authorization grant (RFC 8628): the device asks for codes, the person enters
  * the user code on the hosted page and allows it, the library polls until the tokens come.
- * The device proves a DPoP key as it polls (RFC 9449), so its tokens are bound to it.
+ * The device proves a DPoP key as it polls (RFC 9449), so its tokens are bound to it; an
+ * Ed25519 key, whose proofs the library signs with `alg: "Ed25519"` (RFC 9864).
  */
 export async function device(input) {
   const config = await configure(input)
-  const keys = await client.randomDPoPKeyPair('ES256')
+  const keys = await client.randomDPoPKeyPair('Ed25519')
   const DPoP = client.getDPoPHandle(config, keys)
   const d = await client.initiateDeviceAuthorization(config, { scope: 'openid offline_access' })
   await ask('device', { user_code: d.user_code, verification_uri: d.verification_uri,

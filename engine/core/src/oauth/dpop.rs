@@ -32,7 +32,9 @@ use crate::runtime::keys::jwk_thumbprint;
 use crate::store::StoreError;
 
 /// The proof algorithms accepted (`dpop_signing_alg_values_supported`): asymmetric only.
-pub const ALGS: [&str; 3] = ["ES256", "EdDSA", "RS256"];
+/// `Ed25519` is EdDSA on that curve under its fully-specified name (RFC 9864), which
+/// oauth4webapi and openid-client put in the proofs of Ed25519 keys.
+pub const ALGS: [&str; 4] = ["ES256", "EdDSA", "Ed25519", "RS256"];
 
 /// How far a proof's `iat` may be from now, either side, in seconds; its `jti` is
 /// remembered for twice as long, past the last moment it could pass.
@@ -184,7 +186,7 @@ fn signature_ok(
                 .verify(input, sig)
                 .is_ok()
         }
-        ("EdDSA", "OKP") if crv == Some("Ed25519") => {
+        ("EdDSA" | "Ed25519", "OKP") if crv == Some("Ed25519") => {
             let x = member("x")?;
             if x.len() != 32 {
                 return None;
@@ -230,7 +232,7 @@ pub fn check_proof(jwt: &str, want: &Expected<'_>) -> EngineResult<Checked> {
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     if !ALGS.contains(&alg) {
         return Err(invalid(
-            "the DPoP proof's alg must be one of ES256, EdDSA, RS256",
+            "the DPoP proof's alg must be one of ES256, EdDSA, Ed25519, RS256",
         ));
     }
     let Some(Value::Object(jwk)) = header.get("jwk") else {
@@ -538,6 +540,16 @@ mod tests {
         );
         let forged = format!("{other}.{}", b64(k.sign(input.as_bytes()).as_ref()));
         assert!(err(check_proof(&forged, &want(5))).contains("signature"));
+        // The fully-specified name (RFC 9864), as oauth4webapi writes it, is the same.
+        let mut named = h.clone();
+        named["alg"] = json!("Ed25519");
+        let input = format!(
+            "{}.{}",
+            b64(named.to_string().as_bytes()),
+            b64(claims(7).to_string().as_bytes())
+        );
+        let jwt = format!("{input}.{}", b64(k.sign(input.as_bytes()).as_ref()));
+        check_proof(&jwt, &want(7)).unwrap();
     }
 
     #[test]

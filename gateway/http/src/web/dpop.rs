@@ -192,7 +192,7 @@ mod tests {
         let r = resource_error(e, false, || unreachable!("no nonce for a Bearer request"));
         let all: Vec<_> = r.headers().get_all(header::WWW_AUTHENTICATE).collect();
         assert!(all[0].to_str().unwrap().starts_with("Bearer error="));
-        assert_eq!(all[1], "DPoP algs=\"ES256 EdDSA RS256\"");
+        assert_eq!(all[1], "DPoP algs=\"ES256 EdDSA Ed25519 RS256\"");
         assert!(r.headers().get(DPOP_NONCE).is_none());
     }
 }
