@@ -152,6 +152,8 @@ fn is_pkce_value(s: &str) -> bool {
 /// Appends query parameters to a redirect URI, keeping any query it has.
 pub fn redirect_with(uri: &str, params: &[(&str, &str)]) -> String {
     match url::Url::parse(uri) {
+        // Nothing to add: the registered URI as it is (no stray `?`).
+        Ok(_) if params.is_empty() => uri.to_owned(),
         Ok(mut u) => {
             {
                 let mut q = u.query_pairs_mut();
@@ -648,4 +650,21 @@ impl OAuth<'_> {
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     is_pkce_value(verifier)
         && crypto::ct_eq(crypto::pkce_s256(verifier).as_bytes(), challenge.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_with;
+
+    #[test]
+    fn redirects_add_their_parameters_and_nothing_else() {
+        assert_eq!(
+            redirect_with("https://app.example/bye", &[]),
+            "https://app.example/bye"
+        );
+        assert_eq!(
+            redirect_with("https://app.example/cb?x=1", &[("state", "a b")]),
+            "https://app.example/cb?x=1&state=a+b"
+        );
+    }
 }
