@@ -156,7 +156,7 @@ impl Engine {
             client_jwks_refetched: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(
-                    crate::oauth::assertion::REFETCH_EVERY,
+                    crate::runtime::outbound::REFETCH_EVERY,
                 ))
                 .build(),
         })))

@@ -2,6 +2,7 @@
 
 use super::Federation;
 use crate::model::federation::valid_connector_id;
+pub use crate::runtime::outbound::check_upstream_url;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -223,33 +224,6 @@ pub(super) fn preset(name: &str) -> Option<Preset> {
     };
     p.name = PRESETS.iter().copied().find(|n| *n == name)?;
     Some(p)
-}
-
-/// Checks an upstream URL: absolute `https`, or `http` on a loopback host (development and
-/// tests). Never userinfo or a fragment.
-pub fn check_upstream_url(what: &str, u: &str) -> EngineResult<()> {
-    let bad = |why: &str| Err(EngineError::Invalid(format!("{what} {u:?} {why}")));
-    let Ok(url) = url::Url::parse(u) else {
-        return bad("is not an absolute URL");
-    };
-    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return bad("must not carry credentials or a fragment");
-    }
-    match url.scheme() {
-        "https" if url.host_str().is_some() => Ok(()),
-        "http" if is_loopback(&url) => Ok(()),
-        "http" => bad("must use https (plain http is allowed only for loopback addresses)"),
-        _ => bad("must be an https URL"),
-    }
-}
-
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 impl Federation<'_> {

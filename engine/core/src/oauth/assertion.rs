@@ -28,8 +28,7 @@ pub const LEEWAY: u64 = 30;
 /// `jti` is remembered until then.
 pub const MAX_ASSERTION_LIFETIME: u64 = 300;
 
-/// Least time between two fetches of one `jwks_uri` forced by an unknown `kid`, seconds.
-pub const REFETCH_EVERY: u64 = 10;
+pub use crate::runtime::outbound::REFETCH_EVERY;
 
 /// Most keys read from a client's JWKS.
 const MAX_KEYS: usize = 20;
@@ -194,7 +193,7 @@ impl OAuth<'_> {
             return Some(j.clone());
         }
         let url = client.jwks_uri.as_deref()?;
-        if crate::federation::check_upstream_url("jwks_uri", url).is_err() {
+        if crate::runtime::outbound::check_upstream_url("jwks_uri", url).is_err() {
             return None;
         }
         let cached = self.rt().upstream_docs.get(url);

@@ -20,6 +20,7 @@ use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, TenantId, UserId};
 use crate::model::{Client, LogoutDelivery};
+pub use crate::runtime::config::LogoutConfig;
 
 /// Why a token is sent when its session ended (the other reasons name what ended the
 /// user's sessions or chains: `sign_out_everywhere`, `password_changed`, `refresh_reuse`).
@@ -27,45 +28,6 @@ pub(crate) const SESSION_ENDED: &str = "logout";
 
 /// The `events` member of every logout token (§2.4).
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-
-/// `[logout]`: how logout tokens are delivered.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LogoutConfig {
-    /// How often the sender reads the outbox at the least, seconds. It also wakes when
-    /// this node queues a token, and when a retry it scheduled is due; the poll finds
-    /// what other nodes queued and could not send, and what a restart left.
-    pub poll_secs: u64,
-    /// The first retry waits about this long, seconds; each further one twice as long.
-    pub retry_base_secs: u64,
-    /// The longest wait between two attempts, seconds.
-    pub retry_max_secs: u64,
-    /// A delivery still failing this long after it was queued is given up, seconds.
-    pub give_up_after_secs: u64,
-    /// How long a node holds a delivery it claimed before another may, seconds.
-    pub lease_secs: u64,
-    /// Logout tokens' lifetime (`exp` - `iat`), seconds.
-    pub token_ttl_secs: u64,
-    /// Deliveries sent at once.
-    pub concurrency: usize,
-    /// Most deliveries read per tenant per pass.
-    pub batch: usize,
-}
-
-impl Default for LogoutConfig {
-    fn default() -> Self {
-        Self {
-            poll_secs: 30,
-            retry_base_secs: 5,
-            retry_max_secs: 3_600,
-            give_up_after_secs: 2 * 86_400,
-            lease_secs: 60,
-            token_ttl_secs: 120,
-            concurrency: 16,
-            batch: 512,
-        }
-    }
-}
 
 /// The claims of a logout token (§2.4). Never a `nonce`.
 #[derive(Debug, Serialize, Deserialize)]

@@ -40,7 +40,7 @@ pub struct EngineConfig {
     /// or revocation made on another node is served here within this time.
     pub key_check_secs: u64,
     /// Back-channel logout: how logout tokens are delivered and retried.
-    pub logout: crate::oauth::backchannel::LogoutConfig,
+    pub logout: LogoutConfig,
 }
 
 impl EngineConfig {
@@ -108,6 +108,45 @@ impl WebauthnConfig {
                     self.rp_id, self.origin
                 )
             })
+    }
+}
+
+/// `[logout]`: how logout tokens are delivered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogoutConfig {
+    /// How often the sender reads the outbox at the least, seconds. It also wakes when
+    /// this node queues a token, and when a retry it scheduled is due; the poll finds
+    /// what other nodes queued and could not send, and what a restart left.
+    pub poll_secs: u64,
+    /// The first retry waits about this long, seconds; each further one twice as long.
+    pub retry_base_secs: u64,
+    /// The longest wait between two attempts, seconds.
+    pub retry_max_secs: u64,
+    /// A delivery still failing this long after it was queued is given up, seconds.
+    pub give_up_after_secs: u64,
+    /// How long a node holds a delivery it claimed before another may, seconds.
+    pub lease_secs: u64,
+    /// Logout tokens' lifetime (`exp` - `iat`), seconds.
+    pub token_ttl_secs: u64,
+    /// Deliveries sent at once.
+    pub concurrency: usize,
+    /// Most deliveries read per tenant per pass.
+    pub batch: usize,
+}
+
+impl Default for LogoutConfig {
+    fn default() -> Self {
+        Self {
+            poll_secs: 30,
+            retry_base_secs: 5,
+            retry_max_secs: 3_600,
+            give_up_after_secs: 2 * 86_400,
+            lease_secs: 60,
+            token_ttl_secs: 120,
+            concurrency: 16,
+            batch: 512,
+        }
     }
 }
 

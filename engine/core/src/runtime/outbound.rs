@@ -6,6 +6,8 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::error::{EngineError, EngineResult};
+
 /// Makes the engine's outbound calls. Errors are detail for logs, never shown to users.
 #[async_trait]
 pub trait UpstreamHttp: Send + Sync + 'static {
@@ -45,5 +47,34 @@ impl UpstreamHttp for NoUpstream {
         _: &[(&str, &str)],
     ) -> Result<Value, String> {
         Err("outbound HTTP is not configured".into())
+    }
+}
+/// Least time between two fetches of one `jwks_uri` forced by an unknown `kid`, seconds.
+pub const REFETCH_EVERY: u64 = 10;
+
+/// Checks an upstream URL: absolute `https`, or `http` on a loopback host (development and
+/// tests). Never userinfo or a fragment.
+pub fn check_upstream_url(what: &str, u: &str) -> EngineResult<()> {
+    let bad = |why: &str| Err(EngineError::Invalid(format!("{what} {u:?} {why}")));
+    let Ok(url) = url::Url::parse(u) else {
+        return bad("is not an absolute URL");
+    };
+    if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return bad("must not carry credentials or a fragment");
+    }
+    match url.scheme() {
+        "https" if url.host_str().is_some() => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        "http" => bad("must use https (plain http is allowed only for loopback addresses)"),
+        _ => bad("must be an https URL"),
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
