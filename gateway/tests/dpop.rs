@@ -243,7 +243,7 @@ async fn a_public_client_gets_bound_tokens_and_every_bad_proof_changes_nothing()
         .unwrap();
     assert_eq!(
         disco["dpop_signing_alg_values_supported"],
-        json!(["ES256", "EdDSA", "RS256"])
+        json!(["ES256", "EdDSA", "Ed25519", "RS256"])
     );
     let key = Key::es256();
     let (code, verifier) = code_for(&s.browser(), &t, SCOPE).await;
