@@ -567,3 +567,76 @@ async fn a_user_token_for_an_api_names_it_as_audience() {
     let claims = verify(&t.issuer, v["access_token"].as_str().unwrap(), ORDERS).await;
     assert_eq!(claims["scope"], "read:orders");
 }
+
+/// Discovery names every part of issue 15, each pointing at an endpoint that answers.
+#[actix_web::test]
+async fn discovery_advertises_machine_clients_and_modern_oauth() {
+    let s = TestServer::start().await;
+    let t = s.tenant("disc", false, false).await;
+    let d: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let has = |key: &str, value: &str| {
+        assert!(
+            d[key].as_array().is_some_and(|a| a.contains(&json!(value))),
+            "{key} lacks {value}: {d}"
+        )
+    };
+    for g in [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    ] {
+        has("grant_types_supported", g);
+    }
+    has("token_endpoint_auth_methods_supported", "private_key_jwt");
+    has("token_endpoint_auth_signing_alg_values_supported", "ES256");
+    assert!(
+        !d["token_endpoint_auth_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a
+                .as_str()
+                .is_some_and(|a| a.starts_with("HS") || a == "none")),
+        "symmetric or no signatures offered: {d}"
+    );
+    for alg in ["ES256", "EdDSA", "Ed25519", "RS256"] {
+        has("dpop_signing_alg_values_supported", alg);
+    }
+    has("subject_types_supported", "pairwise");
+    for key in [
+        "backchannel_logout_supported",
+        "backchannel_logout_session_supported",
+        "frontchannel_logout_supported",
+        "request_parameter_supported",
+    ] {
+        assert_eq!(d[key], true, "{key}: {d}");
+    }
+    assert_eq!(d["require_pushed_authorization_requests"], false);
+    // Each endpoint it names is there: a bare POST gets a protocol error, not a 404.
+    let http = reqwest::Client::new();
+    for key in [
+        "device_authorization_endpoint",
+        "pushed_authorization_request_endpoint",
+        "registration_endpoint",
+    ] {
+        let url = d[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} missing: {d}"));
+        assert!(url.starts_with(&t.issuer), "{key}: {url}");
+        let r = http.post(url).form(&[("x", "y")]).send().await.unwrap();
+        assert!(
+            [400, 401].contains(&r.status().as_u16()),
+            "{key} {url}: {}",
+            r.status()
+        );
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(body["error"].is_string(), "{key}: {body}");
+    }
+}
