@@ -247,12 +247,7 @@ async fn rp_initiated_logout_tells_every_app_the_session_signed_in_to() {
         rp(&srv, &t, &recv.uri(), false).await,
         rp(&srv, &t, &recv.uri(), true).await,
     );
-    let disc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let disc: Value = common::discovery(&t).await;
     assert_eq!(disc["backchannel_logout_supported"], true);
     assert_eq!(disc["backchannel_logout_session_supported"], true);
     let browser = srv.browser();
@@ -683,12 +678,7 @@ async fn front_channel_logout_frames_each_apps_page_with_iss_and_sid() {
             ..t.clone()
         });
     }
-    let disc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let disc: Value = common::discovery(&t).await;
     assert_eq!(disc["frontchannel_logout_supported"], true);
     assert_eq!(disc["frontchannel_logout_session_supported"], true);
     // A bad URI is refused like a back-channel one.

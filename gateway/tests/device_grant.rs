@@ -355,12 +355,7 @@ async fn guessing_user_codes_is_cut_off() {
 async fn discovery_advertises_the_device_grant() {
     let s = TestServer::start().await;
     let t = s.tenant("disco", true, false).await;
-    let doc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = common::discovery(&t).await;
     assert_eq!(
         doc["device_authorization_endpoint"],
         format!("{}/device_authorization", t.issuer)

@@ -235,12 +235,7 @@ const SCOPE: &str = "openid profile offline_access";
 async fn a_public_client_gets_bound_tokens_and_every_bad_proof_changes_nothing() {
     let s = TestServer::start().await;
     let t = s.tenant("dpop-public", true, true).await;
-    let disco: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let disco: Value = common::discovery(&t).await;
     assert_eq!(
         disco["dpop_signing_alg_values_supported"],
         json!(["ES256", "EdDSA", "Ed25519", "RS256"])

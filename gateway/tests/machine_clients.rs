@@ -144,12 +144,7 @@ async fn a_machine_client_gets_a_jwt_for_the_api_it_names() {
     assert_eq!(r.status(), 200);
     assert_eq!(introspect(at.to_owned()).await["active"], false);
 
-    let disc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", m2m.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let disc: Value = common::discovery(&m2m).await;
     assert!(
         disc["grant_types_supported"]
             .as_array()
@@ -573,12 +568,7 @@ async fn a_user_token_for_an_api_names_it_as_audience() {
 async fn discovery_advertises_machine_clients_and_modern_oauth() {
     let s = TestServer::start().await;
     let t = s.tenant("disc", false, false).await;
-    let d: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = common::discovery(&t).await;
     let has = |key: &str, value: &str| {
         assert!(
             d[key].as_array().is_some_and(|a| a.contains(&json!(value))),

@@ -424,12 +424,7 @@ async fn clients_asking_for_two_factors_get_a_step_up_not_a_refusal() {
         );
     }
     // Discovery advertises the levels.
-    let d: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = common::discovery(&t).await;
     assert_eq!(
         d["acr_values_supported"],
         json!(["urn:tollgate:loa:1", LOA2])

@@ -211,12 +211,7 @@ async fn a_pairwise_client_without_a_sector_is_refused() {
                "sector_identifier_uri": "https://a.example/sector.json"}),
     )
     .await;
-    let doc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = common::discovery(&t).await;
     assert_eq!(
         doc["subject_types_supported"],
         json!(["public", "pairwise"])

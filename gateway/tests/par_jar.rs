@@ -244,12 +244,7 @@ async fn a_client_that_requires_par_cannot_skip_it() {
     );
     completes(&b, &strict, &url, &verifier).await;
 
-    let d: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = common::discovery(&t).await;
     assert_eq!(
         d["pushed_authorization_request_endpoint"],
         format!("{}/par", t.issuer)

@@ -158,12 +158,7 @@ async fn a_registered_client_signs_users_in_and_manages_its_registration() {
     .await;
     assert_eq!((status, error(&v)), (401, "invalid_client"), "deleted: {v}");
 
-    let d: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = common::discovery(&t).await;
     assert_eq!(d["registration_endpoint"], format!("{}/register", t.issuer));
 }
 

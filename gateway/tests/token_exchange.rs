@@ -445,12 +445,7 @@ async fn policies_are_checked_when_clients_are_made() {
             .unwrap();
         assert_eq!(r.status(), 400, "{body}: {}", r.text().await.unwrap());
     }
-    let doc: Value = reqwest::get(format!("{}/.well-known/openid-configuration", t.issuer))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = common::discovery(&t).await;
     let grants = doc["grant_types_supported"].as_array().unwrap();
     assert!(grants.iter().any(|g| g == EXCHANGE), "{doc}");
 }

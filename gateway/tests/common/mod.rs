@@ -410,6 +410,12 @@ pub fn authorize_url(
     u.to_string()
 }
 
+/// The tenant's discovery document.
+pub async fn discovery(t: &TestTenant) -> Value {
+    let url = format!("{}/.well-known/openid-configuration", t.issuer);
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
 /// POSTs a token request with client_secret_post (or none for public clients).
 pub async fn token(t: &TestTenant, params: &[(&str, &str)]) -> (u16, Value) {
     token_with(&reqwest::Client::new(), t, params).await
