@@ -805,3 +805,79 @@ async fn a_failed_delivery_is_retried_when_due_not_at_the_next_poll() {
     assert_eq!((&c["sid"], &c["sub"]), (&id["sid"], &id["sub"]), "{c}");
     assert_eq!(c["jti"], jwt_claims(&recv.hits()[0].token)["jti"]);
 }
+
+#[actix_web::test]
+async fn a_device_allowed_from_a_session_is_told_when_it_ends() {
+    const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+    let srv = server().await;
+    let t = srv.tenant("dev", false, true).await;
+    let recv = Receiver::start(200).await;
+    let c = srv
+        .admin(
+            "/tenants/dev/clients",
+            json!({
+                "name": "Living room TV",
+                "public": true,
+                "first_party": true,
+                "grant_types": [DEVICE_GRANT],
+                "backchannel_logout_uri": recv.uri(),
+            }),
+        )
+        .await;
+    let tv = c["client_id"].as_str().unwrap().to_owned();
+    // The device asks for codes (no offline_access: no refresh chain to find it by).
+    let d: Value = srv
+        .http
+        .post(format!("{}/device_authorization", t.issuer))
+        .form(&[("client_id", tv.as_str()), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_code = d["user_code"].as_str().expect("a user code").to_owned();
+    // The person enters it, signs in and allows the device.
+    let b = srv.browser();
+    let page_url = format!("{}/device", t.issuer);
+    let csrf = fresh_csrf(&b, &page_url).await;
+    let (s, loc, body) = b
+        .post_form(&page_url, &[("user_code", &user_code), ("csrf", &csrf)])
+        .await;
+    assert_eq!(s, 303, "{body}");
+    let confirm = b.authorize(&loc.unwrap(), &t.email, PASSWORD).await;
+    let (_, _, page) = b.get(&confirm).await;
+    let (s, _, done) = b
+        .post_form(
+            &format!("{}/device/confirm", t.issuer),
+            &[
+                ("decision", "allow"),
+                ("tx", &hidden(&page, "tx").unwrap()),
+                ("csrf", &hidden(&page, "csrf").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{done}");
+    let device_code = d["device_code"].as_str().unwrap();
+    let tv_client = TestTenant {
+        client_id: tv.clone(),
+        client_secret: None,
+        ..t.clone()
+    };
+    let (s, tokens) = token(
+        &tv_client,
+        &[("grant_type", DEVICE_GRANT), ("device_code", device_code)],
+    )
+    .await;
+    assert_eq!(s, 200, "{tokens}");
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert!(recv.hits().is_empty(), "nothing before the session ends");
+
+    // The admin signs the user out: the device hears of the session it was allowed from.
+    let user = id["sub"].as_str().unwrap();
+    srv.admin(&format!("/tenants/dev/users/{user}/sign-out"), json!({}))
+        .await;
+    let got = recv.accepted_until(|g| !g.is_empty()).await;
+    let c = token_for(&t.issuer, &got, &tv).await;
+    assert_eq!((&c["sid"], &c["sub"]), (&id["sid"], &id["sub"]), "{c}");
+}

@@ -420,6 +420,15 @@ impl OAuth<'_> {
                     granted_at: now,
                 })
                 .await?;
+            // The device signed in through this session: it is told when the session
+            // ends (back-channel logout), as an app that got a code from it is.
+            let shard = self.rt().shards.shard_for(tenant, &session.key);
+            let add = crate::runtime::shard::AddSessionClient {
+                tenant: tenant.clone(),
+                key: session.key,
+                client: p.client_id.clone(),
+            };
+            self.rt().shards.ask(shard, add).await?;
         }
         let kind = if approved {
             "device.approved"
