@@ -162,10 +162,27 @@ fn admin_subcommands_manage_a_running_server() {
     ];
     let (ok, _, err) = run(&tv, &[]);
     assert!(!ok && err.contains("sector"), "{err}");
+    // The sector's document (OIDC Core §8.1), served on loopback: a JSON array of the
+    // client's redirect URIs (it has none).
+    let doc = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sector = format!(
+        "http://localhost:{}/sector.json",
+        doc.local_addr().unwrap().port()
+    );
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut sock in doc.incoming().take(4).flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf);
+            let _ = sock.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]",
+            );
+        }
+    });
     let with_sector: Vec<&str> = tv
         .iter()
         .copied()
-        .chain(["--sector-identifier-uri", "https://tv.example/sector.json"])
+        .chain(["--sector-identifier-uri", &sector])
         .collect();
     let (ok, _, err) = run(&with_sector, &[]);
     assert!(ok, "{err}");
@@ -175,7 +192,7 @@ fn admin_subcommands_manage_a_running_server() {
     let tv = clients.iter().find(|c| c["name"] == "TV").expect("listed");
     assert_eq!(
         (&tv["subject_type"], &tv["sector"], &tv["grant_types"]),
-        (&json!("pairwise"), &json!("tv.example"), &json!([device])),
+        (&json!("pairwise"), &json!("localhost"), &json!([device])),
         "{out}"
     );
     let (ok, _, err) = run(

@@ -27,6 +27,30 @@ async fn client(s: &TestServer, t: &TestTenant, name: &str, extra: Value) -> Tes
     }
 }
 
+/// Serves `doc` as a sector identifier document on loopback (`localhost`, so its host is
+/// not the redirect URIs' `127.0.0.1`) to the first few requests; returns its URL.
+async fn sector_doc(doc: Value) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = doc.to_string();
+    tokio::spawn(async move {
+        for _ in 0..8 {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(answer.as_bytes()).await;
+        }
+    });
+    format!("http://localhost:{port}/sector.json")
+}
+
 async fn post_form(url: &str, form: &[(&str, &str)], bearer: Option<&str>) -> (u16, Value) {
     let mut r = reqwest::Client::new()
         .post(url)
@@ -71,7 +95,7 @@ async fn a_pairwise_client_sees_its_sectors_sub_everywhere_and_never_the_user_id
         &t,
         "Partner",
         json!({"subject_type": "pairwise", "first_party": true,
-               "sector_identifier_uri": "https://partner.example/sector.json"}),
+               "sector_identifier_uri": sector_doc(json!([t.redirect_uri])).await}),
     )
     .await;
 
@@ -185,6 +209,18 @@ async fn a_pairwise_client_without_a_sector_is_refused() {
                "sector_identifier_uri": "http://a.example/s.json"}),
         json!({"name": "Unknown type", "subject_type": "secret",
                "redirect_uris": ["https://a.example/cb"]}),
+        // The sector's document must list every redirect URI (OIDC Core §8.1)...
+        json!({"name": "Not listed", "subject_type": "pairwise",
+               "redirect_uris": ["https://a.example/cb", "https://b.example/cb"],
+               "sector_identifier_uri": sector_doc(json!(["https://a.example/cb"])).await}),
+        // ...be a JSON array...
+        json!({"name": "Not a list", "subject_type": "pairwise",
+               "redirect_uris": ["https://a.example/cb"],
+               "sector_identifier_uri": sector_doc(json!({"uris": ["https://a.example/cb"]})).await}),
+        // ...and be there.
+        json!({"name": "Nothing there", "subject_type": "pairwise",
+               "redirect_uris": ["https://a.example/cb"],
+               "sector_identifier_uri": "http://127.0.0.1:9/sector.json"}),
     ] {
         let r = s
             .http
@@ -197,6 +233,9 @@ async fn a_pairwise_client_without_a_sector_is_refused() {
         let status = r.status().as_u16();
         let text = r.text().await.unwrap();
         assert!((400..500).contains(&status), "{body}: {status} {text}");
+        if body["name"] == "Not listed" {
+            assert!(text.contains("does not list the redirect URI"), "{text}");
+        }
     }
     assert_eq!(
         s.admin_get("/tenants/nosector/clients").await,
@@ -208,7 +247,7 @@ async fn a_pairwise_client_without_a_sector_is_refused() {
         "/tenants/nosector/clients",
         json!({"name": "Two hosts", "subject_type": "pairwise",
                "redirect_uris": ["https://a.example/cb", "https://b.example/cb"],
-               "sector_identifier_uri": "https://a.example/sector.json"}),
+               "sector_identifier_uri": sector_doc(json!(["https://b.example/cb", "https://a.example/cb"])).await}),
     )
     .await;
     let doc: Value = common::discovery(&t).await;

@@ -445,6 +445,11 @@ impl Admin<'_> {
             new.sector_identifier_uri.as_deref(),
             &new.redirect_uris,
         )?;
+        if client.sector.is_some()
+            && let Some(uri) = &new.sector_identifier_uri
+        {
+            crate::oauth::pairwise::check_sector_document(self, uri, &new.redirect_uris).await?;
+        }
         client.token_endpoint_auth_method = new.token_endpoint_auth_method;
         client.jwks = new.jwks.clone();
         client.jwks_uri = new.jwks_uri.clone();

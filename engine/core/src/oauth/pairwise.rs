@@ -17,6 +17,43 @@ use crate::model::{Client, SubjectType};
 
 use super::OAuth;
 
+/// Most redirect URIs a sector identifier document may list.
+const MAX_SECTOR_URIS: usize = 1_000;
+
+/// Checks a client's `sector_identifier_uri` as OIDC Core §8.1 asks: the document there
+/// is a JSON array of redirect URIs that includes every one the client registers (so a
+/// client cannot claim a sector that does not name it).
+pub(crate) async fn check_sector_document(
+    engine: &crate::engine::Engine,
+    uri: &str,
+    redirect_uris: &[String],
+) -> EngineResult<()> {
+    let bad = |why: String| Err(EngineError::Invalid(format!("sector_identifier_uri {why}")));
+    let Some(http) = engine.rt().upstream_http.get().cloned() else {
+        return bad("cannot be fetched: this server makes no outbound requests".into());
+    };
+    let doc = match http.get_json(uri, None).await {
+        Ok(doc) => doc,
+        // The reason is for logs: it may name internal addresses.
+        Err(why) => {
+            tracing::info!(uri, %why, "sector identifier document unreachable");
+            return bad(format!("{uri:?} could not be fetched"));
+        }
+    };
+    let Some(listed) = doc.as_array().filter(|a| a.len() <= MAX_SECTOR_URIS) else {
+        return bad(format!(
+            "{uri:?} must hold a JSON array of at most {MAX_SECTOR_URIS} redirect URIs"
+        ));
+    };
+    match redirect_uris
+        .iter()
+        .find(|r| !listed.iter().any(|l| l.as_str() == Some(r.as_str())))
+    {
+        Some(missing) => bad(format!("{uri:?} does not list the redirect URI {missing:?}")),
+        None => Ok(()),
+    }
+}
+
 /// The sector of a new client with pairwise subjects: the host of its
 /// `sector_identifier_uri`, or else the one host all its redirect URIs share. `None` for
 /// public subjects. A pairwise client without one is refused.
@@ -34,10 +71,11 @@ pub fn sector_for(
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
     };
     if let Some(uri) = sector_identifier_uri {
-        let https = url::Url::parse(uri).is_ok_and(|u| u.scheme() == "https");
+        // https (or http on loopback, for development), as every URL the server fetches.
+        crate::runtime::outbound::check_upstream_url("sector_identifier_uri", uri)?;
         return match host(uri) {
-            Some(h) if https => Ok(Some(h)),
-            _ => Err(EngineError::Invalid(
+            Some(h) => Ok(Some(h)),
+            None => Err(EngineError::Invalid(
                 "sector_identifier_uri must be an https URL".into(),
             )),
         };
