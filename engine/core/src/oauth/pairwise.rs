@@ -49,7 +49,9 @@ pub(crate) async fn check_sector_document(
         .iter()
         .find(|r| !listed.iter().any(|l| l.as_str() == Some(r.as_str())))
     {
-        Some(missing) => bad(format!("{uri:?} does not list the redirect URI {missing:?}")),
+        Some(missing) => bad(format!(
+            "{uri:?} does not list the redirect URI {missing:?}"
+        )),
         None => Ok(()),
     }
 }
