@@ -68,67 +68,25 @@ pub fn validate_id_token(
     jwks: &Value,
     expect: &IdTokenExpectations<'_>,
 ) -> Result<Value, IdTokenError> {
-    use jsonwebtoken::{Algorithm as A, DecodingKey, Validation, jwk::Jwk};
-    let header = jsonwebtoken::decode_header(token).map_err(|_| IdTokenError::Malformed)?;
-    let alg = header.alg;
-    if !matches!(
-        alg,
-        A::RS256
-            | A::RS384
-            | A::RS512
-            | A::PS256
-            | A::PS384
-            | A::PS512
-            | A::ES256
-            | A::ES384
-            | A::EdDSA
-    ) {
-        return Err(IdTokenError::Algorithm);
-    }
-    let keys: Vec<Jwk> = jwks["keys"]
-        .as_array()
-        .map(|ks| {
-            ks.iter()
-                .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    let usable = |k: &&Jwk| {
-        k.common.public_key_use != Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
-            && k.common
-                .key_algorithm
-                .is_none_or(|ka| ka.to_string() == format!("{alg:?}"))
-    };
-    let jwk = match &header.kid {
-        Some(kid) => keys
-            .iter()
-            .filter(usable)
-            .find(|k| k.common.key_id.as_deref() == Some(kid.as_str())),
-        None => {
-            let mut it = keys.iter().filter(usable);
-            match (it.next(), it.next()) {
-                (Some(k), None) => Some(k),
-                _ => None,
-            }
-        }
-    }
-    .ok_or(IdTokenError::UnknownKey)?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| IdTokenError::UnknownKey)?;
-    let mut v = Validation::new(alg);
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    let claims = match jsonwebtoken::decode::<Value>(token, &key, &v) {
-        Ok(d) => d.claims,
-        Err(e) => {
-            return Err(match e.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => IdTokenError::Signature,
-                jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => IdTokenError::Algorithm,
-                _ => IdTokenError::Malformed,
-            });
-        }
-    };
+    use crate::runtime::jws::{self, JwsError};
+    use jsonwebtoken::Algorithm as A;
+    let algs = [
+        A::RS256,
+        A::RS384,
+        A::RS512,
+        A::PS256,
+        A::PS384,
+        A::PS512,
+        A::ES256,
+        A::ES384,
+        A::EdDSA,
+    ];
+    let claims = jws::verify(token, jwks, &algs).map_err(|e| match e {
+        JwsError::Malformed => IdTokenError::Malformed,
+        JwsError::Algorithm => IdTokenError::Algorithm,
+        JwsError::UnknownKey => IdTokenError::UnknownKey,
+        JwsError::Signature => IdTokenError::Signature,
+    })?;
     let iss = claims["iss"].as_str().unwrap_or("");
     let expected_iss = match claims["tid"].as_str() {
         Some(tid) if expect.issuer.contains("{tenantid}") => {

@@ -30,7 +30,7 @@ pub const MAX_ASSERTION_LIFETIME: u64 = 300;
 
 pub use crate::runtime::outbound::REFETCH_EVERY;
 
-/// Most keys read from a client's JWKS.
+/// Most keys a client may register.
 const MAX_KEYS: usize = 20;
 
 /// A client assertion as presented, and the endpoint it was presented at (its last path
@@ -59,17 +59,7 @@ pub fn unverified_subject(jwt: &str) -> Option<String> {
 }
 
 /// Why a client's JWT was refused (for logs; the caller sees only the protocol error).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClientJwtError {
-    /// Not a JWT we can read.
-    Malformed,
-    /// `none`, HS*, or an algorithm we do not take.
-    Algorithm,
-    /// The client has no keys, or none with this `kid` and algorithm.
-    UnknownKey,
-    /// The signature does not verify.
-    Signature,
-}
+pub use crate::runtime::jws::JwsError as ClientJwtError;
 
 impl ClientJwtError {
     /// The reason, for descriptions.
@@ -83,73 +73,10 @@ impl ClientJwtError {
     }
 }
 
-fn algorithm(name: &jsonwebtoken::Algorithm) -> Option<jsonwebtoken::Algorithm> {
-    use jsonwebtoken::Algorithm as A;
-    matches!(name, A::RS256 | A::PS256 | A::ES256 | A::EdDSA).then_some(*name)
-}
-
 /// Verifies a JWT's signature against a JWKS; returns its claims. No claim is checked.
 pub fn verify_with_jwks(jwt: &str, jwks: &Value) -> Result<Value, ClientJwtError> {
-    use jsonwebtoken::{DecodingKey, Validation, jwk::Jwk};
-    // `alg: none` and unknown names fail here (jsonwebtoken has no `none`).
-    let header = jsonwebtoken::decode_header(jwt).map_err(|_| ClientJwtError::Malformed)?;
-    let alg = algorithm(&header.alg).ok_or(ClientJwtError::Algorithm)?;
-    let keys: Vec<Jwk> = jwks["keys"]
-        .as_array()
-        .map(|ks| {
-            ks.iter()
-                .take(MAX_KEYS)
-                .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    let usable = |k: &&Jwk| {
-        k.common.public_key_use != Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
-            && k.common
-                .key_algorithm
-                .is_none_or(|ka| ka.to_string() == format!("{alg:?}"))
-            && key_fits(k, alg)
-    };
-    let jwk = match &header.kid {
-        Some(kid) => keys
-            .iter()
-            .filter(usable)
-            .find(|k| k.common.key_id.as_deref() == Some(kid.as_str())),
-        None => {
-            let mut it = keys.iter().filter(usable);
-            match (it.next(), it.next()) {
-                (Some(k), None) => Some(k),
-                _ => None,
-            }
-        }
-    }
-    .ok_or(ClientJwtError::UnknownKey)?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| ClientJwtError::UnknownKey)?;
-    let mut v = Validation::new(alg);
-    v.validate_exp = false;
-    v.validate_nbf = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    match jsonwebtoken::decode::<Value>(jwt, &key, &v) {
-        Ok(d) => Ok(d.claims),
-        Err(e) => Err(match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => ClientJwtError::Signature,
-            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => ClientJwtError::Algorithm,
-            _ => ClientJwtError::Malformed,
-        }),
-    }
-}
-
-/// Whether a key's type can verify `alg` (an RSA key cannot check ES256, whatever `kid`).
-fn key_fits(k: &jsonwebtoken::jwk::Jwk, alg: jsonwebtoken::Algorithm) -> bool {
     use jsonwebtoken::Algorithm as A;
-    use jsonwebtoken::jwk::AlgorithmParameters as P;
-    matches!(
-        (&k.algorithm, alg),
-        (P::RSA(_), A::RS256 | A::PS256)
-            | (P::EllipticCurve(_), A::ES256)
-            | (P::OctetKeyPair(_), A::EdDSA)
-    )
+    crate::runtime::jws::verify(jwt, jwks, &[A::RS256, A::PS256, A::ES256, A::EdDSA])
 }
 
 /// Checks a JWKS a client registers: an object with 1 to 20 public keys we can use, none

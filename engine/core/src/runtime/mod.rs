@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod delivery;
+pub mod jws;
 pub mod keys;
 pub mod metrics;
 pub mod outbound;
