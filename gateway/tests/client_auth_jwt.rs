@@ -158,7 +158,7 @@ async fn a_client_authenticates_with_a_jwt_signed_by_its_key() {
     }
     assert_eq!(
         d["token_endpoint_auth_signing_alg_values_supported"],
-        json!(["RS256", "PS256", "ES256", "EdDSA"])
+        json!(["RS256", "PS256", "ES256", "EdDSA", "Ed25519"])
     );
 }
 

@@ -253,7 +253,7 @@ async fn a_client_that_requires_par_cannot_skip_it() {
     assert_eq!(d["request_parameter_supported"], true);
     assert_eq!(
         d["request_object_signing_alg_values_supported"],
-        json!(["RS256", "PS256", "ES256", "EdDSA"])
+        json!(["RS256", "PS256", "ES256", "EdDSA", "Ed25519"])
     );
 }
 

@@ -202,7 +202,8 @@ export async function jar(input) {
  * client assertions; it gets a token for its API and introspects it.
  */
 export async function private_key_jwt(input) {
-  const registered = await registeredWithKey(input, 'ES256')
+  // An Ed25519 key: the library signs its assertions with `alg: "Ed25519"` (RFC 9864).
+  const registered = await registeredWithKey(input, 'Ed25519')
   const config = await configure({ ...registered, client_secret: undefined },
     client.PrivateKeyJwt(registered.key))
   const tokens = await client.clientCredentialsGrant(config, { resource: input.resource })

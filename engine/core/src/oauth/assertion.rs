@@ -19,7 +19,8 @@ use crate::store::StoreError;
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// Algorithms a client may sign with, in the order discovery lists them.
-pub const CLIENT_SIGNING_ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
+/// `Ed25519` is EdDSA under its fully-specified name (RFC 9864).
+pub const CLIENT_SIGNING_ALGS: [&str; 5] = ["RS256", "PS256", "ES256", "EdDSA", "Ed25519"];
 
 /// Clock skew allowed on `exp`, `nbf` and `iat`, seconds.
 pub const LEEWAY: u64 = 30;
@@ -66,7 +67,7 @@ impl ClientJwtError {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Malformed => "not a signed JWT",
-            Self::Algorithm => "the algorithm is not one of RS256, PS256, ES256, EdDSA",
+            Self::Algorithm => "the algorithm is not one of RS256, PS256, ES256, EdDSA, Ed25519",
             Self::UnknownKey => "no key of the client matches the JWT's kid and algorithm",
             Self::Signature => "the signature does not verify",
         }
@@ -92,8 +93,8 @@ pub fn check_client_jwks(jwks: &Value) -> Result<(), String> {
         if ["d", "p", "q", "k"].iter().any(|f| k.get(f).is_some()) {
             return Err("jwks must hold public keys only (no private or symmetric key)".into());
         }
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(k.clone())
-            .map_err(|_| "jwks holds a key that is not a usable JWK".to_owned())?;
+        let jwk = crate::runtime::jws::jwk_of(k)
+            .ok_or_else(|| "jwks holds a key that is not a usable JWK".to_owned())?;
         jsonwebtoken::DecodingKey::from_jwk(&jwk)
             .map_err(|_| "jwks holds a key that is not a usable public key".to_owned())?;
     }
