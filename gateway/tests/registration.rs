@@ -72,6 +72,8 @@ fn metadata() -> Value {
         "response_types": ["code"],
         "token_endpoint_auth_method": "client_secret_post",
         "logo_uri": "https://partner.example/logo.png",
+        "backchannel_logout_uri": "https://partner.example/logout",
+        "backchannel_logout_session_required": true,
     })
 }
 
@@ -97,6 +99,14 @@ async fn a_registered_client_signs_users_in_and_manages_its_registration() {
     );
     assert_eq!(reg["token_endpoint_auth_method"], "client_secret_post");
     assert_eq!(reg["client_secret_expires_at"], 0);
+    assert_eq!(
+        (
+            &reg["backchannel_logout_uri"],
+            &reg["backchannel_logout_session_required"]
+        ),
+        (&json!("https://partner.example/logout"), &json!(true)),
+        "{reg}"
+    );
     let listed = s.admin_get("/tenants/dcr/clients").await;
     let listed = listed
         .as_array()

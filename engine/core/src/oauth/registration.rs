@@ -98,6 +98,16 @@ pub struct ClientRegistration {
     pub jwks_uri: Option<String>,
     /// `require_pushed_authorization_requests` (RFC 9126 §6).
     pub require_pushed_authorization_requests: bool,
+    /// `backchannel_logout_uri` (OIDC Back-Channel Logout 1.0 §2.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// `backchannel_logout_session_required`.
+    pub backchannel_logout_session_required: bool,
+    /// `frontchannel_logout_uri` (OIDC Front-Channel Logout 1.0 §2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// `frontchannel_logout_session_required`.
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl std::fmt::Debug for ClientRegistration {
@@ -122,6 +132,10 @@ struct Metadata {
     jwks: Option<Value>,
     jwks_uri: Option<String>,
     require_pushed_authorization_requests: Option<bool>,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: Option<bool>,
+    frontchannel_logout_uri: Option<String>,
+    frontchannel_logout_session_required: Option<bool>,
     client_id: Option<String>,
     client_secret: Option<String>,
 }
@@ -136,6 +150,10 @@ struct Checked {
     jwks: Option<Value>,
     jwks_uri: Option<String>,
     require_par: bool,
+    /// Back-channel logout URI, and whether its tokens must carry `sid`.
+    backchannel: (Option<String>, bool),
+    /// Front-channel logout URI, and whether it gets `iss` and `sid`.
+    frontchannel: (Option<String>, bool),
 }
 
 fn metadata_error(desc: impl Into<std::borrow::Cow<'static, str>>) -> EngineError {
@@ -249,6 +267,15 @@ fn check(m: Metadata) -> EngineResult<Checked> {
     if let Some(u) = &m.jwks_uri {
         check_uri(u).map_err(|e| metadata_error(format!("jwks_uri {e}")))?;
     }
+    // Logout URIs (OIDC Back-/Front-Channel Logout 1.0 §2.2): as redirect URIs are.
+    for (what, u) in [
+        ("backchannel_logout_uri", &m.backchannel_logout_uri),
+        ("frontchannel_logout_uri", &m.frontchannel_logout_uri),
+    ] {
+        if let Some(u) = u {
+            check_uri(u).map_err(|e| metadata_error(format!("{what} {e}")))?;
+        }
+    }
     if method == EndpointAuthMethod::PrivateKeyJwt && m.jwks.is_none() && m.jwks_uri.is_none() {
         return Err(metadata_error(
             "private_key_jwt needs the client's keys: jwks or jwks_uri",
@@ -270,6 +297,14 @@ fn check(m: Metadata) -> EngineResult<Checked> {
         jwks: m.jwks,
         jwks_uri: m.jwks_uri,
         require_par: m.require_pushed_authorization_requests.unwrap_or(false),
+        backchannel: (
+            m.backchannel_logout_uri,
+            m.backchannel_logout_session_required.unwrap_or(false),
+        ),
+        frontchannel: (
+            m.frontchannel_logout_uri,
+            m.frontchannel_logout_session_required.unwrap_or(false),
+        ),
     })
 }
 
@@ -300,6 +335,14 @@ fn apply(c: &mut Client, k: Checked) {
     c.jwks = k.jwks;
     c.jwks_uri = k.jwks_uri;
     c.require_pushed_authorization_requests = k.require_par;
+    (
+        c.backchannel_logout_uri,
+        c.backchannel_logout_session_required,
+    ) = k.backchannel;
+    (
+        c.frontchannel_logout_uri,
+        c.frontchannel_logout_session_required,
+    ) = k.frontchannel;
 }
 
 fn iat_key(token: &str) -> Hash32 {
@@ -377,6 +420,10 @@ impl OAuth<'_> {
             jwks: c.jwks.clone(),
             jwks_uri: c.jwks_uri.clone(),
             require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+            backchannel_logout_uri: c.backchannel_logout_uri.clone(),
+            backchannel_logout_session_required: c.backchannel_logout_session_required,
+            frontchannel_logout_uri: c.frontchannel_logout_uri.clone(),
+            frontchannel_logout_session_required: c.frontchannel_logout_session_required,
         }
     }
 
@@ -628,6 +675,20 @@ mod tests {
                 with("post_logout_redirect_uris", serde_json::json!(["ftp://x"])),
                 "invalid_redirect_uri",
             ),
+            (
+                with(
+                    "backchannel_logout_uri",
+                    serde_json::json!("http://app.example/logout"),
+                ),
+                "invalid_client_metadata",
+            ),
+            (
+                with(
+                    "frontchannel_logout_uri",
+                    serde_json::json!("https://app.example/logout#x"),
+                ),
+                "invalid_client_metadata",
+            ),
         ] {
             assert_eq!(code(meta(m.clone())), want, "{m}");
         }
@@ -635,6 +696,18 @@ mod tests {
             code(parse(b"[1]").map(|_| unreachable!())),
             "invalid_client_metadata"
         );
+        // Logout URIs are kept with their session flags.
+        let mut logout = with(
+            "backchannel_logout_uri",
+            serde_json::json!("https://app.example/logout"),
+        );
+        logout["backchannel_logout_session_required"] = serde_json::json!(true);
+        let k = meta(logout).unwrap();
+        assert_eq!(
+            k.backchannel,
+            (Some("https://app.example/logout".to_owned()), true)
+        );
+        assert_eq!(k.frontchannel, (None, false));
         // Unknown metadata is ignored (RFC 7591 §2).
         assert_eq!(
             code(meta(with("logo_uri", serde_json::json!("https://x/l.png")))),
