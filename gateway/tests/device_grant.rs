@@ -91,6 +91,17 @@ async fn answer(b: &Browser, t: &TestTenant, code: &str, decision: &str) -> Stri
         page.contains("Living room TV"),
         "the page names the client: {page}"
     );
+    // The code as typed, shown back to compare with the device's screen (RFC 8628 §5.4).
+    let letters: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let shown = format!("{}-{}", &letters[..4], &letters[4..]);
+    assert!(
+        page.contains(&format!("<strong class=\"code\">{shown}</strong>")),
+        "the page shows the user code: {page}"
+    );
     assert!(
         page.contains("Know who you are"),
         "the page names the scopes: {page}"

@@ -55,6 +55,10 @@ pub struct AuthRequest {
     /// device code: no code is issued; the user confirms on the device page instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<Hash32>,
+    /// The user code the person typed for that device, as `XXXX-XXXX`: shown again on the
+    /// confirmation page, to compare with the device's screen (RFC 8628 §5.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_code: Option<String>,
     /// `dpop_jkt` (RFC 9449 §10): the DPoP key the code will be bound to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
@@ -455,6 +459,7 @@ impl OAuth<'_> {
                 .map(str::to_owned),
             resource: resource.map(str::to_owned),
             device: None,
+            user_code: None,
             dpop_jkt,
             expires_at: self.now() + self.rt().config.login_ttl,
         })

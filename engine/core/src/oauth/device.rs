@@ -302,9 +302,10 @@ impl OAuth<'_> {
                 });
             }
         }
-        let found = match normalise_user_code(typed) {
+        let normalised = normalise_user_code(typed);
+        let found = match &normalised {
             Some(code) => {
-                let key = user_code_key(tenant, &code);
+                let key = user_code_key(tenant, code);
                 self.rt().store.get_challenge(tenant, &key).await?
             }
             None => None,
@@ -350,6 +351,7 @@ impl OAuth<'_> {
             idp_hint: None,
             resource: p.resource,
             device: Some(device),
+            user_code: normalised.map(|c| format!("{}-{}", &c[..4], &c[4..])),
             dpop_jkt: None,
             expires_at: (now + self.rt().config.login_ttl).min(p.expires_at),
         }))

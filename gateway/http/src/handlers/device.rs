@@ -137,7 +137,10 @@ pub async fn confirm_page(
         &t,
         StatusCode::OK,
         "Connect a device",
-        |csrf| pages::confirm(t.as_str(), &client.name, &areq.scopes, api, &tx, csrf),
+        |csrf| {
+            let code = areq.user_code.as_deref();
+            pages::confirm(t.as_str(), &client.name, &areq.scopes, api, code, &tx, csrf)
+        },
     ))
 }
 

@@ -29,6 +29,7 @@ pub fn confirm(
     client_name: &str,
     scopes: &[String],
     api: Option<&str>,
+    user_code: Option<&str>,
     tx: &str,
     csrf: &str,
 ) -> String {
@@ -44,13 +45,16 @@ pub fn confirm(
     format!(
         "<h1>Allow {client} on your device?</h1>\
 <p>A device is asking to use <strong>{client}</strong> with your account. Allow it only if you \
-started this yourself and the device shows the code you entered.</p>\
+started this yourself and the device shows the code you entered{code}.</p>\
 <p>It will be able to:</p><ul>{items}</ul>\
 <form method=\"post\" action=\"/{t}/device/confirm\">{tx}{csrf}\
 <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
 <button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button></form>",
         t = esc(tenant),
         client = esc(client_name),
+        code = user_code
+            .map(|c| format!(", <strong class=\"code\">{}</strong>", esc(c)))
+            .unwrap_or_default(),
         tx = hidden("tx", tx),
         csrf = hidden("csrf", csrf),
     )
