@@ -8,20 +8,16 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tollgate_engine::admin::NewClient;
-use tollgate_engine::clock::SystemClock;
-use tollgate_engine::crypto::{MasterKey, b64, pkce_s256, random_token};
+use tollgate_engine::crypto::{b64, random_token};
 use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::SigningAlg;
-use tollgate_engine::oauth::authorize::NextStep;
 use tollgate_engine::oauth::dpop::Proof;
 use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials, GrantRequest};
-use tollgate_engine::{Engine, EngineConfig, EngineMetrics, RequestMeta};
-use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
+use tollgate_engine::{Engine, RequestMeta};
 
-const ISSUER: &str = "https://id.example.com";
+use tollgate_benches::ISSUER;
 const CHAINS: usize = 64;
 
 /// The client's DPoP key.
@@ -73,15 +69,7 @@ async fn engine_with_chains(
     dir: &std::path::Path,
     key: Option<&Key>,
 ) -> (Engine, TenantId, ClientCredentials, Vec<String>) {
-    let store = EmbeddedStore::open(dir, EmbeddedOptions::default(), None).unwrap();
-    let engine = Engine::start(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        MasterKey::from_bytes([3; 32]),
-        EngineConfig::new(ISSUER),
-        EngineMetrics::register(&prometheus::Registry::new()),
-    )
-    .unwrap();
+    let engine = tollgate_benches::engine(dir);
     let t = TenantId::parse("bench").unwrap();
     engine
         .admin()
@@ -125,44 +113,9 @@ async fn engine_with_chains(
     };
     let mut tokens = Vec::with_capacity(CHAINS);
     for _ in 0..CHAINS {
-        let verifier = random_token::<32>();
-        let params: Vec<(String, String)> = [
-            ("response_type", "code"),
-            ("client_id", "mobile"),
-            ("redirect_uri", "https://app.example/cb"),
-            ("scope", "openid offline_access"),
-            ("code_challenge", &pkce_s256(&verifier)),
-            ("code_challenge_method", "S256"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let req = engine
-            .oauth()
-            .validate_authorize(&t, &params)
-            .await
-            .ok()
-            .unwrap();
-        let Ok(NextStep::Redirect(url)) = engine
-            .oauth()
-            .next_step(&t, &req, Some(&session), false, false, &meta)
-            .await
-        else {
-            panic!("no code");
-        };
-        let code = url::Url::parse(&url)
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .unwrap()
-            .1
-            .into_owned();
-        let grant = GrantRequest::AuthorizationCode {
-            code,
-            redirect_uri: "https://app.example/cb".into(),
-            code_verifier: verifier,
-            resource: None,
-        };
+        let grant =
+            tollgate_benches::code_grant(&engine, &t, "mobile", "openid offline_access", &session)
+                .await;
         let proof = key.map(Key::proof);
         let resp = engine
             .oauth()

@@ -3,19 +3,16 @@
 //! verification.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tollgate_engine::admin::NewClient;
-use tollgate_engine::clock::SystemClock;
-use tollgate_engine::crypto::{MasterKey, pkce_s256, random_token};
+use tollgate_engine::crypto::MasterKey;
 use tollgate_engine::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_engine::model::{AuthContext, Chain, Hash32, KeyStatus, SigningAlg, Tenant};
-use tollgate_engine::oauth::authorize::NextStep;
 use tollgate_engine::oauth::token::{ClientAuthMethod, ClientCredentials, GrantRequest};
 use tollgate_engine::runtime::keys::{KeyRing, generate};
 use tollgate_engine::runtime::password::{PasswordConfig, PasswordPool};
 use tollgate_engine::store::ChainStore;
-use tollgate_engine::{Engine, EngineConfig, EngineMetrics, RequestMeta};
+use tollgate_engine::{Engine, RequestMeta};
 use tollgate_store_embedded::{EmbeddedOptions, EmbeddedStore};
 
 fn jwt_sign(c: &mut Criterion) {
@@ -104,15 +101,7 @@ async fn engine_with_chains(
     n: usize,
     lean: bool,
 ) -> (Engine, TenantId, ClientCredentials, Vec<String>) {
-    let store = EmbeddedStore::open(dir, EmbeddedOptions::default(), None).unwrap();
-    let engine = Engine::start(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        MasterKey::from_bytes([2; 32]),
-        EngineConfig::new("https://id.example.com"),
-        EngineMetrics::register(&prometheus::Registry::new()),
-    )
-    .unwrap();
+    let engine = tollgate_benches::engine(dir);
     let t = TenantId::parse("bench").unwrap();
     engine
         .admin()
@@ -155,51 +144,12 @@ async fn engine_with_chains(
     };
     let mut tokens = Vec::with_capacity(n);
     for _ in 0..n {
-        let verifier = random_token::<32>();
-        let params: Vec<(String, String)> = [
-            ("response_type", "code"),
-            ("client_id", "web"),
-            ("redirect_uri", "https://app.example/cb"),
-            ("scope", "openid offline_access"),
-            ("code_challenge", &pkce_s256(&verifier)),
-            ("code_challenge_method", "S256"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let req = engine
-            .oauth()
-            .validate_authorize(&t, &params)
-            .await
-            .ok()
-            .unwrap();
-        let Ok(NextStep::Redirect(url)) = engine
-            .oauth()
-            .next_step(&t, &req, Some(&session), false, false, &meta)
-            .await
-        else {
-            panic!("no code");
-        };
-        let code = url::Url::parse(&url)
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .unwrap()
-            .1
-            .into_owned();
+        let grant =
+            tollgate_benches::code_grant(&engine, &t, "web", "openid offline_access", &session)
+                .await;
         let resp = engine
             .oauth()
-            .token(
-                &t,
-                &creds,
-                GrantRequest::AuthorizationCode {
-                    code,
-                    redirect_uri: "https://app.example/cb".into(),
-                    code_verifier: verifier,
-                    resource: None,
-                },
-                &meta,
-            )
+            .token(&t, &creds, grant, &meta)
             .await
             .unwrap();
         tokens.push(resp.refresh_token.unwrap());
@@ -298,15 +248,7 @@ fn client_credentials_grant(c: &mut Criterion) {
     let sys = actix::System::new();
     let dir = tempfile::tempdir().unwrap();
     let (engine, t, creds) = sys.block_on(async {
-        let store = EmbeddedStore::open(dir.path(), EmbeddedOptions::default(), None).unwrap();
-        let engine = Engine::start(
-            Arc::new(store),
-            Arc::new(SystemClock),
-            MasterKey::from_bytes([2; 32]),
-            EngineConfig::new("https://id.example.com"),
-            EngineMetrics::register(&prometheus::Registry::new()),
-        )
-        .unwrap();
+        let engine = tollgate_benches::engine(dir.path());
         let t = TenantId::parse("bench").unwrap();
         let admin = engine.admin();
         admin
