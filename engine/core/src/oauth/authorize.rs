@@ -62,6 +62,10 @@ pub struct AuthRequest {
     /// `dpop_jkt` (RFC 9449 §10): the DPoP key the code will be bound to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// `ui_locales` (OIDC Core §3.1.2.1): the languages the app would like the pages in,
+    /// preferred first. Only tags' characters are kept, and at most 10 of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locales: Option<String>,
     /// When this sealed request stops being accepted.
     pub expires_at: UnixTime,
 }
@@ -461,6 +465,7 @@ impl OAuth<'_> {
             device: None,
             user_code: None,
             dpop_jkt,
+            ui_locales: get("ui_locales").and_then(clean_ui_locales),
             expires_at: self.now() + self.rt().config.login_ttl,
         })
     }
@@ -655,6 +660,22 @@ impl OAuth<'_> {
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     is_pkce_value(verifier)
         && crypto::ct_eq(crypto::pkce_s256(verifier).as_bytes(), challenge.as_bytes())
+}
+
+/// `ui_locales` reduced to what a language tag can hold: it is only a hint, so a malformed
+/// entry is dropped rather than refused (OIDC Core says unsupported values are ignored).
+fn clean_ui_locales(raw: &str) -> Option<String> {
+    let tags: Vec<&str> = raw
+        .split(' ')
+        .filter(|t| {
+            !t.is_empty()
+                && t.len() <= 35
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .take(10)
+        .collect();
+    (!tags.is_empty()).then(|| tags.join(" "))
 }
 
 #[cfg(test)]

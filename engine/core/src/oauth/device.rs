@@ -353,6 +353,7 @@ impl OAuth<'_> {
             device: Some(device),
             user_code: normalised.map(|c| format!("{}-{}", &c[..4], &c[4..])),
             dpop_jkt: None,
+            ui_locales: None,
             expires_at: (now + self.rt().config.login_ttl).min(p.expires_at),
         }))
     }

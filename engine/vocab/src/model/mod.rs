@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod branding;
 pub mod federation;
 pub mod phone;
 pub mod privacy;
@@ -121,6 +122,9 @@ pub struct Tenant {
     /// Every DPoP proof (RFC 9449 §8) must carry a nonce the server gave (`DPoP-Nonce`).
     #[serde(default)]
     pub dpop_nonce_required: bool,
+    /// The hosted pages' theme, templates and messages.
+    #[serde(default)]
+    pub branding: branding::Branding,
 }
 
 /// An API (resource server, RFC 9068): its identifier is the `aud` of the access tokens
@@ -396,6 +400,7 @@ impl Tenant {
             mfa: MfaPolicy::default(),
             apis: Vec::new(),
             dpop_nonce_required: false,
+            branding: branding::Branding::default(),
         }
     }
 

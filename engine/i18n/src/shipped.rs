@@ -1,0 +1,10 @@
+//! The catalogues shipped in the binary: per language, one Fluent file per part of the
+//! product. English is complete by definition; the tests hold Hindi to the same set.
+
+/// `(language, Fluent source)`, in load order.
+pub const SOURCES: &[(&str, &str)] = &[
+    ("en", include_str!("../locales/en/common.ftl")),
+    ("en", include_str!("../locales/en/hosted.ftl")),
+    ("hi", include_str!("../locales/hi/common.ftl")),
+    ("hi", include_str!("../locales/hi/hosted.ftl")),
+];

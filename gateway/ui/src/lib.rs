@@ -1,0 +1,418 @@
+//! The hosted pages' look: templates (minijinja), the words in them (the tenant's
+//! [`Catalog`]), and the tenant's theme.
+//!
+//! minijinja rather than a compiled engine because tenants replace templates at run time.
+//! Every value is escaped on output; the words come from the catalogue through `t(...)`,
+//! escaped like any other value; pre-rendered parts are marked safe in Rust, so no
+//! template needs `|safe`, and a tenant's template may not use it. A tenant's templates
+//! run in a sandbox: no loader (no file or network access: only the shipped templates and
+//! the tenant's own can be included), a fuel budget that bounds render time, a cap on
+//! output, and no script, frame, object or base elements.
+//!
+//! A page is a fragment (e.g. `login.html`) inside the frame (`layout.html`); both can
+//! be overridden. [`Look`] is what one tenant's pages are rendered with; [`Frame`] is what
+//! one request adds (language, brand, the switcher).
+
+mod sandbox;
+mod shipped;
+pub mod theme;
+
+use minijinja::value::{Kwargs, Object, Value};
+use minijinja::{Environment, Error, ErrorKind, State};
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use tollgate_i18n::{Arg, Catalog, Messages};
+use tollgate_vocab::model::branding::Branding;
+
+pub use sandbox::{MAX_OUTPUT, MAX_TEMPLATE, TENANT_FUEL, TemplateError};
+pub use shipped::{SAMPLES, TEMPLATES};
+pub use theme::ThemeError;
+
+/// Why a tenant's branding was refused, for the admin.
+#[derive(Debug, thiserror::Error)]
+pub enum BrandingError {
+    /// The theme.
+    #[error(transparent)]
+    Theme(#[from] ThemeError),
+    /// A template.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The messages.
+    #[error(transparent)]
+    Messages(#[from] tollgate_i18n::CatalogError),
+}
+
+/// The messages of the page's language, as the templates' `t()` reads them.
+#[derive(Debug)]
+struct Words(Messages);
+
+impl Object for Words {}
+
+const WORDS: &str = "__words";
+
+fn words(state: &State) -> Result<Arc<Words>, Error> {
+    state
+        .lookup(WORDS)
+        .and_then(|v| v.downcast_object::<Words>())
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "no messages in this render"))
+}
+
+/// `t("id", name=value, ...)`: a message in the page's language. Integer arguments are
+/// numbers (plural forms, digit grouping); everything else is text.
+fn t(state: &State, id: &str, kwargs: Kwargs) -> Result<String, Error> {
+    let w = words(state)?;
+    let mut args = Vec::new();
+    for key in kwargs.args() {
+        let v: Value = kwargs.get(key)?;
+        let arg = match v.as_i64() {
+            Some(n) if v.is_integer() => Arg::Number(n),
+            _ => Arg::Text(if v.is_undefined() || v.is_none() {
+                String::new()
+            } else {
+                v.to_string()
+            }),
+        };
+        args.push((key, arg));
+    }
+    Ok(w.0.get(id, &args))
+}
+
+fn number(state: &State, n: i64) -> Result<String, Error> {
+    Ok(words(state)?.0.number(n))
+}
+
+fn datetime(state: &State, unix: i64) -> Result<String, Error> {
+    Ok(words(state)?.0.datetime(unix))
+}
+
+fn date(state: &State, unix: i64) -> Result<String, Error> {
+    Ok(words(state)?.0.date(unix))
+}
+
+/// Writes `s` escaped for HTML text and quoted attributes: the five characters that
+/// matter there, and nothing else (minijinja's own escaper also escapes `/`, which
+/// only lengthens every URL).
+fn write_html(out: &mut minijinja::Output, s: &str) -> std::fmt::Result {
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            _ => continue,
+        };
+        out.write_str(&s[last..i])?;
+        out.write_str(rep)?;
+        last = i + 1;
+    }
+    out.write_str(&s[last..])
+}
+
+fn format_value(
+    out: &mut minijinja::Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), Error> {
+    if value.is_safe() || !matches!(state.auto_escape(), minijinja::AutoEscape::Html) {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    if value.is_none() || value.is_undefined() {
+        // `None` prints nothing, as an unset value does, instead of "none".
+        return Ok(());
+    }
+    match value.as_str() {
+        Some(s) => write_html(out, s).map_err(Error::from),
+        None => write_html(out, &value.to_string()).map_err(Error::from),
+    }
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_formatter(format_value);
+    // `safe` is the only way around escaping: nothing shipped needs it (fragments are
+    // marked safe in Rust), and a tenant's template must not have it.
+    env.remove_filter("safe");
+    env.add_function("t", t);
+    env.add_function("number", number);
+    env.add_function("datetime", datetime);
+    env.add_function("date", date);
+    env
+}
+
+fn shipped_env() -> Result<Environment<'static>, Error> {
+    let mut env = environment();
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src)?;
+    }
+    Ok(env)
+}
+
+/// One language on the switcher.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LanguageChoice {
+    /// Its tag.
+    pub tag: String,
+    /// Its name in itself.
+    pub name: String,
+    /// The page's language.
+    pub current: bool,
+}
+
+/// What a request adds to every template: who, in which language, and how to switch.
+#[derive(Debug)]
+pub struct Frame {
+    /// The page's messages (their language is the page's).
+    pub messages: Messages,
+    /// The tenant's id (the issuer's path segment).
+    pub tenant: String,
+    /// The name shown: the theme's, else the tenant's display name.
+    pub brand: String,
+    /// The page's path, for the switcher's form.
+    pub path: String,
+    /// The query parameters the switcher must keep (e.g. `tx`).
+    pub keep: Vec<(String, String)>,
+}
+
+/// One tenant's compiled look: its templates, catalogue, stylesheet and images.
+pub struct Look {
+    env: Environment<'static>,
+    shipped: Option<Arc<Look>>,
+    catalog: Arc<Catalog>,
+    css: String,
+    revision: u64,
+    logo: Option<String>,
+    favicon: Option<String>,
+    name: Option<String>,
+}
+
+impl std::fmt::Debug for Look {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Look")
+            .field("revision", &self.revision)
+            .field("catalog", &self.catalog)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Look {
+    /// The shipped look, shared by every tenant that changed nothing.
+    pub fn shipped() -> Arc<Look> {
+        static SHIPPED: OnceLock<Arc<Look>> = OnceLock::new();
+        SHIPPED
+            .get_or_init(|| {
+                // The shipped templates and theme are checked by this crate's tests; one
+                // that does not compile is a build mistake, fatal at start-up.
+                let env = shipped_env().unwrap_or_else(|e| panic!("shipped templates: {e:#}"));
+                let css = theme::stylesheet(&Default::default())
+                    .unwrap_or_else(|e| panic!("shipped theme: {e}"));
+                Arc::new(Look {
+                    env,
+                    shipped: None,
+                    catalog: Catalog::shipped(),
+                    css,
+                    revision: 0,
+                    logo: None,
+                    favicon: None,
+                    name: None,
+                })
+            })
+            .clone()
+    }
+
+    /// A tenant's look: checks everything, so what an admin stored always renders.
+    pub fn build(branding: &Branding) -> Result<Look, BrandingError> {
+        let css = theme::stylesheet(&branding.theme)?;
+        let default = branding
+            .default_language
+            .as_deref()
+            .unwrap_or(tollgate_i18n::FALLBACK);
+        let catalog = Arc::new(Catalog::with_overrides(&branding.messages, default)?);
+        let env = sandbox::tenant_env(&branding.templates)?;
+        Ok(Look {
+            env,
+            shipped: Some(Self::shipped()),
+            catalog,
+            css,
+            revision: branding.revision,
+            logo: branding.theme.logo.clone(),
+            favicon: branding.theme.favicon.clone(),
+            name: branding.theme.name.clone(),
+        })
+    }
+
+    /// The tenant's catalogue: languages, negotiation, messages.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// The stylesheet (`/{tenant}/theme.css`).
+    pub fn css(&self) -> &str {
+        &self.css
+    }
+
+    /// The branding revision this look was built from.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The name pages show, if the theme sets one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    fn globals(&self, frame: &Frame) -> Value {
+        let lang = frame.messages.lang();
+        let languages: Vec<LanguageChoice> = self
+            .catalog
+            .language_names()
+            .into_iter()
+            .map(|(tag, name)| LanguageChoice {
+                current: tag == lang,
+                tag,
+                name,
+            })
+            .collect();
+        minijinja::context! {
+            __words => Value::from_object(Words(frame.messages.clone())),
+            lang => lang,
+            dir => frame.messages.dir().as_str(),
+            tenant => &frame.tenant,
+            brand => self.name.as_deref().unwrap_or(&frame.brand),
+            logo => &self.logo,
+            favicon => &self.favicon,
+            stylesheet => format!("/{}/theme.css?v={}", frame.tenant, self.revision),
+            languages => Value::from(minijinja::value::Serde(&languages)),
+            switch_path => &frame.path,
+            switch_keep => Value::from(minijinja::value::Serde(&frame.keep)),
+        }
+    }
+
+    fn render_in(&self, name: &str, ctx: Value) -> Result<String, Error> {
+        let out = self.env.get_template(name)?.render(ctx)?;
+        if out.len() > MAX_OUTPUT {
+            return Err(Error::new(ErrorKind::InvalidOperation, "output too large"));
+        }
+        Ok(out)
+    }
+
+    /// Renders template `name` with `ctx` (any serialisable value) and the frame's
+    /// globals. A tenant's template that fails at run time (out of fuel, too large) is
+    /// logged by name and replaced by the shipped one, so a page always renders.
+    pub fn render(&self, frame: &Frame, name: &str, ctx: Value) -> String {
+        let globals = self.globals(frame);
+        let full = minijinja::value::merge_maps([ctx, globals]);
+        match self.render_in(name, full.clone()) {
+            Ok(html) => html,
+            Err(e) => {
+                tracing::warn!(template = name, error = %e.kind(), "template failed; shipped one used");
+                let shipped = self.shipped.clone().unwrap_or_else(Self::shipped);
+                shipped.render_in(name, full).unwrap_or_else(|e| {
+                    tracing::error!(template = name, error = %e, "shipped template failed");
+                    String::new()
+                })
+            }
+        }
+    }
+
+    /// A whole page: `body` (already rendered, so trusted) inside the frame, with its
+    /// title (plain text).
+    pub fn page(&self, frame: &Frame, title: &str, body: String) -> String {
+        self.render(
+            frame,
+            "layout.html",
+            minijinja::context! { title => title, body => Value::from_safe_string(body) },
+        )
+    }
+
+    /// A template rendered with its sample data (the admin preview, and the tests).
+    pub fn preview(&self, frame: &Frame, name: &str) -> Result<String, TemplateError> {
+        let sample =
+            shipped::sample(name).ok_or_else(|| TemplateError::UnknownName(name.to_owned()))?;
+        let body = self.render_checked(frame, name, sample.clone())?;
+        if name == "layout.html" {
+            return Ok(body);
+        }
+        self.render_checked(
+            frame,
+            "layout.html",
+            minijinja::context! { title => "Preview", body => Value::from_safe_string(body) },
+        )
+    }
+
+    fn render_checked(
+        &self,
+        frame: &Frame,
+        name: &str,
+        ctx: Value,
+    ) -> Result<String, TemplateError> {
+        let full = minijinja::value::merge_maps([ctx, self.globals(frame)]);
+        self.render_in(name, full)
+            .map_err(|e| TemplateError::from_render(name, &e))
+    }
+}
+
+/// Every template's sample context, by name (for previews and tests).
+pub fn samples() -> BTreeMap<&'static str, Value> {
+    SAMPLES
+        .iter()
+        .filter_map(|(n, _)| shipped::sample(n).map(|v| (*n, v)))
+        .collect()
+}
+
+/// Checks a tenant's branding (what the admin API calls before storing it).
+pub fn validate(branding: &Branding) -> Result<(), BrandingError> {
+    let look = Look::build(branding)?;
+    // Every overridden template renders with its sample, in every language.
+    for name in branding.templates.keys() {
+        for lang in look.catalog.languages() {
+            let frame = Frame {
+                messages: look.catalog.messages(lang),
+                tenant: "preview".into(),
+                brand: "Preview".into(),
+                path: "/preview/login".into(),
+                keep: vec![],
+            };
+            look.preview(&frame, name)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
+
+/// Each tenant's compiled look, rebuilt once per branding revision on this node.
+#[derive(Default)]
+pub struct Looks {
+    built: std::sync::RwLock<std::collections::HashMap<String, Arc<Look>>>,
+}
+
+impl Looks {
+    /// The look for a tenant's current branding. Branding is checked before it is
+    /// stored, so building fails only if the rules tightened since: then the tenant gets
+    /// the shipped look (and the log says so) rather than no page.
+    pub fn get(&self, tenant: &str, branding: &Branding) -> Arc<Look> {
+        if branding.is_default() {
+            return Look::shipped();
+        }
+        if let Ok(map) = self.built.read()
+            && let Some(look) = map.get(tenant)
+            && look.revision == branding.revision
+        {
+            return look.clone();
+        }
+        let look = match Look::build(branding) {
+            Ok(l) => Arc::new(l),
+            Err(e) => {
+                tracing::warn!(tenant, error = %e, "stored branding does not build; shipped look used");
+                Look::shipped()
+            }
+        };
+        if let Ok(mut map) = self.built.write() {
+            map.insert(tenant.to_owned(), look.clone());
+        }
+        look
+    }
+}
