@@ -134,6 +134,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         registry,
         demo: demo.clone(),
         metrics_token: config.metrics.token.clone().filter(|t| !t.is_empty()),
+        looks: tollgate_ui::Looks::default(),
     });
     let workers = if config.workers == 0 {
         std::thread::available_parallelism()

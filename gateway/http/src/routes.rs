@@ -5,8 +5,8 @@
 use actix_web::web;
 
 use crate::handlers::{
-    admin, apis, complete, demo, device, email, federation, hosted, mfa, oidc, ops, par, passkeys,
-    phone, portal, registration,
+    admin, apis, branding, complete, demo, device, email, federation, hosted, mfa, oidc, ops, par,
+    passkeys, phone, portal, registration,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -113,6 +113,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(oidc::discovery),
                 )
                 .route("/jwks.json", web::get().to(oidc::jwks))
+                .route("/theme.css", web::get().to(branding::theme_css))
                 .route("/authorize", web::get().to(oidc::authorize))
                 .route("/authorize", web::post().to(oidc::authorize))
                 .route("/token", web::post().to(oidc::token))

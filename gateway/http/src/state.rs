@@ -23,6 +23,8 @@ pub struct AppState {
     pub demo: Option<Demo>,
     /// Bearer token `/metrics` requires, if any.
     pub metrics_token: Option<String>,
+    /// Each tenant's compiled page look (templates, catalogue, theme).
+    pub looks: tollgate_ui::Looks,
 }
 
 /// CSRF protection for forms: the form carries HMAC(key, CSRF cookie ‖ session cookie);

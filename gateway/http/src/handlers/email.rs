@@ -15,7 +15,7 @@ use crate::journey::after_first_factor;
 use crate::pages::hosted::login;
 use crate::pages::otp::{self as pages, CodeForm, code_failed, code_page, start_failed};
 use crate::state::AppState;
-use crate::web::csrf::{STALE_FORM, form_page};
+use crate::web::csrf::{STALE_FORM, form_page, view_form_page};
 use crate::web::error::PageError;
 use crate::web::form::SubmittedForm;
 use crate::web::html::{error_page, page};
@@ -24,6 +24,7 @@ use crate::web::respond::see_other;
 use crate::web::session::signed_in_user;
 use crate::web::tenant::tenant;
 use crate::web::tx::{TxQuery, open_tx};
+use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -58,16 +59,17 @@ pub async fn email_start(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let v = View::for_form(&st, &req, &f, "login");
     let again = |status, msg: &str| {
-        form_page(&st, &req, &f.t, status, "Sign in", |csrf| {
+        view_form_page(&st, &req, &v, &f.t, status, "sign-in-button", |csrf| {
             login(
-                f.t.as_str(),
-                &f.tenant.display_name,
+                &v,
                 f.tx(),
                 csrf,
                 f.get("email"),
                 Some(msg),
                 st.engine.signin().passkeys_allowed(&f.tenant),
+                String::new(),
             )
         })
     };

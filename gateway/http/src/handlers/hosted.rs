@@ -17,7 +17,7 @@ use crate::pages::passkeys::AccountPasskeys;
 use crate::pages::portal::AccountPortal;
 use crate::state::AppState;
 use crate::web::cookies::SESSION_COOKIE;
-use crate::web::csrf::{STALE_FORM, csrf_ok, form_page};
+use crate::web::csrf::{STALE_FORM, csrf_ok, form_page, view_form_page};
 use crate::web::error::PageError;
 use crate::web::form::{SubmittedForm, account_form};
 use crate::web::html::page;
@@ -26,8 +26,7 @@ use crate::web::respond::see_other;
 use crate::web::session::current_session;
 use crate::web::tenant::{tenant, tenant_id};
 use crate::web::tx::{STALE_LINK, TxQuery, open_tx};
-
-const BAD_LOGIN: &str = "Incorrect email or password.";
+use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -40,24 +39,26 @@ pub async fn login_page(
 ) -> PageResult {
     let (t, tenant) = tenant(&st, &path).await?;
     let areq = open_tx(&st, &t, q.tx.as_ref())?;
+    let v = View::new(&st, &req, &tenant, areq.as_ref());
     let hint = areq.and_then(|a| a.login_hint).unwrap_or_default();
     let federation = login_buttons(&st, &t, q.tx.as_deref()).await;
-    Ok(form_page(
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Sign in",
+        "sign-in-button",
         |csrf| {
             pages::login(
-                t.as_str(),
-                &tenant.display_name,
+                &v,
                 q.tx.as_deref(),
                 csrf,
                 &hint,
                 None,
                 st.engine.signin().passkeys_allowed(&tenant),
-            ) + &federation
+                federation,
+            )
         },
     ))
 }
@@ -70,23 +71,16 @@ pub async fn signup_page(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (t, tenant) = tenant(&st, &path).await?;
-    open_tx(&st, &t, q.tx.as_ref())?;
-    Ok(form_page(
+    let areq = open_tx(&st, &t, q.tx.as_ref())?;
+    let v = View::new(&st, &req, &tenant, areq.as_ref());
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Create account",
-        |csrf| {
-            pages::signup(
-                t.as_str(),
-                &tenant.display_name,
-                q.tx.as_deref(),
-                csrf,
-                "",
-                None,
-            )
-        },
+        "sign-up-link",
+        |csrf| pages::signup(&v, q.tx.as_deref(), csrf, "", "", None),
     ))
 }
 
@@ -98,21 +92,22 @@ pub async fn login_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let v = View::for_form(&st, &req, &f, "login");
     let again = |status, msg: &str| {
-        form_page(&st, &req, &f.t, status, "Sign in", |csrf| {
+        view_form_page(&st, &req, &v, &f.t, status, "sign-in-button", |csrf| {
             pages::login(
-                f.t.as_str(),
-                &f.tenant.display_name,
+                &v,
                 f.tx(),
                 csrf,
                 f.get("email"),
                 Some(msg),
                 st.engine.signin().passkeys_allowed(&f.tenant),
+                String::new(),
             )
         })
     };
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
@@ -121,7 +116,9 @@ pub async fn login_submit(
         .await
     {
         Ok(step) => after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
-        Err(EngineError::InvalidCredentials) => Ok(again(StatusCode::UNAUTHORIZED, BAD_LOGIN)),
+        Err(EngineError::InvalidCredentials) => {
+            Ok(again(StatusCode::UNAUTHORIZED, &v.t("sign-in-failed")))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -134,20 +131,14 @@ pub async fn signup_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let v = View::for_form(&st, &req, &f, "signup");
     let again = |status, msg: &str| {
-        form_page(&st, &req, &f.t, status, "Create account", |csrf| {
-            pages::signup(
-                f.t.as_str(),
-                &f.tenant.display_name,
-                f.tx(),
-                csrf,
-                f.get("email"),
-                Some(msg),
-            )
+        view_form_page(&st, &req, &v, &f.t, status, "sign-up-link", |csrf| {
+            pages::signup(&v, f.tx(), csrf, f.get("name"), f.get("email"), Some(msg))
         })
     };
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     let name = Some(f.get("name").trim().to_owned()).filter(|n| !n.is_empty() && n.len() <= 200);
     // Taken or not, the address gets the same answer: "we sent you a code".

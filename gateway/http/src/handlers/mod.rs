@@ -14,12 +14,14 @@
 //!   deletion); [`complete`]: the step after sign-in.
 //! - [`federation`]: upstream providers: the round trip, linking, connectors' admin API.
 //! - [`device`]: the device authorization grant: its endpoint and the page for the code.
+//! - [`branding`]: the tenant's stylesheet; the admin API for themes, templates, messages.
 //! - [`admin`]: the admin API.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
 
 pub mod admin;
 pub mod apis;
+pub mod branding;
 pub mod complete;
 pub mod demo;
 pub mod device;

@@ -1,79 +1,39 @@
 //! The HTML of the hosted sign-in pages: sign-in, sign-up, consent, sign-out and the
 //! account page's frame, sessions and apps.
 
-use crate::pages::{otp, passkeys};
-use crate::web::html::{error_block, esc, hidden};
+use crate::web::html::{esc, hidden};
+use crate::web::view::{Value, View, context};
 
 /// The sign-in form; with `passkeys`, also a passkey button and passkeys in the email
-/// field's autofill.
+/// field's autofill. `federation` is the providers' buttons, already rendered.
 pub fn login(
-    tenant: &str,
-    tenant_name: &str,
+    v: &View,
     tx: Option<&str>,
     csrf: &str,
     email: &str,
     error: Option<&str>,
     passkeys: bool,
+    federation: String,
 ) -> String {
-    let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
-    let signup = match tx {
-        Some(t) => format!("/{tenant}/signup?tx={}", esc(t)),
-        None => format!("/{tenant}/signup"),
-    };
-    format!(
-        "<h1>Sign in to {name}</h1>{err}\
-<form method=\"post\" action=\"/{tenant}/login\">{tx_field}{csrf_field}\
-<label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"{autocomplete}\" required autofocus>\
-<label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-<button type=\"submit\">Sign in</button>{passwordless}</form>{passkey}\
-<p class=\"muted\">New here? <a href=\"{signup}\">Create an account</a></p>",
-        passwordless = otp::login_options(tenant, tx),
-        name = esc(tenant_name),
-        err = error_block(error),
-        csrf_field = hidden("csrf", csrf),
-        email = esc(email),
-        autocomplete = if passkeys {
-            "username webauthn"
-        } else {
-            "username"
-        },
-        passkey = if passkeys {
-            passkeys::login_block(tenant, csrf, tx)
-        } else {
-            String::new()
+    v.render(
+        "login.html",
+        context! {
+            tx, csrf, email, error, passkeys,
+            federation => Value::from_safe_string(federation),
         },
     )
 }
 
 /// The sign-up form.
 pub fn signup(
-    tenant: &str,
-    tenant_name: &str,
+    v: &View,
     tx: Option<&str>,
     csrf: &str,
+    name: &str,
     email: &str,
     error: Option<&str>,
 ) -> String {
-    let tx_field = tx.map(|t| hidden("tx", t)).unwrap_or_default();
-    let login = match tx {
-        Some(t) => format!("/{tenant}/login?tx={}", esc(t)),
-        None => format!("/{tenant}/login"),
-    };
-    format!(
-        "<h1>Create your {name} account</h1>{err}\
-<form method=\"post\" action=\"/{tenant}/signup\">{tx_field}{csrf_field}\
-<label for=\"name\">Name <span class=\"muted\">(optional)</span></label><input id=\"name\" type=\"text\" name=\"name\" autocomplete=\"name\">\
-<label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required>\
-<label for=\"password\">Password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"new-password\" minlength=\"8\" required>\
-<p class=\"muted\">At least 8 characters.</p>\
-<p class=\"muted\">We will email you a code to confirm the address.</p>\
-<button type=\"submit\">Continue</button></form>\
-<p class=\"muted\">Already have an account? <a href=\"{login}\">Sign in</a></p>",
-        name = esc(tenant_name),
-        err = error_block(error),
-        csrf_field = hidden("csrf", csrf),
-        email = esc(email),
-    )
+    v.render("signup.html", context! { tx, csrf, name, email, error })
 }
 
 /// What a scope lets the client do, in words (the consent and device pages).
@@ -272,15 +232,5 @@ mod tests {
             esc("<a href=\"x\">'&"),
             "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;"
         );
-        let html = login(
-            "acme",
-            "<script>",
-            Some("\"><script>"),
-            "c",
-            "\"x",
-            Some("<b>"),
-            true,
-        );
-        assert!(!html.contains("<script>") && !html.contains("<b>"));
     }
 }

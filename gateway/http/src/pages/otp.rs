@@ -13,24 +13,8 @@ use crate::web::csrf::form_page;
 use crate::web::error::PageError;
 use crate::web::html::{error_block, error_page, esc, hidden};
 
-fn tx_query(tx: Option<&str>) -> String {
-    tx.map(|t| format!("?tx={}", esc(t))).unwrap_or_default()
-}
-
 fn tx_field(tx: Option<&str>) -> String {
     tx.map(|t| hidden("tx", t)).unwrap_or_default()
-}
-
-/// Under the sign-in form's button: a code by email instead of the password (the same
-/// form, so the typed address goes along), and the other ways in.
-pub fn login_options(tenant: &str, tx: Option<&str>) -> String {
-    let t = esc(tenant);
-    format!(
-        "<button type=\"submit\" class=\"secondary\" formaction=\"/{t}/login/email\" formnovalidate>Email me a code instead</button>\
-<p class=\"muted\"><a href=\"/{t}/password/forgot{q}\">Forgot password?</a> · \
-<a href=\"/{t}/login/phone{q}\">Sign in with a code by text message</a></p>",
-        q = tx_query(tx),
-    )
 }
 
 /// On the second-factor page: the button that sends an email or phone code.

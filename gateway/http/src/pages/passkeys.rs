@@ -104,20 +104,6 @@ pub fn register_block(
     )
 }
 
-/// The sign-in page's "Sign in with a passkey" button (the email field also offers
-/// passkeys through the browser's autofill: conditional mediation).
-pub fn login_block(tenant: &str, csrf: &str, tx: Option<&str>) -> String {
-    format!(
-        "<div class=\"passkey\" data-passkey=\"login\" hidden{start}{finish}{csrf}{tx}>\
-<button type=\"button\" id=\"passkey-login\" class=\"secondary\">Sign in with a passkey</button>\
-<p class=\"error\" role=\"alert\" data-status hidden></p></div>{SCRIPT_TAG}",
-        start = data("start", &format!("/{tenant}/passkeys/login/start")),
-        finish = data("finish", &format!("/{tenant}/passkeys/login/finish")),
-        csrf = data("csrf", csrf),
-        tx = tx.map(|t| data("tx", t)).unwrap_or_default(),
-    )
-}
-
 /// The second-factor page's passkey option.
 pub fn factor_block(tenant: &str, csrf: &str, pending: &str, tx: Option<&str>) -> String {
     check_block(

@@ -42,6 +42,29 @@ pub fn form_page(
     r
 }
 
+/// Renders a form page in the tenant's look and the reader's language (`view`), setting
+/// the CSRF cookie when it is new. `title_id` is the title's message id.
+pub fn view_form_page(
+    st: &AppState,
+    req: &HttpRequest,
+    view: &crate::web::view::View,
+    t: &TenantId,
+    status: StatusCode,
+    title_id: &str,
+    body: impl FnOnce(&str) -> String,
+) -> HttpResponse {
+    let (cookie, fresh) = csrf_cookie(st.cookies, req, t.as_str());
+    let token = st.csrf.token(
+        &cookie,
+        session_cookie(st.cookies, req, t.as_str()).as_deref(),
+    );
+    let mut r = view.page(status, title_id, body(&token));
+    if fresh {
+        let _ = r.add_cookie(&st.cookies.cookie(CSRF_COOKIE, cookie, t.as_str()));
+    }
+    r
+}
+
 /// Whether a submitted form's `csrf` token matches this browser's CSRF cookie.
 pub fn csrf_ok(
     st: &AppState,

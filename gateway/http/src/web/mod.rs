@@ -13,6 +13,7 @@
 //! - [`tx`]: the sealed authorization request (`tx`) a sign-in carries along.
 //! - [`form`]: a submitted page form, read and checked once.
 //! - [`metrics`]: the middleware that records every request.
+//! - [`view`]: a page's look and language (templates, catalogue, theme), and its response.
 //! - [`dpop`]: the DPoP proof and scheme of a request, `DPoP-Nonce`, DPoP challenges.
 
 pub mod client_auth;
@@ -28,3 +29,4 @@ pub mod respond;
 pub mod session;
 pub mod tenant;
 pub mod tx;
+pub mod view;

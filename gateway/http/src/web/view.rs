@@ -1,0 +1,193 @@
+//! The look and language of one page request: which tenant look ([`tollgate_ui::Look`]),
+//! which language (negotiated from the switcher, the app's `ui_locales`, the user's saved
+//! language, `Accept-Language`, the tenant's default), and the page response with its
+//! security headers.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use std::sync::Arc;
+use tollgate_engine::model::Tenant;
+use tollgate_engine::oauth::authorize::AuthRequest;
+use tollgate_i18n::{Arg, Messages, Preferences};
+use tollgate_ui::{Frame, Look};
+
+pub use minijinja::context;
+pub use minijinja::value::Value;
+
+use crate::state::AppState;
+
+/// The cookie that keeps the language chosen on the switcher.
+pub const LANG_COOKIE: &str = "tg_lang";
+
+/// The CSP of every hosted page: scripts and styles only from this origin (no inline
+/// script or style anywhere), images from here or `data:` (logos), never framed.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
+/// One page request's look and language.
+pub struct View {
+    look: Arc<Look>,
+    frame: Frame,
+    chosen: Option<String>,
+    cookies: crate::web::cookies::CookieScope,
+}
+
+/// The value of query parameter `name`, if given once or more (the first).
+fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+impl View {
+    /// The view of a page of `tenant`, for the sign-in in progress `areq` (if any).
+    pub fn new(
+        st: &AppState,
+        req: &HttpRequest,
+        tenant: &Tenant,
+        areq: Option<&AuthRequest>,
+    ) -> View {
+        Self::with_saved(st, req, tenant, areq, None)
+    }
+
+    /// [`Self::new`] for a signed-in user whose saved language is `saved`.
+    pub fn with_saved(
+        st: &AppState,
+        req: &HttpRequest,
+        tenant: &Tenant,
+        areq: Option<&AuthRequest>,
+        saved: Option<&str>,
+    ) -> View {
+        let t = tenant.id.as_str();
+        let look = st.looks.get(t, &tenant.branding);
+        let catalog = look.catalog();
+        let asked = query_param(req, "lang");
+        let chosen = asked
+            .as_deref()
+            .and_then(|l| tollgate_i18n::negotiate::best([l], catalog.languages()))
+            .map(str::to_owned);
+        let cookie = st.cookies.read(req, LANG_COOKIE, t);
+        let accept = req
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|h| h.to_str().ok());
+        let prefs = Preferences {
+            explicit: chosen.as_deref().or(cookie.as_ref().map(|c| c.value())),
+            ui_locales: areq.and_then(|a| a.ui_locales.as_deref()),
+            saved,
+            accept_language: accept,
+        };
+        let lang = catalog.negotiate(&prefs).to_owned();
+        // What the switcher must carry over: the page's own parameters but `lang`,
+        // bounded (it echoes what the browser sent).
+        let keep = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .filter(|(k, _)| k != "lang")
+            .take(8)
+            .filter(|(k, v)| k.len() <= 64 && v.len() <= 4096)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let frame = Frame {
+            messages: catalog.messages(&lang),
+            tenant: t.to_owned(),
+            brand: tenant.display_name.clone(),
+            path: req.path().to_owned(),
+            keep,
+        };
+        View {
+            look,
+            frame,
+            chosen,
+            cookies: st.cookies,
+        }
+    }
+
+    /// Points the switcher at another page (a page answering a POST has no GET of its
+    /// own): `path` with `keep` as its query.
+    pub fn switch_to(mut self, path: String, keep: Vec<(String, String)>) -> View {
+        self.frame.path = path;
+        self.frame.keep = keep;
+        self
+    }
+
+    /// The page's messages.
+    pub fn messages(&self) -> &Messages {
+        &self.frame.messages
+    }
+
+    /// The page's language tag.
+    pub fn lang(&self) -> &str {
+        self.frame.messages.lang()
+    }
+
+    /// The name the pages show for the tenant.
+    pub fn brand(&self) -> &str {
+        self.look.name().unwrap_or(&self.frame.brand)
+    }
+
+    /// Message `id` in the page's language.
+    pub fn t(&self, id: &str) -> String {
+        self.frame.messages.get(id, &[])
+    }
+
+    /// Message `id` with arguments.
+    pub fn tr(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        self.frame.messages.get(id, args)
+    }
+
+    /// A page fragment: template `name` with `ctx`. The result is trusted HTML, to be
+    /// passed on as [`Value::from_safe_string`] or to [`Self::page`].
+    pub fn render(&self, name: &str, ctx: Value) -> String {
+        self.look.render(&self.frame, name, ctx)
+    }
+
+    /// A fragment as a value another template can print unescaped.
+    pub fn part(&self, name: &str, ctx: Value) -> Value {
+        Value::from_safe_string(self.render(name, ctx))
+    }
+
+    /// The whole page: `body` (rendered fragments) in the tenant's frame, titled with
+    /// message `title_id`, with the security headers and, when the switcher was used,
+    /// the language cookie.
+    pub fn page(&self, status: StatusCode, title_id: &str, body: String) -> HttpResponse {
+        let html = self
+            .look
+            .page(&self.frame, &self.frame.messages.get(title_id, &[]), body);
+        let mut r = page_response(status, html);
+        if let Some(lang) = &self.chosen {
+            let mut c = self
+                .cookies
+                .cookie(LANG_COOKIE, lang.clone(), &self.frame.tenant);
+            c.set_max_age(actix_web::cookie::time::Duration::days(365));
+            let _ = r.add_cookie(&c);
+        }
+        r
+    }
+}
+
+/// A hosted page's response: HTML, never cached, never framed, strict CSP.
+pub fn page_response(status: StatusCode, html: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
+        .body(html)
+}
+
+impl View {
+    /// The view of a page answering a submitted form: its switcher goes to the tenant's
+    /// page `page` (the one the form is on, e.g. `login`), keeping the form's `tx`.
+    pub fn for_form(
+        st: &AppState,
+        req: &HttpRequest,
+        f: &crate::web::form::SubmittedForm,
+        page: &str,
+    ) -> View {
+        let keep = f
+            .tx()
+            .map(|tx| vec![("tx".to_owned(), tx.to_owned())])
+            .unwrap_or_default();
+        Self::new(st, req, &f.tenant, f.areq.as_ref()).switch_to(format!("/{}/{page}", f.t), keep)
+    }
+}
