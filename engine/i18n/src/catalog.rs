@@ -103,6 +103,9 @@ pub struct Catalog {
     bundles: HashMap<String, Arc<Bundle>>,
     languages: Vec<String>,
     default: String,
+    /// Each language's messages, resolved once (fallback chain, direction, grouping), so
+    /// a request only clones a few handles.
+    resolved: HashMap<String, Messages>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -232,11 +235,18 @@ impl Catalog {
             .ok_or_else(|| CatalogError::NoDefault(default.to_owned()))?;
         let mut languages: Vec<String> = bundles.keys().cloned().collect();
         languages.sort();
-        Ok(Catalog {
+        let mut catalog = Catalog {
             bundles,
             languages,
             default,
-        })
+            resolved: HashMap::new(),
+        };
+        catalog.resolved = catalog
+            .languages
+            .iter()
+            .map(|l| (l.clone(), catalog.resolve(l)))
+            .collect();
+        Ok(catalog)
     }
 
     /// Every language with a catalogue, sorted by tag.
@@ -256,6 +266,13 @@ impl Catalog {
 
     /// The messages of `lang` (one of [`Self::languages`], else the default).
     pub fn messages(&self, lang: &str) -> Messages {
+        if let Some(m) = self.resolved.get(lang) {
+            return m.clone();
+        }
+        self.resolve(lang)
+    }
+
+    fn resolve(&self, lang: &str) -> Messages {
         let lang = self
             .languages
             .iter()

@@ -25,7 +25,7 @@ use tollgate_i18n::{Arg, Catalog, Messages};
 use tollgate_vocab::model::branding::Branding;
 
 pub use sandbox::{MAX_OUTPUT, MAX_TEMPLATE, TENANT_FUEL, TemplateError};
-pub use shipped::{SAMPLES, TEMPLATES};
+pub use shipped::{FIXED, SAMPLES, TEMPLATES};
 pub use theme::ThemeError;
 
 /// Why a tenant's branding was refused, for the admin.
@@ -178,6 +178,8 @@ pub struct Frame {
 /// One tenant's compiled look: its templates, catalogue, stylesheet and images.
 pub struct Look {
     env: Environment<'static>,
+    /// The switcher's list, per page language (which one is current differs).
+    switchers: std::collections::HashMap<String, Value>,
     shipped: Option<Arc<Look>>,
     catalog: Arc<Catalog>,
     css: String,
@@ -196,6 +198,28 @@ impl std::fmt::Debug for Look {
     }
 }
 
+/// The switcher's list for a page in `lang`.
+fn switcher(catalog: &Catalog, lang: &str) -> Value {
+    let languages: Vec<LanguageChoice> = catalog
+        .language_names()
+        .into_iter()
+        .map(|(tag, name)| LanguageChoice {
+            current: tag == lang,
+            tag,
+            name,
+        })
+        .collect();
+    Value::from(minijinja::value::Serde(&languages))
+}
+
+fn switchers(catalog: &Catalog) -> std::collections::HashMap<String, Value> {
+    catalog
+        .languages()
+        .iter()
+        .map(|l| (l.clone(), switcher(catalog, l)))
+        .collect()
+}
+
 impl Look {
     /// The shipped look, shared by every tenant that changed nothing.
     pub fn shipped() -> Arc<Look> {
@@ -207,10 +231,12 @@ impl Look {
                 let env = shipped_env().unwrap_or_else(|e| panic!("shipped templates: {e:#}"));
                 let css = theme::stylesheet(&Default::default())
                     .unwrap_or_else(|e| panic!("shipped theme: {e}"));
+                let catalog = Catalog::shipped();
                 Arc::new(Look {
                     env,
+                    switchers: switchers(&catalog),
                     shipped: None,
-                    catalog: Catalog::shipped(),
+                    catalog,
                     css,
                     revision: 0,
                     logo: None,
@@ -232,6 +258,7 @@ impl Look {
         let env = sandbox::tenant_env(&branding.templates)?;
         Ok(Look {
             env,
+            switchers: switchers(&catalog),
             shipped: Some(Self::shipped()),
             catalog,
             css,
@@ -264,16 +291,11 @@ impl Look {
 
     fn globals(&self, frame: &Frame) -> Value {
         let lang = frame.messages.lang();
-        let languages: Vec<LanguageChoice> = self
-            .catalog
-            .language_names()
-            .into_iter()
-            .map(|(tag, name)| LanguageChoice {
-                current: tag == lang,
-                tag,
-                name,
-            })
-            .collect();
+        let languages = self
+            .switchers
+            .get(lang)
+            .cloned()
+            .unwrap_or_else(|| switcher(&self.catalog, lang));
         minijinja::context! {
             __words => Value::from_object(Words(frame.messages.clone())),
             lang => lang,
@@ -283,7 +305,7 @@ impl Look {
             logo => &self.logo,
             favicon => &self.favicon,
             stylesheet => format!("/{}/theme.css?v={}", frame.tenant, self.revision),
-            languages => Value::from(minijinja::value::Serde(&languages)),
+            languages => languages,
             switch_path => &frame.path,
             switch_keep => Value::from(minijinja::value::Serde(&frame.keep)),
         }
