@@ -58,6 +58,8 @@ pub(crate) struct Inner {
     /// Clients' `jwks_uri`s fetched again for an unknown `kid` lately (one refetch per
     /// URL per ten seconds).
     pub(crate) client_jwks_refetched: Cache<String, ()>,
+    /// Tenants' message catalogues for mails and texts, one build per branding revision.
+    pub(crate) catalogs: crate::runtime::catalogs::Catalogs,
 }
 
 /// A tenant's key ring as this node holds it, and when it last compared it with the store.
@@ -159,6 +161,7 @@ impl Engine {
                     crate::runtime::outbound::REFETCH_EVERY,
                 ))
                 .build(),
+            catalogs: crate::runtime::catalogs::Catalogs::new(),
         })))
     }
 

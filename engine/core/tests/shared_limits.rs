@@ -103,7 +103,7 @@ fn sends_to_one_address_are_counted_across_nodes() {
             let (e, t, meta) = (e.clone(), t.clone(), meta.clone());
             async move {
                 e.signin()
-                    .password_reset_start(&t, "u@limits.example", None, &meta)
+                    .password_reset_start(&t, "u@limits.example", None, None, &meta)
                     .await
             }
         };
@@ -141,7 +141,7 @@ fn a_fresh_code_does_not_buy_fresh_guesses() {
             let e = if sent % 2 == 0 { &a } else { &b };
             let started = e
                 .signin()
-                .password_reset_start(&t, "u@limits.example", None, &meta)
+                .password_reset_start(&t, "u@limits.example", None, None, &meta)
                 .await
                 .unwrap();
             sent += 1;
@@ -160,7 +160,7 @@ fn a_fresh_code_does_not_buy_fresh_guesses() {
         // The allowance is spent: even the right code of a brand-new one is refused.
         let started = b
             .signin()
-            .password_reset_start(&t, "u@limits.example", None, &meta)
+            .password_reset_start(&t, "u@limits.example", None, None, &meta)
             .await
             .unwrap();
         sent += 1;

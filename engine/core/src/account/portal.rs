@@ -13,7 +13,6 @@ use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
 use crate::model::signin::NewSession;
 use crate::model::{FactorKind, Hash32, Session, User};
-use crate::runtime::delivery::Mail;
 use crate::runtime::password::check_policy;
 use crate::signin::email_codes::{CodeSent, handle_key};
 use crate::signin::otp::{CodeData, Flow, mask_email};
@@ -109,17 +108,12 @@ impl Account<'_> {
         ev.detail = Some(if verified { "verified" } else { "unverified" }.into());
         self.record_now(ev).await?;
         // The old mailbox learns of it, in case it was not its owner's doing.
+        // In the user's saved language, else the tenant's default.
         let t = self.tenant(tenant).await?;
-        let mail = Mail {
-            to: old.clone(),
-            subject: format!("Your {} sign-in address was changed", t.display_name),
-            text: format!(
-                "The email address you sign in to {} with was changed to {}.\n\n\
-If you did not do this, reset your password from the sign-in page or contact support at once.\n",
-                t.display_name,
-                mask_email(new),
-            ),
-        };
+        let mail = self
+            .signin()
+            .writer(&t, Some(&u), None)
+            .email_changed_mail(old.clone(), &mask_email(new));
         let ev = self.signin().otp_event(
             tenant,
             "otp.sent",
@@ -137,13 +131,15 @@ If you did not do this, reset your password from the sign-in page or contact sup
 
     /// Starts changing the login email: mails a code to the new address. An account with
     /// a password must give it (a stolen session alone cannot move the account to
-    /// another mailbox, and from there reset the password).
+    /// another mailbox, and from there reset the password). The mail is in the user's
+    /// saved language, else `lang` (the page's), else the tenant's default.
     pub async fn change_email_start(
         &self,
         tenant: &TenantId,
         user: &UserId,
         new_email: &str,
         current_password: &str,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
@@ -181,8 +177,17 @@ If you did not do this, reset your password from the sign-in page or contact sup
                 data,
             )
             .await?;
-        self.signin()
-            .send_code_mail(&t, &new, Some(user), Flow::ChangeEmail, &code, None, meta)?;
+        let signin = self.signin();
+        signin.send_code_mail(
+            &signin.writer(&t, Some(&u), lang),
+            &t,
+            &new,
+            Some(user),
+            Flow::ChangeEmail,
+            &code,
+            None,
+            meta,
+        )?;
         Ok(CodeSent {
             handle,
             masked: new.as_str().to_owned(),

@@ -14,8 +14,8 @@ use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId, UserId};
 use crate::model::signin::{Pending, SignInStep};
 use crate::model::{Challenge, FactorKind, Hash32, Tenant, User};
-use crate::runtime::delivery::Mail;
 use crate::runtime::password::check_policy;
+use crate::signin::mails::{CodeMail, Writer};
 use crate::signin::otp::{CodeData, Flow, Redeemed, mask_email};
 
 /// A code was sent (or, for an address without an account, was not; the caller cannot
@@ -46,6 +46,9 @@ struct PendingSignUp {
     name: Option<String>,
     /// argon2id of the chosen password.
     hash: String,
+    /// The language of the sign-up page, kept as the account's `locale`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    locale: Option<String>,
 }
 
 fn signup_aad(tenant: &TenantId, key: &Hash32) -> Vec<u8> {
@@ -72,56 +75,12 @@ fn factor_key(handle: &str) -> Hash32 {
 }
 
 impl SignIn<'_> {
-    fn code_mail(&self, t: &Tenant, to: Email, flow: Flow, code: &str, link: Option<&str>) -> Mail {
-        let name = &t.display_name;
-        let minutes = self.otp_minutes();
-        let (subject, what, link_what) = match flow {
-            Flow::EmailSignIn => (
-                format!("Your sign-in code for {name}"),
-                format!("Your code to sign in to {name} is"),
-                "Or open this link to sign in",
-            ),
-            Flow::Reset => (
-                format!("Reset your {name} password"),
-                format!("Your code to reset your {name} password is"),
-                "Or open this link to choose a new password",
-            ),
-            Flow::VerifyEmail => (
-                format!("Confirm your email address for {name}"),
-                format!("Your code to confirm this address for {name} is"),
-                "Or open this link to confirm it",
-            ),
-            Flow::SignUp => (
-                format!("Your code to create your {name} account"),
-                format!("Your code to create your {name} account is"),
-                "",
-            ),
-            Flow::ChangeEmail => (
-                format!("Confirm your new email address for {name}"),
-                format!("Your code to make this your {name} sign-in address is"),
-                "",
-            ),
-            Flow::Factor | Flow::PhoneSignIn | Flow::PhoneEnrol => (
-                format!("Your {name} verification code"),
-                format!("Your {name} verification code is"),
-                "",
-            ),
-        };
-        let mut text = format!("{what}\n\n    {code}\n\n");
-        if let Some(url) = link {
-            text.push_str(&format!("{link_what}:\n{url}\n\n"));
-        }
-        text.push_str(&format!(
-            "It expires in {minutes} minutes and works once. If you did not ask for this, \
-ignore this email: nothing changes without the code.\n"
-        ));
-        Mail { to, subject, text }
-    }
-
-    /// Queues a code mail (with a link when `link_path` is given).
+    /// Queues a code mail (with a link when `link_path` is given), written by `w` (in
+    /// the recipient's language).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn send_code_mail(
         &self,
+        w: &Writer,
         t: &Tenant,
         to: &Email,
         user: Option<&UserId>,
@@ -131,7 +90,15 @@ ignore this email: nothing changes without the code.\n"
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let link = link_path.map(|p| self.page_url(&t.id, &p));
-        let mail = self.code_mail(t, to.clone(), flow, code, link.as_deref());
+        let kind = match flow {
+            Flow::EmailSignIn => CodeMail::SignIn,
+            Flow::Reset => CodeMail::Reset,
+            Flow::VerifyEmail => CodeMail::Verify,
+            Flow::SignUp => CodeMail::SignUp,
+            Flow::ChangeEmail => CodeMail::ChangeEmail,
+            Flow::Factor | Flow::PhoneSignIn | Flow::PhoneEnrol => CodeMail::Factor,
+        };
+        let mail = w.code_mail(to.clone(), kind, code, link.as_deref(), self.otp_minutes());
         let ev = self.otp_event(&t.id, "otp.sent", true, user, flow, &mask_email(to), meta);
         self.queue_mail(mail, ev)
     }
@@ -173,6 +140,7 @@ ignore this email: nothing changes without the code.\n"
     }
 
     /// Sign-in and reset start alike: a code and a link, mailed if the account exists.
+    #[allow(clippy::too_many_arguments)]
     async fn start_by_email(
         &self,
         tenant: &TenantId,
@@ -180,6 +148,7 @@ ignore this email: nothing changes without the code.\n"
         flow: Flow,
         tx: Option<String>,
         link_page: &str,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
@@ -198,6 +167,7 @@ ignore this email: nothing changes without the code.\n"
         let token = self.put_link(tenant, key, flow, uid).await?;
         match uid {
             Some(u) => self.send_code_mail(
+                &self.writer(&t, user.as_ref(), lang),
                 &t,
                 &addr,
                 Some(u),
@@ -226,6 +196,11 @@ ignore this email: nothing changes without the code.\n"
     /// ("we sent you a code"), and so is the work behind it (one password hash, one code
     /// stored, one mail queued): a new address gets a code that creates the account; an
     /// address with an account gets a mail telling its owner, and a code nobody knows.
+    ///
+    /// `lang` is the language of the sign-up page: the code mail is written in it, and
+    /// the new account keeps it as its `locale` if the tenant's catalogue has it (the
+    /// owner of an existing account is written to in their saved language, if any).
+    #[allow(clippy::too_many_arguments)]
     pub async fn sign_up_start(
         &self,
         tenant: &TenantId,
@@ -233,6 +208,7 @@ ignore this email: nothing changes without the code.\n"
         password: &str,
         name: Option<String>,
         tx: Option<String>,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
@@ -249,6 +225,7 @@ ignore this email: nothing changes without the code.\n"
             email: addr.as_str().to_owned(),
             name,
             hash,
+            locale: lang.and_then(|l| self.known_language(&t, l)),
         };
         let sealed = self
             .signup_key()
@@ -265,23 +242,22 @@ ignore this email: nothing changes without the code.\n"
         match &existing {
             None => {
                 self.sign_in_event(tenant, "signup.started", None, meta);
-                self.send_code_mail(&t, &addr, None, Flow::SignUp, &code, None, meta)?;
+                self.send_code_mail(
+                    &self.writer(&t, None, lang),
+                    &t,
+                    &addr,
+                    None,
+                    Flow::SignUp,
+                    &code,
+                    None,
+                    meta,
+                )?;
             }
             Some(user) => {
                 self.sign_in_event(tenant, "signup.existing_address", Some(&user.id), meta);
-                let mail = Mail {
-                    to: addr.clone(),
-                    subject: format!(
-                        "Someone tried to create a {} account with your address",
-                        t.display_name
-                    ),
-                    text: format!(
-                        "Someone tried to create a {name} account with this email address, which already has one.\n\n\
-If it was you, sign in instead (or reset your password from the sign-in page if you forgot it).\n\
-If it was not you, you can ignore this email: nothing was changed.\n",
-                        name = t.display_name,
-                    ),
-                };
+                let mail = self
+                    .writer(&t, Some(user), lang)
+                    .existing_address_mail(addr.clone());
                 let ev = self.otp_event(
                     tenant,
                     "otp.sent",
@@ -328,7 +304,18 @@ If it was not you, you can ignore this email: nothing was changed.\n",
             .ok_or_else(dead)?;
         let email = Email::parse(&pending.email)?;
         let user = match self
-            .create_hashed_user(tenant, email, pending.hash, pending.name, true)
+            .create_hashed_user(
+                tenant,
+                email,
+                pending.hash,
+                pending.name,
+                pending
+                    .locale
+                    .map(|l| ("locale".to_owned(), l))
+                    .into_iter()
+                    .collect(),
+                true,
+            )
             .await
         {
             Ok(u) => u,
@@ -355,16 +342,26 @@ If it was not you, you can ignore this email: nothing was changed.\n",
         MasterKey::from_bytes(self.rt().master.derive("tollgate pending sign-ups v1"))
     }
 
-    /// "Email me a code": starts a passwordless sign-in.
+    /// "Email me a code": starts a passwordless sign-in. The mail is in the account's
+    /// saved language, else `lang` (the page's), else the tenant's default.
     pub async fn email_sign_in_start(
         &self,
         tenant: &TenantId,
         email: &str,
         tx: Option<String>,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
-        self.start_by_email(tenant, email, Flow::EmailSignIn, tx, "login/link", meta)
-            .await
+        self.start_by_email(
+            tenant,
+            email,
+            Flow::EmailSignIn,
+            tx,
+            "login/link",
+            lang,
+            meta,
+        )
+        .await
     }
 
     async fn finish_email_sign_in(
@@ -431,15 +428,17 @@ If it was not you, you can ignore this email: nothing was changed.\n",
         Ok((step, tx))
     }
 
-    /// "Forgot password?": mails a code and a link if an account has the address.
+    /// "Forgot password?": mails a code and a link if an account has the address (in its
+    /// saved language, else `lang`, the page's, else the tenant's default).
     pub async fn password_reset_start(
         &self,
         tenant: &TenantId,
         email: &str,
         tx: Option<String>,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
-        self.start_by_email(tenant, email, Flow::Reset, tx, "password/reset", meta)
+        self.start_by_email(tenant, email, Flow::Reset, tx, "password/reset", lang, meta)
             .await
     }
 
@@ -573,11 +572,13 @@ If it was not you, you can ignore this email: nothing was changed.\n",
         Ok((step, tx))
     }
 
-    /// Mails a code and link that prove the user's address (nothing if it is proven).
+    /// Mails a code and link that prove the user's address (nothing if it is proven), in
+    /// the user's saved language, else `lang` (the page's), else the tenant's default.
     pub async fn send_email_verification(
         &self,
         tenant: &TenantId,
         user: &UserId,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let t = self.tenant(tenant).await?;
@@ -603,6 +604,7 @@ If it was not you, you can ignore this email: nothing was changed.\n",
             .put_link(tenant, key, Flow::VerifyEmail, Some(user))
             .await?;
         self.send_code_mail(
+            &self.writer(&t, Some(&u), lang),
             &t,
             &u.email,
             Some(user),
@@ -653,12 +655,14 @@ If it was not you, you can ignore this email: nothing was changed.\n",
     }
 
     /// Sends a second-factor code (email or phone) for a pending sign-in; a new one
-    /// replaces the last.
+    /// replaces the last. Written in the user's saved language, else `lang` (the page's),
+    /// else the tenant's default.
     pub async fn send_factor_code(
         &self,
         tenant: &TenantId,
         handle: &str,
         kind: FactorKind,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
         let stale = || {
@@ -675,6 +679,7 @@ If it was not you, you can ignore this email: nothing was changed.\n",
         }
         let t = self.tenant(tenant).await?;
         let user = self.user(tenant, &info.user_id).await?.ok_or_else(stale)?;
+        let w = self.writer(&t, Some(&user), lang);
         let key = factor_key(handle);
         let data = CodeData {
             factor: Some(kind),
@@ -688,6 +693,7 @@ If it was not you, you can ignore this email: nothing was changed.\n",
                     .put_code(tenant, key, Flow::Factor, Some(&user.id), data)
                     .await?;
                 self.send_code_mail(
+                    &w,
                     &t,
                     &user.email,
                     Some(&user.id),
@@ -710,6 +716,7 @@ If it was not you, you can ignore this email: nothing was changed.\n",
                     .put_code(tenant, key, Flow::Factor, Some(&user.id), data)
                     .await?;
                 self.send_phone_code(
+                    &w,
                     &t,
                     &phone,
                     channel,

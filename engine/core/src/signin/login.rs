@@ -382,8 +382,15 @@ impl SignIn<'_> {
         let email = Email::parse(email)?;
         check_policy(password)?;
         let hash = self.rt().passwords.hash(password).await?;
-        self.create_hashed_user(tenant, email, hash, name, email_verified)
-            .await
+        self.create_hashed_user(
+            tenant,
+            email,
+            hash,
+            name,
+            Default::default(),
+            email_verified,
+        )
+        .await
     }
 
     /// Creates a user whose password was hashed already (a sign-up that waited for its
@@ -394,6 +401,7 @@ impl SignIn<'_> {
         email: Email,
         hash: String,
         name: Option<String>,
+        profile: std::collections::BTreeMap<String, String>,
         email_verified: bool,
     ) -> EngineResult<User> {
         let user = User {
@@ -404,7 +412,7 @@ impl SignIn<'_> {
             name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
             password_hash: Some(hash),
             created_at: self.now(),
-            profile: Default::default(),
+            profile,
             deleted_at: None,
         };
         self.insert_new_user(&user).await?;

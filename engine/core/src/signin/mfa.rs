@@ -19,7 +19,6 @@ use crate::ids::{TenantId, UserId};
 use crate::model::signin::NewSession;
 use crate::model::signin::{Pending, SignInStep};
 use crate::model::{Challenge, Factor, FactorKind, Hash32, MfaMode, Session, User};
-use crate::runtime::delivery::Mail;
 use crate::runtime::shard::UpdateSession;
 use crate::store::StoreError;
 
@@ -872,30 +871,11 @@ impl SignIn<'_> {
         else {
             return;
         };
-        let what = match factor {
-            FactorKind::Totp => "an authenticator app",
-            FactorKind::Passkey => "a passkey",
-            FactorKind::Phone => "a phone number for codes",
-            FactorKind::RecoveryCodes => "a set of recovery codes",
-            FactorKind::Email => "codes by email",
-        };
-        let (verb, subject) = match removed {
-            false => ("was added to", "A sign-in method was added to your account"),
-            true => (
-                "was removed from",
-                "A sign-in method was removed from your account",
-            ),
-        };
-        let mail = Mail {
-            to: u.email.clone(),
-            subject: format!("{subject} at {}", t.display_name),
-            text: format!(
-                "A sign-in method ({what}) {verb} your {} account.\n\n\
-If this was you, there is nothing to do. If it was not, reset your password from the \
-sign-in page at once: you can then remove every sign-in method you do not recognise.\n",
-                t.display_name,
-            ),
-        };
+        // Written in the user's saved language, else the tenant's default: a notice may
+        // follow a change made from anywhere (a page, the admin API).
+        let mail =
+            self.writer(&t, Some(&u), None)
+                .factor_notice_mail(u.email.clone(), removed, factor);
         let mut ev = self.event(tenant, "otp.sent", true);
         ev.actor = Some(user.to_string());
         ev.subject = ev.actor.clone();

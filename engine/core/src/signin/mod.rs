@@ -2,6 +2,7 @@
 //! Reached through [`Engine::signin`].
 //!
 //! Parts, lowest first (each names only parts above it in this list):
+//! - [`mails`]: the words of mails and texts, in the recipient's language;
 //! - [`login`]: passwords, sign-up, sessions;
 //! - [`mfa`]: the second factor and step-up (TOTP, recovery codes, the pending sign-in);
 //! - [`otp`]: one-time codes and links, their limits and delivery;
@@ -13,6 +14,7 @@ use crate::engine::Engine;
 
 pub mod email_codes;
 pub mod login;
+pub mod mails;
 pub mod mfa;
 pub mod otp;
 pub mod passkeys;

@@ -18,6 +18,7 @@ use crate::model::signin::SignInStep;
 use crate::model::{Factor, FactorKind, Hash32, Tenant};
 use crate::runtime::delivery::{Channel, TextMessage};
 use crate::signin::email_codes::{CodeSent, handle_key};
+use crate::signin::mails::Writer;
 use crate::signin::otp::{CodeData, Flow};
 use crate::store::StoreError;
 
@@ -33,10 +34,11 @@ impl SignIn<'_> {
         PhoneNumber::parse(input, self.rt().otp.config.default_region.as_deref())
     }
 
-    /// Queues a code for a phone.
+    /// Queues a code for a phone, written by `w` (in the recipient's language).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn send_phone_code(
         &self,
+        w: &Writer,
         t: &Tenant,
         to: &PhoneNumber,
         channel: Channel,
@@ -46,10 +48,7 @@ impl SignIn<'_> {
         meta: &RequestMeta,
     ) -> EngineResult<()> {
         let minutes = self.otp_minutes();
-        let text = format!(
-            "{code} is your {} verification code. It expires in {minutes} minutes. Do not share it.",
-            t.display_name
-        );
+        let text = w.code_text(&code, minutes);
         let mut ev = self.otp_event(&t.id, "otp.sent", true, user, flow, &to.masked(), meta);
         if let Some(d) = ev.detail.as_mut() {
             d.push(' ');
@@ -69,13 +68,15 @@ impl SignIn<'_> {
         )
     }
 
-    /// Starts adding a phone number to an account: sends it a code.
+    /// Starts adding a phone number to an account: sends it a code, in the user's saved
+    /// language, else `lang` (the page's), else the tenant's default.
     pub async fn phone_enrol_start(
         &self,
         tenant: &TenantId,
         user: &UserId,
         number: &str,
         channel: Channel,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
@@ -101,7 +102,9 @@ impl SignIn<'_> {
                 },
             )
             .await?;
+        let owner = self.user(tenant, user).await?;
         self.send_phone_code(
+            &self.writer(&t, owner.as_ref(), lang),
             &t,
             &phone,
             channel,
@@ -214,12 +217,17 @@ impl SignIn<'_> {
     /// Starts signing in by a phone code. The answer is the same whether or not an
     /// account has the number (the same records are written; the message is only sent
     /// when one does), and the number counts against the limits either way.
+    ///
+    /// The code is written in `lang`, the page's language (else the tenant's default):
+    /// reading the account's saved language would take a read only when an account
+    /// exists, and that difference in time would tell whether the number has one.
     pub async fn phone_sign_in_start(
         &self,
         tenant: &TenantId,
         number: &str,
         channel: Channel,
         tx: Option<String>,
+        lang: Option<&str>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
@@ -248,9 +256,16 @@ impl SignIn<'_> {
             )
             .await?;
         match &user {
-            Some(u) => {
-                self.send_phone_code(&t, &phone, channel, code, Some(u), Flow::PhoneSignIn, meta)?
-            }
+            Some(u) => self.send_phone_code(
+                &self.writer(&t, None, lang),
+                &t,
+                &phone,
+                channel,
+                code,
+                Some(u),
+                Flow::PhoneSignIn,
+                meta,
+            )?,
             None => self.record(self.otp_event(
                 tenant,
                 "otp.no_account",

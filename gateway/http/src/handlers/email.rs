@@ -79,7 +79,13 @@ pub async fn email_start(
     match st
         .engine
         .signin()
-        .email_sign_in_start(&f.t, f.get("email"), f.tx().map(str::to_owned), &meta(&req))
+        .email_sign_in_start(
+            &f.t,
+            f.get("email"),
+            f.tx().map(str::to_owned),
+            Some(v.lang()),
+            &meta(&req),
+        )
         .await
     {
         Ok(sent) => {
@@ -220,7 +226,7 @@ pub async fn factor_send(
     match st
         .engine
         .signin()
-        .send_factor_code(&f.t, handle, kind, &meta(&req))
+        .send_factor_code(&f.t, handle, kind, None, &meta(&req))
         .await
     {
         Ok(sent) => {
@@ -314,7 +320,13 @@ pub async fn forgot_submit(
     match st
         .engine
         .signin()
-        .password_reset_start(&f.t, f.get("email"), f.tx().map(str::to_owned), &meta(&req))
+        .password_reset_start(
+            &f.t,
+            f.get("email"),
+            f.tx().map(str::to_owned),
+            None,
+            &meta(&req),
+        )
         .await
     {
         Ok(sent) => {
@@ -568,7 +580,7 @@ pub async fn account_send(
     match st
         .engine
         .signin()
-        .send_email_verification(&f.t, &user, &meta(&req))
+        .send_email_verification(&f.t, &user, None, &meta(&req))
         .await
     {
         Ok(()) => {

@@ -151,6 +151,10 @@ pub async fn signup_submit(
             f.get("password"),
             name,
             f.tx().map(str::to_owned),
+            // The form's language (kept as the account's), else this page's.
+            Some(f.get("locale"))
+                .filter(|l| !l.is_empty())
+                .or(Some(v.lang())),
             &meta(&req),
         )
         .await

@@ -103,6 +103,7 @@ pub async fn sign_in_start(
             f.get("phone"),
             channel(&f),
             f.tx().map(str::to_owned),
+            None,
             &meta(&req),
         )
         .await
@@ -218,7 +219,7 @@ pub async fn enrol_start(
     match st
         .engine
         .signin()
-        .phone_enrol_start(&f.t, &user, f.get("phone"), channel(&f), &meta(&req))
+        .phone_enrol_start(&f.t, &user, f.get("phone"), channel(&f), None, &meta(&req))
         .await
     {
         Ok(sent) => {

@@ -141,6 +141,7 @@ pub async fn email_start(
             &session.user_id,
             f.get("new_email"),
             f.get("current_password"),
+            None,
             &meta(&req),
         )
         .await
@@ -298,7 +299,14 @@ pub async fn phone_start(
     match st
         .engine
         .signin()
-        .phone_enrol_start(&f.t, &session.user_id, f.get("phone"), channel, &meta(&req))
+        .phone_enrol_start(
+            &f.t,
+            &session.user_id,
+            f.get("phone"),
+            channel,
+            None,
+            &meta(&req),
+        )
         .await
     {
         Ok(sent) => {
