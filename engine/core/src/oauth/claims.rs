@@ -121,4 +121,8 @@ pub struct IdTokenClaims {
     /// Left half of the access token's SHA-256 (OIDC Core §3.1.3.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_hash: Option<String>,
+    /// The user's language (OIDC Core §5.1), when the `profile` scope was granted and
+    /// the user has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }

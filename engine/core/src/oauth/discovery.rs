@@ -48,7 +48,7 @@ impl OAuth<'_> {
             "code_challenge_methods_supported": ["S256"],
             "dpop_signing_alg_values_supported": super::dpop::ALGS,
             "prompt_values_supported": ["none", "login", "consent"],
-            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "email", "email_verified", "name"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "email", "email_verified", "name", "locale"],
             "acr_values_supported": crate::model::signin::ACR_VALUES,
             "authorization_response_iss_parameter_supported": true,
             "claims_parameter_supported": false,

@@ -83,6 +83,15 @@ impl OAuth<'_> {
                 crate::model::SigningAlg::RS256 | crate::model::SigningAlg::ES256
             )
             .then(|| crate::crypto::b64(&crate::crypto::sha256(access_token.as_bytes())[..16]));
+            // `locale` is a `profile` claim (OIDC Core §5.4); the user's current one, so a
+            // language saved since sign-in shows in the next refresh's ID token.
+            let locale = match access.has_scope("profile") {
+                true => self
+                    .user(tenant, user)
+                    .await?
+                    .and_then(|u| u.profile.get("locale").cloned()),
+                false => None,
+            };
             let claims = IdTokenClaims {
                 iss,
                 sub: UserId::from_stored(access.sub.clone()),
@@ -95,6 +104,7 @@ impl OAuth<'_> {
                 nonce: g.nonce.map(str::to_owned),
                 sid: g.sid.map(str::to_owned),
                 at_hash,
+                locale,
             };
             Some(ring.active.sign_jwt("JWT", &claims)?)
         } else {
