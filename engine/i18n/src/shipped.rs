@@ -5,8 +5,14 @@
 pub const SOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/common.ftl")),
     ("en", include_str!("../locales/en/hosted.ftl")),
+    ("en", include_str!("../locales/en/otp.ftl")),
+    ("en", include_str!("../locales/en/mfa.ftl")),
+    ("en", include_str!("../locales/en/passkeys.ftl")),
     ("en", include_str!("../locales/en/mail.ftl")),
     ("hi", include_str!("../locales/hi/common.ftl")),
     ("hi", include_str!("../locales/hi/hosted.ftl")),
+    ("hi", include_str!("../locales/hi/otp.ftl")),
+    ("hi", include_str!("../locales/hi/mfa.ftl")),
+    ("hi", include_str!("../locales/hi/passkeys.ftl")),
     ("hi", include_str!("../locales/hi/mail.ftl")),
 ];
