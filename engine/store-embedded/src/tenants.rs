@@ -46,6 +46,21 @@ impl TenantStore for EmbeddedStore {
         .await
     }
 
+    async fn update_tenant_if(&self, tenant: &Tenant, expected: &Tenant) -> StoreResult<bool> {
+        let (t, expected) = (tenant.clone(), expected.clone());
+        self.write(move |tx| {
+            let k = t.id.as_str().as_bytes().to_vec();
+            match tx.get_json::<Tenant>(Ks::Tenants, &k)? {
+                Some(cur) if cur.region == t.region && cur == expected => {
+                    tx.put_json(Ks::Tenants, k, &t);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await
+    }
+
     async fn move_tenant(&self, id: &TenantId, region: &str) -> StoreResult<Option<Tenant>> {
         // One data directory holds every region it is given: only the record changes.
         let (k, region) = (id.as_str().as_bytes().to_vec(), region.to_owned());

@@ -163,6 +163,8 @@ statement_set! {
             WHERE tenant = ? IF region = ? AND moving_to = ?",
         tenant_update: Lwt => "UPDATE {g}.tenants SET record = ? WHERE tenant = ? \
             IF region = ? AND moving_to = null",
+        tenant_update_if: Lwt => "UPDATE {g}.tenants SET record = ? WHERE tenant = ? \
+            IF region = ? AND moving_to = null AND record = ?",
         tenant_fence: Lwt => "UPDATE {g}.tenants SET moving_to = ? WHERE tenant = ? \
             IF region = ? AND moving_to = null",
         tenant_unfence: Lwt => "UPDATE {g}.tenants SET moving_to = null WHERE tenant = ? IF moving_to = ?",

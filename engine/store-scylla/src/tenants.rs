@@ -64,6 +64,24 @@ impl TenantStore for ScyllaStore {
         self.lwt(&g.tenant_update, values).await
     }
 
+    async fn update_tenant_if(&self, tenant: &Tenant, expected: &Tenant) -> StoreResult<bool> {
+        // The condition compares the stored bytes as read, not a fresh encoding of
+        // `expected` (a record written by an older release encodes differently).
+        let g = &self.inner.global;
+        let row: Option<(Option<String>, Option<Vec<u8>>, Option<String>)> = self
+            .one(&g.tenant_get_serial, (tenant.id.as_str(),))
+            .await?;
+        let Some((_, Some(stored), None)) = row else {
+            return Ok(false);
+        };
+        if decode::<Tenant>(&stored)? != *expected || expected.region != tenant.region {
+            return Ok(false);
+        }
+        let r = tenant.region.as_str();
+        let values = (encode(tenant), tenant.id.as_str(), r, stored);
+        self.lwt(&g.tenant_update_if, values).await
+    }
+
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         let rows: Vec<(Option<Vec<u8>>,)> = self.all(&self.inner.global.tenant_list, ()).await?;
         rows.into_iter()

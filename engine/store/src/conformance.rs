@@ -610,6 +610,22 @@ async fn tenants_are_unique<S: Store>(s: &S) {
     let missing = Tenant::new(tenant(), "Nobody".into(), 1_000);
     assert!(!s.update_tenant(&missing).await.unwrap());
     assert_eq!(s.get_tenant(&missing.id).await.unwrap(), None);
+    // Compare-and-set: two changes from the same record; the second is refused.
+    let mut first = changed.clone();
+    first.branding.revision = 1;
+    let mut second = changed.clone();
+    second.display_name = "Acme, again".into();
+    assert!(s.update_tenant_if(&first, &changed).await.unwrap());
+    assert!(
+        !s.update_tenant_if(&second, &changed).await.unwrap(),
+        "a change from a stale record undid another"
+    );
+    assert_eq!(s.get_tenant(&t.id).await.unwrap(), Some(first.clone()));
+    let mut moved = first.clone();
+    moved.region = "elsewhere".into();
+    assert!(!s.update_tenant_if(&moved, &first).await.unwrap());
+    assert!(!s.update_tenant_if(&missing, &missing).await.unwrap());
+    assert_eq!(s.get_tenant(&missing.id).await.unwrap(), None);
 }
 
 async fn clients_are_scoped_by_tenant<S: Store>(s: &S) {

@@ -126,6 +126,11 @@ pub trait TenantStore {
     /// Replaces a tenant's settings; `false` if it does not exist or its region differs
     /// (regions change only through [`TenantStore::move_tenant`]).
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<bool>;
+    /// [`TenantStore::update_tenant`] only if the stored record still equals `expected`,
+    /// in one atomic step (compare-and-set): of two changes made from the same record, one
+    /// is written and the other is told (`false`), instead of the later one silently
+    /// undoing the earlier. `false` also as `update_tenant` answers it.
+    async fn update_tenant_if(&self, tenant: &Tenant, expected: &Tenant) -> StoreResult<bool>;
     /// Moves a tenant to another residency region: where a backend keeps regions apart
     /// (ScyllaDB keyspaces), its data is copied there and removed from the old region
     /// before the tenant record says so. Returns the updated tenant, `None` if missing.
