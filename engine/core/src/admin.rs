@@ -13,6 +13,7 @@ use crate::runtime::keys;
 use crate::store::{Imported, StoreError};
 
 pub mod apis;
+pub mod branding;
 
 /// A new client. Options left out take their defaults (`..Default::default()`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
