@@ -220,3 +220,58 @@ pub struct EventsQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<String>,
 }
+
+pub use tollgate_engine::model::branding::{Branding, Theme};
+
+/// Body of `PUT /admin/v1/tenants/{tenant}/branding/default-language`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultLanguageBody {
+    /// A language with a catalogue (shipped, or added by the tenant); `null` for English.
+    pub default_language: Option<String>,
+}
+
+/// Body of `POST /admin/v1/tenants/{tenant}/branding/preview`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// The template to show (e.g. `login.html`), rendered with its sample data.
+    pub template: String,
+    /// The language; the tenant's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// A proposed branding to preview instead of the stored one (checked, not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<Branding>,
+}
+
+/// One template a tenant may override, as `GET /admin/v1/templates` lists it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TemplateView {
+    /// Its name (the path segment of `PUT …/branding/templates/{name}`).
+    pub name: String,
+    /// The shipped source.
+    pub source: String,
+    /// The sample data it is checked and previewed with: what it can use.
+    pub sample: serde_json::Value,
+}
+
+/// Body of `PUT /admin/v1/tenants/{tenant}/passkeys`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeysBody {
+    /// Offer passkeys (sign-in, registration, second factor).
+    pub enabled: bool,
+}
+
+/// Whether a tenant offers passkeys.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PasskeysView {
+    /// The tenant.
+    pub id: String,
+    /// The tenant allows passkeys (its MFA factors include `passkey`).
+    pub enabled: bool,
+    /// This server can serve passkeys (`[webauthn]` is set up); without it, pages offer
+    /// none whatever the tenant allows.
+    pub available: bool,
+}

@@ -100,7 +100,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::sign_out_user),
                 )
                 .route("/purge", web::post().to(admin::purge))
-                .configure(federation_admin),
+                .configure(federation_admin)
+                .configure(branding_admin),
         )
         .route("/assets/passkeys.js", web::get().to(passkeys::script))
         .route("/demo", web::get().to(demo::start))
@@ -310,4 +311,49 @@ fn federation_admin(cfg: &mut web::ServiceConfig) {
         "/tenants/{tenant}/connectors/{connector}",
         web::delete().to(federation::admin_delete),
     );
+}
+
+/// The admin API for branding and passkeys (inside `/admin/v1`). Text bodies (templates,
+/// catalogues) are read with their own bounds; JSON ones get theirs here.
+fn branding_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route("/templates", web::get().to(branding::templates))
+        .route("/tenants/{tenant}/branding", web::get().to(branding::get))
+        .service(
+            web::resource("/tenants/{tenant}/branding/theme")
+                .app_data(admin::json_config_limited(branding::THEME_BODY_LIMIT))
+                .route(web::put().to(branding::put_theme)),
+        )
+        .route(
+            "/tenants/{tenant}/branding/templates/{name}",
+            web::put().to(branding::put_template),
+        )
+        .route(
+            "/tenants/{tenant}/branding/templates/{name}",
+            web::delete().to(branding::delete_template),
+        )
+        .route(
+            "/tenants/{tenant}/branding/messages/{lang}",
+            web::put().to(branding::put_messages),
+        )
+        .route(
+            "/tenants/{tenant}/branding/messages/{lang}",
+            web::delete().to(branding::delete_messages),
+        )
+        .route(
+            "/tenants/{tenant}/branding/default-language",
+            web::put().to(branding::put_default_language),
+        )
+        .service(
+            web::resource("/tenants/{tenant}/branding/preview")
+                .app_data(admin::json_config_limited(branding::PREVIEW_BODY_LIMIT))
+                .route(web::post().to(branding::preview)),
+        )
+        .route(
+            "/tenants/{tenant}/passkeys",
+            web::get().to(branding::get_passkeys),
+        )
+        .route(
+            "/tenants/{tenant}/passkeys",
+            web::put().to(branding::set_passkeys),
+        );
 }
