@@ -98,6 +98,9 @@ enum AdminCommand {
     /// Upstream identity providers (sign in with Google, GitHub, another OIDC issuer...).
     #[command(subcommand)]
     Connector(Box<ConnectorCmd>),
+    /// The hosted pages' look and words: theme, templates, messages, default language.
+    #[command(subcommand)]
+    Branding(BrandingCmd),
     /// The audit trail of a tenant, newest first.
     Events {
         /// Tenant id.
@@ -178,6 +181,121 @@ enum TenantCmd {
         #[arg(long)]
         region: String,
     },
+    /// Show whether the tenant offers passkeys (sign-in, registration, second factor),
+    /// or turn them on (the default) or off.
+    Passkeys {
+        /// Tenant id.
+        id: String,
+        /// on or off; shows the setting when left out.
+        #[arg(value_parser = ["on", "off"])]
+        state: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BrandingCmd {
+    /// The tenant's branding: theme, templates, messages, default language, revision.
+    Show {
+        /// Tenant.
+        tenant: String,
+    },
+    /// The templates a tenant may replace, with their shipped source and sample data.
+    Templates,
+    /// Replace the theme: from a JSON file (--file) and/or the options below (each
+    /// overrides the file's field). What is left unset keeps the shipped look.
+    SetTheme(Box<ThemeArgs>),
+    /// Replace a template (see `branding templates` for the names) with a file's
+    /// content ('-' reads standard input).
+    SetTemplate {
+        /// Tenant.
+        tenant: String,
+        /// Template name, e.g. login.html.
+        name: String,
+        /// The template file.
+        file: PathBuf,
+    },
+    /// Go back to the shipped template.
+    RemoveTemplate {
+        /// Tenant.
+        tenant: String,
+        /// Template name.
+        name: String,
+    },
+    /// Add or replace a language's messages with a Fluent (.ftl) file ('-' reads
+    /// standard input): they replace or add to the shipped ones of that language.
+    SetMessages {
+        /// Tenant.
+        tenant: String,
+        /// Language tag (BCP 47), e.g. ta or ta-IN.
+        lang: String,
+        /// The Fluent file.
+        file: PathBuf,
+    },
+    /// Remove the tenant's messages of a language (shipped ones stay).
+    RemoveMessages {
+        /// Tenant.
+        tenant: String,
+        /// Language tag.
+        lang: String,
+    },
+    /// Set the language pages fall back to (one with a catalogue); English when left out.
+    SetDefaultLanguage {
+        /// Tenant.
+        tenant: String,
+        /// Language tag.
+        lang: Option<String>,
+    },
+    /// Print a template rendered with its sample data, as the tenant's pages would show
+    /// it (with the stored branding, or a proposed one from --branding).
+    Preview {
+        /// Tenant.
+        tenant: String,
+        /// Template name, e.g. login.html.
+        template: String,
+        /// Language; the tenant's default when left out.
+        #[arg(long)]
+        lang: Option<String>,
+        /// A proposed branding (JSON, as `branding show` prints it) to preview instead.
+        #[arg(long)]
+        branding: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct ThemeArgs {
+    /// Tenant.
+    tenant: String,
+    /// A theme as JSON (name, logo, favicon, primary, background, surface, text, font,
+    /// css).
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Name shown on the pages instead of the tenant's display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Logo image file (png, jpg, webp, gif or svg; sent as a data: URI).
+    #[arg(long)]
+    logo: Option<PathBuf>,
+    /// Favicon image file (as --logo).
+    #[arg(long)]
+    favicon: Option<PathBuf>,
+    /// Buttons and links, #rrggbb.
+    #[arg(long)]
+    primary: Option<String>,
+    /// Page background, #rrggbb.
+    #[arg(long)]
+    background: Option<String>,
+    /// The card the form sits on, #rrggbb.
+    #[arg(long)]
+    surface: Option<String>,
+    /// Body text, #rrggbb.
+    #[arg(long)]
+    text: Option<String>,
+    /// A CSS font stack, e.g. '"Noto Sans", system-ui, sans-serif'.
+    #[arg(long)]
+    font: Option<String>,
+    /// A CSS file appended to the stylesheet (no imports, no outside URLs).
+    #[arg(long)]
+    css: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -613,6 +731,21 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
     };
     let base = a.url.trim_end_matches('/').to_owned();
     let (method, path, body) = match a.command {
+        AdminCommand::Branding(cmd) => {
+            let (method, path, payload) = branding_request(cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::Tenant(TenantCmd::Passkeys { id, state }) => {
+            let path = format!("/admin/v1/tenants/{id}/passkeys");
+            match state {
+                None => ("GET", path, None),
+                Some(s) => (
+                    "PUT",
+                    path,
+                    Some(body(&api::PasskeysBody { enabled: s == "on" })?),
+                ),
+            }
+        }
         AdminCommand::Tenant(TenantCmd::Create {
             id,
             name,
@@ -863,6 +996,27 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             None,
         ),
     };
+    send(
+        &base,
+        &token,
+        method,
+        &path,
+        body.map_or(Payload::None, Payload::Json),
+    )
+}
+
+/// What an admin request carries.
+enum Payload {
+    None,
+    Json(serde_json::Value),
+    /// A template or a Fluent catalogue, as it is.
+    Text(String),
+}
+
+/// Sends one admin API request and prints the answer: JSON pretty-printed, other text
+/// (JSON Lines, a preview's HTML) as it is, `done` for no content; an error answer
+/// becomes the command's error.
+fn send(base: &str, token: &str, method: &str, path: &str, payload: Payload) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -875,9 +1029,15 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             "DELETE" => client.delete(&url),
             _ => client.get(&url),
         }
-        .bearer_auth(&token);
-        if let Some(b) = body {
-            req = req.json(&b);
+        .bearer_auth(token);
+        match payload {
+            Payload::None => {}
+            Payload::Json(b) => req = req.json(&b),
+            Payload::Text(t) => {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                    .body(t)
+            }
         }
         let resp = req
             .send()
@@ -906,6 +1066,148 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             )
         }
     })
+}
+
+/// The admin API request of a `branding` command.
+fn branding_request(cmd: BrandingCmd) -> anyhow::Result<(&'static str, String, Payload)> {
+    let tenant_path = |t: &str, rest: &str| format!("/admin/v1/tenants/{t}/branding{rest}");
+    Ok(match cmd {
+        BrandingCmd::Show { tenant } => ("GET", tenant_path(&tenant, ""), Payload::None),
+        BrandingCmd::Templates => ("GET", "/admin/v1/templates".to_owned(), Payload::None),
+        BrandingCmd::SetTheme(args) => {
+            let tenant = args.tenant.clone();
+            let theme = theme_from(*args)?;
+            (
+                "PUT",
+                tenant_path(&tenant, "/theme"),
+                Payload::Json(body(&theme)?),
+            )
+        }
+        BrandingCmd::SetTemplate { tenant, name, file } => (
+            "PUT",
+            tenant_path(&tenant, &format!("/templates/{}", segment(&name))),
+            Payload::Text(read_text(&file)?),
+        ),
+        BrandingCmd::RemoveTemplate { tenant, name } => (
+            "DELETE",
+            tenant_path(&tenant, &format!("/templates/{}", segment(&name))),
+            Payload::None,
+        ),
+        BrandingCmd::SetMessages { tenant, lang, file } => (
+            "PUT",
+            tenant_path(&tenant, &format!("/messages/{}", segment(&lang))),
+            Payload::Text(read_text(&file)?),
+        ),
+        BrandingCmd::RemoveMessages { tenant, lang } => (
+            "DELETE",
+            tenant_path(&tenant, &format!("/messages/{}", segment(&lang))),
+            Payload::None,
+        ),
+        BrandingCmd::SetDefaultLanguage { tenant, lang } => (
+            "PUT",
+            tenant_path(&tenant, "/default-language"),
+            Payload::Json(body(&api::DefaultLanguageBody {
+                default_language: lang,
+            })?),
+        ),
+        BrandingCmd::Preview {
+            tenant,
+            template,
+            lang,
+            branding,
+        } => {
+            let branding = match branding {
+                Some(f) => Some(serde_json::from_str(&read_text(&f)?).map_err(|e| {
+                    anyhow::anyhow!("{} is not a branding (JSON): {e}", f.display())
+                })?),
+                None => None,
+            };
+            (
+                "POST",
+                tenant_path(&tenant, "/preview"),
+                Payload::Json(body(&api::PreviewRequest {
+                    template,
+                    lang,
+                    branding,
+                })?),
+            )
+        }
+    })
+}
+
+/// One path segment, percent-encoded (a template name or language tag as typed).
+fn segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A text file, or standard input for `-`.
+fn read_text(file: &std::path::Path) -> anyhow::Result<String> {
+    if file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))
+}
+
+/// An image file as the `data:` URI a theme carries.
+fn data_uri(file: &std::path::Path) -> anyhow::Result<String> {
+    use base64::Engine as _;
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let kind = match ext.as_str() {
+        "png" => "png",
+        "jpg" | "jpeg" => "jpeg",
+        "webp" => "webp",
+        "gif" => "gif",
+        "svg" => "svg+xml",
+        _ => anyhow::bail!(
+            "{}: a logo or favicon is a .png, .jpg, .webp, .gif or .svg file",
+            file.display()
+        ),
+    };
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    Ok(format!(
+        "data:image/{kind};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+/// The theme of `branding set-theme`: the file's, then each option given.
+fn theme_from(a: ThemeArgs) -> anyhow::Result<api::Theme> {
+    let mut theme: api::Theme = match &a.file {
+        Some(f) => serde_json::from_str(&read_text(f)?)
+            .map_err(|e| anyhow::anyhow!("{} is not a theme (JSON): {e}", f.display()))?,
+        None => api::Theme::default(),
+    };
+    let set = |field: &mut Option<String>, v: Option<String>| {
+        if v.is_some() {
+            *field = v;
+        }
+    };
+    set(&mut theme.name, a.name);
+    set(&mut theme.primary, a.primary);
+    set(&mut theme.background, a.background);
+    set(&mut theme.surface, a.surface);
+    set(&mut theme.text, a.text);
+    set(&mut theme.font, a.font);
+    set(
+        &mut theme.logo,
+        a.logo.as_deref().map(data_uri).transpose()?,
+    );
+    set(
+        &mut theme.favicon,
+        a.favicon.as_deref().map(data_uri).transpose()?,
+    );
+    set(&mut theme.css, a.css.as_deref().map(read_text).transpose()?);
+    Ok(theme)
 }
 
 /// The admin API request of a `connector` command.
