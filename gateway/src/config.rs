@@ -32,7 +32,8 @@ pub struct Config {
     pub mode: Mode,
     /// Address to listen on.
     pub listen: String,
-    /// Public base URL (issuers are `{public_url}/{tenant}`); defaults to `http://{listen}`.
+    /// Public base URL (issuers are `{public_url}/{tenant}`); defaults to `http://{listen}`,
+    /// or `http://localhost:{port}` for the demo (development mode) on a loopback address.
     pub public_url: Option<String>,
     /// Data directory of the embedded store.
     pub data_dir: PathBuf,
@@ -290,19 +291,29 @@ impl Config {
 
     /// The public URL, without a trailing slash.
     pub fn public_url(&self, bound: Option<std::net::SocketAddr>) -> String {
-        match &self.public_url {
-            Some(u) => u.trim_end_matches('/').to_owned(),
-            None => format!(
-                "{}://{}",
-                if self.tls_cert_file.is_some() {
-                    "https"
-                } else {
-                    "http"
-                },
-                bound
-                    .map(|a| a.to_string())
-                    .unwrap_or_else(|| self.listen.clone())
-            ),
+        if let Some(u) = &self.public_url {
+            return u.trim_end_matches('/').to_owned();
+        }
+        let scheme = if self.tls_cert_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let addr = bound
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| self.listen.clone());
+        // The demo on a loopback address is served as `localhost`: a browser treats
+        // http://localhost as a secure context and WebAuthn needs a domain, so the demo
+        // offers passkeys out of the box (an IP address cannot have them).
+        let loopback = addr
+            .parse::<std::net::SocketAddr>()
+            .ok()
+            .filter(|a| a.ip().is_loopback());
+        match loopback {
+            Some(a) if self.demo_enabled() && scheme == "http" => {
+                format!("http://localhost:{}", a.port())
+            }
+            _ => format!("{scheme}://{addr}"),
         }
     }
 

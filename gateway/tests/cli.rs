@@ -63,7 +63,17 @@ async fn serve_prints_a_demo_a_script_can_sign_in_with() {
         vars["M2M_RESOURCE"].as_str(),
         "{m2m}"
     );
-    let b = Browser::new(&server.base);
+    // The demo is served as localhost (WebAuthn needs a domain; http://localhost is a
+    // secure context): its sign-in page offers a passkey, the button and autofill.
+    let public = t.issuer.trim_end_matches("/demo").to_owned();
+    assert!(public.starts_with("http://localhost:"), "{public}");
+    let b = Browser::new(&public);
+    let (_, _, login) = b.get(&format!("{}/login", t.issuer)).await;
+    assert!(
+        login.contains("data-passkey=\"login\"")
+            && login.contains("autocomplete=\"username webauthn\""),
+        "{login}"
+    );
     let (verifier, challenge) = common::pkce();
     let back = b
         .authorize(
@@ -76,7 +86,7 @@ async fn serve_prints_a_demo_a_script_can_sign_in_with() {
     let (s, v) = common::redeem(&reqwest::Client::new(), &t, &code, &verifier).await;
     assert_eq!(s, 200, "{v}");
     // The built-in demo app completes the same flow by itself and shows the claims.
-    let (s, loc, _) = b.get(&format!("{}/demo", server.base)).await;
+    let (s, loc, _) = b.get(&format!("{public}/demo")).await;
     assert_eq!(s, 303);
     let back = b.get(&loc.unwrap()).await.1.unwrap(); // consent page (prompt=consent)
     assert!(back.contains("/consent?"), "{back}");

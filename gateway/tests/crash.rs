@@ -199,7 +199,7 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
     assert!(before >= 50, "the storm barely ran ({before} rotations)");
 
     // Restart on the same data directory.
-    let server = spawn_binary(dir.path(), &[]);
+    let mut server = spawn_binary(dir.path(), &[]);
     t.issuer = format!("{}/crash", server.base);
     let snapshot = state.lock().unwrap().clone();
     let idle: Vec<&ChainState> = snapshot.iter().filter(|c| !c.in_flight).collect();
@@ -233,8 +233,7 @@ async fn sigkill_during_a_refresh_storm_loses_nothing_acknowledged() {
             "a token rotated twice"
         );
     }
-    let mut child = server.child;
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = server.child.kill();
+    let _ = server.child.wait();
     eprintln!("crash test: {before} rotations before SIGKILL");
 }

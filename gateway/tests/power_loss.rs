@@ -446,10 +446,9 @@ async fn admin(server: &BinaryServer, token: &str, path: &str, body: Value) -> V
     r.json().await.unwrap()
 }
 
-fn kill(server: BinaryServer) {
-    let mut child = server.child;
-    child.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
-    child.wait().unwrap();
+fn kill(mut server: BinaryServer) {
+    server.child.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
+    server.child.wait().unwrap();
 }
 
 /// Runs one storm over the shim, cuts the power after `cut_after` acknowledged operations
