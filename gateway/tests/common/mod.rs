@@ -495,6 +495,15 @@ pub struct BinaryServer {
     pub printed: Vec<String>,
 }
 
+/// A test that fails must not leave its server running (it would hold the port, the data
+/// directory and whatever its parent shared with it).
+impl Drop for BinaryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Starts `tollgate serve` on port 0 in `dir` (demo off unless `env` turns it on) and
 /// waits for its `LISTEN=` line.
 pub fn spawn_binary(dir: &std::path::Path, env: &[(&str, &str)]) -> BinaryServer {
