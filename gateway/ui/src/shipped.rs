@@ -71,6 +71,67 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "passkey-offer.html",
         include_str!("../templates/passkey-offer.html"),
     ),
+    // The account portal, the step after sign-in and the demo (PAGES-C).
+    (
+        "portal-account.html",
+        include_str!("../templates/portal-account.html"),
+    ),
+    (
+        "portal-account-delete.html",
+        include_str!("../templates/portal-account-delete.html"),
+    ),
+    (
+        "portal-profile-fields.html",
+        include_str!("../templates/portal-profile-fields.html"),
+    ),
+    (
+        "portal-email-fields.html",
+        include_str!("../templates/portal-email-fields.html"),
+    ),
+    (
+        "portal-password-fields.html",
+        include_str!("../templates/portal-password-fields.html"),
+    ),
+    (
+        "portal-language-fields.html",
+        include_str!("../templates/portal-language-fields.html"),
+    ),
+    (
+        "portal-form.html",
+        include_str!("../templates/portal-form.html"),
+    ),
+    (
+        "portal-delete.html",
+        include_str!("../templates/portal-delete.html"),
+    ),
+    (
+        "portal-deleted.html",
+        include_str!("../templates/portal-deleted.html"),
+    ),
+    (
+        "portal-password-changed.html",
+        include_str!("../templates/portal-password-changed.html"),
+    ),
+    (
+        "portal-reauth.html",
+        include_str!("../templates/portal-reauth.html"),
+    ),
+    (
+        "portal-reset-review.html",
+        include_str!("../templates/portal-reset-review.html"),
+    ),
+    (
+        "complete-step.html",
+        include_str!("../templates/complete-step.html"),
+    ),
+    (
+        "demo-signed-in.html",
+        include_str!("../templates/demo-signed-in.html"),
+    ),
+    (
+        "demo-signed-out.html",
+        include_str!("../templates/demo-signed-out.html"),
+    ),
 ];
 
 /// Templates a tenant cannot replace: the document head (charset, the stylesheet and
@@ -166,6 +227,54 @@ pub const SAMPLES: &[(&str, &str)] = &[
         "signup.html",
         r#"{"tx": "sample-tx", "csrf": "sample-csrf", "email": "asha@example.com", "name": "Asha", "error": null}"#,
     ),
+    (
+        "portal-account.html",
+        r#"{"csrf": "sample-csrf", "name": "Asha Rao", "fields": [{"field": "given_name", "label": "First name", "value": "Asha", "required": false}], "email": "asha@example.com", "has_password": true, "phone": "+91********10", "saved_language": "hi", "purposes": [{"id": "news", "description": "Product news by email", "version": 2, "state": "agreed-earlier", "granted": false, "needed": false}, {"id": "terms", "description": "The terms of service", "version": 1, "state": "agreed", "granted": true, "needed": true}]}"#,
+    ),
+    ("portal-account-delete.html", r#"{}"#),
+    (
+        "portal-profile-fields.html",
+        r#"{"name": "Asha Rao", "fields": [{"field": "given_name", "label": "First name", "value": "Asha", "required": false}], "error": null}"#,
+    ),
+    (
+        "portal-email-fields.html",
+        r#"{"new_email": "asha.new@example.com", "has_password": true, "error": null}"#,
+    ),
+    (
+        "portal-password-fields.html",
+        r#"{"has_password": true, "error": null}"#,
+    ),
+    (
+        "portal-language-fields.html",
+        r#"{"saved_language": "hi", "error": null}"#,
+    ),
+    (
+        "portal-form.html",
+        r#"{"form": "profile", "action": "profile", "title": "Edit your profile", "button": "Save profile", "csrf": "sample-csrf", "error": "Enter the date of birth as YYYY-MM-DD.", "name": "Asha Rao", "fields": [{"field": "birthdate", "label": "Date of birth (YYYY-MM-DD)", "value": "yesterday", "required": false}]}"#,
+    ),
+    (
+        "portal-delete.html",
+        r#"{"has_password": false, "csrf": "sample-csrf", "error": "Type DELETE to confirm. Your account was not deleted.", "word": "DELETE"}"#,
+    ),
+    ("portal-deleted.html", r#"{}"#),
+    ("portal-password-changed.html", r#"{}"#),
+    (
+        "portal-reauth.html",
+        r#"{"next": "/acme/account/delete", "has_password": true, "has_factors": true, "csrf": "sample-csrf", "error": "That password is not right. Try again, or use another way."}"#,
+    ),
+    (
+        "portal-reset-review.html",
+        r#"{"methods": ["Authenticator app", "Recovery code"], "handle": "sample-handle", "tx": "sample-tx", "csrf": "sample-csrf"}"#,
+    ),
+    (
+        "complete-step.html",
+        r#"{"purposes": [{"id": "terms", "description": "The terms of service", "version": 2}], "fields": [{"field": "company", "label": "Company", "value": "", "required": true}, {"field": "locale", "label": "Language", "value": "", "required": false}], "tx": "sample-tx", "csrf": "sample-csrf", "error": "Please agree to each item to continue.", "skip": false}"#,
+    ),
+    (
+        "demo-signed-in.html",
+        r#"{"claims": "{\n  \"iss\": \"http://127.0.0.1:8080/demo\",\n  \"sub\": \"u1\"\n}", "scope": "openid email profile offline_access", "refresh": true, "logout": "/demo/logout?id_token_hint=sample"}"#,
+    ),
+    ("demo-signed-out.html", r#"{}"#),
 ];
 
 /// The sample context of a template, if it has one.
