@@ -33,18 +33,13 @@ enum Body {
     Text(Vec<u8>),
 }
 
-/// An admin API request with `token` (the server's when `None`); (status, JSON answer).
-async fn call_as(
-    s: &TestServer,
-    token: Option<&str>,
-    method: Method,
-    path: &str,
-    body: Body,
-) -> (u16, Value) {
+/// An admin API request with the admin token: (status, the JSON answer, or the text of
+/// one that is not JSON).
+async fn call(s: &TestServer, method: Method, path: &str, body: Body) -> (u16, Value) {
     let mut r = s
         .http
         .request(method, format!("{}/admin/v1{path}", s.base))
-        .bearer_auth(token.unwrap_or(&s.admin_token));
+        .bearer_auth(&s.admin_token);
     r = match body {
         Body::None => r,
         Body::Json(v) => r.json(&v),
@@ -59,10 +54,6 @@ async fn call_as(
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
-}
-
-async fn call(s: &TestServer, method: Method, path: &str, body: Body) -> (u16, Value) {
-    call_as(s, None, method, path, body).await
 }
 
 fn text(s: &str) -> Body {
@@ -452,41 +443,74 @@ async fn bad_branding_is_refused_with_its_reason_and_changes_nothing() {
         );
     }
     // Without the admin token, or with another, nothing is read or changed.
-    for token in ["", "not-the-token"] {
+    let wrong = "x".repeat(s.admin_token.len());
+    for token in [None, Some(""), Some("not-the-token"), Some(wrong.as_str())] {
+        let json_body = |v: Value| Some(("application/json", v.to_string()));
+        let text_body = |t: &str| Some(("text/plain", t.to_owned()));
         for (method, path, body) in [
-            (Method::GET, "/tenants/strict/branding", Body::None),
+            (Method::GET, "/tenants/strict/branding", None),
             (
                 Method::PUT,
                 "/tenants/strict/branding/theme",
-                Body::Json(json!({"primary": "#000000"})),
+                json_body(json!({"primary": "#000000"})),
             ),
             (
                 Method::PUT,
                 "/tenants/strict/branding/templates/login.html",
-                text("<p>mine</p>"),
+                text_body("<p>mine</p>"),
             ),
             (
                 Method::DELETE,
-                "/tenants/strict/branding/messages/en",
-                Body::None,
+                "/tenants/strict/branding/templates/login.html",
+                None,
+            ),
+            (
+                Method::PUT,
+                "/tenants/strict/branding/messages/ta",
+                text_body("sign-in-button = x\n"),
+            ),
+            (Method::DELETE, "/tenants/strict/branding/messages/en", None),
+            (
+                Method::PUT,
+                "/tenants/strict/branding/default-language",
+                json_body(json!({"default_language": "hi"})),
             ),
             (
                 Method::POST,
                 "/tenants/strict/branding/preview",
-                Body::Json(json!({"template": "login.html"})),
+                json_body(json!({"template": "login.html"})),
             ),
-            (Method::GET, "/templates", Body::None),
+            (Method::GET, "/templates", None),
+            (Method::GET, "/tenants/strict/passkeys", None),
             (
                 Method::PUT,
                 "/tenants/strict/passkeys",
-                Body::Json(json!({"enabled": false})),
+                json_body(json!({"enabled": false})),
             ),
         ] {
-            let (status, v) = call_as(&s, Some(token), method.clone(), path, body).await;
-            assert_eq!(status, 401, "{method} {path}: {v}");
-            assert_eq!(v["error"], "invalid_token", "{v}");
+            let mut r = s
+                .http
+                .request(method.clone(), format!("{}/admin/v1{path}", s.base));
+            if let Some(tok) = token {
+                r = r.header("authorization", format!("Bearer {tok}"));
+            }
+            if let Some((kind, b)) = body {
+                r = r.header("content-type", kind).body(b);
+            }
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            let v: Value = r.json().await.unwrap_or(Value::Null);
+            assert_eq!(
+                (status, v["error"].as_str()),
+                (401, Some("invalid_token")),
+                "{method} {path} with {token:?}: {v}"
+            );
         }
     }
+    assert_eq!(
+        s.admin_get("/tenants/strict/passkeys").await["enabled"],
+        true
+    );
     assert_eq!(branding(&s, "strict").await, kept);
     // Another tenant's branding is not found, not created.
     let (status, _) = call(&s, Method::GET, "/tenants/nobody/branding", Body::None).await;

@@ -28,6 +28,7 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/tenants/{tenant}/keys/rotate", "admin API"),
     ("/tenants/{tenant}/keys/{kid}/revoke", "admin API"),
     ("/tenants/{tenant}/move", "admin API"),
+    ("/tenants/{tenant}/branding/preview", "admin API"),
     ("/purge", "admin API"),
     (
         "/authorize",
