@@ -510,6 +510,7 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             F,
         ),
         form("/account/profile", Victim, vec![v("name", "Mallory")], F),
+        form("/account/language", Victim, vec![v("locale", "hi")], F),
         form(
             "/account/email/change",
             Victim,

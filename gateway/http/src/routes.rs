@@ -247,6 +247,7 @@ fn phone_routes(cfg: &mut web::ServiceConfig) {
 /// Account self-service and the step after sign-in (inside `/{tenant}`).
 fn portal_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/account/profile", web::post().to(portal::profile_submit))
+        .route("/account/language", web::post().to(portal::language_submit))
         .route("/account/email/change", web::post().to(portal::email_start))
         .route(
             "/account/email/change/confirm",

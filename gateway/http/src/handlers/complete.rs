@@ -6,12 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::BTreeMap;
 use tollgate_engine::EngineError;
-use tollgate_engine::model::privacy::field_label;
 
 use crate::journey::{SKIP_COOKIE, continue_url, skipped, what_to_ask};
-use crate::pages::portal::complete_body;
+use crate::pages::portal::{self, LOCALE_FIELD, engine_text, field_label, offered_language};
 use crate::state::AppState;
-use crate::web::csrf::form_page;
+use crate::web::csrf::view_form_page;
 use crate::web::error::PageError;
 use crate::web::form::account_form;
 use crate::web::request::meta;
@@ -19,8 +18,22 @@ use crate::web::respond::see_other;
 use crate::web::session::current_session;
 use crate::web::tenant::tenant;
 use crate::web::tx::{TxQuery, open_tx};
+use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
+
+/// The user's saved language, if they have an account still.
+async fn saved(
+    st: &AppState,
+    t: &tollgate_engine::ids::TenantId,
+    user: &tollgate_engine::ids::UserId,
+) -> Result<Option<String>, PageError> {
+    Ok(st
+        .engine
+        .user(t, user)
+        .await?
+        .and_then(|u| portal::saved_locale(&u).map(str::to_owned)))
+}
 
 /// `GET /{tenant}/account/complete`: required purposes and profile fields after sign-in.
 pub async fn complete_page(
@@ -29,7 +42,7 @@ pub async fn complete_page(
     q: web::Query<TxQuery>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
+    let (t, tenant) = tenant(&st, &path).await?;
     let areq = open_tx(&st, &t, q.tx.as_ref())?;
     let Some(session) = current_session(&st, &req, &t).await? else {
         return Ok(see_other(&format!("/{t}/login")));
@@ -46,13 +59,16 @@ pub async fn complete_page(
     if ask.is_empty() {
         return Ok(see_other(&continue_url(&st, &t, areq)));
     }
-    Ok(form_page(
+    let saved = saved(&st, &t, &session.user_id).await?;
+    let v = View::with_saved(&st, &req, &tenant, areq.as_ref(), saved.as_deref());
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "One more step",
-        |csrf| complete_body(&t, &ask.purposes, &ask.fields, q.tx.as_deref(), csrf, None),
+        "portal-complete-title",
+        |csrf| portal::complete(&v, &ask.purposes, &ask.fields, q.tx.as_deref(), csrf, None),
     ))
 }
 
@@ -78,50 +94,69 @@ pub async fn complete_submit(
         f.areq.as_ref(),
     )
     .await?;
+    let saved = saved(&st, &f.t, user).await?;
+    // The switcher shows the step again (a GET), in the chosen language.
+    let keep = f
+        .tx()
+        .map(|tx| vec![("tx".to_owned(), tx.to_owned())])
+        .unwrap_or_default();
+    let v = View::with_saved(&st, &req, &f.tenant, f.areq.as_ref(), saved.as_deref())
+        .switch_to(format!("/{}/account/complete", f.t), keep);
     let again = |status, msg: &str| {
-        form_page(&st, &req, &f.t, status, "One more step", |csrf| {
-            complete_body(&f.t, &ask.purposes, &ask.fields, f.tx(), csrf, Some(msg))
-        })
+        view_form_page(
+            &st,
+            &req,
+            &v,
+            &f.t,
+            status,
+            "portal-complete-title",
+            |csrf| portal::complete(&v, &ask.purposes, &ask.fields, f.tx(), csrf, Some(msg)),
+        )
     };
+    let bad = StatusCode::BAD_REQUEST;
     let skip = f.get("skip") == "yes";
     // Required purposes: each must be ticked, at the version shown.
     for p in &ask.purposes {
         let ticked = f.form.get(&format!("purpose.{}", p.id));
-        let Some(v) = ticked.and_then(|v| v.parse::<u32>().ok()) else {
-            return Ok(again(
-                StatusCode::BAD_REQUEST,
-                "Please agree to each item to continue.",
-            ));
+        let Some(version) = ticked.and_then(|v| v.parse::<u32>().ok()) else {
+            return Ok(again(bad, &v.t("portal-complete-agree-all")));
         };
         match st
             .engine
             .account()
-            .answer_purpose(&f.t, user, &p.id, v, true, &meta)
+            .answer_purpose(&f.t, user, &p.id, version, true, &meta)
             .await
         {
             Ok(_) => {}
-            Err(EngineError::Invalid(msg)) => return Ok(again(StatusCode::BAD_REQUEST, &msg)),
+            Err(EngineError::Invalid(msg)) => return Ok(again(bad, &engine_text(&v, &msg))),
             Err(e) => return Err(e.into()),
         }
     }
     let mut values = BTreeMap::new();
     let mut newly_skipped = Vec::new();
     for r in &ask.fields {
-        let v = f
+        let value = f
             .form
             .get(&format!("field.{}", r.field))
             .map(|v| v.trim().to_owned())
             .unwrap_or_default();
-        if v.is_empty() || skip {
+        if value.is_empty() || skip {
             if r.required {
-                return Ok(again(
-                    StatusCode::BAD_REQUEST,
-                    &format!("{} is needed to continue.", field_label(&r.field)),
-                ));
+                let field = field_label(&v, &r.field);
+                let msg = v.tr("portal-complete-field-needed", &[("field", field.into())]);
+                return Ok(again(bad, &msg));
             }
             newly_skipped.push(r.field.clone());
+        } else if r.field == LOCALE_FIELD {
+            // A language is saved as the catalogue's tag, and only one pages are offered in.
+            match offered_language(&v, &value) {
+                Some(tag) => {
+                    values.insert(r.field.clone(), tag.to_owned());
+                }
+                None => return Ok(again(bad, &v.t("portal-language-unknown"))),
+            }
         } else {
-            values.insert(r.field.clone(), v);
+            values.insert(r.field.clone(), value);
         }
     }
     if !values.is_empty() {
@@ -132,7 +167,7 @@ pub async fn complete_submit(
             .await
         {
             Ok(()) => {}
-            Err(EngineError::Invalid(msg)) => return Ok(again(StatusCode::BAD_REQUEST, &msg)),
+            Err(EngineError::Invalid(msg)) => return Ok(again(bad, &engine_text(&v, &msg))),
             Err(e) => return Err(e.into()),
         }
     }

@@ -1,35 +1,48 @@
-//! The account portal's self-service pages: profile, sign-in email (proven by a code to
-//! the new address), phone number change, password change, consent purposes, deleting the
-//! account. The step after sign-in has its own module (`complete.rs`); the HTML is in
-//! [`crate::pages::portal`].
+//! The account portal's self-service pages: profile, language, sign-in email (proven by a
+//! code to the new address), phone number change, password change, consent purposes,
+//! deleting the account. The step after sign-in has its own module (`complete.rs`); the
+//! pages are in [`crate::pages::portal`].
 //!
 //! Every form is CSRF-protected and works without JavaScript. Handlers are thin: they
-//! read the form, call one engine function and render the answer.
+//! read the form, call one engine function and render the answer, in the user's language.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::BTreeMap;
 use tollgate_engine::EngineError;
 use tollgate_engine::ids::TenantId;
-use tollgate_engine::model::privacy::field_label;
+use tollgate_engine::model::privacy::PROFILE_FIELDS;
 use tollgate_engine::runtime::delivery::Channel;
 
-use crate::pages::otp::{self, CodeForm, code_failed, code_page, start_failed};
+use crate::pages::otp::{CodeForm, code_failed, code_page, phone_form, sent_to, start_failed};
 use crate::pages::portal::{
-    delete_body, deleted, email_password, form_again, input, password_fields, reauth_body,
+    self, AccountForm, FieldRow, LOCALE_FIELD, engine_text, form_again, offered_language, signed_in,
 };
 use crate::state::AppState;
 use crate::web::cookies::SESSION_COOKIE;
-use crate::web::csrf::form_page;
+use crate::web::csrf::view_form_page;
 use crate::web::error::PageError;
-use crate::web::form::{account_form, credential_form};
-use crate::web::html::page;
+use crate::web::form::{SubmittedForm, account_form, credential_form};
 use crate::web::request::meta;
 use crate::web::respond::see_other;
 use crate::web::session::{current_session, recent_session};
 use crate::web::tenant::tenant;
+use crate::web::view::{LANG_COOKIE, Value, View, context};
 
 type PageResult = Result<HttpResponse, PageError>;
+
+/// The view of a page answering an account form: the user's language, and a switcher
+/// that goes to the GET page `back` (under the tenant) the form is on.
+async fn form_view(
+    st: &AppState,
+    req: &HttpRequest,
+    f: &SubmittedForm,
+    user: &tollgate_engine::ids::UserId,
+    back: &str,
+) -> Result<(tollgate_engine::model::User, View), PageError> {
+    let (u, v) = signed_in(st, req, &f.tenant, user).await?;
+    Ok((u, v.switch_to(format!("/{}{back}", f.t), Vec::new())))
+}
 
 /// `POST /{tenant}/account/profile`: name and profile fields.
 pub async fn profile_submit(
@@ -48,6 +61,14 @@ pub async fn profile_submit(
         .filter_map(|(k, v)| k.strip_prefix("field.").map(|k| (k.to_owned(), v.clone())))
         .collect();
     let name = f.form.get("name").cloned();
+    let (u, v) = form_view(&st, &req, &f, &session.user_id, "/account").await?;
+    // The language has its own form, which saves only languages the pages are offered in.
+    if let Some(l) = fields.get(LOCALE_FIELD)
+        && !l.trim().is_empty()
+        && offered_language(&v, l).is_none()
+    {
+        return Ok(language_refused(&st, &req, &v, &f.t, &u));
+    }
     match st
         .engine
         .account()
@@ -56,43 +77,92 @@ pub async fn profile_submit(
     {
         Ok(()) => Ok(see_other(&format!("/{}/account#profile", f.t))),
         Err(EngineError::Invalid(msg)) => {
-            let mut inputs = input("name", "name", "Name", f.get("name"), "text", "");
-            for (k, v) in &fields {
-                inputs.push_str(&input(
-                    &format!("field-{k}"),
-                    &format!("field.{k}"),
-                    field_label(k),
-                    v,
-                    "text",
-                    "",
-                ));
-            }
+            // What was typed, for the fields the form has.
+            let rows: Vec<FieldRow> = fields
+                .iter()
+                .filter(|(k, _)| PROFILE_FIELDS.iter().any(|(p, _)| p == k))
+                .map(|(k, val)| FieldRow::new(&v, k, val, false))
+                .collect();
             Ok(form_again(
                 &st,
                 &req,
+                &v,
                 &f.t,
                 StatusCode::BAD_REQUEST,
-                "Edit your profile",
-                "/account/profile",
-                &inputs,
-                "Save profile",
-                &msg,
+                AccountForm::Profile,
+                context! { name => f.get("name"), fields => Value::from(minijinja::value::Serde(&rows)) },
+                &engine_text(&v, &msg),
             ))
         }
         Err(e) => Err(e.into()),
     }
 }
 
+/// The language form again, saying the language is not one the pages are offered in;
+/// the choice shown is the one saved (`saved`).
+fn language_refused(
+    st: &AppState,
+    req: &HttpRequest,
+    v: &View,
+    t: &TenantId,
+    saved: &tollgate_engine::model::User,
+) -> HttpResponse {
+    let saved_language = portal::saved_locale(saved).and_then(|l| offered_language(v, l));
+    form_again(
+        st,
+        req,
+        v,
+        t,
+        StatusCode::BAD_REQUEST,
+        AccountForm::Language,
+        context! { saved_language },
+        &v.t("portal-language-unknown"),
+    )
+}
+
+/// `POST /{tenant}/account/language`: saves the language pages and messages use for this
+/// user (the `locale` profile field, a normal profile change), one of the tenant's
+/// languages, or none (the browser's). The switcher's choice in this browser gives way to it.
+pub async fn language_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let (f, session) = match account_form(&req, &path, payload, &st).await? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let (u, v) = form_view(&st, &req, &f, &session.user_id, "/account").await?;
+    let wanted = f.get("locale").trim();
+    let tag = match wanted {
+        "" => String::new(),
+        w => match offered_language(&v, w) {
+            Some(tag) => tag.to_owned(),
+            None => return Ok(language_refused(&st, &req, &v, &f.t, &u)),
+        },
+    };
+    let mut fields = BTreeMap::new();
+    fields.insert(LOCALE_FIELD.to_owned(), tag);
+    st.engine
+        .account()
+        .update_profile(&f.t, &session.user_id, None, fields, &meta(&req))
+        .await?;
+    let mut r = see_other(&format!("/{}/account#language", f.t));
+    let _ = r.add_cookie(&st.cookies.removal(LANG_COOKIE, f.t.as_str(), ""));
+    Ok(r)
+}
+
 fn email_code_form<'a>(t: &TenantId, intro: String, handle: &'a str) -> CodeForm<'a> {
     CodeForm {
         action: format!("/{t}/account/email/change/confirm"),
-        title: "Check your new address",
+        title: "portal-email-code-title",
         intro,
         handle: Some(handle),
         method: None,
         tx: None,
         new_password: false,
-        button: "Use this address",
+        button: "portal-email-code-button",
     }
 }
 
@@ -107,30 +177,18 @@ pub async fn email_start(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    let has_password = st
-        .engine
-        .user(&f.t, &session.user_id)
-        .await?
-        .is_some_and(|u| u.password_hash.is_some());
+    let (u, v) = form_view(&st, &req, &f, &session.user_id, "/account").await?;
+    let has_password = u.password_hash.is_some();
     let again = |status, msg: &str| {
-        let fields = input(
-            "new-email",
-            "new_email",
-            "New email address",
-            f.get("new_email"),
-            "email",
-            "required",
-        ) + &email_password(has_password);
         form_again(
             &st,
             &req,
+            &v,
             &f.t,
             status,
-            "Change your sign-in email",
-            "/account/email/change",
-            &fields,
-            "Change email",
-            msg,
+            AccountForm::Email,
+            context! { new_email => f.get("new_email"), has_password },
+            &engine_text(&v, msg),
         )
     };
     match st
@@ -141,23 +199,21 @@ pub async fn email_start(
             &session.user_id,
             f.get("new_email"),
             f.get("current_password"),
-            None,
+            Some(v.lang()),
             &meta(&req),
         )
         .await
     {
         Ok(sent) => {
-            let form = email_code_form(
-                &f.t,
-                format!(
-                    "{} It becomes your sign-in address once you enter the code.",
-                    otp::sent_to(&sent.masked)
-                ),
-                &sent.handle,
+            let intro = format!(
+                "{} {}",
+                sent_to(&v, &sent.masked),
+                v.t("portal-email-code-sent")
             );
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            let form = email_code_form(&f.t, intro, &sent.handle);
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, again),
+        Err(e) => start_failed(&v, e, again),
     }
 }
 
@@ -172,12 +228,9 @@ pub async fn email_confirm(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    let form = email_code_form(
-        &f.t,
-        "Enter the 6-digit code we sent to your new address.".into(),
-        f.get("handle"),
-    );
-    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    let (u, v) = form_view(&st, &req, &f, &session.user_id, "/account").await?;
+    let form = email_code_form(&f.t, v.t("portal-email-code-intro"), f.get("handle"));
+    let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     match st
         .engine
         .account()
@@ -191,41 +244,19 @@ pub async fn email_confirm(
         .await
     {
         Ok(()) => Ok(see_other(&format!("/{}/account#sign-in-email", f.t))),
-        Err(EngineError::Conflict(_)) => {
-            let has_password = st
-                .engine
-                .user(&f.t, &session.user_id)
-                .await?
-                .is_some_and(|u| u.password_hash.is_some());
-            let fields = input(
-                "new-email",
-                "new_email",
-                "New email address",
-                "",
-                "email",
-                "required",
-            ) + &email_password(has_password);
-            Ok(form_again(
-                &st,
-                &req,
-                &f.t,
-                StatusCode::CONFLICT,
-                "Change your sign-in email",
-                "/account/email/change",
-                &fields,
-                "Change email",
-                EMAIL_TAKEN,
-            ))
-        }
+        Err(EngineError::Conflict(_)) => Ok(form_again(
+            &st,
+            &req,
+            &v,
+            &f.t,
+            StatusCode::CONFLICT,
+            AccountForm::Email,
+            context! { new_email => "", has_password => u.password_hash.is_some() },
+            &v.t("portal-email-taken"),
+        )),
         Err(e) => code_failed(e, again),
     }
 }
-
-const EMAIL_TAKEN: &str = "This address cannot be used for your account. If it is yours and belongs to another account, sign in to that one.";
-
-const PHONE_TITLE: &str = "Change your mobile number";
-const PHONE_INTRO: &str =
-    "We will send a code to the new number; it replaces the old one once you enter it.";
 
 /// `GET /{tenant}/account/phone/change`
 pub async fn phone_page(
@@ -233,21 +264,26 @@ pub async fn phone_page(
     path: web::Path<String>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
-    if let Err(r) = recent_session(&st, &req, &t, "/account/phone/change").await? {
-        return Ok(r);
-    }
-    Ok(form_page(
+    let (t, tenant) = tenant(&st, &path).await?;
+    let session = match recent_session(&st, &req, &t, "/account/phone/change").await? {
+        Ok(s) => s,
+        Err(r) => return Ok(r),
+    };
+    let (_, v) = signed_in(&st, &req, &tenant, &session.user_id).await?;
+    let action = format!("/{t}/account/phone/change");
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        PHONE_TITLE,
+        "portal-phone-title",
         |csrf| {
-            otp::phone_form(
-                &format!("/{t}/account/phone/change"),
-                PHONE_TITLE,
-                PHONE_INTRO,
+            phone_form(
+                &v,
+                &action,
+                "portal-phone-title",
+                "portal-phone-intro",
                 None,
                 csrf,
                 "",
@@ -260,13 +296,13 @@ pub async fn phone_page(
 fn phone_code_form<'a>(t: &TenantId, intro: String, handle: &'a str) -> CodeForm<'a> {
     CodeForm {
         action: format!("/{t}/account/phone/change/confirm"),
-        title: "Check your phone",
+        title: "portal-phone-code-title",
         intro,
         handle: Some(handle),
         method: None,
         tx: None,
         new_password: false,
-        button: "Use this number",
+        button: "portal-phone-code-button",
     }
 }
 
@@ -282,12 +318,15 @@ pub async fn phone_start(
             Ok(x) => x,
             Err(r) => return Ok(r),
         };
+    let (_, v) = form_view(&st, &req, &f, &session.user_id, "/account/phone/change").await?;
+    let action = format!("/{}/account/phone/change", f.t);
     let again = |status, msg: &str| {
-        form_page(&st, &req, &f.t, status, PHONE_TITLE, |csrf| {
-            otp::phone_form(
-                &format!("/{}/account/phone/change", f.t),
-                PHONE_TITLE,
-                PHONE_INTRO,
+        view_form_page(&st, &req, &v, &f.t, status, "portal-phone-title", |csrf| {
+            phone_form(
+                &v,
+                &action,
+                "portal-phone-title",
+                "portal-phone-intro",
                 None,
                 csrf,
                 f.get("phone"),
@@ -304,16 +343,16 @@ pub async fn phone_start(
             &session.user_id,
             f.get("phone"),
             channel,
-            None,
+            Some(v.lang()),
             &meta(&req),
         )
         .await
     {
         Ok(sent) => {
-            let form = phone_code_form(&f.t, otp::sent_to(&sent.masked), &sent.handle);
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            let form = phone_code_form(&f.t, sent_to(&v, &sent.masked), &sent.handle);
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, again),
+        Err(e) => start_failed(&v, e, again),
     }
 }
 
@@ -328,12 +367,9 @@ pub async fn phone_confirm(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    let form = phone_code_form(
-        &f.t,
-        "Enter the 6-digit code we sent to your new number.".into(),
-        f.get("handle"),
-    );
-    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    let (_, v) = form_view(&st, &req, &f, &session.user_id, "/account/phone/change").await?;
+    let form = phone_code_form(&f.t, v.t("portal-phone-code-intro"), f.get("handle"));
+    let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     match st
         .engine
         .account()
@@ -363,6 +399,7 @@ pub async fn password_submit(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    let (u, v) = form_view(&st, &req, &f, &session.user_id, "/account").await?;
     match st
         .engine
         .account()
@@ -380,33 +417,22 @@ pub async fn password_submit(
             &st,
             &f.t,
             renewed,
-            form_page(&st, &req, &f.t, StatusCode::OK, "Password changed", |_| {
-                otp::notice(
-                    "Password changed",
-                    "Your password was changed. Every other session was signed out.",
-                    &format!("/{}/account", f.t),
-                    "Back to your account",
-                )
-            }),
+            v.page(
+                StatusCode::OK,
+                "portal-password-changed-title",
+                portal::password_changed(&v),
+            ),
         )),
-        Err(EngineError::Invalid(msg)) => {
-            let has_password = st
-                .engine
-                .user(&f.t, &session.user_id)
-                .await?
-                .is_some_and(|u| u.password_hash.is_some());
-            Ok(form_again(
-                &st,
-                &req,
-                &f.t,
-                StatusCode::BAD_REQUEST,
-                "Change your password",
-                "/account/password",
-                &password_fields(has_password),
-                "Change password",
-                &msg,
-            ))
-        }
+        Err(EngineError::Invalid(msg)) => Ok(form_again(
+            &st,
+            &req,
+            &v,
+            &f.t,
+            StatusCode::BAD_REQUEST,
+            AccountForm::Password,
+            context! { has_password => u.password_hash.is_some() },
+            &engine_text(&v, &msg),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -423,11 +449,13 @@ pub async fn purpose_submit(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    let (_, v) = form_view(&st, &req, &f, &session.user_id, "/account").await?;
+    let bad = StatusCode::BAD_REQUEST;
     let version: u32 = f.get("version").parse().unwrap_or(0);
     let granted = match f.get("decision") {
         "grant" => true,
         "withdraw" => false,
-        _ => return Err(PageError::bad_request("Choose to agree or to withdraw.")),
+        _ => return Ok(portal::error(&v, bad, "portal-purpose-bad-decision")),
     };
     match st
         .engine
@@ -443,10 +471,8 @@ pub async fn purpose_submit(
         .await
     {
         Ok(_) => Ok(see_other(&format!("/{}/account#purposes", f.t))),
-        Err(EngineError::NotFound(_)) => Err(PageError::bad_request(
-            "That choice is no longer offered. Reload your account page.",
-        )),
-        Err(EngineError::Invalid(msg)) => Err(PageError::bad_request(msg)),
+        Err(EngineError::NotFound(_)) => Ok(portal::error(&v, bad, "portal-purpose-gone")),
+        Err(EngineError::Invalid(msg)) => Ok(portal::error_text(&v, bad, &msg)),
         Err(e) => Err(e.into()),
     }
 }
@@ -457,7 +483,7 @@ pub async fn delete_page(
     path: web::Path<String>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
+    let (t, tenant) = tenant(&st, &path).await?;
     let session = match recent_session(&st, &req, &t, "/account/delete").await? {
         Ok(s) => s,
         Err(r) => return Ok(r),
@@ -465,14 +491,16 @@ pub async fn delete_page(
     let Some(u) = st.engine.user(&t, &session.user_id).await? else {
         return Ok(see_other(&format!("/{t}/login")));
     };
+    let v = portal::user_view(&st, &req, &tenant, &u);
     let has_password = u.password_hash.is_some();
-    Ok(form_page(
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Delete your account",
-        |csrf| delete_body(&t, has_password, csrf, None),
+        "portal-delete-title",
+        |csrf| portal::delete(&v, has_password, csrf, None),
     ))
 }
 
@@ -487,6 +515,8 @@ pub async fn delete_submit(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    // Read before the account goes: the last page is in the user's language.
+    let (u, v) = form_view(&st, &req, &f, &session.user_id, "/account/delete").await?;
     match st
         .engine
         .account()
@@ -494,27 +524,26 @@ pub async fn delete_submit(
         .await
     {
         Ok(()) => {
-            let mut r = page(
+            let v = v.switch_to(format!("/{}/login", f.t), Vec::new());
+            let mut r = v.page(
                 StatusCode::OK,
-                "Account deleted",
-                &deleted(&f.tenant.display_name),
+                "portal-deleted-page-title",
+                portal::deleted(&v),
             );
             let _ = r.add_cookie(&st.cookies.removal(SESSION_COOKIE, f.t.as_str(), ""));
             Ok(r)
         }
         Err(EngineError::Invalid(msg)) => {
-            let has_password = st
-                .engine
-                .user(&f.t, &session.user_id)
-                .await?
-                .is_some_and(|u| u.password_hash.is_some());
-            Ok(form_page(
+            let has_password = u.password_hash.is_some();
+            let error = engine_text(&v, &msg);
+            Ok(view_form_page(
                 &st,
                 &req,
+                &v,
                 &f.t,
                 StatusCode::BAD_REQUEST,
-                "Delete your account",
-                |csrf| delete_body(&f.t, has_password, csrf, Some(&msg)),
+                "portal-delete-title",
+                |csrf| portal::delete(&v, has_password, csrf, Some(&error)),
             ))
         }
         Err(e) => Err(e.into()),
@@ -567,22 +596,31 @@ pub fn local_next(t: &TenantId, next: Option<&str>) -> String {
 async fn reauth_form(
     st: &AppState,
     req: &HttpRequest,
-    t: &TenantId,
+    tenant: &tollgate_engine::model::Tenant,
     session: &tollgate_engine::model::Session,
     next: &str,
     status: StatusCode,
     error: Option<&str>,
 ) -> PageResult {
-    let user = st
-        .engine
-        .user(t, &session.user_id)
-        .await?
-        .ok_or_else(|| PageError::bad_request("This account no longer exists."))?;
+    let t = &tenant.id;
+    let (user, v) = signed_in(st, req, tenant, &session.user_id).await?;
+    // The switcher shows this page again, going to the same place afterwards.
+    let v = v.switch_to(
+        format!("/{t}/account/reauth"),
+        vec![("next".to_owned(), next.to_owned())],
+    );
     let has_factors = st.engine.signin().can_step_up(t, session).await?;
     let has_password = user.password_hash.is_some();
-    Ok(form_page(st, req, t, status, "Confirm it's you", |csrf| {
-        reauth_body(t.as_str(), next, has_password, has_factors, csrf, error)
-    }))
+    let error = error.map(|id| v.t(id));
+    Ok(view_form_page(
+        st,
+        req,
+        &v,
+        t,
+        status,
+        "portal-reauth-title",
+        |csrf| portal::reauth(&v, next, has_password, has_factors, csrf, error.as_deref()),
+    ))
 }
 
 /// `GET /{tenant}/account/reauth?next=…`: "confirm it's you" before a credential change.
@@ -592,7 +630,7 @@ pub async fn reauth_page(
     q: web::Query<NextQuery>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
+    let (t, tenant) = tenant(&st, &path).await?;
     let next = local_next(&t, q.next.as_deref());
     let Some(session) = current_session(&st, &req, &t).await? else {
         return Ok(see_other(&format!("/{t}/login")));
@@ -600,7 +638,7 @@ pub async fn reauth_page(
     if st.engine.signin().is_recent(&session) {
         return Ok(see_other(&next));
     }
-    reauth_form(&st, &req, &t, &session, &next, StatusCode::OK, None).await
+    reauth_form(&st, &req, &tenant, &session, &next, StatusCode::OK, None).await
 }
 
 /// `POST /{tenant}/account/reauth`: the password; then on to `next`.
@@ -623,9 +661,9 @@ pub async fn reauth_submit(
     {
         Ok(_) => Ok(see_other(&next)),
         Err(EngineError::InvalidCredentials) => {
-            let msg = "That password is not right. Try again, or use another way.";
+            let wrong = Some("portal-reauth-wrong");
             let status = StatusCode::BAD_REQUEST;
-            reauth_form(&st, &req, &f.t, &session, &next, status, Some(msg)).await
+            reauth_form(&st, &req, &f.tenant, &session, &next, status, wrong).await
         }
         Err(e) => Err(e.into()),
     }

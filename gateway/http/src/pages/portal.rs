@@ -1,42 +1,172 @@
-//! The HTML of the account portal: the account page's self-service sections (profile,
-//! sign-in email, phone, password, privacy choices, deletion), the one-form pages shown
-//! again after a failed action, and the step after sign-in that asks for required
-//! consent purposes and profile fields.
+//! The account portal's pages: the account page's self-service sections (profile,
+//! sign-in email, phone, password, language, privacy choices, deletion), the one-form pages
+//! shown again after a failed action, "confirm it's you", the review after a password
+//! reset, and the step after sign-in that asks for required consent purposes and profile
+//! fields. Each is a template (`gateway/ui/templates/portal-*.html`, `complete-step.html`)
+//! rendered through [`View`] in the user's language: their saved one (the `locale` profile
+//! field) unless the page's switcher or the app chose another.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
 use tollgate_engine::account::portal::DELETE_WORD;
-use tollgate_engine::ids::TenantId;
-use tollgate_engine::model::User;
-use tollgate_engine::model::privacy::{PROFILE_FIELDS, ProfileRule, field_label};
+use tollgate_engine::ids::{TenantId, UserId};
+use tollgate_engine::model::privacy::{PROFILE_FIELDS, ProfileRule};
 use tollgate_engine::model::privacy::{Purpose, PurposeStatus};
+use tollgate_engine::model::{FactorKind, Tenant, User};
 
 use crate::state::AppState;
-use crate::web::csrf::form_page;
-use crate::web::error::PageError;
-use crate::web::html::{error_block, esc, hidden};
+use crate::web::csrf::view_form_page;
+use crate::web::error::{ErrorText, PageError, say, view_error_page};
+use crate::web::view::{Value, View, context};
 
-/// A labelled input.
-pub fn input(id: &str, name: &str, label: &str, value: &str, kind: &str, extra: &str) -> String {
-    format!(
-        "<label for=\"{id}\">{label}</label><input id=\"{id}\" type=\"{kind}\" name=\"{name}\" value=\"{value}\" {extra}>",
-        id = esc(id),
-        name = esc(name),
-        label = esc(label),
-        value = esc(value),
-    )
+/// The profile field that holds the user's language.
+pub const LOCALE_FIELD: &str = "locale";
+
+/// The user's saved language, as stored (`locale`).
+pub fn saved_locale(user: &User) -> Option<&str> {
+    user.profile
+        .get(LOCALE_FIELD)
+        .map(String::as_str)
+        .filter(|l| !l.is_empty())
+}
+
+/// The view of a signed-in user's page: their saved language counts (after the switcher).
+pub fn user_view(st: &AppState, req: &HttpRequest, tenant: &Tenant, user: &User) -> View {
+    View::with_saved(st, req, tenant, None, saved_locale(user))
+}
+
+/// The signed-in user's record and the view of their page.
+pub async fn signed_in(
+    st: &AppState,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<(User, View), PageError> {
+    let u = st
+        .engine
+        .user(&tenant.id, user)
+        .await?
+        .ok_or(PageError::bad_request_id("portal-account-gone"))?;
+    let v = user_view(st, req, tenant, &u);
+    Ok((u, v))
+}
+
+/// The language tag of the view's catalogue that `wanted` names (`hi-IN` is `hi` where
+/// only `hi` is offered), if any: what a language form may save.
+pub fn offered_language<'a>(v: &'a View, wanted: &str) -> Option<&'a str> {
+    let wanted = wanted.trim();
+    if wanted.is_empty() || wanted.len() > 35 {
+        return None;
+    }
+    tollgate_i18n::negotiate::best([wanted], v.languages())
+}
+
+/// A profile field's label in the page's language.
+pub fn field_label(v: &View, field: &str) -> String {
+    let id = format!("portal-field-{field}");
+    if PROFILE_FIELDS.iter().any(|(f, _)| *f == field) && v.messages().has(&id) {
+        v.t(&id)
+    } else {
+        v.t("portal-field-other")
+    }
+}
+
+/// An engine refusal shown on a portal page, in the page's language: the profile and
+/// deletion texts the portal's actions raise (some name a field), else the shared ones
+/// ([`say`]). Unknown texts show as they are.
+pub fn engine_text(v: &View, msg: &str) -> String {
+    const VALUE: &str = " is too long or holds characters that cannot be shown.";
+    if let Some(label) = msg.strip_suffix(VALUE) {
+        let field = PROFILE_FIELDS
+            .iter()
+            .find(|(_, l)| *l == label)
+            .map_or("name", |(f, _)| *f);
+        let label = match field {
+            "name" => v.t("name-label"),
+            f => field_label(v, f),
+        };
+        return v.tr("portal-err-field-value", &[("field", label.into())]);
+    }
+    if let Some(field) = msg
+        .strip_prefix("Unknown profile field ")
+        .and_then(|f| f.strip_suffix('.'))
+    {
+        return v.tr("portal-err-unknown-field", &[("field", field.into())]);
+    }
+    let id = match msg {
+        "Enter the date of birth as YYYY-MM-DD." => "portal-err-birthdate",
+        "Your password is not correct. Your account was not deleted." => {
+            "portal-err-delete-password"
+        }
+        "the password must have at least 8 characters" => "portal-err-password-short",
+        "the password must have at most 1024 bytes" => "portal-err-password-long",
+        _ if msg == format!("Type {DELETE_WORD} to confirm. Your account was not deleted.") => {
+            return v.tr("portal-err-delete-word", &[("word", DELETE_WORD.into())]);
+        }
+        _ => return say(v.messages(), msg),
+    };
+    v.t(id)
+}
+
+/// The page saying `id` (a catalogue message) in the view's language.
+pub fn error(v: &View, status: StatusCode, id: &'static str) -> HttpResponse {
+    view_error_page(v, status, &ErrorText::id(id))
+}
+
+/// The page saying engine refusal `msg` (see [`engine_text`]) in the view's language.
+pub fn error_text(v: &View, status: StatusCode, msg: &str) -> HttpResponse {
+    view_error_page(v, status, &ErrorText::Text(engine_text(v, msg)))
+}
+
+/// One profile field of a form.
+#[derive(Debug, Serialize)]
+pub struct FieldRow {
+    field: String,
+    label: String,
+    value: String,
+    required: bool,
+}
+
+impl FieldRow {
+    /// Field `field` with its label in the page's language and `value`.
+    pub fn new(v: &View, field: &str, value: &str, required: bool) -> Self {
+        Self {
+            field: field.to_owned(),
+            label: field_label(v, field),
+            value: value.to_owned(),
+            required,
+        }
+    }
 }
 
 /// The fields the profile form shows: the tenant's profiling fields, then any others the
-/// user has.
+/// user has; not the language, which has its own setting.
 fn profile_fields(rules: &[ProfileRule], user: &User) -> Vec<String> {
-    let mut out: Vec<String> = rules.iter().map(|r| r.field.clone()).collect();
+    let mut out: Vec<String> = rules
+        .iter()
+        .map(|r| r.field.clone())
+        .filter(|f| f != LOCALE_FIELD)
+        .collect();
     for (f, _) in PROFILE_FIELDS {
-        if user.profile.contains_key(*f) && !out.iter().any(|o| o == f) {
+        if *f != LOCALE_FIELD && user.profile.contains_key(*f) && !out.iter().any(|o| o == f) {
             out.push((*f).to_owned());
         }
     }
     out
+}
+
+/// A consent purpose on the account page.
+#[derive(Debug, Serialize)]
+struct PurposeRow<'a> {
+    id: &'a str,
+    description: &'a str,
+    version: u32,
+    /// `agreed`, `agreed-earlier`, `refused` or `not-asked` (a `portal-purpose-…` message).
+    state: &'static str,
+    granted: bool,
+    /// Required and granted: it cannot be withdrawn here.
+    needed: bool,
 }
 
 /// What the account page's self-service sections need.
@@ -62,361 +192,240 @@ impl AccountPortal {
     }
 
     /// The sections above the sessions: profile, sign-in email, phone, password,
-    /// privacy choices.
-    pub fn render_top(&self, tenant: &str, csrf: &str) -> String {
-        let t = esc(tenant);
-        let c = hidden("csrf", csrf);
+    /// language, privacy choices.
+    pub fn render_top(&self, v: &View, csrf: &str) -> String {
         let u = &self.user;
-        let mut fields = input(
-            "name",
-            "name",
-            "Name",
-            u.name.as_deref().unwrap_or(""),
-            "text",
-            "autocomplete=\"name\" maxlength=\"200\"",
-        );
-        for f in &self.fields {
-            fields.push_str(&input(
-                &format!("field-{f}"),
-                &format!("field.{f}"),
-                field_label(f),
-                u.profile.get(f).map(String::as_str).unwrap_or(""),
-                "text",
-                "maxlength=\"200\"",
-            ));
-        }
-        let phone = match &self.phone {
-            Some(p) => format!(
-                "<p>Mobile number: <strong>{}</strong> <a href=\"/{t}/account/phone/change\">Change number</a></p>",
-                esc(p)
-            ),
-            None => String::new(),
-        };
-        format!(
-            "<section id=\"profile\"><h2>Profile</h2><form method=\"post\" action=\"/{t}/account/profile\">{c}{fields}\
-<button type=\"submit\">Save profile</button></form></section>\
-<section id=\"sign-in-email\"><h2>Sign-in email</h2><p>You sign in with <strong>{email}</strong>.</p>\
-<form method=\"post\" action=\"/{t}/account/email/change\">{c}\
-{new_email}{email_pw}<button type=\"submit\" class=\"secondary\">Change email</button></form>{phone}</section>\
-<section id=\"password\"><h2>Password</h2><form method=\"post\" action=\"/{t}/account/password\">{c}{pw}\
-<button type=\"submit\" class=\"secondary\">Change password</button></form>\
-<p class=\"muted\">Changing it signs you out everywhere else.</p></section>{purposes}",
-            email = esc(u.email.as_str()),
-            new_email = input(
-                "new-email",
-                "new_email",
-                "New email address",
-                "",
-                "email",
-                "autocomplete=\"email\" required"
-            ),
-            email_pw = email_password(u.password_hash.is_some()),
-            pw = password_fields(u.password_hash.is_some()),
-            purposes = purposes_section(tenant, &self.purposes, csrf),
+        let fields: Vec<FieldRow> = self
+            .fields
+            .iter()
+            .map(|f| {
+                let value = u.profile.get(f).map(String::as_str).unwrap_or("");
+                FieldRow::new(v, f, value, false)
+            })
+            .collect();
+        let purposes: Vec<PurposeRow> = self
+            .purposes
+            .iter()
+            .map(|s| {
+                let granted = s.granted_now();
+                PurposeRow {
+                    id: &s.purpose.id,
+                    description: &s.purpose.description,
+                    version: s.purpose.version,
+                    state: match (&s.grant, granted) {
+                        (_, true) => "agreed",
+                        (Some(g), false) if g.granted => "agreed-earlier",
+                        (Some(_), false) => "refused",
+                        (None, false) => "not-asked",
+                    },
+                    granted,
+                    needed: s.purpose.required && granted,
+                }
+            })
+            .collect();
+        let saved_language = saved_locale(u).and_then(|l| offered_language(v, l));
+        v.render(
+            "portal-account.html",
+            context! {
+                csrf,
+                name => u.name.as_deref().unwrap_or(""),
+                fields => Value::from(minijinja::value::Serde(&fields)),
+                email => u.email.as_str(),
+                has_password => u.password_hash.is_some(),
+                phone => self.phone.as_deref(),
+                saved_language,
+                purposes => Value::from(minijinja::value::Serde(&purposes)),
+            },
         )
     }
 
     /// The last section: deleting the account.
-    pub fn render_bottom(tenant: &str) -> String {
-        format!(
-            "<section id=\"delete\"><h2>Delete your account</h2><p class=\"muted\">Signs you out everywhere and removes your data.</p>\
-<p><a href=\"/{}/account/delete\">Delete my account</a></p></section>",
-            esc(tenant)
-        )
+    pub fn render_bottom(v: &View) -> String {
+        v.render("portal-account-delete.html", context! {})
     }
 }
 
-/// The current password, asked before an email change (for accounts that have one).
-pub fn email_password(has_password: bool) -> String {
-    if has_password {
-        input(
-            "email-current-password",
-            "current_password",
-            "Your password",
-            "",
-            "password",
-            "autocomplete=\"current-password\" required",
-        )
-    } else {
-        String::new()
+/// An account form that has a page of its own when it must be shown again.
+#[derive(Clone, Copy, Debug)]
+pub enum AccountForm {
+    /// The name and profile fields.
+    Profile,
+    /// A new sign-in email.
+    Email,
+    /// A new password.
+    Password,
+    /// The saved language.
+    Language,
+}
+
+impl AccountForm {
+    /// Its fields' template (`portal-{name}-fields.html`), where it posts under
+    /// `/{tenant}/account/`, its title and its button.
+    fn parts(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Self::Profile => (
+                "profile",
+                "profile",
+                "portal-profile-edit-title",
+                "portal-profile-save",
+            ),
+            Self::Email => (
+                "email",
+                "email/change",
+                "portal-email-change-title",
+                "portal-email-change",
+            ),
+            Self::Password => (
+                "password",
+                "password",
+                "portal-password-change-title",
+                "portal-password-change",
+            ),
+            Self::Language => (
+                "language",
+                "language",
+                "portal-language-title",
+                "portal-language-save",
+            ),
+        }
     }
 }
 
-/// The password form's fields: the current password (for accounts that have one) and the new one.
-pub fn password_fields(has_password: bool) -> String {
-    let current = if has_password {
-        input(
-            "current-password",
-            "current_password",
-            "Current password",
-            "",
-            "password",
-            "autocomplete=\"current-password\" required",
-        )
-    } else {
-        String::new()
-    };
-    current
-        + &input(
-            "new-password",
-            "new_password",
-            "New password",
-            "",
-            "password",
-            "autocomplete=\"new-password\" minlength=\"8\" required",
-        )
-}
-
-fn purposes_section(tenant: &str, purposes: &[PurposeStatus], csrf: &str) -> String {
-    if purposes.is_empty() {
-        return String::new();
-    }
-    let t = esc(tenant);
-    let items: String = purposes
-        .iter()
-        .map(|s| {
-            let p = &s.purpose;
-            let granted = s.granted_now();
-            let state = match (&s.grant, granted) {
-                (_, true) => "You agreed".to_owned(),
-                (Some(g), false) if g.granted => "You agreed to an earlier version".to_owned(),
-                (Some(_), false) => "You said no".to_owned(),
-                (None, false) => "Not asked yet".to_owned(),
-            };
-            let action = if p.required && granted {
-                "<span class=\"muted\">Needed to use the service</span>".to_owned()
-            } else {
-                let (decision, label) = if granted {
-                    ("withdraw", "Withdraw")
-                } else {
-                    ("grant", "Agree")
-                };
-                format!(
-                    "<form method=\"post\" action=\"/{t}/account/purposes\" class=\"inline\">{csrf}{id}{v}{d}\
-<button type=\"submit\" class=\"secondary\">{label}</button></form>",
-                    csrf = hidden("csrf", csrf),
-                    id = hidden("purpose", &p.id),
-                    v = hidden("version", &p.version.to_string()),
-                    d = hidden("decision", decision),
-                )
-            };
-            format!(
-                "<li class=\"purpose\" id=\"purpose-{id}\"><strong>{desc}</strong> <span class=\"muted\">(version {v}) {state}</span> {action}</li>",
-                id = esc(&p.id),
-                desc = esc(&p.description),
-                v = p.version,
-                state = esc(&state),
-            )
-        })
-        .collect();
-    format!(
-        "<section id=\"purposes\"><h2>Your privacy choices</h2><ul class=\"purposes\">{items}</ul></section>"
-    )
-}
-
-/// A one-form page with an error, for a failed account action.
+/// An account form shown again with `error` after a failed action; `fields` is what its
+/// fields' template reads (values typed, whether the account has a password...).
 #[allow(clippy::too_many_arguments)]
 pub fn form_again(
     st: &AppState,
     req: &HttpRequest,
+    v: &View,
     t: &TenantId,
     status: StatusCode,
-    title: &str,
-    action: &str,
-    fields: &str,
-    button: &str,
+    form: AccountForm,
+    fields: Value,
     error: &str,
 ) -> HttpResponse {
-    form_page(st, req, t, status, title, |csrf| {
-        format!(
-            "<h1>{title}</h1>{err}<form method=\"post\" action=\"/{t}{action}\">{csrf}{fields}\
-<button type=\"submit\">{button}</button></form><p><a href=\"/{t}/account\">Back to your account</a></p>",
-            title = esc(title),
-            err = error_block(Some(error)),
-            csrf = hidden("csrf", csrf),
-            button = esc(button),
+    let (name, action, title, button) = form.parts();
+    view_form_page(st, req, v, t, status, title, |csrf| {
+        let ctx = context! {
+            form => name, action, csrf, error,
+            title => v.t(title),
+            button => v.t(button),
+        };
+        v.render(
+            "portal-form.html",
+            minijinja::value::merge_maps([ctx, fields]),
         )
     })
 }
 
-fn delete_form(has_password: bool) -> String {
-    if has_password {
-        input(
-            "confirm-password",
-            "confirmation",
-            "Your password",
-            "",
-            "password",
-            "autocomplete=\"current-password\" required",
-        )
-    } else {
-        input(
-            "confirm-word",
-            "confirmation",
-            &format!("Type {DELETE_WORD} to confirm"),
-            "",
-            "text",
-            "autocomplete=\"off\" required",
-        )
-    }
-}
-
 /// The page that asks to confirm deleting the account.
-pub fn delete_body(t: &TenantId, has_password: bool, csrf: &str, error: Option<&str>) -> String {
-    format!(
-        "<h1>Delete your account</h1>{err}<p>This signs you out on every device, removes the apps' access \
-and your second factors, and deletes your personal data. It cannot be undone.</p>\
-<form method=\"post\" action=\"/{t}/account/delete\">{csrf}{fields}\
-<button type=\"submit\">Delete my account</button></form><p><a href=\"/{t}/account\">Keep my account</a></p>",
-        err = error_block(error),
-        csrf = hidden("csrf", csrf),
-        fields = delete_form(has_password),
+pub fn delete(v: &View, has_password: bool, csrf: &str, error: Option<&str>) -> String {
+    v.render(
+        "portal-delete.html",
+        context! { has_password, csrf, error, word => DELETE_WORD },
     )
 }
 
 /// After the account was deleted.
-pub fn deleted(tenant_name: &str) -> String {
-    format!(
-        "<h1 id=\"deleted\">Your account was deleted</h1><p>You were signed out everywhere, and \
-the apps you used no longer have access. {name} keeps no personal data of yours beyond what the law \
-requires it to keep for a while.</p>",
-        name = esc(tenant_name)
-    )
+pub fn deleted(v: &View) -> String {
+    v.render("portal-deleted.html", context! {})
+}
+
+/// After a password change.
+pub fn password_changed(v: &View) -> String {
+    v.render("portal-password-changed.html", context! {})
+}
+
+/// One purpose to agree to in the step after sign-in.
+#[derive(Debug, Serialize)]
+struct AgreeRow<'a> {
+    id: &'a str,
+    description: &'a str,
+    version: u32,
 }
 
 /// The step after sign-in: the required purposes to agree to and the profile fields to
-/// fill in (optional ones may be skipped).
-pub fn complete_body(
-    t: &TenantId,
+/// fill in (optional ones may be skipped; the language is chosen from the catalogue's).
+pub fn complete(
+    v: &View,
     purposes: &[Purpose],
     fields: &[ProfileRule],
     tx: Option<&str>,
     csrf: &str,
     error: Option<&str>,
 ) -> String {
-    // Decided before `purposes` and `fields` are shadowed by their HTML.
-    let skip = if purposes.is_empty() && fields.iter().all(|r| !r.required) {
-        "<button type=\"submit\" name=\"skip\" value=\"yes\" class=\"secondary\" formnovalidate>Not now</button>"
-    } else {
-        ""
-    };
-    let purposes: String = purposes
+    let skip = purposes.is_empty() && fields.iter().all(|r| !r.required);
+    let purposes: Vec<AgreeRow> = purposes
         .iter()
-        .map(|p| {
-            format!(
-                "<p class=\"purpose\"><label><input type=\"checkbox\" name=\"purpose.{id}\" value=\"{v}\" required> {desc}</label></p>",
-                id = esc(&p.id),
-                v = p.version,
-                desc = esc(&p.description),
-            )
+        .map(|p| AgreeRow {
+            id: &p.id,
+            description: &p.description,
+            version: p.version,
         })
         .collect();
-    let purposes = if purposes.is_empty() {
-        String::new()
-    } else {
-        format!("<h2>Please agree to continue</h2>{purposes}")
-    };
-    let fields: String = fields
+    let fields: Vec<FieldRow> = fields
         .iter()
-        .map(|r| {
-            input(
-                &format!("field-{}", r.field),
-                &format!("field.{}", r.field),
-                &format!(
-                    "{}{}",
-                    field_label(&r.field),
-                    if r.required { "" } else { " (optional)" }
-                ),
-                "",
-                "text",
-                if r.required {
-                    "maxlength=\"200\" required"
-                } else {
-                    "maxlength=\"200\""
-                },
-            )
-        })
+        .map(|r| FieldRow::new(v, &r.field, "", r.required))
         .collect();
-    let fields = if fields.is_empty() {
-        String::new()
-    } else {
-        format!("<h2>Tell us a little more</h2>{fields}")
-    };
-    format!(
-        "<h1>One more step</h1>{err}<form method=\"post\" action=\"/{t}/account/complete\">{csrf}{tx}{purposes}{fields}\
-<button type=\"submit\">Continue</button>{skip}</form>",
-        err = error_block(error),
-        csrf = hidden("csrf", csrf),
-        tx = tx.map(|tx| hidden("tx", tx)).unwrap_or_default(),
+    v.render(
+        "complete-step.html",
+        context! {
+            purposes => Value::from(minijinja::value::Serde(&purposes)),
+            fields => Value::from(minijinja::value::Serde(&fields)),
+            tx, csrf, error, skip,
+        },
     )
 }
 
 /// "Confirm it's you": the password, or another way, before a credential change.
-pub fn reauth_body(
-    tenant: &str,
+pub fn reauth(
+    v: &View,
     next: &str,
     has_password: bool,
     has_factors: bool,
     csrf: &str,
     error: Option<&str>,
 ) -> String {
-    let t = esc(tenant);
-    let password = match has_password {
-        true => format!(
-            "<form method=\"post\" action=\"/{t}/account/reauth\">{csrf}{next}{field}\
-<button type=\"submit\">Continue</button></form>",
-            csrf = hidden("csrf", csrf),
-            next = hidden("next", next),
-            field = input(
-                "reauth-password",
-                "password",
-                "Password",
-                "",
-                "password",
-                "autocomplete=\"current-password\" required autofocus",
-            ),
-        ),
-        false => String::new(),
-    };
-    let factor = match has_factors {
-        true => format!(
-            "<p><a href=\"/{t}/stepup\">{verb} your second factor</a></p>",
-            verb = if has_password { "Or use" } else { "Use" }
-        ),
-        false => String::new(),
-    };
-    format!(
-        "<h1>Confirm it's you</h1><p>You signed in a while ago. Before you change how you sign \
-in, confirm it's you.</p>{err}{password}{factor}\
-<p class=\"muted\">Or <a href=\"/{t}/logout\">sign out</a> and sign in again.</p>",
-        err = error_block(error),
+    v.render(
+        "portal-reauth.html",
+        context! { next, has_password, has_factors, csrf, error },
     )
 }
 
-/// After a password reset: the account's other ways to sign in, with an offer to remove
-/// them all (someone who had the account may have added their own).
-pub fn reset_review_body(
-    tenant: &str,
-    methods: &[&str],
+/// After a password reset: the account's other ways to sign in (`factors`), with an offer
+/// to remove them all (someone who had the account may have added their own). `tx` is the
+/// sign-in in progress, if any.
+pub async fn reset_review_page(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    factors: &[FactorKind],
     handle: &str,
     tx: Option<&str>,
-    csrf: &str,
-) -> String {
-    let t = esc(tenant);
-    let items: String = methods
+) -> Result<HttpResponse, PageError> {
+    let tenant = st.engine.tenant(t).await?;
+    let areq = tx.and_then(|tx| st.engine.oauth().open_request(t, tx));
+    // It answers the reset form, so the switcher goes to the sign-in page.
+    let keep = tx
+        .map(|tx| vec![("tx".to_owned(), tx.to_owned())])
+        .unwrap_or_default();
+    let v = View::new(st, req, &tenant, areq.as_ref()).switch_to(format!("/{t}/login"), keep);
+    let methods: Vec<String> = factors
         .iter()
-        .map(|m| format!("<li>{}</li>", esc(m)))
+        .map(|k| crate::pages::mfa::factor_name(&v, k.as_str()))
         .collect();
-    format!(
-        "<h1>Your password is changed</h1><p>Your account can also be signed in to with:</p>\
-<ul>{items}</ul><p>If you did not add all of these yourself, remove them: you can add your \
-own again from your account page.</p>\
-<form method=\"post\" action=\"/{t}/password/reset/review\">{csrf}{handle}{tx}\
-<button type=\"submit\" name=\"choice\" value=\"remove\">Remove them all</button> \
-<button type=\"submit\" name=\"choice\" value=\"keep\" class=\"secondary\">Keep them</button>\
-</form>",
-        csrf = hidden("csrf", csrf),
-        handle = hidden("handle", handle),
-        tx = tx.map(|tx| hidden("tx", tx)).unwrap_or_default(),
-    )
+    Ok(view_form_page(
+        st,
+        req,
+        &v,
+        t,
+        StatusCode::OK,
+        "portal-review-title",
+        |csrf| {
+            v.render(
+                "portal-reset-review.html",
+                context! { methods, handle, tx, csrf },
+            )
+        },
+    ))
 }

@@ -118,6 +118,11 @@ impl View {
         self.frame.messages.lang()
     }
 
+    /// The tags of the languages the tenant's pages are offered in (its catalogue's).
+    pub fn languages(&self) -> &[String] {
+        self.look.catalog().languages()
+    }
+
     /// The name the pages show for the tenant.
     pub fn brand(&self) -> &str {
         self.look.name().unwrap_or(&self.frame.brand)
