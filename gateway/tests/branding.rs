@@ -225,6 +225,21 @@ async fn an_overridden_sign_in_template_shows_the_tenants_words_and_signs_in() {
     let html = page(&s, "/own/login").await;
     assert!(html.contains("Email me a code instead"), "{html}");
     assert!(!html.contains("acme-login"), "{html}");
+    // Each change is in the audit trail, newest first.
+    let details: Vec<Value> = s
+        .events("own", "kind=admin.branding")
+        .await
+        .iter()
+        .map(|e| e["detail"].clone())
+        .collect();
+    assert_eq!(
+        details,
+        [
+            "template login.html removed",
+            "template login.html",
+            "messages en"
+        ]
+    );
 }
 
 #[actix_web::test]
@@ -511,6 +526,18 @@ async fn bad_branding_is_refused_with_its_reason_and_changes_nothing() {
         s.admin_get("/tenants/strict/passkeys").await["enabled"],
         true
     );
+    // Only the first change was recorded.
+    let events = s.events("strict", "kind=admin.").await;
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| k.starts_with("admin.branding"))
+            .count(),
+        1,
+        "{events:?}"
+    );
+    assert!(!kinds.contains(&"admin.passkeys"), "{events:?}");
     assert_eq!(branding(&s, "strict").await, kept);
     // Another tenant's branding is not found, not created.
     let (status, _) = call(&s, Method::GET, "/tenants/nobody/branding", Body::None).await;
