@@ -11,6 +11,9 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/portal.ftl")),
     ("en", include_str!("../locales/en/demo.ftl")),
     ("en", include_str!("../locales/en/mail.ftl")),
+    ("en", include_str!("../locales/en/device.ftl")),
+    ("en", include_str!("../locales/en/federation.ftl")),
+    ("en", include_str!("../locales/en/errors.ftl")),
     ("hi", include_str!("../locales/hi/common.ftl")),
     ("hi", include_str!("../locales/hi/hosted.ftl")),
     ("hi", include_str!("../locales/hi/otp.ftl")),
@@ -19,4 +22,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("hi", include_str!("../locales/hi/portal.ftl")),
     ("hi", include_str!("../locales/hi/demo.ftl")),
     ("hi", include_str!("../locales/hi/mail.ftl")),
+    ("hi", include_str!("../locales/hi/device.ftl")),
+    ("hi", include_str!("../locales/hi/federation.ftl")),
+    ("hi", include_str!("../locales/hi/errors.ftl")),
 ];

@@ -50,3 +50,6 @@ session-signed-in = Signed in { $when } UTC
 session-this-browser = this browser
 session-sign-out = Sign out
 sessions-sign-out-others = Sign out all other sessions
+consent-page-title = Allow access
+# The title of the hidden frames that sign the user out of each app.
+signed-out-frame = Signing you out of an app

@@ -50,3 +50,5 @@ session-signed-in = { $when } UTC पर साइन इन
 session-this-browser = यह ब्राउज़र
 session-sign-out = साइन आउट करें
 sessions-sign-out-others = बाकी सभी सेशन से साइन आउट करें
+consent-page-title = पहुँच की अनुमति दें
+signed-out-frame = किसी ऐप से आपको साइन आउट किया जा रहा है
