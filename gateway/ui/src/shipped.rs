@@ -10,6 +10,51 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("../templates/layout.html")),
     ("switcher.html", include_str!("../templates/switcher.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("scopes.html", include_str!("../templates/scopes.html")),
+    ("consent.html", include_str!("../templates/consent.html")),
+    ("sign-out.html", include_str!("../templates/sign-out.html")),
+    (
+        "signed-out.html",
+        include_str!("../templates/signed-out.html"),
+    ),
+    (
+        "logout-frames.html",
+        include_str!("../templates/logout-frames.html"),
+    ),
+    ("account.html", include_str!("../templates/account.html")),
+    (
+        "account-sessions.html",
+        include_str!("../templates/account-sessions.html"),
+    ),
+    (
+        "account-apps.html",
+        include_str!("../templates/account-apps.html"),
+    ),
+    (
+        "device-code.html",
+        include_str!("../templates/device-code.html"),
+    ),
+    (
+        "device-confirm.html",
+        include_str!("../templates/device-confirm.html"),
+    ),
+    (
+        "device-done.html",
+        include_str!("../templates/device-done.html"),
+    ),
+    (
+        "fed-buttons.html",
+        include_str!("../templates/fed-buttons.html"),
+    ),
+    (
+        "fed-failed.html",
+        include_str!("../templates/fed-failed.html"),
+    ),
+    ("fed-link.html", include_str!("../templates/fed-link.html")),
+    (
+        "fed-identities.html",
+        include_str!("../templates/fed-identities.html"),
+    ),
     ("login.html", include_str!("../templates/login.html")),
     ("signup.html", include_str!("../templates/signup.html")),
     (
@@ -140,6 +185,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 pub const FIXED: &[&str] = &[
     "head.html",
     "passkey-login.html",
+    "logout-frames.html",
     "passkey-register.html",
     "passkey-check.html",
     "passkey-messages.html",
@@ -218,6 +264,60 @@ pub const SAMPLES: &[(&str, &str)] = &[
     (
         "error.html",
         r#"{"message": "This link has expired. Please start again."}"#,
+    ),
+    (
+        "scopes.html",
+        r#"{"scopes": [{"before": "Know who you are (your account id)", "code": null, "after": ""}, {"before": "", "code": "read:orders", "after": " at Orders"}]}"#,
+    ),
+    (
+        "consent.html",
+        r#"{"client": "Acme Shop", "tx": "sample-tx", "csrf": "sample-csrf", "scopes": [{"before": "Know who you are (your account id)", "code": null, "after": ""}, {"before": "", "code": "read:orders", "after": " at Orders"}]}"#,
+    ),
+    (
+        "sign-out.html",
+        r#"{"csrf": "sample-csrf", "params": [["client_id", "sample-client"], ["state", "s1"]]}"#,
+    ),
+    ("signed-out.html", r#"{"next": "https://app.example/bye"}"#),
+    (
+        "logout-frames.html",
+        r#"{"frames": ["https://app.example/logout?sid=s1"]}"#,
+    ),
+    (
+        "account.html",
+        r#"{"email": "asha@example.com", "name": "Asha", "csrf": "sample-csrf", "sections": ""}"#,
+    ),
+    (
+        "account-sessions.html",
+        r#"{"csrf": "sample-csrf", "others": true, "sessions": [{"sid": "s1", "signed_in": 1796648700, "methods": "pwd", "current": true}, {"sid": "s2", "signed_in": 1796562300, "methods": "pwd, otp", "current": false}]}"#,
+    ),
+    (
+        "account-apps.html",
+        r#"{"csrf": "sample-csrf", "apps": [{"name": "Acme Shop", "client_id": "sample-client", "scopes": "openid, email", "active": 2}]}"#,
+    ),
+    (
+        "device-code.html",
+        r#"{"csrf": "sample-csrf", "code": "BCDF-GHJK", "error": "That code is not right. Check the code on your device and try again."}"#,
+    ),
+    (
+        "device-confirm.html",
+        r#"{"client": "Living room TV", "user_code": "BCDF-GHJK", "tx": "sample-tx", "csrf": "sample-csrf", "scopes": [{"before": "Know who you are (your account id)", "code": null, "after": ""}, {"before": "", "code": "read:orders", "after": " at Orders"}]}"#,
+    ),
+    ("device-done.html", r#"{"approved": true}"#),
+    (
+        "fed-buttons.html",
+        r#"{"tx": "sample-tx", "connectors": [{"id": "google", "name": "Google"}]}"#,
+    ),
+    (
+        "fed-failed.html",
+        r#"{"message": "We could not sign you in with that provider. Please try again, or choose another way to sign in.", "back": "/acme/login"}"#,
+    ),
+    (
+        "fed-link.html",
+        r#"{"provider": "Google", "handle": "sample-handle", "csrf": "sample-csrf", "error": "That password is not correct.", "back": "/acme/login", "passkey": ""}"#,
+    ),
+    (
+        "fed-identities.html",
+        r#"{"csrf": "sample-csrf", "has_password": true, "can_unlink": true, "rows": [{"name": "Google", "email": "asha@example.com", "provider": "google", "key": "sample-key", "linked": 1796648700, "used": 1796648700}]}"#,
     ),
     (
         "login.html",
