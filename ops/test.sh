@@ -5,22 +5,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  echo "ops/test.sh: installing chromium and chromium-driver (browser test)"
+# Chromium and chromedriver for the real-browser tests, and a Devanagari font so Hindi
+# pages show text, not boxes, in their screenshots.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+  || ! fc-list :lang=hi 2>/dev/null | grep -q .; then
+  echo "ops/test.sh: installing chromium, chromium-driver and fonts-lohit-deva (browser test)"
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver \
+    fonts-lohit-deva >/dev/null
 fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
-# Tests with a prerequisite are #[ignore]d, so a plain `cargo test` reports them as ignored
-# (with the reason) instead of passing them. The real-browser tests need Chromium, which
-# this script installed above: they run here, and a browser that cannot start fails them.
-cargo test --workspace --locked --test browser --test browser_passkeys --test browser_portal \
-  -- --ignored
 # Independent OAuth/OIDC client libraries (openid-client and oauth4webapi, pinned in
 # gateway/tests/node/package-lock.json) drive every flow against the real server. They need
 # Node and the npm packages: installed here, then the #[ignore]d tests run.
@@ -34,6 +33,12 @@ fi
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || { echo "ops/test.sh: the client-library tests need Node.js 20 or later: $(node --version)"; exit 1; }
 (cd gateway/tests/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# Tests with a prerequisite are #[ignore]d, so a plain `cargo test` reports them as ignored
+# (with the reason) instead of passing them. The real-browser tests need Chromium, which
+# this script installed above (browser_i18n also needs axe-core from the npm ci just
+# above): they run here, and a browser that cannot start fails them.
+cargo test --workspace --locked --test browser --test browser_passkeys --test browser_portal \
+  --test browser_i18n -- --ignored
 # --workspace, as above: the same feature set as the full run, so nothing is rebuilt.
 cargo test --workspace --locked --test node_clients -- --ignored
 # The CQL of the ScyllaDB store, parsed by ScyllaDB's cqlsh grammar (no server needed): the
