@@ -22,9 +22,7 @@ use tollgate_engine::signin::mfa::Completed;
 use crate::pages::mfa::{factor_page, passkey_enrol_page, totp_enrol_page};
 use crate::state::AppState;
 use crate::web::cookies::SESSION_COOKIE;
-use crate::web::csrf::STALE_FORM;
-use crate::web::error::{PageError, engine_error_page};
-use crate::web::html::error_page;
+use crate::web::error::{ErrorText, PageError, engine_error_page, error_page};
 use crate::web::request::meta;
 use crate::web::respond::see_other;
 use crate::web::tx::sealed;
@@ -75,10 +73,16 @@ pub fn continue_to(
 /// redirect, an error redirect otherwise.
 pub fn authorize_error(st: &AppState, t: &TenantId, e: AuthorizeError) -> HttpResponse {
     match &e {
-        AuthorizeError::Page(msg) => error_page(StatusCode::BAD_REQUEST, msg),
+        AuthorizeError::Page(msg) => {
+            error_page(StatusCode::BAD_REQUEST, ErrorText::Text(msg.clone()), None)
+        }
         AuthorizeError::Redirect { .. } => match e.redirect_url(&st.engine.issuer(t)) {
             Some(url) => see_other(&url),
-            None => error_page(StatusCode::BAD_REQUEST, "The request cannot be completed."),
+            None => error_page(
+                StatusCode::BAD_REQUEST,
+                ErrorText::id("err-cannot-complete"),
+                None,
+            ),
         },
         AuthorizeError::Engine(err) => engine_error_page(err),
     }
@@ -152,7 +156,7 @@ pub async fn after_first_factor(
                 .signin()
                 .pending(t, &p.handle)
                 .await?
-                .ok_or_else(|| PageError::bad_request(STALE_FORM))?;
+                .ok_or_else(|| PageError::bad_request_id("form-expired"))?;
             let passkey =
                 p.factors.contains(&FactorKind::Passkey) && st.engine.signin().passkeys_available();
             let totp = match p.factors.contains(&FactorKind::Totp) {
@@ -175,9 +179,7 @@ pub async fn after_first_factor(
                 ));
             }
             let Some(e) = totp else {
-                return Err(PageError::bad_request(
-                    "This organisation requires a passkey as a second step. Add one from a device that supports passkeys.",
-                ));
+                return Err(PageError::bad_request_id("err-passkey-required"));
             };
             Ok(totp_enrol_page(
                 st,
@@ -192,27 +194,15 @@ pub async fn after_first_factor(
             ))
         }
         SignInStep::Review(p) => {
-            let names: Vec<&str> = p
-                .factors
-                .iter()
-                .map(|k| crate::pages::mfa::factor_name(k.as_str()))
-                .collect();
-            Ok(crate::web::csrf::form_page(
+            crate::pages::portal::reset_review_page(
                 st,
                 req,
                 t,
-                StatusCode::OK,
-                "Your password is changed",
-                |csrf| {
-                    crate::pages::portal::reset_review_body(
-                        t.as_str(),
-                        &names,
-                        &p.handle,
-                        tx.as_deref(),
-                        csrf,
-                    )
-                },
-            ))
+                &p.factors,
+                &p.handle,
+                tx.as_deref(),
+            )
+            .await
         }
     }
 }

@@ -202,7 +202,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(email_routes)
                 .configure(phone_routes)
                 .configure(portal_routes)
-                .configure(federation_routes),
+                .configure(federation_routes)
+                // Error pages in the reader's language and the tenant's look.
+                .wrap(actix_web::middleware::from_fn(
+                    crate::web::error::render_page_errors,
+                )),
         )
         .default_service(web::to(ops::not_found));
 }

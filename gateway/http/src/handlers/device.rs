@@ -11,21 +11,17 @@ use crate::journey::continue_url;
 use crate::pages::device as pages;
 use crate::state::AppState;
 use crate::web::client_auth::client_credentials;
-use crate::web::csrf::{STALE_FORM, form_page};
+use crate::web::csrf::view_form_page;
 use crate::web::error::{PageError, ProtocolError};
 use crate::web::form::SubmittedForm;
-use crate::web::html::page;
 use crate::web::request::{meta, read_form};
 use crate::web::respond::see_other;
 use crate::web::session::current_session;
 use crate::web::tenant::{tenant, tenant_id};
-use crate::web::tx::{STALE_LINK, TxQuery, open_tx};
+use crate::web::tx::{TxQuery, open_tx};
+use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
-
-const UNKNOWN_CODE: &str = "That code is not right. Check the code on your device and try again.";
-const EXPIRED_CODE: &str =
-    "That code has expired or was already used. Start again on your device for a new one.";
 
 /// `POST /{tenant}/device_authorization` (RFC 8628 §3.1-3.2)
 pub async fn authorization(
@@ -62,16 +58,18 @@ pub async fn enter_page(
     q: web::Query<CodeQuery>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
+    let (t, tenant) = tenant(&st, &path).await?;
     let code = q.user_code.as_deref().unwrap_or("");
     let code = if code.len() <= 16 { code } else { "" };
-    Ok(form_page(
+    let v = View::new(&st, &req, &tenant, None);
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Connect a device",
-        |csrf| pages::enter_code(t.as_str(), csrf, code, None),
+        "device-title",
+        |csrf| pages::enter_code(&v, csrf, code, None),
     ))
 }
 
@@ -85,14 +83,15 @@ pub async fn enter_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let typed = f.get("user_code");
-    let again = |status, msg: &str| {
+    let v = View::for_form(&st, &req, &f, "device");
+    let again = |status, id: &str| {
         let shown = if typed.len() <= 16 { typed } else { "" };
-        form_page(&st, &req, &f.t, status, "Connect a device", |csrf| {
-            pages::enter_code(f.t.as_str(), csrf, shown, Some(msg))
+        view_form_page(&st, &req, &v, &f.t, status, "device-title", |csrf| {
+            pages::enter_code(&v, csrf, shown, Some(&v.t(id)))
         })
     };
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, "form-expired"));
     }
     match st
         .engine
@@ -101,8 +100,8 @@ pub async fn enter_submit(
         .await?
     {
         Ok(areq) => Ok(see_other(&continue_url(&st, &f.t, Some(areq)))),
-        Err(UserCodeProblem::Unknown) => Ok(again(StatusCode::BAD_REQUEST, UNKNOWN_CODE)),
-        Err(UserCodeProblem::Expired) => Ok(again(StatusCode::BAD_REQUEST, EXPIRED_CODE)),
+        Err(UserCodeProblem::Unknown) => Ok(again(StatusCode::BAD_REQUEST, "device-code-unknown")),
+        Err(UserCodeProblem::Expired) => Ok(again(StatusCode::BAD_REQUEST, "device-code-expired")),
     }
 }
 
@@ -116,7 +115,7 @@ pub async fn confirm_page(
     let (t, tenant) = tenant(&st, &path).await?;
     let areq = open_tx(&st, &t, q.tx.as_ref())?
         .filter(|a| a.device.is_some())
-        .ok_or_else(|| PageError::bad_request(STALE_LINK))?;
+        .ok_or_else(|| PageError::bad_request_id("err-stale-link"))?;
     if current_session(&st, &req, &t).await?.is_none() {
         return Ok(see_other(&continue_url(&st, &t, Some(areq))));
     }
@@ -124,22 +123,24 @@ pub async fn confirm_page(
         .engine
         .client(&t, &areq.client_id)
         .await?
-        .ok_or_else(|| PageError::bad_request("The application is no longer registered."))?;
+        .ok_or_else(|| PageError::bad_request_id("err-app-gone"))?;
     let api = areq
         .resource
         .as_deref()
         .and_then(|r| tenant.api(r))
         .map(|a| a.name.as_str());
     let tx = q.tx.clone().unwrap_or_default();
-    Ok(form_page(
+    let v = View::new(&st, &req, &tenant, Some(&areq));
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Connect a device",
+        "device-title",
         |csrf| {
             let code = areq.user_code.as_deref();
-            pages::confirm(t.as_str(), &client.name, &areq.scopes, api, code, &tx, csrf)
+            pages::confirm(&v, &client.name, &areq.scopes, api, code, &tx, csrf)
         },
     ))
 }
@@ -153,20 +154,20 @@ pub async fn confirm_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+        return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
     let areq = f
         .areq
         .clone()
         .filter(|a| a.device.is_some())
-        .ok_or_else(|| PageError::bad_request(STALE_LINK))?;
+        .ok_or_else(|| PageError::bad_request_id("err-stale-link"))?;
     let Some(session) = current_session(&st, &req, &f.t).await? else {
         return Ok(see_other(&continue_url(&st, &f.t, Some(areq))));
     };
     let approved = match f.get("decision") {
         "allow" => true,
         "deny" => false,
-        _ => return Err(PageError::bad_request("Choose Allow or Deny.")),
+        _ => return Err(PageError::bad_request_id("device-choose")),
     };
     match st
         .engine
@@ -174,11 +175,10 @@ pub async fn confirm_submit(
         .device_decide(&f.t, &areq, &session, approved, &meta(&req))
         .await
     {
-        Ok(()) => Ok(page(
-            StatusCode::OK,
-            "Connect a device",
-            &pages::done(approved),
-        )),
+        Ok(()) => {
+            let v = View::for_form(&st, &req, &f, "device");
+            Ok(v.page(StatusCode::OK, "device-title", pages::done(&v, approved)))
+        }
         Err(EngineError::Invalid(msg)) => Err(PageError::bad_request(msg)),
         Err(e) => Err(e.into()),
     }

@@ -12,23 +12,21 @@ use tollgate_engine::ids::TenantId;
 use tollgate_engine::model::federation::Connector;
 
 use crate::journey::after_first_factor;
-use crate::pages::federation::{failure_page, link_page, login_url};
+use crate::pages::federation::{self as pages, failure_page, link_page, login_url};
 use crate::state::AppState;
 use crate::web::client_auth::authorize_admin;
-use crate::web::error::{ApiError, PageError};
+use crate::web::error::{ApiError, PageError, say};
 use crate::web::form::{SubmittedForm, account_form};
 use crate::web::request::{self, meta};
 use crate::web::respond::see_other;
 use crate::web::tenant::{tenant, tenant_id};
 use crate::web::tx::{TxQuery, open_tx};
+use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
 
 /// Cookie binding a pending federated sign-in to the browser that started it.
 const BINDING_COOKIE: &str = "tg_fed";
-const FAILED: &str = "We could not sign you in with that provider. Please try again, or choose another way to sign in.";
-const UNREACHABLE: &str = "That sign-in provider cannot be reached right now. Please try again later, or choose another way to sign in.";
-const BAD_LINK_PASSWORD: &str = "That password is not correct.";
 
 // ---- Cookies ------------------------------------------------------------------------------
 
@@ -65,7 +63,7 @@ pub async fn start(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (raw_t, connector) = path.into_inner();
-    let (t, _) = tenant(&st, &raw_t).await?;
+    let (t, tenant) = tenant(&st, &raw_t).await?;
     let areq = open_tx(&st, &t, q.tx.as_ref())?;
     let tx = areq.as_ref().and(q.tx.clone());
     let binding = tollgate_engine::crypto::random_token::<32>();
@@ -93,10 +91,16 @@ pub async fn start(
             st.engine
                 .federation()
                 .federation_failed(&t, &c.id, e.reason, &meta(&req));
+            let v = pages::view(
+                View::new(&st, &req, &tenant, areq.as_ref()),
+                &t,
+                tx.as_deref(),
+            );
             return Ok(failure_page(
+                &v,
                 &t,
                 StatusCode::BAD_GATEWAY,
-                UNREACHABLE,
+                &v.t("fed-unreachable"),
                 tx.as_deref(),
             ));
         }
@@ -114,7 +118,7 @@ pub async fn callback(
     st: web::Data<AppState>,
 ) -> PageResult {
     let (raw_t, connector) = path.into_inner();
-    let (t, _) = tenant(&st, &raw_t).await?;
+    let (t, tenant) = tenant(&st, &raw_t).await?;
     let meta = meta(&req);
     let raw: &[u8] = if req.method() == actix_web::http::Method::POST {
         &body
@@ -122,9 +126,7 @@ pub async fn callback(
         req.query_string().as_bytes()
     };
     if raw.len() > request::MAX_FORM_BYTES {
-        return Err(PageError::bad_request(
-            "The answer from the provider is too large.",
-        ));
+        return Err(PageError::bad_request_id("fed-too-large"));
     }
     let params = request::parse_unique(raw)?;
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
@@ -150,17 +152,21 @@ pub async fn callback(
             st.engine
                 .federation()
                 .federation_failed(&t, &connector, "state", &meta);
-            return Ok(failure_page(&t, StatusCode::BAD_REQUEST, &msg, None));
+            let v = pages::view(View::new(&st, &req, &tenant, None), &t, None);
+            let msg = say(v.messages(), &msg);
+            return Ok(failure_page(&v, &t, StatusCode::BAD_REQUEST, &msg, None));
         }
         Err(e) => return Err(e.into()),
     };
     let c = pending.connector;
     let tx = pending.tx.as_deref();
-    let fail = |reason: &str, status: StatusCode, msg: &str| {
+    let pending_areq = tx.and_then(|tx| st.engine.oauth().open_request(&t, tx));
+    let v = pages::view(View::new(&st, &req, &tenant, pending_areq.as_ref()), &t, tx);
+    let fail = |reason: &str, status: StatusCode, id: &str| {
         st.engine
             .federation()
             .federation_failed(&t, &c.id, reason, &meta);
-        let mut r = failure_page(&t, status, msg, tx);
+        let mut r = failure_page(&v, &t, status, &v.t(id), tx);
         let _ = r.add_cookie(&binding_removal(&st, &t));
         r
     };
@@ -174,24 +180,17 @@ pub async fn callback(
         return Ok(fail(
             &format!("upstream_{code}"),
             StatusCode::BAD_REQUEST,
-            "Sign-in with that provider was cancelled or refused.",
+            "fed-refused",
         ));
     }
     let Some(code) = get("code") else {
-        return Ok(fail("no_code", StatusCode::BAD_REQUEST, FAILED));
+        return Ok(fail("no_code", StatusCode::BAD_REQUEST, "fed-failed"));
     };
-    let areq = match tx {
-        Some(tx) => match st.engine.oauth().open_request(&t, tx) {
-            Some(a) => Some(a),
-            None => {
-                return Ok(fail(
-                    "expired",
-                    StatusCode::BAD_REQUEST,
-                    "This sign-in took too long. Go back to the application and try again.",
-                ));
-            }
-        },
-        None => None,
+    let areq = match (tx, pending_areq.clone()) {
+        (Some(_), None) => {
+            return Ok(fail("expired", StatusCode::BAD_REQUEST, "fed-too-long"));
+        }
+        (_, areq) => areq,
     };
     let result = st
         .engine
@@ -207,7 +206,7 @@ pub async fn callback(
             } else {
                 StatusCode::BAD_GATEWAY
             };
-            return Ok(fail(e.reason, status, FAILED));
+            return Ok(fail(e.reason, status, "fed-failed"));
         }
     };
     let want_two = areq.as_ref().is_some_and(|a| a.wants_two_factors());
@@ -231,6 +230,7 @@ pub async fn callback(
         FederatedOutcome::ConfirmLink { handle } => link_page(
             &st,
             &req,
+            &v,
             &t,
             StatusCode::OK,
             &c.display_name,
@@ -253,13 +253,23 @@ pub async fn link_submit(
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let handle = f.get("handle").to_owned();
     let Some((provider, tx)) = st.engine.federation().pending_link(&f.t, &handle).await? else {
+        let v = pages::view(View::new(&st, &req, &f.tenant, None), &f.t, None);
         return Ok(failure_page(
+            &v,
             &f.t,
             StatusCode::BAD_REQUEST,
-            "This step expired or was used up. Start again from the sign-in page.",
+            &v.t("fed-step-expired"),
             None,
         ));
     };
+    let areq = tx
+        .as_deref()
+        .and_then(|tx| st.engine.oauth().open_request(&f.t, tx));
+    let v = pages::view(
+        View::new(&st, &req, &f.tenant, areq.as_ref()),
+        &f.t,
+        tx.as_deref(),
+    );
     let name = st
         .engine
         .federation()
@@ -270,22 +280,18 @@ pub async fn link_submit(
         return Ok(link_page(
             &st,
             &req,
+            &v,
             &f.t,
             StatusCode::FORBIDDEN,
             &name,
             &handle,
             tx.as_deref(),
-            Some("This form expired. Please try again."),
+            Some(&v.t("form-expired")),
         ));
     }
-    let areq = match &tx {
-        Some(tx) => Some(st.engine.oauth().open_request(&f.t, tx).ok_or_else(|| {
-            PageError::bad_request(
-                "This sign-in took too long. Go back to the application and try again.",
-            )
-        })?),
-        None => None,
-    };
+    if tx.is_some() && areq.is_none() {
+        return Err(PageError::bad_request_id("fed-too-long"));
+    }
     let want_two = areq.as_ref().is_some_and(|a| a.wants_two_factors());
     match st
         .engine
@@ -297,15 +303,17 @@ pub async fn link_submit(
         Err(EngineError::InvalidCredentials) => Ok(link_page(
             &st,
             &req,
+            &v,
             &f.t,
             StatusCode::UNAUTHORIZED,
             &name,
             &handle,
             tx.as_deref(),
-            Some(BAD_LINK_PASSWORD),
+            Some(&v.t("fed-link-bad-password")),
         )),
         Err(EngineError::Invalid(msg)) => {
-            Ok(failure_page(&f.t, StatusCode::BAD_REQUEST, &msg, None))
+            let msg = say(v.messages(), &msg);
+            Ok(failure_page(&v, &f.t, StatusCode::BAD_REQUEST, &msg, None))
         }
         Err(e) => Err(e.into()),
     }
@@ -336,9 +344,7 @@ pub async fn unlink(
     {
         Ok(()) => Ok(see_other(&format!("/{}/account", f.t))),
         Err(EngineError::Invalid(msg)) => Err(PageError::bad_request(msg)),
-        Err(EngineError::NotFound(_)) => Err(PageError::bad_request(
-            "That sign-in method is not linked to your account.",
-        )),
+        Err(EngineError::NotFound(_)) => Err(PageError::bad_request_id("fed-not-linked")),
         Err(e) => Err(e.into()),
     }
 }

@@ -2,6 +2,7 @@
 //! sign-in failures say the same whatever was wrong.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tollgate_engine::EngineError;
 use tollgate_engine::model::signin::SignInStep;
@@ -17,16 +18,15 @@ use crate::pages::passkeys::AccountPasskeys;
 use crate::pages::portal::AccountPortal;
 use crate::state::AppState;
 use crate::web::cookies::SESSION_COOKIE;
-use crate::web::csrf::{STALE_FORM, csrf_ok, form_page, view_form_page};
+use crate::web::csrf::{STALE_FORM, csrf_ok, view_form_page};
 use crate::web::error::PageError;
 use crate::web::form::{SubmittedForm, account_form};
-use crate::web::html::page;
 use crate::web::request::{self, meta};
 use crate::web::respond::see_other;
 use crate::web::session::current_session;
 use crate::web::tenant::{tenant, tenant_id};
-use crate::web::tx::{STALE_LINK, TxQuery, open_tx};
-use crate::web::view::View;
+use crate::web::tx::{TxQuery, open_tx};
+use crate::web::view::{PAGE_CSP, View};
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -41,7 +41,7 @@ pub async fn login_page(
     let areq = open_tx(&st, &t, q.tx.as_ref())?;
     let v = View::new(&st, &req, &tenant, areq.as_ref());
     let hint = areq.and_then(|a| a.login_hint).unwrap_or_default();
-    let federation = login_buttons(&st, &t, q.tx.as_deref()).await;
+    let federation = login_buttons(&st, &v, &t, q.tx.as_deref()).await;
     Ok(view_form_page(
         &st,
         &req,
@@ -229,28 +229,29 @@ pub async fn consent_page(
     q: web::Query<TxQuery>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let t = tenant_id(&path)?;
-    let areq =
-        open_tx(&st, &t, q.tx.as_ref())?.ok_or_else(|| PageError::bad_request(STALE_LINK))?;
+    let (t, tenant) = tenant(&st, &path).await?;
+    let areq = open_tx(&st, &t, q.tx.as_ref())?
+        .ok_or_else(|| PageError::bad_request_id("err-stale-link"))?;
     let client = st
         .engine
         .client(&t, &areq.client_id)
         .await?
-        .ok_or_else(|| PageError::bad_request("The application is no longer registered."))?;
+        .ok_or_else(|| PageError::bad_request_id("err-app-gone"))?;
     let tx = q.tx.clone().unwrap_or_default();
-    let tenant = st.engine.tenant(&t).await?;
     let api = areq
         .resource
         .as_deref()
         .and_then(|r| tenant.api(r))
         .map(|a| a.name.as_str());
-    Ok(form_page(
+    let v = View::new(&st, &req, &tenant, Some(&areq));
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Allow access",
-        |csrf| pages::consent(t.as_str(), &client.name, &areq.scopes, api, &tx, csrf),
+        "consent-page-title",
+        |csrf| pages::consent(&v, &client.name, &areq.scopes, api, &tx, csrf),
     ))
 }
 
@@ -263,12 +264,12 @@ pub async fn consent_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+        return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
     let mut areq = f
         .areq
         .clone()
-        .ok_or_else(|| PageError::bad_request(STALE_LINK))?;
+        .ok_or_else(|| PageError::bad_request_id("err-stale-link"))?;
     if f.get("decision") != "allow" {
         return Ok(see_other(&st.engine.oauth().consent_denied(&f.t, &areq)));
     }
@@ -293,7 +294,7 @@ pub async fn account(
     path: web::Path<String>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let t = tenant_id(&path)?;
+    let (t, tenant) = tenant(&st, &path).await?;
     let session = current_session(&st, &req, &t).await?;
     let user = match &session {
         Some(s) => st.engine.user(&t, &s.user_id).await?,
@@ -304,53 +305,36 @@ pub async fn account(
     };
     let factor_rows = factor_rows(&st, &t, &u.id).await?;
     let apps = st.engine.account().connected_apps(&t, &u.id).await?;
-    let current = Some(session.sid.clone());
     let session_rows: Vec<pages::SessionRow> = st
         .engine
         .signin()
         .user_sessions(&t, &u.id)
         .await?
         .into_iter()
-        .map(|s| pages::SessionRow {
-            current: Some(&s.sid) == current.as_ref(),
-            signed_in: time::OffsetDateTime::from_unix_timestamp(s.auth.auth_time as i64)
-                .ok()
-                .and_then(|d| {
-                    d.format(time::macros::format_description!(
-                        "[year]-[month]-[day] [hour]:[minute]"
-                    ))
-                    .ok()
-                })
-                .unwrap_or_default(),
-            methods: s.auth.amr.join(", "),
-            sid: s.sid,
-        })
+        .map(|s| pages::SessionRow::of(s, &session.sid))
         .collect();
     let passkeys = AccountPasskeys::load(&st, &t, &u.id).await?;
     let portal = AccountPortal::load(&st, &t, &u).await?;
     let identities = AccountIdentities::load(&st, &t, &u).await?;
-    Ok(form_page(
+    let saved = u.profile.get("locale").map(String::as_str);
+    let v = View::with_saved(&st, &req, &tenant, None, saved);
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Your account",
+        "account-title",
         |csrf| {
-            let sections = portal.render_top(t.as_str(), csrf)
-                + &pages::account_sessions(t.as_str(), &session_rows, csrf)
-                + &pages::account_apps(t.as_str(), &apps, csrf)
+            let sections = portal.render_top(&v, csrf)
+                + &pages::account_sessions(&v, &session_rows, csrf)
+                + &pages::account_apps(&v, &apps, csrf)
                 + &passkeys.render(t.as_str(), csrf)
                 + &account_factors(t.as_str(), &factor_rows, csrf)
                 + &account_contact(t.as_str(), u.email_verified, csrf)
-                + &identities.render(t.as_str(), csrf);
-            let sections = sections + &AccountPortal::render_bottom(t.as_str());
-            pages::account(
-                t.as_str(),
-                u.email.as_str(),
-                u.name.as_deref(),
-                csrf,
-                &sections,
-            )
+                + &identities.render(&v, csrf);
+            let sections = sections + &AccountPortal::render_bottom(&v);
+            pages::account(&v, u.email.as_str(), u.name.as_deref(), csrf, sections)
         },
     ))
 }
@@ -398,7 +382,7 @@ pub async fn remove_app(
         Err(r) => return Ok(r),
     };
     let client = tollgate_engine::ids::ClientId::parse(f.get("client_id"))
-        .map_err(|_| PageError::bad_request("That app is not known."))?;
+        .map_err(|_| PageError::bad_request_id("err-app-unknown"))?;
     st.engine
         .account()
         .disconnect_app(&f.t, &session.user_id, &client, &meta(&req))
@@ -438,7 +422,7 @@ pub async fn logout(
     body: web::Bytes,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let t = tenant_id(&path)?;
+    let (t, tenant) = tenant(&st, &path).await?;
     let is_post = req.method() == actix_web::http::Method::POST;
     let raw: &[u8] = if is_post {
         &body
@@ -446,7 +430,7 @@ pub async fn logout(
         req.query_string().as_bytes()
     };
     if raw.len() > request::MAX_FORM_BYTES {
-        return Err(PageError::bad_request("The logout request is too large."));
+        return Err(PageError::bad_request_id("err-logout-too-large"));
     }
     let params = request::parse_unique(raw)?;
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
@@ -469,23 +453,31 @@ pub async fn logout(
         .await?;
     let confirmed = plan.confirmed_by_hint
         || (is_post && get("confirm") == Some("yes") && csrf_ok(&st, &req, &t, &params));
+    let keep: Vec<(&str, &str)> = [
+        "id_token_hint",
+        "client_id",
+        "post_logout_redirect_uri",
+        "state",
+    ]
+    .into_iter()
+    .filter_map(|k| get(k).map(|v| (k, v)))
+    .collect();
+    // The switcher shows this request again, in another language.
+    let v = View::new(&st, &req, &tenant, None).switch_to(
+        format!("/{t}/logout"),
+        keep.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    );
     if !confirmed {
-        let keep: Vec<(&str, &str)> = [
-            "id_token_hint",
-            "client_id",
-            "post_logout_redirect_uri",
-            "state",
-        ]
-        .into_iter()
-        .filter_map(|k| get(k).map(|v| (k, v)))
-        .collect();
-        return Ok(form_page(
+        return Ok(view_form_page(
             &st,
             &req,
+            &v,
             &t,
             StatusCode::OK,
-            "Sign out",
-            |csrf| pages::logout_confirm(t.as_str(), &keep, csrf),
+            "sign-out-title",
+            |csrf| pages::logout_confirm(&v, &keep, csrf),
         ));
     }
     let ended = match &cookie {
@@ -498,30 +490,35 @@ pub async fn logout(
     };
     let mut r = match plan.redirect {
         _ if !front.uris.is_empty() => {
-            let body = pages::signed_out_frames(&front.uris, plan.redirect.as_deref());
-            let mut r = page(StatusCode::OK, "Signed out", &body);
+            let body = pages::signed_out(&v, &front.uris, plan.redirect.as_deref());
+            let mut r = v.page(StatusCode::OK, "signed-out-title", body);
             // The apps' logout pages are framed; nothing else may be.
-            let csp = format!(
-                "default-src 'none'; frame-src {}; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-                front.origins.join(" ")
+            let csp = PAGE_CSP.replacen(
+                "default-src 'none'; ",
+                &format!(
+                    "default-src 'none'; frame-src {}; ",
+                    front.origins.join(" ")
+                ),
+                1,
             );
-            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&csp) {
+            if let Ok(value) = HeaderValue::from_str(&csp) {
                 r.headers_mut()
-                    .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, v);
+                    .insert(header::CONTENT_SECURITY_POLICY, value);
             }
             if let Some(next) = plan.redirect.as_deref()
-                && let Ok(v) =
-                    actix_web::http::header::HeaderValue::from_str(&format!("2; url={next}"))
+                && let Ok(value) = HeaderValue::from_str(&format!("2; url={next}"))
             {
-                r.headers_mut().insert(
-                    actix_web::http::header::HeaderName::from_static("refresh"),
-                    v,
-                );
+                r.headers_mut()
+                    .insert(header::HeaderName::from_static("refresh"), value);
             }
             r
         }
         Some(url) => see_other(&url),
-        None => page(StatusCode::OK, "Signed out", &pages::signed_out()),
+        None => v.page(
+            StatusCode::OK,
+            "signed-out-title",
+            pages::signed_out(&v, &[], None),
+        ),
     };
     let _ = r.add_cookie(&st.cookies.removal(SESSION_COOKIE, t.as_str(), ""));
     Ok(r)

@@ -14,8 +14,7 @@ use crate::state::AppState;
 use crate::web::client_auth::client_credentials;
 use crate::web::cookies::SESSION_COOKIE;
 use crate::web::dpop;
-use crate::web::error::{ApiError, ProtocolError, engine_error_page};
-use crate::web::html::error_page;
+use crate::web::error::{ApiError, ErrorText, ProtocolError, engine_error_page, error_page};
 use crate::web::request::{meta, read_form};
 use crate::web::tenant::tenant_id;
 
@@ -86,7 +85,8 @@ pub async fn authorize(
     let Some(params) = authorize_params(&req, &body) else {
         return error_page(
             StatusCode::BAD_REQUEST,
-            "The authorization request is malformed.",
+            ErrorText::id("err-malformed-request"),
+            None,
         );
     };
     let result = async {

@@ -2,14 +2,24 @@
 //! gives status, wire code and retry hint. OAuth and JSON endpoints answer it as RFC 6749
 //! §5.2 JSON ([`ApiError`]); pages answer it as an error page ([`PageError`]). The
 //! internal cause of a failure is logged, never sent.
+//!
+//! An error page is made where no request is at hand (`ResponseError` has none), so it
+//! carries what it says ([`ErrorPage`]) and [`render_page_errors`], around the tenant's
+//! pages, shows it again in the reader's language and the tenant's look. The engine's
+//! refusals are English text; those it is known to say ([`KNOWN`]) have messages.
 
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
 use serde_json::json;
 use tollgate_engine::{EngineError, OAuthErrorCode as C};
+use tollgate_i18n::{Arg, Messages};
 
-use crate::web::html::error_page;
+use crate::state::AppState;
+use crate::web::view::{View, context};
 
 /// An error answered as OAuth JSON.
 #[derive(Debug, thiserror::Error)]
@@ -237,16 +247,24 @@ fn oauth_json(
 /// An error answered as an HTML page: handlers of hosted pages return it with `?`.
 #[derive(Debug)]
 pub enum PageError {
-    /// An engine failure, shown through [`engine_error_page`].
+    /// An engine failure, shown through [`ErrorText::of`].
     Engine(EngineError),
-    /// A message safe to show, with its status.
+    /// English text safe to show (one of [`KNOWN`] is shown in the reader's language),
+    /// with its status.
     Message(StatusCode, String),
+    /// A catalogue message, with its status.
+    Id(StatusCode, &'static str),
 }
 
 impl PageError {
     /// A 400 page with `msg`.
     pub fn bad_request(msg: impl Into<String>) -> Self {
         Self::Message(StatusCode::BAD_REQUEST, msg.into())
+    }
+
+    /// A 400 page with catalogue message `id`.
+    pub fn bad_request_id(id: &'static str) -> Self {
+        Self::Id(StatusCode::BAD_REQUEST, id)
     }
 }
 
@@ -267,6 +285,7 @@ impl std::fmt::Display for PageError {
         match self {
             Self::Engine(e) => write!(f, "{e}"),
             Self::Message(_, m) => f.write_str(m),
+            Self::Id(_, id) => f.write_str(id),
         }
     }
 }
@@ -275,47 +294,326 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Engine(e) => classify(e).0,
-            Self::Message(s, _) => *s,
+            Self::Message(s, _) | Self::Id(s, _) => *s,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Engine(e) => engine_error_page(e),
-            Self::Message(s, m) => error_page(*s, m),
+            Self::Message(s, m) => error_page(*s, ErrorText::Text(m.clone()), None),
+            Self::Id(s, id) => error_page(*s, ErrorText::id(id), None),
         }
     }
 }
 
+/// What an error page says.
+#[derive(Clone, Debug)]
+pub enum ErrorText {
+    /// A catalogue message, with its arguments.
+    Id(&'static str, Vec<(&'static str, Arg)>),
+    /// English text from elsewhere (the engine's, a handler's): shown through its message
+    /// when it is one of [`KNOWN`], as it is otherwise.
+    Text(String),
+}
+
+impl ErrorText {
+    /// Catalogue message `id`, without arguments.
+    pub fn id(id: &'static str) -> Self {
+        Self::Id(id, Vec::new())
+    }
+
+    /// What the page for engine error `e` says. The internal cause never shows.
+    pub fn of(e: &EngineError) -> Self {
+        match e {
+            EngineError::NotFound(_) => Self::id("err-not-found"),
+            EngineError::Overloaded { .. } | EngineError::Unavailable(_) => Self::id("err-busy"),
+            EngineError::Internal(_) => Self::id("err-internal"),
+            EngineError::RateLimited { retry_after_secs } => Self::Id(
+                "err-rate-limited",
+                vec![("minutes", Arg::from(retry_after_secs.div_ceil(60)))],
+            ),
+            EngineError::ReauthRequired => Self::id("err-reauth"),
+            EngineError::WrongRegion(region) => Self::Id(
+                "err-wrong-region",
+                vec![("region", Arg::from(region.as_str()))],
+            ),
+            EngineError::InvalidCredentials => Self::id("err-invalid-credentials"),
+            EngineError::OAuth(o) => Self::Text(o.description.to_string()),
+            EngineError::Invalid(msg) => Self::Text(msg.clone()),
+            EngineError::Conflict(what) => Self::Text(format!("{what} already exists")),
+        }
+    }
+
+    /// The text in the language of `m`.
+    pub fn show(&self, m: &Messages) -> String {
+        match self {
+            Self::Id(id, args) => m.get(id, args),
+            Self::Text(text) => say(m, text),
+        }
+    }
+}
+
+/// The English texts pages show that come from elsewhere (the engine's refusals, the
+/// OAuth descriptions of requests that cannot go back to the app, the shared web
+/// helpers'), and their messages.
+pub const KNOWN: &[(&str, &str)] = &[
+    // crate::web
+    ("This form expired. Please try again.", "form-expired"),
+    (
+        "This link expired. Go back to the application and try again.",
+        "err-stale-link",
+    ),
+    // oauth::authorize
+    ("The request has no client_id.", "err-no-client-id"),
+    ("The client_id is not valid.", "err-bad-client-id"),
+    (
+        "The application (client_id) is not known.",
+        "err-unknown-client",
+    ),
+    ("The request has no redirect_uri.", "err-no-redirect-uri"),
+    (
+        "The redirect_uri does not match any registered for this application.",
+        "err-redirect-mismatch",
+    ),
+    (
+        "client_id and redirect_uri may each appear once.",
+        "err-two-targets",
+    ),
+    ("The application is no longer registered.", "err-app-gone"),
+    // oauth::logout
+    (
+        "id_token_hint is not an ID token issued here",
+        "err-logout-hint",
+    ),
+    (
+        "client_id does not match the id_token_hint",
+        "err-logout-client-mismatch",
+    ),
+    ("client_id is not valid", "err-logout-client-id"),
+    (
+        "post_logout_redirect_uri needs id_token_hint or client_id",
+        "err-logout-uri-alone",
+    ),
+    (
+        "post_logout_redirect_uri is not registered for this client",
+        "err-logout-uri-unknown",
+    ),
+    // oauth::device
+    (
+        "This request expired or was already answered. Start again on your device.",
+        "err-device-gone",
+    ),
+    // federation
+    (
+        "This is your only way to sign in. Set a password or add a passkey before removing it.",
+        "err-last-method",
+    ),
+    (
+        "This sign-in attempt expired or was already used. Go back to the application and start again.",
+        "err-federation-expired",
+    ),
+    // account
+    (
+        "That is already your sign-in address.",
+        "err-already-address",
+    ),
+    (
+        "This code has expired or was already used. Ask for a new one.",
+        "err-code-expired",
+    ),
+    (
+        "This notice has changed since you opened the page. Please read it again.",
+        "err-notice-changed",
+    ),
+    (
+        "This purpose is needed to use the service. To stop it, delete your account.",
+        "err-purpose-needed",
+    ),
+    (
+        "Your current password is not correct.",
+        "err-current-password",
+    ),
+    // signin
+    (
+        "This code or link has expired or was already used. Ask for a new one.",
+        "err-code-link-expired",
+    ),
+    (
+        "That code is not right. Check it and try again.",
+        "err-code-not-right",
+    ),
+    (
+        "That code is not valid. Check it and try again.",
+        "err-code-not-valid",
+    ),
+    (
+        "An account with this email address exists already. Sign in instead.",
+        "err-account-exists",
+    ),
+    (
+        "This sign-in step has expired or was used up. Start again from the sign-in page.",
+        "err-step-expired",
+    ),
+    (
+        "That way of confirming is not available here.",
+        "err-confirm-unavailable",
+    ),
+    (
+        "A second factor is required, but this organisation allows none that can be enrolled here. Contact its support.",
+        "err-no-enrollable-factor",
+    ),
+    (
+        "That way of signing in is not allowed here.",
+        "err-method-not-allowed",
+    ),
+    (
+        "This enrolment was already completed.",
+        "err-enrolment-done",
+    ),
+    (
+        "This enrolment has expired. Start again.",
+        "err-enrolment-expired",
+    ),
+    (
+        "This passkey request expired or was already used. Please try again.",
+        "err-passkey-request-expired",
+    ),
+    (
+        "That passkey could not be verified. Try again or use another way to sign in.",
+        "err-passkey-unverified",
+    ),
+    (
+        "This organisation does not use passkeys.",
+        "err-passkeys-off",
+    ),
+    (
+        "Passkeys are not set up on this server.",
+        "err-passkeys-unset",
+    ),
+    (
+        "The passkey response is malformed.",
+        "err-passkey-malformed",
+    ),
+    (
+        "This passkey could not be registered. Please try again.",
+        "err-passkey-not-registered",
+    ),
+    (
+        "This passkey is already registered.",
+        "err-passkey-duplicate",
+    ),
+    ("There is no passkey on this account.", "err-no-passkey"),
+];
+
+/// `text` (English, from the engine or a handler) in the language of `m` when it is one
+/// of [`KNOWN`]; as it is otherwise.
+pub fn say(m: &Messages, text: &str) -> String {
+    match KNOWN.iter().find(|(en, _)| *en == text) {
+        Some((_, id)) => m.get(id, &[]),
+        None => text.to_owned(),
+    }
+}
+
+/// What an error page says, kept on its response for [`render_page_errors`].
+#[derive(Clone, Debug)]
+pub struct ErrorPage(pub ErrorText);
+
+/// An error page saying `text`, with `status` and, if given, `Retry-After`. Under
+/// `/{tenant}` it is shown in the reader's language and the tenant's look (by
+/// [`render_page_errors`]); elsewhere it stays in English in the shipped look.
+pub fn error_page(status: StatusCode, text: ErrorText, retry_after: Option<u32>) -> HttpResponse {
+    let look = tollgate_ui::Look::shipped();
+    let frame = tollgate_ui::Frame {
+        messages: look.catalog().messages(tollgate_i18n::FALLBACK),
+        tenant: String::new(),
+        brand: String::new(),
+        path: String::new(),
+        keep: Vec::new(),
+    };
+    let body = look.render(
+        &frame,
+        "error.html",
+        context! { message => text.show(&frame.messages) },
+    );
+    let title = frame.messages.get("error-title", &[]);
+    let mut r = crate::web::view::page_response(status, look.page(&frame, &title, body));
+    if let Some(s) = retry_after {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    r.extensions_mut().insert(ErrorPage(text));
+    r
+}
+
 /// The page for an engine error.
 pub fn engine_error_page(e: &EngineError) -> HttpResponse {
-    let (status, _code, desc, retry) = classify(e);
-    let msg = match e {
-        EngineError::NotFound(_) => "This sign-in address does not exist.".to_owned(),
-        EngineError::Overloaded { .. } | EngineError::Unavailable(_) => {
-            "We are very busy right now. Please try again in a moment.".to_owned()
-        }
-        EngineError::Internal(_) => "An unexpected error occurred. Please try again.".to_owned(),
-        EngineError::RateLimited { retry_after_secs } => format!(
-            "Too many failed sign-in attempts. Try again in about {} minute(s).",
-            retry_after_secs.div_ceil(60)
-        ),
-        EngineError::ReauthRequired => {
-            "For your security, confirm it's you before changing how you sign in.".to_owned()
-        }
-        EngineError::OAuth(_)
-        | EngineError::InvalidCredentials
-        | EngineError::Conflict(_)
-        | EngineError::Invalid(_)
-        | EngineError::WrongRegion(_) => desc,
+    let (status, _code, _desc, retry) = classify(e);
+    error_page(status, ErrorText::of(e), retry)
+}
+
+/// The page saying `text` in the view's language and look.
+pub fn view_error_page(v: &View, status: StatusCode, text: &ErrorText) -> HttpResponse {
+    let message = text.show(v.messages());
+    v.page(
+        status,
+        "error-title",
+        v.render("error.html", context! { message }),
+    )
+}
+
+/// Middleware of the `/{tenant}` scope: an error page (a response carrying [`ErrorPage`])
+/// is rendered again with the request, in the reader's language (and the language of the
+/// sign-in it interrupts) and the tenant's look. Status and headers stay as they were
+/// (`Retry-After`, a cookie set before the error).
+pub async fn render_page_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let marked = res.response().extensions().get::<ErrorPage>().cloned();
+    let st = res.request().app_data::<web::Data<AppState>>().cloned();
+    let (Some(ErrorPage(text)), Some(st)) = (marked, st) else {
+        return Ok(res.map_into_left_body());
     };
-    let mut r = error_page(status, &msg);
-    if let Some(s) = retry
-        && let Ok(v) = header::HeaderValue::from_str(&s.to_string())
-    {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
+    let raw = res
+        .request()
+        .match_info()
+        .get("tenant")
+        .unwrap_or_default()
+        .to_owned();
+    let tenant = match crate::web::tenant::tenant_id(&raw) {
+        Ok(t) => st.engine.tenant(&t).await.ok(),
+        Err(_) => None,
+    };
+    let (req, res) = res.into_parts();
+    let v = match &tenant {
+        Some(tenant) => {
+            let tx = url::form_urlencoded::parse(req.query_string().as_bytes())
+                .find(|(k, _)| k == "tx")
+                .map(|(_, v)| v.into_owned());
+            let areq = tx.and_then(|tx| st.engine.oauth().open_request(&tenant.id, &tx));
+            View::new(&st, &req, tenant, areq.as_ref())
+        }
+        None => View::unknown_tenant(&st, &req, &raw),
+    };
+    // A page answering a form has no address to come back to in another language.
+    let v = if req.method() == actix_web::http::Method::GET {
+        v
+    } else {
+        v.switch_to(format!("/{raw}/login"), Vec::new())
+    };
+    let page = view_error_page(&v, res.status(), &text);
+    let cookies: Vec<HeaderValue> = page
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .cloned()
+        .collect();
+    let mut res = res.set_body(page.into_body());
+    for c in cookies {
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
-    r
+    Ok(ServiceResponse::new(req, res).map_into_right_body())
 }
 
 #[cfg(test)]
@@ -359,5 +657,46 @@ mod tests {
         .error_response();
         assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.headers().get("retry-after").unwrap(), "1");
+    }
+
+    #[test]
+    fn every_known_engine_text_has_its_message_in_english_and_hindi() {
+        let catalog = tollgate_i18n::Catalog::shipped();
+        let (en, hi) = (catalog.messages("en"), catalog.messages("hi"));
+        for (text, id) in KNOWN {
+            // English is the engine's own wording, so nothing changes for English readers.
+            assert_eq!(say(&en, text), *text, "{id}");
+            let hindi = say(&hi, text);
+            assert!(hindi != *text && hindi != *id, "{id} has no Hindi: {hindi}");
+        }
+        assert_eq!(say(&hi, "something else"), "something else");
+    }
+
+    #[actix_web::test]
+    async fn an_error_page_keeps_status_and_retry_after_and_says_what_happened() {
+        let r = PageError::from(EngineError::RateLimited {
+            retry_after_secs: 61,
+        })
+        .error_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers().get("retry-after").unwrap(), "61");
+        assert!(r.extensions().get::<ErrorPage>().is_some());
+        let html = String::from_utf8(to_bytes(r.into_body()).await.unwrap().to_vec()).unwrap();
+        assert!(
+            html.contains("Too many failed sign-in attempts. Try again in about 2 minutes."),
+            "{html}"
+        );
+        let r = PageError::from(EngineError::Internal("secret db path /x".into())).error_response();
+        let html = String::from_utf8(to_bytes(r.into_body()).await.unwrap().to_vec()).unwrap();
+        assert!(!html.contains("secret") && html.contains("An unexpected error occurred."));
+        let hi = tollgate_i18n::Catalog::shipped().messages("hi");
+        let one = ErrorText::of(&EngineError::RateLimited {
+            retry_after_secs: 30,
+        });
+        assert_eq!(
+            one.show(&tollgate_i18n::Catalog::shipped().messages("en")),
+            "Too many failed sign-in attempts. Try again in about 1 minute."
+        );
+        assert!(one.show(&hi).contains("1 मिनट"), "{}", one.show(&hi));
     }
 }

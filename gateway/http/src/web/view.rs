@@ -59,6 +59,24 @@ impl View {
     ) -> View {
         let t = tenant.id.as_str();
         let look = st.looks.get(t, &tenant.branding);
+        Self::build(st, req, t, look, tenant.display_name.clone(), areq, saved)
+    }
+
+    /// The view of a page under a tenant that does not exist (its error page): the
+    /// shipped look, in the reader's language.
+    pub fn unknown_tenant(st: &AppState, req: &HttpRequest, t: &str) -> View {
+        Self::build(st, req, t, Look::shipped(), String::new(), None, None)
+    }
+
+    fn build(
+        st: &AppState,
+        req: &HttpRequest,
+        t: &str,
+        look: Arc<Look>,
+        brand: String,
+        areq: Option<&AuthRequest>,
+        saved: Option<&str>,
+    ) -> View {
         let catalog = look.catalog();
         let asked = query_param(req, "lang");
         let chosen = asked
@@ -88,7 +106,7 @@ impl View {
         let frame = Frame {
             messages: catalog.messages(&lang),
             tenant: t.to_owned(),
-            brand: tenant.display_name.clone(),
+            brand,
             path: req.path().to_owned(),
             keep,
         };
