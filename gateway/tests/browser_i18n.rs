@@ -940,7 +940,7 @@ async fn chai(server: &TestServer) {
         "background": "#f4efe4",
         "surface": "#fffdf8",
         "text": "#1f2621",
-        "font": "\"Noto Sans\", \"Lohit Devanagari\", system-ui, sans-serif",
+        "font": "Georgia, \"DejaVu Serif\", serif",
         "css": "main{border-top:6px solid #0b5e43}.chai-tagline{margin:-12px 0 8px;color:#0b5e43;font-style:italic}.chai-footer{margin-top:20px}",
     });
     for (part, what) in [
