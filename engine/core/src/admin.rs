@@ -309,19 +309,18 @@ impl Admin<'_> {
         id: &TenantId,
         required: bool,
     ) -> EngineResult<Tenant> {
-        let mut t = (*self.tenant(id).await?).clone();
-        t.dpop_nonce_required = required;
-        if !self.rt().store.update_tenant(&t).await? {
-            return Err(EngineError::Invalid(
-                "the tenant changed meanwhile (was it moved?); try again".into(),
-            ));
-        }
-        self.forget_tenant(id);
-        let mut ev = self.event(id, "admin.dpop_policy", true);
-        ev.actor = Some("admin".into());
-        ev.detail = Some(format!("nonce_required: {required}"));
-        self.record_now(ev).await?;
-        Ok(t)
+        // A compare-and-set on the stored record: a concurrent change to the tenant
+        // (its branding, APIs, policies) is kept, not overwritten with a cached copy.
+        self.change_tenant(
+            id,
+            "admin.dpop_policy",
+            format!("nonce_required: {required}"),
+            |t| {
+                t.dpop_nonce_required = required;
+                Ok(())
+            },
+        )
+        .await
     }
 
     /// Sets a tenant's multi-factor policy.
@@ -341,28 +340,21 @@ impl Admin<'_> {
                 "a required second factor needs totp or passkey among the allowed factors (users enrol one of them at sign-in)".into(),
             ));
         }
-        let mut t = (*self.tenant(id).await?).clone();
-        t.mfa = policy;
-        if !self.rt().store.update_tenant(&t).await? {
-            return Err(EngineError::Invalid(
-                "the tenant changed meanwhile (was it moved?); try again".into(),
-            ));
-        }
-        self.forget_tenant(id);
-        let mut ev = self.event(id, "admin.mfa_policy", true);
-        ev.actor = Some("admin".into());
-        ev.detail = Some(format!(
+        let detail = format!(
             "{:?}: {}",
-            t.mfa.mode,
-            t.mfa
+            policy.mode,
+            policy
                 .factors
                 .iter()
                 .map(|k| k.as_str())
                 .collect::<Vec<_>>()
                 .join(",")
-        ));
-        self.record_now(ev).await?;
-        Ok(t)
+        );
+        self.change_tenant(id, "admin.mfa_policy", detail, |t| {
+            t.mfa = policy.clone();
+            Ok(())
+        })
+        .await
     }
 
     /// All tenants.

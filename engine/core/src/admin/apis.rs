@@ -118,19 +118,21 @@ pub fn check_api_grants(
 }
 
 impl Admin<'_> {
-    /// Registers an API; `Conflict` if its identifier is taken.
+    /// Registers an API; `Conflict` if its identifier is taken. A compare-and-set on the
+    /// stored tenant record, so a concurrent change to the tenant is kept.
     pub async fn create_api(&self, tenant: &TenantId, new: NewApi) -> EngineResult<Api> {
         let api = check_new_api(&new)?;
-        let mut t = (*self.tenant(tenant).await?).clone();
-        if t.api(&api.identifier).is_some() {
-            return Err(EngineError::Conflict("api"));
-        }
-        if t.apis.len() >= MAX_APIS {
-            return Err(invalid(format!("a tenant has at most {MAX_APIS} APIs")));
-        }
-        t.apis.push(api.clone());
-        self.save_apis(&t, "admin.api_created", &api.identifier)
-            .await?;
+        self.change_tenant(tenant, "admin.api_created", api.identifier.clone(), |t| {
+            if t.api(&api.identifier).is_some() {
+                return Err(EngineError::Conflict("api"));
+            }
+            if t.apis.len() >= MAX_APIS {
+                return Err(invalid(format!("a tenant has at most {MAX_APIS} APIs")));
+            }
+            t.apis.push(api.clone());
+            Ok(())
+        })
+        .await?;
         Ok(api)
     }
 
@@ -142,27 +144,21 @@ impl Admin<'_> {
     /// Removes an API; whether it existed. Tokens already issued for it stay valid until
     /// they expire (they are self-contained); no new ones are issued.
     pub async fn delete_api(&self, tenant: &TenantId, identifier: &str) -> EngineResult<bool> {
-        let mut t = (*self.tenant(tenant).await?).clone();
-        let before = t.apis.len();
-        t.apis.retain(|a| a.identifier != identifier);
-        if t.apis.len() == before {
-            return Ok(false);
+        let removed = self
+            .change_tenant(tenant, "admin.api_deleted", identifier.to_owned(), |t| {
+                let before = t.apis.len();
+                t.apis.retain(|a| a.identifier != identifier);
+                if t.apis.len() == before {
+                    return Err(EngineError::NotFound("api"));
+                }
+                Ok(())
+            })
+            .await;
+        match removed {
+            Ok(_) => Ok(true),
+            Err(EngineError::NotFound("api")) => Ok(false),
+            Err(e) => Err(e),
         }
-        self.save_apis(&t, "admin.api_deleted", identifier).await?;
-        Ok(true)
-    }
-
-    async fn save_apis(&self, t: &Tenant, kind: &str, identifier: &str) -> EngineResult<()> {
-        if !self.rt().store.update_tenant(t).await? {
-            return Err(invalid(
-                "the tenant changed meanwhile (was it moved?); try again".into(),
-            ));
-        }
-        self.forget_tenant(&t.id);
-        let mut ev = self.event(&t.id, kind, true);
-        ev.actor = Some("admin".into());
-        ev.detail = Some(identifier.to_owned());
-        self.record_now(ev).await
     }
 }
 

@@ -40,7 +40,7 @@ impl Admin<'_> {
     /// Changes the stored tenant record with `change` in one compare-and-set, tried again
     /// from a fresh read if something else changed the record meanwhile; records `kind`
     /// with `detail` in the audit trail.
-    async fn change_tenant(
+    pub(crate) async fn change_tenant(
         &self,
         id: &TenantId,
         kind: &str,
