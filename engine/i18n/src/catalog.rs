@@ -130,8 +130,21 @@ fn parse(lang: &str, source: String) -> Result<FluentResource, CatalogError> {
         let first = errors.into_iter().next();
         let (line, detail) = match first {
             Some(e) => {
-                let at = e.pos.start.min(res.source().len());
-                let line = res.source()[..at].matches('\n').count() + 1;
+                let src = res.source();
+                // The line where the broken entry starts (the parser may only notice on
+                // a later line: a placeable can span lines), which is what to fix.
+                let at = e
+                    .slice
+                    .as_ref()
+                    .map(|r| {
+                        r.start
+                            + src
+                                .get(r.start..)
+                                .map_or(0, |t| t.len() - t.trim_start().len())
+                    })
+                    .unwrap_or(e.pos.start)
+                    .min(src.len());
+                let line = src[..at].matches('\n').count() + 1;
                 (line, e.kind.to_string())
             }
             None => (1, "unreadable".to_owned()),

@@ -119,6 +119,13 @@ mod tests {
             one("ta", "ok = fine\nbroken {\n"),
             Err(CatalogError::Syntax { line: 2, .. })
         ));
+        for src in ["ok = fine\nbroken = {\nnext = x\n", "ok = fine\nbroken = {"] {
+            assert!(
+                matches!(one("ta", src), Err(CatalogError::Syntax { line: 2, .. })),
+                "{src:?}: {:?}",
+                one("ta", src)
+            );
+        }
         assert!(matches!(
             one("not a tag!", "a = b\n"),
             Err(CatalogError::Tag(_))
