@@ -2,7 +2,13 @@
 // only scripts from their own origin. Each ceremony is a block in the page:
 //
 //   <div data-passkey="register|login|factor" data-start=URL data-finish=URL
-//        data-csrf=TOKEN [data-pending=HANDLE] [data-tx=TX] hidden>…</div>
+//        data-csrf=TOKEN [data-pending=HANDLE] [data-tx=TX]
+//        data-msg-cancelled=… data-msg-exists=… data-msg-expired=…
+//        data-msg-signed-out=… data-msg-failed=… hidden>…</div>
+//
+// The data-msg-* attributes are the status texts, in the page's language (the page's
+// template fills them from the message catalogue): the script itself shows no words of
+// its own.
 //
 // It asks the gateway for options (POST JSON, CSRF token in X-CSRF-Token), hands them to
 // navigator.credentials, sends the result back, and follows the redirect it gets. The
@@ -119,7 +125,10 @@
           window.location.assign(json.redirect);
         }
         if (!res.ok) {
-          throw new Error(json.error_description || "Something went wrong. Please try again.");
+          var err = new Error(json.error_description || "");
+          err.status = res.status;
+          err.server = true;
+          throw err;
         }
         return json;
       });
@@ -135,14 +144,20 @@
     p.hidden = !message;
   }
 
-  function explain(err) {
+  // The status text for `err`, from the block's data-msg-* attributes.
+  function explain(box, err) {
+    var m = box.dataset;
+    var text = null;
     if (err && err.name === "NotAllowedError") {
-      return "The passkey request was cancelled or timed out.";
+      text = m.msgCancelled;
+    } else if (err && err.name === "InvalidStateError") {
+      text = m.msgExists;
+    } else if (err && err.server && err.status === 403) {
+      text = m.msgExpired;
+    } else if (err && err.server && err.status === 401) {
+      text = m.msgSignedOut;
     }
-    if (err && err.name === "InvalidStateError") {
-      return "This device already has a passkey for your account.";
-    }
-    return (err && err.message) || "Something went wrong. Please try again.";
+    return text || m.msgFailed || (err && err.message) || "";
   }
 
   function context(box) {
@@ -176,7 +191,7 @@
         window.location.assign(done.redirect);
       })
       .catch(function (err) {
-        status(box, explain(err));
+        status(box, explain(box, err));
         button.disabled = false;
       });
   }
@@ -217,7 +232,7 @@
         controller = new AbortController();
         pending = authenticate(box, "conditional", controller.signal).catch(function (err) {
           if (err && err.name !== "AbortError") {
-            status(box, explain(err));
+            status(box, explain(box, err));
           }
         });
       });
@@ -236,7 +251,7 @@
         controller = null;
         return authenticate(box, null, null);
       }).catch(function (err) {
-        status(box, explain(err));
+        status(box, explain(box, err));
         button.disabled = false;
       });
     });
@@ -249,7 +264,7 @@
       button.disabled = true;
       status(box, "");
       authenticate(box, null, null).catch(function (err) {
-        status(box, explain(err));
+        status(box, explain(box, err));
         button.disabled = false;
       });
     });

@@ -19,13 +19,14 @@ use tollgate_engine::model::{FactorKind, Session, Tenant};
 use tollgate_engine::oauth::authorize::{AuthRequest, AuthorizeError, NextStep};
 use tollgate_engine::signin::mfa::Completed;
 
-use crate::pages::mfa::{factor_page, passkey_enrol_page, totp_enrol_page};
+use crate::pages::mfa::{TotpForm, factor_page, passkey_enrol_page, totp_enrol_page};
 use crate::state::AppState;
 use crate::web::cookies::SESSION_COOKIE;
 use crate::web::error::{ErrorText, PageError, engine_error_page, error_page};
 use crate::web::request::meta;
 use crate::web::respond::see_other;
 use crate::web::tx::sealed;
+use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -129,6 +130,22 @@ pub async fn signed_in(
     r
 }
 
+/// The view of a sign-in step answering a form (a password, a code, a link): its language
+/// switcher goes to the sign-in page, keeping `tx`.
+async fn step_view(
+    st: &AppState,
+    req: &HttpRequest,
+    t: &TenantId,
+    areq: Option<&AuthRequest>,
+    tx: Option<&str>,
+) -> Result<View, PageError> {
+    let tenant = st.engine.tenant(t).await?;
+    let keep = tx
+        .map(|tx| vec![("tx".to_owned(), tx.to_owned())])
+        .unwrap_or_default();
+    Ok(View::new(st, req, &tenant, areq).switch_to(format!("/{t}/login"), keep))
+}
+
 /// Renders what a sign-in needs after its first factor.
 pub async fn after_first_factor(
     st: &AppState,
@@ -140,16 +157,20 @@ pub async fn after_first_factor(
     let tx = sealed(st, t, areq.as_ref());
     match step {
         SignInStep::Done(ns) => Ok(signed_in(st, req, t, ns, areq).await),
-        SignInStep::SecondFactor(p) => Ok(factor_page(
-            st,
-            req,
-            t,
-            StatusCode::OK,
-            &p.handle,
-            tx.as_deref(),
-            &p.factors,
-            None,
-        )),
+        SignInStep::SecondFactor(p) => {
+            let v = step_view(st, req, t, areq.as_ref(), tx.as_deref()).await?;
+            Ok(factor_page(
+                st,
+                req,
+                &v,
+                t,
+                StatusCode::OK,
+                &p.handle,
+                tx.as_deref(),
+                &p.factors,
+                None,
+            ))
+        }
         SignInStep::Enrol(p) => {
             let info = st
                 .engine
@@ -168,10 +189,12 @@ pub async fn after_first_factor(
                 ),
                 false => None,
             };
+            let v = step_view(st, req, t, areq.as_ref(), tx.as_deref()).await?;
             if passkey {
                 return Ok(passkey_enrol_page(
                     st,
                     req,
+                    &v,
                     t,
                     &p.handle,
                     tx.as_deref(),
@@ -181,15 +204,20 @@ pub async fn after_first_factor(
             let Some(e) = totp else {
                 return Err(PageError::bad_request_id("err-passkey-required"));
             };
+            let action = format!("/{t}/login/enrol");
+            let form = TotpForm {
+                action: &action,
+                enrolment: &e,
+                handle: Some(&p.handle),
+                tx: tx.as_deref(),
+            };
             Ok(totp_enrol_page(
                 st,
                 req,
+                &v,
                 t,
                 StatusCode::OK,
-                &format!("/{t}/login/enrol"),
-                &e,
-                Some(&p.handle),
-                tx.as_deref(),
+                &form,
                 None,
             ))
         }

@@ -60,3 +60,6 @@ otp-email-not-verified = not verified
 otp-email-enter-code = Enter the code we emailed you.
 otp-email-new-code = Email me a new code
 otp-add-phone = Add a mobile number
+
+otp-dead-link = This link has expired or was already used. Ask for a new one from the sign-in page.
+otp-keep-or-remove = Choose to keep or remove them.

@@ -13,12 +13,12 @@ use tollgate_engine::signin::otp::Flow;
 
 use crate::journey::after_first_factor;
 use crate::pages::hosted::login;
+use crate::pages::otp::LinkForm;
 use crate::pages::otp::{self as pages, CodeForm, code_failed, code_page, start_failed};
 use crate::state::AppState;
-use crate::web::csrf::{STALE_FORM, form_page, view_form_page};
-use crate::web::error::PageError;
+use crate::web::csrf::view_form_page;
+use crate::web::error::{ErrorText, PageError, view_error_page};
 use crate::web::form::SubmittedForm;
-use crate::web::html::{error_page, page};
 use crate::web::request::meta;
 use crate::web::respond::see_other;
 use crate::web::session::signed_in_user;
@@ -28,8 +28,8 @@ use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
 
-const DEAD_LINK: &str =
-    "This link has expired or was already used. Ask for a new one from the sign-in page.";
+/// What a mailed link says when it is dead (expired, used, or made for another flow).
+const DEAD_LINK: &str = "otp-dead-link";
 
 #[derive(serde::Deserialize)]
 pub struct TokenQuery {
@@ -47,7 +47,7 @@ fn sign_in_code_form<'a>(
         intro,
         handle,
         tx,
-        "Sign in",
+        "sign-in-button",
     )
 }
 
@@ -74,7 +74,7 @@ pub async fn email_start(
         })
     };
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
@@ -91,13 +91,13 @@ pub async fn email_start(
         Ok(sent) => {
             let form = sign_in_code_form(
                 &f.t,
-                pages::sent_if_exists(&sent.masked, true),
+                pages::sent_if_exists(&v, &sent.masked, true),
                 &sent.handle,
                 f.tx(),
             );
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, again),
+        Err(e) => start_failed(&v, e, again),
     }
 }
 
@@ -109,15 +109,11 @@ pub async fn email_code(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let form = sign_in_code_form(
-        &f.t,
-        "Enter the 6-digit code we emailed you.".into(),
-        f.get("handle"),
-        f.tx(),
-    );
-    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    let v = View::for_form(&st, &req, &f, "login");
+    let form = sign_in_code_form(&f.t, v.t("otp-enter-emailed-code"), f.get("handle"), f.tx());
+    let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
@@ -130,24 +126,32 @@ pub async fn email_code(
     }
 }
 
+/// The page a mailed link opens, if the link is alive and made for `flow`.
 async fn link_page_for(
     req: &HttpRequest,
     path: &str,
     token: Option<&String>,
     st: &AppState,
     flow: Flow,
-    render: impl FnOnce(&TenantId, &str, &str) -> String,
-    title: &str,
+    form: impl FnOnce(&TenantId) -> LinkForm<'static>,
 ) -> PageResult {
-    let (t, _) = tenant(st, path).await?;
+    let (t, tenant) = tenant(st, path).await?;
     let token = token.map(String::as_str).unwrap_or("");
     match st.engine.signin().link_info(&t, token).await? {
         Some(info) if info.flow == flow => {
-            Ok(form_page(st, req, &t, StatusCode::OK, title, |csrf| {
-                render(&t, token, csrf)
-            }))
+            let v = View::new(st, req, &tenant, None);
+            let form = form(&t);
+            Ok(view_form_page(
+                st,
+                req,
+                &v,
+                &t,
+                StatusCode::OK,
+                form.title,
+                |csrf| pages::link_confirm(&v, &form, token, csrf, None),
+            ))
         }
-        _ => Err(PageError::bad_request(DEAD_LINK)),
+        _ => Err(PageError::bad_request_id(DEAD_LINK)),
     }
 }
 
@@ -158,26 +162,15 @@ pub async fn link_page(
     q: web::Query<TokenQuery>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    link_page_for(
-        &req,
-        &path,
-        q.token.as_ref(),
-        &st,
-        Flow::EmailSignIn,
-        |t, token, csrf| {
-            pages::link_confirm(
-                &format!("/{t}/login/link"),
-                "Sign in",
-                "Continue to sign in with the link we emailed you.",
-                token,
-                csrf,
-                "Sign in",
-                false,
-                None,
-            )
-        },
-        "Sign in",
-    )
+    link_page_for(&req, &path, q.token.as_ref(), &st, Flow::EmailSignIn, |t| {
+        LinkForm {
+            action: format!("/{t}/login/link"),
+            title: "sign-in-button",
+            intro: "otp-link-sign-in-intro",
+            button: "sign-in-button",
+            new_password: false,
+        }
+    })
     .await
 }
 
@@ -190,7 +183,7 @@ pub async fn link_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+        return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
     match st
         .engine
@@ -202,7 +195,7 @@ pub async fn link_submit(
             let areq = tx.and_then(|tx| st.engine.oauth().open_request(&f.t, &tx));
             after_first_factor(&st, &req, &f.t, step, areq).await
         }
-        Err(EngineError::Invalid(_)) => Err(PageError::bad_request(DEAD_LINK)),
+        Err(EngineError::Invalid(_)) => Err(PageError::bad_request_id(DEAD_LINK)),
         Err(e) => Err(e.into()),
     }
 }
@@ -216,8 +209,9 @@ pub async fn factor_send(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+        return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
+    let v = View::for_form(&st, &req, &f, "login");
     let kind = match f.get("method") {
         "phone" => FactorKind::Phone,
         _ => FactorKind::Email,
@@ -226,23 +220,25 @@ pub async fn factor_send(
     match st
         .engine
         .signin()
-        .send_factor_code(&f.t, handle, kind, None, &meta(&req))
+        .send_factor_code(&f.t, handle, kind, Some(v.lang()), &meta(&req))
         .await
     {
         Ok(sent) => {
             let form = CodeForm {
                 action: format!("/{}/login/factor", f.t),
-                title: "Confirm it is you",
-                intro: pages::sent_to(&sent.masked),
+                title: "mfa-title",
+                intro: pages::sent_to(&v, &sent.masked),
                 handle: Some(handle),
                 method: Some(kind.as_str()),
                 tx: f.tx(),
                 new_password: false,
-                button: "Verify",
+                button: "otp-verify-button",
             };
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, error_page),
+        Err(e) => start_failed(&v, e, |status, msg| {
+            view_error_page(&v, status, &ErrorText::Text(msg.to_owned()))
+        }),
     }
 }
 
@@ -253,19 +249,22 @@ pub async fn forgot_page(
     q: web::Query<TxQuery>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
-    open_tx(&st, &t, q.tx.as_ref())?;
-    Ok(form_page(
+    let (t, tenant) = tenant(&st, &path).await?;
+    let areq = open_tx(&st, &t, q.tx.as_ref())?;
+    let v = View::new(&st, &req, &tenant, areq.as_ref());
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Reset your password",
+        "otp-forgot-title",
         |csrf| {
             pages::email_form(
+                &v,
                 &format!("/{t}/password/forgot"),
-                "Reset your password",
-                "Enter your account's email address. We will send it a code and a link to choose a new password.",
+                "otp-forgot-title",
+                "otp-forgot-intro",
                 q.tx.as_deref(),
                 csrf,
                 "",
@@ -283,13 +282,13 @@ fn reset_code_form<'a>(
 ) -> CodeForm<'a> {
     CodeForm {
         action: format!("/{t}/password/reset"),
-        title: "Choose a new password",
+        title: "otp-reset-title",
         intro,
         handle: Some(handle),
         method: None,
         tx,
         new_password: true,
-        button: "Set password and sign in",
+        button: "otp-reset-button",
     }
 }
 
@@ -301,12 +300,14 @@ pub async fn forgot_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let v = View::for_form(&st, &req, &f, "password/forgot");
     let again = |status, msg: &str| {
-        form_page(&st, &req, &f.t, status, "Reset your password", |csrf| {
+        view_form_page(&st, &req, &v, &f.t, status, "otp-forgot-title", |csrf| {
             pages::email_form(
+                &v,
                 &format!("/{}/password/forgot", f.t),
-                "Reset your password",
-                "Enter your account's email address.",
+                "otp-forgot-title",
+                "otp-forgot-intro",
                 f.tx(),
                 csrf,
                 f.get("email"),
@@ -315,7 +316,7 @@ pub async fn forgot_submit(
         })
     };
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
@@ -324,7 +325,7 @@ pub async fn forgot_submit(
             &f.t,
             f.get("email"),
             f.tx().map(str::to_owned),
-            None,
+            Some(v.lang()),
             &meta(&req),
         )
         .await
@@ -332,27 +333,24 @@ pub async fn forgot_submit(
         Ok(sent) => {
             let form = reset_code_form(
                 &f.t,
-                pages::sent_if_exists(&sent.masked, true),
+                pages::sent_if_exists(&v, &sent.masked, true),
                 &sent.handle,
                 f.tx(),
             );
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, again),
+        Err(e) => start_failed(&v, e, again),
     }
 }
 
-fn reset_link_form(t: &TenantId, token: &str, csrf: &str, error: Option<&str>) -> String {
-    pages::link_confirm(
-        &format!("/{t}/password/reset"),
-        "Choose a new password",
-        "Choose the new password for your account.",
-        token,
-        csrf,
-        "Set password and sign in",
-        true,
-        error,
-    )
+fn reset_link_form(t: &TenantId) -> LinkForm<'static> {
+    LinkForm {
+        action: format!("/{t}/password/reset"),
+        title: "otp-reset-title",
+        intro: "otp-reset-link-intro",
+        button: "otp-reset-button",
+        new_password: true,
+    }
 }
 
 /// `GET /{tenant}/password/reset?token=…`: the mailed link.
@@ -368,8 +366,7 @@ pub async fn reset_page(
         q.token.as_ref(),
         &st,
         Flow::Reset,
-        |t, token, csrf| reset_link_form(t, token, csrf, None),
-        "Choose a new password",
+        reset_link_form,
     )
     .await
 }
@@ -383,16 +380,18 @@ pub async fn reset_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let v = View::for_form(&st, &req, &f, "password/forgot");
     let meta = meta(&req);
     let token = f.get("token");
     if !token.is_empty() {
+        let form = reset_link_form(&f.t);
         let again = |status, msg: &str| {
-            form_page(&st, &req, &f.t, status, "Choose a new password", |csrf| {
-                reset_link_form(&f.t, token, csrf, Some(msg))
+            view_form_page(&st, &req, &v, &f.t, status, form.title, |csrf| {
+                pages::link_confirm(&v, &form, token, csrf, Some(msg))
             })
         };
         if !f.csrf_ok {
-            return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+            return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
         }
         return match st
             .engine
@@ -407,15 +406,10 @@ pub async fn reset_submit(
             Err(e) => code_failed(e, again),
         };
     }
-    let form = reset_code_form(
-        &f.t,
-        "Enter the 6-digit code we emailed you and your new password.".into(),
-        f.get("handle"),
-        f.tx(),
-    );
-    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    let form = reset_code_form(&f.t, v.t("otp-reset-code-intro"), f.get("handle"), f.tx());
+    let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
@@ -444,12 +438,12 @@ pub async fn reset_review_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+        return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
     let remove_all = match f.get("choice") {
         "remove" => true,
         "keep" => false,
-        _ => return Err(PageError::bad_request("Choose to keep or remove them.")),
+        _ => return Err(PageError::bad_request_id("otp-keep-or-remove")),
     };
     let step = st
         .engine
@@ -466,26 +460,15 @@ pub async fn verify_page(
     q: web::Query<TokenQuery>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    link_page_for(
-        &req,
-        &path,
-        q.token.as_ref(),
-        &st,
-        Flow::VerifyEmail,
-        |t, token, csrf| {
-            pages::link_confirm(
-                &format!("/{t}/verify"),
-                "Confirm your email address",
-                "Press the button to confirm that this email address is yours.",
-                token,
-                csrf,
-                "Confirm",
-                false,
-                None,
-            )
-        },
-        "Confirm your email address",
-    )
+    link_page_for(&req, &path, q.token.as_ref(), &st, Flow::VerifyEmail, |t| {
+        LinkForm {
+            action: format!("/{t}/verify"),
+            title: "otp-verify-link-title",
+            intro: "otp-verify-link-intro",
+            button: "otp-confirm-button",
+            new_password: false,
+        }
+    })
     .await
 }
 
@@ -498,7 +481,7 @@ pub async fn verify_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+        return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
     match st
         .engine
@@ -506,17 +489,21 @@ pub async fn verify_submit(
         .verify_email_link(&f.t, f.get("token"), &meta(&req))
         .await
     {
-        Ok(()) => Ok(page(
-            StatusCode::OK,
-            "Email address confirmed",
-            &pages::notice(
-                "Email address confirmed",
-                "Thank you: your email address is confirmed.",
-                &format!("/{}/account", f.t),
-                "Go to your account",
-            ),
-        )),
-        Err(EngineError::Invalid(_)) => Err(PageError::bad_request(DEAD_LINK)),
+        Ok(()) => {
+            let v = View::new(&st, &req, &f.tenant, None);
+            Ok(v.page(
+                StatusCode::OK,
+                "otp-verified-title",
+                pages::notice(
+                    &v,
+                    "otp-verified-title",
+                    "otp-verified-message",
+                    &format!("/{}/account", f.t),
+                    "otp-go-to-account",
+                ),
+            ))
+        }
+        Err(EngineError::Invalid(_)) => Err(PageError::bad_request_id(DEAD_LINK)),
         Err(e) => Err(e.into()),
     }
 }
@@ -524,13 +511,13 @@ pub async fn verify_submit(
 fn verify_code_form<'a>(t: &TenantId, intro: String) -> CodeForm<'a> {
     CodeForm {
         action: format!("/{t}/account/email/verify"),
-        title: "Verify your email address",
+        title: "otp-verify-email-title",
         intro,
         handle: None,
         method: None,
         tx: None,
         new_password: false,
-        button: "Verify",
+        button: "otp-verify-button",
     }
 }
 
@@ -546,10 +533,13 @@ pub async fn account_verify(
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
-    let form = verify_code_form(&f.t, "Enter the 6-digit code we emailed you.".into());
-    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    let v = pages::user_view(&st, &req, &f.tenant, &user)
+        .await?
+        .switch_to(format!("/{}/account", f.t), Vec::new());
+    let form = verify_code_form(&f.t, v.t("otp-enter-emailed-code"));
+    let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
@@ -575,21 +565,23 @@ pub async fn account_send(
         Err(r) => return Ok(r),
     };
     if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+        return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
+    let v = pages::user_view(&st, &req, &f.tenant, &user)
+        .await?
+        .switch_to(format!("/{}/account", f.t), Vec::new());
     match st
         .engine
         .signin()
-        .send_email_verification(&f.t, &user, None, &meta(&req))
+        .send_email_verification(&f.t, &user, Some(v.lang()), &meta(&req))
         .await
     {
         Ok(()) => {
-            let form = verify_code_form(
-                &f.t,
-                "We sent a new 6-digit code to your email address. Enter it here.".into(),
-            );
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            let form = verify_code_form(&f.t, v.t("otp-new-code-sent"));
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, error_page),
+        Err(e) => start_failed(&v, e, |status, msg| {
+            view_error_page(&v, status, &ErrorText::Text(msg.to_owned()))
+        }),
     }
 }

@@ -160,10 +160,10 @@ pub async fn signup_submit(
         .await
     {
         Ok(sent) => {
-            let form = signup_code_form(&f.t, sent_to(&sent.masked), &sent.handle, f.tx());
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            let form = signup_code_form(&f.t, sent_to(&v, &sent.masked), &sent.handle, f.tx());
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, again),
+        Err(e) => start_failed(&v, e, again),
     }
 }
 
@@ -178,7 +178,7 @@ fn signup_code_form<'a>(
         intro,
         handle,
         tx,
-        "Create account",
+        "otp-create-account-button",
     )
 }
 
@@ -190,13 +190,9 @@ pub async fn signup_code_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let form = signup_code_form(
-        &f.t,
-        "Enter the 6-digit code we emailed you.".into(),
-        f.get("handle"),
-        f.tx(),
-    );
-    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    let v = View::for_form(&st, &req, &f, "signup");
+    let form = signup_code_form(&f.t, v.t("otp-enter-emailed-code"), f.get("handle"), f.tx());
+    let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {
         return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
     }
@@ -329,9 +325,9 @@ pub async fn account(
             let sections = portal.render_top(&v, csrf)
                 + &pages::account_sessions(&v, &session_rows, csrf)
                 + &pages::account_apps(&v, &apps, csrf)
-                + &passkeys.render(t.as_str(), csrf)
-                + &account_factors(t.as_str(), &factor_rows, csrf)
-                + &account_contact(t.as_str(), u.email_verified, csrf)
+                + &passkeys.render(&v, csrf)
+                + &account_factors(&v, &factor_rows, csrf)
+                + &account_contact(&v, u.email_verified, csrf)
                 + &identities.render(&v, csrf);
             let sections = sections + &AccountPortal::render_bottom(&v);
             pages::account(&v, u.email.as_str(), u.name.as_deref(), csrf, sections)

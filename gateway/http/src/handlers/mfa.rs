@@ -10,18 +10,18 @@ use tollgate_engine::model::FactorKind;
 use tollgate_engine::signin::mfa::Completed;
 
 use crate::journey::{after_first_factor, authorize_error, completed, continue_to, continue_url};
-use crate::pages::mfa::{self as pages, factor_page, totp_enrol_page};
+use crate::pages::mfa::{self as pages, TotpForm, factor_page, totp_enrol_page};
+use crate::pages::otp::user_view;
 use crate::state::AppState;
 use crate::web::cookies::SESSION_COOKIE;
-use crate::web::csrf::STALE_FORM;
 use crate::web::error::PageError;
 use crate::web::form::{SubmittedForm, credential_form};
-use crate::web::html::page;
 use crate::web::request::meta;
 use crate::web::respond::see_other;
 use crate::web::session::{current_session, reauth_url, recent_user};
 use crate::web::tenant::tenant;
 use crate::web::tx::{TxQuery, open_tx, sealed};
+use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
 
@@ -33,14 +33,25 @@ pub async fn factor_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let v = View::for_form(&st, &req, &f, "login");
     let handle = f.get("handle").to_owned();
     let info = st.engine.signin().pending(&f.t, &handle).await?;
     let again = |status, msg: &str, factors: &[FactorKind]| {
-        factor_page(&st, &req, &f.t, status, &handle, f.tx(), factors, Some(msg))
+        factor_page(
+            &st,
+            &req,
+            &v,
+            &f.t,
+            status,
+            &handle,
+            f.tx(),
+            factors,
+            Some(msg),
+        )
     };
     if !f.csrf_ok {
         let factors = info.map(|i| i.factors).unwrap_or_default();
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM, &factors));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired"), &factors));
     }
     let kind = FactorKind::parse(f.get("method")).unwrap_or(FactorKind::Totp);
     match st
@@ -54,10 +65,9 @@ pub async fn factor_submit(
             // Still alive: try again on the same page; used up: say so.
             match st.engine.signin().pending(&f.t, &handle).await? {
                 Some(i) => Ok(again(StatusCode::UNAUTHORIZED, &msg, &i.factors)),
-                None => Err(PageError::Message(
+                None => Err(PageError::Id(
                     StatusCode::UNAUTHORIZED,
-                    "Too many attempts, or this step expired. Start again from the sign-in page."
-                        .into(),
+                    "mfa-too-many-attempts",
                 )),
             }
         }
@@ -81,12 +91,11 @@ pub async fn enrol_submit(
         .pending(&f.t, &handle)
         .await?
         .filter(|i| i.enrol)
-        .ok_or_else(|| {
-            PageError::bad_request("This step expired. Start again from the sign-in page.")
-        })?;
+        .ok_or_else(|| PageError::bad_request_id("mfa-step-expired"))?;
     if !f.csrf_ok {
-        return Err(PageError::Message(StatusCode::FORBIDDEN, STALE_FORM.into()));
+        return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
+    let v = View::for_form(&st, &req, &f, "login");
     let meta = meta(&req);
     let codes = match st
         .engine
@@ -103,7 +112,7 @@ pub async fn enrol_submit(
     {
         Ok(codes) => codes,
         Err(EngineError::Invalid(msg)) => {
-            return enrol_again(&st, &req, &f, &info.user_id, Some(&handle), &msg).await;
+            return enrol_again(&st, &req, &v, &f, &info.user_id, Some(&handle), &msg).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -117,10 +126,10 @@ pub async fn enrol_submit(
     };
     let next = continue_url(&st, &f.t, f.areq.clone());
     let cookie = st.cookies.cookie(SESSION_COOKIE, ns.cookie, f.t.as_str());
-    let mut r = page(
+    let mut r = v.page(
         StatusCode::OK,
-        "Save your recovery codes",
-        &pages::recovery_codes(&codes.unwrap_or_default(), &next),
+        "mfa-recovery-title",
+        pages::recovery_codes(&v, &codes.unwrap_or_default(), &next),
     );
     let _ = r.add_cookie(&cookie);
     Ok(r)
@@ -129,6 +138,7 @@ pub async fn enrol_submit(
 async fn enrol_again(
     st: &AppState,
     req: &HttpRequest,
+    v: &View,
     f: &SubmittedForm,
     user: &UserId,
     handle: Option<&str>,
@@ -148,15 +158,19 @@ async fn enrol_again(
         // Out of tries: a new secret to scan.
         None => st.engine.signin().start_totp_enrolment(&f.t, user).await?,
     };
+    let form = TotpForm {
+        action: &action,
+        enrolment: &e,
+        handle,
+        tx: f.tx(),
+    };
     Ok(totp_enrol_page(
         st,
         req,
+        v,
         &f.t,
         StatusCode::BAD_REQUEST,
-        &action,
-        &e,
-        handle,
-        f.tx(),
+        &form,
         Some(msg),
     ))
 }
@@ -217,21 +231,27 @@ pub async fn account_totp(
     path: web::Path<String>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
+    let (t, tenant) = tenant(&st, &path).await?;
     let user = match recent_user(&st, &req, &t, "/account/totp").await? {
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
+    let v = user_view(&st, &req, &tenant, &user).await?;
     let e = st.engine.signin().start_totp_enrolment(&t, &user).await?;
+    let action = format!("/{t}/account/totp");
+    let form = TotpForm {
+        action: &action,
+        enrolment: &e,
+        handle: None,
+        tx: None,
+    };
     Ok(totp_enrol_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        &format!("/{t}/account/totp"),
-        &e,
-        None,
-        None,
+        &form,
         None,
     ))
 }
@@ -247,6 +267,9 @@ pub async fn account_totp_submit(
         Ok((f, session)) => (f, session.user_id),
         Err(r) => return Ok(r),
     };
+    let v = user_view(&st, &req, &f.tenant, &user)
+        .await?
+        .switch_to(format!("/{}/account/totp", f.t), Vec::new());
     match st
         .engine
         .signin()
@@ -260,13 +283,13 @@ pub async fn account_totp_submit(
         )
         .await
     {
-        Ok(Some(codes)) => Ok(page(
+        Ok(Some(codes)) => Ok(v.page(
             StatusCode::OK,
-            "Save your recovery codes",
-            &pages::recovery_codes(&codes, &format!("/{}/account", f.t)),
+            "mfa-recovery-title",
+            pages::recovery_codes(&v, &codes, &format!("/{}/account", f.t)),
         )),
         Ok(None) => Ok(see_other(&format!("/{}/account", f.t))),
-        Err(EngineError::Invalid(msg)) => enrol_again(&st, &req, &f, &user, None, &msg).await,
+        Err(EngineError::Invalid(msg)) => enrol_again(&st, &req, &v, &f, &user, None, &msg).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -309,9 +332,12 @@ pub async fn new_recovery_codes(
         .signin()
         .new_recovery_codes(&f.t, &user, &meta(&req))
         .await?;
-    Ok(page(
+    let v = user_view(&st, &req, &f.tenant, &user)
+        .await?
+        .switch_to(format!("/{}/account", f.t), Vec::new());
+    Ok(v.page(
         StatusCode::OK,
-        "Save your recovery codes",
-        &pages::recovery_codes(&codes, &format!("/{}/account", f.t)),
+        "mfa-recovery-title",
+        pages::recovery_codes(&v, &codes, &format!("/{}/account", f.t)),
     ))
 }

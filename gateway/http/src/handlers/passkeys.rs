@@ -25,7 +25,7 @@ use crate::journey::{continue_url, next_after_sign_in};
 use crate::pages::passkeys as pages;
 use crate::state::AppState;
 use crate::web::cookies::{CSRF_COOKIE, SESSION_COOKIE};
-use crate::web::csrf::{form_page, session_cookie};
+use crate::web::csrf::{session_cookie, view_form_page};
 use crate::web::error::{ApiError, PageError};
 use crate::web::form::account_form;
 use crate::web::request::meta;
@@ -33,6 +33,7 @@ use crate::web::respond::see_other;
 use crate::web::session::{current_session, reauth_url};
 use crate::web::tenant::{tenant, tenant_id};
 use crate::web::tx::{TxQuery, open_tx};
+use crate::web::view::View;
 
 /// The ceremonies' script, served from the gateway so that pages allow only
 /// `script-src 'self'`.
@@ -443,14 +444,18 @@ pub async fn offer(
     if has_one || !st.engine.signin().passkeys_allowed(&tenant) {
         return Ok(see_other(&next));
     }
+    let user = st.engine.user(&t, &s.user_id).await?;
+    let saved = user.and_then(|u| u.profile.get("locale").cloned());
+    let v = View::with_saved(&st, &req, &tenant, areq.as_ref(), saved.as_deref());
     let tx = areq.map(|a| st.engine.oauth().seal_request(&t, &a));
-    Ok(form_page(
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
-        "Add a passkey",
-        |csrf| pages::offer(t.as_str(), csrf, tx.as_deref(), &next),
+        "passkey-add-button",
+        |csrf| pages::offer(&v, csrf, tx.as_deref(), &next),
     ))
 }
 

@@ -9,7 +9,7 @@ use tollgate_engine::runtime::delivery::Channel;
 use crate::journey::after_first_factor;
 use crate::pages::otp::{self as pages, CodeForm, code_failed, code_page, start_failed};
 use crate::state::AppState;
-use crate::web::csrf::{STALE_FORM, form_page};
+use crate::web::csrf::view_form_page;
 use crate::web::error::PageError;
 use crate::web::form::SubmittedForm;
 use crate::web::request::meta;
@@ -17,13 +17,14 @@ use crate::web::respond::see_other;
 use crate::web::session::{recent_user, signed_in_user};
 use crate::web::tenant::tenant;
 use crate::web::tx::{TxQuery, open_tx};
+use crate::web::view::View;
 
 type PageResult = Result<HttpResponse, PageError>;
 
-const SIGN_IN_TITLE: &str = "Sign in with your phone";
-const SIGN_IN_INTRO: &str = "We will send a code to the mobile number on your account.";
-const ENROL_TITLE: &str = "Add a mobile number";
-const ENROL_INTRO: &str = "We will send it a code to check that it is yours.";
+const SIGN_IN_TITLE: &str = "otp-phone-sign-in-title";
+const SIGN_IN_INTRO: &str = "otp-phone-sign-in-intro";
+const ENROL_TITLE: &str = "otp-phone-add-title";
+const ENROL_INTRO: &str = "otp-phone-add-intro";
 
 fn channel(f: &SubmittedForm) -> Channel {
     Channel::parse(f.get("channel")).unwrap_or_default()
@@ -36,16 +37,19 @@ pub async fn sign_in_page(
     q: web::Query<TxQuery>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
-    open_tx(&st, &t, q.tx.as_ref())?;
-    Ok(form_page(
+    let (t, tenant) = tenant(&st, &path).await?;
+    let areq = open_tx(&st, &t, q.tx.as_ref())?;
+    let v = View::new(&st, &req, &tenant, areq.as_ref());
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
         SIGN_IN_TITLE,
         |csrf| {
             pages::phone_form(
+                &v,
                 &format!("/{t}/login/phone"),
                 SIGN_IN_TITLE,
                 SIGN_IN_INTRO,
@@ -61,13 +65,13 @@ pub async fn sign_in_page(
 fn sign_in_code_form<'a>(f: &'a SubmittedForm, intro: String, handle: &'a str) -> CodeForm<'a> {
     CodeForm {
         action: format!("/{}/login/phone/code", f.t),
-        title: "Check your phone",
+        title: "otp-check-phone-title",
         intro,
         handle: Some(handle),
         method: None,
         tx: f.tx(),
         new_password: false,
-        button: "Sign in",
+        button: "sign-in-button",
     }
 }
 
@@ -79,9 +83,11 @@ pub async fn sign_in_start(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let v = View::for_form(&st, &req, &f, "login/phone");
     let again = |status, msg: &str| {
-        form_page(&st, &req, &f.t, status, SIGN_IN_TITLE, |csrf| {
+        view_form_page(&st, &req, &v, &f.t, status, SIGN_IN_TITLE, |csrf| {
             pages::phone_form(
+                &v,
                 &format!("/{}/login/phone", f.t),
                 SIGN_IN_TITLE,
                 SIGN_IN_INTRO,
@@ -93,7 +99,7 @@ pub async fn sign_in_start(
         })
     };
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
@@ -103,17 +109,20 @@ pub async fn sign_in_start(
             f.get("phone"),
             channel(&f),
             f.tx().map(str::to_owned),
-            None,
+            Some(v.lang()),
             &meta(&req),
         )
         .await
     {
         Ok(sent) => {
-            let form =
-                sign_in_code_form(&f, pages::sent_if_exists(&sent.masked, false), &sent.handle);
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            let form = sign_in_code_form(
+                &f,
+                pages::sent_if_exists(&v, &sent.masked, false),
+                &sent.handle,
+            );
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, again),
+        Err(e) => start_failed(&v, e, again),
     }
 }
 
@@ -125,14 +134,11 @@ pub async fn sign_in_code(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let form = sign_in_code_form(
-        &f,
-        "Enter the 6-digit code we sent to your phone.".into(),
-        f.get("handle"),
-    );
-    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    let v = View::for_form(&st, &req, &f, "login/phone");
+    let form = sign_in_code_form(&f, v.t("otp-enter-phone-code"), f.get("handle"));
+    let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
@@ -151,18 +157,22 @@ pub async fn enrol_page(
     path: web::Path<String>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let (t, _) = tenant(&st, &path).await?;
-    if let Err(r) = recent_user(&st, &req, &t, "/account/phone").await? {
-        return Ok(r);
-    }
-    Ok(form_page(
+    let (t, tenant) = tenant(&st, &path).await?;
+    let user = match recent_user(&st, &req, &t, "/account/phone").await? {
+        Ok(u) => u,
+        Err(r) => return Ok(r),
+    };
+    let v = pages::user_view(&st, &req, &tenant, &user).await?;
+    Ok(view_form_page(
         &st,
         &req,
+        &v,
         &t,
         StatusCode::OK,
         ENROL_TITLE,
         |csrf| {
             pages::phone_form(
+                &v,
                 &format!("/{t}/account/phone"),
                 ENROL_TITLE,
                 ENROL_INTRO,
@@ -178,13 +188,13 @@ pub async fn enrol_page(
 fn enrol_code_form<'a>(f: &'a SubmittedForm, intro: String, handle: &'a str) -> CodeForm<'a> {
     CodeForm {
         action: format!("/{}/account/phone/confirm", f.t),
-        title: "Check your phone",
+        title: "otp-check-phone-title",
         intro,
         handle: Some(handle),
         method: None,
         tx: None,
         new_password: false,
-        button: "Add this number",
+        button: "otp-phone-add-button",
     }
 }
 
@@ -200,9 +210,13 @@ pub async fn enrol_start(
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
+    let v = pages::user_view(&st, &req, &f.tenant, &user)
+        .await?
+        .switch_to(format!("/{}/account/phone", f.t), Vec::new());
     let again = |status, msg: &str| {
-        form_page(&st, &req, &f.t, status, ENROL_TITLE, |csrf| {
+        view_form_page(&st, &req, &v, &f.t, status, ENROL_TITLE, |csrf| {
             pages::phone_form(
+                &v,
                 &format!("/{}/account/phone", f.t),
                 ENROL_TITLE,
                 ENROL_INTRO,
@@ -214,19 +228,26 @@ pub async fn enrol_start(
         })
     };
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine
         .signin()
-        .phone_enrol_start(&f.t, &user, f.get("phone"), channel(&f), None, &meta(&req))
+        .phone_enrol_start(
+            &f.t,
+            &user,
+            f.get("phone"),
+            channel(&f),
+            Some(v.lang()),
+            &meta(&req),
+        )
         .await
     {
         Ok(sent) => {
-            let form = enrol_code_form(&f, pages::sent_to(&sent.masked), &sent.handle);
-            Ok(code_page(&st, &req, &f.t, StatusCode::OK, &form, None))
+            let form = enrol_code_form(&f, pages::sent_to(&v, &sent.masked), &sent.handle);
+            Ok(code_page(&st, &req, &v, &f.t, StatusCode::OK, &form, None))
         }
-        Err(e) => start_failed(e, again),
+        Err(e) => start_failed(&v, e, again),
     }
 }
 
@@ -242,14 +263,13 @@ pub async fn enrol_confirm(
         Ok(u) => u,
         Err(r) => return Ok(r),
     };
-    let form = enrol_code_form(
-        &f,
-        "Enter the 6-digit code we sent to your phone.".into(),
-        f.get("handle"),
-    );
-    let again = |status, msg: &str| code_page(&st, &req, &f.t, status, &form, Some(msg));
+    let v = pages::user_view(&st, &req, &f.tenant, &user)
+        .await?
+        .switch_to(format!("/{}/account/phone", f.t), Vec::new());
+    let form = enrol_code_form(&f, v.t("otp-enter-phone-code"), f.get("handle"));
+    let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {
-        return Ok(again(StatusCode::FORBIDDEN, STALE_FORM));
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
     match st
         .engine

@@ -1,68 +1,43 @@
-//! The HTML of the code and link pages (email and phone), and the answers those flows
-//! share when sending or checking a code fails. Forms work without JavaScript.
+//! The code and link pages (email and phone), and the answers those flows share when
+//! sending or checking a code fails. Each renders a template (`otp-*.html`) in the
+//! reader's language through [`View`]; forms work without JavaScript.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use tollgate_engine::EngineError;
-use tollgate_engine::ids::TenantId;
+use tollgate_engine::ids::{TenantId, UserId};
+use tollgate_engine::model::Tenant;
 use tollgate_engine::signin::otp::is_dead;
 
 use crate::state::AppState;
-use crate::web::csrf::form_page;
-use crate::web::error::PageError;
-use crate::web::html::{error_block, error_page, esc, hidden};
+use crate::web::csrf::view_form_page;
+use crate::web::error::{ErrorText, PageError, say, view_error_page};
+use crate::web::view::{View, context};
 
-fn tx_field(tx: Option<&str>) -> String {
-    tx.map(|t| hidden("tx", t)).unwrap_or_default()
-}
-
-/// On the second-factor page: the button that sends an email or phone code.
-pub fn send_factor_code(
-    tenant: &str,
-    handle: &str,
-    tx: Option<&str>,
-    kind: &str,
-    csrf: &str,
-) -> String {
-    let what = if kind == "email" {
-        "Email me a code"
-    } else {
-        "Text me a code"
-    };
-    format!(
-        "<form method=\"post\" action=\"/{t}/login/factor/send\">{tx}{csrf}{handle}{method}\
-<button type=\"submit\" class=\"secondary\">{what}</button></form>",
-        t = esc(tenant),
-        tx = tx_field(tx),
-        csrf = hidden("csrf", csrf),
-        handle = hidden("handle", handle),
-        method = hidden("method", kind),
-    )
-}
-
-/// The label and input of an email or phone code on the second-factor page.
-pub fn factor_code_input(kind: &str) -> (&'static str, &'static str) {
-    if kind == "email" {
-        (
-            "The 6-digit code we emailed you",
-            "<input id=\"code-email\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required>",
-        )
-    } else {
-        (
-            "The 6-digit code we sent to your phone",
-            "<input id=\"code-phone\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required>",
-        )
-    }
+/// The view of a page for signed-in `user`: in the language saved on their profile
+/// (`locale`) unless the switcher or the browser's choice says otherwise.
+pub async fn user_view(
+    st: &AppState,
+    req: &HttpRequest,
+    tenant: &Tenant,
+    user: &UserId,
+) -> Result<View, PageError> {
+    let saved = st
+        .engine
+        .user(&tenant.id, user)
+        .await?
+        .and_then(|u| u.profile.get("locale").cloned());
+    Ok(View::with_saved(st, req, tenant, None, saved.as_deref()))
 }
 
 /// What a code form carries besides the code.
 pub struct CodeForm<'a> {
     /// Where it posts.
     pub action: String,
-    /// Page heading.
+    /// Page heading: a message id.
     pub title: &'a str,
-    /// The sentence above the field (already safe: built from escaped parts).
+    /// The sentence above the field, in the page's language (see [`sent_to`]).
     pub intro: String,
     /// The challenge handle, when the browser holds one.
     pub handle: Option<&'a str>,
@@ -72,7 +47,7 @@ pub struct CodeForm<'a> {
     pub tx: Option<&'a str>,
     /// Ask for a new password too (reset).
     pub new_password: bool,
-    /// Button text.
+    /// Button text: a message id.
     pub button: &'a str,
 }
 
@@ -87,7 +62,7 @@ impl<'a> CodeForm<'a> {
     ) -> Self {
         Self {
             action,
-            title: "Check your email",
+            title: "otp-check-email-title",
             intro,
             handle: Some(handle),
             method: None,
@@ -98,50 +73,67 @@ impl<'a> CodeForm<'a> {
     }
 }
 
-/// A page that asks for a 6-digit code.
-pub fn code_form(f: &CodeForm<'_>, csrf: &str, error: Option<&str>) -> String {
-    let password = if f.new_password {
-        "<label for=\"password\">New password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"new-password\" minlength=\"8\" required>\
-<p class=\"muted\">At least 8 characters.</p>"
-    } else {
-        ""
-    };
-    format!(
-        "<h1>{title}</h1>{err}<p>{intro}</p><form method=\"post\" action=\"{action}\">{csrf}{handle}{method}{tx}\
-<label for=\"code\">Code</label><input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" maxlength=\"9\" required autofocus>\
-{password}<button type=\"submit\">{button}</button></form>",
-        title = esc(f.title),
-        err = error_block(error),
-        intro = f.intro,
-        action = esc(&f.action),
-        csrf = hidden("csrf", csrf),
-        handle = f.handle.map(|h| hidden("handle", h)).unwrap_or_default(),
-        method = f.method.map(|m| hidden("method", m)).unwrap_or_default(),
-        tx = tx_field(f.tx),
-        button = esc(f.button),
-    )
-}
-
 /// The intro of a code page for an address or number as typed: uniform, whether or not
 /// an account has it.
-pub fn sent_if_exists(recipient: &str, link: bool) -> String {
-    format!(
-        "If an account exists for <strong>{}</strong>, we sent it a 6-digit code{}. Enter the code here.",
-        esc(recipient),
-        if link { " and a link" } else { "" }
-    )
+pub fn sent_if_exists(v: &View, recipient: &str, link: bool) -> String {
+    let id = if link {
+        "otp-sent-if-exists-link"
+    } else {
+        "otp-sent-if-exists"
+    };
+    v.tr(id, &[("recipient", recipient.into())])
 }
 
 /// The intro of a code page for a known recipient (already masked).
-pub fn sent_to(recipient: &str) -> String {
-    format!(
-        "We sent a 6-digit code to <strong>{}</strong>. Enter it here.",
-        esc(recipient)
+pub fn sent_to(v: &View, recipient: &str) -> String {
+    v.tr("otp-sent-to", &[("recipient", recipient.into())])
+}
+
+/// An error to show on a form, in the page's language: the engine's and the web helpers'
+/// English refusals are looked up in the catalogue (see [`say`]); other text is already
+/// in the page's language.
+pub fn shown(v: &View, error: Option<&str>) -> Option<String> {
+    error.map(|e| say(v.messages(), e))
+}
+
+/// A page that asks for a 6-digit code.
+pub fn code_form(v: &View, f: &CodeForm<'_>, csrf: &str, error: Option<&str>) -> String {
+    v.render(
+        "otp-code.html",
+        context! {
+            title => v.t(f.title),
+            intro => &f.intro,
+            action => &f.action,
+            csrf => csrf,
+            handle => f.handle,
+            method => f.method,
+            tx => f.tx,
+            new_password => f.new_password,
+            button => v.t(f.button),
+            error => shown(v, error),
+        },
     )
 }
 
-/// A form that asks for an email address.
+/// Renders a code form.
+pub fn code_page(
+    st: &AppState,
+    req: &HttpRequest,
+    v: &View,
+    t: &TenantId,
+    status: StatusCode,
+    form: &CodeForm<'_>,
+    error: Option<&str>,
+) -> HttpResponse {
+    view_form_page(st, req, v, t, status, form.title, |csrf| {
+        code_form(v, form, csrf, error)
+    })
+}
+
+/// A form that asks for an email address; `title` and `intro` are message ids.
+#[allow(clippy::too_many_arguments)]
 pub fn email_form(
+    v: &View,
     action: &str,
     title: &str,
     intro: &str,
@@ -150,22 +142,25 @@ pub fn email_form(
     email: &str,
     error: Option<&str>,
 ) -> String {
-    format!(
-        "<h1>{title}</h1>{err}<p>{intro}</p><form method=\"post\" action=\"{action}\">{csrf}{tx}\
-<label for=\"email\">Email</label><input id=\"email\" type=\"email\" name=\"email\" value=\"{email}\" autocomplete=\"username\" required autofocus>\
-<button type=\"submit\">Send me a code</button></form>",
-        title = esc(title),
-        err = error_block(error),
-        intro = esc(intro),
-        action = esc(action),
-        csrf = hidden("csrf", csrf),
-        tx = tx_field(tx),
-        email = esc(email),
+    v.render(
+        "otp-email.html",
+        context! {
+            title => v.t(title),
+            intro => v.t(intro),
+            action => action,
+            tx => tx,
+            csrf => csrf,
+            email => email,
+            error => shown(v, error),
+        },
     )
 }
 
-/// A form that asks for a phone number and the channel.
+/// A form that asks for a phone number and the channel (SMS or WhatsApp); `title` and
+/// `intro` are message ids.
+#[allow(clippy::too_many_arguments)]
 pub fn phone_form(
+    v: &View,
     action: &str,
     title: &str,
     intro: &str,
@@ -174,109 +169,99 @@ pub fn phone_form(
     number: &str,
     error: Option<&str>,
 ) -> String {
-    format!(
-        "<h1>{title}</h1>{err}<p>{intro}</p><form method=\"post\" action=\"{action}\">{csrf}{tx}\
-<label for=\"phone\">Mobile number</label><input id=\"phone\" type=\"tel\" name=\"phone\" value=\"{number}\" autocomplete=\"tel\" placeholder=\"+91 98765 43210\" required autofocus>\
-<p class=\"muted\">With the country code, starting with +.</p>\
-<label><input type=\"radio\" name=\"channel\" value=\"sms\" checked> Text message (SMS)</label>\
-<label><input type=\"radio\" name=\"channel\" value=\"whatsapp\"> WhatsApp</label>\
-<button type=\"submit\">Send me a code</button></form>",
-        title = esc(title),
-        err = error_block(error),
-        intro = esc(intro),
-        action = esc(action),
-        csrf = hidden("csrf", csrf),
-        tx = tx_field(tx),
-        number = esc(number),
+    v.render(
+        "otp-phone.html",
+        context! {
+            title => v.t(title),
+            intro => v.t(intro),
+            action => action,
+            tx => tx,
+            csrf => csrf,
+            phone => number,
+            error => shown(v, error),
+        },
     )
 }
 
-/// The page a link opens: one button that uses it (mail scanners follow links; only a
-/// person presses the button). `new_password` asks for the new password too.
-#[allow(clippy::too_many_arguments)]
+/// What the page a mailed link opens shows: one button that uses it (mail scanners
+/// follow links; only a person presses the button). Texts are message ids.
+pub struct LinkForm<'a> {
+    /// Where the button posts.
+    pub action: String,
+    /// Heading.
+    pub title: &'a str,
+    /// The sentence above the button.
+    pub intro: &'a str,
+    /// Button text.
+    pub button: &'a str,
+    /// Ask for the new password too (reset).
+    pub new_password: bool,
+}
+
+/// The page a link opens, carrying its `token`.
 pub fn link_confirm(
-    action: &str,
-    title: &str,
-    intro: &str,
+    v: &View,
+    f: &LinkForm<'_>,
     token: &str,
     csrf: &str,
-    button: &str,
-    new_password: bool,
     error: Option<&str>,
 ) -> String {
-    let password = if new_password {
-        "<label for=\"password\">New password</label><input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"new-password\" minlength=\"8\" required autofocus>\
-<p class=\"muted\">At least 8 characters.</p>"
-    } else {
-        ""
-    };
-    format!(
-        "<h1>{title}</h1>{err}<p>{intro}</p><form method=\"post\" action=\"{action}\">{csrf}{token}{password}\
-<button type=\"submit\">{button}</button></form>",
-        title = esc(title),
-        err = error_block(error),
-        intro = esc(intro),
-        action = esc(action),
-        csrf = hidden("csrf", csrf),
-        token = hidden("token", token),
-        button = esc(button),
+    v.render(
+        "otp-link.html",
+        context! {
+            title => v.t(f.title),
+            intro => v.t(f.intro),
+            action => &f.action,
+            token => token,
+            csrf => csrf,
+            button => v.t(f.button),
+            new_password => f.new_password,
+            error => shown(v, error),
+        },
     )
 }
 
 /// The account page's email and phone section.
-pub fn account_contact(tenant: &str, email_verified: bool, csrf: &str) -> String {
-    let t = esc(tenant);
-    let email = if email_verified {
-        "<p id=\"email-status\">Email address: <strong>verified</strong></p>".to_owned()
-    } else {
-        format!(
-            "<p id=\"email-status\">Email address: <strong>not verified</strong>. Enter the code we emailed you.</p>\
-<form method=\"post\" action=\"/{t}/account/email/verify\">{csrf}\
-<label for=\"verify-code\">Code</label><input id=\"verify-code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required>\
-<button type=\"submit\">Verify</button></form>\
-<form method=\"post\" action=\"/{t}/account/email/send\">{csrf}<button type=\"submit\" class=\"secondary\">Email me a new code</button></form>",
-            csrf = hidden("csrf", csrf),
-        )
-    };
-    format!(
-        "<h2>Contact details</h2>{email}<p><a href=\"/{t}/account/phone\">Add a mobile number</a></p>"
+pub fn account_contact(v: &View, email_verified: bool, csrf: &str) -> String {
+    v.render(
+        "otp-contact.html",
+        context! { email_verified => email_verified, csrf => csrf },
     )
 }
 
-/// A short message page with a link onwards.
-pub fn notice(title: &str, message: &str, link: &str, link_text: &str) -> String {
-    format!(
-        "<h1>{}</h1><p>{}</p><p><a href=\"{}\">{}</a></p>",
-        esc(title),
-        esc(message),
-        esc(link),
-        esc(link_text)
+/// A short message page with a link onwards; `title`, `message` and `link_text` are
+/// message ids.
+pub fn notice(v: &View, title: &str, message: &str, link: &str, link_text: &str) -> String {
+    v.render(
+        "otp-notice.html",
+        context! {
+            title => v.t(title),
+            message => v.t(message),
+            link => link,
+            link_text => v.t(link_text),
+        },
     )
 }
 
 /// 429 with `Retry-After`: too many codes asked for.
-pub fn too_many(secs: u64) -> HttpResponse {
-    let mut r = error_page(
-        StatusCode::TOO_MANY_REQUESTS,
-        &format!(
-            "Too many codes were asked for. Try again in about {} minute(s).",
-            secs.div_ceil(60)
-        ),
-    );
-    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-        r.headers_mut().insert(header::RETRY_AFTER, v);
+pub fn too_many(v: &View, secs: u64) -> HttpResponse {
+    let text = ErrorText::Id("otp-too-many", vec![("minutes", secs.div_ceil(60).into())]);
+    let mut r = view_error_page(v, StatusCode::TOO_MANY_REQUESTS, &text);
+    if let Ok(val) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, val);
     }
     r
 }
 
 /// A start ("send me a code") that failed: the form again, 429, or the error page.
 pub fn start_failed(
+    v: &View,
     e: EngineError,
     again: impl FnOnce(StatusCode, &str) -> HttpResponse,
 ) -> Result<HttpResponse, PageError> {
     match e {
-        EngineError::Invalid(msg) => Ok(again(StatusCode::BAD_REQUEST, &msg)),
-        EngineError::RateLimited { retry_after_secs } => Ok(too_many(retry_after_secs)),
+        EngineError::Invalid(msg) => Ok(again(StatusCode::BAD_REQUEST, &say(v.messages(), &msg))),
+        EngineError::RateLimited { retry_after_secs } => Ok(too_many(v, retry_after_secs)),
         e => Err(e.into()),
     }
 }
@@ -292,33 +277,5 @@ pub fn code_failed(
         EngineError::Invalid(msg) if dead => Err(PageError::bad_request(msg)),
         EngineError::Invalid(msg) => Ok(again(StatusCode::UNAUTHORIZED, &msg)),
         e => Err(e.into()),
-    }
-}
-
-/// Renders a code form.
-pub fn code_page(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-    status: StatusCode,
-    form: &CodeForm<'_>,
-    error: Option<&str>,
-) -> HttpResponse {
-    form_page(st, req, t, status, form.title, |csrf| {
-        code_form(form, csrf, error)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_escape_what_was_typed() {
-        let html = email_form("/a/x", "T", "i", Some("\"><b>"), "c", "<script>", None);
-        assert!(!html.contains("<script>") && !html.contains("<b>"));
-        let html = phone_form("/a/x", "T", "i", None, "c", "\"><i>", Some("<u>"));
-        assert!(!html.contains("<i>") && !html.contains("<u>"));
-        assert!(!sent_if_exists("<a@b.c>", true).contains("<a@"));
     }
 }
