@@ -104,6 +104,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(branding_admin),
         )
         .route("/assets/passkeys.js", web::get().to(passkeys::script))
+        .route("/assets/tollgate.css", web::get().to(branding::shipped_css))
         .route("/demo", web::get().to(demo::start))
         .route("/demo/callback", web::get().to(demo::callback))
         .route("/demo/signed-out", web::get().to(demo::signed_out))

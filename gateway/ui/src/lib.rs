@@ -304,7 +304,13 @@ impl Look {
             brand => self.name.as_deref().unwrap_or(&frame.brand),
             logo => &self.logo,
             favicon => &self.favicon,
-            stylesheet => format!("/{}/theme.css?v={}", frame.tenant, self.revision),
+            // A page outside any tenant (an unknown one, the demo switched off) links
+            // the shipped stylesheet, which every deployment serves.
+            stylesheet => if frame.tenant.is_empty() {
+                SHIPPED_STYLESHEET.to_owned()
+            } else {
+                format!("/{}/theme.css?v={}", frame.tenant, self.revision)
+            },
             languages => languages,
             switch_path => &frame.path,
             switch_keep => Value::from(minijinja::value::Serde(&frame.keep)),
@@ -404,6 +410,9 @@ pub fn validate(branding: &Branding) -> Result<(), BrandingError> {
 
 #[cfg(test)]
 mod tests;
+
+/// Where the shipped stylesheet is served, for pages that belong to no tenant.
+pub const SHIPPED_STYLESHEET: &str = "/assets/tollgate.css";
 
 /// Each tenant's compiled look, rebuilt once per branding revision on this node.
 #[derive(Default)]

@@ -64,7 +64,9 @@ impl TemplateError {
                 "it includes a template that does not exist: {}",
                 e.detail().unwrap_or("")
             ),
-            _ => e.detail().map_or_else(|| e.kind().to_string(), str::to_owned),
+            _ => e
+                .detail()
+                .map_or_else(|| e.kind().to_string(), str::to_owned),
         };
         Self::Render {
             name: name.to_owned(),

@@ -35,6 +35,10 @@ fn every_shipped_template_renders_in_every_shipped_language() {
             // The switcher offers both languages and keeps the transaction, escaped.
             assert!(html.contains("value=\"t&quot;x\""), "{name}: {html}");
             assert!(html.contains("/acme/theme.css?v=0"));
+            let mut outside = frame(&look, lang);
+            outside.tenant.clear();
+            let html = look.preview(&outside, name).unwrap();
+            assert!(html.contains("href=\"/assets/tollgate.css\""), "{name}");
         }
     }
     let hi = look.preview(&frame(&look, "hi"), "login.html").unwrap();

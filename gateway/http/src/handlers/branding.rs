@@ -21,6 +21,15 @@ use crate::web::error::{ApiError, PageError};
 use crate::web::tenant::{tenant, tenant_id};
 use crate::web::view::page_response;
 
+/// `GET /assets/tollgate.css`: the shipped stylesheet, for pages outside any tenant.
+pub async fn shipped_css() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(Look::shipped().css().to_owned())
+}
+
 /// `GET /{tenant}/theme.css?v={revision}`: cached for a year when `v` names the current
 /// revision (pages link it with the revision, so a change is a new URL), else revalidated.
 pub async fn theme_css(
