@@ -23,6 +23,7 @@ use tollgate_engine::signin::passkeys::Ceremony;
 
 use crate::journey::{continue_url, next_after_sign_in};
 use crate::pages::passkeys as pages;
+use crate::pages::portal::saved_locale;
 use crate::state::AppState;
 use crate::web::cookies::{CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::csrf::{session_cookie, view_form_page};
@@ -445,8 +446,8 @@ pub async fn offer(
         return Ok(see_other(&next));
     }
     let user = st.engine.user(&t, &s.user_id).await?;
-    let saved = user.and_then(|u| u.profile.get("locale").cloned());
-    let v = View::with_saved(&st, &req, &tenant, areq.as_ref(), saved.as_deref());
+    let saved = user.as_ref().and_then(saved_locale);
+    let v = View::with_saved(&st, &req, &tenant, areq.as_ref(), saved);
     let tx = areq.map(|a| st.engine.oauth().seal_request(&t, &a));
     Ok(view_form_page(
         &st,

@@ -15,20 +15,18 @@ use crate::web::csrf::view_form_page;
 use crate::web::error::{ErrorText, PageError, say, view_error_page};
 use crate::web::view::{View, context};
 
-/// The view of a page for signed-in `user`: in the language saved on their profile
-/// (`locale`) unless the switcher or the browser's choice says otherwise.
+/// The view of a page for signed-in `user`: in the language saved on their account
+/// unless the switcher or the app says otherwise (see [`crate::pages::portal::user_view`]).
 pub async fn user_view(
     st: &AppState,
     req: &HttpRequest,
     tenant: &Tenant,
     user: &UserId,
 ) -> Result<View, PageError> {
-    let saved = st
-        .engine
-        .user(&tenant.id, user)
-        .await?
-        .and_then(|u| u.profile.get("locale").cloned());
-    Ok(View::with_saved(st, req, tenant, None, saved.as_deref()))
+    Ok(match st.engine.user(&tenant.id, user).await? {
+        Some(u) => crate::pages::portal::user_view(st, req, tenant, &u),
+        None => View::new(st, req, tenant, None),
+    })
 }
 
 /// What a code form carries besides the code.
