@@ -461,6 +461,20 @@ async fn error_pages_in_the_reader_s_language_and_the_tenant_s_frame() {
     assert_eq!(s, 404, "{page}");
     assert!(page.contains("<html lang=\"hi\" dir=\"ltr\">"), "{page}");
     assert!(page.contains("यह साइन-इन पता मौजूद नहीं है।"), "{page}");
+    assert!(
+        page.contains("<link rel=\"stylesheet\" href=\"/assets/tollgate.css\">"),
+        "{page}"
+    );
+    // Nothing is remembered for a tenant that does not exist.
+    let r = hi
+        .http
+        .get(format!("{}/nowhere/login?lang=en", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.headers().get("set-cookie").is_none());
+    assert!(r.text().await.unwrap().contains("<html lang=\"en\""));
     let (s, _, page) = en.get(&format!("{}/nowhere/login", srv.base)).await;
     assert_eq!(s, 404);
     assert!(

@@ -63,9 +63,13 @@ impl View {
     }
 
     /// The view of a page under a tenant that does not exist (its error page): the
-    /// shipped look, in the reader's language.
+    /// shipped look (and stylesheet), in the reader's language. Nothing is kept for a
+    /// tenant that does not exist: no language cookie.
     pub fn unknown_tenant(st: &AppState, req: &HttpRequest, t: &str) -> View {
-        Self::build(st, req, t, Look::shipped(), String::new(), None, None)
+        let mut v = Self::build(st, req, t, Look::shipped(), String::new(), None, None);
+        v.frame.tenant = String::new();
+        v.chosen = None;
+        v
     }
 
     fn build(
