@@ -5,10 +5,11 @@
 //! help text and the elements it found.
 //!
 //! - `english_pages_pass_axe_and_ui_locales_hi_signs_up_and_in`: an English Chromium walks
-//!   every page (sign-in, sign-up, the code page, consent, the account page and its
-//!   sections, the authenticator app, sign-out, the second-factor step, the device pages,
-//!   an error page) through an `openidconnect` relying party; then a relying party asks
-//!   for `ui_locales=hi` and the same English browser signs up and signs in in Hindi.
+//!   every page (sign-in, sign-up, the code page, the passkey offer, consent, the account
+//!   page and its sections, the authenticator app, sign-out, the second-factor step, the
+//!   device pages, an error page, password reset, phone sign-in) through an
+//!   `openidconnect` relying party; then a relying party asks for `ui_locales=hi` and the
+//!   same English browser signs up and signs in in Hindi.
 //! - `hindi_chromium_walks_every_page_in_hindi`: Chromium set to Hindi (it sends
 //!   `Accept-Language: hi`) walks the same pages; each must say `<html lang="hi">` with a
 //!   Hindi heading and pass the audit.
@@ -20,14 +21,16 @@
 //!   languages (800 px wide); otherwise it writes nothing. A Devanagari font must be
 //!   installed for the Hindi screenshots (ops/test.sh installs `fonts-lohit-deva`).
 //!
-//! Needs `chromium`, `chromedriver` and `npm ci` in tests/node, so the tests are
-//! `#[ignore]`d: a plain `cargo test` reports them as ignored; ops/test.sh installs all
-//! three and runs them with `--ignored`, where a browser that cannot start fails them.
+//! The server's public URL is `http://localhost:PORT`, so the pages offer passkeys (a
+//! domain is needed) as a deployment's do. Needs `chromium`, `chromedriver` and `npm ci`
+//! in tests/node, so the tests are `#[ignore]`d: a plain `cargo test` reports them as
+//! ignored; ops/test.sh installs all three and runs them with `--ignored`, where a
+//! browser that cannot start fails them.
 
 mod common;
 
 use common::chrome::{callback_server, start_chromedriver};
-use common::{PASSWORD, TestServer};
+use common::{PASSWORD, TestServer, start_localhost};
 use fantoccini::{Client, ClientBuilder, Locator};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
@@ -425,8 +428,8 @@ async fn bazaar(server: &TestServer) -> Bazaar {
     }
 }
 
-/// Where the pages of tenant `t` are, as its issuer names them (in development a
-/// loopback server calls itself `localhost`, whichever address it was reached at).
+/// Where the pages of tenant `t` are, as its issuer names them: `localhost` (a domain,
+/// so the pages offer passkeys), while the test's HTTP client calls 127.0.0.1.
 async fn origin(server: &TestServer, t: &str) -> String {
     let d: Value = server
         .http
@@ -765,7 +768,7 @@ fn driver() -> (common::chrome::Driver, u16) {
 #[ignore = "needs chromium, chromedriver and `npm ci` in tests/node: ops/test.sh installs them and runs it with --ignored"]
 async fn english_pages_pass_axe_and_ui_locales_hi_signs_up_and_in() {
     let (_driver, port) = driver();
-    let server = TestServer::start().await;
+    let server = start_localhost().await;
     let bazaar = bazaar(&server).await;
     let profile = tempfile::tempdir().unwrap();
     let b = chromium(port, "en-US", profile.path()).await;
@@ -786,7 +789,7 @@ async fn english_pages_pass_axe_and_ui_locales_hi_signs_up_and_in() {
 #[ignore = "needs chromium, chromedriver and `npm ci` in tests/node: ops/test.sh installs them and runs it with --ignored"]
 async fn hindi_chromium_walks_every_page_in_hindi() {
     let (_driver, port) = driver();
-    let server = TestServer::start().await;
+    let server = start_localhost().await;
     let bazaar = bazaar(&server).await;
     let profile = tempfile::tempdir().unwrap();
     let b = chromium(port, "hi", profile.path()).await;
@@ -1093,7 +1096,7 @@ async fn branding_flow(
 #[ignore = "needs chromium, chromedriver and `npm ci` in tests/node: ops/test.sh installs them and runs it with --ignored"]
 async fn a_themed_tenant_and_hostile_branding() {
     let (_driver, port) = driver();
-    let server = TestServer::start().await;
+    let server = start_localhost().await;
     tenant(&server, "bazaar", "Bazaar").await;
     chai(&server).await;
     evil(&server).await;
