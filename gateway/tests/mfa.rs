@@ -138,6 +138,10 @@ async fn enrol(t: &TestTenant, base: &str) -> (Browser, String, Vec<String>) {
     let code = totp(&secret).generate(now()).to_string();
     let (s, _, codes_page) = post(form(code)).await;
     assert_eq!(s, 200, "{codes_page}");
+    // Codes are shown once: the page offers no language switcher to navigate away with
+    // (the account page before it does).
+    assert!(!codes_page.contains("name=\"lang\""), "{codes_page}");
+    assert!(page.contains("name=\"lang\""), "{page}");
     let codes: Vec<String> = codes_page
         .split("<li><code>")
         .skip(1)

@@ -126,6 +126,8 @@ pub async fn enrol_submit(
     };
     let next = continue_url(&st, &f.t, f.areq.clone());
     let cookie = st.cookies.cookie(SESSION_COOKIE, ns.cookie, f.t.as_str());
+    // Codes shown once: no switcher to navigate away from them.
+    let v = v.without_switcher();
     let mut r = v.page(
         StatusCode::OK,
         "mfa-recovery-title",
@@ -283,11 +285,14 @@ pub async fn account_totp_submit(
         )
         .await
     {
-        Ok(Some(codes)) => Ok(v.page(
-            StatusCode::OK,
-            "mfa-recovery-title",
-            pages::recovery_codes(&v, &codes, &format!("/{}/account", f.t)),
-        )),
+        Ok(Some(codes)) => {
+            let v = v.without_switcher();
+            Ok(v.page(
+                StatusCode::OK,
+                "mfa-recovery-title",
+                pages::recovery_codes(&v, &codes, &format!("/{}/account", f.t)),
+            ))
+        }
         Ok(None) => Ok(see_other(&format!("/{}/account", f.t))),
         Err(EngineError::Invalid(msg)) => enrol_again(&st, &req, &v, &f, &user, None, &msg).await,
         Err(e) => Err(e.into()),
@@ -334,7 +339,7 @@ pub async fn new_recovery_codes(
         .await?;
     let v = user_view(&st, &req, &f.tenant, &user)
         .await?
-        .switch_to(format!("/{}/account", f.t), Vec::new());
+        .without_switcher();
     Ok(v.page(
         StatusCode::OK,
         "mfa-recovery-title",

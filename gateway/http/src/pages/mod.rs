@@ -1,7 +1,7 @@
-//! Page rendering, apart from the handlers: the HTML of the hosted pages and the page
-//! sections several handlers show. Built on [`crate::web::html`] (escaping, the page
-//! shell); a rendering module may load what it shows through the engine, but never
-//! names the journey or a handler.
+//! Page rendering, apart from the handlers: what the hosted pages and the sections
+//! several handlers share show, rendered from the templates of `tollgate-ui` through
+//! [`crate::web::view::View`] (no HTML is built in Rust); a rendering module may load what
+//! it shows through the engine, but never names the journey or a handler.
 //!
 //! - [`hosted`]: sign-in, sign-up, consent, sign-out, the account page's frame.
 //! - [`mfa`]: second factors, enrolment, recovery codes.

@@ -8,7 +8,6 @@ use tollgate_engine::ids::TenantId;
 
 use crate::state::AppState;
 use crate::web::cookies::{CSRF_COOKIE, CookieScope, SESSION_COOKIE};
-use crate::web::html;
 
 /// What a form says when its CSRF token does not match.
 pub const STALE_FORM: &str = "This form expired. Please try again.";
@@ -19,27 +18,6 @@ pub fn csrf_cookie(cookies: CookieScope, req: &HttpRequest, tenant: &str) -> (St
         Some(c) if c.value().len() == 43 => (c.value().to_owned(), false),
         _ => (tollgate_engine::crypto::random_token::<32>(), true),
     }
-}
-
-/// Renders a form page, setting the CSRF cookie when it is new.
-pub fn form_page(
-    st: &AppState,
-    req: &HttpRequest,
-    t: &TenantId,
-    status: StatusCode,
-    title: &str,
-    body: impl FnOnce(&str) -> String,
-) -> HttpResponse {
-    let (cookie, fresh) = csrf_cookie(st.cookies, req, t.as_str());
-    let token = st.csrf.token(
-        &cookie,
-        session_cookie(st.cookies, req, t.as_str()).as_deref(),
-    );
-    let mut r = html::page(status, title, &body(&token));
-    if fresh {
-        let _ = r.add_cookie(&st.cookies.cookie(CSRF_COOKIE, cookie, t.as_str()));
-    }
-    r
 }
 
 /// Renders a form page in the tenant's look and the reader's language (`view`), setting

@@ -1,7 +1,6 @@
 //! Web helpers the handlers share. Each is a leaf, or names only [`crate::state`] and
 //! other helpers here, without rings; none names a page, the journey or a handler.
 //!
-//! - [`html`]: escaping and the page shell (security headers, no caching).
 //! - [`error`]: the one mapping from engine errors to HTTP, as OAuth JSON or as a page.
 //! - [`respond`]: the 303 redirect.
 //! - [`request`]: bounded form bodies, unique parameters, the caller's address.
@@ -22,7 +21,6 @@ pub mod csrf;
 pub mod dpop;
 pub mod error;
 pub mod form;
-pub mod html;
 pub mod metrics;
 pub mod request;
 pub mod respond;

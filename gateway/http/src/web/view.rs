@@ -130,6 +130,14 @@ impl View {
         self
     }
 
+    /// No language switcher: for a page that shows something once (recovery codes),
+    /// which switching would navigate away from and lose.
+    pub fn without_switcher(mut self) -> View {
+        self.frame.path.clear();
+        self.frame.keep.clear();
+        self
+    }
+
     /// The page's messages.
     pub fn messages(&self) -> &Messages {
         &self.frame.messages
