@@ -118,6 +118,28 @@ async fn serve_prints_a_demo_a_script_can_sign_in_with() {
             .iter()
             .any(|l| l == &format!("PASSWORD={}", vars["PASSWORD"]))
     );
+    // On its new port the demo app's redirect URI follows, so its sign-in still starts.
+    let printed = |key: &str| {
+        again
+            .printed
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_owned))
+            .unwrap()
+    };
+    let moved = common::TestTenant {
+        issuer: printed("ISSUER"),
+        redirect_uri: printed("REDIRECT_URI"),
+        ..t.clone()
+    };
+    assert_ne!(
+        moved.redirect_uri, t.redirect_uri,
+        "the second start has its own port"
+    );
+    let (s, loc, page) = Browser::new(&moved.issuer)
+        .get(&common::authorize_url(&moved, "openid", &challenge, &[]))
+        .await;
+    assert_eq!(s, 303, "{page}");
+    assert!(loc.unwrap().contains("/demo/login?tx="));
     let _ = again.child.kill();
     let _ = again.child.wait();
 }

@@ -727,12 +727,25 @@ impl Admin<'_> {
             .create_client_with_secret(
                 &tenant,
                 ClientId::parse("demo-app")?,
-                client,
+                client.clone(),
                 Some(client_secret.clone()),
             )
             .await
         {
-            Ok(_) | Err(EngineError::Conflict(_)) => {}
+            Ok(_) => {}
+            Err(EngineError::Conflict(_)) => {
+                // Started again on another address (a new port, or the demo now served as
+                // localhost): the demo app's redirect URIs follow, or its sign-in fails.
+                let id = ClientId::parse("demo-app")?;
+                if let Some(mut stored) = self.rt().store.get_client(&tenant, &id).await?
+                    && stored.redirect_uris != client.redirect_uris
+                {
+                    stored.redirect_uris = client.redirect_uris;
+                    stored.post_logout_redirect_uris = client.post_logout_redirect_uris;
+                    self.rt().store.update_client(&stored).await?;
+                    self.forget_client(&tenant, &id);
+                }
+            }
             Err(e) => return Err(e),
         }
         let m2m_client_secret = derive("tollgate demo machine client secret");
