@@ -311,6 +311,7 @@ impl Catalog {
             chain,
             dir,
             indian_grouping: indian,
+            plain: Arc::default(),
         }
     }
 
@@ -369,6 +370,9 @@ pub struct Messages {
     chain: Vec<Arc<Bundle>>,
     dir: Direction,
     indian_grouping: bool,
+    /// Messages without arguments, formatted once: most of a page's words. Shared by
+    /// every clone of the language's messages (a page's view is one).
+    plain: Arc<std::sync::RwLock<HashMap<String, Arc<str>>>>,
 }
 
 impl std::fmt::Debug for Messages {
@@ -402,6 +406,28 @@ impl Messages {
     /// The text of message `id` (or `id.attribute`) with `args`; the id itself when no
     /// catalogue has it, so a missing translation shows up instead of vanishing.
     pub fn get(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        if args.is_empty() {
+            if let Ok(plain) = self.plain.read()
+                && let Some(text) = plain.get(id)
+            {
+                return text.to_string();
+            }
+            let (text, complete) = self.format(id, args);
+            // Only a message that needed no argument is kept (one that wanted some
+            // shows its placeholders, and is formatted again with them next time).
+            if complete
+                && let Ok(mut plain) = self.plain.write()
+                && plain.len() < 4096
+            {
+                plain.insert(id.to_owned(), Arc::from(text.as_str()));
+            }
+            return text;
+        }
+        self.format(id, args).0
+    }
+
+    /// Formats message `id`; whether it formatted without errors.
+    fn format(&self, id: &str, args: &[(&str, Arg)]) -> (String, bool) {
         let (mid, attr) = split_id(id);
         for bundle in &self.chain {
             let Some(msg) = bundle.get_message(mid) else {
@@ -421,9 +447,10 @@ impl Messages {
             }
             let mut errors = vec![];
             let text = bundle.format_pattern(pattern, Some(&fargs), &mut errors);
-            return self.group_numbers_in(text.into_owned(), args);
+            let complete = errors.is_empty();
+            return (self.group_numbers_in(text.into_owned(), args), complete);
         }
-        id.to_owned()
+        (id.to_owned(), false)
     }
 
     /// Fluent shows numbers without grouping; this puts the language's grouping on the

@@ -211,15 +211,7 @@ pub async fn after_first_factor(
                 handle: Some(&p.handle),
                 tx: tx.as_deref(),
             };
-            Ok(totp_enrol_page(
-                st,
-                req,
-                &v,
-                t,
-                StatusCode::OK,
-                &form,
-                None,
-            ))
+            Ok(totp_enrol_page(st, req, &v, t, StatusCode::OK, &form, None))
         }
         SignInStep::Review(p) => {
             crate::pages::portal::reset_review_page(

@@ -17,7 +17,7 @@ mod sandbox;
 mod shipped;
 pub mod theme;
 
-use minijinja::value::{Kwargs, Object, Value};
+use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -42,25 +42,42 @@ pub enum BrandingError {
     Messages(#[from] tollgate_i18n::CatalogError),
 }
 
-/// The messages of the page's language, as the templates' `t()` reads them.
-#[derive(Debug)]
-struct Words(Messages);
+thread_local! {
+    /// The messages of the page being rendered on this thread, which `t()` reads: a
+    /// render is synchronous, so the thread is the render (cheaper than looking a
+    /// context variable up through the page's and the frame's maps at every word).
+    static PAGE_WORDS: std::cell::RefCell<Option<Messages>> = const { std::cell::RefCell::new(None) };
+}
 
-impl Object for Words {}
+/// Sets the page's messages for the renders inside it; clears them after, even if
+/// the render fails.
+struct WordsScope;
 
-const WORDS: &str = "__words";
+impl WordsScope {
+    fn enter(messages: &Messages) -> WordsScope {
+        PAGE_WORDS.with(|w| *w.borrow_mut() = Some(messages.clone()));
+        WordsScope
+    }
+}
 
-fn words(state: &State) -> Result<Arc<Words>, Error> {
-    state
-        .lookup(WORDS)
-        .and_then(|v| v.downcast_object::<Words>())
-        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "no messages in this render"))
+impl Drop for WordsScope {
+    fn drop(&mut self) {
+        PAGE_WORDS.with(|w| *w.borrow_mut() = None);
+    }
+}
+
+fn with_words<R>(f: impl FnOnce(&Messages) -> R) -> Result<R, Error> {
+    PAGE_WORDS.with(|w| {
+        w.borrow()
+            .as_ref()
+            .map(f)
+            .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "no messages in this render"))
+    })
 }
 
 /// `t("id", name=value, ...)`: a message in the page's language. Integer arguments are
 /// numbers (plural forms, digit grouping); everything else is text.
-fn t(state: &State, id: &str, kwargs: Kwargs) -> Result<String, Error> {
-    let w = words(state)?;
+fn t(id: &str, kwargs: Kwargs) -> Result<String, Error> {
     let mut args = Vec::new();
     for key in kwargs.args() {
         let v: Value = kwargs.get(key)?;
@@ -74,19 +91,19 @@ fn t(state: &State, id: &str, kwargs: Kwargs) -> Result<String, Error> {
         };
         args.push((key, arg));
     }
-    Ok(w.0.get(id, &args))
+    with_words(|w| w.get(id, &args))
 }
 
-fn number(state: &State, n: i64) -> Result<String, Error> {
-    Ok(words(state)?.0.number(n))
+fn number(n: i64) -> Result<String, Error> {
+    with_words(|w| w.number(n))
 }
 
-fn datetime(state: &State, unix: i64) -> Result<String, Error> {
-    Ok(words(state)?.0.datetime(unix))
+fn datetime(unix: i64) -> Result<String, Error> {
+    with_words(|w| w.datetime(unix))
 }
 
-fn date(state: &State, unix: i64) -> Result<String, Error> {
-    Ok(words(state)?.0.date(unix))
+fn date(unix: i64) -> Result<String, Error> {
+    with_words(|w| w.date(unix))
 }
 
 /// Writes `s` escaped for HTML text and quoted attributes: the five characters that
@@ -173,6 +190,9 @@ pub struct Frame {
     pub path: String,
     /// The query parameters the switcher must keep (e.g. `tx`).
     pub keep: Vec<(String, String)>,
+    /// The templates' globals for this frame, made on first use: a page renders its
+    /// fragments and its layout with the same ones.
+    pub globals: OnceLock<Value>,
 }
 
 /// One tenant's compiled look: its templates, catalogue, stylesheet and images.
@@ -290,6 +310,13 @@ impl Look {
     }
 
     fn globals(&self, frame: &Frame) -> Value {
+        frame
+            .globals
+            .get_or_init(|| self.make_globals(frame))
+            .clone()
+    }
+
+    fn make_globals(&self, frame: &Frame) -> Value {
         let lang = frame.messages.lang();
         let languages = self
             .switchers
@@ -297,7 +324,6 @@ impl Look {
             .cloned()
             .unwrap_or_else(|| switcher(&self.catalog, lang));
         minijinja::context! {
-            __words => Value::from_object(Words(frame.messages.clone())),
             lang => lang,
             dir => frame.messages.dir().as_str(),
             tenant => &frame.tenant,
@@ -317,7 +343,8 @@ impl Look {
         }
     }
 
-    fn render_in(&self, name: &str, ctx: Value) -> Result<String, Error> {
+    fn render_in(&self, messages: &Messages, name: &str, ctx: Value) -> Result<String, Error> {
+        let _words = WordsScope::enter(messages);
         let out = self.env.get_template(name)?.render(ctx)?;
         if out.len() > MAX_OUTPUT {
             return Err(Error::new(ErrorKind::InvalidOperation, "output too large"));
@@ -331,15 +358,17 @@ impl Look {
     pub fn render(&self, frame: &Frame, name: &str, ctx: Value) -> String {
         let globals = self.globals(frame);
         let full = minijinja::value::merge_maps([ctx, globals]);
-        match self.render_in(name, full.clone()) {
+        match self.render_in(&frame.messages, name, full.clone()) {
             Ok(html) => html,
             Err(e) => {
                 tracing::warn!(template = name, error = %e.kind(), "template failed; shipped one used");
                 let shipped = self.shipped.clone().unwrap_or_else(Self::shipped);
-                shipped.render_in(name, full).unwrap_or_else(|e| {
-                    tracing::error!(template = name, error = %e, "shipped template failed");
-                    String::new()
-                })
+                shipped
+                    .render_in(&frame.messages, name, full)
+                    .unwrap_or_else(|e| {
+                        tracing::error!(template = name, error = %e, "shipped template failed");
+                        String::new()
+                    })
             }
         }
     }
@@ -376,7 +405,7 @@ impl Look {
         ctx: Value,
     ) -> Result<String, TemplateError> {
         let full = minijinja::value::merge_maps([ctx, self.globals(frame)]);
-        self.render_in(name, full)
+        self.render_in(&frame.messages, name, full)
             .map_err(|e| TemplateError::from_render(name, &e))
     }
 }
@@ -401,6 +430,7 @@ pub fn validate(branding: &Branding) -> Result<(), BrandingError> {
                 brand: "Preview".into(),
                 path: "/preview/login".into(),
                 keep: vec![],
+                globals: Default::default(),
             };
             look.preview(&frame, name)?;
         }

@@ -8,6 +8,7 @@ fn frame(look: &Look, lang: &str) -> Frame {
         brand: "Acme <Shop>".into(),
         path: "/acme/login".into(),
         keep: vec![("tx".into(), "t\"x".into())],
+        globals: Default::default(),
     }
 }
 

@@ -309,6 +309,7 @@ pub async fn preview(
         brand: tenant.display_name.clone(),
         path: format!("/{t}/login"),
         keep: vec![],
+        globals: Default::default(),
     };
     let html = look
         .preview(&frame, &template)

@@ -83,7 +83,7 @@ pub async fn enter_submit(
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let typed = f.get("user_code");
-    let v = View::for_form(&st, &req, &f, "device");
+    let v = f.view(&st, &req, "device");
     let again = |status, id: &str| {
         let shown = if typed.len() <= 16 { typed } else { "" };
         view_form_page(&st, &req, &v, &f.t, status, "device-title", |csrf| {
@@ -176,7 +176,7 @@ pub async fn confirm_submit(
         .await
     {
         Ok(()) => {
-            let v = View::for_form(&st, &req, &f, "device");
+            let v = f.view(&st, &req, "device");
             Ok(v.page(StatusCode::OK, "device-title", pages::done(&v, approved)))
         }
         Err(EngineError::Invalid(msg)) => Err(PageError::bad_request(msg)),

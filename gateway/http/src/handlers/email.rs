@@ -59,7 +59,7 @@ pub async fn email_start(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "login");
+    let v = f.view(&st, &req, "login");
     let again = |status, msg: &str| {
         view_form_page(&st, &req, &v, &f.t, status, "sign-in-button", |csrf| {
             login(
@@ -109,7 +109,7 @@ pub async fn email_code(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "login");
+    let v = f.view(&st, &req, "login");
     let form = sign_in_code_form(&f.t, v.t("otp-enter-emailed-code"), f.get("handle"), f.tx());
     let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {
@@ -211,7 +211,7 @@ pub async fn factor_send(
     if !f.csrf_ok {
         return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
-    let v = View::for_form(&st, &req, &f, "login");
+    let v = f.view(&st, &req, "login");
     let kind = match f.get("method") {
         "phone" => FactorKind::Phone,
         _ => FactorKind::Email,
@@ -300,7 +300,7 @@ pub async fn forgot_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "password/forgot");
+    let v = f.view(&st, &req, "password/forgot");
     let again = |status, msg: &str| {
         view_form_page(&st, &req, &v, &f.t, status, "otp-forgot-title", |csrf| {
             pages::email_form(
@@ -380,7 +380,7 @@ pub async fn reset_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "password/forgot");
+    let v = f.view(&st, &req, "password/forgot");
     let meta = meta(&req);
     let token = f.get("token");
     if !token.is_empty() {

@@ -92,7 +92,7 @@ pub async fn login_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "login");
+    let v = f.view(&st, &req, "login");
     let again = |status, msg: &str| {
         view_form_page(&st, &req, &v, &f.t, status, "sign-in-button", |csrf| {
             pages::login(
@@ -131,7 +131,7 @@ pub async fn signup_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "signup");
+    let v = f.view(&st, &req, "signup");
     let again = |status, msg: &str| {
         view_form_page(&st, &req, &v, &f.t, status, "sign-up-link", |csrf| {
             pages::signup(&v, f.tx(), csrf, f.get("name"), f.get("email"), Some(msg))
@@ -190,7 +190,7 @@ pub async fn signup_code_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "signup");
+    let v = f.view(&st, &req, "signup");
     let form = signup_code_form(&f.t, v.t("otp-enter-emailed-code"), f.get("handle"), f.tx());
     let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {

@@ -33,7 +33,7 @@ pub async fn factor_submit(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "login");
+    let v = f.view(&st, &req, "login");
     let handle = f.get("handle").to_owned();
     let info = st.engine.signin().pending(&f.t, &handle).await?;
     let again = |status, msg: &str, factors: &[FactorKind]| {
@@ -95,7 +95,7 @@ pub async fn enrol_submit(
     if !f.csrf_ok {
         return Err(PageError::Id(StatusCode::FORBIDDEN, "form-expired"));
     }
-    let v = View::for_form(&st, &req, &f, "login");
+    let v = f.view(&st, &req, "login");
     let meta = meta(&req);
     let codes = match st
         .engine

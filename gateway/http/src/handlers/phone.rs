@@ -83,7 +83,7 @@ pub async fn sign_in_start(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "login/phone");
+    let v = f.view(&st, &req, "login/phone");
     let again = |status, msg: &str| {
         view_form_page(&st, &req, &v, &f.t, status, SIGN_IN_TITLE, |csrf| {
             pages::phone_form(
@@ -134,7 +134,7 @@ pub async fn sign_in_code(
     st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
-    let v = View::for_form(&st, &req, &f, "login/phone");
+    let v = f.view(&st, &req, "login/phone");
     let form = sign_in_code_form(&f, v.t("otp-enter-phone-code"), f.get("handle"));
     let again = |status, msg: &str| code_page(&st, &req, &v, &f.t, status, &form, Some(msg));
     if !f.csrf_ok {

@@ -16,17 +16,14 @@ use crate::web::error::{ErrorText, PageError, say, view_error_page};
 use crate::web::view::{View, context};
 
 /// The view of a page for signed-in `user`: in the language saved on their account
-/// unless the switcher or the app says otherwise (see [`crate::pages::portal::user_view`]).
+/// unless the switcher or the app says otherwise.
 pub async fn user_view(
     st: &AppState,
     req: &HttpRequest,
     tenant: &Tenant,
     user: &UserId,
 ) -> Result<View, PageError> {
-    Ok(match st.engine.user(&tenant.id, user).await? {
-        Some(u) => crate::pages::portal::user_view(st, req, tenant, &u),
-        None => View::new(st, req, tenant, None),
-    })
+    Ok(View::for_user_id(st, req, tenant, user).await?)
 }
 
 /// What a code form carries besides the code.

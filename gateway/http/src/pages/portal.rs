@@ -20,20 +20,11 @@ use crate::web::csrf::view_form_page;
 use crate::web::error::{ErrorText, PageError, say, view_error_page};
 use crate::web::view::{Value, View, context};
 
-/// The profile field that holds the user's language.
-pub const LOCALE_FIELD: &str = "locale";
-
-/// The user's saved language, as stored (`locale`).
-pub fn saved_locale(user: &User) -> Option<&str> {
-    user.profile
-        .get(LOCALE_FIELD)
-        .map(String::as_str)
-        .filter(|l| !l.is_empty())
-}
+pub use crate::web::view::{LOCALE_FIELD, saved_locale};
 
 /// The view of a signed-in user's page: their saved language counts (after the switcher).
 pub fn user_view(st: &AppState, req: &HttpRequest, tenant: &Tenant, user: &User) -> View {
-    View::with_saved(st, req, tenant, None, saved_locale(user))
+    View::for_user(st, req, tenant, user)
 }
 
 /// The signed-in user's record and the view of their page.

@@ -530,6 +530,7 @@ pub fn error_page(status: StatusCode, text: ErrorText, retry_after: Option<u32>)
         brand: String::new(),
         path: String::new(),
         keep: Vec::new(),
+        globals: Default::default(),
     };
     let body = look.render(
         &frame,
@@ -582,7 +583,8 @@ pub async fn render_page_errors(
         .get("tenant")
         .unwrap_or_default()
         .to_owned();
-    let tenant = match crate::web::tenant::tenant_id(&raw) {
+    // An impossible tenant id is simply unknown (as `web::tenant` reads it).
+    let tenant = match tollgate_engine::ids::TenantId::parse(&raw) {
         Ok(t) => st.engine.tenant(&t).await.ok(),
         Err(_) => None,
     };

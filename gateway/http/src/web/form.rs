@@ -17,6 +17,7 @@ use crate::web::respond::see_other;
 use crate::web::session::current_session;
 use crate::web::tenant::tenant;
 use crate::web::tx::open_tx;
+use crate::web::view::View;
 
 /// What the hosted forms share: the tenant, the checked form and its request.
 pub struct SubmittedForm {
@@ -56,6 +57,17 @@ impl SubmittedForm {
     /// A field, or `""`.
     pub fn get(&self, k: &str) -> &str {
         self.form.get(k).map(String::as_str).unwrap_or("")
+    }
+
+    /// The view of the page answering this form: its switcher goes to the tenant's page
+    /// `page` (the one the form is on, e.g. `login`), keeping the form's `tx`.
+    pub fn view(&self, st: &AppState, req: &HttpRequest, page: &str) -> View {
+        let keep = self
+            .tx()
+            .map(|tx| vec![("tx".to_owned(), tx.to_owned())])
+            .unwrap_or_default();
+        View::new(st, req, &self.tenant, self.areq.as_ref())
+            .switch_to(format!("/{}/{page}", self.t), keep)
     }
 
     /// The sealed `tx`, if the form carries a non-empty one.

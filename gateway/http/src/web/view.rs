@@ -6,7 +6,9 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use std::sync::Arc;
-use tollgate_engine::model::Tenant;
+use tollgate_engine::EngineError;
+use tollgate_engine::ids::UserId;
+use tollgate_engine::model::{Tenant, User};
 use tollgate_engine::oauth::authorize::AuthRequest;
 use tollgate_i18n::{Arg, Messages, Preferences};
 use tollgate_ui::{Frame, Look};
@@ -113,6 +115,7 @@ impl View {
             brand,
             path: req.path().to_owned(),
             keep,
+            globals: Default::default(),
         };
         View {
             look,
@@ -127,6 +130,7 @@ impl View {
     pub fn switch_to(mut self, path: String, keep: Vec<(String, String)>) -> View {
         self.frame.path = path;
         self.frame.keep = keep;
+        self.frame.globals = Default::default();
         self
     }
 
@@ -135,6 +139,7 @@ impl View {
     pub fn without_switcher(mut self) -> View {
         self.frame.path.clear();
         self.frame.keep.clear();
+        self.frame.globals = Default::default();
         self
     }
 
@@ -210,19 +215,35 @@ pub fn page_response(status: StatusCode, html: String) -> HttpResponse {
         .body(html)
 }
 
+/// The profile field that holds a user's saved language.
+pub const LOCALE_FIELD: &str = "locale";
+
+/// The user's saved language, as stored (`locale`).
+pub fn saved_locale(user: &User) -> Option<&str> {
+    user.profile
+        .get(LOCALE_FIELD)
+        .map(String::as_str)
+        .filter(|l| !l.is_empty())
+}
+
 impl View {
-    /// The view of a page answering a submitted form: its switcher goes to the tenant's
-    /// page `page` (the one the form is on, e.g. `login`), keeping the form's `tx`.
-    pub fn for_form(
+    /// The view of a signed-in user's page: their saved language counts (after the
+    /// switcher and the app's `ui_locales`).
+    pub fn for_user(st: &AppState, req: &HttpRequest, tenant: &Tenant, user: &User) -> View {
+        Self::with_saved(st, req, tenant, None, saved_locale(user))
+    }
+
+    /// [`Self::for_user`] for a user known by id (a user that is gone gets the browser's
+    /// language).
+    pub async fn for_user_id(
         st: &AppState,
         req: &HttpRequest,
-        f: &crate::web::form::SubmittedForm,
-        page: &str,
-    ) -> View {
-        let keep = f
-            .tx()
-            .map(|tx| vec![("tx".to_owned(), tx.to_owned())])
-            .unwrap_or_default();
-        Self::new(st, req, &f.tenant, f.areq.as_ref()).switch_to(format!("/{}/{page}", f.t), keep)
+        tenant: &Tenant,
+        user: &UserId,
+    ) -> Result<View, EngineError> {
+        Ok(match st.engine.user(&tenant.id, user).await? {
+            Some(u) => Self::for_user(st, req, tenant, &u),
+            None => Self::new(st, req, tenant, None),
+        })
     }
 }
