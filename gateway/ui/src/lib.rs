@@ -13,6 +13,7 @@
 //! be overridden. [`Look`] is what one tenant's pages are rendered with; [`Frame`] is what
 //! one request adds (language, brand, the switcher).
 
+mod cache;
 mod sandbox;
 mod shipped;
 pub mod theme;
@@ -24,6 +25,7 @@ use std::sync::{Arc, OnceLock};
 use tollgate_i18n::{Arg, Catalog, Messages};
 use tollgate_vocab::model::branding::Branding;
 
+pub use cache::Fill;
 pub use sandbox::{MAX_OUTPUT, MAX_TEMPLATE, TENANT_FUEL, TemplateError};
 pub use shipped::{FIXED, SAMPLES, TEMPLATES};
 pub use theme::ThemeError;
@@ -109,7 +111,7 @@ fn date(unix: i64) -> Result<String, Error> {
 /// Writes `s` escaped for HTML text and quoted attributes: the five characters that
 /// matter there, and nothing else (minijinja's own escaper also escapes `/`, which
 /// only lengthens every URL).
-fn write_html(out: &mut minijinja::Output, s: &str) -> std::fmt::Result {
+fn write_html<W: std::fmt::Write + ?Sized>(out: &mut W, s: &str) -> std::fmt::Result {
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
         let rep = match b {
@@ -125,6 +127,12 @@ fn write_html(out: &mut minijinja::Output, s: &str) -> std::fmt::Result {
         last = i + 1;
     }
     out.write_str(&s[last..])
+}
+
+/// [`write_html`] into a string.
+pub(crate) fn escape_into(out: &mut String, s: &str) {
+    // Writing to a String cannot fail.
+    let _ = write_html(out, s);
 }
 
 fn format_value(
@@ -178,7 +186,7 @@ pub struct LanguageChoice {
 }
 
 /// What a request adds to every template: who, in which language, and how to switch.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Frame {
     /// The page's messages (their language is the page's).
     pub messages: Messages,
@@ -207,6 +215,8 @@ pub struct Look {
     logo: Option<String>,
     favicon: Option<String>,
     name: Option<String>,
+    /// Rendered outputs by shape: the shipped look only (see [`cache`]).
+    outputs: Option<cache::Outputs>,
 }
 
 impl std::fmt::Debug for Look {
@@ -256,6 +266,7 @@ impl Look {
                     env,
                     switchers: switchers(&catalog),
                     shipped: None,
+                    outputs: Some(cache::Outputs::default()),
                     catalog,
                     css,
                     revision: 0,
@@ -280,6 +291,7 @@ impl Look {
             env,
             switchers: switchers(&catalog),
             shipped: Some(Self::shipped()),
+            outputs: None,
             catalog,
             css,
             revision: branding.revision,
@@ -376,11 +388,93 @@ impl Look {
     /// A whole page: `body` (already rendered, so trusted) inside the frame, with its
     /// title (plain text).
     pub fn page(&self, frame: &Frame, title: &str, body: String) -> String {
-        self.render(
+        self.render_filled(
             frame,
             "layout.html",
-            minijinja::context! { title => title, body => Value::from_safe_string(body) },
+            minijinja::context! { title => title },
+            &[Fill {
+                name: "body",
+                value: &body,
+                safe: true,
+            }],
         )
+    }
+
+    /// [`Self::render`] of `stable` (what shapes the page) and `fills` (a request's own
+    /// values, each printed plainly by the template). With the shipped look the output is
+    /// kept per shape and later requests only fill it in (see [`cache`]).
+    pub fn render_filled(
+        &self,
+        frame: &Frame,
+        name: &str,
+        stable: Value,
+        fills: &[Fill<'_>],
+    ) -> String {
+        let Some(outputs) = &self.outputs else {
+            return self.render(frame, name, cache::filled_context(stable, fills));
+        };
+        // An empty value can change what the template shows (`{% if tx %}`): it is part
+        // of the shape, not a hole.
+        let (holes, empty): (Vec<Fill<'_>>, Vec<Fill<'_>>) =
+            fills.iter().copied().partition(|f| !f.value.is_empty());
+        let stable = if empty.is_empty() {
+            stable
+        } else {
+            cache::filled_context(stable, &empty)
+        };
+        let Ok(stable_json) = serde_json::to_string(&stable) else {
+            return self.render(frame, name, cache::filled_context(stable, &holes));
+        };
+        // The frame's own per-request values (the switcher's kept parameters) are holes too.
+        let mut all = holes.clone();
+        all.extend(frame.keep.iter().map(|(_, v)| Fill {
+            name: "",
+            value: v,
+            safe: false,
+        }));
+        let mut shape = String::with_capacity(128 + stable_json.len());
+        for part in [
+            name,
+            frame.messages.lang(),
+            &frame.tenant,
+            &frame.brand,
+            &frame.path,
+        ] {
+            shape.push_str(part);
+            shape.push('\0');
+        }
+        for (k, v) in &frame.keep {
+            shape.push_str(k);
+            shape.push(if v.is_empty() { '0' } else { '1' });
+        }
+        shape.push('\0');
+        for f in &holes {
+            shape.push_str(f.name);
+            shape.push(if f.safe { 's' } else { 'e' });
+        }
+        shape.push('\0');
+        shape.push_str(&stable_json);
+        if let Some(out) = outputs.get(&shape, &all) {
+            return out;
+        }
+        let mut marked_frame = frame.clone();
+        marked_frame.globals = Default::default();
+        for (i, (_, v)) in marked_frame.keep.iter_mut().enumerate() {
+            if !v.is_empty() {
+                *v = cache::marker(holes.len() + i);
+            }
+        }
+        let marked = cache::marked_context(stable.clone(), &holes);
+        let globals = self.globals(&marked_frame);
+        let full = minijinja::value::merge_maps([marked, globals]);
+        // Kept only if the shipped template renders; otherwise the usual path (which
+        // logs) answers.
+        if let Ok(html) = self.render_in(&frame.messages, name, full)
+            && let Some(out) = outputs.learn(shape, &html, &all)
+        {
+            return out;
+        }
+        self.render(frame, name, cache::filled_context(stable, &holes))
     }
 
     /// A template rendered with its sample data (the admin preview, and the tests).

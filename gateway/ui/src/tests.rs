@@ -166,3 +166,66 @@ fn a_bad_theme_or_catalogue_is_refused() {
     assert_eq!(look.catalog().default_language(), "ta");
     let _ = BTreeMap::<String, String>::new();
 }
+
+#[test]
+fn a_kept_output_filled_in_equals_a_fresh_render() {
+    let look = Look::shipped();
+    let render_both = |csrf: &str, tx: Option<&str>, email: &str, lang: &str| {
+        let f = frame(&look, lang);
+        let mut fills = vec![
+            Fill {
+                name: "csrf",
+                value: csrf,
+                safe: false,
+            },
+            Fill {
+                name: "email",
+                value: email,
+                safe: false,
+            },
+            Fill {
+                name: "federation",
+                value: "<p>fed</p>",
+                safe: true,
+            },
+        ];
+        if let Some(tx) = tx {
+            fills.push(Fill {
+                name: "tx",
+                value: tx,
+                safe: false,
+            });
+        }
+        let stable = minijinja::context! { error => Option::<&str>::None, passkeys => true };
+        let kept = look.render_filled(&f, "login.html", stable, &fills);
+        // Built independently of the cache's own context helpers.
+        let fresh = look.render(
+            &f,
+            "login.html",
+            minijinja::context! {
+                csrf, email, tx, error => Option::<&str>::None, passkeys => true,
+                federation => Value::from_safe_string("<p>fed</p>".into()),
+            },
+        );
+        assert_eq!(kept, fresh, "{csrf} {tx:?} {email} {lang}");
+        let page = look.page(&f, "Sign in", kept.clone());
+        let fresh_page = look.render(
+            &f,
+            "layout.html",
+            minijinja::context! { title => "Sign in", body => Value::from_safe_string(kept) },
+        );
+        assert_eq!(page, fresh_page);
+        page
+    };
+    // The first of each shape learns it, the next ones fill it in: all equal fresh renders,
+    // with hostile values escaped where they land.
+    for lang in ["en", "hi"] {
+        for tx in [None, Some("tx-1"), Some("\"><script>x</script>")] {
+            render_both("c1", tx, "", lang);
+            let page = render_both("c2\"<", tx, "a@b.example\"><i>", lang);
+            assert!(page.contains("value=\"c2&quot;&lt;\""), "{page}");
+            assert!(page.contains("<p>fed</p>"));
+            assert!(!page.contains("<script>x") && !page.contains("<i>"));
+        }
+    }
+}

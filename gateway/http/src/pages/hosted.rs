@@ -6,6 +6,8 @@ use minijinja::value::Serde;
 use tollgate_engine::account::privacy::ConnectedApp;
 use tollgate_engine::model::Session;
 
+use tollgate_ui::Fill;
+
 use crate::web::view::{Value, View, context};
 
 /// The sign-in form; with `passkeys`, also a passkey button and passkeys in the email
@@ -19,13 +21,33 @@ pub fn login(
     passkeys: bool,
     federation: String,
 ) -> String {
-    v.render(
-        "login.html",
-        context! {
-            tx, csrf, email, error, passkeys,
-            federation => Value::from_safe_string(federation),
+    // The request's own values are holes in an output kept per shape (the shipped
+    // look); what shapes the page (an error, passkeys, a sign-in in progress) is stable.
+    let mut fills = vec![
+        Fill {
+            name: "csrf",
+            value: csrf,
+            safe: false,
         },
-    )
+        Fill {
+            name: "email",
+            value: email,
+            safe: false,
+        },
+        Fill {
+            name: "federation",
+            value: &federation,
+            safe: true,
+        },
+    ];
+    if let Some(tx) = tx {
+        fills.push(Fill {
+            name: "tx",
+            value: tx,
+            safe: false,
+        });
+    }
+    v.render_filled("login.html", context! { error, passkeys }, &fills)
 }
 
 /// The sign-up form.

@@ -179,6 +179,17 @@ impl View {
         self.look.render(&self.frame, name, ctx)
     }
 
+    /// [`Self::render`] with the request's own values as `fills` (each printed plainly
+    /// by the template), so the shipped look can keep the rendered page per shape.
+    pub fn render_filled(
+        &self,
+        name: &str,
+        stable: Value,
+        fills: &[tollgate_ui::Fill<'_>],
+    ) -> String {
+        self.look.render_filled(&self.frame, name, stable, fills)
+    }
+
     /// A fragment as a value another template can print unescaped.
     pub fn part(&self, name: &str, ctx: Value) -> Value {
         Value::from_safe_string(self.render(name, ctx))
