@@ -54,6 +54,11 @@ impl Outputs {
         Some(assemble(&pieces, fills))
     }
 
+    /// Whether no more shapes are kept (later shapes are rendered plainly).
+    pub(crate) fn is_full(&self) -> bool {
+        self.shapes.read().map_or(true, |s| s.len() >= MAX_SHAPES)
+    }
+
     /// Keeps the output rendered with markers for `shape` (if every hole shows up and
     /// nothing else looks like a marker) and returns it filled.
     pub(crate) fn learn(&self, shape: String, marked: &str, fills: &[Fill<'_>]) -> Option<String> {
