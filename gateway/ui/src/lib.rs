@@ -417,13 +417,14 @@ impl Look {
         // of the shape, not a hole.
         let (holes, empty): (Vec<Fill<'_>>, Vec<Fill<'_>>) =
             fills.iter().copied().partition(|f| !f.value.is_empty());
+        // Serialised before the empty values join it: a plain map is cheap to write.
+        let Ok(stable_json) = serde_json::to_string(&stable) else {
+            return self.render(frame, name, cache::filled_context(stable, fills));
+        };
         let stable = if empty.is_empty() {
             stable
         } else {
             cache::filled_context(stable, &empty)
-        };
-        let Ok(stable_json) = serde_json::to_string(&stable) else {
-            return self.render(frame, name, cache::filled_context(stable, &holes));
         };
         // The frame's own per-request values (the switcher's kept parameters) are holes too.
         let mut all = holes.clone();
@@ -451,6 +452,10 @@ impl Look {
         for f in &holes {
             shape.push_str(f.name);
             shape.push(if f.safe { 's' } else { 'e' });
+        }
+        for f in &empty {
+            shape.push_str(f.name);
+            shape.push('0');
         }
         shape.push('\0');
         shape.push_str(&stable_json);
