@@ -29,7 +29,7 @@
 
 mod common;
 
-use common::chrome::{callback_server, start_chromedriver};
+use common::chrome::{Failed, Flow, callback_server, start_chromedriver, wait_for};
 use common::{PASSWORD, TestServer, start_localhost};
 use fantoccini::{Client, ClientBuilder, Locator};
 use openidconnect::core::{
@@ -46,24 +46,6 @@ use std::time::{Duration, Instant};
 
 /// The axe-core rule tags of WCAG 2.2 AA (which includes 2.0 and 2.1 A and AA).
 const WCAG_TAGS: &str = r#"["wcag2a","wcag2aa","wcag21a","wcag21aa","wcag22aa"]"#;
-
-/// How a browser flow failed: a WebDriver error, or a page that never got where it
-/// should (with what it showed instead).
-#[derive(Debug)]
-#[allow(dead_code)] // Read through Debug when the test fails.
-enum Failed {
-    Cmd(fantoccini::error::CmdError),
-    Timeout(String),
-    Wrong(String),
-}
-
-impl From<fantoccini::error::CmdError> for Failed {
-    fn from(e: fantoccini::error::CmdError) -> Self {
-        Self::Cmd(e)
-    }
-}
-
-type Flow<T> = Result<T, Failed>;
 
 // ---------------------------------------------------------------------------------------
 // The browser.
@@ -93,29 +75,6 @@ async fn chromium(driver_port: u16, lang: &str, profile: &std::path::Path) -> Cl
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .expect("chromium starts under chromedriver")
-}
-
-/// Waits until `done` holds for the page (its URL and source), at most `secs` seconds.
-async fn wait_for(
-    b: &Client,
-    secs: u64,
-    what: &str,
-    done: impl Fn(&str, &str) -> bool,
-) -> Flow<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let url = b.current_url().await?.to_string();
-        let source = b.source().await?;
-        if done(&url, &source) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(Failed::Timeout(format!(
-                "waiting for {what}; at {url}:\n{source}"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// The element `css` once it is there (at most 10 s); else what the page shows.

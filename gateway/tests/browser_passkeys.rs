@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::chrome::{callback_server, shop, start_chromedriver};
+use common::chrome::{Failed, Flow, callback_server, shop, start_chromedriver, wait_for};
 use common::{PASSWORD, jwt_claims, start_localhost};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -24,23 +24,6 @@ use openidconnect::{
 };
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-/// How the browser flow failed: a WebDriver error, or a page that never got where it
-/// should (with what it showed instead).
-#[derive(Debug)]
-#[allow(dead_code)] // Read through Debug when the test fails.
-enum Failed {
-    Cmd(fantoccini::error::CmdError),
-    Timeout(String),
-}
-
-impl From<fantoccini::error::CmdError> for Failed {
-    fn from(e: fantoccini::error::CmdError) -> Self {
-        Self::Cmd(e)
-    }
-}
-
-type Flow<T> = Result<T, Failed>;
 
 /// A command of the WebAuthn WebDriver extension (W3C WebAuthn §11), which fantoccini
 /// does not wrap: `path` is under `/session/{id}/webauthn/`.
@@ -86,29 +69,6 @@ async fn webauthn(
         Value::Object(mut m) if m.contains_key("value") => m.remove("value").unwrap_or_default(),
         v => v,
     })
-}
-
-/// Waits until `done` holds for the page (its URL and source), at most `secs` seconds.
-async fn wait_for(
-    browser: &Client,
-    secs: u64,
-    what: &str,
-    done: impl Fn(&str, &str) -> bool,
-) -> Flow<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let url = browser.current_url().await?.to_string();
-        let source = browser.source().await?;
-        if done(&url, &source) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(Failed::Timeout(format!(
-                "waiting for {what}; at {url}:\n{source}"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Clicks an element once the passkey script has shown it. The element is looked up

@@ -11,49 +11,11 @@
 
 mod common;
 
-use common::chrome::{callback_server, shop, start_chromedriver};
+use common::chrome::{Failed, Flow, callback_server, shop, start_chromedriver, wait_for};
 use common::{PASSWORD, TestServer, TestTenant, login_tokens, refresh};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-
-#[derive(Debug)]
-#[allow(dead_code)] // Read through Debug when the test fails.
-enum Failed {
-    Cmd(fantoccini::error::CmdError),
-    Timeout(String),
-}
-
-impl From<fantoccini::error::CmdError> for Failed {
-    fn from(e: fantoccini::error::CmdError) -> Self {
-        Self::Cmd(e)
-    }
-}
-
-type Flow<T> = Result<T, Failed>;
-
-/// Waits until `done` holds for the page (its URL and source), at most `secs` seconds.
-async fn wait_for(
-    browser: &Client,
-    secs: u64,
-    what: &str,
-    done: impl Fn(&str, &str) -> bool,
-) -> Flow<()> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let url = browser.current_url().await?.to_string();
-        let source = browser.source().await?;
-        if done(&url, &source) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(Failed::Timeout(format!(
-                "waiting for {what}; at {url}:\n{source}"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use std::time::Duration;
 
 /// Fills the sign-in form on the current page and submits it.
 async fn sign_in(browser: &Client, origin: &str) -> Flow<()> {

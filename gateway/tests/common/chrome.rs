@@ -81,3 +81,45 @@ pub async fn shop(server: &super::TestServer, redirect_uri: &str) -> serde_json:
         .await;
     c
 }
+
+/// How a browser flow failed: a WebDriver error, a page that never got where it should
+/// (with what it showed instead), or a page that showed something it must not.
+#[derive(Debug)]
+#[allow(dead_code)] // Read through Debug when the test fails.
+pub enum Failed {
+    Cmd(fantoccini::error::CmdError),
+    Timeout(String),
+    Wrong(String),
+}
+
+impl From<fantoccini::error::CmdError> for Failed {
+    fn from(e: fantoccini::error::CmdError) -> Self {
+        Self::Cmd(e)
+    }
+}
+
+/// A step of a browser flow.
+pub type Flow<T> = Result<T, Failed>;
+
+/// Waits until `done` holds for the page (its URL and source), at most `secs` seconds.
+pub async fn wait_for(
+    browser: &fantoccini::Client,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&str, &str) -> bool,
+) -> Flow<()> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let url = browser.current_url().await?.to_string();
+        let source = browser.source().await?;
+        if done(&url, &source) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(Failed::Timeout(format!(
+                "waiting for {what}; at {url}:\n{source}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
