@@ -9,6 +9,7 @@ pub mod federation;
 pub mod phone;
 pub mod privacy;
 pub mod signin;
+pub mod verification;
 
 use crate::clock::UnixTime;
 use crate::ids::{ChainId, ClientId, Email, KeyId, TenantId, UserId};
@@ -125,6 +126,9 @@ pub struct Tenant {
     /// The hosted pages' theme, templates and messages.
     #[serde(default)]
     pub branding: branding::Branding,
+    /// Identity verification (Aadhaar offline e-KYC, Truecaller) and who gets the results.
+    #[serde(default)]
+    pub verification: verification::VerificationSettings,
 }
 
 /// An API (resource server, RFC 9068): its identifier is the `aud` of the access tokens
@@ -401,6 +405,7 @@ impl Tenant {
             apis: Vec::new(),
             dpop_nonce_required: false,
             branding: branding::Branding::default(),
+            verification: verification::VerificationSettings::default(),
         }
     }
 
