@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     pub(crate) discovery: DashMap<TenantId, Arc<crate::runtime::keys::Rendered>>,
     /// Tenants' consent purposes and profiling rules, read at every sign-in.
     pub(crate) privacy: Cache<TenantId, Arc<crate::model::privacy::PrivacySettings>>,
+    /// Tenants' federation connectors, read by every sign-in page for its buttons.
+    pub(crate) connectors: Cache<TenantId, Arc<Vec<crate::model::federation::Connector>>>,
     /// Wakes the logout token sender when this node queues a token.
     pub(crate) logout_wake: Arc<tokio::sync::Notify>,
     /// Outbound HTTP to upstream identity providers, set by the binary.
@@ -146,6 +148,12 @@ impl Engine {
             // Short-lived, as tenants are with several nodes: a change made on another
             // node is seen here within ten seconds.
             privacy: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(10))
+                .build(),
+            // The same ten seconds for another node's change; this node's own changes
+            // drop the entry at once.
+            connectors: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(10))
                 .build(),

@@ -63,11 +63,11 @@ pub async fn login_buttons(st: &AppState, v: &View, t: &TenantId, tx: Option<&st
         return String::new();
     };
     let connectors: Vec<Button> = connectors
-        .into_iter()
+        .iter()
         .filter(|c| c.enabled)
         .map(|c| Button {
-            id: c.id,
-            name: c.display_name,
+            id: c.id.clone(),
+            name: c.display_name.clone(),
         })
         .collect();
     if connectors.is_empty() {
