@@ -28,7 +28,7 @@ enum Piece {
 /// Cached outputs by shape.
 #[derive(Default)]
 pub(crate) struct Outputs {
-    shapes: RwLock<HashMap<String, Arc<Vec<Piece>>>>,
+    shapes: RwLock<HashMap<Box<[u8]>, Arc<Vec<Piece>>>>,
 }
 
 /// A request's value for a hole.
@@ -49,7 +49,7 @@ pub(crate) fn marker(n: usize) -> String {
 
 impl Outputs {
     /// The output of `shape` with `fills`, if that shape was cached.
-    pub(crate) fn get(&self, shape: &str, fills: &[Fill<'_>]) -> Option<String> {
+    pub(crate) fn get(&self, shape: &[u8], fills: &[Fill<'_>]) -> Option<String> {
         let pieces = self.shapes.read().ok()?.get(shape)?.clone();
         Some(assemble(&pieces, fills))
     }
@@ -61,7 +61,12 @@ impl Outputs {
 
     /// Keeps the output rendered with markers for `shape` (if every hole shows up and
     /// nothing else looks like a marker) and returns it filled.
-    pub(crate) fn learn(&self, shape: String, marked: &str, fills: &[Fill<'_>]) -> Option<String> {
+    pub(crate) fn learn(
+        &self,
+        shape: Box<[u8]>,
+        marked: &str,
+        fills: &[Fill<'_>],
+    ) -> Option<String> {
         let pieces = split(marked, fills.len())?;
         let out = assemble(&pieces, fills);
         if let Ok(mut shapes) = self.shapes.write()
@@ -185,9 +190,9 @@ mod tests {
                 safe: true,
             },
         ];
-        let out = outputs.learn("k".into(), &marked, &fills).unwrap();
+        let out = outputs.learn(b"k".to_vec().into(), &marked, &fills).unwrap();
         assert_eq!(out, "<a href=\"?tx=a&quot;b\"><b>x</b></a>a&quot;b");
-        let again = outputs.get("k", &fills).unwrap();
+        let again = outputs.get(b"k", &fills).unwrap();
         assert_eq!(again, out);
         // A hole the output lost, or a stray marker, is not cached.
         assert!(split(&format!("x{}", marker(0)), 2).is_none());

@@ -49,6 +49,8 @@ thread_local! {
     /// render is synchronous, so the thread is the render (cheaper than looking a
     /// context variable up through the page's and the frame's maps at every word).
     static PAGE_WORDS: std::cell::RefCell<Option<Messages>> = const { std::cell::RefCell::new(None) };
+    /// The shape key of the cached output being looked up (see `render_filled`).
+    static SHAPE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Sets the page's messages for the renders inside it; clears them after, even if
@@ -413,57 +415,69 @@ impl Look {
         let Some(outputs) = &self.outputs else {
             return self.render(frame, name, cache::filled_context(stable, fills));
         };
-        // An empty value can change what the template shows (`{% if tx %}`): it is part
-        // of the shape, not a hole.
-        let (holes, empty): (Vec<Fill<'_>>, Vec<Fill<'_>>) =
-            fills.iter().copied().partition(|f| !f.value.is_empty());
-        // Serialised before the empty values join it: a plain map is cheap to write.
-        let Ok(stable_json) = serde_json::to_string(&stable) else {
-            return self.render(frame, name, cache::filled_context(stable, fills));
-        };
-        let stable = if empty.is_empty() {
-            stable
-        } else {
-            cache::filled_context(stable, &empty)
-        };
-        // The frame's own per-request values (the switcher's kept parameters) are holes too.
-        let mut all = holes.clone();
+        // The holes: the fills with a value, then the frame's own per-request values (the
+        // switcher's kept parameters). An empty value can change what the template shows
+        // (`{% if tx %}`): it is part of the shape, not a hole.
+        let mut all: Vec<Fill<'_>> = Vec::with_capacity(fills.len() + frame.keep.len());
+        all.extend(fills.iter().copied().filter(|f| !f.value.is_empty()));
+        let holes = all.len();
         all.extend(frame.keep.iter().map(|(_, v)| Fill {
             name: "",
             value: v,
             safe: false,
         }));
-        let mut shape = String::with_capacity(128 + stable_json.len());
-        for part in [
-            name,
-            frame.messages.lang(),
-            &frame.tenant,
-            &frame.brand,
-            &frame.path,
-        ] {
-            shape.push_str(part);
-            shape.push('\0');
-        }
-        for (k, v) in &frame.keep {
-            shape.push_str(k);
-            shape.push(if v.is_empty() { '0' } else { '1' });
-        }
-        shape.push('\0');
-        for f in &holes {
-            shape.push_str(f.name);
-            shape.push(if f.safe { 's' } else { 'e' });
-        }
-        for f in &empty {
-            shape.push_str(f.name);
-            shape.push('0');
-        }
-        shape.push('\0');
-        shape.push_str(&stable_json);
-        if let Some(out) = outputs.get(&shape, &all) {
-            return out;
-        }
+        // The shape is written into one buffer per thread: a hit then allocates nothing
+        // but its output.
+        let looked_up = SHAPE.with_borrow_mut(|shape| {
+            shape.clear();
+            for part in [
+                name,
+                frame.messages.lang(),
+                &frame.tenant,
+                &frame.brand,
+                &frame.path,
+            ] {
+                shape.extend_from_slice(part.as_bytes());
+                shape.push(0);
+            }
+            for (k, v) in &frame.keep {
+                shape.extend_from_slice(k.as_bytes());
+                shape.push(if v.is_empty() { b'0' } else { b'1' });
+            }
+            shape.push(0);
+            for f in fills {
+                shape.extend_from_slice(f.name.as_bytes());
+                shape.push(match (f.value.is_empty(), f.safe) {
+                    (true, _) => b'0',
+                    (false, true) => b's',
+                    (false, false) => b'e',
+                });
+            }
+            shape.push(0);
+            serde_json::to_writer(&mut *shape, &stable).ok()?;
+            Some(match outputs.get(shape, &all) {
+                Some(out) => Ok(out),
+                None => Err(shape.clone().into_boxed_slice()),
+            })
+        });
+        let shape = match looked_up {
+            Some(Ok(out)) => return out,
+            Some(Err(shape)) => shape,
+            None => return self.render(frame, name, cache::filled_context(stable, fills)),
+        };
+        let empty: Vec<Fill<'_>> = fills
+            .iter()
+            .copied()
+            .filter(|f| f.value.is_empty())
+            .collect();
+        let stable = if empty.is_empty() {
+            stable
+        } else {
+            cache::filled_context(stable, &empty)
+        };
+        let holes = &all[..holes];
         if outputs.is_full() {
-            return self.render(frame, name, cache::filled_context(stable, &holes));
+            return self.render(frame, name, cache::filled_context(stable, holes));
         }
         let mut marked_frame = frame.clone();
         marked_frame.globals = Default::default();
@@ -472,7 +486,7 @@ impl Look {
                 *v = cache::marker(holes.len() + i);
             }
         }
-        let marked = cache::marked_context(stable.clone(), &holes);
+        let marked = cache::marked_context(stable.clone(), holes);
         let globals = self.globals(&marked_frame);
         let full = minijinja::value::merge_maps([marked, globals]);
         // Kept only if the shipped template renders; otherwise the usual path (which
@@ -482,7 +496,7 @@ impl Look {
         {
             return out;
         }
-        self.render(frame, name, cache::filled_context(stable, &holes))
+        self.render(frame, name, cache::filled_context(stable, holes))
     }
 
     /// A template rendered with its sample data (the admin preview, and the tests).
