@@ -10,6 +10,7 @@
 //! | [`Engine::federation`] | [`federation`]: connectors, the upstream round trip, links |
 //! | [`Engine::account`] | [`account`]: the portal's changes, privacy rights, purposes, profiling |
 //! | [`Engine::admin`] | [`admin`]: tenants, clients, users, keys, the audit trail, imports |
+//! | [`Engine::verify`] | [`verify`]: identity verification (India rails): results kept sealed, audited, listed |
 //!
 //! Layers, lowest first (a module names only modules below it; an area reaches a lower
 //! area through its handle, never a higher one):
@@ -20,8 +21,9 @@
 //!   delivery queue, signing keys, the user-key vault, the outbound HTTP port;
 //! - [`engine`]: the [`Engine`] context and its wiring, naming no flow; [`audit`] and
 //!   [`sealing`]: the audit trail, users' data keys and user records, on the context;
-//! - the areas: [`oauth`] (names no other area), [`signin`] <- [`federation`] <-
-//!   [`account`] <- [`admin`];
+//! - [`verify`]'s record keeper (its `mod.rs`: names no other area), read by the areas
+//!   above it; the areas: [`oauth`] (names no other area), [`signin`] <- [`federation`] <-
+//!   [`account`] <- [`admin`]; the rails' flows in `verify/` (one file each) sit on top;
 //! - [`jobs`]: the periodic sweep and purge.
 
 // A panic in a request path takes a worker with it; tests may unwrap.
@@ -37,6 +39,7 @@ pub mod oauth;
 pub mod runtime;
 pub mod sealing;
 pub mod signin;
+pub mod verify;
 
 pub use engine::{Engine, RequestMeta};
 pub use runtime::config::EngineConfig;

@@ -40,9 +40,10 @@ pub(super) enum Ks {
     Links = 24,
     LinksByUser = 25,
     LogoutOutbox = 26,
+    Verifications = 27,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 27] = [
+pub(super) const ALL_KS: [(Ks, &str); 28] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -70,6 +71,7 @@ pub(super) const ALL_KS: [(Ks, &str); 27] = [
     (Ks::Links, "links"),
     (Ks::LinksByUser, "links_by_user"),
     (Ks::LogoutOutbox, "logout_outbox"),
+    (Ks::Verifications, "verifications"),
 ];
 
 pub(super) struct Inner {

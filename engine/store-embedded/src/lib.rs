@@ -27,6 +27,7 @@ mod outbox;
 mod sessions;
 mod tenants;
 mod users;
+mod verifications;
 mod writer;
 
 use async_trait::async_trait;

@@ -43,6 +43,7 @@ mod statements;
 mod tenants;
 mod user_keys;
 mod users;
+mod verifications;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -77,6 +77,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0008_logout_outbox.cql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_verifications",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0009_verifications.cql"),
+    },
 ];
 
 impl Migration {

@@ -87,6 +87,14 @@ impl ScyllaStore {
                         self.copy_factor(from, to, t, id, row).await
                     })
                     .await?;
+                    self.each(
+                        &f.verification_list,
+                        (t, id),
+                        |(at, vid, rec): (i64, String, Vec<u8>)| async move {
+                            self.write(&n.verification_put, (t, id, at, vid, rec)).await
+                        },
+                    )
+                    .await?;
                     // Linked identities: only links that are this user's (an index entry
                     // whose claim was lost stays behind).
                     self.each(
@@ -247,6 +255,8 @@ impl ScyllaStore {
                     self.write(&f.user_key_delete, (t, id.as_str())).await?;
                     self.write(&f.consents_delete, (t, id.as_str())).await?;
                     self.write(&f.grants_delete, (t, id.as_str())).await?;
+                    self.write(&f.verifications_delete, (t, id.as_str()))
+                        .await?;
                     self.each(
                         &f.link_user_list,
                         (t, id.as_str()),

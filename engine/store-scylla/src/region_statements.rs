@@ -203,6 +203,12 @@ crate::statements::statement_set! {
         outbox_reschedule: Lwt => "UPDATE {k}.logout_outbox SET next_at = ?, attempts = ? \
             WHERE tenant = ? AND id = ? IF next_at = ?",
         outbox_remove: Lwt => "DELETE FROM {k}.logout_outbox WHERE tenant = ? AND id = ? IF EXISTS",
+        /// Identity verifications (0009): plain writes, each a fresh id.
+        verification_put: Write => "INSERT INTO {k}.verifications (tenant, user_id, created_at, id, record) \
+            VALUES (?, ?, ?, ?, ?)",
+        verification_list: Read => "SELECT created_at, id, record FROM {k}.verifications \
+            WHERE tenant = ? AND user_id = ?",
+        verifications_delete: Write => "DELETE FROM {k}.verifications WHERE tenant = ? AND user_id = ?",
 
     }
     batches {

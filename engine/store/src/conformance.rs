@@ -107,7 +107,65 @@ pub async fn run<S: Store + Clone>(store: S) {
     connectors_are_per_tenant(&store).await;
     links_are_unique_and_belong_to_their_user(&store).await;
     logout_deliveries_are_claimed_once_and_survive(&store).await;
+    verifications_are_per_user_oldest_first(&store).await;
     expired_rows_are_swept(&store).await;
+}
+
+fn verification(
+    t: &TenantId,
+    u: &UserId,
+    id: &str,
+    at: UnixTime,
+) -> tollgate_vocab::model::verification::VerificationRecord {
+    tollgate_vocab::model::verification::VerificationRecord {
+        tenant: t.clone(),
+        user_id: u.clone(),
+        id: id.into(),
+        created_at: at,
+        sealed: format!("c2VhbGVk{id}"),
+    }
+}
+
+async fn verifications_are_per_user_oldest_first<S: Store>(s: &S) {
+    let (t, other) = (tenant(), tenant());
+    let (u, v) = (UserId::generate(), UserId::generate());
+    assert!(s.list_verifications(&t, &u).await.unwrap().is_empty());
+    let late = verification(&t, &u, "b", 2_000);
+    let early = verification(&t, &u, "z", 1_000);
+    let same_time = verification(&t, &u, "a", 2_000);
+    for r in [&late, &early, &same_time] {
+        s.put_verification(r).await.unwrap();
+    }
+    let theirs = verification(&t, &v, "c", 1_500);
+    s.put_verification(&theirs).await.unwrap();
+    // Another tenant's user with the same id sees nothing of this tenant's.
+    let elsewhere = verification(&other, &u, "d", 1_500);
+    s.put_verification(&elsewhere).await.unwrap();
+    assert_eq!(
+        s.list_verifications(&t, &u).await.unwrap(),
+        vec![early.clone(), same_time.clone(), late.clone()]
+    );
+    assert_eq!(
+        s.list_verifications(&other, &u).await.unwrap(),
+        vec![elsewhere.clone()]
+    );
+    // Writing the same id again replaces it.
+    let mut again = late.clone();
+    again.sealed = "b3RoZXI".into();
+    s.put_verification(&again).await.unwrap();
+    assert_eq!(
+        s.list_verifications(&t, &u).await.unwrap(),
+        vec![early, same_time, again]
+    );
+    // Deleting a user's removes theirs only, and can be repeated.
+    s.delete_verifications(&t, &u).await.unwrap();
+    s.delete_verifications(&t, &u).await.unwrap();
+    assert!(s.list_verifications(&t, &u).await.unwrap().is_empty());
+    assert_eq!(s.list_verifications(&t, &v).await.unwrap(), vec![theirs]);
+    assert_eq!(
+        s.list_verifications(&other, &u).await.unwrap(),
+        vec![elsewhere]
+    );
 }
 
 fn delivery(t: &TenantId, next_at: UnixTime) -> tollgate_vocab::model::LogoutDelivery {

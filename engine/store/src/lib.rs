@@ -25,6 +25,7 @@ use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_vocab::model::federation::{Connector, Link};
 use tollgate_vocab::model::privacy::{PrivacySettings, PurposeGrant};
+use tollgate_vocab::model::verification::VerificationRecord;
 use tollgate_vocab::model::{
     AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, LogoutDelivery,
     RevokeReason, Session, StoredKey, Tenant, UserRecord,
@@ -585,6 +586,23 @@ pub trait OutboxStore {
     async fn complete_logout(&self, tenant: &TenantId, id: &str) -> StoreResult<()>;
 }
 
+/// Identity verification results (Aadhaar offline e-KYC, DigiLocker, Truecaller): the
+/// little kept of each, sealed by the engine under the user's data key. Only the ids and
+/// the time are in the clear.
+#[async_trait]
+pub trait VerificationStore {
+    /// Stores one (durable on return); a record with the same id is replaced.
+    async fn put_verification(&self, record: &VerificationRecord) -> StoreResult<()>;
+    /// A user's verifications, oldest first (by time, then id).
+    async fn list_verifications(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<VerificationRecord>>;
+    /// Removes all of a user's verifications (account deletion); idempotent.
+    async fn delete_verifications(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
+}
+
 /// Everything the engine needs from storage.
 #[async_trait]
 pub trait Store:
@@ -604,6 +622,7 @@ pub trait Store:
     + PurposeStore
     + IdentityStore
     + OutboxStore
+    + VerificationStore
     + Send
     + Sync
     + 'static

@@ -95,6 +95,10 @@ impl Account<'_> {
                 })
             })
             .collect();
+        // What identity verification kept (opened): method, time, name match, last four
+        // digits, keyed hashes. Never a document, name, date of birth or address: those
+        // were never stored.
+        let verifications = self.verify().list(tenant, user).await?;
         let mut events = store
             .query_events(
                 tenant,
@@ -130,6 +134,7 @@ impl Account<'_> {
             "consents": consents,
             "purposes": purposes,
             "second_factors": factors,
+            "verifications": verifications,
             "events": events,
             "events_truncated": events.len() == EXPORT_EVENTS,
         }))
@@ -246,6 +251,9 @@ impl Account<'_> {
         // Linked upstream identities go: they could otherwise sign in to nothing, and the
         // upstream identity is free to sign up again.
         self.federation().delete_user_links(tenant, user).await?;
+        // Identity verifications go too (sealed under the key shredded below: unreadable
+        // already in any copy).
+        self.verify().delete_all(tenant, user).await?;
         // Destroying the data key is the erasure: the record's personal fields and every
         // event's sealed details, in the store and in its backups, cannot be opened again.
         // The record is sealed once more under a key nobody keeps, so it holds nothing
