@@ -6,6 +6,7 @@ use std::fmt;
 
 pub mod branding;
 pub mod federation;
+pub mod messaging;
 pub mod phone;
 pub mod privacy;
 pub mod signin;
@@ -129,6 +130,9 @@ pub struct Tenant {
     /// Identity verification (Aadhaar offline e-KYC, Truecaller) and who gets the results.
     #[serde(default)]
     pub verification: verification::VerificationSettings,
+    /// WhatsApp Cloud API credentials (sealed) and the DLT registration of its SMS.
+    #[serde(default)]
+    pub messaging: messaging::MessagingSettings,
 }
 
 /// An API (resource server, RFC 9068): its identifier is the `aud` of the access tokens
@@ -406,6 +410,7 @@ impl Tenant {
             dpop_nonce_required: false,
             branding: branding::Branding::default(),
             verification: verification::VerificationSettings::default(),
+            messaging: messaging::MessagingSettings::default(),
         }
     }
 
