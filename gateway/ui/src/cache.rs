@@ -25,10 +25,13 @@ enum Piece {
     Hole(usize),
 }
 
+/// Outputs by shape key.
+type Shapes = HashMap<Box<[u8]>, Arc<Vec<Piece>>>;
+
 /// Cached outputs by shape.
 #[derive(Default)]
 pub(crate) struct Outputs {
-    shapes: RwLock<HashMap<Box<[u8]>, Arc<Vec<Piece>>>>,
+    shapes: RwLock<Shapes>,
 }
 
 /// A request's value for a hole.
@@ -130,6 +133,34 @@ fn split(marked: &str, holes: usize) -> Option<Vec<Piece>> {
     Some(pieces)
 }
 
+/// Writes what shapes the page into its cache key: each name, then its value tagged by
+/// kind and length-prefixed (so no two contexts write the same bytes). Strings, numbers,
+/// booleans and none are written directly; anything else as JSON.
+pub(crate) fn write_stable(key: &mut Vec<u8>, stable: &[(&str, Value)]) -> serde_json::Result<()> {
+    use minijinja::value::ValueKind;
+    for (name, v) in stable {
+        key.extend_from_slice(name.as_bytes());
+        key.push(0);
+        match v.kind() {
+            ValueKind::Undefined | ValueKind::None => key.push(b'n'),
+            ValueKind::Bool => key.push(if v.is_true() { b't' } else { b'f' }),
+            ValueKind::String => {
+                let s = v.as_str().unwrap_or_default();
+                key.push(if v.is_safe() { b'h' } else { b's' });
+                key.extend_from_slice(&s.len().to_le_bytes());
+                key.extend_from_slice(s.as_bytes());
+            }
+            _ => {
+                key.push(b'j');
+                let json = serde_json::to_vec(v)?;
+                key.extend_from_slice(&json.len().to_le_bytes());
+                key.extend_from_slice(&json);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The context with each fill's marker in its place (a safe value for a safe fill, so
 /// the template prints it as it would print the real one).
 pub(crate) fn marked_context(stable: Value, fills: &[Fill<'_>]) -> Value {
@@ -190,7 +221,9 @@ mod tests {
                 safe: true,
             },
         ];
-        let out = outputs.learn(b"k".to_vec().into(), &marked, &fills).unwrap();
+        let out = outputs
+            .learn(b"k".to_vec().into(), &marked, &fills)
+            .unwrap();
         assert_eq!(out, "<a href=\"?tx=a&quot;b\"><b>x</b></a>a&quot;b");
         let again = outputs.get(b"k", &fills).unwrap();
         assert_eq!(again, out);

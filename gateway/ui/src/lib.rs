@@ -393,7 +393,7 @@ impl Look {
         self.render_filled(
             frame,
             "layout.html",
-            minijinja::context! { title => title },
+            &[("title", Value::from(title))],
             &[Fill {
                 name: "body",
                 value: &body,
@@ -409,11 +409,11 @@ impl Look {
         &self,
         frame: &Frame,
         name: &str,
-        stable: Value,
+        stable: &[(&str, Value)],
         fills: &[Fill<'_>],
     ) -> String {
         let Some(outputs) = &self.outputs else {
-            return self.render(frame, name, cache::filled_context(stable, fills));
+            return self.render(frame, name, cache::filled_context(map(stable), fills));
         };
         // The holes: the fills with a value, then the frame's own per-request values (the
         // switcher's kept parameters). An empty value can change what the template shows
@@ -454,7 +454,7 @@ impl Look {
                 });
             }
             shape.push(0);
-            serde_json::to_writer(&mut *shape, &stable).ok()?;
+            cache::write_stable(shape, stable).ok()?;
             Some(match outputs.get(shape, &all) {
                 Some(out) => Ok(out),
                 None => Err(shape.clone().into_boxed_slice()),
@@ -463,8 +463,9 @@ impl Look {
         let shape = match looked_up {
             Some(Ok(out)) => return out,
             Some(Err(shape)) => shape,
-            None => return self.render(frame, name, cache::filled_context(stable, fills)),
+            None => return self.render(frame, name, cache::filled_context(map(stable), fills)),
         };
+        let stable = map(stable);
         let empty: Vec<Fill<'_>> = fills
             .iter()
             .copied()
@@ -592,4 +593,9 @@ impl Looks {
         }
         look
     }
+}
+
+/// A context map of `pairs`.
+fn map(pairs: &[(&str, Value)]) -> Value {
+    Value::from_pairs(pairs.iter().map(|(k, v)| (*k, v.clone())))
 }

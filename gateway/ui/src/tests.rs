@@ -196,8 +196,11 @@ fn a_kept_output_filled_in_equals_a_fresh_render() {
                 safe: false,
             });
         }
-        let stable = minijinja::context! { error => Option::<&str>::None, passkeys => true };
-        let kept = look.render_filled(&f, "login.html", stable, &fills);
+        let stable = [
+            ("error", Value::from(Option::<&str>::None)),
+            ("passkeys", Value::from(true)),
+        ];
+        let kept = look.render_filled(&f, "login.html", &stable, &fills);
         // Built independently of the cache's own context helpers.
         let fresh = look.render(
             &f,

@@ -47,7 +47,11 @@ pub fn login(
             safe: false,
         });
     }
-    v.render_filled("login.html", context! { error, passkeys }, &fills)
+    let stable = [
+        ("error", Value::from(error)),
+        ("passkeys", Value::from(passkeys)),
+    ];
+    v.render_filled("login.html", &stable, &fills)
 }
 
 /// The sign-up form.
@@ -70,6 +74,9 @@ pub fn scope_message(s: &str) -> Option<&'static str> {
         "profile" => "scope-profile",
         "email" => "scope-email",
         "offline_access" => "scope-offline_access",
+        "phone" => "scope-phone",
+        "verified_claims" => "scope-verified_claims",
+        "verify" => "scope-verify",
         _ => return None,
     })
 }

@@ -184,7 +184,7 @@ impl View {
     pub fn render_filled(
         &self,
         name: &str,
-        stable: Value,
+        stable: &[(&str, Value)],
         fills: &[tollgate_ui::Fill<'_>],
     ) -> String {
         self.look.render_filled(&self.frame, name, stable, fills)
