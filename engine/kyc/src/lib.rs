@@ -15,6 +15,9 @@
 //! [`verify_offline_kyc`] runs them in that order. [`testkit`] (feature `testkit`) makes
 //! signed documents and share-code ZIPs for tests.
 //!
+//! Truecaller: [`truecaller`] checks the signed profile an app receives from Truecaller's
+//! SDK against the deployment's pinned keys, and gives only the verified number.
+//!
 //! Nothing here logs, and the parsed document's `Debug` shows no personal data.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -25,6 +28,7 @@ pub mod dsig;
 pub mod names;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod truecaller;
 pub mod xml;
 pub mod zip;
 
