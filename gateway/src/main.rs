@@ -516,7 +516,8 @@ struct ConnectorSet {
     tenant: String,
     /// Connector id (a-z, 0-9, '-'): in URLs and in `idp_hint`.
     id: String,
-    /// oidc (default), oauth2, google, microsoft, apple, github, linkedin, digilocker.
+    /// oidc (default), oauth2, google, microsoft, apple, github, linkedin, digilocker,
+    /// truecaller.
     #[arg(long)]
     preset: Option<String>,
     /// Button text ("Continue with ...").

@@ -16,7 +16,7 @@ use crate::model::federation::{
 };
 
 /// The presets a connector can start from.
-pub const PRESETS: [&str; 8] = [
+pub const PRESETS: [&str; 9] = [
     "oidc",
     "oauth2",
     "google",
@@ -25,6 +25,7 @@ pub const PRESETS: [&str; 8] = [
     "github",
     "linkedin",
     "digilocker",
+    "truecaller",
 ];
 
 /// The admin API's connector document (`PUT /admin/v1/tenants/{t}/connectors/{id}`).
@@ -218,6 +219,41 @@ pub(super) fn preset(name: &str) -> Option<Preset> {
                 locale: None,
                 groups: None,
                 keep: Vec::new(),
+            },
+            response_mode: None,
+        },
+        // Truecaller's OAuth 2.0 + PKCE flow, as its OAuth SDK pages document it
+        // (docs.truecaller.com, "Integrating with your Backend": token and userinfo at
+        // oauth-account-noneu.truecaller.com/v1/…, a public client: client_id and the
+        // PKCE verifier, no secret; scopes openid, profile, phone, email, address,
+        // offline_access). The authorization endpoint (`/v1/auth`) is not on those pages
+        // (the SDK opens it); it is what Truecaller's discovery document is reported to
+        // name, unconfirmed here: set `authorization_endpoint` if yours differs.
+        // Userinfo's `phone_number` (verified) becomes a Phone factor
+        // (`federation/truecaller.rs`); its email is the user's own word, never a link.
+        "truecaller" => Preset {
+            name: "",
+            display: "Truecaller",
+            protocol: Protocol::Oauth2,
+            issuer: None,
+            authorization: Some("https://oauth-account-noneu.truecaller.com/v1/auth"),
+            token: Some("https://oauth-account-noneu.truecaller.com/v1/token"),
+            userinfo: Some("https://oauth-account-noneu.truecaller.com/v1/userinfo"),
+            emails: None,
+            scopes: &["openid", "profile", "phone"],
+            mapping: ClaimMapping {
+                subject: "sub".into(),
+                email: None,
+                email_verified: None,
+                name: Some("given_name".into()),
+                picture: Some("picture".into()),
+                locale: None,
+                groups: None,
+                keep: vec![
+                    "phone_number".into(),
+                    "phone_number_verified".into(),
+                    "phone_number_country_code".into(),
+                ],
             },
             response_mode: None,
         },

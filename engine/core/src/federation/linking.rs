@@ -243,7 +243,8 @@ impl Federation<'_> {
             )
             .await?;
         link_login_event(self, tenant, user, &link, method, meta);
-        Ok(())
+        self.truecaller_phone(tenant, user, &data.connector, &identity, meta)
+            .await
     }
 
     // ---- The account page -----------------------------------------------------------------

@@ -3,7 +3,8 @@
 //!
 //! - **Connectors** are per-tenant: a generic OpenID Connect one (discovery, code + PKCE,
 //!   nonce, ID token checked against the upstream JWKS), a generic OAuth 2.0 one with a
-//!   userinfo mapping, and presets (Google, Microsoft, Apple, GitHub, LinkedIn, DigiLocker)
+//!   userinfo mapping, and presets (Google, Microsoft, Apple, GitHub, LinkedIn, DigiLocker,
+//!   Truecaller)
 //!   that fill in endpoints, scopes and the mapping. Client secrets are sealed at rest.
 //! - **The calls out** (discovery, JWKS, token and userinfo) go through the
 //!   [`UpstreamHttp`](crate::runtime::outbound::UpstreamHttp) port the binary supplies; this
@@ -22,8 +23,9 @@
 //!   carry the provider id and reason codes, never emails or tokens.
 //!
 //! Parts, lowest first: [`types`] (shared), [`upstream`] (tokens and claims),
-//! [`connectors`], [`redeem`] (the calls out), [`linking`], [`signin`] (the round trip). Each part names only [`types`] and
-//! parts listed before it.
+//! [`connectors`], [`redeem`] (the calls out), `truecaller` (the verified number a
+//! Truecaller sign-in brings), [`linking`], [`signin`] (the round trip). Each part names
+//! only [`types`] and parts listed before it.
 
 use crate::engine::Engine;
 
@@ -31,6 +33,7 @@ pub mod connectors;
 pub mod linking;
 pub mod redeem;
 pub mod signin;
+mod truecaller;
 pub mod types;
 pub mod upstream;
 

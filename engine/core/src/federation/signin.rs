@@ -422,6 +422,8 @@ impl Federation<'_> {
         ev.ip = meta.ip.clone();
         ev.detail = Some(format!("provider={}", link.provider));
         self.record(ev);
+        self.truecaller_phone(tenant, user, &link.provider, identity, meta)
+            .await?;
         self.signin()
             .after_first_factor(tenant, user, vec!["fed".into()], want_two)
             .await

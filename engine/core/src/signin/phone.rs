@@ -135,8 +135,26 @@ impl SignIn<'_> {
             return Err(dead());
         };
         let phone = PhoneNumber::from_stored(number);
-        // Found by a blind index; the number itself is sealed under the user's data key,
-        // so deleting the account shreds it like the rest of the profile.
+        let channel = r.data.channel.unwrap_or_default();
+        if !self.attach_phone(tenant, user, &phone, channel).await? {
+            return Ok(());
+        }
+        self.factor_event(tenant, user, "mfa.enrolled", FactorKind::Phone, meta)
+            .await
+    }
+
+    /// Makes a number the user has proven theirs (a code sent to it; a Truecaller
+    /// verification) a `Phone` factor: found by a blind index, the number itself sealed
+    /// under the user's data key, so deleting the account shreds it like the rest of the
+    /// profile. `Ok(false)` if it is already the user's. A number on another account is
+    /// refused with the same words whoever holds it.
+    pub(crate) async fn attach_phone(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        phone: &PhoneNumber,
+        channel: Channel,
+    ) -> EngineResult<bool> {
         let key = self.data_key(tenant, user).await?.ok_or_else(dead)?;
         let factor = Factor {
             tenant: tenant.clone(),
@@ -144,9 +162,9 @@ impl SignIn<'_> {
             id: random_token::<12>(),
             kind: FactorKind::Phone,
             label: phone.masked(),
-            lookup: Some(self.phone_key(tenant, &phone)),
+            lookup: Some(self.phone_key(tenant, phone)),
             data: json!({
-                "channel": r.data.channel.unwrap_or_default(),
+                "channel": channel,
                 "number": self.seal_personal(tenant, user, &key, phone.as_str()),
             }),
             version: 0,
@@ -154,26 +172,24 @@ impl SignIn<'_> {
             last_used_at: None,
         };
         match self.rt().store.create_factor(&factor).await {
-            Ok(()) => {}
+            Ok(()) => Ok(true),
             Err(StoreError::Conflict) => {
                 let mine = self
                     .rt()
                     .store
-                    .find_factor(tenant, &self.phone_key(tenant, &phone))
+                    .find_factor(tenant, &self.phone_key(tenant, phone))
                     .await?
                     .is_some_and(|f| &f.user_id == user);
-                return if mine {
-                    Ok(())
+                if mine {
+                    Ok(false)
                 } else {
                     Err(EngineError::invalid(
                         "This number cannot be added to your account. Contact support if it is yours.",
                     ))
-                };
+                }
             }
-            Err(e) => return Err(EngineError::from(e)),
+            Err(e) => Err(EngineError::from(e)),
         }
-        self.factor_event(tenant, user, "mfa.enrolled", FactorKind::Phone, meta)
-            .await
     }
 
     /// The user's phone factor (the first enrolled), as number and channel.
