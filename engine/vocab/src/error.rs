@@ -34,6 +34,8 @@ pub enum OAuthErrorCode {
     InteractionRequired,
     /// RFC 6750 §3.1: the access token is invalid, expired or revoked.
     InvalidToken,
+    /// RFC 6750 §3.1: the access token lacks a scope the resource needs (403).
+    InsufficientScope,
     /// RFC 7009 §2.2.1: the token type cannot be revoked here.
     UnsupportedTokenType,
     /// RFC 8707 §2: the resource (or audience) is unknown, malformed or not allowed.
@@ -76,6 +78,7 @@ impl OAuthErrorCode {
             Self::ConsentRequired => "consent_required",
             Self::InteractionRequired => "interaction_required",
             Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidTarget => "invalid_target",
             Self::AuthorizationPending => "authorization_pending",

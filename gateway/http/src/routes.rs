@@ -139,6 +139,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/userinfo", web::post().to(oidc::userinfo))
                 .route("/revoke", web::post().to(oidc::revoke))
                 .route("/introspect", web::post().to(oidc::introspect))
+                .route(
+                    "/api/verify/truecaller",
+                    web::post().to(crate::handlers::truecaller::verify),
+                )
                 .route("/logout", web::get().to(hosted::logout))
                 .route("/logout", web::post().to(hosted::logout))
                 .route("/login", web::get().to(hosted::login_page))

@@ -6,7 +6,7 @@ use super::OAuth;
 use super::claims::AccessTokenClaims;
 use crate::engine::Engine;
 use crate::error::{EngineError, EngineResult, OAuthErrorCode as C};
-use crate::ids::{ChainId, TenantId};
+use crate::ids::{ChainId, TenantId, UserId};
 use crate::runtime::shard::GetChain;
 
 pub(super) fn invalid_token() -> EngineError {
@@ -38,6 +38,33 @@ impl Engine {
 }
 
 impl OAuth<'_> {
+    /// The user a bearer token for one of the issuer's own APIs speaks for (the
+    /// verification APIs, `{issuer}/api/...`): a valid access token of this tenant, about
+    /// a user (not a machine client), not DPoP-bound (these APIs take no proof), granted
+    /// `scope` (RFC 6750 §3.1 `insufficient_scope` otherwise).
+    pub async fn bearer_user(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+        scope: &str,
+    ) -> EngineResult<UserId> {
+        let at = self.verify_access_token(tenant, token).await?;
+        if at.cnf.is_some() {
+            return Err(EngineError::oauth(
+                C::InvalidToken,
+                "the access token is DPoP-bound; this API takes bearer tokens",
+            ));
+        }
+        let user = at.user().ok_or_else(invalid_token)?;
+        if !at.has_scope(scope) {
+            return Err(EngineError::oauth(
+                C::InsufficientScope,
+                format!("the access token was not granted the {scope} scope"),
+            ));
+        }
+        Ok(user)
+    }
+
     /// Verifies an access token: signature by a published key, `typ` at+jwt, this issuer,
     /// not expired, not revoked.
     pub async fn verify_access_token(

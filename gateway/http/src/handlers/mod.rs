@@ -16,6 +16,7 @@
 //! - [`device`]: the device authorization grant: its endpoint and the page for the code.
 //! - [`branding`]: the tenant's stylesheet; the admin API for themes, templates, messages.
 //! - [`admin`]: the admin API.
+//! - [`truecaller`]: the Truecaller verification API (an app's signed profile).
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
 
@@ -36,3 +37,4 @@ pub mod passkeys;
 pub mod phone;
 pub mod portal;
 pub mod registration;
+pub mod truecaller;

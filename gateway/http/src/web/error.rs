@@ -46,6 +46,7 @@ pub fn classify(e: &EngineError) -> (StatusCode, &'static str, String, Option<u3
         EngineError::OAuth(o) => {
             let status = match o.code {
                 C::InvalidClient | C::InvalidToken => StatusCode::UNAUTHORIZED,
+                C::InsufficientScope => StatusCode::FORBIDDEN,
                 C::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
                 C::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
                 C::InvalidRequest
@@ -230,9 +231,10 @@ fn oauth_json(
                 HeaderValue::from_static("Basic realm=\"tollgate\""),
             ));
         }
-        "invalid_token" => {
+        // RFC 6750 §3: the challenge names the error.
+        "invalid_token" | "insufficient_scope" => {
             let v = format!(
-                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                "Bearer error=\"{code}\", error_description=\"{}\"",
                 desc.replace('"', "'")
             );
             if let Ok(v) = HeaderValue::from_str(&v) {
