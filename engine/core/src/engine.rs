@@ -421,11 +421,15 @@ impl Engine {
     /// Gives the engine its mail and phone senders and starts the send queue on the
     /// current runtime. Until then, flows that send answer that sending is unavailable.
     pub fn set_delivery(&self, mailer: Arc<dyn Mailer>, texter: Arc<dyn TextSender>) {
-        let courier = Courier::start(
+        let courier = Courier::start_routed(
             mailer,
             texter,
             self.0.store.clone(),
             &self.0.otp.config.delivery,
+            Some(crate::runtime::delivery::Routing {
+                key: crate::runtime::delivery::messaging_key(&self.0.master),
+                statuses: self.0.metrics.whatsapp_statuses.clone(),
+            }),
         );
         let _ = self.0.otp.courier.set(courier);
     }

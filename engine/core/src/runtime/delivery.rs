@@ -7,6 +7,16 @@
 //! whether or not a message was sent (which keeps "is there an account?" unanswerable
 //! by timing). The courier sends a few messages at a time on the runtime that started
 //! it and appends an `otp.sent` or `otp.send_failed` event for each.
+//!
+//! Before a text is sent the courier reads its tenant's messaging settings into a
+//! [`Route`]: a WhatsApp code goes through the tenant's own Cloud API number when it has
+//! one (secrets opened here, in memory only), and an SMS carries the tenant's DLT
+//! registration so the sender can match the text against it and refuse a mismatch
+//! ([`RouteError::Refused`]) rather than let the operator drop it silently. A WhatsApp
+//! send answers a message id; the courier keeps it with the message (code included, in
+//! memory, for the code's lifetime) so that a `failed` status from the webhook
+//! ([`Courier::whatsapp_status`]) sends the same code once by SMS. A send that fails at
+//! once falls back the same way.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -15,9 +25,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 
+use crate::crypto::{MasterKey, b64_decode, random_token};
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{Email, TenantId};
 use crate::model::Event;
+use crate::model::messaging::{DeliveryStatus, Dlt, OtpButton, StatusUpdate, WhatsappCloud};
 use crate::model::phone::PhoneNumber;
 use crate::store::Store;
 
@@ -119,6 +131,128 @@ pub trait Mailer: Send + Sync + 'static {
 pub trait TextSender: Send + Sync + 'static {
     /// Hands one message to the provider.
     async fn send(&self, msg: &TextMessage) -> Result<(), DeliveryError>;
+
+    /// Hands one message over by its tenant's route, answering the provider's message
+    /// id when it gives one. Senders that know no routes send as [`Self::send`] does.
+    async fn send_routed(&self, msg: &TextMessage, route: &Route) -> Result<Sent, RouteError> {
+        let _ = route;
+        self.send(msg).await.map_err(RouteError::Failed)?;
+        Ok(Sent::default())
+    }
+}
+
+/// What a sender answers for a message it handed over.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// The provider's id of the message (a WhatsApp `wamid`), to match delivery statuses.
+    pub message_id: Option<String>,
+}
+
+/// Why a routed message was not handed over.
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    /// The provider could not be reached or refused it.
+    #[error("{0}")]
+    Failed(DeliveryError),
+    /// Refused before sending, e.g. an SMS that does not match the tenant's DLT
+    /// template. `code` is a stable machine code (`dlt_mismatch`).
+    #[error("{why}")]
+    Refused {
+        /// Machine code, for events and metrics.
+        code: &'static str,
+        /// For logs (never the code or the whole number).
+        why: String,
+    },
+}
+
+/// A tenant's WhatsApp Cloud API number, secrets opened. `Debug` hides the token.
+#[derive(Clone)]
+pub struct CloudRoute {
+    /// Where to `POST` (`{graph}/{version}/{phone-number-id}/messages`).
+    pub messages_url: String,
+    /// The bearer token.
+    pub access_token: String,
+    /// Template name.
+    pub template: String,
+    /// Template language.
+    pub language: String,
+    /// The button the template was registered with (the request is the same for both).
+    pub button: OtpButton,
+    /// Resend by SMS when undelivered.
+    pub fallback_to_sms: bool,
+}
+
+impl fmt::Debug for CloudRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloudRoute")
+            .field("messages_url", &self.messages_url)
+            .field("template", &self.template)
+            .field("access_token", &"<hidden>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// How one tenant's texts go out: its own WhatsApp number, its DLT registration.
+#[derive(Clone, Debug, Default)]
+pub struct Route {
+    /// The tenant's WhatsApp Cloud API number, if it has one.
+    pub whatsapp: Option<CloudRoute>,
+    /// The tenant's DLT registration, if it gave one.
+    pub dlt: Option<Dlt>,
+}
+
+/// The key that seals tenants' messaging secrets (WhatsApp tokens), derived from the
+/// master key.
+pub fn messaging_key(master: &MasterKey) -> MasterKey {
+    MasterKey::from_bytes(master.derive("tollgate messaging secrets v1"))
+}
+
+/// The associated data a messaging secret is sealed with: the tenant and the secret's
+/// name, so that a sealed value cannot be moved to another tenant or field.
+pub fn messaging_aad(tenant: &TenantId, name: &str) -> Vec<u8> {
+    format!("{tenant}/messaging/{name}").into_bytes()
+}
+
+/// Opens one sealed messaging secret.
+pub fn open_messaging_secret(
+    key: &MasterKey,
+    tenant: &TenantId,
+    name: &str,
+    sealed: &str,
+) -> EngineResult<String> {
+    let raw =
+        b64_decode(sealed).ok_or_else(|| EngineError::Internal(format!("bad sealed {name}")))?;
+    let plain = key.open(&messaging_aad(tenant, name), &raw)?;
+    String::from_utf8(plain).map_err(|_| EngineError::Internal(format!("{name} is not text")))
+}
+
+impl Route {
+    /// The route of a tenant's settings, secrets opened with `key`.
+    pub fn of(
+        tenant: &TenantId,
+        settings: &crate::model::messaging::MessagingSettings,
+        key: &MasterKey,
+    ) -> EngineResult<Self> {
+        let whatsapp = match &settings.whatsapp {
+            Some(w) => Some(cloud_route(tenant, w, key)?),
+            None => None,
+        };
+        Ok(Self {
+            whatsapp,
+            dlt: settings.dlt.clone(),
+        })
+    }
+}
+
+fn cloud_route(tenant: &TenantId, w: &WhatsappCloud, key: &MasterKey) -> EngineResult<CloudRoute> {
+    Ok(CloudRoute {
+        messages_url: w.messages_url(),
+        access_token: open_messaging_secret(key, tenant, "access_token", &w.sealed_access_token)?,
+        template: w.template.clone(),
+        language: w.language.clone(),
+        button: w.button.clone(),
+        fallback_to_sms: w.fallback_to_sms,
+    })
 }
 
 /// Sends nothing: a channel that is not configured.
@@ -171,60 +305,289 @@ impl Default for CourierConfig {
     }
 }
 
+/// What the courier needs to route texts by tenant: the key that opens messaging
+/// secrets, and the counter of WhatsApp statuses (by `status`: `sent`, `delivered`,
+/// `read`, `failed`, `other`, and `send_error`, `fallback`, `unknown`).
+#[derive(Clone)]
+pub struct Routing {
+    /// See [`messaging_key`].
+    pub key: MasterKey,
+    /// Counter by status.
+    pub statuses: prometheus::IntCounterVec,
+}
+
+/// A WhatsApp message sent and not yet known delivered: kept (code included) in memory
+/// until the code expires, so a `failed` status can resend it by SMS.
+struct Pending {
+    msg: TextMessage,
+    event: Event,
+    until: std::time::Instant,
+    fallback: bool,
+    fell_back: std::sync::atomic::AtomicBool,
+}
+
+/// What a delivery status did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusOutcome {
+    /// No message of this tenant with that id is waiting (unknown, or its code expired).
+    Unknown,
+    /// Counted.
+    Recorded,
+    /// The message failed and its code was queued again by SMS.
+    FellBack,
+}
+
+/// Each pending message is forgotten when its code expires.
+struct UntilCodeExpires;
+
+impl moka::Expiry<String, Arc<Pending>> for UntilCodeExpires {
+    fn expire_after_create(
+        &self,
+        _: &String,
+        p: &Arc<Pending>,
+        now: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(p.until.saturating_duration_since(now))
+    }
+}
+
+/// Messages waiting for a status, at most.
+const PENDING_MAX: u64 = 100_000;
+
 /// The send queue: a cheap handle; the sending task stops when the last handle drops.
 #[derive(Clone)]
 pub struct Courier {
     tx: mpsc::Sender<Job>,
+    pending: moka::sync::Cache<String, Arc<Pending>>,
+    routing: Option<Routing>,
+    store: Arc<dyn Store>,
+}
+
+/// The state every send task shares.
+struct Work {
+    mailer: Arc<dyn Mailer>,
+    texter: Arc<dyn TextSender>,
+    store: Arc<dyn Store>,
+    routing: Option<Routing>,
+    pending: moka::sync::Cache<String, Arc<Pending>>,
+    timeout: Duration,
+}
+
+impl Work {
+    fn count(&self, status: &str) {
+        if let Some(r) = &self.routing {
+            r.statuses.with_label_values(&[status]).inc();
+        }
+    }
+
+    /// The tenant's route; the deployment's (an empty one) when it has none or its
+    /// settings cannot be read (logged: the send still goes out the default way).
+    async fn route(&self, tenant: &TenantId) -> Route {
+        let Some(routing) = &self.routing else {
+            return Route::default();
+        };
+        let t = match self.store.get_tenant(tenant).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return Route::default(),
+            Err(e) => {
+                tracing::warn!(%tenant, error = %e, "messaging settings not read; default route");
+                return Route::default();
+            }
+        };
+        Route::of(tenant, &t.messaging, &routing.key).unwrap_or_else(|e| {
+            tracing::error!(%tenant, error = %e, "messaging secrets cannot be opened; default route");
+            Route::default()
+        })
+    }
+
+    async fn text(&self, msg: &TextMessage, route: &Route) -> Result<Sent, RouteError> {
+        match tokio::time::timeout(self.timeout, self.texter.send_routed(msg, route)).await {
+            Ok(r) => r,
+            Err(_) => Err(RouteError::Failed(DeliveryError("timed out".into()))),
+        }
+    }
+
+    async fn append(&self, events: &[Event]) {
+        if let Err(e) = self.store.append_events(events).await {
+            tracing::error!(error = %e, "audit events lost");
+        }
+    }
+
+    async fn run(&self, job: Job) {
+        let Job { payload, mut event } = job;
+        let mut extra = Vec::new();
+        let outcome = match &payload {
+            Payload::Mail(m) => match tokio::time::timeout(self.timeout, self.mailer.send(m)).await
+            {
+                Ok(r) => r.map_err(RouteError::Failed),
+                Err(_) => Err(RouteError::Failed(DeliveryError("timed out".into()))),
+            },
+            Payload::Text(t) => self.run_text(t, &mut event, &mut extra).await,
+        };
+        match outcome {
+            Ok(()) => event.kind = "otp.sent".into(),
+            Err(e) => {
+                tracing::warn!(
+                    tenant = %event.tenant,
+                    to = event.detail.as_deref().unwrap_or(""),
+                    error = %e,
+                    "one-time code not delivered"
+                );
+                event.kind = "otp.send_failed".into();
+                event.result = "failure".into();
+                if let RouteError::Refused { code, .. } = &e {
+                    // The ops event: what was refused and why, nothing personal.
+                    extra.push(derived(
+                        &event,
+                        &format!("messaging.{code}"),
+                        false,
+                        (*code).into(),
+                    ));
+                }
+            }
+        }
+        extra.insert(0, event);
+        self.append(&extra).await;
+    }
+
+    /// Sends a text by its tenant's route; a WhatsApp message that fails at once is
+    /// sent again by SMS (once) when the tenant allows it.
+    async fn run_text(
+        &self,
+        t: &TextMessage,
+        event: &mut Event,
+        extra: &mut Vec<Event>,
+    ) -> Result<(), RouteError> {
+        let route = self.route(&t.tenant).await;
+        let cloud = match (&route.whatsapp, t.channel) {
+            (Some(c), Channel::Whatsapp) => Some(c.fallback_to_sms),
+            _ => None,
+        };
+        match (self.text(t, &route).await, cloud) {
+            (Ok(sent), Some(fallback)) => {
+                self.count("sent");
+                if let Some(id) = sent.message_id {
+                    let secs = t.minutes.saturating_mul(60).max(60);
+                    self.pending.insert(
+                        id,
+                        Arc::new(Pending {
+                            msg: t.clone(),
+                            event: event.clone(),
+                            until: std::time::Instant::now() + Duration::from_secs(secs),
+                            fallback,
+                            fell_back: std::sync::atomic::AtomicBool::new(false),
+                        }),
+                    );
+                }
+                Ok(())
+            }
+            (Ok(_), None) => Ok(()),
+            (Err(e), Some(true)) => {
+                self.count("send_error");
+                self.count("fallback");
+                tracing::warn!(tenant = %t.tenant, error = %e, "WhatsApp send failed; resending by SMS");
+                extra.push(derived(
+                    event,
+                    "messaging.whatsapp.fallback",
+                    true,
+                    "reason=send_error".into(),
+                ));
+                let sms = TextMessage {
+                    channel: Channel::Sms,
+                    ..t.clone()
+                };
+                mark_fallback(event);
+                self.text(&sms, &route).await.map(|_| ())
+            }
+            (Err(e), _) => {
+                if cloud.is_some() {
+                    self.count("send_error");
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// An event beside `of` (same tenant, subject, client), without its personal details.
+fn derived(of: &Event, kind: &str, success: bool, detail: String) -> Event {
+    Event {
+        id: random_token::<9>(),
+        kind: kind.to_owned(),
+        ip: None,
+        result: if success { "success" } else { "failure" }.to_owned(),
+        detail: Some(detail),
+        sealed: None,
+        erased: false,
+        ..of.clone()
+    }
+}
+
+/// Marks a send event as the SMS fallback of a WhatsApp message (its detail, when not
+/// sealed, names the channel).
+fn mark_fallback(event: &mut Event) {
+    if let Some(d) = event.detail.as_mut() {
+        if let Some(head) = d.strip_suffix(" whatsapp") {
+            *d = format!("{head} sms fallback");
+        } else {
+            d.push_str(" fallback");
+        }
+    }
 }
 
 impl Courier {
-    /// Starts the sending task on the current tokio runtime.
+    /// Starts the sending task on the current tokio runtime, texts going out the
+    /// deployment's way only.
     pub fn start(
         mailer: Arc<dyn Mailer>,
         texter: Arc<dyn TextSender>,
         store: Arc<dyn Store>,
         config: &CourierConfig,
     ) -> Self {
+        Self::start_routed(mailer, texter, store, config, None)
+    }
+
+    /// Starts the sending task, routing texts by their tenant's messaging settings when
+    /// `routing` is given.
+    pub fn start_routed(
+        mailer: Arc<dyn Mailer>,
+        texter: Arc<dyn TextSender>,
+        store: Arc<dyn Store>,
+        config: &CourierConfig,
+        routing: Option<Routing>,
+    ) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(config.queue.max(1));
         let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
-        let timeout = Duration::from_secs(config.timeout_secs.max(1));
+        let pending = moka::sync::Cache::builder()
+            .max_capacity(PENDING_MAX)
+            .expire_after(UntilCodeExpires)
+            .build();
+        let work = Arc::new(Work {
+            mailer,
+            texter,
+            store: store.clone(),
+            routing: routing.clone(),
+            pending: pending.clone(),
+            timeout: Duration::from_secs(config.timeout_secs.max(1)),
+        });
         tokio::spawn(async move {
             while let Some(job) = rx.recv().await {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     break;
                 };
-                let (mailer, texter, store) = (mailer.clone(), texter.clone(), store.clone());
+                let work = work.clone();
                 tokio::spawn(async move {
-                    let Job { payload, mut event } = job;
-                    let sent = match &payload {
-                        Payload::Mail(m) => tokio::time::timeout(timeout, mailer.send(m)).await,
-                        Payload::Text(t) => tokio::time::timeout(timeout, texter.send(t)).await,
-                    };
-                    let outcome = match sent {
-                        Ok(r) => r,
-                        Err(_) => Err(DeliveryError("timed out".into())),
-                    };
-                    match outcome {
-                        Ok(()) => event.kind = "otp.sent".into(),
-                        Err(e) => {
-                            tracing::warn!(
-                                tenant = %event.tenant,
-                                to = event.detail.as_deref().unwrap_or(""),
-                                error = %e,
-                                "one-time code not delivered"
-                            );
-                            event.kind = "otp.send_failed".into();
-                            event.result = "failure".into();
-                        }
-                    }
-                    if let Err(e) = store.append_events(std::slice::from_ref(&event)).await {
-                        tracing::error!(kind = %event.kind, error = %e, "audit event lost");
-                    }
+                    work.run(job).await;
                     drop(permit);
                 });
             }
         });
-        Self { tx }
+        Self {
+            tx,
+            pending,
+            routing,
+            store,
+        }
     }
 
     fn queue(&self, payload: Payload, event: Event) -> EngineResult<()> {
@@ -248,5 +611,60 @@ impl Courier {
     /// Queues a text message; likewise.
     pub fn text(&self, msg: TextMessage, event: Event) -> EngineResult<()> {
         self.queue(Payload::Text(msg), event)
+    }
+
+    /// Applies a WhatsApp delivery status reported for `tenant`: counts it, and on
+    /// `failed` queues the same code once by SMS (when the tenant allows it), appending
+    /// `fallback_event` (a `messaging.whatsapp.fallback` event the caller made).
+    pub async fn whatsapp_status(
+        &self,
+        tenant: &TenantId,
+        update: &StatusUpdate,
+        fallback_event: Event,
+    ) -> EngineResult<StatusOutcome> {
+        let count = |s: &str| {
+            if let Some(r) = &self.routing {
+                r.statuses.with_label_values(&[s]).inc();
+            }
+        };
+        let pending = self
+            .pending
+            .get(&update.message_id)
+            .filter(|p| p.msg.tenant == *tenant && p.until > std::time::Instant::now());
+        let Some(p) = pending else {
+            count("unknown");
+            return Ok(StatusOutcome::Unknown);
+        };
+        count(update.status.as_str());
+        match update.status {
+            DeliveryStatus::Failed
+                if p.fallback && !p.fell_back.swap(true, std::sync::atomic::Ordering::AcqRel) =>
+            {
+                let mut event = p.event.clone();
+                event.id = random_token::<9>();
+                mark_fallback(&mut event);
+                self.text(
+                    TextMessage {
+                        channel: Channel::Sms,
+                        ..p.msg.clone()
+                    },
+                    event,
+                )?;
+                count("fallback");
+                let fallback_event = Event {
+                    subject: p.event.subject.clone(),
+                    client: p.event.client.clone(),
+                    ..fallback_event
+                };
+                self.store.append_events(&[fallback_event]).await?;
+                Ok(StatusOutcome::FellBack)
+            }
+            DeliveryStatus::Read => {
+                // Read is the last status a message gets: the code need not be kept.
+                self.pending.invalidate(&update.message_id);
+                Ok(StatusOutcome::Recorded)
+            }
+            _ => Ok(StatusOutcome::Recorded),
+        }
     }
 }

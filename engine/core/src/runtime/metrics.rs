@@ -37,6 +37,9 @@ pub struct EngineMetrics {
     pub logout_abandoned: IntCounter,
     /// Logout tokens waiting in the outbox, as this node's sender last saw them.
     pub logout_pending: IntGauge,
+    /// WhatsApp codes by what became of them (`sent`, `delivered`, `read`, `failed`,
+    /// `other`; `send_error`, `fallback` to SMS, `unknown` message ids in webhooks).
+    pub whatsapp_statuses: IntCounterVec,
 }
 
 impl EngineMetrics {
@@ -138,6 +141,14 @@ impl EngineMetrics {
                 "Back-channel logout tokens waiting in the outbox",
             )
             .expect("metric"),
+            whatsapp_statuses: IntCounterVec::new(
+                Opts::new(
+                    "tollgate_whatsapp_messages_total",
+                    "WhatsApp codes by status (delivery webhooks, send errors, SMS fallbacks)",
+                ),
+                &["status"],
+            )
+            .expect("metric"),
         };
         for c in [
             Box::new(m.tokens_issued.clone()) as Box<dyn prometheus::core::Collector>,
@@ -156,6 +167,7 @@ impl EngineMetrics {
             Box::new(m.logout_failed.clone()),
             Box::new(m.logout_abandoned.clone()),
             Box::new(m.logout_pending.clone()),
+            Box::new(m.whatsapp_statuses.clone()),
         ] {
             // A second engine in one process (tests) registers into its own registry.
             let _ = registry.register(c);
@@ -167,6 +179,18 @@ impl EngineMetrics {
         }
         for result in ["success", "failure", "throttled"] {
             m.logins.with_label_values(&[result]);
+        }
+        for status in [
+            "sent",
+            "delivered",
+            "read",
+            "failed",
+            "other",
+            "send_error",
+            "fallback",
+            "unknown",
+        ] {
+            m.whatsapp_statuses.with_label_values(&[status]);
         }
         for cache in ["chain", "session"] {
             for result in ["hit", "miss"] {
