@@ -2,7 +2,8 @@
 //! backends and the senders; [`tollgate_http`] and the engine name neither.
 //!
 //! - [`config`]: layered configuration (file, environment, flags).
-//! - [`mail`] and [`sms`]: the senders behind the engine's delivery traits.
+//! - [`mail`] and [`sms`]: the senders behind the engine's delivery traits;
+//!   [`whatsapp`]: the WhatsApp Cloud API sender that [`sms`] uses for tenants' numbers.
 //! - [`upstream`]: the outbound HTTP client behind the engine's upstream port.
 //! - [`server`]: start-up: opens the store, starts the engine with those, serves
 //!   [`tollgate_http::routes`].
@@ -15,6 +16,7 @@ pub mod mail;
 pub mod server;
 pub mod sms;
 pub mod upstream;
+pub mod whatsapp;
 
 /// Chooses rustls's process-wide crypto provider. Both ring and aws-lc-rs are in the
 /// dependency tree, and rustls refuses to guess; calling this twice is harmless.

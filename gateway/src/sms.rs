@@ -12,9 +12,27 @@
 //! | `{{message}}` | the whole message (the channel's `message` template, or the default) |
 //! | `{{tenant}}`, `{{tenant_name}}` | the tenant's id and display name |
 //! | `{{minutes}}` | minutes until the code expires |
+//! | `{{dlt_entity_id}}` | the tenant's DLT principal entity id (empty when it has none) |
+//! | `{{dlt_template_id}}` | the tenant's DLT template id (likewise) |
+//! | `{{dlt_header}}` | the tenant's DLT header, its sender id (likewise) |
 //!
-//! Constant fields such as India's DLT principal entity id and template id are plain
-//! values in the body template; a DLT-registered wording goes in `message`.
+//! **WhatsApp Cloud API.** A tenant that sets its own WhatsApp number through the admin
+//! API (`/admin/v1/tenants/{tenant}/messaging`, `tollgate admin messaging`) gets its
+//! WhatsApp codes sent straight to Meta's Cloud API as an `authentication` template
+//! ([`crate::whatsapp`]), whatever `mode` says; the others use `[sms.whatsapp]`. When
+//! WhatsApp cannot deliver (the send fails, or a status webhook says `failed`) the same
+//! code goes once by SMS, if the tenant allows it (the default).
+//!
+//! **DLT (India).** A tenant that registers its DLT principal entity id, template id,
+//! header and template wording has every SMS text matched against that wording before
+//! it is sent: the fixed parts exactly, each `{#var#}` one to 30 characters. The text
+//! matched is the one the provider gets as `{{message}}` (the channel's `message`
+//! template when set, else the tenant's catalogue text), so the registered wording is
+//! written to fit it, e.g. `{#var#} is your OTP for {#var#}. Valid for {#var#}
+//! minutes. - ACMEID`. A mismatch is not sent: the send fails with the event
+//! `otp.send_failed` and the ops event `messaging.dlt_mismatch`, rather than being
+//! dropped silently by the operator's scrubbing. Deployments without per-tenant DLT
+//! may still write constant DLT fields as plain values in the body template.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -23,8 +41,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use tollgate_engine::model::messaging::Dlt;
 use tollgate_engine::runtime::delivery::{
-    Channel, DeliveryError, TextMessage, TextSender, Unconfigured,
+    Channel, DeliveryError, Route, RouteError, Sent, TextMessage, TextSender,
 };
 
 /// Where text messages go.
@@ -208,8 +227,15 @@ pub fn render(
     message: Option<&str>,
     msg: &TextMessage,
 ) -> (String, Value) {
+    let (url, body, _) = render_for(url, body, message, msg, None);
+    (url, body)
+}
+
+/// The text a channel sends as `{{message}}`: its `message` template filled, else the
+/// catalogue's text.
+fn message_text(message: Option<&str>, msg: &TextMessage) -> String {
     let minutes = msg.minutes.to_string();
-    let mut vars = vec![
+    let vars = [
         ("recipient", msg.to.as_str()),
         ("recipient_digits", msg.to.digits()),
         ("code", msg.code.as_str()),
@@ -217,11 +243,35 @@ pub fn render(
         ("tenant_name", msg.tenant_name.as_str()),
         ("minutes", minutes.as_str()),
     ];
-    let text = match message {
+    match message {
         Some(t) => fill(t, &vars),
         None => msg.text.clone(),
-    };
-    vars.push(("message", text.as_str()));
+    }
+}
+
+/// [`render`] with the tenant's DLT fields; also answers the text.
+fn render_for(
+    url: &str,
+    body: &Value,
+    message: Option<&str>,
+    msg: &TextMessage,
+    dlt: Option<&Dlt>,
+) -> (String, Value, String) {
+    let minutes = msg.minutes.to_string();
+    let text = message_text(message, msg);
+    let field = |f: fn(&Dlt) -> &str| dlt.map(f).unwrap_or_default();
+    let vars = [
+        ("recipient", msg.to.as_str()),
+        ("recipient_digits", msg.to.digits()),
+        ("code", msg.code.as_str()),
+        ("tenant", msg.tenant.as_str()),
+        ("tenant_name", msg.tenant_name.as_str()),
+        ("minutes", minutes.as_str()),
+        ("message", text.as_str()),
+        ("dlt_entity_id", field(|d| &d.entity_id)),
+        ("dlt_template_id", field(|d| &d.template_id)),
+        ("dlt_header", field(|d| &d.header)),
+    ];
     let body = fill_value(body, &vars);
     let encoded: Vec<(&str, String)> = vars
         .iter()
@@ -233,7 +283,21 @@ pub fn render(
         })
         .collect();
     let url_vars: Vec<(&str, &str)> = encoded.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    (fill(url, &url_vars), body)
+    (fill(url, &url_vars), body, text)
+}
+
+/// Refuses an SMS whose text does not match the tenant's DLT template.
+fn check_dlt(msg: &TextMessage, dlt: Option<&Dlt>, text: &str) -> Result<(), RouteError> {
+    match dlt {
+        Some(d) if msg.channel == Channel::Sms && !d.matches(text) => Err(RouteError::Refused {
+            code: "dlt_mismatch",
+            why: format!(
+                "the SMS text does not match DLT template {} of tenant {}: fix the registered wording (tollgate admin messaging) or the message, else operators drop it",
+                d.template_id, msg.tenant
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// A channel ready to send: secrets resolved, checked.
@@ -318,15 +382,16 @@ pub struct HttpTexter {
     whatsapp: Option<ReadyChannel>,
 }
 
-#[async_trait]
-impl TextSender for HttpTexter {
-    async fn send(&self, msg: &TextMessage) -> Result<(), DeliveryError> {
+impl HttpTexter {
+    async fn deliver(&self, msg: &TextMessage, dlt: Option<&Dlt>) -> Result<(), RouteError> {
+        let failed = |why: String| RouteError::Failed(DeliveryError(why));
         let ch = match msg.channel {
             Channel::Sms => self.sms.as_ref(),
             Channel::Whatsapp => self.whatsapp.as_ref(),
         }
-        .ok_or_else(|| DeliveryError(format!("no {} provider", msg.channel.as_str())))?;
-        let (url, body) = render(&ch.url, &ch.body, ch.message.as_deref(), msg);
+        .ok_or_else(|| failed(format!("no {} provider", msg.channel.as_str())))?;
+        let (url, body, text) = render_for(&ch.url, &ch.body, ch.message.as_deref(), msg, dlt);
+        check_dlt(msg, dlt, &text)?;
         let mut req = self
             .client
             .request(ch.method.clone(), url)
@@ -339,11 +404,11 @@ impl TextSender for HttpTexter {
         let resp = req
             .send()
             .await
-            .map_err(|e| DeliveryError(format!("provider unreachable: {}", e.without_url())))?;
+            .map_err(|e| failed(format!("provider unreachable: {}", e.without_url())))?;
         // The answer's body is not logged: providers echo the message, code and all.
         match resp.status() {
             s if s.is_success() => Ok(()),
-            s => Err(DeliveryError(format!("provider answered {s}"))),
+            s => Err(failed(format!("provider answered {s}"))),
         }
     }
 }
@@ -353,14 +418,21 @@ pub struct OutboxTexter {
     dir: PathBuf,
 }
 
-#[async_trait]
-impl TextSender for OutboxTexter {
-    async fn send(&self, msg: &TextMessage) -> Result<(), DeliveryError> {
-        let doc = serde_json::json!({
+impl OutboxTexter {
+    async fn deliver(&self, msg: &TextMessage, dlt: Option<&Dlt>) -> Result<(), RouteError> {
+        check_dlt(msg, dlt, &msg.text)?;
+        let mut doc = serde_json::json!({
             "to": msg.to.as_str(),
             "channel": msg.channel.as_str(),
             "text": msg.text,
         });
+        if let (Some(d), Channel::Sms) = (dlt, msg.channel) {
+            doc["dlt"] = serde_json::json!({
+                "entity_id": d.entity_id,
+                "template_id": d.template_id,
+                "header": d.header,
+            });
+        }
         let name = format!(
             "{}-{}-{}.json",
             std::time::SystemTime::now()
@@ -371,18 +443,71 @@ impl TextSender for OutboxTexter {
             tollgate_engine::crypto::random_token::<6>()
         );
         let path = self.dir.join(name);
-        let body = serde_json::to_vec_pretty(&doc)
-            .map_err(|e| DeliveryError(format!("cannot encode the message: {e}")))?;
-        crate::mail::write_whole(&path, &body).await?;
+        let body = serde_json::to_vec_pretty(&doc).map_err(|e| {
+            RouteError::Failed(DeliveryError(format!("cannot encode the message: {e}")))
+        })?;
+        crate::mail::write_whole(&path, &body)
+            .await
+            .map_err(RouteError::Failed)?;
         tracing::info!(path = %path.display(), "text message written to the outbox");
         Ok(())
+    }
+}
+
+/// Where the deployment sends texts a tenant's own route does not take.
+enum Base {
+    Outbox(OutboxTexter),
+    Http(Box<HttpTexter>),
+    Unconfigured,
+}
+
+/// The sender the engine is given: a tenant's WhatsApp Cloud API number for its
+/// WhatsApp codes, else the deployment's outbox or provider, with the tenant's DLT
+/// registration checked and filled in for SMS.
+pub struct Texter {
+    base: Base,
+    cloud: reqwest::Client,
+}
+
+#[async_trait]
+impl TextSender for Texter {
+    async fn send(&self, msg: &TextMessage) -> Result<(), DeliveryError> {
+        match self.send_routed(msg, &Route::default()).await {
+            Ok(_) => Ok(()),
+            Err(RouteError::Failed(e)) => Err(e),
+            Err(e @ RouteError::Refused { .. }) => Err(DeliveryError(e.to_string())),
+        }
+    }
+
+    async fn send_routed(&self, msg: &TextMessage, route: &Route) -> Result<Sent, RouteError> {
+        if let (Channel::Whatsapp, Some(cloud)) = (msg.channel, &route.whatsapp) {
+            return crate::whatsapp::send(&self.cloud, cloud, msg).await;
+        }
+        let dlt = route.dlt.as_ref();
+        match &self.base {
+            Base::Outbox(o) => o.deliver(msg, dlt).await?,
+            Base::Http(h) => h.deliver(msg, dlt).await?,
+            Base::Unconfigured => {
+                return Err(RouteError::Failed(DeliveryError(
+                    "sms is not configured".into(),
+                )));
+            }
+        }
+        Ok(Sent::default())
     }
 }
 
 impl SmsConfig {
     /// Builds the sender, resolving secrets; an error names the bad setting.
     pub fn build(&self, data_dir: &Path) -> anyhow::Result<Arc<dyn TextSender>> {
-        match self.mode {
+        let timeout = Duration::from_secs(self.timeout_secs.max(1));
+        let client = || {
+            reqwest::Client::builder()
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+        };
+        let base = match self.mode {
             SmsMode::Outbox => {
                 let dir = self
                     .outbox_dir
@@ -390,7 +515,7 @@ impl SmsConfig {
                     .unwrap_or_else(|| data_dir.join("outbox"));
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-                Ok(Arc::new(OutboxTexter { dir }))
+                Base::Outbox(OutboxTexter { dir })
             }
             SmsMode::Http => {
                 let sms = self
@@ -404,19 +529,20 @@ impl SmsConfig {
                     .map(|c| ReadyChannel::new("whatsapp", c))
                     .transpose()?;
                 if sms.is_none() && whatsapp.is_none() {
-                    return Ok(Arc::new(Unconfigured("sms")));
+                    Base::Unconfigured
+                } else {
+                    Base::Http(Box::new(HttpTexter {
+                        client: client()?,
+                        sms,
+                        whatsapp,
+                    }))
                 }
-                let client = reqwest::Client::builder()
-                    .timeout(Duration::from_secs(self.timeout_secs.max(1)))
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()?;
-                Ok(Arc::new(HttpTexter {
-                    client,
-                    sms,
-                    whatsapp,
-                }))
             }
-        }
+        };
+        Ok(Arc::new(Texter {
+            base,
+            cloud: client()?,
+        }))
     }
 }
 

@@ -5,8 +5,8 @@
 use actix_web::web;
 
 use crate::handlers::{
-    admin, apis, branding, complete, demo, device, email, federation, hosted, mfa, oidc, ops, par,
-    passkeys, phone, portal, registration,
+    admin, apis, branding, complete, demo, device, email, federation, hosted, messaging_admin, mfa,
+    oidc, ops, par, passkeys, phone, portal, registration, whatsapp,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -101,7 +101,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/purge", web::post().to(admin::purge))
                 .configure(federation_admin)
-                .configure(branding_admin),
+                .configure(branding_admin)
+                .route(
+                    "/tenants/{tenant}/messaging",
+                    web::get().to(messaging_admin::get),
+                )
+                .route(
+                    "/tenants/{tenant}/messaging",
+                    web::put().to(messaging_admin::put),
+                ),
         )
         .route("/assets/passkeys.js", web::get().to(passkeys::script))
         .route("/assets/tollgate.css", web::get().to(branding::shipped_css))
@@ -208,6 +216,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(phone_routes)
                 .configure(portal_routes)
                 .configure(federation_routes)
+                // WhatsApp Cloud API webhook of the tenant's own number.
+                .service(
+                    web::resource("/webhooks/whatsapp")
+                        .app_data(web::PayloadConfig::new(whatsapp::WEBHOOK_BODY_LIMIT))
+                        .route(web::get().to(whatsapp::subscribe))
+                        .route(web::post().to(whatsapp::statuses)),
+                )
                 // Error pages in the reader's language and the tenant's look.
                 .wrap(actix_web::middleware::from_fn(
                     crate::web::error::render_page_errors,

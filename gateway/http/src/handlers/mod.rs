@@ -15,7 +15,8 @@
 //! - [`federation`]: upstream providers: the round trip, linking, connectors' admin API.
 //! - [`device`]: the device authorization grant: its endpoint and the page for the code.
 //! - [`branding`]: the tenant's stylesheet; the admin API for themes, templates, messages.
-//! - [`admin`]: the admin API.
+//! - [`admin`]: the admin API; [`messaging_admin`]: a tenant's WhatsApp number and DLT
+//!   registration; [`whatsapp`]: that number's status webhook.
 //! - [`truecaller`]: the Truecaller verification API (an app's signed profile).
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
@@ -29,6 +30,7 @@ pub mod device;
 pub mod email;
 pub mod federation;
 pub mod hosted;
+pub mod messaging_admin;
 pub mod mfa;
 pub mod oidc;
 pub mod ops;
@@ -38,3 +40,4 @@ pub mod phone;
 pub mod portal;
 pub mod registration;
 pub mod truecaller;
+pub mod whatsapp;
