@@ -12,6 +12,7 @@
 //! the user's data key, so deleting the user (crypto-shredding) erases it in every copy.
 //! Audit events carry the method, the result and a machine code, never personal data.
 
+pub mod aadhaar;
 pub mod truecaller;
 
 use std::ops::Deref;
