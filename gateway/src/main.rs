@@ -104,6 +104,10 @@ enum AdminCommand {
     /// A tenant's own WhatsApp number (Cloud API) and its DLT registration for SMS.
     #[command(subcommand)]
     Messaging(Box<MessagingCmd>),
+    /// A tenant's identity verification settings: UIDAI certificates, the oldest Aadhaar
+    /// document accepted, Truecaller keys, which clients receive verification claims.
+    #[command(subcommand)]
+    Verification(Box<VerificationCmd>),
     /// The audit trail of a tenant, newest first.
     Events {
         /// Tenant id.
@@ -742,6 +746,118 @@ fn messaging_request(cmd: MessagingCmd) -> anyhow::Result<(&'static str, String,
 }
 
 #[derive(Subcommand)]
+enum VerificationCmd {
+    /// The tenant's verification settings (certificates, ages, keys, released clients).
+    Show {
+        /// Tenant.
+        tenant: String,
+    },
+    /// Change the tenant's verification settings; a setting left out stays as it is.
+    /// Every value is checked by the server, which names a bad one and stores nothing.
+    Set(Box<VerificationSet>),
+}
+
+#[derive(Args)]
+struct VerificationSet {
+    /// Tenant.
+    tenant: String,
+    /// A UIDAI signing certificate (PEM file); repeat for a rollover. Replaces the list.
+    #[arg(long = "uidai-cert")]
+    uidai_certs: Vec<PathBuf>,
+    /// Remove every UIDAI certificate (Aadhaar verification then answers that it is not
+    /// set up).
+    #[arg(long, conflicts_with = "uidai_certs")]
+    no_uidai_certs: bool,
+    /// The oldest Aadhaar document accepted, in seconds since UIDAI generated it.
+    #[arg(long)]
+    max_document_age: Option<u64>,
+    /// Keep a keyed hash of the date of birth, for a later match.
+    #[arg(long, value_parser = ["on", "off"])]
+    keep_dob_hash: Option<String>,
+    /// A pinned Truecaller public key, as ID=FILE (base64 DER or PEM); repeat for
+    /// several. Replaces the list.
+    #[arg(long = "truecaller-key")]
+    truecaller_keys: Vec<String>,
+    /// Remove every Truecaller key.
+    #[arg(long, conflicts_with = "truecaller_keys")]
+    no_truecaller_keys: bool,
+    /// The oldest Truecaller payload accepted, in seconds.
+    #[arg(long)]
+    truecaller_max_age: Option<u64>,
+    /// The clients that receive verification claims, comma-separated ("" for none).
+    #[arg(long)]
+    release_clients: Option<String>,
+}
+
+/// The admin API request of a `verification` command.
+fn verification_request(cmd: VerificationCmd) -> anyhow::Result<(&'static str, String, Payload)> {
+    let path = |t: &str| format!("/admin/v1/tenants/{t}/verification");
+    let s = match cmd {
+        VerificationCmd::Show { tenant } => return Ok(("GET", path(&tenant), Payload::None)),
+        VerificationCmd::Set(s) => *s,
+    };
+    let certificates = match (s.no_uidai_certs, s.uidai_certs.is_empty()) {
+        (true, _) => Some(Vec::new()),
+        (false, true) => None,
+        (false, false) => Some(
+            s.uidai_certs
+                .iter()
+                .map(|f| read_text(f))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        ),
+    };
+    let keys = match (s.no_truecaller_keys, s.truecaller_keys.is_empty()) {
+        (true, _) => Some(Vec::new()),
+        (false, true) => None,
+        (false, false) => Some(
+            s.truecaller_keys
+                .iter()
+                .map(|k| {
+                    let (id, file) = k
+                        .split_once('=')
+                        .ok_or_else(|| anyhow::anyhow!("--truecaller-key is ID=FILE, not {k:?}"))?;
+                    Ok(api::TruecallerKey {
+                        id: id.to_owned(),
+                        public_key: read_text(std::path::Path::new(file))?,
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        ),
+    };
+    let aadhaar_given =
+        certificates.is_some() || s.max_document_age.is_some() || s.keep_dob_hash.is_some();
+    let aadhaar = aadhaar_given.then(|| api::AadhaarInput {
+        certificates,
+        max_age_secs: s.max_document_age,
+        keep_dob_hash: s.keep_dob_hash.as_deref().map(|v| v == "on"),
+    });
+    let truecaller_given = keys.is_some() || s.truecaller_max_age.is_some();
+    let truecaller = truecaller_given.then_some(api::TruecallerInput {
+        keys,
+        max_age_secs: s.truecaller_max_age,
+    });
+    let release = s.release_clients.map(|list| api::ReleaseInput {
+        clients: Some(
+            list.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+    });
+    anyhow::ensure!(
+        aadhaar.is_some() || truecaller.is_some() || release.is_some(),
+        "nothing to change: give --uidai-cert, --max-document-age, --keep-dob-hash, --truecaller-key, --truecaller-max-age or --release-clients"
+    );
+    let input = api::VerificationInput {
+        aadhaar,
+        truecaller,
+        release,
+    };
+    Ok(("PUT", path(&s.tenant), Payload::Json(body(&input)?)))
+}
+
+#[derive(Subcommand)]
 enum ConnectorCmd {
     /// Create or replace a connector. The client secret (for Apple: the .p8 private key)
     /// is read from TOLLGATE_CONNECTOR_SECRET or --client-secret-file, never from the
@@ -901,6 +1017,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
     let (method, path, body) = match a.command {
         AdminCommand::Messaging(cmd) => {
             let (method, path, payload) = messaging_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::Verification(cmd) => {
+            let (method, path, payload) = verification_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Branding(cmd) => {

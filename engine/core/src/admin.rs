@@ -14,6 +14,7 @@ use crate::store::{Imported, StoreError};
 
 pub mod apis;
 pub mod branding;
+pub mod verification;
 pub mod messaging;
 
 /// A new client. Options left out take their defaults (`..Default::default()`).

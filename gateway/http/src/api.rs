@@ -223,6 +223,13 @@ pub struct EventsQuery {
 
 pub use tollgate_engine::model::branding::{Branding, Theme};
 
+/// Body of `PUT /admin/v1/tenants/{tenant}/verification` (a part left out stays), and
+/// the settings both verbs answer with.
+pub use tollgate_engine::admin::verification::{
+    AadhaarInput, ReleaseInput, TruecallerInput, VerificationInput,
+};
+pub use tollgate_engine::model::verification::{TruecallerKey, VerificationSettings};
+
 /// Bodies and answers of `/admin/v1/tenants/{tenant}/messaging`.
 pub use tollgate_engine::model::messaging::{
     Dlt, MessagingInput, MessagingView, OtpButton, WhatsappInput, WhatsappView,

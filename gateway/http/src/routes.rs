@@ -6,7 +6,7 @@ use actix_web::web;
 
 use crate::handlers::{
     admin, apis, branding, complete, demo, device, email, federation, hosted, messaging_admin, mfa,
-    oidc, ops, par, passkeys, phone, portal, registration, whatsapp,
+    oidc, ops, par, passkeys, phone, portal, registration, verification_admin, whatsapp,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -98,6 +98,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/tenants/{tenant}/users/{user}/sign-out",
                     web::post().to(admin::sign_out_user),
+                )
+                .route(
+                    "/tenants/{tenant}/verification",
+                    web::get().to(verification_admin::get),
+                )
+                .route(
+                    "/tenants/{tenant}/verification",
+                    web::put().to(verification_admin::put),
                 )
                 .route("/purge", web::post().to(admin::purge))
                 .configure(federation_admin)

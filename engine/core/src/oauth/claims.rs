@@ -125,4 +125,9 @@ pub struct IdTokenClaims {
     /// the user has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// Identity verification results (OpenID Connect for Identity Assurance 1.0), for a
+    /// client the tenant releases them to, with the `verified_claims` scope (see
+    /// `oauth::assurance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_claims: Option<serde_json::Value>,
 }

@@ -9,7 +9,18 @@ use crate::ids::TenantId;
 use crate::runtime::keys::Rendered;
 
 /// Scopes every tenant supports.
-pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+/// `phone` releases a verified phone number; `verified_claims`, identity verification
+/// results to the clients the tenant allows (`oauth::assurance`); `verify` lets an app
+/// send its user's evidence to the verification APIs (`{issuer}/api/verify/...`).
+pub const SCOPES: [&str; 7] = [
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "offline_access",
+    "verified_claims",
+    "verify",
+];
 
 impl OAuth<'_> {
     /// The tenant's OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414).
@@ -19,7 +30,7 @@ impl OAuth<'_> {
         }
         let t = self.tenant(tenant).await?;
         let iss = self.issuer(tenant);
-        let doc = json!({
+        let mut doc = json!({
             "issuer": iss,
             "authorization_endpoint": format!("{iss}/authorize"),
             "token_endpoint": format!("{iss}/token"),
@@ -48,7 +59,7 @@ impl OAuth<'_> {
             "code_challenge_methods_supported": ["S256"],
             "dpop_signing_alg_values_supported": super::dpop::ALGS,
             "prompt_values_supported": ["none", "login", "consent"],
-            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "email", "email_verified", "name", "locale"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "email", "email_verified", "name", "locale", "phone_number", "phone_number_verified", "verified_claims"],
             "acr_values_supported": crate::model::signin::ACR_VALUES,
             "authorization_response_iss_parameter_supported": true,
             "claims_parameter_supported": false,
@@ -60,6 +71,14 @@ impl OAuth<'_> {
             "registration_endpoint": format!("{iss}/register"),
             "require_pushed_authorization_requests": false,
         });
+        // OpenID Connect for Identity Assurance 1.0 §9 (the mapping is in
+        // oauth::assurance); released by scope only (no `claims` parameter).
+        doc["verified_claims_supported"] = json!(true);
+        doc["trust_frameworks_supported"] = json!(super::assurance::TRUST_FRAMEWORKS);
+        doc["evidence_supported"] = json!(super::assurance::EVIDENCE);
+        doc["electronic_records_supported"] = json!(super::assurance::ELECTRONIC_RECORDS);
+        doc["claims_in_verified_claims_supported"] =
+            json!(super::assurance::CLAIMS_IN_VERIFIED_CLAIMS);
         let body: Vec<u8> = crate::json::to_vec(&doc);
         let etag = format!(
             "\"{}\"",

@@ -3,6 +3,8 @@
 //!
 //! Parts, lowest first (each names only parts above it in this list):
 //! - [`claims`]: the access-token and ID-token claims, one type each to sign and to verify;
+//! - [`assurance`]: claims from verification (`phone_number`, `verified_claims`) and who
+//!   receives them;
 //! - [`discovery`]: the provider metadata and the JWKS;
 //! - [`assertion`]: JWTs clients sign (`private_key_jwt` assertions, request objects);
 //! - [`request`]: request objects (RFC 9101), and pushed requests (RFC 9126) kept;
@@ -25,6 +27,7 @@ use crate::engine::Engine;
 
 pub mod access;
 pub mod assertion;
+pub mod assurance;
 pub mod authorize;
 pub mod backchannel;
 pub mod claims;

@@ -57,6 +57,21 @@ impl OAuth<'_> {
                 }
             }
         }
+        // Claims from verification (see `oauth::assurance`): a phone confirmed by a code
+        // or by Truecaller, and identity verification for the clients the tenant allows.
+        let t = self.tenant(tenant).await?;
+        if at.has_scope("phone")
+            && let Some(number) = self.verified_phone(&t, &user.id).await?
+        {
+            out["phone_number"] = json!(number);
+            out["phone_number_verified"] = json!(true);
+        }
+        if let Some(vc) = self
+            .release_verified_claims(&t, &at.client_id, &user.id, |s| at.has_scope(s))
+            .await?
+        {
+            out["verified_claims"] = vc;
+        }
         Ok(out)
     }
 }

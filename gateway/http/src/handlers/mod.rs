@@ -18,6 +18,7 @@
 //! - [`admin`]: the admin API; [`messaging_admin`]: a tenant's WhatsApp number and DLT
 //!   registration; [`whatsapp`]: that number's status webhook.
 //! - [`truecaller`]: the Truecaller verification API (an app's signed profile).
+//! - [`verification_admin`]: a tenant's identity verification settings.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
 
@@ -39,5 +40,6 @@ pub mod passkeys;
 pub mod phone;
 pub mod portal;
 pub mod registration;
+pub mod verification_admin;
 pub mod truecaller;
 pub mod whatsapp;

@@ -92,6 +92,9 @@ impl OAuth<'_> {
                     .and_then(|u| u.profile.get("locale").cloned()),
                 false => None,
             };
+            let verified_claims = self
+                .release_verified_claims(&t, &client.id, user, |s| access.has_scope(s))
+                .await?;
             let claims = IdTokenClaims {
                 iss,
                 sub: UserId::from_stored(access.sub.clone()),
@@ -105,6 +108,7 @@ impl OAuth<'_> {
                 sid: g.sid.map(str::to_owned),
                 at_hash,
                 locale,
+                verified_claims,
             };
             Some(ring.active.sign_jwt("JWT", &claims)?)
         } else {

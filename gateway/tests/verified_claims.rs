@@ -1,0 +1,215 @@
+//! Claims from verification through a real code flow: `phone_number` and
+//! `phone_number_verified` with the `phone` scope once the user has a confirmed phone, and
+//! `verified_claims` (OpenID Connect for Identity Assurance 1.0) in the ID token and at
+//! userinfo only for a client the tenant releases them to, with the `verified_claims`
+//! scope; absent otherwise. Discovery lists what is supported.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use tollgate_engine::RequestMeta;
+use tollgate_engine::ids::{Email, TenantId};
+use tollgate_engine::model::verification::{NameMatch, Verification, VerificationMethod};
+use tollgate_engine::runtime::delivery::Channel;
+
+const NUMBER: &str = "+919876543210";
+
+async fn userinfo(t: &TestTenant, access_token: &str) -> Value {
+    let r = reqwest::Client::new()
+        .get(format!("{}/userinfo", t.issuer))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// The ID token's claims and the userinfo answer of a fresh sign-in with `scope`.
+async fn claims(b: &Browser, t: &TestTenant, scope: &str) -> (Value, Value) {
+    let tokens = login_tokens(b, t, scope).await;
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    let info = userinfo(t, tokens["access_token"].as_str().unwrap()).await;
+    (id, info)
+}
+
+/// The code of the newest text to `to` in the development outbox (waits for it).
+async fn texted_code(dir: &std::path::Path, to: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = std::fs::read_dir(dir.join("outbox"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter_map(|text| serde_json::from_str::<Value>(&text).ok())
+            .find(|m| m["to"] == to);
+        if let Some(m) = found {
+            let text = m["text"].as_str().unwrap();
+            return text
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .unwrap_or_else(|| panic!("no code in {text}"))
+                .to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no text to {to} in the outbox"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_web::test]
+async fn verification_claims_reach_released_clients_only() {
+    let s = TestServer::start().await;
+    let t = s.tenant("vclaims", false, true).await;
+    let c = s
+        .admin(
+            &format!("/tenants/{}/clients", t.id),
+            json!({
+                "name": "Not released",
+                "redirect_uris": [t.redirect_uri],
+                "public": false,
+                "first_party": true,
+            }),
+        )
+        .await;
+    let other = TestTenant {
+        client_id: c["client_id"].as_str().unwrap().into(),
+        client_secret: c["client_secret"].as_str().map(str::to_owned),
+        ..t.clone()
+    };
+    let r = s
+        .http
+        .put(format!("{}/admin/v1/tenants/{}/verification", s.base, t.id))
+        .bearer_auth(&s.admin_token)
+        .json(&json!({"release": {"clients": [t.client_id]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Discovery says what is supported.
+    let d = discovery(&t).await;
+    assert_eq!(d["verified_claims_supported"], true);
+    assert_eq!(
+        d["trust_frameworks_supported"],
+        json!(["in_uidai_offline_ekyc", "in_digilocker"])
+    );
+    assert_eq!(d["evidence_supported"], json!(["electronic_record"]));
+    assert_eq!(
+        d["electronic_records_supported"],
+        json!(["population_register"])
+    );
+    assert_eq!(d["claims_in_verified_claims_supported"], json!(["name"]));
+    assert_eq!(d["claims_parameter_supported"], false);
+    for claim in ["phone_number", "phone_number_verified", "verified_claims"] {
+        assert!(
+            d["claims_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(claim)),
+            "{claim} not in {}",
+            d["claims_supported"]
+        );
+    }
+    for scope in ["phone", "verified_claims", "verify"] {
+        assert!(
+            d["scopes_supported"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(scope)),
+            "{scope}"
+        );
+    }
+
+    // Nothing verified yet: no such claims, even where they would be released.
+    let b = s.browser();
+    let all = "openid profile phone verified_claims";
+    let (id, info) = claims(&b, &t, all).await;
+    for v in [&id, &info] {
+        assert!(v.get("verified_claims").is_none(), "{v}");
+        assert!(v.get("phone_number").is_none(), "{v}");
+        assert!(v.get("phone_number_verified").is_none(), "{v}");
+    }
+
+    // The user confirms a phone, and passes an Aadhaar offline e-KYC check.
+    let e = &s.running.engine;
+    let tid = TenantId::parse(&t.id).unwrap();
+    let user = e
+        .user_by_email(&tid, &Email::parse(&t.email).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let meta = RequestMeta::default();
+    let sent = e
+        .signin()
+        .phone_enrol_start(&tid, &user.id, NUMBER, Channel::Sms, None, &meta)
+        .await
+        .unwrap();
+    let code = texted_code(s.dir.path(), NUMBER).await;
+    e.signin()
+        .phone_enrol_confirm(&tid, &user.id, &sent.handle, &code, &meta)
+        .await
+        .unwrap();
+    let tenant = e.tenant(&tid).await.unwrap();
+    let now = e.now();
+    e.verify()
+        .record(
+            &tenant,
+            &user.id,
+            Verification {
+                id: String::new(),
+                method: VerificationMethod::AadhaarOffline,
+                verified_at: now,
+                issued_at: Some(now - 600),
+                name_match: NameMatch::Match,
+                aadhaar_last4: Some("4821".into()),
+                name_hash: Some(e.verify().keyed_hash(&tid, "kyc-name", "ada lovelace")),
+                dob_hash: None,
+                mobile_match: Some(true),
+                email_match: None,
+            },
+            &meta,
+        )
+        .await
+        .unwrap();
+
+    // The released client, with the scope: in the ID token and at userinfo.
+    let (id, info) = claims(&b, &t, all).await;
+    let vc = &id["verified_claims"];
+    assert_eq!(vc["claims"], json!({"name": "Ada Lovelace"}), "{id}");
+    let v = &vc["verification"];
+    assert_eq!(v["trust_framework"], "in_uidai_offline_ekyc");
+    assert_eq!(v["assurance_level"], "substantial");
+    assert!(v["time"].as_str().unwrap().ends_with('Z'), "{v}");
+    let ev = &v["evidence"][0];
+    assert_eq!(ev["type"], "electronic_record");
+    assert_eq!(ev["method"], "aadhaar_offline");
+    assert_eq!(ev["check_details"][0]["check_method"], "vcrypt");
+    assert_eq!(ev["record"]["type"], "population_register");
+    assert_eq!(ev["record"]["source"]["name"], "UIDAI");
+    assert_eq!(info["verified_claims"], *vc, "userinfo says the same");
+    assert!(
+        !id.to_string().contains("4821") && !info.to_string().contains("4821"),
+        "no Aadhaar digits leave"
+    );
+    assert_eq!(info["phone_number"], NUMBER);
+    assert_eq!(info["phone_number_verified"], true);
+
+    // The released client without the scope: no verified_claims; phone only with `phone`.
+    let (id, info) = claims(&b, &t, "openid profile").await;
+    for v in [&id, &info] {
+        assert!(v.get("verified_claims").is_none(), "{v}");
+        assert!(v.get("phone_number").is_none(), "{v}");
+    }
+
+    // Another client, not released, even with the scope: none; its phone claims stand.
+    let (id, info) = claims(&b, &other, all).await;
+    assert!(id.get("verified_claims").is_none(), "{id}");
+    assert!(info.get("verified_claims").is_none(), "{info}");
+    assert_eq!(info["phone_number"], NUMBER);
+    assert_eq!(info["phone_number_verified"], true);
+}
