@@ -163,6 +163,24 @@ pub struct WebhookReport {
     pub unknown: Vec<String>,
 }
 
+/// The challenge, when the mode is `subscribe` and the token the expected one.
+fn check_subscription(
+    expected: &str,
+    mode: &str,
+    verify_token: &str,
+    challenge: &str,
+) -> EngineResult<String> {
+    let same: bool =
+        subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), verify_token.as_bytes()).into();
+    if mode != "subscribe" || !same {
+        return Err(EngineError::InvalidCredentials);
+    }
+    if challenge.is_empty() || challenge.len() > 256 {
+        return Err(EngineError::invalid("hub.challenge is missing or too long"));
+    }
+    Ok(challenge.to_owned())
+}
+
 fn from_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
@@ -199,19 +217,12 @@ impl Messaging<'_> {
             ));
         };
         let expected = open_messaging_secret(&key(self.0), tenant, "verify_token", sealed)?;
-        let same: bool =
-            subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), verify_token.as_bytes()).into();
-        if mode != "subscribe" || !same {
-            return Err(EngineError::InvalidCredentials);
-        }
-        if challenge.is_empty() || challenge.len() > 256 {
-            return Err(EngineError::invalid("hub.challenge is missing or too long"));
-        }
-        Ok(challenge.to_owned())
+        check_subscription(&expected, mode, verify_token, challenge)
     }
 
-    /// A signed status webhook: checked against the tenant's app secret first (nothing
-    /// is read or recorded from a body that fails), then each status applied.
+    /// A signed status webhook of a tenant's own number: checked against its app secret
+    /// first (nothing is read or recorded from a body that fails), then each status
+    /// applied.
     pub async fn whatsapp_statuses(
         &self,
         tenant: &TenantId,
@@ -225,12 +236,58 @@ impl Messaging<'_> {
             return Err(EngineError::InvalidCredentials);
         };
         let secret = open_messaging_secret(&key(self.0), tenant, "app_secret", sealed)?;
+        self.apply(Some(tenant), &secret, body, signature).await
+    }
+
+    /// Gives the engine the app secret and verify token of the deployment's own
+    /// WhatsApp number (`[sms.whatsapp_cloud]`), whose webhook is
+    /// `{public_url}/webhooks/whatsapp` (once; later calls are ignored).
+    pub fn set_deployment_webhook(&self, app_secret: String, verify_token: Option<String>) {
+        let otp = &self.0.rt().otp;
+        let _ = otp.whatsapp_app_secret.set(app_secret);
+        if let Some(v) = verify_token {
+            let _ = otp.whatsapp_verify_token.set(v);
+        }
+    }
+
+    /// The subscription check of the deployment's number's webhook.
+    pub fn deployment_subscribe(
+        &self,
+        mode: &str,
+        verify_token: &str,
+        challenge: &str,
+    ) -> EngineResult<String> {
+        let Some(expected) = self.0.rt().otp.whatsapp_verify_token.get() else {
+            return Err(EngineError::NotFound("WhatsApp webhook"));
+        };
+        check_subscription(expected, mode, verify_token, challenge)
+    }
+
+    /// A signed status webhook of the deployment's own number (any tenant's messages).
+    pub async fn deployment_statuses(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> EngineResult<WebhookReport> {
+        let Some(secret) = self.0.rt().otp.whatsapp_app_secret.get() else {
+            return Err(EngineError::NotFound("WhatsApp webhook"));
+        };
+        self.apply(None, secret, body, signature).await
+    }
+
+    async fn apply(
+        &self,
+        tenant: Option<&TenantId>,
+        secret: &str,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> EngineResult<WebhookReport> {
         let tag = signature
             .and_then(|s| s.strip_prefix("sha256="))
             .and_then(from_hex);
         let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
         if tag.is_none_or(|tag| ring::hmac::verify(&k, body, &tag).is_err()) {
-            tracing::warn!(%tenant, "WhatsApp webhook refused: bad X-Hub-Signature-256");
+            tracing::warn!(tenant = ?tenant.map(TenantId::as_str), "WhatsApp webhook refused: bad X-Hub-Signature-256");
             return Err(EngineError::InvalidCredentials);
         }
         let updates = parse_statuses(body).map_err(EngineError::Invalid)?;
@@ -246,13 +303,8 @@ impl Messaging<'_> {
             ..WebhookReport::default()
         };
         for u in &updates {
-            let mut ev = self.0.event(tenant, "messaging.whatsapp.fallback", true);
-            ev.actor = Some("system".into());
-            ev.detail = Some(match u.error_code {
-                Some(c) => format!("reason=failed error={c}"),
-                None => "reason=failed".into(),
-            });
-            match courier.whatsapp_status(tenant, u, ev).await? {
+            let now = self.0.rt().clock.now_millis();
+            match courier.whatsapp_status(tenant, u, now).await? {
                 StatusOutcome::Unknown => report.unknown.push(u.message_id.clone()),
                 StatusOutcome::Recorded => report.matched += 1,
                 StatusOutcome::FellBack => {
@@ -261,7 +313,7 @@ impl Messaging<'_> {
                 }
             }
             if u.status == DeliveryStatus::Failed {
-                tracing::info!(%tenant, error = ?u.error_code, "WhatsApp reported a code undelivered");
+                tracing::info!(error = ?u.error_code, "WhatsApp reported a code undelivered");
             }
         }
         Ok(report)

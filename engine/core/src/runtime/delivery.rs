@@ -139,6 +139,12 @@ pub trait TextSender: Send + Sync + 'static {
         self.send(msg).await.map_err(RouteError::Failed)?;
         Ok(Sent::default())
     }
+
+    /// The deployment's own WhatsApp Cloud API number (`[sms.whatsapp_cloud]`), used for
+    /// tenants that have none of their own.
+    fn whatsapp_cloud(&self) -> Option<CloudRoute> {
+        None
+    }
 }
 
 /// What a sender answers for a message it handed over.
@@ -383,6 +389,14 @@ impl Work {
     /// The tenant's route; the deployment's (an empty one) when it has none or its
     /// settings cannot be read (logged: the send still goes out the default way).
     async fn route(&self, tenant: &TenantId) -> Route {
+        let mut route = self.tenant_route(tenant).await;
+        if route.whatsapp.is_none() {
+            route.whatsapp = self.texter.whatsapp_cloud();
+        }
+        route
+    }
+
+    async fn tenant_route(&self, tenant: &TenantId) -> Route {
         let Some(routing) = &self.routing else {
             return Route::default();
         };
@@ -613,24 +627,24 @@ impl Courier {
         self.queue(Payload::Text(msg), event)
     }
 
-    /// Applies a WhatsApp delivery status reported for `tenant`: counts it, and on
-    /// `failed` queues the same code once by SMS (when the tenant allows it), appending
-    /// `fallback_event` (a `messaging.whatsapp.fallback` event the caller made).
+    /// Applies a WhatsApp delivery status reported for `tenant` (by its own number's
+    /// webhook; `None`: by the deployment's number, for any tenant): counts it, and on
+    /// `failed` queues the same code once by SMS (when allowed), appending a
+    /// `messaging.whatsapp.fallback` event dated `now_ms`.
     pub async fn whatsapp_status(
         &self,
-        tenant: &TenantId,
+        tenant: Option<&TenantId>,
         update: &StatusUpdate,
-        fallback_event: Event,
+        now_ms: u64,
     ) -> EngineResult<StatusOutcome> {
         let count = |s: &str| {
             if let Some(r) = &self.routing {
                 r.statuses.with_label_values(&[s]).inc();
             }
         };
-        let pending = self
-            .pending
-            .get(&update.message_id)
-            .filter(|p| p.msg.tenant == *tenant && p.until > std::time::Instant::now());
+        let pending = self.pending.get(&update.message_id).filter(|p| {
+            tenant.is_none_or(|t| p.msg.tenant == *t) && p.until > std::time::Instant::now()
+        });
         let Some(p) = pending else {
             count("unknown");
             return Ok(StatusOutcome::Unknown);
@@ -643,18 +657,28 @@ impl Courier {
                 let mut event = p.event.clone();
                 event.id = random_token::<9>();
                 mark_fallback(&mut event);
-                self.text(
+                let queued = self.text(
                     TextMessage {
                         channel: Channel::Sms,
                         ..p.msg.clone()
                     },
                     event,
-                )?;
+                );
+                if let Err(e) = queued {
+                    // Not sent: Meta retries the webhook, and the retry may try again.
+                    p.fell_back
+                        .store(false, std::sync::atomic::Ordering::Release);
+                    return Err(e);
+                }
                 count("fallback");
+                let detail = match update.error_code {
+                    Some(c) => format!("reason=failed error={c}"),
+                    None => "reason=failed".into(),
+                };
                 let fallback_event = Event {
-                    subject: p.event.subject.clone(),
-                    client: p.event.client.clone(),
-                    ..fallback_event
+                    at_ms: now_ms,
+                    actor: Some("system".into()),
+                    ..derived(&p.event, "messaging.whatsapp.fallback", true, detail)
                 };
                 self.store.append_events(&[fallback_event]).await?;
                 Ok(StatusOutcome::FellBack)

@@ -237,6 +237,10 @@ pub(crate) struct OtpState {
     pub(crate) email_limits: SendLimiter,
     pub(crate) phone_limits: SendLimiter,
     pub(crate) courier: OnceLock<Courier>,
+    /// The app secret that signs the deployment's WhatsApp number's webhooks.
+    pub(crate) whatsapp_app_secret: OnceLock<String>,
+    /// The token Meta echoes when that webhook is subscribed.
+    pub(crate) whatsapp_verify_token: OnceLock<String>,
 }
 
 impl OtpState {
@@ -250,6 +254,8 @@ impl OtpState {
             email_limits: SendLimiter::new(&config.email_limits),
             phone_limits: SendLimiter::new(&config.phone_limits),
             courier: OnceLock::new(),
+            whatsapp_app_secret: OnceLock::new(),
+            whatsapp_verify_token: OnceLock::new(),
         }
     }
 }
