@@ -858,6 +858,170 @@ fn verification_request(cmd: VerificationCmd) -> anyhow::Result<(&'static str, S
 }
 
 #[derive(Subcommand)]
+enum MessagingCmd {
+    /// The tenant's messaging settings (secrets only as whether each is set), with its
+    /// webhook URL and the body to register its authentication template with.
+    Show {
+        /// Tenant.
+        tenant: String,
+    },
+    /// Set the tenant's WhatsApp Cloud API number. Secrets are read from files or from
+    /// TOLLGATE_WHATSAPP_ACCESS_TOKEN, TOLLGATE_WHATSAPP_APP_SECRET and
+    /// TOLLGATE_WHATSAPP_VERIFY_TOKEN, never from the command line; one left out keeps
+    /// its stored value.
+    Whatsapp(Box<WhatsappSet>),
+    /// Set the tenant's DLT registration: every SMS text is matched against the
+    /// registered wording before it is sent.
+    Dlt {
+        /// Tenant.
+        tenant: String,
+        /// Principal entity id.
+        #[arg(long)]
+        entity_id: String,
+        /// DLT template id.
+        #[arg(long)]
+        template_id: String,
+        /// Header (sender id), six characters.
+        #[arg(long)]
+        header: String,
+        /// The registered wording, {#var#} for each variable.
+        #[arg(long)]
+        template: String,
+    },
+    /// Remove the tenant's WhatsApp number or its DLT registration.
+    Remove {
+        /// Tenant.
+        tenant: String,
+        /// What to remove.
+        #[arg(value_parser = ["whatsapp", "dlt"])]
+        what: String,
+    },
+}
+
+#[derive(Args)]
+struct WhatsappSet {
+    /// Tenant.
+    tenant: String,
+    /// The business phone number id (digits, from WhatsApp Manager).
+    #[arg(long)]
+    phone_number_id: String,
+    /// The approved authentication template's name.
+    #[arg(long)]
+    template: String,
+    /// Its language code.
+    #[arg(long, default_value = "en")]
+    language: String,
+    /// The button it was registered with.
+    #[arg(long, value_parser = ["copy-code", "one-tap"], default_value = "copy-code")]
+    button: String,
+    /// For one-tap: the Android app's package name.
+    #[arg(long)]
+    package_name: Option<String>,
+    /// For one-tap: the app's signature hash (11 characters).
+    #[arg(long)]
+    signature_hash: Option<String>,
+    /// Graph API base URL (Meta's by default).
+    #[arg(long)]
+    graph_url: Option<String>,
+    /// Graph API version, e.g. v21.0.
+    #[arg(long)]
+    api_version: Option<String>,
+    /// Do not resend undelivered codes by SMS.
+    #[arg(long)]
+    no_fallback: bool,
+    /// File holding the access token.
+    #[arg(long)]
+    access_token_file: Option<PathBuf>,
+    /// File holding the app secret (signs status webhooks).
+    #[arg(long)]
+    app_secret_file: Option<PathBuf>,
+    /// File holding the webhook verify token.
+    #[arg(long)]
+    verify_token_file: Option<PathBuf>,
+}
+
+/// The admin API request of a `messaging` command.
+fn messaging_request(cmd: MessagingCmd) -> anyhow::Result<(&'static str, String, Payload)> {
+    let path = |t: &str| format!("/admin/v1/tenants/{t}/messaging");
+    let secret = |file: Option<PathBuf>, var: &str| -> anyhow::Result<Option<String>> {
+        let v = match file {
+            Some(f) => Some(
+                std::fs::read_to_string(&f)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?,
+            ),
+            None => std::env::var(var).ok(),
+        };
+        Ok(v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+    };
+    let input =
+        |i: api::MessagingInput| -> anyhow::Result<Payload> { Ok(Payload::Json(body(&i)?)) };
+    Ok(match cmd {
+        MessagingCmd::Show { tenant } => ("GET", path(&tenant), Payload::None),
+        MessagingCmd::Whatsapp(w) => {
+            let w = *w;
+            let button = match (w.button.as_str(), w.package_name, w.signature_hash) {
+                ("one-tap", Some(package_name), Some(signature_hash)) => api::OtpButton::OneTap {
+                    package_name,
+                    signature_hash,
+                },
+                ("one-tap", _, _) => {
+                    anyhow::bail!("--button one-tap needs --package-name and --signature-hash")
+                }
+                _ => api::OtpButton::CopyCode,
+            };
+            let wa = api::WhatsappInput {
+                phone_number_id: w.phone_number_id,
+                template: w.template,
+                language: w.language,
+                button,
+                graph_url: w.graph_url,
+                api_version: w.api_version,
+                fallback_to_sms: Some(!w.no_fallback),
+                access_token: secret(w.access_token_file, "TOLLGATE_WHATSAPP_ACCESS_TOKEN")?,
+                app_secret: secret(w.app_secret_file, "TOLLGATE_WHATSAPP_APP_SECRET")?,
+                verify_token: secret(w.verify_token_file, "TOLLGATE_WHATSAPP_VERIFY_TOKEN")?,
+            };
+            let i = api::MessagingInput {
+                whatsapp: Some(Some(wa)),
+                dlt: None,
+            };
+            ("PUT", path(&w.tenant), input(i)?)
+        }
+        MessagingCmd::Dlt {
+            tenant,
+            entity_id,
+            template_id,
+            header,
+            template,
+        } => {
+            let i = api::MessagingInput {
+                whatsapp: None,
+                dlt: Some(Some(api::Dlt {
+                    entity_id,
+                    template_id,
+                    header,
+                    template,
+                })),
+            };
+            ("PUT", path(&tenant), input(i)?)
+        }
+        MessagingCmd::Remove { tenant, what } => {
+            let i = match what.as_str() {
+                "whatsapp" => api::MessagingInput {
+                    whatsapp: Some(None),
+                    dlt: None,
+                },
+                _ => api::MessagingInput {
+                    whatsapp: None,
+                    dlt: Some(None),
+                },
+            };
+            ("PUT", path(&tenant), input(i)?)
+        }
+    })
+}
+
+#[derive(Subcommand)]
 enum ConnectorCmd {
     /// Create or replace a connector. The client secret (for Apple: the .p8 private key)
     /// is read from TOLLGATE_CONNECTOR_SECRET or --client-secret-file, never from the
@@ -1021,6 +1185,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Verification(cmd) => {
             let (method, path, payload) = verification_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::Messaging(cmd) => {
+            let (method, path, payload) = messaging_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Branding(cmd) => {

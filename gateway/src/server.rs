@@ -103,6 +103,11 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         config.mail.build(&config.data_dir)?,
         config.sms.build(&config.data_dir)?,
     );
+    if let Some((app_secret, verify_token)) = config.sms.whatsapp_webhook()? {
+        engine
+            .messaging()
+            .set_deployment_webhook(app_secret, verify_token);
+    }
     engine.set_upstream_http(Arc::new(HttpUpstream::new()?));
     engine.spawn_sweeper(std::time::Duration::from_secs(30));
     engine.spawn_purger(std::time::Duration::from_secs(

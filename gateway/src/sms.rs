@@ -19,7 +19,10 @@
 //! **WhatsApp Cloud API.** A tenant that sets its own WhatsApp number through the admin
 //! API (`/admin/v1/tenants/{tenant}/messaging`, `tollgate admin messaging`) gets its
 //! WhatsApp codes sent straight to Meta's Cloud API as an `authentication` template
-//! ([`crate::whatsapp`]), whatever `mode` says; the others use `[sms.whatsapp]`. When
+//! ([`crate::whatsapp`]), whatever `mode` says; the others use the deployment's number,
+//! `[sms.whatsapp_cloud]` (`phone_number_id`, `template`, `language`, `access_token =
+//! { file | env }`, `app_secret` and `verify_token` for its webhook at
+//! `{public_url}/webhooks/whatsapp`), else the generic `[sms.whatsapp]` request. When
 //! WhatsApp cannot deliver (the send fails, or a status webhook says `failed`) the same
 //! code goes once by SMS, if the tenant allows it (the default).
 //!
@@ -41,9 +44,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tollgate_engine::model::messaging::Dlt;
+use tollgate_engine::model::messaging::{
+    DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, Dlt, OtpButton, WhatsappInput, messages_url,
+};
 use tollgate_engine::runtime::delivery::{
-    Channel, DeliveryError, Route, RouteError, Sent, TextMessage, TextSender,
+    Channel, CloudRoute, DeliveryError, Route, RouteError, Sent, TextMessage, TextSender,
 };
 
 /// Where text messages go.
@@ -127,6 +132,9 @@ pub struct SmsConfig {
     pub sms: Option<HttpChannel>,
     /// The WhatsApp request.
     pub whatsapp: Option<HttpChannel>,
+    /// The deployment's own WhatsApp Cloud API number: authentication templates for
+    /// tenants without a number of their own (before `whatsapp`).
+    pub whatsapp_cloud: Option<CloudConfig>,
     /// Longest a provider may take to answer, seconds.
     pub timeout_secs: u64,
     /// Outbox directory; defaults to `data_dir/outbox`.
@@ -139,6 +147,7 @@ impl Default for SmsConfig {
             mode: SmsMode::Outbox,
             sms: None,
             whatsapp: None,
+            whatsapp_cloud: None,
             timeout_secs: 10,
             outbox_dir: None,
         }
@@ -151,7 +160,104 @@ impl std::fmt::Debug for SmsConfig {
             .field("mode", &self.mode)
             .field("sms", &self.sms.as_ref().map(|c| &c.url))
             .field("whatsapp", &self.whatsapp.as_ref().map(|c| &c.url))
+            .field(
+                "whatsapp_cloud",
+                &self.whatsapp_cloud.as_ref().map(|c| &c.phone_number_id),
+            )
             .finish_non_exhaustive()
+    }
+}
+
+/// A secret read at start from a file (trimmed) or an environment variable.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct SecretSource {
+    /// File holding it.
+    pub file: Option<PathBuf>,
+    /// Environment variable holding it.
+    pub env: Option<String>,
+}
+
+impl SecretSource {
+    fn read(&self, name: &str) -> anyhow::Result<String> {
+        let v = match (&self.file, &self.env) {
+            (Some(f), _) => std::fs::read_to_string(f)
+                .map_err(|e| anyhow::anyhow!("{name}: cannot read {}: {e}", f.display()))?,
+            (None, Some(var)) => {
+                std::env::var(var).map_err(|_| anyhow::anyhow!("{name}: {var} is not set"))?
+            }
+            (None, None) => anyhow::bail!("{name}: give a file or env"),
+        };
+        let v = v.trim().to_owned();
+        anyhow::ensure!(!v.is_empty(), "{name} is empty");
+        Ok(v)
+    }
+}
+
+/// `[sms.whatsapp_cloud]`: the deployment's own WhatsApp Cloud API number. Its status
+/// webhook is `{public_url}/webhooks/whatsapp` (signed with `app_secret`, subscribed
+/// with `verify_token`).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CloudConfig {
+    /// The business phone number id (digits).
+    pub phone_number_id: String,
+    /// The approved authentication template's name.
+    pub template: String,
+    /// Its language code.
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// The button it was registered with (copy-code unless set).
+    #[serde(default)]
+    pub button: OtpButton,
+    /// Graph API base URL; Meta's when absent.
+    pub graph_url: Option<String>,
+    /// Graph API version.
+    pub api_version: Option<String>,
+    /// Resend undelivered codes by SMS (default on).
+    #[serde(default = "default_true")]
+    pub fallback_to_sms: bool,
+    /// The access token.
+    pub access_token: SecretSource,
+    /// The app secret that signs status webhooks.
+    pub app_secret: Option<SecretSource>,
+    /// The webhook verify token.
+    pub verify_token: Option<SecretSource>,
+}
+
+fn default_language() -> String {
+    "en".into()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl CloudConfig {
+    /// Checked like a tenant's settings, secrets read.
+    fn route(&self) -> anyhow::Result<CloudRoute> {
+        let input = WhatsappInput {
+            phone_number_id: self.phone_number_id.clone(),
+            template: self.template.clone(),
+            language: self.language.clone(),
+            button: self.button.clone(),
+            graph_url: self.graph_url.clone(),
+            api_version: self.api_version.clone(),
+            ..WhatsappInput::default()
+        };
+        input
+            .check()
+            .map_err(|e| anyhow::anyhow!("sms.whatsapp_cloud: {e}"))?;
+        Ok(CloudRoute {
+            messages_url: messages_url(
+                self.graph_url.as_deref().unwrap_or(DEFAULT_GRAPH_URL),
+                self.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
+                &self.phone_number_id,
+            ),
+            access_token: self.access_token.read("sms.whatsapp_cloud.access_token")?,
+            template: self.template.clone(),
+            language: self.language.clone(),
+            button: self.button.clone(),
+            fallback_to_sms: self.fallback_to_sms,
+        })
     }
 }
 
@@ -467,6 +573,7 @@ enum Base {
 pub struct Texter {
     base: Base,
     cloud: reqwest::Client,
+    deployment: Option<CloudRoute>,
 }
 
 #[async_trait]
@@ -494,6 +601,10 @@ impl TextSender for Texter {
             }
         }
         Ok(Sent::default())
+    }
+
+    fn whatsapp_cloud(&self) -> Option<CloudRoute> {
+        self.deployment.clone()
     }
 }
 
@@ -542,7 +653,31 @@ impl SmsConfig {
         Ok(Arc::new(Texter {
             base,
             cloud: client()?,
+            deployment: self
+                .whatsapp_cloud
+                .as_ref()
+                .map(CloudConfig::route)
+                .transpose()?,
         }))
+    }
+
+    /// The app secret and verify token of `[sms.whatsapp_cloud]`'s webhook, read.
+    pub fn whatsapp_webhook(&self) -> anyhow::Result<Option<(String, Option<String>)>> {
+        let Some(c) = &self.whatsapp_cloud else {
+            return Ok(None);
+        };
+        let Some(secret) = &c.app_secret else {
+            return Ok(None);
+        };
+        let verify = c
+            .verify_token
+            .as_ref()
+            .map(|v| v.read("sms.whatsapp_cloud.verify_token"))
+            .transpose()?;
+        Ok(Some((
+            secret.read("sms.whatsapp_cloud.app_secret")?,
+            verify,
+        )))
     }
 }
 
@@ -604,6 +739,40 @@ body = { to = "{{recipient_digits}}", template = { name = "otp", components = [{
         assert_eq!(wa.method, "POST");
         assert_eq!(wa.body["template"]["components"][0]["type"], "body");
         assert!(ReadyChannel::new("whatsapp", &wa).is_ok());
+    }
+
+    #[test]
+    fn the_deployments_number_is_checked_at_start() {
+        let c: SmsConfig = {
+            use figment::providers::{Format, Toml};
+            figment::Figment::new()
+                .merge(Toml::string(
+                    r#"
+[whatsapp_cloud]
+phone_number_id = "106540352242922"
+template = "otp_login"
+access_token = { env = "WA_TEST_UNSET_VARIABLE" }
+"#,
+                ))
+                .extract()
+                .unwrap()
+        };
+        let cloud = c.whatsapp_cloud.unwrap();
+        assert_eq!(cloud.language, "en");
+        assert!(cloud.fallback_to_sms);
+        let err = cloud.route().err().unwrap().to_string();
+        assert!(err.contains("WA_TEST_UNSET_VARIABLE"), "{err}");
+        let bad = CloudConfig {
+            phone_number_id: "not-digits".into(),
+            ..cloud.clone()
+        };
+        let err = bad.route().err().unwrap().to_string();
+        assert!(err.contains("phone_number_id"), "{err}");
+        let bad = CloudConfig {
+            graph_url: Some("http://graph.example".into()),
+            ..cloud
+        };
+        assert!(bad.route().err().unwrap().to_string().contains("graph_url"));
     }
 
     #[test]

@@ -267,6 +267,15 @@ async fn nth_outbox_sms(srv: &TestServer, to: &str, n: usize) -> Value {
     }
 }
 
+/// Waits (bounded) until the tenant has `n` `otp.sent` events: the courier has the
+/// Cloud API's answer (and the message id) once the event is written.
+async fn sends_done(srv: &TestServer, tenant: &str, n: usize) {
+    srv.events_until(tenant, "", |e| {
+        e.iter().filter(|e| e["kind"] == "otp.sent").count() >= n
+    })
+    .await;
+}
+
 fn check_template_request(req: &GraphRequest, number_id: &str, to_digits: &str) -> String {
     assert_eq!(req.path, format!("/v21.0/{number_id}/messages"));
     assert_eq!(
@@ -382,6 +391,7 @@ async fn cloud_api_request_status_webhook_and_sms_fallback() {
     let req = graph.next().await;
     let code = check_template_request(&req, "106540352242922", "919876543210");
     let first = req.wamid.clone().unwrap();
+    sends_done(&srv, "wa", 1).await;
     assert_eq!(confirm(&b, &t, &handle, &csrf, &code).await, 303);
 
     // Statuses: signed ones are matched to the message; unsigned or mis-signed ones are
@@ -462,6 +472,7 @@ async fn cloud_api_request_status_webhook_and_sms_fallback() {
     let req = graph.next().await;
     let code = check_template_request(&req, "106540352242922", "919123456780");
     let failed_id = req.wamid.clone().unwrap();
+    sends_done(&srv, "wa", 2).await;
     assert!(outbox_sms(&srv, "+919123456780").is_empty());
     let failed = status_body(&failed_id, "failed");
     let (s, v) = webhook(&srv, "wa", &failed, Some(&sign(&failed, APP_SECRET))).await;
@@ -890,4 +901,84 @@ async fn the_admin_api_explains_what_it_refuses() {
     assert!(ok, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["whatsapp"], Value::Null);
+}
+
+#[actix_web::test]
+async fn the_deployments_own_number_serves_tenants_without_one() {
+    use tollgate_gateway::sms::{CloudConfig, SecretSource};
+    let mut graph = Graph::start().await;
+    let secrets = tempfile::tempdir().unwrap();
+    let file = |name: &str, value: &str| {
+        let p = secrets.path().join(name);
+        std::fs::write(&p, format!("{value}\n")).unwrap();
+        SecretSource {
+            file: Some(p),
+            env: None,
+        }
+    };
+    let cloud = CloudConfig {
+        phone_number_id: "106540352240000".into(),
+        template: "otp_login".into(),
+        language: "en_US".into(),
+        button: Default::default(),
+        graph_url: Some(graph.base.clone()),
+        api_version: Some("v21.0".into()),
+        fallback_to_sms: true,
+        access_token: file("token", ACCESS_TOKEN),
+        app_secret: Some(file("secret", "deployment-app-secret")),
+        verify_token: Some(file("verify", "deployment-verify")),
+    };
+    let srv = server(move |c| c.sms.whatsapp_cloud = Some(cloud)).await;
+    let t = srv.tenant("plainwa", false, true).await;
+    assert_eq!(
+        srv.admin_get("/tenants/plainwa/messaging").await,
+        json!({"whatsapp": null, "dlt": null})
+    );
+
+    let r = srv
+        .http
+        .get(format!(
+            "{}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=deployment-verify&hub.challenge=42",
+            srv.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.text().await.unwrap(), "42");
+
+    let b = signed_in(&srv, &t).await;
+    let (handle, csrf) = ask_code(&b, &t, "+919876566666", "whatsapp").await;
+    let req = graph.next().await;
+    let code = check_template_request(&req, "106540352240000", "919876566666");
+    sends_done(&srv, "plainwa", 1).await;
+    let failed = status_body(&req.wamid.unwrap(), "failed");
+    let post = |sig: String| {
+        srv.http
+            .post(format!("{}/webhooks/whatsapp", srv.base))
+            .header("X-Hub-Signature-256", sig)
+            .body(failed.clone())
+            .send()
+    };
+    // Signed with a tenant's kind of secret, not the deployment's: refused.
+    let r = post(sign(&failed, APP_SECRET)).await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = post(sign(&failed, "deployment-app-secret")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["fell_back"], 1, "{v}");
+    let sms = nth_outbox_sms(&srv, "+919876566666", 1).await;
+    assert!(sms["text"].as_str().unwrap().contains(&code), "{sms}");
+    assert_eq!(confirm(&b, &t, &handle, &csrf, &code).await, 303);
+    let events = srv
+        .events_until("plainwa", "", |e| {
+            e.iter().any(|e| e["kind"] == "messaging.whatsapp.fallback")
+        })
+        .await;
+    let fb = events
+        .iter()
+        .find(|e| e["kind"] == "messaging.whatsapp.fallback")
+        .unwrap();
+    assert_eq!(fb["detail"], "reason=failed error=131026");
+    assert_eq!(fb["actor"], "system");
 }

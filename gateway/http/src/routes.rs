@@ -119,6 +119,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::put().to(messaging_admin::put),
                 ),
         )
+        // WhatsApp Cloud API webhook of the deployment's own number.
+        .service(
+            web::resource("/webhooks/whatsapp")
+                .app_data(web::PayloadConfig::new(whatsapp::WEBHOOK_BODY_LIMIT))
+                .route(web::get().to(whatsapp::deployment_subscribe))
+                .route(web::post().to(whatsapp::deployment_statuses)),
+        )
         .route("/assets/passkeys.js", web::get().to(passkeys::script))
         .route("/assets/tollgate.css", web::get().to(branding::shipped_css))
         .route("/demo", web::get().to(demo::start))

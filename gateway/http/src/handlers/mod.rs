@@ -43,3 +43,4 @@ pub mod registration;
 pub mod verification_admin;
 pub mod truecaller;
 pub mod whatsapp;
+pub mod whatsapp;

@@ -2,7 +2,8 @@
 //! the subscription check (`GET` with `hub.mode`, `hub.verify_token`, `hub.challenge`,
 //! answered with the challenge) and signed delivery statuses (`POST`, checked against
 //! `X-Hub-Signature-256` before anything in it is read). A bad signature is 401 and
-//! nothing is recorded.
+//! nothing is recorded. The deployment's own number (`[sms.whatsapp_cloud]`) has the
+//! same pair at `/webhooks/whatsapp`.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -75,6 +76,47 @@ pub async fn statuses(
         .engine
         .messaging()
         .whatsapp_statuses(&t, &body, signature)
+        .await
+    {
+        Ok(report) => Ok(HttpResponse::Ok().json(report)),
+        Err(EngineError::InvalidCredentials) => Ok(refused(
+            "X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of the body under the app secret",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /webhooks/whatsapp`: the deployment's number.
+pub async fn deployment_subscribe(
+    q: web::Query<Subscribe>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let m = st.engine.messaging();
+    match m.deployment_subscribe(&q.mode, &q.verify_token, &q.challenge) {
+        Ok(challenge) => Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+            .body(challenge)),
+        Err(EngineError::InvalidCredentials) => Ok(refused(
+            "hub.mode must be subscribe and hub.verify_token the deployment's verify token",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /webhooks/whatsapp`: the deployment's number.
+pub async fn deployment_statuses(
+    req: HttpRequest,
+    body: web::Bytes,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let signature = req
+        .headers()
+        .get("X-Hub-Signature-256")
+        .and_then(|v| v.to_str().ok());
+    match st
+        .engine
+        .messaging()
+        .deployment_statuses(&body, signature)
         .await
     {
         Ok(report) => Ok(HttpResponse::Ok().json(report)),
