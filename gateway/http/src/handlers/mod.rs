@@ -43,4 +43,3 @@ pub mod registration;
 pub mod verification_admin;
 pub mod truecaller;
 pub mod whatsapp;
-pub mod whatsapp;
