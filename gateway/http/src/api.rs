@@ -223,11 +223,6 @@ pub struct EventsQuery {
 
 pub use tollgate_engine::model::branding::{Branding, Theme};
 
-/// Bodies and answers of `/admin/v1/tenants/{tenant}/messaging`.
-pub use tollgate_engine::model::messaging::{
-    Dlt, MessagingInput, MessagingView, OtpButton, WhatsappInput, WhatsappView,
-};
-
 /// Body of `PUT /admin/v1/tenants/{tenant}/verification` (a part left out stays), and
 /// the settings both verbs answer with.
 pub use tollgate_engine::admin::verification::{
