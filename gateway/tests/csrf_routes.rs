@@ -52,6 +52,10 @@ const NOT_FORMS: &[(&str, &str)] = &[
         "/federation/{connector}/callback",
         "the upstream's form_post, bound to the browser's sign-in by `state`",
     ),
+    (
+        "/api/verify/aadhaar",
+        "bearer access token with the verify scope, no cookies (verify_aadhaar.rs)",
+    ),
 ];
 
 /// The path of every POST route in the route table. Each `web::post()` is attributed
@@ -547,6 +551,9 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             F,
         ),
         form("/account/complete", Victim, vec![v("name", "Mallory")], F),
+        // A multipart form: whatever else comes, no good token is no upload read
+        // (verify_aadhaar.rs posts real multipart bodies without one).
+        form("/verify/aadhaar", Victim, vec![v("share_code", "1234")], F),
         form(
             "/federation/link",
             Linking,

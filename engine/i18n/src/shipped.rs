@@ -14,6 +14,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/device.ftl")),
     ("en", include_str!("../locales/en/federation.ftl")),
     ("en", include_str!("../locales/en/errors.ftl")),
+    ("en", include_str!("../locales/en/verify.ftl")),
     ("hi", include_str!("../locales/hi/common.ftl")),
     ("hi", include_str!("../locales/hi/hosted.ftl")),
     ("hi", include_str!("../locales/hi/otp.ftl")),
@@ -25,4 +26,5 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("hi", include_str!("../locales/hi/device.ftl")),
     ("hi", include_str!("../locales/hi/federation.ftl")),
     ("hi", include_str!("../locales/hi/errors.ftl")),
+    ("hi", include_str!("../locales/hi/verify.ftl")),
 ];

@@ -6,7 +6,7 @@ use actix_web::web;
 
 use crate::handlers::{
     admin, apis, branding, complete, demo, device, email, federation, hosted, messaging_admin, mfa,
-    oidc, ops, par, passkeys, phone, portal, registration, verification_admin, whatsapp,
+    oidc, ops, par, passkeys, phone, portal, registration, verification_admin, verify, whatsapp,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -231,6 +231,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(phone_routes)
                 .configure(portal_routes)
                 .configure(federation_routes)
+                .configure(verify_routes)
                 // WhatsApp Cloud API webhook of the tenant's own number.
                 .service(
                     web::resource("/webhooks/whatsapp")
@@ -309,6 +310,14 @@ fn portal_routes(cfg: &mut web::ServiceConfig) {
             "/account/complete",
             web::post().to(complete::complete_submit),
         );
+}
+
+/// Identity verification with Aadhaar offline e-KYC: the page and the API for apps
+/// (inside `/{tenant}`). Their multipart bodies are read, bounded, by the handler.
+fn verify_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/verify/aadhaar", web::get().to(verify::aadhaar_page))
+        .route("/verify/aadhaar", web::post().to(verify::aadhaar_submit))
+        .route("/api/verify/aadhaar", web::post().to(verify::aadhaar_api));
 }
 
 /// Federated sign-in, linking and unlinking (inside `/{tenant}`).

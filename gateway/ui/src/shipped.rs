@@ -177,6 +177,19 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "demo-signed-out.html",
         include_str!("../templates/demo-signed-out.html"),
     ),
+    // Identity verification: the Aadhaar upload and its result.
+    (
+        "verify-aadhaar.html",
+        include_str!("../templates/verify-aadhaar.html"),
+    ),
+    (
+        "verify-result.html",
+        include_str!("../templates/verify-result.html"),
+    ),
+    (
+        "verify-account.html",
+        include_str!("../templates/verify-account.html"),
+    ),
 ];
 
 /// Templates a tenant cannot replace: the document head (charset, the stylesheet and
@@ -375,6 +388,15 @@ pub const SAMPLES: &[(&str, &str)] = &[
         r#"{"claims": "{\n  \"iss\": \"http://127.0.0.1:8080/demo\",\n  \"sub\": \"u1\"\n}", "scope": "openid email profile offline_access", "refresh": true, "logout": "/demo/logout?id_token_hint=sample"}"#,
     ),
     ("demo-signed-out.html", r#"{}"#),
+    (
+        "verify-aadhaar.html",
+        r#"{"action": "/acme/verify/aadhaar", "csrf": "sample-csrf", "error": "The share code does not open this file.", "mobile": "98765 43210", "email": "asha@example.com", "back": "/acme/account"}"#,
+    ),
+    ("verify-account.html", r#"{"href": "/acme/verify/aadhaar"}"#),
+    (
+        "verify-result.html",
+        r#"{"name_match": "partial", "name": "The name on it partly matches your profile.", "mobile": "The mobile number you typed is the one registered with Aadhaar.", "email": null, "last4": "7058", "dob_kept": false, "back": "/acme/account"}"#,
+    ),
 ];
 
 /// The sample context of a template, if it has one.

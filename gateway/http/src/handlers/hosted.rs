@@ -328,7 +328,8 @@ pub async fn account(
                 + &passkeys.render(&v, csrf)
                 + &account_factors(&v, &factor_rows, csrf)
                 + &account_contact(&v, u.email_verified, csrf)
-                + &identities.render(&v, csrf);
+                + &identities.render(&v, csrf)
+                + &crate::pages::verify::account_section(&v, &tenant);
             let sections = sections + &AccountPortal::render_bottom(&v);
             pages::account(&v, u.email.as_str(), u.name.as_deref(), csrf, sections)
         },

@@ -19,6 +19,7 @@
 //!   registration; [`whatsapp`]: that number's status webhook.
 //! - [`truecaller`]: the Truecaller verification API (an app's signed profile).
 //! - [`verification_admin`]: a tenant's identity verification settings.
+//! - [`verify`]: identity verification with Aadhaar offline e-KYC: the page and the API.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
 
@@ -40,6 +41,7 @@ pub mod passkeys;
 pub mod phone;
 pub mod portal;
 pub mod registration;
-pub mod verification_admin;
 pub mod truecaller;
+pub mod verification_admin;
+pub mod verify;
 pub mod whatsapp;

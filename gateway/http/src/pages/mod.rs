@@ -10,6 +10,7 @@
 //! - [`portal`]: account self-service sections and the step after sign-in.
 //! - [`device`]: entering a device's code and confirming it.
 //! - [`federation`]: provider buttons, linking, failures, linked identities.
+//! - [`verify`]: the Aadhaar verification form and its result.
 
 pub mod device;
 pub mod federation;
@@ -18,3 +19,4 @@ pub mod mfa;
 pub mod otp;
 pub mod passkeys;
 pub mod portal;
+pub mod verify;

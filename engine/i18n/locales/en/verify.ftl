@@ -1,0 +1,65 @@
+# Identity verification: the Aadhaar Paperless Offline e-KYC page and its result (kyc-),
+# and the refusals of a document by code (kyc-error-<code>, the codes of tollgate-kyc).
+
+kyc-title = Verify your identity with Aadhaar
+kyc-intro = Upload the Aadhaar Paperless Offline e-KYC file (a ZIP) you downloaded from UIDAI, and the share code you chose when you downloaded it. We check UIDAI's signature and compare the name with your profile.
+kyc-file-label = Offline e-KYC file (ZIP or XML)
+kyc-file-hint = Download it from UIDAI's website (Offline eKYC). It must be less than three days old.
+kyc-share-code-label = Share code
+kyc-share-code-hint = The share code you set when you downloaded the file. It opens the file; we do not keep it.
+kyc-optional-legend = Optional: check your registered mobile number and email
+kyc-mobile-label = Mobile number registered with Aadhaar
+kyc-email-label = Email registered with Aadhaar
+kyc-submit = Verify
+kyc-privacy = We read the file in memory only. We keep the last four digits of your Aadhaar number, when and how you were verified, and a keyed fingerprint of your name; never the file, your photo, address, date of birth or share code.
+kyc-back = Back to your account
+kyc-account-title = Identity verification
+kyc-account-hint = Upload the offline e-KYC file you download from UIDAI.
+kyc-account-link = Verify your identity with Aadhaar
+
+kyc-result-title = Your identity is verified
+kyc-result-intro = We checked your Aadhaar offline e-KYC file:
+kyc-result-signature = It is signed by UIDAI and was not changed.
+kyc-result-fresh = It was generated recently enough.
+kyc-result-name-match = The name on it matches your profile.
+kyc-result-name-partial = The name on it partly matches your profile (initials, order or a missing name).
+kyc-result-name-none = The name on it does not match your profile.
+kyc-result-mobile-yes = The mobile number you typed is the one registered with Aadhaar.
+kyc-result-mobile-no = The mobile number you typed is not the one registered with Aadhaar.
+kyc-result-email-yes = The email you typed is the one registered with Aadhaar.
+kyc-result-email-no = The email you typed is not the one registered with Aadhaar.
+kyc-kept-title = What we kept
+kyc-kept = We kept only: the last four digits of your Aadhaar number ({ $last4 }), when you were verified and how, how your name compared, and a keyed fingerprint of your name for a later match.
+kyc-kept-dob = This organisation also keeps a keyed fingerprint of your date of birth.
+kyc-not-kept = We did not keep the file, your photo, address, full name, date of birth or share code.
+
+kyc-error-generic = We could not verify this file. Download a new one from UIDAI and try again.
+kyc-error-stale_form = This form expired. Please try again.
+kyc-error-no_file = Choose the offline e-KYC file to upload.
+kyc-error-bad_upload = The upload could not be read. Please try again.
+kyc-error-too_large = The file is too large. Upload the ZIP file you downloaded from UIDAI.
+kyc-error-empty_upload = The file is empty. Upload the ZIP file you downloaded from UIDAI.
+kyc-error-malformed_zip = This is not a ZIP or XML file from UIDAI, or it is damaged.
+kyc-error-too_many_entries = The ZIP file holds more files than a UIDAI offline e-KYC file does.
+kyc-error-not_one_xml = The ZIP file must hold exactly one XML file.
+kyc-error-wrong_share_code = The share code does not open this file. Enter the share code you chose when you downloaded it.
+kyc-error-zip_bomb = The file expands to far more than a UIDAI offline e-KYC file and was refused.
+kyc-error-unsupported_zip = The ZIP file uses a method that is not supported. Upload the file exactly as UIDAI gave it.
+kyc-error-malformed_xml = The XML in the file is malformed.
+kyc-error-dtd_refused = The XML declares a document type, which UIDAI's files never do. It was refused.
+kyc-error-not_offline_kyc = This is not an Aadhaar offline e-KYC document.
+kyc-error-unsupported_xml = The XML uses a form that is not supported.
+kyc-error-no_certificates = Aadhaar verification is not set up for this organisation yet.
+kyc-error-bad_certificate = Aadhaar verification is not set up correctly for this organisation.
+kyc-error-no_signature = The document is not signed by UIDAI.
+kyc-error-two_signatures = The document carries more than one signature, which UIDAI's documents never do.
+kyc-error-signature_not_covering_root = The document's signature does not cover the whole document.
+kyc-error-unsupported_algorithm = The document's signature uses an algorithm that is not accepted.
+kyc-error-malformed_signature = The document's signature is malformed.
+kyc-error-tampered = The document was changed after UIDAI signed it.
+kyc-error-bad_signature = The document's signature is not UIDAI's.
+kyc-error-certificate_not_valid = The document was signed with a UIDAI certificate that was not valid at the time.
+kyc-error-bad_reference_id = The document's reference id is malformed.
+kyc-error-no_identity = The document holds no name.
+kyc-error-too_old = The file is too old. Download a new one from UIDAI and upload it.
+kyc-error-from_future = The file's generation time is in the future.
