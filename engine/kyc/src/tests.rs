@@ -137,9 +137,15 @@ fn signed_outside_the_certificate_validity() {
         &DocOptions::new(NOW - 60, SHARE),
         &expired,
     );
-    let trusted = TrustedCertificates::from_pem(&[expired.cert_pem()]).unwrap();
+    let trusted = TrustedCertificates::from_pem(&[expired.cert_pem()])
+        .unwrap()
+        .checking_dates(true);
     let result = verify_offline_kyc(xml.as_bytes(), "", &trusted, NOW, DAY, &Limits::default());
     assert_eq!(code(result), "certificate_not_valid");
+    // By default a pinned certificate is trusted by its key, past its dates.
+    let pinned = trusted.checking_dates(false);
+    let result = verify_offline_kyc(xml.as_bytes(), "", &pinned, NOW, DAY, &Limits::default());
+    assert!(result.is_ok(), "{:?}", result.err());
 }
 
 #[test]

@@ -92,7 +92,8 @@ fn check(
     now: u64,
 ) -> Result<OfflineKyc, AadhaarRejected> {
     let trusted = TrustedCertificates::from_pem(&settings.certificates)
-        .map_err(tollgate_kyc::KycError::from)?;
+        .map_err(tollgate_kyc::KycError::from)?
+        .checking_dates(settings.check_certificate_dates);
     Ok(tollgate_kyc::verify_offline_kyc(
         upload.file,
         upload.share_code,

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{TenantId, UserId};
 use crate::clock::UnixTime;
+use crate::ids::{TenantId, UserId};
 
 /// A tenant's verification settings, in the tenant record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +31,10 @@ pub struct AadhaarSettings {
     pub max_age_secs: u64,
     /// Also keep a keyed hash of the date of birth, for a later match.
     pub keep_dob_hash: bool,
+    /// Refuse documents generated outside the signing certificate's validity dates. Off
+    /// by default: the certificates are pinned (trusted by their key), and UIDAI has
+    /// signed documents with a certificate past its `notAfter`.
+    pub check_certificate_dates: bool,
 }
 
 impl Default for AadhaarSettings {
@@ -41,6 +45,7 @@ impl Default for AadhaarSettings {
             // than three days.
             max_age_secs: 3 * 24 * 3600,
             keep_dob_hash: false,
+            check_certificate_dates: false,
         }
     }
 }
