@@ -213,3 +213,154 @@ async fn verification_claims_reach_released_clients_only() {
     assert_eq!(info["phone_number"], NUMBER);
     assert_eq!(info["phone_number_verified"], true);
 }
+
+/// A DigiLocker stand-in on loopback: token and userinfo (`/user`), as the preset calls them.
+fn digilocker_upstream() -> String {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = HttpServer::new(|| {
+        App::new()
+            .route(
+                "/token",
+                web::post().to(|| async {
+                    HttpResponse::Ok().json(json!({
+                        "access_token": "dl-access", "expires_in": 3600, "token_type": "Bearer",
+                    }))
+                }),
+            )
+            .route(
+                "/user",
+                web::get().to(|req: HttpRequest| async move {
+                    let auth = req.headers().get("authorization");
+                    if auth.and_then(|v| v.to_str().ok()) != Some("Bearer dl-access") {
+                        return HttpResponse::Unauthorized().finish();
+                    }
+                    HttpResponse::Ok().json(json!({
+                        "digilockerid": "d1a2b3c4-0000-4000-8000-000000000001",
+                        "name": "Smt. Meera  BAI",
+                        "dob": "01011990",
+                        "gender": "F",
+                    }))
+                }),
+            )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    base
+}
+
+/// Signs in through the DigiLocker connector (a new account on first use); the tokens.
+async fn digilocker_sign_in(b: &reqwest::Client, t: &TestTenant, dl: &str, scope: &str) -> Value {
+    let get = |url: String| async move {
+        let r = b.get(&url).send().await.unwrap();
+        let loc = r.headers().get(reqwest::header::LOCATION).map(|v| {
+            url::Url::parse(&url)
+                .unwrap()
+                .join(v.to_str().unwrap())
+                .unwrap()
+                .to_string()
+        });
+        (r.status().as_u16(), loc)
+    };
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(
+        t,
+        scope,
+        &challenge,
+        &[("idp_hint", "digilocker"), ("prompt", "login")],
+    );
+    let (_, loc) = get(url).await;
+    let (_, loc) = get(loc.unwrap()).await;
+    let upstream = loc.unwrap();
+    assert!(
+        upstream.starts_with(&format!("{dl}/authorize?")),
+        "{upstream}"
+    );
+    let state = query_param(&upstream, "state").unwrap();
+    let (s, loc) = get(format!(
+        "{}/federation/digilocker/callback?code=dl-code&state={state}",
+        t.issuer
+    ))
+    .await;
+    assert_eq!(s, 303);
+    let back = loc.unwrap();
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("no code in {back}"));
+    let (s, tokens) = redeem(&reqwest::Client::new(), t, &code, &verifier).await;
+    assert_eq!(s, 200, "{tokens}");
+    tokens
+}
+
+#[actix_web::test]
+async fn a_digilocker_sign_in_is_kept_as_verification_evidence() {
+    let s = TestServer::start().await;
+    let t = s.tenant("vcdl", false, true).await;
+    let dl = digilocker_upstream();
+    let r = s
+        .http
+        .put(format!(
+            "{}/admin/v1/tenants/vcdl/connectors/digilocker",
+            s.base
+        ))
+        .bearer_auth(&s.admin_token)
+        .json(&json!({
+            "preset": "digilocker",
+            "client_id": "dl-client",
+            "client_secret": "dl-secret",
+            "authorization_endpoint": format!("{dl}/authorize"),
+            "token_endpoint": format!("{dl}/token"),
+            "userinfo_endpoint": format!("{dl}/user"),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    let r = s
+        .http
+        .put(format!("{}/admin/v1/tenants/vcdl/verification", s.base))
+        .bearer_auth(&s.admin_token)
+        .json(&json!({"release": {"clients": [t.client_id]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let b = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let tokens = digilocker_sign_in(&b, &t, &dl, "openid profile verified_claims").await;
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    // The provisioned profile took DigiLocker's name, so it matches after normalisation
+    // (honorific, case, spacing); DigiLocker's date of birth is nowhere.
+    let vc = &id["verified_claims"];
+    assert_eq!(vc["claims"], json!({"name": "Smt. Meera  BAI"}), "{id}");
+    assert_eq!(vc["verification"]["trust_framework"], "in_digilocker");
+    assert_eq!(vc["verification"]["assurance_level"], "substantial");
+    let ev = &vc["verification"]["evidence"][0];
+    assert_eq!(ev["method"], "digilocker");
+    assert_eq!(ev["check_details"][0]["check_method"], "auth");
+    assert_eq!(ev["record"]["source"]["name"], "DigiLocker");
+    assert!(!id.to_string().contains("1990"), "{id}");
+
+    // Kept once: a second sign-in soon after adds no record.
+    let _ = digilocker_sign_in(&b, &t, &dl, "openid").await;
+    let e = &s.running.engine;
+    let tid = TenantId::parse("vcdl").unwrap();
+    let user = tollgate_engine::ids::UserId::from_stored(id["sub"].as_str().unwrap().to_owned());
+    let kept = e.verify().list(&tid, &user).await.unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].method, VerificationMethod::Digilocker);
+    assert_eq!(kept[0].name_match, NameMatch::Match);
+    assert_eq!(kept[0].aadhaar_last4, None);
+    let events = s.events("vcdl", "kind=verify.digilocker").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["result"], "success");
+    assert_eq!(events[0]["detail"], "name_match:match");
+    let all = serde_json::to_string(&events).unwrap();
+    assert!(!all.contains("Meera") && !all.contains("1990"), "{all}");
+}

@@ -244,6 +244,8 @@ impl Federation<'_> {
             .await?;
         link_login_event(self, tenant, user, &link, method, meta);
         self.truecaller_phone(tenant, user, &data.connector, &identity, meta)
+            .await?;
+        self.digilocker_verification(tenant, user, &data.connector, &identity, meta)
             .await
     }
 

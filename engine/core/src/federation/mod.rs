@@ -24,12 +24,14 @@
 //!
 //! Parts, lowest first: [`types`] (shared), [`upstream`] (tokens and claims),
 //! [`connectors`], [`redeem`] (the calls out), `truecaller` (the verified number a
-//! Truecaller sign-in brings), [`linking`], [`signin`] (the round trip). Each part names
+//! Truecaller sign-in brings), `digilocker` (the identity verification a DigiLocker
+//! sign-in brings), [`linking`], [`signin`] (the round trip). Each part names
 //! only [`types`] and parts listed before it.
 
 use crate::engine::Engine;
 
 pub mod connectors;
+mod digilocker;
 pub mod linking;
 pub mod redeem;
 pub mod signin;

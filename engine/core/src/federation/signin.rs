@@ -424,6 +424,8 @@ impl Federation<'_> {
         self.record(ev);
         self.truecaller_phone(tenant, user, &link.provider, identity, meta)
             .await?;
+        self.digilocker_verification(tenant, user, &link.provider, identity, meta)
+            .await?;
         self.signin()
             .after_first_factor(tenant, user, vec!["fed".into()], want_two)
             .await

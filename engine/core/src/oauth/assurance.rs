@@ -30,7 +30,7 @@
 //! | `evidence[0].record.type` | `population_register` (Aadhaar) | `population_register` |
 //! | `evidence[0].record.source.name` | `UIDAI` | `DigiLocker` |
 //! | `evidence[0].record.created_at` | the document's generation time | absent |
-//! | `claims.name` | the profile's name, when it matched the document's | the same |
+//! | `claims.name` | the profile's name, when it matched the document's and is unchanged since | the same |
 //!
 //! No trust framework for India is registered with the OpenID Foundation, so the values
 //! are Tollgate's own, prefixed with the country (`in_`) as the registry's are. The
@@ -65,9 +65,22 @@ pub const ELECTRONIC_RECORDS: [&str; 1] = ["population_register"];
 /// Discovery: `claims_in_verified_claims_supported`.
 pub const CLAIMS_IN_VERIFIED_CLAIMS: [&str; 1] = ["name"];
 
+/// The profile's current name, and its keyed hash as verification flows keep it
+/// (`kyc-name` over the normalised name): a name is released inside `verified_claims`
+/// only while it is still the one that matched.
+pub struct CurrentName<'a> {
+    /// The profile's `name`.
+    pub name: &'a str,
+    /// `keyed_hash(tenant, "kyc-name", names::normalised(name))`.
+    pub hash: String,
+}
+
 /// The `verified_claims` for a user's verifications (see the module's mapping): `None`
 /// when none is an identity verification. `name` is the profile's current name.
-pub fn verified_claims(verifications: &[Verification], name: Option<&str>) -> Option<Value> {
+pub fn verified_claims(
+    verifications: &[Verification],
+    name: Option<&CurrentName<'_>>,
+) -> Option<Value> {
     let mut out: Vec<Value> = Vec::new();
     for method in [
         VerificationMethod::AadhaarOffline,
@@ -85,7 +98,7 @@ pub fn verified_claims(verifications: &[Verification], name: Option<&str>) -> Op
     }
 }
 
-fn one(v: &Verification, name: Option<&str>) -> Value {
+fn one(v: &Verification, name: Option<&CurrentName<'_>>) -> Value {
     let (framework, check, source) = match v.method {
         VerificationMethod::Digilocker => (TRUST_FRAMEWORK_DIGILOCKER, "auth", "DigiLocker"),
         _ => (TRUST_FRAMEWORK_AADHAAR, "vcrypt", "UIDAI"),
@@ -100,8 +113,12 @@ fn one(v: &Verification, name: Option<&str>) -> Value {
     }
     let time = iso8601(v.verified_at);
     let mut claims = json!({});
-    if let (true, Some(n)) = (matched, name.filter(|n| !n.trim().is_empty())) {
-        claims["name"] = json!(n);
+    // The name that matched, if the profile still has it: a name changed since (its
+    // hash differs from the one kept) was never verified.
+    if let Some(n) = name.filter(|n| {
+        matched && !n.name.trim().is_empty() && v.name_hash.as_ref().is_none_or(|h| *h == n.hash)
+    }) {
+        claims["name"] = json!(n.name);
     }
     json!({
         "verification": {
@@ -168,7 +185,15 @@ impl OAuth<'_> {
             return Ok(None);
         }
         let name = self.user(&t.id, user).await?.and_then(|u| u.name);
-        Ok(verified_claims(&verifications, name.as_deref()))
+        let current = name.as_deref().map(|n| CurrentName {
+            name: n,
+            hash: self.verify().keyed_hash(
+                &t.id,
+                crate::verify::NAME_HASH_PURPOSE,
+                &tollgate_kyc::names::normalised(n),
+            ),
+        });
+        Ok(verified_claims(&verifications, current.as_ref()))
     }
 
     /// The user's verified phone number (E.164), for the `phone` scope's claims.
@@ -198,10 +223,19 @@ mod tests {
                 .then_some(at.saturating_sub(3600)),
             name_match,
             aadhaar_last4: Some("4821".into()),
-            name_hash: Some("ab".repeat(32)),
+            name_hash: Some(HASH.into()),
             dob_hash: None,
             mobile_match: Some(true),
             email_match: None,
+        }
+    }
+
+    const HASH: &str = "the keyed hash of the normalised name";
+
+    fn ravi() -> CurrentName<'static> {
+        CurrentName {
+            name: "Ravi Kumar",
+            hash: HASH.into(),
         }
     }
 
@@ -228,7 +262,7 @@ mod tests {
                 NameMatch::Match,
             ),
         ];
-        let vc = verified_claims(&list, Some("Ravi Kumar")).unwrap();
+        let vc = verified_claims(&list, Some(&ravi())).unwrap();
         assert_eq!(
             vc,
             json!({
@@ -259,7 +293,7 @@ mod tests {
     #[test]
     fn a_name_is_inside_only_when_it_matched() {
         let partial = [v(VerificationMethod::Digilocker, 5, NameMatch::Partial)];
-        let vc = verified_claims(&partial, Some("Ravi Kumar")).unwrap();
+        let vc = verified_claims(&partial, Some(&ravi())).unwrap();
         assert_eq!(vc["claims"], json!({}));
         assert_eq!(vc["verification"]["assurance_level"], "low");
         assert_eq!(vc["verification"]["trust_framework"], "in_digilocker");
@@ -281,7 +315,7 @@ mod tests {
             v(VerificationMethod::Digilocker, 5, NameMatch::Match),
             v(VerificationMethod::AadhaarOffline, 9, NameMatch::Match),
         ];
-        let vc = verified_claims(&list, Some("Ravi")).unwrap();
+        let vc = verified_claims(&list, Some(&ravi())).unwrap();
         let methods: Vec<&str> = vc
             .as_array()
             .unwrap()
@@ -290,7 +324,7 @@ mod tests {
             .collect();
         assert_eq!(methods, ["aadhaar_offline", "digilocker"]);
         let only_phone = [v(VerificationMethod::Truecaller, 5, NameMatch::None)];
-        assert_eq!(verified_claims(&only_phone, Some("Ravi")), None);
-        assert_eq!(verified_claims(&[], Some("Ravi")), None);
+        assert_eq!(verified_claims(&only_phone, Some(&ravi())), None);
+        assert_eq!(verified_claims(&[], Some(&ravi())), None);
     }
 }

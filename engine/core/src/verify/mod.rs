@@ -43,6 +43,11 @@ impl Engine {
     }
 }
 
+/// The purpose of the keyed hash of a normalised name (`tollgate_kyc::names::normalised`)
+/// that a verification keeps: what a later match, and the release of a verified name,
+/// compare with.
+pub const NAME_HASH_PURPOSE: &str = "kyc-name";
+
 /// The audit event kind of a method: `verify.aadhaar_offline`, `verify.digilocker`,
 /// `verify.truecaller`.
 pub fn event_kind(method: VerificationMethod) -> String {
