@@ -56,6 +56,10 @@ const NOT_FORMS: &[(&str, &str)] = &[
         "/api/verify/aadhaar",
         "bearer access token with the verify scope, no cookies (verify_aadhaar.rs)",
     ),
+    (
+        "/api/verify/truecaller",
+        "bearer access token with the verify scope, no cookies (verify_truecaller.rs)",
+    ),
 ];
 
 /// The path of every POST route in the route table. Each `web::post()` is attributed
