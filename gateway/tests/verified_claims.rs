@@ -212,6 +212,45 @@ async fn verification_claims_reach_released_clients_only() {
     assert!(info.get("verified_claims").is_none(), "{info}");
     assert_eq!(info["phone_number"], NUMBER);
     assert_eq!(info["phone_number_verified"], true);
+
+    // The data export carries the verification (opened); deleting the account removes
+    // it from the store, and nothing is left to export.
+    let export = s
+        .admin_get(&format!("/tenants/{}/users/{}/export", t.id, user.id))
+        .await;
+    let kept = export["verifications"].as_array().unwrap();
+    assert_eq!(kept.len(), 1, "{export}");
+    assert_eq!(kept[0]["method"], "aadhaar_offline");
+    assert_eq!(kept[0]["aadhaar_last4"], "4821");
+    let r = s
+        .http
+        .delete(format!(
+            "{}/admin/v1/tenants/{}/users/{}",
+            s.base, t.id, user.id
+        ))
+        .bearer_auth(&s.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert!(
+        e.store()
+            .list_verifications(&tid, &user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = s
+        .http
+        .get(format!(
+            "{}/admin/v1/tenants/{}/users/{}/export",
+            s.base, t.id, user.id
+        ))
+        .bearer_auth(&s.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
 
 /// A DigiLocker stand-in on loopback: token and userinfo (`/user`), as the preset calls them.
