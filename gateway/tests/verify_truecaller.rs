@@ -272,6 +272,12 @@ async fn a_signed_profile_makes_the_number_a_phone_that_signs_in() {
     )
     .unwrap();
     let factor_json = serde_json::to_string(&factors).unwrap();
+    // The data export shows the verification (opened), and nothing else of the profile.
+    let export = srv
+        .admin_get(&format!("/tenants/tc/users/{}/export", user.as_str()))
+        .await
+        .to_string();
+    assert!(export.contains("truecaller"), "{export}");
     for secret in [
         "9876543210",
         "Asha",
@@ -279,6 +285,11 @@ async fn a_signed_profile_makes_the_number_a_phone_that_signs_in() {
         "asha.raghunathan",
         "nonce-1",
     ] {
+        // (The user's own number is theirs to see in the export: its Phone factor.)
+        assert!(
+            secret == "9876543210" || !export.contains(secret),
+            "{secret} in the export"
+        );
         assert!(!all.contains(secret), "{secret} in the events");
         assert!(
             !records.contains(secret),
@@ -616,6 +627,12 @@ async fn the_truecaller_connector_gives_the_account_its_verified_number() {
     let kept = engine.verify().list(&tid, &user).await.unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].method.as_str(), "truecaller");
+    // The link keeps what the preset keeps, sealed: no number or name in the clear.
+    let links =
+        serde_json::to_string(&engine.store().list_links(&tid, &user).await.unwrap()).unwrap();
+    for secret in ["9876522222", "Asha", "Raghunathan", "13627101294235520"] {
+        assert!(!links.contains(secret), "{secret} in the link");
+    }
     assert_eq!(
         phone_sign_in(&srv, "tcfed", "+919876522222").await,
         user.as_str()
