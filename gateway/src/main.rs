@@ -8,6 +8,8 @@ use tollgate_engine::model::federation::MappingInput;
 use tollgate_gateway::config::{Config, Mode, Overrides};
 use tollgate_http::api;
 
+mod grievance_cli;
+
 #[derive(Parser)]
 #[command(
     name = "tollgate",
@@ -108,6 +110,9 @@ enum AdminCommand {
     /// document accepted, Truecaller keys, which clients receive verification claims.
     #[command(subcommand)]
     Verification(Box<VerificationCmd>),
+    /// The Data Protection Officer or contact person a tenant publishes (DPDP Rules 9, 14).
+    #[command(subcommand)]
+    PrivacyContact(Box<grievance_cli::PrivacyContactCmd>),
     /// The audit trail of a tenant, newest first.
     Events {
         /// Tenant id.
@@ -1021,6 +1026,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Verification(cmd) => {
             let (method, path, payload) = verification_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::PrivacyContact(cmd) => {
+            let (method, path, payload) = grievance_cli::contact_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Branding(cmd) => {

@@ -14,6 +14,7 @@ use crate::store::{Imported, StoreError};
 
 pub mod apis;
 pub mod branding;
+pub mod grievances;
 pub mod verification;
 pub mod messaging;
 

@@ -287,3 +287,54 @@ pub struct PasskeysView {
     /// none whatever the tenant allows.
     pub available: bool,
 }
+
+/// Body of `PUT /admin/v1/tenants/{tenant}/privacy-contact`, and what it answers.
+pub use tollgate_engine::admin::grievances::PrivacyContactInput;
+pub use tollgate_engine::model::grievance::{ContactRole, PrivacyContact};
+
+/// `GET {issuer}/.well-known/privacy-contact`: the tenant's Data Protection Officer or
+/// contact person (DPDP Rules 9 and 14), public.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivacyContactDocument {
+    /// The tenant's issuer.
+    pub issuer: String,
+    /// The Data Fiduciary: the tenant's display name.
+    pub organisation: String,
+    /// `data_protection_officer` or `contact_person`.
+    pub role: ContactRole,
+    /// The person's or office's name.
+    pub name: String,
+    /// Where to write.
+    pub email: String,
+    /// A telephone number (E.164).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// A postal address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The tenant's page about privacy and grievances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Grievances are answered within this many days (at most 90, Rule 14(3)).
+    pub grievance_response_days: u32,
+    /// Where a signed-in user files a grievance.
+    pub grievance_uri: String,
+}
+
+impl PrivacyContactDocument {
+    /// The document of a tenant whose issuer is `issuer`.
+    pub fn new(issuer: &str, organisation: &str, c: PrivacyContact) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            organisation: organisation.to_owned(),
+            role: c.role,
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            address: c.address,
+            url: c.url,
+            grievance_response_days: c.response_days,
+            grievance_uri: format!("{issuer}/account#grievances"),
+        }
+    }
+}

@@ -5,8 +5,9 @@
 use actix_web::web;
 
 use crate::handlers::{
-    admin, apis, branding, complete, demo, device, email, federation, hosted, messaging_admin, mfa,
-    oidc, ops, par, passkeys, phone, portal, registration, verification_admin, verify, whatsapp,
+    admin, apis, branding, complete, demo, device, email, federation, grievances, hosted,
+    messaging_admin, mfa, oidc, ops, par, passkeys, phone, portal, registration,
+    verification_admin, verify, whatsapp,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -110,6 +111,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/purge", web::post().to(admin::purge))
                 .configure(federation_admin)
                 .configure(branding_admin)
+                .configure(grievance_admin)
                 .route(
                     "/tenants/{tenant}/messaging",
                     web::get().to(messaging_admin::get),
@@ -138,6 +140,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(oidc::discovery),
                 )
                 .route("/jwks.json", web::get().to(oidc::jwks))
+                .route(
+                    "/.well-known/privacy-contact",
+                    web::get().to(grievances::contact_document),
+                )
                 .route("/theme.css", web::get().to(branding::theme_css))
                 .route("/authorize", web::get().to(oidc::authorize))
                 .route("/authorize", web::post().to(oidc::authorize))
@@ -405,4 +411,20 @@ fn branding_admin(cfg: &mut web::ServiceConfig) {
             "/tenants/{tenant}/passkeys",
             web::put().to(branding::set_passkeys),
         );
+}
+
+/// The admin API for grievances and the privacy contact (inside `/admin/v1`).
+fn grievance_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/tenants/{tenant}/privacy-contact",
+        web::get().to(grievances::admin_get_contact),
+    )
+    .route(
+        "/tenants/{tenant}/privacy-contact",
+        web::put().to(grievances::admin_put_contact),
+    )
+    .route(
+        "/tenants/{tenant}/privacy-contact",
+        web::delete().to(grievances::admin_delete_contact),
+    );
 }

@@ -390,10 +390,25 @@ impl Look {
     /// A whole page: `body` (already rendered, so trusted) inside the frame, with its
     /// title (plain text).
     pub fn page(&self, frame: &Frame, title: &str, body: String) -> String {
+        self.page_with(frame, title, body, &[])
+    }
+
+    /// [`Self::page`] with more of the frame's values: `extra` names what the layout
+    /// shows besides the body, such as the tenant's privacy `contact` (its footer).
+    pub fn page_with(
+        &self,
+        frame: &Frame,
+        title: &str,
+        body: String,
+        extra: &[(&str, Value)],
+    ) -> String {
+        let mut stable = Vec::with_capacity(1 + extra.len());
+        stable.push(("title", Value::from(title)));
+        stable.extend(extra.iter().cloned());
         self.render_filled(
             frame,
             "layout.html",
-            &[("title", Value::from(title))],
+            &stable,
             &[Fill {
                 name: "body",
                 value: &body,

@@ -207,7 +207,10 @@ pub const FIXED: &[&str] = &[
 /// `(name, JSON context)`: data each template is previewed and checked with.
 pub const SAMPLES: &[(&str, &str)] = &[
     ("head.html", r#"{"title": "Preview"}"#),
-    ("layout.html", r#"{"title": "Preview", "body": "Preview"}"#),
+    (
+        "layout.html",
+        r#"{"title": "Preview", "body": "Preview", "contact": {"role": "data_protection_officer", "name": "Asha Rao", "email": "dpo@example.in", "phone": "+919876543210", "response_days": 30, "url": "https://example.in/privacy"}}"#,
+    ),
     ("switcher.html", r#"{}"#),
     (
         "passkey-login.html",

@@ -79,6 +79,9 @@ impl OAuth<'_> {
         doc["electronic_records_supported"] = json!(super::assurance::ELECTRONIC_RECORDS);
         doc["claims_in_verified_claims_supported"] =
             json!(super::assurance::CLAIMS_IN_VERIFIED_CLAIMS);
+        // Extension (DPDP Rules 9 and 14): where the tenant's Data Protection Officer or
+        // contact person is published; it answers 404 while the tenant has set none.
+        doc["privacy_contact_uri"] = json!(format!("{iss}/.well-known/privacy-contact"));
         let body: Vec<u8> = crate::json::to_vec(&doc);
         let etag = format!(
             "\"{}\"",

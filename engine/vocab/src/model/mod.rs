@@ -6,6 +6,7 @@ use std::fmt;
 
 pub mod branding;
 pub mod federation;
+pub mod grievance;
 pub mod messaging;
 pub mod phone;
 pub mod privacy;
@@ -133,6 +134,9 @@ pub struct Tenant {
     /// WhatsApp Cloud API credentials (sealed) and the DLT registration of its SMS.
     #[serde(default)]
     pub messaging: messaging::MessagingSettings,
+    /// The Data Protection Officer or contact person its pages publish (DPDP Rules 9, 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_contact: Option<grievance::PrivacyContact>,
 }
 
 /// An API (resource server, RFC 9068): its identifier is the `aud` of the access tokens
@@ -411,6 +415,7 @@ impl Tenant {
             branding: branding::Branding::default(),
             verification: verification::VerificationSettings::default(),
             messaging: messaging::MessagingSettings::default(),
+            privacy_contact: None,
         }
     }
 

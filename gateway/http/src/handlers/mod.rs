@@ -20,6 +20,7 @@
 //! - [`truecaller`]: the Truecaller verification API (an app's signed profile).
 //! - [`verification_admin`]: a tenant's identity verification settings.
 //! - [`verify`]: identity verification with Aadhaar offline e-KYC: the page and the API.
+//! - [`grievances`]: the tenant's privacy contact (public document, admin API).
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
 
@@ -31,6 +32,7 @@ pub mod demo;
 pub mod device;
 pub mod email;
 pub mod federation;
+pub mod grievances;
 pub mod hosted;
 pub mod messaging_admin;
 pub mod mfa;

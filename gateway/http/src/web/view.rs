@@ -31,6 +31,8 @@ pub struct View {
     frame: Frame,
     chosen: Option<String>,
     cookies: crate::web::cookies::CookieScope,
+    /// The tenant's privacy contact, for the frame's footer (DPDP Rules 9 and 14).
+    contact: Value,
 }
 
 /// The value of query parameter `name`, if given once or more (the first).
@@ -61,7 +63,11 @@ impl View {
     ) -> View {
         let t = tenant.id.as_str();
         let look = st.looks.get(t, &tenant.branding);
-        Self::build(st, req, t, look, tenant.display_name.clone(), areq, saved)
+        let mut v = Self::build(st, req, t, look, tenant.display_name.clone(), areq, saved);
+        if let Some(c) = &tenant.privacy_contact {
+            v.contact = Value::from(minijinja::value::Serde(c));
+        }
+        v
     }
 
     /// The view of a page under a tenant that does not exist (its error page): the
@@ -122,6 +128,7 @@ impl View {
             frame,
             chosen,
             cookies: st.cookies,
+            contact: Value::from(()),
         }
     }
 
@@ -199,9 +206,9 @@ impl View {
     /// message `title_id`, with the security headers and, when the switcher was used,
     /// the language cookie.
     pub fn page(&self, status: StatusCode, title_id: &str, body: String) -> HttpResponse {
-        let html = self
-            .look
-            .page(&self.frame, &self.frame.messages.get(title_id, &[]), body);
+        let title = self.frame.messages.get(title_id, &[]);
+        let extra = [("contact", self.contact.clone())];
+        let html = self.look.page_with(&self.frame, &title, body, &extra);
         let mut r = page_response(status, html);
         if let Some(lang) = &self.chosen {
             let mut c = self
