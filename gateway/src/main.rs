@@ -779,6 +779,10 @@ struct VerificationSet {
     /// Keep a keyed hash of the date of birth, for a later match.
     #[arg(long, value_parser = ["on", "off"])]
     keep_dob_hash: Option<String>,
+    /// Refuse documents generated outside the signing certificate's validity dates (off:
+    /// pinned certificates are trusted by their key).
+    #[arg(long, value_parser = ["on", "off"])]
+    check_certificate_dates: Option<String>,
     /// A pinned Truecaller public key, as ID=FILE (base64 DER or PEM); repeat for
     /// several. Replaces the list.
     #[arg(long = "truecaller-key")]
@@ -829,12 +833,16 @@ fn verification_request(cmd: VerificationCmd) -> anyhow::Result<(&'static str, S
                 .collect::<anyhow::Result<Vec<_>>>()?,
         ),
     };
-    let aadhaar_given =
-        certificates.is_some() || s.max_document_age.is_some() || s.keep_dob_hash.is_some();
+    let on = |v: &Option<String>| v.as_deref().map(|v| v == "on");
+    let aadhaar_given = certificates.is_some()
+        || s.max_document_age.is_some()
+        || s.keep_dob_hash.is_some()
+        || s.check_certificate_dates.is_some();
     let aadhaar = aadhaar_given.then(|| api::AadhaarInput {
         certificates,
         max_age_secs: s.max_document_age,
-        keep_dob_hash: s.keep_dob_hash.as_deref().map(|v| v == "on"),
+        keep_dob_hash: on(&s.keep_dob_hash),
+        check_certificate_dates: on(&s.check_certificate_dates),
     });
     let truecaller_given = keys.is_some() || s.truecaller_max_age.is_some();
     let truecaller = truecaller_given.then_some(api::TruecallerInput {
@@ -852,7 +860,7 @@ fn verification_request(cmd: VerificationCmd) -> anyhow::Result<(&'static str, S
     });
     anyhow::ensure!(
         aadhaar.is_some() || truecaller.is_some() || release.is_some(),
-        "nothing to change: give --uidai-cert, --max-document-age, --keep-dob-hash, --truecaller-key, --truecaller-max-age or --release-clients"
+        "nothing to change: give --uidai-cert, --max-document-age, --keep-dob-hash, --check-certificate-dates, --truecaller-key, --truecaller-max-age or --release-clients"
     );
     let input = api::VerificationInput {
         aadhaar,

@@ -14,6 +14,15 @@ use serde_json::{Value, json};
 
 /// A self-signed certificate with an RSA key, as UIDAI's signing certificate has.
 fn rsa_certificate(cn: &str) -> String {
+    rsa_cert(cn, false)
+}
+
+/// The same, as a CA certificate.
+fn rsa_certificate_authority(cn: &str) -> String {
+    rsa_cert(cn, true)
+}
+
+fn rsa_cert(cn: &str, ca: bool) -> String {
     let rsa = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
     let pkcs8: Pkcs8V1Der = rsa.as_der().unwrap();
     let der = rustls_pki_types::PrivatePkcs8KeyDer::from(pkcs8.as_ref().to_vec());
@@ -22,7 +31,15 @@ fn rsa_certificate(cn: &str) -> String {
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, cn);
+    if ca {
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    }
     params.self_signed(&key).unwrap().pem()
+}
+
+/// The base64 inside a PEM block, on one line (UIDAI's `.cer` download, Truecaller's key).
+fn bare(pem: &str) -> String {
+    pem.lines().filter(|l| !l.starts_with("-----")).collect()
 }
 
 /// A Truecaller-like public key: base64 DER SubjectPublicKeyInfo of an RSA key.
@@ -69,22 +86,40 @@ async fn settings_round_trip_and_bad_values_are_refused() {
     assert_eq!(
         v,
         json!({
-            "aadhaar": {"certificates": [], "max_age_secs": 259200, "keep_dob_hash": false},
+            "aadhaar": {
+                "certificates": [],
+                "max_age_secs": 259200,
+                "keep_dob_hash": false,
+                "check_certificate_dates": false,
+            },
             "truecaller": {"keys": [], "max_age_secs": 600},
             "release": {"clients": []},
         })
     );
 
-    let (old, new) = (rsa_certificate("UIDAI 2025"), rsa_certificate("UIDAI 2026"));
+    // The new certificate as UIDAI's `.cer` download holds it: the DER's base64, no PEM.
+    let (old, new) = (
+        rsa_certificate("UIDAI 2025"),
+        bare(&rsa_certificate("UIDAI 2026")),
+    );
     let tc = rsa_spki_b64();
+    let tc_pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        rsa_spki_b64()
+    );
     let ec_pem = rcgen::KeyPair::generate().unwrap().public_key_pem();
     let (status, v) = call(
         &s,
         "PUT",
         &t.id,
         Some(json!({
-            "aadhaar": {"certificates": [old, new], "max_age_secs": 86400, "keep_dob_hash": true},
-            "truecaller": {"keys": [{"id": "k1", "public_key": tc}, {"id": "k2", "public_key": ec_pem}], "max_age_secs": 300},
+            "aadhaar": {
+                "certificates": [old, new],
+                "max_age_secs": 86400,
+                "keep_dob_hash": true,
+                "check_certificate_dates": true,
+            },
+            "truecaller": {"keys": [{"id": "k1", "public_key": tc}, {"id": "k2", "public_key": tc_pem}], "max_age_secs": 300},
             "release": {"clients": [t.client_id]},
         })),
     )
@@ -92,13 +127,14 @@ async fn settings_round_trip_and_bad_values_are_refused() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["aadhaar"]["certificates"].as_array().unwrap().len(), 2);
     assert!(
-        v["aadhaar"]["certificates"][1]
+        v["aadhaar"]["certificates"][0]
             .as_str()
             .unwrap()
             .starts_with("-----BEGIN CERTIFICATE-----")
     );
     assert_eq!(v["aadhaar"]["max_age_secs"], 86400);
     assert_eq!(v["aadhaar"]["keep_dob_hash"], true);
+    assert_eq!(v["aadhaar"]["check_certificate_dates"], true);
     assert_eq!(
         v["truecaller"]["keys"][0],
         json!({"id": "k1", "public_key": tc})
@@ -158,6 +194,26 @@ async fn settings_round_trip_and_bad_values_are_refused() {
         )
         .await,
         "certificate 2 does not have an RSA key",
+    );
+    refused(
+        &call(
+            &s,
+            "PUT",
+            &t.id,
+            Some(json!({"aadhaar": {"certificates": [rsa_certificate_authority("UIDAI CA")]}})),
+        )
+        .await,
+        "certificate 1 is a CA certificate",
+    );
+    refused(
+        &call(
+            &s,
+            "PUT",
+            &t.id,
+            Some(json!({"truecaller": {"keys": [{"id": "ec", "public_key": ec_pem}]}})),
+        )
+        .await,
+        "Truecaller key \"ec\" is an EC key",
     );
     refused(
         &call(
@@ -262,7 +318,7 @@ async fn settings_round_trip_and_bad_values_are_refused() {
         [
             "aadhaar.max_age_secs=3600",
             "aadhaar.certificates=2 aadhaar.max_age_secs=86400 aadhaar.keep_dob_hash=true \
-             truecaller.keys=2 truecaller.max_age_secs=300 release.clients=1",
+             aadhaar.check_certificate_dates=true truecaller.keys=2 truecaller.max_age_secs=300 release.clients=1",
         ],
         "{events:?}"
     );
@@ -316,6 +372,8 @@ async fn the_cli_sets_and_shows_them() {
         "7200",
         "--keep-dob-hash",
         "on",
+        "--check-certificate-dates",
+        "on",
         "--truecaller-key",
         &format!("main={}", key.display()),
         "--truecaller-max-age",
@@ -327,6 +385,7 @@ async fn the_cli_sets_and_shows_them() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["aadhaar"]["max_age_secs"], 7200);
     assert_eq!(v["aadhaar"]["keep_dob_hash"], true);
+    assert_eq!(v["aadhaar"]["check_certificate_dates"], true);
     assert_eq!(v["truecaller"]["keys"][0]["id"], "main");
     assert_eq!(v["truecaller"]["max_age_secs"], 120);
     assert_eq!(v["release"]["clients"], json!([t.client_id]));

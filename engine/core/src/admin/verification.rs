@@ -5,8 +5,10 @@
 //!
 //! Every value is checked before it is stored, so a bad setting fails here, with a message
 //! that names it, and never at a user's upload: a certificate must be PEM, an X.509
-//! certificate, with an RSA key (UIDAI signs with RSA); a Truecaller key must be an RSA or
-//! EC public key (base64 DER SubjectPublicKeyInfo, as Truecaller publishes it, or PEM);
+//! certificate, with an RSA key (UIDAI signs with RSA), read exactly as the Aadhaar
+//! verifier reads it; a Truecaller key must be an RSA public key (base64 DER
+//! SubjectPublicKeyInfo, as Truecaller publishes it, or PEM; an EC key is refused with
+//! that reason: Truecaller signs with RSA), read as the Truecaller verifier reads it;
 //! ages are bounded; released clients must exist. A change is a compare-and-set on the
 //! tenant record (`Admin::change_tenant`) and an `admin.verification` event that says what
 //! changed, never the values.
@@ -59,6 +61,9 @@ pub struct AadhaarInput {
     /// Keep a keyed hash of the date of birth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_dob_hash: Option<bool>,
+    /// Refuse documents generated outside the signing certificate's validity dates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_certificate_dates: Option<bool>,
 }
 
 /// A change to the Truecaller settings.
@@ -86,39 +91,63 @@ fn invalid(msg: String) -> EngineError {
     EngineError::Invalid(msg)
 }
 
-/// Checks one UIDAI certificate: PEM, an X.509 certificate, an RSA key.
+/// Checks one UIDAI certificate as the Aadhaar verifier will read it
+/// (`tollgate_kyc::TrustedCertificates`: PEM, or the base64 of the DER as UIDAI's `.cer`
+/// download holds it; a pasted chain's CA certificates skipped), and says precisely what
+/// is wrong otherwise: not PEM, not a certificate, not X.509, not an RSA key, only a CA.
 pub fn check_certificate(n: usize, pem: &str) -> EngineResult<()> {
     if pem.len() > MAX_PEM_LEN {
         return Err(invalid(format!(
             "certificate {n} is longer than {MAX_PEM_LEN} bytes"
         )));
     }
-    let Ok((_, block)) = x509_parser::pem::parse_x509_pem(pem.trim().as_bytes()) else {
-        return Err(invalid(format!(
-            "certificate {n} is not PEM (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)"
-        )));
-    };
-    if block.label != "CERTIFICATE" {
-        return Err(invalid(format!(
-            "certificate {n} is a PEM {:?}, not a CERTIFICATE: give UIDAI's signing certificate",
-            block.label
-        )));
-    }
-    let cert = block
-        .parse_x509()
-        .map_err(|_| invalid(format!("certificate {n} is not a valid X.509 certificate")))?;
-    match cert.public_key().parsed() {
-        Ok(x509_parser::public_key::PublicKey::RSA(_)) => Ok(()),
-        _ => Err(invalid(format!(
-            "certificate {n} does not have an RSA key (UIDAI signs its documents with RSA)"
-        ))),
+    match tollgate_kyc::TrustedCertificates::from_pem(&[pem]) {
+        Ok(c) if !c.is_empty() => Ok(()),
+        _ => Err(diagnose_certificate(n, pem)),
     }
 }
 
-/// Checks one Truecaller public key: base64 DER SubjectPublicKeyInfo or PEM `PUBLIC KEY`,
-/// RSA or EC.
+/// Why the verifier would not take certificate `n`.
+fn diagnose_certificate(n: usize, pem: &str) -> EngineError {
+    let text = pem.trim();
+    if !text.starts_with("-----BEGIN") {
+        return invalid(format!(
+            "certificate {n} is not PEM (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----) nor the base64 of a DER certificate"
+        ));
+    }
+    let Ok((_, block)) = x509_parser::pem::parse_x509_pem(text.as_bytes()) else {
+        return invalid(format!(
+            "certificate {n} is not valid PEM (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)"
+        ));
+    };
+    if block.label != "CERTIFICATE" {
+        return invalid(format!(
+            "certificate {n} is a PEM {:?}, not a CERTIFICATE: give UIDAI's signing certificate",
+            block.label
+        ));
+    }
+    let Ok(cert) = block.parse_x509() else {
+        return invalid(format!("certificate {n} is not a valid X.509 certificate"));
+    };
+    if !matches!(
+        cert.public_key().parsed(),
+        Ok(x509_parser::public_key::PublicKey::RSA(_))
+    ) {
+        return invalid(format!(
+            "certificate {n} does not have an RSA key (UIDAI signs its documents with RSA)"
+        ));
+    }
+    invalid(format!(
+        "certificate {n} is a CA certificate: give UIDAI's signing certificate (a CA signs certificates, not documents)"
+    ))
+}
+
+/// Checks one Truecaller public key as the verifier will read it
+/// (`tollgate_kyc::truecaller::check_key`: base64 DER SubjectPublicKeyInfo as Truecaller
+/// publishes it, or PEM), and says precisely what is wrong otherwise. Truecaller signs
+/// with RSA: an EC key parses, but is refused with that reason, since no signed profile
+/// could ever verify against it.
 pub fn check_truecaller_key(key: &TruecallerKey) -> EngineResult<()> {
-    use x509_parser::prelude::FromDer;
     let id = key.id.trim();
     if id.is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
         return Err(invalid(
@@ -131,16 +160,25 @@ pub fn check_truecaller_key(key: &TruecallerKey) -> EngineResult<()> {
             "Truecaller key {id:?} is longer than {MAX_PEM_LEN} bytes"
         )));
     }
+    match tollgate_kyc::truecaller::check_key(text) {
+        Ok(()) => Ok(()),
+        Err(_) => Err(diagnose_truecaller_key(id, text)),
+    }
+}
+
+/// Why the verifier would not take a Truecaller key.
+fn diagnose_truecaller_key(id: &str, text: &str) -> EngineError {
+    use x509_parser::prelude::FromDer;
     let der = if text.starts_with("-----BEGIN") {
         match x509_parser::pem::parse_x509_pem(text.as_bytes()) {
             Ok((_, block)) if block.label == "PUBLIC KEY" => block.contents,
             Ok((_, block)) => {
-                return Err(invalid(format!(
+                return invalid(format!(
                     "Truecaller key {id:?} is a PEM {:?}, not a PUBLIC KEY",
                     block.label
-                )));
+                ));
             }
-            Err(_) => return Err(invalid(format!("Truecaller key {id:?} is not valid PEM"))),
+            Err(_) => return invalid(format!("Truecaller key {id:?} is not valid PEM")),
         }
     } else {
         use base64::Engine as _;
@@ -149,29 +187,26 @@ pub fn check_truecaller_key(key: &TruecallerKey) -> EngineResult<()> {
         let decoded = STANDARD
             .decode(&compact)
             .or_else(|_| STANDARD_NO_PAD.decode(&compact))
-            .or_else(|_| URL_SAFE_NO_PAD.decode(&compact))
-            .ok();
-        decoded.ok_or_else(|| {
-            invalid(format!(
-                "Truecaller key {id:?} is neither PEM nor base64 (DER SubjectPublicKeyInfo)"
-            ))
-        })?
-    };
-    let spki = match x509_parser::x509::SubjectPublicKeyInfo::from_der(&der) {
-        Ok(([], spki)) => spki,
-        _ => {
-            return Err(invalid(format!(
-                "Truecaller key {id:?} is not a public key (DER SubjectPublicKeyInfo)"
-            )));
+            .or_else(|_| URL_SAFE_NO_PAD.decode(&compact));
+        match decoded {
+            Ok(d) => d,
+            Err(_) => {
+                return invalid(format!(
+                    "Truecaller key {id:?} is neither PEM nor base64 (DER SubjectPublicKeyInfo)"
+                ));
+            }
         }
     };
+    let Ok(([], spki)) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&der) else {
+        return invalid(format!(
+            "Truecaller key {id:?} is not a public key (DER SubjectPublicKeyInfo)"
+        ));
+    };
     match spki.parsed() {
-        Ok(
-            x509_parser::public_key::PublicKey::RSA(_) | x509_parser::public_key::PublicKey::EC(_),
-        ) => Ok(()),
-        _ => Err(invalid(format!(
-            "Truecaller key {id:?} is neither an RSA nor an EC key"
-        ))),
+        Ok(x509_parser::public_key::PublicKey::EC(_)) => invalid(format!(
+            "Truecaller key {id:?} is an EC key: Truecaller signs its profiles with RSA, so give its RSA key"
+        )),
+        _ => invalid(format!("Truecaller key {id:?} is not an RSA public key")),
     }
 }
 
@@ -231,6 +266,9 @@ impl Admin<'_> {
             }
             if let Some(keep) = a.keep_dob_hash {
                 changed.push(format!("aadhaar.keep_dob_hash={keep}"));
+            }
+            if let Some(check) = a.check_certificate_dates {
+                changed.push(format!("aadhaar.check_certificate_dates={check}"));
             }
         }
         if let Some(tc) = &input.truecaller {
@@ -299,6 +337,9 @@ impl Admin<'_> {
                     }
                     if let Some(keep) = a.keep_dob_hash {
                         v.aadhaar.keep_dob_hash = keep;
+                    }
+                    if let Some(check) = a.check_certificate_dates {
+                        v.aadhaar.check_certificate_dates = check;
                     }
                 }
                 if let Some(tc) = &input.truecaller {
