@@ -41,9 +41,10 @@ pub(super) enum Ks {
     LinksByUser = 25,
     LogoutOutbox = 26,
     Verifications = 27,
+    Activity = 28,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 28] = [
+pub(super) const ALL_KS: [(Ks, &str); 29] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -72,6 +73,7 @@ pub(super) const ALL_KS: [(Ks, &str); 28] = [
     (Ks::LinksByUser, "links_by_user"),
     (Ks::LogoutOutbox, "logout_outbox"),
     (Ks::Verifications, "verifications"),
+    (Ks::Activity, "activity"),
 ];
 
 pub(super) struct Inner {

@@ -26,13 +26,13 @@ use tollgate_vocab::model::Event;
 
 /// Buckets of one hour of a tenant's trail: one tenant's writes land on this many replica
 /// sets. Part of the primary key: changing it needs a migration that rewrites `events`.
-const EVENT_BUCKETS: i32 = 8;
+pub(super) const EVENT_BUCKETS: i32 = 8;
 
 /// Index rows (hours, months) read at once.
 const INDEX_PAGE: i32 = 48;
 
 /// Rows fetched at once from one partition.
-const MAX_PAGE: usize = 1000;
+pub(super) const MAX_PAGE: usize = 1000;
 
 /// Actors that are not users: their events are found in the tenant's trail only.
 const NOT_USERS: [&str; 2] = ["admin", "system"];
@@ -41,12 +41,12 @@ const NOT_USERS: [&str; 2] = ["admin", "system"];
 type Rows = Pin<Box<dyn Stream<Item = StoreResult<Event>> + Send>>;
 
 /// The hour of the trail an event lands in (hours since the epoch, UTC).
-fn hour(at_ms: u64) -> i32 {
+pub(super) fn hour(at_ms: u64) -> i32 {
     i32::try_from(at_ms / 3_600_000).unwrap_or(i32::MAX)
 }
 
 /// The calendar month of a user's partition (months since 1970-01, UTC).
-fn month(at_ms: u64) -> i32 {
+pub(super) fn month(at_ms: u64) -> i32 {
     // Civil-from-days (H. Hinnant's algorithm), for the year and month of a day.
     let days = i64::try_from(at_ms / 86_400_000).unwrap_or(i64::MAX / 2) + 719_468;
     let era = days.div_euclid(146_097);
@@ -65,7 +65,7 @@ fn event_bucket(id: &str) -> i32 {
 }
 
 /// The users an event is filed under: its actor and its subject, when they are users.
-fn users_of(e: &Event) -> BTreeSet<&str> {
+pub(super) fn users_of(e: &Event) -> BTreeSet<&str> {
     e.actor
         .iter()
         .chain(e.subject.iter())
@@ -305,7 +305,7 @@ impl ScyllaStore {
     }
 
     /// The events of one partition read, newest first, fetched `page` rows at a time.
-    async fn rows(
+    pub(super) async fn rows(
         &self,
         st: &PreparedStatement,
         values: impl SerializeRow,

@@ -37,6 +37,7 @@ mod moves;
 mod outbox;
 mod purposes;
 mod region_statements;
+mod retention;
 mod rows;
 mod sessions;
 mod statements;

@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0009_verifications.cql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_retention",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0011_retention.cql"),
+    },
 ];
 
 impl Migration {

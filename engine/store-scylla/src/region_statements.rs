@@ -209,6 +209,27 @@ crate::statements::statement_set! {
         verification_list: Read => "SELECT created_at, id, record FROM {k}.verifications \
             WHERE tenant = ? AND user_id = ?",
         verifications_delete: Write => "DELETE FROM {k}.verifications WHERE tenant = ? AND user_id = ?",
+        /// Retention (0011): users' last activity and legal holds (plain writes), the
+        /// dormancy notices (every write conditional), the purge of old events.
+        activity_get: Read => "SELECT last_active, hold FROM {k}.user_activity \
+            WHERE tenant = ? AND bucket = ? AND user_id = ?",
+        activity_touch: Write => "UPDATE {k}.user_activity SET last_active = ? \
+            WHERE tenant = ? AND bucket = ? AND user_id = ?",
+        activity_hold: Write => "UPDATE {k}.user_activity SET hold = ? \
+            WHERE tenant = ? AND bucket = ? AND user_id = ?",
+        activity_delete: Write => "DELETE FROM {k}.user_activity WHERE tenant = ? AND bucket = ? AND user_id = ?",
+        /// `user_id > ?`, ascending, at most `LIMIT`: the dormancy job's walk of a bucket.
+        activity_after: Read => "SELECT user_id, last_active, hold FROM {k}.user_activity \
+            WHERE tenant = ? AND bucket = ? AND user_id > ? LIMIT ?",
+        notice_get: Read => "SELECT notice FROM {k}.dormancy_notices WHERE tenant = ? AND user_id = ?",
+        notice_insert: Lwt => "INSERT INTO {k}.dormancy_notices (tenant, user_id, notice) VALUES (?, ?, ?) IF NOT EXISTS",
+        notice_update: Lwt => "UPDATE {k}.dormancy_notices SET notice = ? WHERE tenant = ? AND user_id = ? IF notice = ?",
+        notice_remove: Lwt => "DELETE FROM {k}.dormancy_notices WHERE tenant = ? AND user_id = ? IF notice = ?",
+        notice_delete: Lwt => "DELETE FROM {k}.dormancy_notices WHERE tenant = ? AND user_id = ? IF EXISTS",
+        event_hour_delete: Write => "DELETE FROM {k}.event_hours WHERE tenant = ? AND hour = ?",
+        user_event_delete: Write => "DELETE FROM {k}.events_by_user \
+            WHERE tenant = ? AND user_id = ? AND month = ? AND at = ? AND id = ?",
+        user_event_month_delete: Write => "DELETE FROM {k}.event_user_months WHERE tenant = ? AND user_id = ? AND month = ?",
 
     }
     batches {

@@ -11,6 +11,8 @@
     reason = "test support: a step that fails is a failed test"
 )]
 
+mod retention;
+
 use crate::*;
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::clock::{Clock, SystemClock};
@@ -108,6 +110,9 @@ pub async fn run<S: Store + Clone>(store: S) {
     links_are_unique_and_belong_to_their_user(&store).await;
     logout_deliveries_are_claimed_once_and_survive(&store).await;
     verifications_are_per_user_oldest_first(&store).await;
+    retention::activity_notices_and_holds(&store).await;
+    retention::inactive_users_are_walked_once(&store).await;
+    retention::events_are_purged_before_a_time(&store).await;
     expired_rows_are_swept(&store).await;
 }
 

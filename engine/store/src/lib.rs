@@ -25,6 +25,7 @@ use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_vocab::model::federation::{Connector, Link};
 use tollgate_vocab::model::privacy::{PrivacySettings, PurposeGrant};
+use tollgate_vocab::model::retention::{Activity, DormancyNotice, LegalHold};
 use tollgate_vocab::model::verification::VerificationRecord;
 use tollgate_vocab::model::{
     AuthCode, Chain, Challenge, Client, Consent, Event, Factor, Hash32, LogoutDelivery,
@@ -603,6 +604,63 @@ pub trait VerificationStore {
     async fn delete_verifications(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
 }
 
+/// Retention (DPDP Rules 6 and 8): each user's last activity, the dormancy notice of the
+/// current cycle and a legal hold (one small record per user); and the purge of the audit
+/// trail past its retention.
+#[async_trait]
+pub trait RetentionStore {
+    /// Records activity at `at`: `last_active` becomes `at` unless it is later already
+    /// (creating the record if there is none). The notice and the hold stay as they are.
+    async fn touch_activity(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        at: UnixTime,
+    ) -> StoreResult<()>;
+    /// A user's record.
+    async fn get_activity(&self, tenant: &TenantId, user: &UserId)
+    -> StoreResult<Option<Activity>>;
+    /// Replaces the notice with `next` if, and only if, it is still `expected` (compare
+    /// and set, so two jobs never both start one cycle's notice); `false` otherwise, and
+    /// when there is no record.
+    async fn update_dormancy_notice(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        expected: Option<&DormancyNotice>,
+        next: Option<&DormancyNotice>,
+    ) -> StoreResult<bool>;
+    /// Sets (or, with `None`, clears) a legal hold; `false` if there is no record.
+    async fn set_legal_hold(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        hold: Option<&LegalHold>,
+    ) -> StoreResult<bool>;
+    /// Removes a user's record (erased, or no longer there); idempotent.
+    async fn delete_activity(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
+    /// Records whose `last_active` is before `before`, at most `limit`, in an order the
+    /// backend keeps from call to call: pass the last user returned as `after` for the
+    /// next page. Every such record is returned once over the pages of a walk.
+    async fn list_inactive(
+        &self,
+        tenant: &TenantId,
+        before: UnixTime,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> StoreResult<Vec<Activity>>;
+    /// Removes the tenant's events older than `before_ms` (from the trail and from the
+    /// per-user index), about `limit` at a time; returns how many went (0: none left).
+    /// Never removes one at or after `before_ms`. A backend that files the trail by hour
+    /// may leave the events of the hour `before_ms` falls in for a later call.
+    async fn purge_events(
+        &self,
+        tenant: &TenantId,
+        before_ms: u64,
+        limit: usize,
+    ) -> StoreResult<u64>;
+}
+
 /// Everything the engine needs from storage.
 #[async_trait]
 pub trait Store:
@@ -623,6 +681,7 @@ pub trait Store:
     + IdentityStore
     + OutboxStore
     + VerificationStore
+    + RetentionStore
     + Send
     + Sync
     + 'static

@@ -10,6 +10,7 @@ pub mod grievance;
 pub mod messaging;
 pub mod phone;
 pub mod privacy;
+pub mod retention;
 pub mod signin;
 pub mod verification;
 
@@ -134,9 +135,16 @@ pub struct Tenant {
     /// WhatsApp Cloud API credentials (sealed) and the DLT registration of its SMS.
     #[serde(default)]
     pub messaging: messaging::MessagingSettings,
+    /// Dormancy erasure and audit-trail retention (DPDP Rules 6 and 8); off by default.
+    #[serde(default, skip_serializing_if = "is_default_retention")]
+    pub retention: retention::RetentionSettings,
     /// The Data Protection Officer or contact person its pages publish (DPDP Rules 9, 14).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_contact: Option<grievance::PrivacyContact>,
+}
+
+fn is_default_retention(r: &retention::RetentionSettings) -> bool {
+    *r == retention::RetentionSettings::default()
 }
 
 /// An API (resource server, RFC 9068): its identifier is the `aud` of the access tokens
@@ -415,6 +423,7 @@ impl Tenant {
             branding: branding::Branding::default(),
             verification: verification::VerificationSettings::default(),
             messaging: messaging::MessagingSettings::default(),
+            retention: retention::RetentionSettings::default(),
             privacy_contact: None,
         }
     }
