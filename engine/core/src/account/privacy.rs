@@ -308,6 +308,9 @@ impl Account<'_> {
                 let (n, done) = (ids.len(), purged);
                 for id in ids {
                     self.shred(&t.id, &id).await?;
+                    // Verifications went at deletion; again here in case it stopped
+                    // half-way (sealed under the shredded key, they open nothing anyway).
+                    self.verify().delete_all(&t.id, &id).await?;
                     if self.rt().store.purge_user(&t.id, &id).await? {
                         purged += 1;
                         let mut ev = self.event(&t.id, "user.purged", true);

@@ -4,9 +4,9 @@
 //!
 //! ## What is released, to whom
 //!
-//! - `phone_number` (E.164) and `phone_number_verified: true`: with the `phone` scope,
-//!   when the user has a `Phone` factor (every one was confirmed by a code sent to it, or
-//!   by a Truecaller-verified profile). Without one, neither claim is present.
+//! - `phone_number` (E.164) and `phone_number_verified: true`: at userinfo, with the
+//!   `phone` scope, when the user has a `Phone` factor (every one was confirmed by a code
+//!   sent to it, or by a Truecaller-verified profile). Without one, neither is present.
 //! - `verified_claims`: only when the tenant lists the client in
 //!   `verification.release.clients` **and** the scope `verified_claims` was granted; in
 //!   the ID token and at userinfo. The `claims` request parameter is not supported
