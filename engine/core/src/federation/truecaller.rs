@@ -7,7 +7,8 @@
 //! `phone_number_country_code` from userinfo (its `keep` list), so they reach here in the
 //! mapped identity (and, like everything a connector keeps, the link's sealed profile).
 //! A number that cannot be used (unverified, unreadable, another account's) never stops
-//! the sign-in: it is audited as a failed `verify.truecaller` and the user signs in.
+//! the sign-in: it is audited as a failed `verify.truecaller` and the user signs in; a
+//! failure to keep it (the store) is logged, and the next sign-in tries again.
 
 use super::Federation;
 use super::types::UpstreamIdentity;
@@ -64,6 +65,26 @@ impl Federation<'_> {
         }) else {
             return Ok(());
         };
+        if let Err(e) = self
+            .keep_truecaller_phone(tenant, user, provider, &number, identity, meta)
+            .await
+        {
+            // The user signed in at Truecaller all the same; the number is taken at the
+            // next sign-in.
+            tracing::warn!(error = %e, "truecaller number not kept");
+        }
+        Ok(())
+    }
+
+    async fn keep_truecaller_phone(
+        &self,
+        tenant: &TenantId,
+        user: &User,
+        provider: &str,
+        number: &str,
+        identity: &UpstreamIdentity,
+        meta: &RequestMeta,
+    ) -> EngineResult<()> {
         match self.connector(tenant, provider).await? {
             Some(c) if c.preset == TRUECALLER_PRESET => {}
             _ => return Ok(()),
@@ -81,7 +102,7 @@ impl Federation<'_> {
             .extra
             .get("phone_number_country_code")
             .and_then(|v| v.as_str());
-        let Some(phone) = userinfo_phone(&number, country) else {
+        let Some(phone) = userinfo_phone(number, country) else {
             return fail("malformed").await;
         };
         let signin = self.signin();
