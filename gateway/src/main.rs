@@ -176,6 +176,17 @@ enum TenantCmd {
         #[arg(long)]
         set: Option<String>,
     },
+    /// Show or replace the tenant's itemised notices (DPDP Rule 3), the Data Protection
+    /// Board's URL and its consent managers (Rule 4).
+    Notices {
+        /// Tenant id.
+        id: String,
+        /// Replace them with this JSON document: '{"board_url":"https://…","notices":
+        /// [{"purpose":"news","texts":{"en":{"data_items":["Email address"],"purpose":"…",
+        /// "service":"…"}}}],"consent_managers":["<client id>"]}'.
+        #[arg(long)]
+        set: Option<String>,
+    },
     /// Show or replace the tenant's progressive-profiling rules.
     ProfileFields {
         /// Tenant id.
@@ -1107,6 +1118,19 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                     let purposes = serde_json::from_str(&list)
                         .map_err(|e| anyhow::anyhow!("--set is not a list of purposes: {e}"))?;
                     ("PUT", path, Some(body(&api::PurposesBody { purposes })?))
+                }
+            }
+        }
+        AdminCommand::Tenant(TenantCmd::Notices { id, set }) => {
+            let path = format!("/admin/v1/tenants/{id}/notices");
+            match set {
+                None => ("GET", path, None),
+                Some(doc) => {
+                    let notices: tollgate_engine::model::notice::NoticeSettings =
+                        serde_json::from_str(&doc).map_err(|e| {
+                            anyhow::anyhow!("--set is not a notices document: {e}")
+                        })?;
+                    ("PUT", path, Some(body(&notices)?))
                 }
             }
         }

@@ -16,6 +16,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/errors.ftl")),
     ("en", include_str!("../locales/en/verify.ftl")),
     ("en", include_str!("../locales/en/grievance.ftl")),
+    ("en", include_str!("../locales/en/notice.ftl")),
     ("hi", include_str!("../locales/hi/common.ftl")),
     ("hi", include_str!("../locales/hi/hosted.ftl")),
     ("hi", include_str!("../locales/hi/otp.ftl")),
@@ -29,4 +30,5 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("hi", include_str!("../locales/hi/errors.ftl")),
     ("hi", include_str!("../locales/hi/verify.ftl")),
     ("hi", include_str!("../locales/hi/grievance.ftl")),
+    ("hi", include_str!("../locales/hi/notice.ftl")),
 ];

@@ -42,9 +42,10 @@ pub(super) enum Ks {
     LogoutOutbox = 26,
     Verifications = 27,
     Activity = 28,
+    ConsentReceipts = 29,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 29] = [
+pub(super) const ALL_KS: [(Ks, &str); 30] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -74,6 +75,7 @@ pub(super) const ALL_KS: [(Ks, &str); 29] = [
     (Ks::LogoutOutbox, "logout_outbox"),
     (Ks::Verifications, "verifications"),
     (Ks::Activity, "activity"),
+    (Ks::ConsentReceipts, "consent_receipts"),
 ];
 
 pub(super) struct Inner {

@@ -24,6 +24,7 @@ mod factors;
 mod identities;
 mod keyspaces;
 mod outbox;
+mod receipts;
 mod retention;
 mod sessions;
 mod tenants;

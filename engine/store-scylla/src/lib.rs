@@ -40,6 +40,7 @@ mod region_statements;
 mod retention;
 mod rows;
 mod sessions;
+mod receipts;
 mod statements;
 mod tenants;
 mod user_keys;

@@ -89,6 +89,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0011_retention.cql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_consent_receipts",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0012_consent_receipts.cql"),
+    },
 ];
 
 impl Migration {

@@ -95,6 +95,14 @@ impl ScyllaStore {
                         },
                     )
                     .await?;
+                    self.each(
+                        &f.receipt_list,
+                        (t, id),
+                        |(at, rid, rec): (i64, String, Vec<u8>)| async move {
+                            self.write(&n.receipt_put, (t, id, at, rid, rec)).await
+                        },
+                    )
+                    .await?;
                     // Linked identities: only links that are this user's (an index entry
                     // whose claim was lost stays behind).
                     self.each(
@@ -257,6 +265,7 @@ impl ScyllaStore {
                     self.write(&f.grants_delete, (t, id.as_str())).await?;
                     self.write(&f.verifications_delete, (t, id.as_str()))
                         .await?;
+                    self.write(&f.receipts_delete, (t, id.as_str())).await?;
                     self.each(
                         &f.link_user_list,
                         (t, id.as_str()),

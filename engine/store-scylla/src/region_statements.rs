@@ -230,6 +230,12 @@ crate::statements::statement_set! {
         user_event_delete: Write => "DELETE FROM {k}.events_by_user \
             WHERE tenant = ? AND user_id = ? AND month = ? AND at = ? AND id = ?",
         user_event_month_delete: Write => "DELETE FROM {k}.event_user_months WHERE tenant = ? AND user_id = ? AND month = ?",
+        /// Consent receipts (0012): plain writes, each a fresh id, never updated.
+        receipt_put: Write => "INSERT INTO {k}.consent_receipts (tenant, user_id, at, id, record) \
+            VALUES (?, ?, ?, ?, ?)",
+        receipt_list: Read => "SELECT at, id, record FROM {k}.consent_receipts \
+            WHERE tenant = ? AND user_id = ?",
+        receipts_delete: Write => "DELETE FROM {k}.consent_receipts WHERE tenant = ? AND user_id = ?",
 
     }
     batches {

@@ -110,6 +110,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     links_are_unique_and_belong_to_their_user(&store).await;
     logout_deliveries_are_claimed_once_and_survive(&store).await;
     verifications_are_per_user_oldest_first(&store).await;
+    consent_receipts_are_per_user_oldest_first(&store).await;
     retention::activity_notices_and_holds(&store).await;
     retention::inactive_users_are_walked_once(&store).await;
     retention::events_are_purged_before_a_time(&store).await;
@@ -129,6 +130,57 @@ fn verification(
         created_at: at,
         sealed: format!("c2VhbGVk{id}"),
     }
+}
+
+fn receipt(
+    t: &TenantId,
+    u: &UserId,
+    id: &str,
+    at: UnixTime,
+) -> tollgate_vocab::model::notice::ConsentReceipt {
+    tollgate_vocab::model::notice::ConsentReceipt {
+        tenant: t.clone(),
+        user_id: u.clone(),
+        id: id.into(),
+        purpose: "marketing".into(),
+        version: 2,
+        language: "hi".into(),
+        granted: at.is_multiple_of(2),
+        at,
+        channel: tollgate_vocab::model::notice::ConsentChannel::ConsentManager,
+        manager: Some("cm-client".into()),
+    }
+}
+
+async fn consent_receipts_are_per_user_oldest_first<S: Store>(s: &S) {
+    let (t, other) = (tenant(), tenant());
+    let (u, v) = (UserId::generate(), UserId::generate());
+    assert!(s.list_receipts(&t, &u).await.unwrap().is_empty());
+    let late = receipt(&t, &u, "b", 2_000);
+    let early = receipt(&t, &u, "z", 1_001);
+    let same_time = receipt(&t, &u, "a", 2_000);
+    for r in [&late, &early, &same_time] {
+        s.put_receipt(r).await.unwrap();
+    }
+    let theirs = receipt(&t, &v, "c", 1_500);
+    s.put_receipt(&theirs).await.unwrap();
+    let elsewhere = receipt(&other, &u, "d", 1_500);
+    s.put_receipt(&elsewhere).await.unwrap();
+    // Every field comes back as written, oldest first, then by id.
+    assert_eq!(
+        s.list_receipts(&t, &u).await.unwrap(),
+        vec![early.clone(), same_time.clone(), late.clone()]
+    );
+    assert_eq!(
+        s.list_receipts(&other, &u).await.unwrap(),
+        vec![elsewhere.clone()]
+    );
+    // Erasure removes one user's receipts in one tenant, and only theirs; twice is fine.
+    s.delete_receipts(&t, &u).await.unwrap();
+    s.delete_receipts(&t, &u).await.unwrap();
+    assert!(s.list_receipts(&t, &u).await.unwrap().is_empty());
+    assert_eq!(s.list_receipts(&t, &v).await.unwrap(), vec![theirs]);
+    assert_eq!(s.list_receipts(&other, &u).await.unwrap(), vec![elsewhere]);
 }
 
 async fn verifications_are_per_user_oldest_first<S: Store>(s: &S) {
@@ -607,6 +659,27 @@ async fn purposes_and_grants_round_trip<S: Store>(s: &S) {
             after_sign_ins: Some(2),
             scope: None,
         }],
+        // Notices in two languages and a consent manager come back as written.
+        notices: tollgate_vocab::model::notice::NoticeSettings {
+            board_url: Some("https://board.example/complaints".into()),
+            notices: vec![tollgate_vocab::model::notice::PurposeNotice {
+                purpose: "terms".into(),
+                texts: ["en", "hi"]
+                    .into_iter()
+                    .map(|l| {
+                        (
+                            l.to_owned(),
+                            tollgate_vocab::model::notice::NoticeText {
+                                data_items: vec![format!("email ({l})")],
+                                purpose: "to run the service".into(),
+                                service: "the account".into(),
+                            },
+                        )
+                    })
+                    .collect(),
+            }],
+            consent_managers: vec!["cm-client".into()],
+        },
     };
     s.put_privacy_settings(&t, &settings).await.unwrap();
     assert_eq!(s.get_privacy_settings(&t).await.unwrap(), Some(settings));
@@ -620,6 +693,7 @@ async fn purposes_and_grants_round_trip<S: Store>(s: &S) {
         version: 1,
         granted: true,
         at: 1_000,
+        language: Some("hi".into()),
     };
     s.put_purpose_grant(&g).await.unwrap();
     g.version = 2;

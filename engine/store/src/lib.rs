@@ -24,6 +24,7 @@ use async_trait::async_trait;
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_vocab::model::federation::{Connector, Link};
+use tollgate_vocab::model::notice::ConsentReceipt;
 use tollgate_vocab::model::privacy::{PrivacySettings, PurposeGrant};
 use tollgate_vocab::model::retention::{Activity, DormancyNotice, LegalHold};
 use tollgate_vocab::model::verification::VerificationRecord;
@@ -604,6 +605,22 @@ pub trait VerificationStore {
     async fn delete_verifications(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
 }
 
+/// Consent receipts (DPDP Rule 4): every grant and withdrawal of a consent purpose, kept
+/// per user and never changed once written.
+#[async_trait]
+pub trait ReceiptStore {
+    /// Appends one (durable on return); a receipt with the same id is replaced.
+    async fn put_receipt(&self, receipt: &ConsentReceipt) -> StoreResult<()>;
+    /// A user's receipts, oldest first (by time, then id).
+    async fn list_receipts(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<ConsentReceipt>>;
+    /// Removes all of a user's receipts (account erasure); idempotent.
+    async fn delete_receipts(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
+}
+
 /// Retention (DPDP Rules 6 and 8): each user's last activity, the dormancy notice of the
 /// current cycle and a legal hold (one small record per user); and the purge of the audit
 /// trail past its retention.
@@ -681,6 +698,7 @@ pub trait Store:
     + IdentityStore
     + OutboxStore
     + VerificationStore
+    + ReceiptStore
     + RetentionStore
     + Send
     + Sync

@@ -91,6 +91,18 @@ pub struct PrivacySettingsView {
     pub profile_fields: Vec<ProfileRule>,
 }
 
+/// A tenant's itemised notices, board URL and consent managers (DPDP Rules 3 and 4), as
+/// `GET|PUT /admin/v1/tenants/{tenant}/notices` answer; the PUT body is the same without
+/// `id`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NoticesView {
+    /// The tenant.
+    pub id: String,
+    /// The settings.
+    #[serde(flatten)]
+    pub settings: tollgate_engine::model::notice::NoticeSettings,
+}
+
 /// A client as the listing shows it (never its secret).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClientView {

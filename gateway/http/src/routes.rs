@@ -73,6 +73,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::put().to(admin::set_dpop_policy),
                 )
                 .route(
+                    "/tenants/{tenant}/notices",
+                    web::put().to(crate::handlers::notices::set_notices),
+                )
+                .route(
+                    "/tenants/{tenant}/notices",
+                    web::get().to(crate::handlers::notices::get_notices),
+                )
+                .route(
                     "/tenants/{tenant}/purposes",
                     web::put().to(admin::set_purposes),
                 )
@@ -169,6 +177,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/revoke", web::post().to(oidc::revoke))
                 .route("/introspect", web::post().to(oidc::introspect))
                 .route(
+                    "/api/consent-manager/users/{sub}/consents",
+                    web::get().to(crate::handlers::consent_manager::list),
+                )
+                .route(
+                    "/api/consent-manager/users/{sub}/consents/{purpose}",
+                    web::delete().to(crate::handlers::consent_manager::withdraw),
+                )
+                .route(
+                    "/api/consent-manager/users/{sub}/consents/{purpose}/withdraw",
+                    web::post().to(crate::handlers::consent_manager::withdraw),
+                )
+                .route(
                     "/api/verify/truecaller",
                     web::post().to(crate::handlers::truecaller::verify),
                 )
@@ -183,6 +203,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/consent", web::post().to(hosted::consent_submit))
                 .route("/account", web::get().to(hosted::account))
                 .route("/account/export", web::get().to(hosted::account_export))
+                .route(
+                    "/account/consent-receipts",
+                    web::get().to(crate::handlers::notices::receipts_download),
+                )
                 .route("/account/apps/remove", web::post().to(hosted::remove_app))
                 .route(
                     "/account/sessions/end",

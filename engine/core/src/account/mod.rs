@@ -3,10 +3,12 @@
 //! purposes and progressive profiling. Reached through [`Engine::account`].
 //!
 //! Parts, lowest first (each names only parts above it in this list):
-//! [`profiling`], [`purposes`], [`privacy`], [`portal`].
+//! [`profiling`], [`notices`], [`purposes`], [`consent_managers`], [`privacy`], [`portal`].
 
 use crate::engine::Engine;
 
+pub mod consent_managers;
+pub mod notices;
 pub mod portal;
 pub mod privacy;
 pub mod profiling;

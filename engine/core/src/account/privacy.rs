@@ -92,6 +92,7 @@ impl Account<'_> {
                     "notice_version": g.version,
                     "granted": g.granted,
                     "at": g.at,
+                    "language": g.language,
                 })
             })
             .collect();
@@ -133,6 +134,7 @@ impl Account<'_> {
             "apps": chains,
             "consents": consents,
             "purposes": purposes,
+            "consent_receipts": self.consent_receipts(tenant, user).await?,
             "second_factors": factors,
             "verifications": verifications,
             "events": events,
@@ -245,6 +247,7 @@ impl Account<'_> {
             store.delete_factor(tenant, user, &f.id).await?;
         }
         store.delete_purpose_grants(tenant, user).await?;
+        store.delete_receipts(tenant, user).await?;
         for c in store.list_consents(tenant, user).await? {
             store.delete_consent(tenant, user, &c.client_id).await?;
         }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{TenantId, UserId};
+use crate::model::notice::{ConsentChannel, ConsentVia};
 use crate::model::privacy::{PrivacySettings, Purpose, PurposeGrant, PurposeStatus};
 
 impl Account<'_> {
@@ -106,8 +107,11 @@ impl Account<'_> {
     }
 
     /// Records the user's answer for a purpose, at the version they were shown (which
-    /// must be the current one: a stale form asks again). Withdrawing a required purpose
-    /// is refused here: the user deletes their account instead.
+    /// must be the current one: a stale form asks again), with a receipt naming the
+    /// channel and the notice's language. Withdrawing a required purpose is refused on
+    /// the hosted pages (the user deletes their account instead); a consent manager or
+    /// the API may withdraw it, and the next sign-in asks again.
+    #[allow(clippy::too_many_arguments, reason = "one answer, its context and the request")]
     pub async fn answer_purpose(
         &self,
         tenant: &TenantId,
@@ -115,6 +119,7 @@ impl Account<'_> {
         purpose: &str,
         version: u32,
         granted: bool,
+        via: &ConsentVia,
         meta: &RequestMeta,
     ) -> EngineResult<PurposeGrant> {
         let s = self.privacy_settings(tenant).await?;
@@ -128,7 +133,11 @@ impl Account<'_> {
                 "This notice has changed since you opened the page. Please read it again.".into(),
             ));
         }
-        if p.required && !granted {
+        let on_page = matches!(
+            via.channel,
+            ConsentChannel::SignUpPage | ConsentChannel::AccountPage
+        );
+        if p.required && !granted && on_page {
             return Err(EngineError::Invalid(
                 "This purpose is needed to use the service. To stop it, delete your account."
                     .into(),
@@ -141,7 +150,10 @@ impl Account<'_> {
             version,
             granted,
             at: self.now(),
+            language: Some(via.language.clone()),
         };
+        // The receipt first: an answer is never in force without its receipt.
+        self.put_receipt(&grant, via).await?;
         self.rt().store.put_purpose_grant(&grant).await?;
         let kind = if granted {
             "consent.purpose_granted"
@@ -149,9 +161,15 @@ impl Account<'_> {
             "consent.purpose_withdrawn"
         };
         let mut ev = self.event(tenant, kind, true);
-        ev.actor = Some(user.to_string());
-        ev.subject = ev.actor.clone();
+        // A consent manager acting for the user is the actor; the user is the subject.
+        ev.actor = Some(match &via.manager {
+            Some(m) => format!("consent_manager:{m}"),
+            None => user.to_string(),
+        });
+        ev.subject = Some(user.to_string());
         ev.ip = meta.ip.clone();
+        // The detail stays `<purpose> v<version>`; the channel and language are in the
+        // receipt.
         ev.detail = Some(format!("{} v{}", p.id, version));
         self.record_now(ev).await?;
         Ok(grant)
@@ -189,6 +207,7 @@ mod tests {
         let ok = PrivacySettings {
             purposes: vec![purpose("terms", 1), purpose("marketing-email_2", 3)],
             profile_fields: vec![],
+            notices: Default::default(),
         };
         assert!(ok.check().is_ok());
         for bad in [
@@ -204,6 +223,7 @@ mod tests {
             let s = PrivacySettings {
                 purposes: bad.clone(),
                 profile_fields: vec![],
+                notices: Default::default(),
             };
             assert!(s.check().is_err(), "{bad:?}");
         }
@@ -218,6 +238,7 @@ mod tests {
             version,
             granted,
             at: 1,
+            language: None,
         };
         let status = |g| PurposeStatus {
             purpose: purpose("terms", 2),

@@ -8,6 +8,7 @@ pub mod branding;
 pub mod federation;
 pub mod grievance;
 pub mod messaging;
+pub mod notice;
 pub mod phone;
 pub mod privacy;
 pub mod retention;

@@ -32,6 +32,9 @@ pub struct PrivacySettings {
     pub purposes: Vec<Purpose>,
     /// Profile fields asked for at later sign-ins.
     pub profile_fields: Vec<ProfileRule>,
+    /// Itemised notices per purpose and consent managers (DPDP Rules 3 and 4).
+    #[serde(default)]
+    pub notices: crate::model::notice::NoticeSettings,
 }
 
 /// A user's current answer for one purpose. History lives in the audit trail
@@ -50,6 +53,10 @@ pub struct PurposeGrant {
     pub granted: bool,
     /// When they last answered.
     pub at: UnixTime,
+    /// The language the notice was shown in (`None` for answers recorded before
+    /// languages were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A purpose with the user's answer, for the account page and the sign-in step.
@@ -112,7 +119,9 @@ impl PrivacySettings {
                 )));
             }
         }
-        check_rules(&self.profile_fields)
+        check_rules(&self.profile_fields)?;
+        let ids: Vec<&str> = self.purposes.iter().map(|p| p.id.as_str()).collect();
+        self.notices.check(&ids).map_err(EngineError::Invalid)
     }
 }
 

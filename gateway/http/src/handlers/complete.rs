@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::BTreeMap;
 use tollgate_engine::EngineError;
+use tollgate_engine::model::notice::{ConsentChannel, ConsentVia};
 
 use crate::journey::{SKIP_COOKIE, continue_url, skipped, what_to_ask};
 use crate::pages::portal::{self, LOCALE_FIELD, engine_text, field_label, offered_language};
@@ -116,6 +117,7 @@ pub async fn complete_submit(
     let bad = StatusCode::BAD_REQUEST;
     let skip = f.get("skip") == "yes";
     // Required purposes: each must be ticked, at the version shown.
+    let sign_up_page = ConsentVia::page(ConsentChannel::SignUpPage, v.lang());
     for p in &ask.purposes {
         let ticked = f.form.get(&format!("purpose.{}", p.id));
         let Some(version) = ticked.and_then(|v| v.parse::<u32>().ok()) else {
@@ -124,7 +126,7 @@ pub async fn complete_submit(
         match st
             .engine
             .account()
-            .answer_purpose(&f.t, user, &p.id, version, true, &meta)
+            .answer_purpose(&f.t, user, &p.id, version, true, &sign_up_page, &meta)
             .await
         {
             Ok(_) => {}

@@ -20,6 +20,8 @@
 //! - [`truecaller`]: the Truecaller verification API (an app's signed profile).
 //! - [`verification_admin`]: a tenant's identity verification settings.
 //! - [`verify`]: identity verification with Aadhaar offline e-KYC: the page and the API.
+//! - [`notices`]: consent receipts for the user (DPDP Rule 4).
+//! - [`consent_manager`]: the consent-manager API (DPDP Rule 4).
 //! - [`grievances`]: the tenant's privacy contact (public document, admin API).
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
@@ -28,6 +30,7 @@ pub mod admin;
 pub mod apis;
 pub mod branding;
 pub mod complete;
+pub mod consent_manager;
 pub mod demo;
 pub mod device;
 pub mod email;
@@ -36,6 +39,7 @@ pub mod grievances;
 pub mod hosted;
 pub mod messaging_admin;
 pub mod mfa;
+pub mod notices;
 pub mod oidc;
 pub mod ops;
 pub mod par;

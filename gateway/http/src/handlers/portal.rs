@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use std::collections::BTreeMap;
 use tollgate_engine::EngineError;
 use tollgate_engine::ids::TenantId;
+use tollgate_engine::model::notice::{ConsentChannel, ConsentVia};
 use tollgate_engine::model::privacy::PROFILE_FIELDS;
 use tollgate_engine::runtime::delivery::Channel;
 
@@ -466,6 +467,7 @@ pub async fn purpose_submit(
             f.get("purpose"),
             version,
             granted,
+            &ConsentVia::page(ConsentChannel::AccountPage, v.lang()),
             &meta(&req),
         )
         .await
