@@ -426,7 +426,11 @@ async fn bad_profiles_and_tokens_are_refused_and_audited_and_nothing_is_kept() {
         (403, Some("insufficient_scope")),
         "{v}"
     );
-    assert!(challenge.unwrap().contains("insufficient_scope"));
+    let challenge = challenge.unwrap();
+    assert!(
+        challenge.contains("insufficient_scope") && challenge.contains("scope=\"verify\""),
+        "{challenge}"
+    );
     // A body that is not the SDK's.
     let (s, _, v) = call(&srv, "tcbad", Some(&at), &json!({"payload": "x"})).await;
     assert_eq!(

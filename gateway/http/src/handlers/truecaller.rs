@@ -13,11 +13,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
-use tollgate_engine::verify::truecaller::{SignedProfile, TruecallerRequest};
+use tollgate_engine::verify::truecaller::{SignedProfile, TruecallerRequest, VERIFY_SCOPE};
 use tollgate_engine::{EngineError, OAuthErrorCode};
 
 use crate::state::AppState;
-use crate::web::error::{ApiError, ProtocolError};
+use crate::web::error::{ApiError, ProtocolError, insufficient_scope};
 use crate::web::request::meta;
 use crate::web::tenant::tenant_id;
 
@@ -63,7 +63,13 @@ pub async fn verify(
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, ProtocolError> {
     let t = tenant_id(&path)?;
-    let user = st.engine.verify().api_user(&t, bearer(&req)?).await?;
+    let user = match st.engine.verify().api_user(&t, bearer(&req)?).await {
+        Ok(user) => user,
+        Err(EngineError::OAuth(o)) if o.code == OAuthErrorCode::InsufficientScope => {
+            return Ok(insufficient_scope(VERIFY_SCOPE));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let b: Body = serde_json::from_slice(&body).map_err(|_| {
         ApiError::invalid_request(
             "the body is JSON with payload, signature and signatureAlgorithm (and optionally keyId and nonce)",

@@ -29,7 +29,7 @@ use crate::state::AppState;
 use crate::web::cookies::CSRF_COOKIE;
 use crate::web::csrf::{session_cookie, view_form_page};
 use crate::web::dpop;
-use crate::web::error::{PageError, ProtocolError};
+use crate::web::error::{PageError, ProtocolError, insufficient_scope};
 use crate::web::request::meta;
 use crate::web::respond::see_other;
 use crate::web::session::current_session;
@@ -39,7 +39,7 @@ use crate::web::view::View;
 type PageResult = Result<HttpResponse, PageError>;
 
 /// The scope an app's access token needs for the API.
-pub const SCOPE: &str = "verify";
+const SCOPE: &str = tollgate_engine::verify::truecaller::VERIFY_SCOPE;
 /// The short form fields (share code, mobile, email, CSRF token) are bounded each.
 const MAX_FIELD: usize = 1024;
 /// Room for the form fields and the multipart framing around the file.
@@ -332,21 +332,6 @@ fn invalid_token(description: &'static str) -> HttpResponse {
     ProtocolError(EngineError::oauth(C::InvalidToken, description)).error_response()
 }
 
-/// RFC 6750 §3.1: a valid token without the scope the resource needs.
-fn insufficient_scope() -> HttpResponse {
-    let mut r = document_error(
-        StatusCode::FORBIDDEN,
-        "insufficient_scope",
-        "the access token was not granted the verify scope",
-    );
-    if let Ok(v) = header::HeaderValue::from_str(&format!(
-        "Bearer error=\"insufficient_scope\", scope=\"{SCOPE}\""
-    )) {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    r
-}
-
 /// What the API answers about a kept verification (no keyed hash).
 fn verification_json(v: &Verification) -> serde_json::Value {
     json!({
@@ -382,23 +367,15 @@ pub async fn aadhaar_api(
             ));
         }
     };
-    let at = match st.engine.oauth().verify_access_token(&t, &token).await {
-        Ok(at) => at,
-        Err(EngineError::OAuth(_)) => {
-            return Ok(invalid_token("the access token is not valid"));
+    // The same check as every `{issuer}/api/...` endpoint: a user's bearer token of this
+    // tenant, not DPoP-bound, granted the scope.
+    let user = match st.engine.verify().api_user(&t, &token).await {
+        Ok(user) => user,
+        Err(EngineError::OAuth(o)) if o.code == C::InsufficientScope => {
+            return Ok(insufficient_scope(SCOPE));
         }
         Err(e) => return Err(e.into()),
     };
-    // A DPoP-bound token is not usable as a bearer token.
-    if at.cnf.is_some() {
-        return Ok(invalid_token("the access token is DPoP-bound"));
-    }
-    let Some(user) = at.user() else {
-        return Ok(invalid_token("the access token has no user"));
-    };
-    if !at.has_scope(SCOPE) {
-        return Ok(insufficient_scope());
-    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

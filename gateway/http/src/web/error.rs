@@ -215,6 +215,21 @@ impl ResponseError for ProtocolError {
     }
 }
 
+/// RFC 6750 §3.1: a valid token without the scope the resource needs, naming that scope
+/// in the challenge.
+pub fn insufficient_scope(scope: &str) -> HttpResponse {
+    let desc = format!("the access token was not granted the {scope} scope");
+    let mut r = HttpResponse::build(StatusCode::FORBIDDEN);
+    r.insert_header((header::CACHE_CONTROL, "no-store"));
+    let challenge = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{scope}\", error_description=\"{desc}\""
+    );
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        r.insert_header((header::WWW_AUTHENTICATE, v));
+    }
+    r.json(json!({"error": "insufficient_scope", "error_description": desc}))
+}
+
 /// The RFC 6749 §5.2 JSON answer, with its headers.
 fn oauth_json(
     (status, code, desc, retry): (StatusCode, &'static str, String, Option<u32>),
