@@ -43,9 +43,10 @@ pub(super) enum Ks {
     Verifications = 27,
     Activity = 28,
     ConsentReceipts = 29,
+    Grievances = 30,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 30] = [
+pub(super) const ALL_KS: [(Ks, &str); 31] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -76,6 +77,7 @@ pub(super) const ALL_KS: [(Ks, &str); 30] = [
     (Ks::Verifications, "verifications"),
     (Ks::Activity, "activity"),
     (Ks::ConsentReceipts, "consent_receipts"),
+    (Ks::Grievances, "grievances"),
 ];
 
 pub(super) struct Inner {

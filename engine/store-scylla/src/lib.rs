@@ -30,6 +30,7 @@ mod denylist;
 mod errors;
 mod events;
 mod factors;
+mod grievances;
 mod identities;
 mod keys;
 mod migrate;

@@ -84,6 +84,12 @@ const MIGRATIONS: &[Migration] = &[
         cql: include_str!("../../../schema/0009_verifications.cql"),
     },
     Migration {
+        version: 10,
+        name: "0010_grievances",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0010_grievances.cql"),
+    },
+    Migration {
         version: 11,
         name: "0011_retention",
         scope: Scope::Region,

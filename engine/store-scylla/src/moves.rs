@@ -25,6 +25,18 @@ impl ScyllaStore {
             self.write(&n.key_put, (t, kid, rec)).await
         })
         .await?;
+        // Grievances: the tenant's partition, each ticket with its user's index row.
+        self.each(
+            &f.grievances_all,
+            (t,),
+            |(id, user, at, rec): (String, String, i64, Vec<u8>)| async move {
+                self.write(&n.grievance_index_put, (t, user.as_str(), id.as_str()))
+                    .await?;
+                self.write(&n.grievance_put, (t, id.as_str(), user.as_str(), at, rec))
+                    .await
+            },
+        )
+        .await?;
         let privacy: Option<(Option<Vec<u8>>,)> = self.one(&f.privacy_get, (t,)).await?;
         if let Some((Some(rec),)) = privacy {
             self.write(&n.privacy_put, (t, rec)).await?;
@@ -241,6 +253,7 @@ impl ScyllaStore {
         let t = tenant.as_str();
         let f = &from.st;
         self.write(&f.clients_delete, (t,)).await?;
+        self.write(&f.grievances_delete_all, (t,)).await?;
         self.write(&f.keys_delete, (t,)).await?;
         // The purge queue, hour by hour (the hours are its partitions), then its hours.
         let hours: Vec<(i32,)> = self.all(&f.deletion_hours, (t, i32::MAX, i32::MAX)).await?;
@@ -264,6 +277,8 @@ impl ScyllaStore {
                     self.write(&f.consents_delete, (t, id.as_str())).await?;
                     self.write(&f.grants_delete, (t, id.as_str())).await?;
                     self.write(&f.verifications_delete, (t, id.as_str()))
+                        .await?;
+                    self.write(&f.grievance_user_delete, (t, id.as_str()))
                         .await?;
                     self.write(&f.receipts_delete, (t, id.as_str())).await?;
                     self.each(

@@ -209,6 +209,18 @@ crate::statements::statement_set! {
         verification_list: Read => "SELECT created_at, id, record FROM {k}.verifications \
             WHERE tenant = ? AND user_id = ?",
         verifications_delete: Write => "DELETE FROM {k}.verifications WHERE tenant = ? AND user_id = ?",
+        /// Grievances (0010): plain writes (the engine changes a ticket from the state it read).
+        grievance_put: Write => "INSERT INTO {k}.grievances (tenant, id, user_id, created_at, record) \
+            VALUES (?, ?, ?, ?, ?)",
+        grievance_get: Read => "SELECT record FROM {k}.grievances WHERE tenant = ? AND id = ?",
+        grievance_list: Read => "SELECT record FROM {k}.grievances WHERE tenant = ? LIMIT ?",
+        grievance_delete: Write => "DELETE FROM {k}.grievances WHERE tenant = ? AND id = ?",
+        grievance_index_put: Write => "INSERT INTO {k}.grievances_by_user (tenant, user_id, id) VALUES (?, ?, ?)",
+        grievance_user_list: Read => "SELECT id FROM {k}.grievances_by_user WHERE tenant = ? AND user_id = ?",
+        grievance_user_delete: Write => "DELETE FROM {k}.grievances_by_user WHERE tenant = ? AND user_id = ?",
+        /// A tenant move: every ticket copied, then the old region's partition removed.
+        grievances_all: Read => "SELECT id, user_id, created_at, record FROM {k}.grievances WHERE tenant = ?",
+        grievances_delete_all: Write => "DELETE FROM {k}.grievances WHERE tenant = ?",
         /// Retention (0011): users' last activity and legal holds (plain writes), the
         /// dormancy notices (every write conditional), the purge of old events.
         activity_get: Read => "SELECT last_active, hold FROM {k}.user_activity \

@@ -11,6 +11,7 @@
     reason = "test support: a step that fails is a failed test"
 )]
 
+mod grievances;
 mod retention;
 
 use crate::*;
@@ -110,6 +111,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     links_are_unique_and_belong_to_their_user(&store).await;
     logout_deliveries_are_claimed_once_and_survive(&store).await;
     verifications_are_per_user_oldest_first(&store).await;
+    grievances::grievances_by_tenant_and_user(&store).await;
     consent_receipts_are_per_user_oldest_first(&store).await;
     retention::activity_notices_and_holds(&store).await;
     retention::inactive_users_are_walked_once(&store).await;

@@ -24,6 +24,7 @@ use async_trait::async_trait;
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_vocab::model::federation::{Connector, Link};
+use tollgate_vocab::model::grievance::Grievance;
 use tollgate_vocab::model::notice::ConsentReceipt;
 use tollgate_vocab::model::privacy::{PrivacySettings, PurposeGrant};
 use tollgate_vocab::model::retention::{Activity, DormancyNotice, LegalHold};
@@ -678,6 +679,29 @@ pub trait RetentionStore {
     ) -> StoreResult<u64>;
 }
 
+/// Grievances (DPDP s. 13, Rule 14): a tenant's tickets, each filed by one user, its
+/// messages sealed by the engine under that user's data key. Only ids, category, status
+/// and times are in the clear.
+#[async_trait]
+pub trait GrievanceStore {
+    /// Writes one (durable on return): a new ticket, or the next state of one.
+    async fn put_grievance(&self, grievance: &Grievance) -> StoreResult<()>;
+    /// One of the tenant's tickets, whoever filed it.
+    async fn get_grievance(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Grievance>>;
+    /// The tenant's tickets, at most `limit` of them (which ones, past the limit, is the
+    /// backend's choice), oldest first (by filing time, then id).
+    async fn list_grievances(&self, tenant: &TenantId, limit: usize)
+    -> StoreResult<Vec<Grievance>>;
+    /// A user's tickets, oldest first (by filing time, then id).
+    async fn list_user_grievances(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+    ) -> StoreResult<Vec<Grievance>>;
+    /// Removes all of a user's tickets (account erasure); idempotent.
+    async fn delete_user_grievances(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
+}
+
 /// Everything the engine needs from storage.
 #[async_trait]
 pub trait Store:
@@ -698,8 +722,9 @@ pub trait Store:
     + IdentityStore
     + OutboxStore
     + VerificationStore
-    + ReceiptStore
+    + GrievanceStore
     + RetentionStore
+    + ReceiptStore
     + Send
     + Sync
     + 'static
