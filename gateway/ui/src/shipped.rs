@@ -384,7 +384,7 @@ pub const SAMPLES: &[(&str, &str)] = &[
     ),
     (
         "complete-step.html",
-        r#"{"purposes": [{"id": "terms", "description": "The terms of service", "version": 2}], "fields": [{"field": "company", "label": "Company", "value": "", "required": true}, {"field": "locale", "label": "Language", "value": "", "required": false}], "tx": "sample-tx", "csrf": "sample-csrf", "error": "Please agree to each item to continue.", "skip": false}"#,
+        r#"{"purposes": [{"id": "terms", "description": "The terms of service", "version": 2, "notice": {"lang": "hi", "data_items": ["ईमेल पता", "मोबाइल नंबर"], "purpose": "खाता चलाने के लिए", "service": "ऑर्डर और डिलीवरी", "board_url": "https://www.dpb.gov.in/"}}], "fields": [{"field": "company", "label": "Company", "value": "", "required": true}, {"field": "locale", "label": "Language", "value": "", "required": false}], "tx": "sample-tx", "csrf": "sample-csrf", "error": "Please agree to each item to continue.", "skip": false}"#,
     ),
     (
         "demo-signed-in.html",

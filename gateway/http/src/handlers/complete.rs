@@ -9,6 +9,7 @@ use tollgate_engine::EngineError;
 use tollgate_engine::model::notice::{ConsentChannel, ConsentVia};
 
 use crate::journey::{SKIP_COOKIE, continue_url, skipped, what_to_ask};
+use crate::pages::notices::shown_language;
 use crate::pages::portal::{self, LOCALE_FIELD, engine_text, field_label, offered_language};
 use crate::state::AppState;
 use crate::web::csrf::view_form_page;
@@ -61,6 +62,7 @@ pub async fn complete_page(
         return Ok(see_other(&continue_url(&st, &t, areq)));
     }
     let saved = saved(&st, &t, &session.user_id).await?;
+    let notices = st.engine.account().privacy_settings(&t).await?;
     let v = View::with_saved(&st, &req, &tenant, areq.as_ref(), saved.as_deref());
     Ok(view_form_page(
         &st,
@@ -69,7 +71,17 @@ pub async fn complete_page(
         &t,
         StatusCode::OK,
         "portal-complete-title",
-        |csrf| portal::complete(&v, &ask.purposes, &ask.fields, q.tx.as_deref(), csrf, None),
+        |csrf| {
+            portal::complete(
+                &v,
+                &ask.purposes,
+                &notices.notices,
+                &ask.fields,
+                q.tx.as_deref(),
+                csrf,
+                None,
+            )
+        },
     ))
 }
 
@@ -96,6 +108,7 @@ pub async fn complete_submit(
     )
     .await?;
     let saved = saved(&st, &f.t, user).await?;
+    let notices = st.engine.account().privacy_settings(&f.t).await?;
     // The switcher shows the step again (a GET), in the chosen language.
     let keep = f
         .tx()
@@ -111,18 +124,32 @@ pub async fn complete_submit(
             &f.t,
             status,
             "portal-complete-title",
-            |csrf| portal::complete(&v, &ask.purposes, &ask.fields, f.tx(), csrf, Some(msg)),
+            |csrf| {
+                portal::complete(
+                    &v,
+                    &ask.purposes,
+                    &notices.notices,
+                    &ask.fields,
+                    f.tx(),
+                    csrf,
+                    Some(msg),
+                )
+            },
         )
     };
     let bad = StatusCode::BAD_REQUEST;
     let skip = f.get("skip") == "yes";
     // Required purposes: each must be ticked, at the version shown.
-    let sign_up_page = ConsentVia::page(ConsentChannel::SignUpPage, v.lang());
     for p in &ask.purposes {
         let ticked = f.form.get(&format!("purpose.{}", p.id));
         let Some(version) = ticked.and_then(|v| v.parse::<u32>().ok()) else {
             return Ok(again(bad, &v.t("portal-complete-agree-all")));
         };
+        // The receipt keeps the language the notice was shown in.
+        let sign_up_page = ConsentVia::page(
+            ConsentChannel::SignUpPage,
+            shown_language(&notices.notices, &p.id, v.lang()),
+        );
         match st
             .engine
             .account()

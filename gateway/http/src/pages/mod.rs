@@ -5,6 +5,7 @@
 //!
 //! - [`hosted`]: sign-in, sign-up, consent, sign-out, the account page's frame.
 //! - [`mfa`]: second factors, enrolment, recovery codes.
+//! - [`notices`]: the itemised notice of a purpose (DPDP Rule 3).
 //! - [`otp`]: code and link pages (email and phone), and their failure answers.
 //! - [`passkeys`]: the passkey blocks, the account section, the offer after sign-up.
 //! - [`portal`]: account self-service sections and the step after sign-in.
@@ -16,6 +17,7 @@ pub mod device;
 pub mod federation;
 pub mod hosted;
 pub mod mfa;
+pub mod notices;
 pub mod otp;
 pub mod passkeys;
 pub mod portal;

@@ -333,13 +333,20 @@ struct AgreeRow<'a> {
     id: &'a str,
     description: &'a str,
     version: u32,
+    /// The itemised notice (DPDP Rule 3), when the tenant wrote one.
+    notice: Option<crate::pages::notices::NoticeRow<'a>>,
 }
 
 /// The step after sign-in: the required purposes to agree to and the profile fields to
 /// fill in (optional ones may be skipped; the language is chosen from the catalogue's).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the step's parts, as the handler has them"
+)]
 pub fn complete(
     v: &View,
     purposes: &[Purpose],
+    notices: &tollgate_engine::model::notice::NoticeSettings,
     fields: &[ProfileRule],
     tx: Option<&str>,
     csrf: &str,
@@ -352,6 +359,7 @@ pub fn complete(
             id: &p.id,
             description: &p.description,
             version: p.version,
+            notice: crate::pages::notices::itemised(notices, &p.id, v.lang()),
         })
         .collect();
     let fields: Vec<FieldRow> = fields
