@@ -46,6 +46,10 @@ fn notices() -> Value {
             "hi": {"data_items": ["ईमेल पता", "ऑर्डर का इतिहास"],
                    "purpose": "आपका खाता और ऑर्डर चलाने के लिए",
                    "service": "ख़रीदारी और डिलीवरी"},
+        }}, {"purpose": "news", "texts": {
+            "en": {"data_items": ["Email address"],
+                   "purpose": "To send product news",
+                   "service": "The newsletter"},
         }}],
     })
 }
@@ -232,6 +236,41 @@ async fn the_notice_is_shown_before_consent_in_english_and_hindi() {
         (&json!("hi"), &json!("sign_up_page"))
     );
 
+    // The account page shows an optional purpose's notice before it is granted there: on
+    // this Hindi page in English, the only language the tenant wrote it in.
+    let (_, _, page) = hi.get(&format!("{}/account", t.issuer)).await;
+    let news = page
+        .split("<section class=\"notice\" id=\"notice-news\" lang=\"en\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no news notice on the account page: {page}"));
+    assert!(news.contains("The newsletter"), "{news}");
+    assert!(
+        news.find("The newsletter") < news.find("name=\"purpose\" value=\"news\""),
+        "the notice comes before the form"
+    );
+    assert!(
+        !page.contains("id=\"notice-terms\""),
+        "granted: not shown again"
+    );
+    let csrf = hidden(&page, "csrf").unwrap();
+    let (s, _, body) = hi
+        .post_form(
+            &format!("{}/account/purposes", t.issuer),
+            &[
+                ("purpose", "news"),
+                ("version", "1"),
+                ("decision", "grant"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303, "{body}");
+    let (_, _, page) = hi.get(&format!("{}/account", t.issuer)).await;
+    assert!(
+        !page.contains("id=\"notice-news\""),
+        "granted: not shown again"
+    );
+
     // A new version needs consent again: the next sign-in shows the notice at version 2.
     assert_eq!(
         admin_put(&srv, "/tenants/ntc/purposes", purposes(2))
@@ -265,9 +304,17 @@ async fn the_notice_is_shown_before_consent_in_english_and_hindi() {
     assert_eq!(terms_grant(&export(&ta, &t.issuer).await)["language"], "en");
     let doc = export(&hi2, &t.issuer).await;
     let receipts = doc["consent_receipts"].as_array().unwrap();
-    assert_eq!(receipts.len(), 2, "{doc}");
+    assert_eq!(receipts.len(), 3, "{doc}");
     assert_eq!(
-        (&receipts[1]["version"], &receipts[1]["language"]),
+        (
+            &receipts[1]["purpose"],
+            &receipts[1]["language"],
+            &receipts[1]["channel"]
+        ),
+        (&json!("news"), &json!("en"), &json!("account_page"))
+    );
+    assert_eq!(
+        (&receipts[2]["version"], &receipts[2]["language"]),
         (&json!(2), &json!("hi"))
     );
     let ev = srv.events("ntc", "kind=admin.notices").await;

@@ -169,6 +169,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "complete-step.html",
         include_str!("../templates/complete-step.html"),
     ),
+    // The itemised notice of a purpose (DPDP Rule 3), part of the consent step
+    // (complete-step.html) and of the account page.
+    (
+        "notice-itemised.html",
+        include_str!("../templates/notice-itemised.html"),
+    ),
     (
         "demo-signed-in.html",
         include_str!("../templates/demo-signed-in.html"),
@@ -385,6 +391,10 @@ pub const SAMPLES: &[(&str, &str)] = &[
     (
         "complete-step.html",
         r#"{"purposes": [{"id": "terms", "description": "The terms of service", "version": 2, "notice": {"lang": "hi", "data_items": ["ईमेल पता", "मोबाइल नंबर"], "purpose": "खाता चलाने के लिए", "service": "ऑर्डर और डिलीवरी", "board_url": "https://www.dpb.gov.in/"}}], "fields": [{"field": "company", "label": "Company", "value": "", "required": true}, {"field": "locale", "label": "Language", "value": "", "required": false}], "tx": "sample-tx", "csrf": "sample-csrf", "error": "Please agree to each item to continue.", "skip": false}"#,
+    ),
+    (
+        "notice-itemised.html",
+        r#"{"p": {"id": "terms", "version": 2, "notice": {"lang": "en", "data_items": ["Email address", "Order history"], "purpose": "To run your account", "service": "Orders and delivery", "board_url": "https://www.dpb.gov.in/"}}}"#,
     ),
     (
         "demo-signed-in.html",

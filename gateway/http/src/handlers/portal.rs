@@ -15,6 +15,7 @@ use tollgate_engine::model::notice::{ConsentChannel, ConsentVia};
 use tollgate_engine::model::privacy::PROFILE_FIELDS;
 use tollgate_engine::runtime::delivery::Channel;
 
+use crate::pages::notices::shown_language;
 use crate::pages::otp::{CodeForm, code_failed, code_page, phone_form, sent_to, start_failed};
 use crate::pages::portal::{
     self, AccountForm, FieldRow, LOCALE_FIELD, engine_text, form_again, offered_language, signed_in,
@@ -453,6 +454,7 @@ pub async fn purpose_submit(
     let (_, v) = form_view(&st, &req, &f, &session.user_id, "/account").await?;
     let bad = StatusCode::BAD_REQUEST;
     let version: u32 = f.get("version").parse().unwrap_or(0);
+    let notices = st.engine.account().privacy_settings(&f.t).await?;
     let granted = match f.get("decision") {
         "grant" => true,
         "withdraw" => false,
@@ -467,7 +469,10 @@ pub async fn purpose_submit(
             f.get("purpose"),
             version,
             granted,
-            &ConsentVia::page(ConsentChannel::AccountPage, v.lang()),
+            &ConsentVia::page(
+                ConsentChannel::AccountPage,
+                shown_language(&notices.notices, f.get("purpose"), v.lang()),
+            ),
             &meta(&req),
         )
         .await

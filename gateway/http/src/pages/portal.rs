@@ -158,6 +158,8 @@ struct PurposeRow<'a> {
     granted: bool,
     /// Required and granted: it cannot be withdrawn here.
     needed: bool,
+    /// The itemised notice (DPDP Rule 3), shown before the user agrees here.
+    notice: Option<crate::pages::notices::NoticeRow<'a>>,
 }
 
 /// What the account page's self-service sections need.
@@ -166,6 +168,8 @@ pub struct AccountPortal {
     fields: Vec<String>,
     purposes: Vec<PurposeStatus>,
     phone: Option<String>,
+    /// The tenant's itemised notices.
+    notices: tollgate_engine::model::notice::NoticeSettings,
 }
 
 impl AccountPortal {
@@ -179,6 +183,7 @@ impl AccountPortal {
             user: user.clone(),
             purposes,
             phone,
+            notices: settings.notices.clone(),
         })
     }
 
@@ -211,6 +216,7 @@ impl AccountPortal {
                     },
                     granted,
                     needed: s.purpose.required && granted,
+                    notice: crate::pages::notices::itemised(&self.notices, &s.purpose.id, v.lang()),
                 }
             })
             .collect();
