@@ -9,6 +9,7 @@ use tollgate_gateway::config::{Config, Mode, Overrides};
 use tollgate_http::api;
 
 mod grievance_cli;
+mod retention_cli;
 
 #[derive(Parser)]
 #[command(
@@ -113,6 +114,9 @@ enum AdminCommand {
     /// The Data Protection Officer or contact person a tenant publishes (DPDP Rules 9, 14).
     #[command(subcommand)]
     PrivacyContact(Box<grievance_cli::PrivacyContactCmd>),
+    /// Dormancy erasure, legal holds and audit-event retention (DPDP Rules 6 and 8).
+    #[command(subcommand)]
+    Retention(Box<retention_cli::RetentionCmd>),
     /// The audit trail of a tenant, newest first.
     Events {
         /// Tenant id.
@@ -1049,6 +1053,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::PrivacyContact(cmd) => {
             let (method, path, payload) = grievance_cli::contact_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::Retention(cmd) => {
+            let (method, path, payload) = retention_cli::retention_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Branding(cmd) => {

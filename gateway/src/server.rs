@@ -113,6 +113,10 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
     engine.spawn_purger(std::time::Duration::from_secs(
         config.privacy.purge_every_secs.max(1),
     ));
+    // Dormancy notices and erasures, and the purge of old audit events, on the same beat.
+    engine.spawn_retention(std::time::Duration::from_secs(
+        config.privacy.purge_every_secs.max(1),
+    ));
     engine.spawn_shard_reaper();
     // After the outbound client: delivers what an earlier run left in the outbox too.
     engine.spawn_logout_sender();

@@ -30,6 +30,7 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/tenants/{tenant}/move", "admin API"),
     ("/tenants/{tenant}/branding/preview", "admin API"),
     ("/purge", "admin API"),
+    ("/retention/run", "admin API"),
     (
         "/authorize",
         "an OAuth request: it only starts a sign-in (state and PKCE)",

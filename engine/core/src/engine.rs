@@ -62,6 +62,9 @@ pub(crate) struct Inner {
     pub(crate) client_jwks_refetched: Cache<String, ()>,
     /// Tenants' message catalogues for mails and texts, one build per branding revision.
     pub(crate) catalogs: crate::runtime::catalogs::Catalogs,
+    /// Users whose activity a refresh wrote lately, and when (engine time): a refresh
+    /// writes it at most once a day per user on this node.
+    pub(crate) activity_written: Cache<(TenantId, crate::ids::UserId), UnixTime>,
 }
 
 /// A tenant's key ring as this node holds it, and when it last compared it with the store.
@@ -170,6 +173,7 @@ impl Engine {
                 ))
                 .build(),
             catalogs: crate::runtime::catalogs::Catalogs::new(),
+            activity_written: Cache::builder().max_capacity(1_000_000).build(),
         })))
     }
 
@@ -452,6 +456,28 @@ impl Engine {
     pub(crate) fn queue_text(&self, msg: TextMessage, mut event: Event) -> EngineResult<()> {
         self.seal_for_courier(&mut event);
         self.courier()?.text(msg, event)
+    }
+
+    /// Sends a mail now (not queued): whether the mail system took it.
+    pub(crate) async fn send_mail_now(&self, mail: &Mail) -> EngineResult<bool> {
+        match self.courier()?.send_mail_now(mail).await {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                tracing::warn!(error = %e, "mail not sent");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Sends a text now (not queued): whether the provider took it.
+    pub(crate) async fn send_text_now(&self, msg: &TextMessage) -> EngineResult<bool> {
+        match self.courier()?.send_text_now(msg).await {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                tracing::warn!(error = %e, "text not sent");
+                Ok(false)
+            }
+        }
     }
 
     /// The courier appends the event itself, so its personal details are sealed now; the

@@ -14,6 +14,17 @@ impl Engine {
         });
     }
 
+    /// Runs the retention jobs every `every`: dormancy notices and erasures, and the purge
+    /// of audit events past each tenant's retention (DPDP Rules 6 and 8).
+    pub fn spawn_retention(&self, every: std::time::Duration) {
+        self.spawn_every(every, "dormancy", |e| async move {
+            e.account().run_dormancy().await.map(|r| r.total())
+        });
+        self.spawn_every(every, "event purge", |e| async move {
+            e.account().purge_old_events().await
+        });
+    }
+
     /// Starts the sweeper: deletes expired rows every `every` seconds until the engine
     /// is dropped.
     pub fn spawn_sweeper(&self, every: std::time::Duration) {

@@ -102,7 +102,8 @@ impl Engine {
                 e => EngineError::from(e),
             });
         }
-        Ok(())
+        // The account's dormancy clock starts now.
+        self.account().note_created(&user.tenant, &user.id).await
     }
 
     /// A fresh data key and its wrapped form.

@@ -15,6 +15,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/federation.ftl")),
     ("en", include_str!("../locales/en/errors.ftl")),
     ("en", include_str!("../locales/en/verify.ftl")),
+    ("en", include_str!("../locales/en/dormancy.ftl")),
     ("en", include_str!("../locales/en/grievance.ftl")),
     ("en", include_str!("../locales/en/notice.ftl")),
     ("hi", include_str!("../locales/hi/common.ftl")),
@@ -29,6 +30,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("hi", include_str!("../locales/hi/federation.ftl")),
     ("hi", include_str!("../locales/hi/errors.ftl")),
     ("hi", include_str!("../locales/hi/verify.ftl")),
+    ("hi", include_str!("../locales/hi/dormancy.ftl")),
     ("hi", include_str!("../locales/hi/grievance.ftl")),
     ("hi", include_str!("../locales/hi/notice.ftl")),
 ];

@@ -242,6 +242,29 @@ pub use tollgate_engine::admin::verification::{
 };
 pub use tollgate_engine::model::verification::{TruecallerKey, VerificationSettings};
 
+/// Retention (DPDP Rules 6 and 8): the body and answer of
+/// `/admin/v1/tenants/{tenant}/retention`, and a user's dormancy record.
+pub use tollgate_engine::account::dormancy::DormancyRun;
+pub use tollgate_engine::model::retention::{
+    Activity, DormancyNotice, DormancyPolicy, LegalHold, RetentionSettings,
+};
+
+/// Body of `PUT /admin/v1/tenants/{tenant}/users/{user}/legal-hold`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct LegalHoldInput {
+    /// Why the account must be kept (recorded in the audit trail).
+    pub reason: String,
+}
+
+/// Answer of `POST /admin/v1/retention/run`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RetentionRun {
+    /// What the dormancy job did.
+    pub dormancy: DormancyRun,
+    /// Audit events removed past their tenant's retention.
+    pub events_purged: u64,
+}
+
 /// Bodies and answers of `/admin/v1/tenants/{tenant}/messaging`.
 pub use tollgate_engine::model::messaging::{
     Dlt, MessagingInput, MessagingView, OtpButton, WhatsappInput, WhatsappView,

@@ -6,7 +6,7 @@ use actix_web::web;
 
 use crate::handlers::{
     admin, apis, branding, complete, demo, device, email, federation, grievances, hosted,
-    messaging_admin, mfa, oidc, ops, par, passkeys, phone, portal, registration,
+    messaging_admin, mfa, oidc, ops, par, passkeys, phone, portal, registration, retention_admin,
     verification_admin, verify, whatsapp,
 };
 
@@ -120,6 +120,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(federation_admin)
                 .configure(branding_admin)
                 .configure(grievance_admin)
+                .configure(retention_admin_routes)
                 .route(
                     "/tenants/{tenant}/messaging",
                     web::get().to(messaging_admin::get),
@@ -438,6 +439,31 @@ fn branding_admin(cfg: &mut web::ServiceConfig) {
 }
 
 /// The admin API for grievances and the privacy contact (inside `/admin/v1`).
+/// Retention (DPDP Rules 6 and 8): settings, a user's dormancy and legal hold, a run now.
+fn retention_admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/tenants/{tenant}/retention",
+        web::get().to(retention_admin::get),
+    )
+    .route(
+        "/tenants/{tenant}/retention",
+        web::put().to(retention_admin::put),
+    )
+    .route(
+        "/tenants/{tenant}/users/{user}/dormancy",
+        web::get().to(retention_admin::dormancy),
+    )
+    .route(
+        "/tenants/{tenant}/users/{user}/legal-hold",
+        web::put().to(retention_admin::set_hold),
+    )
+    .route(
+        "/tenants/{tenant}/users/{user}/legal-hold",
+        web::delete().to(retention_admin::clear_hold),
+    )
+    .route("/retention/run", web::post().to(retention_admin::run));
+}
+
 fn grievance_admin(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/tenants/{tenant}/privacy-contact",

@@ -3,16 +3,19 @@
 //! purposes and progressive profiling. Reached through [`Engine::account`].
 //!
 //! Parts, lowest first (each names only parts above it in this list):
-//! [`profiling`], [`notices`], [`purposes`], [`consent_managers`], [`privacy`], [`portal`].
+//! [`profiling`], [`notices`], [`purposes`], [`consent_managers`], [`privacy`], [`portal`],
+//! [`dormancy`], [`retention`].
 
 use crate::engine::Engine;
 
 pub mod consent_managers;
+pub mod dormancy;
 pub mod notices;
 pub mod portal;
 pub mod privacy;
 pub mod profiling;
 pub mod purposes;
+pub mod retention;
 
 /// The account area of the engine.
 #[derive(Clone, Copy)]

@@ -367,6 +367,7 @@ pub struct Courier {
     pending: moka::sync::Cache<String, Arc<Pending>>,
     routing: Option<Routing>,
     store: Arc<dyn Store>,
+    work: Arc<Work>,
 }
 
 /// The state every send task shares.
@@ -576,7 +577,7 @@ impl Courier {
             .max_capacity(PENDING_MAX)
             .expire_after(UntilCodeExpires)
             .build();
-        let work = Arc::new(Work {
+        let shared = Arc::new(Work {
             mailer,
             texter,
             store: store.clone(),
@@ -584,6 +585,7 @@ impl Courier {
             pending: pending.clone(),
             timeout: Duration::from_secs(config.timeout_secs.max(1)),
         });
+        let work = shared.clone();
         tokio::spawn(async move {
             while let Some(job) = rx.recv().await {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
@@ -601,7 +603,24 @@ impl Courier {
             pending,
             routing,
             store,
+            work: shared,
         }
+    }
+
+    /// Sends a mail now, off the queue, and says whether the mail system took it: for
+    /// notices whose sending must be known before anything follows (a dormancy notice
+    /// must be sent before the erasure it announces).
+    pub async fn send_mail_now(&self, mail: &Mail) -> Result<(), DeliveryError> {
+        match tokio::time::timeout(self.work.timeout, self.work.mailer.send(mail)).await {
+            Ok(r) => r,
+            Err(_) => Err(DeliveryError("timed out".into())),
+        }
+    }
+
+    /// Sends a text now by its tenant's route, likewise.
+    pub async fn send_text_now(&self, msg: &TextMessage) -> Result<(), RouteError> {
+        let route = self.work.route(&msg.tenant).await;
+        self.work.text(msg, &route).await.map(drop)
     }
 
     fn queue(&self, payload: Payload, event: Event) -> EngineResult<()> {

@@ -186,6 +186,8 @@ impl SignIn<'_> {
             .shards
             .ask(shard, PutSession(session.clone()))
             .await?;
+        // Last activity, for dormancy erasure (a sign-in keeps a dormant account).
+        self.account().note_sign_in(tenant, &user.id).await?;
         Ok(NewSession { session, cookie })
     }
 

@@ -19,6 +19,7 @@
 //!   registration; [`whatsapp`]: that number's status webhook.
 //! - [`truecaller`]: the Truecaller verification API (an app's signed profile).
 //! - [`verification_admin`]: a tenant's identity verification settings.
+//! - [`retention_admin`]: dormancy, legal holds and event retention (DPDP Rules 6, 8).
 //! - [`verify`]: identity verification with Aadhaar offline e-KYC: the page and the API.
 //! - [`notices`]: consent receipts for the user (DPDP Rule 4).
 //! - [`consent_manager`]: the consent-manager API (DPDP Rule 4).
@@ -47,6 +48,7 @@ pub mod passkeys;
 pub mod phone;
 pub mod portal;
 pub mod registration;
+pub mod retention_admin;
 pub mod truecaller;
 pub mod verification_admin;
 pub mod verify;

@@ -142,6 +142,8 @@ impl OAuth<'_> {
                 },
             )
             .await?;
+        // Last activity, for dormancy erasure: at most one write a day per user.
+        self.account().note_refresh(tenant, &chain.user_id).await;
         let mut ev = self.event(tenant, "token.refresh", true);
         ev.subject = Some(chain.user_id.to_string());
         ev.client = Some(client.id.to_string());
