@@ -346,3 +346,73 @@ async fn a_restart_sends_no_second_notice_and_the_first_still_counts() {
     assert_eq!(r["dormancy"]["erased"], 1, "{r}");
     assert_eq!(notices_to(&s, &t.email).len(), 1, "one notice in all");
 }
+
+#[actix_web::test]
+async fn the_cli_sets_retention_and_holds() {
+    let (s, _clock) = start().await;
+    s.tenant("clit", false, true).await;
+    let user = new_user(&s, "clit", "dora@clit.example").await;
+    let (base, token) = (s.base.clone(), s.admin_token.clone());
+    let cli = move |extra: Vec<String>| {
+        let (base, token) = (base.clone(), token.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut args = vec![
+                    "admin".to_owned(),
+                    "--url".into(),
+                    base,
+                    "--token".into(),
+                    token,
+                ];
+                args.extend(extra);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                tollgate(&args, &[])
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (ok, _, err) = cli(words(&["retention", "set", "clit", "--dormant-days", "20"])).await;
+    assert!(!ok && err.contains("at least 30"), "{err}");
+    let (ok, out, err) = cli(words(&[
+        "retention",
+        "set",
+        "clit",
+        "--dormant-days",
+        "1095",
+        "--notice-hours",
+        "72",
+        "--event-days",
+        "400",
+    ]))
+    .await;
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v,
+        json!({"dormancy": {"after_days": 1095, "notice_hours": 72}, "event_days": 400})
+    );
+    let (ok, out, err) = cli(words(&["retention", "show", "clit"])).await;
+    assert!(ok, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), v);
+    let (ok, out, err) = cli(words(&[
+        "retention",
+        "hold",
+        "clit",
+        &user,
+        "--reason",
+        "tax audit",
+    ]))
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("tax audit"), "{out}");
+    let (ok, out, err) = cli(words(&["retention", "user", "clit", &user])).await;
+    assert!(ok && out.contains("tax audit"), "{out}{err}");
+    let (ok, out, err) = cli(words(&["retention", "release", "clit", &user])).await;
+    assert!(ok && !out.contains("tax audit"), "{out}{err}");
+    let (ok, out, err) = cli(words(&["retention", "run"])).await;
+    assert!(ok, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["dormancy"]["notices"], 0, "{r}");
+}
