@@ -435,3 +435,52 @@ async fn chromium_renders_the_hindi_notice() {
     let receipts = srv.events("ntcweb", "kind=consent.purpose_granted").await;
     assert_eq!(receipts.len(), 1, "{receipts:?}");
 }
+
+#[actix_web::test]
+async fn notices_through_the_cli() {
+    let s = TestServer::start().await;
+    let t = s.tenant("ntccli", false, true).await;
+    assert_eq!(
+        admin_put(&s, "/tenants/ntccli/purposes", purposes(1))
+            .await
+            .0,
+        200
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec![
+            "admin",
+            "--url",
+            &s.base,
+            "--token",
+            &s.admin_token,
+            "tenant",
+            "notices",
+            &t.id,
+        ];
+        all.extend_from_slice(args);
+        tollgate(&all, &[])
+    };
+    let (ok, _, err) = run(&["--set", "not json"]);
+    assert!(
+        !ok && err.contains("--set is not a notices document"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&[
+        "--set",
+        r#"{"notices":[{"purpose":"terms","texts":{"xx":{"data_items":["a"],"purpose":"p","service":"s"}}}]}"#,
+    ]);
+    assert!(!ok && err.contains("an English text is needed"), "{err}");
+    let doc = notices().to_string();
+    let (ok, out, err) = run(&["--set", &doc]);
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["id"], "ntccli");
+    assert_eq!(v["board_url"], "https://board.example/complaints");
+    let (ok, out, err) = run(&[]);
+    assert!(ok, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), v);
+    assert_eq!(
+        v["notices"][0]["texts"]["hi"]["data_items"],
+        json!(["ईमेल पता", "ऑर्डर का इतिहास"])
+    );
+}
