@@ -62,6 +62,10 @@ const NOT_FORMS: &[(&str, &str)] = &[
         "bearer access token with the verify scope, no cookies (verify_truecaller.rs)",
     ),
     (
+        "/api/consent-manager/users/{sub}/consents/{purpose}/withdraw",
+        "consent-manager API: client authentication (HTTP Basic), no cookies (dpdp_consent_manager.rs)",
+    ),
+    (
         "/webhooks/whatsapp",
         "Meta's status webhook: X-Hub-Signature-256 over the body, no cookies (whatsapp.rs)",
     ),
