@@ -115,6 +115,23 @@ impl ScyllaStore {
                         },
                     )
                     .await?;
+                    // Dormancy: last activity, legal hold and the current notice.
+                    let ub = crate::rows::bucket(id);
+                    let act: Option<(Option<i64>, Option<Vec<u8>>)> =
+                        self.one(&f.activity_get, (t, ub, id)).await?;
+                    if let Some((last, hold)) = act {
+                        if let Some(last) = last {
+                            self.write(&n.activity_touch, (last, t, ub, id)).await?;
+                        }
+                        if hold.is_some() {
+                            self.write(&n.activity_hold, (hold, t, ub, id)).await?;
+                        }
+                    }
+                    let notice: Option<(Option<Vec<u8>>,)> =
+                        self.one(&f.notice_get, (t, id)).await?;
+                    if let Some((Some(notice),)) = notice {
+                        self.lwt(&n.notice_insert, (t, id, notice)).await?;
+                    }
                     // Linked identities: only links that are this user's (an index entry
                     // whose claim was lost stays behind).
                     self.each(
@@ -278,6 +295,12 @@ impl ScyllaStore {
                     self.write(&f.grants_delete, (t, id.as_str())).await?;
                     self.write(&f.verifications_delete, (t, id.as_str()))
                         .await?;
+                    self.write(
+                        &f.activity_delete,
+                        (t, crate::rows::bucket(id.as_str()), id.as_str()),
+                    )
+                    .await?;
+                    self.lwt(&f.notice_delete, (t, id.as_str())).await?;
                     self.write(&f.grievance_user_delete, (t, id.as_str()))
                         .await?;
                     self.write(&f.receipts_delete, (t, id.as_str())).await?;
