@@ -76,3 +76,88 @@ pub(crate) fn contact_request(
         }
     })
 }
+
+#[derive(Subcommand)]
+pub(crate) enum GrievanceCmd {
+    /// The tenant's grievances, the oldest due first.
+    List {
+        /// Tenant.
+        tenant: String,
+        /// Only `open`, `answered` or `closed` ones.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only open ones past their due time.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// One grievance with its messages.
+    Show {
+        /// Tenant.
+        tenant: String,
+        /// The ticket id.
+        id: String,
+    },
+    /// Answer a grievance (the user is mailed and reads it on the account page).
+    Answer {
+        /// Tenant.
+        tenant: String,
+        /// The ticket id.
+        id: String,
+        /// The answer.
+        #[arg(long)]
+        text: String,
+        /// Close the ticket with this answer.
+        #[arg(long)]
+        close: bool,
+    },
+    /// Close a grievance.
+    Close {
+        /// Tenant.
+        tenant: String,
+        /// The ticket id.
+        id: String,
+    },
+}
+
+/// The admin API request of a `grievance` command.
+pub(crate) fn grievance_request(
+    cmd: GrievanceCmd,
+) -> anyhow::Result<(&'static str, String, Payload)> {
+    let path = |t: &str| format!("/admin/v1/tenants/{t}/grievances");
+    Ok(match cmd {
+        GrievanceCmd::List {
+            tenant,
+            status,
+            overdue,
+        } => {
+            let mut q = url::form_urlencoded::Serializer::new(String::new());
+            if let Some(s) = status {
+                q.append_pair("status", &s);
+            }
+            if overdue {
+                q.append_pair("overdue", "true");
+            }
+            let q = q.finish();
+            let sep = if q.is_empty() { "" } else { "?" };
+            ("GET", format!("{}{sep}{q}", path(&tenant)), Payload::None)
+        }
+        GrievanceCmd::Show { tenant, id } => {
+            ("GET", format!("{}/{id}", path(&tenant)), Payload::None)
+        }
+        GrievanceCmd::Answer {
+            tenant,
+            id,
+            text,
+            close,
+        } => (
+            "POST",
+            format!("{}/{id}/answer", path(&tenant)),
+            Payload::Json(body(&api::GrievanceAnswer { text, close })?),
+        ),
+        GrievanceCmd::Close { tenant, id } => (
+            "POST",
+            format!("{}/{id}/close", path(&tenant)),
+            Payload::None,
+        ),
+    })
+}

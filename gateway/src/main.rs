@@ -114,6 +114,9 @@ enum AdminCommand {
     /// The Data Protection Officer or contact person a tenant publishes (DPDP Rules 9, 14).
     #[command(subcommand)]
     PrivacyContact(Box<grievance_cli::PrivacyContactCmd>),
+    /// Grievances users raised (DPDP Rule 14): list, show, answer, close.
+    #[command(subcommand)]
+    Grievance(Box<grievance_cli::GrievanceCmd>),
     /// Dormancy erasure, legal holds and audit-event retention (DPDP Rules 6 and 8).
     #[command(subcommand)]
     Retention(Box<retention_cli::RetentionCmd>),
@@ -1053,6 +1056,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::PrivacyContact(cmd) => {
             let (method, path, payload) = grievance_cli::contact_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::Grievance(cmd) => {
+            let (method, path, payload) = grievance_cli::grievance_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Retention(cmd) => {

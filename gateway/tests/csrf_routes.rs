@@ -31,6 +31,8 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/tenants/{tenant}/branding/preview", "admin API"),
     ("/purge", "admin API"),
     ("/retention/run", "admin API"),
+    ("/tenants/{tenant}/grievances/{id}/answer", "admin API"),
+    ("/tenants/{tenant}/grievances/{id}/close", "admin API"),
     (
         "/authorize",
         "an OAuth request: it only starts a sign-in (state and PKCE)",
@@ -564,6 +566,12 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             F,
         ),
         form("/account/purposes", Victim, vec![v("marketing", "yes")], F),
+        form(
+            "/account/grievances",
+            Victim,
+            vec![v("category", "other"), v("text", "forged")],
+            F,
+        ),
         form(
             "/account/delete",
             Victim,

@@ -4,11 +4,21 @@
 //! published at `{issuer}/.well-known/privacy-contact` and linked from discovery
 //! (`privacy_contact_uri`); each change one `admin.privacy_contact` event that holds no
 //! contact detail.
+//!
+//! Tickets: a signed-in user raises a grievance on the account page (CSRF, categories,
+//! bounded text) and sees it with its reference, status and due date (the tenant's
+//! response time, on a controlled clock); another user's ticket is a 404 like an unknown
+//! one; admins list them (by status, overdue), answer and close them through the API and
+//! the CLI; the user is mailed and reads the answer; a closed ticket takes nothing more;
+//! every step is an event without the text; the text is in the export and gone with the
+//! account.
 
 mod common;
 
 use common::*;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use tollgate_engine::clock::{Clock, ManualClock, SystemClock};
 
 async fn contact_call(
     s: &TestServer,
@@ -163,7 +173,7 @@ async fn contact_is_checked_published_and_shown_on_every_page() {
             "address": "1 MG Road\nBengaluru 560001",
             "url": "https://example.in/privacy",
             "grievance_response_days": 15,
-            "grievance_uri": format!("{}/account#grievances", t.issuer),
+            "grievance_uri": format!("{}/account/grievances", t.issuer),
         })
     );
 
@@ -315,4 +325,361 @@ async fn contact_through_the_cli() {
     assert!(ok && out.trim() == "done", "{out} {err}");
     let (ok, _, err) = run(&["show", &t.id]);
     assert!(!ok && err.contains("not_found (404)"), "{err}");
+}
+
+async fn sign_in(b: &Browser, t: &TestTenant, email: &str) {
+    let csrf = fresh_csrf(b, &format!("{}/login", t.issuer)).await;
+    let (s, loc, page) = b
+        .post_form(
+            &format!("{}/login", t.issuer),
+            &[("email", email), ("password", PASSWORD), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(s, 303, "{page}");
+    assert!(loc.unwrap_or_default().contains("/account"));
+}
+
+/// Posts the grievance form; returns status, location and page.
+async fn raise(
+    b: &Browser,
+    t: &TestTenant,
+    category: &str,
+    text: &str,
+) -> (u16, Option<String>, String) {
+    let url = format!("{}/account/grievances", t.issuer);
+    let csrf = fresh_csrf(b, &url).await;
+    b.post_form(
+        &url,
+        &[("category", category), ("text", text), ("csrf", &csrf)],
+    )
+    .await
+}
+
+async fn admin_call(s: &TestServer, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let url = format!("{}/admin/v1{path}", s.base);
+    let req = match method {
+        "POST" => s.http.post(&url),
+        _ => s.http.get(&url),
+    }
+    .bearer_auth(&s.admin_token);
+    let req = match body {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The newest development-outbox mail to `to` whose text contains `says` (bounded wait:
+/// the courier sends off the request path).
+async fn mail_to(s: &TestServer, to: &str, says: &str) -> String {
+    let outbox = s.dir.path().join("outbox");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let found = std::fs::read_dir(&outbox)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .map(|m| mail_text(&m) + &m)
+            .find(|m| m.contains(&format!("To: {to}")) && m.contains(says));
+        if let Some(m) = found {
+            return m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail to {to} saying {says:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_web::test]
+async fn tickets_are_raised_answered_and_closed() {
+    let clock = ManualClock::new(SystemClock.now());
+    let s = TestServer::start_with_clock(Arc::new(clock.clone())).await;
+    let t = s.tenant("grvtickets", false, true).await;
+    let (status, v) = contact_call(
+        &s,
+        "PUT",
+        &t.id,
+        Some(json!({"name": "Grievance Desk", "email": "desk@example.in", "response_days": 10})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let other_email = "other@grvtickets.example";
+    s.admin(
+        &format!("/tenants/{}/users", t.id),
+        json!({"email": other_email, "password": PASSWORD, "email_verified": true}),
+    )
+    .await;
+
+    // Signed out: to the sign-in page.
+    let b = s.browser();
+    let (status, loc, body) = b.get(&format!("{}/account/grievances", t.issuer)).await;
+    assert_eq!(status, 303, "{body}");
+    assert!(
+        loc.unwrap_or_default()
+            .ends_with(&format!("/{}/login", t.id))
+    );
+    sign_in(&b, &t, &t.email).await;
+    let (_, _, account) = b.get(&format!("{}/account", t.issuer)).await;
+    assert!(
+        account.contains(&format!("href=\"/{}/account/grievances\"", t.id)),
+        "{account}"
+    );
+    let (status, _, page) = b.get(&format!("{}/account/grievances", t.issuer)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("We answer within 10 days."), "{page}");
+    assert!(
+        page.contains("You have not raised any grievance."),
+        "{page}"
+    );
+    assert!(page.contains("<label for=\"grv-text\">"), "{page}");
+
+    // Bad input: each a clear error on the form, in an alert, the text kept; nothing filed.
+    let long = "x".repeat(4001);
+    for (category, text, says) in [
+        ("access", "   ", "Write your grievance."),
+        ("access", long.as_str(), "Your grievance is too long"),
+        (
+            "refund",
+            "Where is my data?",
+            "Choose what the grievance is about.",
+        ),
+    ] {
+        let (status, _, page) = raise(&b, &t, category, text).await;
+        assert_eq!(status, 400, "{page}");
+        assert!(page.contains("role=\"alert\""), "{page}");
+        assert!(page.contains(says), "{says}: {page}");
+    }
+    // No CSRF token: refused, nothing filed.
+    let (status, _, _) = b
+        .post_form(
+            &format!("{}/account/grievances", t.issuer),
+            &[("category", "access"), ("text", "forged")],
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // Raised: its page shows the reference, status, due date and the text (escaped).
+    let filed_at = clock.now();
+    let (status, loc, page) = raise(&b, &t, "erasure", "Please erase <my> data.").await;
+    assert_eq!(status, 303, "{page}");
+    let loc = loc.unwrap();
+    let loc = loc.strip_prefix(&s.base).unwrap_or(&loc).to_owned();
+    let id = loc.rsplit('/').next().unwrap().to_owned();
+    assert!(
+        loc.starts_with(&format!("/{}/account/grievances/", t.id)),
+        "{loc}"
+    );
+    assert!(id.len() >= 22, "an unguessable id: {id}");
+    let (status, _, page) = b.get(&format!("{}{loc}", s.base)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(&id) && page.contains("Erasing my data") && page.contains("Open"),
+        "{page}"
+    );
+    assert!(page.contains("Please erase &lt;my&gt; data."), "{page}");
+    let (_, _, list) = b.get(&format!("{}/account/grievances", t.issuer)).await;
+    assert!(
+        list.contains(&format!("/account/grievances/{id}")),
+        "{list}"
+    );
+
+    // Another user, and an unknown id: the same 404.
+    let ob = s.browser();
+    sign_in(&ob, &t, other_email).await;
+    let (theirs, _, p1) = ob.get(&format!("{}{loc}", s.base)).await;
+    let (unknown, _, p2) = ob
+        .get(&format!(
+            "{}/account/grievances/AAAAAAAAAAAAAAAAAAAAAA",
+            t.issuer
+        ))
+        .await;
+    assert_eq!((theirs, unknown), (404, 404));
+    assert!(!p1.contains("erase"), "{p1}");
+    let strip = |p: &str| p.replace(&id, "").replace("AAAAAAAAAAAAAAAAAAAAAA", "");
+    assert_eq!(strip(&p1), strip(&p2));
+
+    // The admin's list: the ticket, due in 10 days; not overdue yet.
+    let base = format!("/tenants/{}/grievances", t.id);
+    let (status, v) = admin_call(&s, "GET", &base, None).await;
+    assert_eq!(status, 200, "{v}");
+    let g = &v["grievances"][0];
+    assert_eq!(v["grievances"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(
+        (
+            g["id"].as_str(),
+            g["status"].as_str(),
+            g["category"].as_str()
+        ),
+        (Some(id.as_str()), Some("open"), Some("erasure"))
+    );
+    assert_eq!(g["due_at"].as_u64().unwrap(), filed_at + 10 * 86_400);
+    assert_eq!(g["entries"][0]["text"], "Please erase <my> data.");
+    assert_eq!(
+        admin_call(&s, "GET", &format!("{base}?overdue=true"), None)
+            .await
+            .1["grievances"],
+        json!([])
+    );
+    let (status, v) = admin_call(&s, "GET", &format!("{base}?status=pending"), None).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+
+    // Eleven days on, it is overdue.
+    clock.advance(11 * 86_400);
+    let (_, v) = admin_call(&s, "GET", &format!("{base}?overdue=true"), None).await;
+    assert_eq!(v["grievances"][0]["id"], id.as_str(), "{v}");
+    assert_eq!(v["grievances"][0]["overdue"], true);
+
+    // Answered through the API: bad answers refused, then the user is mailed.
+    let (status, v) = admin_call(
+        &s,
+        "POST",
+        &format!("{base}/{id}/answer"),
+        Some(json!({"text": ""})),
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+    let (status, v) = admin_call(
+        &s,
+        "POST",
+        &format!("{base}/nope/answer"),
+        Some(json!({"text": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (404, Some("not_found")),
+        "{v}"
+    );
+    let (status, v) = admin_call(
+        &s,
+        "POST",
+        &format!("{base}/{id}/answer"),
+        Some(json!({"text": "Erased on 5 May."})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["overdue"].as_bool()),
+        (Some("answered"), Some(false))
+    );
+    assert_eq!(
+        admin_call(&s, "GET", &format!("{base}?status=answered"), None)
+            .await
+            .1["grievances"][0]["id"],
+        id.as_str()
+    );
+    let mail = mail_to(&s, &t.email, "has answered your grievance").await;
+    assert!(
+        mail.contains(&format!("/account/grievances/{id}")),
+        "{mail}"
+    );
+    assert!(
+        !mail.contains("Erased on 5 May."),
+        "the answer is read signed in: {mail}"
+    );
+
+    // The user reads it (signed in again: the clock moved past the session).
+    let b = s.browser();
+    sign_in(&b, &t, &t.email).await;
+    let (_, _, page) = b.get(&format!("{}{loc}", s.base)).await;
+    assert!(
+        page.contains("Erased on 5 May.") && page.contains("Answered"),
+        "{page}"
+    );
+
+    // Closed through the CLI; a closed ticket takes nothing more.
+    let cli = |args: &[&str]| {
+        let mut all = vec![
+            "admin",
+            "--url",
+            &s.base,
+            "--token",
+            &s.admin_token,
+            "grievance",
+        ];
+        all.extend_from_slice(args);
+        tollgate(&all, &[])
+    };
+    let (ok, out, err) = cli(&["list", &t.id, "--status", "answered"]);
+    assert!(ok && out.contains(&id), "{out} {err}");
+    let (ok, out, err) = cli(&["close", &t.id, &id]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["status"],
+        "closed"
+    );
+    let (ok, _, err) = cli(&["answer", &t.id, &id, "--text", "More."]);
+    assert!(!ok && err.contains("closed"), "{err}");
+    let (status, v) = admin_call(&s, "POST", &format!("{base}/{id}/close"), None).await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{v}"
+    );
+    assert!(
+        v["error_description"].as_str().unwrap().contains("closed"),
+        "{v}"
+    );
+
+    // Every step an event, without the text.
+    let events = s.events(&t.id, "kind=grievance.").await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    for k in ["grievance.filed", "grievance.answered", "grievance.closed"] {
+        assert!(kinds.contains(&k), "{k} missing: {kinds:?}");
+    }
+    let all = serde_json::to_string(&events).unwrap();
+    assert!(
+        !all.contains("erase <my>") && !all.contains("Erased on"),
+        "{all}"
+    );
+
+    // The export carries the ticket opened; deleting the account erases it.
+    let export: Value = b
+        .http
+        .get(format!("{}/account/export", t.issuer))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        export["grievances"][0]["entries"][0]["text"], "Please erase <my> data.",
+        "{export}"
+    );
+    let user_id = export["user"]["id"]
+        .as_str()
+        .or(export["id"].as_str())
+        .map(str::to_owned);
+    let user_id = user_id.unwrap_or_else(|| events[0]["subject"].as_str().unwrap().to_owned());
+    let r = s
+        .http
+        .delete(format!(
+            "{}/admin/v1/tenants/{}/users/{user_id}",
+            s.base, t.id
+        ))
+        .bearer_auth(&s.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let (status, v) = admin_call(&s, "GET", &base, None).await;
+    assert_eq!((status, v["grievances"].clone()), (200, json!([])), "{v}");
+    assert_eq!(
+        admin_call(&s, "GET", &format!("{base}/{id}"), None).await.0,
+        404
+    );
 }

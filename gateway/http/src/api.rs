@@ -369,7 +369,29 @@ impl PrivacyContactDocument {
             address: c.address,
             url: c.url,
             grievance_response_days: c.response_days,
-            grievance_uri: format!("{issuer}/account#grievances"),
+            grievance_uri: format!("{issuer}/account/grievances"),
         }
     }
+}
+
+/// One grievance as the admin API shows it, and the filter of its list.
+pub use tollgate_engine::account::grievances::{GrievanceFilter, GrievanceView};
+pub use tollgate_engine::model::grievance::{GrievanceCategory, GrievanceEntry, GrievanceStatus};
+
+/// `GET /admin/v1/tenants/{tenant}/grievances`: the tickets, the oldest due first.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GrievanceList {
+    /// The tickets.
+    pub grievances: Vec<GrievanceView>,
+}
+
+/// Body of `POST /admin/v1/tenants/{tenant}/grievances/{id}/answer`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrievanceAnswer {
+    /// The answer (at most 4,000 characters); the user reads it on the account page.
+    pub text: String,
+    /// Close the ticket with this answer.
+    #[serde(default)]
+    pub close: bool,
 }

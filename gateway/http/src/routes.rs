@@ -204,6 +204,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/consent", web::post().to(hosted::consent_submit))
                 .route("/account", web::get().to(hosted::account))
                 .route("/account/export", web::get().to(hosted::account_export))
+                .route("/account/grievances", web::get().to(grievances::page))
+                .route("/account/grievances", web::post().to(grievances::submit))
+                .route(
+                    "/account/grievances/{id}",
+                    web::get().to(grievances::ticket),
+                )
                 .route(
                     "/account/consent-receipts",
                     web::get().to(crate::handlers::notices::receipts_download),
@@ -438,7 +444,6 @@ fn branding_admin(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The admin API for grievances and the privacy contact (inside `/admin/v1`).
 /// Retention (DPDP Rules 6 and 8): settings, a user's dormancy and legal hold, a run now.
 fn retention_admin_routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -464,6 +469,7 @@ fn retention_admin_routes(cfg: &mut web::ServiceConfig) {
     .route("/retention/run", web::post().to(retention_admin::run));
 }
 
+/// The admin API for grievances and the privacy contact (inside `/admin/v1`).
 fn grievance_admin(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/tenants/{tenant}/privacy-contact",
@@ -476,5 +482,21 @@ fn grievance_admin(cfg: &mut web::ServiceConfig) {
     .route(
         "/tenants/{tenant}/privacy-contact",
         web::delete().to(grievances::admin_delete_contact),
+    )
+    .route(
+        "/tenants/{tenant}/grievances",
+        web::get().to(grievances::admin_list),
+    )
+    .route(
+        "/tenants/{tenant}/grievances/{id}",
+        web::get().to(grievances::admin_get),
+    )
+    .route(
+        "/tenants/{tenant}/grievances/{id}/answer",
+        web::post().to(grievances::admin_answer),
+    )
+    .route(
+        "/tenants/{tenant}/grievances/{id}/close",
+        web::post().to(grievances::admin_close),
     );
 }

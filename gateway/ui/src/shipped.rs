@@ -125,6 +125,15 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "portal-account-delete.html",
         include_str!("../templates/portal-account-delete.html"),
     ),
+    // Grievances (DPDP Rule 14): the signed-in user's page and one ticket.
+    (
+        "grievances.html",
+        include_str!("../templates/grievances.html"),
+    ),
+    (
+        "grievance.html",
+        include_str!("../templates/grievance.html"),
+    ),
     (
         "portal-profile-fields.html",
         include_str!("../templates/portal-profile-fields.html"),
@@ -218,6 +227,14 @@ pub const SAMPLES: &[(&str, &str)] = &[
         r#"{"title": "Preview", "body": "Preview", "contact": {"role": "data_protection_officer", "name": "Asha Rao", "email": "dpo@example.in", "phone": "+919876543210", "response_days": 30, "url": "https://example.in/privacy"}}"#,
     ),
     ("switcher.html", r#"{}"#),
+    (
+        "grievances.html",
+        r#"{"action": "/acme/account/grievances", "csrf": "sample-csrf", "days": 30, "max": 4000, "error": "Write your grievance.", "text": "My <data>", "categories": [{"value": "access", "selected": true}, {"value": "other", "selected": false}], "tickets": [{"href": "/acme/account/grievances/abc", "category": "erasure", "status": "answered", "created_at": 1780000000, "due_at": 1782592000}]}"#,
+    ),
+    (
+        "grievance.html",
+        r#"{"id": "abc", "category": "access", "status": "answered", "created_at": 1780000000, "due_at": 1782592000, "entries": [{"by": "user", "at": 1780000000, "text": "Please send my data."}, {"by": "admin", "at": 1780086400, "text": "Sent."}, {"by": "admin", "at": 1780086400, "text": ""}]}"#,
+    ),
     (
         "passkey-login.html",
         r#"{"csrf": "sample-csrf", "tx": "sample-tx"}"#,

@@ -1,14 +1,15 @@
 //! The user's own account: the portal's changes (email, phone, password, deletion), the
 //! privacy rights (export, connected apps, sign out everywhere, erasure), consent
-//! purposes and progressive profiling. Reached through [`Engine::account`].
+//! purposes, progressive profiling and grievances. Reached through [`Engine::account`].
 //!
 //! Parts, lowest first (each names only parts above it in this list):
-//! [`profiling`], [`notices`], [`purposes`], [`consent_managers`], [`privacy`], [`portal`],
-//! [`dormancy`], [`retention`].
+//! [`profiling`], [`grievances`], [`notices`], [`purposes`], [`consent_managers`],
+//! [`privacy`], [`portal`], [`dormancy`], [`retention`].
 
 use crate::engine::Engine;
 
 pub mod consent_managers;
+pub mod grievances;
 pub mod dormancy;
 pub mod notices;
 pub mod portal;

@@ -137,6 +137,8 @@ impl Account<'_> {
             "consent_receipts": self.consent_receipts(tenant, user).await?,
             "second_factors": factors,
             "verifications": verifications,
+            // Grievances filed, with every answer (opened).
+            "grievances": self.my_grievances(tenant, user).await?,
             "events": events,
             "events_truncated": events.len() == EXPORT_EVENTS,
         }))
@@ -257,6 +259,8 @@ impl Account<'_> {
         // Identity verifications go too (sealed under the key shredded below: unreadable
         // already in any copy).
         self.verify().delete_all(tenant, user).await?;
+        // And grievances (sealed likewise).
+        self.delete_grievances(tenant, user).await?;
         // Destroying the data key is the erasure: the record's personal fields and every
         // event's sealed details, in the store and in its backups, cannot be opened again.
         // The record is sealed once more under a key nobody keeps, so it holds nothing
@@ -314,6 +318,7 @@ impl Account<'_> {
                     // Verifications went at deletion; again here in case it stopped
                     // half-way (sealed under the shredded key, they open nothing anyway).
                     self.verify().delete_all(&t.id, &id).await?;
+                    self.delete_grievances(&t.id, &id).await?;
                     if self.rt().store.purge_user(&t.id, &id).await? {
                         purged += 1;
                         let mut ev = self.event(&t.id, "user.purged", true);

@@ -131,6 +131,16 @@ impl Writer {
         }
     }
 
+    /// A grievance was answered: where to read the answer (not the answer itself, which
+    /// the user reads signed in).
+    pub(crate) fn grievance_answered_mail(&self, to: Email, url: &str) -> Mail {
+        Mail {
+            to,
+            subject: self.say("grv-mail-subject"),
+            text: format!("{}\n\n{url}\n", self.say("grv-mail-body")),
+        }
+    }
+
     /// A sign-in method was added to (or removed from) the account.
     pub(crate) fn factor_notice_mail(&self, to: Email, removed: bool, factor: FactorKind) -> Mail {
         let method = self.m.get(
