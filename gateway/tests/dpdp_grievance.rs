@@ -683,3 +683,141 @@ async fn tickets_are_raised_answered_and_closed() {
         404
     );
 }
+
+/// The browser flow: the Hindi footer on the sign-in page, then the grievance raised from
+/// the account page's link; returns the ticket page's address.
+async fn browser_flow(browser: &fantoccini::Client, origin: &str) -> common::chrome::Flow<String> {
+    use common::chrome::{Failed, wait_for};
+    use fantoccini::Locator;
+    browser
+        .goto(&format!("{origin}/shop/login?lang=hi"))
+        .await?;
+    wait_for(browser, 10, "the Hindi footer", |_, s| {
+        s.contains("डेटा संरक्षण अधिकारी: Asha Rao")
+            && s.contains("शिकायतों का उत्तर 15 दिनों के भीतर दिया जाता है।")
+    })
+    .await?;
+    browser
+        .find(Locator::Css("input[type=email]"))
+        .await?
+        .send_keys("buyer@shop.example")
+        .await?;
+    browser
+        .find(Locator::Css("input[type=password]"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    browser
+        .find(Locator::Css(
+            "form[action='/shop/login'] button[type=submit]",
+        ))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, 15, "the account page", |u, _| {
+        u.ends_with("/shop/account")
+    })
+    .await?;
+    browser
+        .find(Locator::Css("a[href='/shop/account/grievances']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, 10, "the grievance form", |_, s| {
+        s.contains("आपकी शिकायत") && s.contains("grv-category")
+    })
+    .await?;
+    browser
+        .find(Locator::Css("#grv-category option[value='erasure']"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .find(Locator::Css("#grv-text"))
+        .await?
+        .send_keys("मेरा डेटा मिटा दें।")
+        .await?;
+    browser
+        .find(Locator::Css(
+            "form[action='/shop/account/grievances'] button[type=submit]",
+        ))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, 10, "the ticket page", |u, s| {
+        u.contains("/shop/account/grievances/") && s.contains("मेरा डेटा मिटा दें।")
+    })
+    .await?;
+    let page = browser.source().await?;
+    if !(page.contains("मेरा डेटा मिटाना") && page.contains("खुली"))
+    {
+        return Err(Failed::Wrong(format!("category or status missing: {page}")));
+    }
+    Ok(browser.current_url().await?.to_string())
+}
+
+#[actix_web::test]
+#[ignore = "needs chromium and chromedriver: ops/test.sh installs them and runs it with --ignored"]
+async fn chromium_shows_the_hindi_footer_and_raises_a_grievance() {
+    let (_driver, driver_port) = common::chrome::start_chromedriver().expect(
+        "chromedriver is needed (apt-get install chromium chromium-driver, or run ops/test.sh)",
+    );
+    let s = TestServer::start().await;
+    let cb_port = common::chrome::callback_server();
+    common::chrome::shop(&s, &format!("http://127.0.0.1:{cb_port}/callback")).await;
+    let (status, v) = contact_call(
+        &s,
+        "PUT",
+        "shop",
+        Some(
+            json!({"role": "data_protection_officer", "name": "Asha Rao",
+            "email": "dpo@shop.example", "response_days": 15}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+
+    let profile = tempfile::tempdir().unwrap();
+    let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chrome,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }
+    });
+    tollgate_gateway::install_crypto_provider();
+    let browser = fantoccini::ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("chromium starts under chromedriver");
+    let outcome = browser_flow(&browser, &s.base).await;
+    // The admin answers; the page shows it on the next load, in Hindi.
+    let answered = match &outcome {
+        Ok(url) => {
+            let id = url.rsplit('/').next().unwrap_or_default().to_owned();
+            let (status, v) = admin_call(
+                &s,
+                "POST",
+                &format!("/tenants/shop/grievances/{id}/answer"),
+                Some(json!({"text": "आपका डेटा मिटा दिया गया।"})),
+            )
+            .await;
+            assert_eq!(status, 200, "{v}");
+            browser.goto(url).await.unwrap();
+            common::chrome::wait_for(&browser, 10, "the answer", |_, p| {
+                p.contains("आपका डेटा मिटा दिया गया।") && p.contains("उत्तर दिया गया")
+            })
+            .await
+        }
+        Err(_) => Ok(()),
+    };
+    let _ = browser.close().await;
+    outcome.expect("the browser flow");
+    answered.expect("the answer shown");
+}
