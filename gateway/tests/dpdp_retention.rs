@@ -54,14 +54,19 @@ async fn new_user(s: &TestServer, tenant: &str, email: &str) -> String {
     u["id"].as_str().unwrap().to_owned()
 }
 
-/// The dormancy notices in the outbox to `to` (the raw messages).
+/// The dormancy notices in the outbox to `to` (the raw messages), in English.
 fn notices_to(s: &TestServer, to: &str) -> Vec<String> {
+    notices_saying(s, to, "will be deleted on or after")
+}
+
+/// The mails in the outbox to `to` whose text says `says`.
+fn notices_saying(s: &TestServer, to: &str, says: &str) -> Vec<String> {
     std::fs::read_dir(s.dir.path().join("outbox"))
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .filter(|m| m.contains(&format!("To: {to}")) && m.contains("will be deleted"))
+        .filter(|m| m.contains(&format!("To: {to}")) && mail_text(m).contains(says))
         .collect()
 }
 
@@ -301,9 +306,21 @@ async fn a_restart_sends_no_second_notice_and_the_first_still_counts() {
     )
     .await;
     assert_eq!(status, 200, "{v}");
+    // A tenant whose pages and mails are in Hindi by default.
+    let (status, v) = admin_send(
+        &s,
+        "PUT",
+        "/tenants/again/branding/default-language",
+        Some(json!({"default_language": "hi"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
     clock.advance(30 * DAY - 71 * HOUR);
     let r = run_jobs(&s).await;
     assert_eq!(r["dormancy"]["notices"], 1, "{r}");
+    let hindi = notices_saying(&s, &t.email, "हटा दिया जाएगा");
+    assert_eq!(hindi.len(), 1, "the notice is in Hindi");
+    assert!(mail_text(&hindi[0]).contains("साइन इन करें"));
 
     // Stop the server and start another on the same data directory.
     let TestServer { running, dir, .. } = s;
@@ -336,7 +353,7 @@ async fn a_restart_sends_no_second_notice_and_the_first_still_counts() {
     };
     let r = run_jobs(&s).await;
     assert_eq!(r["dormancy"]["notices"], 0, "{r}");
-    assert_eq!(notices_to(&s, &t.email).len(), 1);
+    assert_eq!(notices_saying(&s, &t.email, "हटा दिया जाएगा").len(), 1);
     // The notice sent before the restart is the one the erasure waits for: 72 hours.
     clock.advance(71 * HOUR);
     let r = run_jobs(&s).await;
@@ -344,7 +361,11 @@ async fn a_restart_sends_no_second_notice_and_the_first_still_counts() {
     clock.advance(HOUR);
     let r = run_jobs(&s).await;
     assert_eq!(r["dormancy"]["erased"], 1, "{r}");
-    assert_eq!(notices_to(&s, &t.email).len(), 1, "one notice in all");
+    assert_eq!(
+        notices_saying(&s, &t.email, "हटा दिया जाएगा").len(),
+        1,
+        "one notice in all"
+    );
 }
 
 #[actix_web::test]
