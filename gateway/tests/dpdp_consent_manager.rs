@@ -264,10 +264,78 @@ async fn a_consent_manager_withdraws_a_consent_and_the_next_sign_in_asks_again()
             "{w}"
         );
     }
+    // The tenant's own back end records an answer it collected (channel `api`).
+    let api = format!("/tenants/cmgr/users/{sub}/purposes/news");
+    let (s, v) = admin_put(&srv, &api, json!({"granted": true, "language": "hi"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (
+            &v["granted"],
+            &v["notice_version"],
+            &v["language"],
+            &v["channel"]
+        ),
+        (&json!(true), &json!(3), &json!("hi"), &json!("api"))
+    );
+    for (path, body, status, says) in [
+        (
+            api.clone(),
+            json!({"granted": true, "language": "fr"}),
+            400,
+            "language \"fr\"",
+        ),
+        (
+            format!("/tenants/cmgr/users/{sub}/purposes/shoe_size"),
+            json!({"granted": true}),
+            404,
+            "",
+        ),
+        (
+            "/tenants/cmgr/users/nobody/purposes/news".to_owned(),
+            json!({"granted": true}),
+            404,
+            "",
+        ),
+    ] {
+        let (s, v) = admin_put(&srv, &path, body).await;
+        assert_eq!(s, status, "{path}: {v}");
+        assert!(
+            v["error_description"].as_str().unwrap_or("").contains(says),
+            "{v}"
+        );
+    }
+    let unauthenticated = srv
+        .http
+        .put(format!("{}/admin/v1{api}", srv.base))
+        .json(&json!({"granted": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status().as_u16(), 401);
+    let granted = srv.events("cmgr", "kind=consent.purpose_granted").await;
+    assert_eq!(granted[0]["actor"], "admin", "{granted:?}");
+    assert_eq!(granted[0]["subject"], sub.as_str());
+    let doc = receipts(&b, &t).await;
+    let r = doc["receipts"].as_array().unwrap();
+    assert_eq!(r.len(), 5, "{doc}");
+    assert_eq!(
+        (&r[4]["channel"], &r[4]["language"], &r[4]["granted"]),
+        (&json!("api"), &json!("hi"), &json!(true))
+    );
+    // Withdraw it again through the manager, for what follows.
+    let (s, _) = cm(
+        &srv,
+        reqwest::Method::DELETE,
+        &format!("{base}/{sub}/consents/news"),
+        creds,
+    )
+    .await;
+    assert_eq!(s, 200);
+
     // The data-subject export carries the receipts too.
     let (_, _, export) = b.get(&format!("{}/account/export", t.issuer)).await;
     let export: Value = serde_json::from_str(&export).unwrap();
-    assert_eq!(export["consent_receipts"].as_array().unwrap().len(), 4);
+    assert_eq!(export["consent_receipts"].as_array().unwrap().len(), 6);
 
     // The next sign-in asks for the terms again.
     let c = srv.browser();

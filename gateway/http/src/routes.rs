@@ -81,6 +81,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(crate::handlers::notices::get_notices),
                 )
                 .route(
+                    "/tenants/{tenant}/users/{user}/purposes/{purpose}",
+                    web::put().to(crate::handlers::notices::record_answer),
+                )
+                .route(
                     "/tenants/{tenant}/purposes",
                     web::put().to(admin::set_purposes),
                 )

@@ -3,13 +3,17 @@
 //! and language shown, the time and the channel (sign-up page, account page, consent
 //! manager, API). The user downloads theirs from the account page as JSON; the
 //! data-subject export carries them; erasure removes them with the account (the audit
-//! trail keeps the kind and time of each answer).
+//! trail keeps the kind and time of each answer). A tenant's back end records answers it
+//! collected itself through the admin API (channel `api`).
 
 use super::Account;
 
+use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
 use crate::ids::{ClientId, TenantId, UserId};
-use crate::model::notice::{ConsentReceipt, ConsentVia, NoticeSettings};
+use crate::model::notice::{
+    ConsentChannel, ConsentReceipt, ConsentVia, NOTICE_LANGUAGES, NoticeSettings,
+};
 use crate::model::privacy::{PrivacySettings, PurposeGrant};
 
 impl Account<'_> {
@@ -88,6 +92,39 @@ impl Account<'_> {
         };
         self.rt().store.put_receipt(&receipt).await?;
         Ok(receipt)
+    }
+
+    /// Records an answer the tenant's own back end collected (channel `api`), at the
+    /// purpose's current notice version, in the language the tenant showed it in (English
+    /// or an Eighth-Schedule language). The user must be the tenant's.
+    pub async fn record_consent_via_api(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        purpose: &str,
+        granted: bool,
+        language: &str,
+        meta: &RequestMeta,
+    ) -> EngineResult<PurposeGrant> {
+        if !NOTICE_LANGUAGES.contains(&language) {
+            return Err(EngineError::Invalid(format!(
+                "language {language:?} is not English or an Eighth-Schedule language ({})",
+                NOTICE_LANGUAGES.join(", ")
+            )));
+        }
+        if self.user(tenant, user).await?.is_none() {
+            return Err(EngineError::NotFound("user"));
+        }
+        let s = self.privacy_settings(tenant).await?;
+        let version = s
+            .purposes
+            .iter()
+            .find(|p| p.id == purpose)
+            .map(|p| p.version)
+            .ok_or(EngineError::NotFound("purpose"))?;
+        let via = ConsentVia::page(ConsentChannel::Api, language);
+        self.answer_purpose(tenant, user, purpose, version, granted, &via, meta)
+            .await
     }
 
     /// The user's consent receipts, oldest first.

@@ -111,7 +111,10 @@ impl Account<'_> {
     /// channel and the notice's language. Withdrawing a required purpose is refused on
     /// the hosted pages (the user deletes their account instead); a consent manager or
     /// the API may withdraw it, and the next sign-in asks again.
-    #[allow(clippy::too_many_arguments, reason = "one answer, its context and the request")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one answer, its context and the request"
+    )]
     pub async fn answer_purpose(
         &self,
         tenant: &TenantId,
@@ -161,10 +164,12 @@ impl Account<'_> {
             "consent.purpose_withdrawn"
         };
         let mut ev = self.event(tenant, kind, true);
-        // A consent manager acting for the user is the actor; the user is the subject.
-        ev.actor = Some(match &via.manager {
-            Some(m) => format!("consent_manager:{m}"),
-            None => user.to_string(),
+        // A consent manager or the tenant's back end acting for the user is the actor;
+        // the user is the subject.
+        ev.actor = Some(match (&via.manager, via.channel) {
+            (Some(m), _) => format!("consent_manager:{m}"),
+            (None, ConsentChannel::Api) => "admin".to_owned(),
+            (None, _) => user.to_string(),
         });
         ev.subject = Some(user.to_string());
         ev.ip = meta.ip.clone();

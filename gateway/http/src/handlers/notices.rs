@@ -87,3 +87,50 @@ pub async fn set_notices(
         .await?;
     Ok(notices_response(&t, &s))
 }
+
+/// Body of `PUT /admin/v1/tenants/{tenant}/users/{user}/purposes/{purpose}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiAnswer {
+    /// Granted or withdrawn.
+    granted: bool,
+    /// The language the tenant showed its notice in (default English).
+    #[serde(default)]
+    language: Option<String>,
+}
+
+/// `PUT /admin/v1/tenants/{tenant}/users/{user}/purposes/{purpose}`: `{"granted": true,
+/// "language": "hi"}` records an answer the tenant's own back end collected (channel
+/// `api`, at the current notice version); answers the grant.
+pub async fn record_answer(
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<ApiAnswer>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let (t, user, purpose) = path.into_inner();
+    let t = tenant_id(&t)?;
+    let user = tollgate_engine::ids::UserId::from_stored(user);
+    let g = st
+        .engine
+        .account()
+        .record_consent_via_api(
+            &t,
+            &user,
+            &purpose,
+            body.granted,
+            body.language.as_deref().unwrap_or("en"),
+            &crate::web::request::meta(&req),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "sub": g.user_id,
+        "purpose": g.purpose,
+        "granted": g.granted,
+        "notice_version": g.version,
+        "language": g.language,
+        "at": g.at,
+        "channel": "api",
+    })))
+}
