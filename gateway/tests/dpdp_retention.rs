@@ -244,6 +244,49 @@ async fn dormant_accounts_get_a_notice_then_go_unless_used_or_held() {
             "dormancy.notice_sent"
         ]
     );
+
+    // Held again past the erasure date, then released: a notice sent before a hold does
+    // not count after it; Carol is told again, and goes 48 hours after that.
+    let (status, v) = admin_send(
+        &s,
+        "PUT",
+        &format!("/tenants/dorm/users/{carol}/legal-hold"),
+        Some(json!({"reason": "appeal pending"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    clock.advance(10 * DAY);
+    let r = run_jobs(&s).await;
+    assert_eq!(
+        (
+            r["dormancy"]["erased"].as_u64(),
+            r["dormancy"]["held"].as_u64()
+        ),
+        (Some(0), Some(1)),
+        "{r}"
+    );
+    let (status, v) = admin_send(
+        &s,
+        "DELETE",
+        &format!("/tenants/dorm/users/{carol}/legal-hold"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v["notice"].is_null(), "the old notice is withdrawn: {v}");
+    let r = run_jobs(&s).await;
+    assert_eq!(
+        (
+            r["dormancy"]["notices"].as_u64(),
+            r["dormancy"]["erased"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(notices_to(&s, "carol@dorm.example").len(), 2);
+    clock.advance(48 * HOUR);
+    let r = run_jobs(&s).await;
+    assert_eq!(r["dormancy"]["erased"], 1, "{r}");
 }
 
 #[actix_web::test]

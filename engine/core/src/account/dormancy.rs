@@ -195,7 +195,8 @@ impl Account<'_> {
         self.dormancy(tenant, user).await
     }
 
-    /// Clears a legal hold; the account's dormancy clock runs on from its last activity.
+    /// Clears a legal hold; the account's dormancy clock runs on from its last activity,
+    /// and a notice sent before the hold is withdrawn (a new one is sent if still due).
     pub async fn clear_legal_hold(
         &self,
         tenant: &TenantId,
@@ -207,6 +208,14 @@ impl Account<'_> {
             return Ok(a);
         }
         self.rt().store.set_legal_hold(tenant, user, None).await?;
+        // A notice sent before the hold is not the one an erasure after it relies on: the
+        // user is told again, at least the lead time ahead.
+        if let Some(n) = &a.notice {
+            self.rt()
+                .store
+                .update_dormancy_notice(tenant, user, Some(n), None)
+                .await?;
+        }
         let mut ev = self.event(tenant, "dormancy.hold_cleared", true);
         ev.actor = Some(actor.to_owned());
         ev.subject = Some(user.to_string());
