@@ -20,14 +20,16 @@ pub(crate) enum RetentionCmd {
     User {
         /// Tenant.
         tenant: String,
-        /// User id.
+        /// User id (ids may start with '-').
+        #[arg(allow_hyphen_values = true)]
         user: String,
     },
     /// Puts a legal hold on a user's account: it is never erased for dormancy while held.
     Hold {
         /// Tenant.
         tenant: String,
-        /// User id.
+        /// User id (ids may start with '-').
+        #[arg(allow_hyphen_values = true)]
         user: String,
         /// Why (recorded in the audit trail).
         #[arg(long)]
@@ -37,7 +39,8 @@ pub(crate) enum RetentionCmd {
     Release {
         /// Tenant.
         tenant: String,
-        /// User id.
+        /// User id (ids may start with '-').
+        #[arg(allow_hyphen_values = true)]
         user: String,
     },
     /// Runs the dormancy job and the event purge now (they also run on their own).

@@ -480,3 +480,66 @@ async fn the_cli_sets_retention_and_holds() {
     let r: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["dormancy"]["notices"], 0, "{r}");
 }
+
+#[actix_web::test]
+async fn a_notice_that_cannot_be_sent_is_tried_again_and_nothing_is_erased_meanwhile() {
+    let (s, clock) = start().await;
+    let t = s.tenant("flaky", false, true).await;
+    let (status, v) = admin_send(
+        &s,
+        "PUT",
+        "/tenants/flaky/retention",
+        Some(json!({"dormancy": {"after_days": 30}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    // The mail system refuses everything: the outbox is a file, not a folder.
+    let outbox = s.dir.path().join("outbox");
+    let parked = s.dir.path().join("outbox.parked");
+    std::fs::rename(&outbox, &parked).unwrap();
+    std::fs::write(&outbox, b"not a folder").unwrap();
+
+    clock.advance(30 * DAY - 47 * HOUR);
+    let r = run_jobs(&s).await;
+    assert_eq!(
+        (
+            r["dormancy"]["notices"].as_u64(),
+            r["dormancy"]["failed"].as_u64()
+        ),
+        (Some(0), Some(1)),
+        "{r}"
+    );
+    let failed = s.events("flaky", "kind=dormancy.notice_failed").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    // Long past the period: still no notice, so no erasure.
+    clock.advance(10 * DAY);
+    let r = run_jobs(&s).await;
+    assert_eq!(
+        (
+            r["dormancy"]["failed"].as_u64(),
+            r["dormancy"]["erased"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+
+    // Mail works again: the notice goes, and the erasure waits its 48 hours from it.
+    std::fs::remove_file(&outbox).unwrap();
+    std::fs::rename(&parked, &outbox).unwrap();
+    let r = run_jobs(&s).await;
+    assert_eq!(
+        (
+            r["dormancy"]["notices"].as_u64(),
+            r["dormancy"]["erased"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+    assert_eq!(notices_to(&s, &t.email).len(), 1);
+    clock.advance(47 * HOUR);
+    let r = run_jobs(&s).await;
+    assert_eq!(r["dormancy"]["erased"], 0, "{r}");
+    clock.advance(HOUR);
+    let r = run_jobs(&s).await;
+    assert_eq!(r["dormancy"]["erased"], 1, "{r}");
+}
