@@ -40,6 +40,20 @@ impl GrievanceStore for EmbeddedStore {
         .await
     }
 
+    async fn update_grievance(&self, next: &Grievance, expected: &Grievance) -> StoreResult<bool> {
+        let (next, expected) = (next.clone(), expected.clone());
+        self.write(move |tx| {
+            let k = ticket_key(&next.tenant, &next.id);
+            let current: Option<Grievance> = tx.get_json(Ks::Grievances, &k)?;
+            if current.as_ref() != Some(&expected) || next.user_id != expected.user_id {
+                return Ok(false);
+            }
+            tx.put_json(Ks::Grievances, k, &next);
+            Ok(true)
+        })
+        .await
+    }
+
     async fn get_grievance(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Grievance>> {
         self.get_json(Ks::Grievances, &ticket_key(tenant, id))
     }

@@ -26,6 +26,20 @@ impl GrievanceStore for ScyllaStore {
         self.write(&r.st.grievance_put, values).await
     }
 
+    async fn update_grievance(&self, next: &Grievance, expected: &Grievance) -> StoreResult<bool> {
+        if next.user_id != expected.user_id || next.id != expected.id {
+            return Ok(false);
+        }
+        let r = self.region_of(&next.tenant).await?;
+        let values = (
+            encode(next),
+            next.tenant.as_str(),
+            next.id.as_str(),
+            encode(expected),
+        );
+        self.lwt(&r.st.grievance_update_if, values).await
+    }
+
     async fn get_grievance(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Grievance>> {
         let r = self.region_of(tenant).await?;
         let row: Option<(Vec<u8>,)> = self.one(&r.st.grievance_get, (tenant.as_str(), id)).await?;
@@ -80,7 +94,7 @@ impl GrievanceStore for ScyllaStore {
             if let Some(g) = self.get_grievance(tenant, &id).await?
                 && g.user_id == *user
             {
-                self.write(&r.st.grievance_delete, (t, id.as_str())).await?;
+                self.lwt(&r.st.grievance_delete, (t, id.as_str())).await?;
             }
         }
         self.write(&r.st.grievance_user_delete, (t, u)).await

@@ -209,12 +209,15 @@ crate::statements::statement_set! {
         verification_list: Read => "SELECT created_at, id, record FROM {k}.verifications \
             WHERE tenant = ? AND user_id = ?",
         verifications_delete: Write => "DELETE FROM {k}.verifications WHERE tenant = ? AND user_id = ?",
-        /// Grievances (0010): plain writes (the engine changes a ticket from the state it read).
+        /// Grievances (0010): a new ticket is a plain write (its id is fresh and random);
+        /// its next state a compare-and-set on the record the engine read.
         grievance_put: Write => "INSERT INTO {k}.grievances (tenant, id, user_id, created_at, record) \
             VALUES (?, ?, ?, ?, ?)",
+        grievance_update_if: Lwt => "UPDATE {k}.grievances SET record = ? WHERE tenant = ? AND id = ? IF record = ?",
         grievance_get: Read => "SELECT record FROM {k}.grievances WHERE tenant = ? AND id = ?",
         grievance_list: Read => "SELECT record FROM {k}.grievances WHERE tenant = ? LIMIT ?",
-        grievance_delete: Write => "DELETE FROM {k}.grievances WHERE tenant = ? AND id = ?",
+        /// Conditional: an erasure must not race an admin's conditional answer.
+        grievance_delete: Lwt => "DELETE FROM {k}.grievances WHERE tenant = ? AND id = ? IF EXISTS",
         grievance_index_put: Write => "INSERT INTO {k}.grievances_by_user (tenant, user_id, id) VALUES (?, ?, ?)",
         grievance_user_list: Read => "SELECT id FROM {k}.grievances_by_user WHERE tenant = ? AND user_id = ?",
         grievance_user_delete: Write => "DELETE FROM {k}.grievances_by_user WHERE tenant = ? AND user_id = ?",

@@ -1177,6 +1177,11 @@ const PLAIN_WRITES_ALLOWED: &[(&str, &str)] = &[
         "creates a session under a fresh random key; every later change of it is conditional",
     ),
     ("client_put", "a tenant move's copy"),
+    (
+        "grievance_put",
+        "creates a ticket under a fresh random id (and a move's copy); every later change of it is conditional",
+    ),
+    ("grievances_delete_all", "a tenant move's purge"),
     ("clients_delete", "a tenant move's purge"),
     ("lookup_put", "a tenant move's copy"),
     ("lookup_delete", "a tenant move's purge"),

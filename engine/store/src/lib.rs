@@ -684,8 +684,12 @@ pub trait RetentionStore {
 /// and times are in the clear.
 #[async_trait]
 pub trait GrievanceStore {
-    /// Writes one (durable on return): a new ticket, or the next state of one.
+    /// Writes a new ticket (durable on return); its id is fresh and random.
     async fn put_grievance(&self, grievance: &Grievance) -> StoreResult<()>;
+    /// Replaces a ticket with its next state if, and only if, the stored one still equals
+    /// `expected`, in one atomic step: of two admins changing one ticket at once, one
+    /// writes and the other is told (`false`, also when it is gone) and starts again.
+    async fn update_grievance(&self, next: &Grievance, expected: &Grievance) -> StoreResult<bool>;
     /// One of the tenant's tickets, whoever filed it.
     async fn get_grievance(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Grievance>>;
     /// The tenant's tickets, at most `limit` of them (which ones, past the limit, is the

@@ -32,6 +32,9 @@ pub const MAX_LIST: usize = 1000;
 /// Most tickets a user may have open at once (a bound on what one account can pile up).
 pub const MAX_OPEN_PER_USER: usize = 20;
 const DAY: u64 = 86_400;
+/// How often an admin's change is tried again when another landed between its read and
+/// its write.
+const CHANGE_ATTEMPTS: usize = 5;
 
 /// A ticket as the user and the admin see it: opened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -289,42 +292,54 @@ impl Account<'_> {
         answer: Option<String>,
         close: bool,
     ) -> EngineResult<GrievanceView> {
-        let mut g = self.stored(tenant, id).await?;
-        if g.status == GrievanceStatus::Closed {
-            return Err(EngineError::Invalid(
-                "the grievance is closed: it cannot be answered or closed again".into(),
-            ));
-        }
-        let now = self.now();
-        let mut view = self
-            .open(g.clone(), now)
-            .await?
-            .ok_or(EngineError::NotFound("grievance"))?;
         let answered = answer.is_some();
-        if let Some(text) = answer {
-            view.entries.push(GrievanceEntry {
-                at: now,
-                by: "admin".into(),
-                action: "answered".into(),
-                text,
-            });
-            g.status = GrievanceStatus::Answered;
-        }
-        if close {
-            view.entries.push(GrievanceEntry {
-                at: now,
-                by: "admin".into(),
-                action: "closed".into(),
-                text: String::new(),
-            });
-            g.status = GrievanceStatus::Closed;
-        }
-        g.updated_at = now;
-        let thread = GrievanceThread {
-            entries: view.entries,
+        let now = self.now();
+        let mut attempts = 0;
+        let g = loop {
+            attempts += 1;
+            let stored = self.stored(tenant, id).await?;
+            if stored.status == GrievanceStatus::Closed {
+                return Err(EngineError::Invalid(
+                    "the grievance is closed: it cannot be answered or closed again".into(),
+                ));
+            }
+            let mut g = stored.clone();
+            let mut view = self
+                .open(g.clone(), now)
+                .await?
+                .ok_or(EngineError::NotFound("grievance"))?;
+            if let Some(text) = &answer {
+                view.entries.push(GrievanceEntry {
+                    at: now,
+                    by: "admin".into(),
+                    action: "answered".into(),
+                    text: text.clone(),
+                });
+                g.status = GrievanceStatus::Answered;
+            }
+            if close {
+                view.entries.push(GrievanceEntry {
+                    at: now,
+                    by: "admin".into(),
+                    action: "closed".into(),
+                    text: String::new(),
+                });
+                g.status = GrievanceStatus::Closed;
+            }
+            g.updated_at = now;
+            let thread = GrievanceThread {
+                entries: view.entries,
+            };
+            self.seal_thread(&mut g, &thread).await?;
+            // From the state read: another admin's change meanwhile is kept, and this one
+            // starts again from it (a close in between refuses it above).
+            if self.rt().store.update_grievance(&g, &stored).await? {
+                break g;
+            }
+            if attempts >= CHANGE_ATTEMPTS {
+                return Err(EngineError::Conflict("grievance"));
+            }
         };
-        self.seal_thread(&mut g, &thread).await?;
-        self.rt().store.put_grievance(&g).await?;
         if answered {
             self.audit(&g, "grievance.answered", "admin", None).await?;
             self.mail_answer(&g).await;

@@ -58,12 +58,24 @@ pub(super) async fn grievances_by_tenant_and_user<S: Store>(s: &S) {
         vec![elsewhere.clone()]
     );
 
-    // The next state of a ticket replaces it, wherever it is listed.
+    // The next state of a ticket replaces it, wherever it is listed, only from the state
+    // it was made from: a change made from an older state is refused.
     let mut answered = late.clone();
     answered.status = GrievanceStatus::Answered;
     answered.updated_at = 3_000;
     answered.sealed = "YW5zd2VyZWQ".into();
-    s.put_grievance(&answered).await.unwrap();
+    assert!(s.update_grievance(&answered, &late).await.unwrap());
+    let mut closed = late.clone();
+    closed.status = GrievanceStatus::Closed;
+    assert!(!s.update_grievance(&closed, &late).await.unwrap());
+    let mut gone = ticket(&t, &u, "missing", 1);
+    assert!(!s.update_grievance(&gone.clone(), &gone).await.unwrap());
+    // The state of ticket `b` does not stand for ticket `a`.
+    gone.id = "a".into();
+    assert!(
+        !s.update_grievance(&gone, &answered).await.unwrap(),
+        "another ticket's state"
+    );
     assert_eq!(
         s.get_grievance(&t, "b").await.unwrap(),
         Some(answered.clone())
