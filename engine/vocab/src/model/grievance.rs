@@ -102,7 +102,8 @@ impl GrievanceCategory {
 pub enum GrievanceStatus {
     /// Filed, not answered yet: the clock runs.
     Open,
-    /// Answered; the user may still write again (which opens it again).
+    /// Answered by the tenant; an admin may answer again or close it (the user cannot
+    /// reply yet: they raise a new grievance).
     Answered,
     /// Closed for good: nothing more is added.
     Closed,
