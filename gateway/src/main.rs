@@ -1142,9 +1142,8 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
                 None => ("GET", path, None),
                 Some(doc) => {
                     let notices: tollgate_engine::model::notice::NoticeSettings =
-                        serde_json::from_str(&doc).map_err(|e| {
-                            anyhow::anyhow!("--set is not a notices document: {e}")
-                        })?;
+                        serde_json::from_str(&doc)
+                            .map_err(|e| anyhow::anyhow!("--set is not a notices document: {e}"))?;
                     ("PUT", path, Some(body(&notices)?))
                 }
             }

@@ -15,8 +15,8 @@ use crate::store::{Imported, StoreError};
 pub mod apis;
 pub mod branding;
 pub mod grievances;
-pub mod verification;
 pub mod messaging;
+pub mod verification;
 
 /// A new client. Options left out take their defaults (`..Default::default()`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -9,8 +9,8 @@
 use crate::engine::Engine;
 
 pub mod consent_managers;
-pub mod grievances;
 pub mod dormancy;
+pub mod grievances;
 pub mod notices;
 pub mod portal;
 pub mod privacy;
