@@ -163,12 +163,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/token", web::post().to(oidc::token))
                 .route("/par", web::post().to(par::push))
                 .route("/register", web::post().to(registration::register))
-                .route("/register/{client_id}", web::get().to(registration::read))
-                .route("/register/{client_id}", web::put().to(registration::update))
-                .route(
-                    "/register/{client_id}",
-                    web::delete().to(registration::delete),
-                )
                 .route(
                     "/device_authorization",
                     web::post().to(device::authorization),
@@ -181,22 +175,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/userinfo", web::post().to(oidc::userinfo))
                 .route("/revoke", web::post().to(oidc::revoke))
                 .route("/introspect", web::post().to(oidc::introspect))
-                .route(
-                    "/api/consent-manager/users/{sub}/consents",
-                    web::get().to(crate::handlers::consent_manager::list),
-                )
-                .route(
-                    "/api/consent-manager/users/{sub}/consents/{purpose}",
-                    web::delete().to(crate::handlers::consent_manager::withdraw),
-                )
-                .route(
-                    "/api/consent-manager/users/{sub}/consents/{purpose}/withdraw",
-                    web::post().to(crate::handlers::consent_manager::withdraw),
-                )
-                .route(
-                    "/api/verify/truecaller",
-                    web::post().to(crate::handlers::truecaller::verify),
-                )
                 .route("/logout", web::get().to(hosted::logout))
                 .route("/logout", web::post().to(hosted::logout))
                 .route("/login", web::get().to(hosted::login_page))
@@ -273,6 +251,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(portal_routes)
                 .configure(federation_routes)
                 .configure(verify_routes)
+                // Paths with a parameter are matched by a regular expression each: they
+                // come after the sign-in pages, so a page request does not pay for them.
+                .configure(client_and_api_routes)
                 // WhatsApp Cloud API webhook of the tenant's own number.
                 .service(
                     web::resource("/webhooks/whatsapp")
@@ -359,6 +340,33 @@ fn verify_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/verify/aadhaar", web::get().to(verify::aadhaar_page))
         .route("/verify/aadhaar", web::post().to(verify::aadhaar_submit))
         .route("/api/verify/aadhaar", web::post().to(verify::aadhaar_api));
+}
+
+/// Dynamic client registration's management (RFC 7592) and the issuer's own APIs for
+/// apps and consent managers (inside `/{tenant}`).
+fn client_and_api_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/register/{client_id}", web::get().to(registration::read))
+        .route("/register/{client_id}", web::put().to(registration::update))
+        .route(
+            "/register/{client_id}",
+            web::delete().to(registration::delete),
+        )
+        .route(
+            "/api/consent-manager/users/{sub}/consents",
+            web::get().to(crate::handlers::consent_manager::list),
+        )
+        .route(
+            "/api/consent-manager/users/{sub}/consents/{purpose}",
+            web::delete().to(crate::handlers::consent_manager::withdraw),
+        )
+        .route(
+            "/api/consent-manager/users/{sub}/consents/{purpose}/withdraw",
+            web::post().to(crate::handlers::consent_manager::withdraw),
+        )
+        .route(
+            "/api/verify/truecaller",
+            web::post().to(crate::handlers::truecaller::verify),
+        );
 }
 
 /// Federated sign-in, linking and unlinking (inside `/{tenant}`).
