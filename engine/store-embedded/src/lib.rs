@@ -29,6 +29,7 @@ mod receipts;
 mod retention;
 mod sessions;
 mod tenants;
+mod user_log;
 mod users;
 mod verifications;
 mod writer;
