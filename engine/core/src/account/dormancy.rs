@@ -111,21 +111,28 @@ impl Account<'_> {
 
     /// Records a refresh as the user's activity, at most once a day per user on this
     /// node. Best effort: a refresh is never refused for it.
-    pub(crate) async fn note_refresh(&self, tenant: &TenantId, user: &UserId) {
+    pub(crate) fn note_refresh(&self, tenant: &TenantId, user: &UserId) {
         let now = self.now();
         let key = (tenant.clone(), user.clone());
-        if self
-            .rt()
-            .activity_written
+        let written = &self.rt().activity_written;
+        if written
             .get(&key)
             .is_some_and(|at| now < at.saturating_add(DAY) && at <= now)
         {
             return;
         }
-        match self.rt().store.touch_activity(tenant, user, now).await {
-            Ok(()) => self.rt().activity_written.insert(key, now),
-            Err(e) => tracing::warn!(error = %e, "last activity not recorded"),
-        }
+        // Off the refresh's path: the answer does not wait for this write. Noted first,
+        // so a burst of refreshes makes one write; a failed write is forgotten, so the
+        // next refresh tries again.
+        written.insert(key.clone(), now);
+        let written = written.clone();
+        let store = self.rt().store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_activity(&key.0, &key.1, now).await {
+                tracing::warn!(error = %e, "last activity not recorded");
+                written.invalidate(&key);
+            }
+        });
     }
 
     /// Records a new account's creation as its first activity.

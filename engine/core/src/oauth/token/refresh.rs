@@ -143,7 +143,7 @@ impl OAuth<'_> {
             )
             .await?;
         // Last activity, for dormancy erasure: at most one write a day per user.
-        self.account().note_refresh(tenant, &chain.user_id).await;
+        self.account().note_refresh(tenant, &chain.user_id);
         let mut ev = self.event(tenant, "token.refresh", true);
         ev.subject = Some(chain.user_id.to_string());
         ev.client = Some(client.id.to_string());
