@@ -59,6 +59,26 @@ if ! "$CQL_VENV/bin/python" -c "import cqlshlib.cql3handling" >/dev/null 2>&1; t
 fi
 TOLLGATE_CQL_PYTHON="$PWD/$CQL_VENV/bin/python" \
   cargo test --locked -p tollgate-store-scylla --test cql_check -- --ignored
+# Independent Python client libraries (gateway/tests/python/requirements.txt, pinned) in a
+# venv under target/, named to the tests by TOLLGATE_PYTHON; their tests are #[ignore]d in a
+# plain `cargo test` and run here, and a missing library fails them.
+PY_VENV=target/py-clients
+PY_REQ=gateway/tests/python/requirements.txt
+if ! cmp -s "$PY_REQ" "$PY_VENV/requirements.txt" 2>/dev/null; then
+  echo "ops/test.sh: installing the Python client libraries into $PY_VENV"
+  if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-venv >/dev/null
+  fi
+  rm -rf "$PY_VENV"
+  python3 -m venv "$PY_VENV"
+  "$PY_VENV/bin/pip" install -q -r "$PY_REQ"
+  cp "$PY_REQ" "$PY_VENV/requirements.txt"
+fi
+export TOLLGATE_PYTHON="$PWD/$PY_VENV/bin/python"
+# (each Python client test adds its `--test <name>` here)
 # The ScyllaDB tests need a node: they run when TOLLGATE_TEST_SCYLLA names one
 # (ops/scylla-test.sh starts one in Docker and runs them), and are skipped, saying so, otherwise.
 if [ -n "${TOLLGATE_TEST_SCYLLA:-}" ]; then
