@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::EmbeddedStore;
-use crate::keyspaces::{Ks, io, key, tenant_prefix};
+use crate::keyspaces::{Ks, decode, io, key, tenant_prefix};
 use tollgate_store::{Imported, StoreError, StoreResult, UserKeyStore, UserStore};
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{TenantId, UserId};
@@ -114,6 +114,36 @@ impl UserStore for EmbeddedStore {
             }
             None => Ok(None),
         }
+    }
+
+    async fn list_users(
+        &self,
+        tenant: &TenantId,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> StoreResult<Vec<UserRecord>> {
+        let prefix = tenant_prefix(tenant);
+        let lo = match after {
+            Some(u) => {
+                // Just past the last user returned.
+                let mut k = key(tenant, &[u.as_str().as_bytes()]);
+                k.push(0);
+                k
+            }
+            None => prefix.clone(),
+        };
+        let mut out = Vec::new();
+        for kv in self.inner.ks(Ks::Users).range(lo..) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = kv.into_inner().map_err(io)?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(decode(&v)?);
+        }
+        Ok(out)
     }
 
     async fn soft_delete_user(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool> {

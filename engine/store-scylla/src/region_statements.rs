@@ -29,6 +29,9 @@ crate::statements::statement_set! {
         user_get: Read => "SELECT record FROM {k}.users WHERE tenant = ? AND bucket = ? AND user_id = ?",
         user_remove: Lwt => "DELETE FROM {k}.users WHERE tenant = ? AND bucket = ? AND user_id = ? IF EXISTS",
         user_list: Read => "SELECT user_id, record FROM {k}.users WHERE tenant = ? AND bucket = ?",
+        /// `user_id > ?`, ascending, at most `LIMIT`: a walk of a bucket (`list_users`).
+        user_after: Read => "SELECT user_id, record FROM {k}.users \
+            WHERE tenant = ? AND bucket = ? AND user_id > ? LIMIT ?",
         users_delete: Write => "DELETE FROM {k}.users WHERE tenant = ? AND bucket = ?",
         email_claim: Lwt => "INSERT INTO {k}.user_emails (tenant, email, user_id) VALUES (?, ?, ?) IF NOT EXISTS",
         email_put: Write => "INSERT INTO {k}.user_emails (tenant, email, user_id) VALUES (?, ?, ?)",

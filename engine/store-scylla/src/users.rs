@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use futures::StreamExt;
 
 use crate::errors::unavailable;
-use crate::rows::{bucket, decode, encode, hour, int};
+use crate::events::MAX_PAGE;
+use crate::rows::{BUCKETS, bucket, decode, encode, hour, int};
 use crate::{LWT_ATTEMPTS, Region, ScyllaStore};
 use tollgate_store::{Imported, StoreError, StoreResult, UserStore};
 use tollgate_vocab::clock::UnixTime;
@@ -262,6 +263,47 @@ impl UserStore for ScyllaStore {
     /// deleted record, then frees the login id: a crash in between leaves a user that is
     /// deleted or still whole, and the purge job finishes what was started. An entry left
     /// by a deletion that did not apply is removed here, or by the purge if that fails.
+    /// Bucket by bucket, user ids ascending within one: `after` names the bucket and the
+    /// position to go on from.
+    async fn list_users(
+        &self,
+        tenant: &TenantId,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> StoreResult<Vec<UserRecord>> {
+        let r = self.region_of(tenant).await?;
+        let t = tenant.as_str();
+        let mut out = Vec::new();
+        let (mut b, mut from) = match after {
+            Some(u) => (bucket(u.as_str()), u.as_str().to_owned()),
+            None => (0, String::new()),
+        };
+        let page = i32::try_from(MAX_PAGE).unwrap_or(i32::MAX);
+        while b < BUCKETS && out.len() < limit {
+            let rows: Vec<(String, Option<Vec<u8>>)> = self
+                .all(&r.st.user_after, (t, b, from.as_str(), page))
+                .await?;
+            let full = rows.len() == MAX_PAGE;
+            let last = rows.last().map(|(u, _)| u.clone());
+            for (_, record) in rows {
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+                if let Some(record) = record {
+                    out.push(decode(&record)?);
+                }
+            }
+            match (full, last) {
+                (true, Some(l)) => from = l,
+                _ => {
+                    b += 1;
+                    from = String::new();
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn soft_delete_user(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool> {
         let Some(at) = user.deleted_at else {
             return Err(StoreError::Corrupt("soft delete without deleted_at".into()));

@@ -13,6 +13,7 @@
 
 mod grievances;
 mod retention;
+mod users;
 
 use crate::*;
 use tollgate_vocab::clock::UnixTime;
@@ -86,6 +87,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     tenants_are_unique(&store).await;
     clients_are_scoped_by_tenant(&store).await;
     user_emails_are_unique_per_tenant(&store).await;
+    users::users_are_walked_once_in_pages(&store).await;
     deleted_users_free_their_email_and_are_purged(&store).await;
     double_deletes_and_stale_entries_do_not_stop_the_purge(&store).await;
     user_keys_are_single_and_destroyable(&store).await;

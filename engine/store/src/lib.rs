@@ -192,6 +192,16 @@ pub trait UserStore {
     /// empty), frees the login id `old_email_key`, and lists the user for the purge job.
     /// `false` if the user does not exist or is already deleted.
     async fn soft_delete_user(&self, user: &UserRecord, old_email_key: &str) -> StoreResult<bool>;
+    /// The tenant's users (deleted ones too, with `deleted_at` set), at most `limit`, in
+    /// an order the backend keeps from call to call: pass the last user returned as
+    /// `after` for the next page. Every user that exists for the whole walk is returned
+    /// once over its pages; one created or purged during the walk may or may not be.
+    async fn list_users(
+        &self,
+        tenant: &TenantId,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> StoreResult<Vec<UserRecord>>;
     /// Users deleted before `before`, oldest first, at most `limit`.
     async fn deleted_users(
         &self,
