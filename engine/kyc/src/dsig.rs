@@ -20,7 +20,7 @@ use roxmltree::{Document, Node};
 use tollgate_vocab::clock::UnixTime;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::c14n;
+use tollgate_xmldsig::c14n;
 
 /// The XMLDSig namespace.
 pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";

@@ -7,7 +7,8 @@
 //! - [`xml`]: the `OfflinePaperlessKyc` XML parsed with DTDs (so any entity) refused and its
 //!   size and depth bounded;
 //! - [`dsig`]: the enveloped XML signature checked against the UIDAI certificates the
-//!   deployment configured (canonicalisation in [`c14n`]);
+//!   deployment configured (parsing limits and canonicalisation from `tollgate-xmldsig`,
+//!   re-exported as [`c14n`]);
 //! - [`document`]: the few fields read from the signed document (last four digits, time,
 //!   name, date of birth, the mobile and email hashes), its age, and the hash checks;
 //! - [`names`]: the documented comparison of the document's name with the profile's.
@@ -22,7 +23,6 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod c14n;
 pub mod document;
 pub mod dsig;
 pub mod names;
@@ -31,6 +31,8 @@ pub mod testkit;
 pub mod truecaller;
 pub mod xml;
 pub mod zip;
+
+pub use tollgate_xmldsig::c14n;
 
 use tollgate_vocab::clock::UnixTime;
 

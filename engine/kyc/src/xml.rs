@@ -1,32 +1,15 @@
-//! Parsing the `OfflinePaperlessKyc` XML, safely.
+//! Parsing the `OfflinePaperlessKyc` XML, safely, with `tollgate-xmldsig`'s parser.
 //!
 //! roxmltree refuses any document type declaration by default (`allow_dtd: false`), so no
 //! entity can be declared and none is ever expanded or fetched: an XXE attempt fails at its
 //! `<!DOCTYPE`. Only UTF-8 is read (UIDAI's files declare UTF-8). The text, the number of
 //! nodes and the nesting depth are bounded before the tree is walked.
 
-use roxmltree::{Document, ParsingOptions};
+use roxmltree::Document;
+use tollgate_xmldsig::xml as generic;
 
 /// Limits on the XML.
-#[derive(Clone, Copy, Debug)]
-pub struct XmlLimits {
-    /// The largest XML text accepted.
-    pub max_bytes: usize,
-    /// The most nodes (elements, attributes' owners, text) in the tree.
-    pub max_nodes: u32,
-    /// The deepest element nesting (UIDAI's documents are 5 deep).
-    pub max_depth: usize,
-}
-
-impl Default for XmlLimits {
-    fn default() -> Self {
-        Self {
-            max_bytes: 2 * 1024 * 1024,
-            max_nodes: 10_000,
-            max_depth: 16,
-        }
-    }
-}
+pub use tollgate_xmldsig::XmlLimits;
 
 /// Why the XML was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -51,6 +34,18 @@ pub enum XmlError {
     NotOfflineKyc,
 }
 
+impl From<generic::XmlError> for XmlError {
+    fn from(e: generic::XmlError) -> Self {
+        match e {
+            generic::XmlError::TooLarge => Self::TooLarge,
+            generic::XmlError::NotUtf8 => Self::NotUtf8,
+            generic::XmlError::DtdRefused => Self::DtdRefused,
+            generic::XmlError::Malformed => Self::Malformed,
+            generic::XmlError::TooDeep => Self::TooDeep,
+        }
+    }
+}
+
 impl XmlError {
     /// The stable machine code.
     pub fn code(&self) -> &'static str {
@@ -70,51 +65,18 @@ pub const ROOT: &str = "OfflinePaperlessKyc";
 
 /// The upload's bytes as text: bounded, UTF-8, without a byte-order mark.
 pub fn as_text<'a>(bytes: &'a [u8], limits: &XmlLimits) -> Result<&'a str, XmlError> {
-    if bytes.len() > limits.max_bytes {
-        return Err(XmlError::TooLarge);
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|_| XmlError::NotUtf8)
+    Ok(generic::as_text(bytes, limits)?)
 }
 
-/// Parses `text` as an offline e-KYC document: no DTD, bounded nodes and depth, root
-/// `OfflinePaperlessKyc` in no namespace.
+/// Parses `text` as an offline e-KYC document: no DTD, bounded nodes and depth (the
+/// generic parse), root `OfflinePaperlessKyc` in no namespace.
 pub fn parse<'a>(text: &'a str, limits: &XmlLimits) -> Result<Document<'a>, XmlError> {
-    if text.len() > limits.max_bytes {
-        return Err(XmlError::TooLarge);
-    }
-    let options = ParsingOptions {
-        allow_dtd: false,
-        nodes_limit: limits.max_nodes,
-        ..ParsingOptions::default()
-    };
-    let doc = Document::parse_with_options(text, options).map_err(|e| match e {
-        roxmltree::Error::DtdDetected => XmlError::DtdRefused,
-        _ => XmlError::Malformed,
-    })?;
-    check_depth(&doc, limits.max_depth)?;
+    let doc = generic::parse(text, limits)?;
     let root = doc.root_element();
     if root.tag_name().name() != ROOT || root.tag_name().namespace().is_some() {
         return Err(XmlError::NotOfflineKyc);
     }
     Ok(doc)
-}
-
-/// The walk that enforces the depth is iterative, so the check itself cannot overflow the
-/// stack; the canonicaliser's recursion is then bounded by `max_depth`.
-fn check_depth(doc: &Document<'_>, max_depth: usize) -> Result<(), XmlError> {
-    let mut stack = vec![(doc.root_element(), 1usize)];
-    while let Some((node, depth)) = stack.pop() {
-        if depth > max_depth {
-            return Err(XmlError::TooDeep);
-        }
-        stack.extend(
-            node.children()
-                .filter(|c| c.is_element())
-                .map(|c| (c, depth + 1)),
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]

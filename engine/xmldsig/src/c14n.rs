@@ -1,11 +1,11 @@
-//! Canonical XML 1.0 without comments (W3C REC-xml-c14n-20010315), the canonicalisation
-//! UIDAI's signatures name, over a parsed roxmltree document.
+//! Canonical XML without comments, over a parsed roxmltree document: inclusive C14N 1.0
+//! (W3C REC-xml-c14n-20010315, what UIDAI's signatures name) and exclusive C14N 1.0
+//! (W3C REC-xml-exc-c14n-20020718, what SAML signatures name).
 //!
 //! Written here rather than taken from a crate: the pure-Rust XMLDSig crates found on
 //! crates.io either bind libxml2/xmlsec (C), or canonicalise by re-serialising a DOM
-//! without the namespace and escaping rules, or are unmaintained. What UIDAI's documents
-//! need is small: elements, attributes, text, processing instructions and the one default
-//! namespace of the `Signature` element.
+//! without the namespace and escaping rules, or are unmaintained. What signed documents
+//! need is small: elements, attributes, text, processing instructions and namespaces.
 //!
 //! The rules implemented (C14N 1.0 section 2.3; the input is the XPath data model, so line
 //! ends are already LF, attribute values normalised and entities and CDATA resolved by the
@@ -18,8 +18,11 @@
 //!   declaration is output only where it differs from the nearest output ancestor's (at
 //!   the apex of a subset, every namespace in scope is output: inclusive C14N); a default
 //!   namespace undeclared below a declared one outputs `xmlns=""`;
+//! - exclusive C14N outputs only the declarations an element visibly uses (its own prefix
+//!   and its attributes' prefixes) plus those of the `InclusiveNamespaces` prefix list, and
+//!   does not carry the ancestors' `xml:` attributes to the apex;
 //! - attributes follow, sorted by namespace URI then local name (no namespace first); at
-//!   the apex of a subset the `xml:` attributes of its ancestors are added;
+//!   the apex of an inclusive subset the `xml:` attributes of its ancestors are added;
 //! - text escapes `&`, `<`, `>` and CR; attribute values escape `&`, `<`, `"`, TAB, LF
 //!   and CR.
 //!
@@ -50,6 +53,16 @@ impl C14nError {
 
 type Scope<'a> = Vec<(Option<&'a str>, &'a str)>;
 
+/// Which canonicalisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode<'p> {
+    /// Inclusive C14N 1.0 (`http://www.w3.org/TR/2001/REC-xml-c14n-20010315`).
+    Inclusive,
+    /// Exclusive C14N 1.0 (`http://www.w3.org/2001/10/xml-exc-c14n#`), with the
+    /// `InclusiveNamespaces` prefix list (`#default` names the default namespace).
+    Exclusive(&'p [&'p str]),
+}
+
 /// The whole document (`Reference URI=""`), without the `exclude` element and its
 /// subtree (the enveloped-signature transform).
 pub fn document(doc: &Document<'_>, exclude: Option<NodeId>) -> Result<Vec<u8>, C14nError> {
@@ -60,7 +73,7 @@ pub fn document(doc: &Document<'_>, exclude: Option<NodeId>) -> Result<Vec<u8>, 
         match child.node_type() {
             NodeType::Element => {
                 if Some(child.id()) != exclude {
-                    element(child, &Vec::new(), true, exclude, &mut out);
+                    element(child, &Vec::new(), true, exclude, Mode::Inclusive, &mut out);
                 }
                 seen_root = true;
             }
@@ -82,9 +95,19 @@ pub fn document(doc: &Document<'_>, exclude: Option<NodeId>) -> Result<Vec<u8>, 
 /// The subtree at `apex` as its own document subset (how `SignedInfo` is canonicalised):
 /// the namespaces and `xml:` attributes it inherits are written on it.
 pub fn subtree(apex: Node<'_, '_>) -> Result<Vec<u8>, C14nError> {
+    subset(apex, None, Mode::Inclusive)
+}
+
+/// The subtree at `apex` as a document subset in `mode`, without the `exclude` element
+/// and its subtree (the enveloped-signature transform of a `#id` reference).
+pub fn subset(
+    apex: Node<'_, '_>,
+    exclude: Option<NodeId>,
+    mode: Mode<'_>,
+) -> Result<Vec<u8>, C14nError> {
     check_prefixes(apex.document())?;
     let mut out = String::new();
-    element(apex, &Vec::new(), true, None, &mut out);
+    element(apex, &Vec::new(), true, exclude, mode, &mut out);
     Ok(out.into_bytes())
 }
 
@@ -110,6 +133,7 @@ fn element<'a>(
     rendered: &Scope<'a>,
     apex: bool,
     exclude: Option<NodeId>,
+    mode: Mode<'_>,
     out: &mut String,
 ) {
     let scope: Scope<'a> = node
@@ -124,14 +148,22 @@ fn element<'a>(
             .unwrap_or("")
     };
 
-    // Namespace declarations that differ from the nearest output ancestor's.
+    // Namespace declarations that differ from the nearest output ancestor's; exclusive
+    // C14N considers only the prefixes this element visibly uses and the listed ones.
+    let used = match mode {
+        Mode::Inclusive => None,
+        Mode::Exclusive(list) => Some(visibly_used(node, &scope, list)),
+    };
+    let considered = |prefix: Option<&str>| used.as_ref().is_none_or(|u| u.contains(&prefix));
     let mut decls: Vec<(Option<&'a str>, &'a str)> = Vec::new();
     let default_uri = lookup(&scope, None);
-    if default_uri != lookup(rendered, None) {
+    if considered(None) && default_uri != lookup(rendered, None) {
         decls.push((None, default_uri));
     }
     for (prefix, uri) in scope.iter().filter(|(p, _)| p.is_some()) {
-        if rendered.iter().find(|(p, _)| p == prefix).map(|(_, u)| *u) != Some(*uri) {
+        if considered(*prefix)
+            && rendered.iter().find(|(p, _)| p == prefix).map(|(_, u)| *u) != Some(*uri)
+        {
             decls.push((*prefix, uri));
         }
     }
@@ -175,7 +207,7 @@ fn element<'a>(
             )
         })
         .collect();
-    if apex {
+    if apex && mode == Mode::Inclusive {
         // C14N 1.0: a subset's apex carries the xml:lang, xml:space... of its ancestors.
         for ancestor in node.ancestors().skip(1).filter(|n| n.is_element()) {
             for a in ancestor
@@ -204,7 +236,7 @@ fn element<'a>(
     for child in node.children() {
         match child.node_type() {
             NodeType::Element if Some(child.id()) == exclude => {}
-            NodeType::Element => element(child, &now_rendered, false, exclude, out),
+            NodeType::Element => element(child, &now_rendered, false, exclude, mode, out),
             NodeType::Text => escape_text(child.text().unwrap_or(""), out),
             NodeType::PI => pi(child, out),
             _ => {}
@@ -213,6 +245,41 @@ fn element<'a>(
     out.push_str("</");
     out.push_str(&qname);
     out.push('>');
+}
+
+/// The prefixes an element visibly uses (exclusive C14N): its own (`None` for the default
+/// namespace, also when it is in no namespace, so that `xmlns=""` is output where needed),
+/// its namespaced attributes', and the inclusive list's that are in scope.
+fn visibly_used<'a>(node: Node<'a, '_>, scope: &Scope<'a>, list: &[&str]) -> Vec<Option<&'a str>> {
+    let mut used = vec![prefix_of(node, node.tag_name().namespace(), scope, true)];
+    for a in node.attributes() {
+        if let Some(uri) = a.namespace().filter(|u| *u != XML_NS) {
+            used.push(prefix_of(node, Some(uri), scope, false));
+        }
+    }
+    for name in list {
+        if *name == "#default" {
+            used.push(None);
+        } else if let Some((p, _)) = scope.iter().find(|(p, _)| *p == Some(*name)) {
+            used.push(*p);
+        }
+    }
+    used
+}
+
+fn prefix_of<'a>(
+    node: Node<'a, '_>,
+    ns: Option<&str>,
+    scope: &Scope<'a>,
+    element: bool,
+) -> Option<&'a str> {
+    let uri = ns.filter(|u| !u.is_empty())?;
+    if element && scope.iter().any(|(p, u)| p.is_none() && *u == uri) {
+        return None;
+    }
+    node.namespaces()
+        .find(|n| n.uri() == uri && n.name().is_some())
+        .and_then(|n| n.name())
 }
 
 /// `prefix:local` for a namespaced name, `local` otherwise. An element in the default
