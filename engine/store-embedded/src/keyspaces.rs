@@ -44,9 +44,10 @@ pub(super) enum Ks {
     Activity = 28,
     ConsentReceipts = 29,
     Grievances = 30,
+    Orgs = 35,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 31] = [
+pub(super) const ALL_KS: [(Ks, &str); 32] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -78,6 +79,7 @@ pub(super) const ALL_KS: [(Ks, &str); 31] = [
     (Ks::Activity, "activity"),
     (Ks::ConsentReceipts, "consent_receipts"),
     (Ks::Grievances, "grievances"),
+    (Ks::Orgs, "orgs"),
 ];
 
 pub(super) struct Inner {
@@ -87,9 +89,21 @@ pub(super) struct Inner {
 
 impl Inner {
     pub(super) fn ks(&self, k: Ks) -> &Keyspace {
-        &self.ks[k as usize]
+        &self.ks[KS_POSITION[k as usize]]
     }
 }
+
+/// Where each keyspace is in [`ALL_KS`] (and so in `Inner::ks`), by its number: numbers
+/// may leave gaps (each part of the code takes a range of its own).
+const KS_POSITION: [usize; 256] = {
+    let mut pos = [usize::MAX; 256];
+    let mut i = 0;
+    while i < ALL_KS.len() {
+        pos[ALL_KS[i].0 as usize] = i;
+        i += 1;
+    }
+    pos
+};
 
 pub(super) fn io(e: fjall::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())

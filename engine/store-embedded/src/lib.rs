@@ -24,6 +24,7 @@ mod factors;
 mod grievances;
 mod identities;
 mod keyspaces;
+mod orgs;
 mod outbox;
 mod receipts;
 mod retention;

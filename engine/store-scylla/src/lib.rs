@@ -35,6 +35,7 @@ mod identities;
 mod keys;
 mod migrate;
 mod moves;
+mod orgs;
 mod outbox;
 mod purposes;
 mod receipts;

@@ -101,6 +101,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0012_consent_receipts.cql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_orgs",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0015_orgs.cql"),
+    },
 ];
 
 impl Migration {

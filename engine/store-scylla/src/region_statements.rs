@@ -255,6 +255,69 @@ crate::statements::statement_set! {
             WHERE tenant = ? AND user_id = ?",
         receipts_delete: Write => "DELETE FROM {k}.consent_receipts WHERE tenant = ? AND user_id = ?",
 
+        /// Organisations (0015): names claimed before an organisation is created or
+        /// renamed; records changed only from the record read; memberships and the role
+        /// index plain writes; invitations taken once.
+        org_insert: Lwt => "INSERT INTO {k}.orgs (tenant, org_id, record) VALUES (?, ?, ?) IF NOT EXISTS",
+        org_get: Read => "SELECT record FROM {k}.orgs WHERE tenant = ? AND org_id = ?",
+        /// Whether an organisation still exists, before something joins it.
+        org_get_serial: SerialRead => "SELECT record FROM {k}.orgs WHERE tenant = ? AND org_id = ?",
+        org_list: Read => "SELECT record FROM {k}.orgs WHERE tenant = ? LIMIT ?",
+        /// `org_id > ?`, ascending, at most `LIMIT`: the admin's pages.
+        org_list_after: Read => "SELECT record FROM {k}.orgs WHERE tenant = ? AND org_id > ? LIMIT ?",
+        org_update_if: Lwt => "UPDATE {k}.orgs SET record = ? WHERE tenant = ? AND org_id = ? IF record = ?",
+        org_remove: Lwt => "DELETE FROM {k}.orgs WHERE tenant = ? AND org_id = ? IF EXISTS",
+        org_name_claim: Lwt => "INSERT INTO {k}.org_names (tenant, name, org_id) VALUES (?, ?, ?) IF NOT EXISTS",
+        org_name_get: Read => "SELECT org_id FROM {k}.org_names WHERE tenant = ? AND name = ?",
+        org_name_release: Lwt => "DELETE FROM {k}.org_names WHERE tenant = ? AND name = ? IF org_id = ?",
+        /// Every write of a membership is conditional: a role given and another taken at
+        /// once both land, and a member removed stays removed.
+        member_insert: Lwt => "INSERT INTO {k}.org_members (tenant, org_id, user_id, record) \
+            VALUES (?, ?, ?, ?) IF NOT EXISTS",
+        member_update_if: Lwt => "UPDATE {k}.org_members SET record = ? \
+            WHERE tenant = ? AND org_id = ? AND user_id = ? IF record = ?",
+        member_get: Read => "SELECT record FROM {k}.org_members WHERE tenant = ? AND org_id = ? AND user_id = ?",
+        member_remove: Lwt => "DELETE FROM {k}.org_members WHERE tenant = ? AND org_id = ? AND user_id = ? IF EXISTS",
+        member_list: Read => "SELECT record FROM {k}.org_members WHERE tenant = ? AND org_id = ? LIMIT ?",
+        /// `user_id > ?`, ascending, at most `LIMIT`: the admin's and SCIM's pages.
+        member_list_after: Read => "SELECT record FROM {k}.org_members \
+            WHERE tenant = ? AND org_id = ? AND user_id > ? LIMIT ?",
+        members_all: Read => "SELECT record FROM {k}.org_members WHERE tenant = ? AND org_id = ?",
+        user_org_put: Write => "INSERT INTO {k}.user_orgs (tenant, user_id, org_id) VALUES (?, ?, ?)",
+        user_org_delete: Write => "DELETE FROM {k}.user_orgs WHERE tenant = ? AND user_id = ? AND org_id = ?",
+        user_org_list: Read => "SELECT org_id FROM {k}.user_orgs WHERE tenant = ? AND user_id = ?",
+        role_put: Write => "INSERT INTO {k}.roles (tenant, role_id, record) VALUES (?, ?, ?)",
+        role_get: Read => "SELECT record FROM {k}.roles WHERE tenant = ? AND role_id = ?",
+        role_list: Read => "SELECT record FROM {k}.roles WHERE tenant = ?",
+        role_delete: Write => "DELETE FROM {k}.roles WHERE tenant = ? AND role_id = ?",
+        holder_put: Write => "INSERT INTO {k}.role_holders (tenant, role_id, scope, user_id) VALUES (?, ?, ?, ?)",
+        holder_delete: Write => "DELETE FROM {k}.role_holders \
+            WHERE tenant = ? AND role_id = ? AND scope = ? AND user_id = ?",
+        holder_list: Read => "SELECT user_id FROM {k}.role_holders \
+            WHERE tenant = ? AND role_id = ? AND scope = ? LIMIT ?",
+        /// `user_id > ?` in one scope, ascending, at most `LIMIT`: SCIM's Group pages.
+        holder_list_after: Read => "SELECT user_id FROM {k}.role_holders \
+            WHERE tenant = ? AND role_id = ? AND scope = ? AND user_id > ? LIMIT ?",
+        holders_all: Read => "SELECT scope, user_id FROM {k}.role_holders WHERE tenant = ? AND role_id = ?",
+        holders_delete: Write => "DELETE FROM {k}.role_holders WHERE tenant = ? AND role_id = ?",
+        user_role_put: Write => "INSERT INTO {k}.user_roles (tenant, user_id, role_id) VALUES (?, ?, ?)",
+        user_role_get: Read => "SELECT role_id FROM {k}.user_roles WHERE tenant = ? AND user_id = ? AND role_id = ?",
+        user_role_delete: Write => "DELETE FROM {k}.user_roles WHERE tenant = ? AND user_id = ? AND role_id = ?",
+        user_role_list: Read => "SELECT role_id FROM {k}.user_roles WHERE tenant = ? AND user_id = ?",
+        user_roles_delete: Write => "DELETE FROM {k}.user_roles WHERE tenant = ? AND user_id = ?",
+        invitation_put: Write => "INSERT INTO {k}.org_invitations (tenant, token_hash, record) \
+            VALUES (?, ?, ?) USING TTL ?",
+        invitation_get: Read => "SELECT record FROM {k}.org_invitations WHERE tenant = ? AND token_hash = ?",
+        /// Of two acceptances at once, one deletes it.
+        invitation_take: Lwt => "DELETE FROM {k}.org_invitations WHERE tenant = ? AND token_hash = ? IF record = ?",
+        invitation_remove: Lwt => "DELETE FROM {k}.org_invitations WHERE tenant = ? AND token_hash = ? IF EXISTS",
+        invitation_id_put: Write => "INSERT INTO {k}.org_invitation_ids (tenant, org_id, id, token_hash) \
+            VALUES (?, ?, ?, ?) USING TTL ?",
+        invitation_id_get: Read => "SELECT token_hash FROM {k}.org_invitation_ids \
+            WHERE tenant = ? AND org_id = ? AND id = ?",
+        invitation_id_list: Read => "SELECT token_hash FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ?",
+        invitation_id_delete: Write => "DELETE FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ? AND id = ?",
+        invitation_ids_delete: Write => "DELETE FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ?",
     }
     batches {
         /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.

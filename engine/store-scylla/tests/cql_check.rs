@@ -1194,6 +1194,10 @@ const PLAIN_WRITES_ALLOWED: &[(&str, &str)] = &[
     ("user_key_delete", "a tenant move's purge"),
     ("user_put", "a tenant move's copy"),
     ("users_delete", "a tenant move's purge"),
+    (
+        "invitation_put",
+        "creates an invitation under the hash of a fresh random token; only taken or withdrawn after",
+    ),
 ];
 
 /// Conditional batches, and why each meets no contention: the driver does not route a

@@ -12,6 +12,7 @@
 )]
 
 mod grievances;
+mod orgs;
 mod retention;
 mod users;
 
@@ -114,6 +115,10 @@ pub async fn run<S: Store + Clone>(store: S) {
     logout_deliveries_are_claimed_once_and_survive(&store).await;
     verifications_are_per_user_oldest_first(&store).await;
     grievances::grievances_by_tenant_and_user(&store).await;
+    orgs::organisations_are_unique_and_renamed(&store).await;
+    orgs::memberships_and_roles_from_both_sides(&store).await;
+    orgs::invitations_are_taken_once(&store).await;
+    orgs::deleting_an_organisation_removes_what_it_had(&store).await;
     consent_receipts_are_per_user_oldest_first(&store).await;
     retention::activity_notices_and_holds(&store).await;
     retention::inactive_users_are_walked_once(&store).await;

@@ -18,6 +18,9 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod orgs;
+
+pub use orgs::{OrgStore, RoleScope};
 
 use async_trait::async_trait;
 
@@ -739,6 +742,7 @@ pub trait Store:
     + GrievanceStore
     + RetentionStore
     + ReceiptStore
+    + OrgStore
     + Send
     + Sync
     + 'static

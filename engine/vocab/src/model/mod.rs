@@ -9,6 +9,7 @@ pub mod federation;
 pub mod grievance;
 pub mod messaging;
 pub mod notice;
+pub mod org;
 pub mod phone;
 pub mod privacy;
 pub mod retention;
@@ -142,6 +143,13 @@ pub struct Tenant {
     /// The Data Protection Officer or contact person its pages publish (DPDP Rules 9, 14).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_contact: Option<grievance::PrivacyContact>,
+    /// Organisations: the tenant's named permissions (beside its APIs' scopes).
+    #[serde(default, skip_serializing_if = "is_default_orgs")]
+    pub orgs: org::OrgsSettings,
+}
+
+fn is_default_orgs(o: &org::OrgsSettings) -> bool {
+    *o == org::OrgsSettings::default()
 }
 
 fn is_default_retention(r: &retention::RetentionSettings) -> bool {
@@ -426,6 +434,7 @@ impl Tenant {
             messaging: messaging::MessagingSettings::default(),
             retention: retention::RetentionSettings::default(),
             privacy_contact: None,
+            orgs: org::OrgsSettings::default(),
         }
     }
 
