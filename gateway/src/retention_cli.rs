@@ -77,6 +77,7 @@ pub(crate) fn retention_request(
                     notice_hours: s.notice_hours,
                 }),
                 event_days: s.event_days,
+                activity_backfilled_at: None,
             };
             ("PUT", path(&s.tenant), Payload::Json(body(&settings)?))
         }

@@ -543,3 +543,128 @@ async fn a_notice_that_cannot_be_sent_is_tried_again_and_nothing_is_erased_meanw
     let r = run_jobs(&s).await;
     assert_eq!(r["dormancy"]["erased"], 1, "{r}");
 }
+
+/// Accounts that reach the dormancy job by other roads than a sign-up: an import starts
+/// the clock, an account older than the feature gets one from the audit trail the first
+/// time the job runs for its tenant, and a refresh counts as activity.
+#[actix_web::test]
+async fn imported_and_older_accounts_are_clocked_and_a_refresh_counts_as_use() {
+    let (s, clock) = start().await;
+    let t = s.tenant("clocks", false, true).await;
+    let tid = tollgate_engine::ids::TenantId::parse("clocks").unwrap();
+    let hash = s
+        .running
+        .engine
+        .admin()
+        .create_user(
+            &tid,
+            "hash-source@clocks.example",
+            "imported password 1",
+            None,
+            false,
+        )
+        .await
+        .unwrap()
+        .password_hash
+        .unwrap();
+    let report = s
+        .admin(
+            "/tenants/clocks/users/import",
+            json!({"users": [{"email": "imported@clocks.example", "password_hash": hash, "email_verified": true}]}),
+        )
+        .await;
+    assert_eq!(report["created"], 1, "{report}");
+    let old = new_user(&s, "clocks", "old@clocks.example").await;
+    // An account from before the feature: no activity record at all.
+    let old_id = tollgate_engine::ids::UserId::from_stored(old.clone());
+    s.running
+        .engine
+        .store()
+        .delete_activity(&tid, &old_id)
+        .await
+        .unwrap();
+    let started = clock.now();
+
+    // The tenant's own user keeps a refresh token and uses it well into the year.
+    let b = s.browser();
+    let tokens = login_tokens(&b, &t, "openid offline_access").await;
+    let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (status, v) = admin_send(
+        &s,
+        "PUT",
+        "/tenants/clocks/retention",
+        Some(json!({"dormancy": {"after_days": 30}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(v.get("activity_backfilled_at").is_none(), "{v}");
+
+    // Twenty days in (inside the refresh token's 30-day life), one refresh.
+    clock.advance(20 * DAY);
+    let (status, v) = refresh(&t, &rt).await;
+    assert_eq!(status, 200, "{v}");
+    // The refresh's activity write is off the answer's path: wait for it, bounded.
+    let me = jwt_claims(tokens["id_token"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let d = s
+            .admin_get(&format!("/tenants/clocks/users/{me}/dormancy"))
+            .await;
+        if d["last_active"].as_u64() == Some(clock.now()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "refresh not recorded: {d}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // 47 hours before 30 days since the import and the old account's creation are up.
+    clock.advance(10 * DAY - 47 * HOUR);
+    let r = run_jobs(&s).await;
+    // The imported account, the old one and the account the hash came from.
+    assert_eq!(r["dormancy"]["notices"], 3, "{r}");
+    assert_eq!(notices_to(&s, "imported@clocks.example").len(), 1);
+    assert_eq!(notices_to(&s, "old@clocks.example").len(), 1);
+    assert!(
+        notices_to(&s, &t.email).is_empty(),
+        "the refresh kept the tenant's user in use"
+    );
+    // The old account's clock came from its newest event (its creation), not from today.
+    let d = s
+        .admin_get(&format!("/tenants/clocks/users/{old}/dormancy"))
+        .await;
+    let last = d["last_active"].as_u64().unwrap();
+    assert!(last >= started.saturating_sub(60) && last <= started, "{d}");
+    let settings = s.admin_get("/tenants/clocks/retention").await;
+    assert!(
+        settings["activity_backfilled_at"].as_u64().is_some(),
+        "{settings}"
+    );
+    let backfilled = s.events("clocks", "kind=tenant.activity_backfilled").await;
+    assert_eq!(backfilled.len(), 1, "{backfilled:?}");
+    // An admin's later change keeps the job's mark: no second walk.
+    let (status, v) = admin_send(
+        &s,
+        "PUT",
+        "/tenants/clocks/retention",
+        Some(json!({"dormancy": {"after_days": 40}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["activity_backfilled_at"],
+        settings["activity_backfilled_at"]
+    );
+    run_jobs(&s).await;
+    assert_eq!(
+        s.events("clocks", "kind=tenant.activity_backfilled")
+            .await
+            .len(),
+        1
+    );
+}

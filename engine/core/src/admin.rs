@@ -922,6 +922,17 @@ impl Admin<'_> {
         {
             self.shred(tenant, &r.id).await?;
         }
+        // Each created account's dormancy clock starts at its import.
+        futures::stream::iter(
+            sealed
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| **o == Imported::Created)
+                .map(|(r, _)| store.touch_activity(tenant, &r.id, now)),
+        )
+        .buffer_unordered(64)
+        .try_collect::<Vec<()>>()
+        .await?;
         let report = ImportReport {
             created: outcomes.iter().filter(|o| **o == Imported::Created).count(),
             existing: outcomes.iter().filter(|o| **o == Imported::Taken).count(),

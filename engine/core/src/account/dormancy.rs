@@ -41,6 +41,7 @@ use crate::model::retention::{
 };
 use crate::model::{FactorKind, Tenant, User};
 use crate::runtime::delivery::{Channel, Mail, TextMessage};
+use crate::store::EventQuery;
 
 /// Inactive users read from the store at once.
 const PAGE: usize = 200;
@@ -238,6 +239,7 @@ impl Account<'_> {
                 continue;
             }
             if let Some(p) = t.retention.dormancy {
+                self.backfill_activity(&t).await?;
                 self.dormancy_of_tenant(&t, p, &mut run).await?;
             }
         }
@@ -250,6 +252,67 @@ impl Account<'_> {
             );
         }
         Ok(run)
+    }
+
+    /// Gives every account of `t` that has no activity record one, once per tenant: an
+    /// account older than this feature (or imported before it) that never signed in since
+    /// has none, and the walk of inactive records would never find it. Its last activity
+    /// is taken as its newest event in the audit trail (a sign-in, a change), else its
+    /// creation, and never before the trail's retention window begins. Two nodes walking
+    /// at once do no harm: a record only ever moves forward. Marked done in the tenant's
+    /// retention settings.
+    async fn backfill_activity(&self, t: &Tenant) -> EngineResult<()> {
+        if t.retention.activity_backfilled_at.is_some() {
+            return Ok(());
+        }
+        let store = &self.rt().store;
+        // Where the trail is purged, a use older than what it keeps leaves no event: such
+        // an account is taken as used when the kept trail begins, never earlier.
+        let kept_from = t
+            .retention
+            .event_days
+            .map_or(0, |d| self.now().saturating_sub(u64::from(d) * DAY));
+        let mut after: Option<UserId> = None;
+        let mut given = 0u64;
+        loop {
+            let page = store.list_users(&t.id, after.as_ref(), PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            for u in page {
+                if u.deleted_at.is_some() || store.get_activity(&t.id, &u.id).await?.is_some() {
+                    continue;
+                }
+                let newest = store
+                    .query_events(
+                        &t.id,
+                        &EventQuery {
+                            user: Some(u.id.to_string()),
+                            limit: 1,
+                            ..EventQuery::default()
+                        },
+                    )
+                    .await?
+                    .first()
+                    .map_or(0, |e| e.at_ms / 1000);
+                store
+                    .touch_activity(&t.id, &u.id, newest.max(u.created_at).max(kept_from))
+                    .await?;
+                given += 1;
+            }
+        }
+        let now = self.now();
+        self.admin()
+            .change_tenant(
+                &t.id,
+                "tenant.activity_backfilled",
+                format!("accounts={given}"),
+                |t| {
+                    t.retention.activity_backfilled_at = Some(now);
+                    Ok(())
+                },
+            )
+            .await?;
+        Ok(())
     }
 
     async fn dormancy_of_tenant(

@@ -93,7 +93,10 @@ impl Account<'_> {
         let t = self
             .admin()
             .change_tenant(tenant, "tenant.retention_changed", detail, |t| {
+                // The job's own mark is not the admin's to set or clear.
+                let backfilled = t.retention.activity_backfilled_at;
                 t.retention = settings.clone();
+                t.retention.activity_backfilled_at = backfilled;
                 Ok(())
             })
             .await?;

@@ -32,6 +32,11 @@ pub struct RetentionSettings {
     /// Remove audit events older than this many days (at least [`MIN_EVENT_DAYS`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_days: Option<u32>,
+    /// When the dormancy job first gave every account of the tenant an activity record
+    /// (accounts older than the feature, or imported before it, that never signed in
+    /// since). Set by the job, kept across settings changes; read-only for admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_backfilled_at: Option<UnixTime>,
 }
 
 /// When a dormant account is erased.
@@ -157,6 +162,7 @@ mod tests {
                 notice_hours,
             }),
             event_days: None,
+            activity_backfilled_at: None,
         }
     }
 
@@ -173,6 +179,7 @@ mod tests {
         let ev = |days| RetentionSettings {
             dormancy: None,
             event_days: Some(days),
+            activity_backfilled_at: None,
         };
         assert!(ev(365).check().is_ok());
         assert!(ev(364).check().is_err());
