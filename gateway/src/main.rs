@@ -10,6 +10,7 @@ use tollgate_http::api;
 
 mod grievance_cli;
 mod retention_cli;
+mod scim_cli;
 
 #[derive(Parser)]
 #[command(
@@ -120,6 +121,9 @@ enum AdminCommand {
     /// Dormancy erasure, legal holds and audit-event retention (DPDP Rules 6 and 8).
     #[command(subcommand)]
     Retention(Box<retention_cli::RetentionCmd>),
+    /// SCIM provisioning tokens: create (prints the token once), list, revoke.
+    #[command(subcommand)]
+    ScimToken(Box<scim_cli::ScimTokenCmd>),
     /// The audit trail of a tenant, newest first.
     Events {
         /// Tenant id.
@@ -1060,6 +1064,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Grievance(cmd) => {
             let (method, path, payload) = grievance_cli::grievance_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::ScimToken(cmd) => {
+            let (method, path, payload) = scim_cli::scim_token_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Retention(cmd) => {

@@ -33,6 +33,9 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/retention/run", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/answer", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/close", "admin API"),
+    ("/tenants/{tenant}/scim-tokens", "admin API"),
+    ("/scim/v2/Users", "SCIM: a SCIM bearer token, no cookies"),
+    ("/scim/v2/Bulk", "SCIM: a SCIM bearer token, no cookies"),
     (
         "/authorize",
         "an OAuth request: it only starts a sign-in (state and PKCE)",

@@ -11,6 +11,7 @@
 //! | [`Engine::account`] | [`account`]: the portal's changes, privacy rights, purposes, profiling |
 //! | [`Engine::admin`] | [`admin`]: tenants, clients, users, keys, the audit trail, imports |
 //! | [`Engine::verify`] | [`verify`]: identity verification (India rails): results kept sealed, audited, listed |
+//! | [`Engine::scim`] | [`scim`]: SCIM 2.0 provisioning: tokens, `/Users`, `/Bulk`, the sign-in gate of deactivated users |
 //!
 //! Layers, lowest first (a module names only modules below it; an area reaches a lower
 //! area through its handle, never a higher one):
@@ -37,6 +38,7 @@ pub mod federation;
 pub mod jobs;
 pub mod oauth;
 pub mod runtime;
+pub mod scim;
 pub mod sealing;
 pub mod signin;
 pub mod verify;

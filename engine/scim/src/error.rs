@@ -59,6 +59,10 @@ pub struct ScimError {
     pub scim_type: Option<ScimType>,
     /// Human-readable, for the client's operator; never an internal cause.
     pub detail: String,
+    /// `Retry-After`, seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
+    /// What went wrong inside, for the logs only (never in the response).
+    pub cause: Option<String>,
 }
 
 impl ScimError {
@@ -68,6 +72,8 @@ impl ScimError {
             status: 400,
             scim_type: Some(scim_type),
             detail: detail.into(),
+            retry_after: None,
+            cause: None,
         }
     }
 
@@ -77,6 +83,8 @@ impl ScimError {
             status,
             scim_type: None,
             detail: detail.into(),
+            retry_after: None,
+            cause: None,
         }
     }
 
@@ -91,6 +99,8 @@ impl ScimError {
             status: 409,
             scim_type: Some(ScimType::Uniqueness),
             detail: detail.into(),
+            retry_after: None,
+            cause: None,
         }
     }
 
@@ -118,6 +128,45 @@ impl ScimError {
 
 /// Result alias.
 pub type ScimResult<T> = Result<T, ScimError>;
+
+/// `?` turns a store failure into a SCIM error, as the engine's error would.
+impl From<tollgate_store::StoreError> for ScimError {
+    fn from(e: tollgate_store::StoreError) -> Self {
+        tollgate_vocab::error::EngineError::from(e).into()
+    }
+}
+
+/// `?` turns an engine failure into a SCIM error: what the caller may learn, with the
+/// cause kept for the logs.
+impl From<tollgate_vocab::error::EngineError> for ScimError {
+    fn from(e: tollgate_vocab::error::EngineError) -> Self {
+        use tollgate_vocab::error::EngineError as E;
+        let internal = |status: u16, detail: &str, cause: String| Self {
+            cause: Some(cause),
+            ..Self::status(status, detail)
+        };
+        match e {
+            E::NotFound(what) => Self::status(404, format!("{what} not found")),
+            E::Conflict(what) => Self::uniqueness(format!("the {what} exists already")),
+            E::Invalid(m) => Self::bad(ScimType::InvalidValue, m),
+            E::OAuth(o) => Self::bad(ScimType::InvalidValue, o.description.to_string()),
+            E::InvalidCredentials | E::ReauthRequired => {
+                Self::status(401, "a valid SCIM bearer token is required")
+            }
+            E::Overloaded { retry_after_secs } => Self {
+                retry_after: Some(u64::from(retry_after_secs)),
+                ..Self::status(503, "overloaded: try again shortly")
+            },
+            E::RateLimited { retry_after_secs } => Self {
+                retry_after: Some(retry_after_secs),
+                ..Self::status(429, "too many requests")
+            },
+            E::Unavailable(m) => internal(503, "storage unavailable: try again shortly", m),
+            E::WrongRegion(r) => internal(421, "this tenant is served in another region", r),
+            E::Internal(m) => internal(500, "internal error", m),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -45,9 +45,11 @@ pub(super) enum Ks {
     ConsentReceipts = 29,
     Grievances = 30,
     Orgs = 35,
+    ScimUsers = 42,
+    ScimExternal = 43,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 32] = [
+pub(super) const ALL_KS: [(Ks, &str); 34] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -80,6 +82,8 @@ pub(super) const ALL_KS: [(Ks, &str); 32] = [
     (Ks::ConsentReceipts, "consent_receipts"),
     (Ks::Grievances, "grievances"),
     (Ks::Orgs, "orgs"),
+    (Ks::ScimUsers, "scim_users"),
+    (Ks::ScimExternal, "scim_external"),
 ];
 
 pub(super) struct Inner {

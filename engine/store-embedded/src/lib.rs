@@ -28,6 +28,7 @@ mod orgs;
 mod outbox;
 mod receipts;
 mod retention;
+mod scim;
 mod sessions;
 mod tenants;
 mod user_log;

@@ -42,6 +42,7 @@ mod receipts;
 mod region_statements;
 mod retention;
 mod rows;
+mod scim;
 mod sessions;
 mod statements;
 mod tenants;

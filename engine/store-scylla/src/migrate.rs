@@ -107,6 +107,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0015_orgs.cql"),
     },
+    Migration {
+        version: 16,
+        name: "0016_scim",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0016_scim.cql"),
+    },
 ];
 
 impl Migration {

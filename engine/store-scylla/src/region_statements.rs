@@ -318,6 +318,18 @@ crate::statements::statement_set! {
         invitation_id_list: Read => "SELECT token_hash FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ?",
         invitation_id_delete: Write => "DELETE FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ? AND id = ?",
         invitation_ids_delete: Write => "DELETE FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ?",
+        /// A user's first SCIM write.
+        scim_user_insert: Lwt => "INSERT INTO {k}.scim_users (tenant, user_id, version, record) \
+            VALUES (?, ?, ?, ?) IF NOT EXISTS",
+        /// Every later one: compare-and-set on the version the writer read.
+        scim_user_update: Lwt => "UPDATE {k}.scim_users SET version = ?, record = ? \
+            WHERE tenant = ? AND user_id = ? IF version = ?",
+        scim_user_get: Read => "SELECT record FROM {k}.scim_users WHERE tenant = ? AND user_id = ?",
+        scim_user_delete: Lwt => "DELETE FROM {k}.scim_users WHERE tenant = ? AND user_id = ? IF EXISTS",
+        scim_external_put: Write => "INSERT INTO {k}.scim_external (tenant, external_key, user_id) VALUES (?, ?, ?)",
+        scim_external_delete: Write => "DELETE FROM {k}.scim_external \
+            WHERE tenant = ? AND external_key = ? AND user_id = ?",
+        scim_external_list: Read => "SELECT user_id FROM {k}.scim_external WHERE tenant = ? AND external_key = ?",
     }
     batches {
         /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.

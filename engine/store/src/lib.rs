@@ -19,8 +19,10 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod orgs;
+mod scim;
 
 pub use orgs::{OrgStore, RoleScope};
+pub use scim::ScimStore;
 
 use async_trait::async_trait;
 
@@ -742,6 +744,7 @@ pub trait Store:
     + GrievanceStore
     + RetentionStore
     + ReceiptStore
+    + ScimStore
     + OrgStore
     + Send
     + Sync

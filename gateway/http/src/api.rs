@@ -395,3 +395,27 @@ pub struct GrievanceAnswer {
     #[serde(default)]
     pub close: bool,
 }
+
+/// Body of `POST /admin/v1/tenants/{tenant}/scim-tokens`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewScimToken {
+    /// The operator's name for it ("Okta production"), 1 to 100 characters.
+    pub name: String,
+    /// Limit it to one organisation's members; the whole tenant when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+}
+
+/// SCIM tokens as the admin API answers them: a new one (with its token, shown once) and
+/// the list (without).
+pub use tollgate_engine::scim::tokens::{CreatedScimToken, ScimTokenInfo};
+
+// ---- Organisations, roles and permissions (issue 19) -----------------------------------
+
+pub use tollgate_engine::model::org::{
+    Membership, OrgClaims, OrgSettings, Organization, OrgsSettings, PermissionDef, Role,
+};
+pub use tollgate_engine::orgs::PermissionEntry;
+pub use tollgate_engine::orgs::invitations::{CreatedInvitation, InvitationView, NewInvitation};
+pub use tollgate_engine::orgs::manage::{MemberInput, NewOrg, OrgChange, Page, RoleInput};

@@ -7,7 +7,7 @@ use actix_web::web;
 use crate::handlers::{
     admin, apis, branding, complete, demo, device, email, federation, grievances, hosted,
     messaging_admin, mfa, oidc, ops, par, passkeys, phone, portal, registration, retention_admin,
-    verification_admin, verify, whatsapp,
+    scim, verification_admin, verify, whatsapp,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -124,6 +124,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(federation_admin)
                 .configure(branding_admin)
                 .configure(grievance_admin)
+                .configure(scim_admin)
                 .configure(retention_admin_routes)
                 .route(
                     "/tenants/{tenant}/messaging",
@@ -254,6 +255,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 // Paths with a parameter are matched by a regular expression each: they
                 // come after the sign-in pages, so a page request does not pay for them.
                 .configure(client_and_api_routes)
+                .configure(scim_routes)
                 // WhatsApp Cloud API webhook of the tenant's own number.
                 .service(
                     web::resource("/webhooks/whatsapp")
@@ -479,6 +481,48 @@ fn retention_admin_routes(cfg: &mut web::ServiceConfig) {
         web::delete().to(retention_admin::clear_hold),
     )
     .route("/retention/run", web::post().to(retention_admin::run));
+}
+
+/// SCIM 2.0 (inside `/{tenant}`): after the sign-in pages, as they have parameters.
+fn scim_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/scim/v2/ServiceProviderConfig",
+        web::get().to(scim::service_provider_config),
+    )
+    .route("/scim/v2/Schemas", web::get().to(scim::schemas))
+    .route("/scim/v2/Schemas/{id}", web::get().to(scim::schema))
+    .route("/scim/v2/ResourceTypes", web::get().to(scim::resource_types))
+    .route(
+        "/scim/v2/ResourceTypes/{id}",
+        web::get().to(scim::resource_type),
+    )
+    .route("/scim/v2/Users", web::get().to(scim::list_users))
+    .route("/scim/v2/Users", web::post().to(scim::create_user))
+    .route("/scim/v2/Users/{id}", web::get().to(scim::get_user))
+    .route("/scim/v2/Users/{id}", web::put().to(scim::replace_user))
+    .route("/scim/v2/Users/{id}", web::patch().to(scim::patch_user))
+    .route("/scim/v2/Users/{id}", web::delete().to(scim::delete_user))
+    .service(
+        web::resource("/scim/v2/Bulk")
+            .app_data(web::PayloadConfig::new(scim::BULK_BODY_LIMIT))
+            .route(web::post().to(scim::bulk)),
+    );
+}
+
+/// The admin API of SCIM tokens (inside `/admin/v1`).
+fn scim_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/tenants/{tenant}/scim-tokens",
+        web::post().to(scim::admin_create_token),
+    )
+    .route(
+        "/tenants/{tenant}/scim-tokens",
+        web::get().to(scim::admin_list_tokens),
+    )
+    .route(
+        "/tenants/{tenant}/scim-tokens/{id}",
+        web::delete().to(scim::admin_revoke_token),
+    );
 }
 
 /// The admin API for grievances and the privacy contact (inside `/admin/v1`).

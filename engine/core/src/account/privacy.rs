@@ -261,6 +261,8 @@ impl Account<'_> {
         self.verify().delete_all(tenant, user).await?;
         // And grievances (sealed likewise).
         self.delete_grievances(tenant, user).await?;
+        // Its SCIM record (attributes sealed under the key shredded below).
+        store.delete_scim_user(tenant, user).await?;
         // Destroying the data key is the erasure: the record's personal fields and every
         // event's sealed details, in the store and in its backups, cannot be opened again.
         // The record is sealed once more under a key nobody keeps, so it holds nothing

@@ -24,7 +24,7 @@ const ATTEMPTS: usize = 5;
 impl Admin<'_> {
     /// The tenant record as stored now (not this node's cached copy, which may be up to
     /// ten seconds old when several nodes serve the tenant).
-    async fn stored_tenant(&self, id: &TenantId) -> EngineResult<Tenant> {
+    pub(crate) async fn stored_tenant(&self, id: &TenantId) -> EngineResult<Tenant> {
         let t = self
             .rt()
             .store

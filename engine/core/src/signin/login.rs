@@ -166,6 +166,10 @@ impl SignIn<'_> {
         amr: Vec<String>,
     ) -> EngineResult<NewSession> {
         let t = self.tenant(tenant).await?;
+        // A user SCIM deactivated cannot sign in, whichever way they proved who they are.
+        if self.scim_deactivated(tenant, &user.id).await? {
+            return Err(EngineError::InvalidCredentials);
+        }
         let cookie = random_token::<32>();
         let now = self.now();
         let session = Session {

@@ -13,6 +13,7 @@ pub mod org;
 pub mod phone;
 pub mod privacy;
 pub mod retention;
+pub mod scim;
 pub mod signin;
 pub mod verification;
 
@@ -146,6 +147,9 @@ pub struct Tenant {
     /// Organisations: the tenant's named permissions (beside its APIs' scopes).
     #[serde(default, skip_serializing_if = "is_default_orgs")]
     pub orgs: org::OrgsSettings,
+    /// SCIM provisioning: the provisioning clients' tokens (hashed).
+    #[serde(default, skip_serializing_if = "scim::ScimSettings::is_empty")]
+    pub scim: scim::ScimSettings,
 }
 
 fn is_default_orgs(o: &org::OrgsSettings) -> bool {
@@ -435,6 +439,7 @@ impl Tenant {
             retention: retention::RetentionSettings::default(),
             privacy_contact: None,
             orgs: org::OrgsSettings::default(),
+            scim: scim::ScimSettings::default(),
         }
     }
 

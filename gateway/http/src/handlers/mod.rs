@@ -24,6 +24,7 @@
 //! - [`notices`]: consent receipts for the user (DPDP Rule 4).
 //! - [`consent_manager`]: the consent-manager API (DPDP Rule 4).
 //! - [`grievances`]: the tenant's privacy contact (public document, admin API).
+//! - [`scim`]: SCIM 2.0 provisioning (`{issuer}/scim/v2`) and the admin API of its tokens.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
 
@@ -49,6 +50,7 @@ pub mod phone;
 pub mod portal;
 pub mod registration;
 pub mod retention_admin;
+pub mod scim;
 pub mod truecaller;
 pub mod verification_admin;
 pub mod verify;
