@@ -46,6 +46,7 @@ fn chain(t: &TenantId, i: u64) -> Chain {
         auth: AuthContext {
             auth_time: 0,
             amr: vec!["pwd".into()],
+            org: None,
         },
         sid: None,
         generation: 0,

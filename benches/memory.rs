@@ -36,6 +36,7 @@ fn main() {
             auth: AuthContext {
                 auth_time: 1_700_000_000 + i,
                 amr: vec!["pwd".into()],
+                org: None,
             },
             sid: Some(tollgate_engine::crypto::random_token::<16>()),
             generation: 3,

@@ -33,6 +33,16 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/retention/run", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/answer", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/close", "admin API"),
+    ("/tenants/{tenant}/organizations", "admin API"),
+    ("/tenants/{tenant}/organizations/{org}/members", "admin API"),
+    (
+        "/tenants/{tenant}/organizations/{org}/invitations",
+        "admin API",
+    ),
+    (
+        "/api/permissions/check",
+        "bearer access token, no cookies (orgs.rs)",
+    ),
     ("/tenants/{tenant}/scim-tokens", "admin API"),
     ("/scim/v2/Users", "SCIM: a SCIM bearer token, no cookies"),
     ("/scim/v2/Bulk", "SCIM: a SCIM bearer token, no cookies"),
@@ -412,6 +422,8 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             F,
         ),
         form("/device", Victim, vec![v("user_code", "BCDF-GHJK")], F),
+        form("/organization", Victim, vec![v("org", "org_forged")], F),
+        form("/invitations/{token}", Victim, vec![], F),
         form("/device/confirm", Victim, vec![v("decision", "allow")], F),
         form(
             "/account/apps/remove",

@@ -10,6 +10,7 @@
 //! | [`Engine::federation`] | [`federation`]: connectors, the upstream round trip, links |
 //! | [`Engine::account`] | [`account`]: the portal's changes, privacy rights, purposes, profiling |
 //! | [`Engine::admin`] | [`admin`]: tenants, clients, users, keys, the audit trail, imports |
+//! | [`Engine::orgs`] | [`orgs`]: organisations, members, roles and permissions, invitations |
 //! | [`Engine::verify`] | [`verify`]: identity verification (India rails): results kept sealed, audited, listed |
 //! | [`Engine::scim`] | [`scim`]: SCIM 2.0 provisioning: tokens, `/Users`, `/Bulk`, the sign-in gate of deactivated users |
 //!
@@ -37,6 +38,7 @@ pub mod engine;
 pub mod federation;
 pub mod jobs;
 pub mod oauth;
+pub mod orgs;
 pub mod runtime;
 pub mod scim;
 pub mod sealing;

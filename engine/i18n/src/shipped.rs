@@ -17,6 +17,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/verify.ftl")),
     ("en", include_str!("../locales/en/dormancy.ftl")),
     ("en", include_str!("../locales/en/grievance.ftl")),
+    ("en", include_str!("../locales/en/orgs.ftl")),
     ("en", include_str!("../locales/en/notice.ftl")),
     ("hi", include_str!("../locales/hi/common.ftl")),
     ("hi", include_str!("../locales/hi/hosted.ftl")),
@@ -32,5 +33,6 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("hi", include_str!("../locales/hi/verify.ftl")),
     ("hi", include_str!("../locales/hi/dormancy.ftl")),
     ("hi", include_str!("../locales/hi/grievance.ftl")),
+    ("hi", include_str!("../locales/hi/orgs.ftl")),
     ("hi", include_str!("../locales/hi/notice.ftl")),
 ];

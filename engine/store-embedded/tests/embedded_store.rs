@@ -73,6 +73,7 @@ async fn concurrent_writes_share_commits() {
                     auth: AuthContext {
                         auth_time: 1,
                         amr: vec![],
+                        org: None,
                     },
                     sid: None,
                     generation: 0,

@@ -242,6 +242,7 @@ async fn moving_a_tenant_moves_its_data() {
         auth: AuthContext {
             auth_time: now,
             amr: vec!["pwd".into()],
+            org: None,
         },
         sid: None,
         generation: 0,
@@ -418,6 +419,7 @@ async fn a_moving_tenant_is_fenced_on_every_node() {
         auth: AuthContext {
             auth_time: now,
             amr: vec!["pwd".into()],
+            org: None,
         },
         sid: None,
         generation: 0,
@@ -580,6 +582,7 @@ async fn lost_answers_leave_nothing_half_done() {
             auth: AuthContext {
                 auth_time: now,
                 amr: vec!["pwd".into()],
+                org: None,
             },
             sid: None,
             resource: None,

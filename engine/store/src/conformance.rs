@@ -46,6 +46,7 @@ fn auth() -> AuthContext {
         auth_time: 1_000,
         amr: vec!["pwd".into()],
     }
+    org: None,
 }
 
 /// A user record; the engine computes the email key (a blind index), which the store

@@ -65,6 +65,10 @@ pub fn continue_to(
             st.engine.oauth().seal_request(t, areq)
         ),
         NextStep::StepUp => format!("/{t}/stepup?tx={}", st.engine.oauth().seal_request(t, areq)),
+        NextStep::PickOrganization => format!(
+            "/{t}/organization?tx={}",
+            st.engine.oauth().seal_request(t, areq)
+        ),
         NextStep::Redirect(url) => url,
     };
     see_other(&location)

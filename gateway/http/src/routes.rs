@@ -6,7 +6,7 @@ use actix_web::web;
 
 use crate::handlers::{
     admin, apis, branding, complete, demo, device, email, federation, grievances, hosted,
-    messaging_admin, mfa, oidc, ops, par, passkeys, phone, portal, registration, retention_admin,
+    messaging_admin, mfa, oidc, ops, orgs, par, passkeys, phone, portal, registration, retention_admin,
     scim, verification_admin, verify, whatsapp,
 };
 
@@ -124,6 +124,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(federation_admin)
                 .configure(branding_admin)
                 .configure(grievance_admin)
+                .configure(orgs_admin)
                 .configure(scim_admin)
                 .configure(retention_admin_routes)
                 .route(
@@ -368,6 +369,23 @@ fn client_and_api_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/verify/truecaller",
             web::post().to(crate::handlers::truecaller::verify),
+        )
+        .route(
+            "/api/permissions/check",
+            web::post().to(crate::handlers::orgs::check),
+        )
+        .route("/organization", web::get().to(crate::handlers::orgs::pick))
+        .route(
+            "/organization",
+            web::post().to(crate::handlers::orgs::picked),
+        )
+        .route(
+            "/invitations/{token}",
+            web::get().to(crate::handlers::orgs::invitation),
+        )
+        .route(
+            "/invitations/{token}",
+            web::post().to(crate::handlers::orgs::accept),
         );
 }
 
@@ -523,6 +541,76 @@ fn scim_admin(cfg: &mut web::ServiceConfig) {
         "/tenants/{tenant}/scim-tokens/{id}",
         web::delete().to(scim::admin_revoke_token),
     );
+}
+
+/// The admin API for organisations, roles and permissions (inside `/admin/v1`).
+fn orgs_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tenants/{tenant}/organizations", web::post().to(orgs::create))
+        .route("/tenants/{tenant}/organizations", web::get().to(orgs::list))
+        .route("/tenants/{tenant}/organizations/{org}", web::get().to(orgs::get))
+        .route(
+            "/tenants/{tenant}/organizations/{org}",
+            web::patch().to(orgs::change),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}",
+            web::delete().to(orgs::delete),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/members",
+            web::get().to(orgs::members),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/members",
+            web::post().to(orgs::add_member),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/members/{user}",
+            web::put().to(orgs::put_member),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/members/{user}",
+            web::delete().to(orgs::remove_member),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/invitations",
+            web::get().to(orgs::invitations),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/invitations",
+            web::post().to(orgs::invite),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/invitations/{id}",
+            web::delete().to(orgs::withdraw),
+        )
+        .route("/tenants/{tenant}/roles", web::get().to(orgs::roles))
+        .route("/tenants/{tenant}/roles/{role}", web::put().to(orgs::put_role))
+        .route(
+            "/tenants/{tenant}/roles/{role}",
+            web::delete().to(orgs::delete_role),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/roles/{role}",
+            web::put().to(orgs::grant_tenant_role),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/roles/{role}",
+            web::delete().to(orgs::revoke_tenant_role),
+        )
+        .route(
+            "/tenants/{tenant}/users/{user}/permissions",
+            web::get().to(orgs::user_permissions),
+        )
+        .route("/tenants/{tenant}/permissions", web::get().to(orgs::permissions))
+        .route(
+            "/tenants/{tenant}/org-settings",
+            web::get().to(orgs::get_settings),
+        )
+        .route(
+            "/tenants/{tenant}/org-settings",
+            web::put().to(orgs::put_settings),
+        );
 }
 
 /// The admin API for grievances and the privacy contact (inside `/admin/v1`).

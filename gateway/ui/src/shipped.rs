@@ -205,6 +205,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "verify-account.html",
         include_str!("../templates/verify-account.html"),
     ),
+    (
+        "orgs_pick.html",
+        include_str!("../templates/orgs_pick.html"),
+    ),
+    (
+        "orgs_invitation.html",
+        include_str!("../templates/orgs_invitation.html"),
+    ),
 ];
 
 /// Templates a tenant cannot replace: the document head (charset, the stylesheet and
@@ -426,6 +434,14 @@ pub const SAMPLES: &[(&str, &str)] = &[
     (
         "verify-result.html",
         r#"{"name_match": "partial", "name": "The name on it partly matches your profile.", "mobile": "The mobile number you typed is the one registered with Aadhaar.", "email": null, "last4": "7058", "dob_kept": false, "back": "/acme/account"}"#,
+    ),
+    (
+        "orgs_pick.html",
+        r#"{"client": "Acme Shop", "tx": "sample-tx", "csrf": "sample-csrf", "orgs": [{"id": "org_1", "display_name": "Acme Ltd"}, {"id": "org_2", "display_name": "Globex"}], "error": null}"#,
+    ),
+    (
+        "orgs_invitation.html",
+        r#"{"org": "Acme Ltd", "token": "sample-token", "csrf": "sample-csrf", "signed_in": true}"#,
     ),
 ];
 

@@ -261,6 +261,8 @@ impl Account<'_> {
         self.verify().delete_all(tenant, user).await?;
         // And grievances (sealed likewise).
         self.delete_grievances(tenant, user).await?;
+        // Memberships of organisations and tenant-wide roles (ids only).
+        store.delete_user_memberships(tenant, user).await?;
         // Its SCIM record (attributes sealed under the key shredded below).
         store.delete_scim_user(tenant, user).await?;
         // Destroying the data key is the erasure: the record's personal fields and every

@@ -66,6 +66,10 @@ pub struct AuthRequest {
     /// preferred first. Only tags' characters are kept, and at most 10 of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_locales: Option<String>,
+    /// `organization` (issue 19): the organisation to sign in to, by id or name; set by
+    /// the organisation picker too. Checked after sign-in (`orgs::Orgs::for_request`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
     /// When this sealed request stops being accepted.
     pub expires_at: UnixTime,
 }
@@ -147,6 +151,8 @@ pub enum NextStep {
         /// Scopes to approve.
         scopes: Vec<String>,
     },
+    /// The user belongs to several organisations and must choose one (issue 19).
+    PickOrganization,
     /// Done: send the browser here (the redirect URI with `code`, `state`, `iss`).
     Redirect(String),
 }
@@ -433,6 +439,16 @@ impl OAuth<'_> {
             }
             None => None,
         };
+        let organization = match get("organization") {
+            Some(o) if crate::orgs::valid_reference(o) => Some(o.to_owned()),
+            Some(_) => {
+                return Err(fail(
+                    C::InvalidRequest,
+                    "organization must be an organization's id or name".into(),
+                ));
+            }
+            None => None,
+        };
         let max_age = match get("max_age") {
             Some(v) => Some(v.parse::<u64>().map_err(|_| {
                 fail(
@@ -466,6 +482,7 @@ impl OAuth<'_> {
             user_code: None,
             dpop_jkt,
             ui_locales: get("ui_locales").and_then(clean_ui_locales),
+            organization,
             expires_at: self.now() + self.rt().config.login_ttl,
         })
     }
@@ -553,6 +570,32 @@ impl OAuth<'_> {
                 self.seal_request(tenant, req)
             )));
         }
+        // Which organisation this sign-in is for, and whether the user may enter it.
+        let scopes = &req.scopes;
+        let choice = self
+            .orgs()
+            .for_request(
+                tenant,
+                &req.client_id,
+                scopes,
+                req.organization.as_deref(),
+                session,
+            )
+            .await?;
+        let org = match choice {
+            crate::orgs::OrgChoice::Org(id) => Some(id),
+            crate::orgs::OrgChoice::Neither => None,
+            crate::orgs::OrgChoice::Refused(why) => {
+                return Err(redirect_error(C::AccessDenied, why.description()));
+            }
+            crate::orgs::OrgChoice::Pick if prompt("none") => {
+                return Err(redirect_error(
+                    C::InteractionRequired,
+                    "the user must choose an organization",
+                ));
+            }
+            crate::orgs::OrgChoice::Pick => return Ok(NextStep::PickOrganization),
+        };
         let client = self.client(tenant, &req.client_id).await?.ok_or_else(|| {
             AuthorizeError::Page("The application is no longer registered.".into())
         })?;
@@ -595,7 +638,7 @@ impl OAuth<'_> {
             ev.detail = Some(req.scopes.join(" "));
             self.record(ev);
         }
-        let code = self.issue_code(tenant, req, &client, session).await?;
+        let code = self.issue_code(tenant, req, &client, session, org).await?;
         let mut p = vec![("code", code.as_str())];
         if let Some(s) = &req.state {
             p.push(("state", s));
@@ -624,6 +667,7 @@ impl OAuth<'_> {
         req: &AuthRequest,
         client: &Client,
         session: &Session,
+        org: Option<String>,
     ) -> EngineResult<String> {
         let code = random_token::<32>();
         let record = AuthCode {
@@ -635,7 +679,10 @@ impl OAuth<'_> {
             scope: req.scopes.join(" "),
             nonce: req.nonce.clone(),
             user_id: session.user_id.clone(),
-            auth: session.auth.clone(),
+            auth: crate::model::AuthContext {
+                org,
+                ..session.auth.clone()
+            },
             sid: Some(session.sid.clone()),
             resource: req.resource.clone(),
             dpop_jkt: req.dpop_jkt.clone(),

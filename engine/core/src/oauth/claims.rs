@@ -49,6 +49,29 @@ pub struct AccessTokenClaims {
     /// Who acts for the subject (RFC 8693 §4.1): a token issued by delegation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<Actor>,
+    /// The organisation signed in to, its roles and permissions (issue 19).
+    #[serde(flatten)]
+    pub org: OrgTokenClaims,
+}
+
+/// What a token says of the organisation it was issued for (issue 19): the organisation
+/// signed in to and the user's roles and permissions there (with their tenant-wide
+/// roles). Absent on a token with no organisation unless the `organization` scope asked
+/// for the tenant-wide roles.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgTokenClaims {
+    /// The organisation's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_name: Option<String>,
+    /// Role ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// Permission names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
 }
 
 /// The actor claim (RFC 8693 §4.1): who acts, and before them (nested) who acted.
@@ -130,4 +153,7 @@ pub struct IdTokenClaims {
     /// `oauth::assurance`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_claims: Option<serde_json::Value>,
+    /// The organisation signed in to, its roles and permissions (issue 19).
+    #[serde(flatten)]
+    pub org: OrgTokenClaims,
 }

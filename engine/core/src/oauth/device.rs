@@ -354,6 +354,7 @@ impl OAuth<'_> {
             user_code: normalised.map(|c| format!("{}-{}", &c[..4], &c[4..])),
             dpop_jkt: None,
             ui_locales: None,
+            organization: None,
             expires_at: (now + self.rt().config.login_ttl).min(p.expires_at),
         }))
     }

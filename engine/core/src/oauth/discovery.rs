@@ -11,8 +11,10 @@ use crate::runtime::keys::Rendered;
 /// Scopes every tenant supports.
 /// `phone` releases a verified phone number; `verified_claims`, identity verification
 /// results to the clients the tenant allows (`oauth::assurance`); `verify` lets an app
-/// send its user's evidence to the verification APIs (`{issuer}/api/verify/...`).
-pub const SCOPES: [&str; 7] = [
+/// send its user's evidence to the verification APIs (`{issuer}/api/verify/...`);
+/// `organization` asks for the organisation picker and the `org_*`, `roles` and
+/// `permissions` claims (see `orgs`).
+pub const SCOPES: [&str; 8] = [
     "openid",
     "profile",
     "email",
@@ -20,6 +22,7 @@ pub const SCOPES: [&str; 7] = [
     "offline_access",
     "verified_claims",
     "verify",
+    "organization",
 ];
 
 impl OAuth<'_> {

@@ -46,6 +46,9 @@ pub struct Introspection {
     /// The DPoP key a bound access token needs a proof by (RFC 9449 §6.2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// The organisation, roles and permissions an access token carries (issue 19).
+    #[serde(flatten)]
+    pub org: super::claims::OrgTokenClaims,
 }
 
 impl OAuth<'_> {
@@ -109,6 +112,7 @@ impl OAuth<'_> {
                     iss: Some(at.iss),
                     jti: Some(at.jti),
                     cnf: at.cnf,
+                    org: at.org,
                 }
             }
             Ok(_) | Err(_) => inactive,

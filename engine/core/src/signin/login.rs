@@ -179,6 +179,7 @@ impl SignIn<'_> {
             auth: AuthContext {
                 auth_time: now,
                 amr,
+                org: None,
             },
             sid: random_token::<16>(),
             created_at: now,

@@ -141,6 +141,21 @@ impl Writer {
         }
     }
 
+    /// An invitation to join an organisation: the link to accept it, and for how long.
+    pub(crate) fn org_invitation_mail(&self, to: Email, org: &str, url: &str, days: u64) -> Mail {
+        let org = Arg::Text(org.to_owned());
+        let days = Arg::Number(i64::try_from(days).unwrap_or(i64::MAX));
+        Mail {
+            to,
+            subject: self.say_with("org-mail-subject", &[("org", org.clone())]),
+            text: format!(
+                "{}\n\n{url}\n\n{}\n",
+                self.say_with("org-mail-body", &[("org", org)]),
+                self.say_with("org-mail-expiry", &[("days", days)])
+            ),
+        }
+    }
+
     /// A sign-in method was added to (or removed from) the account.
     pub(crate) fn factor_notice_mail(&self, to: Email, removed: bool, factor: FactorKind) -> Mail {
         let method = self.m.get(

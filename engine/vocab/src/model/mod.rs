@@ -702,6 +702,10 @@ pub struct AuthContext {
     pub auth_time: UnixTime,
     /// `amr`.
     pub amr: Vec<String>,
+    /// The organisation signed in to (its id), on a code and the refresh chain it
+    /// starts; never on a session, which serves every organisation of its user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
 }
 
 /// An SSO session, keyed by the hash of the cookie value.

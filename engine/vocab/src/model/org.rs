@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixTime;
 use crate::error::EngineError;
-use crate::ids::{TenantId, UserId};
+use crate::ids::{ClientId, TenantId, UserId};
 use crate::model::Hash32;
 
 /// The longest organisation or role name.
@@ -151,6 +151,9 @@ pub struct PermissionDef {
 pub struct OrgsSettings {
     /// Named permissions; the scopes of the tenant's APIs are permissions too.
     pub permissions: Vec<PermissionDef>,
+    /// Clients whose users must sign in to an organisation: without an `organization`
+    /// parameter, a user in several is asked to pick one, and a user in none is refused.
+    pub organization_required: Vec<ClientId>,
 }
 
 /// Checks an organisation or role name: 1 to [`MAX_NAME`] characters of `a-z 0-9 -`,

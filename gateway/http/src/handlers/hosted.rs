@@ -299,6 +299,10 @@ pub async fn account(
     let (Some(u), Some(session)) = (user, session) else {
         return Ok(see_other(&format!("/{t}/login")));
     };
+    // Signed in after opening an invitation: back to it, to accept.
+    if let Some(url) = crate::handlers::orgs::pending_invitation(&st, &req, &t) {
+        return Ok(see_other(&url));
+    }
     let factor_rows = factor_rows(&st, &t, &u.id).await?;
     let apps = st.engine.account().connected_apps(&t, &u.id).await?;
     let session_rows: Vec<pages::SessionRow> = st

@@ -44,6 +44,7 @@ pub mod mfa;
 pub mod notices;
 pub mod oidc;
 pub mod ops;
+pub mod orgs;
 pub mod par;
 pub mod passkeys;
 pub mod phone;

@@ -110,6 +110,7 @@ impl OAuth<'_> {
             cnf: dpop_jkt.map(|jkt| Confirmation { jkt }),
             uid: None,
             act: None,
+            org: Default::default(),
         };
         let ring = self.keyring(tenant).await?;
         let access_token = ring.active.sign_jwt("at+jwt", &claims)?;

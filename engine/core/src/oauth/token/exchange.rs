@@ -230,6 +230,7 @@ impl OAuth<'_> {
             cnf: ask.dpop_jkt.clone().map(|jkt| Confirmation { jkt }),
             uid: self.seal_uid(tenant, client, &user),
             act,
+            org: Default::default(),
         };
         let ring = self.keyring(tenant).await?;
         let access_token = ring.active.sign_jwt("at+jwt", &claims)?;

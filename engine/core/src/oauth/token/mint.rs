@@ -7,7 +7,7 @@ use crate::error::EngineResult;
 use crate::ids::{ChainId, TenantId, UserId};
 use crate::model::{AuthContext, Client};
 use crate::oauth::OAuth;
-use crate::oauth::claims::{AccessTokenClaims, Confirmation, IdTokenClaims};
+use crate::oauth::claims::{AccessTokenClaims, Confirmation, IdTokenClaims, OrgTokenClaims};
 
 /// What a grant grants a user's client, for [`OAuth::mint`] to sign.
 pub(crate) struct Grant<'a> {
@@ -55,6 +55,23 @@ impl OAuth<'_> {
             .and_then(|r| t.api(r))
             .and_then(|a| a.access_token_ttl)
             .unwrap_or(t.access_token_ttl);
+        // The organisation signed in to (issue 19), read again at every mint: a member
+        // removed since is refused, and the chain is revoked.
+        let org = match self
+            .org_token_claims(tenant, user, g.auth.org.as_deref(), g.scope)
+            .await?
+        {
+            Some(org) => org,
+            None => {
+                if let Some((chain, _)) = &g.refresh {
+                    self.revoke_chain_for_org(tenant, chain).await?;
+                }
+                return Err(crate::error::EngineError::oauth(
+                    crate::error::OAuthErrorCode::InvalidGrant,
+                    "the user is no longer a member of the organization",
+                ));
+            }
+        };
         let access = AccessTokenClaims {
             iss: iss.clone(),
             sub: self.subject_for(tenant, client, user),
@@ -72,6 +89,7 @@ impl OAuth<'_> {
             cnf: g.dpop_jkt.map(|jkt| Confirmation { jkt: jkt.into() }),
             uid: self.seal_uid(tenant, client, user),
             act: None,
+            org: org.clone(),
         };
         let access_token = ring.active.sign_jwt("at+jwt", &access)?;
         let wants_id_token = !(g.skip_id_token && client.refresh_without_id_token);
@@ -109,6 +127,7 @@ impl OAuth<'_> {
                 at_hash,
                 locale,
                 verified_claims,
+                org,
             };
             Some(ring.active.sign_jwt("JWT", &claims)?)
         } else {
@@ -124,5 +143,47 @@ impl OAuth<'_> {
             issued_token_type: None,
         };
         Ok((resp, access))
+    }
+}
+
+impl OAuth<'_> {
+    /// The organisation claims of a token: for `org` (the organisation signed in to),
+    /// `None` when the user is no longer its member; without one, the tenant-wide roles
+    /// when `scope` has `organization`, else nothing (no read).
+    async fn org_token_claims(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        org: Option<&str>,
+        scope: &str,
+    ) -> EngineResult<Option<OrgTokenClaims>> {
+        if org.is_none() && !scope.split(' ').any(|s| s == "organization") {
+            return Ok(Some(OrgTokenClaims::default()));
+        }
+        Ok(self
+            .orgs()
+            .claims(tenant, user, org)
+            .await?
+            .map(|c| OrgTokenClaims {
+                org_id: c.org_id,
+                org_name: c.org_name,
+                roles: Some(c.roles),
+                permissions: Some(c.permissions),
+            }))
+    }
+
+    /// Revokes a refresh chain whose user left its organisation, through its shard.
+    async fn revoke_chain_for_org(&self, tenant: &TenantId, chain: &ChainId) -> EngineResult<()> {
+        let shard = self.rt().shards.shard_for(tenant, chain);
+        let revoke = crate::runtime::shard::RevokeChain {
+            tenant: tenant.clone(),
+            chain: chain.clone(),
+            reason: crate::model::RevokeReason::Revoked,
+        };
+        self.rt().shards.ask(shard, revoke).await?;
+        let mut ev = self.event(tenant, "org.chain_revoked", true);
+        ev.subject = None;
+        ev.detail = Some(format!("chain={chain}"));
+        self.record_now(ev).await
     }
 }
