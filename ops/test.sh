@@ -79,6 +79,7 @@ if ! cmp -s "$PY_REQ" "$PY_VENV/requirements.txt" 2>/dev/null; then
 fi
 export TOLLGATE_PYTHON="$PWD/$PY_VENV/bin/python"
 # (each Python client test adds its `--test <name>` here)
+cargo test --workspace --locked --test scim_clients -- --ignored
 # The ScyllaDB tests need a node: they run when TOLLGATE_TEST_SCYLLA names one
 # (ops/scylla-test.sh starts one in Docker and runs them), and are skipped, saying so, otherwise.
 if [ -n "${TOLLGATE_TEST_SCYLLA:-}" ]; then

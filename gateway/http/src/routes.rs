@@ -514,6 +514,15 @@ fn scim_routes(cfg: &mut web::ServiceConfig) {
         "/scim/v2/ResourceTypes/{id}",
         web::get().to(scim::resource_type),
     )
+    .route(
+        "/scim/v2/ServiceProviderConfig",
+        web::route().to(scim::method_not_allowed),
+    )
+    .route("/scim/v2/Schemas", web::route().to(scim::method_not_allowed))
+    .route(
+        "/scim/v2/ResourceTypes",
+        web::route().to(scim::method_not_allowed),
+    )
     .route("/scim/v2/Users", web::get().to(scim::list_users))
     .route("/scim/v2/Users", web::post().to(scim::create_user))
     .route("/scim/v2/Users/{id}", web::get().to(scim::get_user))
@@ -524,7 +533,8 @@ fn scim_routes(cfg: &mut web::ServiceConfig) {
         web::resource("/scim/v2/Bulk")
             .app_data(web::PayloadConfig::new(scim::BULK_BODY_LIMIT))
             .route(web::post().to(scim::bulk)),
-    );
+    )
+    .route("/scim/v2/{rest:.*}", web::route().to(scim::no_such_endpoint));
 }
 
 /// The admin API of SCIM tokens (inside `/admin/v1`).

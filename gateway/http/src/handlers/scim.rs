@@ -189,6 +189,17 @@ pub async fn resource_type(
     Ok(scim_json(StatusCode::OK, &s))
 }
 
+/// Any other method on a discovery endpoint: 405, as a SCIM error (RFC 7644 §4: they
+/// are read-only).
+pub async fn method_not_allowed() -> Answer {
+    Err(ScimError::status(405, "this endpoint is read-only: use GET").into())
+}
+
+/// Any other path under `{issuer}/scim/v2`: 404, as a SCIM error.
+pub async fn no_such_endpoint() -> Answer {
+    Err(ScimError::status(404, "no such SCIM endpoint").into())
+}
+
 /// `GET {issuer}/scim/v2/Users`
 pub async fn list_users(
     req: HttpRequest,
