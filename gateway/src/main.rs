@@ -9,6 +9,7 @@ use tollgate_gateway::config::{Config, Mode, Overrides};
 use tollgate_http::api;
 
 mod grievance_cli;
+mod org_cli;
 mod retention_cli;
 mod scim_cli;
 
@@ -118,6 +119,12 @@ enum AdminCommand {
     /// Grievances users raised (DPDP Rule 14): list, show, answer, close.
     #[command(subcommand)]
     Grievance(Box<grievance_cli::GrievanceCmd>),
+    /// Organisations: create, rename, delete; members and invitations.
+    #[command(subcommand)]
+    Org(Box<org_cli::OrgCmd>),
+    /// Roles and permissions: roles, tenant-wide grants, the permission catalogue.
+    #[command(subcommand)]
+    Role(Box<org_cli::RoleCmd>),
     /// Dormancy erasure, legal holds and audit-event retention (DPDP Rules 6 and 8).
     #[command(subcommand)]
     Retention(Box<retention_cli::RetentionCmd>),
@@ -1066,6 +1073,14 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
             let (method, path, payload) = grievance_cli::grievance_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
+        AdminCommand::Org(cmd) => {
+            let (method, path, payload) = org_cli::org_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::Role(cmd) => {
+            let (method, path, payload) = org_cli::role_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
         AdminCommand::ScimToken(cmd) => {
             let (method, path, payload) = scim_cli::scim_token_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
@@ -1381,6 +1396,7 @@ fn send(base: &str, token: &str, method: &str, path: &str, payload: Payload) -> 
         let mut req = match method {
             "POST" => client.post(&url),
             "PUT" => client.put(&url),
+            "PATCH" => client.patch(&url),
             "DELETE" => client.delete(&url),
             _ => client.get(&url),
         }

@@ -749,3 +749,108 @@ async fn invitations_are_single_use_expiring_and_for_their_address() {
     );
     assert_eq!(srv.admin_get(invitations).await, json!([]));
 }
+
+#[actix_web::test]
+async fn the_cli_drives_organisations_and_roles() {
+    let srv = TestServer::start().await;
+    srv.tenant("orgc", false, true).await;
+    let dee = new_user(&srv, "orgc", "dee@acme.example").await;
+    let run = |args: &[&str]| {
+        let mut all = vec!["admin", "--url", &srv.base, "--token", &srv.admin_token];
+        all.extend_from_slice(args);
+        tollgate(&all, &[])
+    };
+    let (ok, _, err) = run(&[
+        "role",
+        "set-permissions",
+        "orgc",
+        "--permission",
+        "reports:read=Read reports",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&[
+        "role",
+        "set",
+        "orgc",
+        "analyst",
+        "--permission",
+        "reports:write",
+    ]);
+    assert!(
+        !ok && err.contains("permissions: unknown permission \"reports:write\""),
+        "{err}"
+    );
+    let (ok, out, err) = run(&[
+        "role",
+        "set",
+        "orgc",
+        "analyst",
+        "--permission",
+        "reports:read",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"reports:read\""), "{out}");
+    let (ok, out, err) = run(&[
+        "org",
+        "create",
+        "orgc",
+        "acme",
+        "--display-name",
+        "Acme Ltd",
+        "--allowed-domain",
+        "acme.example",
+    ]);
+    assert!(ok, "{err}");
+    let org: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        org["settings"]["allowed_email_domains"],
+        json!(["acme.example"])
+    );
+    let (ok, _, err) = run(&["org", "create", "orgc", "acme"]);
+    assert!(
+        !ok && err.contains("conflict (409): organization name already exists"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&[
+        "org",
+        "add-member",
+        "orgc",
+        "acme",
+        &dee,
+        "--role",
+        "analyst",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["org", "rename", "orgc", "acme", "acme-corp"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(&["role", "of", "orgc", &dee, "--org", "acme-corp"]);
+    assert!(ok, "{err}");
+    let claims: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(claims["org_id"], org["id"]);
+    assert_eq!(claims["permissions"], json!(["reports:read"]));
+    let (ok, out, err) = run(&[
+        "org",
+        "invite",
+        "orgc",
+        "acme-corp",
+        "eli@acme.example",
+        "--days",
+        "3",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("/orgc/invitations/"), "{out}");
+    let (ok, _, err) = run(&["org", "invite", "orgc", "acme-corp", "eli@evil.example"]);
+    assert!(
+        !ok && err.contains("email: outside the organization's allowed domains"),
+        "{err}"
+    );
+    let (ok, out, err) = run(&["org", "remove-member", "orgc", "acme-corp", &dee]);
+    assert!(ok && out.trim() == "done", "{out} {err}");
+    let (ok, _, err) = run(&["org", "delete", "orgc", "acme-corp"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["org", "show", "orgc", "acme-corp"]);
+    assert!(
+        !ok && err.contains("not_found (404): organization not found"),
+        "{err}"
+    );
+}
