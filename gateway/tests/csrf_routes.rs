@@ -46,6 +46,7 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/tenants/{tenant}/scim-tokens", "admin API"),
     ("/scim/v2/Users", "SCIM: a SCIM bearer token, no cookies"),
     ("/scim/v2/Bulk", "SCIM: a SCIM bearer token, no cookies"),
+    ("/scim/v2/Groups", "SCIM: a SCIM bearer token, no cookies"),
     (
         "/authorize",
         "an OAuth request: it only starts a sign-in (state and PKCE)",

@@ -812,3 +812,291 @@ async fn bulk_runs_operations_in_order_within_its_limits() {
     let a = scim.post("/Bulk", json!({"Operations": []})).await;
     scim_error(&a, 400, Some("invalidSyntax"));
 }
+
+#[actix_web::test]
+async fn groups_are_roles_and_their_members_the_holders() {
+    let s = TestServer::start().await;
+    let t = s.tenant("rbac", false, true).await;
+    let scim = Scim::new(&s, "rbac").await;
+    let ada = scim
+        .list(&[("filter", &format!(r#"userName eq "{}""#, t.email))])
+        .await
+        .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bob = scim
+        .post(
+            "/Users",
+            json!({"schemas": [USER], "userName": "bob@rbac.example"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+    let g = scim
+        .post("/Groups", json!({"schemas": [GROUP], "displayName": "billing-admin", "members": [{"value": ada}]}))
+        .await;
+    assert_eq!(g.status, 201, "{}", g.body);
+    assert_eq!(g.body["id"], "billing-admin");
+    assert_eq!(g.body["members"][0]["value"], ada.as_str());
+    // The role exists for the rest of Tollgate (tokens' `roles`, the admin API).
+    let role = s
+        .running
+        .engine
+        .store()
+        .get_role(
+            &tollgate_engine::ids::TenantId::parse("rbac").unwrap(),
+            "billing-admin",
+        )
+        .await
+        .unwrap();
+    assert!(role.is_some());
+
+    // Bad groups: each its error, nothing made.
+    scim_error(
+        &scim
+            .post(
+                "/Groups",
+                json!({"schemas": [GROUP], "displayName": "billing-admin"}),
+            )
+            .await,
+        409,
+        Some("uniqueness"),
+    );
+    scim_error(
+        &scim
+            .post(
+                "/Groups",
+                json!({"schemas": [GROUP], "displayName": "Billing Admins"}),
+            )
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+    scim_error(
+        &scim
+            .post(
+                "/Groups",
+                json!({"schemas": [GROUP], "displayName": "ops", "members": [{"value": "nobody"}]}),
+            )
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+    scim_error(&scim.get("/Groups/ops").await, 404, None);
+
+    // PATCH members in and out, the way Entra ID and Okta send them.
+    let p = scim
+        .call(
+            reqwest::Method::PATCH,
+            "/Groups/billing-admin",
+            Some(json!({"schemas": [PATCH], "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": bob}]},
+                {"op": "remove", "path": format!("members[value eq \"{ada}\"]")},
+            ]})),
+            &[("If-Match", g.etag.as_deref().unwrap())],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let members: Vec<&str> = p.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, [bob.as_str()]);
+    let stale = scim
+        .call(reqwest::Method::PATCH, "/Groups/billing-admin", Some(json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": ada}]}]})), &[("If-Match", g.etag.as_deref().unwrap())])
+        .await;
+    scim_error(&stale, 412, None);
+    let rename = scim
+        .call(reqwest::Method::PATCH, "/Groups/billing-admin", Some(json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "other"}]})), &[])
+        .await;
+    scim_error(&rename, 400, Some("mutability"));
+    let listed = scim
+        .get("/Groups?filter=displayName%20eq%20%22billing-admin%22")
+        .await;
+    assert_eq!(listed.body["totalResults"], 1);
+    assert_eq!(
+        listed.body["Resources"][0]["members"][0]["value"],
+        bob.as_str()
+    );
+
+    // PUT replaces the holders; DELETE removes the role.
+    let put = scim
+        .call(
+            reqwest::Method::PUT,
+            "/Groups/billing-admin",
+            Some(json!({"schemas": [GROUP], "displayName": "billing-admin", "members": []})),
+            &[],
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["members"], json!([]));
+    let del = scim
+        .call(reqwest::Method::DELETE, "/Groups/billing-admin", None, &[])
+        .await;
+    assert_eq!(del.status, 204);
+    scim_error(&scim.get("/Groups/billing-admin").await, 404, None);
+    let events = s.events("rbac", "kind=scim.").await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(
+        kinds.contains(&"scim.group_created")
+            && kinds.contains(&"scim.group_changed")
+            && kinds.contains(&"scim.group_deleted"),
+        "{kinds:?}"
+    );
+}
+
+#[actix_web::test]
+async fn an_organisation_token_sees_and_changes_only_its_members() {
+    use tollgate_engine::model::org::{Organization, Role};
+    let s = TestServer::start().await;
+    let t = s.tenant("b2b", false, true).await;
+    let tid = tollgate_engine::ids::TenantId::parse("b2b").unwrap();
+    let store = s.running.engine.store();
+    for id in ["acme", "globex"] {
+        store
+            .create_org(&Organization {
+                tenant: tid.clone(),
+                id: id.into(),
+                name: id.into(),
+                display_name: id.into(),
+                created_at: 1,
+                settings: Default::default(),
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .put_role(&Role {
+            tenant: tid.clone(),
+            id: "viewer".into(),
+            description: String::new(),
+            permissions: vec![],
+        })
+        .await
+        .unwrap();
+    let tenant_wide = Scim::new(&s, "b2b").await;
+    let mk = |org: &str| json!({"name": format!("{org} HR"), "organization": org});
+    let acme_t = s.admin("/tenants/b2b/scim-tokens", mk("acme")).await;
+    let globex_t = s.admin("/tenants/b2b/scim-tokens", mk("globex")).await;
+    let as_org = |tok: &Value| Scim {
+        base: tenant_wide.base.clone(),
+        token: tok["token"].as_str().unwrap().to_owned(),
+        token_id: tok["id"].as_str().unwrap().to_owned(),
+        http: reqwest::Client::new(),
+    };
+    let (acme, globex) = (as_org(&acme_t), as_org(&globex_t));
+    let r = s
+        .http
+        .post(format!("{}/admin/v1/tenants/b2b/scim-tokens", s.base))
+        .bearer_auth(&s.admin_token)
+        .json(&mk("nosuch"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // The tenant's own user is no member of either organisation.
+    assert_eq!(acme.list(&[]).await.body["totalResults"], 0);
+    let ada = tenant_wide
+        .list(&[("filter", &format!(r#"userName eq "{}""#, t.email))])
+        .await
+        .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    scim_error(&acme.get(&format!("/Users/{ada}")).await, 404, None);
+    assert!(
+        acme.user_names(&format!(r#"userName eq "{}""#, t.email))
+            .await
+            .is_empty()
+    );
+    scim_error(
+        &acme
+            .patch(
+                &ada,
+                json!([{"op": "replace", "path": "active", "value": false}]),
+                &[],
+            )
+            .await,
+        404,
+        None,
+    );
+
+    // What an organisation token creates is a member there, and nowhere else.
+    let wile = acme
+        .post(
+            "/Users",
+            json!({"schemas": [USER], "userName": "wile@acme.example"}),
+        )
+        .await;
+    assert_eq!(wile.status, 201, "{}", wile.body);
+    let wile = wile.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(acme.user_names("userName pr").await, ["wile@acme.example"]);
+    assert_eq!(globex.list(&[]).await.body["totalResults"], 0);
+    scim_error(&globex.get(&format!("/Users/{wile}")).await, 404, None);
+    assert!(
+        store
+            .get_membership(
+                &tid,
+                "acme",
+                &tollgate_engine::ids::UserId::from_stored(wile.clone())
+            )
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // Groups: roles are the tenant's; an organisation token changes holders in its own.
+    let group =
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "x"});
+    scim_error(&acme.post("/Groups", group).await, 403, None);
+    let add = |who: &str| json!([{"op": "add", "path": "members", "value": [{"value": who}]}]);
+    let p = acme
+        .call(
+            reqwest::Method::PATCH,
+            "/Groups/viewer",
+            Some(json!({"schemas": [PATCH], "Operations": add(&wile)})),
+            &[],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert_eq!(p.body["members"][0]["value"], wile.as_str());
+    let outsider = acme
+        .call(
+            reqwest::Method::PATCH,
+            "/Groups/viewer",
+            Some(json!({"schemas": [PATCH], "Operations": add(&ada)})),
+            &[],
+        )
+        .await;
+    scim_error(&outsider, 400, Some("invalidValue"));
+    // Tenant-wide, and in the other organisation, nobody holds it.
+    assert_eq!(
+        tenant_wide.get("/Groups/viewer").await.body["members"],
+        json!([])
+    );
+    assert_eq!(
+        globex.get("/Groups/viewer").await.body["members"],
+        json!([])
+    );
+
+    // The organisation's DELETE takes the user out of it: the account stays only if it
+    // belongs to another organisation; here it was acme's alone, so it is deleted.
+    let del = acme
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/Users/{wile}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(del.status, 204);
+    scim_error(&tenant_wide.get(&format!("/Users/{wile}")).await, 404, None);
+}

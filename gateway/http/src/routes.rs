@@ -529,6 +529,12 @@ fn scim_routes(cfg: &mut web::ServiceConfig) {
     .route("/scim/v2/Users/{id}", web::put().to(scim::replace_user))
     .route("/scim/v2/Users/{id}", web::patch().to(scim::patch_user))
     .route("/scim/v2/Users/{id}", web::delete().to(scim::delete_user))
+    .route("/scim/v2/Groups", web::get().to(scim::list_groups))
+    .route("/scim/v2/Groups", web::post().to(scim::create_group))
+    .route("/scim/v2/Groups/{id}", web::get().to(scim::get_group))
+    .route("/scim/v2/Groups/{id}", web::put().to(scim::replace_group))
+    .route("/scim/v2/Groups/{id}", web::patch().to(scim::patch_group))
+    .route("/scim/v2/Groups/{id}", web::delete().to(scim::delete_group))
     .service(
         web::resource("/scim/v2/Bulk")
             .app_data(web::PayloadConfig::new(scim::BULK_BODY_LIMIT))

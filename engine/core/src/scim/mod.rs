@@ -7,6 +7,7 @@
 //! - [`tokens`]: the admin's side of tokens (create, list, revoke);
 //! - [`users`]: `/Users`: the SCIM representation of a Tollgate user, create, read,
 //!   replace, PATCH, delete, and lists with filters, sorting and pages;
+//! - [`groups`]: `/Groups`: a Group is a role of the tenant, its members who hold it;
 //! - [`bulk`]: `/Bulk`, one operation after another through the same flows.
 //!
 //! The pure parts (schemas, filters, PATCH, errors) are the `tollgate-scim` crate. Every
@@ -22,6 +23,7 @@ use crate::ids::{TenantId, UserId};
 use crate::model::Hash32;
 
 pub mod bulk;
+pub mod groups;
 pub mod tokens;
 pub mod users;
 

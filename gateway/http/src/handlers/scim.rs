@@ -5,7 +5,8 @@
 //!   the rest: RFC 7644 §4 leaves it to the server, and a tenant's schema is its own).
 //! - `GET`/`POST {issuer}/scim/v2/Users`, `GET`/`PUT`/`PATCH`/`DELETE
 //!   {issuer}/scim/v2/Users/{id}`: users (`If-Match` on changes, `If-None-Match` on
-//!   reads, `ETag` on answers); `POST {issuer}/scim/v2/Bulk`.
+//!   reads, `ETag` on answers); the same on `/Groups` (a Group is a role of the tenant);
+//!   `POST {issuer}/scim/v2/Bulk`.
 //! - `POST /admin/v1/tenants/{tenant}/scim-tokens` (`{"name", "organization"}`: the token
 //!   is in the answer, once), `GET .../scim-tokens`, `DELETE .../scim-tokens/{id}`.
 //!
@@ -17,6 +18,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::Value;
 use tollgate_engine::scim::ScimCaller;
+use tollgate_engine::scim::groups::GroupChange;
 use tollgate_engine::scim::users::{ListQuery, Preconditions, Versioned, etag_matches, project};
 use tollgate_scim::patch::PatchRequest;
 use tollgate_scim::{ScimError, ScimType};
@@ -302,6 +304,117 @@ pub async fn delete_user(
     st.engine
         .scim()
         .delete_user(&c, &id, &preconditions(&req), &meta(&req))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET {issuer}/scim/v2/Groups`
+pub async fn list_groups(
+    req: HttpRequest,
+    path: web::Path<String>,
+    st: web::Data<AppState>,
+) -> Answer {
+    let c = caller(&req, &st, &path).await?;
+    let q: ListQuery = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ScimError::bad(ScimType::InvalidValue, format!("bad query: {e}")))?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &st.engine.scim().list_groups(&c, &q).await?,
+    ))
+}
+
+/// `POST {issuer}/scim/v2/Groups`
+pub async fn create_group(
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+    st: web::Data<AppState>,
+) -> Answer {
+    let c = caller(&req, &st, &path).await?;
+    let v = json_body(&body)?;
+    let created = st.engine.scim().create_group(&c, &v, &meta(&req)).await?;
+    Ok(resource(StatusCode::CREATED, created))
+}
+
+/// `GET {issuer}/scim/v2/Groups/{id}`
+pub async fn get_group(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Answer {
+    let (t, id) = path.into_inner();
+    let c = caller(&req, &st, &t).await?;
+    let mut v = st.engine.scim().get_group(&c, &id).await?;
+    let q: ListQuery = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    v.body = project(
+        v.body,
+        q.attributes.as_deref(),
+        q.excluded_attributes.as_deref(),
+    );
+    Ok(resource(StatusCode::OK, v))
+}
+
+/// `PUT {issuer}/scim/v2/Groups/{id}`
+pub async fn replace_group(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    st: web::Data<AppState>,
+) -> Answer {
+    let (t, id) = path.into_inner();
+    let c = caller(&req, &st, &t).await?;
+    let v = json_body(&body)?;
+    let out = st
+        .engine
+        .scim()
+        .change_group(
+            &c,
+            &id,
+            GroupChange::Replace(&v),
+            &preconditions(&req),
+            &meta(&req),
+        )
+        .await?;
+    Ok(resource(StatusCode::OK, out))
+}
+
+/// `PATCH {issuer}/scim/v2/Groups/{id}`
+pub async fn patch_group(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    st: web::Data<AppState>,
+) -> Answer {
+    let (t, id) = path.into_inner();
+    let c = caller(&req, &st, &t).await?;
+    let ops: PatchRequest = serde_json::from_value(json_body(&body)?).map_err(|e| {
+        ScimError::bad(ScimType::InvalidSyntax, format!("not a PATCH request: {e}"))
+    })?;
+    let out = st
+        .engine
+        .scim()
+        .change_group(
+            &c,
+            &id,
+            GroupChange::Patch(&ops),
+            &preconditions(&req),
+            &meta(&req),
+        )
+        .await?;
+    Ok(resource(StatusCode::OK, out))
+}
+
+/// `DELETE {issuer}/scim/v2/Groups/{id}`
+pub async fn delete_group(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Answer {
+    let (t, id) = path.into_inner();
+    let c = caller(&req, &st, &t).await?;
+    st.engine
+        .scim()
+        .delete_group(&c, &id, &preconditions(&req), &meta(&req))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
