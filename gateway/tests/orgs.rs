@@ -854,3 +854,80 @@ async fn the_cli_drives_organisations_and_roles() {
         "{err}"
     );
 }
+
+#[actix_web::test]
+async fn domains_join_just_in_time_and_a_deleted_account_leaves() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("orgr", false, true).await;
+    let email = "ann@acme.example";
+    let ann = new_user(&srv, "orgr", email).await;
+    new_user(&srv, "orgr", "bob@else.example").await;
+    create_org(
+        &srv,
+        "orgr",
+        json!({"name": "acme", "settings": {"allowed_email_domains": ["acme.example"], "just_in_time": true}}),
+    )
+    .await;
+
+    // Not a member yet, but at the organisation's domain: joins on sign-in, without roles.
+    let b = srv.browser();
+    let (back, verifier) = authorize_to(&b, &t, email, &[("organization", "acme")]).await;
+    let code = query_param(&back, "code").unwrap_or_else(|| panic!("{back}"));
+    let (_, tokens) = redeem(&reqwest::Client::new(), &t, &code, &verifier).await;
+    let at = jwt_claims(tokens["access_token"].as_str().unwrap());
+    assert_eq!(at["org_name"], "acme", "{at}");
+    assert_eq!(at["roles"], json!([]));
+    let members = srv
+        .admin_get("/tenants/orgr/organizations/acme/members")
+        .await;
+    assert_eq!(members["items"][0]["user_id"], ann.as_str());
+    let events = srv.events("orgr", "kind=org.joined_jit").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+
+    // Someone at another domain does not join, and is refused.
+    let other = srv.browser();
+    let (back, _) = authorize_to(&other, &t, "bob@else.example", &[("organization", "acme")]).await;
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("access_denied"),
+        "{back}"
+    );
+    assert_eq!(
+        query_param(&back, "error_description").as_deref(),
+        Some("the user is not a member of the requested organization")
+    );
+
+    // The domains change: a member outside them is refused at sign-in.
+    let (s, v) = call(
+        &srv,
+        Method::PATCH,
+        "/tenants/orgr/organizations/acme",
+        Some(json!({"settings": {"allowed_email_domains": ["acme.test"]}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (back, _) = authorize_to(&b, &t, email, &[("organization", "acme")]).await;
+    assert_eq!(
+        query_param(&back, "error").as_deref(),
+        Some("access_denied"),
+        "{back}"
+    );
+    assert_eq!(
+        query_param(&back, "error_description").as_deref(),
+        Some("the user's email domain is not allowed by the organization")
+    );
+
+    // Deleting the account removes its memberships.
+    let (s, v) = call(
+        &srv,
+        Method::DELETE,
+        &format!("/tenants/orgr/users/{ann}"),
+        None,
+    )
+    .await;
+    assert!(s == 200 || s == 204, "{s} {v}");
+    let members = srv
+        .admin_get("/tenants/orgr/organizations/acme/members")
+        .await;
+    assert_eq!(members["items"], json!([]), "{members}");
+}
