@@ -40,6 +40,7 @@ pub mod jobs;
 pub mod oauth;
 pub mod orgs;
 pub mod runtime;
+pub mod saml;
 pub mod scim;
 pub mod sealing;
 pub mod signin;

@@ -175,7 +175,7 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, SamlError> {
     tollgate_xmldsig::dsig::decode_base64(text).ok_or(SamlError::BadBase64)
 }
 
-/// Inflates raw DEFLATE, refusing output past `max` bytes.
+/// Inflates raw DEFLATE, refusing output past `max` bytes (a deflate bomb stops there).
 fn inflate(deflated: &[u8], max: usize) -> Result<String, SamlError> {
     let mut out = Vec::new();
     flate2::read::DeflateDecoder::new(deflated)
@@ -183,7 +183,7 @@ fn inflate(deflated: &[u8], max: usize) -> Result<String, SamlError> {
         .read_to_end(&mut out)
         .map_err(|_| SamlError::BadDeflate)?;
     if out.len() > max {
-        return Err(SamlError::BadDeflate);
+        return Err(SamlError::Xml(crate::XmlError::TooLarge));
     }
     String::from_utf8(out).map_err(|_| SamlError::Xml(crate::XmlError::NotUtf8))
 }

@@ -82,7 +82,7 @@ fn refuses_bad_encodings() {
     assert_eq!(code("SAMLRequest=a&SAMLRequest=b"), "invalid_message");
     // A deflate bomb: 1 MiB of spaces inflates past the limit.
     let bomb = binding::encode_redirect(&" ".repeat(1 << 20), "SAMLRequest", None);
-    assert_eq!(code(&bomb), "bad_deflate");
+    assert_eq!(code(&bomb), "too_large");
     assert_eq!(
         binding::decode_post("", &limits).unwrap_err().code(),
         "missing_message"

@@ -4,7 +4,7 @@
 
 use actix_web::web;
 
-use crate::handlers::{
+use crate::handlers::{saml, 
     admin, apis, branding, complete, demo, device, email, federation, grievances, hosted,
     messaging_admin, mfa, oidc, ops, orgs, par, passkeys, phone, portal, registration, retention_admin,
     scim, verification_admin, verify, whatsapp,
@@ -124,6 +124,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(federation_admin)
                 .configure(branding_admin)
                 .configure(grievance_admin)
+                .configure(saml_admin)
                 .configure(orgs_admin)
                 .configure(scim_admin)
                 .configure(retention_admin_routes)
@@ -253,6 +254,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(portal_routes)
                 .configure(federation_routes)
                 .configure(verify_routes)
+                .configure(saml_routes)
                 // Paths with a parameter are matched by a regular expression each: they
                 // come after the sign-in pages, so a page request does not pay for them.
                 .configure(client_and_api_routes)
@@ -627,6 +629,24 @@ fn orgs_admin(cfg: &mut web::ServiceConfig) {
             "/tenants/{tenant}/org-settings",
             web::put().to(orgs::put_settings),
         );
+}
+
+/// The SAML identity provider (inside `/{tenant}`): no path parameter.
+fn saml_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/saml/metadata", web::get().to(saml::metadata))
+        .route("/saml/sso", web::get().to(saml::sso_redirect))
+        .route("/saml/sso", web::post().to(saml::sso_post))
+        .route("/saml/resume", web::get().to(saml::resume))
+        .route("/saml/idp-init", web::get().to(saml::idp_init))
+        .route("/saml/slo", web::get().to(saml::slo_redirect))
+        .route("/saml/slo", web::post().to(saml::slo_post));
+}
+
+/// The admin API for SAML service providers (inside `/admin/v1`).
+fn saml_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route("/tenants/{tenant}/saml/sps", web::get().to(saml::admin_list))
+        .route("/tenants/{tenant}/saml/sps", web::post().to(saml::admin_register))
+        .route("/tenants/{tenant}/saml/sps", web::delete().to(saml::admin_remove));
 }
 
 /// The admin API for grievances and the privacy contact (inside `/admin/v1`).

@@ -42,6 +42,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "device-done.html",
         include_str!("../templates/device-done.html"),
     ),
+    ("saml-post.html", include_str!("../templates/saml-post.html")),
     (
         "fed-buttons.html",
         include_str!("../templates/fed-buttons.html"),
@@ -350,6 +351,10 @@ pub const SAMPLES: &[(&str, &str)] = &[
         r#"{"client": "Living room TV", "user_code": "BCDF-GHJK", "tx": "sample-tx", "csrf": "sample-csrf", "scopes": [{"before": "Know who you are (your account id)", "code": null, "after": ""}, {"before": "", "code": "read:orders", "after": " at Orders"}]}"#,
     ),
     ("device-done.html", r#"{"approved": true}"#),
+    (
+        "saml-post.html",
+        r#"{"action": "https://sp.example/acs", "saml_response": "PHNhbWxwOlJlc3BvbnNlLz4=", "relay_state": "r1"}"#,
+    ),
     (
         "fed-buttons.html",
         r#"{"tx": "sample-tx", "connectors": [{"id": "google", "name": "Google"}]}"#,

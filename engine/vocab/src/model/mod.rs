@@ -13,6 +13,7 @@ pub mod org;
 pub mod phone;
 pub mod privacy;
 pub mod retention;
+pub mod saml;
 pub mod scim;
 pub mod signin;
 pub mod verification;
@@ -144,6 +145,9 @@ pub struct Tenant {
     /// The Data Protection Officer or contact person its pages publish (DPDP Rules 9, 14).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_contact: Option<grievance::PrivacyContact>,
+    /// The SAML 2.0 identity provider: registered SPs and the IdP's signing key.
+    #[serde(default, skip_serializing_if = "saml::SamlSettings::is_empty")]
+    pub saml: saml::SamlSettings,
     /// Organisations: the tenant's named permissions (beside its APIs' scopes).
     #[serde(default, skip_serializing_if = "is_default_orgs")]
     pub orgs: org::OrgsSettings,
@@ -438,6 +442,7 @@ impl Tenant {
             messaging: messaging::MessagingSettings::default(),
             retention: retention::RetentionSettings::default(),
             privacy_contact: None,
+            saml: saml::SamlSettings::default(),
             orgs: org::OrgsSettings::default(),
             scim: scim::ScimSettings::default(),
         }

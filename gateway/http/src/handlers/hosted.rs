@@ -299,6 +299,10 @@ pub async fn account(
     let (Some(u), Some(session)) = (user, session) else {
         return Ok(see_other(&format!("/{t}/login")));
     };
+    // Signed in with a SAML sign-in waiting: the application gets its answer.
+    if crate::handlers::saml::pending(&st, &req, &t) {
+        return Ok(see_other(&format!("/{t}/saml/resume")));
+    }
     // Signed in after opening an invitation: back to it, to accept.
     if let Some(url) = crate::handlers::orgs::pending_invitation(&st, &req, &t) {
         return Ok(see_other(&url));

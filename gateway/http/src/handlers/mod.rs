@@ -51,6 +51,7 @@ pub mod phone;
 pub mod portal;
 pub mod registration;
 pub mod retention_admin;
+pub mod saml;
 pub mod scim;
 pub mod truecaller;
 pub mod verification_admin;
