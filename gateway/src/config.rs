@@ -86,6 +86,9 @@ pub struct Config {
     /// then neither plant nor overwrite them. Needs an https `public_url`; recommended
     /// wherever the issuer has an origin of its own.
     pub host_cookies: bool,
+    /// Name servers (`ip:port`) asked for the TXT records organisations publish to prove
+    /// their email domains; empty: the system's (`/etc/resolv.conf`).
+    pub dns_servers: Vec<String>,
 }
 
 /// `[metrics]`: `/metrics` is open on the main address unless a token or a separate
@@ -183,7 +186,24 @@ impl Default for Config {
             metrics: Default::default(),
             logout: Default::default(),
             host_cookies: false,
+            dns_servers: Vec::new(),
         }
+    }
+}
+
+impl Config {
+    /// `dns_servers`, parsed.
+    pub fn dns_servers(&self) -> anyhow::Result<Vec<std::net::SocketAddr>> {
+        self.dns_servers
+            .iter()
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "dns_servers: {s:?} is not an ip:port address (e.g. \"10.0.0.2:53\")"
+                    )
+                })
+            })
+            .collect()
     }
 }
 
@@ -384,6 +404,7 @@ impl Config {
             );
         }
         self.mail.check()?;
+        self.dns_servers()?;
         anyhow::ensure!(
             !self.host_cookies || self.public_url(None).starts_with("https://"),
             "host_cookies needs an https public_url (browsers accept __Host- cookies only over https)"
@@ -625,6 +646,19 @@ mod tests {
         assert_eq!(c.otp.phone_limits.recipient.max, 5);
         assert_eq!(c.mail.mode, crate::mail::MailMode::Outbox);
         c.mail.check().unwrap();
+    }
+
+    #[test]
+    fn dns_servers_must_be_socket_addresses() {
+        let mut c = Config {
+            dns_servers: vec!["10.0.0.2:53".into(), "[::1]:5353".into()],
+            ..Config::default()
+        };
+        assert_eq!(c.dns_servers().unwrap().len(), 2);
+        c.check().unwrap();
+        c.dns_servers = vec!["ns1.example".into()];
+        let msg = c.check().unwrap_err().to_string();
+        assert!(msg.contains("dns_servers") && msg.contains("ns1.example"), "{msg}");
     }
 
     #[test]

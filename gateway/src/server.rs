@@ -108,7 +108,7 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
             .messaging()
             .set_deployment_webhook(app_secret, verify_token);
     }
-    engine.set_upstream_http(Arc::new(HttpUpstream::new()?));
+    engine.set_upstream_http(Arc::new(HttpUpstream::new(&config.dns_servers()?)?));
     engine.spawn_sweeper(std::time::Duration::from_secs(30));
     engine.spawn_purger(std::time::Duration::from_secs(
         config.privacy.purge_every_secs.max(1),

@@ -24,6 +24,11 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/tenants/{tenant}/apis", "admin API"),
     ("/tenants/{tenant}/users", "admin API"),
     ("/tenants/{tenant}/users/import", "admin API"),
+    ("/tenants/{tenant}/organizations/{org}/domains", "admin API"),
+    (
+        "/tenants/{tenant}/organizations/{org}/domains/{domain}/verify",
+        "admin API",
+    ),
     ("/tenants/{tenant}/users/{user}/sign-out", "admin API"),
     ("/tenants/{tenant}/keys/rotate", "admin API"),
     ("/tenants/{tenant}/keys/{kid}/revoke", "admin API"),
@@ -511,6 +516,7 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             F,
         ),
         form(
+        form("/login/sso", Victim, vec![v("email", &s.forms.email)], F),
             "/password/reset",
             Victim,
             vec![

@@ -49,7 +49,8 @@ pub(super) enum Ks {
     ScimExternal = 43,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 34] = [
+    Domains = 48,
+pub(super) const ALL_KS: [(Ks, &str); 35] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -88,6 +89,7 @@ pub(super) const ALL_KS: [(Ks, &str); 34] = [
 
 pub(super) struct Inner {
     pub(super) db: Database,
+    (Ks::Domains, "org_domains"),
     pub(super) ks: Vec<Keyspace>,
 }
 

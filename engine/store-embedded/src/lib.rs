@@ -21,6 +21,7 @@ mod challenges;
 mod consents;
 mod events;
 mod factors;
+mod domains;
 mod grievances;
 mod identities;
 mod keyspaces;

@@ -29,6 +29,7 @@ mod consents;
 mod denylist;
 mod errors;
 mod events;
+mod domains;
 mod factors;
 mod grievances;
 mod identities;

@@ -214,6 +214,13 @@ crate::statements::statement_set! {
         verifications_delete: Write => "DELETE FROM {k}.verifications WHERE tenant = ? AND user_id = ?",
         /// Grievances (0010): a new ticket is a plain write (its id is fresh and random);
         /// its next state a compare-and-set on the record the engine read.
+        domain_claim: Lwt => "INSERT INTO {k}.org_domains (tenant, domain, org_id, record) VALUES (?, ?, ?, ?) IF NOT EXISTS",
+        domain_get: Read => "SELECT record FROM {k}.org_domains WHERE tenant = ? AND domain = ?",
+        domain_update: Lwt => "UPDATE {k}.org_domains SET record = ? WHERE tenant = ? AND domain = ? IF org_id = ?",
+        domain_remove: Lwt => "DELETE FROM {k}.org_domains WHERE tenant = ? AND domain = ? IF org_id = ?",
+        domain_index_put: Write => "INSERT INTO {k}.org_domains_by_org (tenant, org_id, domain) VALUES (?, ?, ?)",
+        domain_index_delete: Write => "DELETE FROM {k}.org_domains_by_org WHERE tenant = ? AND org_id = ? AND domain = ?",
+        domain_index_list: Read => "SELECT domain FROM {k}.org_domains_by_org WHERE tenant = ? AND org_id = ?",
         grievance_put: Write => "INSERT INTO {k}.grievances (tenant, id, user_id, created_at, record) \
             VALUES (?, ?, ?, ?, ?)",
         grievance_update_if: Lwt => "UPDATE {k}.grievances SET record = ? WHERE tenant = ? AND id = ? IF record = ?",

@@ -11,6 +11,7 @@
     reason = "test support: a step that fails is a failed test"
 )]
 
+mod domains;
 mod grievances;
 mod orgs;
 mod retention;
@@ -130,6 +131,7 @@ pub async fn run<S: Store + Clone>(store: S) {
 }
 
 fn verification(
+    domains::domains_are_claimed_once_per_tenant(&store).await;
     t: &TenantId,
     u: &UserId,
     id: &str,

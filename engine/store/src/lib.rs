@@ -18,9 +18,11 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod domains;
 mod orgs;
 mod scim;
 
+pub use domains::DomainStore;
 pub use orgs::{OrgStore, RoleScope};
 pub use scim::ScimStore;
 
@@ -766,3 +768,4 @@ pub trait Store:
         0
     }
 }
+    + DomainStore

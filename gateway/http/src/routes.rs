@@ -6,7 +6,7 @@ use actix_web::web;
 
 use crate::handlers::{saml, 
     admin, apis, branding, complete, demo, device, email, federation, grievances, hosted,
-    messaging_admin, mfa, oidc, ops, orgs, par, passkeys, phone, portal, registration, retention_admin,
+    messaging_admin, mfa, oidc, ops, orgs, par, passkeys, phone, portal, realm, registration, retention_admin,
     scim, verification_admin, verify, whatsapp,
 };
 
@@ -128,6 +128,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(orgs_admin)
                 .configure(scim_admin)
                 .configure(retention_admin_routes)
+                .configure(realm_admin)
                 .route(
                     "/tenants/{tenant}/messaging",
                     web::get().to(messaging_admin::get),
@@ -276,7 +277,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Email codes and links, password reset, address verification (inside `/{tenant}`).
 fn email_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login/email", web::post().to(email::email_start))
+    cfg.route("/login/sso", web::post().to(hosted::login_sso))
+        .route("/login/email", web::post().to(email::email_start))
         .route("/login/email/code", web::post().to(email::email_code))
         .route("/login/link", web::get().to(email::link_page))
         .route("/login/link", web::post().to(email::link_submit))
@@ -679,4 +681,28 @@ fn grievance_admin(cfg: &mut web::ServiceConfig) {
         "/tenants/{tenant}/grievances/{id}/close",
         web::post().to(grievances::admin_close),
     );
+}
+
+/// Organisations' email domains (home-realm discovery).
+fn realm_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/tenants/{tenant}/organizations/{org}/domains",
+        web::get().to(realm::list),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/domains",
+        web::post().to(realm::add),
+    )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/domains/{domain}/verify",
+            web::post().to(realm::verify),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/domains/{domain}/connector",
+            web::put().to(realm::route),
+        )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/domains/{domain}",
+            web::delete().to(realm::remove),
+        );
 }

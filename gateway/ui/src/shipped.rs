@@ -373,7 +373,7 @@ pub const SAMPLES: &[(&str, &str)] = &[
     ),
     (
         "login.html",
-        r#"{"tx": "sample-tx", "csrf": "sample-csrf", "email": "asha@example.com", "error": "Incorrect email or password.", "passkeys": true}"#,
+        r#"{"tx": "sample-tx", "csrf": "sample-csrf", "email": "asha@example.com", "error": "Incorrect email or password.", "passkeys": true, "sso": true}"#,
     ),
     (
         "signup.html",

@@ -25,7 +25,8 @@
 //! Parts, lowest first: [`types`] (shared), [`upstream`] (tokens and claims),
 //! [`connectors`], [`redeem`] (the calls out), `truecaller` (the verified number a
 //! Truecaller sign-in brings), `digilocker` (the identity verification a DigiLocker
-//! sign-in brings), [`linking`], [`signin`] (the round trip). Each part names
+//! sign-in brings), [`linking`], [`realm`] (organisations' domains: home-realm
+//! discovery), [`signin`] (the round trip). Each part names
 //! only [`types`] and parts listed before it.
 
 use crate::engine::Engine;
@@ -33,6 +34,7 @@ use crate::engine::Engine;
 pub mod connectors;
 mod digilocker;
 pub mod linking;
+pub mod realm;
 pub mod redeem;
 pub mod signin;
 mod truecaller;
@@ -41,6 +43,7 @@ pub mod upstream;
 
 pub use crate::model::federation::valid_connector_id;
 pub use connectors::{ConnectorInput, PRESETS, check_upstream_url};
+pub use realm::HomeRealm;
 pub use types::*;
 pub use upstream::{
     IdTokenError, IdTokenExpectations, apple_client_secret, map_claims, pick_email,

@@ -402,6 +402,14 @@ impl Federation<'_> {
         meta: &RequestMeta,
     ) -> EngineResult<SignInStep> {
         link.last_login_at = self.now();
+        self.join_by_domain(
+            tenant,
+            &user.id,
+            &link.provider,
+            identity.email.as_deref(),
+            identity.email_verified,
+        )
+        .await;
         let key = self.user_vault(tenant, &user.id).await?;
         link.sealed_profile =
             Self::seal_for_link(&key, tenant, &user.id, &link.provider, "profile", identity);

@@ -29,6 +29,13 @@ pub trait UpstreamHttp: Send + Sync + 'static {
         let _ = (url, form);
         Err("outbound HTTP is not configured".into())
     }
+
+    /// The TXT records at a DNS name (each record's strings joined), for an organisation
+    /// proving it holds a domain; an empty list when the name has none.
+    async fn txt_records(&self, name: &str) -> Result<Vec<String>, String> {
+        let _ = name;
+        Err("DNS lookups are not configured".into())
+    }
 }
 
 /// Calls nothing: outbound HTTP that is not configured.

@@ -12,6 +12,7 @@ pub mod notice;
 pub mod org;
 pub mod phone;
 pub mod privacy;
+pub mod org_domain;
 pub mod retention;
 pub mod saml;
 pub mod scim;

@@ -114,6 +114,11 @@ pub async fn login_submit(
         .signin()
         .password_login(&f.t, f.get("email"), f.get("password"), &meta(&req))
         .await
+    // Home-realm discovery: an address at an organisation's verified domain goes to its
+    // company's identity provider; no password is checked here (nor kept).
+    if let Some(to) = home_realm_start(&st, &f).await? {
+        return Ok(to);
+    }
     {
         Ok(step) => after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
         Err(EngineError::InvalidCredentials) => {
@@ -129,6 +134,66 @@ pub async fn signup_submit(
     path: web::Path<String>,
     payload: web::Payload,
     st: web::Data<AppState>,
+/// Where an address at an organisation's verified, routed domain starts its sign-in: the
+/// organisation's connector, carrying the authorization request.
+async fn home_realm_start(st: &AppState, f: &SubmittedForm) -> Result<Option<HttpResponse>, PageError> {
+    let Some(realm) = st
+        .engine
+        .federation()
+        .home_realm(&f.t, f.get("email"))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let tx = f
+        .areq
+        .as_ref()
+        .and(f.tx())
+        .map(|tx| {
+            let tx: String = url::form_urlencoded::byte_serialize(tx.as_bytes()).collect();
+            format!("?tx={tx}")
+        })
+        .unwrap_or_default();
+    Ok(Some(see_other(&format!(
+        "/{}/federation/{}/start{tx}",
+        f.t, realm.connector
+    ))))
+}
+
+/// `POST /{tenant}/login/sso`: "Sign in with your organisation" on the sign-in page (the
+/// address only): its organisation's identity provider, or the page again saying that
+/// no organisation signs in that address's domain.
+pub async fn login_sso(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
+) -> PageResult {
+    let f = SubmittedForm::read(&req, &path, payload, &st).await?;
+    let v = f.view(&st, &req, "login");
+    let federation = login_buttons(&st, &v, &f.t, f.tx()).await;
+    let again = |status, msg: &str| {
+        view_form_page(&st, &req, &v, &f.t, status, "sign-in-button", |csrf| {
+            pages::login(
+                &v,
+                f.tx(),
+                csrf,
+                f.get("email"),
+                Some(msg),
+                st.engine.signin().passkeys_allowed(&f.tenant),
+                federation.clone(),
+            )
+        })
+    };
+    if !f.csrf_ok {
+        return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
+    }
+    match home_realm_start(&st, &f).await? {
+        Some(to) => Ok(to),
+        None => Ok(again(StatusCode::BAD_REQUEST, &v.t("sso-no-organization"))),
+    }
+}
+
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let v = f.view(&st, &req, "signup");

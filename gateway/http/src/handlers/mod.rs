@@ -52,6 +52,7 @@ pub mod portal;
 pub mod registration;
 pub mod retention_admin;
 pub mod saml;
+pub mod realm;
 pub mod scim;
 pub mod truecaller;
 pub mod verification_admin;

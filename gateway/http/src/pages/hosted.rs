@@ -47,9 +47,13 @@ pub fn login(
             safe: false,
         });
     }
+    // A tenant with connectors may route organisations' domains to them: offer the
+    // organisation's sign-in (the address alone) there.
+    let sso = !federation.is_empty();
     let stable = [
         ("error", Value::from(error)),
         ("passkeys", Value::from(passkeys)),
+        ("sso", Value::from(sso)),
     ];
     v.render_filled("login.html", &stable, &fills)
 }
