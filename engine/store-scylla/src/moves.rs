@@ -132,6 +132,18 @@ impl ScyllaStore {
                     if let Some((Some(notice),)) = notice {
                         self.lwt(&n.notice_insert, (t, id, notice)).await?;
                     }
+                    // SCIM: the user's record, and its externalId index row first.
+                    let scim: Option<(Vec<u8>,)> = self.one(&f.scim_user_get, (t, id)).await?;
+                    if let Some((rec,)) = scim {
+                        let s: tollgate_vocab::model::scim::ScimUser = decode(&rec)?;
+                        if let Some(k) = &s.external_key {
+                            self.write(&n.scim_external_put, (t, k.as_str(), id))
+                                .await?;
+                        }
+                        let version = crate::rows::int(s.version);
+                        self.lwt(&n.scim_user_insert, (t, id, version, rec))
+                            .await?;
+                    }
                     // Linked identities: only links that are this user's (an index entry
                     // whose claim was lost stays behind).
                     self.each(
@@ -304,6 +316,16 @@ impl ScyllaStore {
                     self.write(&f.grievance_user_delete, (t, id.as_str()))
                         .await?;
                     self.write(&f.receipts_delete, (t, id.as_str())).await?;
+                    let scim: Option<(Vec<u8>,)> =
+                        self.one(&f.scim_user_get, (t, id.as_str())).await?;
+                    if let Some((rec,)) = scim {
+                        let s: tollgate_vocab::model::scim::ScimUser = decode(&rec)?;
+                        self.lwt(&f.scim_user_delete, (t, id.as_str())).await?;
+                        if let Some(k) = &s.external_key {
+                            self.write(&f.scim_external_delete, (t, k.as_str(), id.as_str()))
+                                .await?;
+                        }
+                    }
                     self.each(
                         &f.link_user_list,
                         (t, id.as_str()),

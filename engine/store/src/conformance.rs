@@ -46,8 +46,8 @@ fn auth() -> AuthContext {
     AuthContext {
         auth_time: 1_000,
         amr: vec!["pwd".into()],
+        org: None,
     }
-    org: None,
 }
 
 /// A user record; the engine computes the email key (a blind index), which the store
