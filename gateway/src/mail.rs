@@ -93,12 +93,24 @@ impl std::fmt::Debug for MailConfig {
 }
 
 fn message(from: &Mailbox, mail: &Mail) -> Result<Message, DeliveryError> {
+    message_with_id(from, mail, None)
+}
+
+/// The message, with the Message-ID `<{id_left}@{the sender's domain}>` when given (lettre
+/// makes a random one otherwise).
+fn message_with_id(
+    from: &Mailbox,
+    mail: &Mail,
+    id_left: Option<&str>,
+) -> Result<Message, DeliveryError> {
     let to: Mailbox = mail
         .to
         .as_str()
         .parse()
         .map_err(|_| DeliveryError("recipient address refused by the mail builder".into()))?;
+    let id = id_left.map(|l| format!("<{l}@{}>", from.email.domain()));
     Message::builder()
+        .message_id(id)
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
@@ -116,7 +128,17 @@ pub struct OutboxMailer {
 #[async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, mail: &Mail) -> Result<(), DeliveryError> {
-        let bytes = message(&self.from, mail)?.formatted();
+        self.write(message(&self.from, mail)?.formatted()).await
+    }
+
+    async fn send_identified(&self, mail: &Mail, id_left: &str) -> Result<(), DeliveryError> {
+        self.write(message_with_id(&self.from, mail, Some(id_left))?.formatted())
+            .await
+    }
+}
+
+impl OutboxMailer {
+    async fn write(&self, bytes: Vec<u8>) -> Result<(), DeliveryError> {
         let name = format!(
             "{}-{}.eml",
             std::time::SystemTime::now()
@@ -159,7 +181,17 @@ pub struct SmtpMailer {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &Mail) -> Result<(), DeliveryError> {
-        let msg = message(&self.from, mail)?;
+        self.send_message(message(&self.from, mail)?).await
+    }
+
+    async fn send_identified(&self, mail: &Mail, id_left: &str) -> Result<(), DeliveryError> {
+        self.send_message(message_with_id(&self.from, mail, Some(id_left))?)
+            .await
+    }
+}
+
+impl SmtpMailer {
+    async fn send_message(&self, msg: Message) -> Result<(), DeliveryError> {
         self.transport
             .send(msg)
             .await

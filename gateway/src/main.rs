@@ -8,6 +8,7 @@ use tollgate_engine::model::federation::MappingInput;
 use tollgate_gateway::config::{Config, Mode, Overrides};
 use tollgate_http::api;
 
+mod breach_cli;
 mod grievance_cli;
 mod org_cli;
 mod retention_cli;
@@ -128,6 +129,9 @@ enum AdminCommand {
     /// Dormancy erasure, legal holds and audit-event retention (DPDP Rules 6 and 8).
     #[command(subcommand)]
     Retention(Box<retention_cli::RetentionCmd>),
+    /// Personal data breaches (DPDP Rule 7): declare, notify, progress, Board reports.
+    #[command(subcommand)]
+    Breach(Box<breach_cli::BreachCmd>),
     /// SCIM provisioning tokens: create (prints the token once), list, revoke.
     #[command(subcommand)]
     ScimToken(Box<scim_cli::ScimTokenCmd>),
@@ -1087,6 +1091,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Retention(cmd) => {
             let (method, path, payload) = retention_cli::retention_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::Breach(cmd) => {
+            let (method, path, payload) = breach_cli::breach_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Branding(cmd) => {

@@ -118,6 +118,9 @@ pub async fn start_with_clock(config: Config, clock: SharedClock) -> anyhow::Res
         config.privacy.purge_every_secs.max(1),
     ));
     engine.spawn_shard_reaper();
+    // Breach notification jobs that were running when the last process stopped (DPDP
+    // Rule 7); after the delivery set-up, which they send through.
+    engine.resume_breach_jobs();
     // After the outbound client: delivers what an earlier run left in the outbox too.
     engine.spawn_logout_sender();
     let demo = if config.demo_enabled() {

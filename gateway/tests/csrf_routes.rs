@@ -41,6 +41,8 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/retention/run", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/answer", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/close", "admin API"),
+    ("/tenants/{tenant}/breaches", "admin API"),
+    ("/tenants/{tenant}/breaches/{id}/notify", "admin API"),
     ("/tenants/{tenant}/organizations", "admin API"),
     ("/tenants/{tenant}/organizations/{org}/members", "admin API"),
     (

@@ -14,6 +14,7 @@ use crate::store::{Imported, StoreError};
 
 pub mod apis;
 pub mod branding;
+pub mod breach;
 pub mod grievances;
 pub mod messaging;
 pub mod verification;

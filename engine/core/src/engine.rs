@@ -65,6 +65,8 @@ pub(crate) struct Inner {
     /// Users whose activity a refresh wrote lately, and when (engine time): a refresh
     /// writes it at most once a day per user on this node.
     pub(crate) activity_written: Cache<(TenantId, crate::ids::UserId), UnixTime>,
+    /// Breach notification jobs running on this node (tenant, incident).
+    pub(crate) breach_jobs: DashMap<(TenantId, String), ()>,
 }
 
 /// A tenant's key ring as this node holds it, and when it last compared it with the store.
@@ -174,6 +176,7 @@ impl Engine {
                 .build(),
             catalogs: crate::runtime::catalogs::Catalogs::new(),
             activity_written: Cache::builder().max_capacity(1_000_000).build(),
+            breach_jobs: DashMap::new(),
         })))
     }
 
@@ -461,6 +464,26 @@ impl Engine {
     /// Sends a mail now (not queued): whether the mail system took it.
     pub(crate) async fn send_mail_now(&self, mail: &Mail) -> EngineResult<bool> {
         match self.courier()?.send_mail_now(mail).await {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                tracing::warn!(error = %e, "mail not sent");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Sends a mail now with the Message-ID's left part given: whether the mail system
+    /// took it.
+    pub(crate) async fn send_mail_now_identified(
+        &self,
+        mail: &Mail,
+        id_left: &str,
+    ) -> EngineResult<bool> {
+        match self
+            .courier()?
+            .send_mail_now_identified(mail, id_left)
+            .await
+        {
             Ok(()) => Ok(true),
             Err(e) => {
                 tracing::warn!(error = %e, "mail not sent");

@@ -44,13 +44,14 @@ pub(super) enum Ks {
     Activity = 28,
     ConsentReceipts = 29,
     Grievances = 30,
+    Breaches = 32,
     Orgs = 35,
     ScimUsers = 42,
     ScimExternal = 43,
 }
 
     Domains = 48,
-pub(super) const ALL_KS: [(Ks, &str); 35] = [
+pub(super) const ALL_KS: [(Ks, &str); 36] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -82,6 +83,7 @@ pub(super) const ALL_KS: [(Ks, &str); 35] = [
     (Ks::Activity, "activity"),
     (Ks::ConsentReceipts, "consent_receipts"),
     (Ks::Grievances, "grievances"),
+    (Ks::Breaches, "breaches"),
     (Ks::Orgs, "orgs"),
     (Ks::ScimUsers, "scim_users"),
     (Ks::ScimExternal, "scim_external"),

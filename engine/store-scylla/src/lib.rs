@@ -19,6 +19,7 @@
 // A panic in a request path takes a worker with it; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod breaches;
 mod catalogue;
 mod chains;
 mod challenges;

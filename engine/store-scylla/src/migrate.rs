@@ -102,6 +102,12 @@ const MIGRATIONS: &[Migration] = &[
         cql: include_str!("../../../schema/0012_consent_receipts.cql"),
     },
     Migration {
+        version: 14,
+        name: "0014_breaches",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0014_breaches.cql"),
+    },
+    Migration {
         version: 15,
         name: "0015_orgs",
         scope: Scope::Region,

@@ -337,6 +337,22 @@ crate::statements::statement_set! {
         scim_external_delete: Write => "DELETE FROM {k}.scim_external \
             WHERE tenant = ? AND external_key = ? AND user_id = ?",
         scim_external_list: Read => "SELECT user_id FROM {k}.scim_external WHERE tenant = ? AND external_key = ?",
+        /// Breaches (0014): an incident created once, then changed only from the record
+        /// read; its notices written pending, then each change a compare-and-set.
+        breach_insert: Lwt => "INSERT INTO {k}.breach_incidents (tenant, id, declared_at, record) \
+            VALUES (?, ?, ?, ?) IF NOT EXISTS",
+        breach_get: Read => "SELECT record FROM {k}.breach_incidents WHERE tenant = ? AND id = ?",
+        breach_get_serial: SerialRead => "SELECT record FROM {k}.breach_incidents WHERE tenant = ? AND id = ?",
+        breach_list: Read => "SELECT record FROM {k}.breach_incidents WHERE tenant = ?",
+        breach_update_if: Lwt => "UPDATE {k}.breach_incidents SET record = ? WHERE tenant = ? AND id = ? IF record = ?",
+        breach_notice_put: Write => "INSERT INTO {k}.breach_notices (tenant, incident, bucket, user_id, record) \
+            VALUES (?, ?, ?, ?, ?)",
+        /// `user_id > ?`, ascending, at most `LIMIT`: the job's walk of one bucket.
+        breach_notices_after: Read => "SELECT user_id, record FROM {k}.breach_notices \
+            WHERE tenant = ? AND incident = ? AND bucket = ? AND user_id > ? LIMIT ?",
+        breach_notice_update_if: Lwt => "UPDATE {k}.breach_notices SET record = ? \
+            WHERE tenant = ? AND incident = ? AND bucket = ? AND user_id = ? IF record = ?",
+
     }
     batches {
         /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.

@@ -30,6 +30,7 @@ use async_trait::async_trait;
 
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{ChainId, ClientId, TenantId, UserId};
+use tollgate_vocab::model::breach::{BreachNotice, Incident};
 use tollgate_vocab::model::federation::{Connector, Link};
 use tollgate_vocab::model::grievance::Grievance;
 use tollgate_vocab::model::notice::ConsentReceipt;
@@ -723,6 +724,49 @@ pub trait GrievanceStore {
     async fn delete_user_grievances(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
 }
 
+/// Personal data breaches (DPDP Rule 7): a tenant's declared incidents and, per incident,
+/// each affected user's notification (pending, sending, sent or failed). Ids only: no
+/// personal data in the clear.
+#[async_trait]
+pub trait BreachStore {
+    /// Writes a new incident with one pending notice per user in `users` (durable on
+    /// return); `Conflict` if its id is taken. A backend that writes a long list in parts
+    /// writes the incident last, so an incident is never read without its whole list.
+    async fn create_incident(&self, incident: &Incident, users: &[UserId]) -> StoreResult<()>;
+    /// One incident of the tenant.
+    async fn get_incident(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Incident>>;
+    /// The tenant's incidents, oldest first (by declaration time, then id).
+    async fn list_incidents(&self, tenant: &TenantId) -> StoreResult<Vec<Incident>>;
+    /// Replaces an incident with `next` if, and only if, the stored one still equals
+    /// `expected` (compare and set); `false` otherwise.
+    async fn update_incident(&self, next: &Incident, expected: &Incident) -> StoreResult<bool>;
+    /// An incident's notices, at most `limit`, in an order the backend keeps from call to
+    /// call: pass the last user returned as `after` for the next page. Every notice is
+    /// returned once over the pages of a walk.
+    async fn list_breach_notices(
+        &self,
+        tenant: &TenantId,
+        incident: &str,
+        after: Option<&UserId>,
+        limit: usize,
+    ) -> StoreResult<Vec<BreachNotice>>;
+    /// Replaces a notice with `next` if, and only if, the stored one still equals
+    /// `expected` (compare and set: of two jobs claiming one user, one wins); `false`
+    /// otherwise, and when there is no such notice.
+    async fn update_breach_notice(
+        &self,
+        next: &BreachNotice,
+        expected: &BreachNotice,
+    ) -> StoreResult<bool>;
+    /// [`Self::update_breach_notice`] for many notices (`(next, expected)` pairs), each on
+    /// its own, durable on return, in one write where the backend can (a job claims its
+    /// next users so); whether each was written, in order.
+    async fn update_breach_notices(
+        &self,
+        changes: &[(BreachNotice, BreachNotice)],
+    ) -> StoreResult<Vec<bool>>;
+}
+
 /// Everything the engine needs from storage.
 #[async_trait]
 pub trait Store:
@@ -744,6 +788,7 @@ pub trait Store:
     + OutboxStore
     + VerificationStore
     + GrievanceStore
+    + BreachStore
     + RetentionStore
     + ReceiptStore
     + ScimStore

@@ -419,3 +419,12 @@ pub use tollgate_engine::model::org::{
 pub use tollgate_engine::orgs::PermissionEntry;
 pub use tollgate_engine::orgs::invitations::{CreatedInvitation, InvitationView, NewInvitation};
 pub use tollgate_engine::orgs::manage::{MemberInput, NewOrg, OrgChange, Page, RoleInput};
+
+/// Personal data breaches (DPDP Rule 7): the bodies and answers of
+/// `/admin/v1/tenants/{tenant}/breaches…` and `…/breach-settings`.
+pub use tollgate_engine::admin::breach::{
+    BreachReport, BreachStatus, DeclareBreach, NotifyAnswer, NotifyOutcome, ReportKind,
+};
+pub use tollgate_engine::model::breach::{
+    AffectedQuery, BreachProgress, BreachSettings, Incident, JobStatus,
+};

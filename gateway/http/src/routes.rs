@@ -5,7 +5,7 @@
 use actix_web::web;
 
 use crate::handlers::{saml, 
-    admin, apis, branding, complete, demo, device, email, federation, grievances, hosted,
+    admin, apis, branding, breach, complete, demo, device, email, federation, grievances, hosted,
     messaging_admin, mfa, oidc, ops, orgs, par, passkeys, phone, portal, realm, registration, retention_admin,
     scim, verification_admin, verify, whatsapp,
 };
@@ -124,6 +124,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(federation_admin)
                 .configure(branding_admin)
                 .configure(grievance_admin)
+                .configure(breach_admin)
                 .configure(saml_admin)
                 .configure(orgs_admin)
                 .configure(scim_admin)
@@ -649,6 +650,41 @@ fn saml_admin(cfg: &mut web::ServiceConfig) {
     cfg.route("/tenants/{tenant}/saml/sps", web::get().to(saml::admin_list))
         .route("/tenants/{tenant}/saml/sps", web::post().to(saml::admin_register))
         .route("/tenants/{tenant}/saml/sps", web::delete().to(saml::admin_remove));
+}
+
+/// The admin API for personal data breaches (DPDP Rule 7, inside `/admin/v1`); a
+/// declaration may list up to a million users, hence its own body limit.
+fn breach_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/tenants/{tenant}/breach-settings",
+        web::get().to(breach::get_settings),
+    )
+    .route(
+        "/tenants/{tenant}/breach-settings",
+        web::put().to(breach::put_settings),
+    )
+    .service(
+        web::resource("/tenants/{tenant}/breaches")
+            .app_data(admin::json_config_limited(breach::DECLARE_BODY_LIMIT))
+            .route(web::post().to(breach::declare))
+            .route(web::get().to(breach::list)),
+    )
+    .route(
+        "/tenants/{tenant}/breaches/{id}",
+        web::get().to(breach::get),
+    )
+    .route(
+        "/tenants/{tenant}/breaches/{id}/notify",
+        web::post().to(breach::notify),
+    )
+    .route(
+        "/tenants/{tenant}/breaches/{id}/progress",
+        web::get().to(breach::progress),
+    )
+    .route(
+        "/tenants/{tenant}/breaches/{id}/report",
+        web::get().to(breach::report),
+    );
 }
 
 /// The admin API for grievances and the privacy contact (inside `/admin/v1`).

@@ -124,6 +124,15 @@ impl fmt::Debug for TextMessage {
 pub trait Mailer: Send + Sync + 'static {
     /// Hands one message to the mail system.
     async fn send(&self, mail: &Mail) -> Result<(), DeliveryError>;
+
+    /// Hands one message over with the Message-ID's left part (RFC 5322 s. 3.6.4) chosen
+    /// by the caller, so that a message sent again after a crash is the same message,
+    /// which receiving systems and mail clients recognise as a duplicate (breach
+    /// notices). A mailer that cannot set it sends as [`Self::send`] does.
+    async fn send_identified(&self, mail: &Mail, id_left: &str) -> Result<(), DeliveryError> {
+        let _ = id_left;
+        self.send(mail).await
+    }
 }
 
 /// Sends codes to phones.
@@ -612,6 +621,19 @@ impl Courier {
     /// must be sent before the erasure it announces).
     pub async fn send_mail_now(&self, mail: &Mail) -> Result<(), DeliveryError> {
         match tokio::time::timeout(self.work.timeout, self.work.mailer.send(mail)).await {
+            Ok(r) => r,
+            Err(_) => Err(DeliveryError("timed out".into())),
+        }
+    }
+
+    /// Sends a mail now with the Message-ID's left part given ([`Mailer::send_identified`]).
+    pub async fn send_mail_now_identified(
+        &self,
+        mail: &Mail,
+        id_left: &str,
+    ) -> Result<(), DeliveryError> {
+        let send = self.work.mailer.send_identified(mail, id_left);
+        match tokio::time::timeout(self.work.timeout, send).await {
             Ok(r) => r,
             Err(_) => Err(DeliveryError("timed out".into())),
         }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub mod branding;
+pub mod breach;
 pub mod federation;
 pub mod grievance;
 pub mod messaging;
@@ -155,10 +156,17 @@ pub struct Tenant {
     /// SCIM provisioning: the provisioning clients' tokens (hashed).
     #[serde(default, skip_serializing_if = "scim::ScimSettings::is_empty")]
     pub scim: scim::ScimSettings,
+    /// Breach notification (DPDP Rule 7): how fast affected users are notified.
+    #[serde(default, skip_serializing_if = "is_default_breach")]
+    pub breach: breach::BreachSettings,
 }
 
 fn is_default_orgs(o: &org::OrgsSettings) -> bool {
     *o == org::OrgsSettings::default()
+}
+
+fn is_default_breach(b: &breach::BreachSettings) -> bool {
+    *b == breach::BreachSettings::default()
 }
 
 fn is_default_retention(r: &retention::RetentionSettings) -> bool {
@@ -446,6 +454,7 @@ impl Tenant {
             saml: saml::SamlSettings::default(),
             orgs: org::OrgsSettings::default(),
             scim: scim::ScimSettings::default(),
+            breach: breach::BreachSettings::default(),
         }
     }
 

@@ -24,6 +24,7 @@
 //! - [`notices`]: consent receipts for the user (DPDP Rule 4).
 //! - [`consent_manager`]: the consent-manager API (DPDP Rule 4).
 //! - [`grievances`]: the tenant's privacy contact (public document, admin API).
+//! - [`breach`]: personal data breaches: incidents, notification, Board reports (Rule 7).
 //! - [`scim`]: SCIM 2.0 provisioning (`{issuer}/scim/v2`) and the admin API of its tokens.
 //! - [`demo`]: the built-in demo relying party (development mode).
 //! - [`ops`]: health, readiness, `/metrics`, the JSON 404.
@@ -31,6 +32,7 @@
 pub mod admin;
 pub mod apis;
 pub mod branding;
+pub mod breach;
 pub mod complete;
 pub mod consent_manager;
 pub mod demo;
