@@ -658,7 +658,10 @@ mod tests {
         c.check().unwrap();
         c.dns_servers = vec!["ns1.example".into()];
         let msg = c.check().unwrap_err().to_string();
-        assert!(msg.contains("dns_servers") && msg.contains("ns1.example"), "{msg}");
+        assert!(
+            msg.contains("dns_servers") && msg.contains("ns1.example"),
+            "{msg}"
+        );
     }
 
     #[test]

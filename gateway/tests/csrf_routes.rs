@@ -498,6 +498,7 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             F,
         ),
         form("/login/email", Victim, vec![v("email", &s.forms.email)], F),
+        form("/login/sso", Victim, vec![v("email", &s.forms.email)], F),
         form(
             "/login/email/code",
             Victim,
@@ -518,7 +519,6 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             F,
         ),
         form(
-        form("/login/sso", Victim, vec![v("email", &s.forms.email)], F),
             "/password/reset",
             Victim,
             vec![

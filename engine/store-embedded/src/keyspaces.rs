@@ -48,9 +48,9 @@ pub(super) enum Ks {
     Orgs = 35,
     ScimUsers = 42,
     ScimExternal = 43,
+    Domains = 48,
 }
 
-    Domains = 48,
 pub(super) const ALL_KS: [(Ks, &str); 36] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
@@ -87,11 +87,11 @@ pub(super) const ALL_KS: [(Ks, &str); 36] = [
     (Ks::Orgs, "orgs"),
     (Ks::ScimUsers, "scim_users"),
     (Ks::ScimExternal, "scim_external"),
+    (Ks::Domains, "org_domains"),
 ];
 
 pub(super) struct Inner {
     pub(super) db: Database,
-    (Ks::Domains, "org_domains"),
     pub(super) ks: Vec<Keyspace>,
 }
 

@@ -119,6 +119,12 @@ const MIGRATIONS: &[Migration] = &[
         scope: Scope::Region,
         cql: include_str!("../../../schema/0016_scim.cql"),
     },
+    Migration {
+        version: 18,
+        name: "0018_org_domains",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0018_org_domains.cql"),
+    },
 ];
 
 impl Migration {
@@ -131,12 +137,6 @@ impl Migration {
 
     /// The statements, with `{keyspace}` and `{replication}` filled in.
     fn statements(&self, keyspace: &str, replication: &str) -> Vec<String> {
-    Migration {
-        version: 18,
-        name: "0018_org_domains",
-        scope: Scope::Region,
-        cql: include_str!("../../../schema/0018_org_domains.cql"),
-    },
         split_cql(self.cql)
             .into_iter()
             .map(|s| {

@@ -129,11 +129,11 @@ pub async fn run<S: Store + Clone>(store: S) {
     retention::activity_notices_and_holds(&store).await;
     retention::inactive_users_are_walked_once(&store).await;
     retention::events_are_purged_before_a_time(&store).await;
+    domains::domains_are_claimed_once_per_tenant(&store).await;
     expired_rows_are_swept(&store).await;
 }
 
 fn verification(
-    domains::domains_are_claimed_once_per_tenant(&store).await;
     t: &TenantId,
     u: &UserId,
     id: &str,

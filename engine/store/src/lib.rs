@@ -793,6 +793,7 @@ pub trait Store:
     + ReceiptStore
     + ScimStore
     + OrgStore
+    + DomainStore
     + Send
     + Sync
     + 'static
@@ -813,4 +814,3 @@ pub trait Store:
         0
     }
 }
-    + DomainStore

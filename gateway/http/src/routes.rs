@@ -729,16 +729,16 @@ fn realm_admin(cfg: &mut web::ServiceConfig) {
         "/tenants/{tenant}/organizations/{org}/domains",
         web::post().to(realm::add),
     )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/domains/{domain}/verify",
-            web::post().to(realm::verify),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/domains/{domain}/connector",
-            web::put().to(realm::route),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/domains/{domain}",
-            web::delete().to(realm::remove),
-        );
+    .route(
+        "/tenants/{tenant}/organizations/{org}/domains/{domain}/verify",
+        web::post().to(realm::verify),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/domains/{domain}/connector",
+        web::put().to(realm::route),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/domains/{domain}",
+        web::delete().to(realm::remove),
+    );
 }

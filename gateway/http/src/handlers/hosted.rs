@@ -109,16 +109,16 @@ pub async fn login_submit(
     if !f.csrf_ok {
         return Ok(again(StatusCode::FORBIDDEN, &v.t("form-expired")));
     }
-    match st
-        .engine
-        .signin()
-        .password_login(&f.t, f.get("email"), f.get("password"), &meta(&req))
-        .await
     // Home-realm discovery: an address at an organisation's verified domain goes to its
     // company's identity provider; no password is checked here (nor kept).
     if let Some(to) = home_realm_start(&st, &f).await? {
         return Ok(to);
     }
+    match st
+        .engine
+        .signin()
+        .password_login(&f.t, f.get("email"), f.get("password"), &meta(&req))
+        .await
     {
         Ok(step) => after_first_factor(&st, &req, &f.t, step, f.areq.clone()).await,
         Err(EngineError::InvalidCredentials) => {
@@ -128,15 +128,12 @@ pub async fn login_submit(
     }
 }
 
-/// `POST /{tenant}/signup`
-pub async fn signup_submit(
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-    st: web::Data<AppState>,
 /// Where an address at an organisation's verified, routed domain starts its sign-in: the
 /// organisation's connector, carrying the authorization request.
-async fn home_realm_start(st: &AppState, f: &SubmittedForm) -> Result<Option<HttpResponse>, PageError> {
+async fn home_realm_start(
+    st: &AppState,
+    f: &SubmittedForm,
+) -> Result<Option<HttpResponse>, PageError> {
     let Some(realm) = st
         .engine
         .federation()
@@ -194,6 +191,12 @@ pub async fn login_sso(
     }
 }
 
+/// `POST /{tenant}/signup`
+pub async fn signup_submit(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    st: web::Data<AppState>,
 ) -> PageResult {
     let f = SubmittedForm::read(&req, &path, payload, &st).await?;
     let v = f.view(&st, &req, "signup");
