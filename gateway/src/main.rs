@@ -9,6 +9,7 @@ use tollgate_gateway::config::{Config, Mode, Overrides};
 use tollgate_http::api;
 
 mod breach_cli;
+mod children_cli;
 mod grievance_cli;
 mod org_cli;
 mod retention_cli;
@@ -129,6 +130,9 @@ enum AdminCommand {
     /// Dormancy erasure, legal holds and audit-event retention (DPDP Rules 6 and 8).
     #[command(subcommand)]
     Retention(Box<retention_cli::RetentionCmd>),
+    /// Children's accounts: adults only or verifiable parental consent (DPDP s. 9).
+    #[command(subcommand)]
+    Children(Box<children_cli::ChildrenCmd>),
     /// Personal data breaches (DPDP Rule 7): declare, notify, progress, Board reports.
     #[command(subcommand)]
     Breach(Box<breach_cli::BreachCmd>),
@@ -1091,6 +1095,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Retention(cmd) => {
             let (method, path, payload) = retention_cli::retention_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::Children(cmd) => {
+            let (method, path, payload) = children_cli::children_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Breach(cmd) => {

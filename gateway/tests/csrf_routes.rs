@@ -39,6 +39,7 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/saml/sso", "SAML HTTP-POST binding: the SP's request, signed when it has a certificate (saml_idp.rs)"),
     ("/saml/slo", "SAML HTTP-POST binding: the SP's logout request, its SessionIndex sealed by the IdP (saml_idp.rs)"),
     ("/retention/run", "admin API"),
+    ("/children/run", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/answer", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/close", "admin API"),
     ("/tenants/{tenant}/breaches", "admin API"),
@@ -424,6 +425,23 @@ fn table(s: &Setup, account: &str) -> Vec<Form> {
             "/signup/code",
             Victim,
             vec![v("handle", "h"), v("code", "123456")],
+            F,
+        ),
+        // With a real link too, in dpdp_children.rs (the child stays pending).
+        form(
+            "/parent-consent",
+            Victim,
+            vec![
+                v("link", "child.link"),
+                v("email", &s.forms.email),
+                v("password", PASSWORD),
+            ],
+            F,
+        ),
+        form(
+            "/parent-consent/refuse",
+            Victim,
+            vec![v("link", "child.link")],
             F,
         ),
         form(

@@ -14,14 +14,19 @@ impl Engine {
         });
     }
 
-    /// Runs the retention jobs every `every`: dormancy notices and erasures, and the purge
-    /// of audit events past each tenant's retention (DPDP Rules 6 and 8).
+    /// Runs the retention jobs every `every`: dormancy notices and erasures, the purge
+    /// of audit events past each tenant's retention (DPDP Rules 6 and 8), and the erasure
+    /// of children's accounts whose parent link expired.
     pub fn spawn_retention(&self, every: std::time::Duration) {
         self.spawn_every(every, "dormancy", |e| async move {
             e.account().run_dormancy().await.map(|r| r.total())
         });
         self.spawn_every(every, "event purge", |e| async move {
             e.account().purge_old_events().await
+        });
+        // Children's accounts no parent consented to in time (DPDP s. 9).
+        self.spawn_every(every, "children expiry", |e| async move {
+            e.account().expire_children().await.map(|n| n as u64)
         });
     }
 

@@ -21,6 +21,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/grievance.ftl")),
     ("en", include_str!("../locales/en/orgs.ftl")),
     ("en", include_str!("../locales/en/notice.ftl")),
+    ("en", include_str!("../locales/en/children.ftl")),
     ("hi", include_str!("../locales/hi/common.ftl")),
     ("hi", include_str!("../locales/hi/hosted.ftl")),
     ("hi", include_str!("../locales/hi/otp.ftl")),
@@ -39,4 +40,5 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("hi", include_str!("../locales/hi/grievance.ftl")),
     ("hi", include_str!("../locales/hi/orgs.ftl")),
     ("hi", include_str!("../locales/hi/notice.ftl")),
+    ("hi", include_str!("../locales/hi/children.ftl")),
 ];

@@ -44,6 +44,7 @@ pub(super) enum Ks {
     Activity = 28,
     ConsentReceipts = 29,
     Grievances = 30,
+    Children = 31,
     Breaches = 32,
     Orgs = 35,
     ScimUsers = 42,
@@ -51,7 +52,7 @@ pub(super) enum Ks {
     Domains = 48,
 }
 
-pub(super) const ALL_KS: [(Ks, &str); 36] = [
+pub(super) const ALL_KS: [(Ks, &str); 37] = [
     (Ks::Tenants, "tenants"),
     (Ks::Clients, "clients"),
     (Ks::Users, "users"),
@@ -83,6 +84,7 @@ pub(super) const ALL_KS: [(Ks, &str); 36] = [
     (Ks::Activity, "activity"),
     (Ks::ConsentReceipts, "consent_receipts"),
     (Ks::Grievances, "grievances"),
+    (Ks::Children, "children"),
     (Ks::Breaches, "breaches"),
     (Ks::Orgs, "orgs"),
     (Ks::ScimUsers, "scim_users"),

@@ -19,6 +19,7 @@
 mod breaches;
 mod chains;
 mod challenges;
+mod children;
 mod consents;
 mod domains;
 mod events;

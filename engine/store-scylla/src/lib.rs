@@ -23,6 +23,7 @@ mod breaches;
 mod catalogue;
 mod chains;
 mod challenges;
+mod children;
 mod clients;
 mod codes;
 mod config;

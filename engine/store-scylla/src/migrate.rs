@@ -102,6 +102,12 @@ const MIGRATIONS: &[Migration] = &[
         cql: include_str!("../../../schema/0012_consent_receipts.cql"),
     },
     Migration {
+        version: 13,
+        name: "0013_children",
+        scope: Scope::Region,
+        cql: include_str!("../../../schema/0013_children.cql"),
+    },
+    Migration {
         version: 14,
         name: "0014_breaches",
         scope: Scope::Region,

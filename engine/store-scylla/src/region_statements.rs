@@ -261,6 +261,16 @@ crate::statements::statement_set! {
         receipt_list: Read => "SELECT at, id, record FROM {k}.consent_receipts \
             WHERE tenant = ? AND user_id = ?",
         receipts_delete: Write => "DELETE FROM {k}.consent_receipts WHERE tenant = ? AND user_id = ?",
+        /// Children (0013): the record written once with its new account, then changed
+        /// only from the record read; the pending index is plain writes.
+        child_put: Write => "INSERT INTO {k}.children (tenant, user_id, record) VALUES (?, ?, ?)",
+        child_get: Read => "SELECT record FROM {k}.children WHERE tenant = ? AND user_id = ?",
+        child_update_if: Lwt => "UPDATE {k}.children SET record = ? WHERE tenant = ? AND user_id = ? IF record = ?",
+        child_remove: Lwt => "DELETE FROM {k}.children WHERE tenant = ? AND user_id = ? IF EXISTS",
+        child_pending_put: Write => "INSERT INTO {k}.children_pending (tenant, expires_at, user_id) VALUES (?, ?, ?)",
+        child_pending_delete: Write => "DELETE FROM {k}.children_pending WHERE tenant = ? AND expires_at = ? AND user_id = ?",
+        /// Soonest expiry first, at most `LIMIT`: the expiry job's walk.
+        child_pending_list: Read => "SELECT expires_at, user_id FROM {k}.children_pending WHERE tenant = ? LIMIT ?",
 
         /// Organisations (0015): names claimed before an organisation is created or
         /// renamed; records changed only from the record read; memberships and the role

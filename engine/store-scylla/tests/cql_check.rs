@@ -1182,6 +1182,10 @@ const PLAIN_WRITES_ALLOWED: &[(&str, &str)] = &[
         "creates a ticket under a fresh random id (and a move's copy); every later change of it is conditional",
     ),
     ("grievances_delete_all", "a tenant move's purge"),
+    (
+        "child_put",
+        "creates the record of a new account (a fresh user id); every later change of it is conditional",
+    ),
     ("clients_delete", "a tenant move's purge"),
     ("lookup_put", "a tenant move's copy"),
     ("lookup_delete", "a tenant move's purge"),

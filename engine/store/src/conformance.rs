@@ -13,6 +13,7 @@
 
 mod domains;
 mod breaches;
+mod children;
 mod grievances;
 mod orgs;
 mod retention;
@@ -119,6 +120,7 @@ pub async fn run<S: Store + Clone>(store: S) {
     logout_deliveries_are_claimed_once_and_survive(&store).await;
     verifications_are_per_user_oldest_first(&store).await;
     grievances::grievances_by_tenant_and_user(&store).await;
+    children::child_records_change_once_from_pending(&store).await;
     breaches::incidents_keep_their_affected_users(&store).await;
     scim::scim_users_change_by_version_with_their_index(&store).await;
     orgs::organisations_are_unique_and_renamed(&store).await;

@@ -31,6 +31,7 @@ use async_trait::async_trait;
 use tollgate_vocab::clock::UnixTime;
 use tollgate_vocab::ids::{ChainId, ClientId, TenantId, UserId};
 use tollgate_vocab::model::breach::{BreachNotice, Incident};
+use tollgate_vocab::model::children::ChildRecord;
 use tollgate_vocab::model::federation::{Connector, Link};
 use tollgate_vocab::model::grievance::Grievance;
 use tollgate_vocab::model::notice::ConsentReceipt;
@@ -767,6 +768,30 @@ pub trait BreachStore {
     ) -> StoreResult<Vec<bool>>;
 }
 
+/// Children's accounts (DPDP s. 9, Rule 10): what is kept beside a child's account while it
+/// waits for a parent and after one consented. No personal data: ids, a link hash, times.
+#[async_trait]
+pub trait ChildStore {
+    /// Writes a child's record (durable on return), replacing any earlier one.
+    async fn put_child(&self, record: &ChildRecord) -> StoreResult<()>;
+    /// A user's child record, if the user is a child.
+    async fn get_child(&self, tenant: &TenantId, user: &UserId)
+    -> StoreResult<Option<ChildRecord>>;
+    /// Replaces a record with its next state if, and only if, the stored one still equals
+    /// `expected`, in one atomic step: of two uses of one parent link at once, one wins
+    /// and the other is told (`false`, also when it is gone).
+    async fn update_child(&self, next: &ChildRecord, expected: &ChildRecord)
+    -> StoreResult<bool>;
+    /// The tenant's pending records, at most `limit`, soonest expiry first.
+    async fn list_pending_children(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> StoreResult<Vec<ChildRecord>>;
+    /// Removes a user's record (account erasure); idempotent.
+    async fn delete_child(&self, tenant: &TenantId, user: &UserId) -> StoreResult<()>;
+}
+
 /// Everything the engine needs from storage.
 #[async_trait]
 pub trait Store:
@@ -788,6 +813,7 @@ pub trait Store:
     + OutboxStore
     + VerificationStore
     + GrievanceStore
+    + ChildStore
     + BreachStore
     + RetentionStore
     + ReceiptStore

@@ -265,6 +265,17 @@ pub struct RetentionRun {
     pub events_purged: u64,
 }
 
+/// Children's accounts (DPDP s. 9): the body and answer of
+/// `/admin/v1/tenants/{tenant}/children`.
+pub use tollgate_engine::model::children::{ChildrenPolicy, ChildrenSettings, Exemption};
+
+/// Answer of `POST /admin/v1/children/run`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ChildrenRun {
+    /// Children's accounts erased because no parent consented in time.
+    pub erased: usize,
+}
+
 /// Bodies and answers of `/admin/v1/tenants/{tenant}/messaging`.
 pub use tollgate_engine::model::messaging::{
     Dlt, MessagingInput, MessagingView, OtpButton, WhatsappInput, WhatsappView,

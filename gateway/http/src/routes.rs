@@ -5,7 +5,7 @@
 use actix_web::web;
 
 use crate::handlers::{saml, 
-    admin, apis, branding, breach, complete, demo, device, email, federation, grievances, hosted,
+    admin, apis, branding, breach, children, complete, demo, device, email, federation, grievances, hosted,
     messaging_admin, mfa, oidc, ops, orgs, par, passkeys, phone, portal, realm, registration, retention_admin,
     scim, verification_admin, verify, whatsapp,
 };
@@ -129,6 +129,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .configure(orgs_admin)
                 .configure(scim_admin)
                 .configure(retention_admin_routes)
+                .configure(children_admin)
                 .configure(realm_admin)
                 .route(
                     "/tenants/{tenant}/messaging",
@@ -187,6 +188,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/signup", web::get().to(hosted::signup_page))
                 .route("/signup", web::post().to(hosted::signup_submit))
                 .route("/signup/code", web::post().to(hosted::signup_code_submit))
+                .route("/parent-consent", web::get().to(children::parent_get))
+                .route("/parent-consent", web::post().to(children::parent_consent))
+                .route(
+                    "/parent-consent/refuse",
+                    web::post().to(children::parent_refuse),
+                )
                 .route("/consent", web::get().to(hosted::consent_page))
                 .route("/consent", web::post().to(hosted::consent_submit))
                 .route("/account", web::get().to(hosted::account))
@@ -685,6 +692,19 @@ fn breach_admin(cfg: &mut web::ServiceConfig) {
         "/tenants/{tenant}/breaches/{id}/report",
         web::get().to(breach::report),
     );
+}
+
+/// Children's accounts (DPDP s. 9): the tenant's setting, the expiry job run now.
+fn children_admin(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/tenants/{tenant}/children",
+        web::get().to(children::admin_get),
+    )
+    .route(
+        "/tenants/{tenant}/children",
+        web::put().to(children::admin_put),
+    )
+    .route("/children/run", web::post().to(children::admin_run));
 }
 
 /// The admin API for grievances and the privacy contact (inside `/admin/v1`).

@@ -206,6 +206,24 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "verify-account.html",
         include_str!("../templates/verify-account.html"),
     ),
+    // Children's accounts (DPDP s. 9): the sign-up page's age fields, the pending page,
+    // the parent's page and its answer.
+    (
+        "children_signup.html",
+        include_str!("../templates/children_signup.html"),
+    ),
+    (
+        "children_pending.html",
+        include_str!("../templates/children_pending.html"),
+    ),
+    (
+        "children_parent.html",
+        include_str!("../templates/children_parent.html"),
+    ),
+    (
+        "children_done.html",
+        include_str!("../templates/children_done.html"),
+    ),
     (
         "orgs_pick.html",
         include_str!("../templates/orgs_pick.html"),
@@ -377,7 +395,7 @@ pub const SAMPLES: &[(&str, &str)] = &[
     ),
     (
         "signup.html",
-        r#"{"tx": "sample-tx", "csrf": "sample-csrf", "email": "asha@example.com", "name": "Asha", "error": null}"#,
+        r#"{"tx": "sample-tx", "csrf": "sample-csrf", "email": "asha@example.com", "name": "Asha", "error": null, "age": {"birthdate": "", "parent_email": "", "parental": true, "age": 18}}"#,
     ),
     (
         "portal-account.html",
@@ -448,6 +466,16 @@ pub const SAMPLES: &[(&str, &str)] = &[
         "orgs_invitation.html",
         r#"{"org": "Acme Ltd", "token": "sample-token", "csrf": "sample-csrf", "signed_in": true}"#,
     ),
+    (
+        "children_signup.html",
+        r#"{"age": {"birthdate": "2012-05-01", "parent_email": "parent@example.com", "parental": true, "age": 18}}"#,
+    ),
+    ("children_pending.html", r#"{}"#),
+    (
+        "children_parent.html",
+        r#"{"csrf": "sample-csrf", "link": "sample-link", "error": "Only an adult account with a date of birth on record can consent for a child.", "child": "Asha", "purposes": [{"id": "terms", "description": "The terms of service", "required": true}]}"#,
+    ),
+    ("children_done.html", r#"{"given": true}"#),
 ];
 
 /// The sample context of a template, if it has one.

@@ -4,10 +4,11 @@
 //!
 //! Parts, lowest first (each names only parts above it in this list):
 //! [`profiling`], [`grievances`], [`notices`], [`purposes`], [`consent_managers`],
-//! [`privacy`], [`portal`], [`dormancy`], [`retention`].
+//! [`privacy`], [`portal`], [`dormancy`], [`retention`], [`children`].
 
 use crate::engine::Engine;
 
+pub mod children;
 pub mod consent_managers;
 pub mod dormancy;
 pub mod grievances;

@@ -261,6 +261,8 @@ impl Account<'_> {
         self.verify().delete_all(tenant, user).await?;
         // And grievances (sealed likewise).
         self.delete_grievances(tenant, user).await?;
+        // A child's record (ids and times only).
+        store.delete_child(tenant, user).await?;
         // Memberships of organisations and tenant-wide roles (ids only).
         store.delete_user_memberships(tenant, user).await?;
         // Its SCIM record (attributes sealed under the key shredded below).

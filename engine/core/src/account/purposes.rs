@@ -82,8 +82,12 @@ impl Account<'_> {
             return Ok(Vec::new());
         }
         let grants = self.rt().store.list_purpose_grants(tenant, user).await?;
+        // A child's account is not offered the tenant's tracking purposes (DPDP s. 9(3)).
+        let t = self.tenant(tenant).await?;
+        let child = self.child_limits(&t, user).await?;
         Ok(s.purposes
             .iter()
+            .filter(|p| !child.as_ref().is_some_and(|c| c.purpose_barred(&p.id)))
             .map(|p| PurposeStatus {
                 purpose: p.clone(),
                 grant: grants.iter().find(|g| g.purpose == p.id).cloned(),
@@ -140,6 +144,9 @@ impl Account<'_> {
             via.channel,
             ConsentChannel::SignUpPage | ConsentChannel::AccountPage
         );
+        if granted {
+            self.check_purpose_allowed(tenant, user, &p.id).await?;
+        }
         if p.required && !granted && on_page {
             return Err(EngineError::Invalid(
                 "This purpose is needed to use the service. To stop it, delete your account."

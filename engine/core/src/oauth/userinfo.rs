@@ -72,6 +72,12 @@ impl OAuth<'_> {
         {
             out["verified_claims"] = vc;
         }
+        // A child's account never gives the claims its tenant lists as tracking.
+        if let Some(c) = self.account().child_limits(&t, &user.id).await?
+            && let Some(obj) = out.as_object_mut()
+        {
+            obj.retain(|k, _| k == "sub" || !c.claim_barred(k));
+        }
         Ok(out)
     }
 }

@@ -8,6 +8,7 @@
 //! address (by code or link) marks it verified.
 
 use super::SignIn;
+use crate::account::children::{AgeAnswers, CHILD_PENDING};
 use crate::crypto::{MasterKey, b64, b64_decode, random_token};
 use crate::engine::RequestMeta;
 use crate::error::{EngineError, EngineResult};
@@ -49,6 +50,12 @@ struct PendingSignUp {
     /// The language of the sign-up page, kept as the account's `locale`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     locale: Option<String>,
+    /// The date of birth, where the tenant asks it (kept as `birthdate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    birthdate: Option<String>,
+    /// A child's parent, mailed once the account exists (it then waits for them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent_email: Option<String>,
 }
 
 fn signup_aad(tenant: &TenantId, key: &Hash32) -> Vec<u8> {
@@ -209,11 +216,14 @@ impl SignIn<'_> {
         name: Option<String>,
         tx: Option<String>,
         lang: Option<&str>,
+        age: AgeAnswers<'_>,
         meta: &RequestMeta,
     ) -> EngineResult<CodeSent> {
         let t = self.tenant(tenant).await?;
         let addr = Email::parse(email)?;
         check_policy(password)?;
+        // Under the age of majority: refused, or a parent named, before anything is stored.
+        let age = self.account().sign_up_age(&t, &addr, age)?;
         self.limit_send(tenant, false, addr.as_str(), Flow::SignUp, meta)
             .await?;
         let hash = self.rt().passwords.hash(password).await?;
@@ -226,6 +236,8 @@ impl SignIn<'_> {
             name,
             hash,
             locale: lang.and_then(|l| self.known_language(&t, l)),
+            birthdate: age.birthdate,
+            parent_email: age.parent_email,
         };
         let sealed = self
             .signup_key()
@@ -303,17 +315,17 @@ impl SignIn<'_> {
             .and_then(|p| serde_json::from_slice(&p).ok())
             .ok_or_else(dead)?;
         let email = Email::parse(&pending.email)?;
+        let profile = [
+            pending.locale.map(|l| ("locale".to_owned(), l)),
+            pending.birthdate.map(|b| ("birthdate".to_owned(), b)),
+        ];
         let user = match self
             .create_hashed_user(
                 tenant,
                 email,
                 pending.hash,
                 pending.name,
-                pending
-                    .locale
-                    .map(|l| ("locale".to_owned(), l))
-                    .into_iter()
-                    .collect(),
+                profile.into_iter().flatten().collect(),
                 true,
             )
             .await
@@ -332,6 +344,14 @@ impl SignIn<'_> {
         ev.subject = ev.actor.clone();
         ev.ip = meta.ip.clone();
         self.record(ev);
+        if let Some(parent) = pending.parent_email {
+            // A child's account: it waits for the parent, who is mailed now.
+            let t = self.tenant(tenant).await?;
+            self.account()
+                .hold_for_parent(&t, &user, &parent, meta)
+                .await?;
+            return Err(EngineError::Invalid(CHILD_PENDING.into()));
+        }
         let step = self
             .after_first_factor(tenant, &user, vec!["pwd".into()], false)
             .await?;

@@ -166,6 +166,8 @@ impl SignIn<'_> {
         amr: Vec<String>,
     ) -> EngineResult<NewSession> {
         let t = self.tenant(tenant).await?;
+        // A child's account waiting for a parent never gets a session (DPDP s. 9).
+        self.account().check_child_may_sign_in(&t, user).await?;
         // A user SCIM deactivated cannot sign in, whichever way they proved who they are.
         if self.scim_deactivated(tenant, &user.id).await? {
             return Err(EngineError::InvalidCredentials);

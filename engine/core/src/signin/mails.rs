@@ -156,6 +156,28 @@ impl Writer {
         }
     }
 
+    /// A child named the recipient as their parent: the link to read the child's notice
+    /// and consent or refuse, and how long it works.
+    pub(crate) fn parent_consent_mail(
+        &self,
+        to: Email,
+        child: Option<&str>,
+        url: &str,
+        days: u64,
+    ) -> Mail {
+        let child = Arg::Text(child.unwrap_or_default().to_owned());
+        let days = Arg::Number(i64::try_from(days).unwrap_or(i64::MAX));
+        Mail {
+            to,
+            subject: self.say("child-mail-subject"),
+            text: format!(
+                "{}\n\n{url}\n\n{}\n",
+                self.say_with("child-mail-body", &[("child", child)]),
+                self.say_with("child-mail-expiry", &[("days", days)])
+            ),
+        }
+    }
+
     /// A sign-in method was added to (or removed from) the account.
     pub(crate) fn factor_notice_mail(&self, to: Email, removed: bool, factor: FactorKind) -> Mail {
         let method = self.m.get(

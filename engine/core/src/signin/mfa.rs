@@ -188,6 +188,8 @@ impl SignIn<'_> {
         used: Option<FactorKind>,
     ) -> EngineResult<SignInStep> {
         let t = self.tenant(tenant).await?;
+        // Before a second factor is asked: a child's account waiting for a parent stops here.
+        self.account().check_child_may_sign_in(&t, user).await?;
         let mut usable = self.usable_factors(tenant, user).await?;
         usable.retain(|k| Some(*k) != used);
         let needed = want_two

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub mod branding;
+pub mod children;
 pub mod breach;
 pub mod federation;
 pub mod grievance;
@@ -159,6 +160,13 @@ pub struct Tenant {
     /// Breach notification (DPDP Rule 7): how fast affected users are notified.
     #[serde(default, skip_serializing_if = "is_default_breach")]
     pub breach: breach::BreachSettings,
+    /// Children's accounts: adults only, or verifiable parental consent (DPDP s. 9).
+    #[serde(default, skip_serializing_if = "is_default_children")]
+    pub children: children::ChildrenSettings,
+}
+
+fn is_default_children(c: &children::ChildrenSettings) -> bool {
+    *c == children::ChildrenSettings::default()
 }
 
 fn is_default_orgs(o: &org::OrgsSettings) -> bool {
@@ -451,6 +459,7 @@ impl Tenant {
             messaging: messaging::MessagingSettings::default(),
             retention: retention::RetentionSettings::default(),
             privacy_contact: None,
+            children: children::ChildrenSettings::default(),
             saml: saml::SamlSettings::default(),
             orgs: org::OrgsSettings::default(),
             scim: scim::ScimSettings::default(),

@@ -5,11 +5,13 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tollgate_engine::EngineError;
+use tollgate_engine::account::children::AgeAnswers;
 use tollgate_engine::model::signin::SignInStep;
 
 use crate::journey::{
     after_first_factor, authorize_error, continue_to, offer_after_sign_up, offer_redirect,
 };
+use crate::pages::children;
 use crate::pages::federation::{AccountIdentities, login_buttons};
 use crate::pages::hosted as pages;
 use crate::pages::mfa::{account_factors, factor_rows};
@@ -80,7 +82,10 @@ pub async fn signup_page(
         &t,
         StatusCode::OK,
         "sign-up-link",
-        |csrf| pages::signup(&v, q.tx.as_deref(), csrf, "", "", None),
+        |csrf| {
+            let age = children::age_fields(&tenant, "", "");
+            pages::signup(&v, q.tx.as_deref(), csrf, "", "", None, age)
+        },
     ))
 }
 
@@ -124,6 +129,7 @@ pub async fn login_submit(
         Err(EngineError::InvalidCredentials) => {
             Ok(again(StatusCode::UNAUTHORIZED, &v.t("sign-in-failed")))
         }
+        Err(e) if children::is_pending(&e) => Ok(children::pending_page(&v)),
         Err(e) => Err(e.into()),
     }
 }
@@ -202,7 +208,16 @@ pub async fn signup_submit(
     let v = f.view(&st, &req, "signup");
     let again = |status, msg: &str| {
         view_form_page(&st, &req, &v, &f.t, status, "sign-up-link", |csrf| {
-            pages::signup(&v, f.tx(), csrf, f.get("name"), f.get("email"), Some(msg))
+            let age = children::age_fields(&f.tenant, f.get("birthdate"), f.get("parent_email"));
+            pages::signup(
+                &v,
+                f.tx(),
+                csrf,
+                f.get("name"),
+                f.get("email"),
+                Some(msg),
+                age,
+            )
         })
     };
     if !f.csrf_ok {
@@ -223,6 +238,10 @@ pub async fn signup_submit(
             Some(f.get("locale"))
                 .filter(|l| !l.is_empty())
                 .or(Some(v.lang())),
+            AgeAnswers {
+                birthdate: Some(f.get("birthdate")),
+                parent_email: Some(f.get("parent_email")),
+            },
             &meta(&req),
         )
         .await
@@ -282,6 +301,8 @@ pub async fn signup_code_submit(
                 step => after_first_factor(&st, &req, &f.t, step, areq).await,
             }
         }
+        // A child's account: it waits for a parent, who was mailed.
+        Err(e) if children::is_pending(&e) => Ok(children::pending_page(&v)),
         Err(e) => code_failed(e, again),
     }
 }

@@ -32,6 +32,7 @@
 pub mod admin;
 pub mod apis;
 pub mod branding;
+pub mod children;
 pub mod breach;
 pub mod complete;
 pub mod consent_manager;

@@ -66,8 +66,9 @@ pub fn signup(
     name: &str,
     email: &str,
     error: Option<&str>,
+    age: crate::web::view::Value,
 ) -> String {
-    v.render("signup.html", context! { tx, csrf, name, email, error })
+    v.render("signup.html", context! { tx, csrf, name, email, error, age })
 }
 
 /// The catalogue message saying what a scope lets the client do, if it is one the

@@ -3,6 +3,7 @@
 //! [`crate::web::view::View`] (no HTML is built in Rust); a rendering module may load what
 //! it shows through the engine, but never names the journey or a handler.
 //!
+//! - [`children`]: the sign-up page's age fields, a child's account waiting for a parent.
 //! - [`hosted`]: sign-in, sign-up, consent, sign-out, the account page's frame.
 //! - [`mfa`]: second factors, enrolment, recovery codes.
 //! - [`notices`]: the itemised notice of a purpose (DPDP Rule 3).
@@ -13,6 +14,7 @@
 //! - [`federation`]: provider buttons, linking, failures, linked identities.
 //! - [`verify`]: the Aadhaar verification form and its result.
 
+pub mod children;
 pub mod device;
 pub mod federation;
 pub mod hosted;

@@ -375,6 +375,55 @@ impl ErrorText {
 /// OAuth descriptions of requests that cannot go back to the app, the shared web
 /// helpers'), and their messages.
 pub const KNOWN: &[(&str, &str)] = &[
+    // account::children and model::children
+    (
+        tollgate_engine::account::children::CHILD_PENDING,
+        "child-err-pending",
+    ),
+    (
+        tollgate_engine::account::children::UNDER_AGE,
+        "child-err-under-age",
+    ),
+    (
+        tollgate_engine::account::children::BIRTHDATE_NEEDED,
+        "child-err-birthdate-needed",
+    ),
+    (
+        tollgate_engine::account::children::PARENT_EMAIL_NEEDED,
+        "child-err-parent-needed",
+    ),
+    (
+        tollgate_engine::account::children::PARENT_IS_CHILD,
+        "child-err-parent-is-child",
+    ),
+    (
+        tollgate_engine::account::children::BAD_LINK,
+        "child-err-bad-link",
+    ),
+    (
+        tollgate_engine::account::children::PARENT_NOT_ADULT,
+        "child-err-parent-not-adult",
+    ),
+    (
+        tollgate_engine::account::children::PARENT_IS_SELF,
+        "child-err-parent-is-self",
+    ),
+    (
+        tollgate_engine::account::children::PURPOSE_BARRED,
+        "child-err-purpose-barred",
+    ),
+    (
+        "The date of birth is not a valid date (YYYY-MM-DD).",
+        "child-err-birthdate-invalid",
+    ),
+    (
+        "The date of birth cannot be in the future.",
+        "child-err-birthdate-future",
+    ),
+    (
+        "The date of birth cannot be more than 130 years ago.",
+        "child-err-birthdate-old",
+    ),
     // crate::web
     ("This form expired. Please try again.", "form-expired"),
     (

@@ -110,9 +110,17 @@ impl OAuth<'_> {
                     .and_then(|u| u.profile.get("locale").cloned()),
                 false => None,
             };
-            let verified_claims = self
+            let mut verified_claims = self
                 .release_verified_claims(&t, &client.id, user, |s| access.has_scope(s))
                 .await?;
+            let mut locale = locale;
+            // A child's account never gives the claims its tenant lists as tracking.
+            if (locale.is_some() || verified_claims.is_some())
+                && let Some(c) = self.account().child_limits(&t, user).await?
+            {
+                locale = locale.filter(|_| !c.claim_barred("locale"));
+                verified_claims = verified_claims.filter(|_| !c.claim_barred("verified_claims"));
+            }
             let claims = IdTokenClaims {
                 iss,
                 sub: UserId::from_stored(access.sub.clone()),
