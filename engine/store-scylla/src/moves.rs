@@ -197,6 +197,7 @@ impl ScyllaStore {
             },
         )
         .await?;
+        self.copy_orgs(from, to, tenant).await?;
         self.copy_events(from, to, tenant).await
     }
 
@@ -370,6 +371,7 @@ impl ScyllaStore {
             },
         )
         .await?;
+        self.purge_orgs(from, tenant).await?;
         self.purge_events(from, tenant).await
     }
 }

@@ -547,3 +547,91 @@ impl OrgStore for ScyllaStore {
         Ok(there.is_some())
     }
 }
+
+impl ScyllaStore {
+    /// A tenant move: copies the tenant's organisations, members, roles, who holds them
+    /// and the open invitations to another region. Upserts only: a copy run again
+    /// writes the same rows.
+    pub(super) async fn copy_orgs(
+        &self,
+        from: &crate::Region,
+        to: &crate::Region,
+        tenant: &TenantId,
+    ) -> StoreResult<()> {
+        let t = tenant.as_str();
+        let (f, n) = (&from.st, &to.st);
+        let orgs: Vec<(Vec<u8>,)> = self.all(&f.org_list, (t, i32::MAX)).await?;
+        for o in records::<Organization>(orgs)? {
+            let id = o.id.as_str();
+            self.write(&n.org_name_put, (t, o.name.as_str(), id))
+                .await?;
+            self.write(&n.org_put, (t, id, encode(&o))).await?;
+            let members: Vec<(Vec<u8>,)> = self.all(&f.members_all, (t, id)).await?;
+            for m in records::<Membership>(members)? {
+                let u = m.user_id.as_str();
+                self.write(&n.user_org_put, (t, u, id)).await?;
+                self.write(&n.member_put, (t, id, u, encode(&m))).await?;
+            }
+        }
+        for role in self.list_roles(tenant).await? {
+            let r = role.id.as_str();
+            self.write(&n.role_put, (t, r, encode(&role))).await?;
+            let holders: Vec<(String, String)> = self.all(&f.holders_all, (t, r)).await?;
+            for (scope, user) in holders {
+                if scope.is_empty() {
+                    self.write(&n.user_role_put, (t, user.as_str(), r)).await?;
+                }
+                self.write(&n.holder_put, (t, r, scope.as_str(), user.as_str()))
+                    .await?;
+            }
+        }
+        let invitations: Vec<(Vec<u8>,)> = self.all(&f.invitations_all, (t,)).await?;
+        for inv in records::<Invitation>(invitations)? {
+            let Some(ttl) = ttl_until(inv.expires_at) else {
+                continue;
+            };
+            let hash = &inv.token_hash.0[..];
+            let index = (t, inv.org_id.as_str(), inv.id.as_str(), hash, ttl);
+            self.write(&n.invitation_id_put, index).await?;
+            self.write(&n.invitation_put, (t, hash, encode(&inv), ttl))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A tenant move: removes the tenant's organisations and roles from the old region.
+    pub(super) async fn purge_orgs(
+        &self,
+        from: &crate::Region,
+        tenant: &TenantId,
+    ) -> StoreResult<()> {
+        let t = tenant.as_str();
+        let f = &from.st;
+        let orgs: Vec<(Vec<u8>,)> = self.all(&f.org_list, (t, i32::MAX)).await?;
+        for o in records::<Organization>(orgs)? {
+            let id = o.id.as_str();
+            let members: Vec<(Vec<u8>,)> = self.all(&f.members_all, (t, id)).await?;
+            for m in records::<Membership>(members)? {
+                self.write(&f.user_orgs_delete, (t, m.user_id.as_str()))
+                    .await?;
+            }
+            self.write(&f.members_delete, (t, id)).await?;
+            self.write(&f.invitation_ids_delete, (t, id)).await?;
+        }
+        let roles: Vec<(Vec<u8>,)> = self.all(&f.role_list, (t,)).await?;
+        for role in records::<Role>(roles)? {
+            let r = role.id.as_str();
+            let holders: Vec<(String, String)> = self.all(&f.holders_all, (t, r)).await?;
+            for (scope, user) in holders {
+                if scope.is_empty() {
+                    self.write(&f.user_roles_delete, (t, user.as_str())).await?;
+                }
+            }
+            self.write(&f.holders_delete, (t, r)).await?;
+        }
+        self.write(&f.roles_delete, (t,)).await?;
+        self.write(&f.invitations_delete, (t,)).await?;
+        self.write(&f.org_names_delete, (t,)).await?;
+        self.write(&f.orgs_delete, (t,)).await
+    }
+}

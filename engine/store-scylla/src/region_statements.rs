@@ -335,6 +335,18 @@ crate::statements::statement_set! {
         invitation_id_list: Read => "SELECT token_hash FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ?",
         invitation_id_delete: Write => "DELETE FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ? AND id = ?",
         invitation_ids_delete: Write => "DELETE FROM {k}.org_invitation_ids WHERE tenant = ? AND org_id = ?",
+        /// A tenant move (0015): every organisation, member, role, holder and open
+        /// invitation copied, then the old region's partitions removed.
+        org_put: Write => "INSERT INTO {k}.orgs (tenant, org_id, record) VALUES (?, ?, ?)",
+        org_name_put: Write => "INSERT INTO {k}.org_names (tenant, name, org_id) VALUES (?, ?, ?)",
+        orgs_delete: Write => "DELETE FROM {k}.orgs WHERE tenant = ?",
+        org_names_delete: Write => "DELETE FROM {k}.org_names WHERE tenant = ?",
+        member_put: Write => "INSERT INTO {k}.org_members (tenant, org_id, user_id, record) VALUES (?, ?, ?, ?)",
+        members_delete: Write => "DELETE FROM {k}.org_members WHERE tenant = ? AND org_id = ?",
+        user_orgs_delete: Write => "DELETE FROM {k}.user_orgs WHERE tenant = ? AND user_id = ?",
+        roles_delete: Write => "DELETE FROM {k}.roles WHERE tenant = ?",
+        invitations_all: Read => "SELECT record FROM {k}.org_invitations WHERE tenant = ?",
+        invitations_delete: Write => "DELETE FROM {k}.org_invitations WHERE tenant = ?",
         /// A user's first SCIM write.
         scim_user_insert: Lwt => "INSERT INTO {k}.scim_users (tenant, user_id, version, record) \
             VALUES (?, ?, ?, ?) IF NOT EXISTS",

@@ -1198,6 +1198,13 @@ const PLAIN_WRITES_ALLOWED: &[(&str, &str)] = &[
     ("user_key_delete", "a tenant move's purge"),
     ("user_put", "a tenant move's copy"),
     ("users_delete", "a tenant move's purge"),
+    ("org_put", "a tenant move's copy"),
+    ("org_name_put", "a tenant move's copy"),
+    ("member_put", "a tenant move's copy"),
+    ("orgs_delete", "a tenant move's purge"),
+    ("org_names_delete", "a tenant move's purge"),
+    ("members_delete", "a tenant move's purge"),
+    ("invitations_delete", "a tenant move's purge"),
     (
         "invitation_put",
         "creates an invitation under the hash of a fresh random token; only taken or withdrawn after",
