@@ -397,7 +397,7 @@ impl Account<'_> {
             ParentRef::Account {
                 user: parent.id.clone(),
             },
-            &parent.id.to_string(),
+            parent.id.as_str(),
             meta,
         )
         .await
