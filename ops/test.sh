@@ -39,7 +39,7 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
 # above): they run here, and a browser that cannot start fails them.
 cargo test --workspace --locked --test browser --test browser_passkeys --test browser_portal \
   --test browser_i18n --test browser_verify --test dpdp_notice --test dpdp_grievance \
-  --test browser_orgs -- --ignored
+  --test browser_orgs --test dpdp_children -- --ignored
 # --workspace, as above: the same feature set as the full run, so nothing is rebuilt.
 cargo test --workspace --locked --test node_clients -- --ignored
 # The CQL of the ScyllaDB store, parsed by ScyllaDB's cqlsh grammar (no server needed): the
