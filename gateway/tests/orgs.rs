@@ -263,6 +263,12 @@ async fn the_admin_api_manages_organisations_roles_and_members() {
     assert_eq!(m["roles"], json!(["approver", "viewer"]));
     let page = srv.admin_get(&members).await;
     assert_eq!(page["items"][0]["user_id"], ann.as_str());
+    // Each role with its holders in this organisation.
+    let by_role = srv.admin_get(&format!("{orgs}/acme/roles")).await;
+    assert_eq!(by_role[0]["role"]["id"], "approver");
+    assert_eq!(by_role[0]["members"], json!([ann]));
+    assert_eq!(by_role[1]["role"]["id"], "viewer");
+    assert_eq!(by_role[1]["members"], json!([ann]));
 
     // A rename keeps the id; the old name is free.
     let (s, renamed) = call(

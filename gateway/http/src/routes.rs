@@ -612,6 +612,10 @@ fn orgs_admin(cfg: &mut web::ServiceConfig) {
             "/tenants/{tenant}/organizations/{org}/invitations/{id}",
             web::delete().to(orgs::withdraw),
         )
+        .route(
+            "/tenants/{tenant}/organizations/{org}/roles",
+            web::get().to(orgs::org_roles),
+        )
         .route("/tenants/{tenant}/roles", web::get().to(orgs::roles))
         .route("/tenants/{tenant}/roles/{role}", web::put().to(orgs::put_role))
         .route(

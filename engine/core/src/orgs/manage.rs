@@ -72,6 +72,15 @@ pub struct MemberInput {
     pub roles: Vec<String>,
 }
 
+/// A role and who holds it in one organisation (`GET …/organizations/{o}/roles`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRoleView {
+    /// The role.
+    pub role: Role,
+    /// Its holders there (the first [`MAX_PAGE`], by user id).
+    pub members: Vec<UserId>,
+}
+
 /// A page of a list, and where the next starts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
@@ -375,6 +384,20 @@ impl Orgs<'_> {
             .list_members(tenant, &org.id, after.as_ref(), limit)
             .await?;
         Ok(page(items, limit, |m| m.user_id.to_string()))
+    }
+
+    /// The tenant's roles, each with who holds it in `org`.
+    pub async fn org_roles(&self, tenant: &TenantId, org: &str) -> EngineResult<Vec<OrgRoleView>> {
+        let org = self.find(tenant, org).await?;
+        let store = &self.rt().store;
+        let mut out = Vec::new();
+        for role in store.list_roles(tenant).await? {
+            let members = store
+                .list_role_members(tenant, &role.id, Some(&org.id), None, MAX_PAGE)
+                .await?;
+            out.push(OrgRoleView { role, members });
+        }
+        Ok(out)
     }
 
     /// The tenant's permission catalogue.

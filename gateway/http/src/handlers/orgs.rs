@@ -7,6 +7,7 @@
 //!   `GET`/`PATCH`/`DELETE /tenants/{t}/organizations/{o}` (`{o}`: id or name);
 //! - `GET`/`POST …/organizations/{o}/members`, `PUT`/`DELETE …/members/{u}`;
 //! - `GET`/`POST …/organizations/{o}/invitations`, `DELETE …/invitations/{id}`;
+//! - `GET …/organizations/{o}/roles` (each role with its holders there);
 //! - `GET /tenants/{t}/roles`, `PUT`/`DELETE /tenants/{t}/roles/{r}`;
 //!   `PUT`/`DELETE /tenants/{t}/users/{u}/roles/{r}` (tenant-wide);
 //! - `GET /tenants/{t}/permissions` (the catalogue), `GET`/`PUT /tenants/{t}/org-settings`;
@@ -232,6 +233,18 @@ pub async fn withdraw(
     let t = tenant_id(&t)?;
     st.engine.orgs().withdraw(&t, &o, &id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /admin/v1/tenants/{t}/organizations/{o}/roles`: each role, with its holders there.
+pub async fn org_roles(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    authorize_admin(&req, &st)?;
+    let (t, o) = path.into_inner();
+    let t = tenant_id(&t)?;
+    Ok(HttpResponse::Ok().json(st.engine.orgs().org_roles(&t, &o).await?))
 }
 
 /// `GET /admin/v1/tenants/{t}/roles`
