@@ -80,6 +80,15 @@ if ! cmp -s "$PY_REQ" "$PY_VENV/requirements.txt" 2>/dev/null; then
 fi
 export TOLLGATE_PYTHON="$PWD/$PY_VENV/bin/python"
 # (each Python client test adds its `--test <name>` here)
+# pysaml2 verifies XML signatures with the xmlsec1 program (Debian's package).
+if ! command -v xmlsec1 >/dev/null 2>&1; then
+  echo "ops/test.sh: installing xmlsec1 (pysaml2, the SAML client test)"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq xmlsec1 >/dev/null
+fi
+cargo test --workspace --locked --test saml_clients -- --ignored
 cargo test --workspace --locked --test scim_clients -- --ignored
 # The ScyllaDB tests need a node: they run when TOLLGATE_TEST_SCYLLA names one
 # (ops/scylla-test.sh starts one in Docker and runs them), and are skipped, saying so, otherwise.

@@ -13,6 +13,7 @@ mod children_cli;
 mod grievance_cli;
 mod org_cli;
 mod retention_cli;
+mod saml_cli;
 mod scim_cli;
 
 #[derive(Parser)]
@@ -121,6 +122,9 @@ enum AdminCommand {
     /// Grievances users raised (DPDP Rule 14): list, show, answer, close.
     #[command(subcommand)]
     Grievance(Box<grievance_cli::GrievanceCmd>),
+    /// The SAML identity provider's service providers: list, register, remove.
+    #[command(subcommand)]
+    SamlSp(Box<saml_cli::SamlSpCmd>),
     /// Organisations: create, rename, delete; members and invitations.
     #[command(subcommand)]
     Org(Box<org_cli::OrgCmd>),
@@ -1079,6 +1083,10 @@ fn admin(a: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Grievance(cmd) => {
             let (method, path, payload) = grievance_cli::grievance_request(*cmd)?;
+            return send(&base, &token, method, &path, payload);
+        }
+        AdminCommand::SamlSp(cmd) => {
+            let (method, path, payload) = saml_cli::saml_sp_request(*cmd)?;
             return send(&base, &token, method, &path, payload);
         }
         AdminCommand::Org(cmd) => {

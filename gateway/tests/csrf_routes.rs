@@ -36,8 +36,14 @@ const NOT_FORMS: &[(&str, &str)] = &[
     ("/tenants/{tenant}/branding/preview", "admin API"),
     ("/purge", "admin API"),
     ("/tenants/{tenant}/saml/sps", "admin API"),
-    ("/saml/sso", "SAML HTTP-POST binding: the SP's request, signed when it has a certificate (saml_idp.rs)"),
-    ("/saml/slo", "SAML HTTP-POST binding: the SP's logout request, its SessionIndex sealed by the IdP (saml_idp.rs)"),
+    (
+        "/saml/sso",
+        "SAML HTTP-POST binding: the SP's request, signed when it has a certificate (saml_idp.rs)",
+    ),
+    (
+        "/saml/slo",
+        "SAML HTTP-POST binding: the SP's logout request, its SessionIndex sealed by the IdP (saml_idp.rs)",
+    ),
     ("/retention/run", "admin API"),
     ("/children/run", "admin API"),
     ("/tenants/{tenant}/grievances/{id}/answer", "admin API"),

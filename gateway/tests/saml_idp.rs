@@ -276,7 +276,8 @@ async fn sp_initiated_sso_in_both_bindings_then_single_logout() {
     assert_eq!(relay.as_deref(), Some("r2"));
     let doc = roxmltree::Document::parse(&xml).unwrap();
     assert_eq!(doc.root_element().attribute("InResponseTo"), Some("_r2"));
-    tollgate_xmldsig::dsig::verify_element(element(&doc, "Assertion"), std::slice::from_ref(&key)).unwrap();
+    tollgate_xmldsig::dsig::verify_element(element(&doc, "Assertion"), std::slice::from_ref(&key))
+        .unwrap();
     assert_eq!(element(&doc, "NameID").text(), Some(name_id.as_str()));
 
     // Single logout: the SP's signed LogoutRequest ends the session.
@@ -642,4 +643,75 @@ async fn idp_initiated_sso_and_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[actix_web::test]
+async fn the_cli_registers_lists_and_removes_sps() {
+    let s = TestServer::start().await;
+    s.tenant("saml5", false, true).await;
+    let sp_key = TestKey::new("sp");
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = dir.path().join("sp.xml");
+    std::fs::write(&metadata, sp_metadata(SP, Some(&sp_key))).unwrap();
+    let env = [("TOLLGATE_ADMIN_TOKEN", s.admin_token.as_str())];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["admin", "--url", &s.base, "saml-sp"];
+        args.extend_from_slice(extra);
+        tollgate(&args, &env)
+    };
+    let (ok, out, err) = run(&[
+        "register",
+        "saml5",
+        "--metadata-file",
+        metadata.to_str().unwrap(),
+        "--name-id-format",
+        "email",
+        "--attribute",
+        "email=mail",
+    ]);
+    assert!(ok, "{err}");
+    let sp: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sp["entity_id"], SP);
+    assert_eq!(sp["name_id_format"], "email");
+    assert_eq!(
+        sp["attributes"],
+        json!([{"claim": "email", "attribute": "mail"}])
+    );
+    assert!(sp["certificate"].is_string());
+    let (ok, out, err) = run(&[
+        "register",
+        "saml5",
+        "--entity-id",
+        "urn:b",
+        "--acs-url",
+        "https://b.example/acs",
+        "--sign-response",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"sign_response\": true"), "{out}");
+    let (ok, _, err) = run(&[
+        "register",
+        "saml5",
+        "--entity-id",
+        "urn:c",
+        "--attribute",
+        "nonsense",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("claim=AttributeName"), "{err}");
+    let (ok, _, err) = run(&["register", "saml5", "--entity-id", "urn:c"]);
+    assert!(!ok);
+    assert!(err.contains("between 1 and 20 acs_urls"), "{err}");
+    let (ok, out, err) = run(&["remove", "saml5", SP]);
+    assert!(ok, "{err}: {out}");
+    let (ok, out, err) = run(&["list", "saml5"]);
+    assert!(ok, "{err}");
+    let list: Value = serde_json::from_str(&out).unwrap();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["entity_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["urn:b"]);
 }

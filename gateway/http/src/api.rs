@@ -9,6 +9,12 @@ pub use tollgate_engine::admin::apis::NewApi;
 pub use tollgate_engine::admin::{CreatedClient, ImportUser, NewClient, RotatedKeys};
 pub use tollgate_engine::federation::ConnectorInput;
 pub use tollgate_engine::model::MfaPolicy;
+// SAML service providers (`tollgate admin saml-sp`).
+pub use tollgate_engine::model::saml::{
+    AttributeMapping as SamlAttributeMapping, NameIdFormat as SamlNameIdFormat,
+    ServiceProvider as SamlSp,
+};
+pub use tollgate_engine::saml::sps::NewServiceProvider as NewSamlSp;
 
 /// Body of `POST /admin/v1/tenants`.
 #[derive(Clone, Debug, Serialize, Deserialize)]

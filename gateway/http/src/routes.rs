@@ -4,10 +4,10 @@
 
 use actix_web::web;
 
-use crate::handlers::{saml, 
-    admin, apis, branding, breach, children, complete, demo, device, email, federation, grievances, hosted,
-    messaging_admin, mfa, oidc, ops, orgs, par, passkeys, phone, portal, realm, registration, retention_admin,
-    scim, verification_admin, verify, whatsapp,
+use crate::handlers::{
+    admin, apis, branding, breach, children, complete, demo, device, email, federation, grievances,
+    hosted, messaging_admin, mfa, oidc, ops, orgs, par, passkeys, phone, portal, realm,
+    registration, retention_admin, saml, scim, verification_admin, verify, whatsapp,
 };
 
 /// `/metrics`, on the main address or on one of its own (`[metrics] listen`).
@@ -658,9 +658,18 @@ fn saml_routes(cfg: &mut web::ServiceConfig) {
 
 /// The admin API for SAML service providers (inside `/admin/v1`).
 fn saml_admin(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tenants/{tenant}/saml/sps", web::get().to(saml::admin_list))
-        .route("/tenants/{tenant}/saml/sps", web::post().to(saml::admin_register))
-        .route("/tenants/{tenant}/saml/sps", web::delete().to(saml::admin_remove));
+    cfg.route(
+        "/tenants/{tenant}/saml/sps",
+        web::get().to(saml::admin_list),
+    )
+    .route(
+        "/tenants/{tenant}/saml/sps",
+        web::post().to(saml::admin_register),
+    )
+    .route(
+        "/tenants/{tenant}/saml/sps",
+        web::delete().to(saml::admin_remove),
+    );
 }
 
 /// The admin API for personal data breaches (DPDP Rule 7, inside `/admin/v1`); a

@@ -42,7 +42,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "device-done.html",
         include_str!("../templates/device-done.html"),
     ),
-    ("saml-post.html", include_str!("../templates/saml-post.html")),
+    (
+        "saml-post.html",
+        include_str!("../templates/saml-post.html"),
+    ),
     (
         "fed-buttons.html",
         include_str!("../templates/fed-buttons.html"),
