@@ -919,3 +919,112 @@ async fn ten_thousand_users_killed_half_way_each_get_one_message() {
         assert_eq!(v.as_array().map(Vec::len), Some(1), "one {kind}: {v}");
     }
 }
+
+/// `tollgate admin breach …` drives the same API: a bad window refused with its reason, a
+/// declaration from a file of emails, notify, progress until finished, both reports.
+#[actix_web::test]
+async fn the_cli_declares_notifies_and_reports() {
+    let sink = Sink::start().await;
+    let s = server(&sink).await;
+    let t = s.tenant("clib", false, true).await;
+    let (base, token) = (s.base.clone(), s.admin_token.clone());
+    let cli = move |extra: Vec<String>| {
+        let (base, token) = (base.clone(), token.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut args = vec![
+                    "admin".to_owned(),
+                    "--url".into(),
+                    base,
+                    "--token".into(),
+                    token,
+                ];
+                args.extend(extra);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                tollgate(&args, &[])
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("emails.txt");
+    std::fs::write(&list, format!("{}\n\nnobody@clib.example\n", t.email)).unwrap();
+    let n = now();
+    let declare = |start: u64, end: u64| {
+        let mut w: Vec<String> = [
+            "breach", "declare", "clib", "--nature", "N", "--extent", "E",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for (k, v) in [
+            ("--consequences", "C"),
+            ("--mitigation", "M"),
+            ("--user-actions", "Change your password."),
+            ("--contact", "dpo@clib.example"),
+        ] {
+            w.push(k.into());
+            w.push(v.into());
+        }
+        w.extend([
+            "--start".into(),
+            start.to_string(),
+            "--end".into(),
+            end.to_string(),
+            "--affected".into(),
+            format!("emails:{}", list.display()),
+        ]);
+        w
+    };
+    let (ok, _, err) = cli(declare(n - 10, n - 100)).await;
+    assert!(
+        !ok && err.contains("window_end is before window_start"),
+        "{err}"
+    );
+    let (ok, out, err) = cli(declare(n - 100, n - 10)).await;
+    assert!(ok, "{err}");
+    let i: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(i["affected"], 1, "{i}");
+    assert_eq!(i["query"], "emails (2 given, 1 not an account)");
+    let id = i["id"].as_str().unwrap().to_owned();
+    let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (ok, out, err) = cli(words(&["breach", "notify", "clib", &id])).await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["outcome"],
+        "started"
+    );
+    finished(&s, "clib", &id).await;
+    let (ok, out, err) = cli(words(&["breach", "progress", "clib", &id])).await;
+    assert!(ok, "{err}");
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (p["sent"].clone(), p["job"].clone()),
+        (json!(1), json!("finished")),
+        "{p}"
+    );
+    let (ok, out, err) = cli(words(&[
+        "breach", "report", "clib", &id, "--kind", "detailed",
+    ]))
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("# Detailed report of a personal data breach (Rule 7(2)(b))"),
+        "{out}"
+    );
+    let (ok, _, err) = cli(words(&["breach", "report", "clib", "br_nope"])).await;
+    assert!(!ok && err.contains("incident not found"), "{err}");
+    let (ok, out, err) = cli(words(&["breach", "list", "clib"])).await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()[0]["id"],
+        id.as_str()
+    );
+    let (ok, _, err) = cli(words(&["breach", "rate", "clib", "0"])).await;
+    assert!(
+        !ok && err.contains("notify_per_sec must be 1 to 10000"),
+        "{err}"
+    );
+    assert_eq!(sink.all().len(), 1);
+}

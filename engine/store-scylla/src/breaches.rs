@@ -50,8 +50,9 @@ impl BreachStore for ScyllaStore {
             // for every lifetime, as `async_trait` needs.
             let writes: Vec<_> = part
                 .iter()
-                .map(|(b, u, rec)| self.write(st, (t, id, *b, *u, rec.as_slice())))
+                .map(|(b, u, rec)| self.lwt(st, (t, id, *b, *u, rec.as_slice())))
                 .collect();
+            // `false`: written already (the same declaration tried again); it stays.
             futures::future::try_join_all(writes).await?;
         }
         // The incident last: it is never read without its whole list.

@@ -271,6 +271,23 @@ crate::statements::statement_set! {
         child_pending_delete: Write => "DELETE FROM {k}.children_pending WHERE tenant = ? AND expires_at = ? AND user_id = ?",
         /// Soonest expiry first, at most `LIMIT`: the expiry job's walk.
         child_pending_list: Read => "SELECT expires_at, user_id FROM {k}.children_pending WHERE tenant = ? LIMIT ?",
+        /// Breaches (0014): an incident created once, then changed only from the record
+        /// read; its notices written pending, then each change a compare-and-set.
+        breach_insert: Lwt => "INSERT INTO {k}.breach_incidents (tenant, id, declared_at, record) \
+            VALUES (?, ?, ?, ?) IF NOT EXISTS",
+        breach_get: Read => "SELECT record FROM {k}.breach_incidents WHERE tenant = ? AND id = ?",
+        breach_get_serial: SerialRead => "SELECT record FROM {k}.breach_incidents WHERE tenant = ? AND id = ?",
+        breach_list: Read => "SELECT record FROM {k}.breach_incidents WHERE tenant = ?",
+        breach_update_if: Lwt => "UPDATE {k}.breach_incidents SET record = ? WHERE tenant = ? AND id = ? IF record = ?",
+        /// Conditional like every other write of a notice: a plain insert from a
+        /// coordinator whose clock is ahead could hide a later claim.
+        breach_notice_put: Lwt => "INSERT INTO {k}.breach_notices (tenant, incident, bucket, user_id, record) \
+            VALUES (?, ?, ?, ?, ?) IF NOT EXISTS",
+        /// `user_id > ?`, ascending, at most `LIMIT`: the job's walk of one bucket.
+        breach_notices_after: Read => "SELECT user_id, record FROM {k}.breach_notices \
+            WHERE tenant = ? AND incident = ? AND bucket = ? AND user_id > ? LIMIT ?",
+        breach_notice_update_if: Lwt => "UPDATE {k}.breach_notices SET record = ? \
+            WHERE tenant = ? AND incident = ? AND bucket = ? AND user_id = ? IF record = ?",
 
         /// Organisations (0015): names claimed before an organisation is created or
         /// renamed; records changed only from the record read; memberships and the role
@@ -359,22 +376,6 @@ crate::statements::statement_set! {
         scim_external_delete: Write => "DELETE FROM {k}.scim_external \
             WHERE tenant = ? AND external_key = ? AND user_id = ?",
         scim_external_list: Read => "SELECT user_id FROM {k}.scim_external WHERE tenant = ? AND external_key = ?",
-        /// Breaches (0014): an incident created once, then changed only from the record
-        /// read; its notices written pending, then each change a compare-and-set.
-        breach_insert: Lwt => "INSERT INTO {k}.breach_incidents (tenant, id, declared_at, record) \
-            VALUES (?, ?, ?, ?) IF NOT EXISTS",
-        breach_get: Read => "SELECT record FROM {k}.breach_incidents WHERE tenant = ? AND id = ?",
-        breach_get_serial: SerialRead => "SELECT record FROM {k}.breach_incidents WHERE tenant = ? AND id = ?",
-        breach_list: Read => "SELECT record FROM {k}.breach_incidents WHERE tenant = ?",
-        breach_update_if: Lwt => "UPDATE {k}.breach_incidents SET record = ? WHERE tenant = ? AND id = ? IF record = ?",
-        breach_notice_put: Write => "INSERT INTO {k}.breach_notices (tenant, incident, bucket, user_id, record) \
-            VALUES (?, ?, ?, ?, ?)",
-        /// `user_id > ?`, ascending, at most `LIMIT`: the job's walk of one bucket.
-        breach_notices_after: Read => "SELECT user_id, record FROM {k}.breach_notices \
-            WHERE tenant = ? AND incident = ? AND bucket = ? AND user_id > ? LIMIT ?",
-        breach_notice_update_if: Lwt => "UPDATE {k}.breach_notices SET record = ? \
-            WHERE tenant = ? AND incident = ? AND bucket = ? AND user_id = ? IF record = ?",
-
     }
     batches {
         /// `[create the chain's state IF NOT EXISTS, its first token]`: one partition.
