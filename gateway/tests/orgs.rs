@@ -743,6 +743,28 @@ async fn invitations_are_single_use_expiring_and_for_their_address() {
     assert!(!list.to_string().contains("cy@acme"), "{list}");
     let token = url.rsplit('/').next().unwrap();
     assert!(!list.to_string().contains(token));
+    // The invitation mail carries the link, in the tenant's words (polled: the courier
+    // sends off the request path).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mail = loop {
+        let found = std::fs::read_dir(srv.dir.path().join("outbox"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|m| m.contains("To: cy@acme.example"));
+        if let Some(m) = found {
+            break mail_text(&m);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the invitation mail was not sent"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(mail.contains("invited to join Acme Ltd"), "{mail}");
+    assert!(mail.contains(&url), "{mail}");
+    assert!(mail.contains("works for 7 days, once"), "{mail}");
     // Withdrawn: gone, and a second withdrawal is not found.
     let id = inv["id"].as_str().unwrap();
     let (s, _) = call(&srv, Method::DELETE, &format!("{invitations}/{id}"), None).await;
