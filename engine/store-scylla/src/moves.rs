@@ -141,8 +141,7 @@ impl ScyllaStore {
                                 .await?;
                         }
                         let version = crate::rows::int(s.version);
-                        self.lwt(&n.scim_user_insert, (t, id, version, rec))
-                            .await?;
+                        self.lwt(&n.scim_user_insert, (t, id, version, rec)).await?;
                     }
                     // Linked identities: only links that are this user's (an index entry
                     // whose claim was lost stays behind).

@@ -11,9 +11,9 @@
     reason = "test support: a step that fails is a failed test"
 )]
 
-mod domains;
 mod breaches;
 mod children;
+mod domains;
 mod grievances;
 mod orgs;
 mod retention;

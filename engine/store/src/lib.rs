@@ -780,8 +780,7 @@ pub trait ChildStore {
     /// Replaces a record with its next state if, and only if, the stored one still equals
     /// `expected`, in one atomic step: of two uses of one parent link at once, one wins
     /// and the other is told (`false`, also when it is gone).
-    async fn update_child(&self, next: &ChildRecord, expected: &ChildRecord)
-    -> StoreResult<bool>;
+    async fn update_child(&self, next: &ChildRecord, expected: &ChildRecord) -> StoreResult<bool>;
     /// The tenant's pending records, at most `limit`, soonest expiry first.
     async fn list_pending_children(
         &self,

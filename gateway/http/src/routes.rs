@@ -521,7 +521,10 @@ fn scim_routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/scim/v2/Schemas", web::get().to(scim::schemas))
     .route("/scim/v2/Schemas/{id}", web::get().to(scim::schema))
-    .route("/scim/v2/ResourceTypes", web::get().to(scim::resource_types))
+    .route(
+        "/scim/v2/ResourceTypes",
+        web::get().to(scim::resource_types),
+    )
     .route(
         "/scim/v2/ResourceTypes/{id}",
         web::get().to(scim::resource_type),
@@ -530,7 +533,10 @@ fn scim_routes(cfg: &mut web::ServiceConfig) {
         "/scim/v2/ServiceProviderConfig",
         web::route().to(scim::method_not_allowed),
     )
-    .route("/scim/v2/Schemas", web::route().to(scim::method_not_allowed))
+    .route(
+        "/scim/v2/Schemas",
+        web::route().to(scim::method_not_allowed),
+    )
     .route(
         "/scim/v2/ResourceTypes",
         web::route().to(scim::method_not_allowed),
@@ -552,7 +558,10 @@ fn scim_routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(scim::BULK_BODY_LIMIT))
             .route(web::post().to(scim::bulk)),
     )
-    .route("/scim/v2/{rest:.*}", web::route().to(scim::no_such_endpoint));
+    .route(
+        "/scim/v2/{rest:.*}",
+        web::route().to(scim::no_such_endpoint),
+    );
 }
 
 /// The admin API of SCIM tokens (inside `/admin/v1`).
@@ -573,76 +582,88 @@ fn scim_admin(cfg: &mut web::ServiceConfig) {
 
 /// The admin API for organisations, roles and permissions (inside `/admin/v1`).
 fn orgs_admin(cfg: &mut web::ServiceConfig) {
-    cfg.route("/tenants/{tenant}/organizations", web::post().to(orgs::create))
-        .route("/tenants/{tenant}/organizations", web::get().to(orgs::list))
-        .route("/tenants/{tenant}/organizations/{org}", web::get().to(orgs::get))
-        .route(
-            "/tenants/{tenant}/organizations/{org}",
-            web::patch().to(orgs::change),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}",
-            web::delete().to(orgs::delete),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/members",
-            web::get().to(orgs::members),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/members",
-            web::post().to(orgs::add_member),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/members/{user}",
-            web::put().to(orgs::put_member),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/members/{user}",
-            web::delete().to(orgs::remove_member),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/invitations",
-            web::get().to(orgs::invitations),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/invitations",
-            web::post().to(orgs::invite),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/invitations/{id}",
-            web::delete().to(orgs::withdraw),
-        )
-        .route(
-            "/tenants/{tenant}/organizations/{org}/roles",
-            web::get().to(orgs::org_roles),
-        )
-        .route("/tenants/{tenant}/roles", web::get().to(orgs::roles))
-        .route("/tenants/{tenant}/roles/{role}", web::put().to(orgs::put_role))
-        .route(
-            "/tenants/{tenant}/roles/{role}",
-            web::delete().to(orgs::delete_role),
-        )
-        .route(
-            "/tenants/{tenant}/users/{user}/roles/{role}",
-            web::put().to(orgs::grant_tenant_role),
-        )
-        .route(
-            "/tenants/{tenant}/users/{user}/roles/{role}",
-            web::delete().to(orgs::revoke_tenant_role),
-        )
-        .route(
-            "/tenants/{tenant}/users/{user}/permissions",
-            web::get().to(orgs::user_permissions),
-        )
-        .route("/tenants/{tenant}/permissions", web::get().to(orgs::permissions))
-        .route(
-            "/tenants/{tenant}/org-settings",
-            web::get().to(orgs::get_settings),
-        )
-        .route(
-            "/tenants/{tenant}/org-settings",
-            web::put().to(orgs::put_settings),
-        );
+    cfg.route(
+        "/tenants/{tenant}/organizations",
+        web::post().to(orgs::create),
+    )
+    .route("/tenants/{tenant}/organizations", web::get().to(orgs::list))
+    .route(
+        "/tenants/{tenant}/organizations/{org}",
+        web::get().to(orgs::get),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}",
+        web::patch().to(orgs::change),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}",
+        web::delete().to(orgs::delete),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/members",
+        web::get().to(orgs::members),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/members",
+        web::post().to(orgs::add_member),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/members/{user}",
+        web::put().to(orgs::put_member),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/members/{user}",
+        web::delete().to(orgs::remove_member),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/invitations",
+        web::get().to(orgs::invitations),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/invitations",
+        web::post().to(orgs::invite),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/invitations/{id}",
+        web::delete().to(orgs::withdraw),
+    )
+    .route(
+        "/tenants/{tenant}/organizations/{org}/roles",
+        web::get().to(orgs::org_roles),
+    )
+    .route("/tenants/{tenant}/roles", web::get().to(orgs::roles))
+    .route(
+        "/tenants/{tenant}/roles/{role}",
+        web::put().to(orgs::put_role),
+    )
+    .route(
+        "/tenants/{tenant}/roles/{role}",
+        web::delete().to(orgs::delete_role),
+    )
+    .route(
+        "/tenants/{tenant}/users/{user}/roles/{role}",
+        web::put().to(orgs::grant_tenant_role),
+    )
+    .route(
+        "/tenants/{tenant}/users/{user}/roles/{role}",
+        web::delete().to(orgs::revoke_tenant_role),
+    )
+    .route(
+        "/tenants/{tenant}/users/{user}/permissions",
+        web::get().to(orgs::user_permissions),
+    )
+    .route(
+        "/tenants/{tenant}/permissions",
+        web::get().to(orgs::permissions),
+    )
+    .route(
+        "/tenants/{tenant}/org-settings",
+        web::get().to(orgs::get_settings),
+    )
+    .route(
+        "/tenants/{tenant}/org-settings",
+        web::put().to(orgs::put_settings),
+    );
 }
 
 /// The SAML identity provider (inside `/{tenant}`): no path parameter.

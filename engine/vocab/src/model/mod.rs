@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub mod branding;
-pub mod children;
 pub mod breach;
+pub mod children;
 pub mod federation;
 pub mod grievance;
 pub mod messaging;

@@ -32,8 +32,8 @@
 pub mod admin;
 pub mod apis;
 pub mod branding;
-pub mod children;
 pub mod breach;
+pub mod children;
 pub mod complete;
 pub mod consent_manager;
 pub mod demo;

@@ -68,7 +68,10 @@ pub fn signup(
     error: Option<&str>,
     age: crate::web::view::Value,
 ) -> String {
-    v.render("signup.html", context! { tx, csrf, name, email, error, age })
+    v.render(
+        "signup.html",
+        context! { tx, csrf, name, email, error, age },
+    )
 }
 
 /// The catalogue message saying what a scope lets the client do, if it is one the
