@@ -92,6 +92,15 @@ fn held(st: &AppState, t: &TenantId, sealed: String) -> HttpResponse {
     r
 }
 
+/// A message of the HTTP-POST binding, as its form brings it.
+fn posted(form: web::Form<HashMap<String, String>>) -> Incoming {
+    let mut form = form.into_inner();
+    Incoming::Post {
+        message: form.remove("SAMLRequest").unwrap_or_default(),
+        relay_state: form.remove("RelayState"),
+    }
+}
+
 /// `GET /{tenant}/saml/sso` (HTTP-Redirect binding)
 pub async fn sso_redirect(
     req: HttpRequest,
@@ -109,12 +118,7 @@ pub async fn sso_post(
     form: web::Form<HashMap<String, String>>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let mut form = form.into_inner();
-    let incoming = Incoming::Post {
-        message: form.remove("SAMLRequest").unwrap_or_default(),
-        relay_state: form.remove("RelayState"),
-    };
-    start(&req, &st, &path, incoming).await
+    start(&req, &st, &path, posted(form)).await
 }
 
 /// `GET /{tenant}/saml/resume`: answers the held request if signed in (recently enough
@@ -226,12 +230,7 @@ pub async fn slo_post(
     form: web::Form<HashMap<String, String>>,
     st: web::Data<AppState>,
 ) -> PageResult {
-    let mut form = form.into_inner();
-    let incoming = Incoming::Post {
-        message: form.remove("SAMLRequest").unwrap_or_default(),
-        relay_state: form.remove("RelayState"),
-    };
-    logout(&req, &st, &path, incoming).await
+    logout(&req, &st, &path, posted(form)).await
 }
 
 /// `GET /admin/v1/tenants/{tenant}/saml/sps`
